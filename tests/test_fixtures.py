@@ -1,0 +1,40 @@
+"""Every fixture, both directions: each ``# error:`` line is reported, nothing else is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.fixture_format import expected_findings, xfail_reason
+from tsafe_lint.config import Config
+from tsafe_lint.engine import Linter
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_FILES = sorted(FIXTURES.rglob("*.py"))
+
+
+def _param(path: Path) -> object:
+    reason = xfail_reason(path)
+    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+    return pytest.param(path, id=path.relative_to(FIXTURES).as_posix(), marks=marks)
+
+
+@pytest.mark.parametrize("path", [_param(p) for p in FIXTURE_FILES])
+def test_fixture(path: Path) -> None:
+    source = path.read_bytes()
+    linter = Linter(Config(select=["TS"]))
+    found = {(d.line, d.code) for d in linter.lint_source(source, str(path))}
+    expected = expected_findings(source.decode("utf-8"))
+    missing = sorted(expected - found)
+    unexpected = sorted(found - expected)
+    assert not missing and not unexpected, (
+        f"missing (line, code): {missing}; unexpected (line, code): {unexpected}"
+    )
+
+
+def test_there_are_fixtures_of_both_kinds() -> None:
+    with_errors = [p for p in FIXTURE_FILES if expected_findings(p.read_text("utf-8"))]
+    clean = [p for p in FIXTURE_FILES if not expected_findings(p.read_text("utf-8"))]
+    assert len(with_errors) >= 10
+    assert len(clean) >= 5

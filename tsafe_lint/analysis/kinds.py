@@ -1,0 +1,94 @@
+"""What kind of concurrency object a factory makes, keyed by its qualified name."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Kind(Enum):
+    """The kinds of objects the rules care about."""
+
+    LOCK = "Lock"
+    RLOCK = "RLock"
+    CONDITION = "Condition"
+    SEMAPHORE = "Semaphore"
+    BOUNDED_SEMAPHORE = "BoundedSemaphore"
+    EVENT = "Event"
+    BARRIER = "Barrier"
+    THREAD_POOL = "ThreadPoolExecutor"
+    PROCESS_POOL = "ProcessPoolExecutor"
+    THREAD_LOCAL = "threading.local"
+    QUEUE = "Queue"
+    THREAD = "Thread"
+    FUTURE = "Future"
+
+
+#: Kinds that can be held: ``with x:`` / ``x.acquire()`` excludes other threads.
+LOCKLIKE = frozenset(
+    {Kind.LOCK, Kind.RLOCK, Kind.CONDITION, Kind.SEMAPHORE, Kind.BOUNDED_SEMAPHORE}
+)
+#: Kinds whose ``acquire()`` must be paired with ``release()`` in the same function.
+MUTEXES = frozenset({Kind.LOCK, Kind.RLOCK, Kind.CONDITION})
+SEMAPHORES = frozenset({Kind.SEMAPHORE, Kind.BOUNDED_SEMAPHORE})
+
+FACTORIES: dict[str, Kind] = {
+    "threading.Lock": Kind.LOCK,
+    "threading._allocate_lock": Kind.LOCK,
+    "_thread.allocate_lock": Kind.LOCK,
+    "_thread.allocate": Kind.LOCK,
+    "_thread.LockType": Kind.LOCK,
+    "multiprocessing.Lock": Kind.LOCK,
+    "multiprocessing.synchronize.Lock": Kind.LOCK,
+    "threading.RLock": Kind.RLOCK,
+    "threading._RLock": Kind.RLOCK,
+    "threading._PyRLock": Kind.RLOCK,
+    "threading._CRLock": Kind.RLOCK,
+    "_thread.RLock": Kind.RLOCK,
+    "multiprocessing.RLock": Kind.RLOCK,
+    "multiprocessing.synchronize.RLock": Kind.RLOCK,
+    "threading.Condition": Kind.CONDITION,
+    "multiprocessing.Condition": Kind.CONDITION,
+    "multiprocessing.synchronize.Condition": Kind.CONDITION,
+    "threading.Semaphore": Kind.SEMAPHORE,
+    "multiprocessing.Semaphore": Kind.SEMAPHORE,
+    "multiprocessing.synchronize.Semaphore": Kind.SEMAPHORE,
+    "threading.BoundedSemaphore": Kind.BOUNDED_SEMAPHORE,
+    "multiprocessing.BoundedSemaphore": Kind.BOUNDED_SEMAPHORE,
+    "multiprocessing.synchronize.BoundedSemaphore": Kind.BOUNDED_SEMAPHORE,
+    "threading.Event": Kind.EVENT,
+    "multiprocessing.Event": Kind.EVENT,
+    "multiprocessing.synchronize.Event": Kind.EVENT,
+    "threading.Barrier": Kind.BARRIER,
+    "multiprocessing.Barrier": Kind.BARRIER,
+    "multiprocessing.synchronize.Barrier": Kind.BARRIER,
+    "concurrent.futures.ThreadPoolExecutor": Kind.THREAD_POOL,
+    "concurrent.futures.thread.ThreadPoolExecutor": Kind.THREAD_POOL,
+    "multiprocessing.pool.ThreadPool": Kind.THREAD_POOL,
+    "multiprocessing.dummy.Pool": Kind.THREAD_POOL,
+    "concurrent.futures.ProcessPoolExecutor": Kind.PROCESS_POOL,
+    "concurrent.futures.process.ProcessPoolExecutor": Kind.PROCESS_POOL,
+    "multiprocessing.Pool": Kind.PROCESS_POOL,
+    "multiprocessing.pool.Pool": Kind.PROCESS_POOL,
+    "threading.local": Kind.THREAD_LOCAL,
+    "_threading_local.local": Kind.THREAD_LOCAL,
+    "_thread._local": Kind.THREAD_LOCAL,
+    "queue.Queue": Kind.QUEUE,
+    "queue.LifoQueue": Kind.QUEUE,
+    "queue.PriorityQueue": Kind.QUEUE,
+    "queue.SimpleQueue": Kind.QUEUE,
+    "multiprocessing.Queue": Kind.QUEUE,
+    "multiprocessing.JoinableQueue": Kind.QUEUE,
+    "multiprocessing.SimpleQueue": Kind.QUEUE,
+    "threading.Thread": Kind.THREAD,
+    "threading.Timer": Kind.THREAD,
+}
+
+#: ``executor.submit(...)`` and friends return futures.
+FUTURE_METHODS = frozenset({"submit"})
+
+
+def kind_of_factory(qualified_name: str | None) -> Kind | None:
+    """The kind a call to ``qualified_name`` creates, if it is a known factory."""
+    if qualified_name is None:
+        return None
+    return FACTORIES.get(qualified_name)

@@ -1,0 +1,104 @@
+"""``ModuleAnalysis``: the shared facts of one module, computed once, read by every rule."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from tsafe_lint.analysis.kinds import Kind
+from tsafe_lint.analysis.regions import EMPTY, Held, Regions, RegionWalker
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, collect_structure
+from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
+from tsafe_lint.analysis.threads import ThreadStart, thread_starts
+
+#: Methods Python calls implicitly: nothing is known to be held when they start.
+_IMPLICIT_ENTRY = frozenset({"__enter__", "__exit__", "__aenter__", "__aexit__", "__del__"})
+
+
+class ModuleAnalysis:
+    """Structure, symbols and lock regions of one parsed module.
+
+    Positions are computed lazily: most modules have no finding, and LibCST's
+    PositionProvider costs about as much as parsing.
+    """
+
+    def __init__(self, module: cst.Module, path: str = "<string>") -> None:
+        self.module = module
+        self.path = path
+        self.structure: ModuleStructure = collect_structure(module)
+        self.symbols = SymbolTable(self.structure)
+        self._walker = RegionWalker(self.structure, self.symbols)
+        self.regions: Regions = self._walker.walk()
+        self._positions: dict[cst.CSTNode, CodeRange] | None = None
+
+    # -- symbols -----------------------------------------------------------------
+    def symbol(self, key: SymbolKey | None) -> SymbolInfo | None:
+        return self.symbols.symbols.get(key) if key is not None else None
+
+    def kind(self, key: SymbolKey | None) -> Kind | None:
+        info = self.symbol(key)
+        return info.kind if info is not None else None
+
+    def lock_group(self, key: SymbolKey) -> Held:
+        """The keys that are held together with ``key`` (a Condition and its lock)."""
+        return self._walker.group(key)
+
+    def resolve_function(self, expr: cst.BaseExpression, func: FunctionInfo) -> FunctionInfo | None:
+        """The module's own function or method that ``expr`` names, seen from ``func``."""
+        return self._walker.resolve_function(expr, func)
+
+    @cached_property
+    def thread_starts(self) -> list[ThreadStart]:
+        """Every call that hands a callable to a thread or a worker pool."""
+        return thread_starts(self.regions)
+
+    # -- interprocedural ---------------------------------------------------------
+    @cached_property
+    def entry_held(self) -> dict[FunctionInfo, Held]:
+        """Locks held whenever a function starts: those held at every call site in the module.
+
+        A function that is referenced without being called (a callback, a thread target),
+        called implicitly (``__enter__``) or never called here starts with nothing held.
+        """
+        sites: dict[FunctionInfo, list[tuple[FunctionInfo, Held]]] = {}
+        for site in self.regions.call_sites:
+            sites.setdefault(site.callee, []).append((site.caller, site.state.held))
+        result: dict[FunctionInfo, Held | None] = {}
+        fixed: set[FunctionInfo] = set()
+        for func in self.structure.functions:
+            open_entry = (
+                func not in sites
+                or func in self.regions.referenced
+                or func.name in _IMPLICIT_ENTRY
+                or func.is_module
+            )
+            result[func] = EMPTY if open_entry else None  # None: not yet known (top)
+            if open_entry:
+                fixed.add(func)
+        changed = True
+        while changed:  # a must-analysis: start from "everything" (None) and shrink
+            changed = False
+            for func, func_sites in sites.items():
+                if func in fixed:
+                    continue
+                meet: Held | None = None
+                for caller, held in func_sites:
+                    caller_entry = result.get(caller, EMPTY)
+                    if caller_entry is None:
+                        continue  # unknown yet: contributes "everything"
+                    at_site = held | caller_entry
+                    meet = at_site if meet is None else meet & at_site
+                if meet is not None and meet != result[func]:
+                    result[func] = meet
+                    changed = True
+        return {func: (held if held is not None else EMPTY) for func, held in result.items()}
+
+    # -- positions ---------------------------------------------------------------
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        """1-based line, 0-based column of ``node`` (computed for the module on first use)."""
+        if self._positions is None:
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = dict(wrapper.resolve(PositionProvider))
+        return self._positions[node]

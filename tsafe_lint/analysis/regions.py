@@ -1,0 +1,467 @@
+"""Lock regions: for every statement and call, which locks are held there.
+
+One walk per function, statement by statement, carrying the set of held locks through
+``with`` blocks, ``acquire()``/``release()`` pairs (including ``if lock.acquire(...)`` and
+``if not lock.acquire(...): return``) and ``try``/``finally``. The walk records the events
+rules read: method calls on known objects, ``with`` entries, calls into the module's own
+functions, early exits while a manually acquired lock is held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import libcst as cst
+
+from tsafe_lint.analysis.kinds import LOCKLIKE, Kind
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block
+from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
+
+Held = frozenset[SymbolKey]
+EMPTY: Held = frozenset()
+
+
+@dataclass(frozen=True)
+class State:
+    """Locks held at a point; ``manual`` are those taken by ``acquire()`` (not ``with``)."""
+
+    held: Held = EMPTY
+    manual: Held = EMPTY
+    protected: Held = EMPTY  # released by the ``finally`` of an enclosing ``try``
+    loop: cst.While | None = None  # the innermost enclosing ``while`` of this function
+
+    @property
+    def in_while(self) -> bool:
+        return self.loop is not None
+
+
+@dataclass(eq=False)
+class StatementPlace:
+    """Where a statement stands: its block and index, for "what comes next" questions."""
+
+    block: Sequence[cst.BaseStatement]
+    index: int
+
+    @property
+    def statement(self) -> cst.BaseStatement:
+        return self.block[self.index]
+
+    def following(self) -> cst.BaseStatement | None:
+        nxt = self.index + 1
+        return self.block[nxt] if nxt < len(self.block) else None
+
+
+@dataclass(eq=False)
+class MethodCall:
+    """``x.method(...)`` where ``x`` is a known symbol (a lock, condition, pool, ...)."""
+
+    func: FunctionInfo
+    call: cst.Call
+    target: SymbolKey
+    kind: Kind
+    method: str
+    state: State
+    place: StatementPlace
+    form: str  # "statement", "assign", "if", "if-not", "expression"
+
+
+@dataclass(eq=False)
+class WithEntry:
+    """An item of a ``with`` statement, with the locks held before it."""
+
+    func: FunctionInfo
+    node: cst.With
+    item: cst.WithItem
+    target: SymbolKey | None
+    kind: Kind | None
+    state: State
+
+
+@dataclass(eq=False)
+class CallSite:
+    """A call from ``caller`` into ``callee``, one of the module's own functions."""
+
+    caller: FunctionInfo
+    callee: FunctionInfo
+    call: cst.Call
+    state: State
+
+
+@dataclass(eq=False)
+class AnyCall:
+    """Every call, with the imported name it resolves to (if any) and the held locks."""
+
+    func: FunctionInfo
+    call: cst.Call
+    qualified: str | None
+    state: State
+    place: StatementPlace
+
+
+@dataclass(eq=False)
+class EarlyExit:
+    """A ``return`` while a lock taken with ``acquire()`` is held and not released by finally."""
+
+    func: FunctionInfo
+    node: cst.Return
+    target: SymbolKey
+
+
+@dataclass(eq=False)
+class LoopInfo:
+    """A ``while`` loop and the locks held at its test."""
+
+    func: FunctionInfo
+    node: cst.While
+    state: State
+
+
+@dataclass
+class Regions:
+    """Everything the walk recorded for one module."""
+
+    method_calls: list[MethodCall] = field(default_factory=list)
+    with_entries: list[WithEntry] = field(default_factory=list)
+    call_sites: list[CallSite] = field(default_factory=list)
+    calls: list[AnyCall] = field(default_factory=list)
+    early_exits: list[EarlyExit] = field(default_factory=list)
+    while_loops: list[LoopInfo] = field(default_factory=list)
+    referenced: set[FunctionInfo] = field(default_factory=set)
+    escaped: set[SymbolKey] = field(default_factory=set)  # locals handed on, stored or returned
+    statement_state: dict[cst.CSTNode, State] = field(default_factory=dict)
+
+
+class _CallScanner(cst.CSTVisitor):
+    """The calls and name references of an expression, not entering lambdas or defs."""
+
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+        self.called: set[cst.BaseExpression] = set()
+        self.receivers: set[cst.BaseExpression] = set()
+        self.references: list[cst.BaseExpression] = []
+        self.escapes: list[cst.Name] = []  # bare names used as values (not ``x.attr``, not targets)
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> bool:
+        # Implicit concatenation nests one level per piece (thousands in generated
+        # files such as pydoc_data/topics.py); strings bind and call nothing we track.
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+        self.called.add(node.func)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.receivers.add(node.target)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node not in self.called:
+            self.references.append(node)
+        if node not in self.receivers:
+            self.escapes.append(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.receivers.add(node.value)
+        self.receivers.add(node.attr)
+        if node not in self.called:
+            self.references.append(node)
+
+
+def _scan(node: cst.CSTNode) -> _CallScanner:
+    scanner = _CallScanner()
+    node.visit(scanner)
+    return scanner
+
+
+def releases_in(suite: cst.BaseSuite | None) -> list[cst.Call]:
+    """The ``x.release()`` calls anywhere in ``suite`` (not in nested defs)."""
+    if suite is None:
+        return []
+    scanner = _CallScanner()
+    suite.visit(scanner)
+    return [
+        call
+        for call in scanner.calls
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "release"
+    ]
+
+
+def _merge(*states: State | None) -> State | None:
+    live = [s for s in states if s is not None]
+    if not live:
+        return None
+    held, manual = live[0].held, live[0].manual
+    for state in live[1:]:
+        held &= state.held
+        manual &= state.manual
+    return replace(live[0], held=held, manual=manual)
+
+
+class RegionWalker:
+    """Walks one module's functions and fills a ``Regions``."""
+
+    def __init__(self, structure: ModuleStructure, symbols: SymbolTable) -> None:
+        self.structure = structure
+        self.symbols = symbols
+        self.regions = Regions()
+        self._groups: dict[SymbolKey, Held] = self._lock_groups()
+
+    def _lock_groups(self) -> dict[SymbolKey, Held]:
+        """Conditions built on one lock and the lock itself are held together.
+
+        ``not_empty = Condition(mutex)`` and ``not_full = Condition(mutex)``: holding
+        either holds ``mutex`` and therefore the other one too.
+        """
+        members: dict[SymbolKey, set[SymbolKey]] = {}
+        for key, info in self.symbols.symbols.items():
+            if info.kind is Kind.CONDITION and info.underlying is not None:
+                members.setdefault(info.underlying, {info.underlying}).add(key)
+        groups: dict[SymbolKey, Held] = {}
+        for group in members.values():
+            frozen = frozenset(group)
+            for key in group:
+                groups[key] = frozen
+        return groups
+
+    def group(self, key: SymbolKey) -> Held:
+        return self._groups.get(key, frozenset({key}))
+
+    def walk(self) -> Regions:
+        for func in self.structure.functions:
+            self._walk_block(func.body(), State(), func)
+        return self.regions
+
+    # -- statements --------------------------------------------------------------
+    def _walk_block(
+        self, statements: Sequence[cst.BaseStatement], state: State, func: FunctionInfo
+    ) -> State | None:
+        current: State | None = state
+        for index in range(len(statements)):
+            if current is None:
+                break
+            current = self._walk_statement(StatementPlace(statements, index), current, func)
+        return current
+
+    def _walk_statement(
+        self, place: StatementPlace, state: State, func: FunctionInfo
+    ) -> State | None:
+        statement = place.statement
+        self.regions.statement_state[statement] = state
+        if isinstance(statement, cst.SimpleStatementLine):
+            return self._walk_simple(statement, place, state, func)
+        if isinstance(statement, cst.FunctionDef):
+            return state
+        if isinstance(statement, cst.ClassDef):
+            for inner in block(statement.body):
+                if not isinstance(inner, cst.FunctionDef):
+                    self._walk_block([inner], state, func)
+            return state
+        if isinstance(statement, cst.If):
+            return self._walk_if(statement, place, state, func)
+        if isinstance(statement, cst.While):
+            self.regions.while_loops.append(LoopInfo(func, statement, state))
+            self._scan_expression(statement.test, place, state, func, "expression")
+            self._walk_block(block(statement.body), replace(state, loop=statement), func)
+            if statement.orelse is not None:
+                self._walk_block(block(statement.orelse.body), state, func)
+            return state
+        if isinstance(statement, cst.For):
+            self._scan_expression(statement.iter, place, state, func, "expression")
+            self._walk_block(block(statement.body), state, func)
+            if statement.orelse is not None:
+                self._walk_block(block(statement.orelse.body), state, func)
+            return state
+        if isinstance(statement, cst.With):
+            return self._walk_with(statement, place, state, func)
+        if isinstance(statement, (cst.Try, cst.TryStar)):
+            return self._walk_try(statement, state, func)
+        if isinstance(statement, cst.Match):
+            self._scan_expression(statement.subject, place, state, func, "expression")
+            outs = [self._walk_block(block(case.body), state, func) for case in statement.cases]
+            return _merge(state, *outs)
+        return state
+
+    def _walk_simple(
+        self,
+        statement: cst.SimpleStatementLine,
+        place: StatementPlace,
+        state: State,
+        func: FunctionInfo,
+    ) -> State | None:
+        for small in statement.body:
+            if isinstance(small, cst.Expr):
+                events = self._scan_expression(small.value, place, state, func, "statement")
+            elif isinstance(small, cst.Assign):
+                events = self._scan_expression(small, place, state, func, "assign")
+            else:
+                events = self._scan_expression(small, place, state, func, "expression")
+            for event in events:
+                if event.form not in ("statement", "assign") or event.kind not in LOCKLIKE:
+                    continue
+                if event.call.func is not _statement_call(small):
+                    continue
+                if event.method == "acquire":
+                    state = self._acquire(state, event.target)
+                elif event.method == "release":
+                    state = self._release(state, event.target)
+            if isinstance(small, cst.Return):
+                for key in sorted(state.manual - state.protected):
+                    self.regions.early_exits.append(EarlyExit(func, small, key))
+                return None
+            if isinstance(small, (cst.Raise, cst.Break, cst.Continue)):
+                return None
+        return state
+
+    def _acquire(self, state: State, key: SymbolKey) -> State:
+        group = self.group(key)
+        return replace(state, held=state.held | group, manual=state.manual | {key})
+
+    def _release(self, state: State, key: SymbolKey) -> State:
+        group = self.group(key)
+        return replace(state, held=state.held - group, manual=state.manual - {key})
+
+    def _walk_if(
+        self, statement: cst.If, place: StatementPlace, state: State, func: FunctionInfo
+    ) -> State | None:
+        test = statement.test
+        negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+        inner = test.expression if isinstance(test, cst.UnaryOperation) and negated else test
+        form = "if-not" if negated else "if"
+        events = self._scan_expression(test, place, state, func, "expression")
+        body_state, else_state = state, state
+        for event in events:
+            if event.call is inner and event.method == "acquire" and event.kind in LOCKLIKE:
+                event.form = form
+                if negated:
+                    else_state = self._acquire(state, event.target)
+                else:
+                    body_state = self._acquire(state, event.target)
+        body_out = self._walk_block(block(statement.body), body_state, func)
+        orelse = statement.orelse
+        if isinstance(orelse, cst.If):
+            else_out = self._walk_statement(StatementPlace([orelse], 0), else_state, func)
+        elif isinstance(orelse, cst.Else):
+            else_out = self._walk_block(block(orelse.body), else_state, func)
+        else:
+            else_out = else_state
+        return _merge(body_out, else_out)
+
+    def _walk_with(
+        self, statement: cst.With, place: StatementPlace, state: State, func: FunctionInfo
+    ) -> State | None:
+        inner = state
+        for item in statement.items:
+            self._scan_expression(item.item, place, inner, func, "expression")
+            key = self.symbols.key_of(item.item, func)
+            info = self.symbols.symbols.get(key) if key is not None else None
+            kind = info.kind if info is not None else self.symbols.kind_of(item.item, func)
+            self.regions.with_entries.append(WithEntry(func, statement, item, key, kind, inner))
+            if key is not None and kind in LOCKLIKE:
+                inner = replace(inner, held=inner.held | self.group(key))
+        out = self._walk_block(block(statement.body), inner, func)
+        if out is None:
+            return None
+        added = inner.held - state.held
+        return replace(out, held=out.held - added)
+
+    def _walk_try(
+        self, statement: cst.Try | cst.TryStar, state: State, func: FunctionInfo
+    ) -> State | None:
+        final = statement.finalbody.body if statement.finalbody is not None else None
+        released: set[SymbolKey] = set()
+        for call in releases_in(final):
+            assert isinstance(call.func, cst.Attribute)
+            key = self.symbols.key_of(call.func.value, func)
+            if key is not None:
+                released.add(key)
+        guarded = replace(state, protected=state.protected | released)
+        body_out = self._walk_block(block(statement.body), guarded, func)
+        handler_outs = [
+            self._walk_block(block(handler.body), guarded, func) for handler in statement.handlers
+        ]
+        if statement.orelse is not None and body_out is not None:
+            body_out = self._walk_block(block(statement.orelse.body), body_out, func)
+        out = _merge(body_out, *handler_outs)
+        if final is None:
+            return None if out is None else replace(out, protected=state.protected)
+        final_in = replace(out or state, protected=state.protected)
+        final_out = self._walk_block(block(final), final_in, func)
+        return None if out is None else final_out
+
+    # -- expressions -------------------------------------------------------------
+    def _scan_expression(
+        self,
+        node: cst.CSTNode,
+        place: StatementPlace,
+        state: State,
+        func: FunctionInfo,
+        form: str,
+    ) -> list[MethodCall]:
+        scanner = _scan(node)
+        events: list[MethodCall] = []
+        for call in scanner.calls:
+            self.regions.calls.append(
+                AnyCall(func, call, self.structure.qualified_name(call.func, func), state, place)
+            )
+            callee = self.resolve_function(call.func, func)
+            if callee is not None:
+                self.regions.call_sites.append(CallSite(func, callee, call, state))
+            if isinstance(call.func, cst.Attribute):
+                key = self.symbols.key_of(call.func.value, func)
+                info = self.symbols.symbols.get(key) if key is not None else None
+                if key is not None and info is not None and info.kind is not None:
+                    event = MethodCall(
+                        func, call, key, info.kind, call.func.attr.value, state, place, form
+                    )
+                    events.append(event)
+                    self.regions.method_calls.append(event)
+        for reference in scanner.references:
+            target = self.resolve_function(reference, func)
+            if target is not None:
+                self.regions.referenced.add(target)
+        for name in scanner.escapes:
+            if func.is_local(name.value) or name.value in func.declared_nonlocal:
+                key = self.symbols.key_of(name, func)
+                if key is not None and key in self.symbols.symbols:
+                    self.regions.escaped.add(key)
+        return events
+
+    def resolve_function(self, expr: cst.BaseExpression, func: FunctionInfo) -> FunctionInfo | None:
+        """The module function or method ``expr`` names, seen from ``func``."""
+        if isinstance(expr, cst.Name):
+            name = expr.value
+            current: FunctionInfo | None = func
+            while current is not None:
+                prefix = "" if current.is_module else current.qualname + ".<locals>."
+                candidate = self.structure.function_named(prefix + name)
+                if candidate is not None and candidate.cls is None:
+                    return candidate
+                if not current.is_module and current.is_local(name):
+                    return None
+                current = current.parent
+            cls = self.structure.class_named(name, func)
+            if cls is not None:
+                return self.structure.method(cls, "__init__")
+            return None
+        if isinstance(expr, cst.Attribute):
+            owner = self.symbols.class_of_receiver(expr.value, func)
+            if owner is not None:
+                return self.structure.method(owner, expr.attr.value)
+        return None
+
+
+def _statement_call(small: cst.BaseSmallStatement) -> cst.BaseExpression | None:
+    """The callee of the call a small statement consists of (``x.acquire()``, ``r = x()``)."""
+    value: cst.BaseExpression | None = None
+    if isinstance(small, (cst.Expr, cst.Assign)):
+        value = small.value
+    return value.func if isinstance(value, cst.Call) else None

@@ -1,0 +1,399 @@
+"""Functions, classes and imports of a module: the structure every other fact hangs on.
+
+Name resolution here is deliberately small: an import table per scope plus the module's
+own definitions. LibCST's ScopeProvider/QualifiedNameProvider would do the same job
+about ten times slower than parsing itself (measured on the standard library), which a
+linter run on every save cannot afford; what rules need is "does this name mean
+``threading.Lock``", and imports and aliases answer that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a chain of names and attributes, else ``None``."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted_name(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    return None
+
+
+def _import_module_name(node: cst.BaseExpression) -> str:
+    name = dotted_name(node)
+    return name or ""
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    """A class defined in the module."""
+
+    node: cst.ClassDef
+    qualname: str
+    base_names: list[str]
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    body_names: set[str] = field(default_factory=set)
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    """A function, method, or the module's top level (``node`` is then the Module)."""
+
+    node: cst.FunctionDef | cst.Module
+    qualname: str
+    parent: FunctionInfo | None = None
+    cls: ClassInfo | None = None
+    self_name: str | None = None
+    is_classmethod: bool = False
+    params: list[str] = field(default_factory=list)
+    declared_global: set[str] = field(default_factory=set)
+    declared_nonlocal: set[str] = field(default_factory=set)
+    assigned: set[str] = field(default_factory=set)
+    imports: dict[str, str] = field(default_factory=dict)
+    returns_value: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.qualname.rsplit(".", 1)[-1]
+
+    @property
+    def is_module(self) -> bool:
+        return isinstance(self.node, cst.Module)
+
+    def is_local(self, name: str) -> bool:
+        """Is ``name`` a local variable (or parameter) of this function?"""
+        if self.is_module or name in self.declared_global or name in self.declared_nonlocal:
+            return False
+        return name in self.assigned or name in self.params
+
+    def body(self) -> Sequence[cst.BaseStatement]:
+        if isinstance(self.node, cst.Module):
+            return self.node.body
+        return _block(self.node.body)
+
+
+def _block(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
+    if isinstance(suite, cst.IndentedBlock):
+        return suite.body
+    return (
+        [cst.SimpleStatementLine(body=list(suite.body))]
+        if isinstance(suite, cst.SimpleStatementSuite)
+        else []
+    )
+
+
+def block(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
+    """The statements of a suite, a one-line suite counted as one statement line."""
+    return _block(suite)
+
+
+def _decorator_names(node: cst.FunctionDef) -> set[str]:
+    names = set()
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        name = dotted_name(expr)
+        if name:
+            names.add(name.rsplit(".", 1)[-1])
+    return names
+
+
+def _target_names(target: cst.BaseExpression) -> Iterator[str]:
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from _target_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _target_names(target.value)
+
+
+class _Collector(cst.CSTVisitor):
+    """One pass over the module that records its functions, classes and imports."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module_scope = FunctionInfo(module, "<module>")
+        self.functions: list[FunctionInfo] = [self.module_scope]
+        self.classes: dict[str, ClassInfo] = {}
+        self.function_of: dict[cst.FunctionDef, FunctionInfo] = {}
+        self.module_aliases: dict[str, str] = {}
+        self._function_stack: list[FunctionInfo] = [self.module_scope]
+        self._class_stack: list[ClassInfo | None] = [None]
+
+    # -- scopes ------------------------------------------------------------------
+    def _qualprefix(self) -> str:
+        cls = self._class_stack[-1]
+        func = self._function_stack[-1]
+        if cls is not None:
+            return cls.qualname + "."
+        if not func.is_module:
+            return func.qualname + ".<locals>."
+        return ""
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        qualname = self._qualprefix() + node.name.value
+        bases = [dotted_name(arg.value) or "" for arg in node.bases if arg.keyword is None]
+        info = ClassInfo(node, qualname, bases)
+        self.classes[qualname] = info
+        self._bind(node.name.value)
+        self._class_stack.append(info)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._class_stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._bind(node.name.value)
+        cls = self._class_stack[-1]
+        parent = self._function_stack[-1]
+        decorators = _decorator_names(node)
+        params = [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+        extra = [p.name.value for p in node.params.kwonly_params]
+        for star in (node.params.star_arg, node.params.star_kwarg):
+            if isinstance(star, cst.Param):
+                extra.append(star.name.value)
+        info = FunctionInfo(
+            node,
+            self._qualprefix() + node.name.value,
+            parent=parent,
+            cls=cls,
+            params=params + extra,
+        )
+        if cls is not None:
+            cls.methods[node.name.value] = info
+            if "staticmethod" not in decorators and params:
+                info.self_name = params[0]
+                info.is_classmethod = "classmethod" in decorators or node.name.value in {
+                    "__new__",
+                    "__init_subclass__",
+                    "__class_getitem__",
+                }
+        self.functions.append(info)
+        self.function_of[node] = info
+        self._function_stack.append(info)
+        self._class_stack.append(None)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._function_stack.pop()
+        self._class_stack.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> bool:
+        # Implicit concatenation nests one level per piece (thousands in generated
+        # files such as pydoc_data/topics.py); strings bind and call nothing we track.
+        return False
+
+    # -- bindings ----------------------------------------------------------------
+    def _bind(self, name: str) -> None:
+        cls = self._class_stack[-1]
+        if cls is not None:
+            cls.body_names.add(name)
+        else:
+            self._function_stack[-1].assigned.add(name)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self._function_stack[-1].declared_global.update(n.name.value for n in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self._function_stack[-1].declared_nonlocal.update(n.name.value for n in node.names)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        for name in _target_names(node.target):
+            self._bind(name)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        func = self._function_stack[-1]
+        if func.is_module and self._class_stack[-1] is None and len(node.targets) == 1:
+            target = node.targets[0].target
+            source = dotted_name(node.value)
+            if isinstance(target, cst.Name) and source is not None:
+                self.module_aliases[target.value] = source
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            for name in _target_names(node.target):
+                self._bind(name)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        for name in _target_names(node.target):
+            self._bind(name)
+
+    def visit_For(self, node: cst.For) -> None:
+        for name in _target_names(node.target):
+            self._bind(name)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        # Comprehension variables live in their own scope; not a binding here.
+        return None
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            for name in _target_names(node.asname.name):
+                self._bind(name)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self._bind(node.name.name.value)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        for name in _target_names(node.target):
+            self._bind(name)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None and not (
+            isinstance(node.value, cst.Name) and node.value.value == "None"
+        ):
+            self._function_stack[-1].returns_value = True
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self._function_stack[-1].returns_value = True
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self._function_stack[-1].returns_value = True
+
+    def visit_Import(self, node: cst.Import) -> None:
+        scope = self._function_stack[-1]
+        for alias in node.names:
+            full = _import_module_name(alias.name)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+                scope.imports[local] = full
+            else:
+                local = full.split(".", 1)[0]
+                scope.imports[local] = local
+            self._bind(local)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        scope = self._function_stack[-1]
+        module = _import_module_name(node.module) if node.module is not None else ""
+        module = "." * len(node.relative) + module
+        for alias in node.names:
+            imported = _import_module_name(alias.name)
+            local = imported
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            sep = "" if module.endswith(".") else "."
+            scope.imports[local] = f"{module}{sep}{imported}" if module else imported
+            self._bind(local)
+
+
+@dataclass
+class ModuleStructure:
+    """Functions, classes and imports of one module."""
+
+    module_scope: FunctionInfo
+    functions: list[FunctionInfo]
+    classes: dict[str, ClassInfo]
+    function_of: dict[cst.FunctionDef, FunctionInfo]
+    module_aliases: dict[str, str]
+    by_qualname: dict[str, FunctionInfo] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_qualname = {func.qualname: func for func in self.functions}
+
+    def function_named(self, qualname: str) -> FunctionInfo | None:
+        """The function or method with this qualified name (``C.m``, ``f.<locals>.g``)."""
+        return self.by_qualname.get(qualname)
+
+    def qualified_name(self, expr: cst.BaseExpression, scope: FunctionInfo) -> str | None:
+        """The imported name ``expr`` refers to in ``scope`` (``t.Lock`` -> ``threading.Lock``).
+
+        Only names that come from an import (or a module-level alias of one) resolve;
+        anything else is ``None``: we never guess from spelling.
+        """
+        dotted = dotted_name(expr)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        resolved = self._resolve_head(head, scope, depth=0)
+        if resolved is None:
+            return None
+        return f"{resolved}.{rest}" if rest else resolved
+
+    def _resolve_head(self, head: str, scope: FunctionInfo, depth: int) -> str | None:
+        current: FunctionInfo | None = scope
+        while current is not None:
+            if head in current.imports:
+                return current.imports[head]
+            if not current.is_module and current.is_local(head):
+                return None
+            current = current.parent
+        if head in self.module_scope.imports:
+            return self.module_scope.imports[head]
+        alias = self.module_aliases.get(head)
+        if alias is not None and depth < 8:
+            alias_head, _, alias_rest = alias.partition(".")
+            if alias_head == head:
+                return None
+            base = self._resolve_head(alias_head, self.module_scope, depth + 1)
+            if base is None:
+                return None
+            return f"{base}.{alias_rest}" if alias_rest else base
+        return None
+
+    def class_named(self, name: str, scope: FunctionInfo) -> ClassInfo | None:
+        """The module's class that a bare name refers to from ``scope``."""
+        current: FunctionInfo | None = scope
+        while current is not None:
+            prefix = "" if current.is_module else current.qualname + ".<locals>."
+            found = self.classes.get(prefix + name)
+            if found is not None:
+                return found
+            current = current.parent
+        return None
+
+    def class_bases(self, cls: ClassInfo) -> Iterator[ClassInfo]:
+        """``cls`` and its bases defined in this module, nearest first."""
+        seen: set[str] = set()
+        stack = [cls]
+        while stack:
+            current = stack.pop(0)
+            if current.qualname in seen:
+                continue
+            seen.add(current.qualname)
+            yield current
+            for base in current.base_names:
+                found = self.classes.get(base)
+                if found is not None:
+                    stack.append(found)
+
+    def is_subclass_of(self, cls: ClassInfo, qualified: str) -> bool:
+        """Does ``cls`` derive (within this module's view) from the imported ``qualified``?"""
+        for current in self.class_bases(cls):
+            for base in current.node.bases:
+                if (
+                    base.keyword is None
+                    and self.qualified_name(base.value, self.module_scope) == qualified
+                ):
+                    return True
+        return False
+
+    def method(self, cls: ClassInfo, name: str) -> FunctionInfo | None:
+        """Method ``name`` of ``cls`` or of its in-module bases."""
+        for current in self.class_bases(cls):
+            if name in current.methods:
+                return current.methods[name]
+        return None
+
+
+def collect_structure(module: cst.Module) -> ModuleStructure:
+    """Build the module's structure in one pass."""
+    collector = _Collector(module)
+    module.visit(collector)
+    return ModuleStructure(
+        collector.module_scope,
+        collector.functions,
+        collector.classes,
+        collector.function_of,
+        collector.module_aliases,
+    )

@@ -1,0 +1,313 @@
+"""Which names and attributes hold locks, conditions, executors, ... (resolved, not guessed).
+
+A symbol is identified by a key:
+- ``("global", name)``: a module global;
+- ``("attr", class_qualname, attr)``: an attribute of the module's class, reached as
+  ``self.attr``, ``cls.attr``, ``type(self).attr``, ``Cls.attr`` or through an instance
+  stored in a global;
+- ``("local", function_qualname, name)``: a local (or closure) variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from tsafe_lint.analysis.kinds import FUTURE_METHODS, Kind, kind_of_factory
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block
+
+SymbolKey = tuple[str, ...]
+
+_FIELD_FACTORIES = {"dataclasses.field", "attr.ib", "attrs.field", "attr.attrib"}
+
+
+@dataclass
+class SymbolInfo:
+    """What is known of a symbol: its kind or the module class it is an instance of."""
+
+    key: SymbolKey
+    display: str
+    kind: Kind | None = None
+    instance_of: ClassInfo | None = None
+    underlying: SymbolKey | None = None
+    created_at: cst.CSTNode | None = None
+    created_in: FunctionInfo | None = None
+
+
+def display_name(key: SymbolKey) -> str:
+    """How a message names a symbol: ``lock``, ``Account._lock``."""
+    if key[0] == "attr":
+        return f"{key[1].rsplit('.', 1)[-1]}.{key[2]}" if len(key) == 3 else key[1]
+    return key[-1]
+
+
+class SymbolTable:
+    """Resolves expressions to symbol keys and knows each symbol's kind."""
+
+    def __init__(self, structure: ModuleStructure) -> None:
+        self.structure = structure
+        self.symbols: dict[SymbolKey, SymbolInfo] = {}
+        for _ in range(2):  # a second pass resolves references to later definitions
+            self._collect()
+
+    # -- resolution --------------------------------------------------------------
+    def key_of(self, expr: cst.BaseExpression, func: FunctionInfo) -> SymbolKey | None:
+        """The symbol ``expr`` denotes when evaluated in ``func``, if it is one we track."""
+        if isinstance(expr, cst.Name):
+            return self._name_key(expr.value, func)
+        if isinstance(expr, cst.Attribute):
+            cls = self.class_of_receiver(expr.value, func)
+            if cls is not None:
+                return self._attr_key(cls, expr.attr.value)
+        return None
+
+    def _name_key(self, name: str, func: FunctionInfo) -> SymbolKey:
+        if func.is_local(name):
+            return ("local", func.qualname, name)
+        current = func.parent
+        while current is not None and not current.is_module:
+            if current.is_local(name):
+                return ("local", current.qualname, name)
+            current = current.parent
+        return ("global", name)
+
+    def _attr_key(self, cls: ClassInfo, attr: str) -> SymbolKey:
+        for current in self.structure.class_bases(cls):
+            key: SymbolKey = ("attr", current.qualname, attr)
+            if key in self.symbols or attr in current.body_names:
+                return key
+        return ("attr", cls.qualname, attr)
+
+    def class_of_receiver(
+        self, receiver: cst.BaseExpression, func: FunctionInfo
+    ) -> ClassInfo | None:
+        """The module class whose attributes ``receiver.x`` reaches, if known."""
+        method = _method_scope(func)
+        if isinstance(receiver, cst.Name):
+            if (
+                method is not None
+                and receiver.value == method.self_name
+                and method.cls
+                and (method is func or not func.is_local(receiver.value))
+            ):
+                return method.cls
+            cls = self.structure.class_named(receiver.value, func)
+            if cls is not None and not func.is_local(receiver.value):
+                return cls
+            info = self.symbols.get(self._name_key(receiver.value, func))
+            if info is not None:
+                return info.instance_of
+            return None
+        if (
+            isinstance(receiver, cst.Call)
+            and isinstance(receiver.func, cst.Name)
+            and receiver.func.value == "type"
+            and len(receiver.args) == 1
+            and method is not None
+            and isinstance(receiver.args[0].value, cst.Name)
+            and receiver.args[0].value.value == method.self_name
+        ):
+            return method.cls
+        if isinstance(receiver, cst.Attribute):
+            key = self.key_of(receiver, func)
+            info = self.symbols.get(key) if key else None
+            if info is not None:
+                return info.instance_of
+        return None
+
+    def info(self, expr: cst.BaseExpression, func: FunctionInfo) -> SymbolInfo | None:
+        key = self.key_of(expr, func)
+        return self.symbols.get(key) if key is not None else None
+
+    def kind_of(self, expr: cst.BaseExpression, func: FunctionInfo) -> Kind | None:
+        """The kind of object ``expr`` evaluates to, from a factory call or a typed symbol."""
+        info = self.info(expr, func)
+        if info is not None:
+            return info.kind
+        if isinstance(expr, cst.Call):
+            return self._value_info(expr, func)[0]
+        return None
+
+    # -- typing ------------------------------------------------------------------
+    def _value_info(
+        self, value: cst.BaseExpression, func: FunctionInfo
+    ) -> tuple[Kind | None, ClassInfo | None, SymbolKey | None]:
+        """(kind, instance_of, underlying lock) of the object ``value`` evaluates to."""
+        if isinstance(value, cst.Call):
+            qualified = self.structure.qualified_name(value.func, func)
+            kind = kind_of_factory(qualified)
+            if kind is Kind.CONDITION:
+                lock_arg = _argument(value, 0, "lock")
+                underlying = self.key_of(lock_arg, func) if lock_arg is not None else None
+                return kind, None, underlying
+            if kind is not None:
+                return kind, None, None
+            if qualified in _FIELD_FACTORIES:
+                factory = _argument(value, None, "default_factory") or _argument(
+                    value, None, "factory"
+                )
+                if factory is not None:
+                    return kind_of_factory(self.structure.qualified_name(factory, func)), None, None
+            if isinstance(value.func, cst.Name) and not func.is_local(value.func.value):
+                cls = self.structure.class_named(value.func.value, func)
+                if cls is not None:
+                    return None, cls, None
+            if isinstance(value.func, cst.Attribute) and value.func.attr.value in FUTURE_METHODS:
+                receiver = self.kind_of(value.func.value, func)
+                if receiver in (Kind.THREAD_POOL, Kind.PROCESS_POOL):
+                    return Kind.FUTURE, None, None
+            return None, None, None
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            info = self.info(value, func)
+            if info is not None:
+                return info.kind, info.instance_of, info.underlying
+        return None, None, None
+
+    def _record(
+        self,
+        target: cst.BaseExpression,
+        value: cst.BaseExpression | None,
+        func: FunctionInfo,
+        cls_body: ClassInfo | None,
+        annotation: cst.BaseExpression | None = None,
+        node: cst.CSTNode | None = None,
+    ) -> None:
+        if cls_body is not None and isinstance(target, cst.Name):
+            key: SymbolKey | None = ("attr", cls_body.qualname, target.value)
+        else:
+            key = self.key_of(target, func)
+        if key is None:
+            return
+        kind: Kind | None = None
+        instance_of = underlying = None
+        if value is not None:
+            kind, instance_of, underlying = self._value_info(value, func)
+        if kind is None and instance_of is None and annotation is not None:
+            kind = kind_of_factory(self.structure.qualified_name(annotation, func))
+        if kind is None and instance_of is None:
+            return
+        existing = self.symbols.get(key)
+        if existing is not None and existing.created_at is not node and existing.kind != kind:
+            # Conflicting definitions: keep the first, it is the one most code sees.
+            return
+        self.symbols[key] = SymbolInfo(
+            key, display_name(key), kind, instance_of, underlying, node, func
+        )
+
+    def _collect(self) -> None:
+        for func in self.structure.functions:
+            if not func.is_module:
+                self._collect_params(func)
+            self._collect_block(func.body(), func, None)
+
+    def _collect_params(self, func: FunctionInfo) -> None:
+        node = func.node
+        assert isinstance(node, cst.FunctionDef)
+        for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+            if param.annotation is not None:
+                self._record(param.name, None, func, None, param.annotation.annotation, param)
+
+    def _collect_block(
+        self,
+        statements: Sequence[cst.BaseStatement],
+        func: FunctionInfo,
+        cls_body: ClassInfo | None,
+    ) -> None:
+        for statement in statements:
+            self._collect_statement(statement, func, cls_body)
+
+    def _collect_statement(
+        self, statement: cst.BaseStatement, func: FunctionInfo, cls_body: ClassInfo | None
+    ) -> None:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        self._record(target.target, small.value, func, cls_body, node=small)
+                elif isinstance(small, cst.AnnAssign):
+                    self._record(
+                        small.target,
+                        small.value,
+                        func,
+                        cls_body,
+                        small.annotation.annotation,
+                        node=small,
+                    )
+            return
+        if isinstance(statement, cst.FunctionDef):
+            return
+        if isinstance(statement, cst.ClassDef):
+            cls = self.structure.classes.get(self._class_qualname(statement, func, cls_body))
+            if cls is not None:
+                self._collect_block(block(statement.body), func, cls)
+            return
+        if isinstance(statement, cst.With):
+            for item in statement.items:
+                if item.asname is not None:
+                    self._record(item.asname.name, item.item, func, cls_body, node=item)
+        for suite in _suites(statement):
+            self._collect_block(block(suite), func, cls_body)
+
+    def _class_qualname(
+        self, node: cst.ClassDef, func: FunctionInfo, cls_body: ClassInfo | None
+    ) -> str:
+        if cls_body is not None:
+            return f"{cls_body.qualname}.{node.name.value}"
+        if func.is_module:
+            return node.name.value
+        return f"{func.qualname}.<locals>.{node.name.value}"
+
+
+def _method_scope(func: FunctionInfo) -> FunctionInfo | None:
+    """The method whose ``self`` is visible in ``func`` (itself, or an enclosing method)."""
+    current: FunctionInfo | None = func
+    while current is not None and not current.is_module:
+        if current.cls is not None:
+            return current
+        current = current.parent
+    return None
+
+
+def _argument(call: cst.Call, position: int | None, keyword: str) -> cst.BaseExpression | None:
+    """The argument passed as ``keyword=`` or at ``position`` (positional), if any."""
+    positional = 0
+    for arg in call.args:
+        if arg.keyword is not None:
+            if arg.keyword.value == keyword:
+                return arg.value
+        elif arg.star == "":
+            if positional == position:
+                return arg.value
+            positional += 1
+    return None
+
+
+argument = _argument
+
+
+def _suites(statement: cst.BaseStatement) -> list[cst.BaseSuite]:
+    """The nested suites of a compound statement, in source order."""
+    suites: list[cst.BaseSuite] = []
+    if isinstance(statement, (cst.If, cst.While, cst.For, cst.With)):
+        suites.append(statement.body)
+        orelse = getattr(statement, "orelse", None)
+        while isinstance(orelse, cst.If):
+            suites.append(orelse.body)
+            orelse = orelse.orelse
+        if isinstance(orelse, cst.Else):
+            suites.append(orelse.body)
+    elif isinstance(statement, (cst.Try, cst.TryStar)):
+        suites.append(statement.body)
+        suites.extend(handler.body for handler in statement.handlers)
+        if statement.orelse is not None:
+            suites.append(statement.orelse.body)
+        if statement.finalbody is not None:
+            suites.append(statement.finalbody.body)
+    elif isinstance(statement, cst.Match):
+        suites.extend(case.body for case in statement.cases)
+    return suites
+
+
+suites = _suites

@@ -1,0 +1,81 @@
+"""Where threads are started: the calls that hand a callable to another thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from tsafe_lint.analysis.kinds import Kind
+from tsafe_lint.analysis.regions import Regions
+from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.symbols import argument
+
+
+@dataclass(frozen=True)
+class ThreadStart:
+    """A call that runs ``target`` on another thread (or process), with its ``args``."""
+
+    func: FunctionInfo
+    call: cst.Call
+    how: str  # "Thread", "Timer", "submit", ...
+    target: cst.BaseExpression | None
+    args: cst.BaseExpression | None
+    in_process: bool = False
+
+
+#: qualified constructor/function -> (how, target position, target keyword, args position)
+_STARTERS: dict[str, tuple[str, int, str, int | None]] = {
+    "threading.Thread": ("Thread", 1, "target", 3),
+    "threading.Timer": ("Timer", 1, "function", 2),
+    "_thread.start_new_thread": ("start_new_thread", 0, "function", 1),
+    "_thread.start_new": ("start_new_thread", 0, "function", 1),
+    "asyncio.to_thread": ("to_thread", 0, "func", None),
+}
+
+#: executor/pool methods that run their first argument on a worker.
+_POOL_METHODS = frozenset(
+    {
+        "submit",
+        "map",
+        "apply",
+        "apply_async",
+        "map_async",
+        "imap",
+        "imap_unordered",
+        "starmap",
+        "starmap_async",
+    }
+)
+
+
+def thread_starts(regions: Regions) -> list[ThreadStart]:
+    """Every place in the module that hands a callable to a thread or a worker pool."""
+    starts: list[ThreadStart] = []
+    for any_call in regions.calls:
+        spec = _STARTERS.get(any_call.qualified or "")
+        if spec is None:
+            continue
+        how, position, keyword, args_position = spec
+        target = argument(any_call.call, position, keyword)
+        args = (
+            argument(any_call.call, args_position, "args") if args_position is not None else (None)
+        )
+        starts.append(ThreadStart(any_call.func, any_call.call, how, target, args))
+    for method_call in regions.method_calls:
+        if method_call.kind not in (Kind.THREAD_POOL, Kind.PROCESS_POOL):
+            continue
+        if method_call.method not in _POOL_METHODS:
+            continue
+        keyword = "fn" if method_call.method == "submit" else "func"
+        starts.append(
+            ThreadStart(
+                method_call.func,
+                method_call.call,
+                method_call.method,
+                argument(method_call.call, 0, keyword),
+                None,
+                in_process=method_call.kind is Kind.PROCESS_POOL,
+            )
+        )
+    return starts

@@ -1,0 +1,122 @@
+"""The ``tsafe-lint`` command: options -> configuration -> engine -> reporter.
+
+Exit status: 0 no findings, 1 findings, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tsafe_lint import __version__
+from tsafe_lint.config import Config, ConfigError, load_config, validate_codes
+from tsafe_lint.discovery import discover
+from tsafe_lint.engine import Linter
+from tsafe_lint.formats import FORMATS, render, render_statistics
+from tsafe_lint.rules import ALL_RULES, ENGINE_CODES, RULES_BY_CODE
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def _codes(values: tuple[str, ...], option: str) -> list[str]:
+    return validate_codes((c for value in values for c in value.split(",")), option)
+
+
+def _list_rules() -> str:
+    lines = [f"{'code':<6} {'name':<30} {'default':<7} summary"]
+    for code, text in ENGINE_CODES.items():
+        lines.append(f"{code:<6} {'(engine)':<30} {'on':<7} {text}")
+    for rule in ALL_RULES:
+        default = "on" if rule.default_enabled else "off"
+        lines.append(f"{rule.code:<6} {rule.name:<30} {default:<7} {rule.summary}")
+    return "\n".join(lines) + "\n"
+
+
+def _explain(code: str) -> str:
+    code = code.upper()
+    rule = RULES_BY_CODE.get(code)
+    if rule is not None:
+        header = f"{rule.code} {rule.name}\n\n{rule.summary}\n\n"
+        return header + rule.documentation() + "\n"
+    if code in ENGINE_CODES:
+        return f"{code}\n\n{ENGINE_CODES[code]}\n"
+    raise ConfigError(f"--explain: unknown rule code '{code}'")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--select", multiple=True, help="Codes or prefixes to enable (e.g. TS2,TS301).")
+@click.option("--ignore", multiple=True, help="Codes or prefixes to disable.")
+@click.option("--exclude", multiple=True, help="Glob patterns of paths to skip (adds to config).")
+@click.option("--force-exclude", is_flag=True, help="Apply excludes to files named explicitly too.")
+@click.option(
+    "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Print a count per code after the findings.")
+@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
+@click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Configuration file (default: nearest pyproject.toml with [tool.tsafe-lint]).",
+)
+@click.version_option(__version__, "--version", prog_name="tsafe-lint")
+def cli(
+    paths: tuple[str, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    exclude: tuple[str, ...],
+    force_exclude: bool,
+    output_format: str,
+    exit_zero: bool,
+    statistics: bool,
+    list_rules: bool,
+    explain: str | None,
+    config_file: Path | None,
+) -> None:
+    """Find thread-safety smells in Python code. PATHS default to the current directory."""
+    try:
+        if list_rules:
+            click.echo(_list_rules(), nl=False)
+            return
+        if explain:
+            click.echo(_explain(explain), nl=False)
+            return
+        config = _configure(config_file, select, ignore, exclude)
+        files = list(discover(paths or (".",), config, force_exclude=force_exclude))
+    except ConfigError as exc:
+        click.echo(f"tsafe-lint: error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    diagnostics = Linter(config).lint_paths(files)
+    output = render(diagnostics, output_format)
+    if output:
+        click.echo(output, nl=False)
+    if statistics and output_format == "text":
+        click.echo(render_statistics(diagnostics), nl=False)
+    sys.exit(EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+def _configure(
+    config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> Config:
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"--config: file not found: {config_file}")
+    config = load_config(config_file)
+    if select:
+        config.select = _codes(select, "--select")
+    if ignore:
+        config.ignore = [*config.ignore, *_codes(ignore, "--ignore")]
+    config.exclude = [*config.exclude, *exclude]
+    return config
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="tsafe-lint")

@@ -1,0 +1,177 @@
+"""Configuration: ``[tool.tsafe-lint]`` in the nearest ``pyproject.toml``, plus CLI overrides.
+
+Selection follows ruff: a code runs when the most specific matching prefix among
+``select`` and ``ignore`` is a ``select`` one. Rules that are off by default run only when
+selected explicitly. Unknown keys and unknown codes are errors, not silent no-ops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+
+from tsafe_lint.rules import ALL_RULES, ENGINE_CODES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on older Pythons only
+    import tomli as tomllib
+
+SECTION = "tsafe-lint"
+KNOWN_CODES = sorted({rule.code for rule in ALL_RULES} | set(ENGINE_CODES))
+_LIST_KEYS = ("select", "ignore", "exclude", "extend-exclude")
+_KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores"})
+
+
+class ConfigError(Exception):
+    """A configuration or usage problem; the CLI exits with status 2."""
+
+
+def validate_codes(codes: Iterable[str], where: str) -> list[str]:
+    """Upper-case ``codes`` and check each is a known code or a prefix of one."""
+    result = []
+    for raw in codes:
+        code = raw.strip().upper()
+        if not code:
+            continue
+        if code != "ALL" and not any(known.startswith(code) for known in KNOWN_CODES):
+            raise ConfigError(f"{where}: unknown rule code or prefix '{raw.strip()}'")
+        result.append(code)
+    return result
+
+
+@dataclass
+class Config:
+    """The effective settings of a run."""
+
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    root: Path = field(default_factory=Path.cwd)
+    source: Path | None = None
+
+    def is_enabled(self, code: str, extra_ignores: Iterable[str] = ()) -> bool:
+        """Does ``code`` run, given select/ignore and any per-file ignores?"""
+        default_on = code in ENGINE_CODES or any(
+            rule.code == code and rule.default_enabled for rule in ALL_RULES
+        )
+        selectors = self.select
+        select_len = -1
+        if selectors is None:
+            select_len = 0 if default_on else -1
+        else:
+            for prefix in selectors:
+                if prefix == "ALL" or code.startswith(prefix):
+                    length = 0 if prefix == "ALL" else len(prefix)
+                    if prefix == "ALL" and not default_on:
+                        continue
+                    select_len = max(select_len, length)
+            if code in ENGINE_CODES:
+                select_len = max(select_len, 0)
+        ignore_len = -1
+        for prefix in (*self.ignore, *extra_ignores):
+            if prefix == "ALL" or code.startswith(prefix):
+                ignore_len = max(ignore_len, 0 if prefix == "ALL" else len(prefix))
+        return select_len >= 0 and select_len > ignore_len
+
+    def ignores_for(self, path: str) -> list[str]:
+        """Codes ignored for ``path`` by ``per-file-ignores`` (glob patterns)."""
+        codes: list[str] = []
+        for pattern, pattern_codes in self.per_file_ignores.items():
+            if matches(path, pattern, self.root):
+                codes.extend(pattern_codes)
+        return codes
+
+    def is_excluded(self, path: str) -> bool:
+        return any(matches(path, pattern, self.root) for pattern in self.exclude)
+
+
+def matches(path: str, pattern: str, root: Path) -> bool:
+    """flake8/ruff-style matching: the pattern against the path relative to the
+    configuration root, the path as given, or any single path component."""
+    pure = PurePath(path)
+    candidates = {pure.as_posix(), pure.name}
+    with contextlib.suppress(ValueError):
+        candidates.add(Path(path).resolve().relative_to(root.resolve()).as_posix())
+    pattern = pattern.rstrip("/")
+    for candidate in candidates:
+        if fnmatch.fnmatch(candidate, pattern) or fnmatch.fnmatch(candidate, pattern + "/*"):
+            return True
+    return any(fnmatch.fnmatch(part, pattern) for part in pure.parts)
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start`` with a ``[tool.tsafe-lint]``."""
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = _read_toml(candidate)
+            except ConfigError:
+                raise
+            if SECTION in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {path}: {exc}") from exc
+
+
+def load_config(explicit: Path | None = None, start: Path | None = None) -> Config:
+    """Read the configuration: ``explicit`` file, else the nearest pyproject.toml."""
+    path = explicit if explicit is not None else find_pyproject(start or Path.cwd())
+    if path is None:
+        return Config()
+    data = _read_toml(path)
+    section = data.get("tool", {}).get(SECTION)
+    if section is None:
+        # a dedicated file (``--config``) may hold the keys at top level
+        section = data if explicit is not None and "tool" not in data else {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.{SECTION}] must be a table")
+    return _from_table(section, path)
+
+
+def _from_table(table: dict[str, Any], path: Path) -> Config:
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) in [tool.{SECTION}]: {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(_KNOWN_KEYS))})"
+        )
+    lists: dict[str, list[str]] = {}
+    for key in _LIST_KEYS:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{path}: '{key}' must be a list of strings")
+        lists[key] = value
+    per_file = table.get("per-file-ignores", {})
+    if not isinstance(per_file, dict):
+        raise ConfigError(f"{path}: 'per-file-ignores' must be a table of pattern = [codes]")
+    per_file_ignores: dict[str, list[str]] = {}
+    for pattern, codes in per_file.items():
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise ConfigError(f"{path}: per-file-ignores '{pattern}' must be a list of codes")
+        per_file_ignores[pattern] = validate_codes(codes, f"{path}: per-file-ignores")
+    return Config(
+        select=validate_codes(lists["select"], f"{path}: select") if "select" in table else None,
+        ignore=validate_codes(lists["ignore"], f"{path}: ignore"),
+        exclude=[*lists["exclude"], *lists["extend-exclude"]],
+        per_file_ignores=per_file_ignores,
+        root=path.parent,
+        source=path,
+    )

@@ -1,0 +1,57 @@
+"""Output formats: ``text`` (flake8 style, one finding a line) and ``json``."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+
+from tsafe_lint.diagnostics import Diagnostic
+from tsafe_lint.rules import RULES_BY_CODE
+
+FORMATS = ("text", "json")
+
+
+def render_text(diagnostics: Sequence[Diagnostic]) -> str:
+    return "".join(d.as_text() + "\n" for d in diagnostics)
+
+
+def render_json(diagnostics: Sequence[Diagnostic]) -> str:
+    """A stable list of objects, one per finding (documented in the README)."""
+    records = [
+        {
+            "path": d.path,
+            "line": d.line,
+            "column": d.col,
+            "end_line": d.end_line,
+            "end_column": d.end_col,
+            "code": d.code,
+            "name": d.name,
+            "message": d.message,
+            "severity": "error",
+            "fix_available": d.fixable,
+        }
+        for d in diagnostics
+    ]
+    return json.dumps(records, indent=2) + "\n"
+
+
+def render(diagnostics: Sequence[Diagnostic], fmt: str) -> str:
+    if fmt == "json":
+        return render_json(diagnostics)
+    return render_text(diagnostics)
+
+
+def render_statistics(diagnostics: Sequence[Diagnostic]) -> str:
+    """Counts per code, most frequent first, like ``flake8 --statistics``."""
+    counts = Counter(d.code for d in diagnostics)
+    lines = []
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        rule = RULES_BY_CODE.get(code)
+        name = (
+            rule.name
+            if rule is not None
+            else ("parse-error" if code == "TS001" else "internal-error")
+        )
+        lines.append(f"{count:<5} {code} {name}")
+    return "".join(line + "\n" for line in lines)

@@ -1,0 +1,42 @@
+"""The contract of a rule: a code, a name, a one-line summary, a docstring, a ``check``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+
+from tsafe_lint.analysis import ModuleAnalysis
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule reports: the node where the smell is and a message saying what and why."""
+
+    node: cst.CSTNode
+    message: str
+
+
+class Rule:
+    """Base class. Subclasses set the class variables and implement ``check``.
+
+    The docstring of a rule is its documentation, in the form *What it does / Why is
+    this bad / Example / Use instead*.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    family: ClassVar[str]
+    default_enabled: ClassVar[bool] = True
+    fixable: ClassVar[bool] = False
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")

@@ -1,0 +1,302 @@
+"""Rules about waiting and signalling: TS301, TS302, TS303, TS304."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from tsafe_lint.analysis import ModuleAnalysis
+from tsafe_lint.analysis.kinds import Kind
+from tsafe_lint.analysis.symbols import display_name
+from tsafe_lint.rules.base import Finding, Rule
+
+_SIGNAL_METHODS = frozenset({"wait", "notify", "notify_all", "notifyAll"})
+_POLL_METHODS = frozenset({"is_set", "isSet"})
+
+
+class ConditionWaitNotInLoop(Rule):
+    """Flags ``Condition.wait()`` that is not inside a ``while`` loop.
+
+    **What it does**
+
+    Finds ``cv.wait()`` on a ``threading.Condition`` with no enclosing ``while`` loop in
+    the same function (``if not ready: cv.wait()``). A wait with a timeout
+    (``cv.wait(5)``) is left alone: it is the "wait once, then re-check and time out"
+    idiom, whose caller handles waking without the predicate.
+
+    **Why is this bad**
+
+    Waking up does not mean the predicate is true: another consumer may have taken the
+    item first between the ``notify()`` and this thread re-acquiring the lock,
+    ``notify_all()`` wakes every waiter, and the threading docs allow spurious wake-ups.
+    Code after a bare ``wait()`` then acts on state that is not there.
+
+    **Example**
+
+    ```python
+    with cv:
+        if not queue:
+            cv.wait()
+        item = queue.pop(0)     # IndexError when another consumer won
+    ```
+
+    **Use instead**
+
+    ```python
+    with cv:
+        while not queue:
+            cv.wait()
+        item = queue.pop(0)
+    ```
+
+    or ``cv.wait_for(lambda: queue)``.
+
+    **References**
+
+    The talk's "Condition" slides (the travel agent serves customers in a ``while`` loop);
+    Python docs, ``threading.Condition.wait`` and ``wait_for``.
+    """
+
+    code = "TS301"
+    name = "condition-wait-not-in-loop"
+    summary = "Condition.wait() outside a while loop that re-checks the predicate"
+    family = "conditions"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        for call in analysis.regions.method_calls:
+            if call.kind is not Kind.CONDITION or call.method != "wait":
+                continue
+            if not call.state.in_while and not _has_timeout(call.call):
+                name = display_name(call.target)
+                yield Finding(
+                    call.call,
+                    f"'{name}.wait()' is not in a while loop re-checking its predicate; "
+                    f"wake-ups can be spurious or stolen: use 'while not <pred>: "
+                    f"{name}.wait()' or '{name}.wait_for(<pred>)'",
+                )
+
+
+class ConditionNotHeld(Rule):
+    """Flags ``wait()``/``notify()``/``notify_all()`` on a Condition that is not held.
+
+    **What it does**
+
+    Finds a call to ``wait``, ``notify`` or ``notify_all`` on a ``threading.Condition``
+    where neither the condition nor the lock it was built on is held: not inside
+    ``with cv:``, not after ``cv.acquire()``, and not in a helper that every caller in
+    the module calls with it held.
+
+    **Why is this bad**
+
+    The call raises ``RuntimeError: cannot wait on un-acquired lock`` (or ``notify``).
+    Worse, the state the condition guards is being read or changed outside the lock, so
+    the signal can be lost between the check and the wait.
+
+    **Example**
+
+    ```python
+    def add_customer(name):
+        customer_queue.append(name)
+        customer_available.notify()
+    ```
+
+    **Use instead**
+
+    ```python
+    def add_customer(name):
+        with customer_available:
+            customer_queue.append(name)
+            customer_available.notify()
+    ```
+
+    **References**
+
+    The talk's "Condition" slides; Python docs, ``threading.Condition.notify``.
+    """
+
+    code = "TS302"
+    name = "condition-not-held"
+    summary = "Condition wait()/notify() called without holding the condition"
+    family = "conditions"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        entry = analysis.entry_held
+        for call in analysis.regions.method_calls:
+            if call.kind is not Kind.CONDITION or call.method not in _SIGNAL_METHODS:
+                continue
+            held = call.state.held | entry.get(call.func, frozenset())
+            if call.target in held:
+                continue
+            name = display_name(call.target)
+            yield Finding(
+                call.call,
+                f"'{name}.{call.method}()' is called without holding '{name}'; it raises "
+                f"RuntimeError: call it inside 'with {name}:'",
+            )
+
+
+class SemaphoreReleaseUnbalanced(Rule):
+    """Flags ``release()`` of a plain ``Semaphore`` with no matching ``acquire()``.
+
+    **What it does**
+
+    Finds ``sem.release()`` on a ``threading.Semaphore`` inside a ``with sem:`` block (the
+    ``with`` releases it again), or on a semaphore that the module never acquires.
+
+    **Why is this bad**
+
+    An unmatched ``release()`` silently raises the counter above its initial value, so
+    more threads than intended enter the guarded section: the limit it was meant to
+    enforce is gone, with no error.
+
+    **Example**
+
+    ```python
+    pool_slots = threading.Semaphore(3)
+
+    def book():
+        with pool_slots:
+            reserve()
+            pool_slots.release()
+    ```
+
+    **Use instead**
+
+    Let ``with`` release it, and use ``threading.BoundedSemaphore``, which raises
+    ``ValueError`` on a release past its initial value.
+
+    **References**
+
+    The talk's "Semaphore" slides; Python docs, ``threading.BoundedSemaphore``.
+    """
+
+    code = "TS303"
+    name = "semaphore-release-unbalanced"
+    summary = "Semaphore released without a matching acquire()"
+    family = "conditions"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        acquired = {c.target for c in analysis.regions.method_calls if c.method == "acquire"}
+        acquired |= {w.target for w in analysis.regions.with_entries if w.target is not None}
+        for call in analysis.regions.method_calls:
+            if call.kind is not Kind.SEMAPHORE or call.method != "release":
+                continue
+            name = display_name(call.target)
+            in_with = call.target in call.state.held and call.target not in call.state.manual
+            if in_with:
+                yield Finding(
+                    call.call,
+                    f"'{name}.release()' inside 'with {name}:' releases it twice and raises "
+                    "its count; let 'with' release it (or use BoundedSemaphore)",
+                )
+            elif call.target not in acquired:
+                yield Finding(
+                    call.call,
+                    f"'{name}.release()' has no matching acquire() in this module: it raises "
+                    "the count past its limit; use BoundedSemaphore to catch it",
+                )
+
+
+class BusyWaitOnEvent(Rule):
+    """Flags polling loops that sleep until an Event or a global flag changes.
+
+    **What it does**
+
+    Finds ``while`` loops whose test polls ``event.is_set()`` (or a module-global flag that
+    another function rebinds) and whose body calls ``time.sleep()``.
+
+    **Why is this bad**
+
+    Polling wastes CPU, and every poll adds up to one sleep interval of latency: the
+    waiting thread reacts late, or keeps a shutdown waiting. A bare boolean flag is also
+    read without any synchronisation.
+
+    **Example**
+
+    ```python
+    while not flight_landed.is_set():
+        time.sleep(0.5)
+    ```
+
+    **Use instead**
+
+    ```python
+    flight_landed.wait()            # or: while not stop.wait(interval): work()
+    ```
+
+    **References**
+
+    The talk's "Event" slides; Python docs, ``threading.Event.wait``.
+    """
+
+    code = "TS304"
+    name = "busy-wait-on-event"
+    summary = "polling loop with time.sleep() instead of Event.wait()"
+    family = "conditions"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        polled: dict[cst.While, str] = {}
+        for call in analysis.regions.method_calls:
+            statement = call.place.statement
+            if (
+                call.kind is Kind.EVENT
+                and call.method in _POLL_METHODS
+                and isinstance(statement, cst.While)
+                and _contains(statement.test, call.call)
+            ):
+                name = display_name(call.target)
+                polled[statement] = f"'{name}.{call.method}()'; use '{name}.wait(timeout)'"
+        flags = _global_flags(analysis)
+        for loop in analysis.regions.while_loops:
+            flag = _polled_name(loop.node.test)
+            if flag is not None and flag in flags and not loop.func.is_local(flag):
+                polled.setdefault(
+                    loop.node, f"global flag '{flag}'; use a threading.Event and its wait()"
+                )
+        reported: set[cst.While] = set()
+        for any_call in analysis.regions.calls:
+            loop_node = any_call.state.loop
+            if any_call.qualified != "time.sleep" or loop_node not in polled:
+                continue
+            assert loop_node is not None
+            if loop_node in reported:
+                continue
+            reported.add(loop_node)
+            yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
+
+
+def _has_timeout(call: cst.Call) -> bool:
+    """``wait(5)`` / ``wait(timeout=t)``: a bounded wait whose caller re-checks and times out."""
+    for arg in call.args:
+        if arg.keyword is None or arg.keyword.value == "timeout":
+            return not (isinstance(arg.value, cst.Name) and arg.value.value == "None")
+    return False
+
+
+def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
+    if tree is node:
+        return True
+    return any(_contains(child, node) for child in tree.children)
+
+
+def _polled_name(test: cst.BaseExpression) -> str | None:
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test = test.expression
+    return test.value if isinstance(test, cst.Name) else None
+
+
+def _global_flags(analysis: ModuleAnalysis) -> set[str]:
+    """Globals that some function rebinds through a ``global`` declaration."""
+    flags: set[str] = set()
+    for func in analysis.structure.functions:
+        flags |= func.declared_global & func.assigned
+    return flags
+
+
+RULES: list[type[Rule]] = [
+    ConditionWaitNotInLoop,
+    ConditionNotHeld,
+    SemaphoreReleaseUnbalanced,
+    BusyWaitOnEvent,
+]

@@ -1,0 +1,312 @@
+"""Rules about taking and releasing locks: TS201, TS202, TS204."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+
+from tsafe_lint.analysis import ModuleAnalysis
+from tsafe_lint.analysis.kinds import LOCKLIKE, MUTEXES, kind_of_factory
+from tsafe_lint.analysis.regions import MethodCall, releases_in
+from tsafe_lint.analysis.scopes import block
+from tsafe_lint.analysis.symbols import SymbolKey, display_name
+from tsafe_lint.rules.base import Finding, Rule
+
+#: First words of functions whose job is to take a lock that another function releases
+#: (``acquire``, ``_acquireLock``, ``lock_for_update``, ``__enter__``).
+_WRAPPER_VERBS = frozenset({"acquire", "lock", "enter", "aenter", "take", "grab"})
+
+
+def _is_wrapper(name: str) -> bool:
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower().split("_")
+    first = next((word for word in words if word), "")
+    return first in _WRAPPER_VERBS
+
+
+def _released_by_finally(
+    statement: cst.BaseStatement | None, key: SymbolKey, analysis: ModuleAnalysis, call: MethodCall
+) -> bool:
+    """Is ``statement`` a ``try`` whose ``finally`` releases ``key``?"""
+    if not isinstance(statement, (cst.Try, cst.TryStar)) or statement.finalbody is None:
+        return False
+    for release in releases_in(statement.finalbody.body):
+        assert isinstance(release.func, cst.Attribute)
+        if analysis.symbols.key_of(release.func.value, call.func) == key:
+            return True
+    return False
+
+
+def _is_release_of(
+    statement: cst.BaseStatement | None, key: SymbolKey, analysis: ModuleAnalysis, call: MethodCall
+) -> bool:
+    """Is ``statement`` exactly ``key.release()``? (acquire-then-release: nothing can leak)."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+        return False
+    func = small.value.func
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "release"
+        and analysis.symbols.key_of(func.value, call.func) == key
+    )
+
+
+class AcquireWithoutTryFinally(Rule):
+    """Flags ``x.acquire()`` whose ``release()`` is not in the ``finally`` of a ``try`` after it.
+
+    **What it does**
+
+    Finds a lock, semaphore or condition acquired with ``acquire()`` and released later in
+    the same function, where the release is not guaranteed: the acquire is not directly
+    followed by ``try: ... finally: x.release()``.
+
+    **Why is this bad**
+
+    If anything between ``acquire()`` and ``release()`` raises, the release never runs.
+    The lock stays held forever and every other thread that needs it blocks: the program
+    hangs, far away from the exception that caused it.
+
+    **Example**
+
+    ```python
+    lock = threading.Lock()
+
+    def book_seat():
+        lock.acquire()
+        reserve()          # raises -> the lock is never released
+        lock.release()
+    ```
+
+    **Use instead**
+
+    ```python
+    def book_seat():
+        with lock:
+            reserve()
+    ```
+
+    or ``lock.acquire()`` immediately followed by ``try: ... finally: lock.release()``.
+
+    **References**
+
+    The talk's "Synchronization Primitives - Lock" slides; Python docs, "Using locks,
+    conditions, and semaphores in the with statement".
+    """
+
+    code = "TS201"
+    name = "acquire-without-try-finally"
+    summary = "acquire() not followed by try/finally release(): an exception leaks the lock"
+    family = "locks"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        released_in: dict[tuple[object, SymbolKey], bool] = {}
+        for call in analysis.regions.method_calls:
+            if call.method == "release":
+                released_in[(call.func, call.target)] = True
+        for call in analysis.regions.method_calls:
+            if call.method != "acquire" or call.kind not in LOCKLIKE:
+                continue
+            if call.form not in ("statement", "if", "if-not"):
+                continue
+            if not released_in.get((call.func, call.target)) or _is_wrapper(call.func.name):
+                continue
+            if call.target in call.state.protected:
+                continue
+            if self._safe_follow_up(call, analysis):
+                continue
+            yield Finding(
+                call.call,
+                f"'{display_name(call.target)}.acquire()' is not followed by try/finally "
+                f"releasing it; an exception leaks the lock: use 'with "
+                f"{_source_name(call)}:'",
+            )
+
+    def _safe_follow_up(self, call: MethodCall, analysis: ModuleAnalysis) -> bool:
+        """Is the first statement run with the lock held a try/finally releasing it?"""
+        first = _first_statement_held(call)
+        return _released_by_finally(first, call.target, analysis, call) or _is_release_of(
+            first, call.target, analysis, call
+        )
+
+
+def _first_statement_held(call: MethodCall) -> cst.BaseStatement | None:
+    """The statement that runs first after the acquire succeeds.
+
+    ``if x.acquire(...):`` -> the first statement of the body; ``if not x.acquire(...):``
+    -> the first statement of the ``else`` (or, without one, the statement after the
+    ``if``); a plain ``x.acquire()`` -> the next statement.
+    """
+    statement = call.place.statement
+    if call.form == "if" and isinstance(statement, cst.If):
+        body = block(statement.body)
+        return body[0] if body else None
+    if (
+        call.form == "if-not"
+        and isinstance(statement, cst.If)
+        and isinstance(statement.orelse, cst.Else)
+    ):
+        orelse = block(statement.orelse.body)
+        return orelse[0] if orelse else None
+    return call.place.following()
+
+
+def _source_name(call: MethodCall) -> str:
+    func = call.call.func
+    assert isinstance(func, cst.Attribute)
+    return cst.Module(body=[]).code_for_node(func.value)
+
+
+class AcquireWithoutRelease(Rule):
+    """Flags a lock acquired with ``acquire()`` that is not released on some path.
+
+    **What it does**
+
+    Finds ``x.acquire()`` on a ``Lock``, ``RLock`` or ``Condition`` in a function that
+    never calls ``x.release()``, or that returns while holding it. Functions whose job is
+    to acquire (``__enter__``, ``acquire``, ``lock``...) are left alone. Semaphores are
+    not checked: acquiring one in a function and releasing it in another is normal
+    signalling.
+
+    **Why is this bad**
+
+    A lock that is never released blocks every other thread that needs it, forever. With
+    a plain ``Lock`` even the same thread deadlocks on its next ``acquire()``.
+
+    **Example**
+
+    ```python
+    def update(item):
+        lock.acquire()
+        if item is None:
+            return          # returns with the lock held
+        store(item)
+        lock.release()
+    ```
+
+    **Use instead**
+
+    ```python
+    def update(item):
+        with lock:
+            if item is None:
+                return
+            store(item)
+    ```
+
+    **References**
+
+    The talk's "Lock" and "Semaphore" slides; Python docs, ``threading.Lock.release``.
+    """
+
+    code = "TS202"
+    name = "acquire-without-release"
+    summary = "lock acquired with acquire() is not released on every path"
+    family = "locks"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        released: set[tuple[object, SymbolKey]] = set()
+        released_elsewhere: set[SymbolKey] = set()
+        for call in analysis.regions.method_calls:
+            if call.method == "release":
+                released.add((call.func, call.target))
+        acquired = {
+            (c.func, c.target) for c in analysis.regions.method_calls if c.method == "acquire"
+        }
+        for slot in released - acquired:  # a function that only releases: begin()/end()
+            released_elsewhere.add(slot[1])
+        exits: dict[tuple[object, SymbolKey], cst.Return] = {}
+        for exit_ in analysis.regions.early_exits:
+            exits.setdefault((exit_.func, exit_.target), exit_.node)
+        reported: set[tuple[object, SymbolKey]] = set()
+        for call in analysis.regions.method_calls:
+            if call.method != "acquire" or call.kind not in MUTEXES:
+                continue
+            if call.form not in ("statement", "if", "if-not", "assign"):
+                continue
+            slot = (call.func, call.target)
+            if slot in reported or _is_wrapper(call.func.name):
+                continue
+            name = display_name(call.target)
+            if slot not in released:
+                if call.target in analysis.regions.escaped or call.target in released_elsewhere:
+                    continue  # handed to another function or thread, which releases it
+                reported.add(slot)
+                yield Finding(
+                    call.call,
+                    f"'{name}' is acquired here but never released in "
+                    f"'{call.func.name}'; use 'with {_source_name(call)}:'",
+                )
+            elif slot in exits:
+                reported.add(slot)
+                line = analysis.position(exits[slot]).start.line
+                yield Finding(
+                    call.call,
+                    f"'{name}' is acquired here but the return at line {line} leaves "
+                    f"without releasing it; use 'with {_source_name(call)}:'",
+                )
+
+
+class UselessLock(Rule):
+    """Flags a lock created in the ``with`` statement that uses it.
+
+    **What it does**
+
+    Finds ``with threading.Lock():`` (and ``RLock``, ``Semaphore``, ``Condition``...
+    created in the ``with`` item itself).
+
+    **Why is this bad**
+
+    Every execution creates a brand-new lock that no other thread can ever see, so
+    acquiring it never waits: the block is not protected at all, while looking as if
+    it were.
+
+    **Example**
+
+    ```python
+    def book_seat():
+        with threading.Lock():
+            seats -= 1
+    ```
+
+    **Use instead**
+
+    Create the lock once, where every thread can reach it, and share it:
+
+    ```python
+    seats_lock = threading.Lock()
+
+    def book_seat():
+        with seats_lock:
+            seats -= 1
+    ```
+
+    **References**
+
+    The talk's "Lock" slides.
+    """
+
+    code = "TS204"
+    name = "useless-lock"
+    summary = "lock created where it is used protects nothing"
+    family = "locks"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        for entry in analysis.regions.with_entries:
+            item = entry.item.item
+            if not isinstance(item, cst.Call):
+                continue
+            kind = kind_of_factory(analysis.structure.qualified_name(item.func, entry.func))
+            if kind in LOCKLIKE:
+                assert kind is not None
+                yield Finding(
+                    item,
+                    f"a new {kind.value} is created for this 'with' and shared with no "
+                    "other thread, so it protects nothing; create it once and share it",
+                )
+
+
+RULES: list[type[Rule]] = [AcquireWithoutTryFinally, AcquireWithoutRelease, UselessLock]

@@ -1,0 +1,127 @@
+"""Rules about starting threads: TS402, TS403."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from tsafe_lint.analysis import ModuleAnalysis
+from tsafe_lint.rules.base import Finding, Rule
+
+_STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
+
+
+class ThreadTargetCalled(Rule):
+    """Flags a thread target that is called instead of passed: ``Thread(target=f())``.
+
+    **What it does**
+
+    Finds ``threading.Thread(target=f())``, ``threading.Timer(t, f())``,
+    ``executor.submit(f())`` and similar, where ``f`` is a function of this module that
+    returns nothing.
+
+    **Why is this bad**
+
+    ``f()`` runs right now, in the current thread, and its result (``None``) becomes the
+    target: the work is done sequentially, the thread does nothing, and ``submit`` raises
+    ``TypeError: 'NoneType' object is not callable`` inside the future.
+
+    **Example**
+
+    ```python
+    threading.Thread(target=book_seat()).start()
+    ```
+
+    **Use instead**
+
+    ```python
+    threading.Thread(target=book_seat).start()
+    threading.Thread(target=book_seat, args=(user,)).start()
+    ```
+
+    **References**
+
+    The talk's "Threading" slides; Python docs, ``threading.Thread``.
+    """
+
+    code = "TS402"
+    name = "thread-target-called"
+    summary = "thread target is called here instead of being passed to the thread"
+    family = "threads"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        for start in analysis.thread_starts:
+            target = start.target
+            if not isinstance(target, cst.Call):
+                continue
+            callee = analysis.resolve_function(target.func, start.func)
+            if callee is None or callee.returns_value or callee.name == "__init__":
+                continue
+            yield Finding(
+                target,
+                f"'{callee.name}()' runs now, in this thread, and passes None as the "
+                f"{start.how} target; pass the function itself: '{callee.name}'",
+            )
+
+
+class ThreadArgsNotTuple(Rule):
+    """Flags thread ``args`` that look like a tuple but are not: ``args=(x)``.
+
+    **What it does**
+
+    Finds ``Thread(..., args=(x))``, ``Timer(t, f, args=(x))`` and
+    ``_thread.start_new_thread(f, (x))`` where the parenthesised value has no comma, and
+    ``args="text"``.
+
+    **Why is this bad**
+
+    ``(x)`` is just ``x``. The thread unpacks it with ``*args``: a string becomes one
+    argument per character, another value raises ``TypeError`` in the new thread, where
+    nobody sees it.
+
+    **Example**
+
+    ```python
+    threading.Thread(target=greet, args=("Ada")).start()   # greet('A', 'd', 'a')
+    ```
+
+    **Use instead**
+
+    ```python
+    threading.Thread(target=greet, args=("Ada",)).start()
+    ```
+
+    **References**
+
+    Python docs, ``threading.Thread`` (``args`` is a list or tuple of arguments).
+    """
+
+    code = "TS403"
+    name = "thread-args-not-tuple"
+    summary = "thread args is not a tuple: (x) needs a trailing comma"
+    family = "threads"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        for start in analysis.thread_starts:
+            args = start.args
+            if args is None or isinstance(args, (cst.Tuple, cst.GeneratorExp)):
+                continue
+            render = cst.Module(body=[]).code_for_node
+            source = render(args)
+            inner = render(args.with_changes(lpar=[], rpar=[]))
+            if isinstance(args, _STRINGS):
+                yield Finding(
+                    args,
+                    f"args={source} is a string, unpacked one character per argument; "
+                    f"write args=({inner},)",
+                )
+            elif args.lpar:
+                yield Finding(
+                    args,
+                    f"args={source} is not a tuple (parentheses alone make none); "
+                    f"write args=({inner},)",
+                )
+
+
+RULES: list[type[Rule]] = [ThreadTargetCalled, ThreadArgsNotTuple]
