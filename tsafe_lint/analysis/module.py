@@ -8,8 +8,11 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from tsafe_lint.analysis.kinds import Kind
-from tsafe_lint.analysis.regions import EMPTY, Held, Regions, RegionWalker
+from tsafe_lint.analysis.locking import LockFacts
+from tsafe_lint.analysis.reachability import ThreadReach, compute_reach
+from tsafe_lint.analysis.regions import EMPTY, Held, Regions, RegionWalker, State
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, collect_structure
+from tsafe_lint.analysis.sharing import Sharing
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart, thread_starts
 
@@ -53,6 +56,41 @@ class ModuleAnalysis:
     def thread_starts(self) -> list[ThreadStart]:
         """Every call that hands a callable to a thread or a worker pool."""
         return thread_starts(self.regions)
+
+    @cached_property
+    def reach(self) -> ThreadReach:
+        """Which functions run on threads (and why)."""
+        return compute_reach(
+            self.structure, self.regions, self.thread_starts, self.resolve_function
+        )
+
+    @cached_property
+    def sharing(self) -> Sharing:
+        """Whether a write of shared state can race with another thread."""
+        return Sharing(self.structure, self.symbols, self.regions, self.reach)
+
+    @cached_property
+    def locks(self) -> LockFacts:
+        """Acquisitions, lock identities and what each function takes transitively."""
+        return LockFacts(self.symbols, self.regions)
+
+    def held_at(self, func: FunctionInfo, state: State) -> Held:
+        """Locks held at a point: those taken in ``func`` plus those held whenever it starts."""
+        return state.held | self.entry_held.get(func, EMPTY)
+
+    def thread_reason(self, func: FunctionInfo) -> str:
+        """Why ``func`` runs on a thread, for messages: ``'book_seat' runs on ...``."""
+        entries = self.reach.entries.get(func)
+        if not entries:
+            return ""
+        entry = entries[0]
+        line = self.position(entry.node).start.line
+        threads = "several threads" if self.reach.many(func) else "a thread"
+        path = self.reach.path(func)
+        via = ""
+        if len(path) > 1:
+            via = f" (called from '{path[0].name}')"
+        return f"'{func.name}' runs on {threads}{via} ({entry.verb} at {self.path}:{line})"
 
     # -- interprocedural ---------------------------------------------------------
     @cached_property

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
+from tsafe_lint.analysis.accesses import WriteKind, mutation_of, reads_in, writes_of
 from tsafe_lint.analysis.kinds import LOCKLIKE, Kind
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
@@ -30,6 +31,7 @@ class State:
     manual: Held = EMPTY
     protected: Held = EMPTY  # released by the ``finally`` of an enclosing ``try``
     loop: cst.While | None = None  # the innermost enclosing ``while`` of this function
+    looping: bool = False  # inside any ``for``/``while`` body of this function
 
     @property
     def in_while(self) -> bool:
@@ -97,6 +99,12 @@ class AnyCall:
     qualified: str | None
     state: State
     place: StatementPlace
+    in_comprehension: bool = False
+
+    @property
+    def repeated(self) -> bool:
+        """Does this call run repeatedly (in a loop or a comprehension)?"""
+        return self.state.looping or self.in_comprehension
 
 
 @dataclass(eq=False)
@@ -117,6 +125,28 @@ class LoopInfo:
     state: State
 
 
+@dataclass(eq=False)
+class Access:
+    """A write of shared state (a global or an attribute) with the locks held there."""
+
+    func: FunctionInfo
+    key: SymbolKey
+    kind: WriteKind
+    node: cst.CSTNode
+    state: State
+
+
+@dataclass(eq=False)
+class CheckThenAct:
+    """An ``if``/``while`` whose test reads ``key`` and whose body writes it."""
+
+    func: FunctionInfo
+    test_node: cst.If | cst.While
+    key: SymbolKey
+    state: State  # held at the test
+    write: Access
+
+
 @dataclass
 class Regions:
     """Everything the walk recorded for one module."""
@@ -130,6 +160,8 @@ class Regions:
     referenced: set[FunctionInfo] = field(default_factory=set)
     escaped: set[SymbolKey] = field(default_factory=set)  # locals handed on, stored or returned
     statement_state: dict[cst.CSTNode, State] = field(default_factory=dict)
+    writes: list[Access] = field(default_factory=list)
+    check_then_act: list[CheckThenAct] = field(default_factory=list)
 
 
 class _CallScanner(cst.CSTVisitor):
@@ -141,6 +173,32 @@ class _CallScanner(cst.CSTVisitor):
         self.receivers: set[cst.BaseExpression] = set()
         self.references: list[cst.BaseExpression] = []
         self.escapes: list[cst.Name] = []  # bare names used as values (not ``x.attr``, not targets)
+        self.in_comprehension: set[cst.Call] = set()
+        self._comprehension_depth = 0
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._comprehension_depth += 1
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self._comprehension_depth -= 1
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._comprehension_depth += 1
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self._comprehension_depth -= 1
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._comprehension_depth += 1
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        self._comprehension_depth -= 1
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._comprehension_depth += 1
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self._comprehension_depth -= 1
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
@@ -159,6 +217,8 @@ class _CallScanner(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         self.calls.append(node)
         self.called.add(node.func)
+        if self._comprehension_depth:
+            self.in_comprehension.add(node)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self.receivers.add(node.target)
@@ -214,6 +274,7 @@ class RegionWalker:
         self.symbols = symbols
         self.regions = Regions()
         self._groups: dict[SymbolKey, Held] = self._lock_groups()
+        self._tests: list[tuple[cst.If | cst.While, frozenset[SymbolKey], State]] = []
 
     def _lock_groups(self) -> dict[SymbolKey, Held]:
         """Conditions built on one lock and the lock itself are held together.
@@ -270,13 +331,19 @@ class RegionWalker:
         if isinstance(statement, cst.While):
             self.regions.while_loops.append(LoopInfo(func, statement, state))
             self._scan_expression(statement.test, place, state, func, "expression")
-            self._walk_block(block(statement.body), replace(state, loop=statement), func)
+            self._walk_tested_body(
+                statement,
+                block(statement.body),
+                state,
+                replace(state, loop=statement, looping=True),
+                func,
+            )
             if statement.orelse is not None:
                 self._walk_block(block(statement.orelse.body), state, func)
             return state
         if isinstance(statement, cst.For):
             self._scan_expression(statement.iter, place, state, func, "expression")
-            self._walk_block(block(statement.body), state, func)
+            self._walk_block(block(statement.body), replace(state, looping=True), func)
             if statement.orelse is not None:
                 self._walk_block(block(statement.orelse.body), state, func)
             return state
@@ -304,6 +371,8 @@ class RegionWalker:
                 events = self._scan_expression(small, place, state, func, "assign")
             else:
                 events = self._scan_expression(small, place, state, func, "expression")
+            for write in writes_of(small, func, self.symbols):
+                self._record_write(Access(func, write.key, write.kind, write.node, state))
             for event in events:
                 if event.form not in ("statement", "assign") or event.kind not in LOCKLIKE:
                     continue
@@ -320,6 +389,30 @@ class RegionWalker:
             if isinstance(small, (cst.Raise, cst.Break, cst.Continue)):
                 return None
         return state
+
+    def _record_write(self, access: Access) -> None:
+        self.regions.writes.append(access)
+        for test_node, keys, test_state in self._tests:
+            if access.key in keys:
+                self.regions.check_then_act.append(
+                    CheckThenAct(access.func, test_node, access.key, test_state, access)
+                )
+
+    def _walk_tested_body(
+        self,
+        test_node: cst.If | cst.While,
+        body: Sequence[cst.BaseStatement],
+        test_state: State,
+        body_state: State,
+        func: FunctionInfo,
+    ) -> State | None:
+        """Walk the body of an ``if``/``while``, remembering what its test read."""
+        keys = frozenset(reads_in(test_node.test, func, self.symbols))
+        self._tests.append((test_node, keys, test_state))
+        try:
+            return self._walk_block(body, body_state, func)
+        finally:
+            self._tests.pop()
 
     def _acquire(self, state: State, key: SymbolKey) -> State:
         group = self.group(key)
@@ -345,7 +438,7 @@ class RegionWalker:
                     else_state = self._acquire(state, event.target)
                 else:
                     body_state = self._acquire(state, event.target)
-        body_out = self._walk_block(block(statement.body), body_state, func)
+        body_out = self._walk_tested_body(statement, block(statement.body), state, body_state, func)
         orelse = statement.orelse
         if isinstance(orelse, cst.If):
             else_out = self._walk_statement(StatementPlace([orelse], 0), else_state, func)
@@ -410,8 +503,18 @@ class RegionWalker:
         events: list[MethodCall] = []
         for call in scanner.calls:
             self.regions.calls.append(
-                AnyCall(func, call, self.structure.qualified_name(call.func, func), state, place)
+                AnyCall(
+                    func,
+                    call,
+                    self.structure.qualified_name(call.func, func),
+                    state,
+                    place,
+                    call in scanner.in_comprehension,
+                )
             )
+            mutated = mutation_of(call, func, self.symbols)
+            if mutated is not None:
+                self._record_write(Access(func, mutated, WriteKind.MUTATE, call, state))
             callee = self.resolve_function(call.func, func)
             if callee is not None:
                 self.regions.call_sites.append(CallSite(func, callee, call, state))
@@ -420,7 +523,14 @@ class RegionWalker:
                 info = self.symbols.symbols.get(key) if key is not None else None
                 if key is not None and info is not None and info.kind is not None:
                     event = MethodCall(
-                        func, call, key, info.kind, call.func.attr.value, state, place, form
+                        func,
+                        call,
+                        key,
+                        info.kind,
+                        call.func.attr.value,
+                        state,
+                        place,
+                        form if _is_root_call(node, call) else "expression",
                     )
                     events.append(event)
                     self.regions.method_calls.append(event)
@@ -429,10 +539,11 @@ class RegionWalker:
             if target is not None:
                 self.regions.referenced.add(target)
         for name in scanner.escapes:
-            if func.is_local(name.value) or name.value in func.declared_nonlocal:
-                key = self.symbols.key_of(name, func)
-                if key is not None and key in self.symbols.symbols:
-                    self.regions.escaped.add(key)
+            if name is node:
+                continue  # ``with lock:`` / ``if lock:``: a use, not a hand-over
+            key = self.symbols.key_of(name, func)
+            if key is not None and key[0] == "local" and key in self.symbols.symbols:
+                self.regions.escaped.add(key)
         return events
 
     def resolve_function(self, expr: cst.BaseExpression, func: FunctionInfo) -> FunctionInfo | None:
@@ -465,3 +576,8 @@ def _statement_call(small: cst.BaseSmallStatement) -> cst.BaseExpression | None:
     if isinstance(small, (cst.Expr, cst.Assign)):
         value = small.value
     return value.func if isinstance(value, cst.Call) else None
+
+
+def _is_root_call(node: cst.CSTNode, call: cst.Call) -> bool:
+    """Is ``call`` the whole scanned expression (or the value of the scanned assignment)?"""
+    return call is node or (isinstance(node, cst.Assign) and call is node.value)

@@ -174,6 +174,14 @@ class SymbolTable:
         annotation: cst.BaseExpression | None = None,
         node: cst.CSTNode | None = None,
     ) -> None:
+        if (
+            isinstance(target, (cst.Tuple, cst.List))
+            and isinstance(value, (cst.Tuple, cst.List))
+            and len(target.elements) == len(value.elements)
+        ):
+            for target_element, value_element in zip(target.elements, value.elements):
+                self._record(target_element.value, value_element.value, func, cls_body, node=node)
+            return
         if cls_body is not None and isinstance(target, cst.Name):
             key: SymbolKey | None = ("attr", cls_body.qualname, target.value)
         else:

@@ -22,6 +22,12 @@ class ThreadStart:
     target: cst.BaseExpression | None
     args: cst.BaseExpression | None
     in_process: bool = False
+    repeated: bool = False  # started in a loop or a comprehension
+
+    @property
+    def many(self) -> bool:
+        """Does this start run its target on several threads at once?"""
+        return self.repeated or self.how in _FAN_OUT
 
 
 #: qualified constructor/function -> (how, target position, target keyword, args position)
@@ -32,6 +38,9 @@ _STARTERS: dict[str, tuple[str, int, str, int | None]] = {
     "_thread.start_new": ("start_new_thread", 0, "function", 1),
     "asyncio.to_thread": ("to_thread", 0, "func", None),
 }
+
+#: pool methods that run the target once per item, on several workers at once.
+_FAN_OUT = frozenset({"map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async"})
 
 #: executor/pool methods that run their first argument on a worker.
 _POOL_METHODS = frozenset(
@@ -61,7 +70,27 @@ def thread_starts(regions: Regions) -> list[ThreadStart]:
         args = (
             argument(any_call.call, args_position, "args") if args_position is not None else (None)
         )
-        starts.append(ThreadStart(any_call.func, any_call.call, how, target, args))
+        starts.append(
+            ThreadStart(any_call.func, any_call.call, how, target, args, repeated=any_call.repeated)
+        )
+    repeated = {c.call for c in regions.calls if c.repeated}
+    for any_call in regions.calls:
+        callee = any_call.call.func
+        if (
+            isinstance(callee, cst.Attribute)
+            and callee.attr.value == "run_in_executor"
+            and len(any_call.call.args) >= 2
+        ):
+            starts.append(
+                ThreadStart(
+                    any_call.func,
+                    any_call.call,
+                    "run_in_executor",
+                    argument(any_call.call, 1, "func"),
+                    None,
+                    repeated=any_call.repeated,
+                )
+            )
     for method_call in regions.method_calls:
         if method_call.kind not in (Kind.THREAD_POOL, Kind.PROCESS_POOL):
             continue
@@ -76,6 +105,7 @@ def thread_starts(regions: Regions) -> list[ThreadStart]:
                 argument(method_call.call, 0, keyword),
                 None,
                 in_process=method_call.kind is Kind.PROCESS_POOL,
+                repeated=method_call.call in repeated,
             )
         )
     return starts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tsafe_lint.rules import conditions, locks, threads
+from tsafe_lint.rules import conditions, locks, shared_state, threads
 from tsafe_lint.rules.base import Finding, Rule
 
 #: Codes the engine itself reports (not rules: they cannot be disabled by accident).
@@ -12,7 +12,8 @@ ENGINE_CODES = {
 }
 
 ALL_RULES: list[type[Rule]] = sorted(
-    [*locks.RULES, *conditions.RULES, *threads.RULES], key=lambda rule: rule.code
+    [*shared_state.RULES, *locks.RULES, *conditions.RULES, *threads.RULES],
+    key=lambda rule: rule.code,
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 

@@ -256,12 +256,14 @@ class UselessLock(Rule):
     **What it does**
 
     Finds ``with threading.Lock():`` (and ``RLock``, ``Semaphore``, ``Condition``...
-    created in the ``with`` item itself).
+    created in the ``with`` item itself), and ``lock = threading.Lock()`` in a function
+    whose lock is used only there: never stored, returned, passed on or used by a nested
+    function.
 
     **Why is this bad**
 
-    Every execution creates a brand-new lock that no other thread can ever see, so
-    acquiring it never waits: the block is not protected at all, while looking as if
+    Every execution (every call) creates a brand-new lock that no other thread can ever
+    see, so acquiring it never waits: the block is not protected at all, while looking as if
     it were.
 
     **Example**
@@ -307,6 +309,165 @@ class UselessLock(Rule):
                     f"a new {kind.value} is created for this 'with' and shared with no "
                     "other thread, so it protects nothing; create it once and share it",
                 )
+        yield from self._local_locks(analysis)
+
+    def _local_locks(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        """Function-local locks that never leave the function."""
+        users: dict[SymbolKey, set[object]] = {}
+        for call in analysis.regions.method_calls:
+            users.setdefault(call.target, set()).add(call.func)
+        for entry in analysis.regions.with_entries:
+            if entry.target is not None:
+                users.setdefault(entry.target, set()).add(entry.func)
+        for key, info in analysis.symbols.symbols.items():
+            if key[0] != "local" or info.kind not in LOCKLIKE or info.created_at is None:
+                continue
+            if key in analysis.regions.escaped or users.get(key) != {info.created_in}:
+                continue
+            assert info.kind is not None
+            yield Finding(
+                info.created_at,
+                f"'{display_name(key)}' is a new {info.kind.value} on every call, used only "
+                "here: no other thread can see it, so it protects nothing; share one lock",
+            )
 
 
-RULES: list[type[Rule]] = [AcquireWithoutTryFinally, AcquireWithoutRelease, UselessLock]
+class ReentrantLockAcquire(Rule):
+    """Flags a non-reentrant ``Lock`` acquired again by the thread that holds it.
+
+    **What it does**
+
+    Finds ``with lock:`` / ``lock.acquire()`` on a ``threading.Lock`` (or a Condition
+    built on one) while the same lock is already held: directly nested, or through a
+    call, made while holding it, to a function of the module that takes it again.
+
+    **Why is this bad**
+
+    A ``Lock`` does not know its owner: the second acquire waits for a release that can
+    only come from the waiting thread itself. The thread deadlocks on itself, silently.
+
+    **Example**
+
+    ```python
+    lock = threading.Lock()
+
+    def update_seat_count():
+        with lock:
+            ...
+
+    def book_seat():
+        with lock:
+            update_seat_count()     # deadlock
+    ```
+
+    **Use instead**
+
+    Use ``threading.RLock()``, or split the function into a locked public half and an
+    unlocked ``_update_seat_count_locked()`` that expects the caller to hold the lock.
+
+    **References**
+
+    The talk's "RLock" slides and demo; Python docs, ``threading.RLock``.
+    """
+
+    code = "TS203"
+    name = "reentrant-lock-acquire"
+    summary = "non-reentrant Lock acquired again while held: self-deadlock"
+    family = "locks"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        facts = analysis.locks
+        for acquisition in facts.acquisitions:
+            lock = acquisition.lock
+            if facts.reentrant(lock) or lock not in facts.held_locks(acquisition.state):
+                continue
+            yield Finding(
+                acquisition.node,
+                f"'{display_name(acquisition.shown)}' is acquired again while already held; "
+                "a Lock is not reentrant, so the thread deadlocks on itself: use RLock",
+            )
+        for site in analysis.regions.call_sites:
+            held = facts.held_locks(site.state)
+            for lock, witness in sorted(facts.takes.get(site.callee, {}).items()):
+                if lock in held and not facts.reentrant(lock):
+                    line = analysis.position(witness.node).start.line
+                    yield Finding(
+                        site.call,
+                        f"'{site.callee.name}' acquires '{display_name(witness.shown)}' again "
+                        f"(line {line}) while it is held here; a Lock is not reentrant, so the "
+                        "thread deadlocks on itself: use RLock or an unlocked helper",
+                    )
+
+
+class LockOrderInversion(Rule):
+    """Flags two locks taken in opposite orders in different places: a potential deadlock.
+
+    **What it does**
+
+    Records, for every acquisition, which locks are already held (also through calls into
+    the module's own functions) and reports pairs of locks taken as A-then-B in one place
+    and B-then-A in another. Both places are reported, each naming the other.
+
+    **Why is this bad**
+
+    Thread 1 holds A and waits for B while thread 2 holds B and waits for A: both wait
+    forever. It happens rarely, under load, and never in a debugger.
+
+    **Example**
+
+    ```python
+    def transfer(a, b):
+        with accounts_lock:
+            with audit_lock: ...
+
+    def report():
+        with audit_lock:
+            with accounts_lock: ...
+    ```
+
+    **Use instead**
+
+    Always take the locks in one global order (document it), or use one lock for both.
+
+    **References**
+
+    Python docs, ``threading.Lock``; "lock ordering" in any concurrency text.
+    """
+
+    code = "TS205"
+    name = "lock-order-inversion"
+    summary = "two locks acquired in opposite orders: potential deadlock"
+    family = "locks"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        facts = analysis.locks
+        edges: dict[tuple[SymbolKey, SymbolKey], cst.CSTNode] = {}
+        for acquisition in facts.acquisitions:
+            for held in sorted(facts.held_locks(acquisition.state)):
+                if held != acquisition.lock:
+                    edges.setdefault((held, acquisition.lock), acquisition.node)
+        for site in analysis.regions.call_sites:
+            held_here = facts.held_locks(site.state)
+            for lock in sorted(facts.takes.get(site.callee, {})):
+                for held in sorted(held_here):
+                    if held != lock:
+                        edges.setdefault((held, lock), site.call)
+        for (first, second), node in edges.items():
+            reverse = edges.get((second, first))
+            if reverse is None:
+                continue
+            line = analysis.position(reverse).start.line
+            yield Finding(
+                node,
+                f"'{display_name(second)}' is acquired while holding '{display_name(first)}' "
+                f"here, but in the opposite order at line {line}: potential deadlock",
+            )
+
+
+RULES: list[type[Rule]] = [
+    AcquireWithoutTryFinally,
+    AcquireWithoutRelease,
+    UselessLock,
+    ReentrantLockAcquire,
+    LockOrderInversion,
+]

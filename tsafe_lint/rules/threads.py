@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import ModuleAnalysis
+from tsafe_lint.analysis.kinds import Kind
+from tsafe_lint.analysis.symbols import argument
 from tsafe_lint.rules.base import Finding, Rule
 
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
@@ -124,4 +126,61 @@ class ThreadArgsNotTuple(Rule):
                 )
 
 
-RULES: list[type[Rule]] = [ThreadTargetCalled, ThreadArgsNotTuple]
+class FutureDiscarded(Rule):
+    """Flags ``executor.submit(...)`` whose Future is thrown away.
+
+    **What it does**
+
+    Finds ``executor.submit(fn, ...)`` used as a statement, on a ``ThreadPoolExecutor`` or
+    ``ProcessPoolExecutor``, so that nobody ever looks at the returned ``Future``.
+
+    **Why is this bad**
+
+    An exception raised by the task is stored in its Future and re-raised only by
+    ``result()``/``exception()``. Discard the Future and the error vanishes: the
+    seat-booking task fails and nobody ever knows.
+
+    **Example**
+
+    ```python
+    with ThreadPoolExecutor() as executor:
+        for _ in range(15):
+            executor.submit(book_seat)
+    ```
+
+    **Use instead**
+
+    ```python
+    with ThreadPoolExecutor() as executor:
+        futures = [executor.submit(book_seat) for _ in range(15)]
+        for future in as_completed(futures):
+            future.result()          # re-raises the task's exception
+    ```
+
+    **References**
+
+    The talk's "Multi-Threaded Booking App" slide; Python docs,
+    ``concurrent.futures.Executor.submit``.
+    """
+
+    code = "TS401"
+    name = "future-discarded"
+    summary = "Future returned by submit() is discarded: task exceptions are lost"
+    family = "threads"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        for call in analysis.regions.method_calls:
+            if call.method != "submit" or call.form != "statement":
+                continue
+            if call.kind not in (Kind.THREAD_POOL, Kind.PROCESS_POOL):
+                continue
+            task = argument(call.call, 0, "fn")
+            what = cst.Module(body=[]).code_for_node(task) if task is not None else "the task"
+            yield Finding(
+                call.call,
+                f"the Future of this submit() is discarded: an exception raised by {what} "
+                "is silently lost; keep the Future and call .result()",
+            )
+
+
+RULES: list[type[Rule]] = [ThreadTargetCalled, ThreadArgsNotTuple, FutureDiscarded]

@@ -1,0 +1,161 @@
+"""Reads and writes of state that other threads can reach: globals and attributes.
+
+Locals are never shared. A write is classified because the rules care about the
+difference: a plain ``x = v`` is one atomic store (the CPython FAQ lists it as
+thread-safe), ``x += 1`` / ``x = x + 1`` is a read-modify-write that loses updates, and
+``d[k] = v`` / ``L.append(x)`` mutate the object in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+import libcst as cst
+
+from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
+
+
+class WriteKind(Enum):
+    REBIND = "rebind"  # x = v, self.x = v, del x
+    READ_MODIFY_WRITE = "read-modify-write"  # x += 1, x = x + 1, d[k] += 1
+    MUTATE = "mutate"  # d[k] = v, del d[k], L.append(x)
+
+
+#: In-place mutators of the builtin containers (and deque); each alone is atomic.
+MUTATING_METHODS = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "remove",
+        "clear",
+        "update",
+        "add",
+        "discard",
+        "setdefault",
+        "popitem",
+        "appendleft",
+        "popleft",
+        "extendleft",
+        "sort",
+        "reverse",
+        "difference_update",
+        "intersection_update",
+        "symmetric_difference_update",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write of a shared key by a small statement or call."""
+
+    key: SymbolKey
+    kind: WriteKind
+    node: cst.CSTNode
+
+
+def shared_key(
+    expr: cst.BaseExpression, func: FunctionInfo, symbols: SymbolTable, *, for_write: bool
+) -> SymbolKey | None:
+    """The global or attribute ``expr`` denotes, or ``None`` for locals and the unknown.
+
+    A bare name is a global when written only under a ``global`` declaration; when read,
+    when it is not a local of ``func`` (or of an enclosing function).
+    """
+    if isinstance(expr, cst.Name):
+        if func.is_module:
+            return None
+        name = expr.value
+        if name in func.declared_global:
+            return ("global", name)
+        if name in func.declared_nonlocal:
+            return symbols.key_of(expr, func)
+        if for_write:
+            return None
+        key = symbols.key_of(expr, func)
+        return key if key is not None and key[0] == "global" else None
+    if isinstance(expr, cst.Attribute):
+        key = symbols.key_of(expr, func)
+        return key if key is not None and key[0] == "attr" else None
+    return None
+
+
+def _mentions(expr: cst.CSTNode, target: cst.BaseExpression) -> bool:
+    """Does ``expr`` contain an expression equal to ``target`` (``x`` in ``x + 1``)?"""
+    if isinstance(expr, type(target)) and expr.deep_equals(target):
+        return True
+    return any(_mentions(child, target) for child in expr.children)
+
+
+def writes_of(
+    small: cst.BaseSmallStatement, func: FunctionInfo, symbols: SymbolTable
+) -> list[Write]:
+    """The shared-state writes a small statement performs directly (not through calls)."""
+    writes: list[Write] = []
+
+    def target(node: cst.BaseExpression, kind: WriteKind) -> None:
+        if isinstance(node, (cst.Tuple, cst.List)):
+            for element in node.elements:
+                target(element.value, kind)
+            return
+        if isinstance(node, cst.StarredElement):
+            target(node.value, kind)
+            return
+        if isinstance(node, cst.Subscript):
+            key = shared_key(node.value, func, symbols, for_write=False)
+            sub_kind = (
+                WriteKind.READ_MODIFY_WRITE
+                if kind is WriteKind.READ_MODIFY_WRITE
+                else (WriteKind.MUTATE)
+            )
+            if key is not None:
+                writes.append(Write(key, sub_kind, small))
+            return
+        key = shared_key(node, func, symbols, for_write=True)
+        if key is not None:
+            writes.append(Write(key, kind, small))
+
+    if isinstance(small, cst.Assign):
+        for assign_target in small.targets:
+            rmw = _mentions(small.value, assign_target.target)
+            target(assign_target.target, WriteKind.READ_MODIFY_WRITE if rmw else WriteKind.REBIND)
+    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+        target(small.target, WriteKind.REBIND)
+    elif isinstance(small, cst.AugAssign):
+        target(small.target, WriteKind.READ_MODIFY_WRITE)
+    elif isinstance(small, cst.Del):
+        target(small.target, WriteKind.REBIND)
+    return writes
+
+
+def mutation_of(call: cst.Call, func: FunctionInfo, symbols: SymbolTable) -> SymbolKey | None:
+    """``S.append(x)`` and other in-place mutators of a shared container ``S``."""
+    callee = call.func
+    if isinstance(callee, cst.Attribute) and callee.attr.value in MUTATING_METHODS:
+        key = shared_key(callee.value, func, symbols, for_write=False)
+        if key is not None and symbols.symbols.get(key) is None:
+            return key  # a typed symbol (Queue, Event, ...) is not a plain container
+    return None
+
+
+def reads_in(expr: cst.CSTNode, func: FunctionInfo, symbols: SymbolTable) -> Iterator[SymbolKey]:
+    """Shared keys an expression reads (names and attribute chains)."""
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        key = shared_key(expr, func, symbols, for_write=False)
+        if key is not None:
+            yield key
+        elif isinstance(expr, cst.Attribute):
+            yield from reads_in(expr.value, func, symbols)
+        return
+    if isinstance(expr, cst.Arg):
+        yield from reads_in(expr.value, func, symbols)
+        return
+    if isinstance(expr, (cst.Lambda, cst.FunctionDef, cst.ClassDef, cst.ConcatenatedString)):
+        return
+    for child in expr.children:
+        yield from reads_in(child, func, symbols)

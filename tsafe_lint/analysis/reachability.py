@@ -1,0 +1,201 @@
+"""Which functions run on threads, and why.
+
+Entry points are the targets handed to threads and thread pools (``thread_starts``) and
+the ``run()`` of ``threading.Thread`` subclasses; targets may be names, bound methods,
+lambdas whose body calls functions, ``functools.partial(f, ...)`` or nested functions.
+Everything the module's call graph reaches from an entry runs on that thread too.
+Process pools are not thread entry points: their targets run in other processes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from tsafe_lint.analysis.regions import Regions
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.symbols import argument
+from tsafe_lint.analysis.threads import ThreadStart
+
+Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
+
+_VERBS = {
+    "submit": "submitted to a thread pool",
+    "map": "mapped over a thread pool",
+    "Thread": "started as a Thread target",
+    "Timer": "started by a Timer",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One way a function comes to run on a thread."""
+
+    root: FunctionInfo
+    node: cst.CSTNode  # the call that starts the thread, or the Thread subclass
+    verb: str  # "submitted to a thread pool", ...
+    many: bool  # several threads run it at once
+
+
+@dataclass
+class ThreadReach:
+    """Functions that run on threads, with the entries that reach each and a call path."""
+
+    entries: dict[FunctionInfo, list[Entry]] = field(default_factory=dict)
+    caller: dict[FunctionInfo, FunctionInfo] = field(default_factory=dict)
+
+    def runs_on_thread(self, func: FunctionInfo) -> bool:
+        return func in self.entries
+
+    def many(self, func: FunctionInfo) -> bool:
+        """Do several threads run ``func`` at once?"""
+        return any(entry.many for entry in self.entries.get(func, ()))
+
+    def path(self, func: FunctionInfo) -> list[FunctionInfo]:
+        """From the entry function down to ``func`` (``[book_seat, _reserve]``)."""
+        chain = [func]
+        seen = {func}
+        while chain[-1] in self.caller and self.caller[chain[-1]] not in seen:
+            chain.append(self.caller[chain[-1]])
+            seen.add(chain[-1])
+        return list(reversed(chain))
+
+
+def target_functions(
+    target: cst.BaseExpression | None,
+    scope: FunctionInfo,
+    resolve: Resolver,
+    structure: ModuleStructure,
+) -> Iterator[tuple[FunctionInfo, bool]]:
+    """The module functions a thread target will call, each with "picked by a loop
+    variable" (``for fn in (a, b): Thread(target=fn)`` runs each of a, b once)."""
+    if target is None:
+        return
+    if isinstance(target, (cst.Name, cst.Attribute)):
+        found = resolve(target, scope)
+        if found is not None:
+            yield found, False
+        elif isinstance(target, cst.Name):
+            for value in _loop_values(target.value, scope):
+                for func, _ in target_functions(value, scope, resolve, structure):
+                    yield func, True
+    elif isinstance(target, cst.Lambda):
+        for call in _calls(target.body):
+            found = resolve(call.func, scope)
+            if found is not None:
+                yield found, False
+    elif isinstance(target, cst.Call):
+        qualified = structure.qualified_name(target.func, scope)
+        if qualified == "functools.partial":
+            yield from target_functions(argument(target, 0, "func"), scope, resolve, structure)
+
+
+class _LoopFinder(cst.CSTVisitor):
+    """``for fn in (a, b)`` / ``[... for fn in targets]`` with ``targets = [a, b]``."""
+
+    def __init__(self, name: str, root: cst.CSTNode) -> None:
+        self.name = name
+        self.root = root
+        self.iterables: list[cst.BaseExpression] = []
+        self.literals: dict[str, cst.BaseExpression] = {}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return node is self.root  # nested functions have their own variables
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_For(self, node: cst.For) -> None:
+        if isinstance(node.target, cst.Name) and node.target.value == self.name:
+            self.iterables.append(node.iter)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        if isinstance(node.target, cst.Name) and node.target.value == self.name:
+            self.iterables.append(node.iter)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        target = node.targets[0].target if len(node.targets) == 1 else None
+        if isinstance(target, cst.Name) and isinstance(node.value, (cst.List, cst.Tuple, cst.Set)):
+            self.literals[target.value] = node.value
+
+
+def _loop_values(name: str, scope: FunctionInfo) -> Iterator[cst.BaseExpression]:
+    """The elements a loop variable ``name`` of ``scope`` takes, when they are literal."""
+    finder = _LoopFinder(name, scope.node)
+    scope.node.visit(finder)
+    for iterable in finder.iterables:
+        if isinstance(iterable, cst.Name):
+            iterable = finder.literals.get(iterable.value, iterable)
+        if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)):
+            for element in iterable.elements:
+                yield element.value
+
+
+def _calls(node: cst.CSTNode) -> Iterator[cst.Call]:
+    if isinstance(node, cst.Call):
+        yield node
+    for child in node.children:
+        if not isinstance(child, cst.Lambda):
+            yield from _calls(child)
+
+
+def thread_subclass_entries(
+    structure: ModuleStructure, regions: Regions
+) -> Iterator[tuple[ClassInfo, FunctionInfo, bool]]:
+    """``(class, run method, many)`` for each ``threading.Thread`` subclass with ``run()``."""
+    instantiations: dict[ClassInfo, list[bool]] = {}
+    for any_call in regions.calls:
+        if isinstance(any_call.call.func, cst.Name):
+            cls = structure.class_named(any_call.call.func.value, any_call.func)
+            if cls is not None:
+                instantiations.setdefault(cls, []).append(any_call.repeated)
+    for cls in structure.classes.values():
+        run = cls.methods.get("run")
+        if run is None or not structure.is_subclass_of(cls, "threading.Thread"):
+            continue
+        made = instantiations.get(cls, [])
+        yield cls, run, len(made) > 1 or any(made)
+
+
+def compute_reach(
+    structure: ModuleStructure,
+    regions: Regions,
+    starts: list[ThreadStart],
+    resolve: Resolver,
+) -> ThreadReach:
+    """Breadth-first over the call graph from every thread entry point."""
+    roots: list[Entry] = []
+    per_target: dict[FunctionInfo, int] = {}
+    found: list[tuple[FunctionInfo, ThreadStart, bool]] = []
+    for start in starts:
+        if start.in_process:
+            continue
+        for func, by_loop in target_functions(start.target, start.func, resolve, structure):
+            found.append((func, start, by_loop))
+            per_target[func] = per_target.get(func, 0) + 1
+    for func, start, by_loop in found:
+        verb = _VERBS.get(start.how, f"run by {start.how}")
+        many = (start.many and not by_loop) or per_target[func] > 1
+        roots.append(Entry(func, start.call, verb, many))
+    for cls, run, many in thread_subclass_entries(structure, regions):
+        roots.append(Entry(run, cls.node, f"the run() of Thread subclass '{cls.qualname}'", many))
+
+    callees: dict[FunctionInfo, list[FunctionInfo]] = {}
+    for site in regions.call_sites:
+        callees.setdefault(site.caller, []).append(site.callee)
+    reach = ThreadReach()
+    for entry in roots:
+        queue = deque([entry.root])
+        visited = {entry.root}
+        while queue:
+            func = queue.popleft()
+            reach.entries.setdefault(func, []).append(entry)
+            for callee in callees.get(func, ()):
+                if callee not in visited:
+                    visited.add(callee)
+                    reach.caller.setdefault(callee, func)
+                    queue.append(callee)
+    return reach

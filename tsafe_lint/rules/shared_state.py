@@ -1,0 +1,302 @@
+"""Rules about shared state touched without a lock: TS101, TS102, TS103, TS104."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tsafe_lint.analysis import ModuleAnalysis
+from tsafe_lint.analysis.accesses import WriteKind
+from tsafe_lint.analysis.kinds import MUTEXES
+from tsafe_lint.analysis.regions import Access
+from tsafe_lint.analysis.sharing import is_setup
+from tsafe_lint.analysis.symbols import SymbolKey, display_name
+from tsafe_lint.rules.base import Finding, Rule
+
+
+def describe(key: SymbolKey) -> str:
+    """``global 'seats'`` / ``attribute 'Account.balance'``."""
+    return f"{'global' if key[0] == 'global' else 'attribute'} '{display_name(key)}'"
+
+
+def _mutexes(analysis: ModuleAnalysis, held: frozenset[SymbolKey]) -> frozenset[SymbolKey]:
+    """The held keys that guard data (a semaphore used for signalling does not)."""
+    return frozenset(key for key in held if analysis.kind(key) in MUTEXES)
+
+
+def _why(analysis: ModuleAnalysis, access: Access) -> str:
+    reason = analysis.thread_reason(access.func)
+    if reason:
+        return reason
+    cls = analysis.sharing.owner_class(access.key)
+    owner = cls.qualname if cls is not None else "its class"
+    return f"'{owner}' owns a lock, so its instances are shared between threads"
+
+
+class GlobalWriteInThread(Rule):
+    """Flags a module global rebound by code that runs on several threads, with no lock.
+
+    **What it does**
+
+    Finds ``global x; x = ...`` in a function that runs on threads (a thread target, a
+    pool task, or anything they call) when other threads can write ``x`` too: the
+    function runs on several threads at once, or other code writes ``x`` as well.
+    A single worker that sets a result the main thread reads after ``join()`` is fine.
+
+    **Why is this bad**
+
+    Each thread overwrites the others' value: which one wins depends on scheduling.
+    Code that reads the global expecting its own write sees another thread's.
+
+    **Example**
+
+    ```python
+    def handle(request):
+        global current_user
+        current_user = request.user   # another thread may overwrite it right now
+        audit(current_user)
+    ```
+
+    **Use instead**
+
+    Keep per-thread data in locals or ``threading.local()``, or guard the global with a
+    lock.
+
+    **References**
+
+    The talk's "Race Conditions" slides; Python FAQ, "What kinds of global value
+    mutation are thread-safe?".
+    """
+
+    code = "TS101"
+    name = "global-write-in-thread"
+    summary = "module global rebound by code running on several threads without a lock"
+    family = "shared_state"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        for access in analysis.regions.writes:
+            if access.kind is not WriteKind.REBIND or access.key[0] != "global":
+                continue
+            if analysis.held_at(access.func, access.state):
+                continue
+            if not analysis.sharing.races(access.key, access.func):
+                continue
+            yield Finding(
+                access.node,
+                f"{describe(access.key)} is rebound without a lock; other threads write it "
+                f"too: {_why(analysis, access)}",
+            )
+
+
+class UnlockedReadModifyWrite(Rule):
+    """Flags a read-modify-write of shared state with no lock held: ``count += 1``.
+
+    **What it does**
+
+    Finds ``x += 1``, ``x = x + 1``, ``d[k] += 1``, ``self.n -= 1``, ``Cls.count += 1`` on
+    a global or attribute that other threads can write at the same time, with no lock
+    held (neither here nor at every call of the enclosing helper).
+
+    **Why is this bad**
+
+    ``x += 1`` is a read, an add and a write. Another thread can run between the read and
+    the write, and one of the two updates is lost. The GIL does not prevent it, and
+    free-threaded CPython makes it far more frequent.
+
+    **Example**
+
+    ```python
+    def book_seat():
+        global available_seats
+        available_seats -= 1
+    ```
+
+    **Use instead**
+
+    ```python
+    def book_seat():
+        global available_seats
+        with seats_lock:
+            available_seats -= 1
+    ```
+
+    **References**
+
+    The talk's "Race Conditions" and "Lock" slides; Python FAQ, "What kinds of global
+    value mutation are thread-safe?" (``i = i + 1`` is not).
+    """
+
+    code = "TS102"
+    name = "unlocked-read-modify-write"
+    summary = "read-modify-write of shared state without a lock"
+    family = "shared_state"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        for access in analysis.regions.writes:
+            if access.kind is not WriteKind.READ_MODIFY_WRITE:
+                continue
+            if analysis.held_at(access.func, access.state):
+                continue
+            if not analysis.sharing.shared(access.key, access.func):
+                continue
+            yield Finding(
+                access.node,
+                f"read-modify-write of {describe(access.key)} without a lock can lose "
+                f"updates; {_why(analysis, access)}",
+            )
+
+
+class UnlockedCheckThenAct(Rule):
+    """Flags an ``if``/``while`` that tests shared state and then writes it, with no lock.
+
+    **What it does**
+
+    Finds a test that reads a global or attribute followed by a body that writes the same
+    state, with no lock held across both: ``if seats > 0: seats -= 1``,
+    ``if key not in cache: cache[key] = load(key)``, a lazy singleton.
+
+    **Why is this bad**
+
+    Between the check and the act another thread can change the state: two threads both
+    see the last seat and both book it; two threads both build the "singleton".
+
+    **Example**
+
+    ```python
+    def book_seat():
+        global available_seats
+        if available_seats > 0:
+            time.sleep(0.1)
+            available_seats -= 1
+    ```
+
+    **Use instead**
+
+    Hold one lock across the check and the act:
+
+    ```python
+    def book_seat():
+        global available_seats
+        with seats_lock:
+            if available_seats > 0:
+                available_seats -= 1
+    ```
+
+    **References**
+
+    The talk's multi-threaded seat-booking app.
+    """
+
+    code = "TS103"
+    name = "unlocked-check-then-act"
+    summary = "check-then-act on shared state without a lock"
+    family = "shared_state"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        reported: set[tuple[object, SymbolKey]] = set()
+        for item in analysis.regions.check_then_act:
+            slot = (item.test_node, item.key)
+            if slot in reported:
+                continue
+            if analysis.held_at(item.func, item.state) or analysis.held_at(
+                item.write.func, item.write.state
+            ):
+                continue
+            if not analysis.sharing.shared(item.key, item.func):
+                continue
+            reported.add(slot)
+            keyword = "if" if item.test_node.__class__.__name__ == "If" else "while"
+            line = analysis.position(item.write.node).start.line
+            yield Finding(
+                item.test_node,
+                f"check-then-act on {describe(item.key)} without a lock: another thread can "
+                f"change it between this '{keyword}' and the write at line {line}; "
+                f"{_why(analysis, item.write)}",
+            )
+
+
+class InconsistentLocking(Rule):
+    """Flags shared state written under a lock in one place and without it in another.
+
+    **What it does**
+
+    Infers which lock guards a global or attribute (the lock held at most of the writes
+    made under a lock), and flags writes of the same state that do not hold it. Set-up code
+    (module top level, ``__init__``) is exempt: no other thread sees the object yet.
+
+    **Why is this bad**
+
+    A lock protects only if every writer takes it. The unlocked write races with the
+    locked ones, and the lock gives a false sense of safety.
+
+    **Example**
+
+    ```python
+    def deposit(self, amount):
+        with self._lock:
+            self.balance += amount
+
+    def reset(self):
+        self.balance = 0          # not under self._lock
+    ```
+
+    **Use instead**
+
+    ```python
+    def reset(self):
+        with self._lock:
+            self.balance = 0
+    ```
+
+    **References**
+
+    The talk's "Lock" slides; RacerD and Error Prone's ``@GuardedBy`` infer the same.
+    """
+
+    code = "TS104"
+    name = "inconsistent-locking"
+    summary = "shared state written under a lock elsewhere is written here without it"
+    family = "shared_state"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        locked_writes: dict[SymbolKey, list[tuple[frozenset[SymbolKey], Access]]] = {}
+        for access in analysis.regions.writes:
+            if is_setup(access.func) or not analysis.sharing.is_tracked(access.key):
+                continue
+            held = _mutexes(analysis, analysis.held_at(access.func, access.state))
+            if held:
+                locked_writes.setdefault(access.key, []).append((held, access))
+        for access in analysis.regions.writes:
+            if access.key not in locked_writes or is_setup(access.func):
+                continue
+            guards, witness = _guards(locked_writes[access.key])
+            if analysis.held_at(access.func, access.state) & guards:
+                continue
+            lock_names = " or ".join(sorted(f"'{display_name(k)}'" for k in guards))
+            line = analysis.position(witness.node).start.line
+            yield Finding(
+                access.node,
+                f"{describe(access.key)} is written under {lock_names} elsewhere (line "
+                f"{line}) but here without it",
+            )
+
+
+def _guards(
+    locked: list[tuple[frozenset[SymbolKey], Access]],
+) -> tuple[frozenset[SymbolKey], Access]:
+    """The lock(s) held at most of the locked writes (the inferred guard), and a witness."""
+    counts: dict[SymbolKey, int] = {}
+    for held, _ in locked:
+        for key in held:
+            counts[key] = counts.get(key, 0) + 1
+    best = max(counts.values())
+    guards = frozenset(key for key, count in counts.items() if count == best)
+    witness = next(access for held, access in locked if held & guards)
+    return guards, witness
+
+
+RULES: list[type[Rule]] = [
+    GlobalWriteInThread,
+    UnlockedReadModifyWrite,
+    UnlockedCheckThenAct,
+    InconsistentLocking,
+]
