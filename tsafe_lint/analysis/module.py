@@ -12,7 +12,7 @@ from tsafe_lint.analysis.locking import LockFacts
 from tsafe_lint.analysis.reachability import ThreadReach, compute_reach
 from tsafe_lint.analysis.regions import EMPTY, Held, Regions, RegionWalker, State
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, collect_structure
-from tsafe_lint.analysis.sharing import Sharing
+from tsafe_lint.analysis.sharing import Sharing, is_setup_name
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart, thread_starts
 
@@ -67,7 +67,7 @@ class ModuleAnalysis:
     @cached_property
     def sharing(self) -> Sharing:
         """Whether a write of shared state can race with another thread."""
-        return Sharing(self.structure, self.symbols, self.regions, self.reach)
+        return Sharing(self.structure, self.symbols, self.regions, self.reach, self.setup_functions)
 
     @cached_property
     def locks(self) -> LockFacts:
@@ -75,8 +75,9 @@ class ModuleAnalysis:
         return LockFacts(self.symbols, self.regions)
 
     def held_at(self, func: FunctionInfo, state: State) -> Held:
-        """Locks held at a point: those taken in ``func`` plus those held whenever it starts."""
-        return state.held | self.entry_held.get(func, EMPTY)
+        """Locks held at a point once the state is shared: those taken in ``func`` plus
+        those held whenever it starts (calls from set-up code aside)."""
+        return state.held | self.entry_held_shared.get(func, EMPTY)
 
     def thread_reason(self, func: FunctionInfo) -> str:
         """Why ``func`` runs on a thread, for messages: ``'book_seat' runs on ...``."""
@@ -94,15 +95,43 @@ class ModuleAnalysis:
 
     # -- interprocedural ---------------------------------------------------------
     @cached_property
+    def setup_functions(self) -> frozenset[FunctionInfo]:
+        """Set-up code: module top level, ``__init__`` & co, and helpers called only by them."""
+        setup = {func for func in self.structure.functions if is_setup_name(func)}
+        callers: dict[FunctionInfo, set[FunctionInfo]] = {}
+        for site in self.regions.call_sites:
+            callers.setdefault(site.callee, set()).add(site.caller)
+        changed = True
+        while changed:
+            changed = False
+            for func, func_callers in callers.items():
+                if func in setup or func in self.regions.referenced:
+                    continue
+                if func_callers <= setup:
+                    setup.add(func)
+                    changed = True
+        return frozenset(setup)
+
+    @cached_property
     def entry_held(self) -> dict[FunctionInfo, Held]:
         """Locks held whenever a function starts: those held at every call site in the module.
 
         A function that is referenced without being called (a callback, a thread target),
         called implicitly (``__enter__``) or never called here starts with nothing held.
         """
+        return self._entry_held(frozenset())
+
+    @cached_property
+    def entry_held_shared(self) -> dict[FunctionInfo, Held]:
+        """Like ``entry_held``, ignoring calls from set-up code: a helper that ``__init__``
+        calls bare and every other caller calls under a lock is locked once shared."""
+        return self._entry_held(self.setup_functions)
+
+    def _entry_held(self, ignored_callers: frozenset[FunctionInfo]) -> dict[FunctionInfo, Held]:
         sites: dict[FunctionInfo, list[tuple[FunctionInfo, Held]]] = {}
         for site in self.regions.call_sites:
-            sites.setdefault(site.callee, []).append((site.caller, site.state.held))
+            if site.caller not in ignored_callers:
+                sites.setdefault(site.callee, []).append((site.caller, site.state.held))
         result: dict[FunctionInfo, Held | None] = {}
         fixed: set[FunctionInfo] = set()
         for func in self.structure.functions:
@@ -115,8 +144,35 @@ class ModuleAnalysis:
             result[func] = EMPTY if open_entry else None  # None: not yet known (top)
             if open_entry:
                 fixed.add(func)
+        self._shrink(sites, result, fixed)
+        # Functions reached only through a cycle that no known caller enters (public
+        # methods calling each other) are still unknown. Grow them from "nothing held"
+        # instead: the least fixed point, which never claims a lock that is not held.
+        unknown = [func for func, held in result.items() if held is None]
+        for func in unknown:
+            result[func] = EMPTY
         changed = True
-        while changed:  # a must-analysis: start from "everything" (None) and shrink
+        while changed:
+            changed = False
+            for func in unknown:
+                meet: Held | None = None
+                for caller, held in sites.get(func, ()):
+                    at_site = held | (result.get(caller) or EMPTY)
+                    meet = at_site if meet is None else meet & at_site
+                if meet is not None and meet != result[func]:
+                    result[func] = meet
+                    changed = True
+        return {func: (held if held is not None else EMPTY) for func, held in result.items()}
+
+    @staticmethod
+    def _shrink(
+        sites: dict[FunctionInfo, list[tuple[FunctionInfo, Held]]],
+        result: dict[FunctionInfo, Held | None],
+        fixed: set[FunctionInfo],
+    ) -> None:
+        """A must-analysis: start from "everything" (None) and shrink to a fixed point."""
+        changed = True
+        while changed:
             changed = False
             for func, func_sites in sites.items():
                 if func in fixed:
@@ -131,7 +187,6 @@ class ModuleAnalysis:
                 if meet is not None and meet != result[func]:
                     result[func] = meet
                     changed = True
-        return {func: (held if held is not None else EMPTY) for func, held in result.items()}
 
     # -- positions ---------------------------------------------------------------
     def position(self, node: cst.CSTNode) -> CodeRange:

@@ -9,6 +9,7 @@ functions, early exits while a manually acquired lock is held.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -16,7 +17,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.accesses import WriteKind, mutation_of, reads_in, writes_of
 from tsafe_lint.analysis.kinds import LOCKLIKE, Kind
-from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 
 Held = frozenset[SymbolKey]
@@ -275,6 +276,8 @@ class RegionWalker:
         self.regions = Regions()
         self._groups: dict[SymbolKey, Held] = self._lock_groups()
         self._tests: list[tuple[cst.If | cst.While, frozenset[SymbolKey], State]] = []
+        self.acquire_wrappers: dict[FunctionInfo, SymbolKey] = {}
+        self.release_wrappers: dict[FunctionInfo, SymbolKey] = {}
 
     def _lock_groups(self) -> dict[SymbolKey, Held]:
         """Conditions built on one lock and the lock itself are held together.
@@ -297,9 +300,59 @@ class RegionWalker:
         return self._groups.get(key, frozenset({key}))
 
     def walk(self) -> Regions:
+        """Walk every function; walk again if the module has lock-wrapper functions.
+
+        ``def acquire(self): self.lock.acquire()`` makes ``self.acquire()`` take
+        ``self.lock`` for its callers; that is only known after a first walk, and such
+        modules are rare enough that the second walk costs little overall.
+        """
         for func in self.structure.functions:
             self._walk_block(func.body(), State(), func)
+        wrappers = self._lock_wrappers()
+        if wrappers[0] or wrappers[1]:
+            self.acquire_wrappers, self.release_wrappers = wrappers
+            self.regions = Regions()
+            for func in self.structure.functions:
+                self._walk_block(func.body(), self._initial_state(func), func)
         return self.regions
+
+    def _initial_state(self, func: FunctionInfo) -> State:
+        """A function that only releases a lock runs, by contract, with it held."""
+        key = self.release_wrappers.get(func)
+        if key is None:
+            return State()
+        return State(held=self.group(key), manual=frozenset({key}))
+
+    def _lock_wrappers(
+        self,
+    ) -> tuple[dict[FunctionInfo, SymbolKey], dict[FunctionInfo, SymbolKey]]:
+        """Functions that only acquire (or only release) one shared lock, as statements."""
+        takes: dict[FunctionInfo, set[SymbolKey]] = {}  # acquire() as a statement
+        holds: dict[FunctionInfo, set[SymbolKey]] = {}  # any acquire() or ``with``
+        releases: dict[FunctionInfo, set[SymbolKey]] = {}
+        for call in self.regions.method_calls:
+            if call.kind not in LOCKLIKE or call.target[0] == "local":
+                continue
+            if call.method == "acquire":
+                holds.setdefault(call.func, set()).add(call.target)
+                if call.form == "statement":
+                    takes.setdefault(call.func, set()).add(call.target)
+            elif call.method == "release" and call.form == "statement":
+                releases.setdefault(call.func, set()).add(call.target)
+        for entry in self.regions.with_entries:
+            if entry.target is not None:
+                holds.setdefault(entry.func, set()).add(entry.target)
+        acquire_only = {
+            func: next(iter(keys))
+            for func, keys in takes.items()
+            if len(keys) == 1 and not releases.get(func) and not func.is_module
+        }
+        release_only = {
+            func: next(iter(keys))
+            for func, keys in releases.items()
+            if len(keys) == 1 and not holds.get(func) and not func.is_module
+        }
+        return acquire_only, release_only
 
     # -- statements --------------------------------------------------------------
     def _walk_block(
@@ -373,15 +426,20 @@ class RegionWalker:
                 events = self._scan_expression(small, place, state, func, "expression")
             for write in writes_of(small, func, self.symbols):
                 self._record_write(Access(func, write.key, write.kind, write.node, state))
+            typed = False
             for event in events:
                 if event.form not in ("statement", "assign") or event.kind not in LOCKLIKE:
                     continue
                 if event.call.func is not _statement_call(small):
                     continue
+                typed = True
                 if event.method == "acquire":
                     state = self._acquire(state, event.target)
                 elif event.method == "release":
                     state = self._release(state, event.target)
+            callee = _statement_call(small)
+            if callee is not None and not typed:
+                state = self._untyped_lock_call(callee, state, func)
             if isinstance(small, cst.Return):
                 for key in sorted(state.manual - state.protected):
                     self.regions.early_exits.append(EarlyExit(func, small, key))
@@ -413,6 +471,33 @@ class RegionWalker:
             return self._walk_block(body, body_state, func)
         finally:
             self._tests.pop()
+
+    def _untyped_lock_call(
+        self, callee: cst.BaseExpression, state: State, func: FunctionInfo
+    ) -> State:
+        """Lock wrappers of the module, and locks we cannot type, as statements.
+
+        ``self.acquire()`` that wraps ``self.lock.acquire()`` takes ``self.lock``. A call
+        we cannot resolve but that plainly takes a lock (``handler.lock.acquire()``,
+        ``logging._acquireLock()``) holds an *unknown* lock: it never causes a finding,
+        it only keeps the shared-state rules from reporting code that is locked.
+        """
+        target = self.resolve_function(callee, func)
+        if target is not None:
+            if target in self.acquire_wrappers:
+                return self._acquire(state, self.acquire_wrappers[target])
+            if target in self.release_wrappers:
+                return self._release(state, self.release_wrappers[target])
+            return state
+        name = dotted_name(callee)
+        if name is None:
+            return state
+        lowered = name.lower()
+        if "acquire" in lowered:
+            return replace(state, held=state.held | {("unknown", lowered.replace("acquire", "*"))})
+        if "release" in lowered:
+            return replace(state, held=state.held - {("unknown", lowered.replace("release", "*"))})
+        return state
 
     def _acquire(self, state: State, key: SymbolKey) -> State:
         group = self.group(key)
@@ -460,6 +545,9 @@ class RegionWalker:
             self.regions.with_entries.append(WithEntry(func, statement, item, key, kind, inner))
             if key is not None and kind in LOCKLIKE:
                 inner = replace(inner, held=inner.held | self.group(key))
+            elif kind is None and _looks_like_lock(item.item):
+                unknown = ("unknown", dotted_name(item.item) or "")
+                inner = replace(inner, held=inner.held | {unknown})
         out = self._walk_block(block(statement.body), inner, func)
         if out is None:
             return None
@@ -518,6 +606,9 @@ class RegionWalker:
             callee = self.resolve_function(call.func, func)
             if callee is not None:
                 self.regions.call_sites.append(CallSite(func, callee, call, state))
+                if callee.cls is not None and self._dispatches(call.func, func):
+                    for override in self.structure.overrides(callee.cls, callee.name):
+                        self.regions.call_sites.append(CallSite(func, override, call, state))
             if isinstance(call.func, cst.Attribute):
                 key = self.symbols.key_of(call.func.value, func)
                 info = self.symbols.symbols.get(key) if key is not None else None
@@ -545,6 +636,16 @@ class RegionWalker:
             if key is not None and key[0] == "local" and key in self.symbols.symbols:
                 self.regions.escaped.add(key)
         return events
+
+    def _dispatches(self, callee: cst.BaseExpression, func: FunctionInfo) -> bool:
+        """``self.m()`` may run a subclass's override; ``Base.m(self)`` may not."""
+        if not isinstance(callee, cst.Attribute):
+            return False
+        receiver = callee.value
+        return not (
+            isinstance(receiver, cst.Name)
+            and self.structure.class_named(receiver.value, func) is not None
+        )
 
     def resolve_function(self, expr: cst.BaseExpression, func: FunctionInfo) -> FunctionInfo | None:
         """The module function or method ``expr`` names, seen from ``func``."""
@@ -581,3 +682,18 @@ def _statement_call(small: cst.BaseSmallStatement) -> cst.BaseExpression | None:
 def _is_root_call(node: cst.CSTNode, call: cst.Call) -> bool:
     """Is ``call`` the whole scanned expression (or the value of the scanned assignment)?"""
     return call is node or (isinstance(node, cst.Assign) and call is node.value)
+
+
+#: Last name parts that say "this is a lock" for objects whose type we cannot see.
+_LOCK_WORDS = frozenset({"lock", "rlock", "mutex", "cond", "condition", "cv", "sem", "semaphore"})
+
+
+def _looks_like_lock(expr: cst.BaseExpression) -> bool:
+    """``with self._lock:`` on an attribute we cannot type (a parameter's, another
+    module's): treated as *some* lock held, which only ever suppresses findings."""
+    name = dotted_name(expr)
+    if name is None:
+        return False
+    last = name.rsplit(".", 1)[-1]
+    words = {w.lower() for w in re.split(r"_+|(?<=[a-z])(?=[A-Z])", last) if w}
+    return bool(words & _LOCK_WORDS) or last.lower().endswith("lock")

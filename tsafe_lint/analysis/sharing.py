@@ -2,18 +2,17 @@
 
 State written from thread code races when several threads run that code at once
 (a pool, a loop of starts, a ``map``), or when code outside this thread (the main
-thread, another entry point) writes it too. A class that owns a lock declares its
-instances shared: its methods' attribute updates count as shared even when the module
-never starts the threads itself. Set-up code (module top level, ``__init__``) runs
-before other threads can see the object and is never counted.
+thread, another entry point) writes it too. Set-up code (module top level,
+``__init__``, and helpers only set-up code calls) runs before other threads can see the
+object and is never counted. A lone worker that writes a result the main thread reads
+after ``join()`` is not a race.
 """
 
 from __future__ import annotations
 
-from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.reachability import ThreadReach
 from tsafe_lint.analysis.regions import Access, Regions
-from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 
 SETUP_FUNCTIONS = frozenset(
@@ -23,6 +22,7 @@ SETUP_FUNCTIONS = frozenset(
         "__post_init__",
         "__init_subclass__",
         "__set_name__",
+        "__setstate__",
         "setUp",
         "setUpClass",
         "__del__",
@@ -30,9 +30,13 @@ SETUP_FUNCTIONS = frozenset(
 )
 
 
-def is_setup(func: FunctionInfo) -> bool:
-    """Code that runs before other threads can see what it writes."""
-    return func.is_module or func.name in SETUP_FUNCTIONS
+def is_setup_name(func: FunctionInfo) -> bool:
+    """Code that runs before other threads can see what it writes (or after a fork, when
+    the process has one thread)."""
+    if func.is_module or func.name in SETUP_FUNCTIONS:
+        return True
+    lowered = func.name.lower()
+    return "after_fork" in lowered or "at_fork" in lowered or lowered.endswith("_reinit")
 
 
 class Sharing:
@@ -44,19 +48,16 @@ class Sharing:
         symbols: SymbolTable,
         regions: Regions,
         reach: ThreadReach,
+        setup: frozenset[FunctionInfo],
     ) -> None:
         self.structure = structure
         self.symbols = symbols
         self.reach = reach
+        self.setup = setup
         self.writers: dict[SymbolKey, list[Access]] = {}
         for access in regions.writes:
-            if not is_setup(access.func):
+            if access.func not in setup:
                 self.writers.setdefault(access.key, []).append(access)
-        self._lock_owners = {
-            key[1]
-            for key, info in symbols.symbols.items()
-            if key[0] == "attr" and info.kind in LOCKLIKE
-        }
 
     def is_tracked(self, key: SymbolKey) -> bool:
         """Plain data only: locks, queues, events, ``threading.local`` guard themselves."""
@@ -79,17 +80,5 @@ class Sharing:
                 return True  # written by another thread
         return False
 
-    def owner_class(self, key: SymbolKey) -> ClassInfo | None:
-        if key[0] != "attr":
-            return None
-        return self.structure.classes.get(key[1])
-
-    def owned_by_locking_class(self, key: SymbolKey, func: FunctionInfo) -> bool:
-        """``self.x`` of a class that owns a lock, written in one of its methods."""
-        cls = self.owner_class(key)
-        if cls is None or is_setup(func) or not self.is_tracked(key):
-            return False
-        return any(c.qualname in self._lock_owners for c in self.structure.class_bases(cls))
-
-    def shared(self, key: SymbolKey, func: FunctionInfo) -> bool:
-        return self.races(key, func) or self.owned_by_locking_class(key, func)
+    def is_setup(self, func: FunctionInfo) -> bool:
+        return func in self.setup

@@ -9,6 +9,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.kinds import LOCKLIKE, MUTEXES, kind_of_factory
+from tsafe_lint.analysis.locking import Acquisition
 from tsafe_lint.analysis.regions import MethodCall, releases_in
 from tsafe_lint.analysis.scopes import block
 from tsafe_lint.analysis.symbols import SymbolKey, display_name
@@ -381,6 +382,8 @@ class ReentrantLockAcquire(Rule):
             lock = acquisition.lock
             if facts.reentrant(lock) or lock not in facts.held_locks(acquisition.state):
                 continue
+            if _signalling(acquisition, analysis):
+                continue
             yield Finding(
                 acquisition.node,
                 f"'{display_name(acquisition.shown)}' is acquired again while already held; "
@@ -397,6 +400,16 @@ class ReentrantLockAcquire(Rule):
                         f"(line {line}) while it is held here; a Lock is not reentrant, so the "
                         "thread deadlocks on itself: use RLock or an unlocked helper",
                     )
+
+
+def _signalling(acquisition: Acquisition, analysis: ModuleAnalysis) -> bool:
+    """``waiter.acquire(); ...; waiter.acquire()``: a Lock used as a one-shot signal that
+    another thread releases (``threading.Condition`` does this), not a deadlock."""
+    manual_again = isinstance(acquisition.node, cst.Call)
+    held_manually = any(
+        analysis.locks.identity(key) == acquisition.lock for key in acquisition.state.manual
+    )
+    return (manual_again and held_manually) or acquisition.shown in analysis.regions.escaped
 
 
 class LockOrderInversion(Rule):

@@ -8,28 +8,25 @@ from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.accesses import WriteKind
 from tsafe_lint.analysis.kinds import MUTEXES
 from tsafe_lint.analysis.regions import Access
-from tsafe_lint.analysis.sharing import is_setup
 from tsafe_lint.analysis.symbols import SymbolKey, display_name
 from tsafe_lint.rules.base import Finding, Rule
 
+_KIND_OF_STATE = {"global": "global", "attr": "attribute", "local": "closure variable"}
+
 
 def describe(key: SymbolKey) -> str:
-    """``global 'seats'`` / ``attribute 'Account.balance'``."""
-    return f"{'global' if key[0] == 'global' else 'attribute'} '{display_name(key)}'"
+    """``global 'seats'`` / ``attribute 'Account.balance'`` / ``closure variable 'hits'``."""
+    return f"{_KIND_OF_STATE.get(key[0], 'variable')} '{display_name(key)}'"
 
 
 def _mutexes(analysis: ModuleAnalysis, held: frozenset[SymbolKey]) -> frozenset[SymbolKey]:
-    """The held keys that guard data (a semaphore used for signalling does not)."""
-    return frozenset(key for key in held if analysis.kind(key) in MUTEXES)
+    """The held keys that can guard shared data: shared mutexes (a semaphore used for
+    signalling does not guard, nor does a lock local to one call)."""
+    return frozenset(key for key in held if key[0] != "local" and analysis.kind(key) in MUTEXES)
 
 
 def _why(analysis: ModuleAnalysis, access: Access) -> str:
-    reason = analysis.thread_reason(access.func)
-    if reason:
-        return reason
-    cls = analysis.sharing.owner_class(access.key)
-    owner = cls.qualname if cls is not None else "its class"
-    return f"'{owner}' owns a lock, so its instances are shared between threads"
+    return analysis.thread_reason(access.func)
 
 
 class GlobalWriteInThread(Rule):
@@ -136,7 +133,7 @@ class UnlockedReadModifyWrite(Rule):
                 continue
             if analysis.held_at(access.func, access.state):
                 continue
-            if not analysis.sharing.shared(access.key, access.func):
+            if not analysis.sharing.races(access.key, access.func):
                 continue
             yield Finding(
                 access.node,
@@ -201,7 +198,7 @@ class UnlockedCheckThenAct(Rule):
                 item.write.func, item.write.state
             ):
                 continue
-            if not analysis.sharing.shared(item.key, item.func):
+            if not analysis.sharing.races(item.key, item.func):
                 continue
             reported.add(slot)
             keyword = "if" if item.test_node.__class__.__name__ == "If" else "while"
@@ -220,7 +217,10 @@ class InconsistentLocking(Rule):
     **What it does**
 
     Infers which lock guards a global or attribute (the lock held at most of the writes
-    made under a lock), and flags writes of the same state that do not hold it. Set-up code
+    made under a lock), and flags rebinding or read-modify-write of the same state that
+    does not hold it. A lone atomic container operation left outside the lock
+    (``pending.append(x)``, ``d[k] = v``: atomic per the CPython FAQ) is taken as a
+    deliberate choice and not flagged. Set-up code
     (module top level, ``__init__``) is exempt: no other thread sees the object yet.
 
     **Why is this bad**
@@ -259,17 +259,21 @@ class InconsistentLocking(Rule):
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         locked_writes: dict[SymbolKey, list[tuple[frozenset[SymbolKey], Access]]] = {}
+        setup = analysis.setup_functions
         for access in analysis.regions.writes:
-            if is_setup(access.func) or not analysis.sharing.is_tracked(access.key):
+            if access.func in setup or not analysis.sharing.is_tracked(access.key):
                 continue
             held = _mutexes(analysis, analysis.held_at(access.func, access.state))
             if held:
                 locked_writes.setdefault(access.key, []).append((held, access))
         for access in analysis.regions.writes:
-            if access.key not in locked_writes or is_setup(access.func):
+            if access.key not in locked_writes or access.func in setup:
                 continue
+            if access.kind is WriteKind.MUTATE:
+                continue  # one atomic container operation (CPython FAQ): the author's call
             guards, witness = _guards(locked_writes[access.key])
-            if analysis.held_at(access.func, access.state) & guards:
+            held = analysis.held_at(access.func, access.state)
+            if held & guards or any(key[0] == "unknown" for key in held):
                 continue
             lock_names = " or ".join(sorted(f"'{display_name(k)}'" for k in guards))
             line = analysis.position(witness.node).start.line
