@@ -90,8 +90,11 @@ class UnlockedReadModifyWrite(Rule):
     **What it does**
 
     Finds ``x += 1``, ``x = x + 1``, ``d[k] += 1``, ``self.n -= 1``, ``Cls.count += 1`` on
-    a global or attribute that other threads can write at the same time, with no lock
-    held (neither here nor at every call of the enclosing helper).
+    a global or attribute, in code that runs on threads, with no lock held (neither here
+    nor at every call of the enclosing helper), when another thread can write the same
+    state at the same time: several threads run this code (a pool, a loop of starts,
+    ``map``), or other code writes it too. A lone worker whose result the main thread
+    reads after ``join()`` is not reported.
 
     **Why is this bad**
 
@@ -149,7 +152,9 @@ class UnlockedCheckThenAct(Rule):
 
     Finds a test that reads a global or attribute followed by a body that writes the same
     state, with no lock held across both: ``if seats > 0: seats -= 1``,
-    ``if key not in cache: cache[key] = load(key)``, a lazy singleton.
+    ``if key not in cache: cache[key] = load(key)``, a lazy singleton; in code that runs
+    on threads, when other threads can write the same state (as for TS102). The
+    double-checked form, whose write is under a lock, is not reported.
 
     **Why is this bad**
 
