@@ -6,15 +6,18 @@ Exit status: 0 no findings, 1 findings, 2 usage or configuration error.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from tsafe_lint import __version__
 from tsafe_lint.config import Config, ConfigError, load_config, validate_codes
+from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.discovery import discover
 from tsafe_lint.engine import Linter
 from tsafe_lint.formats import FORMATS, render, render_statistics
+from tsafe_lint.formats.terminal import render_human, summary, use_colour
 from tsafe_lint.rules import ALL_RULES, ENGINE_CODES, RULES_BY_CODE
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -54,6 +57,25 @@ def _explain(code: str) -> str:
 @click.option(
     "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
 )
+@click.option(
+    "--output-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the findings to this file instead of standard output.",
+)
+@click.option(
+    "--stdin-filename",
+    metavar="PATH",
+    help="Name to report (and configure) source read from standard input ('-').",
+)
+@click.option("--show-source", is_flag=True, help="Show the offending line under each finding.")
+@click.option(
+    "--color",
+    "colour_mode",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the text output (auto: only on a terminal, and not with NO_COLOR set).",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print a count per code after the findings.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
@@ -72,13 +94,18 @@ def cli(
     exclude: tuple[str, ...],
     force_exclude: bool,
     output_format: str,
+    output_file: Path | None,
+    stdin_filename: str | None,
+    show_source: bool,
+    colour_mode: str,
     exit_zero: bool,
     statistics: bool,
     list_rules: bool,
     explain: str | None,
     config_file: Path | None,
 ) -> None:
-    """Find thread-safety smells in Python code. PATHS default to the current directory."""
+    """Find thread-safety smells in Python code. PATHS default to the current directory;
+    '-' reads standard input."""
     try:
         if list_rules:
             click.echo(_list_rules(), nl=False)
@@ -87,17 +114,89 @@ def cli(
             click.echo(_explain(explain), nl=False)
             return
         config = _configure(config_file, select, ignore, exclude)
-        files = list(discover(paths or (".",), config, force_exclude=force_exclude))
+        from_stdin = "-" in paths
+        if from_stdin and len(paths) > 1:
+            raise ConfigError("'-' (standard input) cannot be combined with other paths")
+        files = (
+            []
+            if from_stdin
+            else list(discover(paths or (".",), config, force_exclude=force_exclude))
+        )
     except ConfigError as exc:
         click.echo(f"tsafe-lint: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    diagnostics = Linter(config).lint_paths(files)
-    output = render(diagnostics, output_format)
-    if output:
-        click.echo(output, nl=False)
+    linter = Linter(config)
+    sources: dict[str, bytes] = {}
+    if from_stdin:
+        name = stdin_filename or "-"
+        source = sys.stdin.buffer.read()
+        sources[name] = source
+        skipped = force_exclude and stdin_filename is not None and config.is_excluded(name)
+        diagnostics = [] if skipped else linter.lint_source(source, name)
+    else:
+        diagnostics = linter.lint_paths(files, progress=_progress(len(files)))
+    _report(diagnostics, output_format, output_file, show_source, colour_mode, sources)
     if statistics and output_format == "text":
         click.echo(render_statistics(diagnostics), nl=False)
+    if output_format == "text" and sys.stderr.isatty():
+        click.echo(summary(diagnostics), err=True)
     sys.exit(EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+def _progress(total: int) -> Callable[[int], None] | None:
+    """A one-line counter on standard error for long runs at a terminal."""
+    if total < 50 or not sys.stderr.isatty():
+        return None
+
+    def update(done: int) -> None:
+        end = "\n" if done == total else ""
+        click.echo(f"\r\033[Kchecked {done}/{total} files", err=True, nl=False)
+        if end:
+            click.echo("\r\033[K", err=True, nl=False)
+
+    return update
+
+
+def _report(
+    diagnostics: list[Diagnostic],
+    output_format: str,
+    output_file: Path | None,
+    show_source: bool,
+    colour_mode: str,
+    sources: dict[str, bytes],
+) -> None:
+    if output_format == "text":
+        to_terminal = output_file is None and sys.stdout.isatty()
+        colour = output_file is None and use_colour(colour_mode, to_terminal)
+        output = render_human(diagnostics, colour, show_source, _line_reader(sources))
+    else:
+        colour = False
+        output = render(diagnostics, output_format)
+    if output_file is not None:
+        try:
+            output_file.write_text(output, encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"tsafe-lint: error: cannot write {output_file}: {exc.strerror}", err=True)
+            sys.exit(EXIT_USAGE)
+    elif output:
+        click.echo(output, nl=False, color=colour)
+
+
+def _line_reader(sources: dict[str, bytes]) -> Callable[[str, int], str | None]:
+    """Source lines for ``--show-source``, each file read once, on demand."""
+    cache: dict[str, list[str]] = {}
+
+    def read_line(path: str, line: int) -> str | None:
+        if path not in cache:
+            try:
+                data = sources[path] if path in sources else Path(path).read_bytes()
+            except OSError:
+                data = b""
+            cache[path] = data.decode("utf-8", errors="replace").splitlines()
+        lines = cache[path]
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+    return read_line
 
 
 def _configure(
@@ -113,7 +212,7 @@ def _configure(
         config.select = _codes(select, "--select")
     if ignore:
         config.ignore = [*config.ignore, *_codes(ignore, "--ignore")]
-    config.exclude = [*config.exclude, *exclude]
+    config.exclude = [*config.exclude, *(p for value in exclude for p in value.split(",") if p)]
     return config
 
 

@@ -6,7 +6,7 @@ one TS001 finding, an exception inside the analysis or a rule becomes TS002 nami
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from tsafe_lint.analysis import ModuleAnalysis
@@ -97,10 +97,14 @@ class Linter:
         name = "parse-error" if code == "TS001" else "internal-error"
         return [Diagnostic(path, line, col, code, message, line, col, name)]
 
-    def lint_paths(self, paths: Iterable[str]) -> list[Diagnostic]:
+    def lint_paths(
+        self, paths: Iterable[str], progress: Callable[[int], None] | None = None
+    ) -> list[Diagnostic]:
         diagnostics: list[Diagnostic] = []
-        for path in paths:
+        for done, path in enumerate(paths, start=1):
             diagnostics.extend(self.lint_file(path))
+            if progress is not None:
+                progress(done)
         return sorted(diagnostics)
 
 

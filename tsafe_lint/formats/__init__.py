@@ -1,4 +1,5 @@
-"""Output formats: ``text`` (flake8 style, one finding a line) and ``json``."""
+"""Output formats: ``text`` (flake8 style, one finding a line), ``json``, ``sarif`` and
+``github`` (workflow-command annotations)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from collections import Counter
 from collections.abc import Sequence
 
 from tsafe_lint.diagnostics import Diagnostic
+from tsafe_lint.formats.github import render_github
+from tsafe_lint.formats.sarif import render_sarif
 from tsafe_lint.rules import RULES_BY_CODE
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github")
 
 
 def render_text(diagnostics: Sequence[Diagnostic]) -> str:
@@ -39,6 +42,10 @@ def render_json(diagnostics: Sequence[Diagnostic]) -> str:
 def render(diagnostics: Sequence[Diagnostic], fmt: str) -> str:
     if fmt == "json":
         return render_json(diagnostics)
+    if fmt == "sarif":
+        return render_sarif(diagnostics)
+    if fmt == "github":
+        return render_github(diagnostics)
     return render_text(diagnostics)
 
 

@@ -1,0 +1,47 @@
+"""tsafe-lint as a flake8 plugin: the same engine, behind flake8's AST-plugin protocol.
+
+flake8 hands us the file's lines (it has already read and decoded them); we lint that
+text with the configuration ``tsafe-lint`` would use from the same working directory,
+so ``flake8 --select TS`` and ``tsafe-lint`` report the same findings. flake8 applies
+its own ``# noqa`` handling and select/ignore on top.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from tsafe_lint import __version__
+from tsafe_lint.config import Config, ConfigError, load_config
+from tsafe_lint.engine import Linter
+
+
+@lru_cache(maxsize=1)
+def _linter(cwd: str) -> Linter:
+    try:
+        config = load_config(start=Path(cwd))
+    except ConfigError:
+        config = Config()
+    return Linter(config)
+
+
+class TsafeLintChecker:
+    """flake8 entry point (code prefix ``TS``)."""
+
+    name = "tsafe-lint"
+    version = __version__
+
+    def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]) -> None:
+        self.filename = filename
+        self.lines = lines
+
+    def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
+        source = "".join(self.lines).encode("utf-8")
+        linter = _linter(str(Path.cwd()))
+        for d in linter.lint_source(source, self.filename):
+            if d.code == "TS001":
+                continue  # flake8 reports syntax errors itself (E999)
+            yield d.line, d.col - 1, f"{d.code} {d.message}", type(self)

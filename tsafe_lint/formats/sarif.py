@@ -1,0 +1,109 @@
+"""SARIF 2.1.0, the format GitHub code scanning (and most CI dashboards) ingest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import PurePath
+
+from tsafe_lint import __version__
+from tsafe_lint.diagnostics import Diagnostic
+from tsafe_lint.rules import ALL_RULES, ENGINE_CODES
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/tsafe-lint/"
+
+
+def _first_paragraph(doc: str) -> str:
+    lines: list[str] = []
+    for line in doc.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("**What it does**"):
+            continue
+        if not stripped and lines:
+            break
+        if stripped:
+            lines.append(stripped)
+    return " ".join(lines)
+
+
+def _rule_descriptors() -> list[dict[str, object]]:
+    descriptors: list[dict[str, object]] = []
+    for code, text in ENGINE_CODES.items():
+        name = "parse-error" if code == "TS001" else "internal-error"
+        descriptors.append(
+            {
+                "id": code,
+                "name": name,
+                "shortDescription": {"text": text},
+                "fullDescription": {"text": text},
+                "help": {"text": text, "markdown": text},
+                "defaultConfiguration": {"level": "error"},
+            }
+        )
+    for rule in ALL_RULES:
+        doc = rule.documentation()
+        descriptors.append(
+            {
+                "id": rule.code,
+                "name": rule.name,
+                "shortDescription": {"text": rule.summary},
+                "fullDescription": {"text": _first_paragraph(doc) or rule.summary},
+                "help": {"text": doc, "markdown": doc},
+                "defaultConfiguration": {"level": "error" if rule.default_enabled else "none"},
+                "properties": {"tags": ["thread-safety", rule.family]},
+            }
+        )
+    return descriptors
+
+
+def _uri(path: str) -> str:
+    return PurePath(path).as_posix()
+
+
+def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:
+    """One run, every rule described in ``tool.driver.rules``, one result per finding."""
+    descriptors = _rule_descriptors()
+    index = {str(descriptor["id"]): i for i, descriptor in enumerate(descriptors)}
+    results = []
+    for d in diagnostics:
+        region: dict[str, int] = {"startLine": d.line, "startColumn": d.col}
+        if d.end_line >= d.line and d.end_col > 0:
+            region["endLine"] = d.end_line
+            region["endColumn"] = d.end_col
+        results.append(
+            {
+                "ruleId": d.code,
+                "ruleIndex": index[d.code],
+                "level": "error",
+                "message": {"text": d.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": _uri(d.path)},
+                            "region": region,
+                        }
+                    }
+                ],
+            }
+        )
+    document = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "tsafe-lint",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": descriptors,
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"
