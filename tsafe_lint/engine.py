@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.config import Config
 from tsafe_lint.diagnostics import Diagnostic
-from tsafe_lint.rules import ALL_RULES, Rule
+from tsafe_lint.rules import ALL_RULES, Finding, Rule
 from tsafe_lint.source import ParseFailure, parse_source
 from tsafe_lint.suppression import is_suppressed
 
@@ -55,24 +55,10 @@ class Linter:
         except Exception as exc:
             return self._engine("TS002", path, 1, 1, f"internal error in the analysis: {exc!r}")
         diagnostics: list[Diagnostic] = []
+        reported: list[tuple[Rule, Finding]] = []
         for rule in self.rules_for(path):
             try:
-                findings = list(rule.check(analysis))
-                for finding in findings:
-                    span = analysis.position(finding.node)
-                    diagnostics.append(
-                        Diagnostic(
-                            path,
-                            span.start.line,
-                            span.start.column + 1,
-                            rule.code,
-                            finding.message,
-                            span.end.line,
-                            span.end.column + 1,
-                            rule.name,
-                            rule.fixable,
-                        )
-                    )
+                reported.extend((rule, finding) for finding in rule.check(analysis))
             except Exception as exc:
                 diagnostics.extend(
                     self._engine(
@@ -83,6 +69,29 @@ class Linter:
                         f"internal error in rule {rule.code} ({rule.name}): {exc!r}",
                     )
                 )
+        try:
+            spans = analysis.spans(finding.node for _, finding in reported)
+        except RecursionError:
+            return self._engine(
+                "TS001", path, 1, 1, "could not parse: code is nested too deeply to analyse"
+            )
+        for rule, finding in reported:
+            span = spans.get(finding.node)
+            if span is None:
+                continue
+            diagnostics.append(
+                Diagnostic(
+                    path,
+                    span.line,
+                    span.col,
+                    rule.code,
+                    analysis.fill_lines(finding.message, spans),
+                    span.end_line,
+                    span.end_col,
+                    rule.name,
+                    rule.fixable,
+                )
+            )
         lines = parsed.lines
         kept = [
             d

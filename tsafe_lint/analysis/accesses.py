@@ -16,6 +16,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
+from tsafe_lint.analysis.tree import children
 
 
 class WriteKind(Enum):
@@ -89,7 +90,7 @@ def _mentions(expr: cst.CSTNode, target: cst.BaseExpression) -> bool:
     """Does ``expr`` contain an expression equal to ``target`` (``x`` in ``x + 1``)?"""
     if isinstance(expr, type(target)) and expr.deep_equals(target):
         return True
-    return any(_mentions(child, target) for child in expr.children)
+    return any(_mentions(child, target) for child in children(expr))
 
 
 def writes_of(
@@ -157,5 +158,5 @@ def reads_in(expr: cst.CSTNode, func: FunctionInfo, symbols: SymbolTable) -> Ite
         return
     if isinstance(expr, (cst.Lambda, cst.FunctionDef, cst.ClassDef, cst.ConcatenatedString)):
         return
-    for child in expr.children:
+    for child in children(expr):
         yield from reads_in(child, func, symbols)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.locking import LockFacts
@@ -15,6 +15,9 @@ from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, collect_st
 from tsafe_lint.analysis.sharing import Sharing, is_setup_name
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart, thread_starts
+from tsafe_lint.analysis.tree import Span, positions
+
+_REF = "\x00"  # brackets a line placeholder in messages (never in source text)
 
 #: Methods Python calls implicitly: nothing is known to be held when they start.
 _IMPLICIT_ENTRY = frozenset({"__enter__", "__exit__", "__aenter__", "__aexit__", "__del__"})
@@ -23,8 +26,8 @@ _IMPLICIT_ENTRY = frozenset({"__enter__", "__exit__", "__aenter__", "__aexit__",
 class ModuleAnalysis:
     """Structure, symbols and lock regions of one parsed module.
 
-    Positions are computed lazily: most modules have no finding, and LibCST's
-    PositionProvider costs about as much as parsing.
+    Positions are computed at the end, only for the nodes that findings need: most
+    modules have no finding, and positions for every node cost more than parsing.
     """
 
     def __init__(self, module: cst.Module, path: str = "<string>") -> None:
@@ -34,7 +37,7 @@ class ModuleAnalysis:
         self.symbols = SymbolTable(self.structure)
         self._walker = RegionWalker(self.structure, self.symbols)
         self.regions: Regions = self._walker.walk()
-        self._positions: dict[cst.CSTNode, CodeRange] | None = None
+        self._line_refs: list[cst.CSTNode] = []
 
     # -- symbols -----------------------------------------------------------------
     def symbol(self, key: SymbolKey | None) -> SymbolInfo | None:
@@ -85,7 +88,7 @@ class ModuleAnalysis:
         if not entries:
             return ""
         entry = entries[0]
-        line = self.position(entry.node).start.line
+        line = self.line_of(entry.node)
         threads = "several threads" if self.reach.many(func) else "a thread"
         path = self.reach.path(func)
         via = ""
@@ -189,9 +192,29 @@ class ModuleAnalysis:
                     changed = True
 
     # -- positions ---------------------------------------------------------------
-    def position(self, node: cst.CSTNode) -> CodeRange:
-        """1-based line, 0-based column of ``node`` (computed for the module on first use)."""
-        if self._positions is None:
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = dict(wrapper.resolve(PositionProvider))
-        return self._positions[node]
+    def line_of(self, node: cst.CSTNode) -> str:
+        """A placeholder for ``node``'s line in a message, filled in by ``resolve``.
+
+        Positions cost a code generation of the module, so they are computed once, at
+        the end, for the reported nodes and the lines messages mention together.
+        """
+        self._line_refs.append(node)
+        return f"{_REF}{len(self._line_refs) - 1}{_REF}"
+
+    def spans(self, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, Span]:
+        """Positions of ``nodes`` and of every node a message referred to."""
+        return positions(self.module, [*nodes, *self._line_refs])
+
+    def fill_lines(self, message: str, spans: dict[cst.CSTNode, Span]) -> str:
+        """Replace the ``line_of`` placeholders in ``message`` by line numbers."""
+        if _REF not in message:
+            return message
+        parts = message.split(_REF)
+        for i in range(1, len(parts), 2):
+            span = spans.get(self._line_refs[int(parts[i])])
+            parts[i] = str(span.line) if span is not None else "?"
+        return "".join(parts)
+
+    def position(self, node: cst.CSTNode) -> Span:
+        """The position of one node (tests and tools; rules use ``line_of``)."""
+        return positions(self.module, [node])[node]

@@ -19,6 +19,7 @@ from tsafe_lint.analysis.regions import Regions
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import argument
 from tsafe_lint.analysis.threads import ThreadStart
+from tsafe_lint.analysis.tree import FastVisitor, children
 
 Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
 
@@ -93,7 +94,7 @@ def target_functions(
             yield from target_functions(argument(target, 0, "func"), scope, resolve, structure)
 
 
-class _LoopFinder(cst.CSTVisitor):
+class _LoopFinder(FastVisitor):
     """``for fn in (a, b)`` / ``[... for fn in targets]`` with ``targets = [a, b]``."""
 
     def __init__(self, name: str, root: cst.CSTNode) -> None:
@@ -125,7 +126,7 @@ class _LoopFinder(cst.CSTVisitor):
 def _loop_values(name: str, scope: FunctionInfo) -> Iterator[cst.BaseExpression]:
     """The elements a loop variable ``name`` of ``scope`` takes, when they are literal."""
     finder = _LoopFinder(name, scope.node)
-    scope.node.visit(finder)
+    finder.run(scope.node)
     for iterable in finder.iterables:
         if isinstance(iterable, cst.Name):
             iterable = finder.literals.get(iterable.value, iterable)
@@ -137,7 +138,7 @@ def _loop_values(name: str, scope: FunctionInfo) -> Iterator[cst.BaseExpression]
 def _calls(node: cst.CSTNode) -> Iterator[cst.Call]:
     if isinstance(node, cst.Call):
         yield node
-    for child in node.children:
+    for child in children(node):
         if not isinstance(child, cst.Lambda):
             yield from _calls(child)
 

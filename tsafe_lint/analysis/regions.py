@@ -19,6 +19,7 @@ from tsafe_lint.analysis.accesses import WriteKind, mutation_of, reads_in, write
 from tsafe_lint.analysis.kinds import LOCKLIKE, Kind
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
+from tsafe_lint.analysis.tree import FastVisitor
 
 Held = frozenset[SymbolKey]
 EMPTY: Held = frozenset()
@@ -165,7 +166,7 @@ class Regions:
     check_then_act: list[CheckThenAct] = field(default_factory=list)
 
 
-class _CallScanner(cst.CSTVisitor):
+class _CallScanner(FastVisitor):
     """The calls and name references of an expression, not entering lambdas or defs."""
 
     def __init__(self) -> None:
@@ -239,7 +240,7 @@ class _CallScanner(cst.CSTVisitor):
 
 def _scan(node: cst.CSTNode) -> _CallScanner:
     scanner = _CallScanner()
-    node.visit(scanner)
+    scanner.run(node)
     return scanner
 
 
@@ -248,7 +249,7 @@ def releases_in(suite: cst.BaseSuite | None) -> list[cst.Call]:
     if suite is None:
         return []
     scanner = _CallScanner()
-    suite.visit(scanner)
+    scanner.run(suite)
     return [
         call
         for call in scanner.calls

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from tsafe_lint.analysis.tree import FastVisitor
+
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
     """``a.b.c`` for a chain of names and attributes, else ``None``."""
@@ -115,7 +117,7 @@ def _target_names(target: cst.BaseExpression) -> Iterator[str]:
         yield from _target_names(target.value)
 
 
-class _Collector(cst.CSTVisitor):
+class _Collector(FastVisitor):
     """One pass over the module that records its functions, classes and imports."""
 
     def __init__(self, module: cst.Module) -> None:
@@ -404,7 +406,7 @@ class ModuleStructure:
 def collect_structure(module: cst.Module) -> ModuleStructure:
     """Build the module's structure in one pass."""
     collector = _Collector(module)
-    module.visit(collector)
+    collector.run(module)
     return ModuleStructure(
         collector.module_scope,
         collector.functions,

