@@ -39,8 +39,9 @@ class Linter:
             return self._engine("TS001", path, 1, 1, f"could not read file: {reason}")
         return self.lint_source(source, path)
 
-    def lint_source(self, source: bytes, path: str) -> list[Diagnostic]:
-        """Findings for one file's bytes, sorted, with ``# noqa`` applied."""
+    def lint_source(self, source: bytes | str, path: str) -> list[Diagnostic]:
+        """Findings for one file's bytes (or already decoded text), sorted, with ``# noqa``
+        applied."""
         parsed = parse_source(source)
         if isinstance(parsed, ParseFailure):
             return self._engine(

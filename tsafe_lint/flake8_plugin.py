@@ -39,7 +39,7 @@ class TsafeLintChecker:
         self.lines = lines
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
-        source = "".join(self.lines).encode("utf-8")
+        source = "".join(self.lines)  # decoded by flake8: columns count characters
         linter = _linter(str(Path.cwd()))
         for d in linter.lint_source(source, self.filename):
             if d.code == "TS001":

@@ -16,7 +16,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
-from tsafe_lint.analysis.tree import children
+from tsafe_lint.analysis.tree import children, walk
 
 
 class WriteKind(Enum):
@@ -88,9 +88,11 @@ def shared_key(
 
 def _mentions(expr: cst.CSTNode, target: cst.BaseExpression) -> bool:
     """Does ``expr`` contain an expression equal to ``target`` (``x`` in ``x + 1``)?"""
-    if isinstance(expr, type(target)) and expr.deep_equals(target):
-        return True
-    return any(_mentions(child, target) for child in children(expr))
+    kind = type(target)
+    for node in walk(expr, skip=(cst.ConcatenatedString, cst.Lambda)):
+        if type(node) is kind and node.deep_equals(target):
+            return True
+    return False
 
 
 def writes_of(
@@ -146,17 +148,18 @@ def mutation_of(call: cst.Call, func: FunctionInfo, symbols: SymbolTable) -> Sym
 
 def reads_in(expr: cst.CSTNode, func: FunctionInfo, symbols: SymbolTable) -> Iterator[SymbolKey]:
     """Shared keys an expression reads (names and attribute chains)."""
-    if isinstance(expr, (cst.Name, cst.Attribute)):
-        key = shared_key(expr, func, symbols, for_write=False)
-        if key is not None:
-            yield key
-        elif isinstance(expr, cst.Attribute):
-            yield from reads_in(expr.value, func, symbols)
-        return
-    if isinstance(expr, cst.Arg):
-        yield from reads_in(expr.value, func, symbols)
-        return
-    if isinstance(expr, (cst.Lambda, cst.FunctionDef, cst.ClassDef, cst.ConcatenatedString)):
-        return
-    for child in children(expr):
-        yield from reads_in(child, func, symbols)
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            key = shared_key(node, func, symbols, for_write=False)
+            if key is not None:
+                yield key
+            elif isinstance(node, cst.Attribute):
+                stack.append(node.value)
+        elif isinstance(node, cst.Arg):
+            stack.append(node.value)
+        elif not isinstance(
+            node, (cst.Lambda, cst.FunctionDef, cst.ClassDef, cst.ConcatenatedString)
+        ):
+            stack.extend(children(node))

@@ -7,6 +7,7 @@ from functools import cached_property
 
 import libcst as cst
 
+from tsafe_lint.analysis.context import EMPTY_CONTEXT, ProjectContext
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.locking import LockFacts
 from tsafe_lint.analysis.reachability import ThreadReach, compute_reach
@@ -30,11 +31,18 @@ class ModuleAnalysis:
     modules have no finding, and positions for every node cost more than parsing.
     """
 
-    def __init__(self, module: cst.Module, path: str = "<string>") -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        path: str = "<string>",
+        context: ProjectContext = EMPTY_CONTEXT,
+    ) -> None:
         self.module = module
         self.path = path
+        self.context = context
         self.structure: ModuleStructure = collect_structure(module)
-        self.symbols = SymbolTable(self.structure)
+        external = {name: Kind(value) for name, value in context.imported_kinds}
+        self.symbols = SymbolTable(self.structure, external)
         self._walker = RegionWalker(self.structure, self.symbols)
         self.regions: Regions = self._walker.walk()
         self._line_refs: list[cst.CSTNode] = []
@@ -63,8 +71,13 @@ class ModuleAnalysis:
     @cached_property
     def reach(self) -> ThreadReach:
         """Which functions run on threads (and why)."""
+        external = []
+        for entry in self.context.entries:
+            func = self.structure.function_named(entry.function)
+            if func is not None:
+                external.append((func, entry.verb, entry.origin, entry.many))
         return compute_reach(
-            self.structure, self.regions, self.thread_starts, self.resolve_function
+            self.structure, self.regions, self.thread_starts, self.resolve_function, external
         )
 
     @cached_property
@@ -88,13 +101,16 @@ class ModuleAnalysis:
         if not entries:
             return ""
         entry = entries[0]
-        line = self.line_of(entry.node)
+        if entry.node is not None:
+            where = f"{self.path}:{self.line_of(entry.node)}"
+        else:
+            where = entry.origin
         threads = "several threads" if self.reach.many(func) else "a thread"
         path = self.reach.path(func)
         via = ""
         if len(path) > 1:
             via = f" (called from '{path[0].name}')"
-        return f"'{func.name}' runs on {threads}{via} ({entry.verb} at {self.path}:{line})"
+        return f"'{func.name}' runs on {threads}{via} ({entry.verb} at {where})"
 
     # -- interprocedural ---------------------------------------------------------
     @cached_property

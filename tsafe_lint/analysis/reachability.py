@@ -36,9 +36,10 @@ class Entry:
     """One way a function comes to run on a thread."""
 
     root: FunctionInfo
-    node: cst.CSTNode  # the call that starts the thread, or the Thread subclass
+    node: cst.CSTNode | None  # the call that starts the thread, or the Thread subclass
     verb: str  # "submitted to a thread pool", ...
     many: bool  # several threads run it at once
+    origin: str = ""  # "pkg/main.py:12" when the thread starts in another module
 
 
 @dataclass
@@ -166,9 +167,13 @@ def compute_reach(
     regions: Regions,
     starts: list[ThreadStart],
     resolve: Resolver,
+    external: list[tuple[FunctionInfo, str, str, bool]] = (),  # type: ignore[assignment]
 ) -> ThreadReach:
-    """Breadth-first over the call graph from every thread entry point."""
-    roots: list[Entry] = []
+    """Breadth-first over the call graph from every thread entry point (including those
+    other modules start: ``(function, verb, origin, many)``)."""
+    roots: list[Entry] = [
+        Entry(func, None, verb, many, origin) for func, verb, origin, many in external
+    ]
     per_target: dict[FunctionInfo, int] = {}
     found: list[tuple[FunctionInfo, ThreadStart, bool]] = []
     for start in starts:

@@ -46,15 +46,23 @@ def display_name(key: SymbolKey) -> str:
 class SymbolTable:
     """Resolves expressions to symbol keys and knows each symbol's kind."""
 
-    def __init__(self, structure: ModuleStructure) -> None:
+    def __init__(self, structure: ModuleStructure, external: dict[str, Kind] | None = None) -> None:
         self.structure = structure
         self.symbols: dict[SymbolKey, SymbolInfo] = {}
+        self.external = external or {}
+        for qualified, kind in self.external.items():
+            key: SymbolKey = ("ext", qualified)
+            self.symbols[key] = SymbolInfo(key, qualified.rsplit(".", 1)[-1], kind)
         for _ in range(2):  # a second pass resolves references to later definitions
             self._collect()
 
     # -- resolution --------------------------------------------------------------
     def key_of(self, expr: cst.BaseExpression, func: FunctionInfo) -> SymbolKey | None:
         """The symbol ``expr`` denotes when evaluated in ``func``, if it is one we track."""
+        if self.external:
+            qualified = self.structure.qualified_name(expr, func)
+            if qualified is not None and qualified in self.external:
+                return ("ext", qualified)
         if isinstance(expr, cst.Name):
             return self._name_key(expr.value, func)
         if isinstance(expr, cst.Attribute):

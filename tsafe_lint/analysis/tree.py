@@ -265,18 +265,25 @@ class FastVisitor:
         cls._dispatch = {}
 
     def run(self, node: cst.CSTNode) -> None:
-        kind = type(node)
-        hooks = self._dispatch.get(kind)
-        if hooks is None:
-            name = kind.__name__
-            hooks = (
-                getattr(type(self), f"visit_{name}", None),
-                getattr(type(self), f"leave_{name}", None),
-            )
-            self._dispatch[kind] = hooks
-        visit, leave = hooks
-        if visit is None or visit(self, node) is not False:
-            for child in children(node):
-                self.run(child)
-        if leave is not None:
-            leave(self, node)
+        """Visit ``node`` and its descendants (iteratively: deep code needs no deep stack)."""
+        stack: list[tuple[cst.CSTNode, bool]] = [(node, False)]
+        dispatch = self._dispatch
+        while stack:
+            current, leaving = stack.pop()
+            kind = type(current)
+            hooks = dispatch.get(kind)
+            if hooks is None:
+                name = kind.__name__
+                hooks = (
+                    getattr(type(self), f"visit_{name}", None),
+                    getattr(type(self), f"leave_{name}", None),
+                )
+                dispatch[kind] = hooks
+            visit, leave = hooks
+            if leaving:
+                leave(self, current)
+                continue
+            if leave is not None:
+                stack.append((current, True))
+            if visit is None or visit(self, current) is not False:
+                stack.extend((child, False) for child in reversed(list(children(current))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import PurePath
+from urllib.parse import quote
 
 from tsafe_lint import __version__
 from tsafe_lint.diagnostics import Diagnostic
@@ -58,7 +59,8 @@ def _rule_descriptors() -> list[dict[str, object]]:
 
 
 def _uri(path: str) -> str:
-    return PurePath(path).as_posix()
+    """A relative URI reference (RFC 3986): ``my dir/50%.py`` -> ``my%20dir/50%25.py``."""
+    return quote(PurePath(path).as_posix())
 
 
 def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:

@@ -36,8 +36,9 @@ def source_excerpt(d: Diagnostic, line_text: str | None, colour: bool) -> str:
     """The offending line and a caret under the reported column."""
     if line_text is None:
         return ""
-    expanded = line_text.rstrip("\r\n").expandtabs(8)
-    caret = " " * max(d.col - 1, 0) + "^"
+    line_text = line_text.rstrip("\r\n")
+    expanded = line_text.expandtabs(8)
+    caret = " " * len(line_text[: max(d.col - 1, 0)].expandtabs(8)) + "^"
     if colour:
         caret = click.style(caret, fg="red", bold=True)
     return f"    {expanded}\n    {caret}\n"

@@ -20,6 +20,14 @@ class Finding:
     message: str
 
 
+_RENDER = cst.Module(body=[])
+
+
+def snippet(node: cst.CSTNode) -> str:
+    """Source of ``node`` for a message, on one line (messages are one line each)."""
+    return " ".join(_RENDER.code_for_node(node).split())
+
+
 class Rule:
     """Base class. Subclasses set the class variables and implement ``check``.
 

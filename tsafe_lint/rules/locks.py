@@ -13,7 +13,7 @@ from tsafe_lint.analysis.locking import Acquisition
 from tsafe_lint.analysis.regions import MethodCall, releases_in
 from tsafe_lint.analysis.scopes import block
 from tsafe_lint.analysis.symbols import SymbolKey, display_name
-from tsafe_lint.rules.base import Finding, Rule
+from tsafe_lint.rules.base import Finding, Rule, snippet
 
 #: First words of functions whose job is to take a lock that another function releases
 #: (``acquire``, ``_acquireLock``, ``lock_for_update``, ``__enter__``).
@@ -158,7 +158,7 @@ def _first_statement_held(call: MethodCall) -> cst.BaseStatement | None:
 def _source_name(call: MethodCall) -> str:
     func = call.call.func
     assert isinstance(func, cst.Attribute)
-    return cst.Module(body=[]).code_for_node(func.value)
+    return snippet(func.value)
 
 
 class AcquireWithoutRelease(Rule):

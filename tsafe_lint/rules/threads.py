@@ -9,7 +9,7 @@ import libcst as cst
 from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.symbols import argument
-from tsafe_lint.rules.base import Finding, Rule
+from tsafe_lint.rules.base import Finding, Rule, snippet
 
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
@@ -109,9 +109,8 @@ class ThreadArgsNotTuple(Rule):
             args = start.args
             if args is None or isinstance(args, (cst.Tuple, cst.GeneratorExp)):
                 continue
-            render = cst.Module(body=[]).code_for_node
-            source = render(args)
-            inner = render(args.with_changes(lpar=[], rpar=[]))
+            source = snippet(args)
+            inner = snippet(args.with_changes(lpar=[], rpar=[]))
             if isinstance(args, _STRINGS):
                 yield Finding(
                     args,
@@ -175,7 +174,7 @@ class FutureDiscarded(Rule):
             if call.kind not in (Kind.THREAD_POOL, Kind.PROCESS_POOL):
                 continue
             task = argument(call.call, 0, "fn")
-            what = cst.Module(body=[]).code_for_node(task) if task is not None else "the task"
+            what = snippet(task) if task is not None else "the task"
             yield Finding(
                 call.call,
                 f"the Future of this submit() is discarded: an exception raised by {what} "

@@ -1,0 +1,42 @@
+"""What the rest of the project tells one module: phase 2's input to a re-analysis.
+
+A module on its own cannot know that ``main.py`` submits its ``process`` function to a
+thread pool, or that the ``registry_lock`` it imports is a ``threading.Lock``. The
+project join (``tsafe_lint.project``) works that out from every file's summary and hands
+it back as a ``ProjectContext``; everything in it is plain, hashable data so that it can
+key the cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ExternalEntry:
+    """A function of this module that another module runs on a thread."""
+
+    function: str  # local qualified name: "process", "Worker.run"
+    verb: str  # "submitted to a thread pool", ...
+    origin: str  # where the thread starts: "pkg/main.py:12"
+    many: bool  # several threads at once
+
+
+@dataclass(frozen=True)
+class ProjectContext:
+    """Facts from other modules; the empty context means "analyse the module alone"."""
+
+    imported_kinds: tuple[tuple[str, str], ...] = ()  # (qualified name, Kind value)
+    entries: tuple[ExternalEntry, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.imported_kinds or self.entries)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "imported_kinds": [list(pair) for pair in self.imported_kinds],
+            "entries": [[e.function, e.verb, e.origin, e.many] for e in self.entries],
+        }
+
+
+EMPTY_CONTEXT = ProjectContext()
