@@ -74,9 +74,19 @@ class LockFacts:
         self.takes = self._transitive(regions)
 
     def identity(self, key: SymbolKey) -> SymbolKey:
-        info = self.symbols.symbols.get(key)
-        if info is not None and info.kind is Kind.CONDITION and info.underlying is not None:
-            return self.identity(info.underlying) if info.underlying != key else key
+        """The lock object ``key`` names: through aliases and a Condition's lock."""
+        seen: set[SymbolKey] = set()
+        while key not in seen:
+            seen.add(key)
+            info = self.symbols.symbols.get(key)
+            if info is None:
+                break
+            following = info.alias_of
+            if following is None and info.kind is Kind.CONDITION:
+                following = info.underlying
+            if following is None:
+                break
+            key = following
         return key
 
     def reentrant(self, lock: SymbolKey) -> bool:

@@ -95,6 +95,31 @@ class ModuleAnalysis:
         those held whenever it starts (calls from set-up code aside)."""
         return state.held | self.entry_held_shared.get(func, EMPTY)
 
+    @cached_property
+    def first_thread_start(self) -> dict[FunctionInfo, int]:
+        """For each function that starts threads, the walk order of its first start
+        (writes before it happen before any thread it starts can see them)."""
+        starting = {start.call for start in self.thread_starts}
+        starting |= {
+            call.call
+            for call in self.regions.method_calls
+            if call.kind is Kind.THREAD and call.method == "start"
+        }
+        first: dict[FunctionInfo, int] = {}
+        for any_call in self.regions.calls:
+            callee = any_call.call.func
+            chained_start = (
+                isinstance(callee, cst.Attribute)
+                and callee.attr.value == "start"
+                and isinstance(callee.value, cst.Call)
+                and callee.value in starting
+            )
+            if any_call.call in starting or chained_start:
+                known = first.get(any_call.func)
+                if known is None or any_call.order < known:
+                    first[any_call.func] = any_call.order
+        return first
+
     def thread_reason(self, func: FunctionInfo) -> str:
         """Why ``func`` runs on a thread, for messages: ``'book_seat' runs on ...``."""
         entries = self.reach.entries.get(func)
@@ -119,7 +144,11 @@ class ModuleAnalysis:
         setup = {func for func in self.structure.functions if is_setup_name(func)}
         callers: dict[FunctionInfo, set[FunctionInfo]] = {}
         for site in self.regions.call_sites:
-            callers.setdefault(site.callee, set()).add(site.caller)
+            caller = site.caller
+            if self._on_fresh_object(site.call, caller):
+                # ``chan = Channel(); chan._setup(...)``: nobody else has it yet
+                caller = self.structure.module_scope
+            callers.setdefault(site.callee, set()).add(caller)
         changed = True
         while changed:
             changed = False
@@ -130,6 +159,19 @@ class ModuleAnalysis:
                     setup.add(func)
                     changed = True
         return frozenset(setup)
+
+    def _on_fresh_object(self, call: cst.Call, caller: FunctionInfo) -> bool:
+        """Is ``call`` a method call on an object the caller has just constructed?"""
+        callee = call.func
+        if not isinstance(callee, cst.Attribute) or not isinstance(callee.value, cst.Name):
+            return False
+        info = self.symbol(self.symbols.key_of(callee.value, caller))
+        return (
+            info is not None
+            and info.key[0] == "local"
+            and info.fresh
+            and info.instance_of is not None
+        )
 
     @cached_property
     def entry_held(self) -> dict[FunctionInfo, Held]:

@@ -102,6 +102,7 @@ class AnyCall:
     state: State
     place: StatementPlace
     in_comprehension: bool = False
+    order: int = 0
 
     @property
     def repeated(self) -> bool:
@@ -136,6 +137,7 @@ class Access:
     kind: WriteKind
     node: cst.CSTNode
     state: State
+    order: int = 0  # position in the walk of its function (source order)
 
 
 @dataclass(eq=False)
@@ -277,19 +279,28 @@ class RegionWalker:
         self.regions = Regions()
         self._groups: dict[SymbolKey, Held] = self._lock_groups()
         self._tests: list[tuple[cst.If | cst.While, frozenset[SymbolKey], State]] = []
+        self._order = 0
         self.acquire_wrappers: dict[FunctionInfo, SymbolKey] = {}
         self.release_wrappers: dict[FunctionInfo, SymbolKey] = {}
 
     def _lock_groups(self) -> dict[SymbolKey, Held]:
-        """Conditions built on one lock and the lock itself are held together.
+        """Keys that name one lock are held together: a Condition and the lock it was built
+        on (``not_empty = Condition(mutex)``; two Conditions on one mutex share it), and
+        aliases (``self.lock = _lock``)."""
+        parent: dict[SymbolKey, SymbolKey] = {}
 
-        ``not_empty = Condition(mutex)`` and ``not_full = Condition(mutex)``: holding
-        either holds ``mutex`` and therefore the other one too.
-        """
-        members: dict[SymbolKey, set[SymbolKey]] = {}
+        def find(key: SymbolKey) -> SymbolKey:
+            while parent.get(key, key) != key:
+                key = parent[key]
+            return key
+
         for key, info in self.symbols.symbols.items():
-            if info.kind is Kind.CONDITION and info.underlying is not None:
-                members.setdefault(info.underlying, {info.underlying}).add(key)
+            for other in (info.underlying, info.alias_of):
+                if other is not None and info.kind in LOCKLIKE:
+                    parent[find(key)] = find(other)
+        members: dict[SymbolKey, set[SymbolKey]] = {}
+        for key in list(parent):
+            members.setdefault(find(key), {find(key)}).add(key)
         groups: dict[SymbolKey, Held] = {}
         for group in members.values():
             frozen = frozenset(group)
@@ -426,7 +437,9 @@ class RegionWalker:
             else:
                 events = self._scan_expression(small, place, state, func, "expression")
             for write in writes_of(small, func, self.symbols):
-                self._record_write(Access(func, write.key, write.kind, write.node, state))
+                self._record_write(
+                    Access(func, write.key, write.kind, write.node, state, self._tick())
+                )
             typed = False
             for event in events:
                 if event.form not in ("statement", "assign") or event.kind not in LOCKLIKE:
@@ -448,6 +461,10 @@ class RegionWalker:
             if isinstance(small, (cst.Raise, cst.Break, cst.Continue)):
                 return None
         return state
+
+    def _tick(self) -> int:
+        self._order += 1
+        return self._order
 
     def _record_write(self, access: Access) -> None:
         self.regions.writes.append(access)
@@ -599,11 +616,14 @@ class RegionWalker:
                     state,
                     place,
                     call in scanner.in_comprehension,
+                    self._tick(),
                 )
             )
             mutated = mutation_of(call, func, self.symbols)
             if mutated is not None:
-                self._record_write(Access(func, mutated, WriteKind.MUTATE, call, state))
+                self._record_write(
+                    Access(func, mutated, WriteKind.MUTATE, call, state, self._tick())
+                )
             callee = self.resolve_function(call.func, func)
             if callee is not None:
                 self.regions.call_sites.append(CallSite(func, callee, call, state))

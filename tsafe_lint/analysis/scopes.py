@@ -59,6 +59,8 @@ class FunctionInfo:
     assigned: set[str] = field(default_factory=set)
     imports: dict[str, str] = field(default_factory=dict)
     returns_value: bool = False
+    is_async: bool = False
+    variant: bool = False  # one of several same-named definitions (``if os.name == ...``)
 
     @property
     def name(self) -> str:
@@ -166,6 +168,7 @@ class _Collector(FastVisitor):
             parent=parent,
             cls=cls,
             params=params + extra,
+            is_async=node.asynchronous is not None,
         )
         if cls is not None:
             cls.methods[node.name.value] = info
@@ -302,7 +305,12 @@ class ModuleStructure:
     _overrides: dict[tuple[str, str], list[FunctionInfo]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.by_qualname = {func.qualname: func for func in self.functions}
+        for func in self.functions:
+            twin = self.by_qualname.get(func.qualname)
+            if twin is not None:
+                twin.variant = func.variant = True
+            else:
+                self.by_qualname[func.qualname] = func
 
     def function_named(self, qualname: str) -> FunctionInfo | None:
         """The function or method with this qualified name (``C.m``, ``f.<locals>.g``)."""

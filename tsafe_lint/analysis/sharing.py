@@ -1,8 +1,9 @@
 """Is a write of shared state a race? Evidence that other threads touch the same state.
 
 State written from thread code races when several threads run that code at once
-(a pool, a loop of starts, a ``map``), or when code outside this thread (the main
-thread, another entry point) writes it too. Set-up code (module top level,
+(a pool, a loop of starts, a ``map``), or when code another thread runs (another entry
+point) writes it too. Writers outside any thread are not counted: they usually run
+before ``start()`` or after ``join()``. Set-up code (module top level,
 ``__init__``, and helpers only set-up code calls) runs before other threads can see the
 object and is never counted. A lone worker that writes a result the main thread reads
 after ``join()`` is not a race.
@@ -30,13 +31,23 @@ SETUP_FUNCTIONS = frozenset(
 )
 
 
+#: Construction hooks other than ``__init__`` (``queue.Queue._init``).
+_SETUP_WORDS = frozenset({"init", "initialize", "initialise", "setup"})
+
+
 def is_setup_name(func: FunctionInfo) -> bool:
     """Code that runs before other threads can see what it writes (or after a fork, when
     the process has one thread)."""
     if func.is_module or func.name in SETUP_FUNCTIONS:
         return True
     lowered = func.name.lower()
-    return "after_fork" in lowered or "at_fork" in lowered or lowered.endswith("_reinit")
+    bare = lowered.replace("_", "")
+    return (
+        bare in _SETUP_WORDS
+        or "afterfork" in bare
+        or "atfork" in bare
+        or lowered.endswith("_reinit")
+    )
 
 
 class Sharing:
@@ -74,10 +85,10 @@ class Sharing:
         mine = {id(entry) for entry in entries}
         for access in self.writers.get(key, ()):
             other = self.reach.entries.get(access.func)
-            if other is None and access.func is not func:
-                return True  # written by code outside the thread
             if other is not None and not {id(entry) for entry in other} <= mine:
                 return True  # written by another thread
+        # Writers outside any thread (the main thread's API) are not evidence: they
+        # usually run before start() or after join(), which we cannot order.
         return False
 
     def is_setup(self, func: FunctionInfo) -> bool:

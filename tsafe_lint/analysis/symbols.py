@@ -34,6 +34,12 @@ class SymbolInfo:
     underlying: SymbolKey | None = None
     created_at: cst.CSTNode | None = None
     created_in: FunctionInfo | None = None
+    fresh: bool = False  # made here by a factory call (not an alias, not a parameter)
+    alias_of: SymbolKey | None = None  # ``lock = self._lock``: the same object
+
+    @property
+    def is_parameter(self) -> bool:
+        return isinstance(self.created_at, cst.Param)
 
 
 def display_name(key: SymbolKey) -> str:
@@ -208,8 +214,19 @@ class SymbolTable:
         if existing is not None and existing.created_at is not node and existing.kind != kind:
             # Conflicting definitions: keep the first, it is the one most code sees.
             return
+        alias_of = (
+            self.key_of(value, func) if isinstance(value, (cst.Name, cst.Attribute)) else None
+        )
         self.symbols[key] = SymbolInfo(
-            key, display_name(key), kind, instance_of, underlying, node, func
+            key,
+            display_name(key),
+            kind,
+            instance_of,
+            underlying,
+            node,
+            func,
+            fresh=isinstance(value, cst.Call),
+            alias_of=alias_of if alias_of != key else None,
         )
 
     def _collect(self) -> None:

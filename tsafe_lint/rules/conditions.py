@@ -127,8 +127,10 @@ class ConditionNotHeld(Rule):
             if call.kind is not Kind.CONDITION or call.method not in _SIGNAL_METHODS:
                 continue
             held = call.state.held | entry.get(call.func, frozenset())
-            if call.target in held:
-                continue
+            if call.target in held or analysis.symbols.symbols[call.target].is_parameter:
+                continue  # a parameter's Condition is the caller's: we cannot see it held
+            if any(key[0] == "unknown" for key in held):
+                continue  # some lock we cannot type is held: it may well be this one
             name = display_name(call.target)
             yield Finding(
                 call.call,

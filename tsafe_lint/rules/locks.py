@@ -129,9 +129,28 @@ class AcquireWithoutTryFinally(Rule):
     def _safe_follow_up(self, call: MethodCall, analysis: ModuleAnalysis) -> bool:
         """Is the first statement run with the lock held a try/finally releasing it?"""
         first = _first_statement_held(call)
-        return _released_by_finally(first, call.target, analysis, call) or _is_release_of(
+        if _released_by_finally(first, call.target, analysis, call) or _is_release_of(
             first, call.target, analysis, call
-        )
+        ):
+            return True
+        # A retry loop: ``acquire(); if ready: break; release()`` -- the break leaves the
+        # loop with the lock held, into the protected code after it.
+        if call.form == "statement" and _is_bare_break_if(first):
+            after = call.place.block[call.place.index + 2 : call.place.index + 3]
+            return bool(after) and _is_release_of(after[0], call.target, analysis, call)
+        return False
+
+
+def _is_bare_break_if(statement: cst.BaseStatement | None) -> bool:
+    if not isinstance(statement, cst.If) or statement.orelse is not None:
+        return False
+    body = block(statement.body)
+    return (
+        len(body) == 1
+        and isinstance(body[0], cst.SimpleStatementLine)
+        and len(body[0].body) == 1
+        and isinstance(body[0].body[0], cst.Break)
+    )
 
 
 def _first_statement_held(call: MethodCall) -> cst.BaseStatement | None:
@@ -321,11 +340,11 @@ class UselessLock(Rule):
             if entry.target is not None:
                 users.setdefault(entry.target, set()).add(entry.func)
         for key, info in analysis.symbols.symbols.items():
-            if key[0] != "local" or info.kind not in LOCKLIKE or info.created_at is None:
+            if key[0] != "local" or info.kind not in LOCKLIKE or not info.fresh:
                 continue
             if key in analysis.regions.escaped or users.get(key) != {info.created_in}:
                 continue
-            assert info.kind is not None
+            assert info.kind is not None and info.created_at is not None
             yield Finding(
                 info.created_at,
                 f"'{display_name(key)}' is a new {info.kind.value} on every call, used only "

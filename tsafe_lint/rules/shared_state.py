@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.accesses import WriteKind
 from tsafe_lint.analysis.kinds import MUTEXES
@@ -222,10 +224,14 @@ class InconsistentLocking(Rule):
     **What it does**
 
     Infers which lock guards a global or attribute (the lock held at most of the writes
-    made under a lock), and flags rebinding or read-modify-write of the same state that
-    does not hold it. A lone atomic container operation left outside the lock
-    (``pending.append(x)``, ``d[k] = v``: atomic per the CPython FAQ) is taken as a
-    deliberate choice and not flagged. Set-up code
+    made under a lock, seen at least twice or taken right at the write), and flags
+    rebinding or read-modify-write of the same state that does not hold it. Not counted
+    either way: set-up code (``__init__`` and helpers only it calls, after-fork hooks),
+    writes made before the function starts its threads, platform-specific alternative
+    definitions, and ``async def`` code (one event loop's thread). Not flagged: a lone
+    atomic container operation left outside the lock (``pending.append(x)``, ``d[k] = v``:
+    atomic per the CPython FAQ), a one-way boolean flag and a timestamp
+    (``self._stop = True``, ``self.last = time.time()``): last writer wins, harmlessly. Set-up code
     (module top level, ``__init__``) is exempt: no other thread sees the object yet.
 
     **Why is this bad**
@@ -263,22 +269,24 @@ class InconsistentLocking(Rule):
     family = "shared_state"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
-        locked_writes: dict[SymbolKey, list[tuple[frozenset[SymbolKey], Access]]] = {}
-        setup = analysis.setup_functions
+        locked: dict[SymbolKey, list[tuple[frozenset[SymbolKey], Access, bool]]] = {}
         for access in analysis.regions.writes:
-            if access.func in setup or not analysis.sharing.is_tracked(access.key):
+            if _outside_discipline(analysis, access):
                 continue
             held = _mutexes(analysis, analysis.held_at(access.func, access.state))
             if held:
-                locked_writes.setdefault(access.key, []).append((held, access))
+                direct = bool(_mutexes(analysis, access.state.held))
+                locked.setdefault(access.key, []).append((held, access, direct))
         for access in analysis.regions.writes:
-            if access.key not in locked_writes or access.func in setup:
+            if access.key not in locked or _outside_discipline(analysis, access):
                 continue
-            if access.kind is WriteKind.MUTATE:
-                continue  # one atomic container operation (CPython FAQ): the author's call
-            guards, witness = _guards(locked_writes[access.key])
+            if access.kind is WriteKind.MUTATE or access.func.is_async:
+                continue  # one atomic container operation; or one event loop's thread
+            if _benign_store(analysis, access):
+                continue
+            guards, witness, strong = _guards(locked[access.key])
             held = analysis.held_at(access.func, access.state)
-            if held & guards or any(key[0] == "unknown" for key in held):
+            if not strong or held & guards or any(key[0] == "unknown" for key in held):
                 continue
             lock_names = " or ".join(sorted(f"'{display_name(k)}'" for k in guards))
             line = analysis.line_of(witness.node)
@@ -289,18 +297,51 @@ class InconsistentLocking(Rule):
             )
 
 
+def _outside_discipline(analysis: ModuleAnalysis, access: Access) -> bool:
+    """Writes that say nothing about the locking discipline: set-up code, one of several
+    platform-specific definitions, a write made before the function starts its threads,
+    and state that guards itself (locks, queues, ``threading.local``)."""
+    if access.func in analysis.setup_functions or access.func.variant:
+        return True
+    if not analysis.sharing.is_tracked(access.key):
+        return True
+    first_start = analysis.first_thread_start.get(access.func)
+    return first_start is not None and access.order < first_start
+
+
+#: Stores whose last-writer-wins race is harmless: a timestamp, a one-way flag.
+_CLOCKS = frozenset(
+    {"time.time", "time.monotonic", "time.perf_counter", "time.time_ns", "time.monotonic_ns"}
+)
+
+
+def _benign_store(analysis: ModuleAnalysis, access: Access) -> bool:
+    node = access.node
+    if access.kind is not WriteKind.REBIND or not isinstance(node, (cst.Assign, cst.AnnAssign)):
+        return False
+    value = node.value
+    if isinstance(value, cst.Name) and value.value in ("True", "False"):
+        return True
+    return isinstance(value, cst.Call) and (
+        analysis.structure.qualified_name(value.func, access.func) in _CLOCKS
+    )
+
+
 def _guards(
-    locked: list[tuple[frozenset[SymbolKey], Access]],
-) -> tuple[frozenset[SymbolKey], Access]:
-    """The lock(s) held at most of the locked writes (the inferred guard), and a witness."""
+    locked: list[tuple[frozenset[SymbolKey], Access, bool]],
+) -> tuple[frozenset[SymbolKey], Access, bool]:
+    """The lock(s) held at most of the locked writes (the inferred guard), a witness, and
+    whether the evidence is strong: two writes under it, or one taken right there (not
+    only inherited from every caller of a helper)."""
     counts: dict[SymbolKey, int] = {}
-    for held, _ in locked:
+    for held, _, _ in locked:
         for key in held:
             counts[key] = counts.get(key, 0) + 1
     best = max(counts.values())
     guards = frozenset(key for key, count in counts.items() if count == best)
-    witness = next(access for held, access in locked if held & guards)
-    return guards, witness
+    witness = next(access for held, access, _ in locked if held & guards)
+    direct = any(is_direct for held, _, is_direct in locked if held & guards)
+    return guards, witness, best >= 2 or direct
 
 
 RULES: list[type[Rule]] = [
