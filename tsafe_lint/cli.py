@@ -5,6 +5,7 @@ Exit status: 0 no findings, 1 findings, 2 usage or configuration error.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import click
 
 from tsafe_lint import __version__
+from tsafe_lint.cache import Cache
 from tsafe_lint.config import Config, ConfigError, load_config, validate_codes
 from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.discovery import discover
@@ -76,6 +78,18 @@ def _explain(code: str) -> str:
     show_default=True,
     help="Colour the text output (auto: only on a terminal, and not with NO_COLOR set).",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for the per-file phase (default: the number of CPUs).",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Neither read nor write .tsafe_lint_cache/ in the project root.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print a count per code after the findings.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
@@ -98,6 +112,8 @@ def cli(
     stdin_filename: str | None,
     show_source: bool,
     colour_mode: str,
+    jobs: int | None,
+    no_cache: bool,
     exit_zero: bool,
     statistics: bool,
     list_rules: bool,
@@ -125,7 +141,8 @@ def cli(
     except ConfigError as exc:
         click.echo(f"tsafe-lint: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    linter = Linter(config)
+    cache = None if no_cache or from_stdin else Cache(config.root)
+    linter = Linter(config, jobs=jobs or os.cpu_count() or 1, cache=cache)
     sources: dict[str, bytes] = {}
     if from_stdin:
         name = stdin_filename or "-"

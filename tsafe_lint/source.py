@@ -43,10 +43,6 @@ class ParsedSource:
 
 def parse_source(source: bytes | str) -> ParsedSource | ParseFailure:
     """Parse ``source`` with LibCST, or explain why it cannot be parsed."""
-    text_form = source if isinstance(source, str) else source.decode("latin-1")
-    if "\x00" in text_form:
-        line = text_form[: text_form.index("\x00")].count("\n") + 1
-        return ParseFailure("source contains a NUL byte", line, 1)
     failure = _check_with_cpython(source)
     if failure is not None:
         return failure
@@ -62,12 +58,17 @@ def parse_source(source: bytes | str) -> ParsedSource | ParseFailure:
     return ParsedSource(module, text.splitlines())
 
 
-def _check_with_cpython(source: bytes | str) -> ParseFailure | None:
-    """CPython's verdict on the file (syntax, encoding, nesting), ``None`` when it is fine."""
+def check_syntax(source: bytes | str) -> ast.Module | ParseFailure:
+    """CPython's verdict alone (for files that need no LibCST analysis): its tree or why
+    the file is not valid Python."""
+    text_form = source if isinstance(source, str) else source.decode("latin-1")
+    if "\x00" in text_form:
+        line = text_form[: text_form.index("\x00")].count("\n") + 1
+        return ParseFailure("source contains a NUL byte", line, 1)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(source)
+            return ast.parse(source)
     except SyntaxError as exc:
         reason = exc.msg or "invalid syntax"
         if isinstance(exc, UnicodeError) or "encod" in reason or "decode" in reason:
@@ -77,6 +78,13 @@ def _check_with_cpython(source: bytes | str) -> ParseFailure | None:
         return ParseFailure("code is nested too deeply for the parser")
     except (ValueError, UnicodeError) as exc:
         return ParseFailure(f"cannot decode source: {exc}")
+
+
+def _check_with_cpython(source: bytes | str) -> ParseFailure | None:
+    """CPython's verdict on the file (syntax, encoding, nesting), ``None`` when it is fine."""
+    tree = check_syntax(source)
+    if isinstance(tree, ParseFailure):
+        return tree
     if _many_boolean_operators(source):
         for node in ast.walk(tree):
             if isinstance(node, ast.BoolOp) and len(node.values) > MAX_BOOLEAN_OPERANDS:

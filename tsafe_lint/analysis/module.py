@@ -17,6 +17,7 @@ from tsafe_lint.analysis.sharing import Sharing, is_setup_name
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart, thread_starts
 from tsafe_lint.analysis.tree import Span, positions
+from tsafe_lint.project.modules import is_package, module_name
 
 _REF = "\x00"  # brackets a line placeholder in messages (never in source text)
 
@@ -36,11 +37,13 @@ class ModuleAnalysis:
         module: cst.Module,
         path: str = "<string>",
         context: ProjectContext = EMPTY_CONTEXT,
+        name: str = "",
     ) -> None:
         self.module = module
         self.path = path
         self.context = context
-        self.structure: ModuleStructure = collect_structure(module)
+        self.name = name or module_name(path)
+        self.structure: ModuleStructure = collect_structure(module, self.name, is_package(path))
         external = {name: Kind(value) for name, value in context.imported_kinds}
         self.symbols = SymbolTable(self.structure, external)
         self._walker = RegionWalker(self.structure, self.symbols)

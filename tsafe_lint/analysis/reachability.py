@@ -66,6 +66,11 @@ class ThreadReach:
         return list(reversed(chain))
 
 
+def verb_of(start: ThreadStart) -> str:
+    """How a message says the thread starts: ``submitted to a thread pool``."""
+    return _VERBS.get(start.how, f"run by {start.how}")
+
+
 def target_functions(
     target: cst.BaseExpression | None,
     scope: FunctionInfo,
@@ -183,7 +188,7 @@ def compute_reach(
             found.append((func, start, by_loop))
             per_target[func] = per_target.get(func, 0) + 1
     for func, start, by_loop in found:
-        verb = _VERBS.get(start.how, f"run by {start.how}")
+        verb = verb_of(start)
         many = (start.many and not by_loop) or per_target[func] > 1
         roots.append(Entry(func, start.call, verb, many))
     for cls, run, many in thread_subclass_entries(structure, regions):

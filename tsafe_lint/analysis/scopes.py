@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from tsafe_lint.analysis.tree import FastVisitor
+from tsafe_lint.project.modules import absolute_import
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
@@ -411,10 +412,15 @@ class ModuleStructure:
         return None
 
 
-def collect_structure(module: cst.Module) -> ModuleStructure:
-    """Build the module's structure in one pass."""
+def collect_structure(module: cst.Module, name: str = "", package: bool = False) -> ModuleStructure:
+    """Build the module's structure in one pass. With the module's dotted ``name``,
+    relative imports are made absolute (``from .tasks import f`` -> ``pkg.tasks.f``)."""
     collector = _Collector(module)
     collector.run(module)
+    if name:
+        for func in collector.functions:
+            for local, target in func.imports.items():
+                func.imports[local] = absolute_import(target, name, package)
     return ModuleStructure(
         collector.module_scope,
         collector.functions,

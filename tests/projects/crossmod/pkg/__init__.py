@@ -1,0 +1,3 @@
+"""A package whose threads start in one module and do their work in others."""
+
+from .tasks import process as process  # re-exported: main.py uses pkg.process too

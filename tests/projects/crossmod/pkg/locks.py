@@ -1,0 +1,4 @@
+import threading
+
+registry_lock = threading.Lock()
+audit_lock = threading.Lock()

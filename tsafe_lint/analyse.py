@@ -1,0 +1,147 @@
+"""One file, start to finish: read, check, parse, analyse, run every rule, summarise.
+
+This is the unit of work of phase 1 (and of phase 2's re-analyses with a project
+context), run in worker processes and cached by content. Its findings cover every rule;
+which of them the user sees (select, ignore, per-file ignores) is decided later, so the
+cache does not depend on the configuration. Never raises for any input: unreadable or
+unparsable files become one TS001, an exception in the analysis or a rule a TS002.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tsafe_lint.analysis import ModuleAnalysis
+from tsafe_lint.analysis.context import EMPTY_CONTEXT, ExternalEntry, ProjectContext
+from tsafe_lint.diagnostics import Diagnostic
+from tsafe_lint.project.modules import is_package
+from tsafe_lint.project.summary import FileSummary, summarize, summarize_syntax_only
+from tsafe_lint.rules import ALL_RULES, Finding, Rule
+from tsafe_lint.source import ParseFailure, check_syntax, parse_source
+from tsafe_lint.suppression import is_suppressed
+
+#: Files that mention none of these cannot start threads or take locks themselves; they
+#: are only syntax-checked, and fully analysed when another module hands them a thread
+#: entry point or a lock (phase 2). Measured on the standard library: 70 of 674 files.
+VOCABULARY = re.compile(
+    rb"\b(?:threading|_thread|concurrent|multiprocessing|to_thread|run_in_executor"
+    rb"|ThreadPool\w*|start_new_thread)\b"
+)
+
+
+@dataclass
+class FileResult:
+    """What phase 1 (or a re-analysis) learned of one file."""
+
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    summary: FileSummary | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "diagnostics": [asdict(d) for d in self.diagnostics],
+            "summary": self.summary.as_json() if self.summary is not None else None,
+        }
+
+    @classmethod
+    def from_json(cls, path: str, data: dict[str, Any]) -> FileResult:
+        summary = data.get("summary")
+        diagnostics = [Diagnostic(**{**d, "path": path}) for d in data["diagnostics"]]
+        return cls(path, diagnostics, FileSummary.from_json(summary) if summary else None)
+
+
+def engine_diagnostic(code: str, path: str, line: int, col: int, message: str) -> Diagnostic:
+    name = "parse-error" if code == "TS001" else "internal-error"
+    return Diagnostic(path, line, col, code, message, line, col, name)
+
+
+def context_from_json(data: dict[str, Any] | None) -> ProjectContext:
+    if not data:
+        return EMPTY_CONTEXT
+    return ProjectContext(
+        tuple((name, kind) for name, kind in data["imported_kinds"]),
+        tuple(ExternalEntry(*entry) for entry in data["entries"]),
+    )
+
+
+def analyse_source(
+    source: bytes | str,
+    path: str,
+    module: str,
+    context: ProjectContext = EMPTY_CONTEXT,
+    prefilter: bool = False,
+    rules: list[type[Rule]] | None = None,
+) -> FileResult:
+    """Every finding of every rule (``# noqa`` applied) and the summary of one file."""
+    if prefilter and not context and isinstance(source, bytes) and not VOCABULARY.search(source):
+        checked = check_syntax(source)
+        if isinstance(checked, ParseFailure):
+            return FileResult(path, [_parse_failure(path, checked)])
+        return FileResult(path, [], summarize_syntax_only(path, module, is_package(path), checked))
+    parsed = parse_source(source)
+    if isinstance(parsed, ParseFailure):
+        return FileResult(path, [_parse_failure(path, parsed)])
+    try:
+        analysis = ModuleAnalysis(parsed.module, path, context, module)
+    except RecursionError:
+        message = "could not parse: code is nested too deeply to analyse"
+        return FileResult(path, [engine_diagnostic("TS001", path, 1, 1, message)])
+    except Exception as exc:
+        message = f"internal error in the analysis: {exc!r}"
+        return FileResult(path, [engine_diagnostic("TS002", path, 1, 1, message)])
+    diagnostics = _run_rules(analysis, path, rules if rules is not None else ALL_RULES)
+    lines = parsed.lines
+    kept = [
+        d
+        for d in diagnostics
+        if not (0 < d.line <= len(lines) and is_suppressed(d.code, lines[d.line - 1]))
+    ]
+    try:
+        summary: FileSummary | None = summarize(analysis)
+    except Exception as exc:
+        summary = None
+        message = f"internal error while summarising for the project analysis: {exc!r}"
+        kept.append(engine_diagnostic("TS002", path, 1, 1, message))
+    return FileResult(path, sorted(set(kept)), summary)
+
+
+def _parse_failure(path: str, failure: ParseFailure) -> Diagnostic:
+    return engine_diagnostic(
+        "TS001", path, failure.line, failure.col, f"could not parse: {failure.reason}"
+    )
+
+
+def _run_rules(analysis: ModuleAnalysis, path: str, rules: list[type[Rule]]) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    reported: list[tuple[type[Rule], Finding]] = []
+    for rule in rules:
+        try:
+            reported.extend((rule, finding) for finding in rule().check(analysis))
+        except Exception as exc:
+            message = f"internal error in rule {rule.code} ({rule.name}): {exc!r}"
+            diagnostics.append(engine_diagnostic("TS002", path, 1, 1, message))
+    try:
+        spans = analysis.spans(finding.node for _, finding in reported)
+    except RecursionError:
+        message = "could not parse: code is nested too deeply to analyse"
+        return [engine_diagnostic("TS001", path, 1, 1, message)]
+    for rule, finding in reported:
+        span = spans.get(finding.node)
+        if span is None:
+            continue
+        diagnostics.append(
+            Diagnostic(
+                path,
+                span.line,
+                span.col,
+                rule.code,
+                analysis.fill_lines(finding.message, spans),
+                span.end_line,
+                span.end_col,
+                rule.name,
+                rule.fixable,
+            )
+        )
+    return diagnostics

@@ -1,0 +1,132 @@
+"""Phase 2: join the per-file summaries into what each module needs to know of the others.
+
+Threads started in one module on another module's functions, followed through calls
+across modules (``ex.map(tasks.process, items)`` in ``main.py`` makes ``process`` in
+``tasks.py``, and whatever it calls, thread code); locks imported from another module;
+and the cross-module lock findings (re-acquiring a ``Lock`` through a call into another
+module, lock-order inversions whose two paths span modules).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from tsafe_lint.analysis.context import ExternalEntry, ProjectContext
+from tsafe_lint.project.summary import FileSummary
+
+Node = tuple[str, str]  # (module, function qualified name)
+
+
+class ProjectIndex:
+    """The summaries by module, and name resolution across them (``__init__`` re-exports)."""
+
+    def __init__(self, summaries: list[FileSummary]) -> None:
+        self.modules: dict[str, FileSummary] = {}
+        for summary in sorted(summaries, key=lambda s: s.path):
+            self.modules.setdefault(summary.module, summary)
+        self._functions = {m: set(s.functions) for m, s in self.modules.items()}
+
+    def resolve(self, qualified: str, depth: int = 0) -> Node | None:
+        """The project function a fully qualified name refers to, if any."""
+        parts = qualified.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            summary = self.modules.get(module)
+            if summary is None:
+                continue
+            rest = ".".join(parts[cut:])
+            if rest in self._functions[module]:
+                return module, rest
+            head, _, tail = rest.partition(".")
+            target = summary.imports.get(head)
+            if target is not None and depth < 8 and target != qualified:
+                return self.resolve(f"{target}.{tail}" if tail else target, depth + 1)
+            return None
+        return None
+
+    def typed_global(self, qualified: str, depth: int = 0) -> str | None:
+        """The kind of the project global a qualified name refers to (``pkg.locks.lock``)."""
+        module, _, name = qualified.rpartition(".")
+        summary = self.modules.get(module)
+        if summary is None:
+            return None
+        if name in summary.typed_globals:
+            return summary.typed_globals[name]
+        target = summary.imports.get(name)
+        if target is not None and depth < 8 and target != qualified:
+            return self.typed_global(target, depth + 1)
+        return None
+
+    def callee(self, caller_module: str, callee: str) -> Node | None:
+        if callee.startswith("local:"):
+            return caller_module, callee[len("local:") :]
+        return self.resolve(callee)
+
+
+@dataclass(frozen=True)
+class _Root:
+    node: Node
+    verb: str
+    origin: str
+    many: bool
+
+
+def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
+    """For each module (by path), the facts other modules give it; only non-empty ones."""
+    roots: list[_Root] = []
+    for summary in index.modules.values():
+        for name, (verb, line, many) in summary.thread_functions.items():
+            roots.append(_Root((summary.module, name), verb, f"{summary.path}:{line}", many))
+        for qualified, verb, line, many in summary.external_starts:
+            node = index.resolve(qualified)
+            if node is not None:
+                roots.append(_Root(node, verb, f"{summary.path}:{line}", many))
+    edges: dict[Node, list[Node]] = {}
+    for summary in index.modules.values():
+        for caller, calls in summary.calls.items():
+            for callee, _, _ in calls:
+                target = index.callee(summary.module, callee)
+                if target is not None:
+                    edges.setdefault((summary.module, caller), []).append(target)
+
+    entries: dict[str, dict[str, ExternalEntry]] = {}
+    for root in roots:
+        origin_path = root.origin.rsplit(":", 1)[0]
+        queue: deque[tuple[Node, str]] = deque([(root.node, origin_path)])
+        seen = {root.node}
+        while queue:
+            node, came_from = queue.popleft()
+            path = index.modules[node[0]].path
+            if path != came_from:
+                # The first function of another module a thread arrives at: that
+                # module's own call graph carries the entry further.
+                arrived = entries.setdefault(path, {})
+                if node[1] not in arrived:
+                    arrived[node[1]] = ExternalEntry(node[1], root.verb, root.origin, root.many)
+            for nxt in edges.get(node, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append((nxt, path))
+
+    result: dict[str, ProjectContext] = {}
+    for summary in index.modules.values():
+        kinds = _imported_kinds(index, summary)
+        module_entries = tuple(sorted(entries.get(summary.path, {}).values(), key=repr))
+        context = ProjectContext(kinds, module_entries)
+        if context:
+            result[summary.path] = context
+    return result
+
+
+def _imported_kinds(index: ProjectIndex, summary: FileSummary) -> tuple[tuple[str, str], ...]:
+    kinds: dict[str, str] = {}
+    for target in summary.imports.values():
+        kind = index.typed_global(target)
+        if kind is not None:
+            kinds[target] = kind
+        module = index.modules.get(target)
+        if module is not None:  # ``import pkg.locks`` then ``pkg.locks.registry_lock``
+            for name, value in module.typed_globals.items():
+                kinds[f"{target}.{name}"] = value
+    return tuple(sorted(kinds.items()))
