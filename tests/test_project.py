@@ -111,3 +111,28 @@ def test_process_pools_are_not_thread_entry_points(
     )
     monkeypatch.chdir(tmp_path)
     assert _lint(tmp_path) == []
+
+
+def test_code_table_matches_the_rule_classes() -> None:
+    from tsafe_lint.codes import ENGINE_CODES, RULE_CODES
+    from tsafe_lint.rules import ALL_RULES
+    from tsafe_lint.rules import ENGINE_CODES as rules_engine_codes
+
+    assert {r.code: (r.name, r.default_enabled) for r in ALL_RULES} == RULE_CODES
+    assert rules_engine_codes == ENGINE_CODES
+
+
+def test_cache_follows_edits_that_change_another_files_context(project: Path) -> None:
+    """tasks.py is not edited, but main.py stops handing it to threads: the context
+    tasks.py was analysed with last time is stale and must not be reused."""
+    before = _lint(project, cache=True)
+    assert any(d.path == "pkg/tasks.py" and d.code == "TS102" for d in before)
+    main = project / "pkg" / "main.py"
+    main.write_text(
+        main.read_text()
+        .replace("list(executor.map(tasks.process, items))", "pass")
+        .replace("executor.submit(pkg.process, item)", "executor.submit(print, item)")
+    )
+    after = _lint(project, cache=True)
+    assert after == _lint(project)
+    assert not any(d.path == "pkg/tasks.py" and d.code == "TS102" for d in after)

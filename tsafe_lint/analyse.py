@@ -10,14 +10,17 @@ unparsable files become one TS001, an exception in the analysis or a rule a TS00
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Any
+
+import libcst as cst
 
 from tsafe_lint.analysis import ModuleAnalysis
-from tsafe_lint.analysis.context import EMPTY_CONTEXT, ExternalEntry, ProjectContext
+from tsafe_lint.analysis.tree import Span
 from tsafe_lint.diagnostics import Diagnostic
+from tsafe_lint.project.context import EMPTY_CONTEXT, ProjectContext
 from tsafe_lint.project.modules import is_package
-from tsafe_lint.project.summary import FileSummary, summarize, summarize_syntax_only
+from tsafe_lint.project.summarize import plan_summary
+from tsafe_lint.project.summary import summarize_syntax_only
+from tsafe_lint.results import FileResult, engine_diagnostic
 from tsafe_lint.rules import ALL_RULES, Finding, Rule
 from tsafe_lint.source import ParseFailure, check_syntax, parse_source
 from tsafe_lint.suppression import is_suppressed
@@ -29,41 +32,6 @@ VOCABULARY = re.compile(
     rb"\b(?:threading|_thread|concurrent|multiprocessing|to_thread|run_in_executor"
     rb"|ThreadPool\w*|start_new_thread)\b"
 )
-
-
-@dataclass
-class FileResult:
-    """What phase 1 (or a re-analysis) learned of one file."""
-
-    path: str
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    summary: FileSummary | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "diagnostics": [asdict(d) for d in self.diagnostics],
-            "summary": self.summary.as_json() if self.summary is not None else None,
-        }
-
-    @classmethod
-    def from_json(cls, path: str, data: dict[str, Any]) -> FileResult:
-        summary = data.get("summary")
-        diagnostics = [Diagnostic(**{**d, "path": path}) for d in data["diagnostics"]]
-        return cls(path, diagnostics, FileSummary.from_json(summary) if summary else None)
-
-
-def engine_diagnostic(code: str, path: str, line: int, col: int, message: str) -> Diagnostic:
-    name = "parse-error" if code == "TS001" else "internal-error"
-    return Diagnostic(path, line, col, code, message, line, col, name)
-
-
-def context_from_json(data: dict[str, Any] | None) -> ProjectContext:
-    if not data:
-        return EMPTY_CONTEXT
-    return ProjectContext(
-        tuple((name, kind) for name, kind in data["imported_kinds"]),
-        tuple(ExternalEntry(*entry) for entry in data["entries"]),
-    )
 
 
 def analyse_source(
@@ -91,19 +59,26 @@ def analyse_source(
     except Exception as exc:
         message = f"internal error in the analysis: {exc!r}"
         return FileResult(path, [engine_diagnostic("TS002", path, 1, 1, message)])
-    diagnostics = _run_rules(analysis, path, rules if rules is not None else ALL_RULES)
+    diagnostics, reported = _run_rules(analysis, path, rules if rules is not None else ALL_RULES)
+    try:
+        summary_nodes, finish_summary = plan_summary(analysis)
+    except Exception as exc:
+        summary_nodes, finish_summary = [], None
+        message = f"internal error while summarising for the project analysis: {exc!r}"
+        diagnostics.append(engine_diagnostic("TS002", path, 1, 1, message))
+    try:  # one code generation for every position the findings and the summary need
+        spans = analysis.spans([*(finding.node for _, finding in reported), *summary_nodes])
+    except RecursionError:
+        message = "could not parse: code is nested too deeply to analyse"
+        return FileResult(path, [engine_diagnostic("TS001", path, 1, 1, message)])
+    diagnostics += _locate(analysis, path, reported, spans)
     lines = parsed.lines
     kept = [
         d
         for d in diagnostics
         if not (0 < d.line <= len(lines) and is_suppressed(d.code, lines[d.line - 1]))
     ]
-    try:
-        summary: FileSummary | None = summarize(analysis)
-    except Exception as exc:
-        summary = None
-        message = f"internal error while summarising for the project analysis: {exc!r}"
-        kept.append(engine_diagnostic("TS002", path, 1, 1, message))
+    summary = finish_summary(spans) if finish_summary is not None else None
     return FileResult(path, sorted(set(kept)), summary)
 
 
@@ -113,7 +88,10 @@ def _parse_failure(path: str, failure: ParseFailure) -> Diagnostic:
     )
 
 
-def _run_rules(analysis: ModuleAnalysis, path: str, rules: list[type[Rule]]) -> list[Diagnostic]:
+def _run_rules(
+    analysis: ModuleAnalysis, path: str, rules: list[type[Rule]]
+) -> tuple[list[Diagnostic], list[tuple[type[Rule], Finding]]]:
+    """Every rule's findings (not yet located), and TS002 for any rule that broke."""
     diagnostics: list[Diagnostic] = []
     reported: list[tuple[type[Rule], Finding]] = []
     for rule in rules:
@@ -122,16 +100,21 @@ def _run_rules(analysis: ModuleAnalysis, path: str, rules: list[type[Rule]]) -> 
         except Exception as exc:
             message = f"internal error in rule {rule.code} ({rule.name}): {exc!r}"
             diagnostics.append(engine_diagnostic("TS002", path, 1, 1, message))
-    try:
-        spans = analysis.spans(finding.node for _, finding in reported)
-    except RecursionError:
-        message = "could not parse: code is nested too deeply to analyse"
-        return [engine_diagnostic("TS001", path, 1, 1, message)]
+    return diagnostics, reported
+
+
+def _locate(
+    analysis: ModuleAnalysis,
+    path: str,
+    reported: list[tuple[type[Rule], Finding]],
+    spans: dict[cst.CSTNode, Span],
+) -> list[Diagnostic]:
+    located = []
     for rule, finding in reported:
         span = spans.get(finding.node)
         if span is None:
             continue
-        diagnostics.append(
+        located.append(
             Diagnostic(
                 path,
                 span.line,
@@ -144,4 +127,4 @@ def _run_rules(analysis: ModuleAnalysis, path: str, rules: list[type[Rule]]) -> 
                 rule.fixable,
             )
         )
-    return diagnostics
+    return located

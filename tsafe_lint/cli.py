@@ -14,13 +14,13 @@ import click
 
 from tsafe_lint import __version__
 from tsafe_lint.cache import Cache
+from tsafe_lint.codes import ENGINE_CODES
 from tsafe_lint.config import Config, ConfigError, load_config, validate_codes
 from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.discovery import discover
 from tsafe_lint.engine import Linter
 from tsafe_lint.formats import FORMATS, render, render_statistics
 from tsafe_lint.formats.terminal import render_human, summary, use_colour
-from tsafe_lint.rules import ALL_RULES, ENGINE_CODES, RULES_BY_CODE
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -30,6 +30,8 @@ def _codes(values: tuple[str, ...], option: str) -> list[str]:
 
 
 def _list_rules() -> str:
+    from tsafe_lint.rules import ALL_RULES
+
     lines = [f"{'code':<6} {'name':<30} {'default':<7} summary"]
     for code, text in ENGINE_CODES.items():
         lines.append(f"{code:<6} {'(engine)':<30} {'on':<7} {text}")
@@ -40,6 +42,8 @@ def _list_rules() -> str:
 
 
 def _explain(code: str) -> str:
+    from tsafe_lint.rules import RULES_BY_CODE
+
     code = code.upper()
     rule = RULES_BY_CODE.get(code)
     if rule is not None:

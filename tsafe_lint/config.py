@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from tsafe_lint.rules import ALL_RULES, ENGINE_CODES
+from tsafe_lint.codes import ALL_CODES, ENGINE_CODES, default_enabled
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,7 +23,7 @@ else:  # pragma: no cover - exercised on older Pythons only
     import tomli as tomllib
 
 SECTION = "tsafe-lint"
-KNOWN_CODES = sorted({rule.code for rule in ALL_RULES} | set(ENGINE_CODES))
+KNOWN_CODES = ALL_CODES
 _LIST_KEYS = ("select", "ignore", "exclude", "extend-exclude")
 _KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores"})
 
@@ -58,9 +58,7 @@ class Config:
 
     def is_enabled(self, code: str, extra_ignores: Iterable[str] = ()) -> bool:
         """Does ``code`` run, given select/ignore and any per-file ignores?"""
-        default_on = code in ENGINE_CODES or any(
-            rule.code == code and rule.default_enabled for rule in ALL_RULES
-        )
+        default_on = default_enabled(code)
         selectors = self.select
         select_len = -1
         if selectors is None:

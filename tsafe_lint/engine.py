@@ -14,15 +14,9 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tsafe_lint.analyse import (
-    FileResult,
-    analyse_source,
-    context_from_json,
-    engine_diagnostic,
-)
 from tsafe_lint.cache import Cache, content_key, context_key
 from tsafe_lint.config import Config
 from tsafe_lint.diagnostics import Diagnostic
@@ -30,7 +24,7 @@ from tsafe_lint.project.join import ProjectIndex, contexts
 from tsafe_lint.project.locks import cross_module_findings
 from tsafe_lint.project.modules import module_name
 from tsafe_lint.project.summary import FileSummary
-from tsafe_lint.rules import ALL_RULES
+from tsafe_lint.results import FileResult, context_from_json, engine_diagnostic
 from tsafe_lint.suppression import is_suppressed
 
 Progress = Callable[[int], None]
@@ -58,6 +52,8 @@ def _work(
         cached = cache.get(key)
         if cached is not None:
             return path, key, cached
+    from tsafe_lint.analyse import analyse_source  # LibCST: loaded on a cache miss only
+
     result = analyse_source(source, path, module, context_from_json(context_json), prefilter=True)
     data = result.as_json()
     if cache is not None:
@@ -80,6 +76,8 @@ class Linter:
 
     def lint_source(self, source: bytes | str, path: str) -> list[Diagnostic]:
         """One file on its own (standard input, the flake8 plugin): module-local analysis."""
+        from tsafe_lint.analyse import analyse_source
+
         result = analyse_source(source, path, module_name(path))
         return sorted(d for d in result.diagnostics if self.accepts(d))
 
@@ -92,25 +90,56 @@ class Linter:
         """Lint files as one project: phase 1, the join, re-analyses, cross-module rules."""
         files = list(paths)
         modules = {path: module_name(path) for path in files}
-        results = self._run([(p, modules[p], None) for p in files], progress)
+        run_key = self._run_key(files, modules)
+        if run_key is not None and self.cache is not None:
+            remembered = self.cache.get(run_key)
+            if remembered is not None and "diagnostics" in remembered:
+                found = [Diagnostic(**d) for d in remembered["diagnostics"]]
+                return sorted(d for d in found if self.accepts(d))
+        # Phase 1 guesses each file's project context: the one it had last time, if any.
+        # The guess is checked after the join; only a wrong guess costs a re-analysis.
+        used = {p: self.cache.last_context(p) if self.cache else None for p in files}
+        results = self._run([(p, modules[p], used[p]) for p in files], progress)
 
         summaries = [r.summary for r in results.values() if r.summary is not None]
         summaries += self._known_elsewhere(set(files))
         index = ProjectIndex(summaries)
-        extra = {p: c for p, c in contexts(index).items() if p in results}
-        if extra:
-            tasks = [(p, modules[p], c.as_json()) for p, c in sorted(extra.items())]
-            again = self._run(tasks, None)
+        joined = contexts(index)
+        wanted = {p: joined[p].as_json() if p in joined else None for p in results}
+        redo = sorted(p for p in results if wanted[p] != used[p])
+        if redo:
+            again = self._run([(p, modules[p], wanted[p]) for p in redo], None)
             results.update(again)
             summaries = [r.summary for r in results.values() if r.summary is not None]
             summaries += self._known_elsewhere(set(files))
             index = ProjectIndex(summaries)
 
+        if self.cache is not None:
+            self.cache.save()
         diagnostics = [d for r in results.values() for d in r.diagnostics]
         diagnostics += self._suppressed(
             [d for d in cross_module_findings(index) if d.path in results]
         )
-        return sorted(d for d in set(diagnostics) if self.accepts(d))
+        everything = sorted(set(diagnostics))
+        if run_key is not None and self.cache is not None:
+            self.cache.put(run_key, {"diagnostics": [asdict(d) for d in everything]})
+        return [d for d in everything if self.accepts(d)]
+
+    def _run_key(self, files: list[str], modules: dict[str, str]) -> str | None:
+        """A key for the whole run: every file's content, and the cached knowledge of the
+        rest of the project. Nothing changed: the findings come back in one read."""
+        if self.cache is None:
+            return None
+        parts = []
+        for path in sorted(files):
+            try:
+                with open(path, "rb") as handle:
+                    parts.append(f"{path}\0{content_key(handle.read(), modules[path])}")
+            except OSError:
+                return None
+        absolute = {os.path.abspath(p) for p in files}
+        parts += [f"{path}\0{key}" for path, key in self.cache.known_files(absolute)]
+        return context_key("run", {"files": parts})
 
     # -- running ---------------------------------------------------------------------
     def _run(
@@ -119,7 +148,6 @@ class Linter:
         progress: Progress | None,
     ) -> dict[str, FileResult]:
         cache_dir = str(self.cache.directory) if self.cache is not None else None
-        work = [(path, module, context, cache_dir) for path, module, context in tasks]
         results: dict[str, FileResult] = {}
         keys: dict[str, str] = {}
 
@@ -130,16 +158,40 @@ class Linter:
             if progress is not None:
                 progress(len(results))
 
+        work = []
+        for path, module, context in tasks:
+            hit = self._cached(path, module, context)
+            if hit is not None:
+                collect(hit)
+            else:
+                work.append((path, module, context, cache_dir))
         if self.jobs <= 1 or len(work) < 2:
             for task in work:
                 collect(_work(task))
         else:
             self._run_parallel(work, collect)
         if self.cache is not None:  # the latest result of each file, for partial runs
+            contexts_used = {path: context for path, _, context in tasks}
             for path, key in keys.items():
                 if key:
-                    self.cache.remember_file(path, key)
+                    self.cache.remember_file(path, key, contexts_used[path])
         return results
+
+    def _cached(
+        self, path: str, module: str, context: dict[str, Any] | None
+    ) -> tuple[str, str, dict[str, Any]] | None:
+        """A cache hit, looked up here: workers only start for what must be analysed."""
+        if self.cache is None:
+            return None
+        try:
+            with open(path, "rb") as handle:
+                key = content_key(handle.read(), module)
+        except OSError:
+            return None
+        if context is not None:
+            key = context_key(key, context)
+        data = self.cache.get(key)
+        return (path, key, data) if data is not None else None
 
     def _run_parallel(
         self,
@@ -208,4 +260,4 @@ def lint_text(
     return Linter(config).lint_source(source.encode("utf-8"), path)
 
 
-__all__ = ["ALL_RULES", "Linter", "lint_text"]
+__all__ = ["Linter", "lint_text"]

@@ -58,6 +58,32 @@ class Write:
     key: SymbolKey
     kind: WriteKind
     node: cst.CSTNode
+    per_instance: bool = False  # ``self.x`` / ``obj.x``: one object's, not the class's
+
+
+def per_instance(target: cst.BaseExpression, func: FunctionInfo, symbols: SymbolTable) -> bool:
+    """Is ``target`` (``self.x``, ``ctx.x``, ``self.d[k]``) state of one object, rather than
+    of a class (``Cls.x``, ``cls.x``, ``type(self).x``) or of a module-level object?"""
+    while isinstance(target, cst.Subscript):
+        target = target.value
+    if not isinstance(target, cst.Attribute):
+        return False
+    receiver = target.value
+    while isinstance(receiver, cst.Attribute):  # self.a.b: still self's
+        receiver = receiver.value
+    if not isinstance(receiver, cst.Name):
+        return False
+    name = receiver.value
+    if symbols.structure.class_named(name, func) is not None and not func.is_local(name):
+        return False
+    scope: FunctionInfo | None = func
+    while scope is not None and not scope.is_module:
+        if scope.self_name == name:
+            return not scope.is_classmethod
+        if scope.is_local(name):
+            return True
+        scope = scope.parent
+    return False  # a module-level object: shared like a global
 
 
 def shared_key(
@@ -117,11 +143,11 @@ def writes_of(
                 else (WriteKind.MUTATE)
             )
             if key is not None:
-                writes.append(Write(key, sub_kind, small))
+                writes.append(Write(key, sub_kind, small, per_instance(node, func, symbols)))
             return
         key = shared_key(node, func, symbols, for_write=True)
         if key is not None:
-            writes.append(Write(key, kind, small))
+            writes.append(Write(key, kind, small, per_instance(node, func, symbols)))
 
     if isinstance(small, cst.Assign):
         for assign_target in small.targets:

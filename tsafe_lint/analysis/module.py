@@ -7,7 +7,6 @@ from functools import cached_property
 
 import libcst as cst
 
-from tsafe_lint.analysis.context import EMPTY_CONTEXT, ProjectContext
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.locking import LockFacts
 from tsafe_lint.analysis.reachability import ThreadReach, compute_reach
@@ -17,6 +16,7 @@ from tsafe_lint.analysis.sharing import Sharing, is_setup_name
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart, thread_starts
 from tsafe_lint.analysis.tree import Span, positions
+from tsafe_lint.project.context import EMPTY_CONTEXT, ProjectContext
 from tsafe_lint.project.modules import is_package, module_name
 
 _REF = "\x00"  # brackets a line placeholder in messages (never in source text)

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from tsafe_lint.analysis.accesses import WriteKind, mutation_of, reads_in, writes_of
+from tsafe_lint.analysis.accesses import (
+    WriteKind,
+    mutation_of,
+    per_instance,
+    reads_in,
+    writes_of,
+)
 from tsafe_lint.analysis.kinds import LOCKLIKE, Kind
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
@@ -138,6 +144,7 @@ class Access:
     node: cst.CSTNode
     state: State
     order: int = 0  # position in the walk of its function (source order)
+    per_instance: bool = False  # one object's attribute (``self.x``), not a class's
 
 
 @dataclass(eq=False)
@@ -438,7 +445,15 @@ class RegionWalker:
                 events = self._scan_expression(small, place, state, func, "expression")
             for write in writes_of(small, func, self.symbols):
                 self._record_write(
-                    Access(func, write.key, write.kind, write.node, state, self._tick())
+                    Access(
+                        func,
+                        write.key,
+                        write.kind,
+                        write.node,
+                        state,
+                        self._tick(),
+                        write.per_instance,
+                    )
                 )
             typed = False
             for event in events:
@@ -621,8 +636,17 @@ class RegionWalker:
             )
             mutated = mutation_of(call, func, self.symbols)
             if mutated is not None:
+                assert isinstance(call.func, cst.Attribute)
                 self._record_write(
-                    Access(func, mutated, WriteKind.MUTATE, call, state, self._tick())
+                    Access(
+                        func,
+                        mutated,
+                        WriteKind.MUTATE,
+                        call,
+                        state,
+                        self._tick(),
+                        per_instance(call.func.value, func, self.symbols),
+                    )
                 )
             callee = self.resolve_function(call.func, func)
             if callee is not None:

@@ -11,7 +11,9 @@ after ``join()`` is not a race.
 
 from __future__ import annotations
 
-from tsafe_lint.analysis.reachability import ThreadReach
+import libcst as cst
+
+from tsafe_lint.analysis.reachability import Entry, ThreadReach
 from tsafe_lint.analysis.regions import Access, Regions
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
@@ -69,27 +71,68 @@ class Sharing:
         for access in regions.writes:
             if access.func not in setup:
                 self.writers.setdefault(access.key, []).append(access)
+        self._shared_classes = self._classes_with_module_level_instances(regions)
 
     def is_tracked(self, key: SymbolKey) -> bool:
         """Plain data only: locks, queues, events, ``threading.local`` guard themselves."""
         info = self.symbols.symbols.get(key)
         return info is None or info.kind is None
 
-    def races(self, key: SymbolKey, func: FunctionInfo) -> bool:
-        """Can another thread write ``key`` while ``func`` (thread code) runs?"""
-        entries = self.reach.entries.get(func)
+    def races(self, key: SymbolKey, func: FunctionInfo, per_instance: bool = False) -> bool:
+        """Can another thread write ``key`` while ``func`` (thread code) runs?
+
+        For one object's attribute (``self.x``), only threads that were handed that kind
+        of object count: a bound method as the target (``Thread(target=self.work)``), or
+        methods called on a module-level instance. An object a thread creates for itself
+        (``ctx = Context(); ctx.depth += 1``) is not shared.
+        """
+        entries = self._relevant(self.reach.entries.get(func, []), key, per_instance)
         if not entries or not self.is_tracked(key):
             return False
-        if self.reach.many(func):
+        if any(entry.many for entry in entries):
             return True
         mine = {id(entry) for entry in entries}
         for access in self.writers.get(key, ()):
-            other = self.reach.entries.get(access.func)
-            if other is not None and not {id(entry) for entry in other} <= mine:
+            other = self._relevant(self.reach.entries.get(access.func, []), key, per_instance)
+            if other and not {id(entry) for entry in other} <= mine:
                 return True  # written by another thread
         # Writers outside any thread (the main thread's API) are not evidence: they
         # usually run before start() or after join(), which we cannot order.
         return False
+
+    def _relevant(self, entries: list[Entry], key: SymbolKey, per_instance: bool) -> list[Entry]:
+        if not per_instance or key[0] != "attr":
+            return entries
+        owner = self.structure.classes.get(key[1])
+        if owner is None or owner.qualname in self._shared_classes:
+            return entries
+        family = {cls.qualname for cls in self.structure.class_bases(owner)}
+        return [
+            entry
+            for entry in entries
+            if entry.root.cls is not None
+            and (
+                entry.root.cls.qualname in family
+                or owner.qualname
+                in {cls.qualname for cls in self.structure.class_bases(entry.root.cls)}
+            )
+        ]
+
+    def _classes_with_module_level_instances(self, regions: Regions) -> set[str]:
+        """Classes whose methods are called on a module-level instance (``counter.add()``):
+        that one object is shared by every thread that calls them."""
+        shared: set[str] = set()
+        for site in regions.call_sites:
+            callee = site.call.func
+            if site.callee.cls is None or not isinstance(callee, cst.Attribute):
+                continue
+            if not isinstance(callee.value, cst.Name):
+                continue
+            key = self.symbols.key_of(callee.value, site.caller)
+            info = self.symbols.symbols.get(key) if key is not None else None
+            if key is not None and key[0] == "global" and info is not None and info.instance_of:
+                shared.update(cls.qualname for cls in self.structure.class_bases(info.instance_of))
+        return shared
 
     def is_setup(self, func: FunctionInfo) -> bool:
         return func in self.setup

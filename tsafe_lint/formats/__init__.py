@@ -7,10 +7,9 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
+from tsafe_lint.codes import code_name
 from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.formats.github import render_github
-from tsafe_lint.formats.sarif import render_sarif
-from tsafe_lint.rules import RULES_BY_CODE
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -43,6 +42,8 @@ def render(diagnostics: Sequence[Diagnostic], fmt: str) -> str:
     if fmt == "json":
         return render_json(diagnostics)
     if fmt == "sarif":
+        from tsafe_lint.formats.sarif import render_sarif  # needs the rule documentation
+
         return render_sarif(diagnostics)
     if fmt == "github":
         return render_github(diagnostics)
@@ -54,11 +55,5 @@ def render_statistics(diagnostics: Sequence[Diagnostic]) -> str:
     counts = Counter(d.code for d in diagnostics)
     lines = []
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        rule = RULES_BY_CODE.get(code)
-        name = (
-            rule.name
-            if rule is not None
-            else ("parse-error" if code == "TS001" else "internal-error")
-        )
-        lines.append(f"{count:<5} {code} {name}")
+        lines.append(f"{count:<5} {code} {code_name(code)}")
     return "".join(line + "\n" for line in lines)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from tsafe_lint.analysis.context import ExternalEntry, ProjectContext
+from tsafe_lint.project.context import ExternalEntry, ProjectContext
 from tsafe_lint.project.summary import FileSummary
 
 Node = tuple[str, str]  # (module, function qualified name)
@@ -120,13 +120,12 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
 
 
 def _imported_kinds(index: ProjectIndex, summary: FileSummary) -> tuple[tuple[str, str], ...]:
+    """Kinds of the other modules' globals this file uses as locks (or, for a file only
+    syntax-checked, imports by name): only they can change its analysis."""
+    names = summary.lock_uses if summary.analysed else list(summary.imports.values())
     kinds: dict[str, str] = {}
-    for target in summary.imports.values():
-        kind = index.typed_global(target)
+    for qualified in names:
+        kind = index.typed_global(qualified)
         if kind is not None:
-            kinds[target] = kind
-        module = index.modules.get(target)
-        if module is not None:  # ``import pkg.locks`` then ``pkg.locks.registry_lock``
-            for name, value in module.typed_globals.items():
-                kinds[f"{target}.{name}"] = value
+            kinds[qualified] = kind
     return tuple(sorted(kinds.items()))

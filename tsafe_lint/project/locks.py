@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tsafe_lint.codes import code_name
 from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.project.join import Node, ProjectIndex
-from tsafe_lint.rules.base import Rule
-from tsafe_lint.rules.locks import LockOrderInversion, ReentrantLockAcquire
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def cross_module_findings(index: ProjectIndex) -> list[Diagnostic]:
                     if lock in held and not taken.reentrant and crossed:
                         found.append(
                             _diagnostic(
-                                ReentrantLockAcquire,
+                                "TS203",
                                 summary.path,
                                 line,
                                 f"'{target[1]}' acquires '{_short(lock)}' again (at "
@@ -94,7 +93,7 @@ def cross_module_findings(index: ProjectIndex) -> list[Diagnostic]:
             continue  # both paths in one module, none through another: the module's own
         found.append(
             _diagnostic(
-                LockOrderInversion,
+                "TS205",
                 path,
                 line,
                 f"'{_short(second)}' is acquired while holding '{_short(first)}' here, but in "
@@ -104,5 +103,5 @@ def cross_module_findings(index: ProjectIndex) -> list[Diagnostic]:
     return found
 
 
-def _diagnostic(rule: type[Rule], path: str, line: int, message: str) -> Diagnostic:
-    return Diagnostic(path, line, 1, rule.code, message, line, 1, rule.name, False)
+def _diagnostic(code: str, path: str, line: int, message: str) -> Diagnostic:
+    return Diagnostic(path, line, 1, code, message, line, 1, code_name(code), False)

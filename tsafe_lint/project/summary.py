@@ -12,12 +12,6 @@ import ast
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import libcst as cst
-
-from tsafe_lint.analysis import ModuleAnalysis
-from tsafe_lint.analysis.reachability import target_functions, verb_of
-from tsafe_lint.analysis.symbols import SymbolKey
-from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.project.modules import absolute_import
 
 #: A call from a function: (callee, locks held, line). The callee is ``"local:NAME"``
@@ -40,6 +34,8 @@ class FileSummary:
     external_starts: list[list[Any]] = field(default_factory=list)
     calls: dict[str, list[Call]] = field(default_factory=dict)
     acquires: dict[str, list[Acquire]] = field(default_factory=dict)
+    # imported names used where a lock, condition or pool would be: ``with x:``, ``x.m()``
+    lock_uses: list[str] = field(default_factory=list)
     analysed: bool = True  # False: only syntax-checked (no threading vocabulary)
 
     def as_json(self) -> dict[str, Any]:
@@ -56,93 +52,6 @@ class FileSummary:
             for k, v in summary.acquires.items()
         }
         return summary
-
-
-def summarize(analysis: ModuleAnalysis) -> FileSummary:
-    """The summary of a fully analysed module."""
-    structure = analysis.structure
-    facts = analysis.locks
-    summary = FileSummary(analysis.path, analysis.name)
-    summary.functions = [f.qualname for f in structure.functions if not f.is_module]
-    summary.imports = dict(structure.module_scope.imports)
-    for key, info in analysis.symbols.symbols.items():
-        if key[0] == "global" and info.kind is not None:
-            summary.typed_globals[key[1]] = info.kind.value
-
-    # Collected with their nodes first: lines cost one code generation, done once below.
-    threads: list[tuple[str, str, cst.CSTNode, bool]] = []
-    for func, entries in analysis.reach.entries.items():
-        node = entries[0].node
-        if node is not None and not func.is_module:
-            threads.append((func.qualname, entries[0].verb, node, analysis.reach.many(func)))
-    starts: list[tuple[str, str, cst.CSTNode, bool]] = []
-    for start in analysis.thread_starts:
-        if start.in_process or start.target is None or _resolves_locally(analysis, start):
-            continue
-        qualified = structure.qualified_name(start.target, start.func)
-        if qualified is not None and "." in qualified:
-            starts.append((qualified, verb_of(start), start.call, start.many))
-    calls: list[tuple[str, str, list[str], cst.CSTNode]] = []
-    resolved = set()
-    for site in analysis.regions.call_sites:
-        resolved.add(site.call)
-        held = _canonical_all(analysis, facts.held_locks(site.state))
-        calls.append((site.caller.qualname, f"local:{site.callee.qualname}", held, site.call))
-    for any_call in analysis.regions.calls:
-        qualified = any_call.qualified
-        if any_call.call in resolved or qualified is None or "." not in qualified:
-            continue
-        held = _canonical_all(analysis, facts.held_locks(any_call.state))
-        calls.append((any_call.func.qualname, qualified, held, any_call.call))
-    acquires: list[tuple[str, str, bool, list[str], cst.CSTNode]] = []
-    for acquisition in facts.acquisitions:
-        lock = _canonical(analysis, acquisition.lock)
-        if lock is None:
-            continue
-        held = _canonical_all(analysis, facts.held_locks(acquisition.state))
-        reentrant = facts.reentrant(acquisition.lock)
-        function = acquisition.func.qualname
-        acquires.append(
-            (function, lock, reentrant, [h for h in held if h != lock], acquisition.node)
-        )
-
-    wanted = [t[2] for t in threads] + [s[2] for s in starts] + [a[4] for a in acquires]
-    wanted += [c[3] for c in calls if c[2]]
-    spans = analysis.spans(wanted) if wanted else {}
-
-    def line(node: cst.CSTNode) -> int:
-        span = spans.get(node)
-        return span.line if span is not None else 0
-
-    for name, verb, node, many in threads:
-        summary.thread_functions[name] = [verb, line(node), many]
-    summary.external_starts = [[q, verb, line(node), many] for q, verb, node, many in starts]
-    for caller, callee, held, node in calls:
-        summary.calls.setdefault(caller, []).append((callee, held, line(node) if held else 0))
-    for function, lock, reentrant, held, node in acquires:
-        summary.acquires.setdefault(function, []).append((lock, reentrant, held, line(node)))
-    return summary
-
-
-def _resolves_locally(analysis: ModuleAnalysis, start: ThreadStart) -> bool:
-    resolve = analysis.resolve_function
-    found = target_functions(start.target, start.func, resolve, analysis.structure)
-    return next(found, None) is not None
-
-
-def _canonical(analysis: ModuleAnalysis, key: SymbolKey) -> str | None:
-    """A project-wide name for a lock: ``pkg.mod.lock``, ``pkg.mod.Class.attr``."""
-    if key[0] == "global":
-        return f"{analysis.name}.{key[1]}"
-    if key[0] == "attr":
-        return f"{analysis.name}.{key[1]}.{key[2]}"
-    if key[0] == "ext":
-        return key[1]
-    return None
-
-
-def _canonical_all(analysis: ModuleAnalysis, keys: set[SymbolKey]) -> list[str]:
-    return sorted(name for name in (_canonical(analysis, k) for k in keys) if name is not None)
 
 
 def summarize_syntax_only(path: str, module: str, package: bool, tree: ast.Module) -> FileSummary:

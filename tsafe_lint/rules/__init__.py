@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
+from tsafe_lint.codes import ENGINE_CODES
 from tsafe_lint.rules import conditions, locks, shared_state, threads
 from tsafe_lint.rules.base import Finding, Rule
-
-#: Codes the engine itself reports (not rules: they cannot be disabled by accident).
-ENGINE_CODES = {
-    "TS001": "could not parse: the file cannot be read or is not valid Python",
-    "TS002": "internal error in a rule or the analysis (please report it)",
-}
 
 ALL_RULES: list[type[Rule]] = sorted(
     [*shared_state.RULES, *locks.RULES, *conditions.RULES, *threads.RULES],

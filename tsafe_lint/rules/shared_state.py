@@ -77,7 +77,7 @@ class GlobalWriteInThread(Rule):
                 continue
             if analysis.held_at(access.func, access.state):
                 continue
-            if not analysis.sharing.races(access.key, access.func):
+            if not analysis.sharing.races(access.key, access.func, access.per_instance):
                 continue
             yield Finding(
                 access.node,
@@ -138,7 +138,7 @@ class UnlockedReadModifyWrite(Rule):
                 continue
             if analysis.held_at(access.func, access.state):
                 continue
-            if not analysis.sharing.races(access.key, access.func):
+            if not analysis.sharing.races(access.key, access.func, access.per_instance):
                 continue
             yield Finding(
                 access.node,
@@ -205,7 +205,7 @@ class UnlockedCheckThenAct(Rule):
                 item.write.func, item.write.state
             ):
                 continue
-            if not analysis.sharing.races(item.key, item.func):
+            if not analysis.sharing.races(item.key, item.func, item.write.per_instance):
                 continue
             reported.add(slot)
             keyword = "if" if item.test_node.__class__.__name__ == "If" else "while"

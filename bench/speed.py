@@ -1,0 +1,266 @@
+"""Speed and memory of tsafe-lint on the CPython standard library (and extra directories).
+
+Every figure is a ratio against a floor measured in the same run (``ast.parse`` of the
+same files in one process), so a busy machine moves both together. Run:
+
+    python bench/speed.py [--repeat 3] [--extra DIR ...] [--write]
+
+``--write`` saves the table to bench/results/speed.md. The corpus is a copy of the
+running interpreter's ``Lib/`` without ``test/`` and ``site-packages`` (copied to a
+temporary directory, so the cache and the one-file edit never touch the real one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TARGETS = {"cold": 4.0, "warm": 0.3, "one file changed": 0.5}
+MEMORY_LIMIT_MB = 300
+
+
+def copy_stdlib(destination: Path) -> Path:
+    lib = Path(sysconfig.get_paths()["stdlib"])
+    for path in lib.rglob("*.py"):
+        relative = path.relative_to(lib)
+        if relative.parts[0] in ("test", "site-packages"):
+            continue
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    return destination
+
+
+def python_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.py") if ".tsafe_lint_cache" not in p.parts)
+
+
+def ast_floor(files: list[Path]) -> float:
+    sources = [p.read_bytes() for p in files]
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for source in sources:
+            with contextlib.suppress(SyntaxError, ValueError, RecursionError, MemoryError):
+                ast.parse(source)
+    return time.perf_counter() - start
+
+
+def libcst_floor(files: list[Path]) -> float:
+    import libcst
+
+    sources = [p.read_bytes() for p in files]
+    start = time.perf_counter()
+    for source in sources:
+        with contextlib.suppress(Exception):  # a floor, not a linter
+            libcst.parse_module(source)
+    return time.perf_counter() - start
+
+
+def run_tool(root: Path, *args: str) -> tuple[float, str, float]:
+    """Wall time, output and peak RSS (MB, largest process of the run) of one run."""
+    probe = (
+        "import resource, subprocess, sys, time\n"
+        "start = time.perf_counter()\n"
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "elapsed = time.perf_counter() - start\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "sys.stdout.write(f'{elapsed} {peak}\\n' + done.stdout)\n"
+    )
+    tool = [sys.executable, "-m", "tsafe_lint", ".", "--exit-zero", *args]
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *tool], cwd=root, capture_output=True, text=True, check=True
+    )
+    header, _, output = done.stdout.partition("\n")
+    elapsed, peak_kb = header.split()
+    return float(elapsed), output, int(peak_kb) / 1024
+
+
+def best_of(repeat: int, measure) -> float:  # type: ignore[no-untyped-def]
+    return min(measure() for _ in range(repeat))
+
+
+def per_file_costs(files: list[Path]) -> tuple[float, float, float, Path]:
+    """Full analysis time of each file in-process (no pre-filter: every file parsed with
+    LibCST and analysed): the slowest file, and ms per 1,000 lines of the largest file
+    against the median file's."""
+    from tsafe_lint.analyse import analyse_source
+    from tsafe_lint.project.modules import module_name
+
+    costs = []
+    slowest = 0.0
+    for path in files:
+        source = path.read_bytes()
+        lines = max(source.count(b"\n"), 1)
+        start = time.perf_counter()
+        result = analyse_source(source, str(path), module_name(str(path)))
+        elapsed = time.perf_counter() - start
+        slowest = max(slowest, elapsed)
+        if not any(d.code == "TS001" for d in result.diagnostics):  # analysed in full
+            costs.append((elapsed, lines, path))
+    per_kloc = [cost / lines * 1e6 for cost, lines, _ in costs if lines >= 50]
+    largest = max(costs, key=lambda item: item[1])
+    return slowest, largest[0] / largest[1] * 1e6, statistics.median(per_kloc), largest[2]
+
+
+def compare_tool(root: Path, command: list[str]) -> float | None:
+    if shutil.which(command[0]) is None:
+        return None
+    start = time.perf_counter()
+    subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--extra", action="append", default=[], help="another directory")
+    parser.add_argument("--write", action="store_true", help="save bench/results/speed.md")
+    parser.add_argument("--skip-libcst", action="store_true", help="skip the LibCST floor")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        corpora = [("stdlib", copy_stdlib(Path(scratch) / "stdlib"))]
+        for extra in options.extra:
+            target = Path(scratch) / Path(extra).name
+            shutil.copytree(extra, target)
+            corpora.append((Path(extra).name, target))
+        report = [measure(name, root, options) for name, root in corpora]
+    text = render(report)
+    print(text)
+    if options.write:
+        (HERE / "results").mkdir(exist_ok=True)
+        (HERE / "results" / "speed.md").write_text(text, encoding="utf-8")
+    return 0 if all(row["ok"] for row in report) else 1
+
+
+def measure(name: str, root: Path, options: argparse.Namespace) -> dict[str, object]:
+    files = python_files(root)
+    lines = sum(p.read_bytes().count(b"\n") for p in files)
+    floor = best_of(options.repeat, lambda: ast_floor(files))
+    cst = None if options.skip_libcst else libcst_floor(files)
+    cache = root / ".tsafe_lint_cache"
+
+    def cold() -> float:
+        shutil.rmtree(cache, ignore_errors=True)
+        return run_tool(root)[0]
+
+    cold_time = best_of(options.repeat, cold)
+    _, cold_output, cold_peak = run_tool(root, "--no-cache")
+    warm_time, warm_output, warm_peak = min(run_tool(root) for _ in range(options.repeat))
+    victim = max(files, key=lambda p: p.stat().st_size // 2 if "threading" in p.name else 0)
+
+    def one_changed() -> float:
+        with victim.open("a", encoding="utf-8") as handle:
+            handle.write("\n# edited by bench/speed.py\n")
+        return run_tool(root)[0]
+
+    changed_time = best_of(options.repeat, one_changed)
+    jobs1_time, jobs1_output, jobs1_peak = run_tool(root, "--no-cache", "--jobs", "1")
+    jobs2_output = run_tool(root, "--no-cache", "--jobs", "2")[1]
+    slowest, largest_kloc, median_kloc, largest = per_file_costs(files)
+    ratios = {
+        "cold": cold_time / floor,
+        "warm": warm_time / floor,
+        "one file changed": changed_time / floor,
+        "jobs 1": jobs1_time / floor,
+    }
+    peak = max(cold_peak, warm_peak, jobs1_peak)
+    same = cold_output == warm_output == jobs1_output == jobs2_output
+    ok = (
+        all(ratios[k] <= TARGETS[k] for k in TARGETS)
+        and peak < MEMORY_LIMIT_MB
+        and same
+        and slowest <= 2.0
+        and largest_kloc <= 3 * median_kloc
+    )
+    return {
+        "name": name,
+        "files": len(files),
+        "lines": lines,
+        "floor": floor,
+        "libcst": cst,
+        "cold": cold_time,
+        "warm": warm_time,
+        "changed": changed_time,
+        "jobs1": jobs1_time,
+        "ratios": ratios,
+        "peak": peak,
+        "same": same,
+        "slowest": slowest,
+        "largest_kloc": largest_kloc,
+        "median_kloc": median_kloc,
+        "largest": largest.name,
+        "findings": len(cold_output.splitlines()),
+        "ruff": compare_tool(root, ["ruff", "check", "--select", "ALL", "--no-cache", "."]),
+        "pylint": compare_tool(root, ["pylint", "--jobs=2", "--disable=all", "--enable=W", "."]),
+        "ok": ok,
+    }
+
+
+def render(report: list[dict[str, object]]) -> str:
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    out = [
+        "# tsafe-lint speed",
+        "",
+        f"Measured {datetime.date.today().isoformat()} on {machine} by `python bench/speed.py`.",
+        "Times are the best of the repeats, in seconds; ratios are against `ast.parse` of",
+        "the same files in one process, measured in the same run (targets: cold <= 4x,",
+        f"warm <= 0.3x, one file changed <= 0.5x; peak memory < {MEMORY_LIMIT_MB} MB).",
+        "",
+    ]
+    for row in report:
+        ratios = row["ratios"]
+        floor = row["floor"]
+        assert isinstance(ratios, dict) and isinstance(floor, float)
+        cst = row["libcst"]
+        out += [
+            f"## {row['name']}: {row['files']} files, {row['lines']:,} lines",
+            "",
+            "| measure | seconds | ratio to ast.parse | target |",
+            "| --- | ---: | ---: | ---: |",
+            f"| `ast.parse` floor (one process) | {row['floor']:.2f} | 1.00 | |",
+        ]
+        if isinstance(cst, float):
+            ratio = cst / floor
+            out.append(f"| LibCST parse floor (one process) | {cst:.2f} | {ratio:.2f} | |")
+        out += [
+            f"| cold (no cache, default jobs) | {row['cold']:.2f} | {ratios['cold']:.2f} | 4.0 |",
+            f"| warm (cache, nothing changed) | {row['warm']:.2f} | {ratios['warm']:.2f} | 0.3 |",
+            f"| one file changed | {row['changed']:.2f} | {ratios['one file changed']:.2f} | 0.5 |",
+            f"| `--jobs 1`, no cache | {row['jobs1']:.2f} | {ratios['jobs 1']:.2f} | |",
+        ]
+        for tool in ("ruff", "pylint"):
+            value = row[tool]
+            if isinstance(value, float):
+                ratio = value / floor
+                out.append(f"| {tool} (for comparison) | {value:.2f} | {ratio:.2f} | |")
+        out += [
+            "",
+            f"- peak memory (largest process): {row['peak']:.0f} MB",
+            f"- output identical with and without cache, `--jobs 1` and `--jobs 2`: {row['same']}",
+            f"- slowest single file: {row['slowest']:.2f} s (limit 2 s)",
+            f"- ms per 1,000 lines, full analysis: largest analysable file ({row['largest']}) "
+            f"{row['largest_kloc']:.0f}, median file {row['median_kloc']:.0f} (limit 3x)",
+            f"- findings: {row['findings']}",
+            f"- all targets met: {row['ok']}",
+            "",
+        ]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

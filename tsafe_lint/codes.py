@@ -1,0 +1,46 @@
+"""Every code with its name and default, importable without loading the analysis.
+
+The rule classes are the source of truth (a test checks this table against them); this
+table lets the configuration and the reporters run without importing LibCST, which is
+most of a warm run's cost when every result comes from the cache.
+"""
+
+from __future__ import annotations
+
+#: Codes the engine itself reports (not rules: they cannot be disabled by accident).
+ENGINE_CODES = {
+    "TS001": "could not parse: the file cannot be read or is not valid Python",
+    "TS002": "internal error in a rule or the analysis (please report it)",
+}
+
+#: code -> (name, on by default)
+RULE_CODES: dict[str, tuple[str, bool]] = {
+    "TS101": ("global-write-in-thread", True),
+    "TS102": ("unlocked-read-modify-write", True),
+    "TS103": ("unlocked-check-then-act", True),
+    "TS104": ("inconsistent-locking", True),
+    "TS201": ("acquire-without-try-finally", True),
+    "TS202": ("acquire-without-release", True),
+    "TS203": ("reentrant-lock-acquire", True),
+    "TS204": ("useless-lock", True),
+    "TS205": ("lock-order-inversion", True),
+    "TS301": ("condition-wait-not-in-loop", True),
+    "TS302": ("condition-not-held", True),
+    "TS303": ("semaphore-release-unbalanced", True),
+    "TS304": ("busy-wait-on-event", True),
+    "TS401": ("future-discarded", True),
+    "TS402": ("thread-target-called", True),
+    "TS403": ("thread-args-not-tuple", True),
+}
+
+ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})
+
+
+def code_name(code: str) -> str:
+    if code in RULE_CODES:
+        return RULE_CODES[code][0]
+    return "parse-error" if code == "TS001" else "internal-error"
+
+
+def default_enabled(code: str) -> bool:
+    return code in ENGINE_CODES or RULE_CODES.get(code, ("", False))[1]
