@@ -81,7 +81,11 @@ def run_tool(root: Path, *args: str) -> tuple[float, str, float]:
         "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
         "sys.stdout.write(f'{elapsed} {peak}\\n' + done.stdout)\n"
     )
-    tool = [sys.executable, "-m", "tsafe_lint", ".", "--exit-zero", *args]
+    # The console script, as users run it: ``python -m`` would put the corpus directory
+    # (a copy of Lib/) first on sys.path and import the corpus's threading.py & co.
+    script = Path(sys.executable).with_name("tsafe-lint")
+    launcher = [str(script)] if script.exists() else [sys.executable, "-P", "-m", "tsafe_lint"]
+    tool = [*launcher, ".", "--exit-zero", *args]
     done = subprocess.run(
         [sys.executable, "-c", probe, *tool], cwd=root, capture_output=True, text=True, check=True
     )

@@ -68,7 +68,7 @@ class Linter:
     config: Config
     jobs: int = 1
     cache: Cache | None = None
-    project_files: list[str] = field(default_factory=list)
+    _content_keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     def accepts(self, diagnostic: Diagnostic) -> bool:
         extra = self.config.ignores_for(diagnostic.path)
@@ -134,9 +134,11 @@ class Linter:
         for path in sorted(files):
             try:
                 with open(path, "rb") as handle:
-                    parts.append(f"{path}\0{content_key(handle.read(), modules[path])}")
+                    key = content_key(handle.read(), modules[path])
             except OSError:
                 return None
+            self._content_keys[path] = key
+            parts.append(f"{path}\0{key}")
         absolute = {os.path.abspath(p) for p in files}
         parts += [f"{path}\0{key}" for path, key in self.cache.known_files(absolute)]
         return context_key("run", {"files": parts})
@@ -183,11 +185,13 @@ class Linter:
         """A cache hit, looked up here: workers only start for what must be analysed."""
         if self.cache is None:
             return None
-        try:
-            with open(path, "rb") as handle:
-                key = content_key(handle.read(), module)
-        except OSError:
-            return None
+        key = self._content_keys.get(path, "")
+        if not key:
+            try:
+                with open(path, "rb") as handle:
+                    key = content_key(handle.read(), module)
+            except OSError:
+                return None
         if context is not None:
             key = context_key(key, context)
         data = self.cache.get(key)

@@ -174,6 +174,17 @@ class Regions:
     writes: list[Access] = field(default_factory=list)
     check_then_act: list[CheckThenAct] = field(default_factory=list)
 
+    def forget(self, functions: set[FunctionInfo]) -> None:
+        """Drop what was recorded in ``functions`` (before walking them again)."""
+        self.method_calls = [e for e in self.method_calls if e.func not in functions]
+        self.with_entries = [e for e in self.with_entries if e.func not in functions]
+        self.call_sites = [e for e in self.call_sites if e.caller not in functions]
+        self.calls = [e for e in self.calls if e.func not in functions]
+        self.early_exits = [e for e in self.early_exits if e.func not in functions]
+        self.while_loops = [e for e in self.while_loops if e.func not in functions]
+        self.writes = [e for e in self.writes if e.func not in functions]
+        self.check_then_act = [e for e in self.check_then_act if e.func not in functions]
+
 
 class _CallScanner(FastVisitor):
     """The calls and name references of an expression, not entering lambdas or defs."""
@@ -319,19 +330,25 @@ class RegionWalker:
         return self._groups.get(key, frozenset({key}))
 
     def walk(self) -> Regions:
-        """Walk every function; walk again if the module has lock-wrapper functions.
+        """Walk every function; walk again those that call a lock-wrapper function.
 
         ``def acquire(self): self.lock.acquire()`` makes ``self.acquire()`` take
-        ``self.lock`` for its callers; that is only known after a first walk, and such
-        modules are rare enough that the second walk costs little overall.
+        ``self.lock`` for its callers; that is only known after a first walk. Only the
+        wrappers' callers (and the release-only wrappers, which run with the lock held)
+        are walked again: nothing else they record can change.
         """
         for func in self.structure.functions:
             self._walk_block(func.body(), State(), func)
-        wrappers = self._lock_wrappers()
-        if wrappers[0] or wrappers[1]:
-            self.acquire_wrappers, self.release_wrappers = wrappers
-            self.regions = Regions()
-            for func in self.structure.functions:
+        acquire_only, release_only = self._lock_wrappers()
+        if not acquire_only and not release_only:
+            return self.regions
+        self.acquire_wrappers, self.release_wrappers = acquire_only, release_only
+        wrappers = {*acquire_only, *release_only}
+        again = {site.caller for site in self.regions.call_sites if site.callee in wrappers}
+        again |= set(release_only)
+        self.regions.forget(again)
+        for func in self.structure.functions:
+            if func in again:
                 self._walk_block(func.body(), self._initial_state(func), func)
         return self.regions
 
