@@ -189,7 +189,9 @@ def _run_hook(
     pre_commit_home: Path,
     project: Path,
     files: dict[str, str],
+    args: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """Run the hook once in a fresh repository."""
     repo_path, sha = hook_repo
     project.mkdir()
     env = _isolated_git_env()
@@ -204,6 +206,8 @@ def _run_hook(
         "    hooks:\n"
         "      - id: tsafe-lint\n"
     )
+    if args:
+        config += f"        args: {json.dumps(args)}\n"
     (project / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
     for name, text in files.items():
         (project / name).write_text(text, encoding="utf-8")
@@ -211,7 +215,7 @@ def _run_hook(
     _git(["init", "-q"], project, env)
     _git(["add", "-A"], project, env)
 
-    proc = subprocess.run(
+    return subprocess.run(
         [*pre_commit_cmd, "run", "--all-files", "--color", "never", "--verbose"],
         cwd=project,
         env=env,
@@ -223,7 +227,6 @@ def _run_hook(
         timeout=PRE_COMMIT_TIMEOUT,
         check=False,
     )
-    return proc
 
 
 def _describe(proc: subprocess.CompletedProcess[str], pre_commit_home: Path) -> str:
@@ -274,3 +277,34 @@ def test_hook_passes_on_with_statement(
         for line in proc.stdout.splitlines()
     ), details
     assert "TS201" not in proc.stdout + proc.stderr, details
+
+
+def test_hook_with_fix_fails_once_then_passes(
+    pre_commit_cmd: list[str],
+    hook_repo: tuple[Path, str],
+    pre_commit_home: Path,
+    tmp_path: Path,
+) -> None:
+    """``args: [--fix]``: the first run rewrites bad.py (pre-commit fails the hook because
+    a file changed), the second finds nothing left."""
+    project = tmp_path / "project"
+    first = _run_hook(
+        pre_commit_cmd, hook_repo, pre_commit_home, project, {"bad.py": BAD_SOURCE}, ["--fix"]
+    )
+    assert first.returncode != 0, _describe(first, pre_commit_home)
+    assert "files were modified by this hook" in first.stdout, _describe(first, pre_commit_home)
+    fixed = (project / "bad.py").read_text(encoding="utf-8")
+    assert "with lock:" in fixed and "acquire()" not in fixed
+    env = _isolated_git_env()
+    env["PRE_COMMIT_HOME"] = str(pre_commit_home)
+    second = subprocess.run(
+        [*pre_commit_cmd, "run", "--all-files", "--color", "never"],
+        cwd=project,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=PRE_COMMIT_TIMEOUT,
+        check=False,
+    )
+    assert second.returncode == 0, _describe(second, pre_commit_home)

@@ -124,7 +124,7 @@ def _locate(
                 span.end_line,
                 span.end_col,
                 rule.name,
-                rule.fixable,
+                finding.fix is not None,
             )
         )
     return located

@@ -94,6 +94,11 @@ def _explain(code: str) -> str:
     is_flag=True,
     help="Neither read nor write .tsafe_lint_cache/ in the project root.",
 )
+@click.option("--fix", is_flag=True, help="Apply the safe fixes in place, report what is left.")
+@click.option(
+    "--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing (exit 1 if any)."
+)
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that may change behaviour.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print a count per code after the findings.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
@@ -118,6 +123,9 @@ def cli(
     colour_mode: str,
     jobs: int | None,
     no_cache: bool,
+    fix: bool,
+    diff: bool,
+    unsafe_fixes: bool,
     exit_zero: bool,
     statistics: bool,
     list_rules: bool,
@@ -156,6 +164,39 @@ def cli(
         diagnostics = [] if skipped else linter.lint_source(source, name)
     else:
         diagnostics = linter.lint_paths(files, progress=_progress(len(files)))
+    if diff or fix:
+        from tsafe_lint.fixes import fix_file, fix_source, unified_diff  # loads LibCST
+
+        def accepts(path: str) -> Callable[[str], bool]:
+            return lambda code: config.is_enabled(code, config.ignores_for(path))
+
+        candidates = sorted({d.path for d in diagnostics if d.fixable})
+        if diff:
+            changed = False
+            for path in candidates:
+                original = sources[path] if path in sources else Path(path).read_bytes()
+                outcome = fix_source(original, path, accepts(path), unsafe_fixes)
+                if outcome.problem:
+                    click.echo(f"{path}: {outcome.problem}", err=True)
+                elif outcome.fixed is not None:
+                    click.echo(unified_diff(path, original, outcome.fixed), nl=False)
+                    changed = True
+            sys.exit(EXIT_FINDINGS if changed else EXIT_CLEAN)
+        if from_stdin:
+            outcome = fix_source(sources[name], name, accepts(name), unsafe_fixes)
+            sys.stdout.buffer.write(outcome.fixed or sources[name])
+            sys.exit(EXIT_CLEAN)
+        applied, touched = 0, 0
+        for path in candidates:
+            outcome = fix_file(path, accepts(path), unsafe_fixes)
+            if outcome.problem:
+                click.echo(f"{path}: {outcome.problem}", err=True)
+            elif outcome.fixed is not None:
+                applied, touched = applied + outcome.applied, touched + 1
+        if applied:
+            diagnostics = linter.lint_paths(files)
+            noun = "fix" if applied == 1 else "fixes"
+            click.echo(f"Applied {applied} {noun} in {touched} file(s).", err=True)
     _report(diagnostics, output_format, output_file, show_source, colour_mode, sources)
     if statistics and output_format == "text":
         click.echo(render_statistics(diagnostics), nl=False)

@@ -15,7 +15,7 @@ from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, collect_st
 from tsafe_lint.analysis.sharing import Sharing, is_setup_name
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart, thread_starts
-from tsafe_lint.analysis.tree import Span, positions
+from tsafe_lint.analysis.tree import Span, children, positions, walk
 from tsafe_lint.project.context import EMPTY_CONTEXT, ProjectContext
 from tsafe_lint.project.modules import is_package, module_name
 
@@ -49,6 +49,7 @@ class ModuleAnalysis:
         self._walker = RegionWalker(self.structure, self.symbols)
         self.regions: Regions = self._walker.walk()
         self._line_refs: list[cst.CSTNode] = []
+        self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
 
     # -- symbols -----------------------------------------------------------------
     def symbol(self, key: SymbolKey | None) -> SymbolInfo | None:
@@ -251,6 +252,15 @@ class ModuleAnalysis:
                 if meet is not None and meet != result[func]:
                     result[func] = meet
                     changed = True
+
+    def parent_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The node containing ``node`` (built on first use: only fixes need it)."""
+        if self._parents is None:
+            self._parents = {}
+            for parent in walk(self.module):
+                for child in children(parent):
+                    self._parents[child] = parent
+        return self._parents.get(node)
 
     # -- positions ---------------------------------------------------------------
     def line_of(self, node: cst.CSTNode) -> str:

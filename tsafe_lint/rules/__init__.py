@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tsafe_lint.codes import ENGINE_CODES
 from tsafe_lint.rules import conditions, locks, shared_state, threads
-from tsafe_lint.rules.base import Finding, Rule
+from tsafe_lint.rules.base import Finding, Fix, Rule
 
 ALL_RULES: list[type[Rule]] = sorted(
     [*shared_state.RULES, *locks.RULES, *conditions.RULES, *threads.RULES],
@@ -12,4 +12,4 @@ ALL_RULES: list[type[Rule]] = sorted(
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
-__all__ = ["ALL_RULES", "ENGINE_CODES", "RULES_BY_CODE", "Finding", "Rule"]
+__all__ = ["ALL_RULES", "ENGINE_CODES", "RULES_BY_CODE", "Finding", "Fix", "Rule"]

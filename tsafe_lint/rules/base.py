@@ -13,11 +13,23 @@ from tsafe_lint.analysis import ModuleAnalysis
 
 
 @dataclass(frozen=True)
+class Fix:
+    """Replace ``old`` by ``new`` in the module. ``safe``: the fixed code does what the
+    author evidently meant, nothing else changes; an unsafe fix applies only when asked."""
+
+    old: cst.CSTNode
+    new: cst.CSTNode
+    safe: bool = True
+
+
+@dataclass(frozen=True)
 class Finding:
-    """What a rule reports: the node where the smell is and a message saying what and why."""
+    """What a rule reports: the node where the smell is and a message saying what and why,
+    and a fix when the right code is unambiguous."""
 
     node: cst.CSTNode
     message: str
+    fix: Fix | None = None
 
 
 _RENDER = cst.Module(body=[])

@@ -8,9 +8,10 @@ import libcst as cst
 
 from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.kinds import Kind
+from tsafe_lint.analysis.regions import MethodCall
 from tsafe_lint.analysis.symbols import display_name
 from tsafe_lint.analysis.tree import contains
-from tsafe_lint.rules.base import Finding, Rule
+from tsafe_lint.rules.base import Finding, Fix, Rule
 
 _SIGNAL_METHODS = frozenset({"wait", "notify", "notify_all", "notifyAll"})
 _POLL_METHODS = frozenset({"is_set", "isSet"})
@@ -53,6 +54,11 @@ class ConditionWaitNotInLoop(Rule):
 
     or ``cv.wait_for(lambda: queue)``.
 
+    **Fix**
+
+    ``--fix`` turns ``if <pred>: cv.wait()`` (nothing else in the ``if``, no
+    ``else``) into ``while <pred>: cv.wait()``.
+
     **References**
 
     The talk's "Condition" slides (the travel agent serves customers in a ``while`` loop);
@@ -63,6 +69,7 @@ class ConditionWaitNotInLoop(Rule):
     name = "condition-wait-not-in-loop"
     summary = "Condition.wait() outside a while loop that re-checks the predicate"
     family = "conditions"
+    fixable = True
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for call in analysis.regions.method_calls:
@@ -75,6 +82,7 @@ class ConditionWaitNotInLoop(Rule):
                     f"'{name}.wait()' is not in a while loop re-checking its predicate; "
                     f"wake-ups can be spurious or stolen: use 'while not <pred>: "
                     f"{name}.wait()' or '{name}.wait_for(<pred>)'",
+                    _while_fix(call, analysis),
                 )
 
 
@@ -110,6 +118,10 @@ class ConditionNotHeld(Rule):
             customer_queue.append(name)
             customer_available.notify()
     ```
+
+    **Fix**
+
+    None: how far the ``with`` block should reach depends on the state it guards.
 
     **References**
 
@@ -168,6 +180,11 @@ class SemaphoreReleaseUnbalanced(Rule):
 
     Let ``with`` release it, and use ``threading.BoundedSemaphore``, which raises
     ``ValueError`` on a release past its initial value.
+
+    **Fix**
+
+    None: dropping the extra ``release()`` or switching to ``BoundedSemaphore``
+    needs a human.
 
     **References**
 
@@ -228,6 +245,11 @@ class BusyWaitOnEvent(Rule):
     flight_landed.wait()            # or: while not stop.wait(interval): work()
     ```
 
+    **Fix**
+
+    None: the loop body may do work between polls; rewriting it around ``wait()``
+    needs a human.
+
     **References**
 
     The talk's "Event" slides; Python docs, ``threading.Event.wait``.
@@ -267,6 +289,25 @@ class BusyWaitOnEvent(Rule):
                 continue
             reported.add(loop_node)
             yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
+
+
+def _while_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:
+    """``if <pred>: cv.wait()`` (nothing else in the body, no ``else``) -> ``while``."""
+    line = call.place.statement
+    if call.form != "statement" or len(call.place.block) != 1:
+        return None
+    suite = analysis.parent_of(line)
+    guard = analysis.parent_of(suite) if suite is not None else None
+    if not isinstance(guard, cst.If) or guard.orelse is not None or guard.body is not suite:
+        return None
+    loop = cst.While(
+        test=guard.test,
+        body=guard.body,
+        leading_lines=guard.leading_lines,
+        whitespace_after_while=guard.whitespace_before_test,
+        whitespace_before_colon=guard.whitespace_after_test,
+    )
+    return Fix(guard, loop)
 
 
 def _has_timeout(call: cst.Call) -> bool:

@@ -13,7 +13,8 @@ from tsafe_lint.analysis.locking import Acquisition
 from tsafe_lint.analysis.regions import MethodCall, releases_in
 from tsafe_lint.analysis.scopes import block
 from tsafe_lint.analysis.symbols import SymbolKey, display_name
-from tsafe_lint.rules.base import Finding, Rule, snippet
+from tsafe_lint.analysis.tree import walk
+from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 
 #: First words of functions whose job is to take a lock that another function releases
 #: (``acquire``, ``_acquireLock``, ``lock_for_update``, ``__enter__``).
@@ -92,6 +93,15 @@ class AcquireWithoutTryFinally(Rule):
 
     or ``lock.acquire()`` immediately followed by ``try: ... finally: lock.release()``.
 
+    **Fix**
+
+    ``--fix`` rewrites ``x.acquire()`` ... ``x.release()`` in one block into ``with
+    x:`` around the statements between (only a bare ``acquire()`` on its own line,
+    released by a ``release()`` line later in the same block, with no other release
+    of it in between). Comments and formatting are kept. The fix is unsafe
+    (``--unsafe-fixes``) when the statements between contain ``return``, ``break``
+    or ``continue``: the lock is then released there, where it used to stay held.
+
     **References**
 
     The talk's "Synchronization Primitives - Lock" slides; Python docs, "Using locks,
@@ -102,6 +112,7 @@ class AcquireWithoutTryFinally(Rule):
     name = "acquire-without-try-finally"
     summary = "acquire() not followed by try/finally release(): an exception leaks the lock"
     family = "locks"
+    fixable = True
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         released_in: dict[tuple[object, SymbolKey], bool] = {}
@@ -124,6 +135,7 @@ class AcquireWithoutTryFinally(Rule):
                 f"'{display_name(call.target)}.acquire()' is not followed by try/finally "
                 f"releasing it; an exception leaks the lock: use 'with "
                 f"{_source_name(call)}:'",
+                _with_block_fix(call, analysis),
             )
 
     def _safe_follow_up(self, call: MethodCall, analysis: ModuleAnalysis) -> bool:
@@ -174,6 +186,62 @@ def _first_statement_held(call: MethodCall) -> cst.BaseStatement | None:
     return call.place.following()
 
 
+def _with_block_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:
+    """``x.acquire()`` ... ``x.release()`` in one block -> ``with x:`` around what is between.
+
+    Only for a bare ``acquire()`` on a line of its own, released by a ``release()`` line
+    later in the same block with no other release of it in between. Unsafe when the
+    statements between can leave the block early (``return``, ``break``, ``continue``):
+    the lock is then released there, where it used to stay held.
+    """
+    acquire_line = call.place.statement
+    if call.form != "statement" or call.call.args:
+        return None
+    if not isinstance(acquire_line, cst.SimpleStatementLine) or len(acquire_line.body) != 1:
+        return None
+    statements = list(call.place.block)
+    start = call.place.index
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(statements))
+            if _is_release_of(statements[i], call.target, analysis, call)
+        ),
+        None,
+    )
+    if end is None or end == start + 1:
+        return None
+    between = statements[start + 1 : end]
+    for statement in between:
+        for release in releases_in(cst.IndentedBlock(body=[statement])):
+            assert isinstance(release.func, cst.Attribute)
+            if analysis.symbols.key_of(release.func.value, call.func) == call.target:
+                return None  # released in between: the pairing is not this simple
+    owner = analysis.parent_of(acquire_line)
+    if not isinstance(owner, (cst.IndentedBlock, cst.Module)):
+        return None
+    release_line = statements[end]
+    assert isinstance(release_line, cst.SimpleStatementLine)
+    callee = call.call.func
+    assert isinstance(callee, cst.Attribute)
+    with_block = cst.With(
+        items=[cst.WithItem(item=callee.value)],
+        body=cst.IndentedBlock(
+            body=between,
+            header=acquire_line.trailing_whitespace,
+            footer=release_line.leading_lines,
+        ),
+        leading_lines=acquire_line.leading_lines,
+    )
+    body = [*statements[:start], with_block, *statements[end + 1 :]]
+    exits = any(
+        isinstance(node, (cst.Return, cst.Break, cst.Continue))
+        for statement in between
+        for node in walk(statement, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+    )
+    return Fix(owner, owner.with_changes(body=body), safe=not exits)
+
+
 def _source_name(call: MethodCall) -> str:
     func = call.call.func
     assert isinstance(func, cst.Attribute)
@@ -216,6 +284,11 @@ class AcquireWithoutRelease(Rule):
                 return
             store(item)
     ```
+
+    **Fix**
+
+    None: where the missing ``release()`` belongs depends on what the function means
+    to do.
 
     **References**
 
@@ -306,6 +379,11 @@ class UselessLock(Rule):
             seats -= 1
     ```
 
+    **Fix**
+
+    None: a module- or instance-level lock is a design choice. The right shape is in
+    *Use instead*.
+
     **References**
 
     The talk's "Lock" slides.
@@ -385,6 +463,10 @@ class ReentrantLockAcquire(Rule):
     Use ``threading.RLock()``, or split the function into a locked public half and an
     unlocked ``_update_seat_count_locked()`` that expects the caller to hold the lock.
 
+    **Fix**
+
+    None: switching to ``RLock`` or splitting the function is a design choice.
+
     **References**
 
     The talk's "RLock" slides and demo; Python docs, ``threading.RLock``.
@@ -460,6 +542,10 @@ class LockOrderInversion(Rule):
     **Use instead**
 
     Always take the locks in one global order (document it), or use one lock for both.
+
+    **Fix**
+
+    None: the global lock order has to be chosen by the author.
 
     **References**
 

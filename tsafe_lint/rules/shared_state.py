@@ -60,6 +60,11 @@ class GlobalWriteInThread(Rule):
     Keep per-thread data in locals or ``threading.local()``, or guard the global with a
     lock.
 
+    **Fix**
+
+    None: whether to use a lock, ``threading.local`` or a local variable is a design
+    choice.
+
     **References**
 
     The talk's "Race Conditions" slides; Python FAQ, "What kinds of global value
@@ -120,6 +125,10 @@ class UnlockedReadModifyWrite(Rule):
         with seats_lock:
             available_seats -= 1
     ```
+
+    **Fix**
+
+    None: which lock guards the state, and where it lives, is a design choice.
 
     **References**
 
@@ -184,6 +193,10 @@ class UnlockedCheckThenAct(Rule):
             if available_seats > 0:
                 available_seats -= 1
     ```
+
+    **Fix**
+
+    None: the check and the act must share one lock, which the author has to choose.
 
     **References**
 
@@ -257,6 +270,10 @@ class InconsistentLocking(Rule):
         with self._lock:
             self.balance = 0
     ```
+
+    **Fix**
+
+    None: the inferred guard may be the wrong lock; taking it here needs a human.
 
     **References**
 

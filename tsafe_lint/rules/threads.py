@@ -9,7 +9,7 @@ import libcst as cst
 from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.symbols import argument
-from tsafe_lint.rules.base import Finding, Rule, snippet
+from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
@@ -42,6 +42,11 @@ class ThreadTargetCalled(Rule):
     threading.Thread(target=book_seat, args=(user,)).start()
     ```
 
+    **Fix**
+
+    ``--fix`` passes the function instead of calling it (``target=f()`` ->
+    ``target=f``) when the call has no arguments; with arguments, use ``args=``.
+
     **References**
 
     The talk's "Threading" slides; Python docs, ``threading.Thread``.
@@ -51,6 +56,7 @@ class ThreadTargetCalled(Rule):
     name = "thread-target-called"
     summary = "thread target is called here instead of being passed to the thread"
     family = "threads"
+    fixable = True
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for start in analysis.thread_starts:
@@ -60,10 +66,12 @@ class ThreadTargetCalled(Rule):
             callee = analysis.resolve_function(target.func, start.func)
             if callee is None or callee.returns_value or callee.name == "__init__":
                 continue
+            fix = Fix(target, target.func) if not target.args else None
             yield Finding(
                 target,
                 f"'{callee.name}()' runs now, in this thread, and passes None as the "
                 f"{start.how} target; pass the function itself: '{callee.name}'",
+                fix,
             )
 
 
@@ -94,6 +102,11 @@ class ThreadArgsNotTuple(Rule):
     threading.Thread(target=greet, args=("Ada",)).start()
     ```
 
+    **Fix**
+
+    ``--fix`` adds the missing comma: ``args=(x)`` -> ``args=(x,)``, ``args="abc"``
+    -> ``args=("abc",)``.
+
     **References**
 
     Python docs, ``threading.Thread`` (``args`` is a list or tuple of arguments).
@@ -103,6 +116,7 @@ class ThreadArgsNotTuple(Rule):
     name = "thread-args-not-tuple"
     summary = "thread args is not a tuple: (x) needs a trailing comma"
     family = "threads"
+    fixable = True
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for start in analysis.thread_starts:
@@ -111,17 +125,26 @@ class ThreadArgsNotTuple(Rule):
                 continue
             source = snippet(args)
             inner = snippet(args.with_changes(lpar=[], rpar=[]))
+            bare = args.with_changes(lpar=[], rpar=[])
+            element = [cst.Element(bare, comma=cst.Comma())]
+            tuple_ = (
+                cst.Tuple(element, lpar=args.lpar, rpar=args.rpar)
+                if args.lpar
+                else cst.Tuple(element)
+            )
             if isinstance(args, _STRINGS):
                 yield Finding(
                     args,
                     f"args={source} is a string, unpacked one character per argument; "
                     f"write args=({inner},)",
+                    Fix(args, tuple_),
                 )
             elif args.lpar:
                 yield Finding(
                     args,
                     f"args={source} is not a tuple (parentheses alone make none); "
                     f"write args=({inner},)",
+                    Fix(args, tuple_),
                 )
 
 
@@ -155,6 +178,10 @@ class FutureDiscarded(Rule):
         for future in as_completed(futures):
             future.result()          # re-raises the task's exception
     ```
+
+    **Fix**
+
+    None: where the Future should be kept and awaited is the author's choice.
 
     **References**
 
