@@ -12,55 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.samples import BAD, CLEAN, MIXED
 from tsafe_lint import __version__
 from tsafe_lint.cli import cli
 from tsafe_lint.rules import ALL_RULES, ENGINE_CODES
-
-# TS201 at 4:5.
-BAD = """\
-import threading
-lock = threading.Lock()
-def f():
-    lock.acquire()
-    work()
-    lock.release()
-"""
-
-# TS402 at 9:33 and TS403 at 9:52 (same line), TS201 at 17:5, TS301 at 18:5, TS204 at 23:10.
-MIXED = """\
-import threading
-
-
-def greet(name):
-    print(name)
-
-
-def main(user):
-    t = threading.Thread(target=greet(user), args=(user))
-    t.start()
-
-
-cv = threading.Condition()
-
-
-def g():
-    cv.acquire()
-    cv.wait()
-    cv.release()
-
-
-def h():
-    with threading.Lock():
-        pass
-"""
-
-CLEAN = """\
-import threading
-lock = threading.Lock()
-def f():
-    with lock:
-        work()
-"""
 
 TEXT_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>TS\d{3}) (?P<msg>.+)$")
 CONSOLE_SCRIPT = Path(sys.executable).parent / "tsafe-lint"

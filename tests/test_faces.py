@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from tests.samples import BAD, CLEAN
 from tsafe_lint import __version__
 from tsafe_lint.cli import cli
 from tsafe_lint.config import _KNOWN_KEYS
@@ -56,23 +57,6 @@ JSON_KEYS = {
 }
 ENGINE_NAMES = {"TS001": "parse-error", "TS002": "internal-error"}
 
-# TS201 at 4:5.
-BAD = """\
-import threading
-lock = threading.Lock()
-def f():
-    lock.acquire()
-    work()
-    lock.release()
-"""
-
-CLEAN = """\
-import threading
-lock = threading.Lock()
-def f():
-    with lock:
-        work()
-"""
 
 # TS201 at 6:9 whose receiver spans two lines and carries a comment with '%': the
 # message quotes the receiver's source, so it holds a '%' and a newline.

@@ -14,21 +14,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.fixture_format import expected_findings, xfail_reason
+from tests.samples import BAD
 from tsafe_lint.cli import cli
 from tsafe_lint.config import Config
 from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.engine import Linter
 from tsafe_lint.rules import RULES_BY_CODE
-
-# TS201 at 4:5.
-BAD = """\
-import threading
-lock = threading.Lock()
-def f():
-    lock.acquire()
-    work()
-    lock.release()
-"""
 
 TEXT_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>TS\d{3}) (?P<msg>.+)$")
 

@@ -59,10 +59,6 @@ class ModuleAnalysis:
         info = self.symbol(key)
         return info.kind if info is not None else None
 
-    def lock_group(self, key: SymbolKey) -> Held:
-        """The keys that are held together with ``key`` (a Condition and its lock)."""
-        return self._walker.group(key)
-
     def resolve_function(self, expr: cst.BaseExpression, func: FunctionInfo) -> FunctionInfo | None:
         """The module's own function or method that ``expr`` names, seen from ``func``."""
         return self._walker.resolve_function(expr, func)
@@ -285,7 +281,3 @@ class ModuleAnalysis:
             span = spans.get(self._line_refs[int(parts[i])])
             parts[i] = str(span.line) if span is not None else "?"
         return "".join(parts)
-
-    def position(self, node: cst.CSTNode) -> Span:
-        """The position of one node (tests and tools; rules use ``line_of``)."""
-        return positions(self.module, [node])[node]

@@ -170,7 +170,6 @@ class Regions:
     while_loops: list[LoopInfo] = field(default_factory=list)
     referenced: set[FunctionInfo] = field(default_factory=set)
     escaped: set[SymbolKey] = field(default_factory=set)  # locals handed on, stored or returned
-    statement_state: dict[cst.CSTNode, State] = field(default_factory=dict)
     writes: list[Access] = field(default_factory=list)
     check_then_act: list[CheckThenAct] = field(default_factory=list)
 
@@ -405,7 +404,6 @@ class RegionWalker:
         self, place: StatementPlace, state: State, func: FunctionInfo
     ) -> State | None:
         statement = place.statement
-        self.regions.statement_state[statement] = state
         if isinstance(statement, cst.SimpleStatementLine):
             return self._walk_simple(statement, place, state, func)
         if isinstance(statement, cst.FunctionDef):

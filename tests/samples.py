@@ -1,0 +1,47 @@
+"""Small programs the CLI, configuration and integration tests share."""
+
+# TS201 at 4:5.
+BAD = """\
+import threading
+lock = threading.Lock()
+def f():
+    lock.acquire()
+    work()
+    lock.release()
+"""
+
+# TS402 at 9:33 and TS403 at 9:52 (same line), TS201 at 17:5, TS301 at 18:5, TS204 at 23:10.
+MIXED = """\
+import threading
+
+
+def greet(name):
+    print(name)
+
+
+def main(user):
+    t = threading.Thread(target=greet(user), args=(user))
+    t.start()
+
+
+cv = threading.Condition()
+
+
+def g():
+    cv.acquire()
+    cv.wait()
+    cv.release()
+
+
+def h():
+    with threading.Lock():
+        pass
+"""
+
+CLEAN = """\
+import threading
+lock = threading.Lock()
+def f():
+    with lock:
+        work()
+"""
