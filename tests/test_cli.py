@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
+from tests.clirunner import cli_runner
 from tests.samples import BAD, CLEAN, MIXED
 from tsafe_lint import __version__
 from tsafe_lint.cli import cli
@@ -22,7 +23,7 @@ CONSOLE_SCRIPT = Path(sys.executable).parent / "tsafe-lint"
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
+    return cli_runner().invoke(cli, list(args))
 
 
 def parse(output: str) -> list[tuple[str, int, int, str]]:
@@ -599,14 +600,14 @@ def test_python_dash_m_list_rules(tmp_path: Path) -> None:
 
 
 def test_stdin_with_stdin_filename(in_tmp: Path) -> None:
-    result = CliRunner().invoke(cli, ["--stdin-filename", "pkg/mod.py", "-"], input=BAD)
+    result = cli_runner().invoke(cli, ["--stdin-filename", "pkg/mod.py", "-"], input=BAD)
     assert result.exit_code == 1
     assert parse(result.output) == [("pkg/mod.py", 4, 5, "TS201")]
 
 
 def test_stdin_cannot_be_combined_with_paths(in_tmp: Path) -> None:
     write(in_tmp / "a.py", BAD)
-    result = CliRunner().invoke(cli, ["-", "a.py"], input=BAD)
+    result = cli_runner().invoke(cli, ["-", "a.py"], input=BAD)
     assert result.exit_code == 2
     assert result.stderr.startswith("tsafe-lint: error:")
     assert result.stdout == ""

@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
+from tests.clirunner import cli_runner
 from tests.samples import BAD, MIXED
 from tsafe_lint.cli import cli
 from tsafe_lint.config import Config, ConfigError, find_pyproject, load_config
@@ -17,7 +18,7 @@ TEXT_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>TS\
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
+    return cli_runner().invoke(cli, list(args))
 
 
 def findings(result: Result) -> list[tuple[str, str]]:

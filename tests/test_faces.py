@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from tests.clirunner import cli_runner, runner_options
 from tests.samples import BAD, CLEAN
 from tsafe_lint import __version__
 from tsafe_lint.cli import cli
@@ -629,15 +630,19 @@ def test_color_auto_colours_a_terminal_unless_no_color(
     write(tmp_path / "bad.py", BAD)
     path = "bad.py"
     plain_line = "bad.py:4:5: TS201 "
-    terminal = TerminalRunner().invoke(cli, ["--color", "auto", path], env={"NO_COLOR": None})
+    terminal = TerminalRunner(**runner_options()).invoke(
+        cli, ["--color", "auto", path], env={"NO_COLOR": None}
+    )
     assert terminal.exit_code == 1
     assert "\x1b[" in terminal.stdout
     assert ANSI.sub("", terminal.stdout).startswith(plain_line)
-    no_color = TerminalRunner().invoke(cli, ["--color", "auto", path], env={"NO_COLOR": "1"})
+    no_color = TerminalRunner(**runner_options()).invoke(
+        cli, ["--color", "auto", path], env={"NO_COLOR": "1"}
+    )
     assert no_color.exit_code == 1
     assert "\x1b[" not in no_color.stdout
     assert no_color.stdout.startswith(plain_line)
-    pipe = CliRunner().invoke(cli, ["--color", "auto", path], env={"NO_COLOR": None})
+    pipe = cli_runner().invoke(cli, ["--color", "auto", path], env={"NO_COLOR": None})
     assert "\x1b[" not in pipe.stdout
     assert pipe.stdout == no_color.stdout
 
@@ -762,7 +767,7 @@ def _section(text: str, start: str, stop: re.Pattern[str]) -> str:
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)
 def test_explain_says_what_the_page_says(rule: Any) -> None:
-    result = CliRunner().invoke(cli, ["--explain", rule.code])
+    result = cli_runner().invoke(cli, ["--explain", rule.code])
     assert result.exit_code == 0
     page = (REPO / "docs" / "rules" / f"{rule.code}.md").read_text(encoding="utf-8")
     explained = _section(result.stdout, "**What it does**", re.compile(r"^\*\*.+\*\*$"))
@@ -773,7 +778,7 @@ def test_explain_says_what_the_page_says(rule: Any) -> None:
 
 def test_docs_index_covers_every_option_and_configuration_key() -> None:
     index = (REPO / "docs" / "index.md").read_text(encoding="utf-8")
-    help_text = CliRunner().invoke(cli, ["--help"]).stdout
+    help_text = cli_runner().invoke(cli, ["--help"]).stdout
     options = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", help_text))
     assert {"--format", "--output-file", "--stdin-filename", "--color"} <= options
     for option in sorted(options):

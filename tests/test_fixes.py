@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.clirunner import cli_runner
 from tsafe_lint import fixes
 from tsafe_lint.cli import cli
 from tsafe_lint.config import Config
@@ -106,9 +106,9 @@ def test_a_read_only_file_is_left_alone_with_a_message(tmp_path: Path) -> None:
     outcome = fix_file(str(target))
     assert outcome.problem == "not fixed: the file is read-only"
     assert target.read_bytes() == before
-    result = CliRunner().invoke(cli, ["--fix", str(target)])
-    assert "read-only" in result.output
-    assert "Traceback" not in result.output
+    result = cli_runner().invoke(cli, ["--fix", str(target)])
+    assert "read-only" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
     assert result.exit_code == 1  # the finding is still there
 
 
@@ -138,20 +138,20 @@ def test_cli_diff_prints_and_writes_nothing_then_fix_writes_and_reports_the_rest
     for case in BEFORE:
         (tmp_path / case.name).write_bytes(case.read_bytes())
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    runner = CliRunner()
+    runner = cli_runner()
     diff = runner.invoke(cli, ["--diff", "--no-cache", "."])
     assert diff.exit_code == 1
-    assert "+    with lock:  # keep this comment" in diff.output
+    assert "+    with lock:  # keep this comment" in diff.stdout
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
     fixed = runner.invoke(cli, ["--fix", "--no-cache", "."])
-    assert "Applied" in fixed.output
+    assert "Applied" in fixed.stderr
     assert (tmp_path / "ts301_while.py").read_bytes() == _expected(CASES / "ts301_while.py")
     # the unsafe case is not applied without --unsafe-fixes
     assert (tmp_path / "ts201_unsafe_return.py").read_bytes() == before["ts201_unsafe_return.py"]
     again = runner.invoke(cli, ["--diff", "--no-cache", "."])
-    assert again.exit_code == 0 and again.output == ""
+    assert again.exit_code == 0 and again.stdout == ""
     unsafe = runner.invoke(cli, ["--fix", "--unsafe-fixes", "--no-cache", "."])
-    assert "Applied 1 fix in 1 file(s)." in unsafe.output
+    assert "Applied 1 fix in 1 file(s)." in unsafe.stderr
     assert (tmp_path / "ts201_unsafe_return.py").read_bytes() == _expected(
         CASES / "ts201_unsafe_return.py"
     )
@@ -167,8 +167,8 @@ def test_json_output_says_which_findings_are_fixable(tmp_path: Path) -> None:
 
     target = tmp_path / "t.py"
     target.write_bytes((CASES / "ts402_ts403_threads.py").read_bytes())
-    result = CliRunner().invoke(cli, ["--format", "json", "--no-cache", str(target)])
-    records = json.loads(result.output)
+    result = cli_runner().invoke(cli, ["--format", "json", "--no-cache", str(target)])
+    records = json.loads(result.stdout)
     by_line = {(r["line"], r["code"]): r["fix_available"] for r in records}
     assert by_line[(14, "TS403")] is True
     assert by_line[(19, "TS402")] is False  # greet("Bob") has arguments: no fix

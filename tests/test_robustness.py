@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
+from tests.clirunner import cli_runner
 from tests.fixture_format import expected_findings, xfail_reason
 from tests.samples import BAD
 from tsafe_lint.cli import cli
@@ -34,7 +35,7 @@ def only_ts001(diagnostics: list[Diagnostic]) -> Diagnostic:
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
+    return cli_runner().invoke(cli, list(args))
 
 
 def parse(output: str) -> list[tuple[str, int, int, str, str]]:

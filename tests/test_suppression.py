@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from tests.clirunner import cli_runner
 from tsafe_lint.cli import cli
 from tsafe_lint.config import Config
 from tsafe_lint.engine import Linter
@@ -129,7 +129,7 @@ def test_noqa_through_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     (tmp_path / "s.py").write_text(
         with_comments({9: "  # noqa: TS403", 17: "  # noqa", 18: "  # noqa: TS201"})
     )
-    result = CliRunner().invoke(cli, ["s.py"])
+    result = cli_runner().invoke(cli, ["s.py"])
     assert result.exit_code == 1
     assert [line.split(" ")[:2] for line in result.output.splitlines()] == [
         ["s.py:9:33:", "TS402"],
@@ -142,7 +142,7 @@ def test_noqa_through_the_cli_bare_and_other_line(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "s.py").write_text(with_comments({9: "  # noqa", 16: "  # noqa"}))
-    result = CliRunner().invoke(cli, ["s.py"])
+    result = cli_runner().invoke(cli, ["s.py"])
     assert result.exit_code == 1
     assert [line.split(" ")[:2] for line in result.output.splitlines()] == [
         ["s.py:17:5:", "TS201"],
@@ -155,7 +155,7 @@ def test_fully_suppressed_file_exits_0(tmp_path: Path, monkeypatch: pytest.Monke
     (tmp_path / "s.py").write_text(
         with_comments({9: "  # noqa", 17: "  # noqa: TS201", 18: "  # noqa: TS301"})
     )
-    result = CliRunner().invoke(cli, ["s.py"])
+    result = cli_runner().invoke(cli, ["s.py"])
     assert result.exit_code == 0
     assert result.output == ""
 
