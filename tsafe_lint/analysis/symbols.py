@@ -153,13 +153,13 @@ class SymbolTable:
             qualified = self.structure.qualified_name(value.func, func)
             kind = kind_of_factory(qualified)
             if kind is Kind.CONDITION:
-                lock_arg = _argument(value, 0, "lock")
+                lock_arg = argument(value, 0, "lock")
                 underlying = self.key_of(lock_arg, func) if lock_arg is not None else None
                 return kind, None, underlying
             if kind is not None:
                 return kind, None, None
             if qualified in _FIELD_FACTORIES:
-                factory = _argument(value, None, "default_factory") or _argument(
+                factory = argument(value, None, "default_factory") or argument(
                     value, None, "factory"
                 )
                 if factory is not None:
@@ -280,7 +280,7 @@ class SymbolTable:
             for item in statement.items:
                 if item.asname is not None:
                     self._record(item.asname.name, item.item, func, cls_body, node=item)
-        for suite in _suites(statement):
+        for suite in suites(statement):
             self._collect_block(block(suite), func, cls_body)
 
     def _class_qualname(
@@ -303,7 +303,7 @@ def _method_scope(func: FunctionInfo) -> FunctionInfo | None:
     return None
 
 
-def _argument(call: cst.Call, position: int | None, keyword: str) -> cst.BaseExpression | None:
+def argument(call: cst.Call, position: int | None, keyword: str) -> cst.BaseExpression | None:
     """The argument passed as ``keyword=`` or at ``position`` (positional), if any."""
     positional = 0
     for arg in call.args:
@@ -317,30 +317,24 @@ def _argument(call: cst.Call, position: int | None, keyword: str) -> cst.BaseExp
     return None
 
 
-argument = _argument
-
-
-def _suites(statement: cst.BaseStatement) -> list[cst.BaseSuite]:
+def suites(statement: cst.BaseStatement) -> list[cst.BaseSuite]:
     """The nested suites of a compound statement, in source order."""
-    suites: list[cst.BaseSuite] = []
+    found: list[cst.BaseSuite] = []
     if isinstance(statement, (cst.If, cst.While, cst.For, cst.With)):
-        suites.append(statement.body)
+        found.append(statement.body)
         orelse = getattr(statement, "orelse", None)
         while isinstance(orelse, cst.If):
-            suites.append(orelse.body)
+            found.append(orelse.body)
             orelse = orelse.orelse
         if isinstance(orelse, cst.Else):
-            suites.append(orelse.body)
+            found.append(orelse.body)
     elif isinstance(statement, (cst.Try, cst.TryStar)):
-        suites.append(statement.body)
-        suites.extend(handler.body for handler in statement.handlers)
+        found.append(statement.body)
+        found.extend(handler.body for handler in statement.handlers)
         if statement.orelse is not None:
-            suites.append(statement.orelse.body)
+            found.append(statement.orelse.body)
         if statement.finalbody is not None:
-            suites.append(statement.finalbody.body)
+            found.append(statement.finalbody.body)
     elif isinstance(statement, cst.Match):
-        suites.extend(case.body for case in statement.cases)
-    return suites
-
-
-suites = _suites
+        found.extend(case.body for case in statement.cases)
+    return found
