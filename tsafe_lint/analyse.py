@@ -14,7 +14,7 @@ import re
 import libcst as cst
 
 from tsafe_lint.analysis import ModuleAnalysis
-from tsafe_lint.analysis.tree import Span
+from tsafe_lint.analysis.tree import Span, deeper_stack
 from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.project.context import EMPTY_CONTEXT, ProjectContext
 from tsafe_lint.project.modules import is_package
@@ -43,6 +43,18 @@ def analyse_source(
     rules: list[type[Rule]] | None = None,
 ) -> FileResult:
     """Every finding of every rule (``# noqa`` applied) and the summary of one file."""
+    with deeper_stack():
+        return _analyse(source, path, module, context, prefilter, rules)
+
+
+def _analyse(
+    source: bytes | str,
+    path: str,
+    module: str,
+    context: ProjectContext,
+    prefilter: bool,
+    rules: list[type[Rule]] | None,
+) -> FileResult:
     if prefilter and not context and isinstance(source, bytes) and not VOCABULARY.search(source):
         checked = check_syntax(source)
         if isinstance(checked, ParseFailure):

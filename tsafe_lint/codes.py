@@ -18,7 +18,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS101": ("global-write-in-thread", True),
     "TS102": ("unlocked-read-modify-write", True),
     "TS103": ("unlocked-check-then-act", True),
-    "TS104": ("inconsistent-locking", True),
+    "TS104": ("inconsistent-locking", False),
     "TS201": ("acquire-without-try-finally", True),
     "TS202": ("acquire-without-release", True),
     "TS203": ("reentrant-lock-acquire", True),

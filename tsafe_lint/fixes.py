@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from tsafe_lint.analysis import ModuleAnalysis
+from tsafe_lint.analysis.tree import deeper_stack
 from tsafe_lint.project.context import EMPTY_CONTEXT
 from tsafe_lint.project.modules import module_name
 from tsafe_lint.rules import ALL_RULES, Fix
@@ -102,6 +103,13 @@ def fix_source(
     unsafe: bool = False,
 ) -> FixOutcome:
     """The fixed source of one file (in memory)."""
+    with deeper_stack():
+        return _fix_source(source, path, accepts, unsafe)
+
+
+def _fix_source(
+    source: bytes, path: str, accepts: Callable[[str], bool], unsafe: bool
+) -> FixOutcome:
     parsed = parse_source(source)
     if isinstance(parsed, ParseFailure):
         return FixOutcome(path, problem=f"not fixed: it does not parse ({parsed.reason})")

@@ -66,6 +66,13 @@ class ThreadReach:
         return list(reversed(chain))
 
 
+def is_fork_hook(func: FunctionInfo) -> bool:
+    """``_at_fork_reinit``, ``_after_fork``, ``_afterfork``: runs in a forked child, which
+    has one thread; what it does happens instead of, not besides, the parent's."""
+    bare = func.name.lower().replace("_", "")
+    return "afterfork" in bare or "atfork" in bare or bare.endswith("reinit")
+
+
 def verb_of(start: ThreadStart) -> str:
     """How a message says the thread starts: ``submitted to a thread pool``."""
     return _VERBS.get(start.how, f"run by {start.how}")
@@ -186,10 +193,11 @@ def compute_reach(
             continue
         for func, by_loop in target_functions(start.target, start.func, resolve, structure):
             found.append((func, start, by_loop))
-            per_target[func] = per_target.get(func, 0) + 1
+            if not is_fork_hook(start.func):  # restarts the worker in a forked child only
+                per_target[func] = per_target.get(func, 0) + 1
     for func, start, by_loop in found:
         verb = verb_of(start)
-        many = (start.many and not by_loop) or per_target[func] > 1
+        many = (start.many and not by_loop) or per_target.get(func, 0) > 1
         roots.append(Entry(func, start.call, verb, many))
     for cls, run, many in thread_subclass_entries(structure, regions):
         roots.append(Entry(run, cls.node, f"the run() of Thread subclass '{cls.qualname}'", many))

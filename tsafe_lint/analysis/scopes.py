@@ -303,7 +303,7 @@ class ModuleStructure:
     function_of: dict[cst.FunctionDef, FunctionInfo]
     module_aliases: dict[str, str]
     by_qualname: dict[str, FunctionInfo] = field(default_factory=dict)
-    _overrides: dict[tuple[str, str], list[FunctionInfo]] = field(default_factory=dict)
+    _subclasses: dict[str, list[ClassInfo]] | None = None
 
     def __post_init__(self) -> None:
         for func in self.functions:
@@ -392,17 +392,17 @@ class ModuleStructure:
 
     def overrides(self, cls: ClassInfo, name: str) -> list[FunctionInfo]:
         """Methods ``name`` of the module's subclasses of ``cls`` (``self.m()`` may run them)."""
-        cached = self._overrides.get((cls.qualname, name))
-        if cached is not None:
-            return cached
-        found = []
-        for other in self.classes.values():
-            if other is cls or name not in other.methods:
-                continue
-            if any(base is cls for base in self.class_bases(other)):
-                found.append(other.methods[name])
-        self._overrides[(cls.qualname, name)] = found
-        return found
+        if self._subclasses is None:  # once per module: linear in the classes
+            self._subclasses = {}
+            for other in self.classes.values():
+                for base in self.class_bases(other):
+                    if base is not other:
+                        self._subclasses.setdefault(base.qualname, []).append(other)
+        return [
+            sub.methods[name]
+            for sub in self._subclasses.get(cls.qualname, ())
+            if name in sub.methods
+        ]
 
     def method(self, cls: ClassInfo, name: str) -> FunctionInfo | None:
         """Method ``name`` of ``cls`` or of its in-module bases."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsafe_lint.analysis.reachability import Entry, ThreadReach
+from tsafe_lint.analysis.reachability import Entry, ThreadReach, is_fork_hook
 from tsafe_lint.analysis.regions import Access, Regions
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
@@ -42,14 +42,7 @@ def is_setup_name(func: FunctionInfo) -> bool:
     the process has one thread)."""
     if func.is_module or func.name in SETUP_FUNCTIONS:
         return True
-    lowered = func.name.lower()
-    bare = lowered.replace("_", "")
-    return (
-        bare in _SETUP_WORDS
-        or "afterfork" in bare
-        or "atfork" in bare
-        or lowered.endswith("_reinit")
-    )
+    return func.name.lower().replace("_", "") in _SETUP_WORDS or is_fork_hook(func)
 
 
 class Sharing:

@@ -11,6 +11,7 @@ for (measured on the standard library: about 4x faster traversal, 10x faster pos
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -287,3 +288,21 @@ class FastVisitor:
                 stack.append((current, True))
             if visit is None or visit(self, current) is not False:
                 stack.extend((child, False) for child in reversed(list(children(current))))
+
+
+#: LibCST's code generation and transformers recurse once per nesting level, and a long
+#: ``elif`` or ``a + b + ...`` chain nests once per link: 500 links exceed Python's
+#: default limit. From Python 3.11 such recursion does not use the C stack; before, each
+#: level costs some, so the limit is raised less.
+DEEP_RECURSION_LIMIT = 30_000 if sys.version_info >= (3, 11) else 8_000
+
+
+@contextmanager
+def deeper_stack() -> Iterator[None]:
+    """Run a recursive LibCST operation with a recursion limit that fits long chains."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, DEEP_RECURSION_LIMIT))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)

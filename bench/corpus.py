@@ -1,0 +1,392 @@
+"""tsafe-lint on a fixed real-world corpus: crashes, findings per rule, findings per kloc.
+
+The corpus (bench/corpus.toml) is the running interpreter's standard library plus pinned
+thread-heavy PyPI packages, fetched as sdists into a cache directory outside the
+repository. Run:
+
+    python bench/corpus.py [--cache-dir DIR] [--only NAME ...] [--jobs N]
+
+Missing sdists are downloaded with ``pip download --no-deps --no-binary :all:`` and
+unpacked; each package is then linted by the ``tsafe-lint`` console script next to
+``sys.executable`` with ``--select TS --format json --no-cache`` (working directory: the
+package's root, so every reported path is relative to it). The summary is printed and
+saved to bench/results/corpus.md; the raw findings go to ``findings.json`` in the cache
+directory, where bench/triage.py reads them.
+
+The cache directory is, in order: ``--cache-dir``, ``$TSAFE_LINT_CORPUS_CACHE``,
+``$XDG_CACHE_HOME/tsafe-lint-corpus``, ``~/.cache/tsafe-lint-corpus``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import fnmatch
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tarfile
+import tempfile
+import time
+import zipfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11
+    import tomli as tomllib  # type: ignore[no-redef]
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+CORPUS = HERE / "corpus.toml"
+REPORT = HERE / "results" / "corpus.md"
+STDLIB = "stdlib"
+ARCHIVES = (".tar.gz", ".tgz", ".tar.bz2", ".zip")
+STDERR_LINES = 40
+
+
+# -- configuration -------------------------------------------------------------------------
+def load_corpus(path: Path = CORPUS) -> tuple[list[dict[str, Any]], list[str]]:
+    """The packages (the stdlib first) and the default excludes."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    defaults = list(data.get("defaults", {}).get("exclude", []))
+    stdlib = data.get("stdlib", {})
+    entries = [
+        {
+            "name": STDLIB,
+            "version": platform.python_version(),
+            "paths": ["."],
+            "exclude": [*defaults, *stdlib.get("exclude", [])],
+        }
+    ]
+    for package in data.get("package", []):
+        entries.append(
+            {
+                "name": package["name"],
+                "version": package["version"],
+                "paths": list(package["paths"]),
+                "exclude": [*defaults, *package.get("exclude", [])],
+            }
+        )
+    return entries, defaults
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get("TSAFE_LINT_CORPUS_CACHE"):
+        return Path(os.environ["TSAFE_LINT_CORPUS_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tsafe-lint-corpus"
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+# -- fetching --------------------------------------------------------------------------------
+def find_sdist(directory: Path, name: str, version: str) -> Path | None:
+    if not directory.is_dir():
+        return None
+    for candidate in sorted(directory.iterdir()):
+        for ext in ARCHIVES:
+            if candidate.name.endswith(ext):
+                dist, _, found_version = candidate.name[: -len(ext)].rpartition("-")
+                if canonical(dist) == canonical(name) and found_version == version:
+                    return candidate
+    return None
+
+
+def download(name: str, version: str, directory: Path) -> tuple[Path | None, str]:
+    existing = find_sdist(directory, name, version)
+    if existing is not None:
+        return existing, ""
+    directory.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+    command += [f"{name}=={version}", "-d", str(directory)]
+    print(f"  downloading {name}=={version}", file=sys.stderr)
+    done = subprocess.run(command, capture_output=True, text=True)
+    found = find_sdist(directory, name, version)
+    if done.returncode != 0 or found is None:
+        return None, (done.stderr or done.stdout).strip()[-2000:]
+    return found, ""
+
+
+def unpack(archive: Path, destination: Path) -> Path:
+    """Unpack once into ``destination``; the sdist's single top directory is the root."""
+    if not destination.is_dir():
+        staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=".unpack-"))
+        try:
+            if archive.name.endswith(".zip"):
+                with zipfile.ZipFile(archive) as bundle:
+                    bundle.extractall(staging)
+            else:
+                with tarfile.open(archive) as bundle:
+                    if hasattr(tarfile, "data_filter"):
+                        bundle.extractall(staging, filter="data")
+                    else:  # pragma: no cover - old Pythons
+                        bundle.extractall(staging)
+            staging.rename(destination)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    children = [p for p in destination.iterdir() if p.is_dir()]
+    return children[0] if len(children) == 1 else destination
+
+
+# -- selecting and linting -------------------------------------------------------------------
+def excluded(relative: Path, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in patterns)
+
+
+def select_files(root: Path, paths: list[str], exclude: list[str]) -> list[str]:
+    """The ``*.py`` files to lint, relative to ``root``, sorted."""
+    found: set[str] = set()
+    for pattern in paths:
+        matches = [root] if pattern in (".", "") else sorted(root.glob(pattern))
+        for match in matches:
+            candidates = sorted(match.rglob("*.py")) if match.is_dir() else [match]
+            for path in candidates:
+                if path.suffix != ".py" or not path.is_file():
+                    continue
+                relative = path.relative_to(root)
+                if "__pycache__" in relative.parts or excluded(relative, exclude):
+                    continue
+                found.add(relative.as_posix())
+    return sorted(found, key=lambda p: Path(p).parts)
+
+
+def count_lines(root: Path, files: list[str]) -> int:
+    total = 0
+    for name in files:
+        data = (root / name).read_bytes()
+        total += data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    return total
+
+
+def launcher() -> list[str]:
+    script = Path(sys.executable).with_name("tsafe-lint")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-P", "-m", "tsafe_lint"]  # pragma: no cover
+
+
+def tool_version() -> str:
+    done = subprocess.run([*launcher(), "--version"], capture_output=True, text=True)
+    return done.stdout.strip() or done.stderr.strip()
+
+
+def lint(root: Path, files: list[str], config: Path, jobs: int | None) -> dict[str, Any]:
+    command = [*launcher(), "--select", "TS", "--format", "json", "--no-cache"]
+    command += ["--config", str(config)]
+    if jobs:
+        command += ["--jobs", str(jobs)]
+    start = time.perf_counter()
+    done = subprocess.run([*command, *files], cwd=root, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    findings: list[dict[str, Any]] = []
+    problem = ""
+    if done.returncode in (0, 1):
+        try:
+            findings = json.loads(done.stdout or "[]")
+        except json.JSONDecodeError as exc:
+            problem = f"output is not JSON: {exc}"
+    else:
+        problem = f"exit status {done.returncode}"
+    return {
+        "seconds": round(seconds, 2),
+        "returncode": done.returncode,
+        "stderr": done.stderr,
+        "problem": problem,
+        "findings": findings,
+    }
+
+
+# -- reporting -------------------------------------------------------------------------------
+def rule_defaults() -> dict[str, bool]:
+    try:
+        from tsafe_lint.codes import ENGINE_CODES, RULE_CODES
+    except ImportError:  # pragma: no cover - run without the package installed
+        return {}
+    return {**{c: True for c in ENGINE_CODES}, **{c: d for c, (_, d) in RULE_CODES.items()}}
+
+
+def per_kloc(count: int, lines: int) -> str:
+    return f"{count * 1000 / lines:.3f}" if lines else "-"
+
+
+def by_rule(findings: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(f["code"] for f in findings)
+
+
+def rules_cell(counts: Counter[str]) -> str:
+    return ", ".join(f"{code}: {n}" for code, n in sorted(counts.items())) or "0"
+
+
+def failed(entry: dict[str, Any]) -> bool:
+    return bool(entry.get("problem")) or bool(entry.get("stderr", "").strip())
+
+
+def render(results: dict[str, Any], order: list[str]) -> str:
+    entries = [(name, results["packages"][name]) for name in order if name in results["packages"]]
+    lines_total = sum(e["lines"] for _, e in entries)
+    files_total = sum(e["files"] for _, e in entries)
+    seconds_total = sum(e["seconds"] for _, e in entries)
+    everything = [f for _, e in entries for f in e["findings"]]
+    totals = by_rule(everything)
+    defaults = rule_defaults()
+    out = [
+        "# tsafe-lint on the real-world corpus",
+        "",
+        f"Measured {results['date']} by `python bench/corpus.py` with {results['tool']}, "
+        f"Python {results['python']} on {results['machine']}.",
+        "Each package is linted in one run of `tsafe-lint --select TS --format json "
+        "--no-cache FILES` (default jobs) from the package's root; files exclude "
+        "tests, docs and examples (bench/corpus.toml). Lines are physical lines.",
+        "",
+        "| package | version | files | lines | seconds | findings | per kloc | TS001 | TS002 "
+        "| findings per rule |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, e in entries:
+        counts = by_rule(e["findings"])
+        rules = Counter({c: n for c, n in counts.items() if c not in ("TS001", "TS002")})
+        out.append(
+            f"| {name} | {e['version']} | {e['files']:,} | {e['lines']:,} | {e['seconds']:.2f} "
+            f"| {len(e['findings'])} | {per_kloc(len(e['findings']), e['lines'])} "
+            f"| {counts['TS001']} | {counts['TS002']} | {rules_cell(rules)} |"
+        )
+    out.append(
+        f"| **total** | | {files_total:,} | {lines_total:,} | {seconds_total:.2f} "
+        f"| {len(everything)} | {per_kloc(len(everything), lines_total)} "
+        f"| {totals['TS001']} | {totals['TS002']} | |"
+    )
+    out += [
+        "",
+        "## Findings per rule",
+        "",
+        "| code | default | findings | per kloc |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for code in sorted(set(defaults) | set(totals)):
+        default = {True: "on", False: "off"}.get(defaults.get(code), "?")
+        out.append(
+            f"| {code} | {default} | {totals[code]} | {per_kloc(totals[code], lines_total)} |"
+        )
+    on = sum(n for c, n in totals.items() if defaults.get(c) and c not in ("TS001", "TS002"))
+    out.append("")
+    out.append(
+        f"Default-on rules: {on} findings, {per_kloc(on, lines_total)} per 1,000 lines "
+        f"({lines_total:,} lines)."
+    )
+    out += ["", "## TS001 (could not parse) and TS002 (internal error)", ""]
+    engine = [(n, f) for n, e in entries for f in e["findings"] if f["code"] in ("TS001", "TS002")]
+    if not engine:
+        out.append("None.")
+    for name, f in engine:
+        out.append(f"- {name}: `{f['path']}:{f['line']}` {f['code']} {f['message']}")
+    out += ["", "## Tracebacks, stderr and abnormal exits", ""]
+    bad = [(name, e) for name, e in entries if failed(e)]
+    if not bad:
+        out.append("None: every run exited 0 or 1 with JSON on stdout and nothing on stderr.")
+    for name, e in bad:
+        out.append(f"- {name}: exit status {e['returncode']}. {e.get('problem', '')}")
+        stderr = e.get("stderr", "").strip().splitlines()
+        if stderr:
+            out += ["", "  ```", *(f"  {line}" for line in stderr[-STDERR_LINES:]), "  ```"]
+    missing = [name for name in order if name not in results["packages"]]
+    if missing:
+        out += ["", f"Not run (download failed or not selected): {', '.join(missing)}."]
+    errors = results.get("download_errors", {})
+    for name, message in sorted(errors.items()):
+        out += ["", f"- {name}: download failed:", "", "  ```", f"  {message}", "  ```"]
+    return "\n".join(out) + "\n"
+
+
+# -- main -------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="only these packages")
+    parser.add_argument("--jobs", type=int, default=None, help="passed to tsafe-lint")
+    args = parser.parse_args(argv)
+
+    cache = (args.cache_dir or default_cache_dir()).expanduser().resolve()
+    if cache == REPO or REPO in cache.parents:
+        parser.error(f"the cache directory must be outside the repository: {cache}")
+    (cache / "sdists").mkdir(parents=True, exist_ok=True)
+    (cache / "src").mkdir(parents=True, exist_ok=True)
+    config = cache / "tsafe-lint.toml"  # isolates the runs from any sdist's pyproject.toml
+    config.write_text("# empty: tsafe-lint defaults\n")
+
+    entries, _ = load_corpus()
+    order = [e["name"] for e in entries]
+    wanted = {canonical(n) for n in args.only} if args.only else None
+    if wanted is not None:
+        unknown = wanted - {canonical(n) for n in order}
+        if unknown:
+            parser.error(f"not in bench/corpus.toml: {', '.join(sorted(unknown))}")
+
+    raw_path = cache / "findings.json"
+    results: dict[str, Any] = {"packages": {}, "download_errors": {}}
+    if wanted is not None and raw_path.is_file():  # a partial run updates the last results
+        previous = json.loads(raw_path.read_text())
+        versions = {e["name"]: e["version"] for e in entries}
+        results["packages"] = {
+            n: e for n, e in previous.get("packages", {}).items() if versions.get(n) == e["version"]
+        }
+    results.update(
+        date=datetime.date.today().isoformat(),
+        tool=tool_version(),
+        python=platform.python_version(),
+        machine=f"{platform.machine()}, {os.cpu_count()} CPUs",
+    )
+
+    for entry in entries:
+        name, version = entry["name"], entry["version"]
+        if wanted is not None and canonical(name) not in wanted:
+            continue
+        if name == STDLIB:
+            root = Path(sysconfig.get_paths()["stdlib"])
+        else:
+            archive, error = download(name, version, cache / "sdists")
+            if archive is None:
+                results["download_errors"][name] = error
+                results["packages"].pop(name, None)
+                print(f"{name}: download failed", file=sys.stderr)
+                continue
+            root = unpack(archive, cache / "src" / f"{canonical(name)}-{version}")
+        files = select_files(root, entry["paths"], entry["exclude"])
+        print(f"{name} {version}: linting {len(files)} files", file=sys.stderr)
+        outcome = lint(root, files, config, args.jobs) if files else None
+        if outcome is None:
+            outcome = {"seconds": 0.0, "returncode": 0, "stderr": "", "findings": []}
+            outcome["problem"] = "no files selected: check paths in bench/corpus.toml"
+        results["packages"][name] = {
+            "version": version,
+            "root": str(root),
+            "paths": entry["paths"],
+            "files": len(files),
+            "lines": count_lines(root, files),
+            "file_list": files,
+            **outcome,
+        }
+
+    raw_path.write_text(json.dumps(results, indent=1) + "\n")
+    report = render(results, order)
+    print(report)
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(report)
+    print(f"saved {REPORT.relative_to(REPO)}; raw findings: {raw_path}", file=sys.stderr)
+    bad = [n for n, e in results["packages"].items() if failed(e)]
+    return 1 if bad or results["download_errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
