@@ -27,6 +27,15 @@ def _mutexes(analysis: ModuleAnalysis, held: frozenset[SymbolKey]) -> frozenset[
     return frozenset(key for key in held if key[0] != "local" and analysis.kind(key) in MUTEXES)
 
 
+def _unlocked_racing_writes(analysis: ModuleAnalysis, kind: WriteKind) -> Iterator[Access]:
+    """Writes of ``kind`` made with no lock held that another thread can race with."""
+    for access in analysis.regions.writes:
+        if access.kind is not kind or analysis.held_at(access.func, access.state):
+            continue
+        if analysis.sharing.races(access.key, access.func, access.per_instance):
+            yield access
+
+
 def _why(analysis: ModuleAnalysis, access: Access) -> str:
     return analysis.thread_reason(access.func)
 
@@ -77,12 +86,8 @@ class GlobalWriteInThread(Rule):
     family = "shared_state"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
-        for access in analysis.regions.writes:
-            if access.kind is not WriteKind.REBIND or access.key[0] != "global":
-                continue
-            if analysis.held_at(access.func, access.state):
-                continue
-            if not analysis.sharing.races(access.key, access.func, access.per_instance):
+        for access in _unlocked_racing_writes(analysis, WriteKind.REBIND):
+            if access.key[0] != "global":
                 continue
             yield Finding(
                 access.node,
@@ -142,13 +147,7 @@ class UnlockedReadModifyWrite(Rule):
     family = "shared_state"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
-        for access in analysis.regions.writes:
-            if access.kind is not WriteKind.READ_MODIFY_WRITE:
-                continue
-            if analysis.held_at(access.func, access.state):
-                continue
-            if not analysis.sharing.races(access.key, access.func, access.per_instance):
-                continue
+        for access in _unlocked_racing_writes(analysis, WriteKind.READ_MODIFY_WRITE):
             yield Finding(
                 access.node,
                 f"read-modify-write of {describe(access.key)} without a lock can lose "
