@@ -101,9 +101,9 @@ class Linter:
         used = {p: self.cache.last_context(p) if self.cache else None for p in files}
         results = self._run([(p, modules[p], used[p]) for p in files], progress)
 
+        elsewhere = self._known_elsewhere(set(files))  # the rest of the project, if cached
         summaries = [r.summary for r in results.values() if r.summary is not None]
-        summaries += self._known_elsewhere(set(files))
-        index = ProjectIndex(summaries)
+        index = ProjectIndex(summaries + elsewhere)
         joined = contexts(index)
         wanted = {p: joined[p].as_json() if p in joined else None for p in results}
         redo = sorted(p for p in results if wanted[p] != used[p])
@@ -111,8 +111,7 @@ class Linter:
             again = self._run([(p, modules[p], wanted[p]) for p in redo], None)
             results.update(again)
             summaries = [r.summary for r in results.values() if r.summary is not None]
-            summaries += self._known_elsewhere(set(files))
-            index = ProjectIndex(summaries)
+            index = ProjectIndex(summaries + elsewhere)
 
         if self.cache is not None:
             self.cache.save()
