@@ -1,4 +1,16 @@
-"""Small programs the CLI, configuration and integration tests share."""
+"""Small programs and helpers the CLI, configuration and integration tests share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def write(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` (UTF-8), creating its directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
 
 # TS201 at 4:5.
 BAD = """\
@@ -45,3 +57,17 @@ def f():
     with lock:
         work()
 """
+
+#: The documented fields of ``--format json``: a stable interface.
+JSON_KEYS = {
+    "path",
+    "line",
+    "column",
+    "end_line",
+    "end_column",
+    "code",
+    "name",
+    "message",
+    "severity",
+    "fix_available",
+}

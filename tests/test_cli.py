@@ -13,7 +13,7 @@ import pytest
 from click.testing import Result
 
 from tests.clirunner import cli_runner
-from tests.samples import BAD, CLEAN, MIXED
+from tests.samples import BAD, CLEAN, JSON_KEYS, MIXED, write
 from tsafe_lint import __version__
 from tsafe_lint.cli import cli
 from tsafe_lint.rules import ALL_RULES, ENGINE_CODES
@@ -34,18 +34,6 @@ def parse(output: str) -> list[tuple[str, int, int, str]]:
         assert match, f"not a flake8-style line: {line!r}"
         found.append((match["path"], int(match["line"]), int(match["col"]), match["code"]))
     return found
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 # --- output format -------------------------------------------------------------------
@@ -369,21 +357,9 @@ def test_json_format(in_tmp: Path) -> None:
     records = json.loads(result.output)
     assert isinstance(records, list)
     assert len(records) == len(text.output.splitlines()) == 6
-    keys = {
-        "path",
-        "line",
-        "column",
-        "end_line",
-        "end_column",
-        "code",
-        "name",
-        "message",
-        "severity",
-        "fix_available",
-    }
     names = {rule.code: rule.name for rule in ALL_RULES}
     for record, line in zip(records, text.output.splitlines()):
-        assert set(record) == keys
+        assert set(record) == JSON_KEYS
         assert line == (
             f"{record['path']}:{record['line']}:{record['column']}: "
             f"{record['code']} {record['message']}"

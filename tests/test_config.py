@@ -10,7 +10,7 @@ import pytest
 from click.testing import Result
 
 from tests.clirunner import cli_runner
-from tests.samples import BAD, MIXED
+from tests.samples import BAD, MIXED, write
 from tsafe_lint.cli import cli
 from tsafe_lint.config import Config, ConfigError, find_pyproject, load_config
 
@@ -33,18 +33,6 @@ def findings(result: Result) -> list[tuple[str, str]]:
 
 def codes(result: Result) -> list[str]:
     return sorted({code for _, code in findings(result)})
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def pyproject(directory: Path, body: str) -> Path:

@@ -27,7 +27,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.clirunner import cli_runner, runner_options
-from tests.samples import BAD, CLEAN
+from tests.samples import BAD, CLEAN, JSON_KEYS
 from tsafe_lint import __version__
 from tsafe_lint.cli import cli
 from tsafe_lint.config import _KNOWN_KEYS
@@ -44,18 +44,6 @@ TEXT_LINE = re.compile(
 )
 STAT_LINE = re.compile(r"^(?P<count>\d+)\s+(?P<code>TS\d{3}) (?P<name>\S+)$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-JSON_KEYS = {
-    "path",
-    "line",
-    "column",
-    "end_line",
-    "end_column",
-    "code",
-    "name",
-    "message",
-    "severity",
-    "fix_available",
-}
 ENGINE_NAMES = {"TS001": "parse-error", "TS002": "internal-error"}
 
 

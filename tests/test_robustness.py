@@ -49,12 +49,6 @@ def parse(output: str) -> list[tuple[str, int, int, str, str]]:
     return found
 
 
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 # --- syntax errors -------------------------------------------------------------------
 
 
