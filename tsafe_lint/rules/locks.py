@@ -21,6 +21,11 @@ from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 _WRAPPER_VERBS = frozenset({"acquire", "lock", "enter", "aenter", "take", "grab"})
 
 
+def _calling(analysis: ModuleAnalysis, method: str) -> set[tuple[object, SymbolKey]]:
+    """``(function, lock)`` pairs where the function calls ``lock.<method>()``."""
+    return {(c.func, c.target) for c in analysis.regions.method_calls if c.method == method}
+
+
 def _is_wrapper(name: str) -> bool:
     words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower().split("_")
     first = next((word for word in words if word), "")
@@ -115,16 +120,13 @@ class AcquireWithoutTryFinally(Rule):
     fixable = True
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
-        released_in: dict[tuple[object, SymbolKey], bool] = {}
-        for call in analysis.regions.method_calls:
-            if call.method == "release":
-                released_in[(call.func, call.target)] = True
+        released = _calling(analysis, "release")
         for call in analysis.regions.method_calls:
             if call.method != "acquire" or call.kind not in LOCKLIKE:
                 continue
             if call.form not in ("statement", "if", "if-not"):
                 continue
-            if not released_in.get((call.func, call.target)) or _is_wrapper(call.func.name):
+            if (call.func, call.target) not in released or _is_wrapper(call.func.name):
                 continue
             if call.target in call.state.protected:
                 continue
@@ -301,16 +303,9 @@ class AcquireWithoutRelease(Rule):
     family = "locks"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
-        released: set[tuple[object, SymbolKey]] = set()
-        released_elsewhere: set[SymbolKey] = set()
-        for call in analysis.regions.method_calls:
-            if call.method == "release":
-                released.add((call.func, call.target))
-        acquired = {
-            (c.func, c.target) for c in analysis.regions.method_calls if c.method == "acquire"
-        }
-        for slot in released - acquired:  # a function that only releases: begin()/end()
-            released_elsewhere.add(slot[1])
+        released = _calling(analysis, "release")
+        # a function that only releases (begin()/end() designs) releases for another one
+        released_elsewhere = {key for _, key in released - _calling(analysis, "acquire")}
         exits: dict[tuple[object, SymbolKey], cst.Return] = {}
         for exit_ in analysis.regions.early_exits:
             exits.setdefault((exit_.func, exit_.target), exit_.node)
