@@ -90,7 +90,10 @@ class Linter:
         """Lint files as one project: phase 1, the join, re-analyses, cross-module rules."""
         files = list(paths)
         modules = {path: module_name(path) for path in files}
-        run_key = self._run_key(files, modules)
+        # Files of the project the cache knows, unchanged, and not linted in this run.
+        absolute = {os.path.abspath(p) for p in files}
+        others = self.cache.known_files(absolute) if self.cache is not None else []
+        run_key = self._run_key(files, modules, others)
         if run_key is not None and self.cache is not None:
             remembered = self.cache.get(run_key)
             if remembered is not None and "diagnostics" in remembered:
@@ -101,7 +104,7 @@ class Linter:
         used = {p: self.cache.last_context(p) if self.cache else None for p in files}
         results = self._run([(p, modules[p], used[p]) for p in files], progress)
 
-        elsewhere = self._known_elsewhere(set(files))  # the rest of the project, if cached
+        elsewhere = self._summaries_of(others)  # the rest of the project, if cached
         summaries = [r.summary for r in results.values() if r.summary is not None]
         index = ProjectIndex(summaries + elsewhere)
         joined = contexts(index)
@@ -124,7 +127,9 @@ class Linter:
             self.cache.put(run_key, {"diagnostics": [asdict(d) for d in everything]})
         return [d for d in everything if self.accepts(d)]
 
-    def _run_key(self, files: list[str], modules: dict[str, str]) -> str | None:
+    def _run_key(
+        self, files: list[str], modules: dict[str, str], others: list[tuple[str, str]]
+    ) -> str | None:
         """A key for the whole run: every file's content, and the cached knowledge of the
         rest of the project. Nothing changed: the findings come back in one read."""
         if self.cache is None:
@@ -138,8 +143,7 @@ class Linter:
                 return None
             self._content_keys[path] = key
             parts.append(f"{path}\0{key}")
-        absolute = {os.path.abspath(p) for p in files}
-        parts += [f"{path}\0{key}" for path, key in self.cache.known_files(absolute)]
+        parts += [f"{path}\0{key}" for path, key in others]
         return context_key("run", {"files": parts})
 
     # -- running ---------------------------------------------------------------------
@@ -224,14 +228,13 @@ class Linter:
                     item = (task[0], "", crashed.as_json())
                 collect(item)
 
-    def _known_elsewhere(self, linted: set[str]) -> list[FileSummary]:
-        """Summaries of project files not linted in this run, from the cache (when a
-        pre-commit hook or an editor lints a few files of a cached project)."""
+    def _summaries_of(self, others: list[tuple[str, str]]) -> list[FileSummary]:
+        """Cached summaries of project files not linted in this run (when a pre-commit
+        hook or an editor lints a few files of a cached project)."""
         if self.cache is None:
             return []
-        absolute = {os.path.abspath(p) for p in linted}
         found = []
-        for _, key in self.cache.known_files(absolute):
+        for _, key in others:
             data = self.cache.get(key)
             if data is not None and data.get("summary"):
                 found.append(FileSummary.from_json(data["summary"]))
