@@ -1,14 +1,19 @@
 """The ``tsafe-lint`` command: options -> configuration -> engine -> reporter.
 
-Exit status: 0 no findings, 1 findings, 2 usage or configuration error.
+Exit status: 0 no findings, 1 findings, 2 usage or configuration error, 3 internal error
+(tsafe-lint itself failed: an exception escaped, or a TS002 was reported), so that CI can
+tell "the code has findings" from "the linter broke".
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,11 +27,43 @@ from tsafe_lint.engine import Linter
 from tsafe_lint.formats import FORMATS, render, render_statistics
 from tsafe_lint.formats.terminal import render_human, summary, use_colour
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+#: Findings that mean tsafe-lint itself failed on a file, not that the file has a smell.
+INTERNAL_ERROR_CODES = frozenset({"TS002"})
 
 
 def _codes(values: tuple[str, ...], option: str) -> list[str]:
     return validate_codes((c for value in values for c in value.split(",")), option)
+
+
+def _crash_exits_3(command: Callable[..., None]) -> Callable[..., None]:
+    """An exception escaping the command is a crash: print it, exit with its own status."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise  # click's own ways out, and a closed pipe, are not crashes
+        except Exception:
+            click.echo(traceback.format_exc(), err=True, nl=False)
+            click.echo(
+                f"tsafe-lint: internal error (exit status {EXIT_INTERNAL}); please report it "
+                "with the traceback above",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
+    return run
+
+
+def _exit_status(diagnostics: list[Diagnostic], exit_zero: bool) -> int:
+    """3 when a TS002 was reported (even with ``--exit-zero``: it is not a finding about
+    the code), else 1 for findings, unless ``--exit-zero``."""
+    if any(d.code in INTERNAL_ERROR_CODES for d in diagnostics):
+        return EXIT_INTERNAL
+    return EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_CLEAN
 
 
 def _list_rules() -> str:
@@ -110,6 +147,7 @@ def _explain(code: str) -> str:
     help="Configuration file (default: nearest pyproject.toml with [tool.tsafe-lint]).",
 )
 @click.version_option(__version__, "--version", prog_name="tsafe-lint")
+@_crash_exits_3
 def cli(
     paths: tuple[str, ...],
     select: tuple[str, ...],
@@ -145,6 +183,11 @@ def cli(
         from_stdin = "-" in paths
         if from_stdin and len(paths) > 1:
             raise ConfigError("'-' (standard input) cannot be combined with other paths")
+        if stdin_filename is not None and not from_stdin:
+            raise ConfigError(
+                "--stdin-filename names the source read from standard input: give '-' as "
+                "the path too"
+            )
         files = (
             []
             if from_stdin
@@ -202,7 +245,7 @@ def cli(
         click.echo(render_statistics(diagnostics), nl=False)
     if output_format == "text" and sys.stderr.isatty():
         click.echo(summary(diagnostics), err=True)
-    sys.exit(EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_CLEAN)
+    sys.exit(_exit_status(diagnostics, exit_zero))
 
 
 def _progress(total: int) -> Callable[[int], None] | None:
@@ -272,6 +315,8 @@ def _configure(
     config = load_config(config_file)
     if select:
         config.select = _codes(select, "--select")
+        if not config.select:  # an empty shell variable, say: it would report nothing
+            raise ConfigError("--select: no rule code given (e.g. --select TS2,TS301)")
     if ignore:
         config.ignore = [*config.ignore, *_codes(ignore, "--ignore")]
     config.exclude = [*config.exclude, *(p for value in exclude for p in value.split(",") if p)]
