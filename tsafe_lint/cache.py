@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tsafe_lint import __version__
+from tsafe_lint.reading import read_source
 
 CACHE_DIR_NAME = ".tsafe_lint_cache"
 
@@ -138,8 +139,7 @@ class Cache:
     @staticmethod
     def _read(path: Path) -> dict[str, Any] | None:
         try:
-            with path.open("rb") as handle:
-                data = json.load(handle)
+            data = json.loads(read_source(str(path)))
         except (OSError, ValueError):
             return None
         return data if isinstance(data, dict) else None

@@ -26,6 +26,7 @@ from tsafe_lint.discovery import discover
 from tsafe_lint.engine import Linter
 from tsafe_lint.formats import FORMATS, render, render_statistics
 from tsafe_lint.formats.terminal import render_human, summary, use_colour
+from tsafe_lint.reading import read_source
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -217,7 +218,11 @@ def cli(
         if diff:
             changed = False
             for path in candidates:
-                original = sources[path] if path in sources else Path(path).read_bytes()
+                try:
+                    original = sources[path] if path in sources else read_source(path)
+                except OSError as exc:
+                    click.echo(f"{path}: not fixed: cannot read it ({exc.strerror})", err=True)
+                    continue
                 outcome = fix_source(original, path, accepts(path), unsafe_fixes)
                 if outcome.problem:
                     click.echo(f"{path}: {outcome.problem}", err=True)
@@ -294,7 +299,7 @@ def _line_reader(sources: dict[str, bytes]) -> Callable[[str, int], str | None]:
     def read_line(path: str, line: int) -> str | None:
         if path not in cache:
             try:
-                data = sources[path] if path in sources else Path(path).read_bytes()
+                data = sources[path] if path in sources else read_source(path)
             except OSError:
                 data = b""
             cache[path] = data.decode("utf-8", errors="replace").splitlines()

@@ -24,6 +24,7 @@ from tsafe_lint.project.join import ProjectIndex, contexts
 from tsafe_lint.project.locks import cross_module_findings
 from tsafe_lint.project.modules import module_name
 from tsafe_lint.project.summary import FileSummary
+from tsafe_lint.reading import read_source
 from tsafe_lint.results import FileResult, context_from_json, engine_diagnostic
 from tsafe_lint.suppression import is_suppressed
 
@@ -36,8 +37,7 @@ def _work(
     """Worker: analyse one file (phase 1, or phase 2 with a context); consult the cache."""
     path, module, context_json, cache_dir = task
     try:
-        with open(path, "rb") as handle:
-            source = handle.read()
+        source = read_source(path)
     except OSError as exc:
         reason = exc.strerror or exc.__class__.__name__
         failed = FileResult(
@@ -137,8 +137,7 @@ class Linter:
         parts = []
         for path in sorted(files):
             try:
-                with open(path, "rb") as handle:
-                    key = content_key(handle.read(), modules[path])
+                key = content_key(read_source(path), modules[path])
             except OSError:
                 return None
             self._content_keys[path] = key
@@ -191,8 +190,7 @@ class Linter:
         key = self._content_keys.get(path, "")
         if not key:
             try:
-                with open(path, "rb") as handle:
-                    key = content_key(handle.read(), module)
+                key = content_key(read_source(path), module)
             except OSError:
                 return None
         if context is not None:
@@ -248,8 +246,7 @@ class Linter:
         for d in diagnostics:
             if d.path not in lines:
                 try:
-                    with open(d.path, "rb") as handle:
-                        lines[d.path] = handle.read().decode("utf-8", "replace").splitlines()
+                    lines[d.path] = read_source(d.path).decode("utf-8", "replace").splitlines()
                 except OSError:
                     lines[d.path] = []
             text = lines[d.path]

@@ -23,6 +23,7 @@ from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.tree import deeper_stack
 from tsafe_lint.project.context import EMPTY_CONTEXT
 from tsafe_lint.project.modules import module_name
+from tsafe_lint.reading import read_source
 from tsafe_lint.rules import ALL_RULES, Fix
 from tsafe_lint.source import ParseFailure, parse_source
 from tsafe_lint.suppression import is_suppressed
@@ -139,8 +140,7 @@ def fix_file(
 ) -> FixOutcome:
     """Fix one file in place, or explain why it was left alone."""
     try:
-        with open(path, "rb") as handle:
-            original = handle.read()
+        original = read_source(path)
     except OSError as exc:
         return FixOutcome(path, problem=f"not fixed: cannot read it ({exc.strerror})")
     outcome = fix_source(original, path, accepts, unsafe)
