@@ -3,7 +3,8 @@
 Lives in ``.tsafe_lint_cache/`` at the project root (git-ignored by a ``.gitignore``
 inside it). Entries are JSON written to a temporary file in the same directory and
 moved into place with ``os.replace``, so a reader sees a whole entry or none, even when
-two runs share the cache; an entry that cannot be read is simply a miss.
+two runs share the cache. An entry that cannot be read, is not JSON, or has not exactly
+the shape its reader expects (checked on every read) is simply a miss, never a crash.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from tsafe_lint import __version__
 from tsafe_lint.reading import read_source
+from tsafe_lint.results import is_context_json
+from tsafe_lint.shapes import conforms
 
 CACHE_DIR_NAME = ".tsafe_lint_cache"
 
@@ -74,8 +78,10 @@ class Cache:
             self._write(ignore, "# created by tsafe-lint\n*\n")
         self._ready = True
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        return self._read(self.directory / "results" / key[:2] / f"{key}.json")
+    def get(self, key: str, shape: Callable[[object], bool]) -> dict[str, Any] | None:
+        """The entry for ``key`` if there is one of the expected ``shape``, else ``None``."""
+        data = self._read(self.directory / "results" / key[:2] / f"{key}.json")
+        return data if data is not None and shape(data) else None
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         with contextlib.suppress(OSError):
@@ -87,9 +93,15 @@ class Cache:
     def _files(self) -> dict[str, list[Any]]:
         """The index of files: absolute path -> [size, mtime_ns, key, context], read once."""
         if self._index is None:
-            data = self._read(self.directory / "files.json")
-            self._index = dict(data) if data is not None else {}
+            data = self._read(self.directory / "files.json") or {}
+            self._index = {path: r for path, r in data.items() if self._is_record(r)}
         return self._index
+
+    @staticmethod
+    def _is_record(record: object) -> bool:
+        return conforms(record, tuple[int, int, str, Optional[dict[str, Any]]]) and (
+            record[3] is None or is_context_json(record[3])  # type: ignore[index]
+        )
 
     def remember_file(self, path: str, key: str, context: dict[str, Any] | None) -> None:
         """Which result (and project context) belongs to ``path`` as it is now."""
@@ -108,9 +120,7 @@ class Cache:
         """The project context ``path`` was last analysed with (whatever its content was
         then): the likeliest context now, so phase 1 can use it and spare a re-analysis."""
         record = self._files().get(os.path.abspath(path))
-        if isinstance(record, list) and len(record) == 4 and isinstance(record[3], dict):
-            return record[3]
-        return None
+        return record[3] if record is not None else None
 
     def save(self) -> None:
         """Write the index of files back, once per run (atomically; concurrent runs may
@@ -126,7 +136,7 @@ class Cache:
         """``(path, key)`` of files cached earlier, unchanged since, not in ``exclude``."""
         found: list[tuple[str, str]] = []
         for path, record in self._files().items():
-            if path in exclude or not isinstance(record, list) or len(record) != 4:
+            if path in exclude:
                 continue
             try:
                 stat = os.stat(path)

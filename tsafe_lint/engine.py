@@ -25,7 +25,13 @@ from tsafe_lint.project.locks import cross_module_findings
 from tsafe_lint.project.modules import module_name
 from tsafe_lint.project.summary import FileSummary
 from tsafe_lint.reading import read_source
-from tsafe_lint.results import FileResult, context_from_json, engine_diagnostic
+from tsafe_lint.results import (
+    FileResult,
+    context_from_json,
+    engine_diagnostic,
+    is_findings_json,
+    is_result_json,
+)
 from tsafe_lint.suppression import is_suppressed
 
 Progress = Callable[[int], None]
@@ -49,7 +55,7 @@ def _work(
         key = context_key(key, context_json)
     cache = Cache.at(cache_dir) if cache_dir else None
     if cache is not None:
-        cached = cache.get(key)
+        cached = cache.get(key, is_result_json)
         if cached is not None:
             return path, key, cached
     from tsafe_lint.analyse import analyse_source  # LibCST: loaded on a cache miss only
@@ -95,8 +101,8 @@ class Linter:
         others = self.cache.known_files(absolute) if self.cache is not None else []
         run_key = self._run_key(files, modules, others)
         if run_key is not None and self.cache is not None:
-            remembered = self.cache.get(run_key)
-            if remembered is not None and "diagnostics" in remembered:
+            remembered = self.cache.get(run_key, is_findings_json)
+            if remembered is not None:
                 found = [Diagnostic(**d) for d in remembered["diagnostics"]]
                 return sorted(d for d in found if self.accepts(d))
         # Phase 1 guesses each file's project context: the one it had last time, if any.
@@ -195,7 +201,7 @@ class Linter:
                 return None
         if context is not None:
             key = context_key(key, context)
-        data = self.cache.get(key)
+        data = self.cache.get(key, is_result_json)
         return (path, key, data) if data is not None else None
 
     def _run_parallel(
@@ -233,8 +239,8 @@ class Linter:
             return []
         found = []
         for _, key in others:
-            data = self.cache.get(key)
-            if data is not None and data.get("summary"):
+            data = self.cache.get(key, is_result_json)
+            if data is not None and data["summary"] is not None:
                 found.append(FileSummary.from_json(data["summary"]))
         return found
 
