@@ -26,7 +26,7 @@ from tsafe_lint.discovery import discover
 from tsafe_lint.engine import Linter
 from tsafe_lint.formats import FORMATS, render, render_statistics
 from tsafe_lint.formats.terminal import render_human, summary, use_colour
-from tsafe_lint.reading import read_source
+from tsafe_lint.reading import FileTooLarge, read_source
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -245,7 +245,8 @@ def cli(
             diagnostics = linter.lint_paths(files)
             noun = "fix" if applied == 1 else "fixes"
             click.echo(f"Applied {applied} {noun} in {touched} file(s).", err=True)
-    _report(diagnostics, output_format, output_file, show_source, colour_mode, sources)
+    lines = _line_reader(sources, config.max_file_size)
+    _report(diagnostics, output_format, output_file, show_source, colour_mode, lines)
     if statistics and output_format == "text":
         click.echo(render_statistics(diagnostics), nl=False)
     if output_format == "text" and sys.stderr.isatty():
@@ -273,12 +274,12 @@ def _report(
     output_file: Path | None,
     show_source: bool,
     colour_mode: str,
-    sources: dict[str, bytes],
+    lines: Callable[[str, int], str | None],
 ) -> None:
     if output_format == "text":
         to_terminal = output_file is None and sys.stdout.isatty()
         colour = output_file is None and use_colour(colour_mode, to_terminal)
-        output = render_human(diagnostics, colour, show_source, _line_reader(sources))
+        output = render_human(diagnostics, colour, show_source, lines)
     else:
         colour = False
         output = render(diagnostics, output_format)
@@ -292,15 +293,16 @@ def _report(
         click.echo(output, nl=False, color=colour)
 
 
-def _line_reader(sources: dict[str, bytes]) -> Callable[[str, int], str | None]:
-    """Source lines for ``--show-source``, each file read once, on demand."""
+def _line_reader(sources: dict[str, bytes], limit: int) -> Callable[[str, int], str | None]:
+    """Source lines for ``--show-source``, each file read once, on demand (never a file
+    that was not read for linting either)."""
     cache: dict[str, list[str]] = {}
 
     def read_line(path: str, line: int) -> str | None:
         if path not in cache:
             try:
-                data = sources[path] if path in sources else read_source(path)
-            except OSError:
+                data = sources[path] if path in sources else read_source(path, limit)
+            except (OSError, FileTooLarge):
                 data = b""
             cache[path] = data.decode("utf-8", errors="replace").splitlines()
         lines = cache[path]

@@ -25,7 +25,13 @@ else:  # pragma: no cover - exercised on older Pythons only
 SECTION = "tsafe-lint"
 KNOWN_CODES = ALL_CODES
 _LIST_KEYS = ("select", "ignore", "exclude", "extend-exclude")
-_KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores"})
+_KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores", "max-file-size"})
+
+#: Files larger than this (bytes) are not analysed: one TS001 says so. LibCST's tree of a
+#: dense generated file takes about 800 MB and 10 s per MiB, and grows faster than the
+#: file (3 MiB: 2.5 GB, 54 s); bench/limits.py measures it. The largest file of the
+#: standard library (pydoc_data/topics.py, 0.75 MB) stays under it.
+DEFAULT_MAX_FILE_SIZE = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -55,6 +61,7 @@ class Config:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
 
     def is_enabled(self, code: str, extra_ignores: Iterable[str] = ()) -> bool:
         """Does ``code`` run, given select/ignore and any per-file ignores?"""
@@ -165,6 +172,9 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
             raise ConfigError(f"{path}: per-file-ignores '{pattern}' must be a list of codes")
         per_file_ignores[pattern] = validate_codes(codes, f"{path}: per-file-ignores")
+    max_file_size = table.get("max-file-size", DEFAULT_MAX_FILE_SIZE)
+    if not isinstance(max_file_size, int) or isinstance(max_file_size, bool) or max_file_size < 1:
+        raise ConfigError(f"{path}: 'max-file-size' must be a positive number of bytes")
     return Config(
         select=validate_codes(lists["select"], f"{path}: select") if "select" in table else None,
         ignore=validate_codes(lists["ignore"], f"{path}: ignore"),
@@ -172,4 +182,5 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         per_file_ignores=per_file_ignores,
         root=path.parent,
         source=path,
+        max_file_size=max_file_size,
     )

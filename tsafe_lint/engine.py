@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from tsafe_lint.cache import Cache, content_key, context_key
 from tsafe_lint.config import Config
@@ -24,7 +24,7 @@ from tsafe_lint.project.join import ProjectIndex, contexts
 from tsafe_lint.project.locks import cross_module_findings
 from tsafe_lint.project.modules import module_name
 from tsafe_lint.project.summary import FileSummary
-from tsafe_lint.reading import read_source
+from tsafe_lint.reading import FileTooLarge, check_size, read_source
 from tsafe_lint.results import (
     FileResult,
     context_from_json,
@@ -37,19 +37,24 @@ from tsafe_lint.suppression import is_suppressed
 Progress = Callable[[int], None]
 
 
-def _work(
-    task: tuple[str, str, dict[str, Any] | None, str | None],
-) -> tuple[str, str, dict[str, Any]]:
+#: One file to analyse: path, module name, project context, cache directory, size limit.
+Task = tuple[str, str, Optional[dict[str, Any]], Optional[str], int]
+
+
+def _unread(path: str, message: str) -> tuple[str, str, dict[str, Any]]:
+    """The result of a file that was not read: one TS001 (never cached)."""
+    return path, "", FileResult(path, [engine_diagnostic("TS001", path, 1, 1, message)]).as_json()
+
+
+def _work(task: Task) -> tuple[str, str, dict[str, Any]]:
     """Worker: analyse one file (phase 1, or phase 2 with a context); consult the cache."""
-    path, module, context_json, cache_dir = task
+    path, module, context_json, cache_dir, limit = task
     try:
-        source = read_source(path)
+        source = read_source(path, limit)
+    except FileTooLarge as exc:
+        return _unread(path, exc.reason())
     except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        failed = FileResult(
-            path, [engine_diagnostic("TS001", path, 1, 1, f"could not read file: {reason}")]
-        )
-        return path, "", failed.as_json()
+        return _unread(path, f"could not read file: {exc.strerror or exc.__class__.__name__}")
     key = content_key(source, module)
     if context_json is not None:
         key = context_key(key, context_json)
@@ -84,6 +89,12 @@ class Linter:
         """One file on its own (standard input, the flake8 plugin): module-local analysis."""
         from tsafe_lint.analyse import analyse_source
 
+        size = len(source if isinstance(source, bytes) else source.encode("utf-8", "replace"))
+        try:
+            check_size(size, self.config.max_file_size)
+        except FileTooLarge as exc:
+            too_large = engine_diagnostic("TS001", path, 1, 1, exc.reason())
+            return [too_large] if self.accepts(too_large) else []
         result = analyse_source(source, path, module_name(path))
         return sorted(d for d in result.diagnostics if self.accepts(d))
 
@@ -140,10 +151,14 @@ class Linter:
         rest of the project. Nothing changed: the findings come back in one read."""
         if self.cache is None:
             return None
-        parts = []
+        limit = self.config.max_file_size
+        parts = [f"max-file-size\0{limit}"]
         for path in sorted(files):
             try:
-                key = content_key(read_source(path), modules[path])
+                key = content_key(read_source(path, limit), modules[path])
+            except FileTooLarge as exc:
+                parts.append(f"{path}\0too large: {exc.size}")
+                continue
             except OSError:
                 return None
             self._content_keys[path] = key
@@ -168,13 +183,13 @@ class Linter:
             if progress is not None:
                 progress(len(results))
 
-        work = []
+        work: list[Task] = []
         for path, module, context in tasks:
             hit = self._cached(path, module, context)
             if hit is not None:
                 collect(hit)
             else:
-                work.append((path, module, context, cache_dir))
+                work.append((path, module, context, cache_dir, self.config.max_file_size))
         if self.jobs <= 1 or len(work) < 2:
             for task in work:
                 collect(_work(task))
@@ -196,8 +211,8 @@ class Linter:
         key = self._content_keys.get(path, "")
         if not key:
             try:
-                key = content_key(read_source(path), module)
-            except OSError:
+                key = content_key(read_source(path, self.config.max_file_size), module)
+            except (OSError, FileTooLarge):
                 return None
         if context is not None:
             key = context_key(key, context)
@@ -206,7 +221,7 @@ class Linter:
 
     def _run_parallel(
         self,
-        work: list[tuple[str, str, dict[str, Any] | None, str | None]],
+        work: list[Task],
         collect: Callable[[tuple[str, str, dict[str, Any]]], None],
     ) -> None:
         done: set[str] = set()
