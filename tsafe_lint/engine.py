@@ -85,8 +85,10 @@ class Linter:
         extra = self.config.ignores_for(diagnostic.path)
         return self.config.is_enabled(diagnostic.code, extra)
 
-    def lint_source(self, source: bytes | str, path: str) -> list[Diagnostic]:
-        """One file on its own (standard input, the flake8 plugin): module-local analysis."""
+    def lint_source(self, source: bytes | str, path: str, noqa: bool = True) -> list[Diagnostic]:
+        """One file on its own (standard input, the flake8 plugin): module-local analysis.
+        ``noqa=False`` keeps what ``# noqa`` comments silence (for flake8, which applies
+        them itself, or not with ``--disable-noqa``)."""
         from tsafe_lint.analyse import analyse_source
 
         size = len(source if isinstance(source, bytes) else source.encode("utf-8", "replace"))
@@ -95,7 +97,7 @@ class Linter:
         except FileTooLarge as exc:
             too_large = engine_diagnostic("TS001", path, 1, 1, exc.reason())
             return [too_large] if self.accepts(too_large) else []
-        result = analyse_source(source, path, module_name(path))
+        result = analyse_source(source, path, module_name(path), noqa=noqa)
         return sorted(d for d in result.diagnostics if self.accepts(d))
 
     def lint_file(self, path: str) -> list[Diagnostic]:
