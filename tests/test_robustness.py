@@ -445,8 +445,14 @@ def test_a_fifo_is_one_ts001_and_the_run_goes_on(
 @needs_fifo
 @pytest.mark.parametrize(
     "options",
-    [["--show-source"], ["--diff"], ["--fix"], ["--format", "sarif"], ["-j", "2"]],
-    ids=lambda options: options[0],
+    [
+        ["--show-source"],
+        ["--diff", "--unsafe-fixes"],
+        ["--fix", "--unsafe-fixes"],
+        ["--format", "sarif"],
+        ["-j", "2"],
+    ],
+    ids=" ".join,
 )
 def test_a_fifo_never_hangs_any_mode(tmp_path: Path, options: list[str]) -> None:
     os.mkfifo(tmp_path / "x.py")

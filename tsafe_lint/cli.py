@@ -215,6 +215,7 @@ def cli(
             return lambda code: config.is_enabled(code, config.ignores_for(path))
 
         candidates = sorted({d.path for d in diagnostics if d.fixable})
+        unsafe_left = 0
         if diff:
             changed = False
             for path in candidates:
@@ -224,11 +225,13 @@ def cli(
                     click.echo(f"{path}: not fixed: cannot read it ({exc.strerror})", err=True)
                     continue
                 outcome = fix_source(original, path, accepts(path), unsafe_fixes)
+                unsafe_left += outcome.unsafe_left
                 if outcome.problem:
                     click.echo(f"{path}: {outcome.problem}", err=True)
                 elif outcome.fixed is not None:
                     click.echo(unified_diff(path, original, outcome.fixed), nl=False)
                     changed = True
+            _hint_unsafe_fixes(unsafe_left)
             sys.exit(EXIT_FINDINGS if changed else EXIT_CLEAN)
         if from_stdin:
             outcome = fix_source(sources[name], name, accepts(name), unsafe_fixes)
@@ -237,6 +240,7 @@ def cli(
         applied, touched = 0, 0
         for path in candidates:
             outcome = fix_file(path, accepts(path), unsafe_fixes)
+            unsafe_left += outcome.unsafe_left
             if outcome.problem:
                 click.echo(f"{path}: {outcome.problem}", err=True)
             elif outcome.fixed is not None:
@@ -245,6 +249,7 @@ def cli(
             diagnostics = linter.lint_paths(files)
             noun = "fix" if applied == 1 else "fixes"
             click.echo(f"Applied {applied} {noun} in {touched} file(s).", err=True)
+        _hint_unsafe_fixes(unsafe_left)
     lines = _line_reader(sources, config.max_file_size)
     _report(diagnostics, output_format, output_file, show_source, colour_mode, lines)
     if statistics and output_format == "text":
@@ -252,6 +257,17 @@ def cli(
     if output_format == "text" and sys.stderr.isatty():
         click.echo(summary(diagnostics), err=True)
     sys.exit(_exit_status(diagnostics, exit_zero))
+
+
+def _hint_unsafe_fixes(count: int) -> None:
+    """Say that fixes were held back, as ruff does: they need ``--unsafe-fixes``."""
+    if count:
+        noun = "fix is" if count == 1 else "fixes are"
+        click.echo(
+            f"{count} more {noun} available with --unsafe-fixes: they may change what the "
+            "program does (review them with --diff --unsafe-fixes).",
+            err=True,
+        )
 
 
 def _progress(total: int) -> Callable[[int], None] | None:

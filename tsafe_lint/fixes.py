@@ -33,12 +33,14 @@ MAX_ROUNDS = 10
 
 @dataclass
 class FixOutcome:
-    """What fixing one file did: the new source (``None``: unchanged) or why not."""
+    """What fixing one file did: the new source (``None``: unchanged) or why not, and how
+    many unsafe fixes were left out (without ``--unsafe-fixes``)."""
 
     path: str
     fixed: bytes | None = None
     applied: int = 0
     problem: str | None = None
+    unsafe_left: int = 0
 
 
 class _Replace(cst.CSTTransformer):
@@ -57,27 +59,32 @@ def _fixes(
     lines: list[str],
     accepts: Callable[[str], bool],
     unsafe: bool,
-) -> list[Fix]:
+) -> tuple[list[Fix], int]:
     """The fixes to apply this round: allowed, not silenced by ``# noqa``, not nested in
-    one another (the rest wait for the next round)."""
+    one another (the rest wait for the next round); and how many unsafe ones are left
+    out because ``unsafe`` is false."""
     candidates = []
     for rule in ALL_RULES:
         if not rule.fixable or not accepts(rule.code):
             continue
         for finding in rule().check(analysis):
-            if finding.fix is not None and (finding.fix.safe or unsafe):
+            if finding.fix is not None:
                 candidates.append((rule.code, finding))
     if not candidates:
-        return []
+        return [], 0
     spans = analysis.spans(finding.node for _, finding in candidates)
     chosen: list[Fix] = []
     taken: set[cst.CSTNode] = set()
+    unsafe_left = 0
     for code, finding in candidates:
         span = spans.get(finding.node)
         line = span.line if span is not None else 0
         if 0 < line <= len(lines) and is_suppressed(code, lines[line - 1]):
             continue
         assert finding.fix is not None
+        if not (finding.fix.safe or unsafe):
+            unsafe_left += 1
+            continue
         chain = _ancestors(analysis, finding.fix.old)
         if chain & taken or any(
             finding.fix.old in _ancestors(analysis, other.old) for other in chosen
@@ -85,7 +92,7 @@ def _fixes(
             continue
         chosen.append(finding.fix)
         taken.add(finding.fix.old)
-    return chosen
+    return chosen, unsafe_left
 
 
 def _ancestors(analysis: ModuleAnalysis, node: cst.CSTNode) -> set[cst.CSTNode]:
@@ -114,13 +121,13 @@ def _fix_source(
     parsed = parse_source(source)
     if isinstance(parsed, ParseFailure):
         return FixOutcome(path, problem=f"not fixed: it does not parse ({parsed.reason})")
-    current, applied = source, 0
+    current, applied, unsafe_left = source, 0, 0
     module = module_name(path)
     for _ in range(MAX_ROUNDS):
         if isinstance(parsed, ParseFailure):
             return FixOutcome(path, problem="not fixed: a fix produced code that does not parse")
         analysis = ModuleAnalysis(parsed.module, path, EMPTY_CONTEXT, module)
-        fixes = _fixes(analysis, parsed.lines, accepts, unsafe)
+        fixes, unsafe_left = _fixes(analysis, parsed.lines, accepts, unsafe)
         if not fixes:
             break
         replaced = parsed.module.visit(_Replace({fix.old: fix.new for fix in fixes}))
@@ -132,7 +139,7 @@ def _fix_source(
         parsed = parse_source(current)
     if isinstance(parse_source(current), ParseFailure):
         return FixOutcome(path, problem="not fixed: a fix produced code that does not parse")
-    return FixOutcome(path, current if current != source else None, applied)
+    return FixOutcome(path, current if current != source else None, applied, None, unsafe_left)
 
 
 def fix_file(

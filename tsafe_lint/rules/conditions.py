@@ -56,8 +56,16 @@ class ConditionWaitNotInLoop(Rule):
 
     **Fix**
 
-    ``--fix`` turns ``if <pred>: cv.wait()`` (nothing else in the ``if``, no
-    ``else``) into ``while <pred>: cv.wait()``.
+    ``--fix --unsafe-fixes`` turns ``if <pred>: cv.wait()`` (nothing else in the ``if``,
+    no ``else``) into ``while <pred>: cv.wait()``.
+
+    **Fix safety**
+
+    Unsafe: it changes what the program does, so it applies only with
+    ``--unsafe-fixes``. After a wake-up the loop tests the predicate again and waits
+    again while it holds, where the ``if`` went on: a ``wait()`` that used to return may
+    now block, for good if nothing notifies the condition again. That is usually what
+    was meant, but check the code that notifies before you accept it.
 
     **References**
 
@@ -70,6 +78,7 @@ class ConditionWaitNotInLoop(Rule):
     summary = "Condition.wait() outside a while loop that re-checks the predicate"
     family = "conditions"
     fixable = True
+    fix_safety = "unsafe"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for call in analysis.regions.method_calls:
@@ -307,7 +316,7 @@ def _while_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:
         whitespace_after_while=guard.whitespace_before_test,
         whitespace_before_colon=guard.whitespace_after_test,
     )
-    return Fix(guard, loop)
+    return Fix(guard, loop, safe=False)  # a wait that returned may now block
 
 
 def _has_timeout(call: cst.Call) -> bool:

@@ -13,7 +13,6 @@ from tsafe_lint.analysis.locking import Acquisition
 from tsafe_lint.analysis.regions import MethodCall, releases_in
 from tsafe_lint.analysis.scopes import block
 from tsafe_lint.analysis.symbols import SymbolKey, display_name
-from tsafe_lint.analysis.tree import walk
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 
 #: First words of functions whose job is to take a lock that another function releases
@@ -100,12 +99,20 @@ class AcquireWithoutTryFinally(Rule):
 
     **Fix**
 
-    ``--fix`` rewrites ``x.acquire()`` ... ``x.release()`` in one block into ``with
-    x:`` around the statements between (only a bare ``acquire()`` on its own line,
-    released by a ``release()`` line later in the same block, with no other release
-    of it in between). Comments and formatting are kept. The fix is unsafe
-    (``--unsafe-fixes``) when the statements between contain ``return``, ``break``
-    or ``continue``: the lock is then released there, where it used to stay held.
+    ``--fix --unsafe-fixes`` rewrites ``x.acquire()`` ... ``x.release()`` in one block
+    into ``with x:`` around the statements between (only a bare ``acquire()`` on its own
+    line, released by a ``release()`` line later in the same block, with no other
+    release of it in between). Comments and formatting are kept.
+
+    **Fix safety**
+
+    Unsafe: it changes what the program does, so it applies only with
+    ``--unsafe-fixes``. When a statement between ``acquire()`` and ``release()`` raises,
+    the lock used to stay held (the leak this rule reports) and is now released; code
+    that relied on that, such as an ``except`` that releases the lock itself, now
+    releases it twice and raises ``RuntimeError`` instead of the original exception. A
+    ``return``, ``break`` or ``continue`` between used to leave with the lock held, and
+    now releases it.
 
     **References**
 
@@ -118,6 +125,7 @@ class AcquireWithoutTryFinally(Rule):
     summary = "acquire() not followed by try/finally release(): an exception leaks the lock"
     family = "locks"
     fixable = True
+    fix_safety = "unsafe"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         released = _calling(analysis, "release")
@@ -192,9 +200,9 @@ def _with_block_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:
     """``x.acquire()`` ... ``x.release()`` in one block -> ``with x:`` around what is between.
 
     Only for a bare ``acquire()`` on a line of its own, released by a ``release()`` line
-    later in the same block with no other release of it in between. Unsafe when the
-    statements between can leave the block early (``return``, ``break``, ``continue``):
-    the lock is then released there, where it used to stay held.
+    later in the same block with no other release of it in between. Always unsafe: an
+    exception, a ``return``, ``break`` or ``continue`` between now releases the lock
+    where it used to stay held.
     """
     acquire_line = call.place.statement
     if call.form != "statement" or call.call.args:
@@ -236,12 +244,7 @@ def _with_block_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:
         leading_lines=acquire_line.leading_lines,
     )
     body = [*statements[:start], with_block, *statements[end + 1 :]]
-    exits = any(
-        isinstance(node, (cst.Return, cst.Break, cst.Continue))
-        for statement in between
-        for node in walk(statement, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
-    )
-    return Fix(owner, owner.with_changes(body=body), safe=not exits)
+    return Fix(owner, owner.with_changes(body=body), safe=False)
 
 
 def _source_name(call: MethodCall) -> str:
