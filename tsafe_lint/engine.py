@@ -20,10 +20,9 @@ from typing import Any
 from tsafe_lint.cache import Cache, content_key, context_key
 from tsafe_lint.config import Config
 from tsafe_lint.diagnostics import Diagnostic
+from tsafe_lint.module_names import module_name
+from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.join import ProjectIndex, contexts
-from tsafe_lint.project.locks import cross_module_findings
-from tsafe_lint.project.modules import module_name
-from tsafe_lint.project.summary import FileSummary
 from tsafe_lint.results import FileResult, context_from_json, engine_diagnostic
 from tsafe_lint.suppression import is_suppressed
 
@@ -52,13 +51,44 @@ def _work(
         cached = cache.get(key)
         if cached is not None:
             return path, key, cached
-    from tsafe_lint.analyse import analyse_source  # LibCST: loaded on a cache miss only
+    from tsafe_lint.pipeline import analyse_source  # LibCST: loaded on a cache miss only
 
     result = analyse_source(source, path, module, context_from_json(context_json), prefilter=True)
     data = result.as_json()
     if cache is not None:
         cache.put(key, data)
     return path, key, data
+
+
+def project_findings(index: ProjectIndex, linted: Sequence[str]) -> list[Diagnostic]:
+    """Every rule's whole-project step (chains across modules), in the ``linted`` files;
+    a rule that breaks there is a TS002 (on the first linted file), as in the per-file
+    pipeline."""
+    from tsafe_lint.rules import ALL_RULES  # LibCST: loaded only when the project changed
+
+    wanted = set(linted)
+    found: list[Diagnostic] = []
+    for rule in ALL_RULES:
+        try:
+            found.extend(
+                    Diagnostic(
+                        finding.path,
+                        finding.line,
+                        finding.col,
+                        rule.code,
+                        finding.message,
+                        finding.line,
+                        finding.col,
+                        rule.name,
+                        False,
+                    )
+                    for finding in rule().check_project(index)
+                    if finding.path in wanted
+                )
+        except Exception as exc:
+            message = f"internal error in rule {rule.code} ({rule.name}): {exc!r}"
+            found.append(engine_diagnostic("TS002", linted[0], 1, 1, message))
+    return found
 
 
 @dataclass
@@ -76,7 +106,7 @@ class Linter:
 
     def lint_source(self, source: bytes | str, path: str) -> list[Diagnostic]:
         """One file on its own (standard input, the flake8 plugin): module-local analysis."""
-        from tsafe_lint.analyse import analyse_source
+        from tsafe_lint.pipeline import analyse_source
 
         result = analyse_source(source, path, module_name(path))
         return sorted(d for d in result.diagnostics if self.accepts(d))
@@ -120,7 +150,7 @@ class Linter:
             self.cache.save()
         diagnostics = [d for r in results.values() for d in r.diagnostics]
         diagnostics += self._suppressed(
-            [d for d in cross_module_findings(index) if d.path in results]
+            project_findings(index, sorted(results)) if results else []
         )
         everything = sorted(set(diagnostics))
         if run_key is not None and self.cache is not None:

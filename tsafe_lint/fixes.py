@@ -21,8 +21,8 @@ import libcst as cst
 
 from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.tree import deeper_stack
-from tsafe_lint.project.context import EMPTY_CONTEXT
-from tsafe_lint.project.modules import module_name
+from tsafe_lint.module_names import module_name
+from tsafe_lint.project_context import EMPTY_CONTEXT
 from tsafe_lint.rules import ALL_RULES, Fix
 from tsafe_lint.source import ParseFailure, parse_source
 from tsafe_lint.suppression import is_suppressed

@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tsafe_lint.diagnostics import Diagnostic
-from tsafe_lint.project.context import EMPTY_CONTEXT, ExternalEntry, ProjectContext
-from tsafe_lint.project.summary import FileSummary
+from tsafe_lint.project.file_summary import FileSummary
+from tsafe_lint.project_context import EMPTY_CONTEXT, ExternalEntry, ProjectContext
 
 
 @dataclass

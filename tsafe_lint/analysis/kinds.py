@@ -27,7 +27,8 @@ class Kind(Enum):
 LOCKLIKE = frozenset(
     {Kind.LOCK, Kind.RLOCK, Kind.CONDITION, Kind.SEMAPHORE, Kind.BOUNDED_SEMAPHORE}
 )
-#: Kinds whose ``acquire()`` must be paired with ``release()`` in the same function.
+#: Kinds with an owner: their ``acquire()`` must be paired with ``release()`` in the same
+#: function, and they take part in deadlock analysis (semaphores count permits, not owners).
 MUTEXES = frozenset({Kind.LOCK, Kind.RLOCK, Kind.CONDITION})
 SEMAPHORES = frozenset({Kind.SEMAPHORE, Kind.BOUNDED_SEMAPHORE})
 

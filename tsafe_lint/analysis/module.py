@@ -7,17 +7,18 @@ from functools import cached_property
 
 import libcst as cst
 
+from tsafe_lint.analysis.acquisitions import LockFacts
+from tsafe_lint.analysis.events import EMPTY, Held, Regions, State
 from tsafe_lint.analysis.kinds import Kind
-from tsafe_lint.analysis.locking import LockFacts
 from tsafe_lint.analysis.reachability import ThreadReach, compute_reach
-from tsafe_lint.analysis.regions import EMPTY, Held, Regions, RegionWalker, State
+from tsafe_lint.analysis.regions import RegionWalker
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, collect_structure
 from tsafe_lint.analysis.sharing import Sharing, is_setup_name
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart, thread_starts
 from tsafe_lint.analysis.tree import Span, children, positions, walk
-from tsafe_lint.project.context import EMPTY_CONTEXT, ProjectContext
-from tsafe_lint.project.modules import is_package, module_name
+from tsafe_lint.module_names import is_package, module_name
+from tsafe_lint.project_context import EMPTY_CONTEXT, ProjectContext
 
 _REF = "\x00"  # brackets a line placeholder in messages (never in source text)
 
@@ -144,7 +145,7 @@ class ModuleAnalysis:
         setup = {func for func in self.structure.functions if is_setup_name(func)}
         callers: dict[FunctionInfo, set[FunctionInfo]] = {}
         for site in self.regions.call_sites:
-            caller = site.caller
+            caller = site.func
             if self._on_fresh_object(site.call, caller):
                 # ``chan = Channel(); chan._setup(...)``: nobody else has it yet
                 caller = self.structure.module_scope
@@ -191,8 +192,8 @@ class ModuleAnalysis:
     def _entry_held(self, ignored_callers: frozenset[FunctionInfo]) -> dict[FunctionInfo, Held]:
         sites: dict[FunctionInfo, list[tuple[FunctionInfo, Held]]] = {}
         for site in self.regions.call_sites:
-            if site.caller not in ignored_callers:
-                sites.setdefault(site.callee, []).append((site.caller, site.state.held))
+            if site.func not in ignored_callers:
+                sites.setdefault(site.callee, []).append((site.func, site.state.held))
         result: dict[FunctionInfo, Held | None] = {}
         fixed: set[FunctionInfo] = set()
         for func in self.structure.functions:

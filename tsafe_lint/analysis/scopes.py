@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from tsafe_lint.analysis.tree import FastVisitor
-from tsafe_lint.project.modules import absolute_import
+from tsafe_lint.module_names import absolute_import
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:

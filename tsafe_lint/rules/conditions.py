@@ -6,15 +6,14 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsafe_lint.analysis import ModuleAnalysis
-from tsafe_lint.analysis.kinds import Kind
-from tsafe_lint.analysis.regions import MethodCall
-from tsafe_lint.analysis.symbols import display_name
-from tsafe_lint.analysis.tree import contains
-from tsafe_lint.rules.base import Finding, Fix, Rule
+from tsafe_lint.analysis import Kind, ModuleAnalysis, contains, display_name
+from tsafe_lint.rules.base import Finding, Rule
+from tsafe_lint.rules.fix_builders import while_loop_fix
 
 _SIGNAL_METHODS = frozenset({"wait", "notify", "notify_all", "notifyAll"})
 _POLL_METHODS = frozenset({"is_set", "isSet"})
+
+FAMILY = "conditions"
 
 
 class ConditionWaitNotInLoop(Rule):
@@ -68,7 +67,6 @@ class ConditionWaitNotInLoop(Rule):
     code = "TS301"
     name = "condition-wait-not-in-loop"
     summary = "Condition.wait() outside a while loop that re-checks the predicate"
-    family = "conditions"
     fixable = True
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
@@ -82,7 +80,7 @@ class ConditionWaitNotInLoop(Rule):
                     f"'{name}.wait()' is not in a while loop re-checking its predicate; "
                     f"wake-ups can be spurious or stolen: use 'while not <pred>: "
                     f"{name}.wait()' or '{name}.wait_for(<pred>)'",
-                    _while_fix(call, analysis),
+                    while_loop_fix(call, analysis),
                 )
 
 
@@ -131,7 +129,6 @@ class ConditionNotHeld(Rule):
     code = "TS302"
     name = "condition-not-held"
     summary = "Condition wait()/notify() called without holding the condition"
-    family = "conditions"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         entry = analysis.entry_held
@@ -194,7 +191,6 @@ class SemaphoreReleaseUnbalanced(Rule):
     code = "TS303"
     name = "semaphore-release-unbalanced"
     summary = "Semaphore released without a matching acquire()"
-    family = "conditions"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         acquired = {c.target for c in analysis.regions.method_calls if c.method == "acquire"}
@@ -258,7 +254,6 @@ class BusyWaitOnEvent(Rule):
     code = "TS304"
     name = "busy-wait-on-event"
     summary = "polling loop with time.sleep() instead of Event.wait()"
-    family = "conditions"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         polled: dict[cst.While, str] = {}
@@ -289,25 +284,6 @@ class BusyWaitOnEvent(Rule):
                 continue
             reported.add(loop_node)
             yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
-
-
-def _while_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:
-    """``if <pred>: cv.wait()`` (nothing else in the body, no ``else``) -> ``while``."""
-    line = call.place.statement
-    if call.form != "statement" or len(call.place.block) != 1:
-        return None
-    suite = analysis.parent_of(line)
-    guard = analysis.parent_of(suite) if suite is not None else None
-    if not isinstance(guard, cst.If) or guard.orelse is not None or guard.body is not suite:
-        return None
-    loop = cst.While(
-        test=guard.test,
-        body=guard.body,
-        leading_lines=guard.leading_lines,
-        whitespace_after_while=guard.whitespace_before_test,
-        whitespace_before_colon=guard.whitespace_after_test,
-    )
-    return Fix(guard, loop)
 
 
 def _has_timeout(call: cst.Call) -> bool:

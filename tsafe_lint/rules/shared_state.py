@@ -6,14 +6,12 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsafe_lint.analysis import ModuleAnalysis
-from tsafe_lint.analysis.accesses import WriteKind
-from tsafe_lint.analysis.kinds import MUTEXES
-from tsafe_lint.analysis.regions import Access
-from tsafe_lint.analysis.symbols import SymbolKey, display_name
+from tsafe_lint.analysis import MUTEXES, Access, ModuleAnalysis, SymbolKey, WriteKind, display_name
 from tsafe_lint.rules.base import Finding, Rule
 
 _KIND_OF_STATE = {"global": "global", "attr": "attribute", "local": "closure variable"}
+
+FAMILY = "shared_state"
 
 
 def describe(key: SymbolKey) -> str:
@@ -83,7 +81,6 @@ class GlobalWriteInThread(Rule):
     code = "TS101"
     name = "global-write-in-thread"
     summary = "module global rebound by code running on several threads without a lock"
-    family = "shared_state"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for access in _unlocked_racing_writes(analysis, WriteKind.REBIND):
@@ -144,7 +141,6 @@ class UnlockedReadModifyWrite(Rule):
     code = "TS102"
     name = "unlocked-read-modify-write"
     summary = "read-modify-write of shared state without a lock"
-    family = "shared_state"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for access in _unlocked_racing_writes(analysis, WriteKind.READ_MODIFY_WRITE):
@@ -205,7 +201,6 @@ class UnlockedCheckThenAct(Rule):
     code = "TS103"
     name = "unlocked-check-then-act"
     summary = "check-then-act on shared state without a lock"
-    family = "shared_state"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         reported: set[tuple[object, SymbolKey]] = set()
@@ -291,7 +286,6 @@ class InconsistentLocking(Rule):
     code = "TS104"
     name = "inconsistent-locking"
     summary = "shared state written under a lock elsewhere is written here without it"
-    family = "shared_state"
     default_enabled = False
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsafe_lint.analysis import ModuleAnalysis
-from tsafe_lint.analysis.kinds import Kind
-from tsafe_lint.analysis.symbols import argument
+from tsafe_lint.analysis import Kind, ModuleAnalysis, argument
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
+
+FAMILY = "threads"
 
 
 class ThreadTargetCalled(Rule):
@@ -55,7 +55,6 @@ class ThreadTargetCalled(Rule):
     code = "TS402"
     name = "thread-target-called"
     summary = "thread target is called here instead of being passed to the thread"
-    family = "threads"
     fixable = True
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
@@ -115,7 +114,6 @@ class ThreadArgsNotTuple(Rule):
     code = "TS403"
     name = "thread-args-not-tuple"
     summary = "thread args is not a tuple: (x) needs a trailing comma"
-    family = "threads"
     fixable = True
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
@@ -192,7 +190,6 @@ class FutureDiscarded(Rule):
     code = "TS401"
     name = "future-discarded"
     summary = "Future returned by submit() is discarded: task exceptions are lost"
-    family = "threads"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for call in analysis.regions.method_calls:

@@ -1,4 +1,4 @@
-"""One file, start to finish: read, check, parse, analyse, run every rule, summarise.
+"""The per-file pipeline: check, parse, analyse, run every rule, summarise one file.
 
 This is the unit of work of phase 1 (and of phase 2's re-analyses with a project
 context), run in worker processes and cached by content. Its findings cover every rule;
@@ -16,10 +16,9 @@ import libcst as cst
 from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.tree import Span, deeper_stack
 from tsafe_lint.diagnostics import Diagnostic
-from tsafe_lint.project.context import EMPTY_CONTEXT, ProjectContext
-from tsafe_lint.project.modules import is_package
-from tsafe_lint.project.summarize import plan_summary
-from tsafe_lint.project.summary import summarize_syntax_only
+from tsafe_lint.module_names import is_package
+from tsafe_lint.project.summarize import plan_summary, summarize_syntax_only
+from tsafe_lint.project_context import EMPTY_CONTEXT, ProjectContext
 from tsafe_lint.results import FileResult, engine_diagnostic
 from tsafe_lint.rules import ALL_RULES, Finding, Rule
 from tsafe_lint.source import ParseFailure, check_syntax, parse_source

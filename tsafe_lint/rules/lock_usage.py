@@ -1,24 +1,28 @@
-"""Rules about taking and releasing locks: TS201, TS202, TS204."""
+"""Rules about taking and releasing locks by hand, and locks that protect nothing:
+TS201, TS202, TS204."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import libcst as cst
 
-from tsafe_lint.analysis import ModuleAnalysis
-from tsafe_lint.analysis.kinds import LOCKLIKE, MUTEXES, kind_of_factory
-from tsafe_lint.analysis.locking import Acquisition
-from tsafe_lint.analysis.regions import MethodCall, releases_in
-from tsafe_lint.analysis.scopes import block
-from tsafe_lint.analysis.symbols import SymbolKey, display_name
-from tsafe_lint.analysis.tree import walk
-from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
+from tsafe_lint.analysis import (
+    LOCKLIKE,
+    MUTEXES,
+    MethodCall,
+    ModuleAnalysis,
+    SymbolKey,
+    block,
+    display_name,
+    is_lock_wrapper_name,
+    kind_of_factory,
+    releases_in,
+)
+from tsafe_lint.rules.base import Finding, Rule, snippet
+from tsafe_lint.rules.fix_builders import is_release_of, with_block_fix
 
-#: First words of functions whose job is to take a lock that another function releases
-#: (``acquire``, ``_acquireLock``, ``lock_for_update``, ``__enter__``).
-_WRAPPER_VERBS = frozenset({"acquire", "lock", "enter", "aenter", "take", "grab"})
+FAMILY = "locks"
 
 
 def _calling(analysis: ModuleAnalysis, method: str) -> set[tuple[object, SymbolKey]]:
@@ -26,10 +30,6 @@ def _calling(analysis: ModuleAnalysis, method: str) -> set[tuple[object, SymbolK
     return {(c.func, c.target) for c in analysis.regions.method_calls if c.method == method}
 
 
-def _is_wrapper(name: str) -> bool:
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower().split("_")
-    first = next((word for word in words if word), "")
-    return first in _WRAPPER_VERBS
 
 
 def _released_by_finally(
@@ -45,21 +45,6 @@ def _released_by_finally(
     return False
 
 
-def _is_release_of(
-    statement: cst.BaseStatement | None, key: SymbolKey, analysis: ModuleAnalysis, call: MethodCall
-) -> bool:
-    """Is ``statement`` exactly ``key.release()``? (acquire-then-release: nothing can leak)."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return False
-    small = statement.body[0]
-    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
-        return False
-    func = small.value.func
-    return (
-        isinstance(func, cst.Attribute)
-        and func.attr.value == "release"
-        and analysis.symbols.key_of(func.value, call.func) == key
-    )
 
 
 class AcquireWithoutTryFinally(Rule):
@@ -116,7 +101,6 @@ class AcquireWithoutTryFinally(Rule):
     code = "TS201"
     name = "acquire-without-try-finally"
     summary = "acquire() not followed by try/finally release(): an exception leaks the lock"
-    family = "locks"
     fixable = True
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
@@ -126,7 +110,7 @@ class AcquireWithoutTryFinally(Rule):
                 continue
             if call.form not in ("statement", "if", "if-not"):
                 continue
-            if (call.func, call.target) not in released or _is_wrapper(call.func.name):
+            if (call.func, call.target) not in released or is_lock_wrapper_name(call.func.name):
                 continue
             if call.target in call.state.protected:
                 continue
@@ -137,13 +121,13 @@ class AcquireWithoutTryFinally(Rule):
                 f"'{display_name(call.target)}.acquire()' is not followed by try/finally "
                 f"releasing it; an exception leaks the lock: use 'with "
                 f"{_source_name(call)}:'",
-                _with_block_fix(call, analysis),
+                with_block_fix(call, analysis),
             )
 
     def _safe_follow_up(self, call: MethodCall, analysis: ModuleAnalysis) -> bool:
         """Is the first statement run with the lock held a try/finally releasing it?"""
         first = _first_statement_held(call)
-        if _released_by_finally(first, call.target, analysis, call) or _is_release_of(
+        if _released_by_finally(first, call.target, analysis, call) or is_release_of(
             first, call.target, analysis, call
         ):
             return True
@@ -151,7 +135,7 @@ class AcquireWithoutTryFinally(Rule):
         # loop with the lock held, into the protected code after it.
         if call.form == "statement" and _is_bare_break_if(first):
             after = call.place.block[call.place.index + 2 : call.place.index + 3]
-            return bool(after) and _is_release_of(after[0], call.target, analysis, call)
+            return bool(after) and is_release_of(after[0], call.target, analysis, call)
         return False
 
 
@@ -187,61 +171,6 @@ def _first_statement_held(call: MethodCall) -> cst.BaseStatement | None:
         return orelse[0] if orelse else None
     return call.place.following()
 
-
-def _with_block_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:
-    """``x.acquire()`` ... ``x.release()`` in one block -> ``with x:`` around what is between.
-
-    Only for a bare ``acquire()`` on a line of its own, released by a ``release()`` line
-    later in the same block with no other release of it in between. Unsafe when the
-    statements between can leave the block early (``return``, ``break``, ``continue``):
-    the lock is then released there, where it used to stay held.
-    """
-    acquire_line = call.place.statement
-    if call.form != "statement" or call.call.args:
-        return None
-    if not isinstance(acquire_line, cst.SimpleStatementLine) or len(acquire_line.body) != 1:
-        return None
-    statements = list(call.place.block)
-    start = call.place.index
-    end = next(
-        (
-            i
-            for i in range(start + 1, len(statements))
-            if _is_release_of(statements[i], call.target, analysis, call)
-        ),
-        None,
-    )
-    if end is None or end == start + 1:
-        return None
-    between = statements[start + 1 : end]
-    for statement in between:
-        for release in releases_in(cst.IndentedBlock(body=[statement])):
-            assert isinstance(release.func, cst.Attribute)
-            if analysis.symbols.key_of(release.func.value, call.func) == call.target:
-                return None  # released in between: the pairing is not this simple
-    owner = analysis.parent_of(acquire_line)
-    if not isinstance(owner, (cst.IndentedBlock, cst.Module)):
-        return None
-    release_line = statements[end]
-    assert isinstance(release_line, cst.SimpleStatementLine)
-    callee = call.call.func
-    assert isinstance(callee, cst.Attribute)
-    with_block = cst.With(
-        items=[cst.WithItem(item=callee.value)],
-        body=cst.IndentedBlock(
-            body=between,
-            header=acquire_line.trailing_whitespace,
-            footer=release_line.leading_lines,
-        ),
-        leading_lines=acquire_line.leading_lines,
-    )
-    body = [*statements[:start], with_block, *statements[end + 1 :]]
-    exits = any(
-        isinstance(node, (cst.Return, cst.Break, cst.Continue))
-        for statement in between
-        for node in walk(statement, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
-    )
-    return Fix(owner, owner.with_changes(body=body), safe=not exits)
 
 
 def _source_name(call: MethodCall) -> str:
@@ -300,7 +229,6 @@ class AcquireWithoutRelease(Rule):
     code = "TS202"
     name = "acquire-without-release"
     summary = "lock acquired with acquire() is not released on every path"
-    family = "locks"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         released = _calling(analysis, "release")
@@ -316,7 +244,7 @@ class AcquireWithoutRelease(Rule):
             if call.form not in ("statement", "if", "if-not", "assign"):
                 continue
             slot = (call.func, call.target)
-            if slot in reported or _is_wrapper(call.func.name):
+            if slot in reported or is_lock_wrapper_name(call.func.name):
                 continue
             name = display_name(call.target)
             if slot not in released:
@@ -387,7 +315,6 @@ class UselessLock(Rule):
     code = "TS204"
     name = "useless-lock"
     summary = "lock created where it is used protects nothing"
-    family = "locks"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for entry in analysis.regions.with_entries:
@@ -425,162 +352,5 @@ class UselessLock(Rule):
             )
 
 
-class ReentrantLockAcquire(Rule):
-    """Flags a non-reentrant ``Lock`` acquired again by the thread that holds it.
 
-    **What it does**
-
-    Finds ``with lock:`` / ``lock.acquire()`` on a ``threading.Lock`` (or a Condition
-    built on one) while the same lock is already held: directly nested, or through a
-    call, made while holding it, to a function of the module that takes it again.
-
-    **Why is this bad**
-
-    A ``Lock`` does not know its owner: the second acquire waits for a release that can
-    only come from the waiting thread itself. The thread deadlocks on itself, silently.
-
-    **Example**
-
-    ```python
-    lock = threading.Lock()
-
-    def update_seat_count():
-        with lock:
-            ...
-
-    def book_seat():
-        with lock:
-            update_seat_count()     # deadlock
-    ```
-
-    **Use instead**
-
-    Use ``threading.RLock()``, or split the function into a locked public half and an
-    unlocked ``_update_seat_count_locked()`` that expects the caller to hold the lock.
-
-    **Fix**
-
-    None: switching to ``RLock`` or splitting the function is a design choice.
-
-    **References**
-
-    The talk's "RLock" slides and demo; Python docs, ``threading.RLock``.
-    """
-
-    code = "TS203"
-    name = "reentrant-lock-acquire"
-    summary = "non-reentrant Lock acquired again while held: self-deadlock"
-    family = "locks"
-
-    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
-        facts = analysis.locks
-        for acquisition in facts.acquisitions:
-            lock = acquisition.lock
-            if facts.reentrant(lock) or lock not in facts.held_locks(acquisition.state):
-                continue
-            if _signalling(acquisition, analysis):
-                continue
-            yield Finding(
-                acquisition.node,
-                f"'{display_name(acquisition.shown)}' is acquired again while already held; "
-                "a Lock is not reentrant, so the thread deadlocks on itself: use RLock",
-            )
-        for site in analysis.regions.call_sites:
-            held = facts.held_locks(site.state)
-            for lock, witness in sorted(facts.takes.get(site.callee, {}).items()):
-                if lock in held and not facts.reentrant(lock):
-                    line = analysis.line_of(witness.node)
-                    yield Finding(
-                        site.call,
-                        f"'{site.callee.name}' acquires '{display_name(witness.shown)}' again "
-                        f"(line {line}) while it is held here; a Lock is not reentrant, so the "
-                        "thread deadlocks on itself: use RLock or an unlocked helper",
-                    )
-
-
-def _signalling(acquisition: Acquisition, analysis: ModuleAnalysis) -> bool:
-    """``waiter.acquire(); ...; waiter.acquire()``: a Lock used as a one-shot signal that
-    another thread releases (``threading.Condition`` does this), not a deadlock."""
-    manual_again = isinstance(acquisition.node, cst.Call)
-    held_manually = any(
-        analysis.locks.identity(key) == acquisition.lock for key in acquisition.state.manual
-    )
-    return (manual_again and held_manually) or acquisition.shown in analysis.regions.escaped
-
-
-class LockOrderInversion(Rule):
-    """Flags two locks taken in opposite orders in different places: a potential deadlock.
-
-    **What it does**
-
-    Records, for every acquisition, which locks are already held (also through calls into
-    the module's own functions) and reports pairs of locks taken as A-then-B in one place
-    and B-then-A in another. Both places are reported, each naming the other.
-
-    **Why is this bad**
-
-    Thread 1 holds A and waits for B while thread 2 holds B and waits for A: both wait
-    forever. It happens rarely, under load, and never in a debugger.
-
-    **Example**
-
-    ```python
-    def transfer(a, b):
-        with accounts_lock:
-            with audit_lock: ...
-
-    def report():
-        with audit_lock:
-            with accounts_lock: ...
-    ```
-
-    **Use instead**
-
-    Always take the locks in one global order (document it), or use one lock for both.
-
-    **Fix**
-
-    None: the global lock order has to be chosen by the author.
-
-    **References**
-
-    Python docs, ``threading.Lock``; "lock ordering" in any concurrency text.
-    """
-
-    code = "TS205"
-    name = "lock-order-inversion"
-    summary = "two locks acquired in opposite orders: potential deadlock"
-    family = "locks"
-
-    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
-        facts = analysis.locks
-        edges: dict[tuple[SymbolKey, SymbolKey], cst.CSTNode] = {}
-        for acquisition in facts.acquisitions:
-            for held in sorted(facts.held_locks(acquisition.state)):
-                if held != acquisition.lock:
-                    edges.setdefault((held, acquisition.lock), acquisition.node)
-        for site in analysis.regions.call_sites:
-            held_here = facts.held_locks(site.state)
-            for lock in sorted(facts.takes.get(site.callee, {})):
-                for held in sorted(held_here):
-                    if held != lock:
-                        edges.setdefault((held, lock), site.call)
-        for (first, second), node in edges.items():
-            reverse = edges.get((second, first))
-            if reverse is None:
-                continue
-            line = analysis.line_of(reverse)
-            yield Finding(
-                node,
-                f"'{display_name(second)}' is acquired while holding '{display_name(first)}' "
-                f"here, but in the opposite order at line {line}: potential deadlock",
-            )
-
-
-RULES: list[type[Rule]] = [
-    AcquireWithoutTryFinally,
-    AcquireWithoutRelease,
-    UselessLock,
-    ReentrantLockAcquire,
-    LockOrderInversion,
-]
+RULES: list[type[Rule]] = [AcquireWithoutTryFinally, AcquireWithoutRelease, UselessLock]

@@ -12,13 +12,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from tsafe_lint.analysis.kinds import Kind
-from tsafe_lint.analysis.regions import Regions, State
+from tsafe_lint.analysis.events import Regions, State
+from tsafe_lint.analysis.kinds import MUTEXES, Kind
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
-
-#: Kinds that take part in deadlock analysis (semaphores count permits, not owners).
-_MUTEX_KINDS = frozenset({Kind.LOCK, Kind.RLOCK, Kind.CONDITION})
 
 
 @dataclass(frozen=True)
@@ -51,7 +48,7 @@ class LockFacts:
         self.symbols = symbols
         self.acquisitions: list[Acquisition] = []
         for entry in regions.with_entries:
-            if entry.target is not None and entry.kind in _MUTEX_KINDS:
+            if entry.target is not None and entry.kind in MUTEXES:
                 self.acquisitions.append(
                     Acquisition(
                         entry.func,
@@ -62,7 +59,7 @@ class LockFacts:
                     )
                 )
         for call in regions.method_calls:
-            if call.method == "acquire" and call.kind in _MUTEX_KINDS and _blocking(call.call):
+            if call.method == "acquire" and call.kind in MUTEXES and _blocking(call.call):
                 self.acquisitions.append(
                     Acquisition(
                         call.func, call.call, self.identity(call.target), call.target, call.state
@@ -100,7 +97,7 @@ class LockFacts:
         return {
             self.identity(key)
             for key in state.held
-            if (info := self.symbols.symbols.get(key)) is not None and info.kind in _MUTEX_KINDS
+            if (info := self.symbols.symbols.get(key)) is not None and info.kind in MUTEXES
         }
 
     def _transitive(self, regions: Regions) -> dict[FunctionInfo, dict[SymbolKey, Acquisition]]:
@@ -108,7 +105,7 @@ class LockFacts:
         takes = {func: dict(found) for func, found in self._direct.items()}
         callees: dict[FunctionInfo, set[FunctionInfo]] = {}
         for site in regions.call_sites:
-            callees.setdefault(site.caller, set()).add(site.callee)
+            callees.setdefault(site.func, set()).add(site.callee)
         changed = True
         while changed:
             changed = False
