@@ -36,19 +36,31 @@ class ConditionWaitNotInLoop(Rule):
     **Example**
 
     ```python
-    with cv:
-        if not queue:
-            cv.wait()
-        item = queue.pop(0)     # IndexError when another consumer won
+    import threading
+
+    cv = threading.Condition()
+    queue = []
+
+    def consume():
+        with cv:
+            if not queue:
+                cv.wait()
+            return queue.pop(0)     # IndexError when another consumer won
     ```
 
     **Use instead**
 
     ```python
-    with cv:
-        while not queue:
-            cv.wait()
-        item = queue.pop(0)
+    import threading
+
+    cv = threading.Condition()
+    queue = []
+
+    def consume():
+        with cv:
+            while not queue:
+                cv.wait()
+            return queue.pop(0)
     ```
 
     or ``cv.wait_for(lambda: queue)``.
@@ -103,6 +115,11 @@ class ConditionNotHeld(Rule):
     **Example**
 
     ```python
+    import threading
+
+    customer_available = threading.Condition()
+    customer_queue = []
+
     def add_customer(name):
         customer_queue.append(name)
         customer_available.notify()
@@ -111,6 +128,11 @@ class ConditionNotHeld(Rule):
     **Use instead**
 
     ```python
+    import threading
+
+    customer_available = threading.Condition()
+    customer_queue = []
+
     def add_customer(name):
         with customer_available:
             customer_queue.append(name)
@@ -165,6 +187,8 @@ class SemaphoreReleaseUnbalanced(Rule):
     **Example**
 
     ```python
+    import threading
+
     pool_slots = threading.Semaphore(3)
 
     def book():
@@ -176,7 +200,17 @@ class SemaphoreReleaseUnbalanced(Rule):
     **Use instead**
 
     Let ``with`` release it, and use ``threading.BoundedSemaphore``, which raises
-    ``ValueError`` on a release past its initial value.
+    ``ValueError`` on a release past its initial value:
+
+    ```python
+    import threading
+
+    pool_slots = threading.BoundedSemaphore(3)
+
+    def book():
+        with pool_slots:
+            reserve()
+    ```
 
     **Fix**
 
@@ -231,14 +265,25 @@ class BusyWaitOnEvent(Rule):
     **Example**
 
     ```python
-    while not flight_landed.is_set():
-        time.sleep(0.5)
+    import threading
+    import time
+
+    flight_landed = threading.Event()
+
+    def wait_for_landing():
+        while not flight_landed.is_set():
+            time.sleep(0.5)
     ```
 
     **Use instead**
 
     ```python
-    flight_landed.wait()            # or: while not stop.wait(interval): work()
+    import threading
+
+    flight_landed = threading.Event()
+
+    def wait_for_landing():
+        flight_landed.wait()        # or: while not stop.wait(interval): work()
     ```
 
     **Fix**

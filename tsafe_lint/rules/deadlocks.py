@@ -51,6 +51,8 @@ class ReentrantLockAcquire(Rule):
     **Example**
 
     ```python
+    import threading
+
     lock = threading.Lock()
 
     def update_seat_count():
@@ -64,8 +66,23 @@ class ReentrantLockAcquire(Rule):
 
     **Use instead**
 
-    Use ``threading.RLock()``, or split the function into a locked public half and an
-    unlocked ``_update_seat_count_locked()`` that expects the caller to hold the lock.
+    Split the function into a locked public half and an unlocked helper that expects the
+    caller to hold the lock:
+
+    ```python
+    import threading
+
+    lock = threading.Lock()
+
+    def _update_seat_count_locked():
+        ...                         # expects the caller to hold the lock
+
+    def book_seat():
+        with lock:
+            _update_seat_count_locked()
+    ```
+
+    or use ``threading.RLock()``, which its owner may acquire again.
 
     **Fix**
 
@@ -145,18 +162,42 @@ class LockOrderInversion(Rule):
     **Example**
 
     ```python
-    def transfer(a, b):
+    import threading
+
+    accounts_lock = threading.Lock()
+    audit_lock = threading.Lock()
+
+    def transfer():
         with accounts_lock:
-            with audit_lock: ...
+            with audit_lock:
+                ...
 
     def report():
         with audit_lock:
-            with accounts_lock: ...
+            with accounts_lock:
+                ...
     ```
 
     **Use instead**
 
-    Always take the locks in one global order (document it), or use one lock for both.
+    Always take the locks in one global order (document it), or use one lock for both:
+
+    ```python
+    import threading
+
+    accounts_lock = threading.Lock()
+    audit_lock = threading.Lock()
+
+    def transfer():
+        with accounts_lock:
+            with audit_lock:
+                ...
+
+    def report():
+        with accounts_lock:         # the same order everywhere
+            with audit_lock:
+                ...
+    ```
 
     **Fix**
 

@@ -65,6 +65,8 @@ class AcquireWithoutTryFinally(Rule):
     **Example**
 
     ```python
+    import threading
+
     lock = threading.Lock()
 
     def book_seat():
@@ -76,6 +78,10 @@ class AcquireWithoutTryFinally(Rule):
     **Use instead**
 
     ```python
+    import threading
+
+    lock = threading.Lock()
+
     def book_seat():
         with lock:
             reserve()
@@ -198,6 +204,10 @@ class AcquireWithoutRelease(Rule):
     **Example**
 
     ```python
+    import threading
+
+    lock = threading.Lock()
+
     def update(item):
         lock.acquire()
         if item is None:
@@ -209,6 +219,10 @@ class AcquireWithoutRelease(Rule):
     **Use instead**
 
     ```python
+    import threading
+
+    lock = threading.Lock()
+
     def update(item):
         with lock:
             if item is None:
@@ -285,9 +299,11 @@ class UselessLock(Rule):
     **Example**
 
     ```python
+    import threading
+
     def book_seat():
         with threading.Lock():
-            seats -= 1
+            reserve()
     ```
 
     **Use instead**
@@ -295,11 +311,13 @@ class UselessLock(Rule):
     Create the lock once, where every thread can reach it, and share it:
 
     ```python
+    import threading
+
     seats_lock = threading.Lock()
 
     def book_seat():
         with seats_lock:
-            seats -= 1
+            reserve()
     ```
 
     **Fix**

@@ -56,16 +56,36 @@ class GlobalWriteInThread(Rule):
     **Example**
 
     ```python
+    import threading
+
+    current_user = None
+
     def handle(request):
         global current_user
         current_user = request.user   # another thread may overwrite it right now
         audit(current_user)
+
+    for request in pending:
+        threading.Thread(target=handle, args=(request,)).start()
     ```
 
     **Use instead**
 
     Keep per-thread data in locals or ``threading.local()``, or guard the global with a
-    lock.
+    lock:
+
+    ```python
+    import threading
+
+    local = threading.local()
+
+    def handle(request):
+        local.user = request.user     # each thread has its own
+        audit(local.user)
+
+    for request in pending:
+        threading.Thread(target=handle, args=(request,)).start()
+    ```
 
     **Fix**
 
@@ -114,18 +134,34 @@ class UnlockedReadModifyWrite(Rule):
     **Example**
 
     ```python
+    from concurrent.futures import ThreadPoolExecutor
+
+    available_seats = 10
+
     def book_seat():
         global available_seats
         available_seats -= 1
+
+    with ThreadPoolExecutor() as pool:
+        futures = [pool.submit(book_seat) for _ in range(15)]
     ```
 
     **Use instead**
 
     ```python
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    available_seats = 10
+    seats_lock = threading.Lock()
+
     def book_seat():
         global available_seats
         with seats_lock:
             available_seats -= 1
+
+    with ThreadPoolExecutor() as pool:
+        futures = [pool.submit(book_seat) for _ in range(15)]
     ```
 
     **Fix**
@@ -170,11 +206,19 @@ class UnlockedCheckThenAct(Rule):
     **Example**
 
     ```python
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    available_seats = 10
+
     def book_seat():
         global available_seats
         if available_seats > 0:
             time.sleep(0.1)
             available_seats -= 1
+
+    with ThreadPoolExecutor() as pool:
+        futures = [pool.submit(book_seat) for _ in range(15)]
     ```
 
     **Use instead**
@@ -182,11 +226,20 @@ class UnlockedCheckThenAct(Rule):
     Hold one lock across the check and the act:
 
     ```python
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    available_seats = 10
+    seats_lock = threading.Lock()
+
     def book_seat():
         global available_seats
         with seats_lock:
             if available_seats > 0:
                 available_seats -= 1
+
+    with ThreadPoolExecutor() as pool:
+        futures = [pool.submit(book_seat) for _ in range(15)]
     ```
 
     **Fix**
@@ -258,20 +311,38 @@ class InconsistentLocking(Rule):
     **Example**
 
     ```python
-    def deposit(self, amount):
-        with self._lock:
-            self.balance += amount
+    import threading
 
-    def reset(self):
-        self.balance = 0          # not under self._lock
+    class Account:
+        def __init__(self):
+            self._lock = threading.Lock()
+            self.balance = 0
+
+        def deposit(self, amount):
+            with self._lock:
+                self.balance += amount
+
+        def reset(self):
+            self.balance = 0          # not under self._lock
     ```
 
     **Use instead**
 
     ```python
-    def reset(self):
-        with self._lock:
+    import threading
+
+    class Account:
+        def __init__(self):
+            self._lock = threading.Lock()
             self.balance = 0
+
+        def deposit(self, amount):
+            with self._lock:
+                self.balance += amount
+
+        def reset(self):
+            with self._lock:
+                self.balance = 0
     ```
 
     **Fix**

@@ -32,12 +32,22 @@ class ThreadTargetCalled(Rule):
     **Example**
 
     ```python
-    threading.Thread(target=book_seat()).start()
+    import threading
+
+    def book_seat():
+        reserve()
+
+    threading.Thread(target=book_seat()).start()   # book_seat runs here, now
     ```
 
     **Use instead**
 
     ```python
+    import threading
+
+    def book_seat():
+        reserve()
+
     threading.Thread(target=book_seat).start()
     threading.Thread(target=book_seat, args=(user,)).start()
     ```
@@ -92,12 +102,16 @@ class ThreadArgsNotTuple(Rule):
     **Example**
 
     ```python
+    import threading
+
     threading.Thread(target=greet, args=("Ada")).start()   # greet('A', 'd', 'a')
     ```
 
     **Use instead**
 
     ```python
+    import threading
+
     threading.Thread(target=greet, args=("Ada",)).start()
     ```
 
@@ -163,6 +177,8 @@ class FutureDiscarded(Rule):
     **Example**
 
     ```python
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor() as executor:
         for _ in range(15):
             executor.submit(book_seat)
@@ -171,6 +187,8 @@ class FutureDiscarded(Rule):
     **Use instead**
 
     ```python
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     with ThreadPoolExecutor() as executor:
         futures = [executor.submit(book_seat) for _ in range(15)]
         for future in as_completed(futures):
