@@ -356,6 +356,25 @@ def _configure(
     return config
 
 
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+def server_cli() -> None:
+    """Run the tsafe-lint language server on standard input and output (LSP).
+
+    Editors start it themselves; see docs/editors.md. It reads the configuration of the
+    workspace the editor opens, as the command line does."""
+    from tsafe_lint.server import missing_dependencies, serve
+
+    problem = missing_dependencies()
+    if problem is not None:
+        click.echo(f"tsafe-lint: error: {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    serve()
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. ``tsafe-lint server`` starts the language server (a
+    directory named ``server`` is linted as ``tsafe-lint ./server``)."""
+    if sys.argv[1:2] == ["server"]:
+        server_cli(args=sys.argv[2:], prog_name="tsafe-lint server")
+        return
     cli(prog_name="tsafe-lint")
