@@ -25,7 +25,7 @@ else:  # pragma: no cover - exercised on older Pythons only
 SECTION = "tsafe-lint"
 KNOWN_CODES = ALL_CODES
 _LIST_KEYS = ("select", "ignore", "exclude", "extend-exclude")
-_KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores"})
+_KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores", "baseline"})
 
 
 class ConfigError(Exception):
@@ -55,6 +55,7 @@ class Config:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
+    baseline: Path | None = None  # findings accepted earlier (``tsafe_lint.baseline``)
 
     def is_enabled(self, code: str, extra_ignores: Iterable[str] = ()) -> bool:
         """Does ``code`` run, given select/ignore and any per-file ignores?"""
@@ -165,6 +166,9 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
             raise ConfigError(f"{path}: per-file-ignores '{pattern}' must be a list of codes")
         per_file_ignores[pattern] = validate_codes(codes, f"{path}: per-file-ignores")
+    baseline = table.get("baseline")
+    if baseline is not None and not isinstance(baseline, str):
+        raise ConfigError(f"{path}: 'baseline' must be a file name (a string)")
     return Config(
         select=validate_codes(lists["select"], f"{path}: select") if "select" in table else None,
         ignore=validate_codes(lists["ignore"], f"{path}: ignore"),
@@ -172,4 +176,5 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         per_file_ignores=per_file_ignores,
         root=path.parent,
         source=path,
+        baseline=path.parent / baseline if baseline else None,
     )

@@ -11,7 +11,7 @@ per-file ignores) last, so cached results never depend on it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
@@ -29,14 +29,19 @@ from tsafe_lint.suppression import is_suppressed
 Progress = Callable[[int], None]
 
 
-def _work(
-    task: tuple[str, str, dict[str, Any] | None, str | None],
-) -> tuple[str, str, dict[str, Any]]:
-    """Worker: analyse one file (phase 1, or phase 2 with a context); consult the cache."""
-    path, module, context_json, cache_dir = task
+Task = tuple[str, str, "dict[str, Any] | None", "str | None", "bytes | None"]
+
+
+def _work(task: Task) -> tuple[str, str, dict[str, Any]]:
+    """Worker: analyse one file (phase 1, or phase 2 with a context); consult the cache.
+    The file's content comes with the task when it is not on disk (an editor buffer)."""
+    path, module, context_json, cache_dir, unsaved = task
     try:
-        with open(path, "rb") as handle:
-            source = handle.read()
+        if unsaved is not None:
+            source = unsaved
+        else:
+            with open(path, "rb") as handle:
+                source = handle.read()
     except OSError as exc:
         reason = exc.strerror or exc.__class__.__name__
         failed = FileResult(
@@ -98,7 +103,16 @@ class Linter:
     config: Config
     jobs: int = 1
     cache: Cache | None = None
+    #: Editor buffers not saved yet (path -> content): linted instead of the file on disk,
+    #: and never recorded in the cache's index of files (which describes the disk).
+    unsaved: Mapping[str, bytes] = field(default_factory=dict)
     _content_keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+
+    def _read(self, path: str) -> bytes:
+        if path in self.unsaved:
+            return self.unsaved[path]
+        with open(path, "rb") as handle:
+            return handle.read()
 
     def accepts(self, diagnostic: Diagnostic) -> bool:
         extra = self.config.ignores_for(diagnostic.path)
@@ -164,11 +178,11 @@ class Linter:
         rest of the project. Nothing changed: the findings come back in one read."""
         if self.cache is None:
             return None
+        self._content_keys.clear()  # a Linter may live long (the language server)
         parts = []
         for path in sorted(files):
             try:
-                with open(path, "rb") as handle:
-                    key = content_key(handle.read(), modules[path])
+                key = content_key(self._read(path), modules[path])
             except OSError:
                 return None
             self._content_keys[path] = key
@@ -199,7 +213,7 @@ class Linter:
             if hit is not None:
                 collect(hit)
             else:
-                work.append((path, module, context, cache_dir))
+                work.append((path, module, context, cache_dir, self.unsaved.get(path)))
         if self.jobs <= 1 or len(work) < 2:
             for task in work:
                 collect(_work(task))
@@ -208,7 +222,7 @@ class Linter:
         if self.cache is not None:  # the latest result of each file, for partial runs
             contexts_used = {path: context for path, _, context in tasks}
             for path, key in keys.items():
-                if key:
+                if key and path not in self.unsaved:
                     self.cache.remember_file(path, key, contexts_used[path])
         return results
 
@@ -221,8 +235,7 @@ class Linter:
         key = self._content_keys.get(path, "")
         if not key:
             try:
-                with open(path, "rb") as handle:
-                    key = content_key(handle.read(), module)
+                key = content_key(self._read(path), module)
             except OSError:
                 return None
         if context is not None:
@@ -232,7 +245,7 @@ class Linter:
 
     def _run_parallel(
         self,
-        work: list[tuple[str, str, dict[str, Any] | None, str | None]],
+        work: list[Task],
         collect: Callable[[tuple[str, str, dict[str, Any]]], None],
     ) -> None:
         done: set[str] = set()
@@ -270,16 +283,14 @@ class Linter:
                 found.append(FileSummary.from_json(data["summary"]))
         return found
 
-    @staticmethod
-    def _suppressed(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    def _suppressed(self, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
         """Apply ``# noqa`` to findings made from summaries (the file is read again)."""
         kept = []
         lines: dict[str, list[str]] = {}
         for d in diagnostics:
             if d.path not in lines:
                 try:
-                    with open(d.path, "rb") as handle:
-                        lines[d.path] = handle.read().decode("utf-8", "replace").splitlines()
+                    lines[d.path] = self._read(d.path).decode("utf-8", "replace").splitlines()
                 except OSError:
                     lines[d.path] = []
             text = lines[d.path]
