@@ -102,8 +102,8 @@ def per_file_costs(files: list[Path]) -> tuple[float, float, float, Path]:
     """Full analysis time of each file in-process (no pre-filter: every file parsed with
     LibCST and analysed): the slowest file, and ms per 1,000 lines of the largest file
     against the median file's."""
-    from tsafe_lint.pipeline import analyse_source
     from tsafe_lint.module_names import module_name
+    from tsafe_lint.pipeline import analyse_source
 
     costs = []
     slowest = 0.0
