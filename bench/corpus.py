@@ -21,22 +21,28 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import fnmatch
 import json
 import os
 import platform
-import re
-import shutil
 import subprocess
 import sys
 import sysconfig
-import tarfile
-import tempfile
 import time
-import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from dists import (
+    canonical,
+    count_lines,
+    download,
+    isolating_config,
+    launcher,
+    resolve_cache_dir,
+    select_files,
+    tool_version,
+    unpack,
+)
 
 try:
     import tomllib
@@ -48,7 +54,6 @@ REPO = HERE.parent
 CORPUS = HERE / "corpus.toml"
 REPORT = HERE / "results" / "corpus.md"
 STDLIB = "stdlib"
-ARCHIVES = (".tar.gz", ".tgz", ".tar.bz2", ".zip")
 STDERR_LINES = 40
 
 
@@ -79,109 +84,7 @@ def load_corpus(path: Path = CORPUS) -> tuple[list[dict[str, Any]], list[str]]:
     return entries, defaults
 
 
-def default_cache_dir() -> Path:
-    if os.environ.get("TSAFE_LINT_CORPUS_CACHE"):
-        return Path(os.environ["TSAFE_LINT_CORPUS_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "tsafe-lint-corpus"
-
-
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-# -- fetching --------------------------------------------------------------------------------
-def find_sdist(directory: Path, name: str, version: str) -> Path | None:
-    if not directory.is_dir():
-        return None
-    for candidate in sorted(directory.iterdir()):
-        for ext in ARCHIVES:
-            if candidate.name.endswith(ext):
-                dist, _, found_version = candidate.name[: -len(ext)].rpartition("-")
-                if canonical(dist) == canonical(name) and found_version == version:
-                    return candidate
-    return None
-
-
-def download(name: str, version: str, directory: Path) -> tuple[Path | None, str]:
-    existing = find_sdist(directory, name, version)
-    if existing is not None:
-        return existing, ""
-    directory.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
-    command += [f"{name}=={version}", "-d", str(directory)]
-    print(f"  downloading {name}=={version}", file=sys.stderr)
-    done = subprocess.run(command, capture_output=True, text=True)
-    found = find_sdist(directory, name, version)
-    if done.returncode != 0 or found is None:
-        return None, (done.stderr or done.stdout).strip()[-2000:]
-    return found, ""
-
-
-def unpack(archive: Path, destination: Path) -> Path:
-    """Unpack once into ``destination``; the sdist's single top directory is the root."""
-    if not destination.is_dir():
-        staging = Path(tempfile.mkdtemp(dir=destination.parent, prefix=".unpack-"))
-        try:
-            if archive.name.endswith(".zip"):
-                with zipfile.ZipFile(archive) as bundle:
-                    bundle.extractall(staging)
-            else:
-                with tarfile.open(archive) as bundle:
-                    if hasattr(tarfile, "data_filter"):
-                        bundle.extractall(staging, filter="data")
-                    else:  # pragma: no cover - old Pythons
-                        bundle.extractall(staging)
-            staging.rename(destination)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-    children = [p for p in destination.iterdir() if p.is_dir()]
-    return children[0] if len(children) == 1 else destination
-
-
 # -- selecting and linting -------------------------------------------------------------------
-def excluded(relative: Path, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in patterns)
-
-
-def select_files(root: Path, paths: list[str], exclude: list[str]) -> list[str]:
-    """The ``*.py`` files to lint, relative to ``root``, sorted."""
-    found: set[str] = set()
-    for pattern in paths:
-        matches = [root] if pattern in (".", "") else sorted(root.glob(pattern))
-        for match in matches:
-            candidates = sorted(match.rglob("*.py")) if match.is_dir() else [match]
-            for path in candidates:
-                if path.suffix != ".py" or not path.is_file():
-                    continue
-                relative = path.relative_to(root)
-                if "__pycache__" in relative.parts or excluded(relative, exclude):
-                    continue
-                found.add(relative.as_posix())
-    return sorted(found, key=lambda p: Path(p).parts)
-
-
-def count_lines(root: Path, files: list[str]) -> int:
-    total = 0
-    for name in files:
-        data = (root / name).read_bytes()
-        total += data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-    return total
-
-
-def launcher() -> list[str]:
-    script = Path(sys.executable).with_name("tsafe-lint")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-P", "-m", "tsafe_lint"]  # pragma: no cover
-
-
-def tool_version() -> str:
-    done = subprocess.run([*launcher(), "--version"], capture_output=True, text=True)
-    return done.stdout.strip() or done.stderr.strip()
-
-
 def lint(root: Path, files: list[str], config: Path, jobs: int | None) -> dict[str, Any]:
     command = [*launcher(), "--select", "TS", "--format", "json", "--no-cache"]
     command += ["--config", str(config)]
@@ -317,13 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="passed to tsafe-lint")
     args = parser.parse_args(argv)
 
-    cache = (args.cache_dir or default_cache_dir()).expanduser().resolve()
-    if cache == REPO or REPO in cache.parents:
-        parser.error(f"the cache directory must be outside the repository: {cache}")
+    try:
+        cache = resolve_cache_dir(args.cache_dir)
+    except ValueError as exc:
+        parser.error(str(exc))
     (cache / "sdists").mkdir(parents=True, exist_ok=True)
     (cache / "src").mkdir(parents=True, exist_ok=True)
-    config = cache / "tsafe-lint.toml"  # isolates the runs from any sdist's pyproject.toml
-    config.write_text("# empty: tsafe-lint defaults\n")
+    config = isolating_config(cache)
 
     entries, _ = load_corpus()
     order = [e["name"] for e in entries]

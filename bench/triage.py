@@ -27,7 +27,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from corpus import default_cache_dir, load_corpus, rule_defaults, tomllib
+from corpus import load_corpus, rule_defaults, tomllib
+from dists import default_cache_dir
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "triage_data.toml"
