@@ -17,6 +17,7 @@ from tsafe_lint.analysis.sharing import Sharing, is_setup_name
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart, thread_starts
 from tsafe_lint.analysis.tree import Span, children, positions, walk
+from tsafe_lint.analysis.usage import infer_kinds_from_use
 from tsafe_lint.module_names import is_package, module_name
 from tsafe_lint.project_context import EMPTY_CONTEXT, ProjectContext
 
@@ -47,6 +48,7 @@ class ModuleAnalysis:
         self.structure: ModuleStructure = collect_structure(module, self.name, is_package(path))
         external = {name: Kind(value) for name, value in context.imported_kinds}
         self.symbols = SymbolTable(self.structure, external)
+        infer_kinds_from_use(self.structure, self.symbols)
         self._walker = RegionWalker(self.structure, self.symbols)
         self.regions: Regions = self._walker.walk()
         self._line_refs: list[cst.CSTNode] = []
@@ -55,6 +57,12 @@ class ModuleAnalysis:
     # -- symbols -----------------------------------------------------------------
     def symbol(self, key: SymbolKey | None) -> SymbolInfo | None:
         return self.symbols.symbols.get(key) if key is not None else None
+
+    def evidence(self, key: SymbolKey | None) -> str:
+        """``" ('sl.l' is taken for a lock: 'f' acquires and releases it)"`` for a symbol
+        known only by its use, to end a message with; ``""`` for every other symbol."""
+        info = self.symbol(key)
+        return f" ({info.evidence})" if info is not None and info.evidence else ""
 
     def kind(self, key: SymbolKey | None) -> Kind | None:
         info = self.symbol(key)

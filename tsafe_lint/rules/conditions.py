@@ -91,7 +91,7 @@ class ConditionWaitNotInLoop(Rule):
                     call.call,
                     f"'{name}.wait()' is not in a while loop re-checking its predicate; "
                     f"wake-ups can be spurious or stolen: use 'while not <pred>: "
-                    f"{name}.wait()' or '{name}.wait_for(<pred>)'",
+                    f"{name}.wait()' or '{name}.wait_for(<pred>)'{analysis.evidence(call.target)}",
                     while_loop_fix(call, analysis),
                 )
 
@@ -166,7 +166,7 @@ class ConditionNotHeld(Rule):
             yield Finding(
                 call.call,
                 f"'{name}.{call.method}()' is called without holding '{name}'; it raises "
-                f"RuntimeError: call it inside 'with {name}:'",
+                f"RuntimeError: call it inside 'with {name}:'{analysis.evidence(call.target)}",
             )
 
 

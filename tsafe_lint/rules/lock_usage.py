@@ -30,8 +30,6 @@ def _calling(analysis: ModuleAnalysis, method: str) -> set[tuple[object, SymbolK
     return {(c.func, c.target) for c in analysis.regions.method_calls if c.method == method}
 
 
-
-
 def _released_by_finally(
     statement: cst.BaseStatement | None, key: SymbolKey, analysis: ModuleAnalysis, call: MethodCall
 ) -> bool:
@@ -43,8 +41,6 @@ def _released_by_finally(
         if analysis.symbols.key_of(release.func.value, call.func) == key:
             return True
     return False
-
-
 
 
 class AcquireWithoutTryFinally(Rule):
@@ -126,7 +122,7 @@ class AcquireWithoutTryFinally(Rule):
                 call.call,
                 f"'{display_name(call.target)}.acquire()' is not followed by try/finally "
                 f"releasing it; an exception leaks the lock: use 'with "
-                f"{_source_name(call)}:'",
+                f"{_source_name(call)}:'{analysis.evidence(call.target)}",
                 with_block_fix(call, analysis),
             )
 
@@ -176,7 +172,6 @@ def _first_statement_held(call: MethodCall) -> cst.BaseStatement | None:
         orelse = block(statement.orelse.body)
         return orelse[0] if orelse else None
     return call.place.following()
-
 
 
 def _source_name(call: MethodCall) -> str:
@@ -268,7 +263,8 @@ class AcquireWithoutRelease(Rule):
                 yield Finding(
                     call.call,
                     f"'{name}' is acquired here but never released in "
-                    f"'{call.func.name}'; use 'with {_source_name(call)}:'",
+                    f"'{call.func.name}'; use 'with {_source_name(call)}:'"
+                    f"{analysis.evidence(call.target)}",
                 )
             elif slot in exits:
                 reported.add(slot)
@@ -276,7 +272,8 @@ class AcquireWithoutRelease(Rule):
                 yield Finding(
                     call.call,
                     f"'{name}' is acquired here but the return at line {line} leaves "
-                    f"without releasing it; use 'with {_source_name(call)}:'",
+                    f"without releasing it; use 'with {_source_name(call)}:'"
+                    f"{analysis.evidence(call.target)}",
                 )
 
 
@@ -368,7 +365,6 @@ class UselessLock(Rule):
                 f"'{display_name(key)}' is a new {info.kind.value} on every call, used only "
                 "here: no other thread can see it, so it protects nothing; share one lock",
             )
-
 
 
 RULES: list[type[Rule]] = [AcquireWithoutTryFinally, AcquireWithoutRelease, UselessLock]
