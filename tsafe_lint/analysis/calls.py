@@ -17,6 +17,8 @@ class CallScanner(FastVisitor):
         self.references: list[cst.BaseExpression] = []
         self.escapes: list[cst.Name] = []  # bare names used as values (not ``x.attr``, not targets)
         self.in_comprehension: set[cst.Call] = set()
+        self.subscripts: list[cst.Subscript] = []
+        self.membership: list[tuple[cst.Comparison, cst.BaseExpression]] = []  # x in <this>
         self._comprehension_depth = 0
 
     def visit_ListComp(self, node: cst.ListComp) -> None:
@@ -62,6 +64,14 @@ class CallScanner(FastVisitor):
         self.called.add(node.func)
         if self._comprehension_depth:
             self.in_comprehension.add(node)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self.subscripts.append(node)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        for target in node.comparisons:
+            if isinstance(target.operator, (cst.In, cst.NotIn)):
+                self.membership.append((node, target.comparator))
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self.receivers.add(node.target)

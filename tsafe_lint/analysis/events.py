@@ -95,12 +95,18 @@ class WithEntry:
 
 @dataclass(eq=False)
 class CallSite:
-    """A call from ``func`` into ``callee``, one of the module's own functions."""
+    """A call from ``func`` into ``callee``, one of the module's own functions.
+
+    ``call`` is a ``cst.Call``, or for the calls Python makes implicitly the expression
+    that makes them: ``self[k]`` (``__getitem__``), ``k in self`` (``__contains__``),
+    ``self.prop`` (a property getter), ``for x in self`` (``__iter__``)...
+    """
 
     func: FunctionInfo
     callee: FunctionInfo
-    call: cst.Call
+    call: cst.CSTNode
     state: State
+    implicit: bool = False  # Python calls ``callee`` for ``call`` (``self[k]``, ``len(self)``)
 
 
 @dataclass(eq=False)

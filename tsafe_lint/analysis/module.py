@@ -169,8 +169,10 @@ class ModuleAnalysis:
                     changed = True
         return frozenset(setup)
 
-    def _on_fresh_object(self, call: cst.Call, caller: FunctionInfo) -> bool:
+    def _on_fresh_object(self, call: cst.CSTNode, caller: FunctionInfo) -> bool:
         """Is ``call`` a method call on an object the caller has just constructed?"""
+        if not isinstance(call, cst.Call):
+            return False
         callee = call.func
         if not isinstance(callee, cst.Attribute) or not isinstance(callee.value, cst.Name):
             return False

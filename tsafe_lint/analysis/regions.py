@@ -16,7 +16,7 @@ from dataclasses import replace
 import libcst as cst
 
 from tsafe_lint.analysis.accesses import mutation_of, per_instance, reads_in, writes_of
-from tsafe_lint.analysis.calls import releases_in, scan
+from tsafe_lint.analysis.calls import CallScanner, releases_in, scan
 from tsafe_lint.analysis.events import (
     Access,
     AnyCall,
@@ -192,6 +192,11 @@ class RegionWalker:
             return state
         if isinstance(statement, cst.For):
             self._scan_expression(statement.iter, place, state, func, "expression")
+            iterated = self.symbols.class_of_receiver(statement.iter, func)
+            callee = self.structure.method(iterated, "__iter__") if iterated else None
+            if callee is not None:
+                site = CallSite(func, callee, statement.iter, state, True)
+                self.regions.call_sites.append(site)
             self._walk_block(block(statement.body), replace(state, looping=True), func)
             if statement.orelse is not None:
                 self._walk_block(block(statement.orelse.body), state, func)
@@ -448,6 +453,13 @@ class RegionWalker:
                     )
                     events.append(event)
                     self.regions.method_calls.append(event)
+        for implicit, receiver, method in self._implicit_calls(scanner, node, func):
+            cls = self.symbols.class_of_receiver(receiver, func)
+            callee = self.structure.method(cls, method) if cls is not None else None
+            if callee is not None and (
+                callee.is_property or not isinstance(implicit, cst.Attribute)
+            ):
+                self.regions.call_sites.append(CallSite(func, callee, implicit, state, True))
         for reference in scanner.references:
             target = self.resolve_function(reference, func)
             if target is not None:
@@ -459,6 +471,39 @@ class RegionWalker:
             if key is not None and key[0] == "local" and key in self.symbols.symbols:
                 self.regions.escaped.add(key)
         return events
+
+    def _implicit_calls(
+        self, scanner: CallScanner, node: cst.CSTNode, func: FunctionInfo
+    ) -> list[tuple[cst.BaseExpression, cst.BaseExpression, str]]:
+        """The dunder methods and property getters an expression makes Python call:
+        ``(the expression, the object whose method runs, the method name)``; an attribute
+        read (``self.prop``) calls the getter when ``prop`` is a property."""
+        stored: set[cst.CSTNode] = set()
+        deleted: set[cst.CSTNode] = set()
+        if isinstance(node, cst.Assign):
+            stored = {target.target for target in node.targets}
+        elif isinstance(node, cst.AugAssign):
+            stored = {node.target}
+        elif isinstance(node, cst.Del):
+            deleted = {node.target}
+        found: list[tuple[cst.BaseExpression, cst.BaseExpression, str]] = []
+        for subscript in scanner.subscripts:
+            if subscript in deleted:
+                found.append((subscript, subscript.value, "__delitem__"))
+                continue
+            if subscript in stored:
+                found.append((subscript, subscript.value, "__setitem__"))
+            if subscript not in stored or isinstance(node, cst.AugAssign):
+                found.append((subscript, subscript.value, "__getitem__"))
+        found += [(test, item, "__contains__") for test, item in scanner.membership]
+        for call in scanner.calls:
+            builtin = call.func.value if isinstance(call.func, cst.Name) else None
+            if builtin in _BUILTIN_DUNDERS and len(call.args) == 1 and not func.is_local(builtin):
+                found.append((call, call.args[0].value, _BUILTIN_DUNDERS[builtin]))
+        for reference in scanner.references:
+            if isinstance(reference, cst.Attribute) and reference not in stored:
+                found.append((reference, reference.value, reference.attr.value))
+        return found
 
     def _dispatches(self, callee: cst.BaseExpression, func: FunctionInfo) -> bool:
         """``self.m()`` may run a subclass's override; ``Base.m(self)`` may not."""
@@ -505,3 +550,7 @@ def _statement_call(small: cst.BaseSmallStatement) -> cst.BaseExpression | None:
 def _is_root_call(node: cst.CSTNode, call: cst.Call) -> bool:
     """Is ``call`` the whole scanned expression (or the value of the scanned assignment)?"""
     return call is node or (isinstance(node, cst.Assign) and call is node.value)
+
+
+#: Builtins that call one dunder method of their argument.
+_BUILTIN_DUNDERS = {"len": "__len__", "iter": "__iter__", "next": "__next__"}

@@ -68,6 +68,13 @@ class FunctionInfo:
         return self.qualname.rsplit(".", 1)[-1]
 
     @property
+    def is_property(self) -> bool:
+        """A ``@property`` getter: reading the attribute calls it."""
+        return isinstance(self.node, cst.FunctionDef) and "property" in _decorator_names(
+            self.node
+        )
+
+    @property
     def is_module(self) -> bool:
         return isinstance(self.node, cst.Module)
 

@@ -113,6 +113,8 @@ class Sharing:
         that one object is shared by every thread that calls them."""
         shared: set[str] = set()
         for site in regions.call_sites:
+            if not isinstance(site.call, cst.Call):
+                continue  # an implicit call (``self[k]``): no receiver to look at
             callee = site.call.func
             if site.callee.cls is None or not isinstance(callee, cst.Attribute):
                 continue

@@ -15,14 +15,16 @@ import libcst as cst
 
 from tsafe_lint.analysis import Acquisition, ModuleAnalysis, SymbolKey, display_name
 from tsafe_lint.project.join import Node, ProjectIndex
-from tsafe_lint.rules.base import Finding, ProjectFinding, Rule
+from tsafe_lint.rules.base import Finding, ProjectFinding, Rule, snippet
 
 FAMILY = "locks"
 
 
-def _reacquired(function: str, lock: str, where: str) -> str:
+def _reacquired(function: str, lock: str, where: str, implicit_by: str = "") -> str:
+    """``implicit_by``: the expression that makes Python call ``function`` (``self[k]``)."""
+    caller = f"'{implicit_by}' calls '{function}', which" if implicit_by else f"'{function}'"
     return (
-        f"'{function}' acquires '{lock}' again ({where}) while it is held here; a Lock is not "
+        f"{caller} acquires '{lock}' again ({where}) while it is held here; a Lock is not "
         "reentrant, so the thread deadlocks on itself: use RLock or an unlocked helper"
     )
 
@@ -41,7 +43,10 @@ class ReentrantLockAcquire(Rule):
 
     Finds ``with lock:`` / ``lock.acquire()`` on a ``threading.Lock`` (or a Condition
     built on one) while the same lock is already held: directly nested, or through a
-    call, made while holding it, to a function of the module that takes it again.
+    call, made while holding it, to a function of the module that takes it again. Calls
+    Python makes implicitly count: ``self[k]``, ``self[k] = v``, ``del self[k]``,
+    ``k in self``, ``len(self)``, ``iter(self)``, ``for x in self`` and property reads
+    run the class's own dunder methods and getters.
 
     **Why is this bad**
 
@@ -115,10 +120,11 @@ class ReentrantLockAcquire(Rule):
             for lock, witness in sorted(facts.takes.get(site.callee, {}).items()):
                 if lock in held and not facts.reentrant(lock):
                     line = analysis.line_of(witness.node)
-                    yield Finding(
-                        site.call,
-                        _reacquired(site.callee.name, display_name(witness.shown), f"line {line}"),
+                    implicit_by = snippet(site.call) if site.implicit else ""
+                    message = _reacquired(
+                        site.callee.name, display_name(witness.shown), f"line {line}", implicit_by
                     )
+                    yield Finding(site.call, message)
 
     def check_project(self, project: ProjectIndex) -> Iterator[ProjectFinding]:
         takes = _project_takes(project)
