@@ -178,8 +178,6 @@ class Linter:
             results.update(self._run(tasks, None, memo))
         self._memo = memo
         index = ProjectIndex([r.summary for r in results.values() if r.summary is not None])
-        if self.cache is not None:
-            self.cache.save()
         linted = [p for p in named if p in results]
         diagnostics = [d for p in linted for d in results[p].diagnostics]
         diagnostics += self._suppressed(project_findings(index, linted) if linted else [])
