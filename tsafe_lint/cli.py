@@ -175,9 +175,7 @@ def cli(
     # Standard input without a name has no project; with one, it is that file's text.
     in_project = not from_stdin or stdin_filename is not None
     cache = Cache(config.root) if in_project and not no_cache else None
-    linter = Linter(
-        config, jobs=jobs or os.cpu_count() or 1, cache=cache, project_root=config.root
-    )
+    linter = Linter(config, jobs=jobs or os.cpu_count() or 1, cache=cache, project_root=config.root)
     sources: dict[str, bytes] = {}
     if from_stdin:
         name = stdin_filename or "-"
