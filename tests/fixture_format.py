@@ -1,23 +1,40 @@
-"""Reading expectations from fixtures: a line ending in ``# error: TS201, TS301``."""
+"""Reading expectations from fixtures: a line ending in ``# error: TS201, TS301``.
+
+A code may name the column where it matters (``# error: TS201:5``, 1-based, as
+reported): several findings on one line, or a finding that must point at one
+expression of the line.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-ERROR_COMMENT = re.compile(r"#\s*error:\s*(?P<codes>TS\d{3}(?:\s*,\s*TS\d{3})*)\s*$")
+_CODE = r"TS\d{3}(?::\d+)?"
+ERROR_COMMENT = re.compile(rf"#\s*error:\s*(?P<codes>{_CODE}(?:\s*,\s*{_CODE})*)\s*$")
 XFAIL_MARKER = re.compile(r"^#\s*fixture:\s*xfail:\s*(?P<reason>.+)$")
+
+
+def _announced(source: str) -> list[tuple[int, str, int | None]]:
+    """(line, code, column or None) for every code of every ``# error:`` comment."""
+    found = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        match = ERROR_COMMENT.search(line)
+        if match:
+            for item in match.group("codes").split(","):
+                code, _, column = item.strip().partition(":")
+                found.append((number, code, int(column) if column else None))
+    return found
 
 
 def expected_findings(source: str) -> set[tuple[int, str]]:
     """The (line, code) pairs a fixture's ``# error:`` comments announce."""
-    expected = set()
-    for number, line in enumerate(source.splitlines(), start=1):
-        match = ERROR_COMMENT.search(line)
-        if match:
-            for code in match.group("codes").split(","):
-                expected.add((number, code.strip()))
-    return expected
+    return {(line, code) for line, code, _ in _announced(source)}
+
+
+def expected_columns(source: str) -> set[tuple[int, str, int]]:
+    """The (line, code, column) triples of the comments that name a column."""
+    return {(line, code, col) for line, code, col in _announced(source) if col is not None}
 
 
 def xfail_reason(path: Path) -> str | None:

@@ -253,6 +253,7 @@ def test_parse_errors_are_ts001_for_tsafe_lint_and_e999_for_flake8(
         ('select = ["TS999"]\n', "unknown rule code or prefix 'TS999'"),
         ("max-file-size = 0\n", "'max-file-size' must be a positive number of bytes"),
         ("select = [\n", "invalid TOML"),
+        ('baseline = "missing.json"\n', "cannot read baseline"),
     ],
 )
 def test_flake8_says_the_configuration_is_broken(

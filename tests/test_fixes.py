@@ -19,7 +19,7 @@ from tsafe_lint.cli import cli
 from tsafe_lint.config import Config
 from tsafe_lint.engine import Linter
 from tsafe_lint.fixes import fix_file, fix_source
-from tsafe_lint.project.context import EMPTY_CONTEXT
+from tsafe_lint.project_context import EMPTY_CONTEXT
 from tsafe_lint.source import ParseFailure, parse_source
 
 CASES = Path(__file__).parent / "fix_cases"

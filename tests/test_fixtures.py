@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixture_format import expected_findings, xfail_reason
+from tests.fixture_format import expected_columns, expected_findings, xfail_reason
 from tsafe_lint.config import Config
 from tsafe_lint.engine import Linter
 
@@ -24,13 +24,18 @@ def _param(path: Path) -> object:
 def test_fixture(path: Path) -> None:
     source = path.read_bytes()
     linter = Linter(Config(select=["TS"]))
-    found = {(d.line, d.code) for d in linter.lint_source(source, str(path))}
-    expected = expected_findings(source.decode("utf-8"))
+    diagnostics = linter.lint_paths([str(path)])  # the CLI's path, pre-filter included
+    found = {(d.line, d.code) for d in diagnostics}
+    text = source.decode("utf-8")
+    expected = expected_findings(text)
     missing = sorted(expected - found)
     unexpected = sorted(found - expected)
     assert not missing and not unexpected, (
         f"missing (line, code): {missing}; unexpected (line, code): {unexpected}"
     )
+    located = {(d.line, d.code, d.col) for d in diagnostics}
+    misplaced = sorted(expected_columns(text) - located)
+    assert not misplaced, f"no finding at (line, code, column): {misplaced}"
 
 
 def test_there_are_fixtures_of_both_kinds() -> None:

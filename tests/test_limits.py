@@ -101,7 +101,7 @@ def refuse_to_analyse(monkeypatch: pytest.MonkeyPatch) -> None:
     def analyse_source(*args: object, **kwargs: object) -> None:
         raise AssertionError("a file over max-file-size was analysed")
 
-    monkeypatch.setattr("tsafe_lint.analyse.analyse_source", analyse_source)
+    monkeypatch.setattr("tsafe_lint.pipeline.analyse_source", analyse_source)
 
 
 def test_a_file_over_the_default_limit_is_not_analysed(

@@ -602,12 +602,12 @@ def test_every_rule_failing_gives_one_ts002_each(monkeypatch: pytest.MonkeyPatch
 
 
 def test_analysis_exception_becomes_ts002(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tsafe_lint.analyse as analyse
+    import tsafe_lint.pipeline as pipeline
 
     def broken_analysis(*args: object, **kwargs: object) -> None:
         raise KeyError("analysis exploded")
 
-    monkeypatch.setattr(analyse, "ModuleAnalysis", broken_analysis)
+    monkeypatch.setattr(pipeline, "ModuleAnalysis", broken_analysis)
     found = lint(MIXED.encode())
     assert [d.code for d in found] == ["TS002"]
     assert "analysis" in found[0].message

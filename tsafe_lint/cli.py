@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import sys
 import traceback
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any
 import click
 
 from tsafe_lint import __version__
+from tsafe_lint.baseline import Baseline, write_baseline
 from tsafe_lint.cache import Cache
 from tsafe_lint.codes import ENGINE_CODES
 from tsafe_lint.config import Config, ConfigError, load_config, validate_codes
@@ -137,6 +139,18 @@ def _explain(code: str) -> str:
     "--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing (exit 1 if any)."
 )
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that may change behaviour.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report only findings not recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record the current findings in this baseline file, then exit 0.",
+)
+@click.option("--add-noqa", is_flag=True, help="Add '# noqa: CODE' to the line of every finding.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print a count per code after the findings.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
@@ -165,6 +179,9 @@ def cli(
     fix: bool,
     diff: bool,
     unsafe_fixes: bool,
+    baseline_file: Path | None,
+    write_baseline: Path | None,
+    add_noqa: bool,
     exit_zero: bool,
     statistics: bool,
     list_rules: bool,
@@ -189,6 +206,9 @@ def cli(
                 "--stdin-filename names the source read from standard input: give '-' as "
                 "the path too"
             )
+        if from_stdin and add_noqa:
+            raise ConfigError("--add-noqa writes files: it cannot read standard input")
+        baseline = _baseline(baseline_file or config.baseline, write_baseline)
         files = (
             []
             if from_stdin
@@ -197,17 +217,34 @@ def cli(
     except ConfigError as exc:
         click.echo(f"tsafe-lint: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    cache = None if no_cache or from_stdin else Cache(config.root)
-    linter = Linter(config, jobs=jobs or os.cpu_count() or 1, cache=cache)
+    # Standard input without a name has no project; with one, it is that file's text.
+    in_project = not from_stdin or stdin_filename is not None
+    cache = Cache(config.root) if in_project and not no_cache else None
+    linter = Linter(config, jobs=jobs or os.cpu_count() or 1, cache=cache, project_root=config.root)
     sources: dict[str, bytes] = {}
     if from_stdin:
         name = stdin_filename or "-"
         source = sys.stdin.buffer.read()
         sources[name] = source
+        linter.unsaved = {name: source}
         skipped = force_exclude and stdin_filename is not None and config.is_excluded(name)
-        diagnostics = [] if skipped else linter.lint_source(source, name)
+        if skipped:
+            diagnostics = []
+        elif in_project:
+            diagnostics = linter.lint_paths([name])
+        else:
+            diagnostics = linter.lint_source(source, name)
     else:
-        diagnostics = linter.lint_paths(files, progress=_progress(len(files)))
+        diagnostics = linter.lint_paths(files, progress=_progress())
+    # Files that were not read (not regular, over max-file-size) are not read for the
+    # fingerprints of the baseline and SARIF either: as an unreadable file, they are empty.
+    sources = {**_unread(diagnostics, config.max_file_size), **sources}
+    if write_baseline is not None:
+        _write_baseline(write_baseline, diagnostics, config, sources)
+    if baseline is not None:
+        diagnostics = baseline.new_findings(diagnostics, config.root, sources)
+    if add_noqa:
+        _add_noqa(diagnostics)
     if diff or fix:
         from tsafe_lint.fixes import fix_file, fix_source, unified_diff  # loads LibCST
 
@@ -247,16 +284,31 @@ def cli(
                 applied, touched = applied + outcome.applied, touched + 1
         if applied:
             diagnostics = linter.lint_paths(files)
+            if baseline is not None:
+                diagnostics = baseline.new_findings(diagnostics, config.root)
             noun = "fix" if applied == 1 else "fixes"
             click.echo(f"Applied {applied} {noun} in {touched} file(s).", err=True)
         _hint_unsafe_fixes(unsafe_left)
-    lines = _line_reader(sources, config.max_file_size)
-    _report(diagnostics, output_format, output_file, show_source, colour_mode, lines)
+    _report(diagnostics, output_format, output_file, show_source, colour_mode, sources, config)
     if statistics and output_format == "text":
         click.echo(render_statistics(diagnostics), nl=False)
     if output_format == "text" and sys.stderr.isatty():
         click.echo(summary(diagnostics), err=True)
     sys.exit(_exit_status(diagnostics, exit_zero))
+
+
+def _unread(diagnostics: list[Diagnostic], limit: int) -> dict[str, bytes]:
+    """An empty text for each file with a TS001 that is not a regular file or is over
+    ``limit`` bytes: whatever needs its text later must not read it."""
+    unread: dict[str, bytes] = {}
+    for path in {d.path for d in diagnostics if d.code == "TS001"}:
+        try:
+            status = os.stat(path)
+        except OSError:
+            continue
+        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+            unread[path] = b""
+    return unread
 
 
 def _hint_unsafe_fixes(count: int) -> None:
@@ -270,15 +322,67 @@ def _hint_unsafe_fixes(count: int) -> None:
         )
 
 
-def _progress(total: int) -> Callable[[int], None] | None:
+def _baseline(path: Path | None, write_to: Path | None) -> Baseline | None:
+    """The baseline to filter by (none while writing one: it records every finding)."""
+    if path is None or write_to is not None:
+        return None
+    return Baseline.read(path)
+
+
+def _write_baseline(
+    path: Path, diagnostics: list[Diagnostic], config: Config, sources: dict[str, bytes]
+) -> None:
+    try:
+        write_baseline(path, diagnostics, config.root, sources)
+    except ConfigError as exc:
+        click.echo(f"tsafe-lint: error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    noun = "finding" if len(diagnostics) == 1 else "findings"
+    click.echo(f"Recorded {len(diagnostics)} {noun} in the baseline {path}.", err=True)
+    sys.exit(EXIT_CLEAN)
+
+
+def _add_noqa(diagnostics: list[Diagnostic]) -> None:
+    """Write ``# noqa: CODE`` for every finding a comment can silence, then exit 0."""
+    from tsafe_lint.fixes import write_atomically
+    from tsafe_lint.noqa_writer import add_noqa
+
+    wanted: dict[str, dict[int, set[str]]] = {}
+    for d in diagnostics:
+        if d.code not in ENGINE_CODES:  # TS001/TS002 are not silenced by comments
+            wanted.setdefault(d.path, {}).setdefault(d.line, set()).add(d.code)
+    added, touched = 0, 0
+    for path, codes_by_line in sorted(wanted.items()):
+        try:
+            original = Path(path).read_bytes()
+        except OSError as exc:
+            click.echo(f"{path}: not changed: cannot read it ({exc.strerror})", err=True)
+            continue
+        outcome = add_noqa(original, codes_by_line)
+        for line in outcome.skipped:
+            click.echo(f"{path}:{line}: no noqa added: a comment cannot end this line", err=True)
+        problem = outcome.problem
+        if outcome.fixed is not None:
+            problem = write_atomically(path, original, outcome.fixed)
+        if problem is not None:
+            click.echo(f"{path}: {problem}", err=True)
+        elif outcome.changed:
+            added, touched = added + len(outcome.changed), touched + 1
+    noun = "comment" if added == 1 else "comments"
+    click.echo(f"Added {added} noqa {noun} in {touched} file(s).", err=True)
+    sys.exit(EXIT_CLEAN)
+
+
+def _progress() -> Callable[[int, int], None] | None:
     """A one-line counter on standard error for long runs at a terminal."""
-    if total < 50 or not sys.stderr.isatty():
+    if not sys.stderr.isatty():
         return None
 
-    def update(done: int) -> None:
-        end = "\n" if done == total else ""
+    def update(done: int, total: int) -> None:
+        if total < 50:
+            return
         click.echo(f"\r\033[Kchecked {done}/{total} files", err=True, nl=False)
-        if end:
+        if done == total:
             click.echo("\r\033[K", err=True, nl=False)
 
     return update
@@ -290,15 +394,17 @@ def _report(
     output_file: Path | None,
     show_source: bool,
     colour_mode: str,
-    lines: Callable[[str, int], str | None],
+    sources: dict[str, bytes],
+    config: Config,
 ) -> None:
     if output_format == "text":
         to_terminal = output_file is None and sys.stdout.isatty()
         colour = output_file is None and use_colour(colour_mode, to_terminal)
+        lines = _line_reader(sources, config.max_file_size)
         output = render_human(diagnostics, colour, show_source, lines)
     else:
         colour = False
-        output = render(diagnostics, output_format)
+        output = render(diagnostics, output_format, sources)
     if output_file is not None:
         try:
             output_file.write_text(output, encoding="utf-8")
@@ -346,6 +452,25 @@ def _configure(
     return config
 
 
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+def server_cli() -> None:
+    """Run the tsafe-lint language server on standard input and output (LSP).
+
+    Editors start it themselves; see docs/editors.md. It reads the configuration of the
+    workspace the editor opens, as the command line does."""
+    from tsafe_lint.server import missing_dependencies, serve
+
+    problem = missing_dependencies()
+    if problem is not None:
+        click.echo(f"tsafe-lint: error: {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+    serve()
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. ``tsafe-lint server`` starts the language server (a
+    directory named ``server`` is linted as ``tsafe-lint ./server``)."""
+    if sys.argv[1:2] == ["server"]:
+        server_cli(args=sys.argv[2:], prog_name="tsafe-lint server")
+        return
     cli(prog_name="tsafe-lint")

@@ -44,3 +44,14 @@ def code_name(code: str) -> str:
 
 def default_enabled(code: str) -> bool:
     return code in ENGINE_CODES or RULE_CODES.get(code, ("", False))[1]
+
+
+#: Where each rule's page is published (the repository's docs/rules/); editors link
+#: findings to it. OWNER is the same placeholder as in the README's install lines.
+RULE_DOCS_URL = "https://github.com/OWNER/tsafe-lint/blob/main/docs/rules/{page}"
+
+
+def rule_url(code: str) -> str:
+    """The documentation page of ``code`` (the rules index for the engine codes)."""
+    page = "index.md" if code in ENGINE_CODES else f"{code}.md"
+    return RULE_DOCS_URL.format(page=page)

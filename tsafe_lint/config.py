@@ -25,7 +25,7 @@ else:  # pragma: no cover - exercised on older Pythons only
 SECTION = "tsafe-lint"
 KNOWN_CODES = ALL_CODES
 _LIST_KEYS = ("select", "ignore", "exclude", "extend-exclude")
-_KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores", "max-file-size"})
+_KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores", "baseline", "max-file-size"})
 
 #: Files larger than this (bytes) are not analysed: one TS001 says so. LibCST's tree of a
 #: dense generated file takes about 800 MB and 10 s per MiB, and grows faster than the
@@ -61,6 +61,7 @@ class Config:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
+    baseline: Path | None = None  # findings accepted earlier (``tsafe_lint.baseline``)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
 
     def is_enabled(self, code: str, extra_ignores: Iterable[str] = ()) -> bool:
@@ -172,6 +173,9 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
             raise ConfigError(f"{path}: per-file-ignores '{pattern}' must be a list of codes")
         per_file_ignores[pattern] = validate_codes(codes, f"{path}: per-file-ignores")
+    baseline = table.get("baseline")
+    if baseline is not None and not isinstance(baseline, str):
+        raise ConfigError(f"{path}: 'baseline' must be a file name (a string)")
     max_file_size = table.get("max-file-size", DEFAULT_MAX_FILE_SIZE)
     if not isinstance(max_file_size, int) or isinstance(max_file_size, bool) or max_file_size < 1:
         raise ConfigError(f"{path}: 'max-file-size' must be a positive number of bytes")
@@ -182,5 +186,6 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         per_file_ignores=per_file_ignores,
         root=path.parent,
         source=path,
+        baseline=path.parent / baseline if baseline else None,
         max_file_size=max_file_size,
     )

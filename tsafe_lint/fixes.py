@@ -21,8 +21,8 @@ import libcst as cst
 
 from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.tree import deeper_stack
-from tsafe_lint.project.context import EMPTY_CONTEXT
-from tsafe_lint.project.modules import module_name
+from tsafe_lint.module_names import module_name
+from tsafe_lint.project_context import EMPTY_CONTEXT
 from tsafe_lint.reading import read_source
 from tsafe_lint.rules import ALL_RULES, Fix
 from tsafe_lint.source import ParseFailure, parse_source
@@ -59,10 +59,12 @@ def _fixes(
     lines: list[str],
     accepts: Callable[[str], bool],
     unsafe: bool,
+    only_line: int | None = None,
 ) -> tuple[list[Fix], int]:
     """The fixes to apply this round: allowed, not silenced by ``# noqa``, not nested in
-    one another (the rest wait for the next round); and how many unsafe ones are left
-    out because ``unsafe`` is false."""
+    one another (the rest wait for the next round); only those of findings reported on
+    ``only_line`` when it is given. And how many unsafe ones are left out because
+    ``unsafe`` is false."""
     candidates = []
     for rule in ALL_RULES:
         if not rule.fixable or not accepts(rule.code):
@@ -80,6 +82,8 @@ def _fixes(
         span = spans.get(finding.node)
         line = span.line if span is not None else 0
         if 0 < line <= len(lines) and is_suppressed(code, lines[line - 1]):
+            continue
+        if only_line is not None and line != only_line:
             continue
         assert finding.fix is not None
         if not (finding.fix.safe or unsafe):
@@ -109,25 +113,31 @@ def fix_source(
     path: str,
     accepts: Callable[[str], bool] = lambda code: True,
     unsafe: bool = False,
+    only_line: int | None = None,
 ) -> FixOutcome:
-    """The fixed source of one file (in memory)."""
+    """The fixed source of one file (in memory). With ``only_line``: only the fixes of
+    the findings reported on that line, in one round (an editor's quick fix)."""
     with deeper_stack():
-        return _fix_source(source, path, accepts, unsafe)
+        return _fix_source(source, path, accepts, unsafe, only_line)
 
 
 def _fix_source(
-    source: bytes, path: str, accepts: Callable[[str], bool], unsafe: bool
+    source: bytes,
+    path: str,
+    accepts: Callable[[str], bool],
+    unsafe: bool,
+    only_line: int | None,
 ) -> FixOutcome:
     parsed = parse_source(source)
     if isinstance(parsed, ParseFailure):
         return FixOutcome(path, problem=f"not fixed: it does not parse ({parsed.reason})")
     current, applied, unsafe_left = source, 0, 0
     module = module_name(path)
-    for _ in range(MAX_ROUNDS):
+    for _ in range(MAX_ROUNDS if only_line is None else 1):
         if isinstance(parsed, ParseFailure):
             return FixOutcome(path, problem="not fixed: a fix produced code that does not parse")
         analysis = ModuleAnalysis(parsed.module, path, EMPTY_CONTEXT, module)
-        fixes, unsafe_left = _fixes(analysis, parsed.lines, accepts, unsafe)
+        fixes, unsafe_left = _fixes(analysis, parsed.lines, accepts, unsafe, only_line)
         if not fixes:
             break
         replaced = parsed.module.visit(_Replace({fix.old: fix.new for fix in fixes}))

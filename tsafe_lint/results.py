@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 from tsafe_lint.diagnostics import Diagnostic
-from tsafe_lint.project.context import EMPTY_CONTEXT, ExternalEntry, ProjectContext
-from tsafe_lint.project.summary import FileSummary
+from tsafe_lint.project.file_summary import FileSummary
+from tsafe_lint.project_context import EMPTY_CONTEXT, ExternalEntry, ProjectContext
 from tsafe_lint.shapes import Refinements, conforms
 
 #: FileSummary fields annotated loosely (lists of mixed items): their exact JSON shape.
@@ -20,10 +20,6 @@ _SUMMARY_JSON: Refinements = {
         "thread_functions": dict[str, tuple[str, int, bool]],  # name -> [verb, line, many]
         "external_starts": list[tuple[str, str, int, bool]],  # [target, verb, line, many]
     }
-}
-_CONTEXT_JSON = {
-    "imported_kinds": list[tuple[str, str]],
-    "entries": list[tuple[str, str, str, bool]],
 }
 
 
@@ -43,9 +39,13 @@ class FileResult:
 
     @classmethod
     def from_json(cls, path: str, data: dict[str, Any]) -> FileResult:
-        summary = data.get("summary")
+        """``data`` as cached (or computed) for ``path``; the same content may have been
+        cached under another spelling of its path, so the path is always this one."""
         diagnostics = [Diagnostic(**{**d, "path": path}) for d in data["diagnostics"]]
-        return cls(path, diagnostics, FileSummary.from_json(summary) if summary else None)
+        summary = FileSummary.from_json(data["summary"]) if data.get("summary") else None
+        if summary is not None:
+            summary.path = path
+        return cls(path, diagnostics, summary)
 
 
 def is_result_json(data: object) -> bool:
@@ -64,15 +64,6 @@ def is_findings_json(data: object) -> bool:
         isinstance(data, dict)
         and set(data) == {"diagnostics"}
         and conforms(data["diagnostics"], list[Diagnostic])
-    )
-
-
-def is_context_json(data: object) -> bool:
-    """Is ``data`` a project context as ``ProjectContext.as_json`` writes it?"""
-    return (
-        isinstance(data, dict)
-        and set(data) == set(_CONTEXT_JSON)
-        and all(conforms(data[key], shape) for key, shape in _CONTEXT_JSON.items())
     )
 
 

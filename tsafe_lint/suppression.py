@@ -15,9 +15,14 @@ _NOQA = re.compile(
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 
 
+def find_noqa(line: str) -> re.Match[str] | None:
+    """The ``# noqa`` comment of ``line`` (its span and codes), if it has one."""
+    return _NOQA.search(line)
+
+
 def noqa_codes(line: str) -> frozenset[str] | None:
     """``None`` when the line has no noqa; an empty set for a bare noqa; else the codes."""
-    match = _NOQA.search(line)
+    match = find_noqa(line)
     if match is None:
         return None
     codes = match.group("codes")

@@ -1,5 +1,53 @@
-"""The facts every rule reads, computed once per module (see ``ModuleAnalysis``)."""
+"""The facts every rule reads, computed once per module: the rule author's interface.
 
+A rule imports what it reads from here, and from nowhere deeper. ``ModuleAnalysis`` is
+the entry (``analysis.regions``, ``analysis.locks``, ``analysis.reach``,
+``analysis.sharing``, ``analysis.symbols``, ``analysis.structure``); the records and
+helpers below are what its fields hold and how to question them.
+"""
+
+from tsafe_lint.analysis.acquisitions import Acquisition
+from tsafe_lint.analysis.calls import releases_in
+from tsafe_lint.analysis.events import (
+    Access,
+    AnyCall,
+    CallSite,
+    CheckThenAct,
+    MethodCall,
+    State,
+    WithEntry,
+    WriteKind,
+)
+from tsafe_lint.analysis.kinds import LOCKLIKE, MUTEXES, SEMAPHORES, Kind, kind_of_factory
 from tsafe_lint.analysis.module import ModuleAnalysis
+from tsafe_lint.analysis.names import is_lock_wrapper_name
+from tsafe_lint.analysis.scopes import FunctionInfo, block
+from tsafe_lint.analysis.symbols import SymbolKey, argument, display_name
+from tsafe_lint.analysis.tree import contains, walk
 
-__all__ = ["ModuleAnalysis"]
+__all__ = [
+    "LOCKLIKE",
+    "MUTEXES",
+    "SEMAPHORES",
+    "Access",
+    "Acquisition",
+    "AnyCall",
+    "CallSite",
+    "CheckThenAct",
+    "FunctionInfo",
+    "Kind",
+    "MethodCall",
+    "ModuleAnalysis",
+    "State",
+    "SymbolKey",
+    "WithEntry",
+    "WriteKind",
+    "argument",
+    "block",
+    "contains",
+    "display_name",
+    "is_lock_wrapper_name",
+    "kind_of_factory",
+    "releases_in",
+    "walk",
+]

@@ -9,21 +9,13 @@ thread-safe), ``x += 1`` / ``x = x + 1`` is a read-modify-write that loses updat
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from enum import Enum
 
 import libcst as cst
 
+from tsafe_lint.analysis.events import Write, WriteKind
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.tree import children, walk
-
-
-class WriteKind(Enum):
-    REBIND = "rebind"  # x = v, self.x = v, del x
-    READ_MODIFY_WRITE = "read-modify-write"  # x += 1, x = x + 1, d[k] += 1
-    MUTATE = "mutate"  # d[k] = v, del d[k], L.append(x)
-
 
 #: In-place mutators of the builtin containers (and deque); each alone is atomic.
 MUTATING_METHODS = frozenset(
@@ -49,16 +41,6 @@ MUTATING_METHODS = frozenset(
         "symmetric_difference_update",
     }
 )
-
-
-@dataclass(frozen=True)
-class Write:
-    """One write of a shared key by a small statement or call."""
-
-    key: SymbolKey
-    kind: WriteKind
-    node: cst.CSTNode
-    per_instance: bool = False  # ``self.x`` / ``obj.x``: one object's, not the class's
 
 
 def per_instance(target: cst.BaseExpression, func: FunctionInfo, symbols: SymbolTable) -> bool:

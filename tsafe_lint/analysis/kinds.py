@@ -21,14 +21,23 @@ class Kind(Enum):
     QUEUE = "Queue"
     THREAD = "Thread"
     FUTURE = "Future"
+    ACQUIRABLE = "lock or semaphore"  # known only by its acquire() and release()
 
 
 #: Kinds that can be held: ``with x:`` / ``x.acquire()`` excludes other threads.
 LOCKLIKE = frozenset(
-    {Kind.LOCK, Kind.RLOCK, Kind.CONDITION, Kind.SEMAPHORE, Kind.BOUNDED_SEMAPHORE}
+    {
+        Kind.LOCK,
+        Kind.RLOCK,
+        Kind.CONDITION,
+        Kind.SEMAPHORE,
+        Kind.BOUNDED_SEMAPHORE,
+        Kind.ACQUIRABLE,
+    }
 )
-#: Kinds whose ``acquire()`` must be paired with ``release()`` in the same function.
-MUTEXES = frozenset({Kind.LOCK, Kind.RLOCK, Kind.CONDITION})
+#: Kinds with an owner: their ``acquire()`` must be paired with ``release()`` in the same
+#: function, and they take part in deadlock analysis (semaphores count permits, not owners).
+MUTEXES = frozenset({Kind.LOCK, Kind.RLOCK, Kind.CONDITION, Kind.ACQUIRABLE})
 SEMAPHORES = frozenset({Kind.SEMAPHORE, Kind.BOUNDED_SEMAPHORE})
 
 FACTORIES: dict[str, Kind] = {
@@ -85,6 +94,35 @@ FACTORIES: dict[str, Kind] = {
 
 #: ``executor.submit(...)`` and friends return futures.
 FUTURE_METHODS = frozenset({"submit"})
+
+
+#: Factories known by their last name on any object: ``ctx.Lock()``, ``manager.RLock()``,
+#: ``handler.createLock()`` is not one. Asynchronous libraries' primitives are not
+#: thread locks, whatever their name.
+FINAL_NAMES: dict[str, Kind] = {
+    "Lock": Kind.LOCK,
+    "RLock": Kind.RLOCK,
+    "Condition": Kind.CONDITION,
+    "Semaphore": Kind.SEMAPHORE,
+    "BoundedSemaphore": Kind.BOUNDED_SEMAPHORE,
+    "Event": Kind.EVENT,
+}
+_ASYNC_LIBRARIES = ("asyncio", "trio", "anyio", "curio")
+
+
+def kind_of_final_name(qualified_name: str | None, attribute: str | None) -> Kind | None:
+    """``multiprocessing.get_context().Lock()``, ``ctx.Condition()``, ``compat.RLock()``:
+    a factory call on any object (``attribute`` is the called attribute's name) or an
+    imported name whose final name says its kind."""
+    if attribute is not None:
+        final = attribute
+    elif qualified_name is not None and "." in qualified_name:
+        final = qualified_name.rsplit(".", 1)[-1]
+    else:
+        return None  # a bare name of the module itself: its own class, not a factory
+    if qualified_name is not None and qualified_name.split(".", 1)[0] in _ASYNC_LIBRARIES:
+        return None
+    return FINAL_NAMES.get(final)
 
 
 def kind_of_factory(qualified_name: str | None) -> Kind | None:

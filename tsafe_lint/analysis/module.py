@@ -7,17 +7,19 @@ from functools import cached_property
 
 import libcst as cst
 
+from tsafe_lint.analysis.acquisitions import LockFacts
+from tsafe_lint.analysis.events import EMPTY, Held, Regions, State
 from tsafe_lint.analysis.kinds import Kind
-from tsafe_lint.analysis.locking import LockFacts
 from tsafe_lint.analysis.reachability import ThreadReach, compute_reach
-from tsafe_lint.analysis.regions import EMPTY, Held, Regions, RegionWalker, State
+from tsafe_lint.analysis.regions import RegionWalker
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, collect_structure
 from tsafe_lint.analysis.sharing import Sharing, is_setup_name
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart, thread_starts
 from tsafe_lint.analysis.tree import Span, children, positions, walk
-from tsafe_lint.project.context import EMPTY_CONTEXT, ProjectContext
-from tsafe_lint.project.modules import is_package, module_name
+from tsafe_lint.analysis.usage import infer_kinds_from_use
+from tsafe_lint.module_names import is_package, module_name
+from tsafe_lint.project_context import EMPTY_CONTEXT, ProjectContext
 
 _REF = "\x00"  # brackets a line placeholder in messages (never in source text)
 
@@ -46,6 +48,7 @@ class ModuleAnalysis:
         self.structure: ModuleStructure = collect_structure(module, self.name, is_package(path))
         external = {name: Kind(value) for name, value in context.imported_kinds}
         self.symbols = SymbolTable(self.structure, external)
+        infer_kinds_from_use(self.structure, self.symbols)
         self._walker = RegionWalker(self.structure, self.symbols)
         self.regions: Regions = self._walker.walk()
         self._line_refs: list[cst.CSTNode] = []
@@ -54,6 +57,12 @@ class ModuleAnalysis:
     # -- symbols -----------------------------------------------------------------
     def symbol(self, key: SymbolKey | None) -> SymbolInfo | None:
         return self.symbols.symbols.get(key) if key is not None else None
+
+    def evidence(self, key: SymbolKey | None) -> str:
+        """``" ('sl.l' is taken for a lock: 'f' acquires and releases it)"`` for a symbol
+        known only by its use, to end a message with; ``""`` for every other symbol."""
+        info = self.symbol(key)
+        return f" ({info.evidence})" if info is not None and info.evidence else ""
 
     def kind(self, key: SymbolKey | None) -> Kind | None:
         info = self.symbol(key)
@@ -144,7 +153,7 @@ class ModuleAnalysis:
         setup = {func for func in self.structure.functions if is_setup_name(func)}
         callers: dict[FunctionInfo, set[FunctionInfo]] = {}
         for site in self.regions.call_sites:
-            caller = site.caller
+            caller = site.func
             if self._on_fresh_object(site.call, caller):
                 # ``chan = Channel(); chan._setup(...)``: nobody else has it yet
                 caller = self.structure.module_scope
@@ -160,8 +169,10 @@ class ModuleAnalysis:
                     changed = True
         return frozenset(setup)
 
-    def _on_fresh_object(self, call: cst.Call, caller: FunctionInfo) -> bool:
+    def _on_fresh_object(self, call: cst.CSTNode, caller: FunctionInfo) -> bool:
         """Is ``call`` a method call on an object the caller has just constructed?"""
+        if not isinstance(call, cst.Call):
+            return False
         callee = call.func
         if not isinstance(callee, cst.Attribute) or not isinstance(callee.value, cst.Name):
             return False
@@ -191,8 +202,8 @@ class ModuleAnalysis:
     def _entry_held(self, ignored_callers: frozenset[FunctionInfo]) -> dict[FunctionInfo, Held]:
         sites: dict[FunctionInfo, list[tuple[FunctionInfo, Held]]] = {}
         for site in self.regions.call_sites:
-            if site.caller not in ignored_callers:
-                sites.setdefault(site.callee, []).append((site.caller, site.state.held))
+            if site.func not in ignored_callers:
+                sites.setdefault(site.callee, []).append((site.func, site.state.held))
         result: dict[FunctionInfo, Held | None] = {}
         fixed: set[FunctionInfo] = set()
         for func in self.structure.functions:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from tsafe_lint.analysis.regions import Regions
+from tsafe_lint.analysis.events import Regions
+from tsafe_lint.analysis.names import is_fork_hook
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import argument
 from tsafe_lint.analysis.threads import ThreadStart
@@ -64,13 +65,6 @@ class ThreadReach:
             chain.append(self.caller[chain[-1]])
             seen.add(chain[-1])
         return list(reversed(chain))
-
-
-def is_fork_hook(func: FunctionInfo) -> bool:
-    """``_at_fork_reinit``, ``_after_fork``, ``_afterfork``: runs in a forked child, which
-    has one thread; what it does happens instead of, not besides, the parent's."""
-    bare = func.name.lower().replace("_", "")
-    return "afterfork" in bare or "atfork" in bare or bare.endswith("reinit")
 
 
 def verb_of(start: ThreadStart) -> str:
@@ -204,7 +198,7 @@ def compute_reach(
 
     callees: dict[FunctionInfo, list[FunctionInfo]] = {}
     for site in regions.call_sites:
-        callees.setdefault(site.caller, []).append(site.callee)
+        callees.setdefault(site.func, []).append(site.callee)
     reach = ThreadReach()
     for entry in roots:
         queue = deque([entry.root])

@@ -1,279 +1,41 @@
-"""Lock regions: for every statement and call, which locks are held there.
+"""The lock-region walk: for every statement and call, which locks are held there.
 
 One walk per function, statement by statement, carrying the set of held locks through
 ``with`` blocks, ``acquire()``/``release()`` pairs (including ``if lock.acquire(...)`` and
-``if not lock.acquire(...): return``) and ``try``/``finally``. The walk records the events
-rules read: method calls on known objects, ``with`` entries, calls into the module's own
-functions, early exits while a manually acquired lock is held.
+``if not lock.acquire(...): return``) and ``try``/``finally``. It records the events the
+rules read (``events.py``): method calls on known objects, ``with`` entries, calls into
+the module's own functions, early exits while a manually acquired lock is held, writes of
+shared state and check-then-act pairs.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import libcst as cst
 
-from tsafe_lint.analysis.accesses import (
+from tsafe_lint.analysis.accesses import mutation_of, per_instance, reads_in, writes_of
+from tsafe_lint.analysis.calls import CallScanner, releases_in, scan
+from tsafe_lint.analysis.events import (
+    Access,
+    AnyCall,
+    CallSite,
+    CheckThenAct,
+    EarlyExit,
+    Held,
+    LoopInfo,
+    MethodCall,
+    Regions,
+    State,
+    StatementPlace,
+    WithEntry,
     WriteKind,
-    mutation_of,
-    per_instance,
-    reads_in,
-    writes_of,
 )
-from tsafe_lint.analysis.kinds import LOCKLIKE, Kind
+from tsafe_lint.analysis.kinds import LOCKLIKE
+from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
-from tsafe_lint.analysis.tree import FastVisitor
-
-Held = frozenset[SymbolKey]
-EMPTY: Held = frozenset()
-
-
-@dataclass(frozen=True)
-class State:
-    """Locks held at a point; ``manual`` are those taken by ``acquire()`` (not ``with``)."""
-
-    held: Held = EMPTY
-    manual: Held = EMPTY
-    protected: Held = EMPTY  # released by the ``finally`` of an enclosing ``try``
-    loop: cst.While | None = None  # the innermost enclosing ``while`` of this function
-    looping: bool = False  # inside any ``for``/``while`` body of this function
-
-    @property
-    def in_while(self) -> bool:
-        return self.loop is not None
-
-
-@dataclass(eq=False)
-class StatementPlace:
-    """Where a statement stands: its block and index, for "what comes next" questions."""
-
-    block: Sequence[cst.BaseStatement]
-    index: int
-
-    @property
-    def statement(self) -> cst.BaseStatement:
-        return self.block[self.index]
-
-    def following(self) -> cst.BaseStatement | None:
-        nxt = self.index + 1
-        return self.block[nxt] if nxt < len(self.block) else None
-
-
-@dataclass(eq=False)
-class MethodCall:
-    """``x.method(...)`` where ``x`` is a known symbol (a lock, condition, pool, ...)."""
-
-    func: FunctionInfo
-    call: cst.Call
-    target: SymbolKey
-    kind: Kind
-    method: str
-    state: State
-    place: StatementPlace
-    form: str  # "statement", "assign", "if", "if-not", "expression"
-
-
-@dataclass(eq=False)
-class WithEntry:
-    """An item of a ``with`` statement, with the locks held before it."""
-
-    func: FunctionInfo
-    node: cst.With
-    item: cst.WithItem
-    target: SymbolKey | None
-    kind: Kind | None
-    state: State
-
-
-@dataclass(eq=False)
-class CallSite:
-    """A call from ``caller`` into ``callee``, one of the module's own functions."""
-
-    caller: FunctionInfo
-    callee: FunctionInfo
-    call: cst.Call
-    state: State
-
-
-@dataclass(eq=False)
-class AnyCall:
-    """Every call, with the imported name it resolves to (if any) and the held locks."""
-
-    func: FunctionInfo
-    call: cst.Call
-    qualified: str | None
-    state: State
-    place: StatementPlace
-    in_comprehension: bool = False
-    order: int = 0
-
-    @property
-    def repeated(self) -> bool:
-        """Does this call run repeatedly (in a loop or a comprehension)?"""
-        return self.state.looping or self.in_comprehension
-
-
-@dataclass(eq=False)
-class EarlyExit:
-    """A ``return`` while a lock taken with ``acquire()`` is held and not released by finally."""
-
-    func: FunctionInfo
-    node: cst.Return
-    target: SymbolKey
-
-
-@dataclass(eq=False)
-class LoopInfo:
-    """A ``while`` loop and the locks held at its test."""
-
-    func: FunctionInfo
-    node: cst.While
-    state: State
-
-
-@dataclass(eq=False)
-class Access:
-    """A write of shared state (a global or an attribute) with the locks held there."""
-
-    func: FunctionInfo
-    key: SymbolKey
-    kind: WriteKind
-    node: cst.CSTNode
-    state: State
-    order: int = 0  # position in the walk of its function (source order)
-    per_instance: bool = False  # one object's attribute (``self.x``), not a class's
-
-
-@dataclass(eq=False)
-class CheckThenAct:
-    """An ``if``/``while`` whose test reads ``key`` and whose body writes it."""
-
-    func: FunctionInfo
-    test_node: cst.If | cst.While
-    key: SymbolKey
-    state: State  # held at the test
-    write: Access
-
-
-@dataclass
-class Regions:
-    """Everything the walk recorded for one module."""
-
-    method_calls: list[MethodCall] = field(default_factory=list)
-    with_entries: list[WithEntry] = field(default_factory=list)
-    call_sites: list[CallSite] = field(default_factory=list)
-    calls: list[AnyCall] = field(default_factory=list)
-    early_exits: list[EarlyExit] = field(default_factory=list)
-    while_loops: list[LoopInfo] = field(default_factory=list)
-    referenced: set[FunctionInfo] = field(default_factory=set)
-    escaped: set[SymbolKey] = field(default_factory=set)  # locals handed on, stored or returned
-    writes: list[Access] = field(default_factory=list)
-    check_then_act: list[CheckThenAct] = field(default_factory=list)
-
-    def forget(self, functions: set[FunctionInfo]) -> None:
-        """Drop what was recorded in ``functions`` (before walking them again)."""
-        self.method_calls = [e for e in self.method_calls if e.func not in functions]
-        self.with_entries = [e for e in self.with_entries if e.func not in functions]
-        self.call_sites = [e for e in self.call_sites if e.caller not in functions]
-        self.calls = [e for e in self.calls if e.func not in functions]
-        self.early_exits = [e for e in self.early_exits if e.func not in functions]
-        self.while_loops = [e for e in self.while_loops if e.func not in functions]
-        self.writes = [e for e in self.writes if e.func not in functions]
-        self.check_then_act = [e for e in self.check_then_act if e.func not in functions]
-
-
-class _CallScanner(FastVisitor):
-    """The calls and name references of an expression, not entering lambdas or defs."""
-
-    def __init__(self) -> None:
-        self.calls: list[cst.Call] = []
-        self.called: set[cst.BaseExpression] = set()
-        self.receivers: set[cst.BaseExpression] = set()
-        self.references: list[cst.BaseExpression] = []
-        self.escapes: list[cst.Name] = []  # bare names used as values (not ``x.attr``, not targets)
-        self.in_comprehension: set[cst.Call] = set()
-        self._comprehension_depth = 0
-
-    def visit_ListComp(self, node: cst.ListComp) -> None:
-        self._comprehension_depth += 1
-
-    def leave_ListComp(self, original_node: cst.ListComp) -> None:
-        self._comprehension_depth -= 1
-
-    def visit_SetComp(self, node: cst.SetComp) -> None:
-        self._comprehension_depth += 1
-
-    def leave_SetComp(self, original_node: cst.SetComp) -> None:
-        self._comprehension_depth -= 1
-
-    def visit_DictComp(self, node: cst.DictComp) -> None:
-        self._comprehension_depth += 1
-
-    def leave_DictComp(self, original_node: cst.DictComp) -> None:
-        self._comprehension_depth -= 1
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self._comprehension_depth += 1
-
-    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
-        self._comprehension_depth -= 1
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> bool:
-        # Implicit concatenation nests one level per piece (thousands in generated
-        # files such as pydoc_data/topics.py); strings bind and call nothing we track.
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(node)
-        self.called.add(node.func)
-        if self._comprehension_depth:
-            self.in_comprehension.add(node)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.receivers.add(node.target)
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node not in self.called:
-            self.references.append(node)
-        if node not in self.receivers:
-            self.escapes.append(node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.receivers.add(node.value)
-        self.receivers.add(node.attr)
-        if node not in self.called:
-            self.references.append(node)
-
-
-def _scan(node: cst.CSTNode) -> _CallScanner:
-    scanner = _CallScanner()
-    scanner.run(node)
-    return scanner
-
-
-def releases_in(suite: cst.BaseSuite | None) -> list[cst.Call]:
-    """The ``x.release()`` calls anywhere in ``suite`` (not in nested defs)."""
-    if suite is None:
-        return []
-    scanner = _CallScanner()
-    scanner.run(suite)
-    return [
-        call
-        for call in scanner.calls
-        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "release"
-    ]
 
 
 def _merge(*states: State | None) -> State | None:
@@ -343,7 +105,7 @@ class RegionWalker:
             return self.regions
         self.acquire_wrappers, self.release_wrappers = acquire_only, release_only
         wrappers = {*acquire_only, *release_only}
-        again = {site.caller for site in self.regions.call_sites if site.callee in wrappers}
+        again = {site.func for site in self.regions.call_sites if site.callee in wrappers}
         again |= set(release_only)
         self.regions.forget(again)
         for func in self.structure.functions:
@@ -430,6 +192,11 @@ class RegionWalker:
             return state
         if isinstance(statement, cst.For):
             self._scan_expression(statement.iter, place, state, func, "expression")
+            iterated = self.symbols.class_of_receiver(statement.iter, func)
+            callee = self.structure.method(iterated, "__iter__") if iterated else None
+            if callee is not None:
+                site = CallSite(func, callee, statement.iter, state, True)
+                self.regions.call_sites.append(site)
             self._walk_block(block(statement.body), replace(state, looping=True), func)
             if statement.orelse is not None:
                 self._walk_block(block(statement.orelse.body), state, func)
@@ -540,12 +307,13 @@ class RegionWalker:
         name = dotted_name(callee)
         if name is None:
             return state
-        lowered = name.lower()
-        if "acquire" in lowered:
-            return replace(state, held=state.held | {("unknown", lowered.replace("acquire", "*"))})
-        if "release" in lowered:
-            return replace(state, held=state.held - {("unknown", lowered.replace("release", "*"))})
-        return state
+        guessed = lock_verb_in(name)
+        if guessed is None:
+            return state
+        verb, lock = guessed
+        if verb == "acquire":
+            return replace(state, held=state.held | {("unknown", lock)})
+        return replace(state, held=state.held - {("unknown", lock)})
 
     def _acquire(self, state: State, key: SymbolKey) -> State:
         group = self.group(key)
@@ -593,7 +361,7 @@ class RegionWalker:
             self.regions.with_entries.append(WithEntry(func, statement, item, key, kind, inner))
             if key is not None and kind in LOCKLIKE:
                 inner = replace(inner, held=inner.held | self.group(key))
-            elif kind is None and _looks_like_lock(item.item):
+            elif kind is None and looks_like_lock(item.item):
                 unknown = ("unknown", dotted_name(item.item) or "")
                 inner = replace(inner, held=inner.held | {unknown})
         out = self._walk_block(block(statement.body), inner, func)
@@ -635,7 +403,7 @@ class RegionWalker:
         func: FunctionInfo,
         form: str,
     ) -> list[MethodCall]:
-        scanner = _scan(node)
+        scanner = scan(node)
         events: list[MethodCall] = []
         for call in scanner.calls:
             self.regions.calls.append(
@@ -685,6 +453,13 @@ class RegionWalker:
                     )
                     events.append(event)
                     self.regions.method_calls.append(event)
+        for implicit, receiver, method in self._implicit_calls(scanner, node, func):
+            cls = self.symbols.class_of_receiver(receiver, func)
+            callee = self.structure.method(cls, method) if cls is not None else None
+            if callee is not None and (
+                callee.is_property or not isinstance(implicit, cst.Attribute)
+            ):
+                self.regions.call_sites.append(CallSite(func, callee, implicit, state, True))
         for reference in scanner.references:
             target = self.resolve_function(reference, func)
             if target is not None:
@@ -696,6 +471,39 @@ class RegionWalker:
             if key is not None and key[0] == "local" and key in self.symbols.symbols:
                 self.regions.escaped.add(key)
         return events
+
+    def _implicit_calls(
+        self, scanner: CallScanner, node: cst.CSTNode, func: FunctionInfo
+    ) -> list[tuple[cst.BaseExpression, cst.BaseExpression, str]]:
+        """The dunder methods and property getters an expression makes Python call:
+        ``(the expression, the object whose method runs, the method name)``; an attribute
+        read (``self.prop``) calls the getter when ``prop`` is a property."""
+        stored: set[cst.CSTNode] = set()
+        deleted: set[cst.CSTNode] = set()
+        if isinstance(node, cst.Assign):
+            stored = {target.target for target in node.targets}
+        elif isinstance(node, cst.AugAssign):
+            stored = {node.target}
+        elif isinstance(node, cst.Del):
+            deleted = {node.target}
+        found: list[tuple[cst.BaseExpression, cst.BaseExpression, str]] = []
+        for subscript in scanner.subscripts:
+            if subscript in deleted:
+                found.append((subscript, subscript.value, "__delitem__"))
+                continue
+            if subscript in stored:
+                found.append((subscript, subscript.value, "__setitem__"))
+            if subscript not in stored or isinstance(node, cst.AugAssign):
+                found.append((subscript, subscript.value, "__getitem__"))
+        found += [(test, item, "__contains__") for test, item in scanner.membership]
+        for call in scanner.calls:
+            builtin = call.func.value if isinstance(call.func, cst.Name) else None
+            if builtin in _BUILTIN_DUNDERS and len(call.args) == 1 and not func.is_local(builtin):
+                found.append((call, call.args[0].value, _BUILTIN_DUNDERS[builtin]))
+        for reference in scanner.references:
+            if isinstance(reference, cst.Attribute) and reference not in stored:
+                found.append((reference, reference.value, reference.attr.value))
+        return found
 
     def _dispatches(self, callee: cst.BaseExpression, func: FunctionInfo) -> bool:
         """``self.m()`` may run a subclass's override; ``Base.m(self)`` may not."""
@@ -744,16 +552,5 @@ def _is_root_call(node: cst.CSTNode, call: cst.Call) -> bool:
     return call is node or (isinstance(node, cst.Assign) and call is node.value)
 
 
-#: Last name parts that say "this is a lock" for objects whose type we cannot see.
-_LOCK_WORDS = frozenset({"lock", "rlock", "mutex", "cond", "condition", "cv", "sem", "semaphore"})
-
-
-def _looks_like_lock(expr: cst.BaseExpression) -> bool:
-    """``with self._lock:`` on an attribute we cannot type (a parameter's, another
-    module's): treated as *some* lock held, which only ever suppresses findings."""
-    name = dotted_name(expr)
-    if name is None:
-        return False
-    last = name.rsplit(".", 1)[-1]
-    words = {w.lower() for w in re.split(r"_+|(?<=[a-z])(?=[A-Z])", last) if w}
-    return bool(words & _LOCK_WORDS) or last.lower().endswith("lock")
+#: Builtins that call one dunder method of their argument.
+_BUILTIN_DUNDERS = {"len": "__len__", "iter": "__iter__", "next": "__next__"}

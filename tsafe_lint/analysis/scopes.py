@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from tsafe_lint.analysis.tree import FastVisitor
-from tsafe_lint.project.modules import absolute_import
+from tsafe_lint.module_names import absolute_import
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
@@ -66,6 +66,13 @@ class FunctionInfo:
     @property
     def name(self) -> str:
         return self.qualname.rsplit(".", 1)[-1]
+
+    @property
+    def is_property(self) -> bool:
+        """A ``@property`` getter: reading the attribute calls it."""
+        return isinstance(self.node, cst.FunctionDef) and "property" in _decorator_names(
+            self.node
+        )
 
     @property
     def is_module(self) -> bool:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsafe_lint.analysis.reachability import Entry, ThreadReach, is_fork_hook
-from tsafe_lint.analysis.regions import Access, Regions
+from tsafe_lint.analysis.events import Access, Regions
+from tsafe_lint.analysis.names import looks_like_setup
+from tsafe_lint.analysis.reachability import Entry, ThreadReach
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 
@@ -33,16 +34,12 @@ SETUP_FUNCTIONS = frozenset(
 )
 
 
-#: Construction hooks other than ``__init__`` (``queue.Queue._init``).
-_SETUP_WORDS = frozenset({"init", "initialize", "initialise", "setup"})
-
-
 def is_setup_name(func: FunctionInfo) -> bool:
     """Code that runs before other threads can see what it writes (or after a fork, when
     the process has one thread)."""
     if func.is_module or func.name in SETUP_FUNCTIONS:
         return True
-    return func.name.lower().replace("_", "") in _SETUP_WORDS or is_fork_hook(func)
+    return looks_like_setup(func)
 
 
 class Sharing:
@@ -116,12 +113,14 @@ class Sharing:
         that one object is shared by every thread that calls them."""
         shared: set[str] = set()
         for site in regions.call_sites:
+            if not isinstance(site.call, cst.Call):
+                continue  # an implicit call (``self[k]``): no receiver to look at
             callee = site.call.func
             if site.callee.cls is None or not isinstance(callee, cst.Attribute):
                 continue
             if not isinstance(callee.value, cst.Name):
                 continue
-            key = self.symbols.key_of(callee.value, site.caller)
+            key = self.symbols.key_of(callee.value, site.func)
             info = self.symbols.symbols.get(key) if key is not None else None
             if key is not None and key[0] == "global" and info is not None and info.instance_of:
                 shared.update(cls.qualname for cls in self.structure.class_bases(info.instance_of))

@@ -5,7 +5,11 @@ A symbol is identified by a key:
 - ``("attr", class_qualname, attr)``: an attribute of the module's class, reached as
   ``self.attr``, ``cls.attr``, ``type(self).attr``, ``Cls.attr`` or through an instance
   stored in a global;
-- ``("local", function_qualname, name)``: a local (or closure) variable.
+- ``("local", function_qualname, name)``: a local (or closure) variable;
+- ``("use", scope, "a.b.c")``: an object reached through something the analysis cannot
+  type (a parameter's attribute, another object's lock), known only by how it is used
+  (``usage.py``); the scope is the class for ``self.…`` chains, else the function or
+  module where the chain's first name lives.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from tsafe_lint.analysis.kinds import FUTURE_METHODS, Kind, kind_of_factory
-from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block
+from tsafe_lint.analysis.kinds import FUTURE_METHODS, Kind, kind_of_factory, kind_of_final_name
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block, dotted_name
 
 SymbolKey = tuple[str, ...]
 
@@ -36,6 +40,7 @@ class SymbolInfo:
     created_in: FunctionInfo | None = None
     fresh: bool = False  # made here by a factory call (not an alias, not a parameter)
     alias_of: SymbolKey | None = None  # ``lock = self._lock``: the same object
+    evidence: str | None = None  # why the kind was inferred from use (``usage.py``)
 
     @property
     def is_parameter(self) -> bool:
@@ -56,6 +61,7 @@ class SymbolTable:
         self.structure = structure
         self.symbols: dict[SymbolKey, SymbolInfo] = {}
         self.external = external or {}
+        self._used = False  # are there symbols known by use only (``("use", ...)`` keys)?
         for qualified, kind in self.external.items():
             key: SymbolKey = ("ext", qualified)
             self.symbols[key] = SymbolInfo(key, qualified.rsplit(".", 1)[-1], kind)
@@ -75,7 +81,42 @@ class SymbolTable:
             cls = self.class_of_receiver(expr.value, func)
             if cls is not None:
                 return self._attr_key(cls, expr.attr.value)
+            if self._used:
+                used = self.use_key(expr, func)
+                if used in self.symbols:
+                    return used
         return None
+
+    def receiver_key(self, expr: cst.BaseExpression, func: FunctionInfo) -> SymbolKey | None:
+        """The key of ``expr`` as a receiver of method calls: its symbol, or its use key."""
+        return self.key_of(expr, func) or self.use_key(expr, func)
+
+    def use_key(self, expr: cst.BaseExpression, func: FunctionInfo) -> SymbolKey | None:
+        """``("use", scope, "a.b.c")`` for a chain of names and attributes."""
+        text = dotted_name(expr)
+        if text is None:
+            return None
+        root, _, rest = text.partition(".")
+        method = _method_scope(func)
+        if (
+            method is not None
+            and method.cls is not None
+            and root == method.self_name
+            and (method is func or not func.is_local(root))
+        ):
+            return ("use", method.cls.qualname, "self." + rest if rest else "self")
+        current: FunctionInfo | None = func
+        while current is not None and not current.is_module:
+            if current.is_local(root):
+                return ("use", current.qualname, text)
+            current = current.parent
+        return ("use", "<module>", text)
+
+    def add_inferred(self, info: SymbolInfo) -> None:
+        """Record a symbol typed by its use (``usage.py``)."""
+        self.symbols[info.key] = info
+        if info.key[0] == "use":
+            self._used = True
 
     def _name_key(self, name: str, func: FunctionInfo) -> SymbolKey:
         if func.is_local(name):
@@ -158,6 +199,10 @@ class SymbolTable:
                 return kind, None, underlying
             if kind is not None:
                 return kind, None, None
+            attribute = value.func.attr.value if isinstance(value.func, cst.Attribute) else None
+            final = kind_of_final_name(qualified, attribute)
+            if final is not None:
+                return final, None, None
             if qualified in _FIELD_FACTORIES:
                 factory = argument(value, None, "default_factory") or argument(
                     value, None, "factory"

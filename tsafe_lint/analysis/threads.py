@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from tsafe_lint.analysis.events import Regions
 from tsafe_lint.analysis.kinds import Kind
-from tsafe_lint.analysis.regions import Regions
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import argument
 

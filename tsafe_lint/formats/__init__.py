@@ -38,13 +38,16 @@ def render_json(diagnostics: Sequence[Diagnostic]) -> str:
     return json.dumps(records, indent=2) + "\n"
 
 
-def render(diagnostics: Sequence[Diagnostic], fmt: str) -> str:
+def render(
+    diagnostics: Sequence[Diagnostic], fmt: str, sources: dict[str, bytes] | None = None
+) -> str:
+    """``sources``: files not on disk (standard input), for SARIF's fingerprints."""
     if fmt == "json":
         return render_json(diagnostics)
     if fmt == "sarif":
         from tsafe_lint.formats.sarif import render_sarif  # needs the rule documentation
 
-        return render_sarif(diagnostics)
+        return render_sarif(diagnostics, sources)
     if fmt == "github":
         return render_github(diagnostics)
     return render_text(diagnostics)

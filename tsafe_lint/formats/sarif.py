@@ -9,10 +9,15 @@ from urllib.parse import quote
 
 from tsafe_lint import __version__
 from tsafe_lint.diagnostics import Diagnostic
+from tsafe_lint.fingerprints import fingerprints
 from tsafe_lint.rules import ALL_RULES, ENGINE_CODES
+from tsafe_lint.trail import why_trail
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/tsafe-lint/"
+#: The key of our fingerprint in ``partialFingerprints`` (``primaryLocationLineHash`` is
+#: GitHub's own, computed by its upload action; it must not be given another meaning).
+FINGERPRINT_KEY = "tsafeLintFingerprint/v1"
 
 
 def _first_paragraph(doc: str) -> str:
@@ -63,32 +68,57 @@ def _uri(path: str) -> str:
     return quote(PurePath(path).as_posix())
 
 
-def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:
-    """One run, every rule described in ``tool.driver.rules``, one result per finding."""
+def _related_locations(d: Diagnostic) -> list[dict[str, object]]:
+    """The why-trail (``submitted to a thread pool at main.py:29``) as locations."""
+    return [
+        {
+            "id": number,
+            "physicalLocation": {
+                "artifactLocation": {"uri": _uri(step.path)},
+                "region": {"startLine": step.line},
+            },
+            "message": {"text": step.label},
+        }
+        for number, step in enumerate(why_trail(d))
+    ]
+
+
+def render_sarif(diagnostics: Sequence[Diagnostic], sources: dict[str, bytes] | None = None) -> str:
+    """One run, every rule described in ``tool.driver.rules``, one result per finding.
+
+    ``partialFingerprints`` carry the fingerprint the baseline uses (rule, enclosing
+    function, normalised code) and which occurrence of it in the file this is, so code
+    scanning keeps an alert's identity when lines move.
+    """
     descriptors = _rule_descriptors()
     index = {str(descriptor["id"]): i for i, descriptor in enumerate(descriptors)}
     results = []
-    for d in diagnostics:
+    seen: dict[tuple[str, str], int] = {}
+    for d, fingerprint in zip(diagnostics, fingerprints(diagnostics, sources)):
+        occurrence = seen[(d.path, fingerprint)] = seen.get((d.path, fingerprint), 0) + 1
         region: dict[str, int] = {"startLine": d.line, "startColumn": d.col}
         if d.end_line >= d.line and d.end_col > 0:
             region["endLine"] = d.end_line
             region["endColumn"] = d.end_col
-        results.append(
-            {
-                "ruleId": d.code,
-                "ruleIndex": index[d.code],
-                "level": "error",
-                "message": {"text": d.message},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": _uri(d.path)},
-                            "region": region,
-                        }
+        result: dict[str, object] = {
+            "ruleId": d.code,
+            "ruleIndex": index[d.code],
+            "level": "error",
+            "message": {"text": d.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(d.path)},
+                        "region": region,
                     }
-                ],
-            }
-        )
+                }
+            ],
+            "partialFingerprints": {FINGERPRINT_KEY: f"{fingerprint}:{occurrence}"},
+        }
+        related = _related_locations(d)
+        if related:
+            result["relatedLocations"] = related
+        results.append(result)
     document = {
         "$schema": SCHEMA,
         "version": "2.1.0",

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from tsafe_lint.project.context import ExternalEntry, ProjectContext
-from tsafe_lint.project.summary import FileSummary
+from tsafe_lint.project.file_summary import FileSummary
+from tsafe_lint.project_context import ExternalEntry, ProjectContext
 
 Node = tuple[str, str]  # (module, function qualified name)
 
@@ -85,7 +85,7 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
     edges: dict[Node, list[Node]] = {}
     for summary in index.modules.values():
         for caller, calls in summary.calls.items():
-            for callee, _, _ in calls:
+            for callee, _, _, _ in calls:
                 target = index.callee(summary.module, callee)
                 if target is not None:
                     edges.setdefault((summary.module, caller), []).append(target)

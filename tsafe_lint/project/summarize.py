@@ -1,7 +1,9 @@
-"""Build a file's summary from its analysis (see ``tsafe_lint.project.summary``)."""
+"""Build a file's summary (``tsafe_lint.project.file_summary``): from its full analysis, or
+from CPython's ``ast`` alone for a file without threading vocabulary."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 
 import libcst as cst
@@ -11,7 +13,8 @@ from tsafe_lint.analysis.reachability import target_functions, verb_of
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import Span
-from tsafe_lint.project.summary import FileSummary
+from tsafe_lint.module_names import absolute_import
+from tsafe_lint.project.file_summary import FileSummary
 
 
 def summarize(analysis: ModuleAnalysis) -> FileSummary:
@@ -53,7 +56,7 @@ def plan_summary(
     for site in analysis.regions.call_sites:
         resolved.add(site.call)
         held = _canonical_all(analysis, facts.held_locks(site.state))
-        calls.append((site.caller.qualname, f"local:{site.callee.qualname}", held, site.call))
+        calls.append((site.func.qualname, f"local:{site.callee.qualname}", held, site.call))
     for any_call in analysis.regions.calls:
         qualified = any_call.qualified
         if any_call.call in resolved or qualified is None or "." not in qualified:
@@ -80,13 +83,19 @@ def plan_summary(
             span = spans.get(node)
             return span.line if span is not None else 0
 
+        def column(node: cst.CSTNode) -> int:
+            span = spans.get(node)
+            return span.col if span is not None else 0
+
         for name, verb, node, many in threads:
             summary.thread_functions[name] = [verb, line(node), many]
         summary.external_starts = [[q, verb, line(node), many] for q, verb, node, many in starts]
         for caller, callee, held, node in calls:
-            summary.calls.setdefault(caller, []).append((callee, held, line(node) if held else 0))
+            where = (line(node), column(node)) if held else (0, 0)
+            summary.calls.setdefault(caller, []).append((callee, held, *where))
         for function, lock, reentrant, held, node in acquires:
-            summary.acquires.setdefault(function, []).append((lock, reentrant, held, line(node)))
+            where = (line(node), column(node))
+            summary.acquires.setdefault(function, []).append((lock, reentrant, held, *where))
         return summary
 
     return wanted, finish
@@ -129,3 +138,33 @@ def _canonical(analysis: ModuleAnalysis, key: SymbolKey) -> str | None:
 
 def _canonical_all(analysis: ModuleAnalysis, keys: set[SymbolKey]) -> list[str]:
     return sorted(name for name in (_canonical(analysis, k) for k in keys) if name is not None)
+
+
+def summarize_syntax_only(path: str, module: str, package: bool, tree: ast.Module) -> FileSummary:
+    """The summary of a file without threading vocabulary: what it defines and imports,
+    enough for other modules to hand it a thread entry point."""
+    summary = FileSummary(path, module, analysed=False)
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            summary.functions.append(node.name)
+        elif isinstance(node, ast.ClassDef):
+            summary.functions.append(node.name)
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    summary.functions.append(f"{node.name}.{item.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    summary.imports[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".", 1)[0]
+                    summary.imports[head] = head
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                sep = "" if base.endswith(".") or not base else "."
+                target = absolute_import(f"{base}{sep}{alias.name}", module, package)
+                summary.imports[alias.asname or alias.name] = target
+    return summary

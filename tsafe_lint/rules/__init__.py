@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from tsafe_lint.codes import ENGINE_CODES
-from tsafe_lint.rules import conditions, locks, shared_state, threads
-from tsafe_lint.rules.base import Finding, Fix, Rule
+from tsafe_lint.rules import conditions, deadlocks, lock_usage, shared_state, threads
+from tsafe_lint.rules.base import Finding, Fix, ProjectFinding, Rule
 
 ALL_RULES: list[type[Rule]] = sorted(
-    [*shared_state.RULES, *locks.RULES, *conditions.RULES, *threads.RULES],
+    [
+        *shared_state.RULES,
+        *lock_usage.RULES,
+        *deadlocks.RULES,
+        *conditions.RULES,
+        *threads.RULES,
+    ],
     key=lambda rule: rule.code,
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
-__all__ = ["ALL_RULES", "ENGINE_CODES", "RULES_BY_CODE", "Finding", "Fix", "Rule"]
+__all__ = ["ALL_RULES", "ENGINE_CODES", "RULES_BY_CODE", "Finding", "Fix", "ProjectFinding", "Rule"]

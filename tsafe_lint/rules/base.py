@@ -1,15 +1,21 @@
-"""The contract of a rule: a code, a name, a one-line summary, a docstring, a ``check``."""
+"""The contract of a rule: a code, a name, a one-line summary, a docstring, a ``check``
+of one module's facts and, for the few rules that need it, a ``check_project`` of the
+whole project's joined summaries."""
 
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
 from tsafe_lint.analysis import ModuleAnalysis
+
+if TYPE_CHECKING:
+    from tsafe_lint.project.join import ProjectIndex
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,17 @@ class Finding:
     fix: Fix | None = None
 
 
+@dataclass(frozen=True)
+class ProjectFinding:
+    """What a rule reports from the whole project: a place in one of its files (the
+    summaries hold positions, not nodes) and a message saying what and why."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+
+
 _RENDER = cst.Module(body=[])
 
 
@@ -46,7 +63,8 @@ class Rule:
     """Base class. Subclasses set the class variables and implement ``check``.
 
     The docstring of a rule is its documentation, in the form *What it does / Why is
-    this bad / Example / Use instead*.
+    this bad / Example / Use instead*. ``family`` defaults to the ``FAMILY`` of the
+    rule's module.
     """
 
     code: ClassVar[str]
@@ -59,8 +77,19 @@ class Rule:
     #: the docstring's **Fix safety** section says why.
     fix_safety: ClassVar[str | None] = None
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "family" not in cls.__dict__:
+            family = getattr(sys.modules[cls.__module__], "FAMILY", None)
+            if family is not None:
+                cls.family = family
+
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         raise NotImplementedError
+
+    def check_project(self, project: ProjectIndex) -> Iterator[ProjectFinding]:
+        """Findings only the whole project shows (chains through other modules)."""
+        return iter(())
 
     @classmethod
     def documentation(cls) -> str:

@@ -6,15 +6,14 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsafe_lint.analysis import ModuleAnalysis
-from tsafe_lint.analysis.kinds import Kind
-from tsafe_lint.analysis.regions import MethodCall
-from tsafe_lint.analysis.symbols import display_name
-from tsafe_lint.analysis.tree import contains
-from tsafe_lint.rules.base import Finding, Fix, Rule
+from tsafe_lint.analysis import Kind, MethodCall, ModuleAnalysis, contains, display_name
+from tsafe_lint.rules.base import Finding, Rule
+from tsafe_lint.rules.fix_builders import while_loop_fix
 
 _SIGNAL_METHODS = frozenset({"wait", "notify", "notify_all", "notifyAll"})
 _POLL_METHODS = frozenset({"is_set", "isSet"})
+
+FAMILY = "conditions"
 
 
 class ConditionWaitNotInLoop(Rule):
@@ -23,9 +22,14 @@ class ConditionWaitNotInLoop(Rule):
     **What it does**
 
     Finds ``cv.wait()`` on a ``threading.Condition`` with no enclosing ``while`` loop in
-    the same function (``if not ready: cv.wait()``). A wait with a timeout
+    the same function (``if not ready: cv.wait()``), and the same ``if`` inside a
+    ``with cv:`` whose only loop is outside the lock (``while running: with cv: if not
+    ready: cv.wait()``): that loop's test runs without the condition held, so the code
+    after the wait still acts on a predicate checked before it. A wait with a timeout
     (``cv.wait(5)``) is left alone: it is the "wait once, then re-check and time out"
-    idiom, whose caller handles waking without the predicate.
+    idiom, whose caller handles waking without the predicate; so is a wait followed by a
+    bare ``return``, ``break`` or ``continue``, after which nothing acts on the
+    predicate.
 
     **Why is this bad**
 
@@ -37,19 +41,31 @@ class ConditionWaitNotInLoop(Rule):
     **Example**
 
     ```python
-    with cv:
-        if not queue:
-            cv.wait()
-        item = queue.pop(0)     # IndexError when another consumer won
+    import threading
+
+    cv = threading.Condition()
+    queue = []
+
+    def consume():
+        with cv:
+            if not queue:
+                cv.wait()
+            return queue.pop(0)     # IndexError when another consumer won
     ```
 
     **Use instead**
 
     ```python
-    with cv:
-        while not queue:
-            cv.wait()
-        item = queue.pop(0)
+    import threading
+
+    cv = threading.Condition()
+    queue = []
+
+    def consume():
+        with cv:
+            while not queue:
+                cv.wait()
+            return queue.pop(0)
     ```
 
     or ``cv.wait_for(lambda: queue)``.
@@ -76,7 +92,6 @@ class ConditionWaitNotInLoop(Rule):
     code = "TS301"
     name = "condition-wait-not-in-loop"
     summary = "Condition.wait() outside a while loop that re-checks the predicate"
-    family = "conditions"
     fixable = True
     fix_safety = "unsafe"
 
@@ -84,14 +99,26 @@ class ConditionWaitNotInLoop(Rule):
         for call in analysis.regions.method_calls:
             if call.kind is not Kind.CONDITION or call.method != "wait":
                 continue
-            if not call.state.in_while and not _has_timeout(call.call):
-                name = display_name(call.target)
+            if _has_timeout(call.call) or _leaves_right_after(call):
+                continue
+            name = display_name(call.target)
+            evidence = analysis.evidence(call.target)
+            if not call.state.in_while:
                 yield Finding(
                     call.call,
                     f"'{name}.wait()' is not in a while loop re-checking its predicate; "
                     f"wake-ups can be spurious or stolen: use 'while not <pred>: "
-                    f"{name}.wait()' or '{name}.wait_for(<pred>)'",
-                    _while_fix(call, analysis),
+                    f"{name}.wait()' or '{name}.wait_for(<pred>)'{evidence}",
+                    while_loop_fix(call, analysis),
+                )
+            elif _rechecked_only_outside(call, analysis):
+                yield Finding(
+                    call.call,
+                    f"'{name}.wait()' under 'if' is re-checked only by an outer loop that "
+                    f"runs without holding '{name}': the code after it acts on a predicate "
+                    f"nobody re-checked; loop inside the 'with': 'while not <pred>: "
+                    f"{name}.wait()' or '{name}.wait_for(<pred>)'{evidence}",
+                    while_loop_fix(call, analysis),
                 )
 
 
@@ -114,6 +141,11 @@ class ConditionNotHeld(Rule):
     **Example**
 
     ```python
+    import threading
+
+    customer_available = threading.Condition()
+    customer_queue = []
+
     def add_customer(name):
         customer_queue.append(name)
         customer_available.notify()
@@ -122,6 +154,11 @@ class ConditionNotHeld(Rule):
     **Use instead**
 
     ```python
+    import threading
+
+    customer_available = threading.Condition()
+    customer_queue = []
+
     def add_customer(name):
         with customer_available:
             customer_queue.append(name)
@@ -140,7 +177,6 @@ class ConditionNotHeld(Rule):
     code = "TS302"
     name = "condition-not-held"
     summary = "Condition wait()/notify() called without holding the condition"
-    family = "conditions"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         entry = analysis.entry_held
@@ -156,7 +192,7 @@ class ConditionNotHeld(Rule):
             yield Finding(
                 call.call,
                 f"'{name}.{call.method}()' is called without holding '{name}'; it raises "
-                f"RuntimeError: call it inside 'with {name}:'",
+                f"RuntimeError: call it inside 'with {name}:'{analysis.evidence(call.target)}",
             )
 
 
@@ -177,6 +213,8 @@ class SemaphoreReleaseUnbalanced(Rule):
     **Example**
 
     ```python
+    import threading
+
     pool_slots = threading.Semaphore(3)
 
     def book():
@@ -188,7 +226,17 @@ class SemaphoreReleaseUnbalanced(Rule):
     **Use instead**
 
     Let ``with`` release it, and use ``threading.BoundedSemaphore``, which raises
-    ``ValueError`` on a release past its initial value.
+    ``ValueError`` on a release past its initial value:
+
+    ```python
+    import threading
+
+    pool_slots = threading.BoundedSemaphore(3)
+
+    def book():
+        with pool_slots:
+            reserve()
+    ```
 
     **Fix**
 
@@ -203,7 +251,6 @@ class SemaphoreReleaseUnbalanced(Rule):
     code = "TS303"
     name = "semaphore-release-unbalanced"
     summary = "Semaphore released without a matching acquire()"
-    family = "conditions"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         acquired = {c.target for c in analysis.regions.method_calls if c.method == "acquire"}
@@ -244,14 +291,25 @@ class BusyWaitOnEvent(Rule):
     **Example**
 
     ```python
-    while not flight_landed.is_set():
-        time.sleep(0.5)
+    import threading
+    import time
+
+    flight_landed = threading.Event()
+
+    def wait_for_landing():
+        while not flight_landed.is_set():
+            time.sleep(0.5)
     ```
 
     **Use instead**
 
     ```python
-    flight_landed.wait()            # or: while not stop.wait(interval): work()
+    import threading
+
+    flight_landed = threading.Event()
+
+    def wait_for_landing():
+        flight_landed.wait()        # or: while not stop.wait(interval): work()
     ```
 
     **Fix**
@@ -267,7 +325,6 @@ class BusyWaitOnEvent(Rule):
     code = "TS304"
     name = "busy-wait-on-event"
     summary = "polling loop with time.sleep() instead of Event.wait()"
-    family = "conditions"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         polled: dict[cst.While, str] = {}
@@ -300,23 +357,42 @@ class BusyWaitOnEvent(Rule):
             yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
 
 
-def _while_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:
-    """``if <pred>: cv.wait()`` (nothing else in the body, no ``else``) -> ``while``."""
-    line = call.place.statement
-    if call.form != "statement" or len(call.place.block) != 1:
-        return None
-    suite = analysis.parent_of(line)
-    guard = analysis.parent_of(suite) if suite is not None else None
-    if not isinstance(guard, cst.If) or guard.orelse is not None or guard.body is not suite:
-        return None
-    loop = cst.While(
-        test=guard.test,
-        body=guard.body,
-        leading_lines=guard.leading_lines,
-        whitespace_after_while=guard.whitespace_before_test,
-        whitespace_before_colon=guard.whitespace_after_test,
+def _leaves_right_after(call: MethodCall) -> bool:
+    """``cv.wait()`` followed by a bare ``return``, ``break`` or ``continue``: nothing acts
+    on the predicate after waking; whoever runs next re-checks it."""
+    following = call.place.following()
+    if not isinstance(following, cst.SimpleStatementLine) or not following.body:
+        return False
+    first = following.body[0]
+    if isinstance(first, cst.Return):
+        return first.value is None
+    return isinstance(first, (cst.Break, cst.Continue))
+
+
+def _rechecked_only_outside(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``while running: with cv: if not ready: cv.wait(); use()``: the innermost loop's
+    test does not hold the condition, and the wait sits in an ``if`` inside the ``with``
+    that holds it, so the code after the wait runs on a predicate checked before it."""
+    loop = call.state.loop
+    test_held = next(
+        (info.state.held for info in analysis.regions.while_loops if info.node is loop),
+        frozenset(),
     )
-    return Fix(guard, loop, safe=False)  # a wait that returned may now block
+    lock = analysis.locks.identity(call.target)
+    if any(analysis.locks.identity(key) == lock for key in test_held):
+        return False  # the loop re-checks with the condition held
+    in_if = False
+    node = analysis.parent_of(call.place.statement)
+    while node is not None and node is not loop:
+        if isinstance(node, cst.If):
+            in_if = True
+        elif isinstance(node, cst.With):
+            for item in node.items:
+                key = analysis.symbols.key_of(item.item, call.func)
+                if key is not None and analysis.locks.identity(key) == lock:
+                    return in_if
+        node = analysis.parent_of(node)
+    return False
 
 
 def _has_timeout(call: cst.Call) -> bool:

@@ -6,14 +6,12 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsafe_lint.analysis import ModuleAnalysis
-from tsafe_lint.analysis.accesses import WriteKind
-from tsafe_lint.analysis.kinds import MUTEXES
-from tsafe_lint.analysis.regions import Access
-from tsafe_lint.analysis.symbols import SymbolKey, display_name
+from tsafe_lint.analysis import MUTEXES, Access, ModuleAnalysis, SymbolKey, WriteKind, display_name
 from tsafe_lint.rules.base import Finding, Rule
 
 _KIND_OF_STATE = {"global": "global", "attr": "attribute", "local": "closure variable"}
+
+FAMILY = "shared_state"
 
 
 def describe(key: SymbolKey) -> str:
@@ -58,16 +56,36 @@ class GlobalWriteInThread(Rule):
     **Example**
 
     ```python
+    import threading
+
+    current_user = None
+
     def handle(request):
         global current_user
         current_user = request.user   # another thread may overwrite it right now
         audit(current_user)
+
+    for request in pending:
+        threading.Thread(target=handle, args=(request,)).start()
     ```
 
     **Use instead**
 
     Keep per-thread data in locals or ``threading.local()``, or guard the global with a
-    lock.
+    lock:
+
+    ```python
+    import threading
+
+    local = threading.local()
+
+    def handle(request):
+        local.user = request.user     # each thread has its own
+        audit(local.user)
+
+    for request in pending:
+        threading.Thread(target=handle, args=(request,)).start()
+    ```
 
     **Fix**
 
@@ -83,7 +101,6 @@ class GlobalWriteInThread(Rule):
     code = "TS101"
     name = "global-write-in-thread"
     summary = "module global rebound by code running on several threads without a lock"
-    family = "shared_state"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for access in _unlocked_racing_writes(analysis, WriteKind.REBIND):
@@ -117,18 +134,34 @@ class UnlockedReadModifyWrite(Rule):
     **Example**
 
     ```python
+    from concurrent.futures import ThreadPoolExecutor
+
+    available_seats = 10
+
     def book_seat():
         global available_seats
         available_seats -= 1
+
+    with ThreadPoolExecutor() as pool:
+        futures = [pool.submit(book_seat) for _ in range(15)]
     ```
 
     **Use instead**
 
     ```python
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    available_seats = 10
+    seats_lock = threading.Lock()
+
     def book_seat():
         global available_seats
         with seats_lock:
             available_seats -= 1
+
+    with ThreadPoolExecutor() as pool:
+        futures = [pool.submit(book_seat) for _ in range(15)]
     ```
 
     **Fix**
@@ -144,7 +177,6 @@ class UnlockedReadModifyWrite(Rule):
     code = "TS102"
     name = "unlocked-read-modify-write"
     summary = "read-modify-write of shared state without a lock"
-    family = "shared_state"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for access in _unlocked_racing_writes(analysis, WriteKind.READ_MODIFY_WRITE):
@@ -174,11 +206,19 @@ class UnlockedCheckThenAct(Rule):
     **Example**
 
     ```python
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    available_seats = 10
+
     def book_seat():
         global available_seats
         if available_seats > 0:
             time.sleep(0.1)
             available_seats -= 1
+
+    with ThreadPoolExecutor() as pool:
+        futures = [pool.submit(book_seat) for _ in range(15)]
     ```
 
     **Use instead**
@@ -186,11 +226,20 @@ class UnlockedCheckThenAct(Rule):
     Hold one lock across the check and the act:
 
     ```python
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    available_seats = 10
+    seats_lock = threading.Lock()
+
     def book_seat():
         global available_seats
         with seats_lock:
             if available_seats > 0:
                 available_seats -= 1
+
+    with ThreadPoolExecutor() as pool:
+        futures = [pool.submit(book_seat) for _ in range(15)]
     ```
 
     **Fix**
@@ -205,7 +254,6 @@ class UnlockedCheckThenAct(Rule):
     code = "TS103"
     name = "unlocked-check-then-act"
     summary = "check-then-act on shared state without a lock"
-    family = "shared_state"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         reported: set[tuple[object, SymbolKey]] = set()
@@ -263,20 +311,38 @@ class InconsistentLocking(Rule):
     **Example**
 
     ```python
-    def deposit(self, amount):
-        with self._lock:
-            self.balance += amount
+    import threading
 
-    def reset(self):
-        self.balance = 0          # not under self._lock
+    class Account:
+        def __init__(self):
+            self._lock = threading.Lock()
+            self.balance = 0
+
+        def deposit(self, amount):
+            with self._lock:
+                self.balance += amount
+
+        def reset(self):
+            self.balance = 0          # not under self._lock
     ```
 
     **Use instead**
 
     ```python
-    def reset(self):
-        with self._lock:
+    import threading
+
+    class Account:
+        def __init__(self):
+            self._lock = threading.Lock()
             self.balance = 0
+
+        def deposit(self, amount):
+            with self._lock:
+                self.balance += amount
+
+        def reset(self):
+            with self._lock:
+                self.balance = 0
     ```
 
     **Fix**
@@ -291,7 +357,6 @@ class InconsistentLocking(Rule):
     code = "TS104"
     name = "inconsistent-locking"
     summary = "shared state written under a lock elsewhere is written here without it"
-    family = "shared_state"
     default_enabled = False
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsafe_lint.analysis import ModuleAnalysis
-from tsafe_lint.analysis.kinds import Kind
-from tsafe_lint.analysis.symbols import argument
+from tsafe_lint.analysis import Kind, ModuleAnalysis, argument
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
+
+FAMILY = "threads"
 
 
 class ThreadTargetCalled(Rule):
@@ -32,12 +32,22 @@ class ThreadTargetCalled(Rule):
     **Example**
 
     ```python
-    threading.Thread(target=book_seat()).start()
+    import threading
+
+    def book_seat():
+        reserve()
+
+    threading.Thread(target=book_seat()).start()   # book_seat runs here, now
     ```
 
     **Use instead**
 
     ```python
+    import threading
+
+    def book_seat():
+        reserve()
+
     threading.Thread(target=book_seat).start()
     threading.Thread(target=book_seat, args=(user,)).start()
     ```
@@ -62,7 +72,6 @@ class ThreadTargetCalled(Rule):
     code = "TS402"
     name = "thread-target-called"
     summary = "thread target is called here instead of being passed to the thread"
-    family = "threads"
     fixable = True
     fix_safety = "unsafe"
 
@@ -102,12 +111,16 @@ class ThreadArgsNotTuple(Rule):
     **Example**
 
     ```python
+    import threading
+
     threading.Thread(target=greet, args=("Ada")).start()   # greet('A', 'd', 'a')
     ```
 
     **Use instead**
 
     ```python
+    import threading
+
     threading.Thread(target=greet, args=("Ada",)).start()
     ```
 
@@ -132,7 +145,6 @@ class ThreadArgsNotTuple(Rule):
     code = "TS403"
     name = "thread-args-not-tuple"
     summary = "thread args is not a tuple: (x) needs a trailing comma"
-    family = "threads"
     fixable = True
     fix_safety = "unsafe"
 
@@ -183,6 +195,8 @@ class FutureDiscarded(Rule):
     **Example**
 
     ```python
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor() as executor:
         for _ in range(15):
             executor.submit(book_seat)
@@ -191,6 +205,8 @@ class FutureDiscarded(Rule):
     **Use instead**
 
     ```python
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     with ThreadPoolExecutor() as executor:
         futures = [executor.submit(book_seat) for _ in range(15)]
         for future in as_completed(futures):
@@ -210,7 +226,6 @@ class FutureDiscarded(Rule):
     code = "TS401"
     name = "future-discarded"
     summary = "Future returned by submit() is discarded: task exceptions are lost"
-    family = "threads"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for call in analysis.regions.method_calls:

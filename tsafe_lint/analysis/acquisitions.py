@@ -1,0 +1,119 @@
+"""Lock acquisitions across the module: identity, reentrancy, what each function takes.
+
+A Condition built on a lock *is* that lock for deadlock purposes; a Condition built
+without one wraps an ``RLock`` and is reentrant. Only blocking acquisitions can
+deadlock: ``acquire(False)``, ``acquire(blocking=False)`` and ``acquire(timeout=...)``
+return instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from tsafe_lint.analysis.events import Regions, State
+from tsafe_lint.analysis.kinds import MUTEXES, Kind
+from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """A blocking acquisition of a lock (``with lock:`` or ``lock.acquire()``)."""
+
+    func: FunctionInfo
+    node: cst.CSTNode
+    lock: SymbolKey  # the lock's identity (a Condition's underlying lock)
+    shown: SymbolKey  # the symbol as written
+    state: State
+
+
+def _blocking(call: cst.Call) -> bool:
+    for position, arg in enumerate(call.args):
+        keyword = arg.keyword.value if arg.keyword is not None else None
+        if keyword == "timeout" or (keyword is None and position == 1):
+            return False
+        if keyword == "blocking" or (keyword is None and position == 0):
+            value = arg.value
+            if not (isinstance(value, cst.Name) and value.value == "True"):
+                return False
+    return True
+
+
+class LockFacts:
+    """Acquisitions, lock identities and the locks each function takes (transitively)."""
+
+    def __init__(self, symbols: SymbolTable, regions: Regions) -> None:
+        self.symbols = symbols
+        self.acquisitions: list[Acquisition] = []
+        for entry in regions.with_entries:
+            if entry.target is not None and entry.kind in MUTEXES:
+                self.acquisitions.append(
+                    Acquisition(
+                        entry.func,
+                        entry.item,
+                        self.identity(entry.target),
+                        entry.target,
+                        entry.state,
+                    )
+                )
+        for call in regions.method_calls:
+            if call.method == "acquire" and call.kind in MUTEXES and _blocking(call.call):
+                self.acquisitions.append(
+                    Acquisition(
+                        call.func, call.call, self.identity(call.target), call.target, call.state
+                    )
+                )
+        self._direct: dict[FunctionInfo, dict[SymbolKey, Acquisition]] = {}
+        for acquisition in self.acquisitions:
+            self._direct.setdefault(acquisition.func, {}).setdefault(acquisition.lock, acquisition)
+        self.takes = self._transitive(regions)
+
+    def identity(self, key: SymbolKey) -> SymbolKey:
+        """The lock object ``key`` names: through aliases and a Condition's lock."""
+        seen: set[SymbolKey] = set()
+        while key not in seen:
+            seen.add(key)
+            info = self.symbols.symbols.get(key)
+            if info is None:
+                break
+            following = info.alias_of
+            if following is None and info.kind is Kind.CONDITION:
+                following = info.underlying
+            if following is None:
+                break
+            key = following
+        return key
+
+    def reentrant(self, lock: SymbolKey) -> bool:
+        info = self.symbols.symbols.get(lock)
+        if info is None:
+            return True  # unknown: never claim a deadlock
+        return info.kind in (Kind.RLOCK, Kind.CONDITION)
+
+    def held_locks(self, state: State) -> set[SymbolKey]:
+        """The lock identities held in ``state``."""
+        return {
+            self.identity(key)
+            for key in state.held
+            if (info := self.symbols.symbols.get(key)) is not None and info.kind in MUTEXES
+        }
+
+    def _transitive(self, regions: Regions) -> dict[FunctionInfo, dict[SymbolKey, Acquisition]]:
+        """For each function, the locks it or anything it calls acquires (with a witness)."""
+        takes = {func: dict(found) for func, found in self._direct.items()}
+        callees: dict[FunctionInfo, set[FunctionInfo]] = {}
+        for site in regions.call_sites:
+            callees.setdefault(site.func, set()).add(site.callee)
+        changed = True
+        while changed:
+            changed = False
+            for caller, called in callees.items():
+                mine = takes.setdefault(caller, {})
+                for callee in called:
+                    for lock, witness in takes.get(callee, {}).items():
+                        if lock not in mine:
+                            mine[lock] = witness
+                            changed = True
+        return takes

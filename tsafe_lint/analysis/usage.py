@@ -1,0 +1,124 @@
+"""Locks and conditions known by how they are used, where no constructor can be seen.
+
+Real code rarely builds its locks where the analysis can see ``threading.Lock()``: they
+arrive as parameters (``sl.l.acquire()``), as attributes of other objects
+(``self.coordinator._cond.wait()``), as loop variables, or from factories the analysis
+cannot resolve. What the code does with an object tells its kind:
+
+- ``X.acquire()`` and ``X.release()`` (no arguments) on the same receiver in one
+  function: X is a lock or a semaphore (``Kind.ACQUIRABLE``);
+- ``X.wait()``, ``X.wait_for()``, ``X.notify()`` or ``X.notify_all()`` in a function
+  that also holds X (``with X:`` or ``X.acquire()``): X is a Condition.
+
+Only objects of no known kind are typed this way, never in ``async`` functions (asyncio
+locks have the same method names), and each inferred symbol keeps the evidence so that
+messages can say why the object was taken for a lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from tsafe_lint.analysis.kinds import Kind
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable, display_name
+from tsafe_lint.analysis.tree import walk
+
+_SIGNALS = frozenset({"notify", "notify_all", "notifyAll"})
+_WAITS = frozenset({"wait", "wait_for"})
+_WATCHED = frozenset({"acquire", "release", *_SIGNALS, *_WAITS})
+
+
+@dataclass
+class _Uses:
+    """What one function does with one receiver."""
+
+    methods: set[str] = field(default_factory=set)
+    entered: bool = False  # ``with X:``
+
+
+def infer_kinds_from_use(structure: ModuleStructure, symbols: SymbolTable) -> None:
+    """Add a ``SymbolInfo`` with its evidence for every receiver whose use shows its kind."""
+    uses: dict[SymbolKey, dict[FunctionInfo, _Uses]] = {}
+    for func in structure.functions:
+        if func.is_async:
+            continue
+        for statement in func.body():
+            _collect(statement, func, symbols, uses)
+    for key, per_function in uses.items():
+        if key in symbols.symbols:
+            continue  # its kind (or class) is known from how it was made
+        decided = _decide(key, per_function)
+        if decided is not None:
+            kind, evidence = decided
+            info = SymbolInfo(key, display_name(key), kind, evidence=evidence)
+            info.created_at = _parameter(key, structure)  # a caller's object: see is_parameter
+            symbols.add_inferred(info)
+
+
+def _collect(
+    statement: cst.BaseStatement,
+    func: FunctionInfo,
+    symbols: SymbolTable,
+    uses: dict[SymbolKey, dict[FunctionInfo, _Uses]],
+) -> None:
+    awaited: set[cst.CSTNode] = set()
+    for node in walk(statement, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if isinstance(node, cst.Await):
+            awaited.add(node.expression)
+        elif isinstance(node, cst.With) and node.asynchronous is None:
+            for item in node.items:
+                if symbols.class_of_receiver(item.item, func) is not None:
+                    continue
+                key = symbols.receiver_key(item.item, func)
+                if key is not None:
+                    uses.setdefault(key, {}).setdefault(func, _Uses()).entered = True
+        elif (
+            isinstance(node, cst.Call)
+            and node not in awaited
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in _WATCHED
+        ):
+            method = node.func.attr.value
+            if method == "release" and node.args:
+                continue  # ``pool.release(conn)``: a resource pool, not a lock
+            receiver = node.func.value
+            if symbols.class_of_receiver(receiver, func) is not None:
+                continue  # ``self.acquire()``: the module's own class, its methods are known
+            key = symbols.receiver_key(receiver, func)
+            if key is not None:
+                uses.setdefault(key, {}).setdefault(func, _Uses()).methods.add(method)
+
+
+def _decide(key: SymbolKey, per_function: dict[FunctionInfo, _Uses]) -> tuple[Kind, str] | None:
+    name = display_name(key)
+    for func, used in per_function.items():
+        held = used.entered or "acquire" in used.methods
+        signals = sorted(used.methods & (_SIGNALS | _WAITS))
+        if held and signals:
+            evidence = (
+                f"'{name}' is taken for a Condition: '{func.name}' holds it and calls "
+                f"{signals[0]}() on it"
+            )
+            return Kind.CONDITION, evidence
+    for func, used in per_function.items():
+        if {"acquire", "release"} <= used.methods:
+            evidence = f"'{name}' is taken for a lock: '{func.name}' acquires and releases it"
+            return Kind.ACQUIRABLE, evidence
+    return None
+
+
+def _parameter(key: SymbolKey, structure: ModuleStructure) -> cst.Param | None:
+    """The parameter a ``("local", function, name)`` key names, if it is one."""
+    if key[0] != "local":
+        return None
+    func = structure.function_named(key[1])
+    if func is None or not isinstance(func.node, cst.FunctionDef):
+        return None
+    params = func.node.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value == key[2]:
+            return param
+    return None

@@ -1,0 +1,147 @@
+"""The per-file pipeline: check, parse, analyse, run every rule, summarise one file.
+
+This is the unit of work of phase 1 (and of phase 2's re-analyses with a project
+context), run in worker processes and cached by content. Its findings cover every rule;
+which of them the user sees (select, ignore, per-file ignores) is decided later, so the
+cache does not depend on the configuration. Never raises for any input: unreadable or
+unparsable files become one TS001, an exception in the analysis or a rule a TS002.
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from tsafe_lint.analysis import ModuleAnalysis
+from tsafe_lint.analysis.tree import Span, deeper_stack
+from tsafe_lint.diagnostics import Diagnostic
+from tsafe_lint.module_names import is_package
+from tsafe_lint.project.summarize import plan_summary, summarize_syntax_only
+from tsafe_lint.project_context import EMPTY_CONTEXT, ProjectContext
+from tsafe_lint.results import FileResult, engine_diagnostic
+from tsafe_lint.rules import ALL_RULES, Finding, Rule
+from tsafe_lint.source import ParseFailure, check_syntax, parse_source
+from tsafe_lint.suppression import is_suppressed
+
+#: Files that mention none of these cannot start threads or take locks themselves; they
+#: are only syntax-checked, and fully analysed when another module hands them a thread
+#: entry point or a lock (phase 2). Locks known by use (``usage.py``) need the method
+#: names too: a lock passed in as a parameter shows only as ``x.acquire()``.
+VOCABULARY = re.compile(
+    rb"\b(?:threading|_thread|concurrent|multiprocessing|to_thread|run_in_executor"
+    rb"|ThreadPool\w*|start_new_thread|acquire|notify(?:_all|All)?"
+    rb"|R?Lock|Condition|(?:Bounded)?Semaphore)\b"
+)
+
+
+def analyse_source(
+    source: bytes | str,
+    path: str,
+    module: str,
+    context: ProjectContext = EMPTY_CONTEXT,
+    prefilter: bool = False,
+    rules: list[type[Rule]] | None = None,
+    noqa: bool = True,
+) -> FileResult:
+    """Every finding of every rule and the summary of one file; ``noqa``: with the
+    findings that ``# noqa`` comments silence left out (the engine passes False and
+    applies them after the cache, so that flake8 can leave them to flake8)."""
+    with deeper_stack():
+        return _analyse(source, path, module, context, prefilter, rules, noqa)
+
+
+def _analyse(
+    source: bytes | str,
+    path: str,
+    module: str,
+    context: ProjectContext,
+    prefilter: bool,
+    rules: list[type[Rule]] | None,
+    noqa: bool,
+) -> FileResult:
+    if prefilter and not context and isinstance(source, bytes) and not VOCABULARY.search(source):
+        checked = check_syntax(source)
+        if isinstance(checked, ParseFailure):
+            return FileResult(path, [_parse_failure(path, checked)])
+        return FileResult(path, [], summarize_syntax_only(path, module, is_package(path), checked))
+    parsed = parse_source(source)
+    if isinstance(parsed, ParseFailure):
+        return FileResult(path, [_parse_failure(path, parsed)])
+    try:
+        analysis = ModuleAnalysis(parsed.module, path, context, module)
+    except RecursionError:
+        message = "could not parse: code is nested too deeply to analyse"
+        return FileResult(path, [engine_diagnostic("TS001", path, 1, 1, message)])
+    except Exception as exc:
+        message = f"internal error in the analysis: {exc!r}"
+        return FileResult(path, [engine_diagnostic("TS002", path, 1, 1, message)])
+    diagnostics, reported = _run_rules(analysis, path, rules if rules is not None else ALL_RULES)
+    try:
+        summary_nodes, finish_summary = plan_summary(analysis)
+    except Exception as exc:
+        summary_nodes, finish_summary = [], None
+        message = f"internal error while summarising for the project analysis: {exc!r}"
+        diagnostics.append(engine_diagnostic("TS002", path, 1, 1, message))
+    try:  # one code generation for every position the findings and the summary need
+        spans = analysis.spans([*(finding.node for _, finding in reported), *summary_nodes])
+    except RecursionError:
+        message = "could not parse: code is nested too deeply to analyse"
+        return FileResult(path, [engine_diagnostic("TS001", path, 1, 1, message)])
+    diagnostics += _locate(analysis, path, reported, spans)
+    lines = parsed.lines
+    kept = [
+        d
+        for d in diagnostics
+        if not (noqa and 0 < d.line <= len(lines) and is_suppressed(d.code, lines[d.line - 1]))
+    ]
+    summary = finish_summary(spans) if finish_summary is not None else None
+    return FileResult(path, sorted(set(kept)), summary)
+
+
+def _parse_failure(path: str, failure: ParseFailure) -> Diagnostic:
+    return engine_diagnostic(
+        "TS001", path, failure.line, failure.col, f"could not parse: {failure.reason}"
+    )
+
+
+def _run_rules(
+    analysis: ModuleAnalysis, path: str, rules: list[type[Rule]]
+) -> tuple[list[Diagnostic], list[tuple[type[Rule], Finding]]]:
+    """Every rule's findings (not yet located), and TS002 for any rule that broke."""
+    diagnostics: list[Diagnostic] = []
+    reported: list[tuple[type[Rule], Finding]] = []
+    for rule in rules:
+        try:
+            reported.extend((rule, finding) for finding in rule().check(analysis))
+        except Exception as exc:
+            message = f"internal error in rule {rule.code} ({rule.name}): {exc!r}"
+            diagnostics.append(engine_diagnostic("TS002", path, 1, 1, message))
+    return diagnostics, reported
+
+
+def _locate(
+    analysis: ModuleAnalysis,
+    path: str,
+    reported: list[tuple[type[Rule], Finding]],
+    spans: dict[cst.CSTNode, Span],
+) -> list[Diagnostic]:
+    located = []
+    for rule, finding in reported:
+        span = spans.get(finding.node)
+        if span is None:
+            continue
+        located.append(
+            Diagnostic(
+                path,
+                span.line,
+                span.col,
+                rule.code,
+                analysis.fill_lines(finding.message, spans),
+                span.end_line,
+                span.end_col,
+                rule.name,
+                finding.fix is not None,
+            )
+        )
+    return located

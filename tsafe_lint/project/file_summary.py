@@ -1,0 +1,53 @@
+"""The per-file summary record: what one module tells the others (phase 1 of the project
+analysis). ``summarize.py`` builds it.
+
+A summary is plain JSON-able data, so that it can be cached by file content and
+computed in worker processes: the module's functions and imports, its typed globals
+(which names are locks), the threads it starts on other modules' functions, the calls
+its functions make (with the locks held), and the locks each function takes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: A call from a function: (callee, locks held, line, column). The callee is
+#: ``"local:NAME"`` for the module's own functions, else a fully qualified imported name.
+Call = tuple[str, list[str], int, int]
+#: A blocking acquisition: (lock, reentrant, locks already held, line, column).
+Acquire = tuple[str, bool, list[str], int, int]
+
+
+@dataclass
+class FileSummary:
+    path: str
+    module: str
+    functions: list[str] = field(default_factory=list)
+    imports: dict[str, str] = field(default_factory=dict)
+    typed_globals: dict[str, str] = field(default_factory=dict)
+    # local functions that run on threads started in this module: name -> [verb, line, many]
+    thread_functions: dict[str, list[Any]] = field(default_factory=dict)
+    # threads started here on other modules' functions: [qualified target, verb, line, many]
+    external_starts: list[list[Any]] = field(default_factory=list)
+    calls: dict[str, list[Call]] = field(default_factory=dict)
+    acquires: dict[str, list[Acquire]] = field(default_factory=dict)
+    # imported names used where a lock, condition or pool would be: ``with x:``, ``x.m()``
+    lock_uses: list[str] = field(default_factory=list)
+    analysed: bool = True  # False: only syntax-checked (no threading vocabulary)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileSummary:
+        summary = cls(**data)
+        summary.calls = {
+            k: [(c[0], list(c[1]), int(c[2]), int(c[3])) for c in v]
+            for k, v in summary.calls.items()
+        }
+        summary.acquires = {
+            k: [(a[0], bool(a[1]), list(a[2]), int(a[3]), int(a[4])) for a in v]
+            for k, v in summary.acquires.items()
+        }
+        return summary

@@ -1,0 +1,328 @@
+"""Deadlock rules, in one module and across modules: TS203, TS205.
+
+Each rule reads the module's own lock facts in ``check`` and the joined summaries of the
+whole project in ``check_project``; the project step reports only chains that cross a
+module boundary (the others are the modules' own), at the line and column of the call or
+acquisition where the chain starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from tsafe_lint.analysis import Acquisition, ModuleAnalysis, SymbolKey, display_name
+from tsafe_lint.project.join import Node, ProjectIndex
+from tsafe_lint.rules.base import Finding, ProjectFinding, Rule, snippet
+
+FAMILY = "locks"
+
+
+def _reacquired(function: str, lock: str, where: str, implicit_by: str = "") -> str:
+    """``implicit_by``: the expression that makes Python call ``function`` (``self[k]``)."""
+    caller = f"'{implicit_by}' calls '{function}', which" if implicit_by else f"'{function}'"
+    return (
+        f"{caller} acquires '{lock}' again ({where}) while it is held here; a Lock is not "
+        "reentrant, so the thread deadlocks on itself: use RLock or an unlocked helper"
+    )
+
+
+def _inverted(first: str, second: str, where: str) -> str:
+    return (
+        f"'{second}' is acquired while holding '{first}' here, but in the opposite order at "
+        f"{where}: potential deadlock"
+    )
+
+
+class ReentrantLockAcquire(Rule):
+    """Flags a non-reentrant ``Lock`` acquired again by the thread that holds it.
+
+    **What it does**
+
+    Finds ``with lock:`` / ``lock.acquire()`` on a ``threading.Lock`` (or a Condition
+    built on one) while the same lock is already held: directly nested, or through a
+    call, made while holding it, to a function of the module that takes it again. Calls
+    Python makes implicitly count: ``self[k]``, ``self[k] = v``, ``del self[k]``,
+    ``k in self``, ``len(self)``, ``iter(self)``, ``for x in self`` and property reads
+    run the class's own dunder methods and getters.
+
+    **Why is this bad**
+
+    A ``Lock`` does not know its owner: the second acquire waits for a release that can
+    only come from the waiting thread itself. The thread deadlocks on itself, silently.
+
+    **Example**
+
+    ```python
+    import threading
+
+    lock = threading.Lock()
+
+    def update_seat_count():
+        with lock:
+            ...
+
+    def book_seat():
+        with lock:
+            update_seat_count()     # deadlock
+    ```
+
+    **Use instead**
+
+    Split the function into a locked public half and an unlocked helper that expects the
+    caller to hold the lock:
+
+    ```python
+    import threading
+
+    lock = threading.Lock()
+
+    def _update_seat_count_locked():
+        ...                         # expects the caller to hold the lock
+
+    def book_seat():
+        with lock:
+            _update_seat_count_locked()
+    ```
+
+    or use ``threading.RLock()``, which its owner may acquire again.
+
+    **Fix**
+
+    None: switching to ``RLock`` or splitting the function is a design choice.
+
+    **References**
+
+    The talk's "RLock" slides and demo; Python docs, ``threading.RLock``.
+    """
+
+    code = "TS203"
+    name = "reentrant-lock-acquire"
+    summary = "non-reentrant Lock acquired again while held: self-deadlock"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        facts = analysis.locks
+        for acquisition in facts.acquisitions:
+            lock = acquisition.lock
+            if facts.reentrant(lock) or lock not in facts.held_locks(acquisition.state):
+                continue
+            if _signalling(acquisition, analysis):
+                continue
+            yield Finding(
+                acquisition.node,
+                f"'{display_name(acquisition.shown)}' is acquired again while already held; "
+                "a Lock is not reentrant, so the thread deadlocks on itself: use RLock",
+            )
+        for site in analysis.regions.call_sites:
+            held = facts.held_locks(site.state)
+            for lock, witness in sorted(facts.takes.get(site.callee, {}).items()):
+                if lock in held and not facts.reentrant(lock):
+                    line = analysis.line_of(witness.node)
+                    implicit_by = snippet(site.call) if site.implicit else ""
+                    message = _reacquired(
+                        site.callee.name, display_name(witness.shown), f"line {line}", implicit_by
+                    )
+                    yield Finding(site.call, message)
+
+    def check_project(self, project: ProjectIndex) -> Iterator[ProjectFinding]:
+        takes = _project_takes(project)
+        for summary in project.modules.values():
+            for sites in summary.calls.values():
+                for callee, held, line, col in sites:
+                    target = project.callee(summary.module, callee)
+                    if target is None or not held:
+                        continue
+                    for lock, taken in sorted(takes.get(target, {}).items()):
+                        crossed = taken.crossed or target[0] != summary.module
+                        if lock in held and not taken.reentrant and crossed:
+                            message = _reacquired(target[1], _short(lock), f"at {taken.where}")
+                            yield ProjectFinding(summary.path, line, col, message)
+
+
+def _signalling(acquisition: Acquisition, analysis: ModuleAnalysis) -> bool:
+    """``waiter.acquire(); ...; waiter.acquire()``: a Lock used as a one-shot signal that
+    another thread releases (``threading.Condition`` does this), not a deadlock."""
+    manual_again = isinstance(acquisition.node, cst.Call)
+    held_manually = any(
+        analysis.locks.identity(key) == acquisition.lock for key in acquisition.state.manual
+    )
+    return (manual_again and held_manually) or acquisition.shown in analysis.regions.escaped
+
+
+class LockOrderInversion(Rule):
+    """Flags two locks taken in opposite orders in different places: a potential deadlock.
+
+    **What it does**
+
+    Records, for every acquisition, which locks are already held (also through calls into
+    the module's own functions) and reports pairs of locks taken as A-then-B in one place
+    and B-then-A in another. Both places are reported, each naming the other.
+
+    **Why is this bad**
+
+    Thread 1 holds A and waits for B while thread 2 holds B and waits for A: both wait
+    forever. It happens rarely, under load, and never in a debugger.
+
+    **Example**
+
+    ```python
+    import threading
+
+    accounts_lock = threading.Lock()
+    audit_lock = threading.Lock()
+
+    def transfer():
+        with accounts_lock:
+            with audit_lock:
+                ...
+
+    def report():
+        with audit_lock:
+            with accounts_lock:
+                ...
+    ```
+
+    **Use instead**
+
+    Always take the locks in one global order (document it), or use one lock for both:
+
+    ```python
+    import threading
+
+    accounts_lock = threading.Lock()
+    audit_lock = threading.Lock()
+
+    def transfer():
+        with accounts_lock:
+            with audit_lock:
+                ...
+
+    def report():
+        with accounts_lock:         # the same order everywhere
+            with audit_lock:
+                ...
+    ```
+
+    **Fix**
+
+    None: the global lock order has to be chosen by the author.
+
+    **References**
+
+    Python docs, ``threading.Lock``; "lock ordering" in any concurrency text.
+    """
+
+    code = "TS205"
+    name = "lock-order-inversion"
+    summary = "two locks acquired in opposite orders: potential deadlock"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        facts = analysis.locks
+        edges: dict[tuple[SymbolKey, SymbolKey], cst.CSTNode] = {}
+        for acquisition in facts.acquisitions:
+            for held in sorted(facts.held_locks(acquisition.state)):
+                if held != acquisition.lock:
+                    edges.setdefault((held, acquisition.lock), acquisition.node)
+        for site in analysis.regions.call_sites:
+            held_here = facts.held_locks(site.state)
+            for lock in sorted(facts.takes.get(site.callee, {})):
+                for held in sorted(held_here):
+                    if held != lock:
+                        edges.setdefault((held, lock), site.call)
+        for (first, second), node in edges.items():
+            reverse = edges.get((second, first))
+            if reverse is None:
+                continue
+            where = f"line {analysis.line_of(reverse)}"
+            yield Finding(node, _inverted(display_name(first), display_name(second), where))
+
+    def check_project(self, project: ProjectIndex) -> Iterator[ProjectFinding]:
+        takes = _project_takes(project)
+        edges: dict[tuple[str, str], _Edge] = {}
+        for summary in project.modules.values():
+            for acquires in summary.acquires.values():
+                for lock, _, held, line, col in acquires:
+                    for first in held:
+                        edges.setdefault((first, lock), _Edge(summary.path, line, col, False))
+            for sites in summary.calls.values():
+                for callee, held, line, col in sites:
+                    target = project.callee(summary.module, callee)
+                    if target is None or not held:
+                        continue
+                    for lock, taken in sorted(takes.get(target, {}).items()):
+                        crossed = taken.crossed or target[0] != summary.module
+                        for first in held:
+                            if first == lock:
+                                continue
+                            known = edges.get((first, lock))
+                            if known is None or (crossed and not known.crossed):
+                                edges[(first, lock)] = _Edge(summary.path, line, col, crossed)
+        for (first, second), edge in sorted(edges.items()):
+            reverse = edges.get((second, first))
+            if reverse is None:
+                continue
+            if not (edge.crossed or reverse.crossed or reverse.path != edge.path):
+                continue  # both paths in one module, none through another: the module's own
+            where = f"{reverse.path}:{reverse.line}"
+            message = _inverted(_short(first), _short(second), where)
+            yield ProjectFinding(edge.path, edge.line, edge.col, message)
+
+
+# -- the project's lock facts, joined from the summaries --------------------------------
+
+
+@dataclass(frozen=True)
+class _Taken:
+    reentrant: bool
+    where: str  # "pkg/tasks.py:12"
+    crossed: bool  # the acquisition is reached through another module
+
+
+@dataclass(frozen=True)
+class _Edge:
+    """Where a lock is taken while another is held: the first place seen, or the first
+    whose chain crosses a module boundary."""
+
+    path: str
+    line: int
+    col: int
+    crossed: bool
+
+
+def _short(lock: str) -> str:
+    """``pkg.mod.Class._lock`` -> ``Class._lock`` (a project-wide lock name, shortened)."""
+    return ".".join(lock.split(".")[-2:]) if lock.count(".") >= 2 else lock
+
+
+def _project_takes(project: ProjectIndex) -> dict[Node, dict[str, _Taken]]:
+    """For every function of the project, the locks it or anything it calls acquires."""
+    takes: dict[Node, dict[str, _Taken]] = {}
+    for summary in project.modules.values():
+        for function, acquires in summary.acquires.items():
+            mine = takes.setdefault((summary.module, function), {})
+            for lock, reentrant, _, line, _ in acquires:
+                mine.setdefault(lock, _Taken(reentrant, f"{summary.path}:{line}", False))
+    calls = [
+        ((summary.module, caller), target)
+        for summary in project.modules.values()
+        for caller, sites in summary.calls.items()
+        for callee, _, _, _ in sites
+        if (target := project.callee(summary.module, callee)) is not None
+    ]
+    changed = True
+    while changed:
+        changed = False
+        for caller, callee in calls:
+            mine = takes.setdefault(caller, {})
+            for lock, taken in takes.get(callee, {}).items():
+                if lock in mine:
+                    continue
+                crossed = taken.crossed or caller[0] != callee[0]
+                mine[lock] = _Taken(taken.reentrant, taken.where, crossed)
+                changed = True
+    return takes
+
+
+RULES: list[type[Rule]] = [ReentrantLockAcquire, LockOrderInversion]

@@ -1,0 +1,379 @@
+"""Rules about taking and releasing locks by hand, and locks that protect nothing:
+TS201, TS202, TS204."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from tsafe_lint.analysis import (
+    LOCKLIKE,
+    MUTEXES,
+    MethodCall,
+    ModuleAnalysis,
+    SymbolKey,
+    block,
+    display_name,
+    is_lock_wrapper_name,
+    kind_of_factory,
+    releases_in,
+)
+from tsafe_lint.rules.base import Finding, Rule, snippet
+from tsafe_lint.rules.fix_builders import is_release_of, with_block_fix
+
+FAMILY = "locks"
+
+
+def _calling(analysis: ModuleAnalysis, method: str) -> set[tuple[object, SymbolKey]]:
+    """``(function, lock)`` pairs where the function calls ``lock.<method>()``."""
+    return {(c.func, c.target) for c in analysis.regions.method_calls if c.method == method}
+
+
+def _released_by_finally(
+    statement: cst.BaseStatement | None, key: SymbolKey, analysis: ModuleAnalysis, call: MethodCall
+) -> bool:
+    """Is ``statement`` a ``try`` whose ``finally`` releases ``key``?"""
+    if not isinstance(statement, (cst.Try, cst.TryStar)) or statement.finalbody is None:
+        return False
+    for release in releases_in(statement.finalbody.body):
+        assert isinstance(release.func, cst.Attribute)
+        if analysis.symbols.key_of(release.func.value, call.func) == key:
+            return True
+    return False
+
+
+class AcquireWithoutTryFinally(Rule):
+    """Flags ``x.acquire()`` whose ``release()`` is not in the ``finally`` of a ``try`` after it.
+
+    **What it does**
+
+    Finds a lock, semaphore or condition acquired with ``acquire()`` and released later in
+    the same function, where the release is not guaranteed: the acquire is not directly
+    followed by ``try: ... finally: x.release()``.
+
+    **Why is this bad**
+
+    If anything between ``acquire()`` and ``release()`` raises, the release never runs.
+    The lock stays held forever and every other thread that needs it blocks: the program
+    hangs, far away from the exception that caused it.
+
+    **Example**
+
+    ```python
+    import threading
+
+    lock = threading.Lock()
+
+    def book_seat():
+        lock.acquire()
+        reserve()          # raises -> the lock is never released
+        lock.release()
+    ```
+
+    **Use instead**
+
+    ```python
+    import threading
+
+    lock = threading.Lock()
+
+    def book_seat():
+        with lock:
+            reserve()
+    ```
+
+    or ``lock.acquire()`` immediately followed by ``try: ... finally: lock.release()``.
+
+    **Fix**
+
+    ``--fix --unsafe-fixes`` rewrites ``x.acquire()`` ... ``x.release()`` in one block
+    into ``with x:`` around the statements between (only a bare ``acquire()`` on its own
+    line, released by a ``release()`` line later in the same block, with no other
+    release of it in between). Comments and formatting are kept.
+
+    **Fix safety**
+
+    Unsafe: it changes what the program does, so it applies only with
+    ``--unsafe-fixes``. When a statement between ``acquire()`` and ``release()`` raises,
+    the lock used to stay held (the leak this rule reports) and is now released; code
+    that relied on that, such as an ``except`` that releases the lock itself, now
+    releases it twice and raises ``RuntimeError`` instead of the original exception. A
+    ``return``, ``break`` or ``continue`` between used to leave with the lock held, and
+    now releases it.
+
+    **References**
+
+    The talk's "Synchronization Primitives - Lock" slides; Python docs, "Using locks,
+    conditions, and semaphores in the with statement".
+    """
+
+    code = "TS201"
+    name = "acquire-without-try-finally"
+    summary = "acquire() not followed by try/finally release(): an exception leaks the lock"
+    fixable = True
+    fix_safety = "unsafe"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        released = _calling(analysis, "release")
+        for call in analysis.regions.method_calls:
+            if call.method != "acquire" or call.kind not in LOCKLIKE:
+                continue
+            if call.form not in ("statement", "if", "if-not"):
+                continue
+            if (call.func, call.target) not in released or is_lock_wrapper_name(call.func.name):
+                continue
+            if call.target in call.state.protected:
+                continue
+            if self._safe_follow_up(call, analysis):
+                continue
+            yield Finding(
+                call.call,
+                f"'{display_name(call.target)}.acquire()' is not followed by try/finally "
+                f"releasing it; an exception leaks the lock: use 'with "
+                f"{_source_name(call)}:'{analysis.evidence(call.target)}",
+                with_block_fix(call, analysis),
+            )
+
+    def _safe_follow_up(self, call: MethodCall, analysis: ModuleAnalysis) -> bool:
+        """Is the first statement run with the lock held a try/finally releasing it?"""
+        first = _first_statement_held(call)
+        if _released_by_finally(first, call.target, analysis, call) or is_release_of(
+            first, call.target, analysis, call
+        ):
+            return True
+        # A retry loop: ``acquire(); if ready: break; release()`` -- the break leaves the
+        # loop with the lock held, into the protected code after it.
+        if call.form == "statement" and _is_bare_break_if(first):
+            after = call.place.block[call.place.index + 2 : call.place.index + 3]
+            return bool(after) and is_release_of(after[0], call.target, analysis, call)
+        return False
+
+
+def _is_bare_break_if(statement: cst.BaseStatement | None) -> bool:
+    if not isinstance(statement, cst.If) or statement.orelse is not None:
+        return False
+    body = block(statement.body)
+    return (
+        len(body) == 1
+        and isinstance(body[0], cst.SimpleStatementLine)
+        and len(body[0].body) == 1
+        and isinstance(body[0].body[0], cst.Break)
+    )
+
+
+def _first_statement_held(call: MethodCall) -> cst.BaseStatement | None:
+    """The statement that runs first after the acquire succeeds.
+
+    ``if x.acquire(...):`` -> the first statement of the body; ``if not x.acquire(...):``
+    -> the first statement of the ``else`` (or, without one, the statement after the
+    ``if``); a plain ``x.acquire()`` -> the next statement.
+    """
+    statement = call.place.statement
+    if call.form == "if" and isinstance(statement, cst.If):
+        body = block(statement.body)
+        return body[0] if body else None
+    if (
+        call.form == "if-not"
+        and isinstance(statement, cst.If)
+        and isinstance(statement.orelse, cst.Else)
+    ):
+        orelse = block(statement.orelse.body)
+        return orelse[0] if orelse else None
+    return call.place.following()
+
+
+def _source_name(call: MethodCall) -> str:
+    func = call.call.func
+    assert isinstance(func, cst.Attribute)
+    return snippet(func.value)
+
+
+class AcquireWithoutRelease(Rule):
+    """Flags a lock acquired with ``acquire()`` that is not released on some path.
+
+    **What it does**
+
+    Finds ``x.acquire()`` on a ``Lock``, ``RLock`` or ``Condition`` in a function that
+    never calls ``x.release()``, or that returns while holding it. Functions whose job is
+    to acquire (``__enter__``, ``acquire``, ``lock``...) are left alone. Semaphores are
+    not checked: acquiring one in a function and releasing it in another is normal
+    signalling.
+
+    **Why is this bad**
+
+    A lock that is never released blocks every other thread that needs it, forever. With
+    a plain ``Lock`` even the same thread deadlocks on its next ``acquire()``.
+
+    **Example**
+
+    ```python
+    import threading
+
+    lock = threading.Lock()
+
+    def update(item):
+        lock.acquire()
+        if item is None:
+            return          # returns with the lock held
+        store(item)
+        lock.release()
+    ```
+
+    **Use instead**
+
+    ```python
+    import threading
+
+    lock = threading.Lock()
+
+    def update(item):
+        with lock:
+            if item is None:
+                return
+            store(item)
+    ```
+
+    **Fix**
+
+    None: where the missing ``release()`` belongs depends on what the function means
+    to do.
+
+    **References**
+
+    The talk's "Lock" and "Semaphore" slides; Python docs, ``threading.Lock.release``.
+    """
+
+    code = "TS202"
+    name = "acquire-without-release"
+    summary = "lock acquired with acquire() is not released on every path"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        released = _calling(analysis, "release")
+        # a function that only releases (begin()/end() designs) releases for another one
+        released_elsewhere = {key for _, key in released - _calling(analysis, "acquire")}
+        exits: dict[tuple[object, SymbolKey], cst.Return] = {}
+        for exit_ in analysis.regions.early_exits:
+            exits.setdefault((exit_.func, exit_.target), exit_.node)
+        reported: set[tuple[object, SymbolKey]] = set()
+        for call in analysis.regions.method_calls:
+            if call.method != "acquire" or call.kind not in MUTEXES:
+                continue
+            if call.form not in ("statement", "if", "if-not", "assign"):
+                continue
+            slot = (call.func, call.target)
+            if slot in reported or is_lock_wrapper_name(call.func.name):
+                continue
+            name = display_name(call.target)
+            if slot not in released:
+                if call.target in analysis.regions.escaped or call.target in released_elsewhere:
+                    continue  # handed to another function or thread, which releases it
+                reported.add(slot)
+                yield Finding(
+                    call.call,
+                    f"'{name}' is acquired here but never released in "
+                    f"'{call.func.name}'; use 'with {_source_name(call)}:'"
+                    f"{analysis.evidence(call.target)}",
+                )
+            elif slot in exits:
+                reported.add(slot)
+                line = analysis.line_of(exits[slot])
+                yield Finding(
+                    call.call,
+                    f"'{name}' is acquired here but the return at line {line} leaves "
+                    f"without releasing it; use 'with {_source_name(call)}:'"
+                    f"{analysis.evidence(call.target)}",
+                )
+
+
+class UselessLock(Rule):
+    """Flags a lock created in the ``with`` statement that uses it.
+
+    **What it does**
+
+    Finds ``with threading.Lock():`` (and ``RLock``, ``Semaphore``, ``Condition``...
+    created in the ``with`` item itself), and ``lock = threading.Lock()`` in a function
+    whose lock is used only there: never stored, returned, passed on or used by a nested
+    function.
+
+    **Why is this bad**
+
+    Every execution (every call) creates a brand-new lock that no other thread can ever
+    see, so acquiring it never waits: the block is not protected at all, while looking as if
+    it were.
+
+    **Example**
+
+    ```python
+    import threading
+
+    def book_seat():
+        with threading.Lock():
+            reserve()
+    ```
+
+    **Use instead**
+
+    Create the lock once, where every thread can reach it, and share it:
+
+    ```python
+    import threading
+
+    seats_lock = threading.Lock()
+
+    def book_seat():
+        with seats_lock:
+            reserve()
+    ```
+
+    **Fix**
+
+    None: a module- or instance-level lock is a design choice. The right shape is in
+    *Use instead*.
+
+    **References**
+
+    The talk's "Lock" slides.
+    """
+
+    code = "TS204"
+    name = "useless-lock"
+    summary = "lock created where it is used protects nothing"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        for entry in analysis.regions.with_entries:
+            item = entry.item.item
+            if not isinstance(item, cst.Call):
+                continue
+            kind = kind_of_factory(analysis.structure.qualified_name(item.func, entry.func))
+            if kind in LOCKLIKE:
+                assert kind is not None
+                yield Finding(
+                    item,
+                    f"a new {kind.value} is created for this 'with' and shared with no "
+                    "other thread, so it protects nothing; create it once and share it",
+                )
+        yield from self._local_locks(analysis)
+
+    def _local_locks(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        """Function-local locks that never leave the function."""
+        users: dict[SymbolKey, set[object]] = {}
+        for call in analysis.regions.method_calls:
+            users.setdefault(call.target, set()).add(call.func)
+        for entry in analysis.regions.with_entries:
+            if entry.target is not None:
+                users.setdefault(entry.target, set()).add(entry.func)
+        for key, info in analysis.symbols.symbols.items():
+            if key[0] != "local" or info.kind not in LOCKLIKE or not info.fresh:
+                continue
+            if key in analysis.regions.escaped or users.get(key) != {info.created_in}:
+                continue
+            assert info.kind is not None and info.created_at is not None
+            yield Finding(
+                info.created_at,
+                f"'{display_name(key)}' is a new {info.kind.value} on every call, used only "
+                "here: no other thread can see it, so it protects nothing; share one lock",
+            )
+
+
+RULES: list[type[Rule]] = [AcquireWithoutTryFinally, AcquireWithoutRelease, UselessLock]
