@@ -3,7 +3,7 @@ TS201, TS202, TS204."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -15,6 +15,7 @@ from tsafe_lint.analysis import (
     SymbolKey,
     block,
     display_name,
+    is_blocking_acquire,
     is_lock_wrapper_name,
     kind_of_factory,
     releases_in,
@@ -84,6 +85,9 @@ class AcquireWithoutTryFinally(Rule):
     ```
 
     or ``lock.acquire()`` immediately followed by ``try: ... finally: lock.release()``.
+    Only lines that cannot raise may stand between the two: local names bound to names
+    or literals (``acquired = True``), and ``pass``; a call, an attribute or a subscript
+    can raise and leak the lock.
 
     **Fix**
 
@@ -136,8 +140,13 @@ class AcquireWithoutTryFinally(Rule):
             )
 
     def _safe_follow_up(self, call: MethodCall, analysis: ModuleAnalysis) -> bool:
-        """Is the first statement run with the lock held a try/finally releasing it?"""
+        """Is the first statement run with the lock held a try/finally releasing it?
+        Statements that cannot raise may stand between (``acquired = True``)."""
         first = _first_statement_held(call)
+        block_, index = _block_and_index(call, first)
+        while first is not None and _cannot_raise(first) and block_ is not None:
+            index += 1
+            first = block_[index] if index < len(block_) else None
         if _released_by_finally(first, call.target, analysis, call) or is_release_of(
             first, call.target, analysis, call
         ):
@@ -148,6 +157,46 @@ class AcquireWithoutTryFinally(Rule):
             after = call.place.block[call.place.index + 2 : call.place.index + 3]
             return bool(after) and is_release_of(after[0], call.target, analysis, call)
         return False
+
+
+def _block_and_index(
+    call: MethodCall, first: cst.BaseStatement | None
+) -> tuple[Sequence[cst.BaseStatement] | None, int]:
+    """The block that holds ``first`` (the statement run first with the lock held)."""
+    if first is None:
+        return None, 0
+    if first is call.place.following():
+        return call.place.block, call.place.index + 1
+    owner = call.place.statement
+    if isinstance(owner, cst.If):
+        for suite in (
+            owner.body,
+            owner.orelse.body if isinstance(owner.orelse, cst.Else) else None,
+        ):
+            statements = block(suite) if suite is not None else []
+            if statements and statements[0] is first:
+                return statements, 0
+    return None, 0
+
+
+def _cannot_raise(statement: cst.BaseStatement) -> bool:
+    """``acquired = True``, ``owner = me``, ``pass``: a line that binds local names to
+    names or literals (no call, no attribute, no subscript) cannot raise, so nothing can
+    leak the lock between the acquire and the ``try`` that releases it."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.Pass):
+            continue
+        if not isinstance(small, cst.Assign):
+            return False
+        if not all(isinstance(target.target, cst.Name) for target in small.targets):
+            return False
+        if not isinstance(
+            small.value, (cst.Name, cst.Integer, cst.Float, cst.SimpleString, cst.Imaginary)
+        ):
+            return False
+    return True
 
 
 def _is_bare_break_if(statement: cst.BaseStatement | None) -> bool:
@@ -376,4 +425,83 @@ class UselessLock(Rule):
             )
 
 
-RULES: list[type[Rule]] = [AcquireWithoutTryFinally, AcquireWithoutRelease, UselessLock]
+class AcquireResultIgnored(Rule):
+    """Flags a non-blocking or timed ``acquire()`` whose result is thrown away.
+
+    **What it does**
+
+    Finds ``x.acquire(False)``, ``x.acquire(blocking=False)`` and ``x.acquire(timeout=...)``
+    used as a statement on a lock, condition or semaphore: the call returns ``False``
+    when it did not get the lock, and nothing looks.
+
+    **Why is this bad**
+
+    When another thread holds the lock, the code below runs without it, unprotected, as
+    if it had it; the ``release()`` that follows then raises ``RuntimeError`` (or, on a
+    semaphore, raises its count), far from the cause.
+
+    **Example**
+
+    ```python
+    import threading
+
+    lock = threading.Lock()
+
+    def flush(buffer):
+        lock.acquire(False)
+        try:
+            buffer.clear()
+        finally:
+            lock.release()
+    ```
+
+    **Use instead**
+
+    ```python
+    import threading
+
+    lock = threading.Lock()
+
+    def flush(buffer):
+        if not lock.acquire(False):
+            return              # somebody else is flushing
+        try:
+            buffer.clear()
+        finally:
+            lock.release()
+    ```
+
+    **Fix**
+
+    None: what to do when the lock is busy (skip, retry, wait) is the author's choice.
+
+    **References**
+
+    Python docs, ``threading.Lock.acquire``: "returns True if the lock is acquired".
+    """
+
+    code = "TS207"
+    name = "acquire-result-ignored"
+    summary = "non-blocking or timed acquire() whose result is ignored"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        for call in analysis.regions.method_calls:
+            if call.method != "acquire" or call.kind not in LOCKLIKE:
+                continue
+            if call.form != "statement" or is_blocking_acquire(call.call):
+                continue
+            shown = snippet(call.call)
+            yield Finding(
+                call.call,
+                f"'{shown}' returns False when the lock is busy, and nothing looks: the code "
+                f"below then runs without it and release() raises; use 'if {shown}:'"
+                f"{analysis.evidence(call.target)}",
+            )
+
+
+RULES: list[type[Rule]] = [
+    AcquireWithoutTryFinally,
+    AcquireWithoutRelease,
+    UselessLock,
+    AcquireResultIgnored,
+]
