@@ -35,6 +35,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -123,6 +124,21 @@ def run_command(corpus: Path) -> str:
 
 
 # -- selecting and linting -------------------------------------------------------------------
+def stdlib_copy(cache: Path) -> Path:
+    """A copy of the running interpreter's standard library in the cache: the run writes
+    its configuration into the linted tree (see ``isolating_config``), never into the
+    interpreter's own files."""
+    target = cache / "src" / f"stdlib-{platform.python_version()}"
+    if not target.is_dir():
+        source = Path(sysconfig.get_paths()["stdlib"])
+        partial = target.with_name(target.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        ignore = shutil.ignore_patterns("site-packages", "__pycache__", "*.pyc")
+        shutil.copytree(source, partial, ignore=ignore, symlinks=True)
+        partial.rename(target)
+    return target
+
+
 def lint(root: Path, files: list[str], config: Path, jobs: int | None) -> dict[str, Any]:
     command = [*launcher(), "--select", "TS", "--format", "json", "--no-cache"]
     command += ["--config", str(config)]
@@ -319,7 +335,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     (cache / "sdists").mkdir(parents=True, exist_ok=True)
     (cache / "src").mkdir(parents=True, exist_ok=True)
-    config = isolating_config(cache)
 
     entries, _ = load_corpus(args.corpus)
     order = [e["name"] for e in entries]
@@ -349,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         if wanted is not None and canonical(name) not in wanted:
             continue
         if name == STDLIB:
-            root = Path(sysconfig.get_paths()["stdlib"])
+            root = stdlib_copy(cache)
         else:
             archive, error = download(name, version, cache / "sdists")
             if archive is None:
@@ -360,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             root = unpack(archive, cache / "src" / f"{canonical(name)}-{version}")
         files = select_files(root, entry["paths"], entry["exclude"])
         print(f"{name} {version}: linting {len(files)} files", file=sys.stderr)
+        config = isolating_config(root, entry["exclude"])
         outcome = lint(root, files, config, args.jobs) if files else None
         if outcome is None:
             outcome = {"seconds": 0.0, "returncode": 0, "stderr": "", "findings": []}

@@ -27,9 +27,8 @@ class ConditionWaitNotInLoop(Rule):
     ready: cv.wait()``): that loop's test runs without the condition held, so the code
     after the wait still acts on a predicate checked before it. A wait with a timeout
     (``cv.wait(5)``) is left alone: it is the "wait once, then re-check and time out"
-    idiom, whose caller handles waking without the predicate; so is a wait followed by a
-    bare ``return``, ``break`` or ``continue``, after which nothing acts on the
-    predicate.
+    idiom, whose caller handles waking without the predicate; so is a wait followed by
+    ``continue``, which goes back to the loop's test.
 
     **Why is this bad**
 
@@ -358,15 +357,12 @@ class BusyWaitOnEvent(Rule):
 
 
 def _leaves_right_after(call: MethodCall) -> bool:
-    """``cv.wait()`` followed by a bare ``return``, ``break`` or ``continue``: nothing acts
-    on the predicate after waking; whoever runs next re-checks it."""
+    """``cv.wait()`` followed by ``continue``: the enclosing loop runs again from its test,
+    and nothing acts on the predicate in between."""
     following = call.place.following()
     if not isinstance(following, cst.SimpleStatementLine) or not following.body:
         return False
-    first = following.body[0]
-    if isinstance(first, cst.Return):
-        return first.value is None
-    return isinstance(first, (cst.Break, cst.Continue))
+    return isinstance(following.body[0], cst.Continue)
 
 
 def _rechecked_only_outside(call: MethodCall, analysis: ModuleAnalysis) -> bool:

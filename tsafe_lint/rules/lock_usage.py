@@ -10,6 +10,7 @@ import libcst as cst
 from tsafe_lint.analysis import (
     LOCKLIKE,
     MUTEXES,
+    Kind,
     MethodCall,
     ModuleAnalysis,
     SymbolKey,
@@ -24,6 +25,9 @@ from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.fix_builders import is_release_of, with_block_fix
 
 FAMILY = "locks"
+
+#: Locks with an owner: a failed non-blocking acquire() leaves the code unprotected.
+_OWNED = frozenset({Kind.LOCK, Kind.RLOCK, Kind.CONDITION})
 
 
 def _calling(analysis: ModuleAnalysis, method: str) -> set[tuple[object, SymbolKey]]:
@@ -119,13 +123,18 @@ class AcquireWithoutTryFinally(Rule):
     fix_safety = "unsafe"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
-        released = _calling(analysis, "release")
-        for call in analysis.regions.method_calls:
+        last_release: dict[tuple[object, SymbolKey], int] = {}
+        for index, event in enumerate(analysis.regions.method_calls):  # in source order
+            if event.method == "release":
+                last_release[(event.func, event.target)] = index
+        for index, call in enumerate(analysis.regions.method_calls):
             if call.method != "acquire" or call.kind not in LOCKLIKE:
                 continue
             if call.form not in ("statement", "if", "if-not"):
                 continue
-            if (call.func, call.target) not in released or is_lock_wrapper_name(call.func.name):
+            if last_release.get((call.func, call.target), -1) < index:
+                continue  # no release after it here: a function that leaves it held
+            if is_lock_wrapper_name(call.func.name):
                 continue
             if call.target in call.state.protected:
                 continue
@@ -142,7 +151,7 @@ class AcquireWithoutTryFinally(Rule):
     def _safe_follow_up(self, call: MethodCall, analysis: ModuleAnalysis) -> bool:
         """Is the first statement run with the lock held a try/finally releasing it?
         Statements that cannot raise may stand between (``acquired = True``)."""
-        first = _first_statement_held(call)
+        first = _first_statement_held(call, analysis)
         block_, index = _block_and_index(call, first)
         while first is not None and _cannot_raise(first) and block_ is not None:
             index += 1
@@ -211,7 +220,7 @@ def _is_bare_break_if(statement: cst.BaseStatement | None) -> bool:
     )
 
 
-def _first_statement_held(call: MethodCall) -> cst.BaseStatement | None:
+def _first_statement_held(call: MethodCall, analysis: ModuleAnalysis) -> cst.BaseStatement | None:
     """The statement that runs first after the acquire succeeds.
 
     ``if x.acquire(...):`` -> the first statement of the body; ``if not x.acquire(...):``
@@ -219,6 +228,13 @@ def _first_statement_held(call: MethodCall) -> cst.BaseStatement | None:
     ``if``); a plain ``x.acquire()`` -> the next statement.
     """
     statement = call.place.statement
+    if call.form == "statement" and call.place.following() is None:
+        # ``try: x.acquire() except Busy: ... else: <runs with it held>``
+        suite = analysis.parent_of(statement)
+        owner = analysis.parent_of(suite) if suite is not None else None
+        if isinstance(owner, cst.Try) and owner.body is suite and owner.orelse is not None:
+            held_first = block(owner.orelse.body)
+            return held_first[0] if held_first else None
     if call.form == "if" and isinstance(statement, cst.If):
         body = block(statement.body)
         return body[0] if body else None
@@ -415,6 +431,8 @@ class UselessLock(Rule):
         for key, info in analysis.symbols.symbols.items():
             if key[0] != "local" or info.kind not in LOCKLIKE or not info.fresh:
                 continue
+            if info.evidence:
+                continue  # known by its factory's name only: maybe another library's lock
             if key in analysis.regions.escaped or users.get(key) != {info.created_in}:
                 continue
             assert info.kind is not None and info.created_at is not None
@@ -431,14 +449,15 @@ class AcquireResultIgnored(Rule):
     **What it does**
 
     Finds ``x.acquire(False)``, ``x.acquire(blocking=False)`` and ``x.acquire(timeout=...)``
-    used as a statement on a lock, condition or semaphore: the call returns ``False``
+    used as a statement on a lock or condition: the call returns ``False``
     when it did not get the lock, and nothing looks.
 
     **Why is this bad**
 
     When another thread holds the lock, the code below runs without it, unprotected, as
-    if it had it; the ``release()`` that follows then raises ``RuntimeError`` (or, on a
-    semaphore, raises its count), far from the cause.
+    if it had it; the ``release()`` that follows then raises ``RuntimeError``, far from
+    the cause. A semaphore's ``acquire(False)`` is left alone: "take a permit if there is
+    one" is a normal use (``multiprocessing.Event`` drains its flag that way).
 
     **Example**
 
@@ -486,8 +505,8 @@ class AcquireResultIgnored(Rule):
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for call in analysis.regions.method_calls:
-            if call.method != "acquire" or call.kind not in LOCKLIKE:
-                continue
+            if call.method != "acquire" or call.kind not in _OWNED:
+                continue  # a semaphore's acquire(False) is "take one if there is one"
             if call.form != "statement" or is_blocking_acquire(call.call):
                 continue
             shown = snippet(call.call)
