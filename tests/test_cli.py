@@ -587,3 +587,82 @@ def test_stdin_cannot_be_combined_with_paths(in_tmp: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("tsafe-lint: error:")
     assert result.stdout == ""
+
+
+def test_stdin_filename_without_dash_is_usage_error(in_tmp: Path) -> None:
+    # without '-', the run used to lint '.' (here: BAD) and ignore standard input
+    write(in_tmp / "a.py", BAD)
+    result = cli_runner().invoke(cli, ["--stdin-filename", "x.py"], input=CLEAN)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("tsafe-lint: error: --stdin-filename")
+    assert "'-'" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("value", ["", ",", " , "])
+def test_empty_select_is_usage_error(in_tmp: Path, value: str) -> None:
+    # an empty --select used to select nothing, silently, and exit 0
+    write(in_tmp / "a.py", BAD)
+    result = run("--select", value, "a.py")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("tsafe-lint: error: --select: no rule code given")
+    assert result.stdout == ""
+
+
+# --- internal errors: exit status 3 ---------------------------------------------------
+
+
+def _explode(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("exploded in a test")
+
+
+def test_a_crash_exits_3_with_the_traceback(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tsafe_lint.cli as cli_module
+
+    write(in_tmp / "a.py", BAD)
+    monkeypatch.setattr(cli_module, "render_human", _explode)
+    result = run("a.py")
+    assert result.exit_code == 3
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" in result.stderr and "exploded in a test" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("tsafe-lint: internal error (exit status 3)")
+
+
+def test_a_crash_exits_3_through_the_console_entry_point(tmp_path: Path) -> None:
+    write(tmp_path / "a.py", BAD)
+    program = (
+        "import sys, tsafe_lint.cli as c\n"
+        "def boom(*a, **k): raise RuntimeError('exploded in a test')\n"
+        "c.render_human = boom\n"
+        "sys.argv = ['tsafe-lint', '--no-cache', 'a.py']\n"
+        "c.main()\n"
+    )
+    proc = run_process([sys.executable, "-c", program], tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    assert "exploded in a test" in proc.stderr
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("extra", [[], ["--exit-zero"]])
+def test_ts002_exits_3_even_with_exit_zero(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, extra: list[str]
+) -> None:
+    from tsafe_lint.rules import RULES_BY_CODE
+
+    monkeypatch.setattr(RULES_BY_CODE["TS201"], "check", _explode)
+    write(in_tmp / "a.py", BAD)
+    result = run("--no-cache", *extra, "a.py")
+    assert result.exit_code == 3
+    assert [row[3] for row in parse(result.output)] == ["TS002"]
+
+
+def test_ignored_ts002_does_not_change_the_exit_status(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tsafe_lint.rules import RULES_BY_CODE
+
+    monkeypatch.setattr(RULES_BY_CODE["TS301"], "check", _explode)
+    write(in_tmp / "a.py", BAD)
+    result = run("--no-cache", "--ignore", "TS002", "a.py")
+    assert result.exit_code == 1
+    assert [row[3] for row in parse(result.output)] == ["TS201"]

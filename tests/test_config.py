@@ -110,9 +110,11 @@ def test_load_config_reads_all_keys(tmp_path: Path) -> None:
         'ignore = ["TS204"]\n'
         'exclude = ["gen/*"]\n'
         'extend-exclude = ["vendored"]\n'
+        "max-file-size = 2_000_000\n"
         '[tool.tsafe-lint.per-file-ignores]\n"tests/*" = ["TS201"]\n',
     )
     config = load_config(path)
+    assert config.max_file_size == 2_000_000
     assert config.select == ["TS2", "TS301"]
     assert config.ignore == ["TS204"]
     assert config.exclude == ["gen/*", "vendored"]
@@ -293,6 +295,11 @@ def assert_config_error(result: Result, *needles: str) -> None:
         ("exclude = [1, 2]\n", ["exclude", "list"]),
         ('per-file-ignores = ["TS201"]\n', ["per-file-ignores"]),
         ('[tool.tsafe-lint.per-file-ignores]\n"a.py" = "TS201"\n', ["a.py"]),
+        ("max-file-size = 0\n", ["max-file-size", "positive"]),
+        ("max-file-size = -5\n", ["max-file-size", "positive"]),
+        ('max-file-size = "1MB"\n', ["max-file-size", "bytes"]),
+        ("max-file-size = 1.5\n", ["max-file-size", "bytes"]),
+        ("max-file-size = true\n", ["max-file-size", "bytes"]),
     ],
 )
 def test_bad_configuration_is_a_clear_error(in_tmp: Path, body: str, needles: list[str]) -> None:

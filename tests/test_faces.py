@@ -245,6 +245,82 @@ def test_parse_errors_are_ts001_for_tsafe_lint_and_e999_for_flake8(
     ]
 
 
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ("select = 5\n", "'select' must be a list of strings"),
+        ('selct = ["TS201"]\n', "unknown key(s) in [tool.tsafe-lint]: selct"),
+        ('select = ["TS999"]\n', "unknown rule code or prefix 'TS999'"),
+        ("max-file-size = 0\n", "'max-file-size' must be a positive number of bytes"),
+        ("select = [\n", "invalid TOML"),
+        ('baseline = "missing.json"\n', "cannot read baseline"),
+    ],
+)
+def test_flake8_says_the_configuration_is_broken(
+    tmp_path: Path, tools_installed: None, flake8_installed: None, body: str, needle: str
+) -> None:
+    # the plugin used to fall back to the defaults, silently, and flake8 exited 0
+    write(tmp_path / "pyproject.toml", "[tool.tsafe-lint]\n" + body)
+    write(tmp_path / "ok.py", CLEAN)
+    ours = run_tool(".", cwd=tmp_path)
+    assert ours.returncode == 2
+    assert needle in ours.stderr
+    flake8 = run_flake8("--select", "TS", ".", cwd=tmp_path)
+    assert flake8.returncode == 1
+    assert "There was a critical error during execution of Flake8" in flake8.stdout
+    assert needle in flake8.stdout
+    assert "The TS checks cannot run with this configuration" in flake8.stdout
+    assert "Traceback" not in flake8.stdout + flake8.stderr
+
+
+NOQA = """\
+import threading
+lock = threading.Lock()
+def f():
+    lock.acquire()  # noqa
+    work()
+    lock.release()
+def g():
+    lock.acquire()  # noqa: TS201
+    work()
+    lock.release()
+def h():
+    lock.acquire()  # noqa: TS301
+    work()
+    lock.release()
+"""
+
+
+def test_flake8_applies_noqa_itself_so_disable_noqa_works(
+    tmp_path: Path, tools_installed: None, flake8_installed: None
+) -> None:
+    write(tmp_path / "mod.py", NOQA)
+    write(tmp_path / "bare" / "mod.py", re.sub(r"  # noqa.*", "", NOQA))
+    unsilenced = {row[1:] for row in parse_text(run_tool("bare", cwd=tmp_path).stdout)}
+    assert {(row[0], row[2]) for row in unsilenced} == {(4, "TS201"), (8, "TS201"), (12, "TS201")}
+    # the command line applies the noqa comments, and so does flake8 by default
+    ours = {row[1:] for row in parse_text(run_tool("mod.py", cwd=tmp_path).stdout)}
+    flake8 = parse_text(run_flake8("--select", "TS", "mod.py", cwd=tmp_path).stdout)
+    assert {(row[0], row[2]) for row in ours} == {(12, "TS201")}
+    assert {row[1:] for row in flake8} == ours
+    # --disable-noqa: flake8 reports what the comments silenced (the plugin used not to)
+    disabled = run_flake8("--select", "TS", "--disable-noqa", "mod.py", cwd=tmp_path)
+    assert {row[1:] for row in parse_text(disabled.stdout)} == unsilenced
+
+
+def test_flake8_reports_a_file_over_max_file_size_like_tsafe_lint(
+    tmp_path: Path, tools_installed: None, flake8_installed: None
+) -> None:
+    write(tmp_path / "pyproject.toml", "[tool.tsafe-lint]\nmax-file-size = 2000\n")
+    write(tmp_path / "big.py", BAD + "#" + "x" * 2000 + "\n")
+    write(tmp_path / "ok.py", BAD)
+    ours = parse_text(run_tool(".", cwd=tmp_path).stdout)
+    flake8 = parse_text(run_flake8("--select", "TS", ".", cwd=tmp_path).stdout)
+    assert [row[:4] for row in ours] == [("big.py", 1, 1, "TS001"), ("ok.py", 4, 5, "TS201")]
+    assert ours[0][4].startswith("not analysed: ")
+    assert sorted(flake8) == ours
+
+
 # --- JSON ------------------------------------------------------------------------------
 
 

@@ -14,15 +14,16 @@ from hypothesis import strategies as st
 
 from tests.clirunner import cli_runner
 from tsafe_lint import fixes
+from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.cli import cli
 from tsafe_lint.config import Config
 from tsafe_lint.engine import Linter
 from tsafe_lint.fixes import fix_file, fix_source
+from tsafe_lint.project_context import EMPTY_CONTEXT
 from tsafe_lint.source import ParseFailure, parse_source
 
 CASES = Path(__file__).parent / "fix_cases"
 BEFORE = sorted(p for p in CASES.glob("*.py") if not p.name.endswith(".expected.py"))
-UNSAFE = {"ts201_unsafe_return.py"}
 FIXABLE = {"TS201", "TS301", "TS402", "TS403"}
 
 
@@ -54,11 +55,48 @@ def test_fixed_code_has_no_fixable_finding_left_and_fixing_again_changes_nothing
     assert len([c for c in remaining if c in FIXABLE]) < len(before)
 
 
-@pytest.mark.parametrize("case", sorted(UNSAFE))
-def test_unsafe_fix_needs_unsafe_fixes(case: str) -> None:
-    source = (CASES / case).read_bytes()
-    assert fix_source(source, case).fixed is None
-    assert fix_source(source, case, unsafe=True).fixed == _expected(CASES / case)
+@pytest.mark.parametrize("case", BEFORE, ids=[p.name for p in BEFORE])
+def test_every_fix_is_unsafe_and_needs_unsafe_fixes(case: Path) -> None:
+    # every fix changes what the program does (ruff's definition of unsafe)
+    source = case.read_bytes()
+    held_back = fix_source(source, case.name)
+    assert held_back.fixed is None and held_back.problem is None
+    assert held_back.unsafe_left >= 1
+    assert fix_source(source, case.name, unsafe=True).fixed == _expected(case)
+
+
+def test_fix_safety_is_declared_documented_and_honoured() -> None:
+    from tsafe_lint.docgen import rule_page
+    from tsafe_lint.rules import ALL_RULES
+
+    fixable = {rule.code: rule for rule in ALL_RULES if rule.fixable}
+    assert set(fixable) == FIXABLE
+    for rule in ALL_RULES:
+        page = rule_page(rule)
+        if not rule.fixable:
+            assert rule.fix_safety is None and "## Fix safety" not in page
+            continue
+        assert rule.fix_safety in {"safe", "unsafe", "sometimes"}
+        section = page.split("## Fix safety\n", 1)[1].split("\n## ", 1)[0]
+        assert section.strip().lower().startswith(rule.fix_safety), rule.code
+        if rule.fix_safety != "safe":
+            assert "--unsafe-fixes" in section
+            assert f"- Autofix: yes ({rule.fix_safety}), with `--unsafe-fixes`" in page
+    # each finding's Fix says what its rule declares
+    seen: dict[str, set[bool]] = {}
+    for case in BEFORE:
+        parsed = parse_source(case.read_bytes())
+        assert not isinstance(parsed, ParseFailure)
+        analysis = ModuleAnalysis(parsed.module, case.name, EMPTY_CONTEXT, "case")
+        for code, rule in fixable.items():
+            for finding in rule().check(analysis):
+                if finding.fix is not None:
+                    seen.setdefault(code, set()).add(finding.fix.safe)
+    assert set(seen) == FIXABLE
+    for code, safeties in seen.items():
+        declared = fixable[code].fix_safety
+        expected = {True} if declared == "safe" else {False} if declared == "unsafe" else None
+        assert expected is None or safeties == expected, code
 
 
 def test_fix_file_writes_atomically_keeping_mode_bom_and_line_endings(tmp_path: Path) -> None:
@@ -67,7 +105,7 @@ def test_fix_file_writes_atomically_keeping_mode_bom_and_line_endings(tmp_path: 
     target = tmp_path / "threads.py"
     target.write_bytes(crlf)
     target.chmod(0o640)
-    outcome = fix_file(str(target))
+    outcome = fix_file(str(target), unsafe=True)
     assert outcome.problem is None and outcome.applied == 4
     written = target.read_bytes()
     assert written.startswith(b"\xef\xbb\xbf")
@@ -85,7 +123,7 @@ def test_latin1_file_keeps_its_encoding(tmp_path: Path) -> None:
     source += "threading.Thread(target=print, args=('é')).start()\n"
     target = tmp_path / "enc.py"
     target.write_bytes(source.encode("latin-1"))
-    assert fix_file(str(target)).applied == 1
+    assert fix_file(str(target), unsafe=True).applied == 1
     assert target.read_bytes() == source.replace("('é')", "('é',)").encode("latin-1")
 
 
@@ -93,7 +131,7 @@ def test_a_file_with_a_syntax_error_is_never_touched(tmp_path: Path) -> None:
     target = tmp_path / "broken.py"
     target.write_text("import threading\nthreading.Thread(target=f, args=(x))\ndef (:\n")
     before = target.read_bytes()
-    outcome = fix_file(str(target))
+    outcome = fix_file(str(target), unsafe=True)
     assert outcome.problem is not None and "does not parse" in outcome.problem
     assert target.read_bytes() == before
 
@@ -103,10 +141,10 @@ def test_a_read_only_file_is_left_alone_with_a_message(tmp_path: Path) -> None:
     target.write_text("import threading\nthreading.Thread(target=print, args=('x')).start()\n")
     target.chmod(0o444)
     before = target.read_bytes()
-    outcome = fix_file(str(target))
+    outcome = fix_file(str(target), unsafe=True)
     assert outcome.problem == "not fixed: the file is read-only"
     assert target.read_bytes() == before
-    result = cli_runner().invoke(cli, ["--fix", str(target)])
+    result = cli_runner().invoke(cli, ["--fix", "--unsafe-fixes", str(target)])
     assert "read-only" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert result.exit_code == 1  # the finding is still there
@@ -125,13 +163,13 @@ def test_a_file_changed_on_disk_while_fixing_is_left_alone(
         return outcome
 
     monkeypatch.setattr(fixes, "fix_source", fix_then_someone_edits)
-    outcome = fix_file(str(target))
+    outcome = fix_file(str(target), unsafe=True)
     assert outcome.problem == "not fixed: the file changed on disk while it was being fixed"
     assert target.read_text() == "# edited by someone else meanwhile\n"
     assert [p.name for p in tmp_path.iterdir()] == ["moving.py"]
 
 
-def test_cli_diff_prints_and_writes_nothing_then_fix_writes_and_reports_the_rest(
+def test_cli_diff_and_fix_hold_unsafe_fixes_back_and_apply_them_when_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -139,27 +177,41 @@ def test_cli_diff_prints_and_writes_nothing_then_fix_writes_and_reports_the_rest
         (tmp_path / case.name).write_bytes(case.read_bytes())
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     runner = cli_runner()
+    # --diff alone: every fix is unsafe, so there is no change to show (it used to show
+    # the TS301 if -> while and the TS402 target=f() -> target=f as safe)
     diff = runner.invoke(cli, ["--diff", "--no-cache", "."])
-    assert diff.exit_code == 1
-    assert "+    with lock:  # keep this comment" in diff.stdout
+    assert diff.exit_code == 0 and diff.stdout == ""
+    assert "more fixes are available with --unsafe-fixes" in diff.stderr
+    # --diff --unsafe-fixes: every rule's fix, and still nothing written
+    unsafe_diff = runner.invoke(cli, ["--diff", "--unsafe-fixes", "--no-cache", "."])
+    assert unsafe_diff.exit_code == 1
+    for change in (
+        "+    with lock:  # keep this comment",  # TS201
+        "+        while not queue:  # nothing yet",  # TS301
+        "+    threading.Thread(target=tick).start()",  # TS402
+        '+    threading.Thread(target=greet, args=("Ada",)).start()',  # TS403
+    ):
+        assert change in unsafe_diff.stdout.splitlines(), change
+    assert "--unsafe-fixes" not in unsafe_diff.stderr
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
-    fixed = runner.invoke(cli, ["--fix", "--no-cache", "."])
+    # --fix alone changes nothing and says why; --fix --unsafe-fixes writes every case
+    held_back = runner.invoke(cli, ["--fix", "--no-cache", "."])
+    assert "Applied" not in held_back.stderr
+    assert "available with --unsafe-fixes" in held_back.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    fixed = runner.invoke(cli, ["--fix", "--unsafe-fixes", "--no-cache", "."])
     assert "Applied" in fixed.stderr
-    assert (tmp_path / "ts301_while.py").read_bytes() == _expected(CASES / "ts301_while.py")
-    # the unsafe case is not applied without --unsafe-fixes
-    assert (tmp_path / "ts201_unsafe_return.py").read_bytes() == before["ts201_unsafe_return.py"]
-    again = runner.invoke(cli, ["--diff", "--no-cache", "."])
-    assert again.exit_code == 0 and again.stdout == ""
-    unsafe = runner.invoke(cli, ["--fix", "--unsafe-fixes", "--no-cache", "."])
-    assert "Applied 1 fix in 1 file(s)." in unsafe.stderr
-    assert (tmp_path / "ts201_unsafe_return.py").read_bytes() == _expected(
-        CASES / "ts201_unsafe_return.py"
-    )
+    for case in BEFORE:
+        assert (tmp_path / case.name).read_bytes() == _expected(case), case.name
+    again = runner.invoke(cli, ["--diff", "--unsafe-fixes", "--no-cache", "."])
+    assert again.exit_code == 0 and again.stdout == "" and again.stderr == ""
 
 
 def test_noqa_keeps_a_line_from_being_fixed(tmp_path: Path) -> None:
     source = b"import threading\nthreading.Thread(target=print, args=('x')).start()  # noqa\n"
-    assert fix_source(source, "x.py").fixed is None
+    outcome = fix_source(source, "x.py", unsafe=True)
+    assert outcome.fixed is None and outcome.unsafe_left == 0
+    assert fix_source(source.replace(b"  # noqa", b""), "x.py", unsafe=True).fixed is not None
 
 
 def test_json_output_says_which_findings_are_fixable(tmp_path: Path) -> None:
@@ -224,7 +276,13 @@ def test_fix_through_the_console_script(tmp_path: Path) -> None:
     target.write_text("import threading\nthreading.Thread(target=print, args=('x')).start()\n")
     script = Path(sys.executable).with_name("tsafe-lint")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "tsafe_lint"]
-    done = subprocess.run([*command, "--fix", str(target)], capture_output=True, text=True)
+    held_back = subprocess.run([*command, "--fix", str(target)], capture_output=True, text=True)
+    assert held_back.returncode == 1, held_back.stderr  # TS403 is still there
+    assert "1 more fix is available with --unsafe-fixes" in held_back.stderr
+    assert "args=('x')" in target.read_text()
+    done = subprocess.run(
+        [*command, "--fix", "--unsafe-fixes", str(target)], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert "args=('x',)" in target.read_text()
     assert os.path.exists(target)

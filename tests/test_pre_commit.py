@@ -285,11 +285,17 @@ def test_hook_with_fix_fails_once_then_passes(
     pre_commit_home: Path,
     tmp_path: Path,
 ) -> None:
-    """``args: [--fix]``: the first run rewrites bad.py (pre-commit fails the hook because
-    a file changed), the second finds nothing left."""
+    """``args: [--fix, --unsafe-fixes]`` (TS201's fix is unsafe): the first run rewrites
+    bad.py (pre-commit fails the hook because a file changed), the second finds nothing
+    left."""
     project = tmp_path / "project"
     first = _run_hook(
-        pre_commit_cmd, hook_repo, pre_commit_home, project, {"bad.py": BAD_SOURCE}, ["--fix"]
+        pre_commit_cmd,
+        hook_repo,
+        pre_commit_home,
+        project,
+        {"bad.py": BAD_SOURCE},
+        ["--fix", "--unsafe-fixes"],
     )
     assert first.returncode != 0, _describe(first, pre_commit_home)
     assert "files were modified by this hook" in first.stdout, _describe(first, pre_commit_home)

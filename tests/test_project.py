@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any, Optional
 
 import pytest
 
@@ -159,3 +160,151 @@ def test_cache_follows_edits_that_change_another_files_context(project: Path) ->
     after = _lint(project, cache=True)
     assert after == _lint(project)
     assert not any(d.path == "pkg/tasks.py" and d.code == "TS102" for d in after)
+
+
+# --- cache entries of the wrong shape are misses, never crashes -----------------------
+
+
+def _entries(root: Path) -> list[Path]:
+    return sorted((root / ".tsafe_lint_cache" / "results").rglob("*.json"))
+
+
+def _mutate_summary(data: object, change: str) -> object:
+    """A real entry, changed in one way that breaks its shape."""
+    assert isinstance(data, dict)
+    data = json.loads(json.dumps(data))
+    summary = data.get("summary")
+    if change == "thread_functions item too short" and summary:
+        summary["thread_functions"] = {"process": ["submitted"]}
+    elif change == "call line is a string" and summary:
+        summary["calls"] = {"f": [["local:g", [], "7"]]}
+    elif change == "summary field missing" and summary:
+        del summary["imports"]
+    elif change == "extra key":
+        data["extra"] = 1
+    elif change == "line is a bool" and data.get("diagnostics"):
+        data["diagnostics"][0]["line"] = True
+    elif change == "diagnostic field missing" and data.get("diagnostics"):
+        del data["diagnostics"][0]["code"]
+    return data
+
+
+WRONG_SHAPES = [
+    "{}",
+    '{"diagnostics": 5, "summary": null}',
+    "[]",
+    "null",
+    "5",
+    '{"diagnostics": [{"path": 1}], "summary": null}',
+    '{"diagnostics": [], "summary": {"path": "x"}}',
+    '{"diagnostics": [], "summary": []}',
+]
+MUTATIONS = [
+    "thread_functions item too short",
+    "call line is a string",
+    "summary field missing",
+    "extra key",
+    "line is a bool",
+    "diagnostic field missing",
+]
+
+
+@pytest.mark.parametrize("partial", [False, True], ids=["whole", "one-file"])
+@pytest.mark.parametrize("text", WRONG_SHAPES)
+def test_cache_entries_of_the_wrong_shape_are_misses(
+    project: Path, text: str, partial: bool
+) -> None:
+    files = ["pkg/tasks.py"] if partial else None
+    cold = _lint(project, files, cache=True)
+    for entry in _entries(project):
+        entry.write_text(text)
+    assert _lint(project, files, cache=True) == cold
+    assert _lint(project, files, cache=True) == cold  # and the entries were rewritten
+
+
+@pytest.mark.parametrize("partial", [False, True], ids=["whole", "one-file"])
+@pytest.mark.parametrize("change", MUTATIONS)
+def test_cache_entries_changed_inside_are_misses(project: Path, change: str, partial: bool) -> None:
+    files = ["pkg/tasks.py"] if partial else None
+    _lint(project, cache=True)  # every file's entry, for the one-file run to read
+    cold = _lint(project, files, cache=True)
+    changed = 0
+    for entry in _entries(project):
+        data = json.loads(entry.read_text())
+        if set(data) == {"diagnostics"}:
+            entry.unlink()  # a whole run's findings: gone, so the files' entries are read
+            continue
+        mutated = _mutate_summary(data, change)
+        changed += mutated != data
+        entry.write_text(json.dumps(mutated))
+    assert changed
+    found = _lint(project, files, cache=True)
+    if partial:  # what the broken entries told of the other files is lost, nothing more
+        assert set(_lint(project, files)) <= set(found) <= set(cold)
+    else:
+        assert found == cold
+
+
+def test_every_entry_a_run_writes_is_read_back(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shape checks accept everything the cache really holds: a warm run analyses
+    nothing (a check stricter than the writer would make every run cold)."""
+    from tsafe_lint.results import is_findings_json, is_result_json
+
+    (project / "pkg" / "spawner.py").write_text(
+        "import threading\n\ncount = 0\n\n\ndef bump():\n    global count\n    count += 1\n"
+        "\n\ndef run():\n    for _ in range(3):\n        threading.Thread(target=bump).start()\n"
+    )
+    cold = _lint(project, cache=True)
+    entries = [json.loads(entry.read_text()) for entry in _entries(project)]
+    assert entries and all(is_result_json(e) or is_findings_json(e) for e in entries)
+    summaries = [e["summary"] for e in entries if is_result_json(e) and e["summary"]]
+    for field in ("thread_functions", "external_starts", "calls", "acquires", "imports"):
+        assert any(summary[field] for summary in summaries), field  # every shape is seen
+
+    def no_analysis(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a warm run analysed a file")
+
+    monkeypatch.setattr("tsafe_lint.pipeline.analyse_source", no_analysis)
+    assert _lint(project, cache=True) == cold
+    assert _lint(project, ["pkg/tasks.py"], cache=True) == [
+        d for d in cold if d.path == "pkg/tasks.py"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "hint", "expected"),
+    [
+        (3, int, True),
+        (True, int, False),  # JSON true is not a line number
+        (3.5, float, True),
+        ("x", Optional[str], True),
+        (None, Optional[str], True),
+        (5, Optional[str], False),
+        (["a", 1, True], tuple[str, int, bool], True),
+        (["a", 1], tuple[str, int, bool], False),
+        ([1, 2, 3], tuple[int, ...], True),
+        ({"a": [1]}, dict[str, list[int]], True),
+        ({"a": ["1"]}, dict[str, list[int]], False),
+        ([{"x": 1}], list[Any], True),
+    ],
+)
+def test_conforms(value: object, hint: object, expected: bool) -> None:
+    from tsafe_lint.shapes import conforms
+
+    assert conforms(value, hint) is expected
+
+
+def test_conforms_checks_dataclass_fields_exactly() -> None:
+    from dataclasses import asdict
+
+    from tsafe_lint.shapes import conforms
+
+    record = asdict(Diagnostic("a.py", 1, 2, "TS201", "m", 1, 5, "n", True))
+    assert conforms(record, Diagnostic)
+    assert not conforms({**record, "more": 1}, Diagnostic)
+    assert not conforms({k: v for k, v in record.items() if k != "name"}, Diagnostic)
+    assert not conforms({**record, "fixable": 1}, Diagnostic)
+    with pytest.raises(TypeError):
+        conforms(record, set[str])

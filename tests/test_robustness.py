@@ -401,6 +401,81 @@ def test_vanished_file_via_lint_paths(tmp_path: Path) -> None:
     assert gone.message.startswith("could not read file: ")
 
 
+# --- files that are not regular files: never opened ----------------------------------
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+HANG_TIMEOUT = 60  # seconds; these runs take about one. A FIFO used to block forever.
+
+
+def run_script(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m tsafe_lint`` in a real process, killed when it hangs."""
+    return subprocess.run(
+        [sys.executable, "-m", "tsafe_lint", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=HANG_TIMEOUT,
+    )
+
+
+FIFO_REASON = "could not read file: it is a named pipe (FIFO), not a regular file"
+
+
+@needs_fifo
+@pytest.mark.parametrize("cache", [[], ["--no-cache"]], ids=["cache", "no-cache"])
+@pytest.mark.parametrize("given", ["d", "d/x.py"], ids=["found-in-a-directory", "named"])
+def test_a_fifo_is_one_ts001_and_the_run_goes_on(
+    tmp_path: Path, given: str, cache: list[str]
+) -> None:
+    (tmp_path / "d").mkdir()
+    os.mkfifo(tmp_path / "d" / "x.py")
+    (tmp_path / "d" / "y.py").write_text(BAD)
+    paths = [given] if given == "d" else [given, "d/y.py"]
+    for _ in range(2):  # the second run reads what the first cached
+        proc = run_script(*cache, *paths, cwd=tmp_path)
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr == ""
+        found = parse(proc.stdout)
+        assert [(os.path.normpath(f[0]), f[1], f[3], f[4]) for f in found] == [
+            (os.path.join("d", "x.py"), 1, "TS001", FIFO_REASON),
+            (os.path.join("d", "y.py"), 4, "TS201", found[1][4]),
+        ]
+
+
+@needs_fifo
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--show-source"],
+        ["--diff", "--unsafe-fixes"],
+        ["--fix", "--unsafe-fixes"],
+        ["--format", "sarif"],
+        ["-j", "2"],
+    ],
+    ids=" ".join,
+)
+def test_a_fifo_never_hangs_any_mode(tmp_path: Path, options: list[str]) -> None:
+    os.mkfifo(tmp_path / "x.py")
+    (tmp_path / "y.py").write_text(BAD)
+    (tmp_path / "z.py").write_text(BAD)
+    proc = run_script("--no-cache", *options, ".", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_device_is_never_read(tmp_path: Path) -> None:
+    device = Path(os.devnull)
+    if not device.exists() or os.name == "nt":
+        pytest.skip("no /dev/null to link to")
+    (tmp_path / "null.py").symlink_to(device)
+    (tmp_path / "y.py").write_text(BAD)
+    found = parse(run_script(".", cwd=tmp_path).stdout)
+    assert [(f[0], f[3], f[4]) for f in found[:1]] == [
+        ("null.py", "TS001", "could not read file: it is a character device, not a regular file")
+    ]
+    assert [f[:4] for f in found[1:]] == [("y.py", 4, 5, "TS201")]
+
+
 # --- valid Python that LibCST rejects ------------------------------------------------
 
 
@@ -503,7 +578,7 @@ def test_rule_exception_through_cli(in_tmp: Path, monkeypatch: pytest.MonkeyPatc
     (in_tmp / "a.py").write_text(MIXED)
     (in_tmp / "b.py").write_text(BAD)
     result = run(".")
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # an internal error, not a finding about the code
     assert result.exception is None or isinstance(result.exception, SystemExit)
     found = parse(result.output)
     # the broken rule fails once per file; the other rules still report

@@ -3,7 +3,8 @@
 Lives in ``.tsafe_lint_cache/`` at the project root (git-ignored by a ``.gitignore``
 inside it). Entries are JSON written to a temporary file in the same directory and
 moved into place with ``os.replace``, so a reader sees a whole entry or none, even when
-two runs share the cache; an entry that cannot be read is simply a miss.
+two runs share the cache. An entry that cannot be read, is not JSON, or has not exactly
+the shape its reader expects (checked on every read) is simply a miss, never a crash.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tsafe_lint import __version__
+from tsafe_lint.reading import read_source
 
 CACHE_DIR_NAME = ".tsafe_lint_cache"
 
@@ -71,8 +74,10 @@ class Cache:
             self._write(ignore, "# created by tsafe-lint\n*\n")
         self._ready = True
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        return self._read(self.directory / "results" / key[:2] / f"{key}.json")
+    def get(self, key: str, shape: Callable[[object], bool]) -> dict[str, Any] | None:
+        """The entry for ``key`` if there is one of the expected ``shape``, else ``None``."""
+        data = self._read(self.directory / "results" / key[:2] / f"{key}.json")
+        return data if data is not None and shape(data) else None
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         with contextlib.suppress(OSError):
@@ -84,8 +89,7 @@ class Cache:
     @staticmethod
     def _read(path: Path) -> dict[str, Any] | None:
         try:
-            with path.open("rb") as handle:
-                data = json.load(handle)
+            data = json.loads(read_source(str(path)))
         except (OSError, ValueError):
             return None
         return data if isinstance(data, dict) else None

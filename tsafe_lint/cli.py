@@ -1,14 +1,20 @@
 """The ``tsafe-lint`` command: options -> configuration -> engine -> reporter.
 
-Exit status: 0 no findings, 1 findings, 2 usage or configuration error.
+Exit status: 0 no findings, 1 findings, 2 usage or configuration error, 3 internal error
+(tsafe-lint itself failed: an exception escaped, or a TS002 was reported), so that CI can
+tell "the code has findings" from "the linter broke".
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import stat
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,12 +28,45 @@ from tsafe_lint.discovery import discover
 from tsafe_lint.engine import Linter
 from tsafe_lint.formats import FORMATS, render, render_statistics
 from tsafe_lint.formats.terminal import render_human, summary, use_colour
+from tsafe_lint.reading import FileTooLarge, read_source
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+#: Findings that mean tsafe-lint itself failed on a file, not that the file has a smell.
+INTERNAL_ERROR_CODES = frozenset({"TS002"})
 
 
 def _codes(values: tuple[str, ...], option: str) -> list[str]:
     return validate_codes((c for value in values for c in value.split(",")), option)
+
+
+def _crash_exits_3(command: Callable[..., None]) -> Callable[..., None]:
+    """An exception escaping the command is a crash: print it, exit with its own status."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise  # click's own ways out, and a closed pipe, are not crashes
+        except Exception:
+            click.echo(traceback.format_exc(), err=True, nl=False)
+            click.echo(
+                f"tsafe-lint: internal error (exit status {EXIT_INTERNAL}); please report it "
+                "with the traceback above",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
+    return run
+
+
+def _exit_status(diagnostics: list[Diagnostic], exit_zero: bool) -> int:
+    """3 when a TS002 was reported (even with ``--exit-zero``: it is not a finding about
+    the code), else 1 for findings, unless ``--exit-zero``."""
+    if any(d.code in INTERNAL_ERROR_CODES for d in diagnostics):
+        return EXIT_INTERNAL
+    return EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_CLEAN
 
 
 def _list_rules() -> str:
@@ -123,6 +162,7 @@ def _explain(code: str) -> str:
     help="Configuration file (default: nearest pyproject.toml with [tool.tsafe-lint]).",
 )
 @click.version_option(__version__, "--version", prog_name="tsafe-lint")
+@_crash_exits_3
 def cli(
     paths: tuple[str, ...],
     select: tuple[str, ...],
@@ -161,6 +201,11 @@ def cli(
         from_stdin = "-" in paths
         if from_stdin and len(paths) > 1:
             raise ConfigError("'-' (standard input) cannot be combined with other paths")
+        if stdin_filename is not None and not from_stdin:
+            raise ConfigError(
+                "--stdin-filename names the source read from standard input: give '-' as "
+                "the path too"
+            )
         if from_stdin and add_noqa:
             raise ConfigError("--add-noqa writes files: it cannot read standard input")
         baseline = _baseline(baseline_file or config.baseline, write_baseline)
@@ -191,6 +236,9 @@ def cli(
             diagnostics = linter.lint_source(source, name)
     else:
         diagnostics = linter.lint_paths(files, progress=_progress())
+    # Files that were not read (not regular, over max-file-size) are not read for the
+    # fingerprints of the baseline and SARIF either: as an unreadable file, they are empty.
+    sources = {**_unread(diagnostics, config.max_file_size), **sources}
     if write_baseline is not None:
         _write_baseline(write_baseline, diagnostics, config, sources)
     if baseline is not None:
@@ -204,16 +252,23 @@ def cli(
             return lambda code: config.is_enabled(code, config.ignores_for(path))
 
         candidates = sorted({d.path for d in diagnostics if d.fixable})
+        unsafe_left = 0
         if diff:
             changed = False
             for path in candidates:
-                original = sources[path] if path in sources else Path(path).read_bytes()
+                try:
+                    original = sources[path] if path in sources else read_source(path)
+                except OSError as exc:
+                    click.echo(f"{path}: not fixed: cannot read it ({exc.strerror})", err=True)
+                    continue
                 outcome = fix_source(original, path, accepts(path), unsafe_fixes)
+                unsafe_left += outcome.unsafe_left
                 if outcome.problem:
                     click.echo(f"{path}: {outcome.problem}", err=True)
                 elif outcome.fixed is not None:
                     click.echo(unified_diff(path, original, outcome.fixed), nl=False)
                     changed = True
+            _hint_unsafe_fixes(unsafe_left)
             sys.exit(EXIT_FINDINGS if changed else EXIT_CLEAN)
         if from_stdin:
             outcome = fix_source(sources[name], name, accepts(name), unsafe_fixes)
@@ -222,6 +277,7 @@ def cli(
         applied, touched = 0, 0
         for path in candidates:
             outcome = fix_file(path, accepts(path), unsafe_fixes)
+            unsafe_left += outcome.unsafe_left
             if outcome.problem:
                 click.echo(f"{path}: {outcome.problem}", err=True)
             elif outcome.fixed is not None:
@@ -232,12 +288,38 @@ def cli(
                 diagnostics = baseline.new_findings(diagnostics, config.root)
             noun = "fix" if applied == 1 else "fixes"
             click.echo(f"Applied {applied} {noun} in {touched} file(s).", err=True)
-    _report(diagnostics, output_format, output_file, show_source, colour_mode, sources)
+        _hint_unsafe_fixes(unsafe_left)
+    _report(diagnostics, output_format, output_file, show_source, colour_mode, sources, config)
     if statistics and output_format == "text":
         click.echo(render_statistics(diagnostics), nl=False)
     if output_format == "text" and sys.stderr.isatty():
         click.echo(summary(diagnostics), err=True)
-    sys.exit(EXIT_FINDINGS if diagnostics and not exit_zero else EXIT_CLEAN)
+    sys.exit(_exit_status(diagnostics, exit_zero))
+
+
+def _unread(diagnostics: list[Diagnostic], limit: int) -> dict[str, bytes]:
+    """An empty text for each file with a TS001 that is not a regular file or is over
+    ``limit`` bytes: whatever needs its text later must not read it."""
+    unread: dict[str, bytes] = {}
+    for path in {d.path for d in diagnostics if d.code == "TS001"}:
+        try:
+            status = os.stat(path)
+        except OSError:
+            continue
+        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+            unread[path] = b""
+    return unread
+
+
+def _hint_unsafe_fixes(count: int) -> None:
+    """Say that fixes were held back, as ruff does: they need ``--unsafe-fixes``."""
+    if count:
+        noun = "fix is" if count == 1 else "fixes are"
+        click.echo(
+            f"{count} more {noun} available with --unsafe-fixes: they may change what the "
+            "program does (review them with --diff --unsafe-fixes).",
+            err=True,
+        )
 
 
 def _baseline(path: Path | None, write_to: Path | None) -> Baseline | None:
@@ -313,11 +395,13 @@ def _report(
     show_source: bool,
     colour_mode: str,
     sources: dict[str, bytes],
+    config: Config,
 ) -> None:
     if output_format == "text":
         to_terminal = output_file is None and sys.stdout.isatty()
         colour = output_file is None and use_colour(colour_mode, to_terminal)
-        output = render_human(diagnostics, colour, show_source, _line_reader(sources))
+        lines = _line_reader(sources, config.max_file_size)
+        output = render_human(diagnostics, colour, show_source, lines)
     else:
         colour = False
         output = render(diagnostics, output_format, sources)
@@ -331,15 +415,16 @@ def _report(
         click.echo(output, nl=False, color=colour)
 
 
-def _line_reader(sources: dict[str, bytes]) -> Callable[[str, int], str | None]:
-    """Source lines for ``--show-source``, each file read once, on demand."""
+def _line_reader(sources: dict[str, bytes], limit: int) -> Callable[[str, int], str | None]:
+    """Source lines for ``--show-source``, each file read once, on demand (never a file
+    that was not read for linting either)."""
     cache: dict[str, list[str]] = {}
 
     def read_line(path: str, line: int) -> str | None:
         if path not in cache:
             try:
-                data = sources[path] if path in sources else Path(path).read_bytes()
-            except OSError:
+                data = sources[path] if path in sources else read_source(path, limit)
+            except (OSError, FileTooLarge):
                 data = b""
             cache[path] = data.decode("utf-8", errors="replace").splitlines()
         lines = cache[path]
@@ -359,6 +444,8 @@ def _configure(
     config = load_config(config_file)
     if select:
         config.select = _codes(select, "--select")
+        if not config.select:  # an empty shell variable, say: it would report nothing
+            raise ConfigError("--select: no rule code given (e.g. --select TS2,TS301)")
     if ignore:
         config.ignore = [*config.ignore, *_codes(ignore, "--ignore")]
     config.exclude = [*config.exclude, *(p for value in exclude for p in value.split(",") if p)]

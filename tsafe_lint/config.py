@@ -25,7 +25,13 @@ else:  # pragma: no cover - exercised on older Pythons only
 SECTION = "tsafe-lint"
 KNOWN_CODES = ALL_CODES
 _LIST_KEYS = ("select", "ignore", "exclude", "extend-exclude")
-_KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores", "baseline"})
+_KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores", "baseline", "max-file-size"})
+
+#: Files larger than this (bytes) are not analysed: one TS001 says so. LibCST's tree of a
+#: dense generated file takes about 800 MB and 10 s per MiB, and grows faster than the
+#: file (3 MiB: 2.5 GB, 54 s); bench/limits.py measures it. The largest file of the
+#: standard library (pydoc_data/topics.py, 0.75 MB) stays under it.
+DEFAULT_MAX_FILE_SIZE = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -56,6 +62,7 @@ class Config:
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
     baseline: Path | None = None  # findings accepted earlier (``tsafe_lint.baseline``)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
 
     def is_enabled(self, code: str, extra_ignores: Iterable[str] = ()) -> bool:
         """Does ``code`` run, given select/ignore and any per-file ignores?"""
@@ -169,6 +176,9 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
     baseline = table.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
         raise ConfigError(f"{path}: 'baseline' must be a file name (a string)")
+    max_file_size = table.get("max-file-size", DEFAULT_MAX_FILE_SIZE)
+    if not isinstance(max_file_size, int) or isinstance(max_file_size, bool) or max_file_size < 1:
+        raise ConfigError(f"{path}: 'max-file-size' must be a positive number of bytes")
     return Config(
         select=validate_codes(lists["select"], f"{path}: select") if "select" in table else None,
         ignore=validate_codes(lists["ignore"], f"{path}: ignore"),
@@ -177,4 +187,5 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         root=path.parent,
         source=path,
         baseline=path.parent / baseline if baseline else None,
+        max_file_size=max_file_size,
     )

@@ -20,9 +20,18 @@ FAMILY_TITLES = {
 }
 
 
+def _autofix(rule: type[Rule]) -> str:
+    """``no``, or ``yes`` with its fix safety (unsafe fixes need ``--unsafe-fixes``)."""
+    if not rule.fixable:
+        return "no"
+    return "yes (safe)" if rule.fix_safety == "safe" else f"yes ({rule.fix_safety})"
+
+
 def rule_page(rule: type[Rule]) -> str:
     default = "on" if rule.default_enabled else "off (opt-in: select it explicitly)"
-    fix = "yes" if rule.fixable else "no"
+    fix = _autofix(rule)
+    if rule.fixable and rule.fix_safety != "safe":
+        fix += ", with `--unsafe-fixes`"
     header = (
         f"# {rule.code} {rule.name}\n\n"
         f"{rule.summary}.\n\n"
@@ -61,7 +70,7 @@ def index_page() -> str:
         lines.append(f"| {code} | (engine) | — | on | no | {text} |")
     for rule in ALL_RULES:
         default = "on" if rule.default_enabled else "off"
-        fix = "yes" if rule.fixable else "no"
+        fix = _autofix(rule)
         family = FAMILY_TITLES.get(rule.family, rule.family)
         lines.append(
             f"| [{rule.code}]({rule.code}.md) | {rule.name} | {family} | {default} | {fix} "

@@ -5,8 +5,9 @@ content) and produces its findings and a summary. Phase 2 joins the summaries: t
 started in one module on another's functions, locks imported from other modules. Files
 that learn something from the join are analysed again with that context (cached too),
 and the lock rules are followed across modules. Only the named files' findings are
-reported, and they pass the configuration (select, ignore, per-file ignores) last, so
-cached results never depend on it."""
+reported, and they pass ``# noqa`` and the configuration (select, ignore, per-file
+ignores) last, so cached results never depend on either (the flake8 plugin leaves
+``# noqa`` to flake8: ``Linter(noqa=False)``)."""
 
 from __future__ import annotations
 
@@ -23,43 +24,57 @@ from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.module_names import module_name
 from tsafe_lint.project.join import ProjectIndex, contexts
 from tsafe_lint.project_files import project_files
-from tsafe_lint.results import FileResult, context_from_json, engine_diagnostic
+from tsafe_lint.reading import FileTooLarge, check_size, read_source
+from tsafe_lint.results import (
+    FileResult,
+    context_from_json,
+    engine_diagnostic,
+    is_findings_json,
+    is_result_json,
+)
 from tsafe_lint.suppression import is_suppressed
 
 #: Called with (files done, files in this pass) as phase 1 goes.
 Progress = Callable[[int, int], None]
 
 
-Task = tuple[str, str, "dict[str, Any] | None", "str | None", "bytes | None"]
+#: One file to analyse: path, module, project context, cache directory, its content when
+#: it is not on disk (an editor buffer), and max-file-size.
+Task = tuple[str, str, "dict[str, Any] | None", "str | None", "bytes | None", int]
+
+
+def _unread(path: str, message: str) -> tuple[str, str, dict[str, Any]]:
+    """The result of a file that was not read: one TS001 (never cached)."""
+    return path, "", FileResult(path, [engine_diagnostic("TS001", path, 1, 1, message)]).as_json()
 
 
 def _work(task: Task) -> tuple[str, str, dict[str, Any]]:
     """Worker: analyse one file (phase 1, or phase 2 with a context); consult the cache.
-    The file's content comes with the task when it is not on disk (an editor buffer)."""
-    path, module, context_json, cache_dir, unsaved = task
+    The file's content comes with the task when it is not on disk (an editor buffer).
+    Its findings are cached with ``# noqa`` not applied: the engine applies it."""
+    path, module, context_json, cache_dir, unsaved, limit = task
     try:
         if unsaved is not None:
+            check_size(len(unsaved), limit)
             source = unsaved
         else:
-            with open(path, "rb") as handle:
-                source = handle.read()
+            source = read_source(path, limit)
+    except FileTooLarge as exc:
+        return _unread(path, exc.reason())
     except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        failed = FileResult(
-            path, [engine_diagnostic("TS001", path, 1, 1, f"could not read file: {reason}")]
-        )
-        return path, "", failed.as_json()
+        return _unread(path, f"could not read file: {exc.strerror or exc.__class__.__name__}")
     key = content_key(source, module)
     if context_json is not None:
         key = context_key(key, context_json)
     cache = Cache.at(cache_dir) if cache_dir else None
     if cache is not None:
-        cached = cache.get(key)
+        cached = cache.get(key, is_result_json)
         if cached is not None:
             return path, key, cached
     from tsafe_lint.pipeline import analyse_source  # LibCST: loaded on a cache miss only
 
-    result = analyse_source(source, path, module, context_from_json(context_json), prefilter=True)
+    context = context_from_json(context_json)
+    result = analyse_source(source, path, module, context, prefilter=True, noqa=False)
     data = result.as_json()
     if cache is not None:
         cache.put(key, data)
@@ -110,16 +125,21 @@ class Linter:
     #: too, for what it tells the linted files, so that a file's findings never depend
     #: on which other files were named. ``None``: the linted files are the whole project.
     project_root: Path | None = None
+    #: Leave out the findings ``# noqa`` comments silence. The flake8 plugin sets it
+    #: false: flake8 applies them itself (and not with ``--disable-noqa``).
+    noqa: bool = True
     _content_keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     #: Results of the latest run by key: a long-lived Linter (the language server, the
     #: flake8 plugin) re-reads nothing that did not change.
     _memo: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
     def _read(self, path: str) -> bytes:
+        """The content to lint: the editor's buffer, else the file (a regular file of at
+        most max-file-size: ``NotRegularFile``, ``FileTooLarge`` otherwise)."""
         if path in self.unsaved:
+            check_size(len(self.unsaved[path]), self.config.max_file_size)
             return self.unsaved[path]
-        with open(path, "rb") as handle:
-            return handle.read()
+        return read_source(path, self.config.max_file_size)
 
     def accepts(self, diagnostic: Diagnostic) -> bool:
         extra = self.config.ignores_for(diagnostic.path)
@@ -129,7 +149,13 @@ class Linter:
         """One file on its own (standard input without a name): module-local analysis."""
         from tsafe_lint.pipeline import analyse_source
 
-        result = analyse_source(source, path, module_name(path))
+        size = len(source if isinstance(source, bytes) else source.encode("utf-8", "replace"))
+        try:
+            check_size(size, self.config.max_file_size)
+        except FileTooLarge as exc:
+            too_large = engine_diagnostic("TS001", path, 1, 1, exc.reason())
+            return [too_large] if self.accepts(too_large) else []
+        result = analyse_source(source, path, module_name(path), noqa=self.noqa)
         return sorted(d for d in result.diagnostics if self.accepts(d))
 
     def lint_file(self, path: str) -> list[Diagnostic]:
@@ -165,8 +191,8 @@ class Linter:
         modules = {path: module_name(path) for path in files}
         run_key = self._run_key(files, named, modules)
         if run_key is not None and self.cache is not None:
-            remembered = self.cache.get(run_key)
-            if remembered is not None and "diagnostics" in remembered:
+            remembered = self.cache.get(run_key, is_findings_json)
+            if remembered is not None:
                 return sorted(Diagnostic(**d) for d in remembered["diagnostics"])
         memo: dict[str, dict[str, Any]] = {}
         results = self._run([(p, modules[p], None) for p in files], progress, memo)
@@ -180,7 +206,9 @@ class Linter:
         index = ProjectIndex([r.summary for r in results.values() if r.summary is not None])
         linted = [p for p in named if p in results]
         diagnostics = [d for p in linted for d in results[p].diagnostics]
-        diagnostics += self._suppressed(project_findings(index, linted) if linted else [])
+        diagnostics += project_findings(index, linted) if linted else []
+        if self.noqa:
+            diagnostics = self._suppressed(diagnostics)
         everything = sorted(set(diagnostics))
         if run_key is not None and self.cache is not None:
             self.cache.put(run_key, {"diagnostics": [asdict(d) for d in everything]})
@@ -195,14 +223,19 @@ class Linter:
         for path in files:
             try:
                 key = content_key(self._read(path), modules[path])
+                parts.append(f"{path}\0{key}")
+            except FileTooLarge as exc:  # a TS001 that only its size decides
+                key = ""
+                parts.append(f"{path}\0too large: {exc.size}")
             except OSError:
                 complete = complete and path not in named
                 key = ""
+                parts.append(f"{path}\0")
             self._content_keys[path] = key
-            parts.append(f"{path}\0{key}")
         if self.cache is None or not complete:
             return None
-        return context_key("run", {"files": parts, "named": sorted(named)})
+        settings = {"max-file-size": self.config.max_file_size, "noqa": self.noqa}
+        return context_key("run", {"files": parts, "named": sorted(named), **settings})
 
     # -- running ---------------------------------------------------------------------
     def _run(
@@ -230,7 +263,9 @@ class Linter:
             if hit is not None:
                 collect(hit)
             else:
-                work.append((path, module, context, cache_dir, self.unsaved.get(path)))
+                unsaved = self.unsaved.get(path)
+                limit = self.config.max_file_size
+                work.append((path, module, context, cache_dir, unsaved, limit))
         if self.jobs <= 1 or len(work) < 2:
             for task in work:
                 collect(_work(task))
@@ -250,7 +285,7 @@ class Linter:
             key = context_key(key, context)
         data = self._memo.get(key)
         if data is None and self.cache is not None:
-            data = self.cache.get(key)
+            data = self.cache.get(key, is_result_json)
         return (path, key, data) if data is not None else None
 
     def _run_parallel(
@@ -282,14 +317,18 @@ class Linter:
                 collect(item)
 
     def _suppressed(self, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-        """Apply ``# noqa`` to findings made from summaries (the file is read again)."""
+        """Apply ``# noqa`` (each file with findings is read again). A TS001 stays: the
+        file could not be read or parsed, so its comments say nothing reliable."""
         kept = []
         lines: dict[str, list[str]] = {}
         for d in diagnostics:
+            if d.code == "TS001":
+                kept.append(d)
+                continue
             if d.path not in lines:
                 try:
                     lines[d.path] = self._read(d.path).decode("utf-8", "replace").splitlines()
-                except OSError:
+                except (OSError, FileTooLarge):
                     lines[d.path] = []
             text = lines[d.path]
             if not (0 < d.line <= len(text) and is_suppressed(d.code, text[d.line - 1])):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tsafe_lint.diagnostics import Diagnostic
+from tsafe_lint.reading import read_source
 
 _SKIPPED = {
     tokenize.COMMENT,
@@ -89,8 +90,7 @@ def read_index(path: str, sources: dict[str, bytes] | None = None) -> SourceInde
     if sources is not None and path in sources:
         return index_source(sources[path])
     try:
-        with open(path, "rb") as handle:
-            return index_source(handle.read())
+        return index_source(read_source(path))  # never a FIFO: it would block
     except OSError:
         return index_source("")
 

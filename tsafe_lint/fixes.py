@@ -23,6 +23,7 @@ from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.tree import deeper_stack
 from tsafe_lint.module_names import module_name
 from tsafe_lint.project_context import EMPTY_CONTEXT
+from tsafe_lint.reading import read_source
 from tsafe_lint.rules import ALL_RULES, Fix
 from tsafe_lint.source import ParseFailure, parse_source
 from tsafe_lint.suppression import is_suppressed
@@ -32,12 +33,14 @@ MAX_ROUNDS = 10
 
 @dataclass
 class FixOutcome:
-    """What fixing one file did: the new source (``None``: unchanged) or why not."""
+    """What fixing one file did: the new source (``None``: unchanged) or why not, and how
+    many unsafe fixes were left out (without ``--unsafe-fixes``)."""
 
     path: str
     fixed: bytes | None = None
     applied: int = 0
     problem: str | None = None
+    unsafe_left: int = 0
 
 
 class _Replace(cst.CSTTransformer):
@@ -57,22 +60,24 @@ def _fixes(
     accepts: Callable[[str], bool],
     unsafe: bool,
     only_line: int | None = None,
-) -> list[Fix]:
+) -> tuple[list[Fix], int]:
     """The fixes to apply this round: allowed, not silenced by ``# noqa``, not nested in
     one another (the rest wait for the next round); only those of findings reported on
-    ``only_line`` when it is given."""
+    ``only_line`` when it is given. And how many unsafe ones are left out because
+    ``unsafe`` is false."""
     candidates = []
     for rule in ALL_RULES:
         if not rule.fixable or not accepts(rule.code):
             continue
         for finding in rule().check(analysis):
-            if finding.fix is not None and (finding.fix.safe or unsafe):
+            if finding.fix is not None:
                 candidates.append((rule.code, finding))
     if not candidates:
-        return []
+        return [], 0
     spans = analysis.spans(finding.node for _, finding in candidates)
     chosen: list[Fix] = []
     taken: set[cst.CSTNode] = set()
+    unsafe_left = 0
     for code, finding in candidates:
         span = spans.get(finding.node)
         line = span.line if span is not None else 0
@@ -81,6 +86,9 @@ def _fixes(
         if only_line is not None and line != only_line:
             continue
         assert finding.fix is not None
+        if not (finding.fix.safe or unsafe):
+            unsafe_left += 1
+            continue
         chain = _ancestors(analysis, finding.fix.old)
         if chain & taken or any(
             finding.fix.old in _ancestors(analysis, other.old) for other in chosen
@@ -88,7 +96,7 @@ def _fixes(
             continue
         chosen.append(finding.fix)
         taken.add(finding.fix.old)
-    return chosen
+    return chosen, unsafe_left
 
 
 def _ancestors(analysis: ModuleAnalysis, node: cst.CSTNode) -> set[cst.CSTNode]:
@@ -123,13 +131,13 @@ def _fix_source(
     parsed = parse_source(source)
     if isinstance(parsed, ParseFailure):
         return FixOutcome(path, problem=f"not fixed: it does not parse ({parsed.reason})")
-    current, applied = source, 0
+    current, applied, unsafe_left = source, 0, 0
     module = module_name(path)
     for _ in range(MAX_ROUNDS if only_line is None else 1):
         if isinstance(parsed, ParseFailure):
             return FixOutcome(path, problem="not fixed: a fix produced code that does not parse")
         analysis = ModuleAnalysis(parsed.module, path, EMPTY_CONTEXT, module)
-        fixes = _fixes(analysis, parsed.lines, accepts, unsafe, only_line)
+        fixes, unsafe_left = _fixes(analysis, parsed.lines, accepts, unsafe, only_line)
         if not fixes:
             break
         replaced = parsed.module.visit(_Replace({fix.old: fix.new for fix in fixes}))
@@ -141,7 +149,7 @@ def _fix_source(
         parsed = parse_source(current)
     if isinstance(parse_source(current), ParseFailure):
         return FixOutcome(path, problem="not fixed: a fix produced code that does not parse")
-    return FixOutcome(path, current if current != source else None, applied)
+    return FixOutcome(path, current if current != source else None, applied, None, unsafe_left)
 
 
 def fix_file(
@@ -149,8 +157,7 @@ def fix_file(
 ) -> FixOutcome:
     """Fix one file in place, or explain why it was left alone."""
     try:
-        with open(path, "rb") as handle:
-            original = handle.read()
+        original = read_source(path)
     except OSError as exc:
         return FixOutcome(path, problem=f"not fixed: cannot read it ({exc.strerror})")
     outcome = fix_source(original, path, accepts, unsafe)

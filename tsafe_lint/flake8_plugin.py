@@ -4,14 +4,19 @@ flake8 hands us the file's lines (it has already read and decoded them); we lint
 text as part of its project (``flake8_project.py``: the whole project once per flake8
 process, through the cache) with the configuration ``tsafe-lint`` would use from the
 same working directory, so ``flake8 --select TS`` and ``tsafe-lint`` report the same
-findings, cross-module ones included. flake8 applies
-its own ``# noqa`` handling and select/ignore on top. A ``baseline`` in that
-configuration is honoured too (an unreadable one is ignored: flake8 has no way to stop
-with a configuration error from a plugin).
+findings, cross-module ones included. A ``baseline`` in that configuration is honoured
+too. flake8 applies its own ``# noqa`` handling (so ``--disable-noqa`` works) and
+select/ignore on top.
+
+A broken ``[tool.tsafe-lint]`` (or baseline) stops flake8 at start-up with flake8's own
+``ExecutionError`` (a message, no traceback, exit status 1), as flake8 does for its own
+configuration: running with other settings than the ones written would report findings
+the user has not chosen, or hide the ones they have.
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
@@ -25,22 +30,26 @@ from tsafe_lint.flake8_project import ProjectFindings, project_linter
 
 
 @lru_cache(maxsize=1)
-def _project(cwd: str) -> ProjectFindings:
+def _settings(cwd: str) -> tuple[Config, Baseline | None]:
+    """The configuration of flake8's working directory and its baseline; flake8's
+    ``ExecutionError`` when they cannot be used."""
+    from flake8.exceptions import ExecutionError  # flake8 is there: it loaded us
+
     try:
         config = load_config(start=Path(cwd))
-    except ConfigError:
-        config = Config()
-    return ProjectFindings(project_linter(config))
+        baseline = Baseline.read(config.baseline) if config.baseline is not None else None
+    except ConfigError as exc:
+        raise ExecutionError(
+            f"tsafe-lint: {exc}\nThe TS checks cannot run with this configuration; fix it "
+            "(tsafe-lint reports the same error with exit status 2)."
+        ) from exc
+    return config, baseline
 
 
 @lru_cache(maxsize=1)
-def _baseline(path: Path | None) -> Baseline | None:
-    if path is None:
-        return None
-    try:
-        return Baseline.read(path)
-    except ConfigError:
-        return None
+def _project(cwd: str) -> ProjectFindings:
+    """Made on first use in each flake8 process (its workers may not start a pool)."""
+    return ProjectFindings(project_linter(_settings(cwd)[0]))
 
 
 class TsafeLintChecker:
@@ -53,16 +62,27 @@ class TsafeLintChecker:
         self.filename = filename
         self.lines = lines
 
+    @classmethod
+    def parse_options(
+        cls, option_manager: object, options: argparse.Namespace, args: list[str]
+    ) -> None:
+        """Called once by flake8 (in each of its processes) after reading its own
+        options: read ours, and stop flake8 here, before any file is checked, if they
+        are broken."""
+        _settings(str(Path.cwd()))
+
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
         source = "".join(self.lines)  # decoded by flake8: columns count characters
-        project = _project(str(Path.cwd()))
+        cwd = str(Path.cwd())
+        baseline = _settings(cwd)[1]
+        project = _project(cwd)
         linter = project.linter
         found = project.of(self.filename, source)
-        baseline = _baseline(linter.config.baseline)
         if baseline is not None:
             sources = {self.filename: source.encode("utf-8")}
             found = baseline.new_findings(found, linter.config.root, sources)
+        # flake8 runs AST plugins only on files CPython parses (else it reports E999), so
+        # a TS001 here is one flake8 cannot report: a file over max-file-size, or valid
+        # Python that LibCST cannot parse.
         for d in found:
-            if d.code == "TS001":
-                continue  # flake8 reports syntax errors itself (E999)
             yield d.line, d.col - 1, f"{d.code} {d.message}", type(self)

@@ -34,10 +34,12 @@ except ImportError:  # pragma: no cover - Windows: no lock, each process may ana
 
 def project_linter(config: Config) -> Linter:
     """A Linter for the project of ``config``; worker processes of flake8 are daemons,
-    which may not start a process pool, so they analyse in-process."""
+    which may not start a process pool, so they analyse in-process. ``# noqa`` is left
+    to flake8 (``--disable-noqa``)."""
     daemon = multiprocessing.current_process().daemon
     jobs = 1 if daemon else os.cpu_count() or 1
-    return Linter(config, jobs=jobs, cache=Cache(config.root), project_root=config.root)
+    root = config.root
+    return Linter(config, jobs=jobs, cache=Cache(root), project_root=root, noqa=False)
 
 
 class ProjectFindings:

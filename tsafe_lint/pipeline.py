@@ -42,10 +42,13 @@ def analyse_source(
     context: ProjectContext = EMPTY_CONTEXT,
     prefilter: bool = False,
     rules: list[type[Rule]] | None = None,
+    noqa: bool = True,
 ) -> FileResult:
-    """Every finding of every rule (``# noqa`` applied) and the summary of one file."""
+    """Every finding of every rule and the summary of one file; ``noqa``: with the
+    findings that ``# noqa`` comments silence left out (the engine passes False and
+    applies them after the cache, so that flake8 can leave them to flake8)."""
     with deeper_stack():
-        return _analyse(source, path, module, context, prefilter, rules)
+        return _analyse(source, path, module, context, prefilter, rules, noqa)
 
 
 def _analyse(
@@ -55,6 +58,7 @@ def _analyse(
     context: ProjectContext,
     prefilter: bool,
     rules: list[type[Rule]] | None,
+    noqa: bool,
 ) -> FileResult:
     if prefilter and not context and isinstance(source, bytes) and not VOCABULARY.search(source):
         checked = check_syntax(source)
@@ -89,7 +93,7 @@ def _analyse(
     kept = [
         d
         for d in diagnostics
-        if not (0 < d.line <= len(lines) and is_suppressed(d.code, lines[d.line - 1]))
+        if not (noqa and 0 < d.line <= len(lines) and is_suppressed(d.code, lines[d.line - 1]))
     ]
     summary = finish_summary(spans) if finish_summary is not None else None
     return FileResult(path, sorted(set(kept)), summary)

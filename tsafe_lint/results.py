@@ -1,13 +1,26 @@
-"""What one file's analysis produced, in a form that crosses processes and the cache."""
+"""What one file's analysis produced, in a form that crosses processes and the cache.
+
+The ``is_*_json`` checks say whether a value read back from the cache has exactly the
+shape these forms are written in (see ``shapes``): what does not is a cache miss.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project_context import EMPTY_CONTEXT, ExternalEntry, ProjectContext
+from tsafe_lint.shapes import Refinements, conforms
+
+#: FileSummary fields annotated loosely (lists of mixed items): their exact JSON shape.
+_SUMMARY_JSON: Refinements = {
+    FileSummary: {
+        "thread_functions": dict[str, tuple[str, int, bool]],  # name -> [verb, line, many]
+        "external_starts": list[tuple[str, str, int, bool]],  # [target, verb, line, many]
+    }
+}
 
 
 @dataclass
@@ -33,6 +46,25 @@ class FileResult:
         if summary is not None:
             summary.path = path
         return cls(path, diagnostics, summary)
+
+
+def is_result_json(data: object) -> bool:
+    """Is ``data`` a file result as ``FileResult.as_json`` writes it (through JSON)?"""
+    return (
+        isinstance(data, dict)
+        and set(data) == {"diagnostics", "summary"}
+        and conforms(data["diagnostics"], list[Diagnostic])
+        and conforms(data["summary"], Optional[FileSummary], _SUMMARY_JSON)
+    )
+
+
+def is_findings_json(data: object) -> bool:
+    """Is ``data`` the findings of a whole run: ``{"diagnostics": [...]}``?"""
+    return (
+        isinstance(data, dict)
+        and set(data) == {"diagnostics"}
+        and conforms(data["diagnostics"], list[Diagnostic])
+    )
 
 
 def engine_diagnostic(code: str, path: str, line: int, col: int, message: str) -> Diagnostic:

@@ -20,12 +20,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Fix:
-    """Replace ``old`` by ``new`` in the module. ``safe``: the fixed code does what the
-    author evidently meant, nothing else changes; an unsafe fix applies only when asked."""
+    """Replace ``old`` by ``new`` in the module. ``safe``, in ruff's sense: the program
+    does exactly what it did before (same behaviour on every path, exceptions included;
+    no comment lost). A fix that can change what the program does is unsafe, however
+    right it is, and applies only with ``--unsafe-fixes``. Every fix says which it is."""
 
     old: cst.CSTNode
     new: cst.CSTNode
-    safe: bool = True
+    safe: bool
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ class Rule:
     family: ClassVar[str]
     default_enabled: ClassVar[bool] = True
     fixable: ClassVar[bool] = False
+    #: For fixable rules: "safe", "unsafe" or "sometimes" (as its findings' Fix.safe say);
+    #: the docstring's **Fix safety** section says why.
+    fix_safety: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

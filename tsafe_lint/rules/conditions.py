@@ -71,8 +71,16 @@ class ConditionWaitNotInLoop(Rule):
 
     **Fix**
 
-    ``--fix`` turns ``if <pred>: cv.wait()`` (nothing else in the ``if``, no
-    ``else``) into ``while <pred>: cv.wait()``.
+    ``--fix --unsafe-fixes`` turns ``if <pred>: cv.wait()`` (nothing else in the ``if``,
+    no ``else``) into ``while <pred>: cv.wait()``.
+
+    **Fix safety**
+
+    Unsafe: it changes what the program does, so it applies only with
+    ``--unsafe-fixes``. After a wake-up the loop tests the predicate again and waits
+    again while it holds, where the ``if`` went on: a ``wait()`` that used to return may
+    now block, for good if nothing notifies the condition again. That is usually what
+    was meant, but check the code that notifies before you accept it.
 
     **References**
 
@@ -84,6 +92,7 @@ class ConditionWaitNotInLoop(Rule):
     name = "condition-wait-not-in-loop"
     summary = "Condition.wait() outside a while loop that re-checks the predicate"
     fixable = True
+    fix_safety = "unsafe"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for call in analysis.regions.method_calls:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsafe_lint.analysis import MethodCall, ModuleAnalysis, SymbolKey, releases_in, walk
+from tsafe_lint.analysis import MethodCall, ModuleAnalysis, SymbolKey, releases_in
 from tsafe_lint.rules.base import Fix
 
 
@@ -35,9 +35,9 @@ def with_block_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:
     """``x.acquire()`` ... ``x.release()`` in one block -> ``with x:`` around what is between.
 
     Only for a bare ``acquire()`` on a line of its own, released by a ``release()`` line
-    later in the same block with no other release of it in between. Unsafe when the
-    statements between can leave the block early (``return``, ``break``, ``continue``):
-    the lock is then released there, where it used to stay held.
+    later in the same block with no other release of it in between. Always unsafe: an
+    exception, a ``return``, ``break`` or ``continue`` between now releases the lock
+    where it used to stay held.
     """
     acquire_line = call.place.statement
     if call.form != "statement" or call.call.args:
@@ -79,12 +79,7 @@ def with_block_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:
         leading_lines=acquire_line.leading_lines,
     )
     body = [*statements[:start], with_block, *statements[end + 1 :]]
-    exits = any(
-        isinstance(node, (cst.Return, cst.Break, cst.Continue))
-        for statement in between
-        for node in walk(statement, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
-    )
-    return Fix(owner, owner.with_changes(body=body), safe=not exits)
+    return Fix(owner, owner.with_changes(body=body), safe=False)
 
 
 def while_loop_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:
@@ -103,4 +98,4 @@ def while_loop_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:
         whitespace_after_while=guard.whitespace_before_test,
         whitespace_before_colon=guard.whitespace_after_test,
     )
-    return Fix(guard, loop)
+    return Fix(guard, loop, safe=False)  # a wait that returned may now block

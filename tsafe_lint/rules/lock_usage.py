@@ -95,12 +95,20 @@ class AcquireWithoutTryFinally(Rule):
 
     **Fix**
 
-    ``--fix`` rewrites ``x.acquire()`` ... ``x.release()`` in one block into ``with
-    x:`` around the statements between (only a bare ``acquire()`` on its own line,
-    released by a ``release()`` line later in the same block, with no other release
-    of it in between). Comments and formatting are kept. The fix is unsafe
-    (``--unsafe-fixes``) when the statements between contain ``return``, ``break``
-    or ``continue``: the lock is then released there, where it used to stay held.
+    ``--fix --unsafe-fixes`` rewrites ``x.acquire()`` ... ``x.release()`` in one block
+    into ``with x:`` around the statements between (only a bare ``acquire()`` on its own
+    line, released by a ``release()`` line later in the same block, with no other
+    release of it in between). Comments and formatting are kept.
+
+    **Fix safety**
+
+    Unsafe: it changes what the program does, so it applies only with
+    ``--unsafe-fixes``. When a statement between ``acquire()`` and ``release()`` raises,
+    the lock used to stay held (the leak this rule reports) and is now released; code
+    that relied on that, such as an ``except`` that releases the lock itself, now
+    releases it twice and raises ``RuntimeError`` instead of the original exception. A
+    ``return``, ``break`` or ``continue`` between used to leave with the lock held, and
+    now releases it.
 
     **References**
 
@@ -112,6 +120,7 @@ class AcquireWithoutTryFinally(Rule):
     name = "acquire-without-try-finally"
     summary = "acquire() not followed by try/finally release(): an exception leaks the lock"
     fixable = True
+    fix_safety = "unsafe"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         last_release: dict[tuple[object, SymbolKey], int] = {}

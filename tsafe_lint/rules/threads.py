@@ -54,8 +54,15 @@ class ThreadTargetCalled(Rule):
 
     **Fix**
 
-    ``--fix`` passes the function instead of calling it (``target=f()`` ->
-    ``target=f``) when the call has no arguments; with arguments, use ``args=``.
+    ``--fix --unsafe-fixes`` passes the function instead of calling it (``target=f()``
+    -> ``target=f``) when the call has no arguments; with arguments, use ``args=``.
+
+    **Fix safety**
+
+    Unsafe: it changes what the program does, so it applies only with
+    ``--unsafe-fixes``. ``f`` no longer runs here, in the current thread, before the
+    thread starts; it runs in the new thread (or the pool's), later and concurrently
+    with the code that follows, and an exception it raises no longer propagates here.
 
     **References**
 
@@ -66,6 +73,7 @@ class ThreadTargetCalled(Rule):
     name = "thread-target-called"
     summary = "thread target is called here instead of being passed to the thread"
     fixable = True
+    fix_safety = "unsafe"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for start in analysis.thread_starts:
@@ -75,7 +83,8 @@ class ThreadTargetCalled(Rule):
             callee = analysis.resolve_function(target.func, start.func)
             if callee is None or callee.returns_value or callee.name == "__init__":
                 continue
-            fix = Fix(target, target.func) if not target.args else None
+            # unsafe: f no longer runs here and now, but in the thread, later
+            fix = Fix(target, target.func, safe=False) if not target.args else None
             yield Finding(
                 target,
                 f"'{callee.name}()' runs now, in this thread, and passes None as the "
@@ -117,8 +126,16 @@ class ThreadArgsNotTuple(Rule):
 
     **Fix**
 
-    ``--fix`` adds the missing comma: ``args=(x)`` -> ``args=(x,)``, ``args="abc"``
-    -> ``args=("abc",)``.
+    ``--fix --unsafe-fixes`` adds the missing comma: ``args=(x)`` -> ``args=(x,)``,
+    ``args="abc"`` -> ``args=("abc",)``.
+
+    **Fix safety**
+
+    Unsafe: it changes what the program does, so it applies only with
+    ``--unsafe-fixes``. The target receives other arguments: ``args=("Ada")`` called
+    ``greet('A', 'd', 'a')`` and now calls ``greet('Ada')``; ``args=(items)`` with a list
+    passed its items as separate arguments and now passes the list as one. Check that
+    one argument is what the target takes.
 
     **References**
 
@@ -129,6 +146,7 @@ class ThreadArgsNotTuple(Rule):
     name = "thread-args-not-tuple"
     summary = "thread args is not a tuple: (x) needs a trailing comma"
     fixable = True
+    fix_safety = "unsafe"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for start in analysis.thread_starts:
@@ -149,14 +167,14 @@ class ThreadArgsNotTuple(Rule):
                     args,
                     f"args={source} is a string, unpacked one character per argument; "
                     f"write args=({inner},)",
-                    Fix(args, tuple_),
+                    Fix(args, tuple_, safe=False),  # other arguments
                 )
             elif args.lpar:
                 yield Finding(
                     args,
                     f"args={source} is not a tuple (parentheses alone make none); "
                     f"write args=({inner},)",
-                    Fix(args, tuple_),
+                    Fix(args, tuple_, safe=False),  # other arguments
                 )
 
 

@@ -56,24 +56,29 @@ def fix_actions(
     findings: Sequence[tuple[Diagnostic, types.Diagnostic]],
     codec: PositionCodec,
 ) -> list[types.CodeAction]:
-    """A quick fix per fixable finding (safe fixes only, as ``--fix`` without
-    ``--unsafe-fixes``)."""
+    """A quick fix per fixable finding. As in ruff's editors, a quick fix is chosen by
+    hand, one finding at a time, so unsafe fixes are offered too, marked "(unsafe)" and
+    never preferred (an editor may apply a preferred fix on its own)."""
     from tsafe_lint.fixes import fix_source  # LibCST: only when a fix is asked for
 
     actions = []
+    source = text.encode("utf-8")
     for finding, shown in findings:
         if not finding.fixable:
             continue
-        outcome = fix_source(text.encode("utf-8"), path, _only(finding.code), False, finding.line)
+        outcome = fix_source(source, path, _only(finding.code), False, finding.line)
+        safe = outcome.fixed is not None
+        if not safe and outcome.unsafe_left:
+            outcome = fix_source(source, path, _only(finding.code), True, finding.line)
         if outcome.fixed is None:
-            continue  # only an unsafe fix exists
+            continue
         edit = text_edit(text, outcome.fixed.decode("utf-8"), codec)
         actions.append(
             types.CodeAction(
-                title=f"Fix {finding.code} ({finding.name})",
+                title=f"Fix {finding.code} ({finding.name})" + ("" if safe else " (unsafe)"),
                 kind=types.CodeActionKind.QuickFix,
                 diagnostics=[shown],
-                is_preferred=True,
+                is_preferred=safe,
                 edit=_edit(uri, version, edit),
             )
         )
