@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_faces import REPO, Row, clean_env, parse_text, run_flake8, run_tool, write
-from tests.test_faces import tools_installed as tools_installed  # the fixture
+from tests.faces_support import REPO, Row, clean_env, parse_text, run_flake8, run_tool, write
 
 WORK_RACY = """\
 seats = 10

@@ -125,7 +125,7 @@ class Linter:
     #: too, for what it tells the linted files, so that a file's findings never depend
     #: on which other files were named. ``None``: the linted files are the whole project.
     project_root: Path | None = None
-    #: Leave out the findings ``# noqa`` comments silence. The flake8 plugin sets it
+    #: Leave out the findings that noqa comments silence. The flake8 plugin sets it
     #: false: flake8 applies them itself (and not with ``--disable-noqa``).
     noqa: bool = True
     _content_keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
