@@ -35,6 +35,9 @@ VOCABULARY = re.compile(
 )
 
 
+TOO_DEEP = "could not parse: code is nested too deeply to analyse"
+
+
 def analyse_source(
     source: bytes | str,
     path: str,
@@ -71,7 +74,7 @@ def _analyse(
     try:
         analysis = ModuleAnalysis(parsed.module, path, context, module)
     except RecursionError:
-        message = "could not parse: code is nested too deeply to analyse"
+        message = TOO_DEEP
         return FileResult(path, [engine_diagnostic("TS001", path, 1, 1, message)])
     except Exception as exc:
         message = f"internal error in the analysis: {exc!r}"
@@ -86,7 +89,7 @@ def _analyse(
     try:  # one code generation for every position the findings and the summary need
         spans = analysis.spans([*(finding.node for _, finding in reported), *summary_nodes])
     except RecursionError:
-        message = "could not parse: code is nested too deeply to analyse"
+        message = TOO_DEEP
         return FileResult(path, [engine_diagnostic("TS001", path, 1, 1, message)])
     diagnostics += _locate(analysis, path, reported, spans)
     lines = parsed.lines

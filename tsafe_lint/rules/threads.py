@@ -1,4 +1,4 @@
-"""Rules about starting threads: TS402, TS403."""
+"""Rules about starting threads and handing them work: TS401, TS402, TS403."""
 
 from __future__ import annotations
 
