@@ -168,6 +168,31 @@ class AcquireWithoutTryFinally(Rule):
         return False
 
 
+def _leaves(suite: cst.BaseSuite) -> bool:
+    """Does the suite end by leaving (``return``, ``raise``, ``continue``, ``break``)?"""
+    statements = block(suite)
+    last = statements[-1] if statements else None
+    return (
+        isinstance(last, cst.SimpleStatementLine)
+        and bool(last.body)
+        and isinstance(last.body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break))
+    )
+
+
+def _statement_after(
+    statement: cst.BaseStatement, analysis: ModuleAnalysis
+) -> cst.BaseStatement | None:
+    """The statement that follows ``statement`` in its block."""
+    suite = analysis.parent_of(statement)
+    if not isinstance(suite, (cst.Module, cst.IndentedBlock)):
+        return None
+    statements: Sequence[cst.BaseStatement] = suite.body
+    for index, current in enumerate(statements):
+        if current is statement:
+            return statements[index + 1] if index + 1 < len(statements) else None
+    return None
+
+
 def _block_and_index(
     call: MethodCall, first: cst.BaseStatement | None
 ) -> tuple[Sequence[cst.BaseStatement] | None, int]:
@@ -229,12 +254,17 @@ def _first_statement_held(call: MethodCall, analysis: ModuleAnalysis) -> cst.Bas
     """
     statement = call.place.statement
     if call.form == "statement" and call.place.following() is None:
-        # ``try: x.acquire() except Busy: ... else: <runs with it held>``
+        # ``try: x.acquire() except Busy: ... else: <runs with it held>``, or with handlers
+    # that all leave, the statement after the ``try``
         suite = analysis.parent_of(statement)
         owner = analysis.parent_of(suite) if suite is not None else None
-        if isinstance(owner, cst.Try) and owner.body is suite and owner.orelse is not None:
-            held_first = block(owner.orelse.body)
-            return held_first[0] if held_first else None
+        if isinstance(owner, cst.Try) and owner.body is suite:
+            if owner.orelse is not None:
+                held_first = block(owner.orelse.body)
+                return held_first[0] if held_first else None
+            if owner.handlers and all(_leaves(handler.body) for handler in owner.handlers):
+                # ``try: x.acquire() except Busy: return`` then the statement after it
+                return _statement_after(owner, analysis)
     if call.form == "if" and isinstance(statement, cst.If):
         body = block(statement.body)
         return body[0] if body else None
