@@ -8,7 +8,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.conflicts import Conflicts
-from tsafe_lint.analysis.evidence import markers_of, says_thread_safe
+from tsafe_lint.analysis.evidence import Evidence, markers_of, says_thread_safe
 
 POOL = textwrap.dedent(
     """
@@ -62,3 +62,20 @@ def test_markers_on_the_definition_line_and_above() -> None:
     first, second = (node for node in module.body if isinstance(node, cst.ClassDef))
     assert markers_of(first) == {"single-thread"}
     assert markers_of(second) == {"shared"}
+
+
+def test_a_docstring_contract_is_evidence_only_when_asked() -> None:
+    analysis = _analysis(
+        'import threading\n\nclass C:\n    """Thread-safe."""\n\n    def f(self):\n        pass\n'
+    )
+    assert analysis.thread_evidence.contract == {}
+    asked = Evidence(
+        analysis.structure,
+        analysis.symbols,
+        analysis.regions,
+        analysis.reach,
+        analysis.setup_functions,
+        analysis.thread_starts,
+        docstrings=True,
+    )
+    assert asked.contract == {"C": "the docstring of 'C' says it is thread-safe"}

@@ -140,9 +140,8 @@ class UnlockedReadModifyWrite(Rule):
 
     Besides thread starts that reach the code, the evidence model of
     ``docs/evidence.md`` counts: the two sides of a class that starts its own thread
-    (its thread versus its callers), a thread-safety contract (a docstring saying
-    "thread-safe", a ``# tsafe: shared`` marker), and process-wide state written under
-    a lock. The
+    (its thread versus its callers), a ``# tsafe: shared`` marker, and process-wide
+    state written under a lock. The
     message names the evidence. ``# tsafe: single-thread`` on a class or function
     silences it.
 
@@ -283,9 +282,8 @@ class UnlockedCheckThenAct(Rule):
 
     Besides thread starts that reach the code, the evidence model of
     ``docs/evidence.md`` counts: the two sides of a class that starts its own thread
-    (its thread versus its callers), a thread-safety contract (a docstring saying
-    "thread-safe", a ``# tsafe: shared`` marker), and process-wide state written under
-    a lock. The
+    (its thread versus its callers), a ``# tsafe: shared`` marker, and process-wide
+    state written under a lock. The
     message names the evidence. ``# tsafe: single-thread`` on a class or function
     silences it.
 
@@ -686,8 +684,9 @@ class IterationDuringMutation(Rule):
     same time adds or removes keys of it (``d[k] = v``, ``del d[k]``, ``pop``,
     ``setdefault``, ``update``, ``add``, ``discard``, ``clear``) with no common lock
     held. Which code runs on which thread is decided as for TS102 (thread starts, the
-    two sides of a class that starts its own thread, a thread-safety contract, a lock
-    the class owns); the evidence is named in the message. A list that is only appended
+    two sides of a class that starts its own thread, a ``# tsafe: shared`` marker,
+    process-wide state written under a lock; ``docs/evidence.md``); the evidence is
+    named in the message. A list that is only appended
     to is not reported: its iteration does not raise. A copy taken under the lock
     (``for k in list(self._d)`` inside ``with self._lock:``) is the fix.
 
