@@ -59,9 +59,7 @@ def lint_command(config: Path, select: str | None) -> list[str]:
     return command + (["--select", select] if select else [])
 
 
-def lint_release(
-    release: Release, cache: Path, config: Path, select: str | None, excludes: list[str]
-) -> Run:
+def lint_release(release: Release, cache: Path, select: str | None, excludes: list[str]) -> Run:
     """Fetch, unpack and lint one release; a Run with ``error`` set when that failed."""
     package, version, dist = release
     run = Run(package, version, dist)
@@ -79,7 +77,7 @@ def lint_release(
     run.files = select_files(run.root, ["."], excludes)
     run.lines = count_lines(run.root, run.files)
     print(f"{package} {version}: linting {len(run.files)} files", file=sys.stderr)
-    lint_files(run, config, select)
+    lint_files(run, isolating_config(run.root, excludes), select)
     return run
 
 
@@ -146,7 +144,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"not in bench/bugs/bugs.toml: {', '.join(unknown)}")
     bugs = [b for b in everything if not args.only or b.id in args.only]
     (cache / "src").mkdir(parents=True, exist_ok=True)
-    config = isolating_config(cache)
 
     _, excludes = load_corpus()  # the corpus's default excludes: tests, docs, examples
     releases: dict[Release, Run] = {}
@@ -154,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         for version in (bug.buggy, bug.fixed):
             release = (bug.package, version, bug.dist)
             if release not in releases:
-                releases[release] = lint_release(release, cache, config, args.select, excludes)
+                releases[release] = lint_release(release, cache, args.select, excludes)
     outcomes = [
         score(b, releases[(b.package, b.buggy, b.dist)], releases[(b.package, b.fixed, b.dist)])
         for b in bugs

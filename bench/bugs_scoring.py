@@ -9,6 +9,7 @@ depends on what tsafe-lint thinks a function is.
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -127,16 +128,39 @@ def normal_path(path: str) -> str:
     return PurePosixPath(path.replace("\\", "/")).as_posix().removeprefix("./")
 
 
+_SAME_FILE_LINE = re.compile(r"\bline (\d+)\b")
+_FILE_LINE = re.compile(r"([\w./\\-]+\.py):(\d+)\b")
+
+
+def points_at(finding: dict[str, Any], target: str, line: int) -> bool:
+    """Does the finding's why-trail name ``target``'s ``line`` ("... again (line 834)",
+    "... opposite order at pkg/m.py:20")? A deadlock has two places; the finding sits at
+    one and names the other."""
+    message = str(finding.get("message", ""))
+    if normal_path(str(finding.get("path", ""))) == target and any(
+        int(match) == line for match in _SAME_FILE_LINE.findall(message)
+    ):
+        return True
+    return any(
+        int(number) == line and target.endswith(normal_path(path).lstrip("/"))
+        for path, number in _FILE_LINE.findall(message)
+    )
+
+
 def hits(
     findings: list[dict[str, Any]], relative: str, scope: Scope, line: int | None = None
 ) -> list[dict[str, Any]]:
-    """The findings in file ``relative`` whose line lies in ``scope`` or is ``line``."""
+    """The findings in file ``relative`` whose line lies in ``scope`` or is ``line``, and
+    the findings anywhere whose message names ``line`` of that file."""
     target = normal_path(relative)
     return [
         f
         for f in findings
-        if normal_path(str(f.get("path", ""))) == target
-        and (f.get("line") in scope or (line is not None and f.get("line") == line))
+        if (
+            normal_path(str(f.get("path", ""))) == target
+            and (f.get("line") in scope or (line is not None and f.get("line") == line))
+        )
+        or (line is not None and points_at(f, target, line))
     ]
 
 

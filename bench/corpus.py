@@ -4,14 +4,25 @@ The corpus (bench/corpus.toml) is the running interpreter's standard library plu
 thread-heavy PyPI packages, fetched as sdists into a cache directory outside the
 repository. Run:
 
-    python bench/corpus.py [--cache-dir DIR] [--only NAME ...] [--jobs N]
+    python bench/corpus.py [--corpus FILE] [--results FILE] [--cache-dir DIR]
+                           [--only NAME ...] [--jobs N] [--blind]
 
 Missing sdists are downloaded with ``pip download --no-deps --no-binary :all:`` and
 unpacked; each package is then linted by the ``tsafe-lint`` console script next to
 ``sys.executable`` with ``--select TS --format json --no-cache`` (working directory: the
 package's root, so every reported path is relative to it). The summary is printed and
-saved to bench/results/corpus.md; the raw findings go to ``findings.json`` in the cache
-directory, where bench/triage.py reads them.
+saved to ``--results`` (default bench/results/STEM.md for corpus file STEM.toml, so
+bench/results/corpus.md for the default corpus); the raw findings go to the cache
+directory, where bench/triage.py reads them, in a file named after the corpus file
+(``findings.json`` for corpus.toml, ``validation-findings.json`` for validation.toml), so
+runs of different corpora never overwrite each other.
+
+``--corpus`` picks another corpus file of the same format; the standard library is linted
+only when the file has a ``[stdlib]`` section. ``--blind`` prints only what shows whether
+the runs worked (files, lines, TS001/TS002 counts, abnormal exits, stderr), nothing about
+the findings:
+for the validation set (bench/validation.toml), whose findings stay unseen until the
+final triage.
 
 The cache directory is, in order: ``--cache-dir``, ``$TSAFE_LINT_CORPUS_CACHE``,
 ``$XDG_CACHE_HOME/tsafe-lint-corpus``, ``~/.cache/tsafe-lint-corpus``.
@@ -24,6 +35,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -59,19 +71,21 @@ STDERR_LINES = 40
 
 # -- configuration -------------------------------------------------------------------------
 def load_corpus(path: Path = CORPUS) -> tuple[list[dict[str, Any]], list[str]]:
-    """The packages (the stdlib first) and the default excludes."""
+    """The packages (the stdlib first, when the file has a [stdlib] section) and the
+    default excludes."""
     with path.open("rb") as handle:
         data = tomllib.load(handle)
     defaults = list(data.get("defaults", {}).get("exclude", []))
-    stdlib = data.get("stdlib", {})
-    entries = [
-        {
-            "name": STDLIB,
-            "version": platform.python_version(),
-            "paths": ["."],
-            "exclude": [*defaults, *stdlib.get("exclude", [])],
-        }
-    ]
+    entries: list[dict[str, Any]] = []
+    if "stdlib" in data:
+        entries.append(
+            {
+                "name": STDLIB,
+                "version": platform.python_version(),
+                "paths": ["."],
+                "exclude": [*defaults, *data["stdlib"].get("exclude", [])],
+            }
+        )
     for package in data.get("package", []):
         entries.append(
             {
@@ -84,7 +98,47 @@ def load_corpus(path: Path = CORPUS) -> tuple[list[dict[str, Any]], list[str]]:
     return entries, defaults
 
 
+def findings_name(corpus: Path) -> str:
+    """The raw findings file in the cache for this corpus file: ``findings.json`` for the
+    default corpus (the name bench/triage.py has always read), ``STEM-findings.json`` else."""
+    return "findings.json" if corpus.stem == CORPUS.stem else f"{corpus.stem}-findings.json"
+
+
+def results_name(corpus: Path) -> Path:
+    """The default summary for this corpus file: bench/results/corpus.md for the default
+    corpus, bench/results/STEM.md else (so another corpus never overwrites corpus.md)."""
+    return REPORT.with_name(f"{corpus.stem}.md")
+
+
+def shown(path: Path) -> str:
+    """``path`` relative to the repository when inside it, for messages and reports."""
+    resolved = path.resolve()
+    return resolved.relative_to(REPO).as_posix() if REPO in resolved.parents else str(path)
+
+
+def run_command(corpus: Path) -> str:
+    """The command that reproduces a run of ``corpus``, as the reports quote it."""
+    if corpus.resolve() == CORPUS:
+        return "python bench/corpus.py"
+    return f"python bench/corpus.py --corpus {shown(corpus)}"
+
+
 # -- selecting and linting -------------------------------------------------------------------
+def stdlib_copy(cache: Path) -> Path:
+    """A copy of the running interpreter's standard library in the cache: the run writes
+    its configuration into the linted tree (see ``isolating_config``), never into the
+    interpreter's own files."""
+    target = cache / "src" / f"stdlib-{platform.python_version()}"
+    if not target.is_dir():
+        source = Path(sysconfig.get_paths()["stdlib"])
+        partial = target.with_name(target.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        ignore = shutil.ignore_patterns("site-packages", "__pycache__", "*.pyc")
+        shutil.copytree(source, partial, ignore=ignore, symlinks=True)
+        partial.rename(target)
+    return target
+
+
 def lint(root: Path, files: list[str], config: Path, jobs: int | None) -> dict[str, Any]:
     command = [*launcher(), "--select", "TS", "--format", "json", "--no-cache"]
     command += ["--config", str(config)]
@@ -136,7 +190,7 @@ def failed(entry: dict[str, Any]) -> bool:
     return bool(entry.get("problem")) or bool(entry.get("stderr", "").strip())
 
 
-def render(results: dict[str, Any], order: list[str]) -> str:
+def render(results: dict[str, Any], order: list[str], corpus: Path = CORPUS) -> str:
     entries = [(name, results["packages"][name]) for name in order if name in results["packages"]]
     lines_total = sum(e["lines"] for _, e in entries)
     files_total = sum(e["files"] for _, e in entries)
@@ -144,14 +198,15 @@ def render(results: dict[str, Any], order: list[str]) -> str:
     everything = [f for _, e in entries for f in e["findings"]]
     totals = by_rule(everything)
     defaults = rule_defaults()
+    title = "the real-world corpus" if corpus.resolve() == CORPUS else shown(corpus)
     out = [
-        "# tsafe-lint on the real-world corpus",
+        f"# tsafe-lint on {title}",
         "",
-        f"Measured {results['date']} by `python bench/corpus.py` with {results['tool']}, "
+        f"Measured {results['date']} by `{run_command(corpus)}` with {results['tool']}, "
         f"Python {results['python']} on {results['machine']}.",
         "Each package is linted in one run of `tsafe-lint --select TS --format json "
         "--no-cache FILES` (default jobs) from the package's root; files exclude "
-        "tests, docs and examples (bench/corpus.toml). Lines are physical lines.",
+        f"tests, docs and examples ({shown(corpus)}). Lines are physical lines.",
         "",
         "| package | version | files | lines | seconds | findings | per kloc | TS001 | TS002 "
         "| findings per rule |",
@@ -212,13 +267,67 @@ def render(results: dict[str, Any], order: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
+def run_state(entry: dict[str, Any]) -> str:
+    """``ok`` for a run that exited 0 or 1 with JSON and nothing on stderr (0 and 1 are not
+    told apart: that would tell whether the package has findings), else what went wrong."""
+    if not failed(entry):
+        return "ok"
+    return entry.get("problem") or f"exit status {entry['returncode']}, output on stderr"
+
+
+def render_blind(results: dict[str, Any], order: list[str]) -> str:
+    """What shows whether the runs worked, and nothing about the findings: per package the
+    files, lines, TS001/TS002 counts and the state of the run, then any stderr."""
+    entries = [(name, results["packages"][name]) for name in order if name in results["packages"]]
+    out = ["| package | version | files | lines | TS001 | TS002 | run |"]
+    out.append("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+    for name, e in entries:
+        counts = by_rule(e["findings"])
+        out.append(
+            f"| {name} | {e['version']} | {e['files']:,} | {e['lines']:,} | {counts['TS001']} "
+            f"| {counts['TS002']} | {run_state(e)} |"
+        )
+    files = sum(e["files"] for _, e in entries)
+    lines = sum(e["lines"] for _, e in entries)
+    engine = by_rule(f for _, e in entries for f in e["findings"])
+    bad = sum(1 for _, e in entries if failed(e))
+    state = "ok" if not bad else f"{bad} failed"
+    out.append(
+        f"| **total** | | {files:,} | {lines:,} | {engine['TS001']} | {engine['TS002']} | {state} |"
+    )
+    for name, e in entries:
+        stderr = e.get("stderr", "").strip().splitlines()
+        if stderr:
+            out += ["", f"- {name}: stderr", ""]
+            out += [f"  {line}" for line in stderr[-STDERR_LINES:]]
+    missing = [name for name in order if name not in results["packages"]]
+    if missing:
+        out += ["", f"Not run (download failed or not selected): {', '.join(missing)}."]
+    return "\n".join(out) + "\n"
+
+
 # -- main -------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="default: bench/corpus.toml")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="default: bench/results/STEM.md for corpus file STEM.toml",
+    )
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these packages")
     parser.add_argument("--jobs", type=int, default=None, help="passed to tsafe-lint")
+    parser.add_argument(
+        "--blind",
+        action="store_true",
+        help="print files, lines, TS001/TS002 and abnormal exits only, no findings",
+    )
     args = parser.parse_args(argv)
+    if not args.corpus.is_file():
+        parser.error(f"no corpus file {args.corpus}")
+    results_path: Path = args.results or results_name(args.corpus)
 
     try:
         cache = resolve_cache_dir(args.cache_dir)
@@ -226,17 +335,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     (cache / "sdists").mkdir(parents=True, exist_ok=True)
     (cache / "src").mkdir(parents=True, exist_ok=True)
-    config = isolating_config(cache)
 
-    entries, _ = load_corpus()
+    entries, _ = load_corpus(args.corpus)
     order = [e["name"] for e in entries]
     wanted = {canonical(n) for n in args.only} if args.only else None
     if wanted is not None:
         unknown = wanted - {canonical(n) for n in order}
         if unknown:
-            parser.error(f"not in bench/corpus.toml: {', '.join(sorted(unknown))}")
+            parser.error(f"not in {shown(args.corpus)}: {', '.join(sorted(unknown))}")
 
-    raw_path = cache / "findings.json"
+    raw_path = cache / findings_name(args.corpus)
     results: dict[str, Any] = {"packages": {}, "download_errors": {}}
     if wanted is not None and raw_path.is_file():  # a partial run updates the last results
         previous = json.loads(raw_path.read_text())
@@ -256,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         if wanted is not None and canonical(name) not in wanted:
             continue
         if name == STDLIB:
-            root = Path(sysconfig.get_paths()["stdlib"])
+            root = stdlib_copy(cache)
         else:
             archive, error = download(name, version, cache / "sdists")
             if archive is None:
@@ -267,10 +375,11 @@ def main(argv: list[str] | None = None) -> int:
             root = unpack(archive, cache / "src" / f"{canonical(name)}-{version}")
         files = select_files(root, entry["paths"], entry["exclude"])
         print(f"{name} {version}: linting {len(files)} files", file=sys.stderr)
+        config = isolating_config(root, entry["exclude"])
         outcome = lint(root, files, config, args.jobs) if files else None
         if outcome is None:
             outcome = {"seconds": 0.0, "returncode": 0, "stderr": "", "findings": []}
-            outcome["problem"] = "no files selected: check paths in bench/corpus.toml"
+            outcome["problem"] = f"no files selected: check paths in {shown(args.corpus)}"
         results["packages"][name] = {
             "version": version,
             "root": str(root),
@@ -282,11 +391,11 @@ def main(argv: list[str] | None = None) -> int:
         }
 
     raw_path.write_text(json.dumps(results, indent=1) + "\n")
-    report = render(results, order)
-    print(report)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(report)
-    print(f"saved {REPORT.relative_to(REPO)}; raw findings: {raw_path}", file=sys.stderr)
+    report = render(results, order, args.corpus)
+    print(render_blind(results, order) if args.blind else report)
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    results_path.write_text(report)
+    print(f"saved {shown(results_path)}; raw findings: {raw_path}", file=sys.stderr)
     bad = [n for n, e in results["packages"].items() if failed(e)]
     return 1 if bad or results["download_errors"] else 0
 

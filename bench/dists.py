@@ -11,6 +11,7 @@ and are unpacked once under ``src/``.
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import re
 import shutil
@@ -160,8 +161,15 @@ def tool_version() -> str:
     return done.stdout.strip() or done.stderr.strip()
 
 
-def isolating_config(cache: Path) -> Path:
-    """An empty config file, so that no sdist's own pyproject.toml configures the runs."""
-    config = cache / "tsafe-lint.toml"
-    config.write_text("# empty: tsafe-lint defaults\n")
+def isolating_config(root: Path, excludes: list[str]) -> Path:
+    """The configuration of one run, written into the linted tree's top directory.
+
+    tsafe-lint analyses named files with the facts of their whole project: the files
+    under the configuration's directory. So the file stands in ``root`` (the project is
+    the package, never the whole cache), and it excludes what the benchmark does not lint
+    (tests, docs, examples), so that the project's facts come from the linted files. It
+    also keeps the sdist's own pyproject.toml from configuring the run."""
+    config = root / "tsafe-lint-bench.toml"
+    patterns = ", ".join(json.dumps(pattern) for pattern in excludes)
+    config.write_text(f"# written by bench/: tsafe-lint defaults\nexclude = [{patterns}]\n")
     return config

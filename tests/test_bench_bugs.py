@@ -222,6 +222,19 @@ def test_hits_inside_outside_on_line_and_other_files() -> None:
     assert scoring.hits([], "pkg/m.py", scope, line=15) == []
 
 
+def test_hits_whose_trail_names_the_line() -> None:
+    """A deadlock finding sits at one place and names the other: it counts when the
+    place it names is the bug's line, in the same file or through a path."""
+    scope = scoring.Scope("f", 10, 20)
+    same_file = finding("pkg/m.py", 40, "TS203", "'g' acquires 'L' again (line 15) while held")
+    other_file = finding("pkg/n.py", 3, "TS205", "'A' ... opposite order at pkg/m.py:15: dead")
+    wrong_line = finding("pkg/m.py", 40, "TS203", "'g' acquires 'L' again (line 16) while held")
+    other_path = finding("pkg/n.py", 3, "TS205", "'A' ... opposite order at pkg/x.py:15: dead")
+    found = scoring.hits([same_file, other_file, wrong_line, other_path], "pkg/m.py", scope, 15)
+    assert found == [same_file, other_file]
+    assert scoring.hits([same_file], "pkg/m.py", scope) == []
+
+
 def make_bug(**fields: Any) -> Any:
     values: dict[str, Any] = {
         "id": "pkg-bug",

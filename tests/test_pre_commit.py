@@ -308,3 +308,59 @@ def test_hook_with_fix_fails_once_then_passes(
         check=False,
     )
     assert second.returncode == 0, _describe(second, pre_commit_home)
+
+
+WORK = """\
+seats = 10
+
+
+def book(n):
+    global seats
+    if seats > 0:
+        seats -= 1
+"""
+
+RUNNER = """\
+from concurrent.futures import ThreadPoolExecutor
+
+from work import book
+
+
+def main():
+    with ThreadPoolExecutor() as pool:
+        futures = [pool.submit(book, i) for i in range(20)]
+    return [f.result() for f in futures]
+"""
+
+
+def test_hook_on_one_staged_file_reports_what_the_project_makes_of_it(
+    pre_commit_cmd: list[str],
+    hook_repo: tuple[Path, str],
+    pre_commit_home: Path,
+    tmp_path: Path,
+) -> None:
+    """pre-commit names only work.py (``--files``); the race exists because runner.py,
+    not named, submits ``book`` to a thread pool. Cold cache, then warm."""
+    project = tmp_path / "project"
+    files = {"work.py": WORK, "runner.py": RUNNER}
+    _run_hook(pre_commit_cmd, hook_repo, pre_commit_home, project, files)  # sets it up
+    shutil.rmtree(project / ".tsafe_lint_cache", ignore_errors=True)
+    env = _isolated_git_env()
+    env["PRE_COMMIT_HOME"] = str(pre_commit_home)
+    for state in ("cold", "warm"):
+        proc = subprocess.run(
+            [*pre_commit_cmd, "run", "--files", "work.py", "--color", "never", "--verbose"],
+            cwd=project,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=PRE_COMMIT_TIMEOUT,
+            check=False,
+        )
+        details = f"{state}\n{_describe(proc, pre_commit_home)}"
+        assert proc.returncode == 1, details
+        found = [line for line in proc.stdout.splitlines() if line.startswith("work.py:")]
+        assert [line.split(" ")[1] for line in found] == ["TS103", "TS102"], details
+        assert all("submitted to a thread pool at runner.py:8" in line for line in found)
+        assert not any(line.startswith("runner.py:") for line in proc.stdout.splitlines())

@@ -36,7 +36,10 @@ def _lint(
     root: Path, files: list[str] | None = None, jobs: int = 1, cache: bool = False
 ) -> list[Diagnostic]:
     linter = Linter(
-        Config(select=["TS"], root=root), jobs=jobs, cache=Cache(root) if cache else None
+        Config(select=["TS"], root=root),
+        jobs=jobs,
+        cache=Cache(root) if cache else None,
+        project_root=root,
     )
     return linter.lint_paths(files if files is not None else _files(root))
 
@@ -88,14 +91,34 @@ def test_cache_follows_edits(project: Path) -> None:
     assert len(after) < len(before)
 
 
-def test_one_file_uses_what_the_cache_knows_of_the_project(project: Path) -> None:
-    whole = [d for d in _lint(project, cache=True) if d.path == "pkg/tasks.py"]
-    alone_cached = _lint(project, ["pkg/tasks.py"], cache=True)
-    assert alone_cached == whole
-    # Without a cache it degrades to module-local analysis: a subset, never more.
-    alone = _lint(project, ["pkg/tasks.py"])
-    assert set(alone) <= set(whole)
-    assert len(alone) < len(whole)
+@pytest.mark.parametrize("name", ["pkg/tasks.py", "pkg/helpers.py"])
+def test_one_file_gets_its_findings_of_the_whole_project(project: Path, name: str) -> None:
+    """Without a cache, with a cold one and a warm one: what the whole tree says."""
+    whole = [d for d in _lint(project) if d.path == name]
+    assert {d.code for d in whole} >= {"TS102", "TS205"}  # per-file and project steps
+    assert _lint(project, [name]) == whole
+    assert _lint(project, [name], cache=True) == whole  # cold
+    assert _lint(project, [name], cache=True) == whole  # warm, from this one file
+    shutil.rmtree(project / ".tsafe_lint_cache")
+    assert _lint(project, cache=True) != []  # warm from the whole tree
+    assert _lint(project, [name], cache=True) == whole
+
+
+def test_a_long_lived_linter_follows_edits_of_files_it_does_not_report(project: Path) -> None:
+    """The language server's Linter keeps the project in memory between runs: an edit
+    on disk to another module must still change the named file's findings."""
+    linter = Linter(Config(select=["TS"], root=project), cache=None, project_root=project)
+    assert any(d.code == "TS102" for d in linter.lint_paths(["pkg/tasks.py"]))
+    main = project / "pkg" / "main.py"
+    main.write_text(
+        main.read_text()
+        .replace("list(executor.map(tasks.process, items))", "pass")
+        .replace("executor.submit(pkg.process, item)", "executor.submit(print, item)")
+    )
+    assert not any(d.code == "TS102" for d in linter.lint_paths(["pkg/tasks.py"]))
+    assert linter.lint_paths(["pkg/tasks.py"]) == [
+        d for d in _lint(project) if d.path == "pkg/tasks.py"
+    ]
 
 
 def test_process_pools_are_not_thread_entry_points(

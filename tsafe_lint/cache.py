@@ -49,13 +49,11 @@ def context_key(base: str, context: dict[str, Any]) -> str:
 
 
 class Cache:
-    """Results by key, and the latest key of each file (for runs on a few files)."""
+    """Results by key: per file (content, tool, context) and per run (every file's key)."""
 
     def __init__(self, root: Path) -> None:
         self.directory = root / CACHE_DIR_NAME
         self._ready = False
-        self._index: dict[str, list[Any]] | None = None
-        self._index_changed = False
 
     @classmethod
     def at(cls, directory: str) -> Cache:
@@ -82,58 +80,6 @@ class Cache:
             folder = self.directory / "results" / key[:2]
             folder.mkdir(exist_ok=True)
             self._write(folder / f"{key}.json", json.dumps(value))
-
-    def _files(self) -> dict[str, list[Any]]:
-        """The index of files: absolute path -> [size, mtime_ns, key, context], read once."""
-        if self._index is None:
-            data = self._read(self.directory / "files.json")
-            self._index = dict(data) if data is not None else {}
-        return self._index
-
-    def remember_file(self, path: str, key: str, context: dict[str, Any] | None) -> None:
-        """Which result (and project context) belongs to ``path`` as it is now."""
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return
-        record = [stat.st_size, stat.st_mtime_ns, key, context]
-        index = self._files()
-        absolute = os.path.abspath(path)
-        if index.get(absolute) != record:
-            index[absolute] = record
-            self._index_changed = True
-
-    def last_context(self, path: str) -> dict[str, Any] | None:
-        """The project context ``path`` was last analysed with (whatever its content was
-        then): the likeliest context now, so phase 1 can use it and spare a re-analysis."""
-        record = self._files().get(os.path.abspath(path))
-        if isinstance(record, list) and len(record) == 4 and isinstance(record[3], dict):
-            return record[3]
-        return None
-
-    def save(self) -> None:
-        """Write the index of files back, once per run (atomically; concurrent runs may
-        each lose the other's newest records, which only costs a re-analysis)."""
-        if not self._index_changed or self._index is None:
-            return
-        with contextlib.suppress(OSError):
-            self._prepare()
-            self._write(self.directory / "files.json", json.dumps(self._index))
-            self._index_changed = False
-
-    def known_files(self, exclude: set[str]) -> list[tuple[str, str]]:
-        """``(path, key)`` of files cached earlier, unchanged since, not in ``exclude``."""
-        found: list[tuple[str, str]] = []
-        for path, record in self._files().items():
-            if path in exclude or not isinstance(record, list) or len(record) != 4:
-                continue
-            try:
-                stat = os.stat(path)
-            except OSError:
-                continue
-            if [stat.st_size, stat.st_mtime_ns] == record[:2]:
-                found.append((path, str(record[2])))
-        return sorted(found)
 
     @staticmethod
     def _read(path: Path) -> dict[str, Any] | None:

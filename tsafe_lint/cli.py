@@ -172,17 +172,25 @@ def cli(
     except ConfigError as exc:
         click.echo(f"tsafe-lint: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    cache = None if no_cache or from_stdin else Cache(config.root)
-    linter = Linter(config, jobs=jobs or os.cpu_count() or 1, cache=cache)
+    # Standard input without a name has no project; with one, it is that file's text.
+    in_project = not from_stdin or stdin_filename is not None
+    cache = Cache(config.root) if in_project and not no_cache else None
+    linter = Linter(config, jobs=jobs or os.cpu_count() or 1, cache=cache, project_root=config.root)
     sources: dict[str, bytes] = {}
     if from_stdin:
         name = stdin_filename or "-"
         source = sys.stdin.buffer.read()
         sources[name] = source
+        linter.unsaved = {name: source}
         skipped = force_exclude and stdin_filename is not None and config.is_excluded(name)
-        diagnostics = [] if skipped else linter.lint_source(source, name)
+        if skipped:
+            diagnostics = []
+        elif in_project:
+            diagnostics = linter.lint_paths([name])
+        else:
+            diagnostics = linter.lint_source(source, name)
     else:
-        diagnostics = linter.lint_paths(files, progress=_progress(len(files)))
+        diagnostics = linter.lint_paths(files, progress=_progress())
     if write_baseline is not None:
         _write_baseline(write_baseline, diagnostics, config, sources)
     if baseline is not None:
@@ -283,15 +291,16 @@ def _add_noqa(diagnostics: list[Diagnostic]) -> None:
     sys.exit(EXIT_CLEAN)
 
 
-def _progress(total: int) -> Callable[[int], None] | None:
+def _progress() -> Callable[[int, int], None] | None:
     """A one-line counter on standard error for long runs at a terminal."""
-    if total < 50 or not sys.stderr.isatty():
+    if not sys.stderr.isatty():
         return None
 
-    def update(done: int) -> None:
-        end = "\n" if done == total else ""
+    def update(done: int, total: int) -> None:
+        if total < 50:
+            return
         click.echo(f"\r\033[Kchecked {done}/{total} files", err=True, nl=False)
-        if end:
+        if done == total:
             click.echo("\r\033[K", err=True, nl=False)
 
     return update

@@ -25,6 +25,8 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS203": ("reentrant-lock-acquire", True),
     "TS204": ("useless-lock", True),
     "TS205": ("lock-order-inversion", True),
+    "TS206": ("blocking-call-under-lock", True),
+    "TS207": ("acquire-result-ignored", True),
     "TS301": ("condition-wait-not-in-loop", True),
     "TS302": ("condition-not-held", True),
     "TS303": ("semaphore-release-unbalanced", True),

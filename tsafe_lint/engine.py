@@ -1,32 +1,33 @@
-"""The engine: lint files as a project, in two phases, in parallel, with a cache.
+"""The engine: lint files as part of their project, in two phases, in parallel, cached.
 
-Phase 1 analyses every file on its own (in worker processes, cached by content) and
-produces its findings and a summary. Phase 2 joins the summaries: threads started in one
-module on another's functions, locks imported from other modules. Files that learn
-something from the join are analysed again with that context (cached too), and the lock
-rules are followed across modules. Findings pass the configuration (select, ignore,
-per-file ignores) last, so cached results never depend on it.
-"""
+Phase 1 analyses every file of the project on its own (in worker processes, cached by
+content) and produces its findings and a summary. Phase 2 joins the summaries: threads
+started in one module on another's functions, locks imported from other modules. Files
+that learn something from the join are analysed again with that context (cached too),
+and the lock rules are followed across modules. Only the named files' findings are
+reported, and they pass the configuration (select, ignore, per-file ignores) last, so
+cached results never depend on it."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tsafe_lint.cache import Cache, content_key, context_key
 from tsafe_lint.config import Config
 from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.module_names import module_name
-from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.join import ProjectIndex, contexts
+from tsafe_lint.project_files import project_files
 from tsafe_lint.results import FileResult, context_from_json, engine_diagnostic
 from tsafe_lint.suppression import is_suppressed
 
-Progress = Callable[[int], None]
+#: Called with (files done, files in this pass) as phase 1 goes.
+Progress = Callable[[int, int], None]
 
 
 Task = tuple[str, str, "dict[str, Any] | None", "str | None", "bytes | None"]
@@ -103,10 +104,16 @@ class Linter:
     config: Config
     jobs: int = 1
     cache: Cache | None = None
-    #: Editor buffers not saved yet (path -> content): linted instead of the file on disk,
-    #: and never recorded in the cache's index of files (which describes the disk).
+    #: Editor buffers not saved yet (path -> content): linted instead of the file on disk.
     unsaved: Mapping[str, bytes] = field(default_factory=dict)
+    #: The project the linted files belong to: every Python file below it is analysed
+    #: too, for what it tells the linted files, so that a file's findings never depend
+    #: on which other files were named. ``None``: the linted files are the whole project.
+    project_root: Path | None = None
     _content_keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    #: Results of the latest run by key: a long-lived Linter (the language server, the
+    #: flake8 plugin) re-reads nothing that did not change.
+    _memo: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
     def _read(self, path: str) -> bytes:
         if path in self.unsaved:
@@ -119,7 +126,7 @@ class Linter:
         return self.config.is_enabled(diagnostic.code, extra)
 
     def lint_source(self, source: bytes | str, path: str) -> list[Diagnostic]:
-        """One file on its own (standard input, the flake8 plugin): module-local analysis."""
+        """One file on its own (standard input without a name): module-local analysis."""
         from tsafe_lint.pipeline import analyse_source
 
         result = analyse_source(source, path, module_name(path))
@@ -131,85 +138,95 @@ class Linter:
     def lint_paths(
         self, paths: Iterable[str], progress: Progress | None = None
     ) -> list[Diagnostic]:
-        """Lint files as one project: phase 1, the join, re-analyses, cross-module rules."""
-        files = list(paths)
+        """The findings of ``paths``, analysed as part of their project (``project_root``)."""
+        named = list(dict.fromkeys(paths))
+        files = project_files(named, self.project_root, self.config)
+        found = self._lint_project(files, named, progress)
+        return [d for d in found if self.accepts(d)]
+
+    def project_files(self) -> list[str]:
+        """Every Python file of ``project_root`` (none without one)."""
+        return project_files([], self.project_root, self.config)
+
+    def lint_project(self, progress: Progress | None = None) -> list[Diagnostic]:
+        """The findings of every file of ``project_root`` (the flake8 plugin's one run)."""
+        files = self.project_files()
+        return [d for d in self._lint_project(files, files, progress) if self.accepts(d)]
+
+    def _lint_project(
+        self, files: list[str], named: list[str], progress: Progress | None
+    ) -> list[Diagnostic]:
+        """Phase 1 on every file without context, the join, a re-analysis of each file
+        the join gives a context, and the cross-module rules; the findings of ``named``.
+
+        The join reads only context-free summaries and the final index only summaries
+        made with the joined context, so the result is a function of the project's files
+        alone: the same with a cold cache, a warm one, no cache, and whatever is named."""
         modules = {path: module_name(path) for path in files}
-        # Files of the project the cache knows, unchanged, and not linted in this run.
-        absolute = {os.path.abspath(p) for p in files}
-        others = self.cache.known_files(absolute) if self.cache is not None else []
-        run_key = self._run_key(files, modules, others)
+        run_key = self._run_key(files, named, modules)
         if run_key is not None and self.cache is not None:
             remembered = self.cache.get(run_key)
             if remembered is not None and "diagnostics" in remembered:
-                found = [Diagnostic(**d) for d in remembered["diagnostics"]]
-                return sorted(d for d in found if self.accepts(d))
-        # Phase 1 guesses each file's project context: the one it had last time, if any.
-        # The guess is checked after the join; only a wrong guess costs a re-analysis.
-        used = {p: self.cache.last_context(p) if self.cache else None for p in files}
-        results = self._run([(p, modules[p], used[p]) for p in files], progress)
-
-        elsewhere = self._summaries_of(others)  # the rest of the project, if cached
-        summaries = [r.summary for r in results.values() if r.summary is not None]
-        index = ProjectIndex(summaries + elsewhere)
-        joined = contexts(index)
-        wanted = {p: joined[p].as_json() if p in joined else None for p in results}
-        redo = sorted(p for p in results if wanted[p] != used[p])
+                return sorted(Diagnostic(**d) for d in remembered["diagnostics"])
+        memo: dict[str, dict[str, Any]] = {}
+        results = self._run([(p, modules[p], None) for p in files], progress, memo)
+        alone = [r.summary for r in results.values() if r.summary is not None]
+        joined = contexts(ProjectIndex(alone))
+        redo = sorted(p for p in results if p in joined)
         if redo:
-            again = self._run([(p, modules[p], wanted[p]) for p in redo], None)
-            results.update(again)
-            summaries = [r.summary for r in results.values() if r.summary is not None]
-            index = ProjectIndex(summaries + elsewhere)
-
-        if self.cache is not None:
-            self.cache.save()
-        diagnostics = [d for r in results.values() for d in r.diagnostics]
-        diagnostics += self._suppressed(
-            project_findings(index, sorted(results)) if results else []
-        )
+            tasks = [(p, modules[p], joined[p].as_json()) for p in redo]
+            results.update(self._run(tasks, None, memo))
+        self._memo = memo
+        index = ProjectIndex([r.summary for r in results.values() if r.summary is not None])
+        linted = [p for p in named if p in results]
+        diagnostics = [d for p in linted for d in results[p].diagnostics]
+        diagnostics += self._suppressed(project_findings(index, linted) if linted else [])
         everything = sorted(set(diagnostics))
         if run_key is not None and self.cache is not None:
             self.cache.put(run_key, {"diagnostics": [asdict(d) for d in everything]})
-        return [d for d in everything if self.accepts(d)]
+        return everything
 
-    def _run_key(
-        self, files: list[str], modules: dict[str, str], others: list[tuple[str, str]]
-    ) -> str | None:
-        """A key for the whole run: every file's content, and the cached knowledge of the
-        rest of the project. Nothing changed: the findings come back in one read."""
-        if self.cache is None:
-            return None
+    def _run_key(self, files: list[str], named: list[str], modules: dict[str, str]) -> str | None:
+        """A key for the whole run: the content of every file of the project, and which
+        are reported. Nothing changed: the findings come back in one read."""
         self._content_keys.clear()  # a Linter may live long (the language server)
         parts = []
-        for path in sorted(files):
+        complete = True
+        for path in files:
             try:
                 key = content_key(self._read(path), modules[path])
             except OSError:
-                return None
+                complete = complete and path not in named
+                key = ""
             self._content_keys[path] = key
             parts.append(f"{path}\0{key}")
-        parts += [f"{path}\0{key}" for path, key in others]
-        return context_key("run", {"files": parts})
+        if self.cache is None or not complete:
+            return None
+        return context_key("run", {"files": parts, "named": sorted(named)})
 
     # -- running ---------------------------------------------------------------------
     def _run(
         self,
         tasks: Sequence[tuple[str, str, dict[str, Any] | None]],
         progress: Progress | None,
+        memo: dict[str, dict[str, Any]],
     ) -> dict[str, FileResult]:
+        """Analyse each task's file (or find its result in memory or the cache); what
+        was used is recorded in ``memo`` for the next run of a long-lived Linter."""
         cache_dir = str(self.cache.directory) if self.cache is not None else None
         results: dict[str, FileResult] = {}
-        keys: dict[str, str] = {}
 
         def collect(item: tuple[str, str, dict[str, Any]]) -> None:
             path, key, data = item
             results[path] = FileResult.from_json(path, data)
-            keys[path] = key
+            if key:
+                memo[key] = data
             if progress is not None:
-                progress(len(results))
+                progress(len(results), len(tasks))
 
         work = []
         for path, module, context in tasks:
-            hit = self._cached(path, module, context)
+            hit = self._cached(path, context)
             if hit is not None:
                 collect(hit)
             else:
@@ -219,28 +236,21 @@ class Linter:
                 collect(_work(task))
         else:
             self._run_parallel(work, collect)
-        if self.cache is not None:  # the latest result of each file, for partial runs
-            contexts_used = {path: context for path, _, context in tasks}
-            for path, key in keys.items():
-                if key and path not in self.unsaved:
-                    self.cache.remember_file(path, key, contexts_used[path])
         return results
 
     def _cached(
-        self, path: str, module: str, context: dict[str, Any] | None
+        self, path: str, context: dict[str, Any] | None
     ) -> tuple[str, str, dict[str, Any]] | None:
-        """A cache hit, looked up here: workers only start for what must be analysed."""
-        if self.cache is None:
-            return None
+        """A result already known (from the previous run, or the cache), looked up here:
+        workers only start for what must be analysed."""
         key = self._content_keys.get(path, "")
         if not key:
-            try:
-                key = content_key(self._read(path), module)
-            except OSError:
-                return None
+            return None
         if context is not None:
             key = context_key(key, context)
-        data = self.cache.get(key)
+        data = self._memo.get(key)
+        if data is None and self.cache is not None:
+            data = self.cache.get(key)
         return (path, key, data) if data is not None else None
 
     def _run_parallel(
@@ -270,18 +280,6 @@ class Linter:
                     )
                     item = (task[0], "", crashed.as_json())
                 collect(item)
-
-    def _summaries_of(self, others: list[tuple[str, str]]) -> list[FileSummary]:
-        """Cached summaries of project files not linted in this run (when a pre-commit
-        hook or an editor lints a few files of a cached project)."""
-        if self.cache is None:
-            return []
-        found = []
-        for _, key in others:
-            data = self.cache.get(key)
-            if data is not None and data.get("summary"):
-                found.append(FileSummary.from_json(data["summary"]))
-        return found
 
     def _suppressed(self, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
         """Apply ``# noqa`` to findings made from summaries (the file is read again)."""

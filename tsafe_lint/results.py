@@ -26,9 +26,13 @@ class FileResult:
 
     @classmethod
     def from_json(cls, path: str, data: dict[str, Any]) -> FileResult:
-        summary = data.get("summary")
+        """``data`` as cached (or computed) for ``path``; the same content may have been
+        cached under another spelling of its path, so the path is always this one."""
         diagnostics = [Diagnostic(**{**d, "path": path}) for d in data["diagnostics"]]
-        return cls(path, diagnostics, FileSummary.from_json(summary) if summary else None)
+        summary = FileSummary.from_json(data["summary"]) if data.get("summary") else None
+        if summary is not None:
+            summary.path = path
+        return cls(path, diagnostics, summary)
 
 
 def engine_diagnostic(code: str, path: str, line: int, col: int, message: str) -> Diagnostic:

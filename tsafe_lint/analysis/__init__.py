@@ -6,7 +6,7 @@ the entry (``analysis.regions``, ``analysis.locks``, ``analysis.reach``,
 helpers below are what its fields hold and how to question them.
 """
 
-from tsafe_lint.analysis.acquisitions import Acquisition
+from tsafe_lint.analysis.acquisitions import Acquisition, is_blocking_acquire
 from tsafe_lint.analysis.calls import releases_in
 from tsafe_lint.analysis.conflicts import guards
 from tsafe_lint.analysis.events import (
@@ -48,6 +48,7 @@ __all__ = [
     "contains",
     "display_name",
     "guards",
+    "is_blocking_acquire",
     "is_lock_wrapper_name",
     "kind_of_factory",
     "releases_in",

@@ -29,7 +29,8 @@ class Acquisition:
     state: State
 
 
-def _blocking(call: cst.Call) -> bool:
+def is_blocking_acquire(call: cst.Call) -> bool:
+    """``x.acquire()`` that waits as long as it takes (no ``blocking=False``, no timeout)."""
     for position, arg in enumerate(call.args):
         keyword = arg.keyword.value if arg.keyword is not None else None
         if keyword == "timeout" or (keyword is None and position == 1):
@@ -59,7 +60,7 @@ class LockFacts:
                     )
                 )
         for call in regions.method_calls:
-            if call.method == "acquire" and call.kind in MUTEXES and _blocking(call.call):
+            if call.method == "acquire" and call.kind in MUTEXES and is_blocking_acquire(call.call):
                 self.acquisitions.append(
                     Acquisition(
                         call.func, call.call, self.identity(call.target), call.target, call.state

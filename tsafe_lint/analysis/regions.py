@@ -122,6 +122,9 @@ class RegionWalker:
         self._order = 0
         self.acquire_wrappers: dict[FunctionInfo, SymbolKey] = {}
         self.release_wrappers: dict[FunctionInfo, SymbolKey] = {}
+        #: ``@contextmanager`` functions and the locks held at their ``yield``
+        self.locking_managers: dict[FunctionInfo, Held] = {}
+        self._held_at_yield: dict[FunctionInfo, list[Held]] = {}
 
     def _lock_groups(self) -> dict[SymbolKey, Held]:
         """Keys that name one lock are held together: a Condition and the lock it was built
@@ -163,10 +166,11 @@ class RegionWalker:
             self._derived = {}
             self._walk_block(func.body(), State(), func)
         acquire_only, release_only = self._lock_wrappers()
-        if not acquire_only and not release_only:
+        self.locking_managers = self._locking_managers()
+        if not acquire_only and not release_only and not self.locking_managers:
             return self.regions
         self.acquire_wrappers, self.release_wrappers = acquire_only, release_only
-        wrappers = {*acquire_only, *release_only}
+        wrappers = {*acquire_only, *release_only, *self.locking_managers}
         again = {site.func for site in self.regions.call_sites if site.callee in wrappers}
         again |= set(release_only)
         self.regions.forget(again)
@@ -175,6 +179,19 @@ class RegionWalker:
                 self._derived = {}
                 self._walk_block(func.body(), self._initial_state(func), func)
         return self.regions
+
+    def _locking_managers(self) -> dict[FunctionInfo, Held]:
+        """``@contextmanager`` functions that hold typed locks at every ``yield``:
+        ``with self._locked():`` holds those locks in its body."""
+        managers: dict[FunctionInfo, Held] = {}
+        for func, helds in self._held_at_yield.items():
+            if not func.is_contextmanager:
+                continue
+            common = frozenset.intersection(*helds)
+            typed = frozenset(key for key in common if key[0] != "unknown")
+            if typed:
+                managers[func] = typed
+        return managers
 
     def _initial_state(self, func: FunctionInfo) -> State:
         """A function that only releases a lock runs, by contract, with it held."""
@@ -331,6 +348,8 @@ class RegionWalker:
             callee = _statement_call(small)
             if callee is not None and not typed:
                 state = self._untyped_lock_call(callee, state, func)
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Yield):
+                self._held_at_yield.setdefault(func, []).append(state.held)
             if isinstance(small, cst.Return):
                 for key in sorted(state.manual - state.protected):
                     self.regions.early_exits.append(EarlyExit(func, small, key))
@@ -497,7 +516,14 @@ class RegionWalker:
             info = self.symbols.symbols.get(key) if key is not None else None
             kind = info.kind if info is not None else self.symbols.kind_of(item.item, func)
             self.regions.with_entries.append(WithEntry(func, statement, item, key, kind, inner))
-            if key is not None and kind in LOCKLIKE:
+            manager = (
+                self.resolve_function(item.item.func, func)
+                if isinstance(item.item, cst.Call)
+                else None
+            )
+            if manager is not None and manager in self.locking_managers:
+                inner = replace(inner, held=inner.held | self.locking_managers[manager])
+            elif key is not None and kind in LOCKLIKE:
                 inner = replace(inner, held=inner.held | self.group(key))
             elif kind is None and looks_like_lock(item.item):
                 unknown = ("unknown", dotted_name(item.item) or "")

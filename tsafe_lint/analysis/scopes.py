@@ -75,6 +75,13 @@ class FunctionInfo:
         )
 
     @property
+    def is_contextmanager(self) -> bool:
+        """``@contextlib.contextmanager``: ``with f():`` runs it up to its ``yield``."""
+        return isinstance(self.node, cst.FunctionDef) and "contextmanager" in _decorator_names(
+            self.node
+        )
+
+    @property
     def is_module(self) -> bool:
         return isinstance(self.node, cst.Module)
 

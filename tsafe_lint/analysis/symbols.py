@@ -272,7 +272,29 @@ class SymbolTable:
             func,
             fresh=isinstance(value, cst.Call),
             alias_of=alias_of if alias_of != key else None,
+            evidence=self._named_factory(key, kind, value, func),
         )
+
+    def _named_factory(
+        self,
+        key: SymbolKey,
+        kind: Kind | None,
+        value: cst.BaseExpression | None,
+        func: FunctionInfo,
+    ) -> str | None:
+        """The evidence for a kind known only by its factory's last name (``ctx.Lock()``,
+        ``etcd.Lock(...)``): it may be some other library's lock."""
+        if kind is None or not isinstance(value, cst.Call):
+            return None
+        qualified = self.structure.qualified_name(value.func, func)
+        attribute = value.func.attr.value if isinstance(value.func, cst.Attribute) else None
+        if (
+            kind_of_factory(qualified) is not None
+            or kind_of_final_name(qualified, attribute) is None
+        ):
+            return None
+        made_by = dotted_name(value.func) or "a factory"
+        return f"'{display_name(key)}' is taken for a {kind.value}: it is made by '{made_by}()'"
 
     def _collect(self) -> None:
         for func in self.structure.functions:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsafe_lint.analysis import Kind, ModuleAnalysis, contains, display_name
+from tsafe_lint.analysis import Kind, MethodCall, ModuleAnalysis, contains, display_name
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.fix_builders import while_loop_fix
 
@@ -22,9 +22,13 @@ class ConditionWaitNotInLoop(Rule):
     **What it does**
 
     Finds ``cv.wait()`` on a ``threading.Condition`` with no enclosing ``while`` loop in
-    the same function (``if not ready: cv.wait()``). A wait with a timeout
+    the same function (``if not ready: cv.wait()``), and the same ``if`` inside a
+    ``with cv:`` whose only loop is outside the lock (``while running: with cv: if not
+    ready: cv.wait()``): that loop's test runs without the condition held, so the code
+    after the wait still acts on a predicate checked before it. A wait with a timeout
     (``cv.wait(5)``) is left alone: it is the "wait once, then re-check and time out"
-    idiom, whose caller handles waking without the predicate.
+    idiom, whose caller handles waking without the predicate; so is a wait followed by
+    ``continue``, which goes back to the loop's test.
 
     **Why is this bad**
 
@@ -85,13 +89,25 @@ class ConditionWaitNotInLoop(Rule):
         for call in analysis.regions.method_calls:
             if call.kind is not Kind.CONDITION or call.method != "wait":
                 continue
-            if not call.state.in_while and not _has_timeout(call.call):
-                name = display_name(call.target)
+            if _has_timeout(call.call) or _leaves_right_after(call):
+                continue
+            name = display_name(call.target)
+            evidence = analysis.evidence(call.target)
+            if not call.state.in_while:
                 yield Finding(
                     call.call,
                     f"'{name}.wait()' is not in a while loop re-checking its predicate; "
                     f"wake-ups can be spurious or stolen: use 'while not <pred>: "
-                    f"{name}.wait()' or '{name}.wait_for(<pred>)'{analysis.evidence(call.target)}",
+                    f"{name}.wait()' or '{name}.wait_for(<pred>)'{evidence}",
+                    while_loop_fix(call, analysis),
+                )
+            elif _rechecked_only_outside(call, analysis):
+                yield Finding(
+                    call.call,
+                    f"'{name}.wait()' under 'if' is re-checked only by an outer loop that "
+                    f"runs without holding '{name}': the code after it acts on a predicate "
+                    f"nobody re-checked; loop inside the 'with': 'while not <pred>: "
+                    f"{name}.wait()' or '{name}.wait_for(<pred>)'{evidence}",
                     while_loop_fix(call, analysis),
                 )
 
@@ -329,6 +345,41 @@ class BusyWaitOnEvent(Rule):
                 continue
             reported.add(loop_node)
             yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
+
+
+def _leaves_right_after(call: MethodCall) -> bool:
+    """``cv.wait()`` followed by ``continue``: the enclosing loop runs again from its test,
+    and nothing acts on the predicate in between."""
+    following = call.place.following()
+    if not isinstance(following, cst.SimpleStatementLine) or not following.body:
+        return False
+    return isinstance(following.body[0], cst.Continue)
+
+
+def _rechecked_only_outside(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``while running: with cv: if not ready: cv.wait(); use()``: the innermost loop's
+    test does not hold the condition, and the wait sits in an ``if`` inside the ``with``
+    that holds it, so the code after the wait runs on a predicate checked before it."""
+    loop = call.state.loop
+    test_held = next(
+        (info.state.held for info in analysis.regions.while_loops if info.node is loop),
+        frozenset(),
+    )
+    lock = analysis.locks.identity(call.target)
+    if any(analysis.locks.identity(key) == lock for key in test_held):
+        return False  # the loop re-checks with the condition held
+    in_if = False
+    node = analysis.parent_of(call.place.statement)
+    while node is not None and node is not loop:
+        if isinstance(node, cst.If):
+            in_if = True
+        elif isinstance(node, cst.With):
+            for item in node.items:
+                key = analysis.symbols.key_of(item.item, call.func)
+                if key is not None and analysis.locks.identity(key) == lock:
+                    return in_if
+        node = analysis.parent_of(node)
+    return False
 
 
 def _has_timeout(call: cst.Call) -> bool:

@@ -3,18 +3,20 @@ TS201, TS202, TS204."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
 from tsafe_lint.analysis import (
     LOCKLIKE,
     MUTEXES,
+    Kind,
     MethodCall,
     ModuleAnalysis,
     SymbolKey,
     block,
     display_name,
+    is_blocking_acquire,
     is_lock_wrapper_name,
     kind_of_factory,
     releases_in,
@@ -23,6 +25,9 @@ from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.fix_builders import is_release_of, with_block_fix
 
 FAMILY = "locks"
+
+#: Locks with an owner: a failed non-blocking acquire() leaves the code unprotected.
+_OWNED = frozenset({Kind.LOCK, Kind.RLOCK, Kind.CONDITION})
 
 
 def _calling(analysis: ModuleAnalysis, method: str) -> set[tuple[object, SymbolKey]]:
@@ -84,6 +89,9 @@ class AcquireWithoutTryFinally(Rule):
     ```
 
     or ``lock.acquire()`` immediately followed by ``try: ... finally: lock.release()``.
+    Only lines that cannot raise may stand between the two: local names bound to names
+    or literals (``acquired = True``), and ``pass``; a call, an attribute or a subscript
+    can raise and leak the lock.
 
     **Fix**
 
@@ -106,13 +114,18 @@ class AcquireWithoutTryFinally(Rule):
     fixable = True
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
-        released = _calling(analysis, "release")
-        for call in analysis.regions.method_calls:
+        last_release: dict[tuple[object, SymbolKey], int] = {}
+        for index, event in enumerate(analysis.regions.method_calls):  # in source order
+            if event.method == "release":
+                last_release[(event.func, event.target)] = index
+        for index, call in enumerate(analysis.regions.method_calls):
             if call.method != "acquire" or call.kind not in LOCKLIKE:
                 continue
             if call.form not in ("statement", "if", "if-not"):
                 continue
-            if (call.func, call.target) not in released or is_lock_wrapper_name(call.func.name):
+            if last_release.get((call.func, call.target), -1) < index:
+                continue  # no release after it here: a function that leaves it held
+            if is_lock_wrapper_name(call.func.name):
                 continue
             if call.target in call.state.protected:
                 continue
@@ -127,8 +140,13 @@ class AcquireWithoutTryFinally(Rule):
             )
 
     def _safe_follow_up(self, call: MethodCall, analysis: ModuleAnalysis) -> bool:
-        """Is the first statement run with the lock held a try/finally releasing it?"""
-        first = _first_statement_held(call)
+        """Is the first statement run with the lock held a try/finally releasing it?
+        Statements that cannot raise may stand between (``acquired = True``)."""
+        first = _first_statement_held(call, analysis)
+        block_, index = _block_and_index(call, first)
+        while first is not None and _cannot_raise(first) and block_ is not None:
+            index += 1
+            first = block_[index] if index < len(block_) else None
         if _released_by_finally(first, call.target, analysis, call) or is_release_of(
             first, call.target, analysis, call
         ):
@@ -139,6 +157,46 @@ class AcquireWithoutTryFinally(Rule):
             after = call.place.block[call.place.index + 2 : call.place.index + 3]
             return bool(after) and is_release_of(after[0], call.target, analysis, call)
         return False
+
+
+def _block_and_index(
+    call: MethodCall, first: cst.BaseStatement | None
+) -> tuple[Sequence[cst.BaseStatement] | None, int]:
+    """The block that holds ``first`` (the statement run first with the lock held)."""
+    if first is None:
+        return None, 0
+    if first is call.place.following():
+        return call.place.block, call.place.index + 1
+    owner = call.place.statement
+    if isinstance(owner, cst.If):
+        for suite in (
+            owner.body,
+            owner.orelse.body if isinstance(owner.orelse, cst.Else) else None,
+        ):
+            statements = block(suite) if suite is not None else []
+            if statements and statements[0] is first:
+                return statements, 0
+    return None, 0
+
+
+def _cannot_raise(statement: cst.BaseStatement) -> bool:
+    """``acquired = True``, ``owner = me``, ``pass``: a line that binds local names to
+    names or literals (no call, no attribute, no subscript) cannot raise, so nothing can
+    leak the lock between the acquire and the ``try`` that releases it."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.Pass):
+            continue
+        if not isinstance(small, cst.Assign):
+            return False
+        if not all(isinstance(target.target, cst.Name) for target in small.targets):
+            return False
+        if not isinstance(
+            small.value, (cst.Name, cst.Integer, cst.Float, cst.SimpleString, cst.Imaginary)
+        ):
+            return False
+    return True
 
 
 def _is_bare_break_if(statement: cst.BaseStatement | None) -> bool:
@@ -153,7 +211,7 @@ def _is_bare_break_if(statement: cst.BaseStatement | None) -> bool:
     )
 
 
-def _first_statement_held(call: MethodCall) -> cst.BaseStatement | None:
+def _first_statement_held(call: MethodCall, analysis: ModuleAnalysis) -> cst.BaseStatement | None:
     """The statement that runs first after the acquire succeeds.
 
     ``if x.acquire(...):`` -> the first statement of the body; ``if not x.acquire(...):``
@@ -161,6 +219,13 @@ def _first_statement_held(call: MethodCall) -> cst.BaseStatement | None:
     ``if``); a plain ``x.acquire()`` -> the next statement.
     """
     statement = call.place.statement
+    if call.form == "statement" and call.place.following() is None:
+        # ``try: x.acquire() except Busy: ... else: <runs with it held>``
+        suite = analysis.parent_of(statement)
+        owner = analysis.parent_of(suite) if suite is not None else None
+        if isinstance(owner, cst.Try) and owner.body is suite and owner.orelse is not None:
+            held_first = block(owner.orelse.body)
+            return held_first[0] if held_first else None
     if call.form == "if" and isinstance(statement, cst.If):
         body = block(statement.body)
         return body[0] if body else None
@@ -357,6 +422,8 @@ class UselessLock(Rule):
         for key, info in analysis.symbols.symbols.items():
             if key[0] != "local" or info.kind not in LOCKLIKE or not info.fresh:
                 continue
+            if info.evidence:
+                continue  # known by its factory's name only: maybe another library's lock
             if key in analysis.regions.escaped or users.get(key) != {info.created_in}:
                 continue
             assert info.kind is not None and info.created_at is not None
@@ -367,4 +434,84 @@ class UselessLock(Rule):
             )
 
 
-RULES: list[type[Rule]] = [AcquireWithoutTryFinally, AcquireWithoutRelease, UselessLock]
+class AcquireResultIgnored(Rule):
+    """Flags a non-blocking or timed ``acquire()`` whose result is thrown away.
+
+    **What it does**
+
+    Finds ``x.acquire(False)``, ``x.acquire(blocking=False)`` and ``x.acquire(timeout=...)``
+    used as a statement on a lock or condition: the call returns ``False``
+    when it did not get the lock, and nothing looks.
+
+    **Why is this bad**
+
+    When another thread holds the lock, the code below runs without it, unprotected, as
+    if it had it; the ``release()`` that follows then raises ``RuntimeError``, far from
+    the cause. A semaphore's ``acquire(False)`` is left alone: "take a permit if there is
+    one" is a normal use (``multiprocessing.Event`` drains its flag that way).
+
+    **Example**
+
+    ```python
+    import threading
+
+    lock = threading.Lock()
+
+    def flush(buffer):
+        lock.acquire(False)
+        try:
+            buffer.clear()
+        finally:
+            lock.release()
+    ```
+
+    **Use instead**
+
+    ```python
+    import threading
+
+    lock = threading.Lock()
+
+    def flush(buffer):
+        if not lock.acquire(False):
+            return              # somebody else is flushing
+        try:
+            buffer.clear()
+        finally:
+            lock.release()
+    ```
+
+    **Fix**
+
+    None: what to do when the lock is busy (skip, retry, wait) is the author's choice.
+
+    **References**
+
+    Python docs, ``threading.Lock.acquire``: "returns True if the lock is acquired".
+    """
+
+    code = "TS207"
+    name = "acquire-result-ignored"
+    summary = "non-blocking or timed acquire() whose result is ignored"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        for call in analysis.regions.method_calls:
+            if call.method != "acquire" or call.kind not in _OWNED:
+                continue  # a semaphore's acquire(False) is "take one if there is one"
+            if call.form != "statement" or is_blocking_acquire(call.call):
+                continue
+            shown = snippet(call.call)
+            yield Finding(
+                call.call,
+                f"'{shown}' returns False when the lock is busy, and nothing looks: the code "
+                f"below then runs without it and release() raises; use 'if {shown}:'"
+                f"{analysis.evidence(call.target)}",
+            )
+
+
+RULES: list[type[Rule]] = [
+    AcquireWithoutTryFinally,
+    AcquireWithoutRelease,
+    UselessLock,
+    AcquireResultIgnored,
+]

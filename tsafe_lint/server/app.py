@@ -54,6 +54,7 @@ class TsafeLintServer(LanguageServer):
         self.project = Project.at(Path.cwd())
         self.debounce = DEBOUNCE
         self.warm = True
+        self.warming = False  # no lint while the warm-up analyses the project
         self.shown: dict[str, list[Shown]] = {}
         self._pending: asyncio.TimerHandle | None = None
         self._busy = False
@@ -74,6 +75,8 @@ class TsafeLintServer(LanguageServer):
 
     async def _lint(self) -> None:
         self._pending = None
+        if self.warming:
+            return  # the warm-up lints the open documents when it is done
         if self._busy:
             self._again = True
             return
@@ -188,7 +191,11 @@ def create_server() -> TsafeLintServer:
             return
         loop = asyncio.get_running_loop()
         ls.log(f"tsafe-lint: analysing the project in {ls.project.root}")
-        problem = await loop.run_in_executor(None, ls.project.warm_up)
+        ls.warming = True
+        try:
+            problem = await loop.run_in_executor(None, ls.project.warm_up)
+        finally:
+            ls.warming = False
         if problem:
             ls.log(f"tsafe-lint: {problem}", types.MessageType.Warning)
         else:

@@ -2,11 +2,11 @@
 
 Each lint goes through the engine's project entry point, ``Linter.lint_paths``, with the
 open documents as the files of the run and their unsaved text as ``unsaved``; the rest
-of the project comes from the cache, exactly as when the command line or a pre-commit
-hook lints a few files. A warm-up run of the command line over the whole project fills
-that cache first, in a child process (the engine's worker pool must not be forked from
-the server's threads). Nothing here knows about the protocol.
-"""
+of the project is analysed too, as when the command line or a pre-commit hook lints a
+few files, and the session's Linter keeps it in memory between edits. A warm-up run of
+the command line over the whole project fills the cache first, in a child process that
+can use every CPU (the engine's worker pool must not be forked from the server's
+threads). Nothing here knows about the protocol."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ class Project:
     config: Config = field(default_factory=Config)
     config_problem: str | None = None
     _baseline: tuple[float, Baseline | None] | None = None
+    _linter: Linter | None = None
 
     @classmethod
     def at(cls, root: Path) -> Project:
@@ -51,7 +52,8 @@ class Project:
         them if the documents were saved: the same engine, cache and project facts."""
         paths = sorted(p for p in documents if self.wants(p))
         unsaved = {p: documents[p] for p in paths if _differs_from_disk(p, documents[p])}
-        linter = Linter(self.config, jobs=1, cache=Cache(self.config.root), unsaved=unsaved)
+        linter = self.linter()
+        linter.unsaved = unsaved
         found = linter.lint_paths(paths)
         baseline = self.baseline()
         if baseline is not None:
@@ -61,6 +63,14 @@ class Project:
             if d.path in result:
                 result[d.path].append(d)
         return result
+
+    def linter(self) -> Linter:
+        """One Linter for the session: it keeps the project's results of its last run in
+        memory, so an edit re-analyses the edited text, not the project."""
+        if self._linter is None:
+            root = self.config.root
+            self._linter = Linter(self.config, jobs=1, cache=Cache(root), project_root=root)
+        return self._linter
 
     def baseline(self) -> Baseline | None:
         """The configured baseline, read again when the file changes."""

@@ -1,0 +1,223 @@
+"""bench/corpus.py and bench/triage.py on another corpus file (the validation set): the
+parts that need no network.
+
+The raw findings and the summary are named after the corpus, the default command keeps
+its files, ``--blind`` prints nothing about the findings, and the validation set is the
+pinned list, apart from the tuning corpus and the bug list.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_bench_bugs import _bench, make_sdist
+
+corpus = _bench("corpus")
+triage = _bench("triage")
+bugs_data = _bench("bugs_data")
+dists = _bench("dists")
+
+BENCH = corpus.HERE
+VALIDATION = BENCH / "validation.toml"
+PINS = {
+    "kazoo": "2.11.0",
+    "stomp.py": "9.0.0",
+    "paho-mqtt": "2.2.0",
+    "rpyc": "6.0.2",
+    "pykka": "4.5.0",
+    "fasteners": "0.20",
+    "execnet": "2.1.2",
+    "python-can": "4.6.1",
+    "hazelcast-python-client": "5.7.0",
+    "launchdarkly-server-sdk": "9.20.0",
+    "posthog": "7.91.1",
+    "influxdb-client": "1.50.0",
+}
+NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
+MINI_TOML = """\
+[defaults]
+exclude = ["tests"]
+
+[[package]]
+name = "pkg"
+version = "1.0"
+paths = ["pkg"]
+"""
+
+
+# -- names ----------------------------------------------------------------------------------------
+def test_raw_findings_and_summary_are_named_after_the_corpus() -> None:
+    assert corpus.findings_name(corpus.CORPUS) == "findings.json"  # what triage.py always read
+    assert corpus.findings_name(VALIDATION) == "validation-findings.json"
+    assert corpus.findings_name(Path("elsewhere/extra.toml")) == "extra-findings.json"
+    assert corpus.results_name(corpus.CORPUS) == corpus.REPORT
+    assert corpus.results_name(VALIDATION) == BENCH / "results" / "validation.md"
+
+
+def test_reports_quote_the_command_with_only_the_options_that_differ() -> None:
+    assert corpus.run_command(corpus.CORPUS) == "python bench/corpus.py"
+    assert corpus.run_command(VALIDATION) == "python bench/corpus.py --corpus bench/validation.toml"
+    assert triage.triage_command(corpus.CORPUS, triage.DATA, triage.REPORT) == (
+        "python bench/triage.py"
+    )
+    validation = triage.triage_command(
+        VALIDATION, BENCH / "validation_triage.toml", BENCH / "validation_triage.md"
+    )
+    assert validation == (
+        "python bench/triage.py --corpus bench/validation.toml "
+        "--data bench/validation_triage.toml --out bench/validation_triage.md"
+    )
+
+
+# -- the corpus files -----------------------------------------------------------------------------
+def test_the_validation_set_is_the_twelve_pins_without_the_stdlib() -> None:
+    entries, defaults = corpus.load_corpus(VALIDATION)
+    assert {e["name"]: e["version"] for e in entries} == PINS
+    assert corpus.STDLIB not in {e["name"] for e in entries}
+    assert "tests" in defaults
+    for entry in entries:
+        assert entry["paths"], entry["name"]
+        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
+        assert set(defaults) <= set(entry["exclude"])
+
+
+def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
+    validation = {dists.canonical(name) for name in PINS}
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    assert not validation & tuned
+    assert not validation & bugs
+
+
+def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
+    entries, _ = corpus.load_corpus()
+    assert entries[0]["name"] == corpus.STDLIB
+    assert len(entries) > 1
+
+
+# -- corpus.py ------------------------------------------------------------------------------------
+def test_corpus_refuses_a_missing_file_and_names_the_file_an_unknown_package_is_not_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    with pytest.raises(SystemExit) as exit_info:
+        corpus.main(["--corpus", str(tmp_path / "none.toml"), *cache])
+    assert exit_info.value.code == 2
+    assert "no corpus file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        corpus.main(["--corpus", str(VALIDATION), "--only", "requests", *cache])
+    assert exit_info.value.code == 2
+    assert "not in bench/validation.toml: requests" in capsys.readouterr().err
+
+
+def run_mini(tmp_path: Path, *extra: str) -> tuple[int, Path, Path]:
+    """corpus.py on a one-package corpus whose sdist is already cached (no download)."""
+    cache = tmp_path / "cache"
+    make_sdist(cache / "sdists", "pkg", "1.0", {"pkg/signals.py": NOTIFY, "tests/t.py": NOTIFY})
+    mini = tmp_path / "mini.toml"
+    mini.write_text(MINI_TOML)
+    results = tmp_path / "out" / "mini.md"
+    argv = ["--corpus", str(mini), "--results", str(results), "--cache-dir", str(cache), *extra]
+    return corpus.main(argv), cache, results
+
+
+def test_another_corpus_writes_its_own_files_and_blind_prints_no_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = corpus.REPORT.read_bytes() if corpus.REPORT.exists() else None
+    status, cache, results = run_mini(tmp_path, "--blind")
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "| pkg | 1.0 | 1 | 4 | 0 | 0 | ok |" in out
+    assert "TS302" not in out and "notify" not in out
+    raw = json.loads((cache / "mini-findings.json").read_text())
+    assert [f["code"] for f in raw["packages"]["pkg"]["findings"]] == ["TS302"]
+    assert not (cache / "findings.json").exists()  # the tuning corpus's raw file is untouched
+    report = results.read_text()
+    assert report.startswith(f"# tsafe-lint on {tmp_path / 'mini.toml'}\n")
+    assert "TS302: 1" in report  # the saved summary is the full one
+    assert (corpus.REPORT.read_bytes() if corpus.REPORT.exists() else None) == before
+
+
+def test_without_blind_the_summary_is_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, results = run_mini(tmp_path)
+    assert status == 0
+    assert capsys.readouterr().out.strip() == results.read_text().strip()
+
+
+def run_entry(returncode: int, codes: list[str], stderr: str = "", problem: str = "") -> Any:
+    findings = [{"code": c, "path": "m.py", "line": 1, "column": 1, "message": c} for c in codes]
+    return {
+        "version": "1",
+        "files": 2,
+        "lines": 10,
+        "returncode": returncode,
+        "stderr": stderr,
+        "problem": problem,
+        "findings": findings,
+    }
+
+
+def test_blind_tells_only_crashes_not_whether_there_are_findings() -> None:
+    results = {
+        "packages": {
+            "none": run_entry(0, []),
+            "some": run_entry(1, ["TS101", "TS205", "TS001"]),
+            "broke": run_entry(2, [], "Traceback: boom", "exit status 2"),
+        }
+    }
+    text = corpus.render_blind(results, ["none", "some", "broke", "absent"])
+    assert "| none | 1 | 2 | 10 | 0 | 0 | ok |" in text
+    assert "| some | 1 | 2 | 10 | 1 | 0 | ok |" in text
+    assert "| broke | 1 | 2 | 10 | 0 | 0 | exit status 2 |" in text
+    assert "| **total** | | 6 | 30 | 1 | 0 | 1 failed |" in text
+    assert "  Traceback: boom" in text
+    assert "Not run (download failed or not selected): absent." in text
+    assert "TS101" not in text and "TS205" not in text
+
+
+# -- triage.py ------------------------------------------------------------------------------------
+def test_triage_reads_the_corpus_findings_and_writes_where_told(tmp_path: Path) -> None:
+    mini = tmp_path / "mini.toml"
+    mini.write_text(MINI_TOML)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    entry = run_entry(1, [])
+    entry["findings"] = [
+        {"code": "TS302", "path": "pkg/signals.py", "line": 4, "column": 5, "message": "m"}
+    ]
+    raw = {"date": "d", "tool": "t", "packages": {"pkg": entry}}
+    (cache / "mini-findings.json").write_text(json.dumps(raw))
+    data = tmp_path / "verdicts.toml"
+    data.write_text("# none yet\n")
+    out = tmp_path / "triage.md"
+    before = triage.REPORT.read_bytes()
+
+    argv = ["--corpus", str(mini), "--data", str(data), "--out", str(out)]
+    assert triage.main([*argv, "--cache-dir", str(cache)]) == 0
+
+    text = out.read_text()
+    assert text.startswith(f"# Precision of the default-on rules on {mini}\n")
+    assert "- pkg: `pkg/signals.py:4` TS302" in text  # sampled, without a verdict yet
+    assert f"--data {data}" in text
+    assert triage.REPORT.read_bytes() == before
+
+
+def test_triage_refuses_missing_data_or_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = ["--cache-dir", str(tmp_path)]
+    with pytest.raises(SystemExit):
+        triage.main(["--data", str(tmp_path / "none.toml"), *cache])
+    assert "--data: no file" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        triage.main(["--corpus", str(VALIDATION), *cache])
+    err = capsys.readouterr().err
+    assert "validation-findings.json" in err
+    assert "run python bench/corpus.py --corpus bench/validation.toml first" in err

@@ -1,0 +1,196 @@
+"""Blocking while holding a lock: TS206."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from tsafe_lint.analysis import AnyCall, Kind, ModuleAnalysis, argument, display_name
+from tsafe_lint.rules.base import Finding, Rule, snippet
+
+FAMILY = "locks"
+
+#: Functions that wait for another thread.
+_BLOCKING_FUNCTIONS = {
+    "concurrent.futures.wait": "waits for other threads' futures",
+}
+
+#: (kind, method) -> (what it waits for, position of its timeout argument or None).
+_BLOCKING_METHODS: dict[tuple[Kind, str], tuple[str, int | None]] = {
+    (Kind.THREAD, "join"): ("waits for another thread to finish", 0),
+    (Kind.FUTURE, "result"): ("waits for another thread's result", 0),
+    (Kind.FUTURE, "exception"): ("waits for another thread's result", 0),
+    (Kind.QUEUE, "get"): ("waits for another thread to put an item", 1),
+    (Kind.QUEUE, "join"): ("waits for other threads to finish the queue's items", None),
+    (Kind.EVENT, "wait"): ("waits for another thread to set the event", 0),
+    (Kind.BARRIER, "wait"): ("waits for other threads at the barrier", 0),
+    (Kind.CONDITION, "wait"): ("waits for another thread's notify", 0),
+    (Kind.CONDITION, "wait_for"): ("waits for another thread's notify", 1),
+    (Kind.THREAD_POOL, "shutdown"): ("waits for the pool's threads to finish", None),
+}
+
+
+class BlockingCallUnderLock(Rule):
+    """Flags a call that blocks the thread while it holds a lock.
+
+    **What it does**
+
+    Finds, while a ``Lock``, ``RLock`` or ``Condition`` is held: ``thread.join()``,
+    ``future.result()``, ``queue.get()``, ``event.wait()``, ``barrier.wait()`` without a
+    timeout, a wait on *another* Condition, ``executor.shutdown()`` and
+    ``concurrent.futures.wait()``: calls that wait for *another thread*. Objects are known
+    by how they were made (``threading.Thread``, a subclass of it, ``queue.Queue()``,
+    ``executor.submit()``...). A wait on the Condition that is held itself is its normal
+    use and is not reported. Nor are ``time.sleep()``, subprocesses and network calls
+    under a lock: they stall the other threads for a while but cannot wait for them (the
+    talk's fixed seat-booking program sleeps under its lock to simulate work).
+
+    **Why is this bad**
+
+    Every other thread that needs the lock stops for as long as the call blocks. When the
+    thread being waited for needs the same lock to finish (to put the item, set the
+    event, leave ``run()``), both wait for each other forever: a deadlock that only
+    shows under load.
+
+    **Example**
+
+    ```python
+    import threading
+
+    class Live:
+        def __init__(self):
+            self._lock = threading.RLock()
+            self._refresher = threading.Thread(target=self._refresh)
+
+        def _refresh(self):
+            with self._lock:
+                ...
+
+        def stop(self):
+            with self._lock:
+                self._refresher.join()      # _refresh may be waiting for _lock
+    ```
+
+    **Use instead**
+
+    ```python
+    import threading
+
+    class Live:
+        def __init__(self):
+            self._lock = threading.RLock()
+            self._refresher = threading.Thread(target=self._refresh)
+
+        def _refresh(self):
+            with self._lock:
+                ...
+
+        def stop(self):
+            with self._lock:
+                refresher = self._refresher
+            refresher.join()
+    ```
+
+    Take what you need under the lock, release it, then wait (or wait with a timeout).
+
+    **Fix**
+
+    None: what may move out of the locked block depends on the code.
+
+    **References**
+
+    Python docs, ``threading.Thread.join`` and ``queue.Queue.get``; "Don't hold locks
+    while blocking" in any concurrency text.
+    """
+
+    code = "TS206"
+    name = "blocking-call-under-lock"
+    summary = "waiting for another thread (join, result, get, wait) while holding a lock"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        for call in analysis.regions.calls:
+            held = analysis.locks.held_locks(call.state)
+            if not held:
+                continue
+            blocking = self._blocking(call, analysis, held)
+            if blocking is None:
+                continue
+            what, held = blocking
+            if not held:
+                continue
+            locks = ", ".join(f"'{display_name(lock)}'" for lock in sorted(held))
+            yield Finding(
+                call.call,
+                f"'{snippet(call.call)}' {what} while {locks} is held: every thread that needs "
+                "it waits too, and if the awaited thread needs it, both wait forever; "
+                "release the lock first",
+            )
+
+    def _blocking(
+        self, call: AnyCall, analysis: ModuleAnalysis, held: set[tuple[str, ...]]
+    ) -> tuple[str, set[tuple[str, ...]]] | None:
+        """What the call waits for, and which of the held locks it blocks."""
+        if call.qualified in _BLOCKING_FUNCTIONS:
+            return _BLOCKING_FUNCTIONS[call.qualified], held
+        callee = call.call.func
+        if not isinstance(callee, cst.Attribute):
+            return None
+        receiver = callee.value
+        kind = _kind(receiver, call, analysis)
+        if kind is None:
+            return None
+        known = _BLOCKING_METHODS.get((kind, callee.attr.value))
+        if known is None:
+            return None
+        what, timeout_position = known
+        if _bounded(call.call, kind, callee.attr.value, timeout_position):
+            return None
+        if kind is Kind.CONDITION:  # waiting releases the condition itself, nothing else
+            key = analysis.symbols.key_of(receiver, call.func)
+            if key is not None:
+                held = held - {analysis.locks.identity(key)}
+        return what, held
+
+
+def _kind(receiver: cst.BaseExpression, call: AnyCall, analysis: ModuleAnalysis) -> Kind | None:
+    """The kind of the receiver; a subclass of ``threading.Thread`` of the module is a
+    Thread."""
+    info = analysis.symbols.info(receiver, call.func)
+    if info is None:
+        return None
+    if info.kind is not None:
+        return info.kind
+    cls = info.instance_of
+    structure = analysis.structure
+    if cls is not None and any(
+        structure.is_subclass_of(cls, base) for base in ("threading.Thread", "threading.Timer")
+    ):
+        return Kind.THREAD
+    return None
+
+
+def _bounded(call: cst.Call, kind: Kind, method: str, timeout_position: int | None) -> bool:
+    """Does the call return on its own: a timeout, ``block=False``, ``wait=False``?"""
+    if argument(call, None, "timeout") is not None:
+        return True
+    if timeout_position is not None and argument(call, timeout_position, "") is not None:
+        return not _is_none(argument(call, timeout_position, ""))
+    if kind is Kind.QUEUE and method == "get":
+        block = argument(call, 0, "block")
+        return block is not None and not _is_true(block)
+    if kind is Kind.THREAD_POOL and method == "shutdown":
+        wait = argument(call, 0, "wait")
+        return wait is not None and not _is_true(wait)
+    return False
+
+
+def _is_none(expr: cst.BaseExpression | None) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def _is_true(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "True"
+
+
+RULES: list[type[Rule]] = [BlockingCallUnderLock]
