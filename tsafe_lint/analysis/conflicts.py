@@ -17,6 +17,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.events import Access, Held, State
 from tsafe_lint.analysis.kinds import MUTEXES
+from tsafe_lint.analysis.reachability import Entry
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolKey, display_name
 
@@ -71,10 +72,21 @@ class Conflicts:
             return f"{self.analysis.path}:{self.analysis.line_of(entry_node)}"  # type: ignore[arg-type]
         return origin
 
+    def _their_side(self, entry: Entry, which: str) -> str:
+        if self.evidence.stays_with(entry):
+            return f"{which}started that thread and runs alongside it"
+        return f"{which}is called by users" if not which else "called by users"
+
     def concurrent(
-        self, key: SymbolKey, func: FunctionInfo, other: Access, per_instance: bool
+        self,
+        key: SymbolKey,
+        func: FunctionInfo,
+        other: Access,
+        per_instance: bool,
+        order: int | None = None,
     ) -> str | None:
-        """Why ``func`` and the write ``other`` can run on two threads at once, or None."""
+        """Why ``func`` (at ``order`` in its walk, when known) and the write ``other`` can
+        run on two threads at once, or None."""
         evidence = self.evidence
         if evidence.is_confined(func) or evidence.is_confined(other.func):
             return None
@@ -100,20 +112,25 @@ class Conflicts:
                     )
         owner = evidence.owner_of(key)
         if per_instance and owner is not None:
-            mine, mine_users = evidence.sides(func, owner)
-            theirs, theirs_users = evidence.sides(other.func, owner)
-            if mine is not None and theirs_users:
+            mine = evidence.own_thread(func, owner)
+            theirs = evidence.own_thread(other.func, owner)
+            # an access after its function joined a thread: the class's own thread is over
+            joined = evidence.after_join(func, order) or evidence.after_join(
+                other.func, other.order
+            )
+            if mine is not None and not joined and evidence.opposite(mine, other.func, owner):
                 return (
-                    f"{name} is written by '{other.func.name}', called by users, while "
-                    f"'{func.name}' runs on the thread started at "
-                    f"{self._where(mine.node, mine.origin)}"
+                    f"{name} is written by '{other.func.name}', "
+                    f"{self._their_side(mine, 'which ')}, while '{func.name}' runs on the thread "
+                    f"started at {self._where(mine.node, mine.origin)}"
                 )
-            if theirs is not None and mine_users:
+            if theirs is not None and not joined and evidence.opposite(theirs, func, owner):
                 return (
                     f"{name} is written by '{other.func.name}' on the thread started at "
-                    f"{self._where(theirs.node, theirs.origin)}; '{func.name}' is called by users"
+                    f"{self._where(theirs.node, theirs.origin)}; '{func.name}' "
+                    f"{self._their_side(theirs, '')}"
                 )
-            if mine_users and theirs_users:
+            if func in evidence.users_side(owner) and other.func in evidence.users_side(owner):
                 cls = evidence.structure.classes.get(owner)
                 family = evidence.family(cls) if cls is not None else {owner}
                 for qualname in sorted(family):
@@ -150,16 +167,20 @@ class Conflicts:
         state: State,
         per_instance: bool,
         writes: Iterable[Access],
+        order: int | None = None,
     ) -> str | None:
         """The first of ``writes`` that can run at the same time as ``func`` at ``state``
-        (no common lock held), explained."""
+        (no common lock held; ``order``: where in ``func``, when known), explained."""
         mine = guards(self.analysis, func, state)
         for write in writes:
             if write.func in self.analysis.setup_functions or _flag_store(write):
                 continue
+            first_start = self.analysis.first_thread_start.get(write.func)
+            if first_start is not None and write.order < first_start:
+                continue  # made before its function starts the thread: nothing races yet
             if mine & guards(self.analysis, write.func, write.state):
                 continue
-            why = self.concurrent(key, func, write, per_instance)
+            why = self.concurrent(key, func, write, per_instance, order)
             if why is not None:
                 return why
         return None

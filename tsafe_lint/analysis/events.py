@@ -143,6 +143,7 @@ class LoopInfo:
     func: FunctionInfo
     node: cst.While
     state: State
+    order: int = 0  # position in the walk of its function (source order)
 
 
 @dataclass(eq=False)
@@ -182,6 +183,7 @@ class CheckThenUse:
     use: cst.BaseExpression  # the ``self.sock`` of ``self.sock.close()``
     state: State  # held at the use
     test_state: State
+    order: int = 0
 
 
 @dataclass(eq=False)
@@ -193,6 +195,7 @@ class Iteration:
     key: SymbolKey
     node: cst.CSTNode
     state: State
+    order: int = 0
 
 
 @dataclass(eq=False)

@@ -30,6 +30,7 @@ from tsafe_lint.analysis.reachability import Entry, ThreadReach
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart
+from tsafe_lint.analysis.tree import walk
 
 _SAYS_THREAD_SAFE = re.compile(r"(?<!not )(?<!n't )\bthread[- ]?safe\b", re.IGNORECASE)
 _NOT_THREAD_SAFE = re.compile(
@@ -139,12 +140,18 @@ class Evidence:
         self._read_contracts()
         self._read_locks()
         self._users: dict[str, frozenset[FunctionInfo]] = {}
-        joining = {
-            call.func
-            for call in regions.method_calls
-            if call.kind is Kind.THREAD and call.method == "join"
+        self._order = {id(call.call): call.order for call in regions.calls}
+        #: the order of each thread ``join()`` in each function
+        self._joins: dict[FunctionInfo, list[int]] = {}
+        for call in regions.method_calls:
+            if call.kind is Kind.THREAD and call.method in ("join", "_wait_for_tstate_lock"):
+                order = self._order.get(id(call.call))
+                if order is not None:
+                    self._joins.setdefault(call.func, []).append(order)
+        self._bounded: dict[cst.CSTNode, tuple[FunctionInfo, int, float]] = {
+            start.call: bound for start in starts if (bound := self._bound_of(start)) is not None
         }
-        self.joined_starts = {start.call for start in starts if start.func in joining}
+        self._starter_sides: dict[cst.CSTNode, frozenset[FunctionInfo]] = {}
 
     # -- collection ----------------------------------------------------------------
     def _read_contracts(self) -> None:
@@ -175,7 +182,60 @@ class Evidence:
             if cls is not None and cls.qualname not in self.lock_owned:
                 self.lock_owned[cls.qualname] = key
 
+    def _bound_of(self, start: ThreadStart) -> tuple[FunctionInfo, int, float] | None:
+        """(starter, start order, end order) when the function that starts the thread
+        stays until the thread is over: it joins it, loops on its liveness, or enters an
+        endless interaction loop. Then the thread runs alongside that function's own
+        work between the start and the end only, not alongside every caller."""
+        begin = self._order.get(id(start.call))
+        if begin is None:
+            return None
+        joins = [order for order in self._joins.get(start.func, ()) if order > begin]
+        if joins:
+            return start.func, begin, float(min(joins))
+        for loop in self.regions.while_loops:
+            if loop.func is start.func and loop.order > begin and _waits_for_thread(loop.node):
+                return start.func, begin, float("inf")
+        return None
+
     # -- questions -----------------------------------------------------------------
+    def after_join(self, func: FunctionInfo, order: int | None) -> bool:
+        """Does the access at ``order`` in ``func`` come after ``func`` joined a thread
+        (the class's own thread is over: a lone worker's result read after ``join()``)?"""
+        return order is not None and any(join < order for join in self._joins.get(func, ()))
+
+    def stays_with(self, entry: Entry) -> bool:
+        """Does the function that starts ``entry``'s thread stay until it is over?"""
+        return entry.node is not None and entry.node in self._bounded
+
+    def opposite(self, entry: Entry, func: FunctionInfo, owner: str) -> bool:
+        """Does ``func`` run alongside the class's own thread ``entry``: on the callers'
+        side, or (for a thread its starter stays with) in the starter's own work?"""
+        if entry.node is not None and entry.node in self._bounded:
+            return func in self._starter_side(entry.node)
+        return func in self.users_side(owner)
+
+    def _starter_side(self, node: cst.CSTNode) -> frozenset[FunctionInfo]:
+        known = self._starter_sides.get(node)
+        if known is not None:
+            return known
+        starter, begin, end = self._bounded[node]
+        found: set[FunctionInfo] = {starter}
+        stack = [
+            site.callee
+            for site in self.regions.call_sites
+            if site.func is starter and begin < self._order.get(id(site.call), begin + 1) < end
+        ]
+        while stack:
+            func = stack.pop()
+            if func in found or func in self.setup:
+                continue
+            found.add(func)
+            stack.extend(self._callees.get(func, ()))
+        result = frozenset(found)
+        self._starter_sides[node] = result
+        return result
+
     def is_confined(self, func: FunctionInfo) -> bool:
         current: FunctionInfo | None = func
         while current is not None:
@@ -209,6 +269,11 @@ class Evidence:
                 for entry in entries
                 if entry.root.cls is not None and entry.root.cls.qualname in family
             }
+            called_from_outside = {
+                site.callee
+                for site in self.regions.call_sites
+                if site.func.cls is None or site.func.cls.qualname not in family
+            }
             stack = [
                 func
                 for func in self.structure.functions
@@ -217,6 +282,13 @@ class Evidence:
                 and is_public(func)
                 and func not in self.setup
                 and func not in targets  # ``run`` of a Thread subclass: the thread's side
+                # a private class (``_Manager``) has no users outside the module: its
+                # public methods are the callers' side only when the module calls them
+                and (
+                    not _is_private(func.cls.qualname.rpartition(".")[2])
+                    or func.name.startswith("__")
+                    or func in called_from_outside
+                )
             ]
             # closures a public method returns (``__getattr__`` building a method) run
             # for users too
@@ -235,16 +307,14 @@ class Evidence:
     def own_thread(self, func: FunctionInfo, owner: str) -> Entry | None:
         """The thread ``owner``'s family starts on itself that runs ``func``, if any.
 
-        A thread its starting function also joins (``t.start(); ...; t.join()``) is a
-        lone worker confined to that call, not a side of the object.
+        A thread its starting function stays with (``t.start(); ...; t.join()``) runs
+        alongside that function's work only (``opposite``).
         """
         cls = self.structure.classes.get(owner)
         if cls is None:
             return None
         family = self.family(cls)
         for entry in self.reach.entries.get(func, ()):
-            if entry.node is not None and entry.node in self.joined_starts:
-                continue
             if entry.root.cls is not None and entry.root.cls.qualname in family:
                 return entry
         return None
@@ -261,9 +331,27 @@ class Evidence:
             and not self.is_confined(access.func)
         ]
 
-    def sides(self, func: FunctionInfo, owner: str) -> tuple[Entry | None, bool]:
-        """(the class's own thread that runs ``func``, whether users call it)."""
-        return self.own_thread(func, owner), func in self.users_side(owner)
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _waits_for_thread(loop: cst.While) -> bool:
+    """``while True:`` / ``while 1:`` (an interaction loop the starter stays in) or a
+    loop on a thread's liveness (``while t.is_alive():``)."""
+    test = loop.test
+    if isinstance(test, cst.Name) and test.value == "True":
+        return True
+    if isinstance(test, cst.Integer) and test.value != "0":
+        return True
+    if isinstance(test, cst.UnaryOperation):
+        return False
+    return any(
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in ("is_alive", "isAlive")
+        for node in walk(test)
+    )
 
 
 def _mutexes(held: Held, symbols: SymbolTable) -> Held:

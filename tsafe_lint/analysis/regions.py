@@ -274,7 +274,7 @@ class RegionWalker:
         if isinstance(statement, cst.If):
             return self._walk_if(statement, place, state, func)
         if isinstance(statement, cst.While):
-            self.regions.while_loops.append(LoopInfo(func, statement, state))
+            self.regions.while_loops.append(LoopInfo(func, statement, state, self._tick()))
             self._scan_expression(statement.test, place, state, func, "expression")
             self._walk_tested_body(
                 statement,
@@ -427,7 +427,7 @@ class RegionWalker:
             iterable = iterable.func.value
         key = shared_key(iterable, func, self.symbols, for_write=False)
         if key is not None:
-            self.regions.iterations.append(Iteration(func, key, node, state))
+            self.regions.iterations.append(Iteration(func, key, node, state, self._tick()))
 
     def _walk_tested_body(
         self,
@@ -668,7 +668,7 @@ class RegionWalker:
                 continue
             test = next(t for t in reversed(self._tests) if key in t.checked)
             self.regions.check_then_use.append(
-                CheckThenUse(func, test.node, key, reference, state, test.state)
+                CheckThenUse(func, test.node, key, reference, state, test.state, self._tick())
             )
 
     def _record_take(

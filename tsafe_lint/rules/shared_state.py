@@ -214,6 +214,7 @@ class UnlockedReadModifyWrite(Rule):
                     access.state,
                     access.per_instance,
                     writes.get(access.key, ()),
+                    access.order,
                 )
             if why:
                 yield Finding(
@@ -252,7 +253,9 @@ def _take_and_reset(
         if not adds:
             continue
         held = State(held=take.state.held & reset.state.held)
-        why = analysis.conflicts.first(take.key, take.func, held, reset.per_instance, adds)
+        why = analysis.conflicts.first(
+            take.key, take.func, held, reset.per_instance, adds, take.order
+        )
         if why:
             reported.add(id(reset))
             yield Finding(
@@ -377,7 +380,12 @@ class UnlockedCheckThenAct(Rule):
                     # the test false, only another removal can
                     others = [w for w in others if not _adds(w)]
                 why = analysis.conflicts.first(
-                    item.key, item.func, item.state, item.write.per_instance, others
+                    item.key,
+                    item.func,
+                    item.state,
+                    item.write.per_instance,
+                    others,
+                    item.write.order,
                 )
             if not why:
                 continue
@@ -436,7 +444,7 @@ def _check_then_use(
             continue
         held = State(held=use.state.held & use.test_state.held)
         per_instance = any(w.per_instance for w in clears)
-        why = analysis.conflicts.first(use.key, use.func, held, per_instance, clears)
+        why = analysis.conflicts.first(use.key, use.func, held, per_instance, clears, use.order)
         if not why:
             continue
         reported.add(slot)
@@ -779,7 +787,9 @@ class IterationDuringMutation(Rule):
             ):
                 continue
             per_instance = any(w.per_instance for w in changes)
-            why = analysis.conflicts.first(item.key, item.func, item.state, per_instance, changes)
+            why = analysis.conflicts.first(
+                item.key, item.func, item.state, per_instance, changes, item.order
+            )
             if not why:
                 continue
             yield Finding(
