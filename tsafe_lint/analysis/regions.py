@@ -59,11 +59,26 @@ class _Test:
     checked: frozenset[SymbolKey]
     state: State
     early: bool = False
+    order: int = 0
 
 
 #: Builtins and functools helpers that iterate their argument calling Python code
 #: between items (a plain ``list(d)`` copies in one step and is the usual fix).
 _ITERATING_CALLS = {"reduce": 1, "map": 1, "filter": 1, "functools.reduce": 1}
+
+
+#: Calls that return the current thread's identity (an owner check compares with it).
+_IDENTITY_CALLS = frozenset({"get_ident", "get_native_id", "current_thread", "currentThread"})
+#: Container methods that take an item out: the item is no longer the state.
+_TAKING = frozenset({"pop", "popleft", "popitem", "get_nowait"})
+
+
+def _takes_out(value: cst.BaseExpression) -> bool:
+    return (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value in _TAKING
+    )
 
 
 def _exits(suite: cst.BaseSuite) -> bool:
@@ -118,6 +133,8 @@ class RegionWalker:
         self._groups: dict[SymbolKey, Held] = self._lock_groups()
         self._tests: list[_Test] = []
         self._derived: dict[str, frozenset[SymbolKey]] = {}  # local -> shared keys it holds
+        self._identities: set[str] = set()  # locals holding the current thread's identity
+        self._seen_tests: list[_Test] = []  # every test of the function walked so far
         self._property_reads: dict[FunctionInfo, frozenset[SymbolKey]] = {}
         self._order = 0
         self.acquire_wrappers: dict[FunctionInfo, SymbolKey] = {}
@@ -163,7 +180,7 @@ class RegionWalker:
         are walked again: nothing else they record can change.
         """
         for func in self.structure.functions:
-            self._derived = {}
+            self._start_function()
             self._walk_block(func.body(), State(), func)
         acquire_only, release_only = self._lock_wrappers()
         self.locking_managers = self._locking_managers()
@@ -176,7 +193,7 @@ class RegionWalker:
         self.regions.forget(again)
         for func in self.structure.functions:
             if func in again:
-                self._derived = {}
+                self._start_function()
                 self._walk_block(func.body(), self._initial_state(func), func)
         return self.regions
 
@@ -358,6 +375,11 @@ class RegionWalker:
                 return None
         return state
 
+    def _start_function(self) -> None:
+        self._derived = {}
+        self._identities = set()
+        self._seen_tests = []
+
     def _tick(self) -> int:
         self._order += 1
         return self._order
@@ -366,9 +388,17 @@ class RegionWalker:
         self.regions.writes.append(access)
         for index, test in enumerate(self._tests):
             if access.key in test.keys:
+                # tested again under more locks: by an enclosing test, or by an earlier
+                # one in the same critical section (``if <pred>: break`` / ``return``)
                 rechecked = any(
                     access.key in inner.keys and inner.state.held - test.state.held
                     for inner in self._tests[index + 1 :]
+                ) or any(
+                    seen.order > test.order
+                    and access.key in seen.keys
+                    and seen.state.held - test.state.held
+                    and seen.state.held <= access.state.held
+                    for seen in self._seen_tests
                 )
                 self.regions.check_then_act.append(
                     CheckThenAct(
@@ -391,7 +421,44 @@ class RegionWalker:
             key = shared_key(operand, func, self.symbols, for_write=False)
             if key is not None:
                 checked.add(key)
-        return _Test(node, frozenset(keys), frozenset(checked), state, early)
+        for operand in self._owner_checks(node.test):
+            # ``if self._owner == get_ident():``: only this thread can make that true or
+            # false, so no other thread changes the answer in between
+            key = shared_key(operand, func, self.symbols, for_write=False)
+            if key is not None:
+                keys.discard(key)
+        test = _Test(node, frozenset(keys), frozenset(checked), state, early, self._tick())
+        self._seen_tests.append(test)
+        return test
+
+    def _owner_checks(self, test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+        """The operands a test compares with the current thread's identity."""
+        if isinstance(test, cst.BooleanOperation):
+            yield from self._owner_checks(test.left)
+            yield from self._owner_checks(test.right)
+        elif isinstance(test, cst.UnaryOperation):
+            yield from self._owner_checks(test.expression)
+        elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            target = test.comparisons[0]
+            if not isinstance(target.operator, (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot)):
+                return
+            if self._is_identity(target.comparator):
+                yield test.left
+            elif self._is_identity(test.left):
+                yield target.comparator
+
+    def _is_identity(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Name) and expr.value in self._identities:
+            return True
+        if not isinstance(expr, cst.Call):
+            return False
+        callee = expr.func
+        name = (
+            callee.attr.value
+            if isinstance(callee, cst.Attribute)
+            else (callee.value if isinstance(callee, cst.Name) else "")
+        )
+        return name in _IDENTITY_CALLS
 
     def _reads(self, expr: cst.CSTNode, func: FunctionInfo) -> Iterator[SymbolKey]:
         """Shared keys ``expr`` reads: directly, through a local that holds one
@@ -656,7 +723,13 @@ class RegionWalker:
             target = node.targets[0].target
             self._record_take(node.value, node, state, func)
             if isinstance(target, cst.Name) and func.is_local(target.value):
-                self._derived[target.value] = frozenset(self._reads(node.value, func))
+                if self._is_identity(node.value):
+                    self._identities.add(target.value)
+                if _takes_out(node.value):
+                    # ``conn = self._keep.popleft()``: an item taken out, not the state
+                    self._derived.pop(target.value, None)
+                else:
+                    self._derived[target.value] = frozenset(self._reads(node.value, func))
         checked = {key for test in self._tests for key in test.checked}
         if not checked:
             return
