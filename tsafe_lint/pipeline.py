@@ -27,11 +27,13 @@ from tsafe_lint.suppression import is_suppressed
 #: Files that mention none of these cannot start threads or take locks themselves; they
 #: are only syntax-checked, and fully analysed when another module hands them a thread
 #: entry point or a lock (phase 2). Locks known by use (``usage.py``) need the method
-#: names too: a lock passed in as a parameter shows only as ``x.acquire()``.
+#: names too: a lock passed in as a parameter shows only as ``x.acquire()``. A class whose
+#: docstring says it is thread-safe, or that carries a ``# tsafe:`` marker, is evidence.
 VOCABULARY = re.compile(
     rb"\b(?:threading|_thread|concurrent|multiprocessing|to_thread|run_in_executor"
     rb"|ThreadPool\w*|start_new_thread|acquire|notify(?:_all|All)?"
     rb"|R?Lock|Condition|(?:Bounded)?Semaphore)\b"
+    rb"|\btsafe:|\b[Tt]hread[- ]?safe"  # contracts and markers (``analysis/evidence.py``)
 )
 
 

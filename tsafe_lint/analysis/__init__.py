@@ -8,6 +8,7 @@ helpers below are what its fields hold and how to question them.
 
 from tsafe_lint.analysis.acquisitions import Acquisition, is_blocking_acquire
 from tsafe_lint.analysis.calls import releases_in
+from tsafe_lint.analysis.conflicts import guards
 from tsafe_lint.analysis.events import (
     Access,
     AnyCall,
@@ -46,6 +47,7 @@ __all__ = [
     "block",
     "contains",
     "display_name",
+    "guards",
     "is_blocking_acquire",
     "is_lock_wrapper_name",
     "kind_of_factory",

@@ -19,6 +19,8 @@ class CallScanner(FastVisitor):
         self.in_comprehension: set[cst.Call] = set()
         self.subscripts: list[cst.Subscript] = []
         self.membership: list[tuple[cst.Comparison, cst.BaseExpression]] = []  # x in <this>
+        self.iterated: list[cst.BaseExpression] = []  # ``for ... in <this>`` of comprehensions
+        self.dotted: set[cst.BaseExpression] = set()  # the ``x`` of every ``x.attr``
         self._comprehension_depth = 0
 
     def visit_ListComp(self, node: cst.ListComp) -> None:
@@ -65,6 +67,9 @@ class CallScanner(FastVisitor):
         if self._comprehension_depth:
             self.in_comprehension.add(node)
 
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.iterated.append(node.iter)
+
     def visit_Subscript(self, node: cst.Subscript) -> None:
         self.subscripts.append(node)
 
@@ -83,6 +88,7 @@ class CallScanner(FastVisitor):
             self.escapes.append(node)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.dotted.add(node.value)
         self.receivers.add(node.value)
         self.receivers.add(node.attr)
         if node not in self.called:

@@ -143,6 +143,7 @@ class LoopInfo:
     func: FunctionInfo
     node: cst.While
     state: State
+    order: int = 0  # position in the walk of its function (source order)
 
 
 @dataclass(eq=False)
@@ -167,6 +168,46 @@ class CheckThenAct:
     key: SymbolKey
     state: State  # held at the test
     write: Access
+    rechecked: bool = False  # an inner test under more locks reads ``key`` again
+    early: bool = False  # ``if <test>: return`` followed by the write
+
+
+@dataclass(eq=False)
+class CheckThenUse:
+    """An ``if`` that tests ``key`` (``if self.sock:``, ``if x is None: return``) and then
+    uses it as an object (``self.sock.close()``): the use assumes the test still holds."""
+
+    func: FunctionInfo
+    test_node: cst.If | cst.While
+    key: SymbolKey
+    use: cst.BaseExpression  # the ``self.sock`` of ``self.sock.close()``
+    state: State  # held at the use
+    test_state: State
+    order: int = 0
+
+
+@dataclass(eq=False)
+class Iteration:
+    """A Python-level iteration over shared state: ``for v in self._d.values()``, a
+    comprehension over it, ``reduce(f, self._d.values())``."""
+
+    func: FunctionInfo
+    key: SymbolKey
+    node: cst.CSTNode
+    state: State
+    order: int = 0
+
+
+@dataclass(eq=False)
+class Take:
+    """A read of shared state as a value (``buf = self._buf``, ``out.extend(self._buf)``):
+    with a later rebind of the same state it is a take-and-reset."""
+
+    func: FunctionInfo
+    key: SymbolKey
+    node: cst.CSTNode
+    state: State
+    order: int = 0
 
 
 @dataclass
@@ -183,6 +224,9 @@ class Regions:
     escaped: set[SymbolKey] = field(default_factory=set)  # locals handed on, stored or returned
     writes: list[Access] = field(default_factory=list)
     check_then_act: list[CheckThenAct] = field(default_factory=list)
+    check_then_use: list[CheckThenUse] = field(default_factory=list)
+    iterations: list[Iteration] = field(default_factory=list)
+    takes: list[Take] = field(default_factory=list)
 
     def forget(self, functions: set[FunctionInfo]) -> None:
         """Drop what was recorded in ``functions`` (before walking them again)."""
@@ -194,4 +238,6 @@ class Regions:
         self.while_loops = [e for e in self.while_loops if e.func not in functions]
         self.writes = [e for e in self.writes if e.func not in functions]
         self.check_then_act = [e for e in self.check_then_act if e.func not in functions]
-
+        self.check_then_use = [e for e in self.check_then_use if e.func not in functions]
+        self.iterations = [e for e in self.iterations if e.func not in functions]
+        self.takes = [e for e in self.takes if e.func not in functions]

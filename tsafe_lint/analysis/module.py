@@ -8,7 +8,9 @@ from functools import cached_property
 import libcst as cst
 
 from tsafe_lint.analysis.acquisitions import LockFacts
+from tsafe_lint.analysis.conflicts import Conflicts
 from tsafe_lint.analysis.events import EMPTY, Held, Regions, State
+from tsafe_lint.analysis.evidence import Evidence
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.reachability import ThreadReach, compute_reach
 from tsafe_lint.analysis.regions import RegionWalker
@@ -93,6 +95,24 @@ class ModuleAnalysis:
     def sharing(self) -> Sharing:
         """Whether a write of shared state can race with another thread."""
         return Sharing(self.structure, self.symbols, self.regions, self.reach, self.setup_functions)
+
+    @cached_property
+    def thread_evidence(self) -> Evidence:
+        """Which classes are shared by contract or by their own lock, and the two sides of
+        classes that start their own threads."""
+        return Evidence(
+            self.structure,
+            self.symbols,
+            self.regions,
+            self.reach,
+            self.setup_functions,
+            self.thread_starts,
+        )
+
+    @cached_property
+    def conflicts(self) -> Conflicts:
+        """Which other access of a piece of state can run at the same time, and why."""
+        return Conflicts(self)
 
     @cached_property
     def locks(self) -> LockFacts:

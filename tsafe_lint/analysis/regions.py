@@ -10,25 +10,34 @@ shared state and check-then-act pairs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
-from tsafe_lint.analysis.accesses import mutation_of, per_instance, reads_in, writes_of
+from tsafe_lint.analysis.accesses import (
+    mutation_of,
+    per_instance,
+    reads_in,
+    shared_key,
+    writes_of,
+)
 from tsafe_lint.analysis.calls import CallScanner, releases_in, scan
 from tsafe_lint.analysis.events import (
     Access,
     AnyCall,
     CallSite,
     CheckThenAct,
+    CheckThenUse,
     EarlyExit,
     Held,
+    Iteration,
     LoopInfo,
     MethodCall,
     Regions,
     State,
     StatementPlace,
+    Take,
     WithEntry,
     WriteKind,
 )
@@ -36,6 +45,71 @@ from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
+from tsafe_lint.analysis.tree import walk
+
+
+@dataclass(frozen=True)
+class _Test:
+    """An ``if``/``while`` test whose body (or, for ``if <test>: return``, the rest of the
+    block) is being walked: the shared keys it reads, and those it checks for ``None``
+    or truthiness (``if self.sock:``, ``if x is None: return``)."""
+
+    node: cst.If | cst.While
+    keys: frozenset[SymbolKey]
+    checked: frozenset[SymbolKey]
+    state: State
+    early: bool = False
+    order: int = 0
+
+
+#: Builtins and functools helpers that iterate their argument calling Python code
+#: between items (a plain ``list(d)`` copies in one step and is the usual fix).
+_ITERATING_CALLS = {"reduce": 1, "map": 1, "filter": 1, "functools.reduce": 1}
+
+
+#: Calls that return the current thread's identity (an owner check compares with it).
+_IDENTITY_CALLS = frozenset({"get_ident", "get_native_id", "current_thread", "currentThread"})
+#: Container methods that take an item out: the item is no longer the state.
+_TAKING = frozenset({"pop", "popleft", "popitem", "get_nowait"})
+
+
+def _takes_out(value: cst.BaseExpression) -> bool:
+    return (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value in _TAKING
+    )
+
+
+def _exits(suite: cst.BaseSuite) -> bool:
+    """Does the block always leave (``return``/``raise``/``continue``/``break`` last)?"""
+    body = block(suite)
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return isinstance(last.body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break))
+    return False
+
+
+def _checked_operands(test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """The expressions a test checks for truthiness or ``None``: ``x``, ``not x``,
+    ``x is None``, ``x is not None``, either side of ``and``/``or``."""
+    if isinstance(test, (cst.Name, cst.Attribute)):
+        yield test
+    elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        yield from _checked_operands(test.expression)
+    elif isinstance(test, cst.BooleanOperation):
+        yield from _checked_operands(test.left)
+        yield from _checked_operands(test.right)
+    elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if (
+            isinstance(target.operator, (cst.Is, cst.IsNot))
+            and isinstance(target.comparator, cst.Name)
+            and target.comparator.value == "None"
+        ):
+            yield test.left
 
 
 def _merge(*states: State | None) -> State | None:
@@ -57,7 +131,11 @@ class RegionWalker:
         self.symbols = symbols
         self.regions = Regions()
         self._groups: dict[SymbolKey, Held] = self._lock_groups()
-        self._tests: list[tuple[cst.If | cst.While, frozenset[SymbolKey], State]] = []
+        self._tests: list[_Test] = []
+        self._derived: dict[str, frozenset[SymbolKey]] = {}  # local -> shared keys it holds
+        self._identities: set[str] = set()  # locals holding the current thread's identity
+        self._seen_tests: list[_Test] = []  # every test of the function walked so far
+        self._property_reads: dict[FunctionInfo, frozenset[SymbolKey]] = {}
         self._order = 0
         self.acquire_wrappers: dict[FunctionInfo, SymbolKey] = {}
         self.release_wrappers: dict[FunctionInfo, SymbolKey] = {}
@@ -102,6 +180,7 @@ class RegionWalker:
         are walked again: nothing else they record can change.
         """
         for func in self.structure.functions:
+            self._start_function()
             self._walk_block(func.body(), State(), func)
         acquire_only, release_only = self._lock_wrappers()
         self.locking_managers = self._locking_managers()
@@ -114,6 +193,7 @@ class RegionWalker:
         self.regions.forget(again)
         for func in self.structure.functions:
             if func in again:
+                self._start_function()
                 self._walk_block(func.body(), self._initial_state(func), func)
         return self.regions
 
@@ -173,10 +253,26 @@ class RegionWalker:
         self, statements: Sequence[cst.BaseStatement], state: State, func: FunctionInfo
     ) -> State | None:
         current: State | None = state
-        for index in range(len(statements)):
-            if current is None:
-                break
-            current = self._walk_statement(StatementPlace(statements, index), current, func)
+        pushed = 0
+        try:
+            for index in range(len(statements)):
+                if current is None:
+                    break
+                before = current
+                statement = statements[index]
+                current = self._walk_statement(StatementPlace(statements, index), current, func)
+                if (
+                    isinstance(statement, cst.If)
+                    and statement.orelse is None
+                    and _exits(statement.body)
+                ):
+                    # ``if self._sock is None: return``: the rest of the block runs only
+                    # when the test failed, as the body of an ``else`` would.
+                    self._tests.append(self._test_of(statement, before, func, early=True))
+                    pushed += 1
+        finally:
+            if pushed:
+                del self._tests[-pushed:]
         return current
 
     def _walk_statement(
@@ -195,7 +291,7 @@ class RegionWalker:
         if isinstance(statement, cst.If):
             return self._walk_if(statement, place, state, func)
         if isinstance(statement, cst.While):
-            self.regions.while_loops.append(LoopInfo(func, statement, state))
+            self.regions.while_loops.append(LoopInfo(func, statement, state, self._tick()))
             self._scan_expression(statement.test, place, state, func, "expression")
             self._walk_tested_body(
                 statement,
@@ -209,6 +305,7 @@ class RegionWalker:
             return state
         if isinstance(statement, cst.For):
             self._scan_expression(statement.iter, place, state, func, "expression")
+            self._record_iteration(statement.iter, statement, state, func)
             iterated = self.symbols.class_of_receiver(statement.iter, func)
             callee = self.structure.method(iterated, "__iter__") if iterated else None
             if callee is not None:
@@ -278,17 +375,126 @@ class RegionWalker:
                 return None
         return state
 
+    def _start_function(self) -> None:
+        self._derived = {}
+        self._identities = set()
+        self._seen_tests = []
+
     def _tick(self) -> int:
         self._order += 1
         return self._order
 
     def _record_write(self, access: Access) -> None:
         self.regions.writes.append(access)
-        for test_node, keys, test_state in self._tests:
-            if access.key in keys:
-                self.regions.check_then_act.append(
-                    CheckThenAct(access.func, test_node, access.key, test_state, access)
+        for index, test in enumerate(self._tests):
+            if access.key in test.keys:
+                # tested again under more locks: by an enclosing test, or by an earlier
+                # one in the same critical section (``if <pred>: break`` / ``return``)
+                rechecked = any(
+                    access.key in inner.keys and inner.state.held - test.state.held
+                    for inner in self._tests[index + 1 :]
+                ) or any(
+                    seen.order > test.order
+                    and access.key in seen.keys
+                    and seen.state.held - test.state.held
+                    and seen.state.held <= access.state.held
+                    for seen in self._seen_tests
                 )
+                self.regions.check_then_act.append(
+                    CheckThenAct(
+                        access.func,
+                        test.node,
+                        access.key,
+                        test.state,
+                        access,
+                        rechecked,
+                        test.early,
+                    )
+                )
+
+    def _test_of(
+        self, node: cst.If | cst.While, state: State, func: FunctionInfo, early: bool = False
+    ) -> _Test:
+        keys = set(self._reads(node.test, func))
+        checked: set[SymbolKey] = set()
+        for operand in _checked_operands(node.test):
+            key = shared_key(operand, func, self.symbols, for_write=False)
+            if key is not None:
+                checked.add(key)
+        for operand in self._owner_checks(node.test):
+            # ``if self._owner == get_ident():``: only this thread can make that true or
+            # false, so no other thread changes the answer in between
+            key = shared_key(operand, func, self.symbols, for_write=False)
+            if key is not None:
+                keys.discard(key)
+        test = _Test(node, frozenset(keys), frozenset(checked), state, early, self._tick())
+        self._seen_tests.append(test)
+        return test
+
+    def _owner_checks(self, test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+        """The operands a test compares with the current thread's identity."""
+        if isinstance(test, cst.BooleanOperation):
+            yield from self._owner_checks(test.left)
+            yield from self._owner_checks(test.right)
+        elif isinstance(test, cst.UnaryOperation):
+            yield from self._owner_checks(test.expression)
+        elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            target = test.comparisons[0]
+            if not isinstance(target.operator, (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot)):
+                return
+            if self._is_identity(target.comparator):
+                yield test.left
+            elif self._is_identity(test.left):
+                yield target.comparator
+
+    def _is_identity(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Name) and expr.value in self._identities:
+            return True
+        if not isinstance(expr, cst.Call):
+            return False
+        callee = expr.func
+        name = (
+            callee.attr.value
+            if isinstance(callee, cst.Attribute)
+            else (callee.value if isinstance(callee, cst.Name) else "")
+        )
+        return name in _IDENTITY_CALLS
+
+    def _reads(self, expr: cst.CSTNode, func: FunctionInfo) -> Iterator[SymbolKey]:
+        """Shared keys ``expr`` reads: directly, through a local that holds one
+        (``inst = self._d.get(k)``), or through a property of the class (``self._span``)."""
+        yield from reads_in(expr, func, self.symbols)
+        for node in walk(expr, skip=(cst.Lambda, cst.ConcatenatedString)):
+            if isinstance(node, cst.Name) and node.value in self._derived:
+                yield from self._derived[node.value]
+            elif isinstance(node, cst.Attribute):
+                owner = self.symbols.class_of_receiver(node.value, func)
+                prop = self.structure.method(owner, node.attr.value) if owner else None
+                if prop is not None and prop.is_property:
+                    yield from self._reads_of_property(prop)
+
+    def _reads_of_property(self, prop: FunctionInfo) -> frozenset[SymbolKey]:
+        known = self._property_reads.get(prop)
+        if known is None:
+            self._property_reads[prop] = frozenset()  # recursion guard
+            known = frozenset(reads_in(prop.node, prop, self.symbols))
+            self._property_reads[prop] = known
+        return known
+
+    def _record_iteration(
+        self, iterable: cst.BaseExpression, node: cst.CSTNode, state: State, func: FunctionInfo
+    ) -> None:
+        """``for x in <iterable>`` over shared state (``d``, ``d.values()``, ``d.items()``)."""
+        if (
+            isinstance(iterable, cst.Call)
+            and isinstance(iterable.func, cst.Attribute)
+            and iterable.func.attr.value in ("values", "keys", "items")
+            and not iterable.args
+        ):
+            iterable = iterable.func.value
+        key = shared_key(iterable, func, self.symbols, for_write=False)
+        if key is not None:
+            self.regions.iterations.append(Iteration(func, key, node, state, self._tick()))
 
     def _walk_tested_body(
         self,
@@ -299,8 +505,7 @@ class RegionWalker:
         func: FunctionInfo,
     ) -> State | None:
         """Walk the body of an ``if``/``while``, remembering what its test read."""
-        keys = frozenset(reads_in(test_node.test, func, self.symbols))
-        self._tests.append((test_node, keys, test_state))
+        self._tests.append(self._test_of(test_node, test_state, func))
         try:
             return self._walk_block(body, body_state, func)
         finally:
@@ -431,6 +636,7 @@ class RegionWalker:
     ) -> list[MethodCall]:
         scanner = scan(node)
         events: list[MethodCall] = []
+        self._record_shapes(scanner, node, state, func)
         for call in scanner.calls:
             self.regions.calls.append(
                 AnyCall(
@@ -497,6 +703,54 @@ class RegionWalker:
             if key is not None and key[0] == "local" and key in self.symbols.symbols:
                 self.regions.escaped.add(key)
         return events
+
+    def _record_shapes(
+        self, scanner: CallScanner, node: cst.CSTNode, state: State, func: FunctionInfo
+    ) -> None:
+        """The race shapes an expression takes part in: iterations, takes (reads as a
+        value), uses of a checked attribute, and locals that hold shared state."""
+        for iterable in scanner.iterated:
+            self._record_iteration(iterable, iterable, state, func)
+        for call in scanner.calls:
+            qualified = self.structure.qualified_name(call.func, func)
+            name = call.func.value if isinstance(call.func, cst.Name) else qualified
+            position = _ITERATING_CALLS.get(name or "")
+            if position is not None and len(call.args) > position:
+                self._record_iteration(call.args[position].value, call, state, func)
+            for arg in call.args:
+                self._record_take(arg.value, call, state, func)
+        if isinstance(node, cst.Assign) and len(node.targets) == 1:
+            target = node.targets[0].target
+            self._record_take(node.value, node, state, func)
+            if isinstance(target, cst.Name) and func.is_local(target.value):
+                if self._is_identity(node.value):
+                    self._identities.add(target.value)
+                if _takes_out(node.value):
+                    # ``conn = self._keep.popleft()``: an item taken out, not the state
+                    self._derived.pop(target.value, None)
+                else:
+                    self._derived[target.value] = frozenset(self._reads(node.value, func))
+        checked = {key for test in self._tests for key in test.checked}
+        if not checked:
+            return
+        for reference in scanner.references:
+            if reference not in scanner.dotted or not isinstance(reference, cst.Attribute):
+                continue
+            key = shared_key(reference, func, self.symbols, for_write=False)
+            if key is None or key not in checked:
+                continue
+            test = next(t for t in reversed(self._tests) if key in t.checked)
+            self.regions.check_then_use.append(
+                CheckThenUse(func, test.node, key, reference, state, test.state, self._tick())
+            )
+
+    def _record_take(
+        self, value: cst.BaseExpression, node: cst.CSTNode, state: State, func: FunctionInfo
+    ) -> None:
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            key = shared_key(value, func, self.symbols, for_write=False)
+            if key is not None:
+                self.regions.takes.append(Take(func, key, node, state, self._tick()))
 
     def _implicit_calls(
         self, scanner: CallScanner, node: cst.CSTNode, func: FunctionInfo

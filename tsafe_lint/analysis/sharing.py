@@ -76,21 +76,21 @@ class Sharing:
         methods called on a module-level instance. An object a thread creates for itself
         (``ctx = Context(); ctx.depth += 1``) is not shared.
         """
-        entries = self._relevant(self.reach.entries.get(func, []), key, per_instance)
+        entries = self.relevant(self.reach.entries.get(func, []), key, per_instance)
         if not entries or not self.is_tracked(key):
             return False
         if any(entry.many for entry in entries):
             return True
         mine = {id(entry) for entry in entries}
         for access in self.writers.get(key, ()):
-            other = self._relevant(self.reach.entries.get(access.func, []), key, per_instance)
+            other = self.relevant(self.reach.entries.get(access.func, []), key, per_instance)
             if other and not {id(entry) for entry in other} <= mine:
                 return True  # written by another thread
         # Writers outside any thread (the main thread's API) are not evidence: they
         # usually run before start() or after join(), which we cannot order.
         return False
 
-    def _relevant(self, entries: list[Entry], key: SymbolKey, per_instance: bool) -> list[Entry]:
+    def relevant(self, entries: list[Entry], key: SymbolKey, per_instance: bool) -> list[Entry]:
         if not per_instance or key[0] != "attr":
             return entries
         owner = self.structure.classes.get(key[1])

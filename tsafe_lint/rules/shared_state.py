@@ -6,7 +6,16 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsafe_lint.analysis import MUTEXES, Access, ModuleAnalysis, SymbolKey, WriteKind, display_name
+from tsafe_lint.analysis import (
+    MUTEXES,
+    Access,
+    ModuleAnalysis,
+    State,
+    SymbolKey,
+    WriteKind,
+    display_name,
+    guards,
+)
 from tsafe_lint.rules.base import Finding, Rule
 
 _KIND_OF_STATE = {"global": "global", "attr": "attribute", "local": "closure variable"}
@@ -123,7 +132,18 @@ class UnlockedReadModifyWrite(Rule):
     nor at every call of the enclosing helper), when another thread can write the same
     state at the same time: several threads run this code (a pool, a loop of starts,
     ``map``), or other code writes it too. A lone worker whose result the main thread
-    reads after ``join()`` is not reported.
+    reads after ``join()`` is not reported. Take-and-reset (``items = self._buf`` then
+    ``self._buf = []`` with no lock across both, while another thread appends) is
+    reported here too: what is added in between is lost.
+
+    **Which threads**
+
+    Besides thread starts that reach the code, the evidence model of
+    ``docs/evidence.md`` counts: the two sides of a class that starts its own thread
+    (its thread versus its callers), a ``# tsafe: shared`` marker, and process-wide
+    state written under a lock. The
+    message names the evidence. ``# tsafe: single-thread`` on a class or function
+    silences it.
 
     **Why is this bad**
 
@@ -179,11 +199,70 @@ class UnlockedReadModifyWrite(Rule):
     summary = "read-modify-write of shared state without a lock"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
-        for access in _unlocked_racing_writes(analysis, WriteKind.READ_MODIFY_WRITE):
+        writes = _writes_by_key(analysis)
+        for access in analysis.regions.writes:
+            if access.kind is not WriteKind.READ_MODIFY_WRITE:
+                continue
+            if analysis.held_at(access.func, access.state):
+                continue
+            if analysis.sharing.races(access.key, access.func, access.per_instance):
+                why: str | None = _why(analysis, access)
+            else:
+                why = analysis.conflicts.first(
+                    access.key,
+                    access.func,
+                    access.state,
+                    access.per_instance,
+                    writes.get(access.key, ()),
+                    access.order,
+                )
+            if why:
+                yield Finding(
+                    access.node,
+                    f"read-modify-write of {describe(access.key)} without a lock can lose "
+                    f"updates; {why}",
+                )
+        yield from _take_and_reset(analysis, writes)
+
+
+def _writes_by_key(analysis: ModuleAnalysis) -> dict[SymbolKey, list[Access]]:
+    writes: dict[SymbolKey, list[Access]] = {}
+    for access in analysis.regions.writes:
+        writes.setdefault(access.key, []).append(access)
+    return writes
+
+
+def _take_and_reset(
+    analysis: ModuleAnalysis, writes: dict[SymbolKey, list[Access]]
+) -> Iterator[Finding]:
+    """``items = self._buf; ...; self._buf = []`` with no lock across both, while another
+    thread adds to ``self._buf``: what it adds in between is lost."""
+    reported: set[int] = set()
+    for take in analysis.regions.takes:
+        resets = [
+            w
+            for w in writes.get(take.key, ())
+            if w.func is take.func and w.kind is WriteKind.REBIND and w.order > take.order
+        ]
+        if not resets or id(resets[0]) in reported:
+            continue
+        reset = resets[0]
+        if guards(analysis, take.func, take.state) & guards(analysis, reset.func, reset.state):
+            continue
+        adds = [w for w in writes.get(take.key, ()) if w.kind is WriteKind.MUTATE]
+        if not adds:
+            continue
+        held = State(held=take.state.held & reset.state.held)
+        why = analysis.conflicts.first(
+            take.key, take.func, held, reset.per_instance, adds, take.order
+        )
+        if why:
+            reported.add(id(reset))
             yield Finding(
-                access.node,
-                f"read-modify-write of {describe(access.key)} without a lock can lose "
-                f"updates; {_why(analysis, access)}",
+                reset.node,
+                f"take-and-reset of {describe(take.key)} without a lock: what another "
+                f"thread adds between the read at line {analysis.line_of(take.node)} and "
+                f"this reset is lost; {why}",
             )
 
 
@@ -196,7 +275,20 @@ class UnlockedCheckThenAct(Rule):
     state, with no lock held across both: ``if seats > 0: seats -= 1``,
     ``if key not in cache: cache[key] = load(key)``, a lazy singleton; in code that runs
     on threads, when other threads can write the same state (as for TS102). The
-    double-checked form, whose write is under a lock, is not reported.
+    double-checked form, whose write is under a lock and tests again, is not reported;
+    a test made outside the lock that the write takes, without a second test under it,
+    is. Check-then-use is reported too: ``if self.sock: self.sock.close()`` while
+    another thread sets ``self.sock = None``. The early-return form
+    (``if x is None: return`` followed by the use or the write) counts as well.
+
+    **Which threads**
+
+    Besides thread starts that reach the code, the evidence model of
+    ``docs/evidence.md`` counts: the two sides of a class that starts its own thread
+    (its thread versus its callers), a ``# tsafe: shared`` marker, and process-wide
+    state written under a lock. The
+    message names the evidence. ``# tsafe: single-thread`` on a class or function
+    silences it.
 
     **Why is this bad**
 
@@ -256,26 +348,112 @@ class UnlockedCheckThenAct(Rule):
     summary = "check-then-act on shared state without a lock"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        writes = _writes_by_key(analysis)
         reported: set[tuple[object, SymbolKey]] = set()
         for item in analysis.regions.check_then_act:
             slot = (item.test_node, item.key)
-            if slot in reported:
+            if slot in reported or analysis.held_at(item.func, item.state):
                 continue
-            if analysis.held_at(item.func, item.state) or analysis.held_at(
-                item.write.func, item.write.state
-            ):
-                continue
-            if not analysis.sharing.races(item.key, item.func, item.write.per_instance):
-                continue
-            reported.add(slot)
             keyword = "if" if item.test_node.__class__.__name__ == "If" else "while"
             line = analysis.line_of(item.write.node)
+            if guards(analysis, item.write.func, item.write.state):
+                if item.rechecked or item.write.func is not item.func:
+                    continue
+                if analysis.thread_evidence.is_confined(item.func) or not item.write.state.held:
+                    continue
+                reported.add(slot)
+                yield Finding(
+                    item.test_node,
+                    f"check-then-act on {describe(item.key)}: this '{keyword}' tests it "
+                    f"outside the lock that the write at line {line} takes, and the write "
+                    "does not test it again: two threads can both pass the test",
+                )
+                continue
+            if analysis.held_at(item.write.func, item.write.state):
+                continue
+            if analysis.sharing.races(item.key, item.func, item.write.per_instance):
+                why: str | None = _why(analysis, item.write)
+            else:
+                others = writes.get(item.key, [])
+                if _removes(item.write):
+                    # ``while self.queue: self.queue.pop()``: an add elsewhere cannot make
+                    # the test false, only another removal can
+                    others = [w for w in others if not _adds(w)]
+                why = analysis.conflicts.first(
+                    item.key,
+                    item.func,
+                    item.state,
+                    item.write.per_instance,
+                    others,
+                    item.write.order,
+                )
+            if not why:
+                continue
+            reported.add(slot)
             yield Finding(
                 item.test_node,
                 f"check-then-act on {describe(item.key)} without a lock: another thread can "
-                f"change it between this '{keyword}' and the write at line {line}; "
-                f"{_why(analysis, item.write)}",
+                f"change it between this '{keyword}' and the write at line {line}; {why}",
             )
+        yield from _check_then_use(analysis, writes, reported)
+
+
+_ADDING = frozenset({"append", "appendleft", "extend", "extendleft", "insert", "add", "put"})
+_REMOVING = frozenset({"pop", "popleft", "popitem", "remove", "discard", "get"})
+
+
+def _method_of(access: Access) -> str | None:
+    node = access.node
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return node.func.attr.value
+    return None
+
+
+def _adds(access: Access) -> bool:
+    return _method_of(access) in _ADDING
+
+
+def _removes(access: Access) -> bool:
+    return _method_of(access) in _REMOVING
+
+
+def _sets_none(access: Access) -> bool:
+    node = access.node
+    if isinstance(node, cst.Del):
+        return True
+    return (
+        isinstance(node, (cst.Assign, cst.AnnAssign))
+        and isinstance(node.value, cst.Name)
+        and node.value.value == "None"
+    )
+
+
+def _check_then_use(
+    analysis: ModuleAnalysis,
+    writes: dict[SymbolKey, list[Access]],
+    reported: set[tuple[object, SymbolKey]],
+) -> Iterator[Finding]:
+    """``if self.sock: self.sock.close()`` while another thread sets ``self.sock = None``
+    (not again where the same test was reported as a check-then-act)."""
+    for use in analysis.regions.check_then_use:
+        slot = (use.test_node, use.key)
+        if slot in reported:
+            continue
+        clears = [w for w in writes.get(use.key, ()) if _sets_none(w)]
+        if not clears:
+            continue
+        held = State(held=use.state.held & use.test_state.held)
+        per_instance = any(w.per_instance for w in clears)
+        why = analysis.conflicts.first(use.key, use.func, held, per_instance, clears, use.order)
+        if not why:
+            continue
+        reported.add(slot)
+        yield Finding(
+            use.use,
+            f"check-then-use of {describe(use.key)} without a lock: it is tested at line "
+            f"{analysis.line_of(use.test_node)} and used here, but another thread can set "
+            f"it to None in between; {why}",
+        )
 
 
 class InconsistentLocking(Rule):
@@ -435,9 +613,197 @@ def _guards(
     return guards, witness, best >= 2 or direct
 
 
+#: Container methods that add or remove keys of a dict or set (a list's ``append`` does
+#: not make a running iteration raise).
+_KEY_CHANGING = frozenset(
+    {
+        "pop",
+        "popitem",
+        "setdefault",
+        "update",
+        "add",
+        "discard",
+        "remove",
+        "clear",
+        "difference_update",
+        "intersection_update",
+        "symmetric_difference_update",
+    }
+)
+_DICT_OR_SET_FACTORIES = frozenset(
+    {
+        "dict",
+        "set",
+        "defaultdict",
+        "OrderedDict",
+        "Counter",
+        "WeakSet",
+        "WeakValueDictionary",
+        "WeakKeyDictionary",
+    }
+)
+_SEQUENCE_FACTORIES = frozenset({"list", "deque", "tuple", "array"})
+
+
+def _container(writes: list[Access]) -> str | None:
+    """``"mapping"`` (dict or set), ``"sequence"`` or ``None`` (unknown), from the values
+    the state is bound to."""
+    for access in writes:
+        node = access.node
+        if not isinstance(node, (cst.Assign, cst.AnnAssign)) or node.value is None:
+            continue
+        value = node.value
+        if isinstance(value, (cst.Dict, cst.Set, cst.DictComp, cst.SetComp)):
+            return "mapping"
+        if isinstance(value, (cst.List, cst.Tuple, cst.ListComp)):
+            return "sequence"
+        if isinstance(value, cst.Call):
+            callee = value.func
+            name = (
+                callee.attr.value
+                if isinstance(callee, cst.Attribute)
+                else (callee.value if isinstance(callee, cst.Name) else "")
+            )
+            if name in _DICT_OR_SET_FACTORIES:
+                return "mapping"
+            if name in _SEQUENCE_FACTORIES:
+                return "sequence"
+    return None
+
+
+def _changes_keys(access: Access) -> bool:
+    """Does this write add or remove keys (``d[k] = v``, ``del d[k]``, ``s.add(x)``)?"""
+    node = access.node
+    if access.kind is not WriteKind.MUTATE:
+        return False
+    if isinstance(node, cst.Call):
+        return isinstance(node.func, cst.Attribute) and node.func.attr.value in _KEY_CHANGING
+    return isinstance(node, (cst.Assign, cst.Del))
+
+
+class IterationDuringMutation(Rule):
+    """Flags iterating a shared dict or set while another thread can add or remove keys.
+
+    **What it does**
+
+    Finds a Python-level iteration over a global or attribute that holds a dict or a set
+    (``for k in self._d``, ``for v in self._d.values()``, a comprehension over it,
+    ``reduce(f, self._d.values())``) when code that can run on another thread at the
+    same time adds or removes keys of it (``d[k] = v``, ``del d[k]``, ``pop``,
+    ``setdefault``, ``update``, ``add``, ``discard``, ``clear``) with no common lock
+    held. Which code runs on which thread is decided as for TS102 (thread starts, the
+    two sides of a class that starts its own thread, a ``# tsafe: shared`` marker,
+    process-wide state written under a lock; ``docs/evidence.md``); the evidence is
+    named in the message. A list that is only appended
+    to is not reported: its iteration does not raise. A copy taken under the lock
+    (``for k in list(self._d)`` inside ``with self._lock:``) is the fix.
+
+    **Why is this bad**
+
+    A dict or set that changes size while a ``for`` loop walks it makes the loop raise
+    ``RuntimeError: dictionary changed size during iteration`` (or "Set changed size"),
+    on whichever thread was iterating: a reaper, a flusher or a request thread dies.
+
+    **Example**
+
+    ```python
+    import threading
+
+    class Registry:
+        def __init__(self):
+            self._items = {}
+            self._reaper = threading.Thread(target=self._reap, daemon=True)
+            self._reaper.start()
+
+        def register(self, key, value):
+            self._items[key] = value
+
+        def _reap(self):
+            while True:
+                for key, value in self._items.items():
+                    if value.expired():
+                        print("expired", key)
+    ```
+
+    **Use instead**
+
+    ```python
+    import threading
+
+    class Registry:
+        def __init__(self):
+            self._lock = threading.Lock()
+            self._items = {}
+            self._reaper = threading.Thread(target=self._reap, daemon=True)
+            self._reaper.start()
+
+        def register(self, key, value):
+            with self._lock:
+                self._items[key] = value
+
+        def _reap(self):
+            while True:
+                with self._lock:
+                    items = list(self._items.items())
+                for key, value in items:
+                    if value.expired():
+                        print("expired", key)
+    ```
+
+    **Fix**
+
+    None: where the copy is taken and which lock guards the mutations is a design
+    choice.
+
+    **References**
+
+    Python docs, "Mapping types: dict" (changing a dict while iterating it raises
+    ``RuntimeError``); the CPython FAQ on which operations are atomic.
+    """
+
+    code = "TS105"
+    name = "iteration-during-mutation"
+    summary = "iteration of a shared dict or set while another thread adds or removes keys"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        writes = _writes_by_key(analysis)
+        for item in analysis.regions.iterations:
+            key_writes = writes.get(item.key, [])
+            changes = [w for w in key_writes if _changes_keys(w)]
+            if not changes:
+                continue
+            container = _container(key_writes)
+            if container == "sequence":
+                continue
+            if (
+                container is None
+                and not any(
+                    isinstance(w.node, cst.Call)
+                    and isinstance(w.node.func, cst.Attribute)
+                    and w.node.func.attr.value in ("add", "discard", "setdefault", "popitem")
+                    for w in changes
+                )
+                and not any(isinstance(w.node, (cst.Assign, cst.Del)) for w in changes)
+            ):
+                continue
+            per_instance = any(w.per_instance for w in changes)
+            why = analysis.conflicts.first(
+                item.key, item.func, item.state, per_instance, changes, item.order
+            )
+            if not why:
+                continue
+            yield Finding(
+                item.node,
+                f"iteration over {describe(item.key)} while another thread can add or remove "
+                f"keys raises 'RuntimeError: ... changed size during iteration'; {why}; "
+                "iterate over a copy taken under a lock",
+            )
+
+
 RULES: list[type[Rule]] = [
     GlobalWriteInThread,
     UnlockedReadModifyWrite,
     UnlockedCheckThenAct,
     InconsistentLocking,
+    IterationDuringMutation,
 ]

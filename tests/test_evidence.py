@@ -1,0 +1,81 @@
+"""The evidence model: which code runs on which thread (docs/evidence.md)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+
+from tsafe_lint.analysis import ModuleAnalysis
+from tsafe_lint.analysis.conflicts import Conflicts
+from tsafe_lint.analysis.evidence import Evidence, markers_of, says_thread_safe
+
+POOL = textwrap.dedent(
+    """
+    import threading
+
+    class Pool:
+        def __init__(self):
+            self._lock = threading.Lock()
+            self._n = 0
+
+        def add(self):
+            with self._lock:
+                self._n = self._n + 1
+
+        def count(self):
+            self._n += 1
+    """
+)
+
+
+def _analysis(source: str) -> ModuleAnalysis:
+    return ModuleAnalysis(cst.parse_module(source), "pool.py")
+
+
+def _unlocked_rmw(analysis: ModuleAnalysis, conflicts: Conflicts) -> str | None:
+    writes = [w for w in analysis.regions.writes if w.key == ("attr", "Pool", "_n")]
+    unlocked = next(w for w in writes if w.func.name == "count")
+    return conflicts.first(unlocked.key, unlocked.func, unlocked.state, True, writes)
+
+
+def test_a_lock_the_class_owns_is_evidence_only_when_asked() -> None:
+    analysis = _analysis(POOL)
+    assert _unlocked_rmw(analysis, analysis.conflicts) is None
+    why = _unlocked_rmw(analysis, Conflicts(analysis, lock_owned=True))
+    assert why is not None and "'Pool' owns the lock 'Pool._lock'" in why
+
+
+def test_docstrings_that_deny_thread_safety_are_not_contracts() -> None:
+    assert says_thread_safe("A thread-safe pool.")
+    assert says_thread_safe("Thread safe: every method may be called from any thread.")
+    assert not says_thread_safe("This class is not thread-safe.")
+    assert not says_thread_safe("Not threadsafe; use one per thread.")
+    assert not says_thread_safe("A pool of connections.")
+
+
+def test_markers_on_the_definition_line_and_above() -> None:
+    module = cst.parse_module(
+        "import threading\n\n# tsafe: single-thread\nclass A:\n    pass\n\n"
+        "class B:  # tsafe: shared\n    pass\n"
+    )
+    first, second = (node for node in module.body if isinstance(node, cst.ClassDef))
+    assert markers_of(first) == {"single-thread"}
+    assert markers_of(second) == {"shared"}
+
+
+def test_a_docstring_contract_is_evidence_only_when_asked() -> None:
+    analysis = _analysis(
+        'import threading\n\nclass C:\n    """Thread-safe."""\n\n    def f(self):\n        pass\n'
+    )
+    assert analysis.thread_evidence.contract == {}
+    asked = Evidence(
+        analysis.structure,
+        analysis.symbols,
+        analysis.regions,
+        analysis.reach,
+        analysis.setup_functions,
+        analysis.thread_starts,
+        docstrings=True,
+    )
+    assert asked.contract == {"C": "the docstring of 'C' says it is thread-safe"}

@@ -1,0 +1,202 @@
+"""Can two accesses of the same state run on two threads at once? The answer, with the
+evidence in words for the message (``'_buf' is written by '_run' on the thread started
+at client.py:212; 'close' is called by users``).
+
+Each kind of evidence is documented in ``evidence.py``; this module only combines them:
+thread starts that reach both functions (``reachability.py``), the two sides of a class
+that starts its own thread, a thread-safety contract, a lock the class owns, and
+process-wide state written under a lock. Accesses that hold a common lock never race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from tsafe_lint.analysis.events import Access, Held, State
+from tsafe_lint.analysis.kinds import MUTEXES
+from tsafe_lint.analysis.reachability import Entry
+from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.symbols import SymbolKey, display_name
+
+if TYPE_CHECKING:
+    from tsafe_lint.analysis.module import ModuleAnalysis
+
+
+def guards(analysis: ModuleAnalysis, func: FunctionInfo, state: State) -> Held:
+    """The locks that guard data at a point (mutexes and locks we cannot type)."""
+    return frozenset(
+        key
+        for key in analysis.held_at(func, state)
+        if key[0] == "unknown" or (key[0] != "local" and analysis.kind(key) in MUTEXES)
+    )
+
+
+def attribute_name(key: SymbolKey) -> str:
+    return f"'{key[-1]}'" if key[0] == "attr" else f"'{display_name(key)}'"
+
+
+class Conflicts:
+    """Answers "which other access of this state can run at the same time, and why"."""
+
+    def __init__(self, analysis: ModuleAnalysis, lock_owned: bool = False) -> None:
+        self.analysis = analysis
+        self.evidence = analysis.thread_evidence
+        #: "the class owns a lock and writes this state under it" as evidence on its
+        #: own: off by default (a lock that guards other state of the object, as in
+        #: tests/fixtures/precision/ts104_known/fp_same_thread_counter.py, is the
+        #: prototype's one-in-ten pattern)
+        self.lock_owned = lock_owned
+
+    def _lock_owned(
+        self, key: SymbolKey, family: set[str], func: FunctionInfo, other: Access
+    ) -> str | None:
+        name = attribute_name(key)
+        for qualname in sorted(family):
+            lock = self.evidence.lock_owned.get(qualname)
+            if lock is None:
+                continue
+            witness = self._locked_writer(key)
+            if witness is not None:
+                return (
+                    f"'{qualname}' owns the lock '{display_name(lock)}' and writes "
+                    f"{name} under a lock at line {self.analysis.line_of(witness.node)}; "
+                    f"{_callers(func, other.func)}"
+                )
+        return None
+
+    def _where(self, entry_node: object, origin: str) -> str:
+        if entry_node is not None:
+            return f"{self.analysis.path}:{self.analysis.line_of(entry_node)}"  # type: ignore[arg-type]
+        return origin
+
+    def _their_side(self, entry: Entry, which: str) -> str:
+        if self.evidence.stays_with(entry):
+            return f"{which}started that thread and runs alongside it"
+        return f"{which}is called by users" if not which else "called by users"
+
+    def concurrent(
+        self,
+        key: SymbolKey,
+        func: FunctionInfo,
+        other: Access,
+        per_instance: bool,
+        order: int | None = None,
+    ) -> str | None:
+        """Why ``func`` (at ``order`` in its walk, when known) and the write ``other`` can
+        run on two threads at once, or None."""
+        evidence = self.evidence
+        if evidence.is_confined(func) or evidence.is_confined(other.func):
+            return None
+        if func.variant or other.func.variant:
+            return None  # one of several platform-specific definitions: never both
+        if func.is_async or other.func.is_async:
+            return None  # one event loop's thread (thread starts aside, handled above)
+        name = attribute_name(key)
+        sharing = self.analysis.sharing
+        reach = self.analysis.reach
+        if sharing.is_tracked(key):
+            mine_e = sharing.relevant(reach.entries.get(func, []), key, per_instance)
+            theirs_e = sharing.relevant(reach.entries.get(other.func, []), key, per_instance)
+            if mine_e and theirs_e:
+                if other.func is func and any(entry.many for entry in mine_e):
+                    return self.analysis.thread_reason(func)
+                if any(entry.many for entry in mine_e) or not {id(e) for e in theirs_e} <= {
+                    id(e) for e in mine_e
+                }:
+                    return (
+                        f"{name} is also written by '{other.func.name}' on another thread; "
+                        f"{self.analysis.thread_reason(func)}"
+                    )
+        owner = evidence.owner_of(key)
+        if per_instance and owner is not None:
+            mine = evidence.own_thread(func, owner)
+            theirs = evidence.own_thread(other.func, owner)
+            # an access after its function joined a thread: the class's own thread is over
+            joined = evidence.after_join(func, order) or evidence.after_join(
+                other.func, other.order
+            )
+            if mine is not None and not joined and evidence.opposite(mine, other.func, owner):
+                return (
+                    f"{name} is written by '{other.func.name}', "
+                    f"{self._their_side(mine, 'which ')}, while '{func.name}' runs on the thread "
+                    f"started at {self._where(mine.node, mine.origin)}"
+                )
+            if theirs is not None and not joined and evidence.opposite(theirs, func, owner):
+                return (
+                    f"{name} is written by '{other.func.name}' on the thread started at "
+                    f"{self._where(theirs.node, theirs.origin)}; '{func.name}' "
+                    f"{self._their_side(theirs, '')}"
+                )
+            if func in evidence.users_side(owner) and other.func in evidence.users_side(owner):
+                cls = evidence.structure.classes.get(owner)
+                family = evidence.family(cls) if cls is not None else {owner}
+                for qualname in sorted(family):
+                    why = evidence.contract.get(qualname)
+                    if why is not None:
+                        return f"{why}; {_callers(func, other.func)}"
+                if self.lock_owned:
+                    why = self._lock_owned(key, family, func, other)
+                    if why is not None:
+                        return why
+        if not per_instance and key[0] in ("global", "attr"):
+            witness = self._locked_writer(key)
+            if witness is not None and not evidence.is_confined(witness.func):
+                return (
+                    f"{name} is process-wide state, written under a lock at line "
+                    f"{self.analysis.line_of(witness.node)}"
+                )
+        return None
+
+    def _locked_writer(self, key: SymbolKey) -> Access | None:
+        for access in self.analysis.regions.writes:
+            if access.key != key or access.func in self.analysis.setup_functions:
+                continue
+            held = guards(self.analysis, access.func, access.state)
+            # a lock of this module or class: not a guess, not another module's lock
+            if any(key[0] in ("global", "attr") for key in held):
+                return access
+        return None
+
+    def first(
+        self,
+        key: SymbolKey,
+        func: FunctionInfo,
+        state: State,
+        per_instance: bool,
+        writes: Iterable[Access],
+        order: int | None = None,
+    ) -> str | None:
+        """The first of ``writes`` that can run at the same time as ``func`` at ``state``
+        (no common lock held; ``order``: where in ``func``, when known), explained."""
+        mine = guards(self.analysis, func, state)
+        for write in writes:
+            if write.func in self.analysis.setup_functions or _flag_store(write):
+                continue
+            first_start = self.analysis.first_thread_start.get(write.func)
+            if first_start is not None and write.order < first_start:
+                continue  # made before its function starts the thread: nothing races yet
+            if mine & guards(self.analysis, write.func, write.state):
+                continue
+            why = self.concurrent(key, func, write, per_instance, order)
+            if why is not None:
+                return why
+        return None
+
+
+def _flag_store(write: Access) -> bool:
+    """``self._stop = True``: a one-way flag whose last writer wins harmlessly."""
+    node = write.node
+    return (
+        isinstance(node, (cst.Assign, cst.AnnAssign))
+        and isinstance(node.value, cst.Name)
+        and node.value.value in ("True", "False")
+    )
+
+
+def _callers(func: FunctionInfo, other: FunctionInfo) -> str:
+    if func is other:
+        return f"users' threads can run '{func.name}' at the same time"
+    return f"users' threads can run '{func.name}' and '{other.name}' at the same time"

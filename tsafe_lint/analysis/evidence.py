@@ -1,0 +1,363 @@
+"""Which code runs on which thread, beyond the thread starts that reach it.
+
+Library classes are mostly called by their users' threads; the module rarely shows a
+``Thread(...)`` that reaches them. The evidence that a piece of state is touched by two
+threads at once, each kind named in the messages and in the rule docs:
+
+- **own thread**: the class starts a thread on its own methods (``Thread(target=
+  self._run)``, a ``Thread`` subclass's ``run()``, a pool task). What that thread reaches
+  is its side; the public methods and what they reach are the callers' side. State
+  touched on both sides races; state touched on one side only is confined to it.
+- **contract**: the class's docstring says it is thread-safe, or a ``# tsafe: shared``
+  marker says so; its public methods may run on several threads at once.
+- **lock owned**: the class builds a lock of its own (on ``self`` or the class); its
+  state written under a lock somewhere and in a compound operation outside it races.
+
+``# tsafe: single-thread`` (or ``confined``) on a class or function says the opposite and
+silences every kind of evidence for it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from tsafe_lint.analysis.events import Access, Held, Regions
+from tsafe_lint.analysis.kinds import MUTEXES, Kind
+from tsafe_lint.analysis.reachability import Entry, ThreadReach
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block
+from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
+from tsafe_lint.analysis.threads import ThreadStart
+from tsafe_lint.analysis.tree import walk
+
+_SAYS_THREAD_SAFE = re.compile(r"(?<!not )(?<!n't )\bthread[- ]?safe\b", re.IGNORECASE)
+_NOT_THREAD_SAFE = re.compile(
+    r"\b(?:not|isn't|is not|never)\s+(?:\w+\s+){0,2}thread[- ]?safe", re.IGNORECASE
+)
+_MARKER = re.compile(r"#\s*tsafe:\s*([a-z-]+)")
+SHARED_MARKERS = frozenset({"shared", "thread-safe"})
+CONFINED_MARKERS = frozenset({"single-thread", "confined", "not-shared"})
+
+#: Dunder methods users call (through syntax) on a shared object.
+_PUBLIC_DUNDERS = frozenset(
+    {
+        "__call__",
+        "__enter__",
+        "__exit__",
+        "__getattr__",
+        "__getitem__",
+        "__setitem__",
+        "__delitem__",
+        "__contains__",
+        "__iter__",
+        "__next__",
+        "__len__",
+    }
+)
+
+
+def is_public(func: FunctionInfo) -> bool:
+    """A method the class's users call: no leading underscore, or a dunder they reach
+    through syntax (``with obj:``, ``obj[k]``, ``obj()``)."""
+    return not func.name.startswith("_") or func.name in _PUBLIC_DUNDERS
+
+
+def _docstring(body: cst.BaseSuite | list[cst.BaseStatement]) -> str:
+    statements = block(body) if isinstance(body, cst.BaseSuite) else body
+    if not statements:
+        return ""
+    first = statements[0]
+    if isinstance(first, cst.SimpleStatementLine) and isinstance(first.body[0], cst.Expr):
+        value = first.body[0].value
+        if isinstance(value, cst.SimpleString):
+            return value.value
+        if isinstance(value, cst.ConcatenatedString):
+            return "".join(
+                part.value
+                for part in (value.left, value.right)
+                if isinstance(part, cst.SimpleString)
+            )
+    return ""
+
+
+def says_thread_safe(text: str) -> bool:
+    """Does a docstring claim thread safety (and not deny it)?"""
+    return bool(_SAYS_THREAD_SAFE.search(text)) and not _NOT_THREAD_SAFE.search(text)
+
+
+def markers_of(node: cst.ClassDef | cst.FunctionDef) -> set[str]:
+    """``# tsafe: shared`` / ``# tsafe: single-thread`` on the line of the definition,
+    or on a comment line right above it."""
+    found: set[str] = set()
+    comments: list[str] = [line.comment.value for line in node.leading_lines if line.comment]
+    header = getattr(node.body, "header", None)
+    if header is not None and header.comment is not None:
+        comments.append(header.comment.value)
+    for comment in comments:
+        found.update(match.group(1) for match in _MARKER.finditer(comment))
+    return found
+
+
+@dataclass(frozen=True)
+class Side:
+    """Where a function runs: on a thread the class starts (``entry``), or for users."""
+
+    entry: Entry | None  # None: the callers' side
+
+
+class Evidence:
+    """Per module: which classes are shared, and the two sides of classes that start
+    their own threads."""
+
+    def __init__(
+        self,
+        structure: ModuleStructure,
+        symbols: SymbolTable,
+        regions: Regions,
+        reach: ThreadReach,
+        setup: frozenset[FunctionInfo],
+        starts: list[ThreadStart],
+        docstrings: bool = False,
+    ) -> None:
+        self.structure = structure
+        self.symbols = symbols
+        self.regions = regions
+        self.reach = reach
+        self.setup = setup
+        #: a docstring saying "thread-safe" as evidence: off by default, measured below
+        #: 80% on the tuning corpus (docstrings that say "**not** thread-safe", or that
+        #: ask implementations to be; docs/evidence.md)
+        self.docstrings = docstrings
+        self.confined: set[str] = set()
+        self.confined_functions: set[FunctionInfo] = set()
+        self.contract: dict[str, str] = {}  # class qualname -> why its methods are shared
+        self.lock_owned: dict[str, SymbolKey] = {}  # class qualname -> its lock
+        self._callees: dict[FunctionInfo, list[FunctionInfo]] = {}
+        for site in regions.call_sites:
+            self._callees.setdefault(site.func, []).append(site.callee)
+        self._read_contracts()
+        self._read_locks()
+        self._users: dict[str, frozenset[FunctionInfo]] = {}
+        self._order = {id(call.call): call.order for call in regions.calls}
+        #: the order of each thread ``join()`` in each function
+        self._joins: dict[FunctionInfo, list[int]] = {}
+        for call in regions.method_calls:
+            if call.kind is Kind.THREAD and call.method in ("join", "_wait_for_tstate_lock"):
+                order = self._order.get(id(call.call))
+                if order is not None:
+                    self._joins.setdefault(call.func, []).append(order)
+        self._bounded: dict[cst.CSTNode, tuple[FunctionInfo, int, float]] = {
+            start.call: bound for start in starts if (bound := self._bound_of(start)) is not None
+        }
+        self._starter_sides: dict[cst.CSTNode, frozenset[FunctionInfo]] = {}
+
+    # -- collection ----------------------------------------------------------------
+    def _read_contracts(self) -> None:
+        module = self.structure.module_scope.node
+        assert isinstance(module, cst.Module)
+        module_safe = says_thread_safe(_docstring(list(module.body)))
+        for cls in self.structure.classes.values():
+            marks = markers_of(cls.node)
+            if marks & CONFINED_MARKERS:
+                self.confined.add(cls.qualname)
+            elif marks & SHARED_MARKERS:
+                self.contract[cls.qualname] = f"'{cls.qualname}' is marked '# tsafe: shared'"
+            elif self.docstrings and says_thread_safe(_docstring(cls.node.body)):
+                self.contract[cls.qualname] = (
+                    f"the docstring of '{cls.qualname}' says it is thread-safe"
+                )
+            elif self.docstrings and module_safe:
+                self.contract[cls.qualname] = "the module docstring says it is thread-safe"
+        for func in self.structure.functions:
+            if not func.is_module and markers_of(func.node) & CONFINED_MARKERS:  # type: ignore[arg-type]
+                self.confined_functions.add(func)
+
+    def _read_locks(self) -> None:
+        for key, info in self.symbols.symbols.items():
+            if key[0] != "attr" or info.kind not in MUTEXES or not info.fresh:
+                continue
+            cls = self.structure.classes.get(key[1])
+            if cls is not None and cls.qualname not in self.lock_owned:
+                self.lock_owned[cls.qualname] = key
+
+    def _bound_of(self, start: ThreadStart) -> tuple[FunctionInfo, int, float] | None:
+        """(starter, start order, end order) when the function that starts the thread
+        stays until the thread is over: it joins it, loops on its liveness, or enters an
+        endless interaction loop. Then the thread runs alongside that function's own
+        work between the start and the end only, not alongside every caller."""
+        begin = self._order.get(id(start.call))
+        if begin is None:
+            return None
+        joins = [order for order in self._joins.get(start.func, ()) if order > begin]
+        if joins:
+            return start.func, begin, float(min(joins))
+        for loop in self.regions.while_loops:
+            if loop.func is start.func and loop.order > begin and _waits_for_thread(loop.node):
+                return start.func, begin, float("inf")
+        return None
+
+    # -- questions -----------------------------------------------------------------
+    def after_join(self, func: FunctionInfo, order: int | None) -> bool:
+        """Does the access at ``order`` in ``func`` come after ``func`` joined a thread
+        (the class's own thread is over: a lone worker's result read after ``join()``)?"""
+        return order is not None and any(join < order for join in self._joins.get(func, ()))
+
+    def stays_with(self, entry: Entry) -> bool:
+        """Does the function that starts ``entry``'s thread stay until it is over?"""
+        return entry.node is not None and entry.node in self._bounded
+
+    def opposite(self, entry: Entry, func: FunctionInfo, owner: str) -> bool:
+        """Does ``func`` run alongside the class's own thread ``entry``: on the callers'
+        side, or (for a thread its starter stays with) in the starter's own work?"""
+        if entry.node is not None and entry.node in self._bounded:
+            return func in self._starter_side(entry.node)
+        return func in self.users_side(owner)
+
+    def _starter_side(self, node: cst.CSTNode) -> frozenset[FunctionInfo]:
+        known = self._starter_sides.get(node)
+        if known is not None:
+            return known
+        starter, begin, end = self._bounded[node]
+        found: set[FunctionInfo] = {starter}
+        stack = [
+            site.callee
+            for site in self.regions.call_sites
+            if site.func is starter and begin < self._order.get(id(site.call), begin + 1) < end
+        ]
+        while stack:
+            func = stack.pop()
+            if func in found or func in self.setup:
+                continue
+            found.add(func)
+            stack.extend(self._callees.get(func, ()))
+        result = frozenset(found)
+        self._starter_sides[node] = result
+        return result
+
+    def is_confined(self, func: FunctionInfo) -> bool:
+        current: FunctionInfo | None = func
+        while current is not None:
+            if current in self.confined_functions:
+                return True
+            if current.cls is not None and current.cls.qualname in self.confined:
+                return True
+            current = current.parent
+        return False
+
+    def family(self, cls: ClassInfo) -> set[str]:
+        """``cls``, its in-module bases and subclasses: one object's methods."""
+        names = {base.qualname for base in self.structure.class_bases(cls)}
+        for other in self.structure.classes.values():
+            if cls.qualname in {base.qualname for base in self.structure.class_bases(other)}:
+                names.add(other.qualname)
+        return names
+
+    def users_side(self, owner: str) -> frozenset[FunctionInfo]:
+        """Functions the public methods of ``owner``'s family reach (the callers' side)."""
+        known = self._users.get(owner)
+        if known is not None:
+            return known
+        cls = self.structure.classes.get(owner)
+        found: set[FunctionInfo] = set()
+        if cls is not None:
+            family = self.family(cls)
+            targets = {
+                entry.root
+                for entries in self.reach.entries.values()
+                for entry in entries
+                if entry.root.cls is not None and entry.root.cls.qualname in family
+            }
+            called_from_outside = {
+                site.callee
+                for site in self.regions.call_sites
+                if site.func.cls is None or site.func.cls.qualname not in family
+            }
+            stack = [
+                func
+                for func in self.structure.functions
+                if func.cls is not None
+                and func.cls.qualname in family
+                and is_public(func)
+                and func not in self.setup
+                and func not in targets  # ``run`` of a Thread subclass: the thread's side
+                # a private class (``_Manager``) has no users outside the module: its
+                # public methods are the callers' side only when the module calls them
+                and (
+                    not _is_private(func.cls.qualname.rpartition(".")[2])
+                    or func.name.startswith("__")
+                    or func in called_from_outside
+                )
+            ]
+            # closures a public method returns (``__getattr__`` building a method) run
+            # for users too
+            methods = set(stack)
+            stack += [f for f in self.structure.functions if f.parent in methods]
+            while stack:
+                func = stack.pop()
+                if func in found or func in self.setup:
+                    continue
+                found.add(func)
+                stack.extend(self._callees.get(func, ()))
+        result = frozenset(found)
+        self._users[owner] = result
+        return result
+
+    def own_thread(self, func: FunctionInfo, owner: str) -> Entry | None:
+        """The thread ``owner``'s family starts on itself that runs ``func``, if any.
+
+        A thread its starting function stays with (``t.start(); ...; t.join()``) runs
+        alongside that function's work only (``opposite``).
+        """
+        cls = self.structure.classes.get(owner)
+        if cls is None:
+            return None
+        family = self.family(cls)
+        for entry in self.reach.entries.get(func, ()):
+            if entry.root.cls is not None and entry.root.cls.qualname in family:
+                return entry
+        return None
+
+    def owner_of(self, key: SymbolKey) -> str | None:
+        return key[1] if key[0] == "attr" and len(key) == 3 else None
+
+    def writers(self, key: SymbolKey) -> list[Access]:
+        return [
+            access
+            for access in self.regions.writes
+            if access.key == key
+            and access.func not in self.setup
+            and not self.is_confined(access.func)
+        ]
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _waits_for_thread(loop: cst.While) -> bool:
+    """``while True:`` / ``while 1:`` (an interaction loop the starter stays in) or a
+    loop on a thread's liveness (``while t.is_alive():``)."""
+    test = loop.test
+    if isinstance(test, cst.Name) and test.value == "True":
+        return True
+    if isinstance(test, cst.Integer) and test.value != "0":
+        return True
+    if isinstance(test, cst.UnaryOperation):
+        return False
+    return any(
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in ("is_alive", "isAlive")
+        for node in walk(test)
+    )
+
+
+def _mutexes(held: Held, symbols: SymbolTable) -> Held:
+    return frozenset(
+        key
+        for key in held
+        if key[0] == "unknown"
+        or (symbols.symbols.get(key) is not None and symbols.symbols[key].kind in MUTEXES)
+    )
