@@ -13,6 +13,7 @@ from pathlib import Path
 _CODE = r"TS\d{3}(?::\d+)?"
 ERROR_COMMENT = re.compile(rf"#\s*error:\s*(?P<codes>{_CODE}(?:\s*,\s*{_CODE})*)\s*$")
 XFAIL_MARKER = re.compile(r"^#\s*fixture:\s*xfail:\s*(?P<reason>.+)$")
+EVIDENCE_MARKER = re.compile(r"^#\s*fixture:\s*extend-evidence:\s*(?P<kinds>.+)$", re.M)
 
 
 def _announced(source: str) -> list[tuple[int, str, int | None]]:
@@ -42,3 +43,10 @@ def xfail_reason(path: Path) -> str | None:
     first = path.read_text(encoding="utf-8").splitlines()[:1]
     match = XFAIL_MARKER.match(first[0]) if first else None
     return match.group("reason") if match else None
+
+
+def extend_evidence(source: str) -> list[str]:
+    """The opt-in evidence kinds a ``# fixture: extend-evidence: own-thread, ...`` line
+    turns on for the fixture (as ``extend-evidence`` in ``[tool.tsafe-lint]`` would)."""
+    match = EVIDENCE_MARKER.search(source)
+    return sorted(k.strip() for k in match.group("kinds").split(",")) if match else []

@@ -369,3 +369,24 @@ def test_list_rules_and_explain_do_not_read_configuration(in_tmp: Path) -> None:
 )
 def test_is_enabled(select: list[str] | None, ignore: list[str], code: str, enabled: bool) -> None:
     assert Config(select=select, ignore=ignore).is_enabled(code) is enabled
+
+
+def test_extend_evidence_is_read_and_validated(tmp_path: Path) -> None:
+    """``extend-evidence`` turns opt-in evidence kinds on; an unknown kind is an error."""
+    good = tmp_path / "good.toml"
+    good.write_text('extend-evidence = ["process-wide", "own-thread", "own-thread"]\n')
+    assert load_config(good).extend_evidence == ["own-thread", "process-wide"]
+    assert load_config(None, tmp_path).extend_evidence == []
+    for bad in ('extend-evidence = ["telepathy"]', 'extend-evidence = "own-thread"'):
+        path = tmp_path / "bad.toml"
+        path.write_text(bad + "\n")
+        with pytest.raises(ConfigError, match="extend-evidence"):
+            load_config(path)
+
+
+def test_the_config_knows_every_opt_in_evidence_kind() -> None:
+    """config.py repeats the kinds so that it loads without LibCST: they must agree."""
+    from tsafe_lint.analysis.evidence import OPT_IN_EVIDENCE as analysed
+    from tsafe_lint.config import OPT_IN_EVIDENCE as configured
+
+    assert configured == analysed

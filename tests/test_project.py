@@ -308,3 +308,23 @@ def test_conforms_checks_dataclass_fields_exactly() -> None:
     assert not conforms({**record, "fixable": 1}, Diagnostic)
     with pytest.raises(TypeError):
         conforms(record, set[str])
+
+
+def test_the_cache_is_keyed_by_the_opt_in_evidence(tmp_path: Path) -> None:
+    """Turning an opt-in evidence kind on changes the analysis: a cached result of the
+    defaults must not be served for it (nor the other way round)."""
+    fixture = Path(__file__).parent / "fixtures" / "shared_state" / "evidence_process_wide.py"
+    target = tmp_path / "registry.py"
+    shutil.copy(fixture, target)
+    cache = Cache(tmp_path)
+
+    def codes(evidence: list[str]) -> list[tuple[int, str]]:
+        config = Config(select=["TS"], extend_evidence=evidence, root=tmp_path)
+        linter = Linter(config, cache=cache, project_root=tmp_path)
+        return [(d.line, d.code) for d in linter.lint_paths([str(target)])]
+
+    default = codes([])
+    extended = codes(["process-wide", "check-outside-lock"])
+    assert len(extended) > len(default)
+    assert codes([]) == default
+    assert codes(["process-wide", "check-outside-lock"]) == extended

@@ -37,10 +37,14 @@ def _tool_fingerprint() -> str:
 TOOL = _tool_fingerprint()
 
 
-def content_key(source: bytes, module: str) -> str:
+def content_key(source: bytes, module: str, evidence: tuple[str, ...] = ()) -> str:
+    """The key of one file's result: its content, its module name, the tool's own source
+    and the opt-in evidence kinds turned on (the only setting the analysis reads)."""
     digest = hashlib.sha256()
     digest.update(TOOL.encode())
     digest.update(module.encode())
+    if evidence:
+        digest.update(("\0evidence:" + ",".join(evidence)).encode())
     digest.update(b"\0")
     digest.update(source)
     return digest.hexdigest()

@@ -25,7 +25,12 @@ else:  # pragma: no cover - exercised on older Pythons only
 SECTION = "tsafe-lint"
 KNOWN_CODES = ALL_CODES
 _LIST_KEYS = ("select", "ignore", "exclude", "extend-exclude")
-_KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores", "baseline", "max-file-size"})
+_KNOWN_KEYS = frozenset(
+    {*_LIST_KEYS, "per-file-ignores", "baseline", "max-file-size", "extend-evidence"}
+)
+#: The evidence kinds ``extend-evidence`` may turn on (``tsafe_lint.analysis.evidence``;
+#: repeated here so that the configuration loads without LibCST; a test keeps them equal).
+OPT_IN_EVIDENCE = ("own-thread", "process-wide", "check-outside-lock", "lock-owned", "docstring")
 
 #: Files larger than this (bytes) are not analysed: one TS001 says so. LibCST's tree of a
 #: dense generated file takes about 800 MB and 10 s per MiB, and grows faster than the
@@ -63,6 +68,8 @@ class Config:
     source: Path | None = None
     baseline: Path | None = None  # findings accepted earlier (``tsafe_lint.baseline``)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    #: opt-in evidence kinds turned on, sorted (``OPT_IN_EVIDENCE``)
+    extend_evidence: list[str] = field(default_factory=list)
 
     def is_enabled(self, code: str, extra_ignores: Iterable[str] = ()) -> bool:
         """Does ``code`` run, given select/ignore and any per-file ignores?"""
@@ -179,6 +186,11 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
     max_file_size = table.get("max-file-size", DEFAULT_MAX_FILE_SIZE)
     if not isinstance(max_file_size, int) or isinstance(max_file_size, bool) or max_file_size < 1:
         raise ConfigError(f"{path}: 'max-file-size' must be a positive number of bytes")
+    evidence = table.get("extend-evidence", [])
+    if not isinstance(evidence, list) or not all(kind in OPT_IN_EVIDENCE for kind in evidence):
+        raise ConfigError(
+            f"{path}: 'extend-evidence' must be a list of: {', '.join(OPT_IN_EVIDENCE)}"
+        )
     return Config(
         select=validate_codes(lists["select"], f"{path}: select") if "select" in table else None,
         ignore=validate_codes(lists["ignore"], f"{path}: ignore"),
@@ -188,4 +200,5 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         source=path,
         baseline=path.parent / baseline if baseline else None,
         max_file_size=max_file_size,
+        extend_evidence=sorted(set(evidence)),
     )

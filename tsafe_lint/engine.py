@@ -40,7 +40,9 @@ Progress = Callable[[int, int], None]
 
 #: One file to analyse: path, module, project context, cache directory, its content when
 #: it is not on disk (an editor buffer), and max-file-size.
-Task = tuple[str, str, "dict[str, Any] | None", "str | None", "bytes | None", int]
+Task = tuple[
+    str, str, "dict[str, Any] | None", "str | None", "bytes | None", int, "tuple[str, ...]"
+]
 
 
 def _unread(path: str, message: str) -> tuple[str, str, dict[str, Any]]:
@@ -52,7 +54,7 @@ def _work(task: Task) -> tuple[str, str, dict[str, Any]]:
     """Worker: analyse one file (phase 1, or phase 2 with a context); consult the cache.
     The file's content comes with the task when it is not on disk (an editor buffer).
     Its findings are cached with ``# noqa`` not applied: the engine applies it."""
-    path, module, context_json, cache_dir, unsaved, limit = task
+    path, module, context_json, cache_dir, unsaved, limit, evidence = task
     try:
         if unsaved is not None:
             check_size(len(unsaved), limit)
@@ -63,7 +65,7 @@ def _work(task: Task) -> tuple[str, str, dict[str, Any]]:
         return _unread(path, exc.reason())
     except OSError as exc:
         return _unread(path, f"could not read file: {exc.strerror or exc.__class__.__name__}")
-    key = content_key(source, module)
+    key = content_key(source, module, evidence)
     if context_json is not None:
         key = context_key(key, context_json)
     cache = Cache.at(cache_dir) if cache_dir else None
@@ -74,7 +76,9 @@ def _work(task: Task) -> tuple[str, str, dict[str, Any]]:
     from tsafe_lint.pipeline import analyse_source  # LibCST: loaded on a cache miss only
 
     context = context_from_json(context_json)
-    result = analyse_source(source, path, module, context, prefilter=True, noqa=False)
+    result = analyse_source(
+        source, path, module, context, prefilter=True, noqa=False, evidence=frozenset(evidence)
+    )
     data = result.as_json()
     if cache is not None:
         cache.put(key, data)
@@ -92,20 +96,20 @@ def project_findings(index: ProjectIndex, linted: Sequence[str]) -> list[Diagnos
     for rule in ALL_RULES:
         try:
             found.extend(
-                    Diagnostic(
-                        finding.path,
-                        finding.line,
-                        finding.col,
-                        rule.code,
-                        finding.message,
-                        finding.line,
-                        finding.col,
-                        rule.name,
-                        False,
-                    )
-                    for finding in rule().check_project(index)
-                    if finding.path in wanted
+                Diagnostic(
+                    finding.path,
+                    finding.line,
+                    finding.col,
+                    rule.code,
+                    finding.message,
+                    finding.line,
+                    finding.col,
+                    rule.name,
+                    False,
                 )
+                for finding in rule().check_project(index)
+                if finding.path in wanted
+            )
         except Exception as exc:
             message = f"internal error in rule {rule.code} ({rule.name}): {exc!r}"
             found.append(engine_diagnostic("TS002", linted[0], 1, 1, message))
@@ -155,7 +159,8 @@ class Linter:
         except FileTooLarge as exc:
             too_large = engine_diagnostic("TS001", path, 1, 1, exc.reason())
             return [too_large] if self.accepts(too_large) else []
-        result = analyse_source(source, path, module_name(path), noqa=self.noqa)
+        evidence = frozenset(self.config.extend_evidence)
+        result = analyse_source(source, path, module_name(path), noqa=self.noqa, evidence=evidence)
         return sorted(d for d in result.diagnostics if self.accepts(d))
 
     def lint_file(self, path: str) -> list[Diagnostic]:
@@ -222,7 +227,8 @@ class Linter:
         complete = True
         for path in files:
             try:
-                key = content_key(self._read(path), modules[path])
+                evidence = tuple(self.config.extend_evidence)
+                key = content_key(self._read(path), modules[path], evidence)
                 parts.append(f"{path}\0{key}")
             except FileTooLarge as exc:  # a TS001 that only its size decides
                 key = ""
@@ -234,7 +240,11 @@ class Linter:
             self._content_keys[path] = key
         if self.cache is None or not complete:
             return None
-        settings = {"max-file-size": self.config.max_file_size, "noqa": self.noqa}
+        settings = {
+            "max-file-size": self.config.max_file_size,
+            "noqa": self.noqa,
+            "extend-evidence": self.config.extend_evidence,
+        }
         return context_key("run", {"files": parts, "named": sorted(named), **settings})
 
     # -- running ---------------------------------------------------------------------
@@ -265,7 +275,8 @@ class Linter:
             else:
                 unsaved = self.unsaved.get(path)
                 limit = self.config.max_file_size
-                work.append((path, module, context, cache_dir, unsaved, limit))
+                evidence = tuple(self.config.extend_evidence)
+                work.append((path, module, context, cache_dir, unsaved, limit, evidence))
         if self.jobs <= 1 or len(work) < 2:
             for task in work:
                 collect(_work(task))

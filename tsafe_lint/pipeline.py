@@ -48,12 +48,13 @@ def analyse_source(
     prefilter: bool = False,
     rules: list[type[Rule]] | None = None,
     noqa: bool = True,
+    evidence: frozenset[str] = frozenset(),
 ) -> FileResult:
     """Every finding of every rule and the summary of one file; ``noqa``: with the
     findings that ``# noqa`` comments silence left out (the engine passes False and
     applies them after the cache, so that flake8 can leave them to flake8)."""
     with deeper_stack():
-        return _analyse(source, path, module, context, prefilter, rules, noqa)
+        return _analyse(source, path, module, context, prefilter, rules, noqa, evidence)
 
 
 def _analyse(
@@ -64,6 +65,7 @@ def _analyse(
     prefilter: bool,
     rules: list[type[Rule]] | None,
     noqa: bool,
+    evidence: frozenset[str],
 ) -> FileResult:
     if prefilter and not context and isinstance(source, bytes) and not VOCABULARY.search(source):
         checked = check_syntax(source)
@@ -74,7 +76,7 @@ def _analyse(
     if isinstance(parsed, ParseFailure):
         return FileResult(path, [_parse_failure(path, parsed)])
     try:
-        analysis = ModuleAnalysis(parsed.module, path, context, module)
+        analysis = ModuleAnalysis(parsed.module, path, context, module, evidence)
     except RecursionError:
         message = TOO_DEEP
         return FileResult(path, [engine_diagnostic("TS001", path, 1, 1, message)])

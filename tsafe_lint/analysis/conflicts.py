@@ -111,9 +111,10 @@ class Conflicts:
                         f"{self.analysis.thread_reason(func)}"
                     )
         owner = evidence.owner_of(key)
+        own_thread = "own-thread" in self.analysis.extra_evidence
         if per_instance and owner is not None:
-            mine = evidence.own_thread(func, owner)
-            theirs = evidence.own_thread(other.func, owner)
+            mine = evidence.own_thread(func, owner) if own_thread else None
+            theirs = evidence.own_thread(other.func, owner) if own_thread else None
             # an access after its function joined a thread: the class's own thread is over
             joined = evidence.after_join(func, order) or evidence.after_join(
                 other.func, other.order
@@ -141,7 +142,11 @@ class Conflicts:
                     why = self._lock_owned(key, family, func, other)
                     if why is not None:
                         return why
-        if not per_instance and key[0] in ("global", "attr"):
+        if (
+            not per_instance
+            and key[0] in ("global", "attr")
+            and "process-wide" in self.analysis.extra_evidence
+        ):
             witness = self._locked_writer(key)
             if witness is not None and not evidence.is_confined(witness.func):
                 return (

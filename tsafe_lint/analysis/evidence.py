@@ -32,6 +32,17 @@ from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import walk
 
+#: Evidence kinds that are off by default: each measured below 80% precision on the
+#: tuning corpus (docs/evidence.md); ``extend-evidence`` in ``[tool.tsafe-lint]`` turns
+#: them on. A visible thread start and the ``# tsafe: shared`` marker are always on.
+OPT_IN_EVIDENCE = (
+    "own-thread",  # the class starts a thread on its own methods: its side vs. callers'
+    "process-wide",  # a module global or class attribute written under a lock elsewhere
+    "check-outside-lock",  # a test outside the lock that the act takes, not re-checked
+    "lock-owned",  # the class owns a lock and writes the state under it somewhere
+    "docstring",  # the docstring says "thread-safe"
+)
+
 _SAYS_THREAD_SAFE = re.compile(r"(?<!not )(?<!n't )\bthread[- ]?safe\b", re.IGNORECASE)
 _NOT_THREAD_SAFE = re.compile(
     r"\b(?:not|isn't|is not|never)\s+(?:\w+\s+){0,2}thread[- ]?safe", re.IGNORECASE

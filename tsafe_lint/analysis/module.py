@@ -42,8 +42,11 @@ class ModuleAnalysis:
         path: str = "<string>",
         context: ProjectContext = EMPTY_CONTEXT,
         name: str = "",
+        evidence: frozenset[str] = frozenset(),
     ) -> None:
         self.module = module
+        #: the opt-in evidence kinds turned on (``OPT_IN_EVIDENCE``)
+        self.extra_evidence = evidence
         self.path = path
         self.context = context
         self.name = name or module_name(path)
@@ -107,12 +110,13 @@ class ModuleAnalysis:
             self.reach,
             self.setup_functions,
             self.thread_starts,
+            docstrings="docstring" in self.extra_evidence,
         )
 
     @cached_property
     def conflicts(self) -> Conflicts:
         """Which other access of a piece of state can run at the same time, and why."""
-        return Conflicts(self)
+        return Conflicts(self, lock_owned="lock-owned" in self.extra_evidence)
 
     @cached_property
     def locks(self) -> LockFacts:
