@@ -279,8 +279,9 @@ class UnlockedCheckThenAct(Rule):
     double-checked form, whose write is under a lock and tests again, is not reported;
     a test made outside the lock that the write takes, without a second test under it,
     is, when the ``check-outside-lock`` evidence is on. Check-then-use is reported too:
-    ``if self.sock: self.sock.close()`` while another thread sets ``self.sock = None``. The early-return form
-    (``if x is None: return`` followed by the use or the write) counts as well.
+    ``if self.sock: self.sock.close()`` while another thread sets ``self.sock = None``.
+    The early-return form (``if x is None: return`` followed by the use or the write)
+    counts as well.
 
     **Which threads**
 
