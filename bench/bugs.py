@@ -8,6 +8,7 @@ unpacked, and linted whole by the ``tsafe-lint`` console script next to
 ``--select``), one run per release shared by the bugs that need it. Run:
 
     python bench/bugs.py [--only ID ...] [--cache-dir DIR] [--select CODES]
+                         [--extend-evidence KIND ...]
 
 It writes bench/results/bugs.md and keeps the raw findings in ``bugs-findings.json`` in
 the cache directory. It exits 0 whatever it measures; 1 when a release could not be
@@ -59,7 +60,13 @@ def lint_command(config: Path, select: str | None) -> list[str]:
     return command + (["--select", select] if select else [])
 
 
-def lint_release(release: Release, cache: Path, select: str | None, excludes: list[str]) -> Run:
+def lint_release(
+    release: Release,
+    cache: Path,
+    select: str | None,
+    excludes: list[str],
+    evidence: list[str] | None = None,
+) -> Run:
     """Fetch, unpack and lint one release; a Run with ``error`` set when that failed."""
     package, version, dist = release
     run = Run(package, version, dist)
@@ -77,7 +84,7 @@ def lint_release(release: Release, cache: Path, select: str | None, excludes: li
     run.files = select_files(run.root, ["."], excludes)
     run.lines = count_lines(run.root, run.files)
     print(f"{package} {version}: linting {len(run.files)} files", file=sys.stderr)
-    lint_files(run, isolating_config(run.root, excludes), select)
+    lint_files(run, isolating_config(run.root, excludes, evidence), select)
     return run
 
 
@@ -119,10 +126,13 @@ def shown(path: Path) -> str:
     return str(path.relative_to(REPO)) if REPO in path.parents else str(path)
 
 
-def command_line(only: list[str] | None, select: str | None) -> str:
+def command_line(
+    only: list[str] | None, select: str | None, evidence: list[str] | None = None
+) -> str:
     """The command as the report shows it (never the cache directory: a local path)."""
     words = ["python bench/bugs.py", *(["--only", *only] if only else [])]
-    return " ".join(words + (["--select", select] if select else []))
+    words += ["--select", select] if select else []
+    return " ".join(words + (["--extend-evidence", *evidence] if evidence else []))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,6 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="ID", help="only these bugs")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--select", metavar="CODES", help="passed to tsafe-lint")
+    parser.add_argument(
+        "--extend-evidence",
+        nargs="+",
+        metavar="KIND",
+        default=None,
+        help="opt-in evidence kinds to turn on (extend-evidence in the configuration)",
+    )
+    parser.add_argument(
+        "--report", type=Path, default=REPORT, help="default: bench/results/bugs.md"
+    )
     args = parser.parse_args(argv)
     try:
         cache = resolve_cache_dir(args.cache_dir)
@@ -151,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
         for version in (bug.buggy, bug.fixed):
             release = (bug.package, version, bug.dist)
             if release not in releases:
-                releases[release] = lint_release(release, cache, args.select, excludes)
+                releases[release] = lint_release(
+                    release, cache, args.select, excludes, args.extend_evidence
+                )
     outcomes = [
         score(b, releases[(b.package, b.buggy, b.dist)], releases[(b.package, b.fixed, b.dist)])
         for b in bugs
@@ -165,23 +187,24 @@ def main(argv: list[str] | None = None) -> int:
         selected = f"{len(bugs)} of {len(everything)} (--only {' '.join(args.only)})"
     header = {
         "date": datetime.date.today().isoformat(),
-        "command": command_line(args.only, args.select),
+        "command": command_line(args.only, args.select, args.extend_evidence),
         "tool": tool_version(),
         "python": platform.python_version(),
-        "rules": f"`--select {args.select}`" if args.select else "the defaults",
+        "rules": (f"`--select {args.select}`" if args.select else "the defaults")
+        + (f", extend-evidence {', '.join(args.extend_evidence)}" if args.extend_evidence else ""),
         "bugs": selected,
     }
     runs = list(releases.values())
     save_raw(cache / RAW, header, runs)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(render(header, outcomes, runs, reasons, warnings))
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(render(header, outcomes, runs, reasons, warnings))
     print_misses(outcomes, reasons)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     found = sum(o.status == FOUND for o in outcomes)
     scored = sum(o.status in (FOUND, MISSED) for o in outcomes)
     print(
-        f"found {found} of {scored} bugs scored; saved {shown(REPORT)}; "
+        f"found {found} of {scored} bugs scored; saved {shown(args.report)}; "
         f"raw findings: {cache / RAW}",
         file=sys.stderr,
     )

@@ -161,15 +161,19 @@ def tool_version() -> str:
     return done.stdout.strip() or done.stderr.strip()
 
 
-def isolating_config(root: Path, excludes: list[str]) -> Path:
+def isolating_config(root: Path, excludes: list[str], evidence: list[str] | None = None) -> Path:
     """The configuration of one run, written into the linted tree's top directory.
 
     tsafe-lint analyses named files with the facts of their whole project: the files
     under the configuration's directory. So the file stands in ``root`` (the project is
     the package, never the whole cache), and it excludes what the benchmark does not lint
     (tests, docs, examples), so that the project's facts come from the linted files. It
-    also keeps the sdist's own pyproject.toml from configuring the run."""
+    also keeps the sdist's own pyproject.toml from configuring the run. ``evidence``:
+    opt-in evidence kinds to turn on (``extend-evidence``)."""
     config = root / "tsafe-lint-bench.toml"
     patterns = ", ".join(json.dumps(pattern) for pattern in excludes)
-    config.write_text(f"# written by bench/: tsafe-lint defaults\nexclude = [{patterns}]\n")
+    text = f"# written by bench/: tsafe-lint defaults\nexclude = [{patterns}]\n"
+    if evidence:
+        text += f"extend-evidence = [{', '.join(json.dumps(kind) for kind in evidence)}]\n"
+    config.write_text(text)
     return config

@@ -221,3 +221,15 @@ def test_triage_refuses_missing_data_or_findings(
     err = capsys.readouterr().err
     assert "validation-findings.json" in err
     assert "run python bench/corpus.py --corpus bench/validation.toml first" in err
+
+
+def test_isolating_config_stands_in_the_tree_and_carries_the_settings(tmp_path: Path) -> None:
+    """The bench's configuration sits in the linted tree (so that the project is the
+    package) and tsafe-lint reads it as written: excludes and opt-in evidence."""
+    from tsafe_lint.config import load_config
+
+    plain = load_config(dists.isolating_config(tmp_path, ["tests", "docs"]))
+    assert plain.root == tmp_path
+    assert plain.exclude == ["tests", "docs"] and plain.extend_evidence == []
+    extended = dists.isolating_config(tmp_path, ["tests"], ["process-wide", "own-thread"])
+    assert load_config(extended).extend_evidence == ["own-thread", "process-wide"]
