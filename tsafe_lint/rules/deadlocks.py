@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from tsafe_lint.analysis import Acquisition, ModuleAnalysis, SymbolKey, display_name
+from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.join import Node, ProjectIndex
 from tsafe_lint.rules.base import Finding, ProjectFinding, Rule, snippet
 
@@ -129,16 +130,12 @@ class ReentrantLockAcquire(Rule):
     def check_project(self, project: ProjectIndex) -> Iterator[ProjectFinding]:
         takes = _project_takes(project)
         for summary in project.modules.values():
-            for sites in summary.calls.values():
-                for callee, held, line, col in sites:
-                    target = project.callee(summary.module, callee)
-                    if target is None or not held:
-                        continue
-                    for lock, taken in sorted(takes.get(target, {}).items()):
-                        crossed = taken.crossed or target[0] != summary.module
-                        if lock in held and not taken.reentrant and crossed:
-                            message = _reacquired(target[1], _short(lock), f"at {taken.where}")
-                            yield ProjectFinding(summary.path, line, col, message)
+            for line, col, held, target, lock, taken, crossed in _taken_under(
+                project, takes, summary
+            ):
+                if lock in held and not taken.reentrant and crossed:
+                    message = _reacquired(target[1], _short(lock), f"at {taken.where}")
+                    yield ProjectFinding(summary.path, line, col, message)
 
 
 def _signalling(acquisition: Acquisition, analysis: ModuleAnalysis) -> bool:
@@ -246,19 +243,13 @@ class LockOrderInversion(Rule):
                 for lock, _, held, line, col in acquires:
                     for first in held:
                         edges.setdefault((first, lock), _Edge(summary.path, line, col, False))
-            for sites in summary.calls.values():
-                for callee, held, line, col in sites:
-                    target = project.callee(summary.module, callee)
-                    if target is None or not held:
+            for line, col, held, _, lock, _, crossed in _taken_under(project, takes, summary):
+                for first in held:
+                    if first == lock:
                         continue
-                    for lock, taken in sorted(takes.get(target, {}).items()):
-                        crossed = taken.crossed or target[0] != summary.module
-                        for first in held:
-                            if first == lock:
-                                continue
-                            known = edges.get((first, lock))
-                            if known is None or (crossed and not known.crossed):
-                                edges[(first, lock)] = _Edge(summary.path, line, col, crossed)
+                    known = edges.get((first, lock))
+                    if known is None or (crossed and not known.crossed):
+                        edges[(first, lock)] = _Edge(summary.path, line, col, crossed)
         for (first, second), edge in sorted(edges.items()):
             reverse = edges.get((second, first))
             if reverse is None:
@@ -294,6 +285,22 @@ class _Edge:
 def _short(lock: str) -> str:
     """``pkg.mod.Class._lock`` -> ``Class._lock`` (a project-wide lock name, shortened)."""
     return ".".join(lock.split(".")[-2:]) if lock.count(".") >= 2 else lock
+
+
+def _taken_under(
+    project: ProjectIndex, takes: dict[Node, dict[str, _Taken]], summary: FileSummary
+) -> Iterator[tuple[int, int, list[str], Node, str, _Taken, bool]]:
+    """For each call ``summary``'s module makes with locks held, each lock the callee
+    takes through anything it calls: (line, column, held, callee, lock, how it is taken,
+    whether the chain crosses a module boundary)."""
+    for sites in summary.calls.values():
+        for callee, held, line, col in sites:
+            target = project.callee(summary.module, callee)
+            if target is None or not held:
+                continue
+            for lock, taken in sorted(takes.get(target, {}).items()):
+                crossed = taken.crossed or target[0] != summary.module
+                yield line, col, held, target, lock, taken, crossed
 
 
 def _project_takes(project: ProjectIndex) -> dict[Node, dict[str, _Taken]]:
