@@ -53,9 +53,12 @@ class ModuleAnalysis:
         self.structure: ModuleStructure = collect_structure(module, self.name, is_package(path))
         external = {name: Kind(value) for name, value in context.imported_kinds}
         self.symbols = SymbolTable(self.structure, external)
-        infer_kinds_from_use(self.structure, self.symbols)
         self._walker = RegionWalker(self.structure, self.symbols)
         self.regions: Regions = self._walker.walk()
+        if infer_kinds_from_use(self.structure, self.symbols, self.regions):
+            # new locks and conditions change what is held where: walk again
+            self._walker = RegionWalker(self.structure, self.symbols)
+            self.regions = self._walker.walk()
         self._line_refs: list[cst.CSTNode] = []
         self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
 

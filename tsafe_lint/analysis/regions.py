@@ -136,6 +136,8 @@ class RegionWalker:
         self._identities: set[str] = set()  # locals holding the current thread's identity
         self._seen_tests: list[_Test] = []  # every test of the function walked so far
         self._property_reads: dict[FunctionInfo, frozenset[SymbolKey]] = {}
+        #: does the module define any property getter (read through in tests)?
+        self._properties = any(func.is_property for func in structure.functions)
         self._order = 0
         self.acquire_wrappers: dict[FunctionInfo, SymbolKey] = {}
         self.release_wrappers: dict[FunctionInfo, SymbolKey] = {}
@@ -464,6 +466,8 @@ class RegionWalker:
         """Shared keys ``expr`` reads: directly, through a local that holds one
         (``inst = self._d.get(k)``), or through a property of the class (``self._span``)."""
         yield from reads_in(expr, func, self.symbols)
+        if not self._derived and not self._properties:
+            return  # nothing to read through: spare the second walk
         for node in walk(expr, skip=(cst.Lambda, cst.ConcatenatedString)):
             if isinstance(node, cst.Name) and node.value in self._derived:
                 yield from self._derived[node.value]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import libcst as cst
 
@@ -67,21 +68,21 @@ class FunctionInfo:
     def name(self) -> str:
         return self.qualname.rsplit(".", 1)[-1]
 
-    @property
+    @cached_property
     def is_property(self) -> bool:
         """A ``@property`` getter: reading the attribute calls it."""
         return isinstance(self.node, cst.FunctionDef) and "property" in _decorator_names(
             self.node
         )
 
-    @property
+    @cached_property
     def is_contextmanager(self) -> bool:
         """``@contextlib.contextmanager``: ``with f():`` runs it up to its ``yield``."""
         return isinstance(self.node, cst.FunctionDef) and "contextmanager" in _decorator_names(
             self.node
         )
 
-    @property
+    @cached_property
     def is_module(self) -> bool:
         return isinstance(self.node, cst.Module)
 

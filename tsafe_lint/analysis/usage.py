@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from tsafe_lint.analysis.events import Regions
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable, display_name
-from tsafe_lint.analysis.tree import walk
 
 _SIGNALS = frozenset({"notify", "notify_all", "notifyAll"})
 _WAITS = frozenset({"wait", "wait_for"})
@@ -39,14 +39,33 @@ class _Uses:
     entered: bool = False  # ``with X:``
 
 
-def infer_kinds_from_use(structure: ModuleStructure, symbols: SymbolTable) -> None:
-    """Add a ``SymbolInfo`` with its evidence for every receiver whose use shows its kind."""
+def infer_kinds_from_use(
+    structure: ModuleStructure, symbols: SymbolTable, regions: Regions
+) -> bool:
+    """Add a ``SymbolInfo`` with its evidence for every receiver whose use shows its kind;
+    True when anything was added (the lock regions must then be walked again).
+
+    It reads the calls and ``with`` items a first walk of the module recorded, so that no
+    second pass over the tree is needed for the many modules where nothing is inferred.
+    """
     uses: dict[SymbolKey, dict[FunctionInfo, _Uses]] = {}
-    for func in structure.functions:
-        if func.is_async:
+    for entry in regions.with_entries:
+        if entry.func.is_async or entry.node.asynchronous is not None:
             continue
-        for statement in func.body():
-            _collect(statement, func, symbols, uses)
+        key = _receiver_key(entry.item.item, entry.func, symbols)
+        if key is not None:
+            uses.setdefault(key, {}).setdefault(entry.func, _Uses()).entered = True
+    for any_call in regions.calls:  # no awaited call: those are in async functions only
+        call, func = any_call.call, any_call.func
+        if func.is_async or not isinstance(call.func, cst.Attribute):
+            continue
+        method = call.func.attr.value
+        if method not in _WATCHED or (method == "release" and call.args):
+            continue  # ``pool.release(conn)``: a resource pool, not a lock
+        key = _receiver_key(call.func.value, func, symbols)
+        if key is not None:
+            uses.setdefault(key, {}).setdefault(func, _Uses()).methods.add(method)
+    added = False
     for key, per_function in uses.items():
         if key in symbols.symbols:
             continue  # its kind (or class) is known from how it was made
@@ -56,40 +75,18 @@ def infer_kinds_from_use(structure: ModuleStructure, symbols: SymbolTable) -> No
             info = SymbolInfo(key, display_name(key), kind, evidence=evidence)
             info.created_at = _parameter(key, structure)  # a caller's object: see is_parameter
             symbols.add_inferred(info)
+            added = True
+    return added
 
 
-def _collect(
-    statement: cst.BaseStatement,
-    func: FunctionInfo,
-    symbols: SymbolTable,
-    uses: dict[SymbolKey, dict[FunctionInfo, _Uses]],
-) -> None:
-    awaited: set[cst.CSTNode] = set()
-    for node in walk(statement, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-        if isinstance(node, cst.Await):
-            awaited.add(node.expression)
-        elif isinstance(node, cst.With) and node.asynchronous is None:
-            for item in node.items:
-                if symbols.class_of_receiver(item.item, func) is not None:
-                    continue
-                key = symbols.receiver_key(item.item, func)
-                if key is not None:
-                    uses.setdefault(key, {}).setdefault(func, _Uses()).entered = True
-        elif (
-            isinstance(node, cst.Call)
-            and node not in awaited
-            and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value in _WATCHED
-        ):
-            method = node.func.attr.value
-            if method == "release" and node.args:
-                continue  # ``pool.release(conn)``: a resource pool, not a lock
-            receiver = node.func.value
-            if symbols.class_of_receiver(receiver, func) is not None:
-                continue  # ``self.acquire()``: the module's own class, its methods are known
-            key = symbols.receiver_key(receiver, func)
-            if key is not None:
-                uses.setdefault(key, {}).setdefault(func, _Uses()).methods.add(method)
+def _receiver_key(
+    receiver: cst.BaseExpression, func: FunctionInfo, symbols: SymbolTable
+) -> SymbolKey | None:
+    """The key to type ``receiver`` under; None for the module's own classes' objects
+    (``self.acquire()``: their methods are known)."""
+    if symbols.class_of_receiver(receiver, func) is not None:
+        return None
+    return symbols.receiver_key(receiver, func)
 
 
 def _decide(key: SymbolKey, per_function: dict[FunctionInfo, _Uses]) -> tuple[Kind, str] | None:
