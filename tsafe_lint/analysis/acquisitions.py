@@ -104,17 +104,22 @@ class LockFacts:
     def _transitive(self, regions: Regions) -> dict[FunctionInfo, dict[SymbolKey, Acquisition]]:
         """For each function, the locks it or anything it calls acquires (with a witness)."""
         takes = {func: dict(found) for func, found in self._direct.items()}
-        callees: dict[FunctionInfo, set[FunctionInfo]] = {}
+        # caller -> callee -> the locks every call from caller to callee is guarded by:
+        # ``if lock.acquire(False):`` found them free, so what the callee takes of them
+        # cannot be taken while this thread already holds them
+        callees: dict[FunctionInfo, dict[FunctionInfo, frozenset[SymbolKey]]] = {}
         for site in regions.call_sites:
-            callees.setdefault(site.func, set()).add(site.callee)
+            tried = frozenset(self.identity(key) for key in site.state.tried)
+            known = callees.setdefault(site.func, {}).get(site.callee)
+            callees[site.func][site.callee] = tried if known is None else known & tried
         changed = True
         while changed:
             changed = False
             for caller, called in callees.items():
                 mine = takes.setdefault(caller, {})
-                for callee in called:
+                for callee, guarded in called.items():
                     for lock, witness in takes.get(callee, {}).items():
-                        if lock not in mine:
+                        if lock not in mine and lock not in guarded:
                             mine[lock] = witness
                             changed = True
         return takes

@@ -45,6 +45,9 @@ class State:
     protected: Held = EMPTY  # released by the ``finally`` of an enclosing ``try``
     loop: cst.While | None = None  # the innermost enclosing ``while`` of this function
     looping: bool = False  # inside any ``for``/``while`` body of this function
+    #: locks a non-blocking ``if x.acquire(False):`` on this path found free: code past
+    #: that guard runs only when no thread, this one included, held them there
+    tried: Held = EMPTY
 
     @property
     def in_while(self) -> bool:

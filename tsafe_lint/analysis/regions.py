@@ -22,6 +22,7 @@ from tsafe_lint.analysis.accesses import (
     shared_key,
     writes_of,
 )
+from tsafe_lint.analysis.acquisitions import is_blocking_acquire
 from tsafe_lint.analysis.calls import CallScanner, releases_in, scan
 from tsafe_lint.analysis.events import (
     Access,
@@ -116,11 +117,12 @@ def _merge(*states: State | None) -> State | None:
     live = [s for s in states if s is not None]
     if not live:
         return None
-    held, manual = live[0].held, live[0].manual
+    held, manual, tried = live[0].held, live[0].manual, live[0].tried
     for state in live[1:]:
         held &= state.held
         manual &= state.manual
-    return replace(live[0], held=held, manual=manual)
+        tried &= state.tried
+    return replace(live[0], held=held, manual=manual, tried=tried)
 
 
 class RegionWalker:
@@ -563,10 +565,13 @@ class RegionWalker:
         for event in events:
             if event.call is inner and event.method == "acquire" and event.kind in LOCKLIKE:
                 event.form = form
+                taken = self._acquire(state, event.target)
+                if not is_blocking_acquire(event.call):
+                    taken = replace(taken, tried=taken.tried | self.group(event.target))
                 if negated:
-                    else_state = self._acquire(state, event.target)
+                    else_state = taken
                 else:
-                    body_state = self._acquire(state, event.target)
+                    body_state = taken
         body_out = self._walk_tested_body(statement, block(statement.body), state, body_state, func)
         orelse = statement.orelse
         if isinstance(orelse, cst.If):
