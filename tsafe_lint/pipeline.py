@@ -27,17 +27,28 @@ from tsafe_lint.suppression import is_suppressed
 #: Files that mention none of these cannot start threads or take locks themselves; they
 #: are only syntax-checked, and fully analysed when another module hands them a thread
 #: entry point or a lock (phase 2). Locks known by use (``usage.py``) need the method
-#: names too: a lock passed in as a parameter shows only as ``x.acquire()``. A class whose
-#: docstring says it is thread-safe, or that carries a ``# tsafe:`` marker, is evidence.
+#: calls too: a lock passed in as a parameter shows only as ``x.acquire()``; a ``# tsafe:``
+#: marker is evidence. Words in prose (docs, strings) do not count: ``pydoc_data/topics.py``
+#: says "acquire" and "Lock" and is the largest file of the standard library.
 VOCABULARY = re.compile(
     rb"\b(?:threading|_thread|concurrent|multiprocessing|to_thread|run_in_executor"
-    rb"|ThreadPool\w*|start_new_thread|acquire|notify(?:_all|All)?"
-    rb"|R?Lock|Condition|(?:Bounded)?Semaphore)\b"
-    rb"|\btsafe:|\b[Tt]hread[- ]?safe"  # contracts and markers (``analysis/evidence.py``)
+    rb"|ThreadPool\w*|start_new_thread)\b"
+    rb"|\.(?:acquire|notify(?:_all|All)?)\s*\("  # a lock or condition known by its use
+    rb"|\b(?:R?Lock|Condition|(?:Bounded)?Semaphore)\s*\("  # ... or by its factory's name
+    rb"|#\s*tsafe:"  # a marker (``analysis/evidence.py``)
 )
+#: With the ``docstring`` evidence on, a docstring that says "thread-safe" counts too.
+DOCSTRING_VOCABULARY = re.compile(rb"\b[Tt]hread[- ]?safe")
 
 
 TOO_DEEP = "could not parse: code is nested too deeply to analyse"
+
+
+def _may_matter(source: bytes, evidence: frozenset[str]) -> bool:
+    """Can this file start threads or take locks itself (worth a full analysis)?"""
+    if VOCABULARY.search(source):
+        return True
+    return "docstring" in evidence and DOCSTRING_VOCABULARY.search(source) is not None
 
 
 def analyse_source(
@@ -67,7 +78,12 @@ def _analyse(
     noqa: bool,
     evidence: frozenset[str],
 ) -> FileResult:
-    if prefilter and not context and isinstance(source, bytes) and not VOCABULARY.search(source):
+    if (
+        prefilter
+        and not context
+        and isinstance(source, bytes)
+        and not _may_matter(source, evidence)
+    ):
         checked = check_syntax(source)
         if isinstance(checked, ParseFailure):
             return FileResult(path, [_parse_failure(path, checked)])
