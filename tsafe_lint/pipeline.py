@@ -9,6 +9,7 @@ unparsable files become one TS001, an exception in the analysis or a rule a TS00
 
 from __future__ import annotations
 
+import functools
 import re
 
 import libcst as cst
@@ -42,6 +43,12 @@ DOCSTRING_VOCABULARY = re.compile(rb"\b[Tt]hread[- ]?safe")
 
 
 TOO_DEEP = "could not parse: code is nested too deeply to analyse"
+
+
+#: The last files parsed in this process: a file the project join gives a context is
+#: analysed a second time right after its first, context-free analysis (the edited file
+#: of a warm run, in the main process); its tree is the same, so it is parsed once.
+_parse = functools.lru_cache(maxsize=2)(parse_source)
 
 
 def _may_matter(source: bytes, evidence: frozenset[str]) -> bool:
@@ -88,7 +95,7 @@ def _analyse(
         if isinstance(checked, ParseFailure):
             return FileResult(path, [_parse_failure(path, checked)])
         return FileResult(path, [], summarize_syntax_only(path, module, is_package(path), checked))
-    parsed = parse_source(source)
+    parsed = _parse(source)
     if isinstance(parsed, ParseFailure):
         return FileResult(path, [_parse_failure(path, parsed)])
     try:
