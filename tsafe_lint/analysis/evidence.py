@@ -237,15 +237,19 @@ class Evidence:
             for site in self.regions.call_sites
             if site.func is starter and begin < self._order.get(id(site.call), begin + 1) < end
         ]
+        self._reach_from(stack, found)
+        result = frozenset(found)
+        self._starter_sides[node] = result
+        return result
+
+    def _reach_from(self, stack: list[FunctionInfo], found: set[FunctionInfo]) -> None:
+        """Add to ``found`` the functions of ``stack`` and what they call, set-up aside."""
         while stack:
             func = stack.pop()
             if func in found or func in self.setup:
                 continue
             found.add(func)
             stack.extend(self._callees.get(func, ()))
-        result = frozenset(found)
-        self._starter_sides[node] = result
-        return result
 
     def is_confined(self, func: FunctionInfo) -> bool:
         current: FunctionInfo | None = func
@@ -305,12 +309,7 @@ class Evidence:
             # for users too
             methods = set(stack)
             stack += [f for f in self.structure.functions if f.parent in methods]
-            while stack:
-                func = stack.pop()
-                if func in found or func in self.setup:
-                    continue
-                found.add(func)
-                stack.extend(self._callees.get(func, ()))
+            self._reach_from(stack, found)
         result = frozenset(found)
         self._users[owner] = result
         return result
