@@ -71,3 +71,27 @@ JSON_KEYS = {
     "severity",
     "fix_available",
 }
+
+#: The cross-module scenario of named files (issue 15): a check-then-act in work.py that
+#: is only a race because runner.py submits book() to a thread pool.
+WORK_RACY = """\
+seats = 10
+
+
+def book(n):
+    global seats
+    if seats > 0:
+        seats -= 1
+"""
+
+RUNNER_POOL = """\
+from concurrent.futures import ThreadPoolExecutor
+
+from work import book
+
+
+def main():
+    with ThreadPoolExecutor() as pool:
+        futures = [pool.submit(book, i) for i in range(20)]
+    return [f.result() for f in futures]
+"""

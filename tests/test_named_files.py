@@ -17,16 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.faces_support import REPO, Row, clean_env, parse_text, run_flake8, run_tool, write
-
-WORK_RACY = """\
-seats = 10
-
-
-def book(n):
-    global seats
-    if seats > 0:
-        seats -= 1
-"""
+from tests.samples import RUNNER_POOL, WORK_RACY
 
 WORK_LOCKED = """\
 import threading
@@ -49,18 +40,6 @@ from work import book
 def main():
     for i in range(20):
         book(i)
-"""
-
-RUNNER_POOL = """\
-from concurrent.futures import ThreadPoolExecutor
-
-from work import book
-
-
-def main():
-    with ThreadPoolExecutor() as pool:
-        futures = [pool.submit(book, i) for i in range(20)]
-    return [f.result() for f in futures]
 """
 
 #: Each order of change: the files' texts step by step, and whether work.py races.

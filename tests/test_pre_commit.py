@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.samples import RUNNER_POOL, WORK_RACY
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 BAD_SOURCE = """\
@@ -316,29 +318,6 @@ def test_hook_with_fix_fails_once_then_passes(
     assert second.returncode == 0, _describe(second, pre_commit_home)
 
 
-WORK = """\
-seats = 10
-
-
-def book(n):
-    global seats
-    if seats > 0:
-        seats -= 1
-"""
-
-RUNNER = """\
-from concurrent.futures import ThreadPoolExecutor
-
-from work import book
-
-
-def main():
-    with ThreadPoolExecutor() as pool:
-        futures = [pool.submit(book, i) for i in range(20)]
-    return [f.result() for f in futures]
-"""
-
-
 def test_hook_on_one_staged_file_reports_what_the_project_makes_of_it(
     pre_commit_cmd: list[str],
     hook_repo: tuple[Path, str],
@@ -348,7 +327,7 @@ def test_hook_on_one_staged_file_reports_what_the_project_makes_of_it(
     """pre-commit names only work.py (``--files``); the race exists because runner.py,
     not named, submits ``book`` to a thread pool. Cold cache, then warm."""
     project = tmp_path / "project"
-    files = {"work.py": WORK, "runner.py": RUNNER}
+    files = {"work.py": WORK_RACY, "runner.py": RUNNER_POOL}
     _run_hook(pre_commit_cmd, hook_repo, pre_commit_home, project, files)  # sets it up
     shutil.rmtree(project / ".tsafe_lint_cache", ignore_errors=True)
     env = _isolated_git_env()
