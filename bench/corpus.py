@@ -20,7 +20,7 @@ runs of different corpora never overwrite each other.
 ``--corpus`` picks another corpus file of the same format; the standard library is linted
 only when the file has a ``[stdlib]`` section. ``--blind`` prints only what shows whether
 the runs worked (files, lines, TS001/TS002 counts, abnormal exits, stderr), nothing about
-the findings:
+the findings, and writes no summary (it would count findings per rule), only the raw file:
 for the validation set (bench/validation.toml), whose findings stay unseen until the
 final triage.
 
@@ -392,10 +392,14 @@ def main(argv: list[str] | None = None) -> int:
 
     raw_path.write_text(json.dumps(results, indent=1) + "\n")
     report = render(results, order, args.corpus)
-    print(render_blind(results, order) if args.blind else report)
-    results_path.parent.mkdir(parents=True, exist_ok=True)
-    results_path.write_text(report)
-    print(f"saved {shown(results_path)}; raw findings: {raw_path}", file=sys.stderr)
+    if args.blind:  # the summary counts findings per rule: it stays unwritten and unseen
+        print(render_blind(results, order))
+        print(f"raw findings (unseen until the triage): {raw_path}", file=sys.stderr)
+    else:
+        print(report)
+        results_path.parent.mkdir(parents=True, exist_ok=True)
+        results_path.write_text(report)
+        print(f"saved {shown(results_path)}; raw findings: {raw_path}", file=sys.stderr)
     bad = [n for n, e in results["packages"].items() if failed(e)]
     return 1 if bad or results["download_errors"] else 0
 
