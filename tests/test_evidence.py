@@ -52,6 +52,13 @@ def test_docstrings_that_deny_thread_safety_are_not_contracts() -> None:
     assert not says_thread_safe("This class is not thread-safe.")
     assert not says_thread_safe("Not threadsafe; use one per thread.")
     assert not says_thread_safe("A pool of connections.")
+    # denials in emphasis and compounds (found by the review in bench/evidence_kinds_triage.md)
+    assert not says_thread_safe("This object is **not** thread-safe.")
+    assert not says_thread_safe("The session is *not* thread safe.")
+    assert not says_thread_safe("A ``non-threadsafe`` cache.")
+    assert not says_thread_safe("A non-thread-safe queue.")
+    assert not says_thread_safe("Thread-unsafe: confine it to one thread.")
+    assert says_thread_safe("A **thread-safe** registry.")
 
 
 def test_markers_on_the_definition_line_and_above() -> None:

@@ -45,9 +45,12 @@ OPT_IN_EVIDENCE = (
 
 _SAYS_THREAD_SAFE = re.compile(r"(?<!not )(?<!n't )\bthread[- ]?safe\b", re.IGNORECASE)
 _NOT_THREAD_SAFE = re.compile(
-    r"\b(?:not|isn't|is not|never)\s+(?:\w+\s+){0,2}thread[- ]?safe", re.IGNORECASE
+    r"\b(?:not|isn't|is not|never)\s+(?:\w+\s+){0,2}thread[- ]?safe"
+    r"|\bnon[- ]?thread[- ]?safe|\bthread[- ]?unsafe",
+    re.IGNORECASE,
 )
 _MARKER = re.compile(r"#\s*tsafe:\s*([a-z-]+)")
+_EMPHASIS = re.compile(r"[*`]+")
 SHARED_MARKERS = frozenset({"shared", "thread-safe"})
 CONFINED_MARKERS = frozenset({"single-thread", "confined", "not-shared"})
 
@@ -94,7 +97,9 @@ def _docstring(body: cst.BaseSuite | list[cst.BaseStatement]) -> str:
 
 
 def says_thread_safe(text: str) -> bool:
-    """Does a docstring claim thread safety (and not deny it)?"""
+    """Does a docstring claim thread safety (and not deny it)? Markdown and reST
+    emphasis is read as plain words: "**not** thread-safe" denies it."""
+    text = _EMPHASIS.sub("", text)
     return bool(_SAYS_THREAD_SAFE.search(text)) and not _NOT_THREAD_SAFE.search(text)
 
 
