@@ -46,7 +46,7 @@ def expects_threads(symbols: SymbolTable, starts: int) -> bool:
 
 
 def _returned_wrapper(structure: ModuleStructure, func: FunctionInfo) -> FunctionInfo | None:
-    """The nested function that ``func`` returns by name (``return wrapper``)."""
+    """The nested function that ``func`` returns, by name or wrapped in a call."""
     assert isinstance(func.node, cst.FunctionDef)
     nested = {
         other.name: other
@@ -59,10 +59,13 @@ def _returned_wrapper(structure: ModuleStructure, func: FunctionInfo) -> Functio
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
-            if isinstance(small, cst.Return) and isinstance(small.value, cst.Name):
-                found = nested.get(small.value.value)
-                if found is not None:
-                    return found
+            if not isinstance(small, cst.Return) or small.value is None:
+                continue
+            # ``return wrapper``, ``return decorate(f, wrapper)``, ``return
+            # functools.update_wrapper(wrapper, f)``
+            for node in walk(small.value, skip=(cst.Lambda,)):
+                if isinstance(node, cst.Name) and node.value in nested:
+                    return nested[node.value]
     return None
 
 
