@@ -390,3 +390,61 @@ def test_the_config_knows_every_opt_in_evidence_kind() -> None:
     from tsafe_lint.config import OPT_IN_EVIDENCE as configured
 
     assert configured == analysed
+
+
+def test_shared_and_single_thread_lists_are_read_and_validated(tmp_path: Path) -> None:
+    """``shared`` and ``single-thread`` name classes and functions; anything but a list
+    of dotted names is an error (exit 2 from the CLI)."""
+    good = tmp_path / "good.toml"
+    good.write_text('shared = ["app.cache.Cache", "Cache"]\nsingle-thread = ["app.loop"]\n')
+    config = load_config(good)
+    assert config.shared == ["Cache", "app.cache.Cache"]
+    assert config.single_thread == ["app.loop"]
+    assert config.analysis_options() == (
+        "shared=Cache",
+        "shared=app.cache.Cache",
+        "single-thread=app.loop",
+    )
+    for bad in ('shared = "Cache"', 'shared = ["not a name"]', 'single-thread = [1]'):
+        path = tmp_path / "bad.toml"
+        path.write_text(bad + "\n")
+        with pytest.raises(ConfigError, match="dotted names"):
+            load_config(path)
+
+
+CACHE_MODULE = """\
+class Cache:
+    def __init__(self):
+        self._d = {}
+
+    def get(self, key):
+        if key not in self._d:
+            self._d[key] = object()
+        return self._d[key]
+
+
+hits = 0
+
+
+def hit():
+    global hits
+    hits += 1
+"""
+
+
+def test_listed_classes_and_functions_are_shared_or_confined(in_tmp: Path) -> None:
+    """The configuration's twin of ``# tsafe: shared`` and ``# tsafe: single-thread``:
+    a file with no threading vocabulary is analysed when it defines a listed name."""
+    write(in_tmp / "app" / "__init__.py", "")
+    write(in_tmp / "app" / "cache.py", CACHE_MODULE)
+    assert run("--no-cache", "app").exit_code == 0
+    pyproject(in_tmp, 'shared = ["app.cache.Cache", "app.cache.hit"]\n')
+    result = run("--no-cache", "app")
+    assert findings(result) == [("app/cache.py", "TS103"), ("app/cache.py", "TS102")]
+    assert "'Cache' is listed in 'shared' of [tool.tsafe-lint]" in result.output
+    assert "(listed in 'shared' at [tool.tsafe-lint])" in result.output
+    pyproject(in_tmp, 'shared = ["Cache", "hit"]\nsingle-thread = ["app.cache.Cache"]\n')
+    assert findings(run("--no-cache", "app")) == [("app/cache.py", "TS102")]
+    pyproject(in_tmp, 'shared = ["app.cache.Cache"]\nsingle-thread = ["1x"]\n')
+    bad = run("--no-cache", "app")
+    assert bad.exit_code == 2 and "'single-thread' must be a list" in bad.output

@@ -86,3 +86,56 @@ def test_a_docstring_contract_is_evidence_only_when_asked() -> None:
         docstrings=True,
     )
     assert asked.contract == {"C": "the docstring of 'C' says it is thread-safe"}
+
+
+DECORATOR = textwrap.dedent(
+    """
+    import functools
+    {extra}
+
+    def counted(func):
+        calls = 0
+
+        @functools.wraps(func)
+        def wrapper(*args):
+            nonlocal calls
+            calls += 1
+            return func(*args)
+
+        return wrapper
+    """
+)
+
+
+def test_decorator_state_counts_only_in_a_module_that_expects_threads() -> None:
+    """A decorator's wrapper runs on every caller's thread, but a module that starts no
+    thread and makes no lock gives no reason to think its callers are threads."""
+    plain = _analysis(DECORATOR.format(extra=""))
+    assert not any(f.name == "wrapper" for f in plain.reach.entries)
+    threaded = _analysis(DECORATOR.format(extra="import threading\n_lock = threading.Lock()"))
+    wrapper = next(f for f in threaded.reach.entries if f.name == "wrapper")
+    assert threaded.reach.many(wrapper)
+    assert "the wrapper of decorator 'counted'" in threaded.thread_reason(wrapper)
+
+
+def test_a_request_handler_object_is_not_shared_but_its_class_is() -> None:
+    analysis = _analysis(
+        textwrap.dedent(
+            """
+            import socketserver
+
+            class Handler(socketserver.BaseRequestHandler):
+                hits = 0
+
+                def handle(self):
+                    self.n = 0
+                    self.n += 1
+                    Handler.hits += 1
+
+            server = socketserver.ThreadingTCPServer(("", 0), Handler)
+            """
+        )
+    )
+    handle = next(f for f in analysis.reach.entries if f.name == "handle")
+    assert analysis.sharing.races(("attr", "Handler", "hits"), handle)
+    assert not analysis.sharing.races(("attr", "Handler", "n"), handle, per_instance=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,9 +26,20 @@ else:  # pragma: no cover - exercised on older Pythons only
 SECTION = "tsafe-lint"
 KNOWN_CODES = ALL_CODES
 _LIST_KEYS = ("select", "ignore", "exclude", "extend-exclude")
+#: Classes and functions the user knows are shared or confined (the configuration's
+#: twin of ``# tsafe: shared`` / ``# tsafe: single-thread``): dotted names.
+_NAME_LIST_KEYS = ("shared", "single-thread")
 _KNOWN_KEYS = frozenset(
-    {*_LIST_KEYS, "per-file-ignores", "baseline", "max-file-size", "extend-evidence"}
+    {
+        *_LIST_KEYS,
+        *_NAME_LIST_KEYS,
+        "per-file-ignores",
+        "baseline",
+        "max-file-size",
+        "extend-evidence",
+    }
 )
+_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 #: The evidence kinds ``extend-evidence`` may turn on (``tsafe_lint.analysis.evidence``;
 #: repeated here so that the configuration loads without LibCST; a test keeps them equal).
 OPT_IN_EVIDENCE = ("own-thread", "process-wide", "check-outside-lock", "lock-owned", "docstring")
@@ -70,6 +82,19 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     #: opt-in evidence kinds turned on, sorted (``OPT_IN_EVIDENCE``)
     extend_evidence: list[str] = field(default_factory=list)
+    #: classes whose public methods (and functions that) run on several threads at once
+    shared: list[str] = field(default_factory=list)
+    #: classes and functions confined to one thread: no evidence counts for them
+    single_thread: list[str] = field(default_factory=list)
+
+    def analysis_options(self) -> tuple[str, ...]:
+        """What the per-file analysis needs of the configuration (and its cache key):
+        the opt-in evidence kinds, then ``shared=NAME`` and ``single-thread=NAME``."""
+        return (
+            *self.extend_evidence,
+            *(f"shared={name}" for name in self.shared),
+            *(f"single-thread={name}" for name in self.single_thread),
+        )
 
     def is_enabled(self, code: str, extra_ignores: Iterable[str] = ()) -> bool:
         """Does ``code`` run, given select/ignore and any per-file ignores?"""
@@ -191,6 +216,17 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         raise ConfigError(
             f"{path}: 'extend-evidence' must be a list of: {', '.join(OPT_IN_EVIDENCE)}"
         )
+    names: dict[str, list[str]] = {}
+    for key in _NAME_LIST_KEYS:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(
+            isinstance(item, str) and _DOTTED_NAME.fullmatch(item) for item in value
+        ):
+            raise ConfigError(
+                f"{path}: '{key}' must be a list of dotted names of classes or functions "
+                "('package.module.Class', 'module.function' or 'Class')"
+            )
+        names[key] = sorted(set(value))
     return Config(
         select=validate_codes(lists["select"], f"{path}: select") if "select" in table else None,
         ignore=validate_codes(lists["ignore"], f"{path}: ignore"),
@@ -201,4 +237,6 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         baseline=path.parent / baseline if baseline else None,
         max_file_size=max_file_size,
         extend_evidence=sorted(set(evidence)),
+        shared=names["shared"],
+        single_thread=names["single-thread"],
     )

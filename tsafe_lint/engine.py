@@ -159,7 +159,7 @@ class Linter:
         except FileTooLarge as exc:
             too_large = engine_diagnostic("TS001", path, 1, 1, exc.reason())
             return [too_large] if self.accepts(too_large) else []
-        evidence = frozenset(self.config.extend_evidence)
+        evidence = frozenset(self.config.analysis_options())
         result = analyse_source(source, path, module_name(path), noqa=self.noqa, evidence=evidence)
         return sorted(d for d in result.diagnostics if self.accepts(d))
 
@@ -227,7 +227,7 @@ class Linter:
         complete = True
         for path in files:
             try:
-                evidence = tuple(self.config.extend_evidence)
+                evidence = self.config.analysis_options()
                 key = content_key(self._read(path), modules[path], evidence)
                 parts.append(f"{path}\0{key}")
             except FileTooLarge as exc:  # a TS001 that only its size decides
@@ -244,6 +244,8 @@ class Linter:
             "max-file-size": self.config.max_file_size,
             "noqa": self.noqa,
             "extend-evidence": self.config.extend_evidence,
+            "shared": self.config.shared,
+            "single-thread": self.config.single_thread,
         }
         return context_key("run", {"files": parts, "named": sorted(named), **settings})
 
@@ -275,7 +277,7 @@ class Linter:
             else:
                 unsaved = self.unsaved.get(path)
                 limit = self.config.max_file_size
-                evidence = tuple(self.config.extend_evidence)
+                evidence = self.config.analysis_options()
                 work.append((path, module, context, cache_dir, unsaved, limit, evidence))
         if self.jobs <= 1 or len(work) < 2:
             for task in work:

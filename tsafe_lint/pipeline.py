@@ -37,6 +37,9 @@ VOCABULARY = re.compile(
     rb"|\.(?:acquire|notify(?:_all|All)?)\s*\("  # a lock or condition known by its use
     rb"|\b(?:R?Lock|Condition|(?:Bounded)?Semaphore)\s*\("  # ... or by its factory's name
     rb"|#\s*tsafe:"  # a marker (``analysis/evidence.py``)
+    # entry points other code runs on its threads (``analysis/entry_points.py``)
+    rb"|\b(?:socketserver|Threading\w*Server|ThreadingMixIn|add_done_callback)\b"
+    rb"|\bweakref\.finalize\b|\bfrom\s+weakref\s+import\b[^\n]*\bfinalize\b"
 )
 #: With the ``docstring`` evidence on, a docstring that says "thread-safe" counts too.
 DOCSTRING_VOCABULARY = re.compile(rb"\b[Tt]hread[- ]?safe")
@@ -51,10 +54,19 @@ TOO_DEEP = "could not parse: code is nested too deeply to analyse"
 _parse = functools.lru_cache(maxsize=2)(parse_source)
 
 
+def _defines(source: bytes, option: str) -> bool:
+    """Does ``source`` define the class or function an option (``shared=pkg.mod.Cache``)
+    names?"""
+    last = option.partition("=")[2].rpartition(".")[2].encode()
+    return re.search(rb"\b(?:class|def)\s+" + re.escape(last) + rb"\b", source) is not None
+
+
 def _may_matter(source: bytes, evidence: frozenset[str]) -> bool:
     """Can this file start threads or take locks itself (worth a full analysis)?"""
     if VOCABULARY.search(source):
         return True
+    if any(_defines(source, option) for option in evidence if "=" in option):
+        return True  # a class or function the configuration lists (shared, single-thread)
     return "docstring" in evidence and DOCSTRING_VOCABULARY.search(source) is not None
 
 

@@ -90,6 +90,8 @@ class Conflicts:
         evidence = self.evidence
         if evidence.is_confined(func) or evidence.is_confined(other.func):
             return None
+        if evidence.serialised(func, other.func):
+            return None  # both under the lock a library base class takes (Handler.emit)
         if func.variant or other.func.variant:
             return None  # one of several platform-specific definitions: never both
         if func.is_async or other.func.is_async:

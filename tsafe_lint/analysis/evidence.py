@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import libcst as cst
 
+from tsafe_lint.analysis.decorators import decorator_objects, expects_threads
+from tsafe_lint.analysis.entry_points import locked_by_base
 from tsafe_lint.analysis.events import Access, Held, Regions
 from tsafe_lint.analysis.kinds import MUTEXES, Kind
 from tsafe_lint.analysis.reachability import Entry, ThreadReach
@@ -116,6 +119,23 @@ def markers_of(node: cst.ClassDef | cst.FunctionDef) -> set[str]:
     return found
 
 
+#: how a message says a function listed in ``shared`` runs
+LISTED_VERB = "listed in 'shared'"
+
+
+def listed(options: frozenset[str], key: str) -> frozenset[str]:
+    """The names the configuration lists under ``key`` (``shared`` or ``single-thread``),
+    from the analysis options (``Config.analysis_options``: ``shared=pkg.mod.Cache``)."""
+    prefix = key + "="
+    return frozenset(option[len(prefix) :] for option in options if option.startswith(prefix))
+
+
+def is_listed(names: frozenset[str], module: str, qualname: str) -> bool:
+    """Does a configuration list name this definition: ``module.qualname`` in full, or
+    its ``qualname`` alone (any module)?"""
+    return qualname in names or f"{module}.{qualname}" in names
+
+
 @dataclass(frozen=True)
 class Side:
     """Where a function runs: on a thread the class starts (``entry``), or for users."""
@@ -136,6 +156,8 @@ class Evidence:
         setup: frozenset[FunctionInfo],
         starts: list[ThreadStart],
         docstrings: bool = False,
+        options: frozenset[str] = frozenset(),
+        module: str = "",
     ) -> None:
         self.structure = structure
         self.symbols = symbols
@@ -146,6 +168,11 @@ class Evidence:
         #: 80% on the tuning corpus (docstrings that say "**not** thread-safe", or that
         #: ask implementations to be; docs/evidence.md)
         self.docstrings = docstrings
+        #: the configuration's lists (``shared``, ``single-thread`` in [tool.tsafe-lint])
+        self.module = module
+        self._starts = starts
+        self.listed_shared = listed(options, "shared")
+        self.listed_confined = listed(options, "single-thread")
         self.confined: set[str] = set()
         self.confined_functions: set[FunctionInfo] = set()
         self.contract: dict[str, str] = {}  # class qualname -> why its methods are shared
@@ -174,12 +201,27 @@ class Evidence:
         module = self.structure.module_scope.node
         assert isinstance(module, cst.Module)
         module_safe = says_thread_safe(_docstring(list(module.body)))
+        module_name = self.module
+        decorating = set()
+        if expects_threads(self.symbols, len(self._starts)):
+            decorating = {cls.qualname for cls in decorator_objects(self.structure)}
         for cls in self.structure.classes.values():
             marks = markers_of(cls.node)
-            if marks & CONFINED_MARKERS:
+            if marks & CONFINED_MARKERS or is_listed(
+                self.listed_confined, module_name, cls.qualname
+            ):
                 self.confined.add(cls.qualname)
             elif marks & SHARED_MARKERS:
                 self.contract[cls.qualname] = f"'{cls.qualname}' is marked '# tsafe: shared'"
+            elif is_listed(self.listed_shared, module_name, cls.qualname):
+                self.contract[cls.qualname] = (
+                    f"'{cls.qualname}' is listed in 'shared' of [tool.tsafe-lint]"
+                )
+            elif cls.qualname in decorating:
+                self.contract[cls.qualname] = (
+                    f"'{cls.qualname}' is a decorator: the wrapper its '__call__' returns "
+                    "runs on every thread that calls the decorated function"
+                )
             elif self.docstrings and says_thread_safe(_docstring(cls.node.body)):
                 self.contract[cls.qualname] = (
                     f"the docstring of '{cls.qualname}' says it is thread-safe"
@@ -187,7 +229,11 @@ class Evidence:
             elif self.docstrings and module_safe:
                 self.contract[cls.qualname] = "the module docstring says it is thread-safe"
         for func in self.structure.functions:
-            if not func.is_module and markers_of(func.node) & CONFINED_MARKERS:  # type: ignore[arg-type]
+            if func.is_module:
+                continue
+            if markers_of(func.node) & CONFINED_MARKERS or is_listed(  # type: ignore[arg-type]
+                self.listed_confined, module_name, func.qualname
+            ):
                 self.confined_functions.add(func)
 
     def _read_locks(self) -> None:
@@ -256,6 +302,38 @@ class Evidence:
             found.add(func)
             stack.extend(self._callees.get(func, ()))
 
+    @cached_property
+    def _base_locked(self) -> dict[FunctionInfo, str]:
+        """Methods a library base class calls under a lock of its own (``emit`` of a
+        ``logging.Handler``), and helpers only they call: function -> class."""
+        found: dict[FunctionInfo, str] = {}
+        for cls in self.structure.classes.values():
+            for name in locked_by_base(self.structure, cls):
+                method = cls.methods.get(name)
+                if method is not None:
+                    found[method] = cls.qualname
+        callers: dict[FunctionInfo, set[FunctionInfo]] = {}
+        for site in self.regions.call_sites:
+            callers.setdefault(site.callee, set()).add(site.func)
+        changed = True
+        while changed:
+            changed = False
+            for func, func_callers in callers.items():
+                if func in found or func in self.regions.referenced:
+                    continue
+                owners = {found.get(caller, "") for caller in func_callers}
+                owner = owners.pop() if len(owners) == 1 else ""
+                if owner:
+                    found[func] = owner
+                    changed = True
+        return found
+
+    def serialised(self, func: FunctionInfo, other: FunctionInfo) -> bool:
+        """Do ``func`` and ``other`` both run under the lock a library base class takes
+        around them (``logging.Handler.handle`` holds the handler's lock for ``emit``)?"""
+        mine = self._base_locked.get(func)
+        return mine is not None and mine == self._base_locked.get(other)
+
     def is_confined(self, func: FunctionInfo) -> bool:
         current: FunctionInfo | None = func
         while current is not None:
@@ -287,7 +365,9 @@ class Evidence:
                 entry.root
                 for entries in self.reach.entries.values()
                 for entry in entries
-                if entry.root.cls is not None and entry.root.cls.qualname in family
+                if entry.root.cls is not None
+                and entry.root.cls.qualname in family
+                and not entry.per_request
             }
             called_from_outside = {
                 site.callee
@@ -330,6 +410,8 @@ class Evidence:
             return None
         family = self.family(cls)
         for entry in self.reach.entries.get(func, ()):
+            if entry.per_request:
+                continue  # a server's thread, one handler object each: not its own thread
             if entry.root.cls is not None and entry.root.cls.qualname in family:
                 return entry
         return None

@@ -9,10 +9,12 @@ import libcst as cst
 
 from tsafe_lint.analysis.acquisitions import LockFacts
 from tsafe_lint.analysis.conflicts import Conflicts
+from tsafe_lint.analysis.decorators import WRAPPER_VERB, expects_threads
+from tsafe_lint.analysis.decorators import wrappers as decorator_wrappers
 from tsafe_lint.analysis.events import EMPTY, Held, Regions, State
-from tsafe_lint.analysis.evidence import Evidence
+from tsafe_lint.analysis.evidence import LISTED_VERB, Evidence, is_listed, listed
 from tsafe_lint.analysis.kinds import Kind
-from tsafe_lint.analysis.reachability import ThreadReach, compute_reach
+from tsafe_lint.analysis.reachability import Entry, ThreadReach, compute_reach
 from tsafe_lint.analysis.regions import RegionWalker
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, collect_structure
 from tsafe_lint.analysis.sharing import Sharing, is_setup_name
@@ -93,8 +95,24 @@ class ModuleAnalysis:
             func = self.structure.function_named(entry.function)
             if func is not None:
                 external.append((func, entry.verb, entry.origin, entry.many))
+        # functions the configuration lists as shared: several threads run them at once
+        shared = listed(self.extra_evidence, "shared")
+        for func in self.structure.functions:
+            top_level = not func.is_module and func.cls is None
+            if top_level and is_listed(shared, self.name, func.qualname):
+                external.append((func, LISTED_VERB, "[tool.tsafe-lint]", True))
+        wrappers = []
+        if expects_threads(self.symbols, len(self.thread_starts)):
+            for wrapper, decorator in decorator_wrappers(self.structure):
+                verb = WRAPPER_VERB.format(decorator.name)
+                wrappers.append(Entry(wrapper, decorator.node, verb, True))
         return compute_reach(
-            self.structure, self.regions, self.thread_starts, self.resolve_function, external
+            self.structure,
+            self.regions,
+            self.thread_starts,
+            self.resolve_function,
+            external,
+            wrappers,
         )
 
     @cached_property
@@ -114,6 +132,8 @@ class ModuleAnalysis:
             self.setup_functions,
             self.thread_starts,
             docstrings="docstring" in self.extra_evidence,
+            options=self.extra_evidence,
+            module=self.name,
         )
 
     @cached_property

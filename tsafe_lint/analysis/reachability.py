@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from tsafe_lint.analysis.entry_points import HANDLER_VERB, request_handlers, verbs
 from tsafe_lint.analysis.events import Regions
 from tsafe_lint.analysis.names import is_fork_hook
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
@@ -29,6 +30,7 @@ _VERBS = {
     "map": "mapped over a thread pool",
     "Thread": "started as a Thread target",
     "Timer": "started by a Timer",
+    **verbs(),  # callbacks run on other code's threads (``entry_points.py``)
 }
 
 
@@ -41,6 +43,9 @@ class Entry:
     verb: str  # "submitted to a thread pool", ...
     many: bool  # several threads run it at once
     origin: str = ""  # "pkg/main.py:12" when the thread starts in another module
+    #: each run has an object of the class of its own (a request handler): that object's
+    #: attributes are not shared, its class's and the module's state are
+    per_request: bool = False
 
 
 @dataclass
@@ -174,6 +179,7 @@ def compute_reach(
     starts: list[ThreadStart],
     resolve: Resolver,
     external: list[tuple[FunctionInfo, str, str, bool]] = (),  # type: ignore[assignment]
+    more_roots: list[Entry] = (),  # type: ignore[assignment]
 ) -> ThreadReach:
     """Breadth-first over the call graph from every thread entry point (including those
     other modules start: ``(function, verb, origin, many)``)."""
@@ -195,6 +201,9 @@ def compute_reach(
         roots.append(Entry(func, start.call, verb, many))
     for cls, run, many in thread_subclass_entries(structure, regions):
         roots.append(Entry(run, cls.node, f"the run() of Thread subclass '{cls.qualname}'", many))
+    for method, server in request_handlers(structure, regions):
+        roots.append(Entry(method, server, HANDLER_VERB, True, per_request=True))
+    roots += more_roots
 
     callees: dict[FunctionInfo, list[FunctionInfo]] = {}
     for site in regions.call_sites:

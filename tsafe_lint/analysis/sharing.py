@@ -16,7 +16,7 @@ import libcst as cst
 from tsafe_lint.analysis.events import Access, Regions
 from tsafe_lint.analysis.names import looks_like_setup
 from tsafe_lint.analysis.reachability import Entry, ThreadReach
-from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 
 SETUP_FUNCTIONS = frozenset(
@@ -94,9 +94,19 @@ class Sharing:
         if not per_instance or key[0] != "attr":
             return entries
         owner = self.structure.classes.get(key[1])
-        if owner is None or owner.qualname in self._shared_classes:
+        if owner is None:
             return entries
         family = {cls.qualname for cls in self.structure.class_bases(owner)}
+        # a request handler's own attributes: one handler object per request
+        entries = [
+            entry
+            for entry in entries
+            if not (entry.per_request and entry.root.cls is not None and _related(
+                self.structure, entry.root.cls, owner.qualname, family
+            ))
+        ]
+        if owner.qualname in self._shared_classes:
+            return entries
         return [
             entry
             for entry in entries
@@ -128,3 +138,8 @@ class Sharing:
 
     def is_setup(self, func: FunctionInfo) -> bool:
         return func in self.setup
+
+
+def _related(structure: ModuleStructure, cls: ClassInfo, owner: str, family: set[str]) -> bool:
+    """Is ``cls`` in the family of ``owner`` (one of its bases or a subclass)?"""
+    return cls.qualname in family or owner in {c.qualname for c in structure.class_bases(cls)}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from tsafe_lint.analysis.entry_points import CALLBACK_FUNCTIONS, FUTURE_CALLBACKS, many_callbacks
 from tsafe_lint.analysis.events import Regions
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.scopes import FunctionInfo
@@ -27,7 +28,7 @@ class ThreadStart:
     @property
     def many(self) -> bool:
         """Does this start run its target on several threads at once?"""
-        return self.repeated or self.how in _FAN_OUT
+        return self.repeated or self.how in _FAN_OUT or self.how in _MANY_CALLBACKS
 
 
 #: qualified constructor/function -> (how, target position, target keyword, args position)
@@ -37,10 +38,15 @@ _STARTERS: dict[str, tuple[str, int, str, int | None]] = {
     "_thread.start_new_thread": ("start_new_thread", 0, "function", 1),
     "_thread.start_new": ("start_new_thread", 0, "function", 1),
     "asyncio.to_thread": ("to_thread", 0, "func", None),
+    # callbacks that other code runs on its threads (``entry_points.py``)
+    **{name: (cb.how, cb.position, cb.keyword, None) for name, cb in CALLBACK_FUNCTIONS.items()},
 }
 
 #: pool methods that run the target once per item, on several workers at once.
 _FAN_OUT = frozenset({"map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async"})
+
+#: callbacks run once per object or task, on whichever thread finishes it
+_MANY_CALLBACKS = many_callbacks()
 
 #: executor/pool methods that run their first argument on a worker.
 _POOL_METHODS = frozenset(
@@ -91,6 +97,7 @@ def thread_starts(regions: Regions) -> list[ThreadStart]:
                     repeated=any_call.repeated,
                 )
             )
+    starts += _future_callbacks(regions, starts)
     for method_call in regions.method_calls:
         if method_call.kind not in (Kind.THREAD_POOL, Kind.PROCESS_POOL):
             continue
@@ -109,3 +116,33 @@ def thread_starts(regions: Regions) -> list[ThreadStart]:
             )
         )
     return starts
+
+
+def _future_callbacks(regions: Regions, starts: list[ThreadStart]) -> list[ThreadStart]:
+    """``future.add_done_callback(cb)`` on a thread pool's future (a name bound to a
+    ``submit()``, or the ``submit()`` call itself): ``cb`` runs on the pool's worker."""
+    submits = {
+        call.call
+        for call in regions.method_calls
+        if call.kind in (Kind.THREAD_POOL, Kind.PROCESS_POOL) and call.method == "submit"
+    }
+    found: list[ThreadStart] = []
+    for call in regions.method_calls:
+        callback = FUTURE_CALLBACKS.get(call.method)
+        if call.kind is Kind.FUTURE and callback is not None:
+            target = argument(call.call, callback.position, callback.keyword)
+            found.append(ThreadStart(call.func, call.call, callback.how, target, None))
+    for any_call in regions.calls:
+        callee = any_call.call.func
+        if not isinstance(callee, cst.Attribute) or callee.value not in submits:
+            continue
+        callback = FUTURE_CALLBACKS.get(callee.attr.value)
+        if callback is not None:
+            target = argument(any_call.call, callback.position, callback.keyword)
+            found.append(
+                ThreadStart(
+                    any_call.func, any_call.call, callback.how, target, None,
+                    repeated=any_call.repeated,
+                )
+            )
+    return found

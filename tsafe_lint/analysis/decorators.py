@@ -1,0 +1,123 @@
+"""Decorator state: what a decorator keeps for every call of the function it wraps.
+
+A decorator runs once, at import; the wrapper it returns runs on whichever thread calls
+the decorated function. State the decorator keeps in its closure (a ``nonlocal``
+counter, a dict cache) or on itself (a decorator object whose wrapper runs ``with
+self:``) is shared by all those threads.
+
+Evidence needed besides the shape, to keep precision: the module expects threads (it
+starts one or creates a lock, an event or a pool of its own). A decorator in a module
+that never mentions threads is most often used by single-threaded code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from tsafe_lint.analysis.kinds import Kind
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block
+from tsafe_lint.analysis.symbols import SymbolTable
+from tsafe_lint.analysis.tree import walk
+
+#: Symbols made in a module that say its author expects threads.
+_THREADED_KINDS = frozenset(
+    {
+        Kind.LOCK,
+        Kind.RLOCK,
+        Kind.CONDITION,
+        Kind.SEMAPHORE,
+        Kind.BOUNDED_SEMAPHORE,
+        Kind.EVENT,
+        Kind.THREAD_POOL,
+        Kind.THREAD,
+    }
+)
+
+WRAPPER_VERB = "the wrapper of decorator '{}', run by every thread that calls a decorated function,"
+
+
+def expects_threads(symbols: SymbolTable, starts: int) -> bool:
+    """Does the module start threads or make a lock, event, pool or thread of its own?"""
+    if starts:
+        return True
+    return any(info.fresh and info.kind in _THREADED_KINDS for info in symbols.symbols.values())
+
+
+def _returned_wrapper(structure: ModuleStructure, func: FunctionInfo) -> FunctionInfo | None:
+    """The nested function that ``func`` returns, by name or wrapped in a call."""
+    assert isinstance(func.node, cst.FunctionDef)
+    nested = {
+        other.name: other
+        for other in structure.functions
+        if other.parent is func and isinstance(other.node, cst.FunctionDef)
+    }
+    if not nested:
+        return None
+    for statement in block(func.node.body):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.Return) or small.value is None:
+                continue
+            # ``return wrapper``, ``return decorate(f, wrapper)``, ``return
+            # functools.update_wrapper(wrapper, f)``
+            for node in walk(small.value, skip=(cst.Lambda,)):
+                if isinstance(node, cst.Name) and node.value in nested:
+                    return nested[node.value]
+    return None
+
+
+def wrappers(structure: ModuleStructure) -> Iterator[tuple[FunctionInfo, FunctionInfo]]:
+    """``(wrapper, decorator)`` for each module-level decorator function that keeps state
+    in its closure: the wrapper it returns declares a ``nonlocal`` name or the decorator
+    builds a container or object the wrapper uses."""
+    for func in structure.functions:
+        if func.is_module or func.parent is not structure.module_scope or func.cls is not None:
+            continue
+        wrapper = _returned_wrapper(structure, func)
+        if wrapper is None:
+            continue
+        if wrapper.declared_nonlocal or _uses_closure_objects(func, wrapper):
+            yield wrapper, func
+
+
+def _uses_closure_objects(decorator: FunctionInfo, wrapper: FunctionInfo) -> bool:
+    """Does ``wrapper`` use a name that ``decorator`` binds to a new container or object
+    (``cache = {}``, ``timer = Timer()``)?"""
+    assert isinstance(decorator.node, cst.FunctionDef)
+    made: set[str] = set()
+    for statement in block(decorator.node.body):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+                and isinstance(small.value, (cst.Dict, cst.List, cst.Set, cst.Call))
+            ):
+                made.add(small.targets[0].target.value)
+    made -= set(wrapper.params) | wrapper.assigned
+    return bool(made) and any(
+        isinstance(node, cst.Name) and node.value in made for node in walk(wrapper.node)
+    )
+
+
+def decorator_objects(structure: ModuleStructure) -> Iterator[ClassInfo]:
+    """Classes whose ``__call__`` returns a nested wrapper that uses ``self``: one object
+    decorates a function, and every call of it, from any thread, runs the object's
+    methods (``with self:`` runs ``__enter__`` and ``__exit__``)."""
+    for cls in structure.classes.values():
+        call = cls.methods.get("__call__")
+        if call is None or call.self_name is None:
+            continue
+        wrapper = _returned_wrapper(structure, call)
+        if wrapper is None:
+            continue
+        if any(
+            isinstance(node, cst.Name) and node.value == call.self_name
+            for node in walk(wrapper.node)
+        ):
+            yield cls

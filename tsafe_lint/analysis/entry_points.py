@@ -1,0 +1,127 @@
+"""Code that runs on other threads by contract: callbacks and handlers that a library
+calls on threads of its own, though the module never writes ``Thread(...)``.
+
+Each table below is the one place an entry point is declared (adding one is one line);
+docs/evidence.md mirrors them. ``threads.py`` turns the callback tables into thread
+starts and ``reachability.py`` the request handlers into entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from tsafe_lint.analysis.events import Regions
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.symbols import argument
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A call that hands ``target`` to code that runs it on another thread."""
+
+    how: str  # ThreadStart.how
+    position: int  # the callback's positional index
+    keyword: str  # ... or its keyword
+    verb: str  # how a message says it runs
+    #: one callback per object or per task, each on whichever thread finishes it: the
+    #: callbacks of several objects run at once
+    many: bool = True
+
+
+#: Functions (qualified names) whose callback argument runs on another thread.
+CALLBACK_FUNCTIONS: dict[str, Callback] = {
+    "weakref.finalize": Callback(
+        "finalize", 1, "func", "run by weakref.finalize on whichever thread collects the object"
+    ),
+}
+
+#: Methods of thread-pool futures whose callback runs on the pool's worker thread.
+FUTURE_CALLBACKS: dict[str, Callback] = {
+    "add_done_callback": Callback(
+        "add_done_callback", 0, "fn", "run as a done callback on a thread pool's worker"
+    ),
+}
+
+#: Servers that run each request's handler on a thread of its own: the handler class is
+#: the second argument of the constructor (``ThreadingTCPServer(addr, Handler)``).
+THREADING_SERVERS = frozenset(
+    {
+        "socketserver.ThreadingTCPServer",
+        "socketserver.ThreadingUDPServer",
+        "socketserver.ThreadingUnixStreamServer",
+        "socketserver.ThreadingUnixDatagramServer",
+        "http.server.ThreadingHTTPServer",
+    }
+)
+#: A module's own server class that derives from one of these is threading too.
+THREADING_MIXINS = frozenset({"socketserver.ThreadingMixIn", *THREADING_SERVERS})
+
+#: The methods of a request handler the server calls, one handler object per request.
+HANDLER_METHODS = frozenset({"handle", "setup", "finish"})
+HANDLER_PREFIXES = ("do_",)  # http.server: do_GET, do_POST, ...
+
+HANDLER_VERB = "run for each request by the threading server"
+
+#: ``logging.Handler.handle`` holds the handler's own lock around ``emit``: state that
+#: only ``emit`` (and helpers only it calls) touches is serialised by that lock.
+LOCKED_BY_BASE: dict[str, frozenset[str]] = {
+    "logging.Handler": frozenset({"emit"}),
+}
+
+
+def many_callbacks() -> frozenset[str]:
+    """The ``ThreadStart.how`` of callbacks that run on several threads at once."""
+    return frozenset(
+        cb.how for cb in (*CALLBACK_FUNCTIONS.values(), *FUTURE_CALLBACKS.values()) if cb.many
+    )
+
+
+def verbs() -> dict[str, str]:
+    """``ThreadStart.how`` -> message wording, for the callbacks of the tables."""
+    return {cb.how: cb.verb for cb in (*CALLBACK_FUNCTIONS.values(), *FUTURE_CALLBACKS.values())}
+
+
+def _is_threading_server(structure: ModuleStructure, expr: cst.BaseExpression) -> bool:
+    scope = structure.module_scope
+    if structure.qualified_name(expr, scope) in THREADING_SERVERS:
+        return True
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        name = expr.value if isinstance(expr, cst.Name) else None
+        cls = structure.class_named(name, scope) if name is not None else None
+        if cls is not None:
+            return any(structure.is_subclass_of(cls, mixin) for mixin in THREADING_MIXINS)
+    return False
+
+
+def request_handlers(
+    structure: ModuleStructure, regions: Regions
+) -> Iterator[tuple[FunctionInfo, cst.Call]]:
+    """``(handler method, server construction)`` for each handler class the module hands
+    to a threading server: several requests run its methods at once, each on an object
+    of its own."""
+    for any_call in regions.calls:
+        call = any_call.call
+        if not _is_threading_server(structure, call.func):
+            continue
+        handler = argument(call, 1, "RequestHandlerClass")
+        if not isinstance(handler, cst.Name):
+            continue
+        cls = structure.class_named(handler.value, any_call.func)
+        if cls is None:
+            continue
+        for owner in structure.class_bases(cls):
+            for name, method in owner.methods.items():
+                if name in HANDLER_METHODS or name.startswith(HANDLER_PREFIXES):
+                    yield method, call
+
+
+def locked_by_base(structure: ModuleStructure, cls: ClassInfo) -> frozenset[str]:
+    """The methods of ``cls`` that its library base class calls under a lock of its own."""
+    found: set[str] = set()
+    for base, methods in LOCKED_BY_BASE.items():
+        if structure.is_subclass_of(cls, base):
+            found |= methods
+    return frozenset(found)
