@@ -145,12 +145,18 @@ def writes_of(
 
 
 def mutation_of(call: cst.Call, func: FunctionInfo, symbols: SymbolTable) -> SymbolKey | None:
-    """``S.append(x)`` and other in-place mutators of a shared container ``S``."""
+    """``S.append(x)`` and other in-place mutators of a shared container ``S``.
+
+    A name bound by ``import m`` is a module, not a container: ``os.remove(path)``
+    deletes a file, it does not mutate ``os``."""
     callee = call.func
     if isinstance(callee, cst.Attribute) and callee.attr.value in MUTATING_METHODS:
         key = shared_key(callee.value, func, symbols, for_write=False)
-        if key is not None and symbols.symbols.get(key) is None:
-            return key  # a typed symbol (Queue, Event, ...) is not a plain container
+        if key is None or symbols.symbols.get(key) is not None:
+            return None  # a typed symbol (Queue, Event, ...) is not a plain container
+        if key[0] == "global" and key[1] in symbols.structure.module_scope.modules:
+            return None
+        return key
     return None
 
 

@@ -60,6 +60,7 @@ class FunctionInfo:
     declared_nonlocal: set[str] = field(default_factory=set)
     assigned: set[str] = field(default_factory=set)
     imports: dict[str, str] = field(default_factory=dict)
+    modules: set[str] = field(default_factory=set)  # names bound by ``import m`` (modules)
     returns_value: bool = False
     is_async: bool = False
     variant: bool = False  # one of several same-named definitions (``if os.name == ...``)
@@ -290,6 +291,7 @@ class _Collector(FastVisitor):
             else:
                 local = full.split(".", 1)[0]
                 scope.imports[local] = local
+            scope.modules.add(local)
             self._bind(local)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
