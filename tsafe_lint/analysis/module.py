@@ -85,7 +85,7 @@ class ModuleAnalysis:
     @cached_property
     def thread_starts(self) -> list[ThreadStart]:
         """Every call that hands a callable to a thread or a worker pool."""
-        return thread_starts(self.regions)
+        return thread_starts(self.regions, self.symbols.symbols)
 
     @cached_property
     def reach(self) -> ThreadReach:

@@ -74,7 +74,10 @@ class ThreadReach:
 
 def verb_of(start: ThreadStart) -> str:
     """How a message says the thread starts: ``submitted to a thread pool``."""
-    return _VERBS.get(start.how, f"run by {start.how}")
+    verb = _VERBS.get(start.how, f"run by {start.how}")
+    if start.per_call and not start.repeated:
+        verb += f" at each call of '{start.func.qualname}'"
+    return verb
 
 
 def target_functions(

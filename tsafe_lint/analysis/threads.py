@@ -9,8 +9,9 @@ import libcst as cst
 from tsafe_lint.analysis.entry_points import CALLBACK_FUNCTIONS, FUTURE_CALLBACKS, many_callbacks
 from tsafe_lint.analysis.events import Regions
 from tsafe_lint.analysis.kinds import Kind
+from tsafe_lint.analysis.names import looks_like_setup
 from tsafe_lint.analysis.scopes import FunctionInfo
-from tsafe_lint.analysis.symbols import argument
+from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, argument
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,14 @@ class ThreadStart:
     args: cst.BaseExpression | None
     in_process: bool = False
     repeated: bool = False  # started in a loop or a comprehension
+    per_call: bool = False  # handed to a pool of several workers once per call of func
 
     @property
     def many(self) -> bool:
         """Does this start run its target on several threads at once?"""
-        return self.repeated or self.how in _FAN_OUT or self.how in _MANY_CALLBACKS
+        return (
+            self.repeated or self.per_call or self.how in _FAN_OUT or self.how in _MANY_CALLBACKS
+        )
 
 
 #: qualified constructor/function -> (how, target position, target keyword, args position)
@@ -64,8 +68,33 @@ _POOL_METHODS = frozenset(
 )
 
 
-def thread_starts(regions: Regions) -> list[ThreadStart]:
+#: pool methods that run one task per call: a function that calls them on a pool that
+#: outlives the call (an attribute or a global, not a local pool of its own) runs again
+#: before the last task ends, so two tasks run at once on a pool of several workers.
+_PER_CALL = frozenset({"submit", "apply_async"})
+
+
+def _runs_per_call(func: FunctionInfo) -> bool:
+    """Can ``func`` run again while the task it handed over still runs? Not module-level
+    code or set-up (``__init__``, ``setup``): they run once per module or object."""
+    return not (func.is_module or func.name in ("__init__", "__new__") or looks_like_setup(func))
+
+
+def single_worker(info: SymbolInfo | None) -> bool:
+    """Was the pool made with one worker (``ThreadPoolExecutor(1)``,
+    ``max_workers=1``)? Its tasks run one after another."""
+    node = info.created_at if info is not None else None
+    if isinstance(node, (cst.Assign, cst.AnnAssign)) and isinstance(node.value, cst.Call):
+        workers = argument(node.value, 0, "max_workers") or argument(node.value, 0, "processes")
+        return isinstance(workers, cst.Integer) and workers.value == "1"
+    return False
+
+
+def thread_starts(
+    regions: Regions, symbols: dict[SymbolKey, SymbolInfo] | None = None
+) -> list[ThreadStart]:
     """Every place in the module that hands a callable to a thread or a worker pool."""
+    symbols = symbols or {}
     starts: list[ThreadStart] = []
     for any_call in regions.calls:
         spec = _STARTERS.get(any_call.qualified or "")
@@ -113,6 +142,10 @@ def thread_starts(regions: Regions) -> list[ThreadStart]:
                 None,
                 in_process=method_call.kind is Kind.PROCESS_POOL,
                 repeated=method_call.call in repeated,
+                per_call=method_call.method in _PER_CALL
+                and method_call.target[0] != "local"  # a pool that outlives the call
+                and _runs_per_call(method_call.func)
+                and not single_worker(symbols.get(method_call.target)),
             )
         )
     return starts
