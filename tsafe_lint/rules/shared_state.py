@@ -283,6 +283,18 @@ class UnlockedCheckThenAct(Rule):
     The early-return form (``if x is None: return`` followed by the use or the write)
     counts as well.
 
+    **Not reported**
+
+    A get-or-create in a dict keyed by the current thread's identity:
+    ``if get_ident() not in d: d[get_ident()] = make()``, with ``threading.get_ident()``,
+    ``get_native_id()``, ``current_thread()`` or its ``.name``/``.ident`` as the key, or
+    a local that holds one (``me = get_ident()``; a parameter replaced by it when
+    ``None``, ``if id is None: id = get_ident()``, counts: a per-thread registry looked up
+    by another thread's id is looked up with an id that thread handed over after it
+    registered). Each thread tests and writes only its own entry, which no other thread
+    creates. Still reported: a test that reads the dict any other way (``len(d) < 10``),
+    and an act that writes anything but that entry.
+
     **Which threads**
 
     Besides thread starts that reach the code, a ``# tsafe: shared`` marker on a class
