@@ -42,6 +42,7 @@ from tsafe_lint.analysis.events import (
     WithEntry,
     WriteKind,
 )
+from tsafe_lint.analysis.idempotent import is_idempotent_act
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
@@ -64,6 +65,8 @@ class _Test:
     #: keys the test reads only through the current thread's own entry
     #: (``d.get(get_ident())``, ``get_ident() in d``)
     own_entry: frozenset[SymbolKey] = frozenset()
+    #: the act only stores a constant or a class built in it (``idempotent.py``)
+    idempotent: bool = False
 
 
 #: Builtins and functools helpers that iterate their argument calling Python code
@@ -279,7 +282,12 @@ class RegionWalker:
                 ):
                     # ``if self._sock is None: return``: the rest of the block runs only
                     # when the test failed, as the body of an ``else`` would.
-                    self._tests.append(self._test_of(statement, before, func, early=True))
+                    test = self._test_of(statement, before, func, early=True)
+                    act = statements[index + 1 :]
+                    idempotent = is_idempotent_act(
+                        act, statement.test, test.keys, func, self.symbols
+                    )
+                    self._tests.append(replace(test, idempotent=idempotent))
                     pushed += 1
         finally:
             if pushed:
@@ -399,6 +407,8 @@ class RegionWalker:
     def _record_write(self, access: Access) -> None:
         self.regions.writes.append(access)
         for index, test in enumerate(self._tests):
+            if test.idempotent:
+                continue  # two threads both store the same constant or equivalent classes
             if access.key in test.own_entry and self._writes_own_entry(access):
                 # ``if d.get(get_ident()) is None: d[get_ident()] = make()``: each thread
                 # tests and writes only its own entry, which no other thread writes
@@ -609,7 +619,11 @@ class RegionWalker:
         func: FunctionInfo,
     ) -> State | None:
         """Walk the body of an ``if``/``while``, remembering what its test read."""
-        self._tests.append(self._test_of(test_node, test_state, func))
+        test = self._test_of(test_node, test_state, func)
+        if isinstance(test_node, cst.If):
+            idempotent = is_idempotent_act(body, test_node.test, test.keys, func, self.symbols)
+            test = replace(test, idempotent=idempotent)
+        self._tests.append(test)
         try:
             return self._walk_block(body, body_state, func)
         finally:

@@ -303,6 +303,20 @@ class UnlockedCheckThenAct(Rule):
     is unconditional. A public function, a call that passes a variable, and a helper
     handed out as a callback keep the finding: some caller may make the test pass.
 
+    Lazy initialisation or a memo whose value is pure: the act (the ``if`` body, or what
+    follows ``if <test>: return``) only stores into the tested state (for a dict, the
+    entry the test read: ``if k not in d: d[k] = ...``) a constant or a class built right
+    there (``type(name, bases, ns)``, ``types.new_class``, a
+    ``class`` statement), with no other effect (no call but side-effect-free builtins
+    such as ``isinstance``, no local read after it). Both threads store the same
+    constant or equivalent classes; the last store wins and nothing observes the
+    difference. The line is identity: a value with identity (``cls()``, a constructor
+    or factory call making a session, thread, lock or socket, a ``{}`` filled in place
+    later) is still reported, since one of the two objects is lost, leaked or seen by
+    some callers only; so is a fetched or computed value (any other call: nothing in
+    the source says whether it returns a new object), and an act with another effect
+    (a loader call, registering the value, a local that carries the outcome out).
+
     **Which threads**
 
     Besides thread starts that reach the code, a ``# tsafe: shared`` marker on a class
