@@ -487,9 +487,7 @@ class _DeadGuards:
         ):
             return {}
         sites = [site for site in self.analysis.regions.call_sites if site.callee is func]
-        if not sites or any(
-            site.implicit or not isinstance(site.call, cst.Call) for site in sites
-        ):
+        if not sites or any(site.implicit or not isinstance(site.call, cst.Call) for site in sites):
             return {}
         params = [*node.params.posonly_params, *node.params.params]
         bound = 1 if func.self_name is not None else 0
