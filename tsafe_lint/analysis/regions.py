@@ -42,11 +42,12 @@ from tsafe_lint.analysis.events import (
     WithEntry,
     WriteKind,
 )
+from tsafe_lint.analysis.idempotent import is_idempotent_act
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import children, walk
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ class _Test:
     state: State
     early: bool = False
     order: int = 0
+    #: keys the test reads only through the current thread's own entry
+    #: (``d.get(get_ident())``, ``get_ident() in d``)
+    own_entry: frozenset[SymbolKey] = frozenset()
+    #: the act only stores a constant or a class built in it (``idempotent.py``)
+    idempotent: bool = False
 
 
 #: Builtins and functools helpers that iterate their argument calling Python code
@@ -70,6 +76,8 @@ _ITERATING_CALLS = {"reduce": 1, "map": 1, "filter": 1, "functools.reduce": 1}
 
 #: Calls that return the current thread's identity (an owner check compares with it).
 _IDENTITY_CALLS = frozenset({"get_ident", "get_native_id", "current_thread", "currentThread"})
+#: Attributes of the current thread that identify it (``current_thread().name``).
+_IDENTITY_ATTRIBUTES = frozenset({"name", "ident", "native_id"})
 #: Container methods that take an item out: the item is no longer the state.
 _TAKING = frozenset({"pop", "popleft", "popitem", "get_nowait"})
 
@@ -136,6 +144,8 @@ class RegionWalker:
         self._tests: list[_Test] = []
         self._derived: dict[str, frozenset[SymbolKey]] = {}  # local -> shared keys it holds
         self._identities: set[str] = set()  # locals holding the current thread's identity
+        #: locals holding the current thread's own entry of a shared dict -> that dict
+        self._own_entries: dict[str, frozenset[SymbolKey]] = {}
         self._seen_tests: list[_Test] = []  # every test of the function walked so far
         self._property_reads: dict[FunctionInfo, frozenset[SymbolKey]] = {}
         #: does the module define any property getter (read through in tests)?
@@ -272,7 +282,12 @@ class RegionWalker:
                 ):
                     # ``if self._sock is None: return``: the rest of the block runs only
                     # when the test failed, as the body of an ``else`` would.
-                    self._tests.append(self._test_of(statement, before, func, early=True))
+                    test = self._test_of(statement, before, func, early=True)
+                    act = statements[index + 1 :]
+                    idempotent = is_idempotent_act(
+                        act, statement.test, test.keys, func, self.symbols
+                    )
+                    self._tests.append(replace(test, idempotent=idempotent))
                     pushed += 1
         finally:
             if pushed:
@@ -382,6 +397,7 @@ class RegionWalker:
     def _start_function(self) -> None:
         self._derived = {}
         self._identities = set()
+        self._own_entries = {}
         self._seen_tests = []
 
     def _tick(self) -> int:
@@ -391,6 +407,12 @@ class RegionWalker:
     def _record_write(self, access: Access) -> None:
         self.regions.writes.append(access)
         for index, test in enumerate(self._tests):
+            if test.idempotent:
+                continue  # two threads both store the same constant or equivalent classes
+            if access.key in test.own_entry and self._writes_own_entry(access):
+                # ``if d.get(get_ident()) is None: d[get_ident()] = make()``: each thread
+                # tests and writes only its own entry, which no other thread writes
+                continue
             if access.key in test.keys:
                 # tested again under more locks: by an enclosing test, or by an earlier
                 # one in the same critical section (``if <pred>: break`` / ``return``)
@@ -431,7 +453,16 @@ class RegionWalker:
             key = shared_key(operand, func, self.symbols, for_write=False)
             if key is not None:
                 keys.discard(key)
-        test = _Test(node, frozenset(keys), frozenset(checked), state, early, self._tick())
+        own, other = self._split_own_entry_reads(node.test, func)
+        test = _Test(
+            node,
+            frozenset(keys),
+            frozenset(checked),
+            state,
+            early,
+            self._tick(),
+            frozenset(own - other),
+        )
         self._seen_tests.append(test)
         return test
 
@@ -451,9 +482,86 @@ class RegionWalker:
             elif self._is_identity(test.left):
                 yield target.comparator
 
+    def _own_entry_of(self, node: cst.CSTNode) -> cst.BaseExpression | None:
+        """The dict whose current thread's own entry ``node`` reads: ``d[get_ident()]``,
+        ``d.get(me)`` (``me`` a local holding the identity), ``current_thread() in d``."""
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            index = node.slice[0].slice
+            if isinstance(index, cst.Index) and self._is_identity(index.value):
+                return node.value
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "get"
+            and node.args
+            and node.args[0].keyword is None
+            and self._is_identity(node.args[0].value)
+        ):
+            return node.func.value
+        if (
+            isinstance(node, cst.Comparison)
+            and len(node.comparisons) == 1
+            and isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn))
+            and self._is_identity(node.left)
+        ):
+            return node.comparisons[0].comparator
+        return None
+
+    def _split_own_entry_reads(
+        self, expr: cst.BaseExpression, func: FunctionInfo
+    ) -> tuple[set[SymbolKey], set[SymbolKey]]:
+        """The shared keys ``expr`` reads through the current thread's own entry, and
+        those it reads any other way."""
+        own: set[SymbolKey] = set()
+        other: set[SymbolKey] = set()
+        stack: list[cst.CSTNode] = [expr]
+        while stack:
+            node = stack.pop()
+            receiver = self._own_entry_of(node)
+            key = shared_key(receiver, func, self.symbols, for_write=False) if receiver else None
+            if key is not None:
+                own.add(key)
+                if isinstance(node, cst.Call):
+                    stack.extend(arg.value for arg in node.args[1:])
+            elif isinstance(node, cst.Name) and node.value in self._own_entries:
+                own |= self._own_entries[node.value]
+            elif isinstance(node, (cst.Name, cst.Attribute)):
+                other.update(self._reads(node, func))
+            elif not isinstance(
+                node, (cst.Lambda, cst.FunctionDef, cst.ClassDef, cst.ConcatenatedString)
+            ):
+                stack.extend(children(node))
+        return own, other
+
+    def _writes_own_entry(self, access: Access) -> bool:
+        """``d[get_ident()] = v``, ``del d[me]``, ``d.setdefault(me, v)``: a write of the
+        current thread's own entry of ``d`` only."""
+        node = access.node
+        func = access.func
+        if isinstance(node, cst.Call):
+            return (
+                isinstance(node.func, cst.Attribute)
+                and node.func.attr.value == "setdefault"
+                and bool(node.args)
+                and self._is_identity(node.args[0].value)
+            )
+        targets: list[cst.BaseExpression] = []
+        if isinstance(node, cst.Assign):
+            targets = [target.target for target in node.targets]
+        elif isinstance(node, cst.Del):
+            targets = [node.target]
+        return bool(targets) and all(
+            isinstance(target, cst.Subscript)
+            and (receiver := self._own_entry_of(target)) is not None
+            and shared_key(receiver, func, self.symbols, for_write=False) == access.key
+            for target in targets
+        )
+
     def _is_identity(self, expr: cst.BaseExpression) -> bool:
         if isinstance(expr, cst.Name) and expr.value in self._identities:
             return True
+        if isinstance(expr, cst.Attribute) and expr.attr.value in _IDENTITY_ATTRIBUTES:
+            return self._is_identity(expr.value)
         if not isinstance(expr, cst.Call):
             return False
         callee = expr.func
@@ -511,7 +619,11 @@ class RegionWalker:
         func: FunctionInfo,
     ) -> State | None:
         """Walk the body of an ``if``/``while``, remembering what its test read."""
-        self._tests.append(self._test_of(test_node, test_state, func))
+        test = self._test_of(test_node, test_state, func)
+        if isinstance(test_node, cst.If):
+            idempotent = is_idempotent_act(body, test_node.test, test.keys, func, self.symbols)
+            test = replace(test, idempotent=idempotent)
+        self._tests.append(test)
         try:
             return self._walk_block(body, body_state, func)
         finally:
@@ -734,6 +846,18 @@ class RegionWalker:
             if isinstance(target, cst.Name) and func.is_local(target.value):
                 if self._is_identity(node.value):
                     self._identities.add(target.value)
+                else:
+                    self._identities.discard(target.value)
+                receiver = self._own_entry_of(node.value)
+                own = (
+                    shared_key(receiver, func, self.symbols, for_write=False)
+                    if receiver is not None
+                    else None
+                )
+                if own is not None:
+                    self._own_entries[target.value] = frozenset({own})
+                else:
+                    self._own_entries.pop(target.value, None)
                 if _takes_out(node.value):
                     # ``conn = self._keep.popleft()``: an item taken out, not the state
                     self._derived.pop(target.value, None)

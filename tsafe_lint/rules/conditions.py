@@ -6,7 +6,16 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsafe_lint.analysis import Kind, MethodCall, ModuleAnalysis, contains, display_name
+from tsafe_lint.analysis import (
+    Kind,
+    MethodCall,
+    ModuleAnalysis,
+    SymbolKey,
+    WriteKind,
+    contains,
+    display_name,
+    walk,
+)
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.fix_builders import while_loop_fix
 
@@ -29,6 +38,16 @@ class ConditionWaitNotInLoop(Rule):
     (``cv.wait(5)``) is left alone: it is the "wait once, then re-check and time out"
     idiom, whose caller handles waking without the predicate; so is a wait followed by
     ``continue``, which goes back to the loop's test.
+
+    A one-way flag is left alone too: ``with cv: if not self._flag: cv.wait()`` where
+    the flag is a private attribute or global (a leading ``_``) that code after set-up
+    (``__init__``, class and module level) only ever sets to a true constant, with the
+    condition held, before every ``notify()``/``notify_all()`` of that condition. CPython's
+    ``Condition.wait`` has no spurious wake-ups, so a wake-up means the flag was set, and
+    nothing sets it back (the shape of ``threading.Event.wait``). It is still flagged when
+    any code clears the flag (or ``del``, ``setattr``, a store through an object of
+    unknown class), when something notifies the condition without setting it first, when
+    it is set without the condition held, and when the predicate is not a plain flag.
 
     **Why is this bad**
 
@@ -99,6 +118,8 @@ class ConditionWaitNotInLoop(Rule):
             if call.kind is not Kind.CONDITION or call.method != "wait":
                 continue
             if _has_timeout(call.call) or _leaves_right_after(call):
+                continue
+            if _waits_for_one_way_flag(call, analysis):
                 continue
             name = display_name(call.target)
             evidence = analysis.evidence(call.target)
@@ -389,6 +410,105 @@ def _rechecked_only_outside(call: MethodCall, analysis: ModuleAnalysis) -> bool:
                     return in_if
         node = analysis.parent_of(node)
     return False
+
+
+def _waits_for_one_way_flag(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``with cv: if not self._flag: cv.wait()`` where ``self._flag`` only ever goes from
+    false to true: every write of it outside set-up code stores a true constant with the
+    condition held, and every ``notify``/``notify_all`` of the condition follows such a
+    write in its function. ``Condition.wait`` has no spurious wake-ups in CPython, so a
+    wake-up means the flag was set, and nothing sets it back."""
+    statement = call.place.statement
+    suite = analysis.parent_of(statement)
+    owner = analysis.parent_of(suite) if suite is not None else None
+    if not isinstance(owner, cst.If) or owner.body is not suite:
+        return False
+    test = owner.test
+    if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
+        return False
+    flag = test.expression
+    if not isinstance(flag, (cst.Name, cst.Attribute)):
+        return False
+    key = analysis.symbols.key_of(flag, call.func)
+    name = flag.value if isinstance(flag, cst.Name) else flag.attr.value
+    if key is None or key[0] not in ("attr", "global") or not name.startswith("_"):
+        return False  # a public flag may be cleared from another module
+    sets = [
+        access
+        for access in analysis.regions.writes
+        if access.key == key and access.func not in analysis.setup_functions
+    ]
+    if not sets or _cleared_elsewhere(analysis, name, key):
+        return False
+    set_orders: dict[object, list[int]] = {}
+    for access in sets:
+        if access.kind is not WriteKind.REBIND or not _stores_true_constant(access.node):
+            return False
+        if call.target not in analysis.held_at(access.func, access.state):
+            return False
+        set_orders.setdefault(access.func, []).append(access.order)
+    notifies = [
+        other
+        for other in analysis.regions.method_calls
+        if other.target == call.target and other.method in ("notify", "notify_all", "notifyAll")
+    ]
+    call_orders = {id(site.call): site.order for site in analysis.regions.calls}
+    return bool(notifies) and all(
+        any(order < call_orders[id(other.call)] for order in set_orders.get(other.func, ()))
+        for other in notifies
+    )
+
+
+def _stores_true_constant(node: cst.CSTNode) -> bool:
+    """``x = True``, ``x = 1``, ``x = "done"``: a store of a constant that is true."""
+    if not isinstance(node, (cst.Assign, cst.AnnAssign)) or node.value is None:
+        return False
+    value = node.value
+    if isinstance(value, cst.Name):
+        return value.value == "True"
+    if isinstance(value, (cst.Integer, cst.Float)):
+        return value.evaluated_value != 0
+    if isinstance(value, cst.SimpleString):
+        return bool(value.evaluated_value)
+    return False
+
+
+def _cleared_elsewhere(analysis: ModuleAnalysis, name: str, key: SymbolKey) -> bool:
+    """Can a store the analysis did not tie to a known object reach the flag: ``del``,
+    ``+=``, ``setattr``, or ``other._flag = False`` on an object of unknown class, in a
+    function other than set-up code? (Stores tied to the flag are checked by the caller,
+    those tied to another class's attribute of the same name are not this flag.)"""
+    known = {id(access.node) for access in analysis.regions.writes if access.key[-1] == name}
+    for node in walk(analysis.module):
+        targets: list[cst.BaseExpression] = []
+        if isinstance(node, cst.Assign) and id(node) not in known:
+            targets = [target.target for target in node.targets]
+        elif isinstance(node, (cst.AugAssign, cst.Del)):
+            targets = [node.target]
+        elif (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+            and node.func.value in ("setattr", "delattr")
+        ):
+            return True
+        for target in targets:
+            for part in walk(target):
+                reaches = (isinstance(part, cst.Attribute) and part.attr.value == name) or (
+                    isinstance(part, cst.Name) and part.value == name and key[0] == "global"
+                )
+                if reaches and _in_running_code(analysis, node):
+                    return True
+    return False
+
+
+def _in_running_code(analysis: ModuleAnalysis, node: cst.CSTNode) -> bool:
+    """Is ``node`` inside a function that runs after set-up (not ``__init__`` and its
+    helpers, not a class or module body)?"""
+    return any(
+        contains(func.node, node)
+        for func in analysis.structure.functions
+        if not func.is_module and func not in analysis.setup_functions
+    )
 
 
 def _has_timeout(call: cst.Call) -> bool:

@@ -10,6 +10,7 @@ import libcst as cst
 from tsafe_lint.analysis import (
     LOCKLIKE,
     MUTEXES,
+    FunctionInfo,
     Kind,
     MethodCall,
     ModuleAnalysis,
@@ -89,9 +90,20 @@ class AcquireWithoutTryFinally(Rule):
     ```
 
     or ``lock.acquire()`` immediately followed by ``try: ... finally: lock.release()``.
-    Only lines that cannot raise may stand between the two: local names bound to names
-    or literals (``acquired = True``), and ``pass``; a call, an attribute or a subscript
-    can raise and leak the lock.
+
+    **What may stand between**
+
+    Only lines that cannot raise may stand between the acquire (or the
+    ``if not lock.acquire(timeout=t): return`` that tests it) and the ``try``: ``pass``
+    and assignments to local names of names, number and string literals (``-1`` too),
+    the clock and thread-identity reads that take no argument (``time.monotonic()``,
+    ``time.time()``, ``time.perf_counter()`` and their ``_ns`` forms,
+    ``threading.get_ident()``, ``threading.get_native_id()``), ``+``, ``-`` and ``*`` of
+    those, and ``a if x is None else b`` (an ``is``/``is not`` test of names):
+    ``deadline = None if timeout is None else time.monotonic() + timeout``. Anything
+    else can raise and leak the lock: any other call, an attribute read (a property may
+    raise), a subscript, a truth test or ordering comparison, ``/``, ``//``, ``%`` and
+    ``**`` (division by zero, overflow), and any store that is not to a local name.
 
     **Fix**
 
@@ -153,7 +165,11 @@ class AcquireWithoutTryFinally(Rule):
         Statements that cannot raise may stand between (``acquired = True``)."""
         first = _first_statement_held(call, analysis)
         block_, index = _block_and_index(call, first)
-        while first is not None and _cannot_raise(first) and block_ is not None:
+        while (
+            first is not None
+            and block_ is not None
+            and _cannot_raise(first, analysis, call.func)
+        ):
             index += 1
             first = block_[index] if index < len(block_) else None
         if _released_by_finally(first, call.target, analysis, call) or is_release_of(
@@ -213,10 +229,30 @@ def _block_and_index(
     return None, 0
 
 
-def _cannot_raise(statement: cst.BaseStatement) -> bool:
-    """``acquired = True``, ``owner = me``, ``pass``: a line that binds local names to
-    names or literals (no call, no attribute, no subscript) cannot raise, so nothing can
-    leak the lock between the acquire and the ``try`` that releases it."""
+#: Clock and thread-identity reads that take no argument and cannot raise.
+_SAFE_CALLS = frozenset(
+    {
+        "time.monotonic",
+        "time.monotonic_ns",
+        "time.time",
+        "time.time_ns",
+        "time.perf_counter",
+        "time.perf_counter_ns",
+        "threading.get_ident",
+        "threading.get_native_id",
+    }
+)
+#: Operators of two numbers that cannot raise (``/``, ``//``, ``%``: division by zero;
+#: ``**`` and shifts: overflow and negative counts).
+_SAFE_OPERATORS = (cst.Add, cst.Subtract, cst.Multiply)
+
+
+def _cannot_raise(
+    statement: cst.BaseStatement, analysis: ModuleAnalysis, func: FunctionInfo
+) -> bool:
+    """``acquired = True``, ``deadline = time.monotonic() + timeout``, ``pass``: a line that
+    binds local names to values that cannot raise, so nothing can leak the lock between
+    the acquire and the ``try`` that releases it (TS201's "What may stand between")."""
     if not isinstance(statement, cst.SimpleStatementLine):
         return False
     for small in statement.body:
@@ -226,11 +262,49 @@ def _cannot_raise(statement: cst.BaseStatement) -> bool:
             return False
         if not all(isinstance(target.target, cst.Name) for target in small.targets):
             return False
-        if not isinstance(
-            small.value, (cst.Name, cst.Integer, cst.Float, cst.SimpleString, cst.Imaginary)
-        ):
+        if not _value_cannot_raise(small.value, analysis, func):
             return False
     return True
+
+
+def _value_cannot_raise(
+    value: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo
+) -> bool:
+    """Names, literals, ``-1``, a clock read (``time.monotonic()``), ``+``/``-``/``*`` of
+    those, and ``a if x is None else b``: no attribute, subscript, other call, truth test
+    or ordering comparison, any of which can raise."""
+    if isinstance(value, (cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)):
+        return True
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, (cst.Minus, cst.Plus)):
+        return isinstance(value.expression, (cst.Integer, cst.Float, cst.Imaginary))
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, _SAFE_OPERATORS):
+        return _value_cannot_raise(value.left, analysis, func) and _value_cannot_raise(
+            value.right, analysis, func
+        )
+    if isinstance(value, cst.Call):
+        return not value.args and analysis.structure.qualified_name(value.func, func) in (
+            _SAFE_CALLS
+        )
+    if isinstance(value, cst.IfExp):
+        return (
+            _is_identity_test(value.test)
+            and _value_cannot_raise(value.body, analysis, func)
+            and _value_cannot_raise(value.orelse, analysis, func)
+        )
+    return False
+
+
+def _is_identity_test(test: cst.BaseExpression) -> bool:
+    """``x is None`` / ``x is not y`` between names: no ``__bool__`` or ``__eq__`` runs."""
+    return (
+        isinstance(test, cst.Comparison)
+        and isinstance(test.left, cst.Name)
+        and all(
+            isinstance(target.operator, (cst.Is, cst.IsNot))
+            and isinstance(target.comparator, cst.Name)
+            for target in test.comparisons
+        )
+    )
 
 
 def _is_bare_break_if(statement: cst.BaseStatement | None) -> bool:

@@ -9,6 +9,7 @@ import libcst as cst
 from tsafe_lint.analysis import (
     MUTEXES,
     Access,
+    FunctionInfo,
     ModuleAnalysis,
     State,
     SymbolKey,
@@ -283,6 +284,39 @@ class UnlockedCheckThenAct(Rule):
     The early-return form (``if x is None: return`` followed by the use or the write)
     counts as well.
 
+    **Not reported**
+
+    A get-or-create in a dict keyed by the current thread's identity:
+    ``if get_ident() not in d: d[get_ident()] = make()``, with ``threading.get_ident()``,
+    ``get_native_id()``, ``current_thread()`` or its ``.name``/``.ident`` as the key, or
+    a local that holds one (``me = get_ident()``; a parameter replaced by it when
+    ``None``, ``if id is None: id = get_ident()``, counts: a per-thread registry looked up
+    by another thread's id is looked up with an id that thread handed over after it
+    registered). Each thread tests and writes only its own entry, which no other thread
+    creates. Still reported: a test that reads the dict any other way (``len(d) < 10``),
+    and an act that writes anything but that entry.
+
+    A guard no caller can trigger: ``if self._closed and not _anyway: return`` in a
+    private function (a leading ``_``, never passed around as a value) whose every call
+    in the module passes a true constant for ``_anyway`` or leaves it to a true default
+    (or, for ``if P and ...``, a false one). The test never passes, so the write after it
+    is unconditional. A public function, a call that passes a variable, and a helper
+    handed out as a callback keep the finding: some caller may make the test pass.
+
+    Lazy initialisation or a memo whose value is pure: the act (the ``if`` body, or what
+    follows ``if <test>: return``) only stores into the tested state (for a dict, the
+    entry the test read: ``if k not in d: d[k] = ...``) a constant or a class built right
+    there (``type(name, bases, ns)``, ``types.new_class``, a
+    ``class`` statement), with no other effect (no call but side-effect-free builtins
+    such as ``isinstance``, no local read after it). Both threads store the same
+    constant or equivalent classes; the last store wins and nothing observes the
+    difference. The line is identity: a value with identity (``cls()``, a constructor
+    or factory call making a session, thread, lock or socket, a ``{}`` filled in place
+    later) is still reported, since one of the two objects is lost, leaked or seen by
+    some callers only; so is a fetched or computed value (any other call: nothing in
+    the source says whether it returns a new object), and an act with another effect
+    (a loader call, registering the value, a local that carries the outcome out).
+
     **Which threads**
 
     Besides thread starts that reach the code, a ``# tsafe: shared`` marker on a class
@@ -353,9 +387,12 @@ class UnlockedCheckThenAct(Rule):
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         writes = _writes_by_key(analysis)
         reported: set[tuple[object, SymbolKey]] = set()
+        dead = _DeadGuards(analysis)
         for item in analysis.regions.check_then_act:
             slot = (item.test_node, item.key)
             if slot in reported or analysis.held_at(item.func, item.state):
+                continue
+            if dead.never_passes(item.test_node, item.func):
                 continue
             keyword = "if" if item.test_node.__class__.__name__ == "If" else "while"
             line = analysis.line_of(item.write.node)
@@ -400,7 +437,109 @@ class UnlockedCheckThenAct(Rule):
                 f"check-then-act on {describe(item.key)} without a lock: another thread can "
                 f"change it between this '{keyword}' and the write at line {line}; {why}",
             )
-        yield from _check_then_use(analysis, writes, reported)
+        yield from _check_then_use(analysis, writes, reported, dead)
+
+
+class _DeadGuards:
+    """Tests no caller can make pass: ``if self._closed and not _anyway: return`` in a
+    private function (a leading ``_``, not passed around as a value) whose every call in
+    the module passes a true constant for ``_anyway`` (or leaves it to a true default).
+    The test is always false, so there is no check to race with."""
+
+    def __init__(self, analysis: ModuleAnalysis) -> None:
+        self.analysis = analysis
+        self._known: dict[FunctionInfo, dict[str, bool]] = {}
+
+    def never_passes(self, test_node: cst.CSTNode, func: FunctionInfo) -> bool:
+        if not isinstance(test_node, cst.If):
+            return False
+        constants = self._constant_params(func)
+        if not constants:
+            return False
+        for conjunct in _conjuncts(test_node.test):
+            negated = False
+            operand = conjunct
+            if isinstance(conjunct, cst.UnaryOperation) and isinstance(conjunct.operator, cst.Not):
+                negated, operand = True, conjunct.expression
+            if (
+                isinstance(operand, cst.Name)
+                and operand.value in constants
+                and constants[operand.value] is negated
+            ):
+                return True  # ``not P`` with P always true, or ``P`` always false
+        return False
+
+    def _constant_params(self, func: FunctionInfo) -> dict[str, bool]:
+        """The parameters every call of ``func`` in the module gives a constant of one
+        truth value: name -> that truth value."""
+        known = self._known.get(func)
+        if known is None:
+            known = self._known[func] = self._compute(func)
+        return known
+
+    def _compute(self, func: FunctionInfo) -> dict[str, bool]:
+        node = func.node
+        if (
+            not isinstance(node, cst.FunctionDef)
+            or not func.name.startswith("_")
+            or func.name.startswith("__")
+            or func in self.analysis.regions.referenced
+        ):
+            return {}
+        sites = [site for site in self.analysis.regions.call_sites if site.callee is func]
+        if not sites or any(site.implicit or not isinstance(site.call, cst.Call) for site in sites):
+            return {}
+        params = [*node.params.posonly_params, *node.params.params]
+        bound = 1 if func.self_name is not None else 0
+        found: dict[str, bool] = {}
+        for index, param in enumerate(params):
+            if index < bound:
+                continue
+            values = {
+                _truth(_argument(site.call, param.name.value, index - bound, param.default))
+                for site in sites
+                if isinstance(site.call, cst.Call)
+            }
+            if len(values) == 1 and None not in values:
+                found[param.name.value] = bool(values.pop())
+        return found
+
+
+def _conjuncts(test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        yield from _conjuncts(test.left)
+        yield from _conjuncts(test.right)
+    else:
+        yield test
+
+
+def _argument(
+    call: cst.Call, name: str, position: int, default: cst.BaseExpression | None
+) -> cst.BaseExpression | None:
+    """The expression a call passes for a parameter (its default when it passes none);
+    ``None`` when ``*args``/``**kwargs`` hide it."""
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is None:
+            if positional == position:
+                return arg.value
+            positional += 1
+        elif arg.keyword.value == name:
+            return arg.value
+    return default
+
+
+def _truth(value: cst.BaseExpression | None) -> bool | None:
+    """The truth value of a constant (``True``, ``None``, ``0``, ``"x"``), else ``None``."""
+    if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
+        return value.value == "True"
+    if isinstance(value, (cst.Integer, cst.Float)):
+        return value.evaluated_value != 0
+    if isinstance(value, cst.SimpleString):
+        return bool(value.evaluated_value)
+    return None
 
 
 _ADDING = frozenset({"append", "appendleft", "extend", "extendleft", "insert", "add", "put"})
@@ -437,12 +576,13 @@ def _check_then_use(
     analysis: ModuleAnalysis,
     writes: dict[SymbolKey, list[Access]],
     reported: set[tuple[object, SymbolKey]],
+    dead: _DeadGuards,
 ) -> Iterator[Finding]:
     """``if self.sock: self.sock.close()`` while another thread sets ``self.sock = None``
     (not again where the same test was reported as a check-then-act)."""
     for use in analysis.regions.check_then_use:
         slot = (use.test_node, use.key)
-        if slot in reported:
+        if slot in reported or dead.never_passes(use.test_node, use.func):
             continue
         clears = [w for w in writes.get(use.key, ()) if _sets_none(w)]
         if not clears:

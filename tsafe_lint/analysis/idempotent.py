@@ -1,0 +1,243 @@
+"""Acts that are harmless to repeat: a check-then-act whose act only stores a pure value.
+
+Two threads that both pass ``if k not in cache:`` both run the act. That is a race worth
+reporting when the value they store has identity (a session, a thread, a lock, a socket,
+``cls()``, a dict later filled in place): one of the two objects is lost, leaked, or seen
+by some callers and not others. It is not when the act has no effect but the store and
+the value is pure: a constant (both threads store the same one) or a class built right
+there (``type(name, bases, ns)``, a ``class`` statement), whose copies are equivalent:
+the last store wins and nothing observes the difference. A computed or fetched value
+(any other call) may be a new object with identity, so it stays reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+
+from tsafe_lint.analysis.accesses import writes_of
+from tsafe_lint.analysis.scopes import FunctionInfo, block
+from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
+from tsafe_lint.analysis.tree import walk
+
+#: Builtins that compute a value without side effects (and make no object with identity
+#: that could escape the act, except ``type``'s class, which is the pure value itself).
+_PURE_BUILTINS = frozenset(
+    {"isinstance", "issubclass", "str", "repr", "len", "int", "float", "bool", "tuple",
+     "frozenset", "hash", "id"}
+)  # fmt: skip
+#: Calls that build a class: ``type(name, bases, ns)``, ``types.new_class``, Python 2's
+#: ``types.ClassType`` (often aliased to ``type``).
+_CLASS_BUILDERS = frozenset({"type", "new_class", "ClassType"})
+_CONSTANT_NAMES = frozenset({"True", "False", "None"})
+
+
+def is_idempotent_act(
+    act: Sequence[cst.BaseStatement],
+    test: cst.BaseExpression,
+    tested: frozenset[SymbolKey],
+    func: FunctionInfo,
+    symbols: SymbolTable,
+) -> bool:
+    """Is ``act`` (the body of ``if <test>:``, or what follows ``if <test>: return``) made
+    only of stores of a constant or a class built in it into the state the test read
+    (for an entry, the entry the test read: ``if k not in d: d[k] = ...``, not
+    ``if len(d) < 10: d[k] = 0``, where two threads store two entries), with no other
+    effect? Locals it binds must not be read after it (``created = True`` would carry the
+    check's outcome out of it)."""
+    checker = _ActChecker(test, tested, func, symbols)
+    if not checker.statements(act) or not checker.stored:
+        return False
+    return not _read_outside(checker.locals, act, func)
+
+
+class _ActChecker:
+    def __init__(
+        self,
+        test: cst.BaseExpression,
+        tested: frozenset[SymbolKey],
+        func: FunctionInfo,
+        symbols: SymbolTable,
+    ):
+        self.test = test
+        self.tested = tested
+        self.func = func
+        self.symbols = symbols
+        self.classes: set[str] = set()  # classes the act defines (or binds from a builder)
+        self.locals: set[str] = set()  # locals the act binds
+        self.stored = False  # has it stored a pure value into the tested state?
+
+    def statements(self, statements: Sequence[cst.BaseStatement]) -> bool:
+        return all(self.statement(statement) for statement in statements)
+
+    def statement(self, statement: cst.BaseStatement) -> bool:
+        if isinstance(statement, cst.SimpleStatementLine):
+            return all(self.small(small) for small in statement.body)
+        if isinstance(statement, cst.If):
+            if not self.expression(statement.test) or not self.statements(block(statement.body)):
+                return False
+            orelse = statement.orelse
+            if isinstance(orelse, cst.If):
+                return self.statement(orelse)
+            return orelse is None or self.statements(block(orelse.body))
+        if isinstance(statement, cst.ClassDef):
+            return self.class_def(statement)
+        return False
+
+    def class_def(self, node: cst.ClassDef) -> bool:
+        """An undecorated class whose body only defines functions and binds names to side
+        effect free values: building it runs nothing else."""
+        if node.decorators:
+            return False
+        if not all(self.expression(arg.value) for arg in (*node.bases, *node.keywords)):
+            return False
+        for inner in block(node.body):
+            if isinstance(inner, cst.FunctionDef):
+                continue
+            if not isinstance(inner, cst.SimpleStatementLine):
+                return False
+            for small in inner.body:
+                if isinstance(small, cst.Pass) or _is_docstring(small):
+                    continue
+                if not (
+                    isinstance(small, cst.Assign)
+                    and all(isinstance(t.target, cst.Name) for t in small.targets)
+                    and self.expression(small.value)
+                ):
+                    return False
+        self.classes.add(node.name.value)
+        self.locals.add(node.name.value)
+        return True
+
+    def small(self, small: cst.BaseSmallStatement) -> bool:
+        if isinstance(small, cst.Pass) or _is_docstring(small):
+            return True
+        if isinstance(small, cst.Return):
+            value = small.value
+            return value is None or (isinstance(value, cst.Name) and value.value in self.classes)
+        if not isinstance(small, cst.Assign) or not self.expression(small.value):
+            return False
+        writes = writes_of(small, self.func, self.symbols)
+        if writes:
+            if len(writes) != len(small.targets) or any(w.key not in self.tested for w in writes):
+                return False
+            if not self._pure_value(small.value):
+                return False
+            if not all(self._tested_slot(target.target) for target in small.targets):
+                return False
+            self.stored = True
+            return True
+        for target in small.targets:
+            node = target.target
+            if isinstance(node, cst.Name) and self.func.is_local(node.value):
+                self.locals.add(node.value)
+                if self._builds_class(small.value):
+                    self.classes.add(node.value)
+            elif not (
+                isinstance(node, cst.Attribute)
+                and isinstance(node.value, cst.Name)
+                and node.value.value in self.classes
+            ):
+                return False  # only the class the act built may be changed in place
+        return True
+
+    def _tested_slot(self, target: cst.BaseExpression) -> bool:
+        """A store into ``d[k]`` is into the slot the test read when the test reads that
+        same entry (``k in d``, ``d[k]``, ``d.get(k)``); any other store target (an
+        attribute, a global) is the tested state itself."""
+        if not isinstance(target, cst.Subscript):
+            return True
+        if len(target.slice) != 1 or not isinstance(target.slice[0].slice, cst.Index):
+            return False
+        key = target.slice[0].slice.value
+        receiver = target.value
+        for node in walk(self.test):
+            if isinstance(node, cst.Subscript) and node.deep_equals(target):
+                return True
+            if (
+                isinstance(node, cst.Comparison)
+                and len(node.comparisons) == 1
+                and isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn))
+                and node.left.deep_equals(key)
+                and node.comparisons[0].comparator.deep_equals(receiver)
+            ):
+                return True
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value == "get"
+                and node.func.value.deep_equals(receiver)
+                and bool(node.args)
+                and node.args[0].value.deep_equals(key)
+            ):
+                return True
+        return False
+
+    def _pure_value(self, value: cst.BaseExpression) -> bool:
+        """A constant, or a class built in the act."""
+        if self._builds_class(value):
+            return True
+        if isinstance(value, cst.Name):
+            return value.value in _CONSTANT_NAMES or value.value in self.classes
+        return _is_constant(value)
+
+    def _builds_class(self, value: cst.BaseExpression) -> bool:
+        return isinstance(value, cst.Call) and _callee_name(value.func) in _CLASS_BUILDERS
+
+    def expression(self, expr: cst.BaseExpression) -> bool:
+        """Side-effect free: names, attributes, literals, operators, subscripts, and calls
+        of the pure builtins and the class builders only."""
+        for node in walk(expr):
+            if isinstance(node, cst.Call):
+                name = _callee_name(node.func)
+                if name not in _PURE_BUILTINS and name not in _CLASS_BUILDERS:
+                    return False
+                if isinstance(node.func, cst.Name) and self.func.is_local(node.func.value):
+                    return False
+            elif isinstance(
+                node,
+                (cst.Lambda, cst.Yield, cst.Await, cst.NamedExpr, cst.ListComp, cst.SetComp,
+                 cst.DictComp, cst.GeneratorExp),
+            ):  # fmt: skip
+                return False
+        return True
+
+
+def _callee_name(callee: cst.BaseExpression) -> str:
+    if isinstance(callee, cst.Name):
+        return callee.value
+    if isinstance(callee, cst.Attribute) and callee.attr.value in ("new_class", "ClassType"):
+        return callee.attr.value  # ``types.new_class``
+    return ""
+
+
+def _is_constant(value: cst.BaseExpression) -> bool:
+    if isinstance(value, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)):
+        return True
+    if isinstance(value, cst.ConcatenatedString):
+        return _is_constant(value.left) and _is_constant(value.right)
+    if isinstance(value, cst.Name):
+        return value.value in _CONSTANT_NAMES
+    if isinstance(value, cst.UnaryOperation):
+        return _is_constant(value.expression)
+    if isinstance(value, cst.Tuple):
+        return all(_is_constant(element.value) for element in value.elements)
+    return False
+
+
+def _is_docstring(small: cst.BaseSmallStatement) -> bool:
+    return isinstance(small, cst.Expr) and isinstance(
+        small.value, (cst.SimpleString, cst.ConcatenatedString)
+    )
+
+
+def _read_outside(names: set[str], act: Sequence[cst.BaseStatement], func: FunctionInfo) -> bool:
+    """Is any of ``names`` used in ``func`` outside ``act``?"""
+    if not names:
+        return False
+    inside = {id(node) for statement in act for node in walk(statement)}
+    return any(
+        isinstance(node, cst.Name) and node.value in names and id(node) not in inside
+        for node in walk(func.node)
+    )
