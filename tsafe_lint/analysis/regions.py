@@ -121,6 +121,13 @@ def _checked_operands(test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
             yield test.left
 
 
+def _conjuncts(test: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The operands of an ``and`` chain (``a and b and c``); the test itself otherwise."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return [*_conjuncts(test.left), *_conjuncts(test.right)]
+    return [test]
+
+
 def _merge(*states: State | None) -> State | None:
     live = [s for s in states if s is not None]
     if not live:
@@ -674,8 +681,10 @@ class RegionWalker:
         form = "if-not" if negated else "if"
         events = self._scan_expression(test, place, state, func, "expression")
         body_state, else_state = state, state
+        # ``if ready and lock.acquire(False):``: the body runs only when it was taken
+        taking = {id(inner)} | ({id(c) for c in _conjuncts(inner)} if not negated else set())
         for event in events:
-            if event.call is inner and event.method == "acquire" and event.kind in LOCKLIKE:
+            if id(event.call) in taking and event.method == "acquire" and event.kind in LOCKLIKE:
                 event.form = form
                 taken = self._acquire(state, event.target)
                 if not is_blocking_acquire(event.call):

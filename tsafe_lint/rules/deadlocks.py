@@ -49,6 +49,11 @@ class ReentrantLockAcquire(Rule):
     ``k in self``, ``len(self)``, ``iter(self)``, ``for x in self`` and property reads
     run the class's own dunder methods and getters.
 
+    A path behind a non-blocking try of the same lock is not followed: in
+    ``if lock.acquire(False): ...`` (or ``if ready and lock.acquire(blocking=False):``)
+    the body runs only when no thread, this one included, held the lock, so a caller
+    that holds it makes the try fail instead of deadlocking.
+
     **Why is this bad**
 
     A ``Lock`` does not know its owner: the second acquire waits for a release that can
