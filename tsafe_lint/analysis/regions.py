@@ -956,7 +956,7 @@ class RegionWalker:
             return None
         if isinstance(expr, cst.Attribute):
             owner = self.symbols.class_of_receiver(expr.value, func)
-            if owner is not None:
+            if owner is not None and expr.attr.value not in owner.instance_names:
                 return self.structure.method(owner, expr.attr.value)
         return None
 

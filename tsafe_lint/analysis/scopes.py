@@ -43,6 +43,9 @@ class ClassInfo:
     base_names: list[str]
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
     body_names: set[str] = field(default_factory=set)
+    #: attributes its methods assign on ``self``: ``self._send = other.send`` shadows
+    #: the method ``_send`` on the instance
+    instance_names: set[str] = field(default_factory=set)
 
 
 @dataclass(eq=False)
@@ -230,6 +233,14 @@ class _Collector(FastVisitor):
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         for name in _target_names(node.target):
             self._bind(name)
+        target, func = node.target, self._function_stack[-1]
+        if (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and func.cls is not None
+            and target.value.value == func.self_name
+        ):
+            func.cls.instance_names.add(target.attr.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         func = self._function_stack[-1]

@@ -52,7 +52,9 @@ class ReentrantLockAcquire(Rule):
     A path behind a non-blocking try of the same lock is not followed: in
     ``if lock.acquire(False): ...`` (or ``if ready and lock.acquire(blocking=False):``)
     the body runs only when no thread, this one included, held the lock, so a caller
-    that holds it makes the try fail instead of deadlocking.
+    that holds it makes the try fail instead of deadlocking. Nor is a call through an
+    attribute the instance reassigns (``self._send = context.send`` in ``__init__``):
+    ``self._send(msg)`` then calls what was stored, not the method of that name.
 
     **Why is this bad**
 
