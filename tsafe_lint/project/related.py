@@ -11,8 +11,9 @@ the whole project, at the cost of that component.
 Finding the component must not cost a scan of every file: a file can only name a module
 ``a.b.c`` if the word ``c`` is in its text (or ``a.b.c`` is its own package, for
 relative imports), so the search scans only files that contain the right words. When
-the component grows past half of the project, the rest is not worth a scan: the whole
-project is analysed (always a correct answer).
+it would scan a tenth of the project, the component is most of it in practice (a hub
+module connects it) and the rest is not worth a scan: the whole project is analysed
+(always a correct answer).
 """
 
 from __future__ import annotations
@@ -29,11 +30,16 @@ from tsafe_lint.project.links import Links, Unscannable, scan
 
 #: Where a word can be part of a name the analysis resolves (``links.py``): after a dot,
 #: past any spaces, comments, line breaks and continuations (``pkg.  # c`` / ``mod``);
-#: in an import statement (``from``/``import`` to the end of the logical line); in a
-#: parenthesised import list.
-_AFTER_DOT = re.compile(r"\.(?:[ \t\f\n]|\\\n|#[^\n]*\n)*(\w+)")
-_IMPORT = re.compile(r"\b(?:import|from)\b((?:[^\\\n]|\\[\s\S])*)")
-_IMPORT_LIST = re.compile(r"\bimport[ \t\f]*\(")
+#: in an import statement (``from`` to ``import``, ``import`` to the end of the logical
+#: line); in a parenthesised import list.
+#: (No leading ``\b``: a pattern that starts with a literal is searched for fast, and a
+#: match inside a longer word only adds words.)
+_AFTER_DOT = re.compile(r"\.[ \t\f\n\\]*(?:#[^\n]*[ \t\f\n\\]*)*(\w+)")
+_IMPORTS = (
+    re.compile(r"import\b([^\\\n]*(?:\\[\s\S][^\\\n]*)*)"),
+    re.compile(r"from\b((?:[^\\\n]|\\[\s\S])*?)import\b"),  # the module: up to ``import``
+)
+_IMPORT_LIST = re.compile(r"import[ \t\f]*\(")
 _WORD = re.compile(r"\w+")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -58,8 +64,9 @@ def linking_words(source: bytes) -> set[str] | None:
         return set()
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     found = set(_AFTER_DOT.findall(text))
-    for rest in _IMPORT.findall(text):
-        found.update(_WORD.findall(rest))
+    for pattern in _IMPORTS:
+        for rest in pattern.findall(text):
+            found.update(_WORD.findall(rest))
     for start in _IMPORT_LIST.finditer(text):
         found.update(_WORD.findall(_import_list(text, start.end())))
     return found
@@ -89,13 +96,15 @@ def related_files(
     modules: Mapping[str, str],
     sources: Mapping[str, bytes | None],
     links_of: LinksOf | None = None,
-    budget: float = 0.5,
+    budget: float = 0.1,
     minimum: int = 100,
 ) -> list[str]:
-    """``named`` and every file connected to one by imports, sorted; every file once the
-    search has scanned more than ``budget`` of them (and at least ``minimum``), or when
-    a file cannot be scanned. ``sources``: the content of each file, ``None`` for one
-    that is not read (no summary, no links)."""
+    """``named`` and every file connected to one by imports, sorted. Every file (always
+    a correct answer) when the search would scan more than ``budget`` of them (and more
+    than ``minimum``): a module that many files may import is a hub that connects most
+    of the project, and scanning costs about as much as the analysis it would save. So
+    too when a file cannot be scanned. ``sources``: the content of each file, ``None``
+    for one that is not read (no summary, no links)."""
     by_module: dict[str, list[str]] = {}
     for path in files:
         by_module.setdefault(modules[path], []).append(path)
@@ -123,8 +132,19 @@ def related_files(
         for cut in range(1, len(parts)):
             below.setdefault(".".join(parts[:cut]), []).append(path)
 
+    def candidates(module: str) -> list[str]:
+        """The files that can name ``module``: the word is in them, or they are inside
+        it (relative imports), or their words are unknown."""
+        last = module.rsplit(".", 1)[-1]
+        if not _IDENTIFIER.match(last):  # a name the word index may spell differently
+            return list(files)
+        return [*by_word.get(last, ()), *anywhere, *below.get(module, ())]
+
     limit = max(budget * len(files), minimum)
     linked: dict[str, set[str]] = {}
+    #: Every file the search will scan: the files of each module found and the files
+    #: that can name it (each is scanned, as one or the other, before the search ends).
+    bound: set[str] = set()
 
     def names_of(path: str) -> set[str]:
         if path not in linked:
@@ -132,28 +152,32 @@ def related_files(
             linked[path] = found.names() if found is not None else set()
         return linked[path]
 
-    component = {modules[p] for p in named if p in modules}
-    queue = deque(sorted(component))
+    component: set[str] = set()
+    queue: deque[str] = deque()
+
+    def add(module: str) -> bool:
+        """Put ``module`` in the component; False when the search got too costly."""
+        component.add(module)
+        queue.append(module)
+        bound.update(by_module.get(module, ()))
+        bound.update(candidates(module))
+        return len(bound) <= limit
+
     try:
+        if not all([add(m) for m in sorted({modules[p] for p in named if p in modules})]):
+            return sorted(files)
         while queue:
             module = queue.popleft()
-            for path in by_module.get(module, ()):
-                for name in sorted(names_of(path)):
-                    if name in by_module and name not in component:
-                        component.add(name)
-                        queue.append(name)
-            last = module.rsplit(".", 1)[-1]
-            if _IDENTIFIER.match(last):
-                candidates = [*by_word.get(last, ()), *anywhere, *below.get(module, ())]
-            else:  # a name the word index may spell differently
-                candidates = list(files)
-            for path in candidates:
-                other = modules[path]
-                if other not in component and module in names_of(path):
-                    component.add(other)
-                    queue.append(other)
-            if len(linked) > limit:
-                return sorted(files)
+            found = {
+                name
+                for path in by_module.get(module, ())
+                for name in names_of(path)
+                if name in by_module
+            }
+            found |= {modules[p] for p in candidates(module) if module in names_of(p)}
+            for other in sorted(found - component):
+                if not add(other):
+                    return sorted(files)  # a hub connects most of the project
     except Unscannable:
         return sorted(files)
     return sorted(p for p in files if modules[p] in component or p in named)
