@@ -207,9 +207,7 @@ def measure(name: str, root: Path, options: argparse.Namespace) -> dict[str, obj
         warm_named, named_output, _ = min(
             run_tool(root, paths=(named,)) for _ in range(options.repeat)
         )
-        whole_of_named = [
-            line for line in warm_output.splitlines() if line.startswith(named + ":")
-        ]
+        whole_of_named = [line for line in warm_output.splitlines() if line.startswith(named + ":")]
         same = same and named_output.splitlines() == whole_of_named
         named_runs[label] = {
             "file": named,
