@@ -38,6 +38,21 @@ VOCABULARY = re.compile(
     rb"|\b(?:R?Lock|Condition|(?:Bounded)?Semaphore)\s*\("  # ... or by its factory's name
     rb"|#\s*tsafe:"  # a marker (``analysis/evidence.py``)
 )
+#: A word of each alternative of ``VOCABULARY``: a file with none of them cannot match,
+#: and ``in`` finds that faster than the pattern (most files of a tree have none).
+VOCABULARY_WORDS = (
+    b"thread",
+    b"Thread",
+    b"concurrent",
+    b"multiprocessing",
+    b"run_in_executor",
+    b"acquire",
+    b"notify",
+    b"Lock",
+    b"Condition",
+    b"Semaphore",
+    b"tsafe:",
+)
 #: With the ``docstring`` evidence on, a docstring that says "thread-safe" counts too.
 DOCSTRING_VOCABULARY = re.compile(rb"\b[Tt]hread[- ]?safe")
 
@@ -53,7 +68,7 @@ _parse = functools.lru_cache(maxsize=2)(parse_source)
 
 def _may_matter(source: bytes, evidence: frozenset[str]) -> bool:
     """Can this file start threads or take locks itself (worth a full analysis)?"""
-    if VOCABULARY.search(source):
+    if any(word in source for word in VOCABULARY_WORDS) and VOCABULARY.search(source):
         return True
     return "docstring" in evidence and DOCSTRING_VOCABULARY.search(source) is not None
 
