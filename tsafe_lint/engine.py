@@ -24,6 +24,7 @@ from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.module_names import module_name
 from tsafe_lint.project.join import ProjectIndex, contexts
 from tsafe_lint.project_files import project_files
+from tsafe_lint.project_scope import analysed_files, is_files_json
 from tsafe_lint.reading import FileTooLarge, check_size, read_source
 from tsafe_lint.results import (
     FileResult,
@@ -133,6 +134,9 @@ class Linter:
     #: false: flake8 applies them itself (and not with ``--disable-noqa``).
     noqa: bool = True
     _content_keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    #: Each file's ``_file_part`` in the current run: read once for the import graph and
+    #: the run's key.
+    _reads: dict[str, tuple[str, str, bool]] = field(default_factory=dict, init=False, repr=False)
     #: Results of the latest run by key: a long-lived Linter (the language server, the
     #: flake8 plugin) re-reads nothing that did not change.
     _memo: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
@@ -172,8 +176,35 @@ class Linter:
         """The findings of ``paths``, analysed as part of their project (``project_root``)."""
         named = list(dict.fromkeys(paths))
         files = project_files(named, self.project_root, self.config)
-        found = self._lint_project(files, named, progress)
+        try:
+            if len(files) > len(named):  # other files of the project: only related ones count
+                files = self._related(files, named)
+            found = self._lint_project(files, named, progress)
+        finally:
+            self._reads.clear()
         return [d for d in found if self.accepts(d)]
+
+    def _related(self, files: list[str], named: list[str]) -> list[str]:
+        """The files connected to ``named`` by imports (``project_scope.py``): the only
+        ones whose facts can reach them. Remembered in the cache for the project's
+        content (every file's key) and the named files."""
+        modules = {path: module_name(path) for path in files}
+        parts, _ = self._file_parts(files, named, modules)
+        key = context_key("related", {"files": parts, "named": sorted(named)})
+        if self.cache is not None:
+            remembered = self.cache.get(key, is_files_json)
+            if remembered is not None and set(remembered["files"]) <= set(files):
+                return list(remembered["files"])
+        sources: dict[str, bytes | None] = {}
+        for path in files:
+            try:
+                sources[path] = self._read(path) if self._content_keys.get(path) else None
+            except (OSError, FileTooLarge):  # changed since: it links nothing now
+                sources[path] = None
+        related = analysed_files(files, named, modules, sources, self._content_keys, self.cache)
+        if self.cache is not None:
+            self.cache.put(key, {"files": related})
+        return related
 
     def project_files(self) -> list[str]:
         """Every Python file of ``project_root`` (none without one)."""
@@ -182,7 +213,11 @@ class Linter:
     def lint_project(self, progress: Progress | None = None) -> list[Diagnostic]:
         """The findings of every file of ``project_root`` (the flake8 plugin's one run)."""
         files = self.project_files()
-        return [d for d in self._lint_project(files, files, progress) if self.accepts(d)]
+        try:
+            found = self._lint_project(files, files, progress)
+        finally:
+            self._reads.clear()
+        return [d for d in found if self.accepts(d)]
 
     def _lint_project(
         self, files: list[str], named: list[str], progress: Progress | None
@@ -222,22 +257,7 @@ class Linter:
     def _run_key(self, files: list[str], named: list[str], modules: dict[str, str]) -> str | None:
         """A key for the whole run: the content of every file of the project, and which
         are reported. Nothing changed: the findings come back in one read."""
-        self._content_keys.clear()  # a Linter may live long (the language server)
-        parts = []
-        complete = True
-        for path in files:
-            try:
-                evidence = self.config.analysis_options()
-                key = content_key(self._read(path), modules[path], evidence)
-                parts.append(f"{path}\0{key}")
-            except FileTooLarge as exc:  # a TS001 that only its size decides
-                key = ""
-                parts.append(f"{path}\0too large: {exc.size}")
-            except OSError:
-                complete = complete and path not in named
-                key = ""
-                parts.append(f"{path}\0")
-            self._content_keys[path] = key
+        parts, complete = self._file_parts(files, named, modules)
         if self.cache is None or not complete:
             return None
         settings = {
@@ -248,6 +268,33 @@ class Linter:
             "single-thread": self.config.single_thread,
         }
         return context_key("run", {"files": parts, "named": sorted(named), **settings})
+
+    def _file_parts(
+        self, files: list[str], named: list[str], modules: dict[str, str]
+    ) -> tuple[list[str], bool]:
+        """Each file's path and content key (also kept in ``_content_keys``), and whether
+        every named file could be read. A file is read once per run (``_reads``)."""
+        self._content_keys.clear()  # a Linter may live long (the language server)
+        parts = []
+        complete = True
+        for path in files:
+            if path not in self._reads:
+                self._reads[path] = self._file_part(path, modules[path])
+            part, key, readable = self._reads[path]
+            parts.append(part)
+            complete = complete and (readable or path not in named)
+            self._content_keys[path] = key
+        return parts, complete
+
+    def _file_part(self, path: str, module: str) -> tuple[str, str, bool]:
+        """(what keys the run, the content key, whether the file could be read)."""
+        try:
+            key = content_key(self._read(path), module, self.config.analysis_options())
+            return f"{path}\0{key}", key, True
+        except FileTooLarge as exc:  # a TS001 that only its size decides
+            return f"{path}\0too large: {exc.size}", "", True
+        except OSError:
+            return f"{path}\0", "", False
 
     # -- running ---------------------------------------------------------------------
     def _run(

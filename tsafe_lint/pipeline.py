@@ -41,6 +41,21 @@ VOCABULARY = re.compile(
     rb"|\b(?:socketserver|Threading\w*Server|ThreadingMixIn|add_done_callback)\b"
     rb"|\bweakref\.finalize\b|\bfrom\s+weakref\s+import\b[^\n]*\bfinalize\b"
 )
+#: A word of each alternative of ``VOCABULARY``: a file with none of them cannot match,
+#: and ``in`` finds that faster than the pattern (most files of a tree have none).
+VOCABULARY_WORDS = (
+    b"thread",
+    b"Thread",
+    b"concurrent",
+    b"multiprocessing",
+    b"run_in_executor",
+    b"acquire",
+    b"notify",
+    b"Lock",
+    b"Condition",
+    b"Semaphore",
+    b"tsafe:",
+)
 #: With the ``docstring`` evidence on, a docstring that says "thread-safe" counts too.
 DOCSTRING_VOCABULARY = re.compile(rb"\b[Tt]hread[- ]?safe")
 
@@ -63,7 +78,7 @@ def _defines(source: bytes, option: str) -> bool:
 
 def _may_matter(source: bytes, evidence: frozenset[str]) -> bool:
     """Can this file start threads or take locks itself (worth a full analysis)?"""
-    if VOCABULARY.search(source):
+    if any(word in source for word in VOCABULARY_WORDS) and VOCABULARY.search(source):
         return True
     if any(_defines(source, option) for option in evidence if "=" in option):
         return True  # a class or function the configuration lists (shared, single-thread)

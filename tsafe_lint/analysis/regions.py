@@ -47,7 +47,12 @@ from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
-from tsafe_lint.analysis.tree import children, walk
+from tsafe_lint.analysis.tree import children
+
+#: Where ``reads_in`` stops (``accesses.py``), and where the walk for locals and
+#: properties does (``tree.walk`` with these skipped, the root always entered).
+_NOT_READ_INTO = (cst.Lambda, cst.FunctionDef, cst.ClassDef, cst.ConcatenatedString)
+_NOT_WALKED_INTO = (cst.Lambda, cst.ConcatenatedString)
 
 
 @dataclass(frozen=True)
@@ -579,20 +584,44 @@ class RegionWalker:
         )
         return name in _IDENTITY_CALLS
 
-    def _reads(self, expr: cst.CSTNode, func: FunctionInfo) -> Iterator[SymbolKey]:
-        """Shared keys ``expr`` reads: directly, through a local that holds one
-        (``inst = self._d.get(k)``), or through a property of the class (``self._span``)."""
-        yield from reads_in(expr, func, self.symbols)
+    def _reads(self, expr: cst.CSTNode, func: FunctionInfo) -> set[SymbolKey]:
+        """Shared keys ``expr`` reads: directly (``reads_in``), through a local that holds
+        one (``inst = self._d.get(k)``), or through a property of the class
+        (``self._span``). One walk for all three: every node but those inside lambdas
+        and implicit concatenations is looked at for locals and properties, and the
+        nodes ``reads_in`` would visit (``direct``) for direct reads."""
         if not self._derived and not self._properties:
-            return  # nothing to read through: spare the second walk
-        for node in walk(expr, skip=(cst.Lambda, cst.ConcatenatedString)):
-            if isinstance(node, cst.Name) and node.value in self._derived:
-                yield from self._derived[node.value]
+            return set(reads_in(expr, func, self.symbols))
+        found: set[SymbolKey] = set()
+        stack: list[tuple[cst.CSTNode, bool]] = [(expr, True)]
+        while stack:
+            node, direct = stack.pop()
+            follow: cst.CSTNode | None = None  # the one child reads_in follows, if any
+            if isinstance(node, cst.Name):
+                found |= self._derived.get(node.value, frozenset())
+                if direct and (key := shared_key(node, func, self.symbols, for_write=False)):
+                    found.add(key)
+                direct = False
             elif isinstance(node, cst.Attribute):
                 owner = self.symbols.class_of_receiver(node.value, func)
                 prop = self.structure.method(owner, node.attr.value) if owner else None
                 if prop is not None and prop.is_property:
-                    yield from self._reads_of_property(prop)
+                    found |= self._reads_of_property(prop)
+                if direct:
+                    key = shared_key(node, func, self.symbols, for_write=False)
+                    if key is not None:
+                        found.add(key)
+                    else:
+                        follow = node.value
+                direct = False
+            elif isinstance(node, cst.Arg):
+                follow, direct = (node.value if direct else None), False
+            elif isinstance(node, _NOT_READ_INTO):
+                direct = False
+            if node is not expr and isinstance(node, _NOT_WALKED_INTO):
+                continue
+            stack.extend((child, direct or child is follow) for child in children(node))
+        return found
 
     def _reads_of_property(self, prop: FunctionInfo) -> frozenset[SymbolKey]:
         known = self._property_reads.get(prop)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import libcst as cst
@@ -148,8 +148,13 @@ def contains(tree: cst.CSTNode, target: cst.CSTNode) -> bool:
     return any(node is target for node in walk(tree))
 
 
+class _AllFound(Exception):
+    """Every target has its span: the rest of the module's code is not needed."""
+
+
 class _TargetedState(CodegenState):
-    """Code generation that remembers token offsets of selected nodes only."""
+    """Code generation that remembers token offsets of selected nodes only, and stops
+    once it has them all (the code after the last one costs as much as the rest)."""
 
     def __init__(self, module: cst.Module, targets: set[cst.CSTNode]) -> None:
         super().__init__(
@@ -169,6 +174,8 @@ class _TargetedState(CodegenState):
         start = self._open.pop(node, None)
         if start is not None and node not in self.syntactic:
             self.spans[node] = (start, len(self.tokens))
+        if start is not None and not self._open and len(self.spans) == len(self.targets):
+            raise _AllFound  # a parsed tree holds each node once: no span can change
 
     @contextmanager
     def record_syntactic_position(
@@ -216,7 +223,8 @@ def positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTN
     if not targets:
         return {}
     state = _TargetedState(module, set(targets))
-    module._codegen(state)
+    with suppress(_AllFound):
+        module._codegen(state)
     tokens: list[Any] = state.tokens
     for node, (start, end) in list(state.spans.items()):
         # A compound statement's code ends with its last line's newline; its range
