@@ -53,6 +53,14 @@ class BlockingCallUnderLock(Rule):
     event, leave ``run()``), both wait for each other forever: a deadlock that only
     shows under load.
 
+    When the awaited thread never takes the lock (a start-up that holds its lock while
+    it waits for a worker's "ready" event), there is no deadlock on the lock, but the
+    wait is still unbounded: if that thread fails before it sets the event, this thread
+    hangs holding the lock, and every thread that needs it (a ``stop()``) hangs too. The
+    finding stays for that reason; the message names the missing timeout first and the
+    deadlock only as one way the wait can fail, and suggests a timeout for the waits
+    that take one (everything but ``queue.join()`` and ``executor.shutdown()``).
+
     **Example**
 
     ```python
@@ -116,23 +124,28 @@ class BlockingCallUnderLock(Rule):
             blocking = self._blocking(call, analysis, held)
             if blocking is None:
                 continue
-            what, held = blocking
+            what, held, timed = blocking
             if not held:
                 continue
             locks = ", ".join(f"'{display_name(lock)}'" for lock in sorted(held))
+            unbounded = " with no timeout" if timed else ""
+            advice = "release the lock first"
+            if timed:
+                advice = f"pass a timeout or {advice}"
             yield Finding(
                 call.call,
-                f"'{snippet(call.call)}' {what} while {locks} is held: every thread that needs "
-                "it waits too, and if the awaited thread needs it, both wait forever; "
-                "release the lock first",
+                f"'{snippet(call.call)}' {what}{unbounded} while {locks} is held: if that "
+                f"never happens (the other thread failed first, or needs {locks} itself), "
+                f"this thread and every thread that needs {locks} wait forever; {advice}",
             )
 
     def _blocking(
         self, call: AnyCall, analysis: ModuleAnalysis, held: set[tuple[str, ...]]
-    ) -> tuple[str, set[tuple[str, ...]]] | None:
-        """What the call waits for, and which of the held locks it blocks."""
+    ) -> tuple[str, set[tuple[str, ...]], bool] | None:
+        """What the call waits for, which of the held locks it blocks, and whether it
+        takes a timeout."""
         if call.qualified in _BLOCKING_FUNCTIONS:
-            return _BLOCKING_FUNCTIONS[call.qualified], held
+            return _BLOCKING_FUNCTIONS[call.qualified], held, True
         callee = call.call.func
         if not isinstance(callee, cst.Attribute):
             return None
@@ -150,7 +163,7 @@ class BlockingCallUnderLock(Rule):
             key = analysis.symbols.key_of(receiver, call.func)
             if key is not None:
                 held = held - {analysis.locks.identity(key)}
-        return what, held
+        return what, held, timeout_position is not None
 
 
 def _kind(receiver: cst.BaseExpression, call: AnyCall, analysis: ModuleAnalysis) -> Kind | None:

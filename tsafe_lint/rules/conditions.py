@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import (
+    FunctionInfo,
     Kind,
     MethodCall,
     ModuleAnalysis,
@@ -48,6 +49,13 @@ class ConditionWaitNotInLoop(Rule):
     any code clears the flag (or ``del``, ``setattr``, a store through an object of
     unknown class), when something notifies the condition without setting it first, when
     it is set without the condition held, and when the predicate is not a plain flag.
+
+    A wait in a small helper is left alone when the helper re-checks nothing because its
+    callers do: a private helper (a leading ``_``, never passed around as a value) whose
+    last act is the bare ``cv.wait()``, and whose every caller in the module calls it
+    inside a ``while`` loop whose test runs with the condition held (``with cv: while
+    full: self._wait_lock()``). It is still flagged when any caller calls it outside such
+    a loop, when the helper does more after the wait, and when it is public.
 
     **Why is this bad**
 
@@ -124,6 +132,8 @@ class ConditionWaitNotInLoop(Rule):
             name = display_name(call.target)
             evidence = analysis.evidence(call.target)
             if not call.state.in_while:
+                if _helper_called_in_rechecking_loops(call, analysis):
+                    continue
                 yield Finding(
                     call.call,
                     f"'{name}.wait()' is not in a while loop re-checking its predicate; "
@@ -302,6 +312,16 @@ class BusyWaitOnEvent(Rule):
     Finds ``while`` loops whose test polls ``event.is_set()`` (or a module-global flag that
     another function rebinds) and whose body calls ``time.sleep()``.
 
+    A retry loop whose only sleep is a back-off after an error is left alone: every
+    ``time.sleep()`` of the loop sits in the ``except`` handler of a ``try`` whose body
+    does real work (``try: self.polling() except Exception: log(); time.sleep(3)``), so
+    the loop spends its time blocked in that work, not polling the event; a stop is seen
+    at most one back-off late. It is still flagged when any sleep runs on a normal pass,
+    when the ``try`` calls nothing, and when the handler catches "nothing there yet"
+    (``queue.Empty``, a timeout, ``BlockingIOError``): sleeping after those is the poll.
+    (``if not attempt(): time.sleep(3)`` is still flagged: a false result cannot be told
+    from "nothing there yet" without knowing ``attempt``.)
+
     **Why is this bad**
 
     Polling wastes CPU, and every poll adds up to one sleep interval of latency: the
@@ -371,10 +391,54 @@ class BusyWaitOnEvent(Rule):
             if any_call.qualified != "time.sleep" or loop_node not in polled:
                 continue
             assert loop_node is not None
-            if loop_node in reported:
+            if loop_node in reported or _is_error_back_off(any_call.call, loop_node, analysis):
                 continue
             reported.add(loop_node)
             yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
+
+
+#: exceptions that say "nothing there yet", not "the attempt failed": a sleep after them
+#: is the poll itself
+_POLL_EXCEPTIONS = ("Empty", "Full", "Timeout", "TimeoutError", "timeout", "BlockingIOError")
+
+
+def _is_error_back_off(sleep: cst.Call, loop: cst.While, analysis: ModuleAnalysis) -> bool:
+    """Is this ``time.sleep()`` only a pause after a failed attempt at real work, in a
+    retry loop that otherwise spends its time blocked in that work? It sits in the
+    ``except`` handler of a ``try`` (inside the loop) whose body calls something, and the
+    handler does not catch ``queue.Empty``, a timeout or ``BlockingIOError``: those say
+    "nothing there yet", and a sleep after them is the poll itself. (``if not
+    attempt(): sleep()`` is not taken for a back-off: a false result cannot be told from
+    "nothing there yet" without knowing ``attempt``.)"""
+    node = analysis.parent_of(sleep)
+    while node is not None and node is not loop:
+        if isinstance(node, cst.ExceptHandler):
+            try_node = analysis.parent_of(node)
+            return (
+                isinstance(try_node, cst.Try)
+                and _calls_something(try_node.body)
+                and not _catches_a_poll(node)
+            )
+        node = analysis.parent_of(node)
+    return False
+
+
+def _calls_something(suite: cst.BaseSuite) -> bool:
+    return any(isinstance(node, cst.Call) for node in walk(suite))
+
+
+def _catches_a_poll(handler: cst.ExceptHandler) -> bool:
+    """``except queue.Empty:``, ``except (socket.timeout, OSError):``: the try found
+    nothing yet, it did not fail."""
+    if handler.type is None:
+        return False
+    for node in walk(handler.type):
+        name = node.attr.value if isinstance(node, cst.Attribute) else None
+        if isinstance(node, cst.Name):
+            name = node.value
+        if name is not None and name.endswith(_POLL_EXCEPTIONS):
+            return True
+    return False
 
 
 def _leaves_right_after(call: MethodCall) -> bool:
@@ -384,6 +448,68 @@ def _leaves_right_after(call: MethodCall) -> bool:
     if not isinstance(following, cst.SimpleStatementLine) or not following.body:
         return False
     return isinstance(following.body[0], cst.Continue)
+
+
+def _helper_called_in_rechecking_loops(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``def _wait(self): self._cv.wait()`` whose every caller in the module calls it
+    inside a ``while`` loop whose test runs with the condition held: the wait is the
+    helper's last act, so the caller's loop re-checks the predicate after each wake-up.
+    Only a private helper (a leading ``_``) that is never passed around as a value: a
+    public one may be called bare from another module."""
+    helper = call.func
+    name = helper.name
+    if helper.is_module or not name.startswith("_") or name.startswith("__"):
+        return False
+    if helper in analysis.regions.referenced or call.form != "statement":
+        return False
+    if not _ends_its_function(call.place.statement, helper, analysis):
+        return False
+    sites = [site for site in analysis.regions.call_sites if site.callee is helper]
+    if not sites:
+        return False
+    lock = analysis.locks.identity(call.target)
+    loops = {id(info.node): info for info in analysis.regions.while_loops}
+    for site in sites:
+        loop = loops.get(id(site.state.loop)) if site.state.loop is not None else None
+        if loop is None or site.implicit:
+            return False
+        entry = analysis.entry_held.get(site.func, frozenset())
+        for held in (loop.state.held | entry, site.state.held | entry):
+            if not any(analysis.locks.identity(key) == lock for key in held):
+                return False  # the loop's test (or the call) runs without the condition
+    return True
+
+
+def _ends_its_function(
+    statement: cst.BaseStatement, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Is ``statement`` the last thing ``func`` does: the last statement of its block,
+    and of every ``if``/``else``/``with`` around it, up to the function's body (a bare
+    ``return`` may follow)? Code after it in the helper would act on an unchecked
+    predicate before the caller's loop re-checks it."""
+    node: cst.CSTNode = statement
+    while node is not func.node:
+        parent = analysis.parent_of(node)
+        if parent is None:
+            return False
+        if isinstance(parent, cst.IndentedBlock):
+            body = list(parent.body)
+            rest = body[next(i for i, item in enumerate(body) if item is node) + 1 :]
+            if rest and not (len(rest) == 1 and _is_bare_return(rest[0])):
+                return False
+        elif not isinstance(parent, (cst.If, cst.Else, cst.With, cst.FunctionDef)):
+            return False  # a loop or a try around it: control may not return next
+        node = parent
+    return True
+
+
+def _is_bare_return(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Return)
+        and statement.body[0].value is None
+    )
 
 
 def _rechecked_only_outside(call: MethodCall, analysis: ModuleAnalysis) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsafe_lint.analysis import Kind, ModuleAnalysis, argument
+from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, argument, walk
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
@@ -186,6 +186,14 @@ class FutureDiscarded(Rule):
     Finds ``executor.submit(fn, ...)`` used as a statement, on a ``ThreadPoolExecutor`` or
     ``ProcessPoolExecutor``, so that nobody ever looks at the returned ``Future``.
 
+    A task that catches and logs its own exceptions is left alone: a function of the
+    module whose whole body (after a docstring) is one ``try`` with a bare ``except:`` or
+    ``except Exception:`` handler, no ``else`` branch and no ``raise`` in any handler;
+    its Future never holds an exception, so dropping it loses nothing. So is a parameter
+    of a private helper (``def _submit(worker, ...): pool.submit(worker, ...)``) that
+    every caller in the module binds to such a function. A callable bound in another
+    module is not followed, and is still flagged.
+
     **Why is this bad**
 
     An exception raised by the task is stored in its Future and re-raised only by
@@ -234,12 +242,72 @@ class FutureDiscarded(Rule):
             if call.kind not in (Kind.THREAD_POOL, Kind.PROCESS_POOL):
                 continue
             task = argument(call.call, 0, "fn")
+            if task is not None and _task_swallows_its_errors(task, call.func, analysis):
+                continue
             what = snippet(task) if task is not None else "the task"
             yield Finding(
                 call.call,
                 f"the Future of this submit() is discarded: an exception raised by {what} "
                 "is silently lost; keep the Future and call .result()",
             )
+
+
+def _task_swallows_its_errors(
+    task: cst.BaseExpression, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Is the submitted callable one of the module's functions that catches and logs its
+    own exceptions, so that its Future never holds one? Also a parameter of a private
+    function (a leading ``_``, never passed around as a value) whose every caller in the
+    module passes such a function for it. (A callable bound in another module is not
+    followed: the project join records no parameter bindings.)"""
+    target = analysis.resolve_function(task, func)
+    if target is not None:
+        return target.name != "__init__" and _swallows(target)
+    if not isinstance(task, cst.Name) or task.value not in func.params:
+        return False
+    if func.is_module or not func.name.startswith("_") or func in analysis.regions.referenced:
+        return False
+    position = func.params.index(task.value) - (1 if func.self_name is not None else 0)
+    sites = [site for site in analysis.regions.call_sites if site.callee is func]
+    for site in sites:
+        if site.implicit or not isinstance(site.call, cst.Call):
+            return False
+        passed = argument(site.call, position, task.value)
+        bound = analysis.resolve_function(passed, site.func) if passed is not None else None
+        if bound is None or bound.name == "__init__" or not _swallows(bound):
+            return False
+    return bool(sites)
+
+
+#: handlers that catch every error a task normally raises
+_BROAD = frozenset({"Exception", "BaseException"})
+
+
+def _swallows(func: FunctionInfo) -> bool:
+    """Is the whole body (after a docstring) one ``try`` with no ``else``, a bare
+    ``except:`` or ``except Exception:`` handler, and no ``raise`` in any handler?"""
+    body = list(func.body())
+    if body and _is_docstring(body[0]):
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], cst.Try) or body[0].orelse is not None:
+        return False
+    handlers = body[0].handlers
+    broad = any(
+        handler.type is None
+        or any(isinstance(node, cst.Name) and node.value in _BROAD for node in walk(handler.type))
+        for handler in handlers
+    )
+    raises = any(isinstance(node, cst.Raise) for handler in handlers for node in walk(handler))
+    return broad and not raises
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, _STRINGS)
+    )
 
 
 RULES: list[type[Rule]] = [ThreadTargetCalled, ThreadArgsNotTuple, FutureDiscarded]
