@@ -128,15 +128,17 @@ class BlockingCallUnderLock(Rule):
             if not held:
                 continue
             locks = ", ".join(f"'{display_name(lock)}'" for lock in sorted(held))
+            it = "it" if len(held) == 1 else "them"
             unbounded = " with no timeout" if timed else ""
-            advice = "release the lock first"
+            advice = f"release {it} first"
             if timed:
                 advice = f"pass a timeout or {advice}"
             yield Finding(
                 call.call,
-                f"'{snippet(call.call)}' {what}{unbounded} while {locks} is held: if that "
-                f"never happens (the other thread failed first, or needs {locks} itself), "
-                f"this thread and every thread that needs {locks} wait forever; {advice}",
+                f"'{snippet(call.call)}' {what}{unbounded} while {locks} "
+                f"{'is' if len(held) == 1 else 'are'} held: if that never happens (the other "
+                f"thread failed first, or needs {it} too), this thread and every thread that "
+                f"needs {it} wait forever; {advice}",
             )
 
     def _blocking(
