@@ -192,13 +192,16 @@ class CheckThenUse:
 @dataclass(eq=False)
 class Iteration:
     """A Python-level iteration over shared state: ``for v in self._d.values()``, a
-    comprehension over it, ``reduce(f, self._d.values())``."""
+    comprehension over it, ``reduce(f, self._d.values())``; or a copy made by a builtin
+    (``list(self._d.values())``, ``self._d.copy()``), which iterates in Python only for
+    the weak containers (``copy`` is True: the rule checks what the state holds)."""
 
     func: FunctionInfo
     key: SymbolKey
     node: cst.CSTNode
     state: State
     order: int = 0
+    copy: bool = False
 
 
 @dataclass(eq=False)

@@ -77,6 +77,9 @@ class _Test:
 #: Builtins and functools helpers that iterate their argument calling Python code
 #: between items (a plain ``list(d)`` copies in one step and is the usual fix).
 _ITERATING_CALLS = {"reduce": 1, "map": 1, "filter": 1, "functools.reduce": 1}
+#: Builtins that copy their argument: atomic (in C) for a dict or set, but a Python-level
+#: iteration for the weak containers (``weakref.WeakValueDictionary`` and friends).
+_COPYING_CALLS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict"})
 
 
 #: Calls that return the current thread's identity (an owner check compares with it).
@@ -627,14 +630,22 @@ class RegionWalker:
         known = self._property_reads.get(prop)
         if known is None:
             self._property_reads[prop] = frozenset()  # recursion guard
-            known = frozenset(reads_in(prop.node, prop, self.symbols))
+            # the getter's body: ``reads_in`` does not enter a ``def`` (not even the root)
+            body = prop.node.body if isinstance(prop.node, cst.FunctionDef) else prop.node
+            known = frozenset(reads_in(body, prop, self.symbols))
             self._property_reads[prop] = known
         return known
 
     def _record_iteration(
-        self, iterable: cst.BaseExpression, node: cst.CSTNode, state: State, func: FunctionInfo
+        self,
+        iterable: cst.BaseExpression,
+        node: cst.CSTNode,
+        state: State,
+        func: FunctionInfo,
+        copy: bool = False,
     ) -> None:
-        """``for x in <iterable>`` over shared state (``d``, ``d.values()``, ``d.items()``)."""
+        """``for x in <iterable>`` over shared state (``d``, ``d.values()``, ``d.items()``);
+        ``copy``: a builtin's copy of it (``list(d.values())``)."""
         if (
             isinstance(iterable, cst.Call)
             and isinstance(iterable.func, cst.Attribute)
@@ -644,7 +655,9 @@ class RegionWalker:
             iterable = iterable.func.value
         key = shared_key(iterable, func, self.symbols, for_write=False)
         if key is not None:
-            self.regions.iterations.append(Iteration(func, key, node, state, self._tick()))
+            self.regions.iterations.append(
+                Iteration(func, key, node, state, self._tick(), copy)
+            )
 
     def _walk_tested_body(
         self,
@@ -876,6 +889,14 @@ class RegionWalker:
             position = _ITERATING_CALLS.get(name or "")
             if position is not None and len(call.args) > position:
                 self._record_iteration(call.args[position].value, call, state, func)
+            if name in _COPYING_CALLS and len(call.args) == 1 and not call.args[0].star:
+                self._record_iteration(call.args[0].value, call, state, func, copy=True)
+            elif (
+                isinstance(call.func, cst.Attribute)
+                and call.func.attr.value == "copy"
+                and not call.args
+            ):
+                self._record_iteration(call.func.value, call, state, func, copy=True)
             for arg in call.args:
                 self._record_take(arg.value, call, state, func)
         if isinstance(node, cst.Assign) and len(node.targets) == 1:
