@@ -173,6 +173,7 @@ class CheckThenAct:
     write: Access
     rechecked: bool = False  # an inner test under more locks reads ``key`` again
     early: bool = False  # ``if <test>: return`` followed by the write
+    via_property: str | None = None  # the test reads ``key`` through this property
 
 
 @dataclass(eq=False)

@@ -47,7 +47,7 @@ from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
-from tsafe_lint.analysis.tree import children
+from tsafe_lint.analysis.tree import children, walk
 
 #: Where ``reads_in`` stops (``accesses.py``), and where the walk for locals and
 #: properties does (``tree.walk`` with these skipped, the root always entered).
@@ -72,6 +72,8 @@ class _Test:
     own_entry: frozenset[SymbolKey] = frozenset()
     #: the act only stores a constant or a class built in it (``idempotent.py``)
     idempotent: bool = False
+    #: keys the test reads only through a property getter: key -> the property's name
+    via_property: tuple[tuple[SymbolKey, str], ...] = ()
 
 
 #: Builtins and functools helpers that iterate their argument calling Python code
@@ -450,6 +452,7 @@ class RegionWalker:
                         access,
                         rechecked,
                         test.early,
+                        dict(test.via_property).get(access.key),
                     )
                 )
 
@@ -477,6 +480,7 @@ class RegionWalker:
             early,
             self._tick(),
             frozenset(own - other),
+            via_property=self._via_properties(node.test, func) if self._properties else (),
         )
         self._seen_tests.append(test)
         return test
@@ -625,6 +629,24 @@ class RegionWalker:
                 continue
             stack.extend((child, direct or child is follow) for child in children(node))
         return found
+
+    def _via_properties(
+        self, expr: cst.BaseExpression, func: FunctionInfo
+    ) -> tuple[tuple[SymbolKey, str], ...]:
+        """The keys ``expr`` reads only through a property getter, with its name (for
+        the message: ``self._timespan`` reads ``self.calls``)."""
+        direct = set(reads_in(expr, func, self.symbols))
+        found: dict[SymbolKey, str] = {}
+        for node in walk(expr, skip=_NOT_WALKED_INTO):
+            if not isinstance(node, cst.Attribute):
+                continue
+            owner = self.symbols.class_of_receiver(node.value, func)
+            prop = self.structure.method(owner, node.attr.value) if owner else None
+            if prop is not None and prop.is_property:
+                for key in self._reads_of_property(prop):
+                    if key not in direct:
+                        found.setdefault(key, prop.name)
+        return tuple(found.items())
 
     def _reads_of_property(self, prop: FunctionInfo) -> frozenset[SymbolKey]:
         known = self._property_reads.get(prop)

@@ -368,7 +368,9 @@ class UnlockedCheckThenAct(Rule):
     is, when the ``check-outside-lock`` evidence is on. Check-then-use is reported too:
     ``if self.sock: self.sock.close()`` while another thread sets ``self.sock = None``.
     The early-return form (``if x is None: return`` followed by the use or the write)
-    counts as well.
+    counts as well, and so does a test that reads the state through a property of the
+    class (``while self._timespan >= p: self.calls.popleft()`` with a getter returning
+    ``self.calls[-1] - self.calls[0]``); the message names the property.
 
     **Not reported**
 
@@ -518,10 +520,16 @@ class UnlockedCheckThenAct(Rule):
             if not why:
                 continue
             reported.add(slot)
+            through = (
+                f" (which reads it through the property '{item.via_property}')"
+                if item.via_property
+                else ""
+            )
             yield Finding(
                 item.test_node,
                 f"check-then-act on {describe(item.key)} without a lock: another thread can "
-                f"change it between this '{keyword}' and the write at line {line}; {why}",
+                f"change it between this '{keyword}'{through} and the write at line {line}; "
+                f"{why}",
             )
         yield from _check_then_use(analysis, writes, reported, dead)
 
