@@ -6,9 +6,11 @@ the entry (``analysis.regions``, ``analysis.locks``, ``analysis.reach``,
 helpers below are what its fields hold and how to question them.
 """
 
+from tsafe_lint.analysis.accesses import reads_in
 from tsafe_lint.analysis.acquisitions import Acquisition, is_blocking_acquire
 from tsafe_lint.analysis.calls import releases_in
 from tsafe_lint.analysis.conflicts import guards
+from tsafe_lint.analysis.decorators import methods_run_on_self
 from tsafe_lint.analysis.events import (
     Access,
     AnyCall,
@@ -51,6 +53,8 @@ __all__ = [
     "is_blocking_acquire",
     "is_lock_wrapper_name",
     "kind_of_factory",
+    "methods_run_on_self",
+    "reads_in",
     "releases_in",
     "walk",
 ]

@@ -121,3 +121,31 @@ def decorator_objects(structure: ModuleStructure) -> Iterator[ClassInfo]:
             for node in walk(wrapper.node)
         ):
             yield cls
+
+
+def methods_run_on_self(structure: ModuleStructure, cls: ClassInfo) -> frozenset[str]:
+    """The methods the wrapper of a decorator object runs on the object itself, once per
+    call of the decorated function: ``with self:`` runs ``__enter__`` and ``__exit__``,
+    ``self.start()`` runs ``start``. ``with self._new_timer():`` (a new object per call)
+    runs none of them on the shared one."""
+    call = cls.methods.get("__call__")
+    if call is None or call.self_name is None:
+        return frozenset()
+    wrapper = _returned_wrapper(structure, call)
+    if wrapper is None:
+        return frozenset()
+    found: set[str] = set()
+    for node in walk(wrapper.node):
+        if isinstance(node, cst.WithItem) and _is_name(node.item, call.self_name):
+            found |= {"__enter__", "__exit__"}
+        elif (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and _is_name(node.func.value, call.self_name)
+        ):
+            found.add(node.func.attr.value)
+    return frozenset(found)
+
+
+def _is_name(node: cst.BaseExpression, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name

@@ -173,6 +173,7 @@ class CheckThenAct:
     write: Access
     rechecked: bool = False  # an inner test under more locks reads ``key`` again
     early: bool = False  # ``if <test>: return`` followed by the write
+    via_property: str | None = None  # the test reads ``key`` through this property
 
 
 @dataclass(eq=False)
@@ -192,13 +193,16 @@ class CheckThenUse:
 @dataclass(eq=False)
 class Iteration:
     """A Python-level iteration over shared state: ``for v in self._d.values()``, a
-    comprehension over it, ``reduce(f, self._d.values())``."""
+    comprehension over it, ``reduce(f, self._d.values())``; or a copy made by a builtin
+    (``list(self._d.values())``, ``self._d.copy()``), which iterates in Python only for
+    the weak containers (``copy`` is True: the rule checks what the state holds)."""
 
     func: FunctionInfo
     key: SymbolKey
     node: cst.CSTNode
     state: State
     order: int = 0
+    copy: bool = False
 
 
 @dataclass(eq=False)

@@ -176,6 +176,7 @@ class Evidence:
         self.confined: set[str] = set()
         self.confined_functions: set[FunctionInfo] = set()
         self.contract: dict[str, str] = {}  # class qualname -> why its methods are shared
+        self.decorating: frozenset[str] = frozenset()
         self.lock_owned: dict[str, SymbolKey] = {}  # class qualname -> its lock
         self._callees: dict[FunctionInfo, list[FunctionInfo]] = {}
         for site in regions.call_sites:
@@ -202,9 +203,11 @@ class Evidence:
         assert isinstance(module, cst.Module)
         module_safe = says_thread_safe(_docstring(list(module.body)))
         module_name = self.module
-        decorating = set()
+        decorating: set[str] = set()
         if expects_threads(self.symbols, len(self._starts)):
             decorating = {cls.qualname for cls in decorator_objects(self.structure)}
+        #: decorator objects whose contract says they are shared (their wrapper's calls)
+        self.decorating = frozenset(decorating)
         for cls in self.structure.classes.values():
             marks = markers_of(cls.node)
             if marks & CONFINED_MARKERS or is_listed(

@@ -47,7 +47,7 @@ from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
-from tsafe_lint.analysis.tree import children
+from tsafe_lint.analysis.tree import children, walk
 
 #: Where ``reads_in`` stops (``accesses.py``), and where the walk for locals and
 #: properties does (``tree.walk`` with these skipped, the root always entered).
@@ -72,11 +72,16 @@ class _Test:
     own_entry: frozenset[SymbolKey] = frozenset()
     #: the act only stores a constant or a class built in it (``idempotent.py``)
     idempotent: bool = False
+    #: keys the test reads only through a property getter: key -> the property's name
+    via_property: tuple[tuple[SymbolKey, str], ...] = ()
 
 
 #: Builtins and functools helpers that iterate their argument calling Python code
 #: between items (a plain ``list(d)`` copies in one step and is the usual fix).
 _ITERATING_CALLS = {"reduce": 1, "map": 1, "filter": 1, "functools.reduce": 1}
+#: Builtins that copy their argument: atomic (in C) for a dict or set, but a Python-level
+#: iteration for the weak containers (``weakref.WeakValueDictionary`` and friends).
+_COPYING_CALLS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict"})
 
 
 #: Calls that return the current thread's identity (an owner check compares with it).
@@ -447,6 +452,7 @@ class RegionWalker:
                         access,
                         rechecked,
                         test.early,
+                        dict(test.via_property).get(access.key),
                     )
                 )
 
@@ -474,6 +480,7 @@ class RegionWalker:
             early,
             self._tick(),
             frozenset(own - other),
+            via_property=self._via_properties(node.test, func) if self._properties else (),
         )
         self._seen_tests.append(test)
         return test
@@ -623,18 +630,44 @@ class RegionWalker:
             stack.extend((child, direct or child is follow) for child in children(node))
         return found
 
+    def _via_properties(
+        self, expr: cst.BaseExpression, func: FunctionInfo
+    ) -> tuple[tuple[SymbolKey, str], ...]:
+        """The keys ``expr`` reads only through a property getter, with its name (for
+        the message: ``self._timespan`` reads ``self.calls``)."""
+        direct = set(reads_in(expr, func, self.symbols))
+        found: dict[SymbolKey, str] = {}
+        for node in walk(expr, skip=_NOT_WALKED_INTO):
+            if not isinstance(node, cst.Attribute):
+                continue
+            owner = self.symbols.class_of_receiver(node.value, func)
+            prop = self.structure.method(owner, node.attr.value) if owner else None
+            if prop is not None and prop.is_property:
+                for key in self._reads_of_property(prop):
+                    if key not in direct:
+                        found.setdefault(key, prop.name)
+        return tuple(found.items())
+
     def _reads_of_property(self, prop: FunctionInfo) -> frozenset[SymbolKey]:
         known = self._property_reads.get(prop)
         if known is None:
             self._property_reads[prop] = frozenset()  # recursion guard
-            known = frozenset(reads_in(prop.node, prop, self.symbols))
+            # the getter's body: ``reads_in`` does not enter a ``def`` (not even the root)
+            body = prop.node.body if isinstance(prop.node, cst.FunctionDef) else prop.node
+            known = frozenset(reads_in(body, prop, self.symbols))
             self._property_reads[prop] = known
         return known
 
     def _record_iteration(
-        self, iterable: cst.BaseExpression, node: cst.CSTNode, state: State, func: FunctionInfo
+        self,
+        iterable: cst.BaseExpression,
+        node: cst.CSTNode,
+        state: State,
+        func: FunctionInfo,
+        copy: bool = False,
     ) -> None:
-        """``for x in <iterable>`` over shared state (``d``, ``d.values()``, ``d.items()``)."""
+        """``for x in <iterable>`` over shared state (``d``, ``d.values()``, ``d.items()``);
+        ``copy``: a builtin's copy of it (``list(d.values())``)."""
         if (
             isinstance(iterable, cst.Call)
             and isinstance(iterable.func, cst.Attribute)
@@ -644,7 +677,9 @@ class RegionWalker:
             iterable = iterable.func.value
         key = shared_key(iterable, func, self.symbols, for_write=False)
         if key is not None:
-            self.regions.iterations.append(Iteration(func, key, node, state, self._tick()))
+            self.regions.iterations.append(
+                Iteration(func, key, node, state, self._tick(), copy)
+            )
 
     def _walk_tested_body(
         self,
@@ -876,6 +911,14 @@ class RegionWalker:
             position = _ITERATING_CALLS.get(name or "")
             if position is not None and len(call.args) > position:
                 self._record_iteration(call.args[position].value, call, state, func)
+            if name in _COPYING_CALLS and len(call.args) == 1 and not call.args[0].star:
+                self._record_iteration(call.args[0].value, call, state, func, copy=True)
+            elif (
+                isinstance(call.func, cst.Attribute)
+                and call.func.attr.value == "copy"
+                and not call.args
+            ):
+                self._record_iteration(call.func.value, call, state, func, copy=True)
             for arg in call.args:
                 self._record_take(arg.value, call, state, func)
         if isinstance(node, cst.Assign) and len(node.targets) == 1:

@@ -16,6 +16,9 @@ from tsafe_lint.analysis import (
     WriteKind,
     display_name,
     guards,
+    methods_run_on_self,
+    reads_in,
+    walk,
 )
 from tsafe_lint.rules.base import Finding, Rule
 
@@ -137,6 +140,15 @@ class UnlockedReadModifyWrite(Rule):
     ``self._buf = []`` with no lock across both, while another thread appends) is
     reported here too: what is added in between is lost.
 
+    A per-call value kept on a shared object is the same lost update split across two
+    methods: ``__enter__`` stores ``self._start = now()`` and ``__exit__`` reads it back
+    (or ``start``/``stop``), on an object several threads use at once (a decorator
+    object whose wrapper runs ``with self:``, a class marked ``# tsafe: shared`` or
+    listed in ``shared``). Another thread's ``__enter__`` overwrites the value in
+    between. Not reported: a wrapper that makes a new object per call (``with
+    self._new_timer():``), a value kept in ``threading.local``, a lock acquired in the
+    first method (held until the second), a constant every use stores alike.
+
     **Which threads**
 
     Besides thread starts that reach the code, a ``# tsafe: shared`` marker on a class
@@ -225,6 +237,7 @@ class UnlockedReadModifyWrite(Rule):
                     f"updates; {why}",
                 )
         yield from _take_and_reset(analysis, writes)
+        yield from _per_call_state(analysis)
 
 
 def _writes_by_key(analysis: ModuleAnalysis) -> dict[SymbolKey, list[Access]]:
@@ -268,6 +281,79 @@ def _take_and_reset(
             )
 
 
+#: Method pairs every use of an object runs in order, each pair once per use: a value
+#: the first stores on the object for the second belongs to that one use.
+_PAIRED_METHODS = (("__enter__", "__exit__"), ("start", "stop"))
+
+
+def _per_call_state(analysis: ModuleAnalysis) -> Iterator[Finding]:
+    """``def __enter__(self): self._start = now()`` read back by ``__exit__`` of an object
+    that several threads use at once (a decorator object whose wrapper runs ``with
+    self:``, a class marked or listed as shared): one thread's ``__enter__`` overwrites
+    the value another thread's ``__exit__`` is about to read."""
+    evidence = analysis.thread_evidence
+    for cls in analysis.structure.classes.values():
+        why = evidence.contract.get(cls.qualname)
+        if why is None or cls.qualname in evidence.confined:
+            continue
+        run = methods_run_on_self(analysis.structure, cls)
+        for first_name, second_name in _PAIRED_METHODS:
+            if cls.qualname in evidence.decorating and not {first_name, second_name} <= run:
+                continue  # the wrapper runs the pair on a new object per call
+            first = cls.methods.get(first_name)
+            second = cls.methods.get(second_name)
+            if first is None or second is None or _acquires(first):
+                continue  # a lock taken in the first and released in the second
+            read = set(_reads_in_body(analysis, second))
+            for access in analysis.regions.writes:
+                if (
+                    access.func is not first
+                    or access.kind is not WriteKind.REBIND
+                    or not access.per_instance
+                    or access.key not in read
+                    or analysis.held_at(first, access.state)
+                    or not _stores_per_call_value(access)
+                    or analysis.kind(access.key) is not None
+                ):
+                    continue
+                yield Finding(
+                    access.node,
+                    f"per-call value {describe(access.key)} is stored on a shared object by "
+                    f"'{first_name}' and read back by '{second_name}': another thread's "
+                    f"'{first_name}' can overwrite it in between; {why}; users' threads can "
+                    f"run '{first_name}' and '{second_name}' at the same time",
+                )
+
+
+def _acquires(func: FunctionInfo) -> bool:
+    return any(
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "acquire"
+        for node in walk(func.node)
+    )
+
+
+def _reads_in_body(analysis: ModuleAnalysis, func: FunctionInfo) -> Iterator[SymbolKey]:
+    node = func.node
+    if isinstance(node, cst.FunctionDef):
+        yield from reads_in(node.body, func, analysis.symbols)
+
+
+def _stores_per_call_value(access: Access) -> bool:
+    """A store of a value computed for this use (``now()``, an argument), not a constant
+    every use stores alike (``None``, ``True``, ``0``)."""
+    node = access.node
+    if not isinstance(node, (cst.Assign, cst.AnnAssign)) or node.value is None:
+        return False
+    value = node.value
+    if isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
+        return False
+    return not isinstance(
+        value, (cst.Integer, cst.Float, cst.SimpleString, cst.UnaryOperation)
+    )
+
+
 class UnlockedCheckThenAct(Rule):
     """Flags an ``if``/``while`` that tests shared state and then writes it, with no lock.
 
@@ -282,7 +368,9 @@ class UnlockedCheckThenAct(Rule):
     is, when the ``check-outside-lock`` evidence is on. Check-then-use is reported too:
     ``if self.sock: self.sock.close()`` while another thread sets ``self.sock = None``.
     The early-return form (``if x is None: return`` followed by the use or the write)
-    counts as well.
+    counts as well, and so does a test that reads the state through a property of the
+    class (``while self._timespan >= p: self.calls.popleft()`` with a getter returning
+    ``self.calls[-1] - self.calls[0]``); the message names the property.
 
     **Not reported**
 
@@ -432,10 +520,16 @@ class UnlockedCheckThenAct(Rule):
             if not why:
                 continue
             reported.add(slot)
+            through = (
+                f" (which reads it through the property '{item.via_property}')"
+                if item.via_property
+                else ""
+            )
             yield Finding(
                 item.test_node,
                 f"check-then-act on {describe(item.key)} without a lock: another thread can "
-                f"change it between this '{keyword}' and the write at line {line}; {why}",
+                f"change it between this '{keyword}'{through} and the write at line {line}; "
+                f"{why}",
             )
         yield from _check_then_use(analysis, writes, reported, dead)
 
@@ -788,6 +882,28 @@ _DICT_OR_SET_FACTORIES = frozenset(
     }
 )
 _SEQUENCE_FACTORIES = frozenset({"list", "deque", "tuple", "array"})
+#: Containers whose copy (``list(d.values())``, ``d.copy()``) iterates in Python: a
+#: concurrent change of their keys makes the copy raise.
+_WEAK_FACTORIES = frozenset({"WeakValueDictionary", "WeakKeyDictionary", "WeakSet"})
+
+
+def _weak(writes: list[Access]) -> str | None:
+    """The weak container the state is bound to (``WeakValueDictionary``), if any."""
+    for access in writes:
+        node = access.node
+        if not isinstance(node, (cst.Assign, cst.AnnAssign)) or node.value is None:
+            continue
+        value = node.value
+        if isinstance(value, cst.Call):
+            callee = value.func
+            name = (
+                callee.attr.value
+                if isinstance(callee, cst.Attribute)
+                else (callee.value if isinstance(callee, cst.Name) else "")
+            )
+            if name in _WEAK_FACTORIES:
+                return name
+    return None
 
 
 def _container(writes: list[Access]) -> str | None:
@@ -833,7 +949,9 @@ class IterationDuringMutation(Rule):
 
     Finds a Python-level iteration over a global or attribute that holds a dict or a set
     (``for k in self._d``, ``for v in self._d.values()``, a comprehension over it,
-    ``reduce(f, self._d.values())``) when code that can run on another thread at the
+    ``reduce(f, self._d.values())``; for a ``weakref.WeakValueDictionary``,
+    ``WeakKeyDictionary`` or ``WeakSet``, also a copy, ``list(self._d.values())`` or
+    ``self._d.copy()``, which iterates in Python) when code that can run on another thread at the
     same time adds or removes keys of it (``d[k] = v``, ``del d[k]``, ``pop``,
     ``setdefault``, ``update``, ``add``, ``discard``, ``clear``) with no common lock
     held. Which code runs on which thread is decided as for TS102 (thread starts and a
@@ -917,6 +1035,9 @@ class IterationDuringMutation(Rule):
             changes = [w for w in key_writes if _changes_keys(w)]
             if not changes:
                 continue
+            weak = _weak(key_writes)
+            if item.copy and weak is None:
+                continue  # a builtin's copy of a dict or set is atomic
             container = _container(key_writes)
             if container == "sequence":
                 continue
@@ -937,10 +1058,15 @@ class IterationDuringMutation(Rule):
             )
             if not why:
                 continue
+            what = (
+                f"copying {describe(item.key)}, a '{weak}' whose copy iterates in Python,"
+                if item.copy
+                else f"iteration over {describe(item.key)}"
+            )
             yield Finding(
                 item.node,
-                f"iteration over {describe(item.key)} while another thread can add or remove "
-                f"keys raises 'RuntimeError: ... changed size during iteration'; {why}; "
+                f"{what} while another thread can add or remove keys raises "
+                f"'RuntimeError: ... changed size during iteration'; {why}; "
                 "iterate over a copy taken under a lock",
             )
 
