@@ -224,3 +224,15 @@ def test_the_word_search_skips_prose_and_files_without_imports() -> None:
     assert found is not None and "target" not in found
     cookie = b"# coding: utf-7\nimport os\n"
     assert linking_words(cookie) == {"os"}  # decoded with its declared encoding
+
+
+def test_the_word_search_reads_a_licence_banner_after_a_full_stop_in_one_pass() -> None:
+    # A full stop followed by lines of '#' (waitress's Zope banner) made the after-a-dot
+    # pattern try every way of splitting the '#' runs into comments: minutes per file.
+    banner = "#" * 78 + "\n"
+    text = "import os\n# Copyright (c) 2001 Zope Foundation.\n" + banner * 12 + '"""Doc."""\n'
+    found = linking_words(text.encode("ascii"))
+    assert found is not None and "os" in found
+    chained = "import os\nx = (pkg.\n" + banner * 3 + "    target)\n"
+    found = linking_words(chained.encode("ascii"))
+    assert found is not None and "target" in found

@@ -34,7 +34,10 @@ from tsafe_lint.project.links import Links, Unscannable, scan
 #: line); in a parenthesised import list.
 #: (No leading ``\b``: a pattern that starts with a literal is searched for fast, and a
 #: match inside a longer word only adds words.)
-_AFTER_DOT = re.compile(r"\.[ \t\f\n\\]*(?:#[^\n]*[ \t\f\n\\]*)*(\w+)")
+#: A comment is matched to the end of its line (``\n`` or the end of the text): with an
+#: optional end, a run of ``#`` could be split into comments in exponentially many ways
+#: (a licence banner of ``#####`` lines after a sentence's full stop took minutes).
+_AFTER_DOT = re.compile(r"\.[ \t\f\n\\]*(?:#[^\n]*(?:\n[ \t\f\n\\]*|\Z))*(\w+)")
 _IMPORTS = (
     re.compile(r"import\b([^\\\n]*(?:\\[\s\S][^\\\n]*)*)"),
     re.compile(r"from\b((?:[^\\\n]|\\[\s\S])*?)import\b"),  # the module: up to ``import``
