@@ -138,8 +138,13 @@ class Conflicts:
                 family = evidence.family(cls) if cls is not None else {owner}
                 for qualname in sorted(family):
                     why = evidence.contract.get(qualname)
-                    if why is not None:
-                        return f"{why}; {_callers(func, other.func)}"
+                    if why is None:
+                        continue
+                    if qualname in evidence.decorating:  # only what its wrapper runs
+                        wrapped = evidence.wrapper_side(qualname)
+                        if func not in wrapped or other.func not in wrapped:
+                            continue
+                    return f"{why}; {_callers(func, other.func)}"
                 if self.lock_owned:
                     why = self._lock_owned(key, family, func, other)
                     if why is not None:

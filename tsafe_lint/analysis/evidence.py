@@ -25,7 +25,11 @@ from functools import cached_property
 
 import libcst as cst
 
-from tsafe_lint.analysis.decorators import decorator_objects, expects_threads
+from tsafe_lint.analysis.decorators import (
+    decorator_objects,
+    expects_threads,
+    methods_run_on_self,
+)
 from tsafe_lint.analysis.entry_points import locked_by_base
 from tsafe_lint.analysis.events import Access, Held, Regions
 from tsafe_lint.analysis.kinds import MUTEXES, Kind
@@ -184,6 +188,7 @@ class Evidence:
         self._read_contracts()
         self._read_locks()
         self._users: dict[str, frozenset[FunctionInfo]] = {}
+        self._wrapped: dict[str, frozenset[FunctionInfo]] = {}
         self._order = {id(call.call): call.order for call in regions.calls}
         #: the order of each thread ``join()`` in each function
         self._joins: dict[FunctionInfo, list[int]] = {}
@@ -400,6 +405,23 @@ class Evidence:
             self._reach_from(stack, found)
         result = frozenset(found)
         self._users[owner] = result
+        return result
+
+    def wrapper_side(self, owner: str) -> frozenset[FunctionInfo]:
+        """Functions a decorator object's wrapper runs on the shared object (``with
+        self:`` runs ``__enter__`` and ``__exit__``), and what they reach: the only code
+        its contract says runs on every calling thread. Its other public methods are
+        called by whoever holds the object, as for any class."""
+        known = self._wrapped.get(owner)
+        if known is not None:
+            return known
+        cls = self.structure.classes.get(owner)
+        found: set[FunctionInfo] = set()
+        if cls is not None and owner in self.decorating:
+            names = methods_run_on_self(self.structure, cls)
+            self._reach_from([m for n in names if (m := self.structure.method(cls, n))], found)
+        result = frozenset(found)
+        self._wrapped[owner] = result
         return result
 
     def own_thread(self, func: FunctionInfo, owner: str) -> Entry | None:
