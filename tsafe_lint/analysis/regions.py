@@ -471,7 +471,11 @@ class RegionWalker:
             key = shared_key(operand, func, self.symbols, for_write=False)
             if key is not None:
                 keys.discard(key)
-        own, other = self._split_own_entry_reads(node.test, func)
+        own, other = (
+            self._split_own_entry_reads(node.test, func)
+            if self._may_read_own_entry(node.test)
+            else (set(), set())
+        )
         test = _Test(
             node,
             frozenset(keys),
@@ -525,6 +529,21 @@ class RegionWalker:
         ):
             return node.comparisons[0].comparator
         return None
+
+    def _may_read_own_entry(self, expr: cst.BaseExpression) -> bool:
+        """Can ``expr`` read the current thread's own entry at all (an identity call, or
+        a local holding an identity or an own entry)? Most tests cannot: the split
+        below, a second walk with reads, is then skipped."""
+        for node in walk(expr, skip=(cst.Lambda, cst.ConcatenatedString)):
+            if isinstance(node, cst.Name) and (
+                node.value in _IDENTITY_CALLS
+                or node.value in self._identities
+                or node.value in self._own_entries
+            ):
+                return True
+            if isinstance(node, cst.Attribute) and node.attr.value in _IDENTITY_CALLS:
+                return True
+        return False
 
     def _split_own_entry_reads(
         self, expr: cst.BaseExpression, func: FunctionInfo
