@@ -57,6 +57,14 @@ class ConditionWaitNotInLoop(Rule):
     full: self._wait_lock()``). It is still flagged when any caller calls it outside such
     a loop, when the helper does more after the wait, and when it is public.
 
+    A single-use handshake is left alone: ``with cv: t.start(); cv.wait()`` (or a call
+    that hands over the function that notifies, ``schedule(job, done)``), where this is
+    the condition's only wait and the started code its only notify in the module. The
+    waiter holds the condition from before the notifier can run, and the notifier must
+    take it to notify, so the notify cannot come before the wait, and nothing else can
+    cause or take the wake-up. Starting the thread before taking the condition, or a
+    second notify or wait of the condition, is still flagged.
+
     **Why is this bad**
 
     Waking up does not mean the predicate is true: another consumer may have taken the
@@ -133,6 +141,8 @@ class ConditionWaitNotInLoop(Rule):
             evidence = analysis.evidence(call.target)
             if not call.state.in_while:
                 if _helper_called_in_rechecking_loops(call, analysis):
+                    continue
+                if _single_use_handshake(call, analysis):
                     continue
                 yield Finding(
                     call.call,
@@ -478,6 +488,59 @@ def _helper_called_in_rechecking_loops(call: MethodCall, analysis: ModuleAnalysi
             if not any(analysis.locks.identity(key) == lock for key in held):
                 return False  # the loop's test (or the call) runs without the condition
     return True
+
+
+def _single_use_handshake(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``with cv: t.start(); cv.wait()`` (or ``with cv: run_later(cb); cv.wait()`` where
+    ``cb`` notifies): the waiter holds the condition from before the notifier can run,
+    and the notifier must take it to notify, which it can only do once ``wait()``
+    released it, so the one notify cannot come too early; this wait and that notify
+    are the only ones of the condition in the module, so no other waiter can take the
+    wake-up and no other notify can cause it (CPython's ``Condition.wait`` has no
+    spurious wake-ups). The wait must stand directly in the ``with`` block, after a
+    statement that starts a thread or hands over the notifying function."""
+    lock = analysis.locks.identity(call.target)
+    uses = [
+        other
+        for other in analysis.regions.method_calls
+        if other.kind is Kind.CONDITION and analysis.locks.identity(other.target) == lock
+    ]
+    waits = [u for u in uses if u.method in ("wait", "wait_for")]
+    notifies = [u for u in uses if u.method in ("notify", "notify_all", "notifyAll")]
+    if waits != [call] or len(notifies) != 1 or call.form != "statement":
+        return False
+    notifier = notifies[0].func
+    if notifier is call.func:
+        return False
+    block = analysis.parent_of(call.place.statement)
+    with_statement = analysis.parent_of(block) if block is not None else None
+    if not isinstance(with_statement, cst.With) or not any(
+        (key := analysis.symbols.key_of(item.item, call.func)) is not None
+        and analysis.locks.identity(key) == lock
+        for item in with_statement.items
+    ):
+        return False
+    before = call.place.block[: call.place.index]
+    return any(
+        _starts_or_hands_over(node, notifier, call.func, analysis)
+        for statement in before
+        for node in walk(statement)
+        if isinstance(node, cst.Call)
+    )
+
+
+def _starts_or_hands_over(
+    node: cst.Call, notifier: FunctionInfo, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Does ``node`` start a thread (``t.start()``, ``Thread.start(self)``) or pass the
+    notifying function as an argument (``create_task(coro, cb)``)?"""
+    if isinstance(node.func, cst.Attribute) and node.func.attr.value == "start":
+        return True
+    return any(
+        isinstance(arg.value, (cst.Name, cst.Attribute))
+        and analysis.resolve_function(arg.value, func) is notifier
+        for arg in node.args
+    )
 
 
 def _ends_its_function(
