@@ -532,10 +532,11 @@ def _single_use_handshake(call: MethodCall, analysis: ModuleAnalysis) -> bool:
 def _starts_or_hands_over(
     node: cst.Call, notifier: FunctionInfo, func: FunctionInfo, analysis: ModuleAnalysis
 ) -> bool:
-    """Does ``node`` start a thread (``t.start()``, ``Thread.start(self)``) or pass the
-    notifying function as an argument (``create_task(coro, cb)``)?"""
+    """Does ``node`` start a thread that runs the notifier (``t.start()``,
+    ``Thread.start(self)``, the notifier running on a thread the module starts) or pass
+    the notifying function as an argument (``create_task(coro, cb)``)?"""
     if isinstance(node.func, cst.Attribute) and node.func.attr.value == "start":
-        return True
+        return bool(analysis.reach.entries.get(notifier))
     return any(
         isinstance(arg.value, (cst.Name, cst.Attribute))
         and analysis.resolve_function(arg.value, func) is notifier
