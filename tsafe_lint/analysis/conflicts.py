@@ -92,6 +92,8 @@ class Conflicts:
             return None
         if evidence.serialised(func, other.func):
             return None  # both under the lock a library base class takes (Handler.emit)
+        if evidence.on_main_thread(func, other.func):
+            return None  # both call signal.signal(): the main thread's code only
         if func.variant or other.func.variant:
             return None  # one of several platform-specific definitions: never both
         if func.is_async or other.func.is_async:

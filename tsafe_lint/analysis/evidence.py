@@ -58,6 +58,8 @@ _NOT_THREAD_SAFE = re.compile(
 )
 _MARKER = re.compile(r"#\s*tsafe:\s*([a-z-]+)")
 _EMPHASIS = re.compile(r"[*`]+")
+#: calls Python allows on the main thread only (``ValueError`` on any other)
+_MAIN_THREAD_ONLY = frozenset({"signal.signal", "signal.set_wakeup_fd"})
 SHARED_MARKERS = frozenset({"shared", "thread-safe"})
 CONFINED_MARKERS = frozenset({"single-thread", "confined", "not-shared"})
 
@@ -341,6 +343,22 @@ class Evidence:
         around them (``logging.Handler.handle`` holds the handler's lock for ``emit``)?"""
         mine = self._base_locked.get(func)
         return mine is not None and mine == self._base_locked.get(other)
+
+    @cached_property
+    def _main_thread_only(self) -> frozenset[FunctionInfo]:
+        """Functions that call ``signal.signal()`` (or ``signal.set_wakeup_fd()``):
+        Python raises ``ValueError`` when another thread than the main one calls them,
+        so these functions run on the main thread."""
+        return frozenset(
+            call.func
+            for call in self.regions.calls
+            if call.qualified in _MAIN_THREAD_ONLY and not call.func.is_module
+        )
+
+    def on_main_thread(self, func: FunctionInfo, other: FunctionInfo) -> bool:
+        """Do ``func`` and ``other`` both run on the main thread only? Then they never
+        run at the same time."""
+        return func in self._main_thread_only and other in self._main_thread_only
 
     def is_confined(self, func: FunctionInfo) -> bool:
         current: FunctionInfo | None = func
