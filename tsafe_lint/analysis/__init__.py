@@ -26,7 +26,7 @@ from tsafe_lint.analysis.module import ModuleAnalysis
 from tsafe_lint.analysis.names import is_lock_wrapper_name
 from tsafe_lint.analysis.scopes import FunctionInfo, block
 from tsafe_lint.analysis.symbols import SymbolKey, argument, display_name
-from tsafe_lint.analysis.tree import contains, walk
+from tsafe_lint.analysis.tree import conjuncts, contains, walk
 
 __all__ = [
     "LOCKLIKE",
@@ -47,6 +47,7 @@ __all__ = [
     "WriteKind",
     "argument",
     "block",
+    "conjuncts",
     "contains",
     "display_name",
     "guards",

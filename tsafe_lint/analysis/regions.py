@@ -47,7 +47,7 @@ from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
-from tsafe_lint.analysis.tree import children, walk
+from tsafe_lint.analysis.tree import children, conjuncts, walk
 
 #: Where ``reads_in`` stops (``accesses.py``), and where the walk for locals and
 #: properties does (``tree.walk`` with these skipped, the root always entered).
@@ -129,13 +129,6 @@ def _checked_operands(test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
             and target.comparator.value == "None"
         ):
             yield test.left
-
-
-def _conjuncts(test: cst.BaseExpression) -> list[cst.BaseExpression]:
-    """The operands of an ``and`` chain (``a and b and c``); the test itself otherwise."""
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-        return [*_conjuncts(test.left), *_conjuncts(test.right)]
-    return [test]
 
 
 def _merge(*states: State | None) -> State | None:
@@ -765,7 +758,7 @@ class RegionWalker:
         events = self._scan_expression(test, place, state, func, "expression")
         body_state, else_state = state, state
         # ``if ready and lock.acquire(False):``: the body runs only when it was taken
-        taking = {id(inner)} | ({id(c) for c in _conjuncts(inner)} if not negated else set())
+        taking = {id(inner)} | ({id(c) for c in conjuncts(inner)} if not negated else set())
         for event in events:
             if id(event.call) in taking and event.method == "acquire" and event.kind in LOCKLIKE:
                 event.form = form

@@ -148,6 +148,15 @@ def contains(tree: cst.CSTNode, target: cst.CSTNode) -> bool:
     return any(node is target for node in walk(tree))
 
 
+def conjuncts(test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """The operands of an ``and`` chain (``a and b and c``); the test itself otherwise."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        yield from conjuncts(test.left)
+        yield from conjuncts(test.right)
+    else:
+        yield test
+
+
 class _AllFound(Exception):
     """Every target has its span: the rest of the module's code is not needed."""
 

@@ -20,7 +20,8 @@ from tsafe_lint.analysis import (
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.fix_builders import while_loop_fix
 
-_SIGNAL_METHODS = frozenset({"wait", "notify", "notify_all", "notifyAll"})
+_NOTIFY_METHODS = frozenset({"notify", "notify_all", "notifyAll"})
+_SIGNAL_METHODS = frozenset({"wait", *_NOTIFY_METHODS})
 _POLL_METHODS = frozenset({"is_set", "isSet"})
 
 FAMILY = "conditions"
@@ -506,7 +507,7 @@ def _single_use_handshake(call: MethodCall, analysis: ModuleAnalysis) -> bool:
         if other.kind is Kind.CONDITION and analysis.locks.identity(other.target) == lock
     ]
     waits = [u for u in uses if u.method in ("wait", "wait_for")]
-    notifies = [u for u in uses if u.method in ("notify", "notify_all", "notifyAll")]
+    notifies = [u for u in uses if u.method in _NOTIFY_METHODS]
     if waits != [call] or len(notifies) != 1 or call.form != "statement":
         return False
     notifier = notifies[0].func
@@ -514,10 +515,8 @@ def _single_use_handshake(call: MethodCall, analysis: ModuleAnalysis) -> bool:
         return False
     block = analysis.parent_of(call.place.statement)
     with_statement = analysis.parent_of(block) if block is not None else None
-    if not isinstance(with_statement, cst.With) or not any(
-        (key := analysis.symbols.key_of(item.item, call.func)) is not None
-        and analysis.locks.identity(key) == lock
-        for item in with_statement.items
+    if not isinstance(with_statement, cst.With) or not _takes(
+        with_statement, lock, call.func, analysis
     ):
         return False
     before = call.place.block[: call.place.index]
@@ -593,13 +592,21 @@ def _rechecked_only_outside(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     while node is not None and node is not loop:
         if isinstance(node, cst.If):
             in_if = True
-        elif isinstance(node, cst.With):
-            for item in node.items:
-                key = analysis.symbols.key_of(item.item, call.func)
-                if key is not None and analysis.locks.identity(key) == lock:
-                    return in_if
+        elif isinstance(node, cst.With) and _takes(node, lock, call.func, analysis):
+            return in_if
         node = analysis.parent_of(node)
     return False
+
+
+def _takes(
+    statement: cst.With, lock: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Does one of the ``with`` statement's items take the lock of identity ``lock``?"""
+    return any(
+        (key := analysis.symbols.key_of(item.item, func)) is not None
+        and analysis.locks.identity(key) == lock
+        for item in statement.items
+    )
 
 
 def _waits_for_one_way_flag(call: MethodCall, analysis: ModuleAnalysis) -> bool:
@@ -640,7 +647,7 @@ def _waits_for_one_way_flag(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     notifies = [
         other
         for other in analysis.regions.method_calls
-        if other.target == call.target and other.method in ("notify", "notify_all", "notifyAll")
+        if other.target == call.target and other.method in _NOTIFY_METHODS
     ]
     call_orders = {id(site.call): site.order for site in analysis.regions.calls}
     return bool(notifies) and all(

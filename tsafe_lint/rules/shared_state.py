@@ -14,6 +14,7 @@ from tsafe_lint.analysis import (
     State,
     SymbolKey,
     WriteKind,
+    conjuncts,
     display_name,
     guards,
     methods_run_on_self,
@@ -550,7 +551,7 @@ class _DeadGuards:
         constants = self._constant_params(func)
         if not constants:
             return False
-        for conjunct in _conjuncts(test_node.test):
+        for conjunct in conjuncts(test_node.test):
             negated = False
             operand = conjunct
             if isinstance(conjunct, cst.UnaryOperation) and isinstance(conjunct.operator, cst.Not):
@@ -597,14 +598,6 @@ class _DeadGuards:
             if len(values) == 1 and None not in values:
                 found[param.name.value] = bool(values.pop())
         return found
-
-
-def _conjuncts(test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-        yield from _conjuncts(test.left)
-        yield from _conjuncts(test.right)
-    else:
-        yield test
 
 
 def _argument(
