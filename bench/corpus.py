@@ -98,16 +98,20 @@ def load_corpus(path: Path = CORPUS) -> tuple[list[dict[str, Any]], list[str]]:
     return entries, defaults
 
 
-def findings_name(corpus: Path) -> str:
+def findings_name(corpus: Path, evidence: list[str] | None = None) -> str:
     """The raw findings file in the cache for this corpus file: ``findings.json`` for the
-    default corpus (the name bench/triage.py has always read), ``STEM-findings.json`` else."""
+    default corpus (the name bench/triage.py has always read), ``STEM-findings.json`` else;
+    with opt-in evidence kinds, ``STEM-extended-findings.json`` (never the defaults' file)."""
+    if evidence:
+        return f"{corpus.stem}-extended-findings.json"
     return "findings.json" if corpus.stem == CORPUS.stem else f"{corpus.stem}-findings.json"
 
 
-def results_name(corpus: Path) -> Path:
+def results_name(corpus: Path, evidence: list[str] | None = None) -> Path:
     """The default summary for this corpus file: bench/results/corpus.md for the default
-    corpus, bench/results/STEM.md else (so another corpus never overwrites corpus.md)."""
-    return REPORT.with_name(f"{corpus.stem}.md")
+    corpus, bench/results/STEM.md else (so another corpus never overwrites corpus.md);
+    bench/results/STEM-extended.md with opt-in evidence kinds."""
+    return REPORT.with_name(f"{corpus.stem}{'-extended' if evidence else ''}.md")
 
 
 def shown(path: Path) -> str:
@@ -116,11 +120,14 @@ def shown(path: Path) -> str:
     return resolved.relative_to(REPO).as_posix() if REPO in resolved.parents else str(path)
 
 
-def run_command(corpus: Path) -> str:
+def run_command(corpus: Path, evidence: list[str] | None = None) -> str:
     """The command that reproduces a run of ``corpus``, as the reports quote it."""
-    if corpus.resolve() == CORPUS:
-        return "python bench/corpus.py"
-    return f"python bench/corpus.py --corpus {shown(corpus)}"
+    words = ["python bench/corpus.py"]
+    if corpus.resolve() != CORPUS:
+        words.append(f"--corpus {shown(corpus)}")
+    if evidence:
+        words.append(f"--extend-evidence {' '.join(evidence)}")
+    return " ".join(words)
 
 
 # -- selecting and linting -------------------------------------------------------------------
@@ -202,7 +209,8 @@ def render(results: dict[str, Any], order: list[str], corpus: Path = CORPUS) -> 
     out = [
         f"# tsafe-lint on {title}",
         "",
-        f"Measured {results['date']} by `{run_command(corpus)}` with {results['tool']}, "
+        f"Measured {results['date']} by `{run_command(corpus, results.get('evidence'))}` "
+        f"with {results['tool']}, "
         f"Python {results['python']} on {results['machine']}.",
         "Each package is linted in one run of `tsafe-lint --select TS --format json "
         "--no-cache FILES` (default jobs) from the package's root; files exclude "
@@ -324,10 +332,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print files, lines, TS001/TS002 and abnormal exits only, no findings",
     )
+    parser.add_argument(
+        "--extend-evidence",
+        nargs="+",
+        metavar="KIND",
+        help="opt-in evidence kinds to turn on (extend-evidence in the configuration)",
+    )
     args = parser.parse_args(argv)
     if not args.corpus.is_file():
         parser.error(f"no corpus file {args.corpus}")
-    results_path: Path = args.results or results_name(args.corpus)
+    results_path: Path = args.results or results_name(args.corpus, args.extend_evidence)
 
     try:
         cache = resolve_cache_dir(args.cache_dir)
@@ -344,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"not in {shown(args.corpus)}: {', '.join(sorted(unknown))}")
 
-    raw_path = cache / findings_name(args.corpus)
+    raw_path = cache / findings_name(args.corpus, args.extend_evidence)
     results: dict[str, Any] = {"packages": {}, "download_errors": {}}
     if wanted is not None and raw_path.is_file():  # a partial run updates the last results
         previous = json.loads(raw_path.read_text())
@@ -353,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             n: e for n, e in previous.get("packages", {}).items() if versions.get(n) == e["version"]
         }
     results.update(
+        evidence=args.extend_evidence or [],
         date=datetime.date.today().isoformat(),
         tool=tool_version(),
         python=platform.python_version(),
@@ -375,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
             root = unpack(archive, cache / "src" / f"{canonical(name)}-{version}")
         files = select_files(root, entry["paths"], entry["exclude"])
         print(f"{name} {version}: linting {len(files)} files", file=sys.stderr)
-        config = isolating_config(root, entry["exclude"])
+        config = isolating_config(root, entry["exclude"], args.extend_evidence)
         outcome = lint(root, files, config, args.jobs) if files else None
         if outcome is None:
             outcome = {"seconds": 0.0, "returncode": 0, "stderr": "", "findings": []}

@@ -247,3 +247,15 @@ def test_isolating_config_stands_in_the_tree_and_carries_the_settings(tmp_path: 
     assert plain.exclude == ["tests", "docs"] and plain.extend_evidence == []
     extended = dists.isolating_config(tmp_path, ["tests"], ["process-wide", "own-thread"])
     assert load_config(extended).extend_evidence == ["own-thread", "process-wide"]
+
+
+def test_opt_in_evidence_runs_keep_their_own_files_and_say_so() -> None:
+    """A run with opt-in evidence kinds never overwrites the defaults' findings or
+    summary, and its report quotes the command that reproduces it."""
+    kinds = ["own-thread"]
+    assert corpus.findings_name(VALIDATION, kinds) == "validation-extended-findings.json"
+    assert corpus.findings_name(VALIDATION) == "validation-findings.json"
+    assert corpus.results_name(VALIDATION, kinds) == BENCH / "results" / "validation-extended.md"
+    assert corpus.run_command(VALIDATION, kinds) == (
+        "python bench/corpus.py --corpus bench/validation.toml --extend-evidence own-thread"
+    )
