@@ -105,6 +105,16 @@ class AcquireWithoutTryFinally(Rule):
     raise), a subscript, a truth test or ordering comparison, ``/``, ``//``, ``%`` and
     ``**`` (division by zero, overflow), and any store that is not to a local name.
 
+    **Functions whose job is to acquire**
+
+    ``__enter__``, ``acquire``, ``lock`` and the like return with the lock held on
+    purpose, so they are not asked for a ``finally``. But when such a function raises,
+    its caller has nothing to release (``__exit__`` does not run when ``__enter__``
+    raises): a ``try`` after the acquire whose handlers release the lock only for some
+    exceptions (``except BackendError: lock.release(); raise``) leaks it on every other
+    one, and is reported. A bare ``except:``, ``except BaseException`` or ``except
+    Exception`` that releases, or a ``finally`` that does, covers them.
+
     **Fix**
 
     ``--fix --unsafe-fixes`` rewrites ``x.acquire()`` ... ``x.release()`` in one block
@@ -147,6 +157,16 @@ class AcquireWithoutTryFinally(Rule):
             if last_release.get((call.func, call.target), -1) < index:
                 continue  # no release after it here: a function that leaves it held
             if is_lock_wrapper_name(call.func.name):
+                caught = _released_only_for(call, analysis)
+                if caught is not None:
+                    yield Finding(
+                        call.call,
+                        f"'{display_name(call.target)}' is released only when {caught} is "
+                        f"raised; any other exception leaves it held, and no caller releases "
+                        f"a lock its '{call.func.name}' failed to take: release it for every "
+                        "exception (bare 'except:' or 'BaseException') before re-raising"
+                        f"{analysis.evidence(call.target)}",
+                    )
                 continue
             if call.target in call.state.protected:
                 continue
@@ -182,6 +202,51 @@ class AcquireWithoutTryFinally(Rule):
             after = call.place.block[call.place.index + 2 : call.place.index + 3]
             return bool(after) and is_release_of(after[0], call.target, analysis, call)
         return False
+
+
+#: Handlers that catch every exception a caller can reasonably expect: bare ``except:``,
+#: ``BaseException`` and ``Exception`` (only ``KeyboardInterrupt`` and ``SystemExit`` pass).
+_CATCH_ALL = frozenset({"BaseException", "Exception"})
+
+
+def _released_only_for(call: MethodCall, analysis: ModuleAnalysis) -> str | None:
+    """In a function whose job is to acquire (``__enter__``): the exceptions that the
+    ``try`` right after the acquire releases the lock for, when they are not all of them
+    (``except BackendError: lock.release(); raise``). The caller gets nothing to release
+    when the function raises (``__exit__`` does not run when ``__enter__`` raises), so
+    any other exception leaks the lock. ``None``: no such ``try``, or it covers all."""
+    first = _first_statement_held(call, analysis)
+    block_, index = _block_and_index(call, first)
+    while first is not None and block_ is not None and _cannot_raise(first, analysis, call.func):
+        index += 1
+        first = block_[index] if index < len(block_) else None
+    if not isinstance(first, cst.Try) or _released_by_finally(first, call.target, analysis, call):
+        return None
+    releasing = [
+        handler
+        for handler in first.handlers
+        if any(
+            isinstance(release.func, cst.Attribute)
+            and analysis.symbols.key_of(release.func.value, call.func) == call.target
+            for release in releases_in(handler.body)
+        )
+    ]
+    if not releasing or any(_catches_all(handler.type) for handler in releasing):
+        return None
+    names = [snippet(handler.type) for handler in releasing if handler.type is not None]
+    return " or ".join(f"'{name}'" for name in names)
+
+
+def _catches_all(caught: cst.BaseExpression | None) -> bool:
+    """``except:``, ``except Exception:``, ``except (OSError, BaseException):``."""
+    if caught is None:
+        return True
+    if isinstance(caught, cst.Tuple):
+        return any(_catches_all(element.value) for element in caught.elements)
+    name = caught.attr.value if isinstance(caught, cst.Attribute) else None
+    if isinstance(caught, cst.Name):
+        name = caught.value
+    return name in _CATCH_ALL
 
 
 def _leaves(suite: cst.BaseSuite) -> bool:
