@@ -23,7 +23,7 @@ from tsafe_lint.analysis.events import (
 )
 from tsafe_lint.analysis.kinds import LOCKLIKE, MUTEXES, SEMAPHORES, Kind, kind_of_factory
 from tsafe_lint.analysis.module import ModuleAnalysis
-from tsafe_lint.analysis.names import is_lock_wrapper_name
+from tsafe_lint.analysis.names import is_fork_hook, is_lock_wrapper_name
 from tsafe_lint.analysis.scopes import FunctionInfo, block
 from tsafe_lint.analysis.symbols import SymbolKey, argument, display_name
 from tsafe_lint.analysis.tree import conjuncts, contains, walk
@@ -52,6 +52,7 @@ __all__ = [
     "display_name",
     "guards",
     "is_blocking_acquire",
+    "is_fork_hook",
     "is_lock_wrapper_name",
     "kind_of_factory",
     "methods_run_on_self",

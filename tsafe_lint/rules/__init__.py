@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from tsafe_lint.codes import ENGINE_CODES
-from tsafe_lint.rules import blocking, conditions, deadlocks, lock_usage, shared_state, threads
+from tsafe_lint.rules import (
+    blocking,
+    conditions,
+    deadlocks,
+    lock_usage,
+    ownership,
+    shared_state,
+    threads,
+)
 from tsafe_lint.rules.base import Finding, Fix, ProjectFinding, Rule
 
 ALL_RULES: list[type[Rule]] = sorted(
     [
         *shared_state.RULES,
         *lock_usage.RULES,
+        *ownership.RULES,
         *deadlocks.RULES,
         *blocking.RULES,
         *conditions.RULES,

@@ -1,0 +1,230 @@
+"""Rules about who owns a lock: TS209 (a release decided by ``locked()``)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+
+import libcst as cst
+
+from tsafe_lint.analysis import (
+    FunctionInfo,
+    Kind,
+    MethodCall,
+    ModuleAnalysis,
+    SymbolKey,
+    block,
+    conjuncts,
+    display_name,
+    is_fork_hook,
+)
+from tsafe_lint.rules.base import Finding, Rule, snippet
+
+FAMILY = "locks"
+
+
+class ReleaseIfLocked(Rule):
+    """Flags ``if lock.locked(): lock.release()``: a release decided by ``locked()``.
+
+    **What it does**
+
+    Finds ``x.release()`` on a ``threading.Lock`` that runs because a test of
+    ``x.locked()`` said the lock is held, directly (``if x.locked():``) or through a
+    helper of the module that returns ``x.locked()`` (``if self.is_connected():``).
+
+    **Why is this bad**
+
+    ``locked()`` says that *some* thread holds the lock, not that this one does, and a
+    ``Lock`` lets any thread release it. When another thread holds it, this code
+    releases that thread's lock: the other thread goes on in its critical section
+    unprotected, a third thread enters it too, and the owner's own ``release()`` later
+    raises ``RuntimeError``. Clean-up code (``close()``, ``__exit__``, ``__del__``) that
+    "releases the lock if it is held" does exactly this when an object that never took
+    the lock is cleaned up while another one holds it.
+
+    A function that runs in a forked child (registered with
+    ``os.register_at_fork(after_in_child=...)`` in the module, or named as a fork hook:
+    ``_after_fork``, ``_at_fork_reinit``) is left alone: the child has one thread, so a
+    held lock there is an orphan of the parent's other threads.
+
+    **Example**
+
+    ```python
+    import threading
+
+
+    class Connection:
+        _lock = threading.Lock()
+
+        def __enter__(self):
+            self._lock.acquire()
+            return self
+
+        def close(self):
+            if self._lock.locked():
+                self._lock.release()
+    ```
+
+    **Use instead**
+
+    ```python
+    import threading
+
+
+    class Connection:
+        _lock = threading.Lock()
+
+        def __init__(self):
+            self._has_lock = False
+
+        def __enter__(self):
+            self._lock.acquire()
+            self._has_lock = True
+            return self
+
+        def close(self):
+            if self._has_lock:
+                self._has_lock = False
+                self._lock.release()
+    ```
+
+    An ``RLock`` knows its owner: its ``release()`` raises instead of releasing another
+    thread's lock, so it is not reported.
+
+    **Fix**
+
+    None: where the ownership is recorded depends on the code that acquires.
+
+    **References**
+
+    Python docs, ``threading.Lock.release``: "can be called from any thread, not only the
+    thread which has acquired the lock"; ``Lock.locked``: "Return True if the lock is
+    acquired" (by anyone).
+    """
+
+    code = "TS209"
+    name = "release-if-locked"
+    summary = "release() decided by locked(): it can release another thread's lock"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        releases = [
+            call
+            for call in analysis.regions.method_calls
+            if call.method == "release" and call.kind is Kind.LOCK
+        ]
+        if not releases:
+            return
+        helpers = _locked_helpers(analysis)
+        tests = {(c.func, c.target) for c in analysis.regions.method_calls if c.method == "locked"}
+        callers = {
+            (site.func, helpers[site.callee])
+            for site in analysis.regions.call_sites
+            if site.callee in helpers
+        }
+        in_child = _fork_side(analysis)
+        for release in releases:
+            key = (release.func, release.target)
+            if key not in tests and key not in callers:
+                continue  # no locked() test of this lock in the function: nothing to find
+            if release.func in in_child:
+                continue
+            guard = _locked_guard(release, analysis, helpers)
+            if guard is None:
+                continue
+            yield Finding(
+                release.call,
+                f"'{display_name(release.target)}.release()' runs because '{snippet(guard)}' "
+                "says the lock is held, not that this thread holds it: it can release "
+                "another thread's lock; record ownership when acquiring (a flag set after "
+                f"acquire()) and release only that{analysis.evidence(release.target)}",
+            )
+
+
+def _locked_helpers(analysis: ModuleAnalysis) -> dict[FunctionInfo, SymbolKey]:
+    """The module's functions whose whole body is ``return x.locked()``, with ``x``."""
+    helpers: dict[FunctionInfo, SymbolKey] = {}
+    for call in analysis.regions.method_calls:
+        if call.method != "locked" or call.kind is not Kind.LOCK:
+            continue
+        node = call.func.node
+        if not isinstance(node, cst.FunctionDef):
+            continue
+        body = [s for s in block(node.body) if not _is_docstring(s)]
+        if (
+            len(body) == 1
+            and isinstance(body[0], cst.SimpleStatementLine)
+            and len(body[0].body) == 1
+            and isinstance(body[0].body[0], cst.Return)
+            and body[0].body[0].value is call.call
+        ):
+            helpers[call.func] = call.target
+    return helpers
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _fork_side(analysis: ModuleAnalysis) -> set[FunctionInfo]:
+    """Functions that run in a forked child: fork hooks by name, functions the module
+    registers with ``os.register_at_fork``, and what they call."""
+    roots = [f for f in analysis.structure.functions if is_fork_hook(f)]
+    for any_call in analysis.regions.calls:
+        if any_call.qualified != "os.register_at_fork":
+            continue
+        for arg in any_call.call.args:
+            target = analysis.resolve_function(arg.value, any_call.func)
+            if target is not None:
+                roots.append(target)
+    callees: dict[FunctionInfo, list[FunctionInfo]] = {}
+    for site in analysis.regions.call_sites:
+        callees.setdefault(site.func, []).append(site.callee)
+    seen = set(roots)
+    queue = deque(roots)
+    while queue:
+        for callee in callees.get(queue.popleft(), ()):
+            if callee not in seen:
+                seen.add(callee)
+                queue.append(callee)
+    return seen
+
+
+def _locked_guard(
+    release: MethodCall, analysis: ModuleAnalysis, helpers: dict[FunctionInfo, SymbolKey]
+) -> cst.Call | None:
+    """The ``x.locked()`` (or helper call) in the test of an ``if``/``while`` whose body
+    holds ``release``; ``None`` when no such test encloses it."""
+    child: cst.CSTNode = release.call
+    node = analysis.parent_of(child)
+    while node is not None and node is not release.func.node:
+        if isinstance(node, (cst.If, cst.While)) and child is node.body:
+            for operand in conjuncts(node.test):
+                if _tests_locked(operand, release, analysis, helpers):
+                    assert isinstance(operand, cst.Call)
+                    return operand
+        child, node = node, analysis.parent_of(node)
+    return None
+
+
+def _tests_locked(
+    test: cst.BaseExpression,
+    release: MethodCall,
+    analysis: ModuleAnalysis,
+    helpers: dict[FunctionInfo, SymbolKey],
+) -> bool:
+    """Is ``test`` ``x.locked()`` or a call of a helper returning it, for the released
+    lock?"""
+    if not isinstance(test, cst.Call) or test.args:
+        return False
+    if isinstance(test.func, cst.Attribute) and test.func.attr.value == "locked":
+        return analysis.symbols.key_of(test.func.value, release.func) == release.target
+    helper = analysis.resolve_function(test.func, release.func)
+    return helper is not None and helpers.get(helper) == release.target
+
+
+RULES: list[type[Rule]] = [ReleaseIfLocked]
