@@ -164,6 +164,33 @@ class Conflicts:
                 )
         return None
 
+    def thread_keyed(
+        self, key: SymbolKey, func: FunctionInfo, state: State, writes: Iterable[Access]
+    ) -> str | None:
+        """Why one of ``writes`` (key-changing writes of a container) can run on another
+        thread while ``func`` reads the container: the container is keyed by the current
+        thread's identity, so each thread adds and removes its own entries."""
+        witness = self.analysis.thread_keyed.witness(key)
+        if witness is None or not self._may_run_freely(func):
+            return None
+        mine = guards(self.analysis, func, state)
+        for write in writes:
+            if write.func in self.analysis.setup_functions or not self._may_run_freely(write.func):
+                continue
+            if mine & guards(self.analysis, write.func, write.state):
+                continue
+            return (
+                f"{attribute_name(key)} is keyed by the current thread's identity (line "
+                f"{self.analysis.line_of(witness)}), so every thread adds and removes its own "
+                f"entries: '{write.func.name}' changes its keys on several threads"
+            )
+        return None
+
+    def _may_run_freely(self, func: FunctionInfo) -> bool:
+        """Not confined to one thread, not one of several platform variants, not a
+        coroutine (one event loop's thread)."""
+        return not (self.evidence.is_confined(func) or func.variant or func.is_async)
+
     def _locked_writer(self, key: SymbolKey) -> Access | None:
         for access in self.analysis.regions.writes:
             if access.key != key or access.func in self.analysis.setup_functions:

@@ -19,6 +19,7 @@ from tsafe_lint.analysis.regions import RegionWalker
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, collect_structure
 from tsafe_lint.analysis.sharing import Sharing, is_setup_name
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
+from tsafe_lint.analysis.thread_keyed import ThreadKeyed
 from tsafe_lint.analysis.threads import ThreadStart, thread_starts
 from tsafe_lint.analysis.tree import Span, children, positions, walk
 from tsafe_lint.analysis.usage import infer_kinds_from_use
@@ -135,6 +136,11 @@ class ModuleAnalysis:
             options=self.extra_evidence,
             module=self.name,
         )
+
+    @cached_property
+    def thread_keyed(self) -> ThreadKeyed:
+        """Containers keyed by the current thread's identity: several threads use them."""
+        return ThreadKeyed(self)
 
     @cached_property
     def conflicts(self) -> Conflicts:

@@ -47,6 +47,7 @@ from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
+from tsafe_lint.analysis.thread_keyed import IDENTITY_ATTRIBUTES, IDENTITY_CALLS, indexed_by
 from tsafe_lint.analysis.tree import children, conjuncts, walk
 
 #: Where ``reads_in`` stops (``accesses.py``), and where the walk for locals and
@@ -84,10 +85,6 @@ _ITERATING_CALLS = {"reduce": 1, "map": 1, "filter": 1, "functools.reduce": 1}
 _COPYING_CALLS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "dict"})
 
 
-#: Calls that return the current thread's identity (an owner check compares with it).
-_IDENTITY_CALLS = frozenset({"get_ident", "get_native_id", "current_thread", "currentThread"})
-#: Attributes of the current thread that identify it (``current_thread().name``).
-_IDENTITY_ATTRIBUTES = frozenset({"name", "ident", "native_id"})
 #: Container methods that take an item out: the item is no longer the state.
 _TAKING = frozenset({"pop", "popleft", "popitem", "get_nowait"})
 
@@ -501,27 +498,7 @@ class RegionWalker:
     def _own_entry_of(self, node: cst.CSTNode) -> cst.BaseExpression | None:
         """The dict whose current thread's own entry ``node`` reads: ``d[get_ident()]``,
         ``d.get(me)`` (``me`` a local holding the identity), ``current_thread() in d``."""
-        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
-            index = node.slice[0].slice
-            if isinstance(index, cst.Index) and self._is_identity(index.value):
-                return node.value
-        if (
-            isinstance(node, cst.Call)
-            and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value == "get"
-            and node.args
-            and node.args[0].keyword is None
-            and self._is_identity(node.args[0].value)
-        ):
-            return node.func.value
-        if (
-            isinstance(node, cst.Comparison)
-            and len(node.comparisons) == 1
-            and isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn))
-            and self._is_identity(node.left)
-        ):
-            return node.comparisons[0].comparator
-        return None
+        return indexed_by(node, self._is_identity, methods=("get",))
 
     def _may_read_own_entry(self, expr: cst.BaseExpression) -> bool:
         """Can ``expr`` read the current thread's own entry at all (an identity call, or
@@ -529,12 +506,12 @@ class RegionWalker:
         below, a second walk with reads, is then skipped."""
         for node in walk(expr, skip=(cst.Lambda, cst.ConcatenatedString)):
             if isinstance(node, cst.Name) and (
-                node.value in _IDENTITY_CALLS
+                node.value in IDENTITY_CALLS
                 or node.value in self._identities
                 or node.value in self._own_entries
             ):
                 return True
-            if isinstance(node, cst.Attribute) and node.attr.value in _IDENTITY_CALLS:
+            if isinstance(node, cst.Attribute) and node.attr.value in IDENTITY_CALLS:
                 return True
         return False
 
@@ -591,7 +568,7 @@ class RegionWalker:
     def _is_identity(self, expr: cst.BaseExpression) -> bool:
         if isinstance(expr, cst.Name) and expr.value in self._identities:
             return True
-        if isinstance(expr, cst.Attribute) and expr.attr.value in _IDENTITY_ATTRIBUTES:
+        if isinstance(expr, cst.Attribute) and expr.attr.value in IDENTITY_ATTRIBUTES:
             return self._is_identity(expr.value)
         if not isinstance(expr, cst.Call):
             return False
@@ -601,7 +578,7 @@ class RegionWalker:
             if isinstance(callee, cst.Attribute)
             else (callee.value if isinstance(callee, cst.Name) else "")
         )
-        return name in _IDENTITY_CALLS
+        return name in IDENTITY_CALLS
 
     def _reads(self, expr: cst.CSTNode, func: FunctionInfo) -> set[SymbolKey]:
         """Shared keys ``expr`` reads: directly (``reads_in``), through a local that holds

@@ -1006,6 +1006,13 @@ class IterationDuringMutation(Rule):
     register) is the same race; it is reported when the ``own-thread`` evidence is on
     (``extend-evidence``, docs/evidence.md).
 
+    A container keyed by the current thread's identity (``d[threading.get_ident()] = v``,
+    ``d.get(me)``, ``del d[me]``, or a helper method that returns the identity) is
+    evidence on its own: it exists so that several threads can each keep their own
+    entry, so the writes that add and remove keys run on several threads. Iterating over
+    it is reported with no thread start in sight; a copy of a plain dict (one C call),
+    and iterations under the lock every writer takes, stay clean.
+
     **Fix**
 
     None: where the copy is taken and which lock guards the mutations is a design
@@ -1048,7 +1055,7 @@ class IterationDuringMutation(Rule):
             per_instance = any(w.per_instance for w in changes)
             why = analysis.conflicts.first(
                 item.key, item.func, item.state, per_instance, changes, item.order
-            )
+            ) or analysis.conflicts.thread_keyed(item.key, item.func, item.state, changes)
             if not why:
                 continue
             what = (
