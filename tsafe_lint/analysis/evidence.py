@@ -6,8 +6,10 @@ threads at once, each kind named in the messages and in the rule docs:
 
 - **own thread**: the class starts a thread on its own methods (``Thread(target=
   self._run)``, a ``Thread`` subclass's ``run()``, a pool task). What that thread reaches
-  is its side; the public methods and what they reach are the callers' side. State
-  touched on both sides races; state touched on one side only is confined to it.
+  is its side; the public methods and what they reach are the callers' side (those of
+  the object the thread runs on, without the public methods that run the thread's own
+  code: ``alternatives``). State touched on both sides races; state touched on one side
+  only is confined to it.
 - **contract**: the class's docstring says it is thread-safe, or a ``# tsafe: shared``
   marker says so; its public methods may run on several threads at once.
 - **lock owned**: the class builds a lock of its own (on ``self`` or the class); its
