@@ -188,6 +188,10 @@ class CheckThenUse:
     state: State  # held at the use
     test_state: State
     order: int = 0
+    #: exceptions a ``try`` around the use catches by name: ``except AttributeError:``
+    #: around ``self.sock.recv()`` anticipates the state turning None
+    caught: frozenset[str] = frozenset()
+    test_order: int = 0  # where the test stands in the walk
 
 
 @dataclass(eq=False)

@@ -6,8 +6,10 @@ threads at once, each kind named in the messages and in the rule docs:
 
 - **own thread**: the class starts a thread on its own methods (``Thread(target=
   self._run)``, a ``Thread`` subclass's ``run()``, a pool task). What that thread reaches
-  is its side; the public methods and what they reach are the callers' side. State
-  touched on both sides races; state touched on one side only is confined to it.
+  is its side; the public methods and what they reach are the callers' side (those of
+  the object the thread runs on, without the public methods that run the thread's own
+  code: ``alternatives``). State touched on both sides races; state touched on one side
+  only is confined to it.
 - **contract**: the class's docstring says it is thread-safe, or a ``# tsafe: shared``
   marker says so; its public methods may run on several threads at once.
 - **lock owned**: the class builds a lock of its own (on ``self`` or the class); its
@@ -31,7 +33,7 @@ from tsafe_lint.analysis.decorators import (
     methods_run_on_self,
 )
 from tsafe_lint.analysis.entry_points import locked_by_base
-from tsafe_lint.analysis.events import Access, Held, Regions
+from tsafe_lint.analysis.events import Access, CallSite, Held, Regions
 from tsafe_lint.analysis.kinds import MUTEXES, Kind
 from tsafe_lint.analysis.reachability import Entry, ThreadReach
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block
@@ -189,7 +191,8 @@ class Evidence:
             self._callees.setdefault(site.func, []).append(site.callee)
         self._read_contracts()
         self._read_locks()
-        self._users: dict[str, frozenset[FunctionInfo]] = {}
+        self._users: dict[tuple[str, bool], frozenset[FunctionInfo]] = {}
+        self._alternatives: dict[str, frozenset[FunctionInfo]] = {}
         self._wrapped: dict[str, frozenset[FunctionInfo]] = {}
         self._order = {id(call.call): call.order for call in regions.calls}
         #: the order of each thread ``join()`` in each function
@@ -282,10 +285,133 @@ class Evidence:
 
     def opposite(self, entry: Entry, func: FunctionInfo, owner: str) -> bool:
         """Does ``func`` run alongside the class's own thread ``entry``: on the callers'
-        side, or (for a thread its starter stays with) in the starter's own work?"""
+        side, or (for a thread its starter stays with) in the starter's own work?
+
+        The callers' side is that of the object the thread runs on: a sibling subclass's
+        methods (``GeventScheduler.teardown`` for the thread ``ThreadScheduler`` starts
+        on the base class's ``run``) never run on that object."""
         if entry.node is not None and entry.node in self._bounded:
             return func in self._starter_side(entry.node)
-        return func in self.users_side(owner)
+        return func in self.users_side(self._object_class(entry, owner), alongside=True)
+
+    @cached_property
+    def _start_classes(self) -> dict[cst.CSTNode, ClassInfo]:
+        """The class of the method that makes each thread start (``Thread(...)``)."""
+        return {start.call: start.func.cls for start in self._starts if start.func.cls}
+
+    def _object_class(self, entry: Entry, owner: str) -> str:
+        """The class of the object the thread ``entry`` runs on, as far as the module
+        shows it: the class whose method starts it (``Thread(target=self.run)`` in
+        ``ThreadScheduler.ensure_running`` runs on a ``ThreadScheduler``), when that class
+        and the state's ``owner`` are one line of inheritance; else ``owner``."""
+        starter = self._start_classes.get(entry.node) if entry.node is not None else None
+        cls = self.structure.classes.get(owner)
+        if starter is None or cls is None or starter.qualname not in self.family(cls):
+            return owner
+        if cls.qualname in {base.qualname for base in self.structure.class_bases(starter)}:
+            return starter.qualname  # the starter is the owner or a subclass: narrower
+        return owner
+
+    def alternatives(self, owner: str) -> frozenset[FunctionInfo]:
+        """Public methods of ``owner``'s family that run the same code as the class's own
+        thread: users call them *instead of* starting the thread, never alongside it
+        (paho-mqtt: ``loop_start()``'s thread runs ``loop_forever()``, which repeats
+        ``_loop()`` and ``reconnect()``; a user calls ``loop_forever()``, ``loop()`` or
+        ``reconnect()`` to do that work without the thread).
+
+        The thread's main functions are its target and the functions the target calls
+        outside a loop that loop themselves (``_thread_main`` -> ``loop_forever``); its
+        steps are what a main function calls inside a loop. The alternatives are the
+        public main functions (the target aside: it is the thread's by
+        ``users_side``), the public steps, and the public methods that call the target
+        or a private step that nothing but the main functions and public methods call
+        (``loop()`` calling ``_loop()``; not ``_easy_log()``, which every helper calls),
+        and the public methods such a step calls (its parts: ``_loop()`` runs
+        ``loop_read()``, ``loop_write()`` and ``loop_misc()``, which users of an external
+        event loop call instead).
+        """
+        known = self._alternatives.get(owner)
+        if known is not None:
+            return known
+        cls = self.structure.classes.get(owner)
+        found: set[FunctionInfo] = set()
+        if cls is not None:
+            family = self.family(cls)
+            for entry in self._own_entries(family):
+                found |= self._runs_same_code(entry.root, family)
+        result = frozenset(found)
+        self._alternatives[owner] = result
+        return result
+
+    def _own_entries(self, family: set[str]) -> list[Entry]:
+        return [
+            entry
+            for entries in self.reach.entries.values()
+            for entry in entries
+            if entry.root.cls is not None
+            and entry.root.cls.qualname in family
+            and not entry.per_request
+        ]
+
+    def _runs_same_code(self, target: FunctionInfo, family: set[str]) -> set[FunctionInfo]:
+        def ours(func: FunctionInfo) -> bool:
+            return func.cls is not None and func.cls.qualname in family
+
+        looping = {loop.func for loop in self.regions.while_loops}
+        main = {target}
+        stack = [target]
+        while stack:
+            func = stack.pop()
+            for site in self._sites_from.get(func, ()):
+                callee = site.callee
+                if callee in main or site.state.looping or not ours(callee):
+                    continue
+                if callee in looping:
+                    main.add(callee)
+                    stack.append(callee)
+        steps = {
+            site.callee
+            for func in main
+            for site in self._sites_from.get(func, ())
+            if site.state.looping and ours(site.callee) and site.callee not in main
+        }
+        found = {func for func in (main - {target}) | steps if is_public(func)}
+        dedicated = {target} | {
+            step
+            for step in steps
+            if not is_public(step)
+            and all(
+                caller in main or (is_public(caller) and ours(caller))
+                for caller in self._callers_of.get(step, ())
+            )
+        }
+        for func in dedicated:
+            found |= {
+                caller
+                for caller in self._callers_of.get(func, ())
+                if is_public(caller) and ours(caller) and caller not in main
+            }
+            if func is not target:  # a step's public parts: ``_loop()`` runs ``loop_read()``
+                found |= {
+                    site.callee
+                    for site in self._sites_from.get(func, ())
+                    if is_public(site.callee) and ours(site.callee)
+                }
+        return found
+
+    @cached_property
+    def _sites_from(self) -> dict[FunctionInfo, list[CallSite]]:
+        found: dict[FunctionInfo, list[CallSite]] = {}
+        for site in self.regions.call_sites:
+            found.setdefault(site.func, []).append(site)
+        return found
+
+    @cached_property
+    def _callers_of(self) -> dict[FunctionInfo, set[FunctionInfo]]:
+        found: dict[FunctionInfo, set[FunctionInfo]] = {}
+        for site in self.regions.call_sites:
+            found.setdefault(site.callee, set()).add(site.func)
+        return found
 
     def _starter_side(self, node: cst.CSTNode) -> frozenset[FunctionInfo]:
         known = self._starter_sides.get(node)
@@ -303,11 +429,17 @@ class Evidence:
         self._starter_sides[node] = result
         return result
 
-    def _reach_from(self, stack: list[FunctionInfo], found: set[FunctionInfo]) -> None:
-        """Add to ``found`` the functions of ``stack`` and what they call, set-up aside."""
+    def _reach_from(
+        self,
+        stack: list[FunctionInfo],
+        found: set[FunctionInfo],
+        stop: frozenset[FunctionInfo] = frozenset(),
+    ) -> None:
+        """Add to ``found`` the functions of ``stack`` and what they call, set-up (and
+        ``stop``) aside."""
         while stack:
             func = stack.pop()
-            if func in found or func in self.setup:
+            if func in found or func in self.setup or func in stop:
                 continue
             found.add(func)
             stack.extend(self._callees.get(func, ()))
@@ -378,11 +510,15 @@ class Evidence:
                 names.add(other.qualname)
         return names
 
-    def users_side(self, owner: str) -> frozenset[FunctionInfo]:
-        """Functions the public methods of ``owner``'s family reach (the callers' side)."""
-        known = self._users.get(owner)
+    def users_side(self, owner: str, alongside: bool = False) -> frozenset[FunctionInfo]:
+        """Functions the public methods of ``owner``'s family reach (the callers' side).
+
+        ``alongside``: only what users run while the class's own thread runs: the
+        ``alternatives`` to the thread, and what users reach only through them, aside."""
+        known = self._users.get((owner, alongside))
         if known is not None:
             return known
+        stop = self.alternatives(owner) if alongside else frozenset()
         cls = self.structure.classes.get(owner)
         found: set[FunctionInfo] = set()
         if cls is not None:
@@ -420,9 +556,9 @@ class Evidence:
             # for users too
             methods = set(stack)
             stack += [f for f in self.structure.functions if f.parent in methods]
-            self._reach_from(stack, found)
+            self._reach_from(stack, found, stop)
         result = frozenset(found)
-        self._users[owner] = result
+        self._users[(owner, alongside)] = result
         return result
 
     def wrapper_side(self, owner: str) -> frozenset[FunctionInfo]:

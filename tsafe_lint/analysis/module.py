@@ -204,6 +204,7 @@ class ModuleAnalysis:
     def setup_functions(self) -> frozenset[FunctionInfo]:
         """Set-up code: module top level, ``__init__`` & co, and helpers called only by them."""
         setup = {func for func in self.structure.functions if is_setup_name(func)}
+        setup |= self._reinitialisers
         callers: dict[FunctionInfo, set[FunctionInfo]] = {}
         for site in self.regions.call_sites:
             caller = site.func
@@ -221,6 +222,26 @@ class ModuleAnalysis:
                     setup.add(func)
                     changed = True
         return frozenset(setup)
+
+    @cached_property
+    def _reinitialisers(self) -> set[FunctionInfo]:
+        """Methods that run ``self.__init__(...)`` again (paho-mqtt's ``reinitialise``):
+        they rebuild the object, as ``__init__`` does, so no other thread may use it
+        meanwhile; what they write is set-up."""
+        found: set[FunctionInfo] = set()
+        for site in self.regions.call_sites:
+            call = site.call
+            if (
+                site.callee.name == "__init__"
+                and site.func.name != "__init__"
+                and site.func.cls is not None
+                and isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Attribute)
+                and isinstance(call.func.value, cst.Name)
+                and call.func.value.value == "self"
+            ):
+                found.add(site.func)
+        return found
 
     def _on_fresh_object(self, call: cst.CSTNode, caller: FunctionInfo) -> bool:
         """Is ``call`` a method call on an object the caller has just constructed?"""

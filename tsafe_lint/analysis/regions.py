@@ -158,6 +158,8 @@ class RegionWalker:
         #: does the module define any property getter (read through in tests)?
         self._properties = any(func.is_property for func in structure.functions)
         self._order = 0
+        #: the exceptions the enclosing ``try`` statements catch by name, innermost last
+        self._caught: list[frozenset[str]] = []
         self.acquire_wrappers: dict[FunctionInfo, SymbolKey] = {}
         self.release_wrappers: dict[FunctionInfo, SymbolKey] = {}
         #: ``@contextmanager`` functions and the locks held at their ``yield``
@@ -795,7 +797,11 @@ class RegionWalker:
             if key is not None:
                 released.add(key)
         guarded = replace(state, protected=state.protected | released)
-        body_out = self._walk_block(block(statement.body), guarded, func)
+        self._caught.append(caught_names(statement))
+        try:
+            body_out = self._walk_block(block(statement.body), guarded, func)
+        finally:
+            self._caught.pop()
         handler_outs = [
             self._walk_block(block(handler.body), guarded, func) for handler in statement.handlers
         ]
@@ -943,8 +949,19 @@ class RegionWalker:
             if key is None or key not in checked:
                 continue
             test = next(t for t in reversed(self._tests) if key in t.checked)
+            caught = frozenset().union(*self._caught)
             self.regions.check_then_use.append(
-                CheckThenUse(func, test.node, key, reference, state, test.state, self._tick())
+                CheckThenUse(
+                    func,
+                    test.node,
+                    key,
+                    reference,
+                    state,
+                    test.state,
+                    self._tick(),
+                    caught,
+                    test.order,
+                )
             )
 
     def _record_take(
@@ -1037,3 +1054,18 @@ def _is_root_call(node: cst.CSTNode, call: cst.Call) -> bool:
 
 #: Builtins that call one dunder method of their argument.
 _BUILTIN_DUNDERS = {"len": "__len__", "iter": "__iter__", "next": "__next__"}
+
+
+def caught_names(statement: cst.Try | cst.TryStar) -> frozenset[str]:
+    """The exception classes the handlers of ``statement`` name (``except
+    (AttributeError, OSError):`` -> both; ``except socket.error:`` -> ``error``)."""
+    names: set[str] = set()
+    for handler in statement.handlers:
+        kind = handler.type
+        types = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+        for item in types:
+            if isinstance(item, cst.Name):
+                names.add(item.value)
+            elif isinstance(item, cst.Attribute):
+                names.add(item.attr.value)
+    return frozenset(names)

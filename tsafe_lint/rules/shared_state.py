@@ -9,12 +9,14 @@ import libcst as cst
 from tsafe_lint.analysis import (
     MUTEXES,
     Access,
+    CheckThenAct,
     FunctionInfo,
     ModuleAnalysis,
     State,
     SymbolKey,
     WriteKind,
     conjuncts,
+    contains,
     display_name,
     guards,
     methods_run_on_self,
@@ -510,6 +512,12 @@ class UnlockedCheckThenAct(Rule):
                     # ``while self.queue: self.queue.pop()``: an add elsewhere cannot make
                     # the test false, only another removal can
                     others = [w for w in others if not _adds(w)]
+                started = _new_thread_handle(analysis, item)
+                if started is not None:
+                    # ``if self._thread is not None: return`` then ``self._thread =
+                    # Thread(...)``: that thread clearing its own handle at exit cannot
+                    # land after the new handle (the act needs it cleared already)
+                    others = [w for w in others if not _clears_own_handle(analysis, w, started)]
                 why = analysis.conflicts.first(
                     item.key,
                     item.func,
@@ -633,6 +641,54 @@ _ADDING = frozenset({"append", "appendleft", "extend", "extendleft", "insert", "
 _REMOVING = frozenset({"pop", "popleft", "popitem", "remove", "discard", "get"})
 
 
+def _new_thread_handle(analysis: ModuleAnalysis, item: CheckThenAct) -> cst.Call | None:
+    """The thread start whose handle the act stores (``self._thread = Thread(...)``),
+    when the test lets the act run only while the handle is None."""
+    node = item.write.node
+    if not isinstance(node, cst.Assign) or not isinstance(node.value, cst.Call):
+        return None
+    if node.value not in {start.call for start in analysis.thread_starts}:
+        return None
+    return node.value if _acts_only_on_none(item) else None
+
+
+def _acts_only_on_none(item: CheckThenAct) -> bool:
+    """``if self.x is not None: return`` / ``if self.x: return`` before the act, or the
+    act in the body of ``if self.x is None:`` / ``if not self.x:``."""
+    test = item.test_node.test
+    if item.early:
+        return _tests_key(test, item, is_none=False)
+    if not isinstance(item.test_node, cst.If):
+        return False
+    return contains(item.test_node.body, item.write.node) and _tests_key(test, item, is_none=True)
+
+
+def _tests_key(test: cst.BaseExpression, item: CheckThenAct, is_none: bool) -> bool:
+    """Is ``test`` "the state is None" (``is_none``) or "it is set", and nothing else?"""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _tests_key(test.expression, item, not is_none)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        is_not = isinstance(target.operator, cst.IsNot)
+        if not (is_not or isinstance(target.operator, cst.Is)):
+            return False
+        if not (isinstance(target.comparator, cst.Name) and target.comparator.value == "None"):
+            return False
+        return _names_key(test.left, item) and is_not != is_none
+    return not is_none and _names_key(test, item)
+
+
+def _names_key(node: cst.BaseExpression, item: CheckThenAct) -> bool:
+    return isinstance(node, cst.Attribute) and node.attr.value == item.key[-1]
+
+
+def _clears_own_handle(analysis: ModuleAnalysis, write: Access, started: cst.Call) -> bool:
+    """Is ``write`` a ``None`` store made on the thread that ``started`` starts?"""
+    return _sets_none(write) and any(
+        entry.node is started for entry in analysis.reach.entries.get(write.func, ())
+    )
+
+
 def _method_of(access: Access) -> str | None:
     node = access.node
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
@@ -671,6 +727,13 @@ def _check_then_use(
         slot = (use.test_node, use.key)
         if slot in reported or dead.never_passes(use.test_node, use.func):
             continue
+        if "AttributeError" in use.caught:
+            continue  # the code anticipates the state turning None: the use raises, caught
+        if any(
+            w.func is use.func and use.test_order < w.order < use.order
+            for w in writes.get(use.key, ())
+        ):
+            continue  # the use reads what its own function stored after the test
         clears = [w for w in writes.get(use.key, ()) if _sets_none(w)]
         if not clears:
             continue
