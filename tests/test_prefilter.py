@@ -27,6 +27,9 @@ SAMPLES = [
     "Semaphore(2)",
     "BoundedSemaphore(2)",
     "# tsafe: shared",
+    "gc.callbacks.append(_cb)",
+    "signal.signal(signal.SIGTERM, on_term)",
+    "weakref.ref(obj, gone)",
 ]
 
 
@@ -40,3 +43,6 @@ def test_every_form_of_the_vocabulary_gets_a_full_analysis(text: str) -> None:
 def test_a_file_without_the_vocabulary_is_only_syntax_checked() -> None:
     assert not _may_matter(b"import os\n\ndef f(x):\n    return x.lock\n", frozenset())
     assert not _may_matter(b"'''threads are mentioned in prose'''\n", frozenset())
+    assert not _may_matter(b"import signal\n\nprint(signal.SIGTERM)\n", frozenset())
+    # a finalizer alone: with no lock of its own it could only reach another module's
+    assert not _may_matter(b"class C:\n    def __del__(self):\n        close()\n", frozenset())

@@ -27,6 +27,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS205": ("lock-order-inversion", True),
     "TS206": ("blocking-call-under-lock", True),
     "TS207": ("acquire-result-ignored", True),
+    "TS208": ("lock-in-finalizer", True),
     "TS209": ("release-if-locked", True),
     "TS301": ("condition-wait-not-in-loop", True),
     "TS302": ("condition-not-held", True),

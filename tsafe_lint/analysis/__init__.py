@@ -21,6 +21,7 @@ from tsafe_lint.analysis.events import (
     WithEntry,
     WriteKind,
 )
+from tsafe_lint.analysis.finalizers import Finalizer, LockSite, is_lock
 from tsafe_lint.analysis.kinds import LOCKLIKE, MUTEXES, SEMAPHORES, Kind, kind_of_factory
 from tsafe_lint.analysis.module import ModuleAnalysis
 from tsafe_lint.analysis.names import is_fork_hook, is_lock_wrapper_name
@@ -37,8 +38,10 @@ __all__ = [
     "AnyCall",
     "CallSite",
     "CheckThenAct",
+    "Finalizer",
     "FunctionInfo",
     "Kind",
+    "LockSite",
     "MethodCall",
     "ModuleAnalysis",
     "State",
@@ -53,6 +56,7 @@ __all__ = [
     "guards",
     "is_blocking_acquire",
     "is_fork_hook",
+    "is_lock",
     "is_lock_wrapper_name",
     "kind_of_factory",
     "methods_run_on_self",

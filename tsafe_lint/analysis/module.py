@@ -13,6 +13,14 @@ from tsafe_lint.analysis.decorators import WRAPPER_VERB, expects_threads
 from tsafe_lint.analysis.decorators import wrappers as decorator_wrappers
 from tsafe_lint.analysis.events import EMPTY, Held, Regions, State
 from tsafe_lint.analysis.evidence import LISTED_VERB, Evidence, is_listed, listed
+from tsafe_lint.analysis.finalizers import (
+    Finalizer,
+    LockSite,
+    finalizer_code,
+    find_finalizers,
+    lock_sites,
+    wrapper_methods,
+)
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.reachability import Entry, ThreadReach, compute_reach
 from tsafe_lint.analysis.regions import RegionWalker
@@ -146,6 +154,29 @@ class ModuleAnalysis:
     def conflicts(self) -> Conflicts:
         """Which other access of a piece of state can run at the same time, and why."""
         return Conflicts(self, lock_owned="lock-owned" in self.extra_evidence)
+
+    @cached_property
+    def finalizers(self) -> list[Finalizer]:
+        """``__del__`` methods and the functions registered as gc, weakref or signal
+        callbacks: code that may run in the middle of any code of a thread."""
+        return find_finalizers(self.structure, self.regions, self.resolve_function)
+
+    @cached_property
+    def lock_wrapper_methods(self) -> set[FunctionInfo]:
+        """Methods of the module's classes whose ``__enter__`` or ``acquire`` takes a lock."""
+        return wrapper_methods(self.structure, self.locks)
+
+    @cached_property
+    def finalizer_code(self) -> dict[FunctionInfo, tuple[Finalizer, list[FunctionInfo]]]:
+        """Every function a finalizer runs: the finalizer and the call path from it."""
+        if not self.finalizers:
+            return {}
+        return finalizer_code(self.finalizers, self.regions, self.lock_wrapper_methods)
+
+    @cached_property
+    def lock_sites(self) -> list[LockSite]:
+        """Where the module's code takes each lock, through its lock wrappers too."""
+        return lock_sites(self.regions, self.locks, self.lock_wrapper_methods, self.symbols.key_of)
 
     @cached_property
     def locks(self) -> LockFacts:

@@ -768,6 +768,13 @@ class RegionWalker:
             info = self.symbols.symbols.get(key) if key is not None else None
             kind = info.kind if info is not None else self.symbols.kind_of(item.item, func)
             self.regions.with_entries.append(WithEntry(func, statement, item, key, kind, inner))
+            if info is not None and info.instance_of is not None:
+                # ``with self._lock:`` on an object of the module's own class runs its
+                # ``__enter__`` (a lock wrapper takes its locks there)
+                enter = self.structure.method(info.instance_of, "__enter__")
+                if enter is not None:
+                    site = CallSite(func, enter, item.item, inner, True)
+                    self.regions.call_sites.append(site)
             manager = (
                 self.resolve_function(item.item.func, func)
                 if isinstance(item.item, cst.Call)

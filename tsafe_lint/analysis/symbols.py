@@ -41,6 +41,9 @@ class SymbolInfo:
     fresh: bool = False  # made here by a factory call (not an alias, not a parameter)
     alias_of: SymbolKey | None = None  # ``lock = self._lock``: the same object
     evidence: str | None = None  # why the kind was inferred from use (``usage.py``)
+    #: a list or tuple of locks (``self.locks = [mp_lock, th_lock]``): the kind a loop
+    #: over it gives its variable (``Lock`` when any element is not reentrant)
+    element_kind: Kind | None = None
 
     @property
     def is_parameter(self) -> bool:
@@ -253,7 +256,8 @@ class SymbolTable:
             kind, instance_of, underlying = self._value_info(value, func)
         if kind is None and instance_of is None and annotation is not None:
             kind = kind_of_factory(self.structure.qualified_name(annotation, func))
-        if kind is None and instance_of is None:
+        element_kind = self._element_kind(value, func) if value is not None else None
+        if kind is None and instance_of is None and element_kind is None:
             return
         existing = self.symbols.get(key)
         if existing is not None and existing.created_at is not node and existing.kind != kind:
@@ -273,7 +277,34 @@ class SymbolTable:
             fresh=isinstance(value, cst.Call),
             alias_of=alias_of if alias_of != key else None,
             evidence=self._named_factory(key, kind, value, func),
+            element_kind=element_kind,
         )
+
+    def _element_kind(self, value: cst.BaseExpression, func: FunctionInfo) -> Kind | None:
+        """The kind of every element of a literal list or tuple of locks, or of a filtered
+        copy of one (``[lk for lk in [a, b] if lk is not None]``): ``Lock`` if any is a
+        Lock, ``RLock`` if all are RLocks; None for anything else."""
+        if isinstance(value, (cst.ListComp, cst.GeneratorExp)):
+            loop = value.for_in
+            if (
+                loop.inner_for_in is None
+                and isinstance(loop.target, cst.Name)
+                and isinstance(value.elt, cst.Name)
+                and value.elt.value == loop.target.value
+            ):
+                return self._element_kind(loop.iter, func)
+            return None
+        if not isinstance(value, (cst.List, cst.Tuple)) or not value.elements:
+            return None
+        kinds = set()
+        for element in value.elements:
+            if isinstance(element, cst.StarredElement):
+                return None
+            info = self.info(element.value, func)
+            if info is None or info.kind not in (Kind.LOCK, Kind.RLOCK):
+                return None
+            kinds.add(info.kind)
+        return Kind.LOCK if Kind.LOCK in kinds else Kind.RLOCK
 
     def _named_factory(
         self,
@@ -347,8 +378,23 @@ class SymbolTable:
             for item in statement.items:
                 if item.asname is not None:
                     self._record(item.asname.name, item.item, func, cls_body, node=item)
+        if isinstance(statement, cst.For) and isinstance(statement.target, cst.Name):
+            self._record_element(statement.target, statement.iter, func, statement)
         for suite in suites(statement):
             self._collect_block(block(suite), func, cls_body)
+
+    def _record_element(
+        self, target: cst.Name, iterable: cst.BaseExpression, func: FunctionInfo, node: cst.For
+    ) -> None:
+        """``for lock in self.locks:`` over a list of locks: ``lock`` is one of them."""
+        info = self.info(iterable, func)
+        if info is None or info.element_kind is None:
+            return
+        key = self.key_of(target, func)
+        if key is not None and key not in self.symbols:
+            self.symbols[key] = SymbolInfo(
+                key, display_name(key), info.element_kind, created_at=node, created_in=func
+            )
 
     def _class_qualname(
         self, node: cst.ClassDef, func: FunctionInfo, cls_body: ClassInfo | None

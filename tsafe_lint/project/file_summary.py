@@ -4,7 +4,8 @@ analysis). ``summarize.py`` builds it.
 A summary is plain JSON-able data, so that it can be cached by file content and
 computed in worker processes: the module's functions and imports, its typed globals
 (which names are locks), the threads it starts on other modules' functions, the calls
-its functions make (with the locks held), and the locks each function takes.
+its functions make (with the locks held), the locks each function takes, its classes'
+bases and its finalizers.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ class FileSummary:
     acquires: dict[str, list[Acquire]] = field(default_factory=dict)
     # imported names used where a lock, condition or pool would be: ``with x:``, ``x.m()``
     lock_uses: list[str] = field(default_factory=list)
+    # code the interpreter runs inside any code of a thread (``__del__``, gc, weakref and
+    # signal callbacks): function -> [how a message names it, when it runs]
+    finalizers: dict[str, list[str]] = field(default_factory=dict)
+    # the locks of ``acquires`` known to be plain ``threading.Lock`` objects
+    plain_locks: list[str] = field(default_factory=list)
+    # the module's classes -> their bases, each a class of the module or a qualified name
+    class_bases: dict[str, list[str]] = field(default_factory=dict)
     analysed: bool = True  # False: only syntax-checked (no threading vocabulary)
 
     def as_json(self) -> dict[str, Any]:

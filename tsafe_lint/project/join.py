@@ -42,6 +42,11 @@ class ProjectIndex:
             target = summary.imports.get(head)
             if target is not None and depth < 8 and target != qualified:
                 return self.resolve(f"{target}.{tail}" if tail else target, depth + 1)
+            if tail and depth < 8:  # a method the class inherits: ``Histogram.labels``
+                for base in summary.class_bases.get(head, ()):
+                    found = self.resolve(f"{base}.{tail}", depth + 1)
+                    if found is not None:
+                        return found
             return None
         return None
 

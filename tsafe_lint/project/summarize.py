@@ -8,8 +8,10 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from tsafe_lint.analysis import ModuleAnalysis
+from tsafe_lint.analysis import AnyCall, ModuleAnalysis, is_lock
+from tsafe_lint.analysis.instances import ImportedInstances
 from tsafe_lint.analysis.reachability import target_functions, verb_of
+from tsafe_lint.analysis.scopes import dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import Span
@@ -51,18 +53,32 @@ def plan_summary(
         qualified = structure.qualified_name(start.target, start.func)
         if qualified is not None and "." in qualified:
             starts.append((qualified, verb_of(start), start.call, start.many))
+    for finalizer in analysis.finalizers:
+        summary.finalizers[finalizer.func.qualname] = [finalizer.describe(), finalizer.when]
+    summary.class_bases = _class_bases(analysis)
+    finalizer_code = analysis.finalizer_code
     calls: list[tuple[str, str, list[str], cst.CSTNode]] = []
+    placed: list[cst.CSTNode] = []  # calls whose position the summary keeps
     resolved = set()
     for site in analysis.regions.call_sites:
         resolved.add(site.call)
         held = _canonical_all(analysis, facts.held_locks(site.state))
         calls.append((site.func.qualname, f"local:{site.callee.qualname}", held, site.call))
+    instances = ImportedInstances(structure)
     for any_call in analysis.regions.calls:
+        if any_call.call in resolved:
+            continue
         qualified = any_call.qualified
-        if any_call.call in resolved or qualified is None or "." not in qualified:
+        if qualified is None and any_call.func in finalizer_code:
+            # followed from finalizers only: measured, the other rules' thread reach
+            # through these calls found tkinter's globals "written on threads" by idlelib
+            qualified = _method_of_instance(instances, any_call)
+        if qualified is None or "." not in qualified:
             continue
         held = _canonical_all(analysis, facts.held_locks(any_call.state))
         calls.append((any_call.func.qualname, qualified, held, any_call.call))
+        if held or any_call.func in finalizer_code:
+            placed.append(any_call.call)
     acquires: list[tuple[str, str, bool, list[str], cst.CSTNode]] = []
     for acquisition in facts.acquisitions:
         lock = _canonical(analysis, acquisition.lock)
@@ -70,13 +86,16 @@ def plan_summary(
             continue
         held = _canonical_all(analysis, facts.held_locks(acquisition.state))
         reentrant = facts.reentrant(acquisition.lock)
+        if is_lock(facts, acquisition.lock) and lock not in summary.plain_locks:
+            summary.plain_locks.append(lock)
         function = acquisition.func.qualname
         acquires.append(
             (function, lock, reentrant, [h for h in held if h != lock], acquisition.node)
         )
 
     wanted = [t[2] for t in threads] + [s[2] for s in starts] + [a[4] for a in acquires]
-    wanted += [c[3] for c in calls if c[2]]
+    wanted += [c[3] for c in calls if c[2]] + placed
+    kept = set(wanted)
 
     def finish(spans: dict[cst.CSTNode, Span]) -> FileSummary:
         def line(node: cst.CSTNode) -> int:
@@ -91,7 +110,7 @@ def plan_summary(
             summary.thread_functions[name] = [verb, line(node), many]
         summary.external_starts = [[q, verb, line(node), many] for q, verb, node, many in starts]
         for caller, callee, held, node in calls:
-            where = (line(node), column(node)) if held else (0, 0)
+            where = (line(node), column(node)) if node in kept else (0, 0)
             summary.calls.setdefault(caller, []).append((callee, held, *where))
         for function, lock, reentrant, held, node in acquires:
             where = (line(node), column(node))
@@ -99,6 +118,37 @@ def plan_summary(
         return summary
 
     return wanted, finish
+
+
+def _method_of_instance(instances: ImportedInstances, any_call: AnyCall) -> str | None:
+    """``latency.labels`` with ``latency = metrics.Histogram(...)``: the method's
+    qualified name, ``pkg.metrics.Histogram.labels``."""
+    callee = any_call.call.func
+    if not (isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name)):
+        return None
+    cls = instances.class_of(callee.value.value, any_call.func)
+    return f"{cls}.{callee.attr.value}" if cls is not None else None
+
+
+def _class_bases(analysis: ModuleAnalysis) -> dict[str, list[str]]:
+    """Each class's bases, by qualified name (the module's own classes too)."""
+    structure = analysis.structure
+    bases: dict[str, list[str]] = {}
+    for cls in structure.classes.values():
+        names = []
+        for base in cls.node.bases:
+            if base.keyword is not None:
+                continue
+            own = dotted_name(base.value)
+            if own is not None and own in structure.classes:
+                names.append(f"{analysis.name}.{own}")
+                continue
+            qualified = structure.qualified_name(base.value, structure.module_scope)
+            if qualified is not None and "." in qualified:
+                names.append(qualified)
+        if names:
+            bases[cls.qualname] = names
+    return bases
 
 
 def _lock_uses(analysis: ModuleAnalysis) -> list[str]:
@@ -149,6 +199,9 @@ def summarize_syntax_only(path: str, module: str, package: bool, tree: ast.Modul
             summary.functions.append(node.name)
         elif isinstance(node, ast.ClassDef):
             summary.functions.append(node.name)
+            bases = [base.id for base in node.bases if isinstance(base, ast.Name)]
+            if bases:
+                summary.class_bases[node.name] = bases  # qualified once imports are known
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     summary.functions.append(f"{node.name}.{item.name}")
@@ -167,4 +220,12 @@ def summarize_syntax_only(path: str, module: str, package: bool, tree: ast.Modul
                 sep = "" if base.endswith(".") or not base else "."
                 target = absolute_import(f"{base}{sep}{alias.name}", module, package)
                 summary.imports[alias.asname or alias.name] = target
+    classes = set(summary.class_bases)
+    for name, bases in summary.class_bases.items():
+        summary.class_bases[name] = [
+            f"{module}.{base}"
+            if base in classes or base not in summary.imports
+            else summary.imports[base]
+            for base in bases
+        ]
     return summary

@@ -1,4 +1,4 @@
-"""Deadlock rules, in one module and across modules: TS203, TS205.
+"""Deadlock rules, in one module and across modules: TS203, TS205, TS208.
 
 Each rule reads the module's own lock facts in ``check`` and the joined summaries of the
 whole project in ``check_project``; the project step reports only chains that cross a
@@ -13,7 +13,18 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from tsafe_lint.analysis import Acquisition, ModuleAnalysis, SymbolKey, display_name
+from tsafe_lint.analysis import (
+    Acquisition,
+    Finalizer,
+    FunctionInfo,
+    Kind,
+    LockSite,
+    ModuleAnalysis,
+    SymbolKey,
+    display_name,
+    is_lock,
+    walk,
+)
 from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.join import Node, ProjectIndex
 from tsafe_lint.rules.base import Finding, ProjectFinding, Rule, snippet
@@ -27,6 +38,16 @@ def _reacquired(function: str, lock: str, where: str, implicit_by: str = "") -> 
     return (
         f"{caller} acquires '{lock}' again ({where}) while it is held here; a Lock is not "
         "reentrant, so the thread deadlocks on itself: use RLock or an unlocked helper"
+    )
+
+
+def _finalizer_deadlock(finalizer: str, when: str, via: list[str], lock: str, where: str) -> str:
+    """``via``: the functions from the finalizer down to the one that takes the lock."""
+    through = f" (through {' -> '.join(repr(name) for name in via)})" if via else ""
+    return (
+        f"{finalizer} {when}, including while '{lock}' is held at {where}; taking it "
+        f"here{through} then deadlocks the thread on itself (a Lock is not reentrant): "
+        "use RLock, or only set a flag or queue the work here"
     )
 
 
@@ -339,4 +360,242 @@ def _project_takes(project: ProjectIndex) -> dict[Node, dict[str, _Taken]]:
     return takes
 
 
-RULES: list[type[Rule]] = [ReentrantLockAcquire, LockOrderInversion]
+class LockInFinalizer(Rule):
+    """Flags a ``Lock`` taken in a ``__del__``, gc callback, weakref callback or signal
+    handler when other code of the project holds it.
+
+    **What it does**
+
+    Finds blocking acquisitions of a non-reentrant ``threading.Lock`` in code the
+    interpreter runs on its own initiative: ``__del__`` methods, functions registered
+    with ``gc.callbacks``, weakref callbacks (``weakref.ref(obj, cb)``,
+    ``weakref.finalize``) and ``signal.signal`` handlers, and the functions they call,
+    in the module and in other modules of the project. It reports only a lock that code
+    outside the finalizer also holds, and names that place. A lock wrapper of the
+    module (a class whose ``__enter__`` or ``acquire`` takes locks) counts as the locks
+    it takes.
+
+    Left alone: an ``RLock``; a lock only the finalizer's code takes; a non-blocking
+    ``acquire(False)`` or ``acquire(timeout=...)``; a ``__del__`` taking a lock its own
+    object made (``self._lock = Lock()`` in ``__init__``: nobody can hold the lock of
+    an object that is being finalized); a finalizer that only sets a flag or puts the
+    work on a ``queue``.
+
+    **Why is this bad**
+
+    The garbage collector runs when any thread allocates, and runs ``__del__`` and the
+    callbacks on that thread, between two of its bytecodes; an object's last reference
+    can go anywhere too, and a signal handler interrupts the main thread anywhere. When
+    that thread was holding the lock, the finalizer waits for a release that only the
+    thread it interrupted can do: the thread deadlocks on itself, and every other
+    thread that needs the lock hangs behind it. The Python docs warn against taking
+    locks in ``__del__`` for this reason.
+
+    **Example**
+
+    ```python
+    import threading
+
+    _registry_lock = threading.Lock()
+    _open = set()
+
+    class Connection:
+        def __init__(self):
+            with _registry_lock:
+                _open.add(id(self))
+
+        def __del__(self):
+            with _registry_lock:
+                _open.discard(id(self))
+    ```
+
+    **Use instead**
+
+    An ``RLock``, which the interrupted thread may take again:
+
+    ```python
+    import threading
+
+    _registry_lock = threading.RLock()
+    _open = set()
+
+    class Connection:
+        def __init__(self):
+            with _registry_lock:
+                _open.add(id(self))
+
+        def __del__(self):
+            with _registry_lock:
+                _open.discard(id(self))
+    ```
+
+    or no lock in the finalizer: hand the work to code that runs outside it.
+
+    ```python
+    import collections
+    import threading
+
+    _registry_lock = threading.Lock()
+    _open = set()
+    _closed = collections.deque()
+
+    class Connection:
+        def __init__(self):
+            with _registry_lock:
+                while _closed:
+                    _open.discard(_closed.popleft())
+                _open.add(id(self))
+
+        def __del__(self):
+            _closed.append(id(self))    # deque.append takes no lock of ours
+    ```
+
+    **Fix**
+
+    None: an RLock, or moving the work out of the finalizer, is the author's choice.
+
+    **References**
+
+    Python docs, ``object.__del__`` ("... a lock or any other blocking resource may
+    deadlock") and ``gc.callbacks``; tqdm issue 469; prometheus client_python issue 363.
+    """
+
+    code = "TS208"
+    name = "lock-in-finalizer"
+    summary = "__del__, gc/weakref callback or signal handler takes a Lock held elsewhere"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        code = analysis.finalizer_code
+        if not code:
+            return
+        facts = analysis.locks
+        holders: dict[SymbolKey, LockSite] = {}
+        for site in analysis.lock_sites:
+            if site.func not in code:
+                holders.setdefault(site.lock, site)
+        for site in analysis.lock_sites:
+            holder = holders.get(site.lock)
+            if site.func not in code or holder is None or not is_lock(facts, site.lock):
+                continue
+            finalizer, path = code[site.func]
+            if _own_lock(analysis, finalizer, site):
+                continue
+            shown = display_name(site.shown if site.shown is not None else site.lock)
+            where = f"line {analysis.line_of(holder.node)}"
+            via = [func.qualname for func in path[1:]]
+            message = _finalizer_deadlock(finalizer.describe(), finalizer.when, via, shown, where)
+            yield Finding(site.node, message)
+
+    def check_project(self, project: ProjectIndex) -> Iterator[ProjectFinding]:
+        roots = [
+            ((summary.module, function), described)
+            for summary in project.modules.values()
+            for function, described in sorted(summary.finalizers.items())
+        ]
+        if not roots:
+            return
+        reached = _finalizer_code(project, roots)
+        plain = {lock for s in project.modules.values() for lock in s.plain_locks}
+        holding: dict[str, tuple[str, int]] = {}  # lock -> the first place code holds it
+        for summary in project.modules.values():
+            for function, acquires in summary.acquires.items():
+                if (summary.module, function) in reached:
+                    continue
+                for lock, _, _, line, _ in acquires:
+                    place = (summary.path, line)
+                    holding[lock] = min(holding.get(lock, place), place)
+        holders = {lock: f"{path}:{line}" for lock, (path, line) in holding.items()}
+        takes = _project_takes(project)
+        for node, root in sorted(reached.items()):
+            if node[0] != root[0]:
+                continue  # reported where the chain leaves the finalizer's module
+            summary = project.modules[node[0]]
+            for callee, _, line, col in summary.calls.get(node[1], ()):
+                target = project.callee(summary.module, callee)
+                if target is None or target[0] == summary.module or not line:
+                    continue
+                for lock, taken in sorted(takes.get(target, {}).items()):
+                    if taken.reentrant or lock not in plain or lock not in holders:
+                        continue
+                    if root[1].endswith(".__del__") and lock.startswith(
+                        f"{root[0]}.{root[1].rsplit('.', 1)[0]}."
+                    ):
+                        continue  # the finalized object's own lock: see _own_lock
+                    describe, when = project.modules[root[0]].finalizers[root[1]]
+                    message = _finalizer_deadlock(
+                        describe, when, [target[1]], _short(lock), holders[lock]
+                    )
+                    yield ProjectFinding(summary.path, line, col, message)
+
+
+def _finalizer_code(project: ProjectIndex, roots: list[tuple[Node, list[str]]]) -> dict[Node, Node]:
+    """Every project function a finalizer runs, with the first finalizer that reaches it."""
+    reached: dict[Node, Node] = {}
+    for root, _ in roots:
+        if root in reached:
+            continue
+        reached[root] = root
+        queue = [root]
+        while queue:
+            node = queue.pop()
+            summary = project.modules.get(node[0])
+            if summary is None:
+                continue
+            for callee, _, _, _ in summary.calls.get(node[1], ()):
+                target = project.callee(node[0], callee)
+                if target is not None and target not in reached:
+                    reached[target] = root
+                    queue.append(target)
+    return reached
+
+
+def _own_lock(analysis: ModuleAnalysis, finalizer: Finalizer, site: LockSite) -> bool:
+    """Does a ``__del__`` take its own object's lock, one that every class whose objects
+    run this ``__del__`` makes fresh (``self._lock = Lock()`` in ``__init__``)? Nobody
+    can hold the lock of an object that is being finalized."""
+    cls = finalizer.func.cls
+    key = site.shown
+    if finalizer.func.name != "__del__" or cls is None or key is None or key[0] != "attr":
+        return False
+    structure = analysis.structure
+    runs_it = [
+        other
+        for other in structure.classes.values()
+        if cls in structure.class_bases(other)
+        and structure.method(other, "__del__") is finalizer.func
+    ]
+    classes = {c for other in runs_it for c in structure.class_bases(other)}
+    if key[1] not in {c.qualname for c in classes}:
+        return False
+    made = [
+        fresh
+        for c in classes
+        for method in c.methods.values()
+        for fresh in _assignments_to_self(analysis, method, key[2])
+    ]
+    return bool(made) and all(made)
+
+
+_NEW_LOCKS = (Kind.LOCK, Kind.RLOCK)
+
+
+def _assignments_to_self(analysis: ModuleAnalysis, method: FunctionInfo, attr: str) -> list[bool]:
+    """For each ``self.<attr> = value`` in ``method``: is the value a new lock?"""
+    found = []
+    for node in walk(method.node, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if not isinstance(node, cst.Assign):
+            continue
+        for target in node.targets:
+            written = target.target
+            if (
+                isinstance(written, cst.Attribute)
+                and written.attr.value == attr
+                and isinstance(written.value, cst.Name)
+                and written.value.value == method.self_name
+            ):
+                made = analysis.symbols.kind_of(node.value, method)
+                found.append(isinstance(node.value, cst.Call) and made in _NEW_LOCKS)
+    return found
+
+
+RULES: list[type[Rule]] = [ReentrantLockAcquire, LockOrderInversion, LockInFinalizer]
