@@ -9,6 +9,7 @@ from collections.abc import Callable
 import libcst as cst
 
 from tsafe_lint.analysis import ModuleAnalysis
+from tsafe_lint.analysis.attribute_classes import through_object
 from tsafe_lint.analysis.reachability import target_functions, verb_of
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.threads import ThreadStart
@@ -63,6 +64,7 @@ def plan_summary(
             continue
         held = _canonical_all(analysis, facts.held_locks(any_call.state))
         calls.append((any_call.func.qualname, qualified, held, any_call.call))
+    objects = _object_calls(analysis)
     acquires: list[tuple[str, str, bool, list[str], cst.CSTNode]] = []
     for acquisition in facts.acquisitions:
         lock = _canonical(analysis, acquisition.lock)
@@ -76,7 +78,7 @@ def plan_summary(
         )
 
     wanted = [t[2] for t in threads] + [s[2] for s in starts] + [a[4] for a in acquires]
-    wanted += [c[3] for c in calls if c[2]]
+    wanted += [c[3] for c in calls if c[2]] + [o[3] for o in objects]
 
     def finish(spans: dict[cst.CSTNode, Span]) -> FileSummary:
         def line(node: cst.CSTNode) -> int:
@@ -93,12 +95,38 @@ def plan_summary(
         for caller, callee, held, node in calls:
             where = (line(node), column(node)) if held else (0, 0)
             summary.calls.setdefault(caller, []).append((callee, held, *where))
+        for caller, callee, receiver, node, holder in objects:
+            made = [callee, receiver, line(node), holder]
+            summary.object_calls.setdefault(caller, []).append(made)
         for function, lock, reentrant, held, node in acquires:
             where = (line(node), column(node))
             summary.acquires.setdefault(function, []).append((lock, reentrant, held, *where))
         return summary
 
     return wanted, finish
+
+
+def _object_calls(analysis: ModuleAnalysis) -> list[tuple[str, str, str, cst.CSTNode, str]]:
+    """Method calls on another object of an imported class, reached through an attribute
+    (``self._protocol.send_bytes()`` with ``self._protocol = KafkaProtocol(...)``):
+    (caller, ``pkg.parser.KafkaProtocol.send_bytes``, receiver, call, the attribute that
+    holds the object: ``pkg.conn.Conn._protocol``)."""
+    found: list[tuple[str, str, str, cst.CSTNode, str]] = []
+    symbols = analysis.symbols
+    for any_call in analysis.regions.calls:
+        callee = any_call.call.func
+        if any_call.qualified is not None or not isinstance(callee, cst.Attribute):
+            continue
+        through = through_object(symbols, callee.value, any_call.func)
+        key = symbols.key_of(callee.value, any_call.func) if through is not None else None
+        imported = symbols.imported_classes.get(key) if key is not None else None
+        if through is None or imported is None:
+            continue
+        qualified = f"{imported}.{callee.attr.value}"
+        receiver, holder = through
+        caller = any_call.func.qualname
+        found.append((caller, qualified, receiver, any_call.call, f"{analysis.name}.{holder}"))
+    return found
 
 
 def _lock_uses(analysis: ModuleAnalysis) -> list[str]:
