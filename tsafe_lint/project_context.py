@@ -20,6 +20,10 @@ class ExternalEntry:
     verb: str  # "submitted to a thread pool", ...
     origin: str  # where the thread starts: "pkg/main.py:12"
     many: bool  # several threads at once
+    #: the call into another object of this module's class that brought the thread:
+    #: "'self._protocol' in 'Conn.send' at pkg/conn.py:793" ("" for a plain call)
+    through: str = ""
+    holder: str = ""  # the attribute that holds that object: "pkg.conn.Conn._protocol"
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,10 @@ class ProjectContext:
     def as_json(self) -> dict[str, object]:
         return {
             "imported_kinds": [list(pair) for pair in self.imported_kinds],
-            "entries": [[e.function, e.verb, e.origin, e.many] for e in self.entries],
+            "entries": [
+                [e.function, e.verb, e.origin, e.many, e.through, e.holder]
+                for e in self.entries
+            ],
         }
 
 

@@ -17,7 +17,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.events import Access, Held, State
 from tsafe_lint.analysis.kinds import MUTEXES
-from tsafe_lint.analysis.reachability import Entry
+from tsafe_lint.analysis.reachability import Entry, other_thread
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolKey, display_name
 
@@ -107,9 +107,7 @@ class Conflicts:
             if mine_e and theirs_e:
                 if other.func is func and any(entry.many for entry in mine_e):
                     return self.analysis.thread_reason(func)
-                if any(entry.many for entry in mine_e) or not {id(e) for e in theirs_e} <= {
-                    id(e) for e in mine_e
-                }:
+                if any(entry.many for entry in mine_e) or other_thread(theirs_e, mine_e):
                     return (
                         f"{name} is also written by '{other.func.name}' on another thread; "
                         f"{self.analysis.thread_reason(func)}"

@@ -110,6 +110,10 @@ class CallSite:
     call: cst.CSTNode
     state: State
     implicit: bool = False  # Python calls ``callee`` for ``call`` (``self[k]``, ``len(self)``)
+    #: the receiver when it is another object reached through an attribute
+    #: (``'self.zc.cache'``): the callee runs on that object (``attribute_classes.py``)
+    through: str | None = None
+    holder: str | None = None  # the attribute that holds that object: ``'Zeroconf.cache'``
 
 
 @dataclass(eq=False)

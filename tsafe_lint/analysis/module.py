@@ -8,6 +8,7 @@ from functools import cached_property
 import libcst as cst
 
 from tsafe_lint.analysis.acquisitions import LockFacts
+from tsafe_lint.analysis.attribute_classes import settle as settle_attribute_classes
 from tsafe_lint.analysis.conflicts import Conflicts
 from tsafe_lint.analysis.decorators import WRAPPER_VERB, expects_threads
 from tsafe_lint.analysis.decorators import wrappers as decorator_wrappers
@@ -64,10 +65,18 @@ class ModuleAnalysis:
         self.structure: ModuleStructure = collect_structure(module, self.name, is_package(path))
         external = {name: Kind(value) for name, value in context.imported_kinds}
         self.symbols = SymbolTable(self.structure, external)
+        settle_attribute_classes(self.symbols)  # conflicting classes: none
         self._walker = RegionWalker(self.structure, self.symbols)
         self.regions: Regions = self._walker.walk()
         if infer_kinds_from_use(self.structure, self.symbols, self.regions):
             # new locks and conditions change what is held where: walk again
+            self._walker = RegionWalker(self.structure, self.symbols)
+            self.regions = self._walker.walk()
+        if settle_attribute_classes(self.symbols, self.regions.calls):
+            # attributes whose class ``__init__``'s callers show: calls through them
+            # (``self.zc.cache.entries()``) resolve now, and so do local copies of them
+            self.symbols.recollect()
+            settle_attribute_classes(self.symbols, self.regions.calls)
             self._walker = RegionWalker(self.structure, self.symbols)
             self.regions = self._walker.walk()
         self._line_refs: list[cst.CSTNode] = []
@@ -100,9 +109,24 @@ class ModuleAnalysis:
     def reach(self) -> ThreadReach:
         """Which functions run on threads (and why)."""
         external = []
+        through = []
         for entry in self.context.entries:
             func = self.structure.function_named(entry.function)
-            if func is not None:
+            if func is not None and entry.through:
+                thread = f"{entry.verb} at {entry.origin}"  # one thread, however it arrives
+                through.append(
+                    Entry(
+                        func,
+                        None,
+                        entry.verb,
+                        entry.many,
+                        entry.origin,
+                        through=entry.through,
+                        thread=thread,
+                        holders=frozenset({entry.holder}),
+                    )
+                )
+            elif func is not None:
                 external.append((func, entry.verb, entry.origin, entry.many))
         # functions the configuration lists as shared: several threads run them at once
         shared = listed(self.extra_evidence, "shared")
@@ -121,7 +145,7 @@ class ModuleAnalysis:
             self.thread_starts,
             self.resolve_function,
             external,
-            wrappers,
+            through + wrappers,
         )
 
     @cached_property
@@ -227,7 +251,11 @@ class ModuleAnalysis:
         path = self.reach.path(func)
         via = ""
         if len(path) > 1:
-            via = f" (called from '{path[0].name}')"
+            chain = self.reach.chain(path)
+            through = f" through '{chain}'" if chain else ""
+            via = f" (called from '{path[0].name}'{through})"
+        if entry.through:
+            via += f" (reached through {entry.through})"
         return f"'{func.name}' runs on {threads}{via} ({entry.verb} at {where})"
 
     # -- interprocedural ---------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
@@ -46,6 +46,36 @@ class Entry:
     #: each run has an object of the class of its own (a request handler): that object's
     #: attributes are not shared, its class's and the module's state are
     per_request: bool = False
+    #: how the thread came from another module through another object's attribute:
+    #: "'self._protocol' in 'Conn.send' at pkg/conn.py:793" (``attribute_classes.py``)
+    through: str = ""
+    #: the thread, when entries of several functions are one thread (a thread of
+    #: another module arriving at several of this module's functions): "" for its own
+    thread: str = ""
+    #: the attributes through which the thread reaches the object whose state is
+    #: looked at (``Zeroconf.cache``), when it is another object: empty for its own
+    holders: frozenset[str] = frozenset()
+
+
+def thread_of(entry: Entry) -> object:
+    """What tells two entries' threads apart."""
+    return entry.thread or id(entry)
+
+
+def other_thread(theirs: list[Entry], mine: list[Entry]) -> bool:
+    """Does one of ``theirs`` run on a thread none of ``mine`` runs on, on the same
+    object as far as the analysis can tell? Two threads that reach objects of one class
+    through different attributes (``Hub.stats``, ``Worker.stats``) may hold two objects:
+    not evidence."""
+    threads = {thread_of(entry) for entry in mine}
+    for entry in theirs:
+        if thread_of(entry) in threads:
+            continue
+        if not entry.holders or any(
+            not other.holders or other.holders & entry.holders for other in mine
+        ):
+            return True
+    return False
 
 
 @dataclass
@@ -54,6 +84,35 @@ class ThreadReach:
 
     entries: dict[FunctionInfo, list[Entry]] = field(default_factory=dict)
     caller: dict[FunctionInfo, FunctionInfo] = field(default_factory=dict)
+    #: the receiver of each call the path follows into another object (``self.zc.cache``)
+    via: dict[tuple[FunctionInfo, FunctionInfo], str] = field(default_factory=dict)
+    #: per entry (by id), the classes whose methods it reaches on another object, each
+    #: with the attributes that hold that object
+    entered: dict[int, dict[str, set[str]]] = field(default_factory=dict)
+    _one_thread: dict[tuple[int, frozenset[str]], Entry] = field(default_factory=dict)
+
+    def reached_through(self, entry: Entry, family: set[str]) -> Entry | None:
+        """``entry`` as seen by the state of another object of a class in ``family`` that
+        it reaches through an attribute: one thread (the object may be its own, so that
+        several threads of the entry are not evidence) with the attributes it comes
+        through, or None when it does not reach such an object."""
+        entered = self.entered.get(id(entry), {})
+        holders = frozenset(h for cls in family for h in entered.get(cls, ()))
+        if not holders:
+            return None
+        seen = self._one_thread.get((id(entry), holders))
+        if seen is None:
+            seen = replace(entry, many=False, holders=holders)
+            self._one_thread[(id(entry), holders)] = seen
+        return seen
+
+    def chain(self, path: list[FunctionInfo]) -> str:
+        """The first receiver along ``path`` that is another object: ``'self.zc.cache'``."""
+        for caller, callee in zip(path, path[1:]):
+            text = self.via.get((caller, callee))
+            if text is not None:
+                return text
+        return ""
 
     def runs_on_thread(self, func: FunctionInfo) -> bool:
         return func in self.entries
@@ -208,9 +267,9 @@ def compute_reach(
         roots.append(Entry(method, server, HANDLER_VERB, True, per_request=True))
     roots += more_roots
 
-    callees: dict[FunctionInfo, list[FunctionInfo]] = {}
+    callees: dict[FunctionInfo, list[tuple[FunctionInfo, str | None, str | None]]] = {}
     for site in regions.call_sites:
-        callees.setdefault(site.func, []).append(site.callee)
+        callees.setdefault(site.func, []).append((site.callee, site.through, site.holder))
     reach = ThreadReach()
     for entry in roots:
         queue = deque([entry.root])
@@ -218,9 +277,15 @@ def compute_reach(
         while queue:
             func = queue.popleft()
             reach.entries.setdefault(func, []).append(entry)
-            for callee in callees.get(func, ()):
+            for callee, through, holder in callees.get(func, ()):
+                if holder is not None and callee.cls is not None:
+                    entered = reach.entered.setdefault(id(entry), {})
+                    entered.setdefault(callee.cls.qualname, set()).add(holder)
                 if callee not in visited:
                     visited.add(callee)
-                    reach.caller.setdefault(callee, func)
+                    if callee not in reach.caller:
+                        reach.caller[callee] = func
+                        if through is not None:
+                            reach.via[(func, callee)] = through
                     queue.append(callee)
     return reach

@@ -23,6 +23,7 @@ from tsafe_lint.analysis.accesses import (
     writes_of,
 )
 from tsafe_lint.analysis.acquisitions import is_blocking_acquire
+from tsafe_lint.analysis.attribute_classes import through_object
 from tsafe_lint.analysis.calls import CallScanner, releases_in, scan
 from tsafe_lint.analysis.events import (
     Access,
@@ -861,7 +862,14 @@ class RegionWalker:
                 )
             callee = self.resolve_function(call.func, func)
             if callee is not None:
-                self.regions.call_sites.append(CallSite(func, callee, call, state))
+                through = (
+                    through_object(self.symbols, call.func.value, func)
+                    if isinstance(call.func, cst.Attribute)
+                    else None
+                )
+                self.regions.call_sites.append(
+                    CallSite(func, callee, call, state, False, *(through or (None, None)))
+                )
                 if callee.cls is not None and self._dispatches(call.func, func):
                     for override in self.structure.overrides(callee.cls, callee.name):
                         self.regions.call_sites.append(CallSite(func, override, call, state))
@@ -887,7 +895,10 @@ class RegionWalker:
             if callee is not None and (
                 callee.is_property or not isinstance(implicit, cst.Attribute)
             ):
-                self.regions.call_sites.append(CallSite(func, callee, implicit, state, True))
+                through = through_object(self.symbols, receiver, func)
+                self.regions.call_sites.append(
+                    CallSite(func, callee, implicit, state, True, *(through or (None, None)))
+                )
         for reference in scanner.references:
             target = self.resolve_function(reference, func)
             if target is not None:

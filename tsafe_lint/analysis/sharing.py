@@ -15,7 +15,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.events import Access, Regions
 from tsafe_lint.analysis.names import looks_like_setup
-from tsafe_lint.analysis.reachability import Entry, ThreadReach
+from tsafe_lint.analysis.reachability import Entry, ThreadReach, other_thread
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 
@@ -81,10 +81,9 @@ class Sharing:
             return False
         if any(entry.many for entry in entries):
             return True
-        mine = {id(entry) for entry in entries}
         for access in self.writers.get(key, ()):
             other = self.relevant(self.reach.entries.get(access.func, []), key, per_instance)
-            if other and not {id(entry) for entry in other} <= mine:
+            if other_thread(other, entries):
                 return True  # written by another thread
         # Writers outside any thread (the main thread's API) are not evidence: they
         # usually run before start() or after join(), which we cannot order.
@@ -107,16 +106,21 @@ class Sharing:
         ]
         if owner.qualname in self._shared_classes:
             return entries
-        return [
-            entry
-            for entry in entries
-            if entry.root.cls is not None
-            and (
+        kept = []
+        for entry in entries:
+            if entry.root.cls is not None and (
                 entry.root.cls.qualname in family
                 or owner.qualname
                 in {cls.qualname for cls in self.structure.class_bases(entry.root.cls)}
-            )
-        ]
+            ):
+                kept.append(entry)
+                continue
+            # the thread reaches the object through another object's attribute
+            # (``self.zc.cache.entries()``): one thread of its own on that object
+            through = self.reach.reached_through(entry, family)
+            if through is not None:
+                kept.append(through)
+        return kept
 
     def _classes_with_module_level_instances(self, regions: Regions) -> set[str]:
         """Classes whose methods are called on a module-level instance (``counter.add()``):

@@ -23,6 +23,8 @@ from tsafe_lint.analysis.kinds import FUTURE_METHODS, Kind, kind_of_factory, kin
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block, dotted_name
 
 SymbolKey = tuple[str, ...]
+#: a value assigned to an attribute, and the function that assigns it
+AssignedValue = tuple[cst.BaseExpression, "FunctionInfo"]
 
 _FIELD_FACTORIES = {"dataclasses.field", "attr.ib", "attrs.field", "attr.attrib"}
 
@@ -65,6 +67,12 @@ class SymbolTable:
         self.symbols: dict[SymbolKey, SymbolInfo] = {}
         self.external = external or {}
         self._used = False  # are there symbols known by use only (``("use", ...)`` keys)?
+        #: every value assigned to each attribute (``self.a = v``, ``a = v`` in a class
+        #: body), with where: ``attribute_classes.py`` infers attribute classes from them
+        self.attribute_values: dict[SymbolKey, dict[cst.CSTNode, AssignedValue]] = {}
+        #: attributes that hold an instance of an imported class, by its real name
+        #: (``("attr", "Conn", "_protocol")`` -> ``pkg.parser.Protocol``)
+        self.imported_classes: dict[SymbolKey, str] = {}
         for qualified, kind in self.external.items():
             key: SymbolKey = ("ext", qualified)
             self.symbols[key] = SymbolInfo(key, qualified.rsplit(".", 1)[-1], kind)
@@ -100,7 +108,7 @@ class SymbolTable:
         if text is None:
             return None
         root, _, rest = text.partition(".")
-        method = _method_scope(func)
+        method = method_scope(func)
         if (
             method is not None
             and method.cls is not None
@@ -142,7 +150,7 @@ class SymbolTable:
         self, receiver: cst.BaseExpression, func: FunctionInfo
     ) -> ClassInfo | None:
         """The module class whose attributes ``receiver.x`` reaches, if known."""
-        method = _method_scope(func)
+        method = method_scope(func)
         if isinstance(receiver, cst.Name):
             if (
                 method is not None
@@ -189,6 +197,16 @@ class SymbolTable:
         return None
 
     # -- typing ------------------------------------------------------------------
+    def value_info(
+        self, value: cst.BaseExpression, func: FunctionInfo
+    ) -> tuple[Kind | None, ClassInfo | None, SymbolKey | None]:
+        """(kind, instance_of, underlying lock) of the object ``value`` evaluates to."""
+        return self._value_info(value, func)
+
+    def recollect(self) -> None:
+        """Type the names again (local copies of attributes whose class was inferred)."""
+        self._collect()
+
     def _value_info(
         self, value: cst.BaseExpression, func: FunctionInfo
     ) -> tuple[Kind | None, ClassInfo | None, SymbolKey | None]:
@@ -250,6 +268,8 @@ class SymbolTable:
             key = self.key_of(target, func)
         if key is None:
             return
+        if key[0] == "attr" and value is not None and node is not None:
+            self.attribute_values.setdefault(key, {})[node] = (value, func)
         kind: Kind | None = None
         instance_of = underlying = None
         if value is not None:
@@ -406,7 +426,7 @@ class SymbolTable:
         return f"{func.qualname}.<locals>.{node.name.value}"
 
 
-def _method_scope(func: FunctionInfo) -> FunctionInfo | None:
+def method_scope(func: FunctionInfo) -> FunctionInfo | None:
     """The method whose ``self`` is visible in ``func`` (itself, or an enclosing method)."""
     current: FunctionInfo | None = func
     while current is not None and not current.is_module:

@@ -32,6 +32,10 @@ class FileSummary:
     # threads started here on other modules' functions: [qualified target, verb, line, many]
     external_starts: list[list[Any]] = field(default_factory=list)
     calls: dict[str, list[Call]] = field(default_factory=dict)
+    # calls on another object of an imported class, reached through an attribute:
+    # caller -> [[qualified method, receiver ("self._protocol"), line, the attribute
+    # that holds the object ("pkg.conn.Conn._protocol")]]
+    object_calls: dict[str, list[list[Any]]] = field(default_factory=dict)
     acquires: dict[str, list[Acquire]] = field(default_factory=dict)
     # imported names used where a lock, condition or pool would be: ``with x:``, ``x.m()``
     lock_uses: list[str] = field(default_factory=list)

@@ -87,32 +87,48 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
             node = index.resolve(qualified)
             if node is not None:
                 roots.append(_Root(node, verb, f"{summary.path}:{line}", many))
-    edges: dict[Node, list[Node]] = {}
+    # (callee, how the call reaches another object: ("'self._p' in 'C.f' at m.py:9",
+    # the attribute that holds it: "m.C._p"), ("", "") for a plain call)
+    edges: dict[Node, list[tuple[Node, tuple[str, str]]]] = {}
     for summary in index.modules.values():
         for caller, calls in summary.calls.items():
             for callee, _, _, _ in calls:
                 target = index.callee(summary.module, callee)
                 if target is not None:
-                    edges.setdefault((summary.module, caller), []).append(target)
+                    edges.setdefault((summary.module, caller), []).append((target, ("", "")))
+        for caller, object_calls in summary.object_calls.items():
+            for callee, receiver, line, holder in object_calls:
+                target = index.resolve(callee)
+                if target is not None:
+                    through = (f"'{receiver}' in '{caller}' at {summary.path}:{line}", holder)
+                    edges.setdefault((summary.module, caller), []).append((target, through))
 
     entries: dict[str, dict[str, ExternalEntry]] = {}
     for root in roots:
         origin_path = root.origin.rsplit(":", 1)[0]
-        queue: deque[tuple[Node, str]] = deque([(root.node, origin_path)])
+        # (function, module path it was called from, several threads, through)
+        queue: deque[tuple[Node, str, bool, tuple[str, str]]] = deque(
+            [(root.node, origin_path, root.many, ("", ""))]
+        )
         seen = {root.node}
         while queue:
-            node, came_from = queue.popleft()
+            node, came_from, many, through = queue.popleft()
             path = index.modules[node[0]].path
             if path != came_from:
                 # The first function of another module a thread arrives at: that
                 # module's own call graph carries the entry further.
                 arrived = entries.setdefault(path, {})
                 if node[1] not in arrived:
-                    arrived[node[1]] = ExternalEntry(node[1], root.verb, root.origin, root.many)
-            for nxt in edges.get(node, ()):
+                    arrived[node[1]] = ExternalEntry(
+                        node[1], root.verb, root.origin, many, *through
+                    )
+            for nxt, into_object in edges.get(node, ()):
                 if nxt not in seen:
                     seen.add(nxt)
-                    queue.append((nxt, path))
+                    if into_object[0]:  # another object: maybe each thread's own
+                        queue.append((nxt, path, False, into_object))
+                    else:
+                        queue.append((nxt, path, many, through))
 
     result: dict[str, ProjectContext] = {}
     for summary in index.modules.values():

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import libcst as cst
 
 from tsafe_lint.analysis import AnyCall, ModuleAnalysis, is_lock
+from tsafe_lint.analysis.attribute_classes import through_object
 from tsafe_lint.analysis.instances import ImportedInstances
 from tsafe_lint.analysis.reachability import target_functions, verb_of
 from tsafe_lint.analysis.scopes import dotted_name
@@ -79,6 +80,7 @@ def plan_summary(
         calls.append((any_call.func.qualname, qualified, held, any_call.call))
         if held or any_call.func in finalizer_code:
             placed.append(any_call.call)
+    objects = _object_calls(analysis)
     acquires: list[tuple[str, str, bool, list[str], cst.CSTNode]] = []
     for acquisition in facts.acquisitions:
         lock = _canonical(analysis, acquisition.lock)
@@ -96,6 +98,7 @@ def plan_summary(
     wanted = [t[2] for t in threads] + [s[2] for s in starts] + [a[4] for a in acquires]
     wanted += [c[3] for c in calls if c[2]] + placed
     kept = set(wanted)
+    wanted += [o[3] for o in objects]
 
     def finish(spans: dict[cst.CSTNode, Span]) -> FileSummary:
         def line(node: cst.CSTNode) -> int:
@@ -112,6 +115,9 @@ def plan_summary(
         for caller, callee, held, node in calls:
             where = (line(node), column(node)) if node in kept else (0, 0)
             summary.calls.setdefault(caller, []).append((callee, held, *where))
+        for caller, callee, receiver, node, holder in objects:
+            made = [callee, receiver, line(node), holder]
+            summary.object_calls.setdefault(caller, []).append(made)
         for function, lock, reentrant, held, node in acquires:
             where = (line(node), column(node))
             summary.acquires.setdefault(function, []).append((lock, reentrant, held, *where))
@@ -149,6 +155,29 @@ def _class_bases(analysis: ModuleAnalysis) -> dict[str, list[str]]:
         if names:
             bases[cls.qualname] = names
     return bases
+
+
+def _object_calls(analysis: ModuleAnalysis) -> list[tuple[str, str, str, cst.CSTNode, str]]:
+    """Method calls on another object of an imported class, reached through an attribute
+    (``self._protocol.send_bytes()`` with ``self._protocol = KafkaProtocol(...)``):
+    (caller, ``pkg.parser.KafkaProtocol.send_bytes``, receiver, call, the attribute that
+    holds the object: ``pkg.conn.Conn._protocol``)."""
+    found: list[tuple[str, str, str, cst.CSTNode, str]] = []
+    symbols = analysis.symbols
+    for any_call in analysis.regions.calls:
+        callee = any_call.call.func
+        if any_call.qualified is not None or not isinstance(callee, cst.Attribute):
+            continue
+        through = through_object(symbols, callee.value, any_call.func)
+        key = symbols.key_of(callee.value, any_call.func) if through is not None else None
+        imported = symbols.imported_classes.get(key) if key is not None else None
+        if through is None or imported is None:
+            continue
+        qualified = f"{imported}.{callee.attr.value}"
+        receiver, holder = through
+        caller = any_call.func.qualname
+        found.append((caller, qualified, receiver, any_call.call, f"{analysis.name}.{holder}"))
+    return found
 
 
 def _lock_uses(analysis: ModuleAnalysis) -> list[str]:

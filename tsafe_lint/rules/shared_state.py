@@ -846,6 +846,8 @@ class InconsistentLocking(Rule):
                 continue
             if access.kind is WriteKind.MUTATE or access.func.is_async:
                 continue  # one atomic container operation; or one event loop's thread
+            if _another_class_object(analysis, access):
+                continue  # that class's own protocol may order it (zipfile's writer)
             if _benign_store(analysis, access):
                 continue
             guards, witness, strong = _guards(locked[access.key])
@@ -877,6 +879,24 @@ def _outside_discipline(analysis: ModuleAnalysis, access: Access) -> bool:
 _CLOCKS = frozenset(
     {"time.time", "time.monotonic", "time.perf_counter", "time.time_ns", "time.monotonic_ns"}
 )
+
+
+def _another_class_object(analysis: ModuleAnalysis, access: Access) -> bool:
+    """A write of an unrelated class's attribute from a method, on an object reached
+    through an attribute (``self._zipfile.start_dir = ...`` in ``_ZipWriteFile``, typed
+    by ``attribute_classes.py``) or a local (``info.rc = rc`` on a message just made):
+    the lock is that class's discipline, not the writer's."""
+    key, cls = access.key, access.func.cls
+    if key[0] != "attr" or cls is None:
+        return False
+    structure = analysis.structure
+    owner = structure.classes.get(key[1])
+    if owner is None:
+        return False
+    related = {c.qualname for c in structure.class_bases(cls)}
+    return owner.qualname not in related and cls.qualname not in {
+        c.qualname for c in structure.class_bases(owner)
+    }
 
 
 def _benign_store(analysis: ModuleAnalysis, access: Access) -> bool:
