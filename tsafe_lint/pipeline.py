@@ -18,9 +18,10 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import ModuleAnalysis
+from tsafe_lint.analysis.module import walk_module
 from tsafe_lint.analysis.tree import Span, deeper_stack
 from tsafe_lint.diagnostics import Diagnostic
-from tsafe_lint.module_names import is_package
+from tsafe_lint.module_names import is_package, module_name
 from tsafe_lint.project.summarize import plan_summary, summarize_syntax_only
 from tsafe_lint.project_context import EMPTY_CONTEXT, ProjectContext
 from tsafe_lint.results import FileResult, engine_diagnostic
@@ -70,6 +71,9 @@ TOO_DEEP = "could not parse: code is nested too deeply to analyse"
 #: analysed a second time right after its first, context-free analysis (the edited file
 #: of a warm run, in the main process); its tree is the same, so it is parsed once.
 _parse = functools.lru_cache(maxsize=2)(parse_source)
+#: ... and its walk, which the context changes only through the lock kinds it imports:
+#: a context that says only which functions run on threads starts from the same walk.
+_walk = functools.lru_cache(maxsize=2)(walk_module)
 
 
 def _defines(source: bytes, option: str) -> bool:
@@ -145,7 +149,9 @@ def _analyse(
     if isinstance(parsed, ParseFailure):
         return FileResult(path, [_parse_failure(path, parsed)])
     try:
-        analysis = ModuleAnalysis(parsed.module, path, context, module, evidence)
+        name = module or module_name(path)
+        walked = _walk(parsed.module, name, is_package(path), context.imported_kinds)
+        analysis = ModuleAnalysis(parsed.module, path, context, name, evidence, walked)
     except RecursionError:
         message = TOO_DEEP
         return FileResult(path, [engine_diagnostic("TS001", path, 1, 1, message)])
