@@ -77,8 +77,9 @@ def _build(hint: object, refined: Refinements) -> Check:
             and all(_check(a, refined)(v) for v, a in zip(value, args))
         )
     if origin is dict:
-        return lambda value: isinstance(value, dict) and all(
-            isinstance(k, str) and inner(1)(v) for k, v in value.items()
+        return lambda value: (
+            isinstance(value, dict)
+            and all(isinstance(k, str) and inner(1)(v) for k, v in value.items())
         )
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         fields = {**_field_types(hint), **refined.get(hint, {})}
