@@ -140,6 +140,9 @@ class Linter:
     #: Results of the latest run by key: a long-lived Linter (the language server, the
     #: flake8 plugin) re-reads nothing that did not change.
     _memo: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
+    #: The worker processes of the current run, started on first need and kept for its
+    #: re-analyses: workers that have loaded LibCST need not load it again.
+    _pool: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
 
     def _read(self, path: str) -> bytes:
         """The content to lint: the editor's buffer, else the file (a regular file of at
@@ -235,13 +238,16 @@ class Linter:
             if remembered is not None:
                 return sorted(Diagnostic(**d) for d in remembered["diagnostics"])
         memo: dict[str, dict[str, Any]] = {}
-        results = self._run([(p, modules[p], None) for p in files], progress, memo)
-        alone = [r.summary for r in results.values() if r.summary is not None]
-        joined = contexts(ProjectIndex(alone))
-        redo = sorted(p for p in results if p in joined)
-        if redo:
-            tasks = [(p, modules[p], joined[p].as_json()) for p in redo]
-            results.update(self._run(tasks, None, memo))
+        try:
+            results = self._run([(p, modules[p], None) for p in files], progress, memo)
+            alone = [r.summary for r in results.values() if r.summary is not None]
+            joined = contexts(ProjectIndex(alone))
+            redo = sorted(p for p in results if p in joined)
+            if redo:
+                tasks = [(p, modules[p], joined[p].as_json()) for p in redo]
+                results.update(self._run(tasks, None, memo))
+        finally:
+            self._close_pool()
         self._memo = memo
         index = ProjectIndex([r.summary for r in results.values() if r.summary is not None])
         linted = [p for p in named if p in results]
@@ -355,11 +361,14 @@ class Linter:
     ) -> None:
         done: set[str] = set()
         try:
-            with ProcessPoolExecutor(max_workers=self.jobs) as pool:
-                for item in pool.map(_work, work, chunksize=max(1, len(work) // (self.jobs * 8))):
-                    done.add(item[0])
-                    collect(item)
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+            chunks = max(1, len(work) // (self.jobs * 8))
+            for item in self._pool.map(_work, work, chunksize=chunks):
+                done.add(item[0])
+                collect(item)
         except BrokenProcessPool:
+            self._close_pool()
             # A worker died (a native crash on some input): redo the rest one file per
             # process, so that only the file that kills the parser is lost, as a TS001.
             for task in work:
@@ -375,6 +384,11 @@ class Linter:
                     )
                     item = (task[0], "", crashed.as_json())
                 collect(item)
+
+    def _close_pool(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.shutdown()
 
     def _suppressed(self, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
         """Apply ``# noqa`` (each file with findings is read again). A TS001 stays: the

@@ -15,7 +15,7 @@ import dataclasses
 import functools
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Union
 
 #: Stricter JSON types for some dataclass fields: {dataclass: {field: type}}.
@@ -24,46 +24,76 @@ Refinements = Mapping[type, Mapping[str, object]]
 _UNION_TYPES: tuple[object, ...] = (Union, getattr(types, "UnionType", Union))
 
 
+#: Checks one value against one type.
+Check = Callable[[object], bool]
+
+_NO_REFINEMENTS: Refinements = {}
+#: Each type's check, built once per (type, refinements): a warm run checks every cached
+#: entry of the project, and reading the type each time cost more than the JSON parse.
+_CHECKS: dict[tuple[object, int], tuple[Refinements, Check]] = {}
+
+
 def conforms(value: object, hint: object, refined: Refinements | None = None) -> bool:
     """Is ``value`` (decoded JSON) of the type ``hint``?"""
-    refined = refined or {}
+    return _check(hint, refined or _NO_REFINEMENTS)(value)
+
+
+def _check(hint: object, refined: Refinements) -> Check:
+    key = (hint, id(refined))
+    known = _CHECKS.get(key)
+    if known is None:  # the refinements are kept with their check: their id stays theirs
+        known = _CHECKS[key] = (refined, _build(hint, refined))
+    return known[1]
+
+
+def _build(hint: object, refined: Refinements) -> Check:
+    """The check of ``hint``; the checks of the types inside it are looked up when first
+    needed, so that a type with no JSON shape raises only where ``value`` reaches it."""
     if hint is Any:
-        return True
+        return lambda value: True
     if hint is None or hint is type(None):
-        return value is None
+        return lambda value: value is None
     if hint is bool:
-        return isinstance(value, bool)
+        return lambda value: isinstance(value, bool)
     if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return lambda value: isinstance(value, int) and not isinstance(value, bool)
     if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return lambda value: isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is str:
-        return isinstance(value, str)
+        return lambda value: isinstance(value, str)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+
+    def inner(position: int) -> Check:
+        return _check(args[position], refined)
+
     if origin in _UNION_TYPES:
-        return any(conforms(value, option, refined) for option in args)
-    if origin is list:
-        return isinstance(value, list) and all(conforms(v, args[0], refined) for v in value)
+        return lambda value: any(_check(option, refined)(value) for option in args)
+    if origin is list or (origin is tuple and len(args) == 2 and args[1] is Ellipsis):
+        return lambda value: isinstance(value, list) and all(map(inner(0), value))
     if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return isinstance(value, list) and all(conforms(v, args[0], refined) for v in value)
-        return (
+        return lambda value: (
             isinstance(value, list)
             and len(value) == len(args)
-            and all(conforms(v, a, refined) for v, a in zip(value, args))
+            and all(_check(a, refined)(v) for v, a in zip(value, args))
         )
     if origin is dict:
-        return isinstance(value, dict) and all(
-            isinstance(k, str) and conforms(v, args[1], refined) for k, v in value.items()
+        return lambda value: (
+            isinstance(value, dict)
+            and all(isinstance(k, str) and inner(1)(v) for k, v in value.items())
         )
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         fields = {**_field_types(hint), **refined.get(hint, {})}
-        return (
+        names = set(fields)
+        return lambda value: (
             isinstance(value, dict)
-            and set(value) == set(fields)
-            and all(conforms(value[name], fields[name], refined) for name in fields)
+            and value.keys() == names
+            and all(_check(fields[name], refined)(value[name]) for name in fields)
         )
-    raise TypeError(f"no JSON shape for {hint!r}")
+
+    def unknown(value: object) -> bool:
+        raise TypeError(f"no JSON shape for {hint!r}")
+
+    return unknown
 
 
 @functools.cache

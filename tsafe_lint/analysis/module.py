@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cached_property
 
 import libcst as cst
@@ -41,6 +42,44 @@ _REF = "\x00"  # brackets a line placeholder in messages (never in source text)
 _IMPLICIT_ENTRY = frozenset({"__enter__", "__exit__", "__aenter__", "__aexit__", "__del__"})
 
 
+@dataclass(frozen=True)
+class WalkedModule:
+    """A module's structure, symbols and lock regions: what the region walk makes of it.
+
+    They depend on the module, its name and the lock kinds it imports, and not on which
+    of its functions other modules run on threads: a re-analysis that learns only that
+    can start from the walk of the first analysis (``pipeline.py``)."""
+
+    structure: ModuleStructure
+    symbols: SymbolTable
+    walker: RegionWalker
+    regions: Regions
+
+
+def walk_module(
+    module: cst.Module, name: str, package: bool, imported_kinds: tuple[tuple[str, str], ...]
+) -> WalkedModule:
+    """Collect the structure and symbols of ``module`` and walk its lock regions."""
+    structure = collect_structure(module, name, package)
+    external = {qualified: Kind(value) for qualified, value in imported_kinds}
+    symbols = SymbolTable(structure, external)
+    settle_attribute_classes(symbols)  # conflicting classes: none
+    walker = RegionWalker(structure, symbols)
+    regions = walker.walk()
+    if infer_kinds_from_use(structure, symbols, regions):
+        # new locks and conditions change what is held where: walk again
+        walker = RegionWalker(structure, symbols)
+        regions = walker.walk()
+    if settle_attribute_classes(symbols, regions.calls):
+        # attributes whose class ``__init__``'s callers show: calls through them
+        # (``self.zc.cache.entries()``) resolve now, and so do local copies of them
+        symbols.recollect()
+        settle_attribute_classes(symbols, regions.calls)
+        walker = RegionWalker(structure, symbols)
+        regions = walker.walk()
+    return WalkedModule(structure, symbols, walker, regions)
+
+
 class ModuleAnalysis:
     """Structure, symbols and lock regions of one parsed module.
 
@@ -55,30 +94,22 @@ class ModuleAnalysis:
         context: ProjectContext = EMPTY_CONTEXT,
         name: str = "",
         evidence: frozenset[str] = frozenset(),
+        walked: WalkedModule | None = None,
     ) -> None:
+        """``walked``: ``walk_module`` of this module, name and context's imported kinds,
+        when the caller has it already."""
         self.module = module
         #: the opt-in evidence kinds turned on (``OPT_IN_EVIDENCE``)
         self.extra_evidence = evidence
         self.path = path
         self.context = context
         self.name = name or module_name(path)
-        self.structure: ModuleStructure = collect_structure(module, self.name, is_package(path))
-        external = {name: Kind(value) for name, value in context.imported_kinds}
-        self.symbols = SymbolTable(self.structure, external)
-        settle_attribute_classes(self.symbols)  # conflicting classes: none
-        self._walker = RegionWalker(self.structure, self.symbols)
-        self.regions: Regions = self._walker.walk()
-        if infer_kinds_from_use(self.structure, self.symbols, self.regions):
-            # new locks and conditions change what is held where: walk again
-            self._walker = RegionWalker(self.structure, self.symbols)
-            self.regions = self._walker.walk()
-        if settle_attribute_classes(self.symbols, self.regions.calls):
-            # attributes whose class ``__init__``'s callers show: calls through them
-            # (``self.zc.cache.entries()``) resolve now, and so do local copies of them
-            self.symbols.recollect()
-            settle_attribute_classes(self.symbols, self.regions.calls)
-            self._walker = RegionWalker(self.structure, self.symbols)
-            self.regions = self._walker.walk()
+        if walked is None:
+            walked = walk_module(module, self.name, is_package(path), context.imported_kinds)
+        self.structure: ModuleStructure = walked.structure
+        self.symbols = walked.symbols
+        self._walker = walked.walker
+        self.regions: Regions = walked.regions
         self._line_refs: list[cst.CSTNode] = []
         self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
 
