@@ -21,6 +21,7 @@ from tsafe_lint.analysis.events import (
     WithEntry,
     WriteKind,
 )
+from tsafe_lint.analysis.flag_paths import falsy_flags, switched_off
 from tsafe_lint.analysis.kinds import LOCKLIKE, MUTEXES, SEMAPHORES, Kind, kind_of_factory
 from tsafe_lint.analysis.module import ModuleAnalysis
 from tsafe_lint.analysis.names import is_fork_hook, is_lock_wrapper_name
@@ -50,6 +51,7 @@ __all__ = [
     "conjuncts",
     "contains",
     "display_name",
+    "falsy_flags",
     "guards",
     "is_blocking_acquire",
     "is_fork_hook",
@@ -58,5 +60,6 @@ __all__ = [
     "methods_run_on_self",
     "reads_in",
     "releases_in",
+    "switched_off",
     "walk",
 ]
