@@ -8,6 +8,7 @@ helpers below are what its fields hold and how to question them.
 
 from tsafe_lint.analysis.accesses import reads_in
 from tsafe_lint.analysis.acquisitions import Acquisition, is_blocking_acquire
+from tsafe_lint.analysis.awaited import awaited_code, stays_away
 from tsafe_lint.analysis.calls import releases_in
 from tsafe_lint.analysis.conflicts import guards
 from tsafe_lint.analysis.decorators import methods_run_on_self
@@ -47,6 +48,7 @@ __all__ = [
     "WithEntry",
     "WriteKind",
     "argument",
+    "awaited_code",
     "block",
     "conjuncts",
     "contains",
@@ -60,6 +62,7 @@ __all__ = [
     "methods_run_on_self",
     "reads_in",
     "releases_in",
+    "stays_away",
     "switched_off",
     "walk",
 ]
