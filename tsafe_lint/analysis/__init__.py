@@ -8,6 +8,7 @@ helpers below are what its fields hold and how to question them.
 
 from tsafe_lint.analysis.accesses import reads_in
 from tsafe_lint.analysis.acquisitions import Acquisition, is_blocking_acquire
+from tsafe_lint.analysis.awaited import awaited_code, stays_away
 from tsafe_lint.analysis.calls import releases_in
 from tsafe_lint.analysis.conflicts import guards
 from tsafe_lint.analysis.decorators import methods_run_on_self
@@ -22,6 +23,7 @@ from tsafe_lint.analysis.events import (
     WriteKind,
 )
 from tsafe_lint.analysis.finalizers import Finalizer, LockSite, is_lock
+from tsafe_lint.analysis.flag_paths import falsy_flags, switched_off
 from tsafe_lint.analysis.kinds import LOCKLIKE, MUTEXES, SEMAPHORES, Kind, kind_of_factory
 from tsafe_lint.analysis.module import ModuleAnalysis
 from tsafe_lint.analysis.names import is_fork_hook, is_lock_wrapper_name
@@ -49,10 +51,12 @@ __all__ = [
     "WithEntry",
     "WriteKind",
     "argument",
+    "awaited_code",
     "block",
     "conjuncts",
     "contains",
     "display_name",
+    "falsy_flags",
     "guards",
     "is_blocking_acquire",
     "is_fork_hook",
@@ -62,5 +66,7 @@ __all__ = [
     "methods_run_on_self",
     "reads_in",
     "releases_in",
+    "stays_away",
+    "switched_off",
     "walk",
 ]

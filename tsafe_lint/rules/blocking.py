@@ -6,7 +6,15 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsafe_lint.analysis import AnyCall, Kind, ModuleAnalysis, argument, display_name
+from tsafe_lint.analysis import (
+    AnyCall,
+    Kind,
+    ModuleAnalysis,
+    argument,
+    awaited_code,
+    display_name,
+    stays_away,
+)
 from tsafe_lint.rules.base import Finding, Rule, snippet
 
 FAMILY = "locks"
@@ -53,13 +61,29 @@ class BlockingCallUnderLock(Rule):
     event, leave ``run()``), both wait for each other forever: a deadlock that only
     shows under load.
 
-    When the awaited thread never takes the lock (a start-up that holds its lock while
-    it waits for a worker's "ready" event), there is no deadlock on the lock, but the
-    wait is still unbounded: if that thread fails before it sets the event, this thread
-    hangs holding the lock, and every thread that needs it (a ``stop()``) hangs too. The
-    finding stays for that reason; the message names the missing timeout first and the
-    deadlock only as one way the wait can fail, and suggests a timeout for the waits
-    that take one (everything but ``queue.join()`` and ``executor.shutdown()``).
+    A ``join()`` or ``executor.shutdown()`` is not reported when the module shows the
+    code it waits for and that code never takes the held lock: the thread is a
+    ``Thread`` subclass of the module (its ``run``), or ``Thread(target=...)`` /
+    ``Timer(..., function)`` with a target the module defines, everywhere the module
+    stores a thread in that attribute; for a pool, the module submits tasks to it, each
+    a function of the module or a bound method of another object (``producer.stop``:
+    that object's code). The lock must be private (``_lock``, a global or an attribute
+    of the module, never handed on), so that no other module names it; and no code of
+    the module reached from the awaited entries (through the module's call graph)
+    acquires it, names it (``self.owner._lock``), or calls a function named like one of
+    the module's functions that acquire it. Such a wait under the lock is
+    deliberate serialisation of a shutdown (two ``shutdown()`` calls joining in turn),
+    and a thread that fails ends, so ``join()`` returns. A callback from another module
+    back into the lock's owner is not followed.
+
+    When the awaited code is not known (a thread passed in or made elsewhere, a target
+    or task the module does not resolve, a pool it submits nothing to) or the lock is
+    public, the finding stays: nothing shows that the awaited thread stays away from
+    the lock, and an unbounded wait under a lock on unseen code is the deadlock this
+    rule exists for. So it does for waits on events, queues and futures, whose setter
+    is rarely known; the message names the missing timeout first and the deadlock only
+    as one way the wait can fail, and suggests a timeout for the waits that take one
+    (everything but ``queue.join()`` and ``executor.shutdown()``).
 
     **Example**
 
@@ -165,6 +189,10 @@ class BlockingCallUnderLock(Rule):
             key = analysis.symbols.key_of(receiver, call.func)
             if key is not None:
                 held = held - {analysis.locks.identity(key)}
+        if kind in (Kind.THREAD, Kind.THREAD_POOL):
+            awaited = awaited_code(receiver, kind, call.func, analysis)
+            if awaited is not None:  # the awaited code is known: the locks it never takes
+                held = {lock for lock in held if not stays_away(lock, awaited, analysis)}
         return what, held, timeout_position is not None
 
 

@@ -15,6 +15,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import (
     Acquisition,
+    CallSite,
     Finalizer,
     FunctionInfo,
     Kind,
@@ -22,7 +23,9 @@ from tsafe_lint.analysis import (
     ModuleAnalysis,
     SymbolKey,
     display_name,
+    falsy_flags,
     is_lock,
+    switched_off,
     walk,
 )
 from tsafe_lint.project.file_summary import FileSummary
@@ -76,6 +79,15 @@ class ReentrantLockAcquire(Rule):
     that holds it makes the try fail instead of deadlocking. Nor is a call through an
     attribute the instance reassigns (``self._send = context.send`` in ``__init__``):
     ``self._send(msg)`` then calls what was stored, not the method of that name.
+
+    Nor is a path a call switches off with a constant flag: when the call passes
+    ``False``, ``None``, ``0`` or ``""`` for a parameter the callee never rebinds
+    (``self.done(reload=False)``), the callee's code under ``if reload:`` (also
+    ``if x and reload:``, ``if reload is not None:`` for ``None``, the ``else`` of
+    ``if not reload:``, ``while reload:``) and after a guard ``if not reload: return``
+    in the same block does not run, so an acquisition or a call there does not count
+    for that call. Only the module's own calls are read this way, and only the called
+    function's own body: what it calls in turn is followed with all its paths.
 
     **Why is this bad**
 
@@ -146,8 +158,11 @@ class ReentrantLockAcquire(Rule):
             )
         for site in analysis.regions.call_sites:
             held = facts.held_locks(site.state)
-            for lock, witness in sorted(facts.takes.get(site.callee, {}).items()):
+            for lock, taken in sorted(facts.takes.get(site.callee, {}).items()):
                 if lock in held and not facts.reentrant(lock):
+                    witness = _taken_on_live_path(analysis, site, lock, taken)
+                    if witness is None:
+                        continue  # only behind a flag the call passes as False
                     line = analysis.line_of(witness.node)
                     implicit_by = snippet(site.call) if site.implicit else ""
                     message = _reacquired(
@@ -164,6 +179,38 @@ class ReentrantLockAcquire(Rule):
                 if lock in held and not taken.reentrant and crossed:
                     message = _reacquired(target[1], _short(lock), f"at {taken.where}")
                     yield ProjectFinding(summary.path, line, col, message)
+
+
+def _taken_on_live_path(
+    analysis: ModuleAnalysis, site: CallSite, lock: SymbolKey, witness: Acquisition
+) -> Acquisition | None:
+    """Where the callee takes ``lock`` on a path this call runs: ``witness`` when the call
+    passes no constant falsy flag, None when every path to the lock lies behind a flag
+    the call passes as ``False``/``None``/``0`` (``flag_paths``)."""
+    if site.implicit:
+        return witness
+    flags = falsy_flags(site.call, site.callee)
+    if not flags:
+        return witness
+    dead = switched_off(site.callee, flags)
+    if not dead:
+        return witness
+    facts = analysis.locks
+    for acquisition in facts.acquisitions:
+        if (
+            acquisition.func is site.callee
+            and acquisition.lock == lock
+            and acquisition.node not in dead
+        ):
+            return acquisition
+    for inner in analysis.regions.call_sites:
+        if inner.func is not site.callee or inner.call in dead:
+            continue
+        tried = {facts.identity(key) for key in inner.state.tried}
+        found = facts.takes.get(inner.callee, {}).get(lock)
+        if found is not None and lock not in tried:
+            return found
+    return None
 
 
 def _signalling(acquisition: Acquisition, analysis: ModuleAnalysis) -> bool:

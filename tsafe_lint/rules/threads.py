@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, argument, walk
+from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, argument
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
+from tsafe_lint.rules.self_logging import delegates_to_swallower, swallows
 
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
@@ -194,6 +195,15 @@ class FutureDiscarded(Rule):
     every caller in the module binds to such a function. A callable bound in another
     module is not followed, and is still flagged.
 
+    Before the ``try`` the function may have statements that cannot raise: logging
+    calls (``self.logger.debug(...)`` on a name that says it logs), an ``if`` on the
+    logger's level (``if logger.isEnabledFor(logging.DEBUG):``, ``if self.logger.level
+    <= logging.DEBUG:``) holding only such calls, and names bound to names, constants,
+    attributes or a ``d.get("key")`` lookup. One call is followed: a closure or lambda
+    whose whole body is one call, with plain arguments (names, constants, attributes),
+    of such a function of the module (``def _run(): self.run_listeners(message)``) logs
+    its errors too.
+
     **Why is this bad**
 
     An exception raised by the task is stored in its Future and re-raised only by
@@ -260,9 +270,11 @@ def _task_swallows_its_errors(
     function (a leading ``_``, never passed around as a value) whose every caller in the
     module passes such a function for it. (A callable bound in another module is not
     followed: the project join records no parameter bindings.)"""
+    if isinstance(task, cst.Lambda):
+        return delegates_to_swallower(task, func, analysis.resolve_function)
     target = analysis.resolve_function(task, func)
     if target is not None:
-        return target.name != "__init__" and _swallows(target)
+        return _logs_own_errors(target, analysis)
     if not isinstance(task, cst.Name) or task.value not in func.params:
         return False
     if func.is_module or not func.name.startswith("_") or func in analysis.regions.referenced:
@@ -274,40 +286,17 @@ def _task_swallows_its_errors(
             return False
         passed = argument(site.call, position, task.value)
         bound = analysis.resolve_function(passed, site.func) if passed is not None else None
-        if bound is None or bound.name == "__init__" or not _swallows(bound):
+        if bound is None or not _logs_own_errors(bound, analysis):
             return False
     return bool(sites)
 
 
-#: handlers that catch every error a task normally raises
-_BROAD = frozenset({"Exception", "BaseException"})
-
-
-def _swallows(func: FunctionInfo) -> bool:
-    """Is the whole body (after a docstring) one ``try`` with no ``else``, a bare
-    ``except:`` or ``except Exception:`` handler, and no ``raise`` in any handler?"""
-    body = list(func.body())
-    if body and _is_docstring(body[0]):
-        body = body[1:]
-    if len(body) != 1 or not isinstance(body[0], cst.Try) or body[0].orelse is not None:
+def _logs_own_errors(target: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Does the module's function catch and log its own errors, itself or through the
+    one call of a method that does (``self_logging``)?"""
+    if target.name == "__init__":
         return False
-    handlers = body[0].handlers
-    broad = any(
-        handler.type is None
-        or any(isinstance(node, cst.Name) and node.value in _BROAD for node in walk(handler.type))
-        for handler in handlers
-    )
-    raises = any(isinstance(node, cst.Raise) for handler in handlers for node in walk(handler))
-    return broad and not raises
-
-
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, _STRINGS)
-    )
+    return swallows(target) or delegates_to_swallower(target, target, analysis.resolve_function)
 
 
 RULES: list[type[Rule]] = [ThreadTargetCalled, ThreadArgsNotTuple, FutureDiscarded]

@@ -1,0 +1,223 @@
+"""What a ``thread.join()`` or ``pool.shutdown()`` waits for, and whether it needs a lock.
+
+The awaited code is known when every thread the receiver can hold is made in the module
+(``self._t = Worker(...)`` with ``Worker`` a ``Thread`` subclass whose ``run`` is the
+module's, ``Thread(target=self._loop)`` or ``Timer(..., self._tick)`` with a target the
+module defines), or, for a pool, when the module submits tasks to it. A task that is a
+bound method of another object (``pool.submit(producer.stop)``) is that object's code.
+
+That code *stays away from* a held lock when the lock is private (``_lock``, a global
+or an attribute no other module is meant to name, or a local; never handed on) and nothing the
+module's code reached from the awaited entries does names the lock, acquires it (the
+module's lock facts, through its call graph), or calls a function by the name of one of
+the module's functions that acquire it (a receiver of unknown type may be that object).
+Other modules cannot name a private lock; a callback from them into the module is not
+followed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from tsafe_lint.analysis.kinds import Kind
+from tsafe_lint.analysis.module import ModuleAnalysis
+from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.symbols import SymbolKey, argument
+from tsafe_lint.analysis.tree import walk
+
+#: qualified constructor -> (target position, target keyword)
+_THREAD_MAKERS = {"threading.Thread": (1, "target"), "threading.Timer": (1, "function")}
+#: pool methods that hand a task (their first argument) to the pool's workers
+_POOL_METHODS = frozenset({"submit", "map", "apply_async", "map_async", "imap", "starmap"})
+_NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+@dataclass(frozen=True)
+class Awaited:
+    """The module's functions the awaited threads start in; ``foreign``: tasks that are
+    another object's bound methods (their code is not the module's)."""
+
+    entries: tuple[FunctionInfo, ...]
+    foreign: int = 0
+
+
+def awaited_code(
+    receiver: cst.BaseExpression, kind: Kind, scope: FunctionInfo, analysis: ModuleAnalysis
+) -> Awaited | None:
+    """The code a ``join()`` (``kind`` THREAD) or ``shutdown()`` (THREAD_POOL) on
+    ``receiver`` waits for; None when some of it is unknown."""
+    key = _canonical(analysis.symbols.key_of(receiver, scope), analysis)
+    if key is None:
+        return None
+    if kind is Kind.THREAD:
+        return _threads_of(key, analysis)
+    if kind is Kind.THREAD_POOL:
+        return _tasks_of(key, analysis)
+    return None
+
+
+def stays_away(lock: SymbolKey, awaited: Awaited, analysis: ModuleAnalysis) -> bool:
+    """Does no awaited code take ``lock`` (see the module docstring)?"""
+    name = lock[-1]
+    if not name.startswith("_") or lock in analysis.regions.escaped:
+        return False
+    facts = analysis.locks
+    takers = {func.name for func, taken in facts.takes.items() if lock in taken}
+    for func in _reached(awaited.entries, analysis):
+        if lock in facts.takes.get(func, {}):
+            return False
+        for node in walk(func.node, _NOT_RUN):
+            if isinstance(node, _NOT_RUN) and node is not func.node:
+                continue
+            if isinstance(node, cst.Name) and node.value == name:
+                return False  # names the lock (``self.owner._lock``): it may take it
+            if isinstance(node, cst.Call) and _called_name(node.func) in takers:
+                return False  # may call back into a function that takes it
+    return True
+
+
+def _canonical(key: SymbolKey | None, analysis: ModuleAnalysis) -> SymbolKey | None:
+    """Through aliases (``thread = self._thread``) to the symbol the object is kept in."""
+    seen: set[SymbolKey] = set()
+    while key is not None and key not in seen:
+        seen.add(key)
+        info = analysis.symbols.symbols.get(key)
+        if info is None or info.alias_of is None:
+            break
+        key = info.alias_of
+    return key
+
+
+def _assignments(
+    key: SymbolKey, analysis: ModuleAnalysis
+) -> list[tuple[FunctionInfo, cst.BaseExpression | None]]:
+    """The value of every ``<target> = value`` (or ``<target>: T = value``) of the module
+    whose target resolves to ``key``; None for a value that cannot be seen (a tuple
+    unpacking, a ``for`` target, ``with ... as``)."""
+    found: list[tuple[FunctionInfo, cst.BaseExpression | None]] = []
+    for func in analysis.structure.functions:
+        for node in walk(func.node, _NOT_RUN):
+            if isinstance(node, cst.Assign):
+                for target in node.targets:
+                    if _names(target.target, key, func, analysis):
+                        found.append((func, node.value))
+                    elif _binds(target.target, key, func, analysis):
+                        found.append((func, None))
+            elif isinstance(node, cst.AnnAssign) and _names(node.target, key, func, analysis):
+                found.append((func, node.value))
+            elif isinstance(node, (cst.For, cst.AugAssign)):
+                if _binds(node.target, key, func, analysis):
+                    found.append((func, None))
+            elif (
+                isinstance(node, cst.WithItem)
+                and node.asname is not None
+                and _binds(node.asname.name, key, func, analysis)
+            ):
+                found.append((func, None))
+    return found
+
+
+def _names(
+    target: cst.BaseExpression, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    return _canonical(analysis.symbols.key_of(target, func), analysis) == key
+
+
+def _binds(
+    target: cst.BaseExpression, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Is ``key`` among the names a (possibly unpacking) target binds?"""
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_binds(element.value, key, func, analysis) for element in target.elements)
+    if isinstance(target, cst.StarredElement):
+        return _binds(target.value, key, func, analysis)
+    return isinstance(target, (cst.Name, cst.Attribute)) and _names(target, key, func, analysis)
+
+
+def _threads_of(key: SymbolKey, analysis: ModuleAnalysis) -> Awaited | None:
+    entries: list[FunctionInfo] = []
+    for func, value in _assignments(key, analysis):
+        if value is None:
+            return None  # bound where its value is not seen
+        if isinstance(value, cst.Name) and value.value == "None":
+            continue
+        if _canonical(analysis.symbols.key_of(value, func), analysis) == key:
+            continue  # ``thread = self._thread``: the same object
+        if not isinstance(value, cst.Call):
+            return None  # a thread made elsewhere
+        entry = _thread_entry(value, func, analysis)
+        if entry is None:
+            return None
+        entries.append(entry)
+    return Awaited(tuple(entries)) if entries else None
+
+
+def _thread_entry(
+    call: cst.Call, func: FunctionInfo, analysis: ModuleAnalysis
+) -> FunctionInfo | None:
+    """The function a thread made by ``call`` runs: a module subclass's ``run`` or the
+    module's function given as its target."""
+    structure = analysis.structure
+    made = structure.qualified_name(call.func, func)
+    if made in _THREAD_MAKERS:
+        position, keyword = _THREAD_MAKERS[made]
+        target = argument(call, position, keyword)
+        return analysis.resolve_function(target, func) if target is not None else None
+    cls = structure.class_named(call.func.value, func) if isinstance(call.func, cst.Name) else None
+    if cls is None or not any(
+        structure.is_subclass_of(cls, base) for base in ("threading.Thread", "threading.Timer")
+    ):
+        return None
+    return structure.method(cls, "run")
+
+
+def _tasks_of(key: SymbolKey, analysis: ModuleAnalysis) -> Awaited | None:
+    entries: list[FunctionInfo] = []
+    foreign = 0
+    for call in analysis.regions.method_calls:
+        if call.method not in _POOL_METHODS or _canonical(call.target, analysis) != key:
+            continue
+        task = argument(call.call, 0, "fn")
+        if task is None:
+            return None
+        entry = analysis.resolve_function(task, call.func)
+        if entry is not None:
+            entries.append(entry)
+        elif _others_method(task, call.func):
+            foreign += 1
+        else:
+            return None  # a closure, lambda or parameter the module does not resolve
+    return Awaited(tuple(entries), foreign) if entries or foreign else None
+
+
+def _others_method(task: cst.BaseExpression, func: FunctionInfo) -> bool:
+    """``producer.stop``: a method of an object other than ``self``/``cls``, so not the
+    module's own code."""
+    return (
+        isinstance(task, cst.Attribute)
+        and isinstance(task.value, cst.Name)
+        and task.value.value != func.self_name
+    )
+
+
+def _reached(entries: tuple[FunctionInfo, ...], analysis: ModuleAnalysis) -> set[FunctionInfo]:
+    """The entries and every function of the module they call, directly or not."""
+    calls: dict[FunctionInfo, set[FunctionInfo]] = {}
+    for site in analysis.regions.call_sites:
+        calls.setdefault(site.func, set()).add(site.callee)
+    reached: set[FunctionInfo] = set()
+    stack = list(entries)
+    while stack:
+        func = stack.pop()
+        if func not in reached:
+            reached.add(func)
+            stack.extend(calls.get(func, ()))
+    return reached
+
+
+def _called_name(func: cst.BaseExpression) -> str | None:
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None

@@ -1,0 +1,166 @@
+"""Code a call switches off by passing a constant falsy flag: ``f(reload=False)``.
+
+``done(reload=False)`` does not run ``done``'s ``if reload: self.reload()``. When a call
+passes ``False``, ``None``, ``0`` or ``""`` for a parameter the callee never rebinds,
+the callee's statements under ``if <param>:`` (also ``if x and <param>:`` and the
+``else`` of ``if not <param>:``), under ``while <param>:``, and after an
+``if not <param>: return`` guard in the same block are not run by that call. Only the
+callee's own body is read: what it calls is followed as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+import libcst as cst
+
+from tsafe_lint.analysis.scopes import FunctionInfo, block
+from tsafe_lint.analysis.tree import walk
+
+#: param -> the literal passed for it: "None", "False", "0", ""
+Flags = Mapping[str, str]
+
+
+def falsy_literal(expr: cst.BaseExpression) -> str | None:
+    """``"None"``/``"False"``/``"0"``/``""`` for a constant falsy literal, else None."""
+    if isinstance(expr, cst.Name) and expr.value in ("None", "False"):
+        return expr.value
+    if isinstance(expr, cst.Integer) and int(expr.value.replace("_", ""), 0) == 0:
+        return "0"
+    if isinstance(expr, cst.SimpleString) and expr.raw_value == "" and "b" not in expr.prefix:
+        return ""
+    return None
+
+
+def falsy_flags(call: cst.CSTNode, callee: FunctionInfo) -> dict[str, str]:
+    """The callee's parameters ``call`` passes a constant falsy value, which the callee
+    never rebinds."""
+    node = callee.node
+    if not isinstance(call, cst.Call) or not isinstance(node, cst.FunctionDef):
+        return {}
+    params = node.params
+    positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+    if callee.self_name is not None and _bound(call, callee):
+        positional = positional[1:]
+    by_keyword = {p.name.value for p in (*params.params, *params.kwonly_params)}
+    flags: dict[str, str] = {}
+    position = 0
+    starred = False
+    for arg in call.args:
+        if arg.star:
+            starred = True  # positions after ``*args`` are unknown
+            continue
+        if arg.keyword is not None:
+            name: str | None = arg.keyword.value if arg.keyword.value in by_keyword else None
+        else:
+            name = None if starred or position >= len(positional) else positional[position]
+            position += 1
+        literal = falsy_literal(arg.value)
+        if name is not None and literal is not None and name not in callee.assigned:
+            flags[name] = literal
+    return flags
+
+
+def _bound(call: cst.Call, callee: FunctionInfo) -> bool:
+    """Is the callee's first parameter bound by the call (``obj.m()``, ``Cls()``), not
+    passed (``Cls.m(obj)``)?"""
+    func = call.func
+    if callee.is_classmethod or callee.cls is None:
+        return True
+    return not (
+        isinstance(func, cst.Attribute)
+        and isinstance(func.value, cst.Name)
+        and func.value.value == callee.cls.node.name.value
+    )
+
+
+def switched_off(callee: FunctionInfo, flags: Flags) -> set[cst.CSTNode]:
+    """Every node of ``callee``'s body that a call passing ``flags`` does not run."""
+    node = callee.node
+    if not flags or not isinstance(node, cst.FunctionDef):
+        return set()
+    dead: set[cst.CSTNode] = set()
+    for root in _dead_roots(block(node.body), flags):
+        dead.update(walk(root))
+    return dead
+
+
+def _dead_roots(statements: Sequence[cst.BaseStatement], flags: Flags) -> Iterator[cst.CSTNode]:
+    for index, statement in enumerate(statements):
+        if isinstance(statement, cst.If):
+            value = truth(statement.test, flags)
+            if value is False:
+                yield statement.body
+            else:
+                yield from _dead_roots(block(statement.body), flags)
+            if statement.orelse is not None:
+                if value is True:
+                    yield statement.orelse
+                elif isinstance(statement.orelse, cst.If):
+                    yield from _dead_roots([statement.orelse], flags)
+                else:
+                    yield from _dead_roots(block(statement.orelse.body), flags)
+            if value is True and _exits(block(statement.body)):
+                yield from statements[index + 1 :]  # the guard returned: nothing after runs
+                return
+        elif isinstance(statement, cst.While) and truth(statement.test, flags) is False:
+            yield statement.body
+        elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            continue  # not run here
+        else:
+            for suite in _suites(statement):
+                yield from _dead_roots(block(suite), flags)
+
+
+def _suites(statement: cst.BaseStatement) -> Iterator[cst.BaseSuite]:
+    """The bodies of a ``with``, ``for``, ``while`` or ``try`` (handlers included)."""
+    if isinstance(statement, (cst.With, cst.For, cst.While, cst.Try, cst.TryStar)):
+        yield statement.body
+    if isinstance(statement, (cst.Try, cst.TryStar)):
+        for handler in statement.handlers:
+            yield handler.body
+        if statement.orelse is not None:
+            yield statement.orelse.body
+        if statement.finalbody is not None:
+            yield statement.finalbody.body
+    elif isinstance(statement, (cst.For, cst.While)) and statement.orelse is not None:
+        yield statement.orelse.body
+
+
+def _exits(statements: Sequence[cst.BaseStatement]) -> bool:
+    """Does the block end in ``return`` or ``raise``?"""
+    if not statements:
+        return False
+    last = statements[-1]
+    if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) and last.body:
+        return isinstance(last.body[-1], (cst.Return, cst.Raise))
+    return False
+
+
+def truth(test: cst.BaseExpression, flags: Flags) -> bool | None:
+    """The value of ``test`` given the flags, when they decide it; None when they do not."""
+    if isinstance(test, cst.Name) and test.value in flags:
+        return False
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = truth(test.expression, flags)
+        return None if inner is None else not inner
+    if isinstance(test, cst.BooleanOperation):
+        left, right = truth(test.left, flags), truth(test.right, flags)
+        decisive = isinstance(test.operator, cst.Or)  # True decides ``or``, False ``and``
+        if decisive in (left, right):
+            return decisive
+        return (not decisive) if left is right is (not decisive) else None
+    if (
+        isinstance(test, cst.Comparison)
+        and isinstance(test.left, cst.Name)
+        and test.left.value in flags
+        and len(test.comparisons) == 1
+    ):
+        target = test.comparisons[0]
+        if isinstance(target.comparator, cst.Name) and target.comparator.value == "None":
+            is_none = flags[test.left.value] == "None"
+            if isinstance(target.operator, cst.Is):
+                return is_none
+            if isinstance(target.operator, cst.IsNot):
+                return not is_none
+    return None

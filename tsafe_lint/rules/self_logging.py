@@ -1,0 +1,180 @@
+"""Tasks that catch and log their own exceptions: their Future never holds one (TS401).
+
+A function *swallows its errors* when its body (after a docstring) is one ``try`` with a
+bare ``except:`` or ``except Exception:`` handler, no ``else`` and no ``raise`` in any
+handler, preceded only by statements that cannot raise (``quiet``). A closure or lambda
+whose whole body is one call of such a function of the module, with plain arguments,
+swallows its errors too (one call is followed, not a chain).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import libcst as cst
+
+from tsafe_lint.analysis import FunctionInfo, walk
+
+#: handlers that catch every error a task normally raises
+_BROAD = frozenset({"Exception", "BaseException"})
+#: ``logger.debug(...)``: logging reports its handlers' errors itself, it does not raise
+_LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+)
+_STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
+
+Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
+
+
+def swallows(func: FunctionInfo) -> bool:
+    """Is the body quiet statements, then one ``try`` with no ``else``, a bare
+    ``except:`` or ``except Exception:`` handler, and no ``raise`` in any handler?"""
+    body = list(func.body())
+    if body and _is_docstring(body[0]):
+        body = body[1:]
+    while body and quiet(body[0]):
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], cst.Try) or body[0].orelse is not None:
+        return False
+    handlers = body[0].handlers
+    broad = any(
+        handler.type is None
+        or any(isinstance(node, cst.Name) and node.value in _BROAD for node in walk(handler.type))
+        for handler in handlers
+    )
+    raises = any(isinstance(node, cst.Raise) for handler in handlers for node in walk(handler))
+    return broad and not raises
+
+
+def delegates_to_swallower(
+    task: cst.Lambda | FunctionInfo, scope: FunctionInfo, resolve: Resolver
+) -> bool:
+    """Is ``task`` (a lambda, or a function of the module) one call, with plain
+    arguments, of a function of the module that swallows its errors?"""
+    if isinstance(task, cst.Lambda):
+        call: cst.BaseExpression = task.body
+    else:
+        body = list(task.body())
+        if body and _is_docstring(body[0]):
+            body = body[1:]
+        if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
+            return False
+        statements = body[0].body
+        if len(statements) != 1 or not isinstance(statements[0], (cst.Expr, cst.Return)):
+            return False
+        value = statements[0].value
+        if value is None:
+            return False
+        call, scope = value, task
+    if not isinstance(call, cst.Call) or not all(_plain(arg.value) for arg in call.args):
+        return False
+    target = resolve(call.func, scope)
+    return target is not None and target.name != "__init__" and swallows(target)
+
+
+def quiet(statement: cst.BaseStatement) -> bool:
+    """Can the statement not raise? ``pass``; a logging call (``self.logger.debug(...)``);
+    an ``if`` on the logger's level (``if logger.isEnabledFor(logging.DEBUG):``) whose
+    branches are quiet; names bound to constants, names, attributes or ``d.get(<literal>)``
+    (``type = message.get("type")``)."""
+    if isinstance(statement, cst.If):
+        branches = [statement.body]
+        orelse = statement.orelse
+        if isinstance(orelse, cst.If):
+            return _level_test(statement.test) and quiet(orelse)
+        if orelse is not None:
+            branches.append(orelse.body)
+        return _level_test(statement.test) and all(
+            quiet(inner) for suite in branches for inner in _suite(suite)
+        )
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return all(_quiet_small(small) for small in statement.body)
+
+
+def _suite(suite: cst.BaseSuite) -> list[cst.BaseStatement]:
+    if isinstance(suite, cst.IndentedBlock):
+        return list(suite.body)
+    assert isinstance(suite, cst.SimpleStatementSuite)
+    return [cst.SimpleStatementLine(body=list(suite.body))]
+
+
+def _quiet_small(small: cst.BaseSmallStatement) -> bool:
+    if isinstance(small, cst.Pass):
+        return True
+    if isinstance(small, cst.Expr):
+        return _log_call(small.value)
+    if isinstance(small, cst.Assign):
+        names = all(
+            isinstance(target.target, cst.Name)
+            or (
+                isinstance(target.target, cst.Tuple)
+                and all(isinstance(item.value, cst.Name) for item in target.target.elements)
+            )
+            for target in small.targets
+        )
+        return names and _safe_value(small.value)
+    return False
+
+
+def _safe_value(value: cst.BaseExpression) -> bool:
+    if isinstance(value, cst.Tuple):
+        return all(_safe_value(item.value) for item in value.elements)
+    if _plain(value):
+        return True
+    return (  # ``d.get("key")`` / ``d.get("key", default)``: a lookup that does not raise
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value == "get"
+        and isinstance(value.func.value, cst.Name)
+        and 1 <= len(value.args) <= 2
+        and isinstance(value.args[0].value, (cst.SimpleString, cst.Integer))
+        and all(_plain(arg.value) for arg in value.args[1:])
+    )
+
+
+def _plain(value: cst.BaseExpression) -> bool:
+    """A name, a constant or an attribute of a name: evaluating it does not raise."""
+    if isinstance(value, (cst.Name, cst.Integer, cst.Float, *_STRINGS)):
+        return not isinstance(value, cst.FormattedString)
+    return isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)
+
+
+def _logger(receiver: cst.BaseExpression) -> bool:
+    """``logger``, ``self._logger``, ``LOG``, ``logging``: a name that says it logs."""
+    name = receiver.attr.value if isinstance(receiver, cst.Attribute) else None
+    if isinstance(receiver, cst.Name):
+        name = receiver.value
+    return name is not None and "log" in name.lower()
+
+
+def _log_call(value: cst.BaseExpression) -> bool:
+    return (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value in _LOG_METHODS
+        and _logger(value.func.value)
+    )
+
+
+def _level_test(test: cst.BaseExpression) -> bool:
+    """``logger.isEnabledFor(logging.DEBUG)`` or ``self.logger.level <= logging.DEBUG``."""
+    if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute):
+        return test.func.attr.value == "isEnabledFor" and _logger(test.func.value)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        left = test.left
+        return (
+            isinstance(left, cst.Attribute)
+            and left.attr.value in ("level", "getEffectiveLevel")
+            and _logger(left.value)
+        )
+    return False
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, _STRINGS)
+    )
