@@ -63,7 +63,7 @@ def plan_summary(
             continue
         held = _canonical_all(analysis, facts.held_locks(any_call.state))
         calls.append((any_call.func.qualname, qualified, held, any_call.call))
-    acquires: list[tuple[str, str, bool, list[str], cst.CSTNode]] = []
+    acquires: list[tuple[str, str, bool, list[str], cst.CSTNode, bool]] = []
     for acquisition in facts.acquisitions:
         lock = _canonical(analysis, acquisition.lock)
         if lock is None:
@@ -72,7 +72,14 @@ def plan_summary(
         reentrant = facts.reentrant(acquisition.lock)
         function = acquisition.func.qualname
         acquires.append(
-            (function, lock, reentrant, [h for h in held if h != lock], acquisition.node)
+            (
+                function,
+                lock,
+                reentrant,
+                [h for h in held if h != lock],
+                acquisition.node,
+                acquisition.restores,
+            )
         )
 
     wanted = [t[2] for t in threads] + [s[2] for s in starts] + [a[4] for a in acquires]
@@ -93,9 +100,9 @@ def plan_summary(
         for caller, callee, held, node in calls:
             where = (line(node), column(node)) if held else (0, 0)
             summary.calls.setdefault(caller, []).append((callee, held, *where))
-        for function, lock, reentrant, held, node in acquires:
-            where = (line(node), column(node))
-            summary.acquires.setdefault(function, []).append((lock, reentrant, held, *where))
+        for function, lock, reentrant, held, node, restores in acquires:
+            entry = (lock, reentrant, held, line(node), column(node), restores)
+            summary.acquires.setdefault(function, []).append(entry)
         return summary
 
     return wanted, finish

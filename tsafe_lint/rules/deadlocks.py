@@ -9,7 +9,7 @@ acquisition where the chain starts.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -55,6 +55,13 @@ class ReentrantLockAcquire(Rule):
     that holds it makes the try fail instead of deadlocking. Nor is a call through an
     attribute the instance reassigns (``self._send = context.send`` in ``__init__``):
     ``self._send(msg)`` then calls what was stored, not the method of that name.
+
+    Nor is a call to a function that releases the lock before it takes it back: a
+    function whose first use of the lock is ``lock.release()`` expects its caller to
+    hold it, lets it go while it works, and re-acquires it before returning, so the
+    thread never takes the lock while it holds it. Across modules too: the summaries
+    record such restoring acquisitions. Another path of the callee that takes the lock
+    afresh is still reported.
 
     **Why is this bad**
 
@@ -126,7 +133,7 @@ class ReentrantLockAcquire(Rule):
         for site in analysis.regions.call_sites:
             held = facts.held_locks(site.state)
             for lock, witness in sorted(facts.takes.get(site.callee, {}).items()):
-                if lock in held and not facts.reentrant(lock):
+                if lock in held and not facts.reentrant(lock) and not witness.restores:
                     line = analysis.line_of(witness.node)
                     implicit_by = snippet(site.call) if site.implicit else ""
                     message = _reacquired(
@@ -140,7 +147,7 @@ class ReentrantLockAcquire(Rule):
             for line, col, held, target, lock, taken, crossed in _taken_under(
                 project, takes, summary
             ):
-                if lock in held and not taken.reentrant and crossed:
+                if lock in held and not taken.reentrant and not taken.restores and crossed:
                     message = _reacquired(target[1], _short(lock), f"at {taken.where}")
                     yield ProjectFinding(summary.path, line, col, message)
 
@@ -247,7 +254,7 @@ class LockOrderInversion(Rule):
         edges: dict[tuple[str, str], _Edge] = {}
         for summary in project.modules.values():
             for acquires in summary.acquires.values():
-                for lock, _, held, line, col in acquires:
+                for lock, _, held, line, col, _ in acquires:
                     for first in held:
                         edges.setdefault((first, lock), _Edge(summary.path, line, col, False))
             for line, col, held, _, lock, _, crossed in _taken_under(project, takes, summary):
@@ -276,6 +283,7 @@ class _Taken:
     reentrant: bool
     where: str  # "pkg/tasks.py:12"
     crossed: bool  # the acquisition is reached through another module
+    restores: bool = False  # takes back a lock its function released first: no re-entry
 
 
 @dataclass(frozen=True)
@@ -316,8 +324,8 @@ def _project_takes(project: ProjectIndex) -> dict[Node, dict[str, _Taken]]:
     for summary in project.modules.values():
         for function, acquires in summary.acquires.items():
             mine = takes.setdefault((summary.module, function), {})
-            for lock, reentrant, _, line, _ in acquires:
-                mine.setdefault(lock, _Taken(reentrant, f"{summary.path}:{line}", False))
+            for lock, reentrant, _, line, _, restores in acquires:
+                _take(mine, lock, _Taken(reentrant, f"{summary.path}:{line}", False, restores))
     calls = [
         ((summary.module, caller), target)
         for summary in project.modules.values()
@@ -331,12 +339,20 @@ def _project_takes(project: ProjectIndex) -> dict[Node, dict[str, _Taken]]:
         for caller, callee in calls:
             mine = takes.setdefault(caller, {})
             for lock, taken in takes.get(callee, {}).items():
-                if lock in mine:
-                    continue
                 crossed = taken.crossed or caller[0] != callee[0]
-                mine[lock] = _Taken(taken.reentrant, taken.where, crossed)
-                changed = True
+                if _take(mine, lock, replace(taken, crossed=crossed)):
+                    changed = True
     return takes
+
+
+def _take(found: dict[str, _Taken], lock: str, candidate: _Taken) -> bool:
+    """Record how ``lock`` is taken unless known; a restoring acquisition gives way to
+    one that takes the lock afresh (as ``LockFacts`` does). Did ``found`` change?"""
+    known = found.get(lock)
+    if known is not None and (candidate.restores or not known.restores):
+        return False
+    found[lock] = candidate
+    return True
 
 
 RULES: list[type[Rule]] = [ReentrantLockAcquire, LockOrderInversion]
