@@ -16,8 +16,10 @@ from typing import Any
 #: A call from a function: (callee, locks held, line, column). The callee is
 #: ``"local:NAME"`` for the module's own functions, else a fully qualified imported name.
 Call = tuple[str, list[str], int, int]
-#: A blocking acquisition: (lock, reentrant, locks already held, line, column).
-Acquire = tuple[str, bool, list[str], int, int]
+#: A blocking acquisition: (lock, reentrant, locks already held, line, column, restores:
+#: it takes back a lock its function released first, so a caller holding it is no
+#: re-entry; ``analysis.acquisitions.restoring``).
+Acquire = tuple[str, bool, list[str], int, int, bool]
 
 
 @dataclass
@@ -59,7 +61,7 @@ class FileSummary:
             for k, v in summary.calls.items()
         }
         summary.acquires = {
-            k: [(a[0], bool(a[1]), list(a[2]), int(a[3]), int(a[4])) for a in v]
+            k: [(a[0], bool(a[1]), list(a[2]), int(a[3]), int(a[4]), bool(a[5])) for a in v]
             for k, v in summary.acquires.items()
         }
         return summary

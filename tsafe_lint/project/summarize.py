@@ -81,7 +81,7 @@ def plan_summary(
         if held or any_call.func in finalizer_code:
             placed.append(any_call.call)
     objects = _object_calls(analysis)
-    acquires: list[tuple[str, str, bool, list[str], cst.CSTNode]] = []
+    acquires: list[tuple[str, str, bool, list[str], cst.CSTNode, bool]] = []
     for acquisition in facts.acquisitions:
         lock = _canonical(analysis, acquisition.lock)
         if lock is None:
@@ -92,7 +92,14 @@ def plan_summary(
             summary.plain_locks.append(lock)
         function = acquisition.func.qualname
         acquires.append(
-            (function, lock, reentrant, [h for h in held if h != lock], acquisition.node)
+            (
+                function,
+                lock,
+                reentrant,
+                [h for h in held if h != lock],
+                acquisition.node,
+                acquisition.restores,
+            )
         )
 
     wanted = [t[2] for t in threads] + [s[2] for s in starts] + [a[4] for a in acquires]
@@ -118,9 +125,9 @@ def plan_summary(
         for caller, callee, receiver, node, holder in objects:
             made = [callee, receiver, line(node), holder]
             summary.object_calls.setdefault(caller, []).append(made)
-        for function, lock, reentrant, held, node in acquires:
-            where = (line(node), column(node))
-            summary.acquires.setdefault(function, []).append((lock, reentrant, held, *where))
+        for function, lock, reentrant, held, node, restores in acquires:
+            entry = (lock, reentrant, held, line(node), column(node), restores)
+            summary.acquires.setdefault(function, []).append(entry)
         return summary
 
     return wanted, finish

@@ -9,7 +9,7 @@ acquisition where the chain starts.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -89,6 +89,13 @@ class ReentrantLockAcquire(Rule):
     for that call. Only the module's own calls are read this way, and only the called
     function's own body: what it calls in turn is followed with all its paths.
 
+    Nor is a call to a function that releases the lock before it takes it back: a
+    function whose first use of the lock is ``lock.release()`` expects its caller to
+    hold it, lets it go while it works, and re-acquires it before returning, so the
+    thread never takes the lock while it holds it. Across modules too: the summaries
+    record such restoring acquisitions. Another path of the callee that takes the lock
+    afresh is still reported.
+
     **Why is this bad**
 
     A ``Lock`` does not know its owner: the second acquire waits for a release that can
@@ -159,9 +166,9 @@ class ReentrantLockAcquire(Rule):
         for site in analysis.regions.call_sites:
             held = facts.held_locks(site.state)
             for lock, taken in sorted(facts.takes.get(site.callee, {}).items()):
-                if lock in held and not facts.reentrant(lock):
+                if lock in held and not facts.reentrant(lock) and not taken.restores:
                     witness = _taken_on_live_path(analysis, site, lock, taken)
-                    if witness is None:
+                    if witness is None or witness.restores:
                         continue  # only behind a flag the call passes as False
                     line = analysis.line_of(witness.node)
                     implicit_by = snippet(site.call) if site.implicit else ""
@@ -176,7 +183,7 @@ class ReentrantLockAcquire(Rule):
             for line, col, held, target, lock, taken, crossed in _taken_under(
                 project, takes, summary
             ):
-                if lock in held and not taken.reentrant and crossed:
+                if lock in held and not taken.reentrant and not taken.restores and crossed:
                     message = _reacquired(target[1], _short(lock), f"at {taken.where}")
                     yield ProjectFinding(summary.path, line, col, message)
 
@@ -315,7 +322,7 @@ class LockOrderInversion(Rule):
         edges: dict[tuple[str, str], _Edge] = {}
         for summary in project.modules.values():
             for acquires in summary.acquires.values():
-                for lock, _, held, line, col in acquires:
+                for lock, _, held, line, col, _ in acquires:
                     for first in held:
                         edges.setdefault((first, lock), _Edge(summary.path, line, col, False))
             for line, col, held, _, lock, _, crossed in _taken_under(project, takes, summary):
@@ -344,6 +351,7 @@ class _Taken:
     reentrant: bool
     where: str  # "pkg/tasks.py:12"
     crossed: bool  # the acquisition is reached through another module
+    restores: bool = False  # takes back a lock its function released first: no re-entry
 
 
 @dataclass(frozen=True)
@@ -384,8 +392,8 @@ def _project_takes(project: ProjectIndex) -> dict[Node, dict[str, _Taken]]:
     for summary in project.modules.values():
         for function, acquires in summary.acquires.items():
             mine = takes.setdefault((summary.module, function), {})
-            for lock, reentrant, _, line, _ in acquires:
-                mine.setdefault(lock, _Taken(reentrant, f"{summary.path}:{line}", False))
+            for lock, reentrant, _, line, _, restores in acquires:
+                _take(mine, lock, _Taken(reentrant, f"{summary.path}:{line}", False, restores))
     calls = [
         ((summary.module, caller), target)
         for summary in project.modules.values()
@@ -399,11 +407,9 @@ def _project_takes(project: ProjectIndex) -> dict[Node, dict[str, _Taken]]:
         for caller, callee in calls:
             mine = takes.setdefault(caller, {})
             for lock, taken in takes.get(callee, {}).items():
-                if lock in mine:
-                    continue
                 crossed = taken.crossed or caller[0] != callee[0]
-                mine[lock] = _Taken(taken.reentrant, taken.where, crossed)
-                changed = True
+                if _take(mine, lock, replace(taken, crossed=crossed)):
+                    changed = True
     return takes
 
 
@@ -548,7 +554,7 @@ class LockInFinalizer(Rule):
             for function, acquires in summary.acquires.items():
                 if (summary.module, function) in reached:
                     continue
-                for lock, _, _, line, _ in acquires:
+                for lock, _, _, line, _, _ in acquires:
                     place = (summary.path, line)
                     holding[lock] = min(holding.get(lock, place), place)
         holders = {lock: f"{path}:{line}" for lock, (path, line) in holding.items()}
@@ -643,6 +649,16 @@ def _assignments_to_self(analysis: ModuleAnalysis, method: FunctionInfo, attr: s
                 made = analysis.symbols.kind_of(node.value, method)
                 found.append(isinstance(node.value, cst.Call) and made in _NEW_LOCKS)
     return found
+
+
+def _take(found: dict[str, _Taken], lock: str, candidate: _Taken) -> bool:
+    """Record how ``lock`` is taken unless known; a restoring acquisition gives way to
+    one that takes the lock afresh (as ``LockFacts`` does). Did ``found`` change?"""
+    known = found.get(lock)
+    if known is not None and (candidate.restores or not known.restores):
+        return False
+    found[lock] = candidate
+    return True
 
 
 RULES: list[type[Rule]] = [ReentrantLockAcquire, LockOrderInversion, LockInFinalizer]

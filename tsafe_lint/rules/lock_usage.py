@@ -3,27 +3,25 @@ TS201, TS202, TS204."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import libcst as cst
 
 from tsafe_lint.analysis import (
     LOCKLIKE,
     MUTEXES,
-    FunctionInfo,
     Kind,
     MethodCall,
     ModuleAnalysis,
     SymbolKey,
-    block,
     display_name,
     is_blocking_acquire,
     is_lock_wrapper_name,
     kind_of_factory,
-    releases_in,
 )
+from tsafe_lint.rules.after_acquire import hands_over, released_after, released_only_for
 from tsafe_lint.rules.base import Finding, Rule, snippet
-from tsafe_lint.rules.fix_builders import is_release_of, with_block_fix
+from tsafe_lint.rules.fix_builders import with_block_fix
 
 FAMILY = "locks"
 
@@ -34,19 +32,6 @@ _OWNED = frozenset({Kind.LOCK, Kind.RLOCK, Kind.CONDITION})
 def _calling(analysis: ModuleAnalysis, method: str) -> set[tuple[object, SymbolKey]]:
     """``(function, lock)`` pairs where the function calls ``lock.<method>()``."""
     return {(c.func, c.target) for c in analysis.regions.method_calls if c.method == method}
-
-
-def _released_by_finally(
-    statement: cst.BaseStatement | None, key: SymbolKey, analysis: ModuleAnalysis, call: MethodCall
-) -> bool:
-    """Is ``statement`` a ``try`` whose ``finally`` releases ``key``?"""
-    if not isinstance(statement, (cst.Try, cst.TryStar)) or statement.finalbody is None:
-        return False
-    for release in releases_in(statement.finalbody.body):
-        assert isinstance(release.func, cst.Attribute)
-        if analysis.symbols.key_of(release.func.value, call.func) == key:
-            return True
-    return False
 
 
 class AcquireWithoutTryFinally(Rule):
@@ -100,10 +85,36 @@ class AcquireWithoutTryFinally(Rule):
     ``time.time()``, ``time.perf_counter()`` and their ``_ns`` forms,
     ``threading.get_ident()``, ``threading.get_native_id()``), ``+``, ``-`` and ``*`` of
     those, and ``a if x is None else b`` (an ``is``/``is not`` test of names):
-    ``deadline = None if timeout is None else time.monotonic() + timeout``. Anything
-    else can raise and leak the lock: any other call, an attribute read (a property may
-    raise), a subscript, a truth test or ordering comparison, ``/``, ``//``, ``%`` and
-    ``**`` (division by zero, overflow), and any store that is not to a local name.
+    ``deadline = None if timeout is None else time.monotonic() + timeout``. The same
+    values may be stored on the instance in a method (``self.locked = True``) when the
+    store runs no code: the class has no ``__slots__`` (so the instance has a
+    ``__dict__``), and neither it nor its bases in the module define ``__setattr__`` or
+    give the attribute a class-level value other than a literal (a property or another
+    descriptor has a setter, which may raise). A base class from another module is not
+    seen: its ``__setattr__`` would go unnoticed. Anything else can raise and leak the
+    lock: any other call, an attribute read (a property may raise), a subscript, a
+    truth test or ordering comparison, ``/``, ``//``, ``%`` and ``**`` (division by
+    zero, overflow), and any other store.
+
+    **Conditional acquire**
+
+    ``if level: lock.acquire()`` right before a ``try`` whose ``finally`` runs ``if
+    level: lock.release()`` is safe when the two tests are the same and made of the
+    function's local names and literals only, and nothing rebinds those names in
+    between (in the ``try`` either): every path that acquired releases. A test that
+    reads an attribute (``if self.level:``) may change under another thread, and is
+    reported.
+
+    **Functions that hand the lock to their caller**
+
+    A function that returns with the lock held on purpose (the caller releases it) is
+    not asked for a ``finally`` when every exception after the acquire releases it: the
+    acquire, in the function's own body, is followed (past lines that cannot raise) by
+    a ``try`` without ``else`` whose every handler releases the lock and one of them
+    catches everything (bare ``except:``, ``except BaseException`` or ``except
+    Exception``), or whose ``finally`` releases it (``if not ok: lock.release()``); after
+    the ``try`` only lines that cannot raise and a ``return`` of such a value may come.
+    A handler that does not release, or only some exceptions released, is reported.
 
     **Functions whose job is to acquire**
 
@@ -157,7 +168,7 @@ class AcquireWithoutTryFinally(Rule):
             if last_release.get((call.func, call.target), -1) < index:
                 continue  # no release after it here: a function that leaves it held
             if is_lock_wrapper_name(call.func.name):
-                caught = _released_only_for(call, analysis)
+                caught = released_only_for(call, analysis)
                 if caught is not None:
                     yield Finding(
                         call.call,
@@ -170,7 +181,7 @@ class AcquireWithoutTryFinally(Rule):
                 continue
             if call.target in call.state.protected:
                 continue
-            if self._safe_follow_up(call, analysis):
+            if released_after(call, analysis) or hands_over(call, analysis):
                 continue
             yield Finding(
                 call.call,
@@ -179,242 +190,6 @@ class AcquireWithoutTryFinally(Rule):
                 f"{_source_name(call)}:'{analysis.evidence(call.target)}",
                 with_block_fix(call, analysis),
             )
-
-    def _safe_follow_up(self, call: MethodCall, analysis: ModuleAnalysis) -> bool:
-        """Is the first statement run with the lock held a try/finally releasing it?
-        Statements that cannot raise may stand between (``acquired = True``)."""
-        first = _first_statement_held(call, analysis)
-        block_, index = _block_and_index(call, first)
-        while (
-            first is not None
-            and block_ is not None
-            and _cannot_raise(first, analysis, call.func)
-        ):
-            index += 1
-            first = block_[index] if index < len(block_) else None
-        if _released_by_finally(first, call.target, analysis, call) or is_release_of(
-            first, call.target, analysis, call
-        ):
-            return True
-        # A retry loop: ``acquire(); if ready: break; release()`` -- the break leaves the
-        # loop with the lock held, into the protected code after it.
-        if call.form == "statement" and _is_bare_break_if(first):
-            after = call.place.block[call.place.index + 2 : call.place.index + 3]
-            return bool(after) and is_release_of(after[0], call.target, analysis, call)
-        return False
-
-
-#: Handlers that catch every exception a caller can reasonably expect: bare ``except:``,
-#: ``BaseException`` and ``Exception`` (only ``KeyboardInterrupt`` and ``SystemExit`` pass).
-_CATCH_ALL = frozenset({"BaseException", "Exception"})
-
-
-def _released_only_for(call: MethodCall, analysis: ModuleAnalysis) -> str | None:
-    """In a function whose job is to acquire (``__enter__``): the exceptions that the
-    ``try`` right after the acquire releases the lock for, when they are not all of them
-    (``except BackendError: lock.release(); raise``). The caller gets nothing to release
-    when the function raises (``__exit__`` does not run when ``__enter__`` raises), so
-    any other exception leaks the lock. ``None``: no such ``try``, or it covers all."""
-    first = _first_statement_held(call, analysis)
-    block_, index = _block_and_index(call, first)
-    while first is not None and block_ is not None and _cannot_raise(first, analysis, call.func):
-        index += 1
-        first = block_[index] if index < len(block_) else None
-    if not isinstance(first, cst.Try) or _released_by_finally(first, call.target, analysis, call):
-        return None
-    releasing = [
-        handler
-        for handler in first.handlers
-        if any(
-            isinstance(release.func, cst.Attribute)
-            and analysis.symbols.key_of(release.func.value, call.func) == call.target
-            for release in releases_in(handler.body)
-        )
-    ]
-    if not releasing or any(_catches_all(handler.type) for handler in releasing):
-        return None
-    names = [snippet(handler.type) for handler in releasing if handler.type is not None]
-    return " or ".join(f"'{name}'" for name in names)
-
-
-def _catches_all(caught: cst.BaseExpression | None) -> bool:
-    """``except:``, ``except Exception:``, ``except (OSError, BaseException):``."""
-    if caught is None:
-        return True
-    if isinstance(caught, cst.Tuple):
-        return any(_catches_all(element.value) for element in caught.elements)
-    name = caught.attr.value if isinstance(caught, cst.Attribute) else None
-    if isinstance(caught, cst.Name):
-        name = caught.value
-    return name in _CATCH_ALL
-
-
-def _leaves(suite: cst.BaseSuite) -> bool:
-    """Does the suite end by leaving (``return``, ``raise``, ``continue``, ``break``)?"""
-    statements = block(suite)
-    last = statements[-1] if statements else None
-    return (
-        isinstance(last, cst.SimpleStatementLine)
-        and bool(last.body)
-        and isinstance(last.body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break))
-    )
-
-
-def _statement_after(
-    statement: cst.BaseStatement, analysis: ModuleAnalysis
-) -> cst.BaseStatement | None:
-    """The statement that follows ``statement`` in its block."""
-    suite = analysis.parent_of(statement)
-    if not isinstance(suite, (cst.Module, cst.IndentedBlock)):
-        return None
-    statements: Sequence[cst.BaseStatement] = suite.body
-    for index, current in enumerate(statements):
-        if current is statement:
-            return statements[index + 1] if index + 1 < len(statements) else None
-    return None
-
-
-def _block_and_index(
-    call: MethodCall, first: cst.BaseStatement | None
-) -> tuple[Sequence[cst.BaseStatement] | None, int]:
-    """The block that holds ``first`` (the statement run first with the lock held)."""
-    if first is None:
-        return None, 0
-    if first is call.place.following():
-        return call.place.block, call.place.index + 1
-    owner = call.place.statement
-    if isinstance(owner, cst.If):
-        for suite in (
-            owner.body,
-            owner.orelse.body if isinstance(owner.orelse, cst.Else) else None,
-        ):
-            statements = block(suite) if suite is not None else []
-            if statements and statements[0] is first:
-                return statements, 0
-    return None, 0
-
-
-#: Clock and thread-identity reads that take no argument and cannot raise.
-_SAFE_CALLS = frozenset(
-    {
-        "time.monotonic",
-        "time.monotonic_ns",
-        "time.time",
-        "time.time_ns",
-        "time.perf_counter",
-        "time.perf_counter_ns",
-        "threading.get_ident",
-        "threading.get_native_id",
-    }
-)
-#: Operators of two numbers that cannot raise (``/``, ``//``, ``%``: division by zero;
-#: ``**`` and shifts: overflow and negative counts).
-_SAFE_OPERATORS = (cst.Add, cst.Subtract, cst.Multiply)
-
-
-def _cannot_raise(
-    statement: cst.BaseStatement, analysis: ModuleAnalysis, func: FunctionInfo
-) -> bool:
-    """``acquired = True``, ``deadline = time.monotonic() + timeout``, ``pass``: a line that
-    binds local names to values that cannot raise, so nothing can leak the lock between
-    the acquire and the ``try`` that releases it (TS201's "What may stand between")."""
-    if not isinstance(statement, cst.SimpleStatementLine):
-        return False
-    for small in statement.body:
-        if isinstance(small, cst.Pass):
-            continue
-        if not isinstance(small, cst.Assign):
-            return False
-        if not all(isinstance(target.target, cst.Name) for target in small.targets):
-            return False
-        if not _value_cannot_raise(small.value, analysis, func):
-            return False
-    return True
-
-
-def _value_cannot_raise(
-    value: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo
-) -> bool:
-    """Names, literals, ``-1``, a clock read (``time.monotonic()``), ``+``/``-``/``*`` of
-    those, and ``a if x is None else b``: no attribute, subscript, other call, truth test
-    or ordering comparison, any of which can raise."""
-    if isinstance(value, (cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)):
-        return True
-    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, (cst.Minus, cst.Plus)):
-        return isinstance(value.expression, (cst.Integer, cst.Float, cst.Imaginary))
-    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, _SAFE_OPERATORS):
-        return _value_cannot_raise(value.left, analysis, func) and _value_cannot_raise(
-            value.right, analysis, func
-        )
-    if isinstance(value, cst.Call):
-        return not value.args and analysis.structure.qualified_name(value.func, func) in (
-            _SAFE_CALLS
-        )
-    if isinstance(value, cst.IfExp):
-        return (
-            _is_identity_test(value.test)
-            and _value_cannot_raise(value.body, analysis, func)
-            and _value_cannot_raise(value.orelse, analysis, func)
-        )
-    return False
-
-
-def _is_identity_test(test: cst.BaseExpression) -> bool:
-    """``x is None`` / ``x is not y`` between names: no ``__bool__`` or ``__eq__`` runs."""
-    return (
-        isinstance(test, cst.Comparison)
-        and isinstance(test.left, cst.Name)
-        and all(
-            isinstance(target.operator, (cst.Is, cst.IsNot))
-            and isinstance(target.comparator, cst.Name)
-            for target in test.comparisons
-        )
-    )
-
-
-def _is_bare_break_if(statement: cst.BaseStatement | None) -> bool:
-    if not isinstance(statement, cst.If) or statement.orelse is not None:
-        return False
-    body = block(statement.body)
-    return (
-        len(body) == 1
-        and isinstance(body[0], cst.SimpleStatementLine)
-        and len(body[0].body) == 1
-        and isinstance(body[0].body[0], cst.Break)
-    )
-
-
-def _first_statement_held(call: MethodCall, analysis: ModuleAnalysis) -> cst.BaseStatement | None:
-    """The statement that runs first after the acquire succeeds.
-
-    ``if x.acquire(...):`` -> the first statement of the body; ``if not x.acquire(...):``
-    -> the first statement of the ``else`` (or, without one, the statement after the
-    ``if``); a plain ``x.acquire()`` -> the next statement.
-    """
-    statement = call.place.statement
-    if call.form == "statement" and call.place.following() is None:
-        # ``try: x.acquire() except Busy: ... else: <runs with it held>``, or with handlers
-    # that all leave, the statement after the ``try``
-        suite = analysis.parent_of(statement)
-        owner = analysis.parent_of(suite) if suite is not None else None
-        if isinstance(owner, cst.Try) and owner.body is suite:
-            if owner.orelse is not None:
-                held_first = block(owner.orelse.body)
-                return held_first[0] if held_first else None
-            if owner.handlers and all(_leaves(handler.body) for handler in owner.handlers):
-                # ``try: x.acquire() except Busy: return`` then the statement after it
-                return _statement_after(owner, analysis)
-    if call.form == "if" and isinstance(statement, cst.If):
-        body = block(statement.body)
-        return body[0] if body else None
-    if (
-        call.form == "if-not"
-        and isinstance(statement, cst.If)
-        and isinstance(statement.orelse, cst.Else)
-    ):
-        orelse = block(statement.orelse.body)
-        return orelse[0] if orelse else None
-    return call.place.following()
 
 
 def _source_name(call: MethodCall) -> str:
@@ -433,6 +208,15 @@ class AcquireWithoutRelease(Rule):
     to acquire (``__enter__``, ``acquire``, ``lock``...) are left alone. Semaphores are
     not checked: acquiring one in a function and releasing it in another is normal
     signalling.
+
+    Two designs return holding a lock on purpose and are left alone too. A function
+    that hands the lock to its caller releases it on every exception after the acquire
+    (a ``try`` whose handlers all release it, one of them catching everything, or whose
+    ``finally`` does; see TS201, "Functions that hand the lock to their caller"). And a
+    function whose first use of the lock is ``x.release()`` (no acquire before it in the
+    function) was entered holding it, by itself or inside ``with x:``: it releases the
+    lock to let other threads in, works, and takes it back before returning, leaving
+    the lock as it found it; its acquires of ``x`` are restores, not leaks.
 
     **Why is this bad**
 
@@ -498,6 +282,8 @@ class AcquireWithoutRelease(Rule):
             slot = (call.func, call.target)
             if slot in reported or is_lock_wrapper_name(call.func.name):
                 continue
+            if call.call in analysis.locks.restores or hands_over(call, analysis):
+                continue  # takes back a lock held on entry; hands it to the caller
             name = display_name(call.target)
             if slot not in released:
                 if call.target in analysis.regions.escaped or call.target in released_elsewhere:

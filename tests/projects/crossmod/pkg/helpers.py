@@ -19,3 +19,11 @@ def audit(item):
     with audit_lock:
         with registry_lock:  # error: TS205
             seen.remove(item)
+
+
+def rebuild_unlocked(item):
+    """Entered holding registry_lock: lets other threads in while it normalises."""
+    registry_lock.release()
+    text = normalise(item)
+    registry_lock.acquire()
+    return text

@@ -25,3 +25,8 @@ def safe_count():
     global processed
     with registry_lock:
         processed += 1
+
+
+def rebuild(item):
+    with registry_lock:
+        return helpers.rebuild_unlocked(item)  # releases it before taking it back
