@@ -11,9 +11,12 @@ facts make that call resolve to ``DNSCache.entries``:
   shows passes ``param`` an object of one known class (``Owner(self)`` from a method of
   ``K``: a ``K``).
 
-Conservative: an attribute also assigned something of unknown or of another class
-(``None`` aside) gets no class; a parameter with a default that a construction leaves
-out, a ``*args`` construction or a subclass with its own ``__init__`` makes it unknown.
+Conservative: an attribute also assigned something of another class (``None`` aside)
+gets no class; one also assigned something unknown keeps only the class its own
+constructor call gives it (``_lock = WriteLock()`` in the class body, replaced through
+``set_lock(lock)``: the default object is still what runs by default), else none; a
+parameter with a default that a construction leaves out, a ``*args`` construction or a
+subclass with its own ``__init__`` makes it unknown.
 Constructions in other modules are not looked at: the module's own already show that
 the methods run there. Nothing is imported or run.
 """
@@ -57,6 +60,7 @@ def settle(symbols: SymbolTable, calls: Iterable[AnyCall] = ()) -> bool:
             continue  # a lock, a queue, an event...: typed by its factory
         found: set[str | int] = set()
         classes: list[ClassRef] = []
+        unknown = False
         for node, (value, func) in values.items():
             ref = class_of_value(symbols, value, func)
             if ref is _UNKNOWN and calls:
@@ -65,12 +69,15 @@ def settle(symbols: SymbolTable, calls: Iterable[AnyCall] = ()) -> bool:
                 continue
             if ref is None:
                 classes = []
+                unknown = True
                 break
             marker = ref if isinstance(ref, str) else id(ref)
             if marker not in found:
                 found.add(marker)
                 classes.append(ref)
         one = classes[0] if len(classes) == 1 else None
+        if unknown:  # a value from outside (``set_lock(lock)``) replaces the default
+            one = symbols.constructed_classes.get(key)  # object, whose class stays
         changed |= _assign(symbols, key, info, one)
     return changed
 

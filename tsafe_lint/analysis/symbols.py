@@ -78,6 +78,15 @@ class SymbolTable:
             self.symbols[key] = SymbolInfo(key, qualified.rsplit(".", 1)[-1], kind)
         for _ in range(2):  # a second pass resolves references to later definitions
             self._collect()
+        #: the class each attribute's own constructor call gives it (``_lock =
+        #: WriteLock()`` in a class body), before ``attribute_classes.py`` weighs every
+        #: assignment: an injected replacement (``set_lock(lock)``) does not unmake the
+        #: default object's class
+        self.constructed_classes: dict[SymbolKey, ClassInfo] = {
+            key: info.instance_of
+            for key, info in self.symbols.items()
+            if key[0] == "attr" and info.instance_of is not None
+        }
 
     # -- resolution --------------------------------------------------------------
     def key_of(self, expr: cst.BaseExpression, func: FunctionInfo) -> SymbolKey | None:
