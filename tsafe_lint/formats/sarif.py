@@ -14,7 +14,7 @@ from tsafe_lint.rules import ALL_RULES, ENGINE_CODES
 from tsafe_lint.trail import why_trail
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/tsafe-lint/"
+INFORMATION_URI = "https://github.com/OWNER/tsafe-lint"  # the README's placeholder owner
 #: The key of our fingerprint in ``partialFingerprints`` (``primaryLocationLineHash`` is
 #: GitHub's own, computed by its upload action; it must not be given another meaning).
 FINGERPRINT_KEY = "tsafeLintFingerprint/v1"
