@@ -174,8 +174,8 @@ class AcquireWithoutTryFinally(Rule):
                         call.call,
                         f"'{display_name(call.target)}' is released only when {caught} is "
                         f"raised; any other exception leaves it held, and no caller releases "
-                        f"a lock its '{call.func.name}' failed to take: release it for every "
-                        "exception (bare 'except:' or 'BaseException') before re-raising"
+                        f"it after '{call.func.name}' raised: release it for every exception "
+                        "(bare 'except:' or 'BaseException') before re-raising"
                         f"{analysis.evidence(call.target)}",
                     )
                 continue
