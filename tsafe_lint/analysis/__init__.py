@@ -27,7 +27,7 @@ from tsafe_lint.analysis.flag_paths import falsy_flags, switched_off
 from tsafe_lint.analysis.kinds import LOCKLIKE, MUTEXES, SEMAPHORES, Kind, kind_of_factory
 from tsafe_lint.analysis.module import ModuleAnalysis
 from tsafe_lint.analysis.names import is_fork_hook, is_lock_wrapper_name
-from tsafe_lint.analysis.scopes import FunctionInfo, block
+from tsafe_lint.analysis.scopes import FunctionInfo, block, final_name
 from tsafe_lint.analysis.symbols import SymbolKey, argument, display_name
 from tsafe_lint.analysis.tree import conjuncts, contains, walk
 
@@ -57,6 +57,7 @@ __all__ = [
     "contains",
     "display_name",
     "falsy_flags",
+    "final_name",
     "guards",
     "is_blocking_acquire",
     "is_fork_hook",

@@ -23,7 +23,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.module import ModuleAnalysis
-from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.scopes import FunctionInfo, final_name
 from tsafe_lint.analysis.symbols import SymbolKey, argument
 from tsafe_lint.analysis.tree import walk
 
@@ -65,7 +65,7 @@ def stays_away(lock: SymbolKey, awaited: Awaited, analysis: ModuleAnalysis) -> b
         return False
     facts = analysis.locks
     takers = {func.name for func, taken in facts.takes.items() if lock in taken}
-    for func in _reached(awaited.entries, analysis):
+    for func in analysis.reached_from(awaited.entries):
         if lock in facts.takes.get(func, {}):
             return False
         for node in walk(func.node, _NOT_RUN):
@@ -73,7 +73,7 @@ def stays_away(lock: SymbolKey, awaited: Awaited, analysis: ModuleAnalysis) -> b
                 continue
             if isinstance(node, cst.Name) and node.value == name:
                 return False  # names the lock (``self.owner._lock``): it may take it
-            if isinstance(node, cst.Call) and _called_name(node.func) in takers:
+            if isinstance(node, cst.Call) and final_name(node.func) in takers:
                 return False  # may call back into a function that takes it
     return True
 
@@ -200,24 +200,3 @@ def _others_method(task: cst.BaseExpression, func: FunctionInfo) -> bool:
         and isinstance(task.value, cst.Name)
         and task.value.value != func.self_name
     )
-
-
-def _reached(entries: tuple[FunctionInfo, ...], analysis: ModuleAnalysis) -> set[FunctionInfo]:
-    """The entries and every function of the module they call, directly or not."""
-    calls: dict[FunctionInfo, set[FunctionInfo]] = {}
-    for site in analysis.regions.call_sites:
-        calls.setdefault(site.func, set()).add(site.callee)
-    reached: set[FunctionInfo] = set()
-    stack = list(entries)
-    while stack:
-        func = stack.pop()
-        if func not in reached:
-            reached.add(func)
-            stack.extend(calls.get(func, ()))
-    return reached
-
-
-def _called_name(func: cst.BaseExpression) -> str | None:
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return func.value if isinstance(func, cst.Name) else None

@@ -88,16 +88,12 @@ class Conflicts:
         """Why ``func`` (at ``order`` in its walk, when known) and the write ``other`` can
         run on two threads at once, or None."""
         evidence = self.evidence
-        if evidence.is_confined(func) or evidence.is_confined(other.func):
+        if not (self._may_run_freely(func) and self._may_run_freely(other.func)):
             return None
         if evidence.serialised(func, other.func):
             return None  # both under the lock a library base class takes (Handler.emit)
         if evidence.on_main_thread(func, other.func):
             return None  # both call signal.signal(): the main thread's code only
-        if func.variant or other.func.variant:
-            return None  # one of several platform-specific definitions: never both
-        if func.is_async or other.func.is_async:
-            return None  # one event loop's thread (thread starts aside, handled above)
         name = attribute_name(key)
         sharing = self.analysis.sharing
         reach = self.analysis.reach
@@ -185,8 +181,8 @@ class Conflicts:
         return None
 
     def _may_run_freely(self, func: FunctionInfo) -> bool:
-        """Not confined to one thread, not one of several platform variants, not a
-        coroutine (one event loop's thread)."""
+        """Not confined to one thread, not one of several platform-specific definitions
+        (never both at once), not a coroutine (one event loop's thread)."""
         return not (self.evidence.is_confined(func) or func.variant or func.is_async)
 
     def _locked_writer(self, key: SymbolKey) -> Access | None:

@@ -291,6 +291,25 @@ class ModuleAnalysis:
 
     # -- interprocedural ---------------------------------------------------------
     @cached_property
+    def callees(self) -> dict[FunctionInfo, list[FunctionInfo]]:
+        """The module's call graph: the module functions each function calls."""
+        found: dict[FunctionInfo, list[FunctionInfo]] = {}
+        for site in self.regions.call_sites:
+            found.setdefault(site.func, []).append(site.callee)
+        return found
+
+    def reached_from(self, roots: Iterable[FunctionInfo]) -> set[FunctionInfo]:
+        """``roots`` and every module function they call, directly or not."""
+        reached: set[FunctionInfo] = set()
+        stack = list(roots)
+        while stack:
+            func = stack.pop()
+            if func not in reached:
+                reached.add(func)
+                stack.extend(self.callees.get(func, ()))
+        return reached
+
+    @cached_property
     def setup_functions(self) -> frozenset[FunctionInfo]:
         """Set-up code: module top level, ``__init__`` & co, and helpers called only by them."""
         setup = {func for func in self.structure.functions if is_setup_name(func)}

@@ -48,7 +48,7 @@ from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
-from tsafe_lint.analysis.thread_keyed import IDENTITY_ATTRIBUTES, IDENTITY_CALLS, indexed_by
+from tsafe_lint.analysis.thread_keyed import IDENTITY_CALLS, indexed_by, is_identity
 from tsafe_lint.analysis.tree import children, conjuncts, walk
 
 #: Where ``reads_in`` stops (``accesses.py``), and where the walk for locals and
@@ -569,19 +569,7 @@ class RegionWalker:
         )
 
     def _is_identity(self, expr: cst.BaseExpression) -> bool:
-        if isinstance(expr, cst.Name) and expr.value in self._identities:
-            return True
-        if isinstance(expr, cst.Attribute) and expr.attr.value in IDENTITY_ATTRIBUTES:
-            return self._is_identity(expr.value)
-        if not isinstance(expr, cst.Call):
-            return False
-        callee = expr.func
-        name = (
-            callee.attr.value
-            if isinstance(callee, cst.Attribute)
-            else (callee.value if isinstance(callee, cst.Name) else "")
-        )
-        return name in IDENTITY_CALLS
+        return is_identity(expr, self._identities)
 
     def _reads(self, expr: cst.CSTNode, func: FunctionInfo) -> set[SymbolKey]:
         """Shared keys ``expr`` reads: directly (``reads_in``), through a local that holds

@@ -29,6 +29,13 @@ def dotted_name(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def final_name(node: cst.BaseExpression) -> str | None:
+    """The name a callee ends with: ``b`` of ``a.b``, ``f`` of ``f``, else ``None``."""
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return node.value if isinstance(node, cst.Name) else None
+
+
 def _import_module_name(node: cst.BaseExpression) -> str:
     name = dotted_name(node)
     return name or ""

@@ -11,14 +11,14 @@ rule asks about.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from tsafe_lint.analysis.accesses import shared_key
-from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.scopes import FunctionInfo, final_name
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.tree import walk
 
@@ -68,19 +68,13 @@ class ThreadKeyed:
         return found
 
     def _is_identity(self, expr: cst.BaseExpression, func: FunctionInfo, names: set[str]) -> bool:
-        if isinstance(expr, cst.Name):
-            return expr.value in names
-        if isinstance(expr, cst.Attribute) and expr.attr.value in IDENTITY_ATTRIBUTES:
-            return self._is_identity(expr.value, func, names)
-        if not isinstance(expr, cst.Call):
-            return False
-        callee = expr.func
-        if isinstance(callee, cst.Attribute) and callee.attr.value in IDENTITY_CALLS:
-            return True
-        if isinstance(callee, cst.Name) and callee.value in IDENTITY_CALLS:
-            return True
-        helper = self.analysis.resolve_function(callee, func)
-        return helper is not None and self._returns_identity(helper)
+        """``is_identity``, with calls of the module's helpers that return the identity."""
+
+        def helper_returns_identity(callee: cst.BaseExpression) -> bool:
+            helper = self.analysis.resolve_function(callee, func)
+            return helper is not None and self._returns_identity(helper)
+
+        return is_identity(expr, names, helper_returns_identity)
 
     def _returns_identity(self, func: FunctionInfo) -> bool:
         """Does ``func`` return the current thread's identity (on some path: a helper may
@@ -95,6 +89,25 @@ class ThreadKeyed:
                 for inner in walk(node.body, skip=_SKIP)
             )
         return self._helpers[func]
+
+
+def is_identity(
+    expr: cst.BaseExpression,
+    names: Container[str],
+    calls_identity: Callable[[cst.BaseExpression], bool] | None = None,
+) -> bool:
+    """Is ``expr`` the current thread's identity: ``get_ident()``, ``current_thread()``
+    and its ``name``/``ident``, one of ``names`` (locals holding it), or a call that
+    ``calls_identity`` accepts (given the callee)?"""
+    if isinstance(expr, cst.Name):
+        return expr.value in names
+    if isinstance(expr, cst.Attribute) and expr.attr.value in IDENTITY_ATTRIBUTES:
+        return is_identity(expr.value, names, calls_identity)
+    if not isinstance(expr, cst.Call):
+        return False
+    if final_name(expr.func) in IDENTITY_CALLS:
+        return True
+    return calls_identity is not None and calls_identity(expr.func)
 
 
 def indexed_by(

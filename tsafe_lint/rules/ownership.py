@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
 
 import libcst as cst
@@ -149,7 +148,9 @@ def _locked_helpers(analysis: ModuleAnalysis) -> dict[FunctionInfo, SymbolKey]:
         node = call.func.node
         if not isinstance(node, cst.FunctionDef):
             continue
-        body = [s for s in block(node.body) if not _is_docstring(s)]
+        body = list(block(node.body))
+        if node.get_docstring(clean=False) is not None:
+            body = body[1:]
         if (
             len(body) == 1
             and isinstance(body[0], cst.SimpleStatementLine)
@@ -159,15 +160,6 @@ def _locked_helpers(analysis: ModuleAnalysis) -> dict[FunctionInfo, SymbolKey]:
         ):
             helpers[call.func] = call.target
     return helpers
-
-
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
 
 
 def _fork_side(analysis: ModuleAnalysis) -> set[FunctionInfo]:
@@ -181,17 +173,7 @@ def _fork_side(analysis: ModuleAnalysis) -> set[FunctionInfo]:
             target = analysis.resolve_function(arg.value, any_call.func)
             if target is not None:
                 roots.append(target)
-    callees: dict[FunctionInfo, list[FunctionInfo]] = {}
-    for site in analysis.regions.call_sites:
-        callees.setdefault(site.func, []).append(site.callee)
-    seen = set(roots)
-    queue = deque(roots)
-    while queue:
-        for callee in callees.get(queue.popleft(), ()):
-            if callee not in seen:
-                seen.add(callee)
-                queue.append(callee)
-    return seen
+    return analysis.reached_from(roots)
 
 
 def _locked_guard(

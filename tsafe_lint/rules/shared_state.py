@@ -18,6 +18,7 @@ from tsafe_lint.analysis import (
     conjuncts,
     contains,
     display_name,
+    final_name,
     guards,
     methods_run_on_self,
     reads_in,
@@ -963,20 +964,19 @@ _SEQUENCE_FACTORIES = frozenset({"list", "deque", "tuple", "array"})
 _WEAK_FACTORIES = frozenset({"WeakValueDictionary", "WeakKeyDictionary", "WeakSet"})
 
 
-def _weak(writes: list[Access]) -> str | None:
-    """The weak container the state is bound to (``WeakValueDictionary``), if any."""
+def _bound_values(writes: list[Access]) -> Iterator[cst.BaseExpression]:
+    """The values the state is bound to (``x = <value>``, ``x: T = <value>``), in order."""
     for access in writes:
         node = access.node
-        if not isinstance(node, (cst.Assign, cst.AnnAssign)) or node.value is None:
-            continue
-        value = node.value
+        if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
+            yield node.value
+
+
+def _weak(writes: list[Access]) -> str | None:
+    """The weak container the state is bound to (``WeakValueDictionary``), if any."""
+    for value in _bound_values(writes):
         if isinstance(value, cst.Call):
-            callee = value.func
-            name = (
-                callee.attr.value
-                if isinstance(callee, cst.Attribute)
-                else (callee.value if isinstance(callee, cst.Name) else "")
-            )
+            name = final_name(value.func)
             if name in _WEAK_FACTORIES:
                 return name
     return None
@@ -985,22 +985,13 @@ def _weak(writes: list[Access]) -> str | None:
 def _container(writes: list[Access]) -> str | None:
     """``"mapping"`` (dict or set), ``"sequence"`` or ``None`` (unknown), from the values
     the state is bound to."""
-    for access in writes:
-        node = access.node
-        if not isinstance(node, (cst.Assign, cst.AnnAssign)) or node.value is None:
-            continue
-        value = node.value
+    for value in _bound_values(writes):
         if isinstance(value, (cst.Dict, cst.Set, cst.DictComp, cst.SetComp)):
             return "mapping"
         if isinstance(value, (cst.List, cst.Tuple, cst.ListComp)):
             return "sequence"
         if isinstance(value, cst.Call):
-            callee = value.func
-            name = (
-                callee.attr.value
-                if isinstance(callee, cst.Attribute)
-                else (callee.value if isinstance(callee, cst.Name) else "")
-            )
+            name = final_name(value.func)
             if name in _DICT_OR_SET_FACTORIES:
                 return "mapping"
             if name in _SEQUENCE_FACTORIES:
