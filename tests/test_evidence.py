@@ -83,6 +83,7 @@ def test_a_docstring_contract_is_evidence_only_when_asked() -> None:
         analysis.reach,
         analysis.setup_functions,
         analysis.thread_starts,
+        analysis.callees,
         docstrings=True,
     )
     assert asked.contract == {"C": "the docstring of 'C' says it is thread-safe"}

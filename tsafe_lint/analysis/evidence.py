@@ -163,6 +163,7 @@ class Evidence:
         reach: ThreadReach,
         setup: frozenset[FunctionInfo],
         starts: list[ThreadStart],
+        callees: dict[FunctionInfo, list[FunctionInfo]],
         docstrings: bool = False,
         options: frozenset[str] = frozenset(),
         module: str = "",
@@ -186,9 +187,7 @@ class Evidence:
         self.contract: dict[str, str] = {}  # class qualname -> why its methods are shared
         self.decorating: frozenset[str] = frozenset()
         self.lock_owned: dict[str, SymbolKey] = {}  # class qualname -> its lock
-        self._callees: dict[FunctionInfo, list[FunctionInfo]] = {}
-        for site in regions.call_sites:
-            self._callees.setdefault(site.func, []).append(site.callee)
+        self._callees = callees  # the module's call graph (``ModuleAnalysis.callees``)
         self._read_contracts()
         self._read_locks()
         self._users: dict[tuple[str, bool], frozenset[FunctionInfo]] = {}

@@ -195,6 +195,7 @@ class ModuleAnalysis:
             self.reach,
             self.setup_functions,
             self.thread_starts,
+            self.callees,
             docstrings="docstring" in self.extra_evidence,
             options=self.extra_evidence,
             module=self.name,

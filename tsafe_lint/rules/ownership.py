@@ -120,11 +120,12 @@ class ReleaseIfLocked(Rule):
             for site in analysis.regions.call_sites
             if site.callee in helpers
         }
+        tested = tests | callers
+        candidates = [r for r in releases if (r.func, r.target) in tested]
+        if not candidates:
+            return  # no locked() test of a released lock in its function: nothing to find
         in_child = _fork_side(analysis)
-        for release in releases:
-            key = (release.func, release.target)
-            if key not in tests and key not in callers:
-                continue  # no locked() test of this lock in the function: nothing to find
+        for release in candidates:
             if release.func in in_child:
                 continue
             guard = _locked_guard(release, analysis, helpers)
