@@ -7,6 +7,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.scopes import ClassInfo
+from tsafe_lint.rules.self_logging import plain_log_call
 
 #: Clock and thread-identity reads that take no argument and cannot raise.
 _SAFE_CALLS = frozenset(
@@ -39,6 +40,8 @@ def cannot_raise(
     for small in statement.body:
         if isinstance(small, cst.Pass):
             continue
+        if isinstance(small, cst.Expr) and plain_log_call(small.value):
+            continue  # logging reports its own errors (``Handler.handleError``)
         if not isinstance(small, cst.Assign):
             return False
         if not all(_store_cannot_raise(target.target, analysis, func) for target in small.targets):

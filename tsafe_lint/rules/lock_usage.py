@@ -85,7 +85,10 @@ class AcquireWithoutTryFinally(Rule):
     ``time.time()``, ``time.perf_counter()`` and their ``_ns`` forms,
     ``threading.get_ident()``, ``threading.get_native_id()``), ``+``, ``-`` and ``*`` of
     those, and ``a if x is None else b`` (an ``is``/``is not`` test of names):
-    ``deadline = None if timeout is None else time.monotonic() + timeout``. The same
+    ``deadline = None if timeout is None else time.monotonic() + timeout``; and a
+    logging call on a logger (a name, or an attribute of a name, with "log" in it) whose
+    arguments are names, constants or attributes of names (``log.debug("got %s",
+    self.key)``): logging reports its handlers' and formatting errors itself. The same
     values may be stored on the instance in a method (``self.locked = True``) when the
     store runs no code: the class has no ``__slots__`` (so the instance has a
     ``__dict__``), and neither it nor its bases in the module define ``__setattr__`` or

@@ -157,6 +157,16 @@ def _log_call(value: cst.BaseExpression) -> bool:
     )
 
 
+def plain_log_call(value: cst.BaseExpression) -> bool:
+    """``log.debug("got %s", self.key)``: a logging call whose arguments are names,
+    constants or attributes of names, so evaluating them and logging do not raise."""
+    return (
+        _log_call(value)
+        and isinstance(value, cst.Call)
+        and all(_plain(arg.value) for arg in value.args)
+    )
+
+
 def _level_test(test: cst.BaseExpression) -> bool:
     """``logger.isEnabledFor(logging.DEBUG)`` or ``self.logger.level <= logging.DEBUG``."""
     if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute):
