@@ -188,3 +188,9 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
         and isinstance(statement.body[0], cst.Expr)
         and isinstance(statement.body[0].value, _STRINGS)
     )
+
+
+def is_log_call(value: cst.BaseExpression) -> bool:
+    """``log.warning(...)``, ``self.logger.debug(...)``: a call of a logger's method
+    (whatever its arguments do)."""
+    return _log_call(value)

@@ -1,0 +1,161 @@
+"""Does a polling loop have a pass that only sleeps? (TS304)
+
+A loop that sleeps between pieces of real work (a periodic flush, a retry after a
+failed connect, a queue drained with ``get_nowait()``) is a worker with a period: a stop
+is seen at most one period late. Strict reviewers judged that a nicety, not a smell worth
+a finding, on 9 of 11 such findings across five validation sets nobody had tuned on. The
+busy-wait is a pass of the loop that does nothing but re-test the flag and sleep
+(``while not landed.is_set(): time.sleep(0.5)``, or a branch ``if not connected:
+time.sleep(t); continue``): that pass is what ``Event.wait(timeout)`` replaces.
+
+A pass is idle when every statement it runs on the way to the sleep and after it (until
+the loop test runs again) calls nothing but cheap reads: polls of state (``is_set()``,
+``is_alive()``, ``empty()``, ``is_connected()``...), clocks, logging, builtins like
+``len``/``min``, and list or dict operations on the function's own locals. An ``if``
+before the sleep whose test is idle may be skipped, so its body does not count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import libcst as cst
+
+from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, walk
+from tsafe_lint.rules.self_logging import is_log_call
+
+#: methods that read state without doing work (any receiver)
+_POLL_METHODS = frozenset(
+    {
+        "is_set", "isSet", "is_alive", "isAlive", "locked", "done", "running", "cancelled",
+        "empty", "full", "qsize",
+    }
+)  # fmt: skip
+#: ``is_connected()``, ``has_pending()``: predicates named as such
+_POLL_PREFIXES = ("is_", "has_")
+#: methods of a local list, dict or set: no work beyond the container
+_LOCAL_CONTAINER_METHODS = frozenset(
+    {"append", "extend", "add", "get", "items", "keys", "values", "copy", "pop", "clear"}
+)
+_CHEAP_BUILTINS = frozenset(
+    {
+        "len", "isinstance", "bool", "int", "float", "str", "min", "max", "abs", "any",
+        "all", "sum", "print", "id", "getattr", "hasattr", "range", "list", "dict", "set",
+        "tuple",
+    }
+)  # fmt: skip
+_CLOCKS = frozenset({"time.time", "time.monotonic", "time.perf_counter", "time.sleep"})
+#: nodes that run no code where they stand
+_DEFINITIONS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+class IdlePass:
+    """Answers "is there a pass of this loop that runs this sleep and no work?"."""
+
+    def __init__(self, analysis: ModuleAnalysis) -> None:
+        self._analysis = analysis
+        self._qualified = {id(call.call): call.qualified for call in analysis.regions.calls}
+
+    def sleeps_idle(self, sleep: cst.Call, loop: cst.While, func: FunctionInfo) -> bool:
+        """Does some pass of ``loop`` run the statement ``sleep`` and only cheap reads?"""
+        parent_of = self._analysis.parent_of
+        if not isinstance(parent_of(sleep), cst.Expr) or not self._idle(sleep.args, func):
+            return False
+        if not self._idle([loop.test], func):
+            return False
+        node: cst.CSTNode = sleep
+        jumped = False  # a `continue` after the sleep skips the rest of the pass
+        while node is not loop:
+            parent = parent_of(node)
+            if parent is None or isinstance(parent, _DEFINITIONS):
+                return False
+            if isinstance(parent, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                siblings: tuple[cst.CSTNode, ...] = tuple(parent.body)
+            elif isinstance(parent, cst.SimpleStatementLine):
+                siblings = tuple(parent.body)
+            else:
+                siblings = ()
+            if siblings:
+                index = next(i for i, sibling in enumerate(siblings) if sibling is node)
+                if not all(self._may_pass(before, func) for before in siblings[:index]):
+                    return False
+                if not jumped:
+                    for after in siblings[index + 1 :]:
+                        if _is_continue(after):
+                            jumped = True
+                            break
+                        if _leaves(after) or not self._may_pass(after, func):
+                            return False
+            elif not self._header_idle(parent, node, func):
+                return False
+            node = parent
+        return True
+
+    def _header_idle(self, parent: cst.CSTNode, child: cst.CSTNode, func: FunctionInfo) -> bool:
+        """The code a compound statement runs before ``child``, its part on the path."""
+        if isinstance(parent, cst.If):
+            return self._idle([parent.test], func)
+        if isinstance(parent, (cst.While, cst.For)):
+            header = parent.test if isinstance(parent, cst.While) else parent.iter
+            return child is not parent.body or self._idle([header], func)
+        if isinstance(parent, cst.With):
+            return self._idle([item.item for item in parent.items], func)
+        if isinstance(parent, cst.ExceptHandler):
+            try_node = self._analysis.parent_of(parent)
+            return isinstance(try_node, cst.Try) and self._idle([try_node.body], func)
+        if isinstance(parent, cst.Finally):
+            try_node = self._analysis.parent_of(parent)
+            return isinstance(try_node, cst.Try) and self._idle([try_node.body], func)
+        return True  # Else, Try body, Expr: nothing runs before the child
+
+    def _may_pass(self, statement: cst.CSTNode, func: FunctionInfo) -> bool:
+        """Can a pass go through ``statement`` without doing work? An ``if`` with an idle
+        test can be skipped whatever its body does (the pass where the test is false)."""
+        if not isinstance(statement, cst.If) or not self._idle([statement.test], func):
+            return self._idle([statement], func)
+        if statement.orelse is None:
+            return True
+        return self._idle([statement.body], func) or self._may_pass(statement.orelse, func)
+
+    def _idle(self, nodes: Iterable[cst.CSTNode], func: FunctionInfo) -> bool:
+        for root in nodes:
+            for node in walk(root, skip=_DEFINITIONS):
+                if isinstance(node, (cst.Await, cst.Yield)):
+                    return False
+                if isinstance(node, cst.Call) and not self._cheap_call(node, func):
+                    return False
+        return True
+
+    def _cheap_call(self, call: cst.Call, func: FunctionInfo) -> bool:
+        if self._qualified.get(id(call)) in _CLOCKS or is_log_call(call):
+            return True
+        callee = call.func
+        if isinstance(callee, cst.Name):
+            return callee.value in _CHEAP_BUILTINS and not func.is_local(callee.value)
+        if isinstance(callee, cst.Attribute):
+            method = callee.attr.value
+            if method in _POLL_METHODS or method.startswith(_POLL_PREFIXES):
+                return True
+            receiver = callee.value
+            return (
+                method in _LOCAL_CONTAINER_METHODS
+                and isinstance(receiver, cst.Name)
+                and func.is_local(receiver.value)
+            )
+        return False
+
+
+def _is_continue(statement: cst.CSTNode) -> bool:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return any(isinstance(small, cst.Continue) for small in statement.body)
+    return isinstance(statement, cst.Continue)
+
+
+def _leaves(statement: cst.CSTNode) -> bool:
+    """``break``, ``return`` or ``raise`` end the loop: that pass is not repeated."""
+    exits = (cst.Break, cst.Return, cst.Raise)
+    if isinstance(statement, exits):
+        return True
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, exits) for small in statement.body
+    )
