@@ -1064,10 +1064,18 @@ _BUILTIN_DUNDERS = {"len": "__len__", "iter": "__iter__", "next": "__next__"}
 
 def caught_names(statement: cst.Try | cst.TryStar) -> frozenset[str]:
     """The exception classes the handlers of ``statement`` name (``except
-    (AttributeError, OSError):`` -> both; ``except socket.error:`` -> ``error``)."""
+    (AttributeError, OSError):`` -> both; ``except socket.error:`` -> ``error``). A
+    bare ``except:`` is ``BaseException``; a broad handler (``Exception``,
+    ``BaseException``, bare) that raises again is left out: it passes the error on."""
     names: set[str] = set()
     for handler in statement.handlers:
         kind = handler.type
+        if kind is None or (
+            isinstance(kind, cst.Name) and kind.value in ("Exception", "BaseException")
+        ):
+            if not any(isinstance(node, cst.Raise) for node in walk(handler.body)):
+                names.add("BaseException" if kind is None else kind.value)
+            continue
         types = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
         for item in types:
             if isinstance(item, cst.Name):
