@@ -18,6 +18,7 @@ from tsafe_lint.analysis import (
     walk,
 )
 from tsafe_lint.rules.base import Finding, Rule
+from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
 from tsafe_lint.rules.fix_builders import while_loop_fix
 
 _NOTIFY_METHODS = frozenset({"notify", "notify_all", "notifyAll"})
@@ -60,6 +61,24 @@ class ConditionWaitNotInLoop(Rule):
     any code clears the flag (or ``del``, ``setattr``, a store through an object of
     unknown class), when something notifies the condition without setting it first, when
     it is set without the condition held, and when the predicate is not a plain flag.
+
+    A wait whose every wake-up comes with its predicate already false is left alone
+    (the writer of a reader/writer lock waiting once for the readers to drain: ``if
+    self.readers > 0: cv.wait()``). Every ``notify``/``notify_all`` of the condition in
+    the module stands under an ``if`` that tests the same attribute against an integer
+    so that the waiter need not wait (``if self.readers == 0:``), with the condition
+    held from that test on, or runs only in the thread that owns the object (after ``if
+    self.owner is not current_thread(): raise``) when the waiter made itself the owner
+    (``self.owner = current_thread()``) before waiting; every write of the attribute
+    cannot make the waiter's test true again (``self.readers -= 1``) or runs only while
+    nobody owns the object (after ``while self.owner is not None: cv.wait()`` or ``if
+    self.owner is not None: return``), and only the owning thread, or a thread that
+    found nobody owning, writes the owner. Each guard stands before what it guards in
+    its function with the condition held and not waited on or released in between.
+    Still flagged: a notify without that test, a second notify anyone can call, a write
+    that can make the test true again outside those guards (a reader entering without
+    looking at the owner), an owner anyone can clear, a store the analysis cannot tie
+    to the attribute.
 
     A wait in a small helper is left alone when the helper re-checks nothing because its
     callers do: a private helper (a leading ``_``, never passed around as a value) whose
@@ -146,7 +165,7 @@ class ConditionWaitNotInLoop(Rule):
                 continue
             if _has_timeout(call.call) or _leaves_right_after(call):
                 continue
-            if _waits_for_one_way_flag(call, analysis):
+            if _waits_for_one_way_flag(call, analysis) or wakes_only_when_ready(call, analysis):
                 continue
             name = display_name(call.target)
             evidence = analysis.evidence(call.target)
@@ -804,19 +823,9 @@ def _cleared_elsewhere(analysis: ModuleAnalysis, name: str, key: SymbolKey) -> b
                 reaches = (isinstance(part, cst.Attribute) and part.attr.value == name) or (
                     isinstance(part, cst.Name) and part.value == name and key[0] == "global"
                 )
-                if reaches and _in_running_code(analysis, node):
+                if reaches and in_running_code(analysis, node):
                     return True
     return False
-
-
-def _in_running_code(analysis: ModuleAnalysis, node: cst.CSTNode) -> bool:
-    """Is ``node`` inside a function that runs after set-up (not ``__init__`` and its
-    helpers, not a class or module body)?"""
-    return any(
-        contains(func.node, node)
-        for func in analysis.structure.functions
-        if not func.is_module and func not in analysis.setup_functions
-    )
 
 
 def _has_timeout(call: cst.Call) -> bool:
