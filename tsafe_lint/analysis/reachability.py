@@ -55,6 +55,9 @@ class Entry:
     #: the attributes through which the thread reaches the object whose state is
     #: looked at (``Zeroconf.cache``), when it is another object: empty for its own
     holders: frozenset[str] = frozenset()
+    #: the run() of a Thread subclass: a Thread starts once, so each of its threads runs
+    #: on an instance of its own, and several of them never share that object's attributes
+    own_instance: bool = False
 
 
 def thread_of(entry: Entry) -> object:
@@ -262,7 +265,8 @@ def compute_reach(
         many = (start.many and not by_loop) or per_target.get(func, 0) > 1
         roots.append(Entry(func, start.call, verb, many))
     for cls, run, many in thread_subclass_entries(structure, regions):
-        roots.append(Entry(run, cls.node, f"the run() of Thread subclass '{cls.qualname}'", many))
+        verb = f"the run() of Thread subclass '{cls.qualname}'"
+        roots.append(Entry(run, cls.node, verb, many, own_instance=True))
     for method, server in request_handlers(structure, regions):
         roots.append(Entry(method, server, HANDLER_VERB, True, per_request=True))
     roots += more_roots

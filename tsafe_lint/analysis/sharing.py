@@ -6,10 +6,13 @@ point) writes it too. Writers outside any thread are not counted: they usually r
 before ``start()`` or after ``join()``. Set-up code (module top level,
 ``__init__``, and helpers only set-up code calls) runs before other threads can see the
 object and is never counted. A lone worker that writes a result the main thread reads
-after ``join()`` is not a race.
+after ``join()`` is not a race. The many threads of a Thread subclass's ``run()`` run on
+as many instances (a Thread starts once): to that instance's own attributes they are one.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import libcst as cst
 
@@ -62,6 +65,7 @@ class Sharing:
             if access.func not in setup:
                 self.writers.setdefault(access.key, []).append(access)
         self._shared_classes = self._classes_with_module_level_instances(regions)
+        self._per_instance: dict[int, Entry] = {}
 
     def is_tracked(self, key: SymbolKey) -> bool:
         """Plain data only: locks, queues, events, ``threading.local`` guard themselves."""
@@ -113,7 +117,7 @@ class Sharing:
                 or owner.qualname
                 in {cls.qualname for cls in self.structure.class_bases(entry.root.cls)}
             ):
-                kept.append(entry)
+                kept.append(self._one_per_instance(entry) if entry.own_instance else entry)
                 continue
             # the thread reaches the object through another object's attribute
             # (``self.zc.cache.entries()``): one thread of its own on that object
@@ -121,6 +125,16 @@ class Sharing:
             if through is not None:
                 kept.append(through)
         return kept
+
+    def _one_per_instance(self, entry: Entry) -> Entry:
+        """A Thread subclass's run() as seen by its own instance's attributes: one thread
+        (a Thread starts once), the same entry each time it is asked for."""
+        if not entry.many:
+            return entry
+        seen = self._per_instance.get(id(entry))
+        if seen is None:
+            seen = self._per_instance[id(entry)] = replace(entry, many=False)
+        return seen
 
     def _classes_with_module_level_instances(self, regions: Regions) -> set[str]:
         """Classes whose methods are called on a module-level instance (``counter.add()``):

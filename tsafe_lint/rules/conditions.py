@@ -18,6 +18,7 @@ from tsafe_lint.analysis import (
     walk,
 )
 from tsafe_lint.rules.base import Finding, Rule
+from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
 from tsafe_lint.rules.fix_builders import while_loop_fix
 from tsafe_lint.rules.idle_pass import IdlePass
 
@@ -42,6 +43,16 @@ class ConditionWaitNotInLoop(Rule):
     idiom, whose caller handles waking without the predicate; so is a wait followed by
     ``continue``, which goes back to the loop's test.
 
+    A wait that is the last act of the loop body is a loop in disguise and is left
+    alone: ``while True: with cv: ...; if not ready: cv.wait()`` with nothing after the
+    wait in the ``with`` nor after the ``with`` in the loop (through ``if``/``else`` and
+    ``with`` only, not a ``try``), a loop test that calls nothing, and a next pass that
+    takes the condition again and tests the predicate's state under it (in an ``if`` or
+    ``while`` test, with no call before it) before anything else names that state. It
+    is still flagged when code after the wait acts on the state, when the loop body
+    uses the state before taking the condition again, and when the first use under the
+    re-taken condition is not a test.
+
     A one-way flag is left alone too: ``with cv: if not self._flag: cv.wait()`` where
     the flag is a private attribute or global (a leading ``_``) that code after set-up
     (``__init__``, class and module level) only ever sets to a true constant, with the
@@ -51,6 +62,24 @@ class ConditionWaitNotInLoop(Rule):
     any code clears the flag (or ``del``, ``setattr``, a store through an object of
     unknown class), when something notifies the condition without setting it first, when
     it is set without the condition held, and when the predicate is not a plain flag.
+
+    A wait whose every wake-up comes with its predicate already false is left alone
+    (the writer of a reader/writer lock waiting once for the readers to drain: ``if
+    self.readers > 0: cv.wait()``). Every ``notify``/``notify_all`` of the condition in
+    the module stands under an ``if`` that tests the same attribute against an integer
+    so that the waiter need not wait (``if self.readers == 0:``), with the condition
+    held from that test on, or runs only in the thread that owns the object (after ``if
+    self.owner is not current_thread(): raise``) when the waiter made itself the owner
+    (``self.owner = current_thread()``) before waiting; every write of the attribute
+    cannot make the waiter's test true again (``self.readers -= 1``) or runs only while
+    nobody owns the object (after ``while self.owner is not None: cv.wait()`` or ``if
+    self.owner is not None: return``), and only the owning thread, or a thread that
+    found nobody owning, writes the owner. Each guard stands before what it guards in
+    its function with the condition held and not waited on or released in between.
+    Still flagged: a notify without that test, a second notify anyone can call, a write
+    that can make the test true again outside those guards (a reader entering without
+    looking at the owner), an owner anyone can clear, a store the analysis cannot tie
+    to the attribute.
 
     A wait in a small helper is left alone when the helper re-checks nothing because its
     callers do: a private helper (a leading ``_``, never passed around as a value) whose
@@ -137,7 +166,7 @@ class ConditionWaitNotInLoop(Rule):
                 continue
             if _has_timeout(call.call) or _leaves_right_after(call):
                 continue
-            if _waits_for_one_way_flag(call, analysis):
+            if _waits_for_one_way_flag(call, analysis) or wakes_only_when_ready(call, analysis):
                 continue
             name = display_name(call.target)
             evidence = analysis.evidence(call.target)
@@ -153,7 +182,9 @@ class ConditionWaitNotInLoop(Rule):
                     f"{name}.wait()' or '{name}.wait_for(<pred>)'{evidence}",
                     while_loop_fix(call, analysis),
                 )
-            elif _rechecked_only_outside(call, analysis):
+            elif _rechecked_only_outside(call, analysis) and not _loop_in_disguise(
+                call, analysis
+            ):
                 yield Finding(
                     call.call,
                     f"'{name}.wait()' under 'if' is re-checked only by an outer loop that "
@@ -561,6 +592,105 @@ def _rechecked_only_outside(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     return False
 
 
+def _loop_in_disguise(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``while True: with cv: ...; if not ready: cv.wait()`` with nothing after the wait:
+    control goes from the wait straight back to the loop's head, and the next pass takes
+    the condition again and tests the predicate under it before anything acts on it.
+
+    Followed as control flow: from the wait, every enclosing block up to the loop body
+    ends right after it (a ``pass`` or ``continue`` may follow), through ``if``/``else``
+    and ``with`` only (not a ``try``, whose ``finally`` runs next, nor an inner loop);
+    the loop's test calls nothing and the loop has no ``else``; then, from the top of the
+    loop body, nothing names the state the wait's ``if`` tests until a ``with`` takes the
+    condition, and inside it the first use of that state is a test (an ``if``/``while``),
+    with no call before it."""
+    loop = call.state.loop
+    if loop is None or loop.orelse is not None or call.form != "statement":
+        return False
+    if any(isinstance(node, (cst.Call, cst.NamedExpr)) for node in walk(loop.test)):
+        return False
+    lock = analysis.locks.identity(call.target)
+    tests: list[cst.BaseExpression] = []
+    taken = False
+    node: cst.CSTNode = call.place.statement
+    while node is not loop:
+        parent = analysis.parent_of(node)
+        if isinstance(parent, cst.IndentedBlock):
+            body = list(parent.body)
+            rest = body[next(i for i, item in enumerate(body) if item is node) + 1 :]
+            if not all(_does_nothing(statement) for statement in rest):
+                return False
+        elif isinstance(parent, cst.If):
+            if not taken:
+                tests.append(parent.test)
+        elif isinstance(parent, cst.With):
+            taken = taken or _takes(parent, lock, call.func, analysis)
+        elif parent is None or not (parent is loop or isinstance(parent, cst.Else)):
+            return False  # a ``try`` (its ``finally`` runs next), an inner ``for``...
+        node = parent
+    names = _names_tested(tests)
+    if not taken or not names:
+        return False
+    for statement in _suite(loop.body):
+        if isinstance(statement, cst.With) and _takes(statement, lock, call.func, analysis):
+            return _tests_before_use(statement, names, analysis)
+        if any(isinstance(part, cst.Call) or _names(part, names) for part in walk(statement)):
+            return False
+    return False
+
+
+def _does_nothing(statement: cst.BaseStatement) -> bool:
+    """``pass`` or ``continue``: back to the loop's head without touching anything."""
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Pass, cst.Continue)) for small in statement.body
+    )
+
+
+def _names_tested(tests: list[cst.BaseExpression]) -> frozenset[str]:
+    """The state the tests read: attribute names (``self._queue`` gives ``_queue``) and
+    plain names, not the objects they are read from nor the functions they call."""
+    found: set[str] = set()
+    for test in tests:
+        skipped = {
+            id(part.value if isinstance(part, cst.Attribute) else part.func)
+            for part in walk(test)
+            if isinstance(part, (cst.Attribute, cst.Call))
+        }
+        found |= {
+            part.value
+            for part in walk(test)
+            if isinstance(part, cst.Name)
+            and id(part) not in skipped
+            and part.value not in ("True", "False", "None")
+        }
+    return frozenset(found)
+
+
+def _names(node: cst.CSTNode, names: frozenset[str]) -> bool:
+    return isinstance(node, cst.Name) and node.value in names
+
+
+def _tests_before_use(statement: cst.With, names: frozenset[str], analysis: ModuleAnalysis) -> bool:
+    """Is the first use of ``names`` in the ``with`` body a read in the test of an
+    ``if``/``while``, with no call before it?"""
+    for part in walk(statement.body):
+        if isinstance(part, cst.Call):
+            return False
+        if _names(part, names):
+            holder = analysis.parent_of(part)
+            while holder is not None and holder is not statement:
+                parent = analysis.parent_of(holder)
+                if isinstance(parent, (cst.If, cst.While)) and parent.test is holder:
+                    return True
+                holder = parent
+            return False
+    return False
+
+
+def _suite(suite: cst.BaseSuite) -> list[cst.BaseStatement]:
+    return list(suite.body) if isinstance(suite, cst.IndentedBlock) else []
+
+
 def _takes(
     statement: cst.With, lock: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
 ) -> bool:
@@ -656,19 +786,9 @@ def _cleared_elsewhere(analysis: ModuleAnalysis, name: str, key: SymbolKey) -> b
                 reaches = (isinstance(part, cst.Attribute) and part.attr.value == name) or (
                     isinstance(part, cst.Name) and part.value == name and key[0] == "global"
                 )
-                if reaches and _in_running_code(analysis, node):
+                if reaches and in_running_code(analysis, node):
                     return True
     return False
-
-
-def _in_running_code(analysis: ModuleAnalysis, node: cst.CSTNode) -> bool:
-    """Is ``node`` inside a function that runs after set-up (not ``__init__`` and its
-    helpers, not a class or module body)?"""
-    return any(
-        contains(func.node, node)
-        for func in analysis.structure.functions
-        if not func.is_module and func not in analysis.setup_functions
-    )
 
 
 def _has_timeout(call: cst.Call) -> bool:

@@ -4,7 +4,8 @@ A function *swallows its errors* when its body (after a docstring) is one ``try`
 bare ``except:`` or ``except Exception:`` handler, no ``else`` and no ``raise`` in any
 handler, preceded only by statements that cannot raise (``quiet``). A closure or lambda
 whose whole body is one call of such a function of the module, with plain arguments,
-swallows its errors too (one call is followed, not a chain).
+swallows its errors too (one call is followed, not a chain), and so does a function whose
+outermost decorator returns a wrapper that swallows its errors.
 """
 
 from __future__ import annotations
@@ -28,15 +29,27 @@ Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
 
 def swallows(func: FunctionInfo) -> bool:
     """Is the body quiet statements, then one ``try`` with no ``else``, a bare
-    ``except:`` or ``except Exception:`` handler, and no ``raise`` in any handler?"""
+    ``except:`` or ``except Exception:`` handler, and no ``raise`` in any handler (or a
+    ``try``/``finally`` around such a body, with a quiet ``finally``)?"""
     body = list(func.body())
     if body and _is_docstring(body[0]):
         body = body[1:]
+    return _catches_everything(body)
+
+
+def _catches_everything(body: list[cst.BaseStatement]) -> bool:
     while body and quiet(body[0]):
         body = body[1:]
     if len(body) != 1 or not isinstance(body[0], cst.Try) or body[0].orelse is not None:
         return False
     handlers = body[0].handlers
+    final = body[0].finalbody
+    if not handlers:  # ``try: <catches everything> finally: <cannot raise>``
+        return (
+            final is not None
+            and all(quiet(statement) for statement in _suite(final.body))
+            and _catches_everything(_suite(body[0].body))
+        )
     broad = any(
         handler.type is None
         or any(isinstance(node, cst.Name) and node.value in _BROAD for node in walk(handler.type))
@@ -70,6 +83,43 @@ def delegates_to_swallower(
         return False
     target = resolve(call.func, scope)
     return target is not None and target.name != "__init__" and swallows(target)
+
+
+def decorated_by_swallower(
+    func: FunctionInfo, functions: list[FunctionInfo], resolve: Resolver
+) -> bool:
+    """Is ``func``'s outermost decorator one of the module's (``@logged`` or a factory,
+    ``@logged("name")``) whose wrapper, the function it returns, swallows its errors?
+    Calling ``func`` calls that wrapper, so nothing it raises reaches the caller."""
+    node = func.node
+    if not isinstance(node, cst.FunctionDef) or not node.decorators:
+        return False
+    expr = node.decorators[0].decorator
+    levels = 1
+    if isinstance(expr, cst.Call):
+        expr, levels = expr.func, 2
+    decorator = resolve(expr, func.parent or func)
+    for _ in range(levels):
+        if decorator is None:
+            return False
+        decorator = _returned_function(decorator, functions)
+    return decorator is not None and swallows(decorator)
+
+
+def _returned_function(func: FunctionInfo, functions: list[FunctionInfo]) -> FunctionInfo | None:
+    """The function defined in ``func`` that every ``return`` of ``func`` returns
+    (``return wrapper``)."""
+    returns = [
+        node
+        for node in walk(func.node, skip=(cst.FunctionDef, cst.Lambda, cst.ClassDef))
+        if isinstance(node, cst.Return)
+    ]
+    names = {r.value.value if isinstance(r.value, cst.Name) else None for r in returns}
+    if len(names) != 1 or None in names:
+        return None
+    name = names.pop()
+    inner = [f for f in functions if f.parent is func and f.name == name]
+    return inner[0] if len(inner) == 1 else None
 
 
 def quiet(statement: cst.BaseStatement) -> bool:

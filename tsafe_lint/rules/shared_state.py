@@ -419,6 +419,14 @@ class UnlockedCheckThenAct(Rule):
     message names the evidence. ``# tsafe: single-thread`` on a class or function
     silences it.
 
+    A ``threading.Thread`` subclass's own attributes, set in ``__init__`` and then read
+    and written only by its ``run()`` (and what only ``run()`` calls), are confined to
+    that instance's one thread: a Thread starts once, so making several of them runs
+    several threads on several objects, none sharing another's attributes. Not
+    reported. A class attribute (``Worker.done``) that every instance's ``run()`` uses
+    is still reported, and so is an instance attribute another thread of the object
+    (``Thread(target=self._reset)``) writes too.
+
     **Why is this bad**
 
     Between the check and the act another thread can change the state: two threads both

@@ -8,7 +8,11 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, argument
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
-from tsafe_lint.rules.self_logging import delegates_to_swallower, swallows
+from tsafe_lint.rules.self_logging import (
+    decorated_by_swallower,
+    delegates_to_swallower,
+    swallows,
+)
 
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
@@ -204,6 +208,14 @@ class FutureDiscarded(Rule):
     of such a function of the module (``def _run(): self.run_listeners(message)``) logs
     its errors too.
 
+    The catching ``try`` may stand inside a ``try``/``finally`` whose ``finally`` holds
+    only such statements (a tracking wrapper), and the function may get it from its
+    outermost decorator: a decorator of the module (or a decorator factory,
+    ``@logged("name")``) that returns a wrapper (``functools.wraps`` or not) whose body
+    catches everything so. Submitting the decorated function runs that wrapper, so its
+    Future holds nothing. Still flagged: a ``finally`` that can raise, a wrapper that
+    catches only some error classes, a swallowing decorator under another decorator.
+
     **Why is this bad**
 
     An exception raised by the task is stored in its Future and re-raised only by
@@ -296,7 +308,12 @@ def _logs_own_errors(target: FunctionInfo, analysis: ModuleAnalysis) -> bool:
     one call of a method that does (``self_logging``)?"""
     if target.name == "__init__":
         return False
-    return swallows(target) or delegates_to_swallower(target, target, analysis.resolve_function)
+    resolve = analysis.resolve_function
+    return (
+        swallows(target)
+        or delegates_to_swallower(target, target, resolve)
+        or decorated_by_swallower(target, analysis.structure.functions, resolve)
+    )
 
 
 RULES: list[type[Rule]] = [ThreadTargetCalled, ThreadArgsNotTuple, FutureDiscarded]
