@@ -79,7 +79,8 @@ class ConditionWaitNotInLoop(Rule):
     Still flagged: a notify without that test, a second notify anyone can call, a write
     that can make the test true again outside those guards (a reader entering without
     looking at the owner), an owner anyone can clear, a store the analysis cannot tie
-    to the attribute.
+    to the attribute. Only the module's own writes are seen: a public attribute that
+    other modules write behind the protocol's back is outside the proof.
 
     A wait in a small helper is left alone when the helper re-checks nothing because its
     callers do: a private helper (a leading ``_``, never passed around as a value) whose
