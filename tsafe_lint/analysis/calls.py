@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsafe_lint.analysis.tree import FastVisitor
+from tsafe_lint.analysis.tree import FastVisitor, walk
 
 
 class CallScanner(FastVisitor):
@@ -15,7 +15,10 @@ class CallScanner(FastVisitor):
         self.called: set[cst.BaseExpression] = set()
         self.receivers: set[cst.BaseExpression] = set()
         self.references: list[cst.BaseExpression] = []
-        self.escapes: list[cst.Name] = []  # bare names used as values (not ``x.attr``, not targets)
+        #: names whose object leaves as a value: bare names (not ``x.attr``, not
+        #: targets), the ``x`` of a bound method handed on (``on_event(lock.release)``)
+        #: and names a lambda captures
+        self.escapes: list[cst.Name] = []
         self.in_comprehension: set[cst.Call] = set()
         self.subscripts: list[cst.Subscript] = []
         self.membership: list[tuple[cst.Comparison, cst.BaseExpression]] = []  # x in <this>
@@ -48,6 +51,12 @@ class CallScanner(FastVisitor):
         self._comprehension_depth -= 1
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
+        params = {param.name.value for param in node.params.params}
+        self.escapes.extend(
+            name
+            for name in walk(node.body)
+            if isinstance(name, cst.Name) and name.value not in params
+        )
         return False
 
     def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> bool:
@@ -93,6 +102,8 @@ class CallScanner(FastVisitor):
         self.receivers.add(node.attr)
         if node not in self.called:
             self.references.append(node)
+            if node not in self.receivers and isinstance(node.value, cst.Name):
+                self.escapes.append(node.value)  # a bound method (or attribute) as a value
 
 
 def scan(node: cst.CSTNode) -> CallScanner:

@@ -100,7 +100,7 @@ def _dead_roots(statements: Sequence[cst.BaseStatement], flags: Flags) -> Iterat
                     yield from _dead_roots([statement.orelse], flags)
                 else:
                     yield from _dead_roots(block(statement.orelse.body), flags)
-            if value is True and _exits(block(statement.body)):
+            if value is True and ends_in_exit(block(statement.body)):
                 yield from statements[index + 1 :]  # the guard returned: nothing after runs
                 return
         elif isinstance(statement, cst.While) and truth(statement.test, flags) is False:
@@ -127,7 +127,7 @@ def _suites(statement: cst.BaseStatement) -> Iterator[cst.BaseSuite]:
         yield statement.orelse.body
 
 
-def _exits(statements: Sequence[cst.BaseStatement]) -> bool:
+def ends_in_exit(statements: Sequence[cst.BaseStatement]) -> bool:
     """Does the block end in ``return`` or ``raise``?"""
     if not statements:
         return False

@@ -43,6 +43,7 @@ from tsafe_lint.analysis.events import (
     WithEntry,
     WriteKind,
 )
+from tsafe_lint.analysis.flag_paths import falsy_literal
 from tsafe_lint.analysis.idempotent import is_idempotent_act
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
@@ -129,6 +130,60 @@ def _checked_operands(test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
             yield test.left
 
 
+def _breaks(suite: cst.BaseSuite) -> bool:
+    """Does a loop body ``break`` out of its own loop?"""
+    skip = (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)
+    return any(isinstance(node, cst.Break) for node in walk(suite, skip))
+
+
+def _bound_names(small: cst.BaseSmallStatement) -> set[str]:
+    """The plain names a simple statement rebinds (``x = ...``, ``x += ...``, ``del x``)."""
+    targets: list[cst.CSTNode]
+    if isinstance(small, cst.Assign):
+        targets = [target.target for target in small.targets]
+    elif isinstance(small, (cst.AugAssign, cst.AnnAssign, cst.Del)):
+        targets = [small.target]
+    else:
+        return set()
+    names: set[str] = set()
+    for target in targets:
+        names |= {node.value for node in walk(target) if isinstance(node, cst.Name)}
+    return names
+
+
+def _result_name(small: cst.BaseSmallStatement) -> str | None:
+    """``acquired`` of ``acquired = x.acquire(...)``."""
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target = small.targets[0].target
+        if isinstance(target, cst.Name):
+            return target.value
+    return None
+
+
+def _tested_name(test: cst.BaseExpression) -> tuple[str, bool] | None:
+    """The name an ``if`` tests and whether its body runs when the name is true:
+    ``x`` / ``x is True`` / ``x is not False`` -> ``(x, True)``; ``not x`` /
+    ``x is False`` / ``x is not True`` -> ``(x, False)``."""
+    if isinstance(test, cst.Name):
+        return test.value, True
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = _tested_name(test.expression)
+        return None if inner is None else (inner[0], not inner[1])
+    if (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.left, cst.Name)
+        and isinstance(test.comparisons[0].operator, (cst.Is, cst.IsNot))
+    ):
+        constant = test.comparisons[0].comparator
+        if isinstance(constant, cst.Name) and constant.value in ("True", "False"):
+            truthy = constant.value == "True"
+            if isinstance(test.comparisons[0].operator, cst.IsNot):
+                truthy = not truthy
+            return test.left.value, truthy
+    return None
+
+
 def _merge(*states: State | None) -> State | None:
     live = [s for s in states if s is not None]
     if not live:
@@ -155,6 +210,8 @@ class RegionWalker:
         #: locals holding the current thread's own entry of a shared dict -> that dict
         self._own_entries: dict[str, frozenset[SymbolKey]] = {}
         self._seen_tests: list[_Test] = []  # every test of the function walked so far
+        #: locals holding the result of ``x.acquire(...)`` -> the lock it tried to take
+        self._acquire_results: dict[str, SymbolKey] = {}
         self._property_reads: dict[FunctionInfo, frozenset[SymbolKey]] = {}
         #: does the module define any property getter (read through in tests)?
         self._properties = any(func.is_property for func in structure.functions)
@@ -166,6 +223,8 @@ class RegionWalker:
         #: ``@contextmanager`` functions and the locks held at their ``yield``
         self.locking_managers: dict[FunctionInfo, Held] = {}
         self._held_at_yield: dict[FunctionInfo, list[Held]] = {}
+        #: the locks taken by ``acquire()`` and held at each normal exit of a function
+        self._manual_at_exit: dict[FunctionInfo, list[Held]] = {}
 
     def _lock_groups(self) -> dict[SymbolKey, Held]:
         """Keys that name one lock are held together: a Condition and the lock it was built
@@ -205,7 +264,9 @@ class RegionWalker:
         """
         for func in self.structure.functions:
             self._start_function()
-            self._walk_block(func.body(), State(), func)
+            out = self._walk_block(func.body(), State(), func)
+            if out is not None:
+                self._manual_at_exit.setdefault(func, []).append(out.manual)
         acquire_only, release_only = self._lock_wrappers()
         self.locking_managers = self._locking_managers()
         if not acquire_only and not release_only and not self.locking_managers:
@@ -265,6 +326,13 @@ class RegionWalker:
             for func, keys in takes.items()
             if len(keys) == 1 and not releases.get(func) and not func.is_module
         }
+        for func, exits in self._manual_at_exit.items():
+            # every normal exit holds it: ``while not x.acquire(False): ...`` then return
+            kept = {key for key in frozenset.intersection(*exits) if key[0] != "local"}
+            if len(kept) != 1 or func in acquire_only or func.is_module:
+                continue
+            if not releases.get(func) and not func.is_generator:
+                acquire_only[func] = next(iter(kept))
         release_only = {
             func: next(iter(keys))
             for func, keys in releases.items()
@@ -321,7 +389,7 @@ class RegionWalker:
             return self._walk_if(statement, place, state, func)
         if isinstance(statement, cst.While):
             self.regions.while_loops.append(LoopInfo(func, statement, state, self._tick()))
-            self._scan_expression(statement.test, place, state, func, "expression")
+            events = self._scan_expression(statement.test, place, state, func, "expression")
             self._walk_tested_body(
                 statement,
                 block(statement.body),
@@ -329,9 +397,11 @@ class RegionWalker:
                 replace(state, loop=statement, looping=True),
                 func,
             )
+            taken = self._taken_when_done(statement, events, func)
+            after = state if taken is None else self._acquire(state, taken)
             if statement.orelse is not None:
-                self._walk_block(block(statement.orelse.body), state, func)
-            return state
+                self._walk_block(block(statement.orelse.body), after, func)
+            return after
         if isinstance(statement, cst.For):
             self._scan_expression(statement.iter, place, state, func, "expression")
             self._record_iteration(statement.iter, statement, state, func)
@@ -380,6 +450,8 @@ class RegionWalker:
                         write.per_instance,
                     )
                 )
+            for name in _bound_names(small):
+                self._acquire_results.pop(name, None)
             typed = False
             for event in events:
                 if event.form not in ("statement", "assign") or event.kind not in LOCKLIKE:
@@ -389,6 +461,9 @@ class RegionWalker:
                 typed = True
                 if event.method == "acquire":
                     state = self._acquire(state, event.target)
+                    result = _result_name(small)
+                    if result is not None and func.is_local(result):
+                        self._acquire_results[result] = event.target
                 elif event.method == "release":
                     state = self._release(state, event.target)
             callee = _statement_call(small)
@@ -397,6 +472,7 @@ class RegionWalker:
             if isinstance(small, cst.Expr) and isinstance(small.value, cst.Yield):
                 self._held_at_yield.setdefault(func, []).append(state.held)
             if isinstance(small, cst.Return):
+                self._manual_at_exit.setdefault(func, []).append(state.manual)
                 for key in sorted(state.manual - state.protected):
                     self.regions.early_exits.append(EarlyExit(func, small, key))
                 return None
@@ -409,6 +485,7 @@ class RegionWalker:
         self._identities = set()
         self._own_entries = {}
         self._seen_tests = []
+        self._acquire_results = {}
 
     def _tick(self) -> int:
         self._order += 1
@@ -708,6 +785,51 @@ class RegionWalker:
             return replace(state, held=state.held | {("unknown", lock)})
         return replace(state, held=state.held - {("unknown", lock)})
 
+    def _taken_when_done(
+        self, loop: cst.While, events: list[MethodCall], func: FunctionInfo
+    ) -> SymbolKey | None:
+        """The lock a ``while`` loop leaves holding: ``while not x.acquire(False): sleep()``.
+
+        The loop has no ``break``, so it ends only when its test is false; the test is an
+        ``and`` of ``not x.acquire(...)`` and operands that are never false (``not f()``
+        of a module function whose every ``return`` gives a falsy constant: it returns
+        false or raises). So it ends only when the acquire succeeded.
+        """
+        if _breaks(loop.body):
+            return None
+        taken: SymbolKey | None = None
+        for operand in conjuncts(loop.test):
+            if not isinstance(operand, cst.UnaryOperation) or not isinstance(
+                operand.operator, cst.Not
+            ):
+                return None
+            inner = operand.expression
+            acquire = next(
+                (e for e in events if e.call is inner and e.method == "acquire"), None
+            )
+            if acquire is not None and acquire.kind in LOCKLIKE and taken is None:
+                taken = acquire.target
+            elif not self._always_falsy(inner, func):
+                return None
+        return taken
+
+    def _always_falsy(self, expr: cst.BaseExpression, func: FunctionInfo) -> bool:
+        """Is ``expr`` a call of a module function whose every ``return`` gives a falsy
+        constant (it returns false or raises)?"""
+        if not isinstance(expr, cst.Call):
+            return False
+        callee = self.resolve_function(expr.func, func)
+        if callee is None or callee.is_generator or callee.is_async:
+            return False
+        if callee.cls is not None and self.structure.overrides(callee.cls, callee.name):
+            return False
+        returns = [
+            node
+            for node in walk(callee.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))
+            if isinstance(node, cst.Return)
+        ]
+        return all(r.value is None or falsy_literal(r.value) is not None for r in returns)
+
     def _acquire(self, state: State, key: SymbolKey) -> State:
         group = self.group(key)
         return replace(state, held=state.held | group, manual=state.manual | {key})
@@ -737,6 +859,15 @@ class RegionWalker:
                     else_state = taken
                 else:
                     body_state = taken
+        tested = _tested_name(test)
+        if tested is not None and tested[0] in self._acquire_results:
+            # ``if not acquired: return``: on the path where the acquire failed, nothing
+            # is held
+            failed = self._release(state, self._acquire_results[tested[0]])
+            if tested[1]:
+                else_state = failed
+            else:
+                body_state = failed
         body_out = self._walk_tested_body(statement, block(statement.body), state, body_state, func)
         orelse = statement.orelse
         if isinstance(orelse, cst.If):

@@ -15,7 +15,7 @@ from functools import cached_property
 
 import libcst as cst
 
-from tsafe_lint.analysis.tree import FastVisitor
+from tsafe_lint.analysis.tree import FastVisitor, walk
 from tsafe_lint.module_names import absolute_import
 
 
@@ -91,6 +91,14 @@ class FunctionInfo:
         """``@contextlib.contextmanager``: ``with f():`` runs it up to its ``yield``."""
         return isinstance(self.node, cst.FunctionDef) and "contextmanager" in _decorator_names(
             self.node
+        )
+
+    @cached_property
+    def is_generator(self) -> bool:
+        """Does the function ``yield`` (its own, not a nested function's)?"""
+        skip = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+        return not self.is_module and any(
+            isinstance(node, cst.Yield) for node in walk(self.node, skip)
         )
 
     @cached_property

@@ -285,6 +285,8 @@ class SymbolTable:
             kind, instance_of, underlying = self._value_info(value, func)
         if kind is None and instance_of is None and annotation is not None:
             kind = kind_of_factory(self.structure.qualified_name(annotation, func))
+            if kind is None and isinstance(node, cst.Param) and node.name.value == "self":
+                instance_of = self._annotated_class(annotation, func)
         element_kind = self._element_kind(value, func) if value is not None else None
         if kind is None and instance_of is None and element_kind is None:
             return
@@ -308,6 +310,23 @@ class SymbolTable:
             evidence=self._named_factory(key, kind, value, func),
             element_kind=element_kind,
         )
+
+    def _annotated_class(
+        self, annotation: cst.BaseExpression, func: FunctionInfo
+    ) -> ClassInfo | None:
+        """The module class a ``self`` parameter's annotation names: a decorator's
+        wrapper (``def wrapper(self: "Connection", ...)``) runs as a method of that class.
+        Other annotations are not read: they often name an interface (``conn:
+        ConnectionInterface``), and its subclasses in the module are not the object."""
+        name = annotation
+        if isinstance(annotation, cst.SimpleString):
+            text = annotation.evaluated_value
+            if not isinstance(text, str) or not text.isidentifier():
+                return None
+            name = cst.Name(text)
+        if not isinstance(name, cst.Name) or func.is_local(name.value):
+            return None
+        return self.structure.class_named(name.value, func)
 
     def _element_kind(self, value: cst.BaseExpression, func: FunctionInfo) -> Kind | None:
         """The kind of every element of a literal list or tuple of locks, or of a filtered

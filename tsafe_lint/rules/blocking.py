@@ -16,6 +16,7 @@ from tsafe_lint.analysis import (
     stays_away,
 )
 from tsafe_lint.rules.base import Finding, Rule, snippet
+from tsafe_lint.rules.done_futures import known_done
 
 FAMILY = "locks"
 
@@ -84,6 +85,12 @@ class BlockingCallUnderLock(Rule):
     is rarely known; the message names the missing timeout first and the deadlock only
     as one way the wait can fail, and suggests a timeout for the waits that take one
     (everything but ``queue.join()`` and ``executor.shutdown()``).
+
+    A future's ``result()`` or ``exception()`` where the same future was just found
+    done is not reported: a done future stays done, so the call returns (or raises) at
+    once. That is the body of ``if f.done():`` (``done()`` one of the ``and``-ed
+    tests), the ``else`` of ``if not f.done():``, and the code after ``if not
+    f.done(): return`` (or ``raise``) in the same or an enclosing block.
 
     **Example**
 
@@ -185,6 +192,8 @@ class BlockingCallUnderLock(Rule):
         what, timeout_position = known
         if _bounded(call.call, kind, callee.attr.value, timeout_position):
             return None
+        if kind is Kind.FUTURE and known_done(call.call, analysis):
+            return None  # a done future's result() returns at once
         if kind is Kind.CONDITION:  # waiting releases the condition itself, nothing else
             key = analysis.symbols.key_of(receiver, call.func)
             if key is not None:

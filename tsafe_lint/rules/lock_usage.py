@@ -19,6 +19,8 @@ from tsafe_lint.analysis import (
     is_lock_wrapper_name,
     kind_of_factory,
 )
+from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.tree import walk
 from tsafe_lint.rules.after_acquire import hands_over, released_after, released_only_for
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.fix_builders import with_block_fix
@@ -221,6 +223,19 @@ class AcquireWithoutRelease(Rule):
     lock to let other threads in, works, and takes it back before returning, leaving
     the lock as it found it; its acquires of ``x`` are restores, not leaks.
 
+    A return on the path where a timed or non-blocking acquire failed holds nothing:
+    ``if not lock.acquire(blocking=False): return``, and the same through a local,
+    ``acquired = lock.acquire(timeout=t)`` then ``if not acquired: return`` (also
+    ``if acquired is False:``, or the ``else`` of ``if acquired:``), is not reported.
+    A loop that retries until it gets the lock (``while not lock.acquire(False):
+    sleep()``, no ``break``) leaves it held, and so does a call of a module function
+    whose every normal return holds it.
+
+    A lock made in the function that leaves it as a value (passed, stored, returned,
+    its bound method handed on as ``on_event(lock.release)``, or captured by a lambda)
+    is a signal another thread releases: ``lock.acquire(); on_click(lock.release);
+    lock.acquire()`` waits for the click. It is not reported.
+
     **Why is this bad**
 
     A lock that is never released blocks every other thread that needs it, forever. With
@@ -317,7 +332,13 @@ class UselessLock(Rule):
     Finds ``with threading.Lock():`` (and ``RLock``, ``Semaphore``, ``Condition``...
     created in the ``with`` item itself), and ``lock = threading.Lock()`` in a function
     whose lock is used only there: never stored, returned, passed on or used by a nested
-    function.
+    function (nor its bound method: ``on_event(lock.release)`` hands the lock to the
+    thread that calls it).
+
+    A name bound to a fresh lock on one path and to another object on another (``if
+    daemon: context = DaemonContext() else: context = threading.Lock()`` then ``with
+    context:``) is a stand-in context manager, not a guard, and is not reported;
+    ``contextlib.nullcontext()`` says so more clearly.
 
     **Why is this bad**
 
@@ -393,12 +414,37 @@ class UselessLock(Rule):
                 continue  # known by its factory's name only: maybe another library's lock
             if key in analysis.regions.escaped or users.get(key) != {info.created_in}:
                 continue
+            if _stands_in(key[-1], info.created_at, info.created_in):
+                continue  # ``else: context = Lock()`` for ``with context:``: a null context
             assert info.kind is not None and info.created_at is not None
             yield Finding(
                 info.created_at,
                 f"'{display_name(key)}' is a new {info.kind.value} on every call, used only "
                 "here: no other thread can see it, so it protects nothing; share one lock",
             )
+
+
+def _stands_in(name: str, created_at: cst.CSTNode | None, func: FunctionInfo | None) -> bool:
+    """Is the local ``name`` bound, elsewhere in ``func``, to a value other than ``None``:
+    the lock stands in for another object on some path (``if daemon: context =
+    DaemonContext() else: context = threading.Lock()``)?"""
+    if func is None or created_at is None:
+        return False
+    for statement in walk(func.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or statement is created_at:
+            continue
+        if statement.value is None or (
+            isinstance(statement.value, cst.Name) and statement.value.value == "None"
+        ):
+            continue
+        targets = (
+            [t.target for t in statement.targets]
+            if isinstance(statement, cst.Assign)
+            else [statement.target]
+        )
+        if any(isinstance(t, cst.Name) and t.value == name for t in targets):
+            return True
+    return False
 
 
 class AcquireResultIgnored(Rule):

@@ -46,6 +46,15 @@ class ReleaseIfLocked(Rule):
     ``_after_fork``, ``_at_fork_reinit``) is left alone: the child has one thread, so a
     held lock there is an orphan of the parent's other threads.
 
+    Nor is a private helper (``_unlock()``) that every caller in the module calls
+    holding the lock it took itself: after its own ``acquire()``, in the ``finally``
+    of a ``try`` that follows it, or after a call of a helper whose every normal return
+    holds the lock (``while not lock.acquire(False) and not self._timed_out(start):``,
+    where ``_timed_out`` returns false or raises). The releasing thread is then always
+    the owner: the ``locked()`` test is redundant, not wrong. A public helper, one
+    Python calls (``__del__``), or one handed on as a value may be called by code that
+    does not hold the lock, and stays reported.
+
     **Example**
 
     ```python
@@ -126,7 +135,7 @@ class ReleaseIfLocked(Rule):
             return  # no locked() test of a released lock in its function: nothing to find
         in_child = _fork_side(analysis)
         for release in candidates:
-            if release.func in in_child:
+            if release.func in in_child or _owned_by_every_caller(release, analysis):
                 continue
             guard = _locked_guard(release, analysis, helpers)
             if guard is None:
@@ -138,6 +147,15 @@ class ReleaseIfLocked(Rule):
                 "another thread's lock; record ownership when acquiring (a flag set after "
                 f"acquire()) and release only that{analysis.evidence(release.target)}",
             )
+
+
+def _owned_by_every_caller(release: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """Is ``release`` in a private helper that every caller calls holding the lock it
+    took itself? Then the ``locked()`` test is redundant, not wrong."""
+    func = release.func
+    if not func.name.startswith("_") or func.name.startswith("__"):
+        return False  # public, or a dunder Python calls: callers unknown
+    return release.target in analysis.entry_held.get(func, frozenset())
 
 
 def _locked_helpers(analysis: ModuleAnalysis) -> dict[FunctionInfo, SymbolKey]:
