@@ -106,7 +106,12 @@ class AcquireWithoutTryFinally(Rule):
     seen: its ``__setattr__`` would go unnoticed. Anything else can raise and leak the
     lock: any other call, an attribute read (a property may raise), a subscript, a
     truth test or ordering comparison, ``/``, ``//``, ``%`` and ``**`` (division by
-    zero, overflow), and any other store.
+    zero, overflow), and any other store. No compound statement stands between either,
+    not even a loop that only sums a dict's values or compares counts, nor a second
+    loop that releases what a first one acquired: without the values' types, ``+=`` or
+    ``>=`` may raise ``TypeError``, a key a caller passed may be unhashable, and
+    iterating a dict that another thread resizes raises ``RuntimeError``. Such code is
+    reported; ``with`` (or ``contextlib.ExitStack`` for several locks) says it is safe.
 
     **The statement run next**
 
