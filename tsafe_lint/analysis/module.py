@@ -24,6 +24,7 @@ from tsafe_lint.analysis.finalizers import (
     wrapper_methods,
 )
 from tsafe_lint.analysis.kinds import Kind
+from tsafe_lint.analysis.log_aliases import log_aliases
 from tsafe_lint.analysis.reachability import Entry, ThreadReach, compute_reach
 from tsafe_lint.analysis.regions import RegionWalker
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, collect_structure
@@ -112,6 +113,7 @@ class ModuleAnalysis:
         self.regions: Regions = walked.regions
         self._line_refs: list[cst.CSTNode] = []
         self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
+        self._log_aliases: dict[cst.CSTNode, frozenset[str]] = {}
 
     # -- symbols -----------------------------------------------------------------
     def symbol(self, key: SymbolKey | None) -> SymbolInfo | None:
@@ -443,6 +445,18 @@ class ModuleAnalysis:
                 if meet is not None and meet != result[func]:
                     result[func] = meet
                     changed = True
+
+    def is_log_alias(self, name: str, func: FunctionInfo) -> bool:
+        """Does ``name``, read in ``func``, stand for a logger's method (``debug =
+        log.debug``, in the function, an enclosing one or the module)?"""
+        scope: FunctionInfo | None = func
+        while scope is not None and not scope.is_module and not scope.is_local(name):
+            scope = scope.parent
+        node = scope.node if scope is not None else self.module
+        known = self._log_aliases.get(node)
+        if known is None:
+            known = self._log_aliases[node] = log_aliases(node)
+        return name in known
 
     def parent_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
         """The node containing ``node`` (built on first use: only fixes need it)."""

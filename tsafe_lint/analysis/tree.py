@@ -143,6 +143,34 @@ def walk(node: cst.CSTNode, skip: tuple[type[cst.CSTNode], ...] = ()) -> Iterato
         stack.extend(reversed(list(children(current))))
 
 
+def names_bound_by(node: cst.CSTNode) -> set[str]:
+    """The names ``node`` itself binds, not its nested statements' (over-approximated:
+    every ``Name`` in an assignment, loop, ``with`` or ``except`` target, an import,
+    ``global``, ``nonlocal`` or ``del``)."""
+    targets: list[cst.CSTNode] = []
+    if isinstance(node, _TARGETED):
+        targets = [node.target]
+    elif isinstance(node, cst.WithItem) and node.asname is not None:
+        targets = [node.asname.name]
+    elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+        targets = [node.name.name]
+    elif isinstance(node, (cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal)):
+        targets = [node]
+    return {n.value for target in targets for n in walk(target) if isinstance(n, cst.Name)}
+
+
+#: Nodes that bind the names of their ``target``.
+_TARGETED = (
+    cst.AssignTarget,
+    cst.AugAssign,
+    cst.AnnAssign,
+    cst.Del,
+    cst.For,
+    cst.CompFor,
+    cst.NamedExpr,
+)
+
+
 def contains(tree: cst.CSTNode, target: cst.CSTNode) -> bool:
     """Is ``target`` (by identity) inside ``tree``?"""
     return any(node is target for node in walk(tree))

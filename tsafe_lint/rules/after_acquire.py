@@ -1,11 +1,13 @@
 """What runs after an ``acquire()`` succeeds: the first statement run with the lock
 held and the ``try`` that releases it (TS201, TS202).
 
-Three shapes keep the lock safe: ``try: ... finally: x.release()`` right after the
-acquire (past lines that cannot raise); a conditional acquire ``if t: x.acquire()``
-right before a ``try`` whose ``finally`` releases under the same unchanging test; and a
-function that hands the lock to its caller, whose every exception path after the
-acquire releases it.
+Shapes that keep the lock safe: ``try: ... finally: x.release()`` run next after the
+acquire (past lines that cannot raise, out of an ``if`` branch the acquire ends); a
+conditional acquire ``if t: x.acquire()`` right before a ``try`` whose ``finally``
+releases under the same unchanging test; a ``try`` whose every exception path releases
+and whose ``else`` hands the release to a callback; a restore inside a ``with`` of the
+same lock; and a function that hands the lock to its caller, whose every exception path
+after the acquire releases it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tsafe_lint.analysis import (
     releases_in,
 )
 from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.tree import children, names_bound_by
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.base import snippet
 from tsafe_lint.rules.cannot_raise import cannot_raise, value_cannot_raise
@@ -58,9 +61,16 @@ def released_after(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     release itself)? Statements that cannot raise may stand between (``acquired =
     True``). Also a conditional acquire released under the same test (``if level:
     x.acquire()`` / ``try: ... finally: if level: x.release()``)."""
-    first = _held_from(call, analysis)
-    if _released_by_finally(first, call.target, analysis, call) or is_release_of(
-        first, call.target, analysis, call
+    first, left_branch = _held_path(call, analysis)
+    if is_release_of(first, call.target, analysis, call):
+        return True
+    if left_branch:
+        # other paths may reach this ``try`` without the lock: a release under a test
+        # there is the conditional-acquire shape, checked below
+        if _releases_unconditionally(first, call.target, analysis, call):
+            return True
+    elif _released_by_finally(first, call.target, analysis, call) or _released_by_callback(
+        first, call, analysis
     ):
         return True
     # A retry loop: ``acquire(); if ready: break; release()`` -- the break leaves the
@@ -71,14 +81,171 @@ def released_after(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     return _released_under_same_test(call, analysis)
 
 
+def _released_by_callback(
+    statement: cst.BaseStatement | None, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """``try: future = pool.submit(job) except: x.release(); raise else:
+    future.add_done_callback(lambda f: x.release())``: every exception releases the lock
+    (each handler releases it, one catches everything), and the success path hands the
+    release to a callback registered first thing in the ``else``."""
+    if not isinstance(statement, cst.Try) or statement.orelse is None:
+        return False
+    handlers = statement.handlers
+    if len(_releasing_handlers(statement, call, analysis)) != len(handlers):
+        return False
+    if not any(_catches_all(handler.type) for handler in handlers):
+        return False
+    orelse = block(statement.orelse.body)
+    first = orelse[0] if orelse else None
+    if not (isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1):
+        return False
+    small = first.body[0]
+    if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
+        return False
+    return any(
+        isinstance(arg.value, cst.Lambda)
+        and isinstance(arg.value.body, cst.Call)
+        and _is_release_call(arg.value.body, call, analysis)
+        for arg in small.value.args
+    )
+
+
+def _is_release_call(value: cst.Call, call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``x.release()`` of the lock ``call`` took."""
+    func = value.func
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "release"
+        and analysis.symbols.key_of(func.value, call.func) == call.target
+    )
+
+
+def _releases_unconditionally(
+    statement: cst.BaseStatement | None, key: SymbolKey, analysis: ModuleAnalysis, call: MethodCall
+) -> bool:
+    """Is ``statement`` a ``try`` whose ``finally`` releases ``key`` in its own block
+    (not under a test)?"""
+    if not isinstance(statement, (cst.Try, cst.TryStar)) or statement.finalbody is None:
+        return False
+    return any(is_release_of(s, key, analysis, call) for s in block(statement.finalbody.body))
+
+
 def _held_from(call: MethodCall, analysis: ModuleAnalysis) -> cst.BaseStatement | None:
-    """The first statement run with the lock held, past the lines that cannot raise."""
+    """The first statement run with the lock held, past the lines that cannot raise, in
+    the acquire's own block (``None`` when the path leaves it)."""
+    first, left_branch = _held_path(call, analysis)
+    return None if left_branch else first
+
+
+def _held_path(
+    call: MethodCall, analysis: ModuleAnalysis
+) -> tuple[cst.BaseStatement | None, bool]:
+    """The first statement run with the lock held that may raise, following control
+    flow past the lines that cannot raise: out of the end of an ``if``/``else`` branch
+    to the statement after the ``if``, and into the branch an ``if`` takes when its test
+    is a name (or ``not name``) the path just bound to ``True``, ``False`` or ``None``.
+    Also: did the path leave the acquire's block that way?"""
     first = _first_statement_held(call, analysis)
-    block_, index = _block_and_index(call, first)
-    while first is not None and block_ is not None and cannot_raise(first, analysis, call.func):
-        index += 1
-        first = block_[index] if index < len(block_) else None
-    return first
+    left_branch = False
+    if first is None and call.place.following() is None and call.form in ("statement", "if-not"):
+        first, left_branch = _run_after(call.place.statement, analysis)
+    known: dict[str, bool] = {}
+    while first is not None:
+        if isinstance(first, cst.If) and _known_test(first.test, known) is not None:
+            taken = _known_test(first.test, known)
+            branch = block(first.body) if taken else _else_block(first)
+            if branch:
+                first, left_branch = branch[0], True
+            else:
+                first, _ = _run_after(first, analysis)
+                left_branch = True
+            continue
+        if not cannot_raise(first, analysis, call.func):
+            break
+        _remember_constants(first, known)
+        first, left = _run_after(first, analysis)
+        left_branch = left_branch or left
+    return first, left_branch
+
+
+def _else_block(statement: cst.If) -> Sequence[cst.BaseStatement]:
+    """The statements the ``if`` runs when its test is false (an ``elif`` is one)."""
+    if isinstance(statement.orelse, cst.If):
+        return [statement.orelse]
+    return block(statement.orelse.body) if statement.orelse is not None else []
+
+
+def _run_after(
+    statement: cst.BaseStatement, analysis: ModuleAnalysis
+) -> tuple[cst.BaseStatement | None, bool]:
+    """The statement run after ``statement`` completes normally: the next one in its
+    block, or at the end of a branch of an ``if``, the one after that ``if`` (and did
+    it leave a branch). ``None`` at the end of any other block: a loop goes back, a
+    ``with`` or ``try`` runs its exit code, a function returns."""
+    left_branch = False
+    while True:
+        suite = analysis.parent_of(statement)
+        if not isinstance(suite, (cst.Module, cst.IndentedBlock)):
+            return None, left_branch
+        statements: Sequence[cst.BaseStatement] = suite.body
+        index = next(i for i, s in enumerate(statements) if s is statement)
+        if index + 1 < len(statements):
+            return statements[index + 1], left_branch
+        owner = analysis.parent_of(suite)
+        if isinstance(owner, cst.Else):
+            owner = analysis.parent_of(owner)
+        if not isinstance(owner, cst.If):
+            return None, left_branch
+        parent = analysis.parent_of(owner)
+        while isinstance(parent, cst.If) and parent.orelse is owner:  # an ``elif``
+            owner, parent = parent, analysis.parent_of(parent)
+        statement, left_branch = owner, True
+
+
+def _known_test(test: cst.BaseExpression, known: dict[str, bool]) -> bool | None:
+    """The answer of ``name`` or ``not name`` when the path bound ``name`` to a
+    constant; ``None`` when not known."""
+    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+    if isinstance(test, cst.UnaryOperation):
+        test = test.expression
+    if not isinstance(test, cst.Name) or test.value not in known:
+        return None
+    return known[test.value] != negated
+
+
+def _remember_constants(statement: cst.BaseStatement, known: dict[str, bool]) -> None:
+    """Record the truth of names ``statement`` binds to ``True``, ``False`` or ``None``;
+    forget the names it binds to anything else."""
+    for name in _binds(statement):
+        known.pop(name, None)
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return
+    for small in statement.body:
+        if not isinstance(small, cst.Assign) or not isinstance(small.value, cst.Name):
+            continue
+        truth = {"True": True, "False": False, "None": False}.get(small.value.value)
+        for target in small.targets:
+            if truth is not None and isinstance(target.target, cst.Name):
+                known[target.target.value] = truth
+
+
+def restored_inside_with(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """Does the acquire take back a lock that an enclosing ``with`` of it holds
+    (``with cond: cond.release(); try: fn() finally: cond.acquire()``)? The ``with``
+    releases it on every exit, an exception's too, so nothing leaks it."""
+    if call.call not in analysis.locks.restores:
+        return False
+    lock = analysis.locks.identity(call.target)
+    node: cst.CSTNode | None = analysis.parent_of(call.call)
+    while node is not None and node is not call.func.node:
+        if isinstance(node, cst.With) and any(
+            (key := analysis.symbols.key_of(item.item, call.func)) is not None
+            and analysis.locks.identity(key) == lock
+            for item in node.items
+        ):
+            return True
+        node = analysis.parent_of(node)
+    return False
 
 
 def _releasing_handlers(
@@ -176,8 +343,10 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
     owner = analysis.parent_of(suite) if suite is not None else None
     if not isinstance(owner, cst.If) or owner.orelse is not None or owner.body is not suite:
         return False
-    names = _stable_test_names(owner.test, call.func)
-    if names is None:
+    assert isinstance(call.call.func, cst.Attribute)
+    lock = call.call.func.value
+    names = _stable_test_names(owner.test, call.func, lock)
+    if not names:
         return False
     parent = analysis.parent_of(owner)
     if not isinstance(parent, (cst.Module, cst.IndentedBlock)):
@@ -185,13 +354,13 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
     statements: Sequence[cst.BaseStatement] = parent.body
     index = next(i for i, s in enumerate(statements) if s is owner) + 1
     while index < len(statements) and cannot_raise(statements[index], analysis, call.func):
-        if _binds(statements[index]) & names:
+        if _binds(statements[index]) & names or _binds_lock(statements[index], lock):
             return False
         index += 1
     following = statements[index] if index < len(statements) else None
     if not isinstance(following, cst.Try) or following.finalbody is None:
         return False
-    if _binds(following) & names:
+    if _binds(following) & names or _binds_lock(following, lock):
         return False
     return any(
         isinstance(guard, cst.If)
@@ -201,47 +370,47 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
     )
 
 
-def _stable_test_names(test: cst.BaseExpression, func: FunctionInfo) -> set[str] | None:
-    """The local names of a test made of names and literals (``level``, ``not quiet``,
-    ``n > 1``); ``None`` for any other test."""
+def _stable_test_names(
+    test: cst.CSTNode, func: FunctionInfo, lock: cst.BaseExpression
+) -> set[str] | None:
+    """The local names of a test made of names, literals and the lock's own expression
+    (``level``, ``not quiet``, ``n > 1``, ``self._lock is not None``); ``None`` for any
+    other test."""
+    if test.deep_equals(lock):
+        return {_LOCK}
+    if isinstance(test, _UNSTABLE):
+        return None
+    if isinstance(test, cst.Name):
+        if test.value in ("True", "False", "None"):
+            return set()
+        return {test.value} if func.is_local(test.value) else None
     names: set[str] = set()
-    for node in walk_nodes(test):
-        if isinstance(node, _UNSTABLE):
+    for child in children(test):
+        inner = _stable_test_names(child, func, lock)
+        if inner is None:
             return None
-        if isinstance(node, cst.Name) and node.value not in ("True", "False", "None"):
-            if not func.is_local(node.value):
-                return None
-            names.add(node.value)
-    return names or None
+        names |= inner
+    return names
 
 
-#: Nodes that bind the names of their ``target``.
-_BINDING = (
-    cst.AssignTarget,
-    cst.AugAssign,
-    cst.AnnAssign,
-    cst.Del,
-    cst.For,
-    cst.CompFor,
-    cst.NamedExpr,
-)
+#: Stands for the lock's own expression among a test's names (``self._lock is not None``)
+_LOCK = "<the lock>"
+
+
+def _binds_lock(node: cst.CSTNode, lock: cst.BaseExpression) -> bool:
+    """Does ``node`` store to or delete the lock's own expression (``self._lock = None``)?"""
+    for inner in walk_nodes(node):
+        if isinstance(inner, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)) and any(
+            target.deep_equals(lock) for target in walk_nodes(inner.target)
+        ):
+            return True
+    return False
 
 
 def _binds(node: cst.CSTNode) -> set[str]:
     """The names ``node`` binds anywhere inside it (assignments, loop and ``with``
-    targets, ``except ... as``, walrus, ``del``)."""
-    bound: set[str] = set()
-    for inner in walk_nodes(node):
-        targets: list[cst.BaseExpression] = []
-        if isinstance(inner, _BINDING):
-            targets = [inner.target]
-        elif isinstance(inner, cst.WithItem) and inner.asname is not None:
-            targets = [inner.asname.name]
-        elif isinstance(inner, cst.ExceptHandler) and inner.name is not None:
-            targets = [inner.name.name]
-        for target in targets:
-            bound |= {n.value for n in walk_nodes(target) if isinstance(n, cst.Name)}
-    return bound
+    targets, ``except ... as``, walrus, ``del``, imports)."""
+    return {name for inner in walk_nodes(node) for name in names_bound_by(inner)}
 
 
 def _catches_all(caught: cst.BaseExpression | None) -> bool:
@@ -279,26 +448,6 @@ def _statement_after(
         if current is statement:
             return statements[index + 1] if index + 1 < len(statements) else None
     return None
-
-
-def _block_and_index(
-    call: MethodCall, first: cst.BaseStatement | None
-) -> tuple[Sequence[cst.BaseStatement] | None, int]:
-    """The block that holds ``first`` (the statement run first with the lock held)."""
-    if first is None:
-        return None, 0
-    if first is call.place.following():
-        return call.place.block, call.place.index + 1
-    owner = call.place.statement
-    if isinstance(owner, cst.If):
-        for suite in (
-            owner.body,
-            owner.orelse.body if isinstance(owner.orelse, cst.Else) else None,
-        ):
-            statements = block(suite) if suite is not None else []
-            if statements and statements[0] is first:
-                return statements, 0
-    return None, 0
 
 
 def _is_bare_break_if(statement: cst.BaseStatement | None) -> bool:

@@ -7,7 +7,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.scopes import ClassInfo
-from tsafe_lint.rules.self_logging import plain_log_call
+from tsafe_lint.rules.self_logging import plain_arguments, plain_log_call
 
 #: Clock and thread-identity reads that take no argument and cannot raise.
 _SAFE_CALLS = frozenset(
@@ -40,7 +40,9 @@ def cannot_raise(
     for small in statement.body:
         if isinstance(small, cst.Pass):
             continue
-        if isinstance(small, cst.Expr) and plain_log_call(small.value):
+        if isinstance(small, cst.Expr) and (
+            plain_log_call(small.value) or _plain_alias_log_call(small.value, analysis, func)
+        ):
             continue  # logging reports its own errors (``Handler.handleError``)
         if not isinstance(small, cst.Assign):
             return False
@@ -49,6 +51,22 @@ def cannot_raise(
         if not value_cannot_raise(small.value, analysis, func):
             return False
     return True
+
+
+def _plain_alias_log_call(
+    value: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo
+) -> bool:
+    """``debug("got %s", key)`` where ``debug`` stands for a logger's method (or a
+    do-nothing ``def debug(message, *args)``): positional plain arguments, a message
+    first."""
+    return (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Name)
+        and bool(value.args)
+        and all(arg.keyword is None and not arg.star for arg in value.args)
+        and plain_arguments(value)
+        and analysis.is_log_alias(value.func.value, func)
+    )
 
 
 def _store_cannot_raise(

@@ -21,7 +21,12 @@ from tsafe_lint.analysis import (
 )
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.tree import walk
-from tsafe_lint.rules.after_acquire import hands_over, released_after, released_only_for
+from tsafe_lint.rules.after_acquire import (
+    hands_over,
+    released_after,
+    released_only_for,
+    restored_inside_with,
+)
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.fix_builders import with_block_fix
 
@@ -90,7 +95,11 @@ class AcquireWithoutTryFinally(Rule):
     ``deadline = None if timeout is None else time.monotonic() + timeout``; and a
     logging call on a logger (a name, or an attribute of a name, with "log" in it) whose
     arguments are names, constants or attributes of names (``log.debug("got %s",
-    self.key)``): logging reports its handlers' and formatting errors itself. The same
+    self.key)``): logging reports its handlers' and formatting errors itself. A name
+    that stands for a logger's method counts as one, called with such arguments, all
+    positional: every binding of it in its scope (the function, an enclosing one or the
+    module) is ``debug = log.debug`` or a do-nothing ``def debug(message, *args):
+    pass`` (the stand-in some modules bind when the level is off). The same
     values may be stored on the instance in a method (``self.locked = True``) when the
     store runs no code: the class has no ``__slots__`` (so the instance has a
     ``__dict__``), and neither it nor its bases in the module define ``__setattr__`` or
@@ -99,16 +108,55 @@ class AcquireWithoutTryFinally(Rule):
     seen: its ``__setattr__`` would go unnoticed. Anything else can raise and leak the
     lock: any other call, an attribute read (a property may raise), a subscript, a
     truth test or ordering comparison, ``/``, ``//``, ``%`` and ``**`` (division by
-    zero, overflow), and any other store.
+    zero, overflow), and any other store. No compound statement stands between either,
+    not even a loop that only sums a dict's values or compares counts, nor a second
+    loop that releases what a first one acquired: without the values' types, ``+=`` or
+    ``>=`` may raise ``TypeError``, a key a caller passed may be unhashable, and
+    iterating a dict that another thread resizes raises ``RuntimeError``. Such code is
+    reported; ``with`` (or ``contextlib.ExitStack`` for several locks) says it is safe.
+
+    **The statement run next**
+
+    What counts is the statement run next with the lock held, not the next one in the
+    block: an acquire at the end of an ``if``/``else`` branch is followed by the
+    statement after the ``if`` (``if not lock.acquire(False): lock.acquire()`` then
+    ``try:``), and an ``if`` on a name the path has just set to ``True``, ``False`` or
+    ``None`` (``has_lock = True`` ... ``if not has_lock:``) goes the way that value
+    says. Only the acquire's own path is judged: the other branches may reach the same
+    ``try`` without the lock (a ``release()`` there raises ``RuntimeError``, which is
+    not a leak and not this rule's business). Since they may, a ``try`` reached by
+    leaving a branch must release the lock in its ``finally`` unconditionally; a
+    release under a test there is a conditional acquire (below). The path is not
+    followed out of a loop (it goes back), a ``with`` or a ``try`` (their exits run
+    code).
 
     **Conditional acquire**
 
     ``if level: lock.acquire()`` right before a ``try`` whose ``finally`` runs ``if
     level: lock.release()`` is safe when the two tests are the same and made of the
-    function's local names and literals only, and nothing rebinds those names in
-    between (in the ``try`` either): every path that acquired releases. A test that
-    reads an attribute (``if self.level:``) may change under another thread, and is
-    reported.
+    function's local names, literals and the lock's own expression (an optional lock:
+    ``if self._lock is not None:``), and nothing rebinds those names or stores to the
+    lock's expression in between (in the ``try`` either): every path that acquired
+    releases. A store to the lock's attribute from another thread would leak the lock
+    whatever the test says, so testing it adds nothing the rule does not already
+    assume. A test that reads another attribute (``if self.level:``) may change under
+    another thread, and is reported.
+
+    **Restored inside a ``with``**
+
+    Inside ``with cond:``, ``cond.release()``, a call-out, then ``cond.acquire()`` (in a
+    ``finally``) takes back what the ``with`` holds: the ``with`` releases it on every
+    exit, an exception's too, so that acquire is not reported. A restore of a lock no
+    enclosing ``with`` holds is.
+
+    **Release handed to a callback**
+
+    ``sem.acquire()`` then ``try: future = pool.submit(job)`` whose handlers all
+    release the lock, one of them catching everything (and re-raising), and whose
+    ``else`` first registers a callback that releases it (``future.add_done_callback(
+    lambda f: sem.release())``): every exception path releases, and the success path
+    hands the release to the callback. A handler that catches only some exceptions, or
+    a callback that releases anything else, is reported.
 
     **Functions that hand the lock to their caller**
 
@@ -184,7 +232,7 @@ class AcquireWithoutTryFinally(Rule):
                         f"{analysis.evidence(call.target)}",
                     )
                 continue
-            if call.target in call.state.protected:
+            if call.target in call.state.protected or restored_inside_with(call, analysis):
                 continue
             if released_after(call, analysis) or hands_over(call, analysis):
                 continue

@@ -15,13 +15,10 @@ from collections.abc import Callable
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, walk
+from tsafe_lint.analysis.log_aliases import is_log_method, is_logger
 
 #: handlers that catch every error a task normally raises
 _BROAD = frozenset({"Exception", "BaseException"})
-#: ``logger.debug(...)``: logging reports its handlers' errors itself, it does not raise
-_LOG_METHODS = frozenset(
-    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
-)
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
 Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
@@ -190,43 +187,31 @@ def _plain(value: cst.BaseExpression) -> bool:
     return isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)
 
 
-def _logger(receiver: cst.BaseExpression) -> bool:
-    """``logger``, ``self._logger``, ``LOG``, ``logging``: a name that says it logs."""
-    name = receiver.attr.value if isinstance(receiver, cst.Attribute) else None
-    if isinstance(receiver, cst.Name):
-        name = receiver.value
-    return name is not None and "log" in name.lower()
-
-
 def _log_call(value: cst.BaseExpression) -> bool:
-    return (
-        isinstance(value, cst.Call)
-        and isinstance(value.func, cst.Attribute)
-        and value.func.attr.value in _LOG_METHODS
-        and _logger(value.func.value)
-    )
+    return isinstance(value, cst.Call) and is_log_method(value.func)
 
 
 def plain_log_call(value: cst.BaseExpression) -> bool:
     """``log.debug("got %s", self.key)``: a logging call whose arguments are names,
     constants or attributes of names, so evaluating them and logging do not raise."""
-    return (
-        _log_call(value)
-        and isinstance(value, cst.Call)
-        and all(_plain(arg.value) for arg in value.args)
-    )
+    return _log_call(value) and plain_arguments(value)
+
+
+def plain_arguments(value: cst.BaseExpression) -> bool:
+    """A call whose arguments are names, constants or attributes of names."""
+    return isinstance(value, cst.Call) and all(_plain(arg.value) for arg in value.args)
 
 
 def _level_test(test: cst.BaseExpression) -> bool:
     """``logger.isEnabledFor(logging.DEBUG)`` or ``self.logger.level <= logging.DEBUG``."""
     if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute):
-        return test.func.attr.value == "isEnabledFor" and _logger(test.func.value)
+        return test.func.attr.value == "isEnabledFor" and is_logger(test.func.value)
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         left = test.left
         return (
             isinstance(left, cst.Attribute)
             and left.attr.value in ("level", "getEffectiveLevel")
-            and _logger(left.value)
+            and is_logger(left.value)
         )
     return False
 
