@@ -17,7 +17,8 @@ The elements of a container attribute have a class too when the container starts
 and is only filled with objects of one module class: ``self.readers[sock] = reader``,
 ``self.items.append(Item())``, so that ``self.readers[s].handle_read()`` resolves.
 A container copied into another name, handed to a call (``len``, ``list``... aside) or
-filled in bulk (``update``, ``extend``) gets none: what else it holds is not seen. A
+filled in bulk (``update``, ``extend``) gets none: what else it holds is not seen; so
+does one a subclass also fills (its ``self.readers`` is keyed as the subclass's). A
 local is not taken for an element's class (it may be assigned objects of several).
 
 Conservative: an attribute also assigned something of another class (``None`` aside)
@@ -330,6 +331,7 @@ def _settle_elements(symbols: SymbolTable, calls: list[AnyCall], callers: _Calle
                 key = symbols.key_of(arg.value, any_call.func)
                 if key is not None and key[0] == "attr":
                     spoiled.add(key)
+    spoiled |= _split_across_subclasses(symbols, {*values, *spoiled, *symbols.attribute_values})
     found: dict[SymbolKey, ClassInfo] = {}
     for key, stored in values.items():
         if key in spoiled or not _starts_empty(symbols, key):
@@ -343,6 +345,25 @@ def _settle_elements(symbols: SymbolTable, calls: list[AnyCall], callers: _Calle
     )
     symbols.element_classes = found
     return changed
+
+
+def _split_across_subclasses(symbols: SymbolTable, keys: set[SymbolKey]) -> set[SymbolKey]:
+    """The keys of an attribute that a class and its subclass both touch under keys of
+    their own (``self.readers`` filled in a subclass's method is ``Sub.readers``): each
+    holds what the other's methods put in, unseen."""
+    structure = symbols.structure
+    by_attr: dict[str, list[ClassInfo]] = {}
+    for key in keys:
+        cls = structure.classes.get(key[1]) if key[0] == "attr" and len(key) == 3 else None
+        if cls is not None:
+            by_attr.setdefault(key[2], []).append(cls)
+    split: set[SymbolKey] = set()
+    for attr, classes in by_attr.items():
+        for cls in classes:
+            for other in classes:
+                if other is not cls and any(b is cls for b in structure.class_bases(other)):
+                    split.update({("attr", cls.qualname, attr), ("attr", other.qualname, attr)})
+    return split
 
 
 def _element_class(
