@@ -9,7 +9,17 @@ facts make that call resolve to ``DNSCache.entries``:
   of the module or an imported one (by its real name, ``pkg.conn.Connection``);
 - ``self.a = param`` in ``__init__``, when every construction ``Owner(...)`` the module
   shows passes ``param`` an object of one known class (``Owner(self)`` from a method of
-  ``K``: a ``K``).
+  ``K``: a ``K``); in another method, when every call of it the module shows has a
+  receiver of known class and passes one known class (``self.engine.add_reader(
+  self.listener, sock)``).
+
+The elements of a container attribute have a class too when the container starts empty
+and is only filled with objects of one module class: ``self.readers[sock] = reader``,
+``self.items.append(Item())``, so that ``self.readers[s].handle_read()`` resolves.
+A container copied into another name, handed to a call (``len``, ``list``... aside) or
+filled in bulk (``update``, ``extend``) gets none: what else it holds is not seen; so
+does one a subclass also fills (its ``self.readers`` is keyed as the subclass's). A
+local is not taken for an element's class (it may be assigned objects of several).
 
 Conservative: an attribute also assigned something of another class (``None`` aside)
 gets no class; one also assigned something unknown keeps only the class its own
@@ -30,6 +40,7 @@ import libcst as cst
 from tsafe_lint.analysis.events import AnyCall
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, dotted_name
 from tsafe_lint.analysis.symbols import (
+    AssignedValue,
     SymbolInfo,
     SymbolKey,
     SymbolTable,
@@ -49,10 +60,11 @@ _SAME_OBJECT = frozenset({"weakref.proxy"})
 def settle(symbols: SymbolTable, calls: Iterable[AnyCall] = ()) -> bool:
     """Give each attribute the one class all its assignments agree on (none when they
     disagree or one is unknown); with ``calls``, the module's calls, also the attributes
-    set from ``__init__`` parameters. True when a module class was added or taken away
-    (calls through the attribute resolve differently)."""
-    structure = symbols.structure
-    constructions = _constructions(structure, calls) if calls else {}
+    set from method parameters and the elements of container attributes. True when a
+    module class was added or taken away (calls through the attribute resolve
+    differently)."""
+    calls = list(calls)
+    callers = _Callers(symbols, calls)
     changed = False
     for key, values in symbols.attribute_values.items():
         info = symbols.symbols.get(key)
@@ -61,10 +73,10 @@ def settle(symbols: SymbolTable, calls: Iterable[AnyCall] = ()) -> bool:
         found: set[str | int] = set()
         classes: list[ClassRef] = []
         unknown = False
-        for node, (value, func) in values.items():
+        for value, func in values.values():
             ref = class_of_value(symbols, value, func)
             if ref is _UNKNOWN and calls:
-                ref = _parameter_class(symbols, constructions, node, value, func)
+                ref = _parameter_class(callers, value, func)
             if ref == _NONE:
                 continue
             if ref is None:
@@ -79,6 +91,8 @@ def settle(symbols: SymbolTable, calls: Iterable[AnyCall] = ()) -> bool:
         if unknown:  # a value from outside (``set_lock(lock)``) replaces the default
             one = symbols.constructed_classes.get(key)  # object, whose class stays
         changed |= _assign(symbols, key, info, one)
+    if calls:
+        changed |= _settle_elements(symbols, calls, callers)
     return changed
 
 
@@ -168,24 +182,81 @@ def _constructions(
     return found
 
 
+class _Callers:
+    """The module's calls of each method, found when asked: the constructions of a class
+    for its ``__init__``, else the calls of the method's name
+    (``self.engine.add_reader(...)``). None when some cannot be read: a subclass's own
+    ``__init__`` calls the base's, a call of that name has a receiver of unknown class
+    (it may be this method's)."""
+
+    def __init__(self, symbols: SymbolTable, calls: list[AnyCall]) -> None:
+        self.symbols = symbols
+        self._constructions = _constructions(symbols.structure, calls) if calls else {}
+        self._by_name: dict[str, list[AnyCall]] | None = None
+        self._calls = calls
+        self._found: dict[FunctionInfo, list[AnyCall] | None] = {}
+
+    def of(self, method: FunctionInfo) -> list[AnyCall] | None:
+        if method.name == "__init__":
+            return self._constructions.get(method)
+        if method in self._found:
+            return self._found[method]
+        if self._by_name is None:
+            self._by_name = {}
+            for call in self._calls:
+                if isinstance(call.call.func, cst.Attribute):
+                    self._by_name.setdefault(call.call.func.attr.value, []).append(call)
+        found: list[AnyCall] | None = []
+        structure = self.symbols.structure
+        for call in self._by_name.get(method.name, ()):
+            callee = call.call.func
+            assert isinstance(callee, cst.Attribute)
+            cls = self.symbols.class_of_receiver(callee.value, call.func)
+            if cls is not None and not _may_run(structure, cls, method):
+                continue  # another class's method of that name
+            if cls is None or _names_class(structure, callee.value, call.func):
+                found = None  # maybe this method's; or unbound, without ``self``
+                break
+            assert found is not None
+            found.append(call)
+        self._found[method] = found
+        return found
+
+
+def _may_run(structure: ModuleStructure, cls: ClassInfo, method: FunctionInfo) -> bool:
+    """Can a call of ``method``'s name on an object of class ``cls`` run ``method`` (its
+    own or inherited, or an override of it in a subclass)?"""
+    if structure.method(cls, method.name) is method:
+        return True
+    return method.cls is not None and any(base is cls for base in structure.class_bases(method.cls))
+
+
+def _names_class(structure: ModuleStructure, expr: cst.BaseExpression, func: FunctionInfo) -> bool:
+    return (
+        isinstance(expr, cst.Name)
+        and not func.is_local(expr.value)
+        and structure.class_named(expr.value, func) is not None
+    )
+
+
 def _parameter_class(
-    symbols: SymbolTable,
-    constructions: dict[FunctionInfo, list[AnyCall] | None],
-    node: cst.CSTNode,
+    callers: _Callers,
     value: cst.BaseExpression,
     func: FunctionInfo,
 ) -> ClassRef | None:
-    """``self.a = param`` in ``__init__``: the one class every construction passes."""
+    """``self.a = param`` in ``__init__``: the one class every construction passes; in
+    another method (``add_reader(self, reader)``), every call of it through a receiver
+    of known class."""
     if (
-        func.name != "__init__"
-        or func.cls is None
+        func.cls is None
+        or func.self_name is None
         or not isinstance(value, cst.Name)
         or value.value not in func.params
         or value.value == func.self_name
         or value.value in func.assigned
     ):
         return None
-    calls = constructions.get(func)
+    calls = callers.of(func)
     if not calls:
         return None
     definition = func.node
@@ -204,11 +275,142 @@ def _parameter_class(
         arg = argument(call.call, position, name)
         if arg is None:
             return None
-        ref = class_of_value(symbols, arg, call.func)
+        if (
+            func.name != "__init__"
+            and isinstance(arg, cst.Name)
+            and arg.value in call.func.assigned
+        ):
+            return None  # a local may be assigned objects of several classes
+        ref = class_of_value(callers.symbols, arg, call.func)
         if ref is None or ref == _NONE:
             return None
         classes.add(ref if isinstance(ref, str) else id(ref))
     return ref if len(classes) == 1 else None
+
+
+#: methods that put their argument (at this position) into a container
+_FILLS = {"append": 0, "add": 0, "appendleft": 0, "insert": 1, "setdefault": 1}
+#: methods that put unseen values in (another container's, a caller's)
+_BULK_FILLS = frozenset({"extend", "extendleft", "update", "__setitem__", "__ior__"})
+#: builtins that only read their argument
+_READERS = frozenset(
+    {"len", "list", "tuple", "sorted", "set", "frozenset", "iter", "reversed", "bool"}
+)
+#: how a container attribute starts: empty
+_EMPTY_FACTORIES = frozenset(
+    {"dict", "list", "set", "collections.deque", "collections.OrderedDict"}
+)
+
+
+def _settle_elements(symbols: SymbolTable, calls: list[AnyCall], callers: _Callers) -> bool:
+    """The one module class of every element of a container attribute that starts
+    empty and is only filled with objects of that class (``self.readers[sock] =
+    reader``, ``self.items.append(Item())``); none when the container is copied into
+    another name, handed to a call or filled in bulk. True when one was added or taken
+    away."""
+    values: dict[SymbolKey, list[AssignedValue]] = {
+        key: list(stored.values()) for key, stored in symbols.element_values.items()
+    }
+    spoiled: set[SymbolKey] = set(symbols.copied_attributes)
+    for any_call in calls:
+        callee = any_call.call.func
+        if isinstance(callee, cst.Attribute):
+            method = callee.attr.value
+            if method in _FILLS or method in _BULK_FILLS:
+                key = symbols.key_of(callee.value, any_call.func)
+                if key is not None and key[0] == "attr":
+                    put = argument(any_call.call, _FILLS.get(method), "")
+                    if put is None or any(a.star for a in any_call.call.args):
+                        spoiled.add(key)
+                    else:
+                        values.setdefault(key, []).append((put, any_call.func))
+        if _builtin(symbols.structure, callee, any_call.func) in _READERS:
+            continue
+        for arg in any_call.call.args:
+            if isinstance(arg.value, cst.Attribute):
+                key = symbols.key_of(arg.value, any_call.func)
+                if key is not None and key[0] == "attr":
+                    spoiled.add(key)
+    spoiled |= _split_across_subclasses(symbols, {*values, *spoiled, *symbols.attribute_values})
+    found: dict[SymbolKey, ClassInfo] = {}
+    for key, stored in values.items():
+        if key in spoiled or not _starts_empty(symbols, key):
+            continue
+        classes = {_element_class(callers, value, func) for value, func in stored}
+        one = classes.pop() if len(classes) == 1 else None
+        if isinstance(one, ClassInfo):
+            found[key] = one
+    changed = found.keys() != symbols.element_classes.keys() or any(
+        symbols.element_classes[k] is not v for k, v in found.items()
+    )
+    symbols.element_classes = found
+    return changed
+
+
+def _split_across_subclasses(symbols: SymbolTable, keys: set[SymbolKey]) -> set[SymbolKey]:
+    """The keys of an attribute that a class and its subclass both touch under keys of
+    their own (``self.readers`` filled in a subclass's method is ``Sub.readers``): each
+    holds what the other's methods put in, unseen."""
+    structure = symbols.structure
+    by_attr: dict[str, list[ClassInfo]] = {}
+    for key in keys:
+        cls = structure.classes.get(key[1]) if key[0] == "attr" and len(key) == 3 else None
+        if cls is not None:
+            by_attr.setdefault(key[2], []).append(cls)
+    split: set[SymbolKey] = set()
+    for attr, classes in by_attr.items():
+        for cls in classes:
+            for other in classes:
+                if other is not cls and any(b is cls for b in structure.class_bases(other)):
+                    split.update({("attr", cls.qualname, attr), ("attr", other.qualname, attr)})
+    return split
+
+
+def _element_class(
+    callers: _Callers,
+    value: cst.BaseExpression,
+    func: FunctionInfo,
+) -> ClassRef | None:
+    if isinstance(value, cst.Name) and value.value in func.assigned:
+        return None  # a local may be assigned objects of several classes
+    ref = class_of_value(callers.symbols, value, func)
+    if ref is _UNKNOWN:
+        ref = _parameter_class(callers, value, func)
+    return None if ref == _NONE else ref
+
+
+def _starts_empty(symbols: SymbolTable, key: SymbolKey) -> bool:
+    """Is every value assigned to the attribute itself an empty container (and is there
+    one)?"""
+    assigned = symbols.attribute_values.get(key)
+    if not assigned:
+        return False
+    for value, func in assigned.values():
+        if isinstance(value, (cst.Dict, cst.List, cst.Set)) and not value.elements:
+            continue
+        if isinstance(value, cst.Call) and not value.args:
+            structure = symbols.structure
+            name = structure.qualified_name(value.func, func)
+            if (name or _builtin(structure, value.func, func)) in _EMPTY_FACTORIES:
+                continue
+        return False
+    return True
+
+
+def _builtin(
+    structure: ModuleStructure, expr: cst.BaseExpression, func: FunctionInfo
+) -> str | None:
+    """The name of the builtin ``expr`` names (``len``), unless the module rebinds it."""
+    if not isinstance(expr, cst.Name):
+        return None
+    current: FunctionInfo | None = func
+    while current is not None:
+        if expr.value in current.imports or expr.value in current.assigned:
+            return None
+        if current.is_local(expr.value):
+            return None
+        current = current.parent
+    return expr.value
 
 
 def through_object(
@@ -216,8 +418,13 @@ def through_object(
 ) -> tuple[str, str] | None:
     """(``'self.zc.cache'``, the attribute that holds the object: ``'Zeroconf.cache'``)
     when a method call's receiver is another object reached through an attribute (or a
-    local copy of one, ``pubsub = self.pubsub``); else None."""
-    if isinstance(receiver, cst.Attribute):
+    local copy of one, ``pubsub = self.pubsub``, or an element of a container attribute,
+    ``self.readers[sock]``: ``'Engine.readers'``); else None."""
+    if isinstance(receiver, cst.Subscript):
+        container = through_object(symbols, receiver.value, func)
+        if container is not None and symbols.class_of_receiver(receiver, func) is not None:
+            return f"{container[0]}[...]", container[1]
+    elif isinstance(receiver, cst.Attribute):
         text = dotted_name(receiver)
         key = symbols.key_of(receiver, func)
         if text is not None and key is not None and key[0] == "attr":

@@ -73,6 +73,13 @@ class SymbolTable:
         #: attributes that hold an instance of an imported class, by its real name
         #: (``("attr", "Conn", "_protocol")`` -> ``pkg.parser.Protocol``)
         self.imported_classes: dict[SymbolKey, str] = {}
+        #: every value stored into an attribute's container (``self.a[k] = v``), with
+        #: where, and the attributes copied into another name (``r = self.a``): an
+        #: alias can fill the container unseen (``attribute_classes.py``)
+        self.element_values: dict[SymbolKey, dict[cst.CSTNode, AssignedValue]] = {}
+        self.copied_attributes: set[SymbolKey] = set()
+        #: the one module class of every element of a container attribute
+        self.element_classes: dict[SymbolKey, ClassInfo] = {}
         for qualified, kind in self.external.items():
             key: SymbolKey = ("ext", qualified)
             self.symbols[key] = SymbolInfo(key, qualified.rsplit(".", 1)[-1], kind)
@@ -190,6 +197,9 @@ class SymbolTable:
             info = self.symbols.get(key) if key else None
             if info is not None:
                 return info.instance_of
+        if isinstance(receiver, cst.Subscript) and self.element_classes:
+            key = self.key_of(receiver.value, func)
+            return self.element_classes.get(key) if key is not None else None
         return None
 
     def info(self, expr: cst.BaseExpression, func: FunctionInfo) -> SymbolInfo | None:
@@ -271,6 +281,13 @@ class SymbolTable:
             for target_element, value_element in zip(target.elements, value.elements):
                 self._record(target_element.value, value_element.value, func, cls_body, node=node)
             return
+        if isinstance(target, cst.Subscript):
+            self._record_element_value(target, value, func, node)
+            return
+        if isinstance(value, cst.Attribute):
+            copied = self.key_of(value, func)
+            if copied is not None and copied[0] == "attr":
+                self.copied_attributes.add(copied)
         if cls_body is not None and isinstance(target, cst.Name):
             key: SymbolKey | None = ("attr", cls_body.qualname, target.value)
         else:
@@ -327,6 +344,20 @@ class SymbolTable:
         if not isinstance(name, cst.Name) or func.is_local(name.value):
             return None
         return self.structure.class_named(name.value, func)
+
+    def _record_element_value(
+        self,
+        target: cst.Subscript,
+        value: cst.BaseExpression | None,
+        func: FunctionInfo,
+        node: cst.CSTNode | None,
+    ) -> None:
+        """``self.readers[socket] = reader``: a value stored into an attribute's container."""
+        if value is None or node is None or not isinstance(target.value, cst.Attribute):
+            return
+        key = self.key_of(target.value, func)
+        if key is not None and key[0] == "attr":
+            self.element_values.setdefault(key, {})[node] = (value, func)
 
     def _element_kind(self, value: cst.BaseExpression, func: FunctionInfo) -> Kind | None:
         """The kind of every element of a literal list or tuple of locks, or of a filtered
