@@ -24,11 +24,11 @@ from tsafe_lint.analysis import (
     SymbolKey,
     display_name,
     falsy_flags,
-    final_name,
     is_lock,
     switched_off,
     walk,
 )
+from tsafe_lint.analysis.constructions import constructs
 from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.join import Node, ProjectIndex
 from tsafe_lint.rules.base import Finding, ProjectFinding, Rule, snippet
@@ -178,7 +178,7 @@ class ReentrantLockAcquire(Rule):
             )
         for site in analysis.regions.call_sites:
             held = facts.held_locks(site.state)
-            if _constructs(site):
+            if constructs(site):
                 held -= facts.new_object_locks(site.callee)
             for lock, taken in sorted(facts.takes.get(site.callee, {}).items()):
                 if lock in held and not facts.reentrant(lock) and not taken.restores:
@@ -201,16 +201,6 @@ class ReentrantLockAcquire(Rule):
                 if lock in held and not taken.reentrant and not taken.restores and crossed:
                     message = _reacquired(target[1], _short(lock), f"at {taken.where}")
                     yield ProjectFinding(summary.path, line, col, message)
-
-
-def _constructs(site: CallSite) -> bool:
-    """Is ``site`` a constructor call ``Cls(...)`` (not ``super().__init__(...)``)?"""
-    return (
-        site.callee.name == "__init__"
-        and not site.implicit
-        and isinstance(site.call, cst.Call)
-        and final_name(site.call.func) != "__init__"
-    )
 
 
 def _taken_on_live_path(
