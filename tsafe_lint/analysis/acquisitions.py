@@ -10,6 +10,14 @@ An ``acquire()`` in a function whose first use of that lock is a ``release()``
 let it go to work, and takes it back before returning (release, work, re-acquire).
 That acquire is neither a leak (TS202) nor, for a caller that holds the lock, a
 re-entry (TS203): the lock was released first.
+
+The first acquisition of a lock created just before, that nobody has seen yet
+(``fresh_locks.py``), cannot block either: it is left out.
+
+A constructor call ``Cls(...)`` runs ``__init__`` on a new object: the locks it takes
+through ``self`` (there and in the methods it calls on ``self``) are the new object's,
+which the constructing thread cannot hold, even when it holds the lock of the same name
+of another object of the class (``new_object_locks``).
 """
 
 from __future__ import annotations
@@ -19,10 +27,12 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from tsafe_lint.analysis.events import Regions, State
+from tsafe_lint.analysis.events import MethodCall, Regions, State, WithEntry
+from tsafe_lint.analysis.fresh_locks import fresh_acquisitions
 from tsafe_lint.analysis.kinds import MUTEXES, Kind
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
+from tsafe_lint.analysis.tree import walk
 
 
 @dataclass(frozen=True)
@@ -75,9 +85,10 @@ class LockFacts:
         self.symbols = symbols
         #: ``acquire()`` calls that take back a lock the function released first
         self.restores = restoring(regions, self.identity)
+        self._fresh: dict[FunctionInfo, frozenset[cst.CSTNode]] = {}
         self.acquisitions: list[Acquisition] = []
         for entry in regions.with_entries:
-            if entry.target is not None and entry.kind in MUTEXES:
+            if entry.target is not None and entry.kind in MUTEXES and not self._is_fresh(entry):
                 self.acquisitions.append(
                     Acquisition(
                         entry.func,
@@ -88,7 +99,12 @@ class LockFacts:
                     )
                 )
         for call in regions.method_calls:
-            if call.method == "acquire" and call.kind in MUTEXES and is_blocking_acquire(call.call):
+            if (
+                call.method == "acquire"
+                and call.kind in MUTEXES
+                and is_blocking_acquire(call.call)
+                and not self._is_fresh(call)
+            ):
                 self.acquisitions.append(
                     Acquisition(
                         call.func,
@@ -103,6 +119,55 @@ class LockFacts:
         for acquisition in self.acquisitions:
             _witness(self._direct.setdefault(acquisition.func, {}), acquisition.lock, acquisition)
         self.takes = self._transitive(regions)
+        self._regions = regions
+        self._new_object: dict[FunctionInfo, frozenset[SymbolKey]] = {}
+
+    def _is_fresh(self, taken: WithEntry | MethodCall) -> bool:
+        """Does ``taken`` take a lock nobody else can have seen yet (cannot block)?"""
+        if taken.func not in self._fresh:
+            self._fresh[taken.func] = fresh_acquisitions(taken.func)
+        node = taken.item if isinstance(taken, WithEntry) else taken.call
+        return node in self._fresh[taken.func]
+
+    def new_object_locks(self, init: FunctionInfo) -> frozenset[SymbolKey]:
+        """The locks a constructor call of ``init``'s class takes only on the new object:
+        through ``self`` in ``init`` and the methods it calls on ``self``, and nowhere
+        else on those paths (``parent._lock`` may be a lock the caller holds)."""
+        if init not in self._new_object:
+            self._new_object[init] = self._own_locks(init)
+        return self._new_object[init]
+
+    def _own_locks(self, init: FunctionInfo) -> frozenset[SymbolKey]:
+        closure = {init}
+        sites = [site for site in self._regions.call_sites if not site.implicit]
+        outside: list[FunctionInfo] = []
+        changed = True
+        while changed:
+            changed = False
+            for site in sites:
+                if site.func not in closure or site.callee in closure:
+                    continue
+                if _on_self(site.call) and site.callee.cls is not None:
+                    closure.add(site.callee)
+                    changed = True
+        for site in sites:
+            if site.func in closure and site.callee not in closure:
+                outside.append(site.callee)
+        made = {name for func in closure for name in _assigned_on_self(func)}
+        own: set[SymbolKey] = set()
+        other: set[SymbolKey] = set()
+        for acquisition in self.acquisitions:
+            if acquisition.func in closure:
+                taken_on = _lock_expression(acquisition.node)
+                mine = (
+                    isinstance(taken_on, cst.Attribute)
+                    and _is_self(taken_on.value)
+                    and taken_on.attr.value in made  # not a lock of the class, shared
+                )
+                (own if mine else other).add(acquisition.lock)
+        for callee in outside:
+            other.update(self.takes.get(callee, {}))
+        return frozenset(own - other)
 
     def identity(self, key: SymbolKey) -> SymbolKey:
         """The lock object ``key`` names: through aliases and a Condition's lock."""
@@ -167,3 +232,35 @@ def _witness(found: dict[SymbolKey, Acquisition], lock: SymbolKey, candidate: Ac
         return False
     found[lock] = candidate
     return True
+
+
+def _is_self(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "self"
+
+
+def _on_self(call: cst.CSTNode) -> bool:
+    """``self.method(...)``."""
+    return (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and _is_self(call.func.value)
+    )
+
+
+def _assigned_on_self(func: FunctionInfo) -> set[str]:
+    """The attributes ``func`` stores on ``self`` (``self._lock = Lock()``)."""
+    names: set[str] = set()
+    for node in walk(func.node, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        target = node.target if isinstance(node, (cst.AssignTarget, cst.AnnAssign)) else None
+        if isinstance(target, cst.Attribute) and _is_self(target.value):
+            names.add(target.attr.value)
+    return names
+
+
+def _lock_expression(node: cst.CSTNode) -> cst.BaseExpression | None:
+    """The lock a ``with`` item or an ``x.acquire()`` call takes."""
+    if isinstance(node, cst.WithItem):
+        return node.item
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return node.func.value
+    return None

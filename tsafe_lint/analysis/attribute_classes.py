@@ -16,10 +16,13 @@ facts make that call resolve to ``DNSCache.entries``:
 The elements of a container attribute have a class too when the container starts empty
 and is only filled with objects of one module class: ``self.readers[sock] = reader``,
 ``self.items.append(Item())``, so that ``self.readers[s].handle_read()`` resolves.
-A container copied into another name, handed to a call (``len``, ``list``... aside) or
-filled in bulk (``update``, ``extend``) gets none: what else it holds is not seen; so
-does one a subclass also fills (its ``self.readers`` is keyed as the subclass's). A
-local is not taken for an element's class (it may be assigned objects of several).
+A local stored there counts when the function assigns it once (``future =
+Future(...)``, then ``self.pending[key] = future``); a loop over
+``self.readers.values()`` gives its variable that class. A container copied into
+another name, handed to a call (``len``, ``list``... aside) or filled in bulk
+(``update``, ``extend``) gets none: what else it holds is not seen; so does one a
+subclass also fills (its ``self.readers`` is keyed as the subclass's). A local assigned
+more than once is not taken for an element's class (it may hold objects of several).
 
 Conservative: an attribute also assigned something of another class (``None`` aside)
 gets no class; one also assigned something unknown keeps only the class its own
@@ -371,7 +374,11 @@ def _element_class(
     value: cst.BaseExpression,
     func: FunctionInfo,
 ) -> ClassRef | None:
-    if isinstance(value, cst.Name) and value.value in func.assigned:
+    if (
+        isinstance(value, cst.Name)
+        and value.value in func.assigned
+        and not isinstance(callers.symbols.bound_once(value.value, func), cst.AssignTarget)
+    ):
         return None  # a local may be assigned objects of several classes
     ref = class_of_value(callers.symbols, value, func)
     if ref is _UNKNOWN:

@@ -316,7 +316,11 @@ class RegionWalker:
                 holds.setdefault(call.func, set()).add(call.target)
                 if call.form == "statement":
                     takes.setdefault(call.func, set()).add(call.target)
-            elif call.method == "release" and call.form == "statement":
+            elif (
+                call.method == "release"
+                and call.form == "statement"
+                and not _own_object(call.call, call.func)
+            ):
                 releases.setdefault(call.func, set()).add(call.target)
         for entry in self.regions.with_entries:
             if entry.target is not None:
@@ -1174,6 +1178,23 @@ class RegionWalker:
             if owner is not None and expr.attr.value not in owner.instance_names:
                 return self.structure.method(owner, expr.attr.value)
         return None
+
+
+def _own_object(call: cst.Call, func: FunctionInfo) -> bool:
+    """Is ``call`` (``worker._lock.release()``) on an object ``func`` got itself, in a
+    local it assigns (popped, constructed)? Its caller cannot hold that lock."""
+    lock = call.func.value if isinstance(call.func, cst.Attribute) else None
+    if not isinstance(lock, cst.Attribute):
+        return False  # ``lock.release()`` of a local may be an alias of a shared lock
+    receiver: cst.BaseExpression = lock.value
+    while isinstance(receiver, cst.Attribute):
+        receiver = receiver.value
+    return (
+        isinstance(receiver, cst.Name)
+        and receiver.value in func.assigned
+        and receiver.value not in func.params
+        and receiver.value != func.self_name
+    )
 
 
 def _statement_call(small: cst.BaseSmallStatement) -> cst.BaseExpression | None:

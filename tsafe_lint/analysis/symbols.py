@@ -21,6 +21,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.kinds import FUTURE_METHODS, Kind, kind_of_factory, kind_of_final_name
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block, dotted_name
+from tsafe_lint.analysis.tree import single_bindings
 
 SymbolKey = tuple[str, ...]
 #: a value assigned to an attribute, and the function that assigns it
@@ -80,6 +81,7 @@ class SymbolTable:
         self.copied_attributes: set[SymbolKey] = set()
         #: the one module class of every element of a container attribute
         self.element_classes: dict[SymbolKey, ClassInfo] = {}
+        self._single_bindings: dict[FunctionInfo, dict[str, cst.CSTNode]] = {}
         for qualified, kind in self.external.items():
             key: SymbolKey = ("ext", qualified)
             self.symbols[key] = SymbolInfo(key, qualified.rsplit(".", 1)[-1], kind)
@@ -181,7 +183,7 @@ class SymbolTable:
             info = self.symbols.get(self._name_key(receiver.value, func))
             if info is not None:
                 return info.instance_of
-            return None
+            return self._loop_element_class(receiver.value, func)
         if (
             isinstance(receiver, cst.Call)
             and isinstance(receiver.func, cst.Name)
@@ -201,6 +203,34 @@ class SymbolTable:
             key = self.key_of(receiver.value, func)
             return self.element_classes.get(key) if key is not None else None
         return None
+
+    def bound_once(self, name: str, func: FunctionInfo) -> cst.CSTNode | None:
+        """The node that binds local ``name`` when ``func`` binds it exactly once (and it
+        is no parameter): the one value it can hold."""
+        node = func.node
+        if not isinstance(node, cst.FunctionDef) or name in func.params:
+            return None
+        known = self._single_bindings.get(func)
+        if known is None:
+            known = self._single_bindings[func] = single_bindings(node)
+        return known.get(name)
+
+    def _loop_element_class(self, name: str, func: FunctionInfo) -> ClassInfo | None:
+        """``for mbox in self.boxes.values(): mbox.m()``: the class of the elements of a
+        container attribute (``element_classes``), for a loop variable bound only there."""
+        loop = self.bound_once(name, func) if self.element_classes else None
+        if not isinstance(loop, cst.For) or not isinstance(loop.target, cst.Name):
+            return None
+        values = loop.iter
+        if not (
+            isinstance(values, cst.Call)
+            and not values.args
+            and isinstance(values.func, cst.Attribute)
+            and values.func.attr.value == "values"
+        ):
+            return None
+        key = self.key_of(values.func.value, func)
+        return self.element_classes.get(key) if key is not None else None
 
     def info(self, expr: cst.BaseExpression, func: FunctionInfo) -> SymbolInfo | None:
         key = self.key_of(expr, func)

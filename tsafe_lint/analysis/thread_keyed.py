@@ -5,8 +5,9 @@ A dict that code indexes with ``threading.get_ident()`` (``d[get_ident()] = v``,
 built for several threads at once: each thread adds and removes its own entry. So its
 key-changing writes run on several threads, and whoever iterates over it can see its
 size change. That is evidence of concurrency on its own, without a thread start in the
-module (TS105, ``rules/shared_state.py``). Computed on demand, for the few containers a
-rule asks about.
+module (TS105, ``rules/shared_state.py``). A membership test (``current_thread() in
+workers``) is not: it works on any collection, such as a list of worker threads that one
+set-up thread fills. Computed on demand, for the few containers a rule asks about.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class ThreadKeyed:
                     ):
                         identities.add(target.value)
                 is_identity = partial(self._is_identity, func=func, names=identities)
-                receiver = indexed_by(node, is_identity)
+                receiver = indexed_by(node, is_identity, membership=False)
                 if receiver is None:
                     continue
                 key = shared_key(receiver, func, self.analysis.symbols, for_write=False)
@@ -114,9 +115,12 @@ def indexed_by(
     node: cst.CSTNode,
     is_identity: Callable[[cst.BaseExpression], bool],
     methods: tuple[str, ...] = ("get", "pop", "setdefault"),
+    *,
+    membership: bool = True,
 ) -> cst.BaseExpression | None:
-    """The container ``node`` indexes by a key ``is_identity`` accepts: ``d[k]``, ``k in
-    d``, and ``d.get(k)``, ``d.pop(k)``, ``d.setdefault(k, v)`` (``methods``)."""
+    """The container ``node`` indexes by a key ``is_identity`` accepts: ``d[k]``,
+    ``d.get(k)``, ``d.pop(k)``, ``d.setdefault(k, v)`` (``methods``), and with
+    ``membership`` ``k in d`` (which a list answers too: no sign of a keyed store)."""
     if isinstance(node, cst.Subscript) and len(node.slice) == 1:
         index = node.slice[0].slice
         if isinstance(index, cst.Index) and is_identity(index.value):
@@ -131,7 +135,8 @@ def indexed_by(
     ):
         return node.func.value
     if (
-        isinstance(node, cst.Comparison)
+        membership
+        and isinstance(node, cst.Comparison)
         and len(node.comparisons) == 1
         and isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn))
         and is_identity(node.left)

@@ -159,6 +159,18 @@ def names_bound_by(node: cst.CSTNode) -> set[str]:
     return {n.value for target in targets for n in walk(target) if isinstance(n, cst.Name)}
 
 
+def single_bindings(function: cst.FunctionDef) -> dict[str, cst.CSTNode]:
+    """The names ``function``'s own code binds exactly once, each with the node that
+    binds it (an ``AssignTarget``, a ``For``...); its parameters and the names nested
+    functions and classes bind are not counted (a parameter bound again is still
+    counted once: callers bind it too, so leave those out with ``FunctionInfo.params``)."""
+    seen: dict[str, cst.CSTNode | None] = {}
+    for node in walk(function.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        for name in names_bound_by(node):
+            seen[name] = node if name not in seen else None
+    return {name: node for name, node in seen.items() if node is not None}
+
+
 #: Nodes that bind the names of their ``target``.
 _TARGETED = (
     cst.AssignTarget,

@@ -90,7 +90,11 @@ class BlockingCallUnderLock(Rule):
     done is not reported: a done future stays done, so the call returns (or raises) at
     once. That is the body of ``if f.done():`` (``done()`` one of the ``and``-ed
     tests), the ``else`` of ``if not f.done():``, and the code after ``if not
-    f.done(): return`` (or ``raise``) in the same or an enclosing block.
+    f.done(): return`` (or ``raise``) in the same or an enclosing block. So is a
+    future in the body of a loop over ``concurrent.futures.as_completed(...)``, which
+    yields each future once it is done, or over the done set of ``wait(...)``
+    (``done, pending = wait(fs)``); a loop over the pending set is still reported.
+    ``wait(fs, timeout)`` with a timeout returns on its own and is not reported.
 
     **Example**
 
@@ -178,6 +182,8 @@ class BlockingCallUnderLock(Rule):
         """What the call waits for, which of the held locks it blocks, and whether it
         takes a timeout."""
         if call.qualified in _BLOCKING_FUNCTIONS:
+            if _bounded(call.call, Kind.FUTURE, "wait", 1):  # wait(fs, timeout)
+                return None
             return _BLOCKING_FUNCTIONS[call.qualified], held, True
         callee = call.call.func
         if not isinstance(callee, cst.Attribute):

@@ -17,6 +17,7 @@ from tsafe_lint.analysis import (
     display_name,
     walk,
 )
+from tsafe_lint.analysis.constructions import passed_lock
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
 from tsafe_lint.rules.fix_builders import while_loop_fix
@@ -206,6 +207,14 @@ class ConditionNotHeld(Rule):
     ``with cv:``, not after ``cv.acquire()``, and not in a helper that every caller in
     the module calls with it held.
 
+    A Condition built on a lock passed to ``__init__`` (``self.cv =
+    threading.Condition(lock)``) is that lock when every construction in the module
+    passes the same one (``Future(self.lock)``): a method that every caller in the
+    module calls while holding it (a documented "must hold the lock" precondition)
+    holds the Condition. Callers are found through the objects' classes, also for
+    objects kept in a container attribute (``self.pending[key].set_result(data)``,
+    ``for f in self.pending.values(): f.set_exception(exc)``).
+
     **Why is this bad**
 
     The call raises ``RuntimeError: cannot wait on un-acquired lock`` (or ``notify``).
@@ -258,8 +267,11 @@ class ConditionNotHeld(Rule):
             if call.kind is not Kind.CONDITION or call.method not in _SIGNAL_METHODS:
                 continue
             held = call.state.held | entry.get(call.func, frozenset())
-            if call.target in held or analysis.symbols.symbols[call.target].is_parameter:
+            info = analysis.symbols.symbols[call.target]
+            if call.target in held or info.is_parameter:
                 continue  # a parameter's Condition is the caller's: we cannot see it held
+            if info.underlying is not None and passed_lock(analysis, info.underlying) in held:
+                continue  # built on the lock the constructions pass, which is held here
             if any(key[0] == "unknown" for key in held):
                 continue  # some lock we cannot type is held: it may well be this one
             name = display_name(call.target)

@@ -28,6 +28,7 @@ from tsafe_lint.analysis import (
     switched_off,
     walk,
 )
+from tsafe_lint.analysis.constructions import constructs
 from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.join import Node, ProjectIndex
 from tsafe_lint.rules.base import Finding, ProjectFinding, Rule, snippet
@@ -95,6 +96,18 @@ class ReentrantLockAcquire(Rule):
     thread never takes the lock while it holds it. Across modules too: the summaries
     record such restoring acquisitions. Another path of the callee that takes the lock
     afresh is still reported.
+
+    Nor is a constructor call ``Cls(...)`` made while holding a lock of the same name
+    of another object of the class: ``__init__`` runs on a new object, so what it takes
+    through ``self`` (there and in the methods it calls on ``self``), when ``self.x``
+    is the new object's own (``__init__`` assigns it), is a lock nobody holds yet. A
+    lock of the class (``_lock = Lock()`` in the class body) is shared and still
+    counts, as does a lock ``__init__`` takes through another object. Nor is the first
+    acquire of a lock created just before (``self._lock = Lock();
+    self._lock.acquire()``, a lock "born locked"): nobody else has seen it. And a
+    function that only releases a lock of an object it got itself (``worker =
+    idle.pop(); worker._lock.release()``) is not taken to run with that lock held, as a
+    function that only releases its own object's lock is (a ``begin()``/``end()`` pair).
 
     **Why is this bad**
 
@@ -165,6 +178,8 @@ class ReentrantLockAcquire(Rule):
             )
         for site in analysis.regions.call_sites:
             held = facts.held_locks(site.state)
+            if constructs(site):
+                held -= facts.new_object_locks(site.callee)
             for lock, taken in sorted(facts.takes.get(site.callee, {}).items()):
                 if lock in held and not facts.reentrant(lock) and not taken.restores:
                     witness = _taken_on_live_path(analysis, site, lock, taken)
@@ -238,6 +253,11 @@ class LockOrderInversion(Rule):
     Records, for every acquisition, which locks are already held (also through calls into
     the module's own functions) and reports pairs of locks taken as A-then-B in one place
     and B-then-A in another. Both places are reported, each naming the other.
+
+    The first acquire of a lock created just before and seen by nobody since (``waiter
+    = Lock(); waiter.acquire()`` under the table's lock, a waiter "born locked" that
+    other threads wait on later) cannot block, so it is no edge of a cycle: holding the
+    waiter while taking the table's lock elsewhere is then no inversion.
 
     **Why is this bad**
 

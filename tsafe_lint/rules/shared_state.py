@@ -1101,6 +1101,11 @@ class IterationDuringMutation(Rule):
     it is reported with no thread start in sight; a copy of a plain dict (one C call),
     and iterations under the lock every writer takes, stay clean.
 
+    Only a keyed store or lookup is that evidence: a membership test
+    (``if threading.current_thread() in _workers``) works on any collection, such as
+    a list of a pool's threads that one set-up thread fills and empties, and proves
+    nothing about who changes it.
+
     **Fix**
 
     None: where the copy is taken and which lock guards the mutations is a design
