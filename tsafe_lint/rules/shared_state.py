@@ -428,6 +428,11 @@ class UnlockedCheckThenAct(Rule):
     message names the evidence. ``# tsafe: single-thread`` on a class or function
     silences it.
 
+    The wrapper a decorator returns counts as run by every thread that calls the
+    decorated function, unless it is an ``async def``: calling it then only makes a
+    coroutine, whose body runs on the event loop that awaits it, so ``if running:
+    return`` and ``running = True`` with no ``await`` between them cannot interleave.
+
     A ``threading.Thread`` subclass's own attributes, set in ``__init__`` and then read
     and written only by its ``run()`` (and what only ``run()`` calls), are confined to
     that instance's one thread: a Thread starts once, so making several of them runs
