@@ -141,7 +141,10 @@ class UnlockedReadModifyWrite(Rule):
     nor at every call of the enclosing helper), when another thread can write the same
     state at the same time: several threads run this code (a pool, a loop of starts,
     ``map``), or other code writes it too. A lone worker whose result the main thread
-    reads after ``join()`` is not reported. Take-and-reset (``items = self._buf`` then
+    reads after ``join()`` is not reported, nor are the tasks of a pool of one worker
+    (``ThreadPoolExecutor(max_workers=1)`` kept on the object or the module): they all
+    run on that one thread, one after another, however many places submit them and
+    whichever functions they run. Take-and-reset (``items = self._buf`` then
     ``self._buf = []`` with no lock across both, while another thread appends) is
     reported here too: what is added in between is lost.
 
