@@ -72,12 +72,14 @@ def _returned_wrapper(structure: ModuleStructure, func: FunctionInfo) -> Functio
 def wrappers(structure: ModuleStructure) -> Iterator[tuple[FunctionInfo, FunctionInfo]]:
     """``(wrapper, decorator)`` for each module-level decorator function that keeps state
     in its closure: the wrapper it returns declares a ``nonlocal`` name or the decorator
-    builds a container or object the wrapper uses."""
+    builds a container or object the wrapper uses. An ``async def`` wrapper is not one:
+    calling the decorated function only makes a coroutine, whose body runs on the event
+    loop that awaits it, one step between two ``await`` at a time."""
     for func in structure.functions:
         if func.is_module or func.parent is not structure.module_scope or func.cls is not None:
             continue
         wrapper = _returned_wrapper(structure, func)
-        if wrapper is None:
+        if wrapper is None or wrapper.is_async:
             continue
         if wrapper.declared_nonlocal or _uses_closure_objects(func, wrapper):
             yield wrapper, func
@@ -114,7 +116,7 @@ def decorator_objects(structure: ModuleStructure) -> Iterator[ClassInfo]:
         if call is None or call.self_name is None:
             continue
         wrapper = _returned_wrapper(structure, call)
-        if wrapper is None:
+        if wrapper is None or wrapper.is_async:  # runs on an event loop (``wrappers``)
             continue
         if any(
             isinstance(node, cst.Name) and node.value == call.self_name

@@ -13,6 +13,7 @@ from enum import Enum
 import libcst as cst
 
 from tsafe_lint.analysis.kinds import Kind
+from tsafe_lint.analysis.none_tests import NoneTest
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolKey
 
@@ -178,6 +179,8 @@ class CheckThenAct:
     rechecked: bool = False  # an inner test under more locks reads ``key`` again
     early: bool = False  # ``if <test>: return`` followed by the write
     via_property: str | None = None  # the test reads ``key`` through this property
+    #: the test reads ``key`` only as ``X is None`` / ``X is not None``
+    none_test: NoneTest | None = None
 
 
 @dataclass(eq=False)

@@ -251,7 +251,9 @@ def compute_reach(
     roots: list[Entry] = [
         Entry(func, None, verb, many, origin) for func, verb, origin, many in external
     ]
-    per_target: dict[FunctionInfo, int] = {}
+    # the threads that run each target: a start of its own each, but every task of a
+    # one-worker pool runs on that pool's one thread
+    per_target: dict[FunctionInfo, set[object]] = {}
     found: list[tuple[FunctionInfo, ThreadStart, bool]] = []
     for start in starts:
         if start.in_process:
@@ -259,11 +261,12 @@ def compute_reach(
         for func, by_loop in target_functions(start.target, start.func, resolve, structure):
             found.append((func, start, by_loop))
             if not is_fork_hook(start.func):  # restarts the worker in a forked child only
-                per_target[func] = per_target.get(func, 0) + 1
+                per_target.setdefault(func, set()).add(start.worker or id(start.call))
     for func, start, by_loop in found:
         verb = verb_of(start)
-        many = (start.many and not by_loop) or per_target.get(func, 0) > 1
-        roots.append(Entry(func, start.call, verb, many))
+        many = (start.many and not by_loop) or len(per_target.get(func, ())) > 1
+        thread = f"the one worker of {'.'.join(start.worker)}" if start.worker else ""
+        roots.append(Entry(func, start.call, verb, many, thread=thread))
     for cls, run, many in thread_subclass_entries(structure, regions):
         verb = f"the run() of Thread subclass '{cls.qualname}'"
         roots.append(Entry(run, cls.node, verb, many, own_instance=True))

@@ -47,6 +47,7 @@ from tsafe_lint.analysis.flag_paths import falsy_literal
 from tsafe_lint.analysis.idempotent import is_idempotent_act
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
+from tsafe_lint.analysis.none_tests import NoneTest, none_tests
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.thread_keyed import IDENTITY_CALLS, indexed_by, is_identity
@@ -77,6 +78,8 @@ class _Test:
     idempotent: bool = False
     #: keys the test reads only through a property getter: key -> the property's name
     via_property: tuple[tuple[SymbolKey, str], ...] = ()
+    #: keys the test reads only as ``X is None`` / ``X is not None`` (``none_tests.py``)
+    none_only: tuple[tuple[SymbolKey, NoneTest], ...] = ()
 
 
 #: Builtins and functools helpers that iterate their argument calling Python code
@@ -527,6 +530,7 @@ class RegionWalker:
                         rechecked,
                         test.early,
                         dict(test.via_property).get(access.key),
+                        dict(test.none_only).get(access.key),
                     )
                 )
 
@@ -559,6 +563,12 @@ class RegionWalker:
             self._tick(),
             frozenset(own - other),
             via_property=self._via_properties(node.test, func) if self._properties else (),
+            none_only=none_tests(
+                node.test,
+                lambda expr: self._reads(expr, func),
+                lambda name: self._derived.get(name, frozenset()),
+                lambda expr: shared_key(expr, func, self.symbols, for_write=False),
+            ),
         )
         self._seen_tests.append(test)
         return test

@@ -26,6 +26,9 @@ class ThreadStart:
     in_process: bool = False
     repeated: bool = False  # started in a loop or a comprehension
     per_call: bool = False  # handed to a pool of several workers once per call of func
+    #: the pool, when it has one worker and outlives the call (``self._pool =
+    #: ThreadPoolExecutor(1)``): every task handed to it runs on that one thread
+    worker: SymbolKey | None = None
 
     @property
     def many(self) -> bool:
@@ -133,6 +136,8 @@ def thread_starts(
         if method_call.method not in _POOL_METHODS:
             continue
         keyword = "fn" if method_call.method == "submit" else "func"
+        lasting = method_call.target[0] != "local"  # a pool that outlives the call
+        one_worker = single_worker(symbols.get(method_call.target))
         starts.append(
             ThreadStart(
                 method_call.func,
@@ -143,9 +148,10 @@ def thread_starts(
                 in_process=method_call.kind is Kind.PROCESS_POOL,
                 repeated=method_call.call in repeated,
                 per_call=method_call.method in _PER_CALL
-                and method_call.target[0] != "local"  # a pool that outlives the call
+                and lasting
                 and _runs_per_call(method_call.func)
-                and not single_worker(symbols.get(method_call.target)),
+                and not one_worker,
+                worker=method_call.target if lasting and one_worker else None,
             )
         )
     return starts

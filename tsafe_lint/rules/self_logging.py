@@ -5,7 +5,9 @@ bare ``except:`` or ``except Exception:`` handler, no ``else`` and no ``raise`` 
 handler, preceded only by statements that cannot raise (``quiet``). A closure or lambda
 whose whole body is one call of such a function of the module, with plain arguments,
 swallows its errors too (one call is followed, not a chain), and so does a function whose
-outermost decorator returns a wrapper that swallows its errors.
+outermost decorator returns a wrapper that swallows its errors. A logging handler's
+``super().emit(record)`` swallows its errors when the ``emit`` it reaches is one of the
+standard library's handlers that route every error to ``handleError``.
 """
 
 from __future__ import annotations
@@ -16,12 +18,31 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, walk
 from tsafe_lint.analysis.log_aliases import is_log_method, is_logger
+from tsafe_lint.analysis.scopes import ClassInfo, ModuleStructure
 
 #: handlers that catch every error a task normally raises
 _BROAD = frozenset({"Exception", "BaseException"})
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
 Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
+
+#: Standard library handlers whose ``emit()`` runs in ``try: ... except Exception:
+#: self.handleError(record)``. Not ``FileHandler``/``WatchedFileHandler``: they open a
+#: delayed stream before their ``try``.
+GUARDED_EMIT = frozenset(
+    {
+        "logging.StreamHandler",
+        "logging.handlers.RotatingFileHandler",
+        "logging.handlers.TimedRotatingFileHandler",
+        "logging.handlers.SocketHandler",
+        "logging.handlers.DatagramHandler",
+        "logging.handlers.SysLogHandler",
+        "logging.handlers.SMTPHandler",
+        "logging.handlers.NTEventLogHandler",
+        "logging.handlers.HTTPHandler",
+        "logging.handlers.QueueHandler",
+    }
+)
 
 
 def swallows(func: FunctionInfo) -> bool:
@@ -62,24 +83,68 @@ def delegates_to_swallower(
     """Is ``task`` (a lambda, or a function of the module) one call, with plain
     arguments, of a function of the module that swallows its errors?"""
     if isinstance(task, cst.Lambda):
-        call: cst.BaseExpression = task.body
+        call: cst.BaseExpression | None = task.body
     else:
-        body = list(task.body())
-        if body and _is_docstring(body[0]):
-            body = body[1:]
-        if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
-            return False
-        statements = body[0].body
-        if len(statements) != 1 or not isinstance(statements[0], (cst.Expr, cst.Return)):
-            return False
-        value = statements[0].value
-        if value is None:
-            return False
-        call, scope = value, task
+        call, scope = _whole_body_expression(task), task
     if not isinstance(call, cst.Call) or not all(_plain(arg.value) for arg in call.args):
         return False
     target = resolve(call.func, scope)
     return target is not None and target.name != "__init__" and swallows(target)
+
+
+def emits_through_guarded_handler(func: FunctionInfo, structure: ModuleStructure) -> bool:
+    """Is ``func``'s whole body ``super().emit(<plain arguments>)`` in a class whose
+    every use in the module (the class itself, or each of its subclasses when it is a
+    mixin of none) derives from a handler of ``GUARDED_EMIT``, with no class of the
+    module in between defining another ``emit``? That ``emit`` reports its errors
+    through ``handleError``, so nothing reaches a Future."""
+    cls = func.cls
+    if cls is None or not _one_super_emit(func):
+        return False
+    users = [
+        other
+        for other in structure.classes.values()
+        if any(base is cls for base in structure.class_bases(other))
+    ]
+    if not _guarded(cls, cls, structure):
+        users = [other for other in users if other is not cls]  # a mixin
+    return bool(users) and all(_guarded(user, cls, structure) for user in users)
+
+
+def _guarded(user: ClassInfo, mixin: ClassInfo, structure: ModuleStructure) -> bool:
+    if not any(structure.is_subclass_of(user, base) for base in GUARDED_EMIT):
+        return False
+    return not any(
+        other is not mixin and "emit" in other.methods for other in structure.class_bases(user)
+    )
+
+
+def _whole_body_expression(func: FunctionInfo) -> cst.BaseExpression | None:
+    """The expression of a body that is one expression statement or ``return`` (after a
+    docstring)."""
+    body = list(func.body())
+    if body and _is_docstring(body[0]):
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
+        return None
+    statements = body[0].body
+    if len(statements) != 1 or not isinstance(statements[0], (cst.Expr, cst.Return)):
+        return None
+    return statements[0].value
+
+
+def _one_super_emit(func: FunctionInfo) -> bool:
+    call = _whole_body_expression(func)
+    return (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == "emit"
+        and isinstance(call.func.value, cst.Call)
+        and isinstance(call.func.value.func, cst.Name)
+        and call.func.value.func.value == "super"
+        and not call.func.value.args
+        and all(_plain(arg.value) for arg in call.args)
+    )
 
 
 def decorated_by_swallower(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import libcst as cst
 
@@ -24,6 +24,7 @@ from tsafe_lint.analysis import (
     reads_in,
     walk,
 )
+from tsafe_lint.analysis.none_stores import may_store_none
 from tsafe_lint.rules.base import Finding, Rule
 
 _KIND_OF_STATE = {"global": "global", "attr": "attribute", "local": "closure variable"}
@@ -140,7 +141,10 @@ class UnlockedReadModifyWrite(Rule):
     nor at every call of the enclosing helper), when another thread can write the same
     state at the same time: several threads run this code (a pool, a loop of starts,
     ``map``), or other code writes it too. A lone worker whose result the main thread
-    reads after ``join()`` is not reported. Take-and-reset (``items = self._buf`` then
+    reads after ``join()`` is not reported, nor are the tasks of a pool of one worker
+    (``ThreadPoolExecutor(max_workers=1)`` kept on the object or the module): they all
+    run on that one thread, one after another, however many places submit them and
+    whichever functions they run. Take-and-reset (``items = self._buf`` then
     ``self._buf = []`` with no lock across both, while another thread appends) is
     reported here too: what is added in between is lost.
 
@@ -409,6 +413,14 @@ class UnlockedCheckThenAct(Rule):
     the source says whether it returns a new object), and an act with another effect
     (a loader call, registering the value, a local that carries the outcome out).
 
+    A test that asks only whether the state is ``None`` (``if self._x is not None:
+    self._x += n``; an item, ``self.d.get(k) is not None``, or a local copy of one) when
+    no write after set-up stores ``None`` or deletes it: every writer stores a number, a
+    string, a display, arithmetic, a builtin such as ``float()`` or a local bound only to
+    such values. No other thread can turn that test false; what races is the act, a
+    read-modify-write reported as TS102. A write of a value of unknown shape (another
+    call, a parameter) counts as a possible ``None`` and keeps the finding.
+
     **Which threads**
 
     Besides thread starts that reach the code, a ``# tsafe: shared`` marker on a class
@@ -418,6 +430,11 @@ class UnlockedCheckThenAct(Rule):
     off by default, measured below 80% precision: ``extend-evidence`` turns them on. The
     message names the evidence. ``# tsafe: single-thread`` on a class or function
     silences it.
+
+    The wrapper a decorator returns counts as run by every thread that calls the
+    decorated function, unless it is an ``async def``: calling it then only makes a
+    coroutine, whose body runs on the event loop that awaits it, so ``if running:
+    return`` and ``running = True`` with no ``await`` between them cannot interleave.
 
     A ``threading.Thread`` subclass's own attributes, set in ``__init__`` and then read
     and written only by its ``run()`` (and what only ``run()`` calls), are confined to
@@ -494,6 +511,8 @@ class UnlockedCheckThenAct(Rule):
                 continue
             if dead.never_passes(item.test_node, item.func):
                 continue
+            if _none_test_holds(analysis, item, writes.get(item.key, ())):
+                continue
             keyword = "if" if item.test_node.__class__.__name__ == "If" else "while"
             line = analysis.line_of(item.write.node)
             if guards(analysis, item.write.func, item.write.state):
@@ -550,6 +569,30 @@ class UnlockedCheckThenAct(Rule):
                 f"{why}",
             )
         yield from _check_then_use(analysis, writes, reported, dead)
+
+
+def _none_test_holds(
+    analysis: ModuleAnalysis, item: CheckThenAct, writes: Iterable[Access]
+) -> bool:
+    """``if self._x is not None: self._x += n`` where nothing after set-up stores None in
+    (or deletes) ``_x``: the test cannot turn false under another thread, so only the act
+    races (a read-modify-write is reported on its own)."""
+    how = item.none_test
+    if how is None:
+        return False
+    if item.early:
+        outcome = False  # the act runs after ``if <test>: return``: the test failed
+    elif isinstance(item.test_node, cst.While):
+        outcome = True
+    else:
+        outcome = contains(item.test_node.body, item.write.node)
+    if outcome not in how.not_none_when:
+        return False
+    return not any(
+        may_store_none(write, how.element)
+        for write in writes
+        if write.func not in analysis.setup_functions
+    )
 
 
 class _DeadGuards:

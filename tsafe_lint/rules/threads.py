@@ -11,6 +11,7 @@ from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 from tsafe_lint.rules.self_logging import (
     decorated_by_swallower,
     delegates_to_swallower,
+    emits_through_guarded_handler,
     swallows,
 )
 
@@ -216,6 +217,15 @@ class FutureDiscarded(Rule):
     Future holds nothing. Still flagged: a ``finally`` that can raise, a wrapper that
     catches only some error classes, a swallowing decorator under another decorator.
 
+    A logging handler that hands records to a pool (``submit(self._emit, record)``
+    with ``_emit`` just ``super().emit(record)``) loses nothing either when that
+    ``emit`` is a standard library handler's that routes every error to
+    ``handleError`` (``StreamHandler``, the rotating file handlers, the socket, syslog,
+    SMTP, HTTP and queue handlers): the class derives from one, or, for a mixin, every
+    class of the module that uses it does, with no other ``emit`` in between. Still
+    flagged: ``FileHandler`` and ``WatchedFileHandler`` (they open a delayed stream
+    outside their ``try``), a mixin no class of the module completes.
+
     **Why is this bad**
 
     An exception raised by the task is stored in its Future and re-raised only by
@@ -313,6 +323,7 @@ def _logs_own_errors(target: FunctionInfo, analysis: ModuleAnalysis) -> bool:
         swallows(target)
         or delegates_to_swallower(target, target, resolve)
         or decorated_by_swallower(target, analysis.structure.functions, resolve)
+        or emits_through_guarded_handler(target, analysis.structure)
     )
 
 
