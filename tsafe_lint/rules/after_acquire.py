@@ -160,7 +160,7 @@ def _held_path(
                 first, _ = _run_after(first, analysis)
                 left_branch = True
             continue
-        if not cannot_raise(first, analysis, call.func):
+        if not cannot_raise(first, analysis, call.func, lock=call.target):
             break
         _remember_constants(first, known)
         first, left = _run_after(first, analysis)
@@ -299,7 +299,8 @@ def hands_over(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     rest = list(call.func.body())
     rest = rest[next(i for i, s in enumerate(rest) if s is first) + 1 :]
     return all(
-        cannot_raise(statement, analysis, call.func) or _returns_safely(statement, analysis, call)
+        cannot_raise(statement, analysis, call.func, lock=call.target)
+        or _returns_safely(statement, analysis, call)
         for statement in rest
     )
 
@@ -353,7 +354,9 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
         return False
     statements: Sequence[cst.BaseStatement] = parent.body
     index = next(i for i, s in enumerate(statements) if s is owner) + 1
-    while index < len(statements) and cannot_raise(statements[index], analysis, call.func):
+    while index < len(statements) and cannot_raise(
+        statements[index], analysis, call.func, lock=call.target
+    ):
         if _binds(statements[index]) & names or _binds_lock(statements[index], lock):
             return False
         index += 1
