@@ -193,6 +193,17 @@ class AcquireWithoutTryFinally(Rule):
     the ``try`` only lines that cannot raise and a ``return`` of such a value may come.
     A handler that does not release, or only some exceptions released, is reported.
 
+    **Methods that hand the lock to a release method**
+
+    A two-phase protocol: a method returns with a lock of ``self`` held on some path
+    (``get()`` on a cache miss keeps it while the caller builds the value) and another
+    method of its class (or a base in the module) releases it without acquiring it
+    (``finishPut()``), which the caller calls when done. The lock is handed from one
+    method to the other, not leaked, so neither TS201 nor TS202 reports it. When no
+    method of the class only releases the lock, nothing can release it, and it is
+    reported; a method that never returns holding the lock is still asked to release
+    it safely itself.
+
     **Functions whose job is to acquire**
 
     ``__enter__``, ``acquire``, ``lock`` and the like return with the lock held on
@@ -286,10 +297,13 @@ class AcquireWithoutRelease(Rule):
     not checked: acquiring one in a function and releasing it in another is normal
     signalling.
 
-    Two designs return holding a lock on purpose and are left alone too. A function
+    Three designs return holding a lock on purpose and are left alone too. A function
     that hands the lock to its caller releases it on every exception after the acquire
     (a ``try`` whose handlers all release it, one of them catching everything, or whose
-    ``finally`` does; see TS201, "Functions that hand the lock to their caller"). And a
+    ``finally`` does; see TS201, "Functions that hand the lock to their caller"). A
+    method that returns holding a lock of ``self`` which another method of its class
+    only releases (``get()`` then ``finishPut()``) is a two-phase protocol (TS201,
+    "Methods that hand the lock to a release method"). And a
     function whose first use of the lock is ``x.release()`` (no acquire before it in the
     function) was entered holding it, by itself or inside ``with x:``: it releases the
     lock to let other threads in, works, and takes it back before returning, leaving
