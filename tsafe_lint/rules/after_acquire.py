@@ -6,8 +6,9 @@ acquire (past lines that cannot raise, out of an ``if`` branch the acquire ends)
 conditional acquire ``if t: x.acquire()`` right before a ``try`` whose ``finally``
 releases under the same unchanging test; a ``try`` whose every exception path releases
 and whose ``else`` hands the release to a callback; a restore inside a ``with`` of the
-same lock; and a function that hands the lock to its caller, whose every exception path
-after the acquire releases it.
+same lock; a function that hands the lock to its caller, whose every exception path
+after the acquire releases it; and a method that hands it to a release-only method of its
+class (a two-phase protocol: ``get()`` then ``finishPut()``).
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def _held_path(
                 first, _ = _run_after(first, analysis)
                 left_branch = True
             continue
-        if not cannot_raise(first, analysis, call.func):
+        if not cannot_raise(first, analysis, call.func, lock=call.target):
             break
         _remember_constants(first, known)
         first, left = _run_after(first, analysis)
@@ -276,6 +277,44 @@ def released_only_for(call: MethodCall, analysis: ModuleAnalysis) -> str | None:
 
 
 def hands_over(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """Does the function hand the lock to its caller on purpose: every exception after
+    the acquire releases it (``_hands_to_caller``), or a method of the same class only
+    releases it (``hands_to_release_method``)?"""
+    return _hands_to_caller(call, analysis) or hands_to_release_method(call, analysis)
+
+
+def hands_to_release_method(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """A two-phase protocol: a method returns with a lock of ``self`` held (``get()`` on
+    a cache miss), and another method of its class releases it without acquiring it
+    (``finishPut()``), which the caller calls when done. The lock is handed from one
+    method to the other, not leaked. Without such a release-only method, nothing can
+    release it."""
+    cls = call.func.cls
+    if cls is None or call.target[0] != "attr":
+        return False
+    if not any(
+        exit_.func is call.func and exit_.target == call.target
+        for exit_ in analysis.regions.early_exits
+    ):
+        return False  # it never returns holding the lock: the release is its own job
+    family = {c.qualname for c in analysis.structure.class_bases(cls)}
+    if call.target[1] not in family:
+        return False  # another object's lock (``self.conn.lock``)
+    releasing: set[object] = set()
+    acquiring: set[object] = set()
+    for other in analysis.regions.method_calls:
+        if other.target != call.target or other.func is call.func:
+            continue
+        if other.func.cls is None or other.func.cls.qualname not in family:
+            continue
+        if other.method == "release":
+            releasing.add(other.func)
+        elif other.method == "acquire":
+            acquiring.add(other.func)
+    return bool(releasing - acquiring)
+
+
+def _hands_to_caller(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     """Does the function hand the lock to its caller: every exception after the acquire
     releases it, and the normal path returns with it held on purpose?
 
@@ -299,7 +338,8 @@ def hands_over(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     rest = list(call.func.body())
     rest = rest[next(i for i, s in enumerate(rest) if s is first) + 1 :]
     return all(
-        cannot_raise(statement, analysis, call.func) or _returns_safely(statement, analysis, call)
+        cannot_raise(statement, analysis, call.func, lock=call.target)
+        or _returns_safely(statement, analysis, call)
         for statement in rest
     )
 
@@ -353,7 +393,9 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
         return False
     statements: Sequence[cst.BaseStatement] = parent.body
     index = next(i for i, s in enumerate(statements) if s is owner) + 1
-    while index < len(statements) and cannot_raise(statements[index], analysis, call.func):
+    while index < len(statements) and cannot_raise(
+        statements[index], analysis, call.func, lock=call.target
+    ):
         if _binds(statements[index]) & names or _binds_lock(statements[index], lock):
             return False
         index += 1

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
+from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, block
 from tsafe_lint.analysis.scopes import ClassInfo
+from tsafe_lint.analysis.tree import names_bound_by
+from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.self_logging import plain_arguments, plain_log_call
 
 #: Clock and thread-identity reads that take no argument and cannot raise.
@@ -30,27 +32,208 @@ _LITERALS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)
 
 
 def cannot_raise(
-    statement: cst.BaseStatement, analysis: ModuleAnalysis, func: FunctionInfo
+    statement: cst.BaseStatement,
+    analysis: ModuleAnalysis,
+    func: FunctionInfo,
+    keys: Keys | None = None,
+    lock: SymbolKey | None = None,
 ) -> bool:
     """``acquired = True``, ``deadline = time.monotonic() + timeout``, ``self.locked =
-    True``, ``pass``: a line that stores values that cannot raise where storing cannot
-    raise either, so nothing can leak the lock between the acquire and the ``try``."""
+    True``, ``pass``, ``self.cache[key] = entry``, an ``if`` or a loop over the
+    function's own container whose parts cannot raise: a statement that, realistically,
+    runs no code that can fail, so nothing can leak the lock between the acquire and the
+    ``try`` (or the release). ``keys``: names known to be keys of a container (a loop
+    over it bound them); ``lock``: the lock held here."""
+    keys = keys or {}
+    if isinstance(statement, cst.If):
+        return _if_cannot_raise(statement, analysis, func, keys, lock)
+    if isinstance(statement, cst.For):
+        return _for_cannot_raise(statement, analysis, func, keys, lock)
     if not isinstance(statement, cst.SimpleStatementLine):
         return False
-    for small in statement.body:
-        if isinstance(small, cst.Pass):
+    return all(_small_cannot_raise(small, analysis, func, keys) for small in statement.body)
+
+
+#: names known to be keys of containers: ``for key in self.cache:`` binds ``key`` to
+#: keys of ``self.cache`` (the containers, as expressions)
+Keys = dict[str, tuple[cst.BaseExpression, ...]]
+
+
+def _small_cannot_raise(
+    small: cst.BaseSmallStatement, analysis: ModuleAnalysis, func: FunctionInfo, keys: Keys
+) -> bool:
+    if isinstance(small, cst.Pass):
+        return True
+    if isinstance(small, cst.Expr):
+        return (
+            plain_log_call(small.value)
+            or _plain_alias_log_call(small.value, analysis, func)
+            or (
+                isinstance(small.value, cst.Call)
+                and _call_cannot_raise(small.value, analysis, func, keys)
+            )
+        )  # logging reports its own errors (``Handler.handleError``)
+    if isinstance(small, cst.Assign):
+        return all(
+            _store_cannot_raise(target.target, analysis, func, keys) for target in small.targets
+        ) and value_cannot_raise(small.value, analysis, func, keys)
+    if isinstance(small, cst.AugAssign):
+        return (
+            isinstance(small.target, cst.Name)
+            and func.is_local(small.target.value)
+            and isinstance(small.operator, _SAFE_AUGMENTED)
+            and value_cannot_raise(small.value, analysis, func, keys)
+        )
+    if isinstance(small, cst.Del):
+        return _deletes_known_key(small.target, analysis, func, keys)
+    return False
+
+
+#: ``+=``, ``-=``, ``*=``: the augmented forms of ``_SAFE_OPERATORS``
+_SAFE_AUGMENTED = (cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign)
+
+
+def _if_cannot_raise(
+    statement: cst.If,
+    analysis: ModuleAnalysis,
+    func: FunctionInfo,
+    keys: Keys,
+    lock: SymbolKey | None,
+) -> bool:
+    """An ``if`` (and its ``elif``/``else``) whose test and branches cannot raise."""
+    if not value_cannot_raise(statement.test, analysis, func, keys):
+        return False
+    if not all(cannot_raise(s, analysis, func, keys, lock) for s in block(statement.body)):
+        return False
+    orelse = statement.orelse
+    if isinstance(orelse, cst.If):
+        return _if_cannot_raise(orelse, analysis, func, keys, lock)
+    return orelse is None or all(
+        cannot_raise(s, analysis, func, keys, lock) for s in block(orelse.body)
+    )
+
+
+def _for_cannot_raise(
+    statement: cst.For,
+    analysis: ModuleAnalysis,
+    func: FunctionInfo,
+    keys: Keys,
+    lock: SymbolKey | None,
+) -> bool:
+    """``for key in own:`` over a dict, list or set the function or its class made
+    (never a caller's object, whose ``__iter__`` may be anything), binding one local
+    name, without ``else``, whose body cannot raise and does not add to or remove from
+    the container it walks (a dict resized during iteration raises ``RuntimeError``).
+    An instance's container must be changed only under ``lock`` (or in ``__init__``):
+    another thread could resize it under the loop."""
+    if statement.orelse is not None or statement.asynchronous is not None:
+        return False
+    if not isinstance(statement.target, cst.Name) or not func.is_local(statement.target.value):
+        return False
+    walked = statement.iter
+    if not is_own_container(walked, analysis, func):
+        return False
+    if not isinstance(walked, cst.Name) and not _changed_only_under(walked, lock, analysis, func):
+        return False
+    if any(_changes(inner, walked) for inner in walk_nodes(statement.body)):
+        return False
+    name = statement.target.value
+    inner_keys = {k: v for k, v in keys.items() if k != name}
+    inner_keys[name] = (walked, *_keys_of_keys(walked, analysis, func))
+    return all(cannot_raise(s, analysis, func, inner_keys, lock) for s in block(statement.body))
+
+
+def _changed_only_under(
+    container: cst.BaseExpression,
+    lock: SymbolKey | None,
+    analysis: ModuleAnalysis,
+    func: FunctionInfo,
+) -> bool:
+    """Is every change of the instance's ``container`` in the module made with ``lock``
+    held, or in ``__init__`` (before another thread can see the object)?"""
+    key = analysis.symbols.key_of(container, func)
+    if key is None or lock is None:
+        return False
+    identity = analysis.locks.identity(lock)
+    for write in analysis.regions.writes:
+        if write.key != key or write.func.name == "__init__":
             continue
-        if isinstance(small, cst.Expr) and (
-            plain_log_call(small.value) or _plain_alias_log_call(small.value, analysis, func)
-        ):
-            continue  # logging reports its own errors (``Handler.handleError``)
-        if not isinstance(small, cst.Assign):
-            return False
-        if not all(_store_cannot_raise(target.target, analysis, func) for target in small.targets):
-            return False
-        if not value_cannot_raise(small.value, analysis, func):
+        if not any(analysis.locks.identity(held) == identity for held in write.state.held):
             return False
     return True
+
+
+def _changes(node: cst.CSTNode, container: cst.BaseExpression) -> bool:
+    """Does ``node`` store into, delete from or rebind ``container``?"""
+    targets: list[cst.BaseExpression] = []
+    if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
+        targets = [node.target]
+    for target in targets:
+        for inner in walk_nodes(target):
+            if isinstance(inner, cst.BaseExpression) and inner.deep_equals(container):
+                return True
+    return False
+
+
+def _keys_of_keys(
+    container: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo
+) -> tuple[cst.BaseExpression, ...]:
+    """The containers whose keys a local dict holds as its own keys: every store into
+    it is ``local[key] = ...`` inside a loop ``for key in other:`` (``cleanup[digest] =
+    entry`` while walking ``self.cache``), so its keys are keys of ``other``."""
+    if not (isinstance(container, cst.Name) and func.is_local(container.value)):
+        return ()
+    found: list[cst.BaseExpression] = []
+    for node in walk_nodes(func.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if not isinstance(node, cst.For) or not isinstance(node.target, cst.Name):
+            continue
+        for inner in walk_nodes(node.body):
+            if (
+                isinstance(inner, cst.AssignTarget)
+                and isinstance(inner.target, cst.Subscript)
+                and inner.target.value.deep_equals(container)
+                and _index_name(inner.target) == node.target.value
+            ):
+                found.append(node.iter)
+    stores = [
+        inner
+        for inner in walk_nodes(func.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))
+        if isinstance(inner, (cst.AssignTarget, cst.AugAssign))
+        and isinstance(inner.target, cst.Subscript)
+        and inner.target.value.deep_equals(container)
+    ]
+    if not found or len(found) != len(stores):
+        return ()  # some store uses another key
+    return tuple(found)
+
+
+def _index_name(subscript: cst.Subscript) -> str | None:
+    """``d[key]`` -> ``"key"``."""
+    if len(subscript.slice) != 1:
+        return None
+    index = subscript.slice[0].slice
+    if isinstance(index, cst.Index) and isinstance(index.value, cst.Name):
+        return index.value.value
+    return None
+
+
+def _known_key(subscript: cst.Subscript, keys: Keys) -> bool:
+    """``d[key]`` where ``key`` came from walking ``d``: no ``KeyError``."""
+    name = _index_name(subscript)
+    return name is not None and any(
+        container.deep_equals(subscript.value) for container in keys.get(name, ())
+    )
+
+
+def _deletes_known_key(
+    target: cst.BaseDelTargetExpression, analysis: ModuleAnalysis, func: FunctionInfo, keys: Keys
+) -> bool:
+    """``del self.cache[key]`` where ``key`` is a key of ``self.cache``."""
+    return (
+        isinstance(target, cst.Subscript)
+        and is_own_container(target.value, analysis, func)
+        and _known_key(target, keys)
+    )
 
 
 def _plain_alias_log_call(
@@ -70,15 +253,43 @@ def _plain_alias_log_call(
 
 
 def _store_cannot_raise(
-    target: cst.BaseAssignTargetExpression, analysis: ModuleAnalysis, func: FunctionInfo
+    target: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo, keys: Keys
 ) -> bool:
-    """A local name; or ``self.attr`` in a method of a class whose store of ``attr`` runs
-    no code: the class has no ``__slots__`` (so instances have a ``__dict__``), and
-    neither it nor its bases in this module define ``__setattr__`` or bind ``attr`` to
-    anything but a literal (a property or another descriptor has a setter that may
-    raise). Bases from other modules are not seen."""
+    """A local name, or a tuple of them unpacking a value the function just read (the
+    code that stores the tuples decides their length); a plain ``self.attr``; or
+    ``own[key] = value`` into a dict the function or its class made, under a key known
+    to be hashable (``hashable_key``)."""
     if isinstance(target, cst.Name):
         return True
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return all(
+            isinstance(element.value, cst.Name) and not isinstance(element, cst.StarredElement)
+            for element in target.elements
+        )
+    if isinstance(target, cst.Subscript):
+        return (
+            _is_dict_store(target, analysis, func)
+            and len(target.slice) == 1
+            and isinstance(target.slice[0].slice, cst.Index)
+            and hashable_key(target.slice[0].slice.value, func, keys)
+        )
+    return plain_self_attribute(target, analysis, func)
+
+
+def _is_dict_store(target: cst.Subscript, analysis: ModuleAnalysis, func: FunctionInfo) -> bool:
+    """A store into an own dict (a list's store may raise ``IndexError``)."""
+    return is_own_container(target.value, analysis, func, _DICT_MAKERS)
+
+
+def plain_self_attribute(
+    target: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo
+) -> bool:
+    """``self.attr`` in a method of a class whose store or read of ``attr`` runs no
+    code: the class has no ``__slots__`` (so instances have a ``__dict__``), and neither
+    it nor its bases in this module define ``__setattr__``, ``__getattribute__`` or
+    ``__getattr__`` or bind ``attr`` to anything but a literal (a property or another
+    descriptor has a getter and a setter that may raise). Bases from other modules are
+    not seen."""
     if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)):
         return False
     receiver = target.value.value
@@ -89,11 +300,112 @@ def _store_cannot_raise(
         return False
     attr = target.attr.value
     for current in analysis.structure.class_bases(cls):
-        if "__setattr__" in current.body_names:
+        if current.body_names & _ATTRIBUTE_HOOKS:
             return False
         if attr in current.body_names and not _literal_default(current, attr):
             return False
     return True
+
+
+#: methods that run on every attribute store or read
+_ATTRIBUTE_HOOKS = frozenset({"__setattr__", "__getattribute__", "__getattr__"})
+
+
+def _set_at_construction(
+    target: cst.Attribute, analysis: ModuleAnalysis, func: FunctionInfo
+) -> bool:
+    """Is ``self.attr`` set only in ``__init__`` (or to a class-level literal): a setting
+    the constructor fixed, such as a configured limit, so a read finds it with the type
+    it was given? An attribute other methods store (``self.balance``) holds whatever a
+    thread stored last."""
+    cls = func.cls
+    if cls is None:
+        return False
+    key = analysis.symbols.key_of(target, func)
+    assigned = list(analysis.symbols.attribute_values.get(key, {}).values()) if key else []
+    if not assigned:
+        return _literal_default(cls, target.attr.value)
+    return all(where.name == "__init__" or _is_literal(value) for value, where in assigned)
+
+
+#: builtins that make a fresh container; ``dict()`` with no argument, ``{}``, ``[]``...
+_DICT_MAKERS = frozenset({"dict"})
+_CONTAINER_MAKERS = frozenset({"dict", "list", "set"})
+
+
+def is_own_container(
+    expr: cst.BaseExpression,
+    analysis: ModuleAnalysis,
+    func: FunctionInfo,
+    makers: frozenset[str] = _CONTAINER_MAKERS,
+) -> bool:
+    """A dict (list, set) the function or its class made, not a caller's object: a local
+    every binding of which in the function is an empty display or ``dict()``, or a plain
+    ``self.attr`` every assignment of which in the module is one (``self.cache =
+    dict()`` in ``__init__``)."""
+    if isinstance(expr, cst.Name):
+        if not func.is_local(expr.value) or expr.value in func.params:
+            return False
+        made = _local_values(expr.value, func)
+        return bool(made) and all(_makes_container(v, analysis, func, makers) for v in made or ())
+    if not plain_self_attribute(expr, analysis, func):
+        return False
+    key = analysis.symbols.key_of(expr, func)
+    if key is None or key in analysis.symbols.copied_attributes:
+        return False  # a copy may be rebound or handed on unseen
+    assigned = analysis.symbols.attribute_values.get(key, {}).values()
+    return bool(assigned) and all(
+        _makes_container(value, analysis, where, makers) for value, where in assigned
+    )
+
+
+def _local_values(name: str, func: FunctionInfo) -> list[cst.BaseExpression] | None:
+    """Every value ``name`` is bound to in ``func``; ``None`` when some binding is not a
+    plain ``name = value`` (a loop target, an augmented store, an unpacking)."""
+    values: list[cst.BaseExpression] = []
+    plain: set[int] = set()
+    scope = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+    for node in walk_nodes(func.node, scope):
+        if isinstance(node, cst.Assign) and len(node.targets) == 1:
+            target = node.targets[0].target
+            if isinstance(target, cst.Name) and target.value == name:
+                values.append(node.value)
+                plain.add(id(node.targets[0]))
+    for node in walk_nodes(func.node, scope):
+        if id(node) in plain:
+            continue
+        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.Del)) and isinstance(
+            node.target, (cst.Subscript, cst.Attribute)
+        ):
+            continue  # stores into the object, not to the name
+        if name in names_bound_by(node):
+            return None
+    return values
+
+
+def _makes_container(
+    value: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo, makers: frozenset[str]
+) -> bool:
+    """``{}``, ``[...]``, ``{a, b}``, ``dict()``: a fresh container of one of ``makers``."""
+    if isinstance(value, (cst.Dict, cst.List, cst.Set)):
+        made = {cst.Dict: "dict", cst.List: "list", cst.Set: "set"}[type(value)]
+        return made in makers
+    if isinstance(value, cst.Call) and not value.args and isinstance(value.func, cst.Name):
+        name = value.func.value
+        return name in makers and _builtin(name, analysis, func)
+    return False
+
+
+def _builtin(name: str, analysis: ModuleAnalysis, func: FunctionInfo) -> bool:
+    """Does ``name`` mean the builtin here (not rebound locally, imported or assigned at
+    module level)?"""
+    scope: FunctionInfo | None = func
+    while scope is not None:
+        if name in scope.assigned or name in scope.params or name in scope.imports:
+            return False
+        scope = scope.parent
+    module = analysis.structure.module_scope
+    return name not in module.assigned and name not in module.imports
 
 
 def _literal_default(cls: ClassInfo, attr: str) -> bool:
@@ -125,40 +437,192 @@ def _is_literal(value: cst.BaseExpression) -> bool:
 
 
 def value_cannot_raise(
-    value: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo
+    value: cst.BaseExpression,
+    analysis: ModuleAnalysis,
+    func: FunctionInfo,
+    keys: Keys | None = None,
 ) -> bool:
-    """Names, literals, ``-1``, a clock read (``time.monotonic()``), ``+``/``-``/``*`` of
-    those, and ``a if x is None else b``: no attribute, subscript, other call, truth test
-    or ordering comparison, any of which can raise."""
+    """Realistically cannot raise: names, literals, tuples of such values, ``+``/``-``/
+    ``*`` of them and division by a non-zero literal, comparisons, truth tests and
+    ``and``/``or``/``not`` of them, ``a if t else b``, a plain ``self.attr`` the class
+    sets, a module's attribute (``sys.stdout``), ``own[key]`` with a key taken from
+    ``own``, and the calls of ``_call_cannot_raise``. Not: a caller's object's
+    attribute or subscript, any other call."""
+    keys = keys or {}
+
+    def safe(inner: cst.BaseExpression) -> bool:
+        return value_cannot_raise(inner, analysis, func, keys)
+
     if isinstance(value, (cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)):
         return True
-    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, (cst.Minus, cst.Plus)):
-        return isinstance(value.expression, (cst.Integer, cst.Float, cst.Imaginary))
-    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, _SAFE_OPERATORS):
-        return value_cannot_raise(value.left, analysis, func) and value_cannot_raise(
-            value.right, analysis, func
+    if isinstance(value, cst.UnaryOperation):
+        if isinstance(value.operator, cst.Not):
+            return safe(value.expression)
+        return isinstance(value.operator, (cst.Minus, cst.Plus)) and isinstance(
+            value.expression, (cst.Integer, cst.Float, cst.Imaginary)
         )
+    if isinstance(value, cst.BinaryOperation):
+        if isinstance(value.operator, _SAFE_OPERATORS):
+            return safe(value.left) and safe(value.right)
+        if isinstance(value.operator, _DIVISIONS):
+            return safe(value.left) and _nonzero_constant(value.right)
+        return isinstance(value.operator, cst.Power) and _nonzero_constant(value)
+    if isinstance(value, cst.BooleanOperation):
+        return safe(value.left) and safe(value.right)
+    if isinstance(value, cst.Comparison):
+        return safe(value.left) and all(
+            safe(target.comparator)
+            and (
+                not isinstance(target.operator, (cst.In, cst.NotIn))
+                or is_own_container(target.comparator, analysis, func)
+            )
+            for target in value.comparisons
+        )
+    if isinstance(value, (cst.Tuple, cst.List)) or (
+        isinstance(value, cst.Dict) and not value.elements
+    ):
+        return all(
+            not isinstance(element, cst.StarredElement) and safe(element.value)
+            for element in value.elements
+        )
+    if isinstance(value, cst.Attribute):
+        return _module_attribute(value, func) or (
+            plain_self_attribute(value, analysis, func)
+            and _set_at_construction(value, analysis, func)
+        )
+    if isinstance(value, cst.Subscript):
+        return is_own_container(value.value, analysis, func) and _known_key(value, keys)
     if isinstance(value, cst.Call):
-        return not value.args and analysis.structure.qualified_name(value.func, func) in (
-            _SAFE_CALLS
-        )
+        return _call_cannot_raise(value, analysis, func, keys)
     if isinstance(value, cst.IfExp):
+        return safe(value.test) and safe(value.body) and safe(value.orelse)
+    return False
+
+
+#: ``/``, ``//``, ``%``: safe when the divisor is a non-zero literal
+_DIVISIONS = (cst.Divide, cst.FloorDivide, cst.Modulo)
+
+
+def _nonzero_constant(value: cst.BaseExpression) -> bool:
+    """``1000``, ``10**9``, ``2.5``: a non-zero number written as literals."""
+    if isinstance(value, (cst.Integer, cst.Float)):
+        return bool(value.evaluated_value)
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Power):
         return (
-            _is_identity_test(value.test)
-            and value_cannot_raise(value.body, analysis, func)
-            and value_cannot_raise(value.orelse, analysis, func)
+            isinstance(value.left, cst.Integer)
+            and isinstance(value.right, cst.Integer)
+            and bool(value.left.evaluated_value)
+            and 0 <= value.right.evaluated_value <= 64
         )
     return False
 
 
-def _is_identity_test(test: cst.BaseExpression) -> bool:
-    """``x is None`` / ``x is not y`` between names: no ``__bool__`` or ``__eq__`` runs."""
-    return (
-        isinstance(test, cst.Comparison)
-        and isinstance(test.left, cst.Name)
-        and all(
-            isinstance(target.operator, (cst.Is, cst.IsNot))
-            and isinstance(target.comparator, cst.Name)
-            for target in test.comparisons
+def _module_attribute(value: cst.Attribute, func: FunctionInfo) -> bool:
+    """``sys.stdout``: an attribute of a module bound by ``import module``."""
+    if not isinstance(value.value, cst.Name):
+        return False
+    name = value.value.value
+    scope: FunctionInfo | None = func
+    while scope is not None:
+        if name in scope.modules:
+            return True
+        if not scope.is_module and scope.is_local(name):
+            return False
+        scope = scope.parent
+    return False
+
+
+#: methods of a dict that cannot raise with a hashable key: ``d.get(k)``,
+#: ``d.pop(k, default)``, and the views
+_DICT_METHODS = {"get": (1, 2), "pop": (2,), "keys": (0,), "values": (0,), "items": (0,)}
+#: methods of a ``threading.Event`` (which take no lock a caller may hold)
+_EVENT_METHODS = frozenset({"set", "clear", "is_set", "isSet"})
+#: conversions of a number computed from literals and local values
+_NUMBER_CALLS = frozenset({"int", "float", "abs", "round"})
+
+
+def _call_cannot_raise(
+    value: cst.Call, analysis: ModuleAnalysis, func: FunctionInfo, keys: Keys
+) -> bool:
+    """A clock read with no argument, ``len(own)``, ``int(a - b)``, ``own.get(key)``,
+    ``own.pop(key, None)``, ``event.set()``: calls of known code that cannot fail on
+    the values they get."""
+    if any(arg.keyword is not None or arg.star for arg in value.args):
+        return False
+    args = [arg.value for arg in value.args]
+    if not all(value_cannot_raise(arg, analysis, func, keys) for arg in args):
+        return False
+    callee = value.func
+    if isinstance(callee, cst.Name) and _builtin(callee.value, analysis, func):
+        if callee.value == "len":
+            return len(args) == 1 and is_own_container(args[0], analysis, func)
+        if callee.value in _CONTAINER_MAKERS:
+            return not args  # ``dict()``: a new empty container
+        if callee.value in _NUMBER_CALLS:
+            return len(args) == 1 and isinstance(args[0], (cst.BinaryOperation, cst.Integer))
+        return False
+    if isinstance(callee, cst.Attribute):
+        method = callee.attr.value
+        counts = _DICT_METHODS.get(method)
+        if counts is not None and len(args) in counts:
+            return is_own_container(callee.value, analysis, func, _DICT_MAKERS) and (
+                not args or hashable_key(args[0], func, keys)
+            )
+        if method in _EVENT_METHODS and not args:
+            return analysis.symbols.kind_of(callee.value, func) is Kind.EVENT
+    return not args and analysis.structure.qualified_name(callee, func) in _SAFE_CALLS
+
+
+#: annotations of a parameter whose value is hashable
+_HASHABLE_TYPES = frozenset({"str", "int", "bytes", "float", "bool", "Hashable"})
+
+
+def hashable_key(
+    key: cst.BaseExpression, func: FunctionInfo, keys: Keys, _seen: frozenset[str] = frozenset()
+) -> bool:
+    """A key that cannot make a dict raise ``TypeError``: a literal, a name taken from a
+    container's keys, a parameter annotated ``str`` (``int``, ``bytes``...: a type
+    checker holds every rebinding to it), a local bound only to strings built with a
+    literal (``login + ":" + digest``, an f-string), or a tuple of such keys. A caller's
+    unannotated argument may be a list."""
+    if isinstance(key, (cst.Integer, cst.Float, cst.SimpleString, cst.FormattedString)):
+        return True
+    if isinstance(key, cst.Tuple):
+        return all(
+            not isinstance(e, cst.StarredElement) and hashable_key(e.value, func, keys, _seen)
+            for e in key.elements
         )
-    )
+    if isinstance(key, cst.BinaryOperation):
+        return _builds_string(key)
+    if not isinstance(key, cst.Name) or key.value in _seen:
+        return False
+    if key.value in keys or key.value in ("True", "False", "None"):
+        return True
+    if key.value in func.params:
+        return _annotated_hashable(key.value, func)
+    made = _local_values(key.value, func) if func.is_local(key.value) else None
+    seen = _seen | {key.value}
+    return bool(made) and all(hashable_key(value, func, {}, seen) for value in made or ())
+
+
+def _builds_string(value: cst.BaseExpression) -> bool:
+    """``a + ":" + b``, ``"%s:%s" % (a, b)``: a chain of ``+`` with a string literal in
+    it, or ``%`` formatting a literal, makes a string (or raises before the lock)."""
+    if not isinstance(value, cst.BinaryOperation):
+        return isinstance(value, (cst.SimpleString, cst.FormattedString))
+    if isinstance(value.operator, cst.Modulo):
+        return isinstance(value.left, cst.SimpleString)
+    if not isinstance(value.operator, cst.Add):
+        return False
+    return _builds_string(value.left) or _builds_string(value.right)
+
+
+def _annotated_hashable(name: str, func: FunctionInfo) -> bool:
+    if not isinstance(func.node, cst.FunctionDef):
+        return False
+    params = func.node.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value == name and param.annotation is not None:
+            annotation = param.annotation.annotation
+            return isinstance(annotation, cst.Name) and annotation.value in _HASHABLE_TYPES
+    return False

@@ -85,35 +85,59 @@ class AcquireWithoutTryFinally(Rule):
 
     **What may stand between**
 
-    Only lines that cannot raise may stand between the acquire (or the
-    ``if not lock.acquire(timeout=t): return`` that tests it) and the ``try``: ``pass``
-    and assignments to local names of names, number and string literals (``-1`` too),
-    the clock and thread-identity reads that take no argument (``time.monotonic()``,
-    ``time.time()``, ``time.perf_counter()`` and their ``_ns`` forms,
-    ``threading.get_ident()``, ``threading.get_native_id()``), ``+``, ``-`` and ``*`` of
-    those, and ``a if x is None else b`` (an ``is``/``is not`` test of names):
-    ``deadline = None if timeout is None else time.monotonic() + timeout``; and a
-    logging call on a logger (a name, or an attribute of a name, with "log" in it) whose
-    arguments are names, constants or attributes of names (``log.debug("got %s",
-    self.key)``): logging reports its handlers' and formatting errors itself. A name
-    that stands for a logger's method counts as one, called with such arguments, all
-    positional: every binding of it in its scope (the function, an enclosing one or the
-    module) is ``debug = log.debug`` or a do-nothing ``def debug(message, *args):
-    pass`` (the stand-in some modules bind when the level is off). The same
-    values may be stored on the instance in a method (``self.locked = True``) when the
-    store runs no code: the class has no ``__slots__`` (so the instance has a
-    ``__dict__``), and neither it nor its bases in the module define ``__setattr__`` or
+    Only code that realistically cannot raise may stand between the acquire (or the
+    ``if not lock.acquire(timeout=t): return`` that tests it) and the ``try``, or the
+    ``release()`` itself. That is: ``pass``; stores to local names (unpacking a tuple
+    too) of names, literals (``-1``, tuples, ``{}``, ``dict()``), ``+``, ``-`` and
+    ``*`` of those and division by a non-zero literal (``/ 10**9``), comparisons,
+    truth tests, ``not``/``and``/``or`` and ``a if t else b`` of them, ``int()`` of
+    such arithmetic; the clock and thread-identity reads that take no argument
+    (``time.monotonic()``, ``time.time()``, ``time.perf_counter()`` and their ``_ns``
+    forms, ``threading.get_ident()``, ``threading.get_native_id()``); a module's
+    attribute (``saved = sys.stdout``); ``set()``, ``clear()`` and ``is_set()`` of a
+    ``threading.Event``; ``+=``, ``-=`` and ``*=`` of a local; and a
+    logging call on a logger (a name, or an attribute of a name, with "log" in it)
+    whose arguments are names, constants or attributes of names (``log.debug("got
+    %s", self.key)``): logging reports its handlers' and formatting errors itself. A
+    name that stands for a logger's method counts as one, called with such arguments,
+    all positional: every binding of it in its scope (the function, an enclosing one
+    or the module) is ``debug = log.debug`` or a do-nothing ``def debug(message,
+    *args): pass`` (the stand-in some modules bind when the level is off).
+
+    An instance's attributes count when reading or storing them runs no code: a
+    method stores ``self.locked = True`` or reads ``self.expiry`` where the class has
+    no ``__slots__`` (so the instance has a ``__dict__``), and neither it nor its bases
+    in the module define ``__setattr__``, ``__getattr__`` or ``__getattribute__`` or
     give the attribute a class-level value other than a literal (a property or another
-    descriptor has a setter, which may raise). A base class from another module is not
-    seen: its ``__setattr__`` would go unnoticed. Anything else can raise and leak the
-    lock: any other call, an attribute read (a property may raise), a subscript, a
-    truth test or ordering comparison, ``/``, ``//``, ``%`` and ``**`` (division by
-    zero, overflow), and any other store. No compound statement stands between either,
-    not even a loop that only sums a dict's values or compares counts, nor a second
-    loop that releases what a first one acquired: without the values' types, ``+=`` or
-    ``>=`` may raise ``TypeError``, a key a caller passed may be unhashable, and
-    iterating a dict that another thread resizes raises ``RuntimeError``. Such code is
-    reported; ``with`` (or ``contextlib.ExitStack`` for several locks) says it is safe.
+    descriptor runs code, which may raise); a read (``self.expiry``) also needs the
+    attribute to be set only in ``__init__`` or to a class-level literal: a setting the
+    constructor fixed. An attribute other methods store (``self.balance``) holds
+    whatever a thread stored last, and arithmetic on it may raise. A base class from
+    another module is not seen: its ``__setattr__`` would go unnoticed.
+
+    The function's own containers count too: a local bound only to ``{}``, ``[]`` or
+    ``dict()``, or an attribute every assignment of which is one (``self.cache =
+    dict()``). On them ``len()``, ``d.get(key)``, ``d.pop(key, default)`` and ``d[key]
+    = value`` cannot raise when the key is hashable: a literal, a parameter annotated
+    ``str``, ``int``, ``bytes``, ``float`` or ``bool`` (a type checker holds every
+    rebinding to it), a string built with a literal (``login + ":" + digest``, an
+    f-string), or a key taken from the container. ``d[key]`` and ``del d[key]`` need
+    the key to be in it: taken by a ``for`` over ``d``, or over a local dict whose
+    every store is keyed by such a loop over ``d`` (collect, then delete).
+
+    Compound statements may stand between when every part of them cannot raise: an
+    ``if`` whose test and branches cannot raise, and a ``for`` over the function's
+    own container, binding one name, without ``else``, that does not change the
+    container it walks. Walking an instance's container also needs every change of it
+    in the module to hold the same lock (or to be in ``__init__``): a dict that another
+    thread resizes raises ``RuntimeError`` in the loop. Anything else can raise and
+    leak the lock, and is reported: any call of unknown code (a caller's object's
+    method, ``len()`` of a caller's list), a subscript of a container with a caller's
+    key (``KeyError``; an unannotated key may be unhashable), an attribute of a
+    caller's object (a property may raise), other division, a loop over a caller's
+    iterable, and ``return``, ``break``, ``continue`` or ``raise`` (they leave without
+    the release). ``with`` (or ``contextlib.ExitStack`` for several locks) says it is
+    safe.
 
     **The statement run next**
 
@@ -168,6 +192,17 @@ class AcquireWithoutTryFinally(Rule):
     Exception``), or whose ``finally`` releases it (``if not ok: lock.release()``); after
     the ``try`` only lines that cannot raise and a ``return`` of such a value may come.
     A handler that does not release, or only some exceptions released, is reported.
+
+    **Methods that hand the lock to a release method**
+
+    A two-phase protocol: a method returns with a lock of ``self`` held on some path
+    (``get()`` on a cache miss keeps it while the caller builds the value) and another
+    method of its class (or a base in the module) releases it without acquiring it
+    (``finishPut()``), which the caller calls when done. The lock is handed from one
+    method to the other, not leaked, so neither TS201 nor TS202 reports it. When no
+    method of the class only releases the lock, nothing can release it, and it is
+    reported; a method that never returns holding the lock is still asked to release
+    it safely itself.
 
     **Functions whose job is to acquire**
 
@@ -262,10 +297,13 @@ class AcquireWithoutRelease(Rule):
     not checked: acquiring one in a function and releasing it in another is normal
     signalling.
 
-    Two designs return holding a lock on purpose and are left alone too. A function
+    Three designs return holding a lock on purpose and are left alone too. A function
     that hands the lock to its caller releases it on every exception after the acquire
     (a ``try`` whose handlers all release it, one of them catching everything, or whose
-    ``finally`` does; see TS201, "Functions that hand the lock to their caller"). And a
+    ``finally`` does; see TS201, "Functions that hand the lock to their caller"). A
+    method that returns holding a lock of ``self`` which another method of its class
+    only releases (``get()`` then ``finishPut()``) is a two-phase protocol (TS201,
+    "Methods that hand the lock to a release method"). And a
     function whose first use of the lock is ``x.release()`` (no acquire before it in the
     function) was entered holding it, by itself or inside ``with x:``: it releases the
     lock to let other threads in, works, and takes it back before returning, leaving
