@@ -114,7 +114,9 @@ def unpack(archive: Path, destination: Path) -> Path:
             raise
     if archive.name.endswith(WHEEL):
         return destination
-    children = [p for p in destination.iterdir() if p.is_dir()]
+    # hidden folders are not the sdist's: a `.tsafe_lint_cache` an ad-hoc run left there
+    # once made a package select no files
+    children = [p for p in destination.iterdir() if p.is_dir() and not p.name.startswith(".")]
     return children[0] if len(children) == 1 else destination
 
 

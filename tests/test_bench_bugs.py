@@ -582,6 +582,8 @@ def test_unpack_roots_an_sdist_at_its_top_dir_and_a_wheel_at_its_root(tmp_path: 
     root = dists.unpack(sdist, tmp_path / "src" / "pkg-1.0")
     assert root == tmp_path / "src" / "pkg-1.0" / "pkg-1.0"
     assert (root / "pkg" / "m.py").is_file()
+    (tmp_path / "src" / "pkg-1.0" / ".tsafe_lint_cache").mkdir()  # left by an ad-hoc run
+    assert dists.unpack(sdist, tmp_path / "src" / "pkg-1.0") == root
     wheel = tmp_path / "wheels" / "pkg-1.0-py3-none-any.whl"
     wheel.parent.mkdir()
     with zipfile.ZipFile(wheel, "w") as bundle:
