@@ -84,6 +84,7 @@ class Conflicts:
         other: Access,
         per_instance: bool,
         order: int | None = None,
+        any_pair: bool = False,
     ) -> str | None:
         """Why ``func`` (at ``order`` in its walk, when known) and the write ``other`` can
         run on two threads at once, or None."""
@@ -106,6 +107,12 @@ class Conflicts:
                 if any(entry.many for entry in mine_e) or other_thread(theirs_e, mine_e):
                     return (
                         f"{name} is also written by '{other.func.name}' on another thread; "
+                        f"{self.analysis.thread_reason(func)}"
+                    )
+                if any_pair and other_thread(theirs_e, mine_e, any_pair=True):
+                    return (
+                        f"{name} is also written by '{other.func.name}' on one of the threads "
+                        f"that run '{func.name}', while another runs it; "
                         f"{self.analysis.thread_reason(func)}"
                     )
         owner = evidence.owner_of(key)
@@ -203,9 +210,11 @@ class Conflicts:
         per_instance: bool,
         writes: Iterable[Access],
         order: int | None = None,
+        any_pair: bool = False,
     ) -> str | None:
         """The first of ``writes`` that can run at the same time as ``func`` at ``state``
-        (no common lock held; ``order``: where in ``func``, when known), explained."""
+        (no common lock held; ``order``: where in ``func``, when known), explained.
+        ``any_pair``: see ``reachability.other_thread`` (iteration during mutation)."""
         mine = guards(self.analysis, func, state)
         for write in writes:
             if write.func in self.analysis.setup_functions or _flag_store(write):
@@ -215,7 +224,7 @@ class Conflicts:
                 continue  # made before its function starts the thread: nothing races yet
             if mine & guards(self.analysis, write.func, write.state):
                 continue
-            why = self.concurrent(key, func, write, per_instance, order)
+            why = self.concurrent(key, func, write, per_instance, order, any_pair)
             if why is not None:
                 return why
         return None

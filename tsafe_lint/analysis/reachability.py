@@ -65,17 +65,20 @@ def thread_of(entry: Entry) -> object:
     return entry.thread or id(entry)
 
 
-def other_thread(theirs: list[Entry], mine: list[Entry]) -> bool:
+def other_thread(theirs: list[Entry], mine: list[Entry], any_pair: bool = False) -> bool:
     """Does one of ``theirs`` run on a thread none of ``mine`` runs on, on the same
     object as far as the analysis can tell? Two threads that reach objects of one class
     through different attributes (``Hub.stats``, ``Worker.stats``) may hold two objects:
-    not evidence."""
+    not evidence. With ``any_pair``, a writer's thread that also runs the reader's code
+    counts against the reader's other threads (a thread that reads and writes still races
+    with another thread that reads)."""
     threads = {thread_of(entry) for entry in mine}
     for entry in theirs:
-        if thread_of(entry) in threads:
+        others = [o for o in mine if thread_of(o) != thread_of(entry)] if any_pair else mine
+        if not others or (not any_pair and thread_of(entry) in threads):
             continue
         if not entry.holders or any(
-            not other.holders or other.holders & entry.holders for other in mine
+            not other.holders or other.holders & entry.holders for other in others
         ):
             return True
     return False
