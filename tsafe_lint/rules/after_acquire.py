@@ -29,7 +29,7 @@ from tsafe_lint.analysis.tree import children, names_bound_by
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.base import snippet
 from tsafe_lint.rules.cannot_raise import cannot_raise, value_cannot_raise
-from tsafe_lint.rules.fix_builders import is_release_of
+from tsafe_lint.rules.fix_builders import is_release_of, releases
 
 
 def _released_by_finally(
@@ -105,19 +105,8 @@ def _released_by_callback(
         return False
     return any(
         isinstance(arg.value, cst.Lambda)
-        and isinstance(arg.value.body, cst.Call)
-        and _is_release_call(arg.value.body, call, analysis)
+        and releases(arg.value.body, call.target, analysis, call)
         for arg in small.value.args
-    )
-
-
-def _is_release_call(value: cst.Call, call: MethodCall, analysis: ModuleAnalysis) -> bool:
-    """``x.release()`` of the lock ``call`` took."""
-    func = value.func
-    return (
-        isinstance(func, cst.Attribute)
-        and func.attr.value == "release"
-        and analysis.symbols.key_of(func.value, call.func) == call.target
     )
 
 

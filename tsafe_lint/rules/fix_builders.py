@@ -19,16 +19,21 @@ def is_release_of(
     if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
         return False
     small = statement.body[0]
-    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+    return isinstance(small, cst.Expr) and releases(small.value, key, analysis, call)
+
+
+def releases(
+    value: cst.BaseExpression, key: SymbolKey, analysis: ModuleAnalysis, call: MethodCall
+) -> bool:
+    """Is ``value`` the call ``key.release()`` (``key`` read in ``call``'s function)?"""
+    if not isinstance(value, cst.Call):
         return False
-    func = small.value.func
+    func = value.func
     return (
         isinstance(func, cst.Attribute)
         and func.attr.value == "release"
         and analysis.symbols.key_of(func.value, call.func) == key
     )
-
-
 
 
 def with_block_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:

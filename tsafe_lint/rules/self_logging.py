@@ -215,7 +215,7 @@ def _quiet_small(small: cst.BaseSmallStatement) -> bool:
     if isinstance(small, cst.Pass):
         return True
     if isinstance(small, cst.Expr):
-        return _log_call(small.value)
+        return is_log_call(small.value)
     if isinstance(small, cst.Assign):
         names = all(
             isinstance(target.target, cst.Name)
@@ -252,14 +252,16 @@ def _plain(value: cst.BaseExpression) -> bool:
     return isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)
 
 
-def _log_call(value: cst.BaseExpression) -> bool:
+def is_log_call(value: cst.BaseExpression) -> bool:
+    """``log.warning(...)``, ``self.logger.debug(...)``: a call of a logger's method
+    (whatever its arguments do)."""
     return isinstance(value, cst.Call) and is_log_method(value.func)
 
 
 def plain_log_call(value: cst.BaseExpression) -> bool:
     """``log.debug("got %s", self.key)``: a logging call whose arguments are names,
     constants or attributes of names, so evaluating them and logging do not raise."""
-    return _log_call(value) and plain_arguments(value)
+    return is_log_call(value) and plain_arguments(value)
 
 
 def plain_arguments(value: cst.BaseExpression) -> bool:
@@ -288,9 +290,3 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
         and isinstance(statement.body[0], cst.Expr)
         and isinstance(statement.body[0].value, _STRINGS)
     )
-
-
-def is_log_call(value: cst.BaseExpression) -> bool:
-    """``log.warning(...)``, ``self.logger.debug(...)``: a call of a logger's method
-    (whatever its arguments do)."""
-    return _log_call(value)
