@@ -72,6 +72,14 @@ class Conflicts:
             return f"{self.analysis.path}:{self.analysis.line_of(entry_node)}"  # type: ignore[arg-type]
         return origin
 
+    def _through(self, entry: Entry, func: FunctionInfo) -> str:
+        """`` (through 'reader' -> '_try_match' -> 'bytes')``: how the thread's target
+        reaches ``func``, when it is not the target itself."""
+        chain = self.analysis.call_chain(entry.root, func)
+        if len(chain) < 2:
+            return ""
+        return " (through " + " -> ".join(f"'{step.name}'" for step in chain[:-1]) + ")"
+
     def _their_side(self, entry: Entry, which: str) -> str:
         if self.evidence.stays_with(entry):
             return f"{which}started that thread and runs alongside it"
@@ -128,12 +136,13 @@ class Conflicts:
                 return (
                     f"{name} is written by '{other.func.name}', "
                     f"{self._their_side(mine, 'which ')}, while '{func.name}' runs on the thread "
-                    f"started at {self._where(mine.node, mine.origin)}"
+                    f"started at {self._where(mine.node, mine.origin)}{self._through(mine, func)}"
                 )
             if theirs is not None and not joined and evidence.opposite(theirs, func, owner):
                 return (
                     f"{name} is written by '{other.func.name}' on the thread started at "
-                    f"{self._where(theirs.node, theirs.origin)}; '{func.name}' "
+                    f"{self._where(theirs.node, theirs.origin)}"
+                    f"{self._through(theirs, other.func)}; '{func.name}' "
                     f"{self._their_side(theirs, '')}"
                 )
             if func in evidence.users_side(owner) and other.func in evidence.users_side(owner):

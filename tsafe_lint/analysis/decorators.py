@@ -45,7 +45,7 @@ def expects_threads(symbols: SymbolTable, starts: int) -> bool:
     return any(info.fresh and info.kind in _THREADED_KINDS for info in symbols.symbols.values())
 
 
-def _returned_wrapper(structure: ModuleStructure, func: FunctionInfo) -> FunctionInfo | None:
+def returned_wrapper(structure: ModuleStructure, func: FunctionInfo) -> FunctionInfo | None:
     """The nested function that ``func`` returns, by name or wrapped in a call."""
     assert isinstance(func.node, cst.FunctionDef)
     nested = {
@@ -78,7 +78,7 @@ def wrappers(structure: ModuleStructure) -> Iterator[tuple[FunctionInfo, Functio
     for func in structure.functions:
         if func.is_module or func.parent is not structure.module_scope or func.cls is not None:
             continue
-        wrapper = _returned_wrapper(structure, func)
+        wrapper = returned_wrapper(structure, func)
         if wrapper is None or wrapper.is_async:
             continue
         if wrapper.declared_nonlocal or _uses_closure_objects(func, wrapper):
@@ -115,7 +115,7 @@ def decorator_objects(structure: ModuleStructure) -> Iterator[ClassInfo]:
         call = cls.methods.get("__call__")
         if call is None or call.self_name is None:
             continue
-        wrapper = _returned_wrapper(structure, call)
+        wrapper = returned_wrapper(structure, call)
         if wrapper is None or wrapper.is_async:  # runs on an event loop (``wrappers``)
             continue
         if any(
@@ -133,7 +133,7 @@ def methods_run_on_self(structure: ModuleStructure, cls: ClassInfo) -> frozenset
     call = cls.methods.get("__call__")
     if call is None or call.self_name is None:
         return frozenset()
-    wrapper = _returned_wrapper(structure, call)
+    wrapper = returned_wrapper(structure, call)
     if wrapper is None:
         return frozenset()
     found: set[str] = set()

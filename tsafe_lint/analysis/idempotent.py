@@ -31,6 +31,10 @@ _PURE_BUILTINS = frozenset(
 #: ``types.ClassType`` (often aliased to ``type``).
 _CLASS_BUILDERS = frozenset({"type", "new_class", "ClassType"})
 _CONSTANT_NAMES = frozenset({"True", "False", "None"})
+#: Teardown methods that do nothing when called a second time on the same object.
+_CLOSERS = frozenset({"close", "shutdown", "cancel", "stop", "terminate", "kill"})
+#: Logger methods a swallowing handler may call.
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
 
 
 def is_idempotent_act(
@@ -83,7 +87,39 @@ class _ActChecker:
             return orelse is None or self.statements(block(orelse.body))
         if isinstance(statement, cst.ClassDef):
             return self.class_def(statement)
+        if isinstance(statement, cst.Try):
+            return self.close_and_clear(statement)
         return False
+
+    def close_and_clear(self, node: cst.Try) -> bool:
+        """``try: self._sock.close() except Exception: pass finally: self._sock = None``:
+        closing what the test read, every error swallowed, then clearing it. A second
+        thread past the same test closes the same object again (a no-op for sockets,
+        files, timers and pools) or calls ``close()`` on the ``None`` the first stored,
+        whose ``AttributeError`` the handler swallows too; both end storing the same
+        constant. Without the handler the second thread's ``AttributeError`` escapes,
+        and that stays reported."""
+        if node.orelse is not None or not node.handlers:
+            return False
+        if not all(_swallows_everything(handler) for handler in node.handlers):
+            return False
+        for statement in block(node.body):
+            if not isinstance(statement, cst.SimpleStatementLine):
+                return False
+            for small in statement.body:
+                if not (isinstance(small, cst.Expr) and self._closes_tested(small.value)):
+                    return False
+        return node.finalbody is None or self.statements(block(node.finalbody.body))
+
+    def _closes_tested(self, expr: cst.BaseExpression) -> bool:
+        if not (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Attribute)
+            and expr.func.attr.value in _CLOSERS
+            and all(self.expression(arg.value) for arg in expr.args)
+        ):
+            return False
+        return self.symbols.key_of(expr.func.value, self.func) in self.tested
 
     def class_def(self, node: cst.ClassDef) -> bool:
         """An undecorated class whose body only defines functions and binds names to side
@@ -202,6 +238,30 @@ class _ActChecker:
             ):  # fmt: skip
                 return False
         return True
+
+
+def _swallows_everything(handler: cst.ExceptHandler) -> bool:
+    """``except:``, ``except Exception:`` or ``except BaseException:`` whose body only
+    passes or logs: nothing leaves the ``try``."""
+    caught = handler.type
+    if caught is not None and not (
+        isinstance(caught, cst.Name) and caught.value in ("Exception", "BaseException")
+    ):
+        return False
+    for statement in block(handler.body):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return False
+        for small in statement.body:
+            if isinstance(small, cst.Pass):
+                continue
+            if not (
+                isinstance(small, cst.Expr)
+                and isinstance(small.value, cst.Call)
+                and isinstance(small.value.func, cst.Attribute)
+                and small.value.func.attr.value in _LOG_METHODS
+            ):
+                return False
+    return True
 
 
 def _callee_name(callee: cst.BaseExpression) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,6 +25,7 @@ from tsafe_lint.analysis.finalizers import (
     wrapper_methods,
 )
 from tsafe_lint.analysis.kinds import Kind
+from tsafe_lint.analysis.locking_decorators import decorator_held
 from tsafe_lint.analysis.log_aliases import log_aliases
 from tsafe_lint.analysis.reachability import Entry, ThreadReach, compute_reach
 from tsafe_lint.analysis.regions import RegionWalker
@@ -287,7 +289,8 @@ class ModuleAnalysis:
         if len(path) > 1:
             chain = self.reach.chain(path)
             through = f" through '{chain}'" if chain else ""
-            via = f" (called from '{path[0].name}'{through})"
+            callers = " -> ".join(f"'{step.name}'" for step in path[:-1])
+            via = f" (called from {callers}{through})"
         if entry.through:
             via += f" (reached through {entry.through})"
         return f"'{func.name}' runs on {threads}{via} ({entry.verb} at {where})"
@@ -300,6 +303,27 @@ class ModuleAnalysis:
         for site in self.regions.call_sites:
             found.setdefault(site.func, []).append(site.callee)
         return found
+
+    def call_chain(self, root: FunctionInfo, func: FunctionInfo) -> list[FunctionInfo]:
+        """A shortest chain of calls from ``root`` down to ``func`` (both included), or
+        ``[]`` when ``root`` does not reach it: what a message shows so that a reader can
+        check how a thread gets to ``func``."""
+        came_from: dict[FunctionInfo, FunctionInfo | None] = {root: None}
+        queue = deque([root])
+        while queue:
+            current = queue.popleft()
+            if current is func:
+                chain: list[FunctionInfo] = []
+                step: FunctionInfo | None = current
+                while step is not None:
+                    chain.append(step)
+                    step = came_from[step]
+                return chain[::-1]
+            for callee in self.callees.get(current, ()):
+                if callee not in came_from:
+                    came_from[callee] = current
+                    queue.append(callee)
+        return []
 
     def reached_from(self, roots: Iterable[FunctionInfo]) -> set[FunctionInfo]:
         """``roots`` and every module function they call, directly or not."""
@@ -380,6 +404,11 @@ class ModuleAnalysis:
         return self._entry_held(frozenset())
 
     @cached_property
+    def decorator_held(self) -> dict[FunctionInfo, Held]:
+        """The lock each method's locking decorator holds around it (``@_atomic``)."""
+        return decorator_held(self.structure, self.symbols)
+
+    @cached_property
     def entry_held_shared(self) -> dict[FunctionInfo, Held]:
         """Like ``entry_held``, ignoring calls from set-up code: a helper that ``__init__``
         calls bare and every other caller calls under a lock is locked once shared."""
@@ -392,6 +421,7 @@ class ModuleAnalysis:
                 sites.setdefault(site.callee, []).append((site.func, site.state.held))
         result: dict[FunctionInfo, Held | None] = {}
         fixed: set[FunctionInfo] = set()
+        decorated = self.decorator_held
         for func in self.structure.functions:
             open_entry = (
                 func not in sites
@@ -399,8 +429,10 @@ class ModuleAnalysis:
                 or func.name in _IMPLICIT_ENTRY
                 or func.is_module
             )
-            result[func] = EMPTY if open_entry else None  # None: not yet known (top)
-            if open_entry:
+            # None: not yet known (top). A locking decorator's lock is held on every call,
+            # whoever calls (the locks its callers hold as well are not looked for).
+            result[func] = decorated.get(func, EMPTY) if open_entry or func in decorated else None
+            if result[func] is not None:
                 fixed.add(func)
         self._shrink(sites, result, fixed)
         # Functions reached only through a cycle that no known caller enters (public

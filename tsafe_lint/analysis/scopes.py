@@ -132,6 +132,20 @@ def block(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
     return _block(suite)
 
 
+def is_docstring(statement: cst.BaseStatement) -> bool:
+    """A statement line that is only a string (a docstring, or a comment written as one):
+    it runs nothing."""
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(
+            statement.body[0].value,
+            (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString),
+        )
+    )
+
+
 def _decorator_names(node: cst.FunctionDef) -> set[str]:
     names = set()
     for decorator in node.decorators:

@@ -18,7 +18,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, walk
 from tsafe_lint.analysis.log_aliases import is_log_method, is_logger
-from tsafe_lint.analysis.scopes import ClassInfo, ModuleStructure
+from tsafe_lint.analysis.scopes import ClassInfo, ModuleStructure, is_docstring
 
 #: handlers that catch every error a task normally raises
 _BROAD = frozenset({"Exception", "BaseException"})
@@ -50,7 +50,7 @@ def swallows(func: FunctionInfo) -> bool:
     ``except:`` or ``except Exception:`` handler, and no ``raise`` in any handler (or a
     ``try``/``finally`` around such a body, with a quiet ``finally``)?"""
     body = list(func.body())
-    if body and _is_docstring(body[0]):
+    if body and is_docstring(body[0]):
         body = body[1:]
     return _catches_everything(body)
 
@@ -123,7 +123,7 @@ def _whole_body_expression(func: FunctionInfo) -> cst.BaseExpression | None:
     """The expression of a body that is one expression statement or ``return`` (after a
     docstring)."""
     body = list(func.body())
-    if body and _is_docstring(body[0]):
+    if body and is_docstring(body[0]):
         body = body[1:]
     if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
         return None
@@ -283,10 +283,3 @@ def _level_test(test: cst.BaseExpression) -> bool:
     return False
 
 
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, _STRINGS)
-    )

@@ -413,6 +413,14 @@ class UnlockedCheckThenAct(Rule):
     the source says whether it returns a new object), and an act with another effect
     (a loader call, registering the value, a local that carries the outcome out).
 
+    Close-and-clear: ``if self._sock:`` then ``try: self._sock.close()`` (or
+    ``shutdown``, ``cancel``, ``stop``, ``terminate``, ``kill``) under ``except
+    Exception:`` (or ``BaseException``, bare) that only passes or logs, with the store of
+    a constant in its ``finally``. A second thread past the test closes the same object
+    again, which does nothing, or calls ``close()`` on the ``None`` the first stored,
+    and the handler swallows that ``AttributeError``. A narrower handler (``except
+    OSError:``) or none lets it escape, and that stays reported.
+
     A test that asks only whether the state is ``None`` (``if self._x is not None:
     self._x += n``; an item, ``self.d.get(k) is not None``, or a local copy of one) when
     no write after set-up stores ``None`` or deletes it: every writer stores a number, a

@@ -1,0 +1,87 @@
+"""Locks a decorator holds around the method it wraps.
+
+``@_atomic``, whose wrapper runs ``with self._lock: return fn(self, *args)``, makes every
+call of the method run with its object's lock held, whoever calls it (streamlink's cache,
+the ``@synchronized`` helpers of many libraries). The lock-region walk reads the method's
+own body only, so without this the method's state looks unlocked and its thread side and
+its users' side look like a race. The lock is added to the locks held when the method
+starts (``ModuleAnalysis.entry_held``), and flows on to what it calls.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tsafe_lint.analysis.decorators import returned_wrapper
+from tsafe_lint.analysis.events import EMPTY, Held
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, is_docstring
+from tsafe_lint.analysis.symbols import SymbolTable
+from tsafe_lint.analysis.tree import walk
+
+
+def locked_attribute(structure: ModuleStructure, decorator: FunctionInfo) -> str | None:
+    """The attribute of the wrapper's first argument that the wrapper holds while it
+    calls the wrapped function: ``'_lock'`` for ``def inner(self, *a): with self._lock:
+    return fn(self, *a)``. Only a wrapper that does nothing else (a docstring aside), so
+    that every call of the decorated method runs under the lock."""
+    if not decorator.params or not isinstance(decorator.node, cst.FunctionDef):
+        return None
+    wrapped = decorator.params[0]
+    wrapper = returned_wrapper(structure, decorator)
+    if wrapper is None or wrapper.is_async or not isinstance(wrapper.node, cst.FunctionDef):
+        return None
+    params = wrapper.node.params
+    positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+    if not positional or wrapped in wrapper.assigned:
+        return None
+    statements = [s for s in block(wrapper.node.body) if not is_docstring(s)]
+    if len(statements) != 1 or not isinstance(statements[0], cst.With):
+        return None
+    with_statement = statements[0]
+    if len(with_statement.items) != 1 or with_statement.asynchronous is not None:
+        return None
+    item = with_statement.items[0].item
+    if not (
+        isinstance(item, cst.Attribute)
+        and isinstance(item.value, cst.Name)
+        and item.value.value == positional[0]
+    ):
+        return None
+    calls_wrapped = any(
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == wrapped
+        for node in walk(with_statement.body)
+    )
+    return item.attr.value if calls_wrapped else None
+
+
+def decorator_held(structure: ModuleStructure, symbols: SymbolTable) -> dict[FunctionInfo, Held]:
+    """For each method decorated by one of the module's locking decorators (a bare
+    ``@name``), the lock it holds on every call."""
+    locking = {
+        func.name: attribute
+        for func in structure.functions
+        if not func.is_module
+        and func.cls is None
+        and func.parent is structure.module_scope
+        and (attribute := locked_attribute(structure, func)) is not None
+    }
+    if not locking:
+        return {}
+    held: dict[FunctionInfo, Held] = {}
+    for func in structure.functions:
+        node = func.node
+        if func.cls is None or func.self_name is None or func.is_classmethod:
+            continue
+        if not isinstance(node, cst.FunctionDef):
+            continue
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            if not isinstance(expr, cst.Name) or expr.value not in locking:
+                continue
+            lock = cst.Attribute(cst.Name(func.self_name), cst.Name(locking[expr.value]))
+            key = symbols.key_of(lock, func)
+            if key is not None:
+                held[func] = held.get(func, EMPTY) | {key}
+    return held
