@@ -89,6 +89,11 @@ def test_raw_findings_and_summary_are_named_after_the_corpus() -> None:
     assert corpus.findings_name(corpus.CORPUS) == "findings.json"  # what triage.py always read
     assert corpus.findings_name(VALIDATION) == "validation-findings.json"
     assert corpus.findings_name(Path("elsewhere/extra.toml")) == "extra-findings.json"
+    # a blind run never writes the file a triage reads (nor the set before's, in a shared cache)
+    assert corpus.findings_name(VALIDATION, blind=True) == "validation-blind-findings.json"
+    assert corpus.findings_name(corpus.CORPUS, blind=True) == "corpus-blind-findings.json"
+    extended = corpus.findings_name(VALIDATION, ["own-thread"], blind=True)
+    assert extended == "validation-extended-blind-findings.json"
     assert corpus.results_name(corpus.CORPUS) == corpus.REPORT
     assert corpus.results_name(VALIDATION) == BENCH / "results" / "validation.md"
 
@@ -171,8 +176,9 @@ def test_another_corpus_writes_its_own_files_and_blind_prints_no_finding(
     out = capsys.readouterr().out
     assert "| pkg | 1.0 | 1 | 4 | 0 | 0 | ok |" in out
     assert "TS302" not in out and "notify" not in out
-    raw = json.loads((cache / "mini-findings.json").read_text())
+    raw = json.loads((cache / "mini-blind-findings.json").read_text())
     assert [f["code"] for f in raw["packages"]["pkg"]["findings"]] == ["TS302"]
+    assert not (cache / "mini-findings.json").exists()  # what triage.py reads: not written blind
     assert not (cache / "findings.json").exists()  # the tuning corpus's raw file is untouched
     assert not results.exists()  # the summary counts findings per rule: not written blind
     assert (corpus.REPORT.read_bytes() if corpus.REPORT.exists() else None) == before
