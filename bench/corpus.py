@@ -20,9 +20,10 @@ runs of different corpora never overwrite each other.
 ``--corpus`` picks another corpus file of the same format; the standard library is linted
 only when the file has a ``[stdlib]`` section. ``--blind`` prints only what shows whether
 the runs worked (files, lines, TS001/TS002 counts, abnormal exits, stderr), nothing about
-the findings, and writes no summary (it would count findings per rule), only the raw file:
-for the validation set (bench/validation.toml), whose findings stay unseen until the
-final triage.
+the findings, and writes no summary (it would count findings per rule), only the raw file,
+under a name of its own that bench/triage.py does not read (``validation-blind-findings.json``
+for validation.toml): for the validation set (bench/validation.toml), whose findings stay
+unseen until the final triage.
 
 The cache directory is, in order: ``--cache-dir``, ``$TSAFE_LINT_CORPUS_CACHE``,
 ``$XDG_CACHE_HOME/tsafe-lint-corpus``, ``~/.cache/tsafe-lint-corpus``.
@@ -98,13 +99,19 @@ def load_corpus(path: Path = CORPUS) -> tuple[list[dict[str, Any]], list[str]]:
     return entries, defaults
 
 
-def findings_name(corpus: Path, evidence: list[str] | None = None) -> str:
+def findings_name(corpus: Path, evidence: list[str] | None = None, blind: bool = False) -> str:
     """The raw findings file in the cache for this corpus file: ``findings.json`` for the
     default corpus (the name bench/triage.py has always read), ``STEM-findings.json`` else;
-    with opt-in evidence kinds, ``STEM-extended-findings.json`` (never the defaults' file)."""
-    if evidence:
-        return f"{corpus.stem}-extended-findings.json"
-    return "findings.json" if corpus.stem == CORPUS.stem else f"{corpus.stem}-findings.json"
+    with opt-in evidence kinds, ``STEM-extended-findings.json`` (never the defaults' file).
+    A blind run writes ``STEM[-extended]-blind-findings.json``, a name no script reads by
+    default: it must neither replace the findings a triage reads (those of the set before,
+    in a shared cache) nor put an unseen set's findings where a triage would show them."""
+    stem = f"{corpus.stem}{'-extended' if evidence else ''}"
+    if blind:
+        return f"{stem}-blind-findings.json"
+    if not evidence and corpus.stem == CORPUS.stem:
+        return "findings.json"
+    return f"{stem}-findings.json"
 
 
 def results_name(corpus: Path, evidence: list[str] | None = None) -> Path:
@@ -358,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"not in {shown(args.corpus)}: {', '.join(sorted(unknown))}")
 
-    raw_path = cache / findings_name(args.corpus, args.extend_evidence)
+    raw_path = cache / findings_name(args.corpus, args.extend_evidence, args.blind)
     results: dict[str, Any] = {"packages": {}, "download_errors": {}}
     if wanted is not None and raw_path.is_file():  # a partial run updates the last results
         previous = json.loads(raw_path.read_text())

@@ -24,46 +24,46 @@ dists = _bench("dists")
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
 PINS = {
-    "discord.py": "2.7.1",
-    "OctoPrint": "1.11.8",
-    "xonsh": "0.25.0",
-    "pyroute2": "0.9.7",
-    "streamlink": "8.6.3",
-    "pydevd": "3.5.0",
-    "prompt_toolkit": "3.0.53",
-    "optuna": "5.0.0",
-    "Glances": "4.5.8",
-    "Paste": "3.10.1",
-    "trio": "0.35.0",
-    "Werkzeug": "3.1.9",
-    "eventlet": "0.41.3",
-    "kedro": "1.7.0",
-    "Radicale": "3.9.0",
-    "slack_bolt": "1.30.0",
-    "anyio": "4.16.0",
-    "SQLObject": "3.14.0",
-    "plumbum": "2.0.2",
-    "firebase_admin": "7.7.0",
-    "proxy.py": "2.4.10",
-    "azure-iot-device": "2.14.0",
-    "smbprotocol": "1.17.0",
-    "pywemo": "2.1.2",
-    "errbot": "6.2.1",
-    "Mopidy": "3.4.2",
-    "circus": "0.19.0",
-    "rocketry": "2.5.1",
-    "python-swiftclient": "4.11.0",
-    "etcd3": "0.12.0",
-    "jaeger-client": "4.8.0",
-    "python-lsp-server": "1.15.0",
-    "tooz": "9.1.0",
-    "requests-cache": "1.3.3",
-    "oslo.service": "4.8.0",
-    "hupper": "1.12.1",
-    "asgiref": "3.13.0",
-    "sarge": "0.1.8",
-    "oslo.privsep": "3.12.0",
-    "crochet": "2.1.1",
+    "MAVProxy": "1.8.75",
+    "pyocd": "0.46.0",
+    "cflib": "0.1.34",
+    "caproto": "1.3.0",
+    "pyepics": "3.5.10",
+    "ophyd": "1.11.2",
+    "bluesky": "1.15.1",
+    "picamera2": "0.3.38",
+    "vidgear": "0.3.6",
+    "udsoncan": "1.26.1",
+    "can-isotp": "2.0.7",
+    "modbus-tk": "1.1.5",
+    "pymata4": "1.15",
+    "pygatt": "5.0.0",
+    "pyudev": "0.24.5",
+    "pyhomematic": "0.1.78",
+    "AWSIoTPythonSDK": "1.6.2",
+    "pyglet": "2.1.19",
+    "pywebview": "6.2.1",
+    "nvitop": "1.7.2",
+    "mycli": "2.30.1",
+    "ipython": "9.18.1",
+    "spyder-kernels": "3.1.6",
+    "parsl": "2026.10.26",
+    "metaflow": "2.19.39",
+    "mpire": "2.10.2",
+    "petastorm": "0.10.0",
+    "dvc": "3.67.1",
+    "scrapy": "2.19.0",
+    "beets": "2.14.1",
+    "rabbitpy": "3.0.2",
+    "python-redis-lock": "4.0.1",
+    "pottery": "3.0.1",
+    "UnleashClient": "6.9.1",
+    "flagsmith": "6.3.0",
+    "configcat-client": "10.0.1",
+    "tweepy": "4.17.0",
+    "circuits": "3.2.5",
+    "robotframework-pabot": "5.2.2",
+    "testtools": "2.9.1",
 }
 SEEN = (
     BENCH / "validation_seen.toml",
@@ -71,6 +71,7 @@ SEEN = (
     BENCH / "validation_seen_3.toml",
     BENCH / "validation_seen_4.toml",
     BENCH / "validation_seen_5.toml",
+    BENCH / "validation_seen_6.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -89,6 +90,11 @@ def test_raw_findings_and_summary_are_named_after_the_corpus() -> None:
     assert corpus.findings_name(corpus.CORPUS) == "findings.json"  # what triage.py always read
     assert corpus.findings_name(VALIDATION) == "validation-findings.json"
     assert corpus.findings_name(Path("elsewhere/extra.toml")) == "extra-findings.json"
+    # a blind run never writes the file a triage reads (nor the set before's, in a shared cache)
+    assert corpus.findings_name(VALIDATION, blind=True) == "validation-blind-findings.json"
+    assert corpus.findings_name(corpus.CORPUS, blind=True) == "corpus-blind-findings.json"
+    extended = corpus.findings_name(VALIDATION, ["own-thread"], blind=True)
+    assert extended == "validation-extended-blind-findings.json"
     assert corpus.results_name(corpus.CORPUS) == corpus.REPORT
     assert corpus.results_name(VALIDATION) == BENCH / "results" / "validation.md"
 
@@ -171,8 +177,9 @@ def test_another_corpus_writes_its_own_files_and_blind_prints_no_finding(
     out = capsys.readouterr().out
     assert "| pkg | 1.0 | 1 | 4 | 0 | 0 | ok |" in out
     assert "TS302" not in out and "notify" not in out
-    raw = json.loads((cache / "mini-findings.json").read_text())
+    raw = json.loads((cache / "mini-blind-findings.json").read_text())
     assert [f["code"] for f in raw["packages"]["pkg"]["findings"]] == ["TS302"]
+    assert not (cache / "mini-findings.json").exists()  # what triage.py reads: not written blind
     assert not (cache / "findings.json").exists()  # the tuning corpus's raw file is untouched
     assert not results.exists()  # the summary counts findings per rule: not written blind
     assert (corpus.REPORT.read_bytes() if corpus.REPORT.exists() else None) == before
