@@ -72,17 +72,54 @@ def returned_wrapper(structure: ModuleStructure, func: FunctionInfo) -> Function
 def wrappers(structure: ModuleStructure) -> Iterator[tuple[FunctionInfo, FunctionInfo]]:
     """``(wrapper, decorator)`` for each module-level decorator function that keeps state
     in its closure: the wrapper it returns declares a ``nonlocal`` name or the decorator
-    builds a container or object the wrapper uses. An ``async def`` wrapper is not one:
+    builds a container or object the wrapper uses. It must be a decorator: applied as
+    ``@name`` in the module, or its wrapper hands its own arguments on to a function it
+    was given. A factory whose closure only calls back (``build_ready_callback(cb)``
+    returning ``def ready(): ... cb(event)``) is none: nothing says its closure runs on
+    the threads that call some decorated function. An ``async def`` wrapper is not one:
     calling the decorated function only makes a coroutine, whose body runs on the event
     loop that awaits it, one step between two ``await`` at a time."""
+    applied: frozenset[str] | None = None
     for func in structure.functions:
         if func.is_module or func.parent is not structure.module_scope or func.cls is not None:
             continue
         wrapper = returned_wrapper(structure, func)
         if wrapper is None or wrapper.is_async:
             continue
+        if applied is None:
+            applied = _applied_names(structure)
+        if func.name not in applied and not _passes_arguments_on(wrapper):
+            continue
         if wrapper.declared_nonlocal or _uses_closure_objects(func, wrapper):
             yield wrapper, func
+
+
+def _passes_arguments_on(wrapper: FunctionInfo) -> bool:
+    """Does the wrapper hand its own arguments on to a call (``return func(*args,
+    **kwargs)``, ``dispatch(args[0].__class__)(*args, **kw)``)? A closure that takes no
+    arguments, or keeps them, calls back rather than wraps."""
+    own = set(wrapper.params)
+    return bool(own) and any(
+        isinstance(call, cst.Call)
+        and any(
+            isinstance(name, cst.Name) and name.value in own
+            for arg in call.args
+            for name in walk(arg.value)
+        )
+        for call in walk(wrapper.node)
+    )
+
+
+def _applied_names(structure: ModuleStructure) -> frozenset[str]:
+    """The bare names the module applies as decorators (``@name``, ``@name(...)``)."""
+    names = set()
+    for applied in walk(structure.module_scope.node):
+        if isinstance(applied, cst.Decorator):
+            expr = applied.decorator
+            expr = expr.func if isinstance(expr, cst.Call) else expr
+            if isinstance(expr, cst.Name):
+                names.add(expr.value)
+    return frozenset(names)
 
 
 def _uses_closure_objects(decorator: FunctionInfo, wrapper: FunctionInfo) -> bool:

@@ -201,6 +201,21 @@ class Evidence:
                 order = self._order.get(id(call.call))
                 if order is not None:
                     self._joins.setdefault(call.func, []).append(order)
+        # A call of the module's own function that joins is a join too (``terminate()``
+        # calling ``_stop_handler_threads()``, which joins them), through any helpers.
+        joining = set(self._joins)
+        changed = True
+        while changed:
+            changed = False
+            for site in regions.call_sites:
+                order = self._order.get(id(site.call))
+                if site.callee not in joining or order is None:
+                    continue
+                known = self._joins.setdefault(site.func, [])
+                if order not in known:
+                    known.append(order)
+                    changed = site.func not in joining or changed
+                    joining.add(site.func)
         self._bounded: dict[cst.CSTNode, tuple[FunctionInfo, int, float]] = {
             start.call: bound for start in starts if (bound := self._bound_of(start)) is not None
         }
@@ -590,6 +605,8 @@ class Evidence:
         for entry in self.reach.entries.get(func, ()):
             if entry.per_request:
                 continue  # a server's thread, one handler object each: not its own thread
+            if entry.node is None:
+                continue  # started in another module: not a thread the class starts
             if entry.root.cls is not None and entry.root.cls.qualname in family:
                 return entry
         return None

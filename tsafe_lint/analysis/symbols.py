@@ -539,6 +539,19 @@ def argument(call: cst.Call, position: int | None, keyword: str) -> cst.BaseExpr
     return None
 
 
+def counts_signals(info: SymbolInfo | None) -> bool:
+    """Is it a semaphore made with nothing to take (``Semaphore(0)``)? Its ``acquire()``
+    waits for another thread's ``release()``, a completion signal (a callback releases
+    it when the result is in), not a lock taken to be given back."""
+    if info is None or info.kind not in (Kind.SEMAPHORE, Kind.BOUNDED_SEMAPHORE):
+        return False
+    node = info.created_at
+    if not isinstance(node, (cst.Assign, cst.AnnAssign)) or not isinstance(node.value, cst.Call):
+        return False
+    value = argument(node.value, 0, "value")
+    return isinstance(value, cst.Integer) and value.value == "0"
+
+
 def suites(statement: cst.BaseStatement) -> list[cst.BaseSuite]:
     """The nested suites of a compound statement, in source order."""
     found: list[cst.BaseSuite] = []

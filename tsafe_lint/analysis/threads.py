@@ -146,7 +146,8 @@ def thread_starts(
                 argument(method_call.call, 0, keyword),
                 None,
                 in_process=method_call.kind is Kind.PROCESS_POOL,
-                repeated=method_call.call in repeated,
+                # a one-worker pool runs its tasks one after another, however many
+                repeated=method_call.call in repeated and not one_worker,
                 per_call=method_call.method in _PER_CALL
                 and lasting
                 and _runs_per_call(method_call.func)

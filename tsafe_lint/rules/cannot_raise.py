@@ -535,6 +535,16 @@ def _module_attribute(value: cst.Attribute, func: FunctionInfo) -> bool:
 #: methods of a dict that cannot raise with a hashable key: ``d.get(k)``,
 #: ``d.pop(k, default)``, and the views
 _DICT_METHODS = {"get": (1, 2), "pop": (2,), "keys": (0,), "values": (0,), "items": (0,)}
+#: (method, argument count) -> the containers on which it cannot fail: ``clear()``,
+#: ``copy()``, a list's ``append(x)``, a set's ``add(x)`` / ``discard(x)`` of a
+#: hashable ``x`` (an element taken from a container, a literal...)
+_MUTATORS = {
+    ("clear", 0): _CONTAINER_MAKERS,
+    ("copy", 0): _CONTAINER_MAKERS,
+    ("append", 1): frozenset({"list"}),
+    ("add", 1): frozenset({"set"}),
+    ("discard", 1): frozenset({"set"}),
+}
 #: methods of a ``threading.Event`` (which take no lock a caller may hold)
 _EVENT_METHODS = frozenset({"set", "clear", "is_set", "isSet"})
 #: conversions of a number computed from literals and local values
@@ -568,8 +578,15 @@ def _call_cannot_raise(
             return is_own_container(callee.value, analysis, func, _DICT_MAKERS) and (
                 not args or hashable_key(args[0], func, keys)
             )
-        if method in _EVENT_METHODS and not args:
-            return analysis.symbols.kind_of(callee.value, func) is Kind.EVENT
+        if (
+            method in _EVENT_METHODS
+            and not args
+            and analysis.symbols.kind_of(callee.value, func) is Kind.EVENT
+        ):
+            return True
+        makers = _MUTATORS.get((method, len(args)))
+        if makers is not None and is_own_container(callee.value, analysis, func, makers):
+            return method not in ("add", "discard") or hashable_key(args[0], func, keys)
     return not args and analysis.structure.qualified_name(callee, func) in _SAFE_CALLS
 
 

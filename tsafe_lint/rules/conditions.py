@@ -18,6 +18,7 @@ from tsafe_lint.analysis import (
     walk,
 )
 from tsafe_lint.analysis.constructions import passed_lock
+from tsafe_lint.analysis.symbols import counts_signals
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
 from tsafe_lint.rules.fix_builders import while_loop_fix
@@ -288,7 +289,10 @@ class SemaphoreReleaseUnbalanced(Rule):
     **What it does**
 
     Finds ``sem.release()`` on a ``threading.Semaphore`` inside a ``with sem:`` block (the
-    ``with`` releases it again), or on a semaphore that the module never acquires.
+    ``with`` releases it again), or on a semaphore that the module never acquires. A
+    ``Semaphore(0)`` released by a callback is a completion signal for a waiter
+    elsewhere (it has no limit to exceed), so its release without an acquire in the
+    module is not reported.
 
     **Why is this bad**
 
@@ -352,7 +356,9 @@ class SemaphoreReleaseUnbalanced(Rule):
                     f"'{name}.release()' inside 'with {name}:' releases it twice and raises "
                     "its count; let 'with' release it (or use BoundedSemaphore)",
                 )
-            elif call.target not in acquired:
+            elif call.target not in acquired and not counts_signals(
+                analysis.symbols.symbols.get(call.target)
+            ):  # a ``Semaphore(0)`` released by a callback signals a waiter elsewhere
                 yield Finding(
                     call.call,
                     f"'{name}.release()' has no matching acquire() in this module: it raises "

@@ -259,6 +259,10 @@ class LockOrderInversion(Rule):
     other threads wait on later) cannot block, so it is no edge of a cycle: holding the
     waiter while taking the table's lock elsewhere is then no inversion.
 
+    Taking a lock the thread already holds orders nothing: with ``with self.lock,
+    self.sessions:`` held, a helper's ``with self.lock:`` re-enters the RLock (and for a
+    plain Lock it is TS203's self-deadlock), so it is no "sessions, then lock" edge.
+
     **Why is this bad**
 
     Thread 1 holds A and waits for B while thread 2 holds B and waits for A: both wait
@@ -320,16 +324,22 @@ class LockOrderInversion(Rule):
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         facts = analysis.locks
         edges: dict[tuple[SymbolKey, SymbolKey], cst.CSTNode] = {}
+        # Taking a lock the thread already holds adds no order: an RLock is re-entered
+        # (``with self.lock, self.other:`` then a helper's ``with self.lock:``), and a
+        # plain Lock deadlocks on itself, which is TS203's finding, not an inversion.
         for acquisition in facts.acquisitions:
-            for held in sorted(facts.held_locks(acquisition.state)):
-                if held != acquisition.lock:
-                    edges.setdefault((held, acquisition.lock), acquisition.node)
+            held_here = facts.held_locks(acquisition.state)
+            if acquisition.lock in held_here:
+                continue
+            for held in sorted(held_here):
+                edges.setdefault((held, acquisition.lock), acquisition.node)
         for site in analysis.regions.call_sites:
             held_here = facts.held_locks(site.state)
             for lock in sorted(facts.takes.get(site.callee, {})):
+                if lock in held_here:
+                    continue
                 for held in sorted(held_here):
-                    if held != lock:
-                        edges.setdefault((held, lock), site.call)
+                    edges.setdefault((held, lock), site.call)
         for (first, second), node in edges.items():
             reverse = edges.get((second, first))
             if reverse is None:
@@ -343,12 +353,14 @@ class LockOrderInversion(Rule):
         for summary in project.modules.values():
             for acquires in summary.acquires.values():
                 for lock, _, held, line, col, _ in acquires:
+                    if lock in held:
+                        continue  # re-entered (or TS203's self-deadlock): no order
                     for first in held:
                         edges.setdefault((first, lock), _Edge(summary.path, line, col, False))
             for line, col, held, _, lock, _, crossed in _taken_under(project, takes, summary):
+                if lock in held:
+                    continue
                 for first in held:
-                    if first == lock:
-                        continue
                     known = edges.get((first, lock))
                     if known is None or (crossed and not known.crossed):
                         edges[(first, lock)] = _Edge(summary.path, line, col, crossed)

@@ -20,6 +20,7 @@ from tsafe_lint.analysis import (
     kind_of_factory,
 )
 from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.symbols import counts_signals
 from tsafe_lint.analysis.tree import walk
 from tsafe_lint.rules.after_acquire import (
     hands_over,
@@ -49,6 +50,10 @@ class AcquireWithoutTryFinally(Rule):
     Finds a lock, semaphore or condition acquired with ``acquire()`` and released later in
     the same function, where the release is not guaranteed: the acquire is not directly
     followed by ``try: ... finally: x.release()``.
+
+    A semaphore made with nothing to take (``Semaphore(0)``) is a completion signal,
+    not a lock: its ``acquire()`` waits for another thread's (a callback's)
+    ``release()``, and holds nothing to give back, so it is not reported.
 
     **Why is this bad**
 
@@ -117,11 +122,12 @@ class AcquireWithoutTryFinally(Rule):
 
     The function's own containers count too: a local bound only to ``{}``, ``[]`` or
     ``dict()``, or an attribute every assignment of which is one (``self.cache =
-    dict()``). On them ``len()``, ``d.get(key)``, ``d.pop(key, default)`` and ``d[key]
-    = value`` cannot raise when the key is hashable: a literal, a parameter annotated
-    ``str``, ``int``, ``bytes``, ``float`` or ``bool`` (a type checker holds every
-    rebinding to it), a string built with a literal (``login + ":" + digest``, an
-    f-string), or a key taken from the container. ``d[key]`` and ``del d[key]`` need
+    dict()``). On them ``clear()``, ``copy()`` and a list's ``append(x)`` cannot raise;
+    ``len()``, ``d.get(key)``, ``d.pop(key, default)``, ``d[key] = value`` and a set's
+    ``add(key)`` and ``discard(key)`` cannot raise when the key is hashable: a literal,
+    a parameter annotated ``str``, ``int``, ``bytes``, ``float`` or ``bool`` (a type
+    checker holds every rebinding to it), a string built with a literal (``login + ":"
+    + digest``, an f-string), or a key taken from the container. ``d[key]`` and ``del d[key]`` need
     the key to be in it: taken by a ``for`` over ``d``, or over a local dict whose
     every store is keyed by such a loop over ``d`` (collect, then delete).
 
@@ -253,6 +259,8 @@ class AcquireWithoutTryFinally(Rule):
                 continue
             if call.form not in ("statement", "if", "if-not"):
                 continue
+            if counts_signals(analysis.symbols.symbols.get(call.target)):
+                continue  # ``Semaphore(0)``: waits for a signal, holds nothing to give back
             if last_release.get((call.func, call.target), -1) < index:
                 continue  # no release after it here: a function that leaves it held
             if is_lock_wrapper_name(call.func.name):

@@ -382,6 +382,11 @@ class UnlockedCheckThenAct(Rule):
 
     **Not reported**
 
+    The one consumer of a container: ``if self.queue: item = self.queue.popleft()`` on
+    a thread that no other thread runs, while other threads only add (``append``,
+    ``extend``, ``add``, ...). An add cannot make the non-empty test false; a second
+    consumer that also removes can, and is reported.
+
     A get-or-create in a dict keyed by the current thread's identity:
     ``if get_ident() not in d: d[get_ident()] = make()``, with ``threading.get_ident()``,
     ``get_native_id()``, ``current_thread()`` or its ``.name``/``.ident`` as the key, or
@@ -540,7 +545,13 @@ class UnlockedCheckThenAct(Rule):
                 continue
             if analysis.held_at(item.write.func, item.write.state):
                 continue
-            if analysis.sharing.races(item.key, item.func, item.write.per_instance):
+            # ``if self.q: self.q.popleft()`` on the one consumer's thread: other threads
+            # that only add cannot make the test false, so only the many-threads case and
+            # other removers (below) race with it
+            lone_remover = _removes(item.write) and not analysis.reach.many(item.func)
+            if not lone_remover and analysis.sharing.races(
+                item.key, item.func, item.write.per_instance
+            ):
                 why: str | None = _why(analysis, item.write)
             else:
                 others = writes.get(item.key, [])

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, argument
+from tsafe_lint.analysis.scopes import block, is_docstring
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
+from tsafe_lint.rules.cannot_raise import cannot_raise
 from tsafe_lint.rules.self_logging import (
     decorated_by_swallower,
     delegates_to_swallower,
@@ -226,6 +228,10 @@ class FutureDiscarded(Rule):
     flagged: ``FileHandler`` and ``WatchedFileHandler`` (they open a delayed stream
     outside their ``try``), a mixin no class of the module completes.
 
+    Nor is a task that cannot raise at all: every statement is ``pass``, a docstring, a
+    ``global`` declaration or one that cannot raise (a store of a constant: TS201's list),
+    as a no-op submitted to start a pool's threads early.
+
     **Why is this bad**
 
     An exception raised by the task is stored in its Future and re-raised only by
@@ -320,10 +326,33 @@ def _logs_own_errors(target: FunctionInfo, analysis: ModuleAnalysis) -> bool:
         return False
     resolve = analysis.resolve_function
     return (
-        swallows(target)
+        _cannot_fail(target, analysis)
+        or swallows(target)
         or delegates_to_swallower(target, target, resolve)
         or decorated_by_swallower(target, analysis.structure.functions, resolve)
         or emits_through_guarded_handler(target, analysis.structure)
+    )
+
+
+def _cannot_fail(target: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Is every statement of the function one that cannot raise (``pass``, a docstring, a
+    store of a constant: ``cannot_raise``)? A no-op task submitted to warm a pool up
+    (metaflow) leaves nothing in its Future."""
+    node = target.node
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    return all(
+        is_docstring(statement)
+        or _declares(statement)
+        or cannot_raise(statement, analysis, target)
+        for statement in block(node.body)
+    )
+
+
+def _declares(statement: cst.BaseStatement) -> bool:
+    """``global READY`` / ``nonlocal n``: a declaration, which runs nothing."""
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Global, cst.Nonlocal)) for small in statement.body
     )
 
 
