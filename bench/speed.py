@@ -3,11 +3,13 @@
 Every figure is a ratio against a floor measured in the same run (``ast.parse`` of the
 same files in one process), so a busy machine moves both together. Run:
 
-    python bench/speed.py [--repeat 3] [--extra DIR ...] [--write]
+    python bench/speed.py [--repeat 3] [--extra DIR ...] [--no-sample] [--write]
 
-``--write`` saves the table to bench/results/speed.md. The corpus is a copy of the
-running interpreter's ``Lib/`` without ``test/`` and ``site-packages`` (copied to a
-temporary directory, so the cache and the one-file edit never touch the real one).
+``--write`` saves the table to bench/results/speed.md; ``--no-sample`` skips the sample
+of named files (each linted alone with a cold cache), the longest part of a run. The
+corpus is a copy of the running interpreter's ``Lib/`` without ``test/`` and
+``site-packages`` (copied to a temporary directory, so the cache and the one-file edit
+never touch the real one).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import ast
 import contextlib
 import datetime
+import math
 import os
 import platform
 import shutil
@@ -26,13 +29,61 @@ import sysconfig
 import tempfile
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 
 HERE = Path(__file__).resolve().parent
 TARGETS = {"cold": 4.0, "warm": 0.3, "one file changed": 0.5}
 #: A file at the edge of the standard library's import graph (see ``measure``).
 EDGE_FILE = "colorsys.py"
 MEMORY_LIMIT_MB = 300
+#: How many named files the sample lints alone, each with a cold cache.
+SAMPLE_SIZE = 24
+#: The multiples of the whole tree warm the sample is counted against.
+SAMPLE_BOUNDS = (3.0, 5.0)
+
+T = TypeVar("T")
+
+
+def evenly_spaced(items: Sequence[T], count: int) -> list[T]:
+    """``count`` items at even steps through ``items``, the middle one of each of
+    ``count`` equal slices: a sample that covers the whole (sorted) range and is the
+    same on every run, without randomness. All of them when there are no more."""
+    if count <= 0:
+        return []
+    if count >= len(items):
+        return list(items)
+    return [items[(2 * index + 1) * len(items) // (2 * count)] for index in range(count)]
+
+
+def percentile(values: Sequence[float], rank: float) -> float:
+    """The ``rank``-th percentile (0 to 100) of ``values``, interpolated between the two
+    nearest values (numpy's default), so the 50th is the median."""
+    if not values:
+        raise ValueError("percentile of no values")
+    if not 0 <= rank <= 100:
+        raise ValueError(f"percentile rank {rank} is not between 0 and 100")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * rank / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def distribution(multiples: Sequence[float]) -> dict[str, float]:
+    """What a user naming one file sees, from a sample of multiples of the whole tree
+    warm: the median, 75th and 90th percentiles, the largest, and how many are within
+    each of ``SAMPLE_BOUNDS``."""
+    summary = {
+        "median": percentile(multiples, 50),
+        "75th": percentile(multiples, 75),
+        "90th": percentile(multiples, 90),
+        "max": max(multiples),
+    }
+    for bound in SAMPLE_BOUNDS:
+        summary[f"within {bound:g}x"] = sum(1 for value in multiples if value <= bound)
+    return summary
 
 
 def copy_stdlib(destination: Path) -> Path:
@@ -151,6 +202,9 @@ def main() -> int:
     parser.add_argument("--extra", action="append", default=[], help="another directory")
     parser.add_argument("--write", action="store_true", help="save bench/results/speed.md")
     parser.add_argument("--skip-libcst", action="store_true", help="skip the LibCST floor")
+    parser.add_argument(
+        "--no-sample", action="store_true", help="skip the sample of named files, cold"
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         corpora = [("stdlib", copy_stdlib(Path(scratch) / "stdlib"))]
@@ -196,6 +250,9 @@ def measure(name: str, root: Path, options: argparse.Namespace) -> dict[str, obj
     # to it by imports are analysed for their facts. threading.py is connected to most of
     # the library; colorsys.py is at the edge of the import graph (it imports nothing of
     # the library and nothing outside test/ imports it): the two ends of the range.
+    hub_component = connected_files(root, victim)
+    # No design that reads the hub's component can be cheaper cold than parsing it.
+    hub_floor = best_of(options.repeat, lambda: ast_floor([Path(p) for p in hub_component]))
     named_runs = {}
     for label, named_path in (("threading", victim), ("edge", root / EDGE_FILE)):
         if not named_path.exists():
@@ -218,6 +275,8 @@ def measure(name: str, root: Path, options: argparse.Namespace) -> dict[str, obj
             "warm": warm_named,
             "analysed": len(connected_files(root, named_path)),
         }
+    sample = [] if options.no_sample else sample_runs(root, files, warm_output)
+    same = same and all(run["same"] for run in sample)
     slowest, largest_kloc, median_kloc, largest = per_file_costs(files)
     ratios = {
         "cold": cold_time / floor,
@@ -244,6 +303,10 @@ def measure(name: str, root: Path, options: argparse.Namespace) -> dict[str, obj
         "changed": changed_time,
         "jobs1": jobs1_time,
         "named_runs": named_runs,
+        "hub_floor": hub_floor,
+        "hub_files": len(hub_component),
+        "hub_file": victim.relative_to(root).as_posix(),
+        "sample": sample,
         "ratios": ratios,
         "peak": peak,
         "same": same,
@@ -256,6 +319,28 @@ def measure(name: str, root: Path, options: argparse.Namespace) -> dict[str, obj
         "pylint": compare_tool(root, ["pylint", "--jobs=2", "--disable=all", "--enable=W", "."]),
         "ok": ok,
     }
+
+
+def sample_runs(root: Path, files: list[Path], whole_output: str) -> list[dict[str, object]]:
+    """Each file of an evenly spaced sample linted alone with a cold cache (one run
+    each): its component's size, the seconds, and whether it reports what the whole
+    tree reports for it."""
+    cache = root / ".tsafe_lint_cache"
+    runs: list[dict[str, object]] = []
+    for path in evenly_spaced(files, SAMPLE_SIZE):
+        named = path.relative_to(root).as_posix()
+        shutil.rmtree(cache, ignore_errors=True)
+        seconds, output, _ = run_tool(root, paths=(named,))
+        whole = [line for line in whole_output.splitlines() if line.startswith(named + ":")]
+        runs.append(
+            {
+                "file": named,
+                "analysed": len(connected_files(root, path)),
+                "cold": seconds,
+                "same": output.splitlines() == whole,
+            }
+        )
+    return runs
 
 
 def plural(count: int, noun: str) -> str:
@@ -277,6 +362,48 @@ def named_rows(row: dict[str, object]) -> list[str]:
                 f"| {seconds / warm:.1f}x the whole tree warm |"
             )
     return out
+
+
+def hub_floor_row(row: dict[str, object]) -> str:
+    seconds, floor, warm, files = row["hub_floor"], row["floor"], row["warm"], row["hub_files"]
+    assert isinstance(seconds, float) and isinstance(floor, float) and isinstance(warm, float)
+    assert isinstance(files, int)
+    return (
+        f"| `ast.parse` of {row['hub_file']}'s component ({plural(files, 'file')}, "
+        f"one process): the floor of any cold run on it | {seconds:.2f} | "
+        f"{seconds / floor:.2f} | {seconds / warm:.1f}x the whole tree warm |"
+    )
+
+
+def sample_section(row: dict[str, object]) -> list[str]:
+    """The sample of named files, cold: the distribution of their multiples of the whole
+    tree warm, then one row per file."""
+    sample, warm = row["sample"], row["warm"]
+    assert isinstance(sample, list) and isinstance(warm, float)
+    if not sample:
+        return []
+    multiples = [run["cold"] / warm for run in sample]
+    summary = distribution(multiples)
+    counts = ", ".join(
+        f"{summary[f'within {bound:g}x']:.0f} within {bound:g}x" for bound in SAMPLE_BOUNDS
+    )
+    out = [
+        f"### One named file, cold cache: {len(sample)} files of the {row['files']}",
+        "",
+        "Evenly spaced through the sorted file list (no randomness), each linted alone "
+        "after removing the cache (one run each); the multiple is of the whole tree warm.",
+        "",
+        f"- multiple of the whole tree warm: median {summary['median']:.1f}x, "
+        f"75th percentile {summary['75th']:.1f}x, 90th percentile {summary['90th']:.1f}x, "
+        f"max {summary['max']:.1f}x",
+        f"- of the {len(sample)}: {counts}",
+        "",
+        "| file | files analysed | cold seconds | multiple of the whole tree warm |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for run, multiple in zip(sample, multiples):
+        out.append(f"| {run['file']} | {run['analysed']} | {run['cold']:.2f} | {multiple:.1f}x |")
+    return [*out, ""]
 
 
 def render(report: list[dict[str, object]]) -> str:
@@ -311,6 +438,7 @@ def render(report: list[dict[str, object]]) -> str:
             f"| one file changed | {row['changed']:.2f} | {ratios['one file changed']:.2f} | 0.5 |",
             f"| `--jobs 1`, no cache | {row['jobs1']:.2f} | {ratios['jobs 1']:.2f} | |",
             *named_rows(row),
+            hub_floor_row(row),
         ]
         for tool in ("ruff", "pylint"):
             value = row[tool]
@@ -321,7 +449,7 @@ def render(report: list[dict[str, object]]) -> str:
             "",
             f"- peak memory (largest process): {row['peak']:.0f} MB",
             f"- output identical with and without cache, `--jobs 1` and `--jobs 2`, and for "
-            f"each named file alone: {row['same']}",
+            f"each named file alone (the sample's too): {row['same']}",
             "- a named file is analysed with the files connected to it by imports "
             "(docs/architecture.md): threading.py's part is most of the library, "
             f"{EDGE_FILE}'s is itself",
@@ -331,6 +459,7 @@ def render(report: list[dict[str, object]]) -> str:
             f"- findings: {row['findings']}",
             f"- all targets met: {row['ok']}",
             "",
+            *sample_section(row),
         ]
     return "\n".join(out)
 
