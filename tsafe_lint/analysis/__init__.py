@@ -23,7 +23,7 @@ from tsafe_lint.analysis.events import (
     WriteKind,
 )
 from tsafe_lint.analysis.finalizers import Finalizer, LockSite, is_lock
-from tsafe_lint.analysis.flag_paths import falsy_flags, switched_off
+from tsafe_lint.analysis.flag_paths import constant_flags, switched_off
 from tsafe_lint.analysis.kinds import LOCKLIKE, MUTEXES, SEMAPHORES, Kind, kind_of_factory
 from tsafe_lint.analysis.module import ModuleAnalysis
 from tsafe_lint.analysis.names import is_fork_hook, is_lock_wrapper_name
@@ -54,9 +54,9 @@ __all__ = [
     "awaited_code",
     "block",
     "conjuncts",
+    "constant_flags",
     "contains",
     "display_name",
-    "falsy_flags",
     "final_name",
     "guards",
     "is_blocking_acquire",

@@ -1,11 +1,14 @@
-"""Code a call switches off by passing a constant falsy flag: ``f(reload=False)``.
+"""Code a call switches off by passing a constant flag: ``f(reload=False)``, ``f(have_lock=True)``.
 
-``done(reload=False)`` does not run ``done``'s ``if reload: self.reload()``. When a call
-passes ``False``, ``None``, ``0`` or ``""`` for a parameter the callee never rebinds,
-the callee's statements under ``if <param>:`` (also ``if x and <param>:`` and the
-``else`` of ``if not <param>:``), under ``while <param>:``, and after an
-``if not <param>: return`` guard in the same block are not run by that call. Only the
-callee's own body is read: what it calls is followed as usual.
+``done(reload=False)`` does not run ``done``'s ``if reload: self.reload()``, and
+``_set_strategy(s, have_lock=True)`` does not run its ``if not have_lock:
+self._lock.acquire()``. When a call passes a constant (``False``, ``None``, ``0``,
+``""``, ``True``, a non-zero number, a non-empty string) for a parameter the callee never
+rebinds, the callee's statements under a test that constant decides (``if <param>:``,
+``if not <param>:``, ``if x and <param>:``, ``if <param> is None:``, their ``else``),
+under ``while`` such a false test, and after ``if <test>: return`` with a true test in
+the same block are not run by that call. Only the callee's own body is read: what it
+calls is followed as usual.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import libcst as cst
 from tsafe_lint.analysis.scopes import FunctionInfo, block
 from tsafe_lint.analysis.tree import walk
 
-#: param -> the literal passed for it: "None", "False", "0", ""
+#: param -> the literal passed for it: "None", "False", "0", "", "True", "1", "'x'"...
 Flags = Mapping[str, str]
 
 
@@ -32,9 +35,25 @@ def falsy_literal(expr: cst.BaseExpression) -> str | None:
     return None
 
 
-def falsy_flags(call: cst.CSTNode, callee: FunctionInfo) -> dict[str, str]:
-    """The callee's parameters ``call`` passes a constant falsy value, which the callee
-    never rebinds."""
+def constant_literal(expr: cst.BaseExpression) -> str | None:
+    """The source of a constant whose truth is known (``None``, ``True``, ``0``, ``3``,
+    ``""``, ``"x"``), else None."""
+    if isinstance(expr, cst.Name) and expr.value in ("None", "False", "True"):
+        return expr.value
+    if isinstance(expr, cst.Integer):
+        return str(int(expr.value.replace("_", ""), 0))
+    if isinstance(expr, cst.SimpleString) and "b" not in expr.prefix.lower():
+        return repr(expr.raw_value)
+    return None
+
+
+def _truthy(literal: str) -> bool:
+    return literal not in ("None", "False", "0", "''")
+
+
+def constant_flags(call: cst.CSTNode, callee: FunctionInfo) -> dict[str, str]:
+    """The callee's parameters ``call`` passes a constant, which the callee never
+    rebinds."""
     node = callee.node
     if not isinstance(call, cst.Call) or not isinstance(node, cst.FunctionDef):
         return {}
@@ -55,7 +74,7 @@ def falsy_flags(call: cst.CSTNode, callee: FunctionInfo) -> dict[str, str]:
         else:
             name = None if starred or position >= len(positional) else positional[position]
             position += 1
-        literal = falsy_literal(arg.value)
+        literal = constant_literal(arg.value)
         if name is not None and literal is not None and name not in callee.assigned:
             flags[name] = literal
     return flags
@@ -140,7 +159,7 @@ def ends_in_exit(statements: Sequence[cst.BaseStatement]) -> bool:
 def truth(test: cst.BaseExpression, flags: Flags) -> bool | None:
     """The value of ``test`` given the flags, when they decide it; None when they do not."""
     if isinstance(test, cst.Name) and test.value in flags:
-        return False
+        return _truthy(flags[test.value])
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         inner = truth(test.expression, flags)
         return None if inner is None else not inner

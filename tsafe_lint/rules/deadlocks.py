@@ -22,8 +22,8 @@ from tsafe_lint.analysis import (
     LockSite,
     ModuleAnalysis,
     SymbolKey,
+    constant_flags,
     display_name,
-    falsy_flags,
     is_lock,
     switched_off,
     walk,
@@ -87,8 +87,11 @@ class ReentrantLockAcquire(Rule):
     ``if x and reload:``, ``if reload is not None:`` for ``None``, the ``else`` of
     ``if not reload:``, ``while reload:``) and after a guard ``if not reload: return``
     in the same block does not run, so an acquisition or a call there does not count
-    for that call. Only the module's own calls are read this way, and only the called
-    function's own body: what it calls in turn is followed with all its paths.
+    for that call. A true constant works the other way: ``self._set(s,
+    have_lock=True)``, made while the lock is held, does not run the callee's ``if not
+    have_lock: self._lock.acquire()``. Only the module's own calls are read this way,
+    and only the called function's own body: what it calls in turn is followed with all
+    its paths.
 
     Nor is a call to a function that releases the lock before it takes it back: a
     function whose first use of the lock is ``lock.release()`` expects its caller to
@@ -207,11 +210,12 @@ def _taken_on_live_path(
     analysis: ModuleAnalysis, site: CallSite, lock: SymbolKey, witness: Acquisition
 ) -> Acquisition | None:
     """Where the callee takes ``lock`` on a path this call runs: ``witness`` when the call
-    passes no constant falsy flag, None when every path to the lock lies behind a flag
-    the call passes as ``False``/``None``/``0`` (``flag_paths``)."""
+    passes no constant flag, None when every path to the lock lies behind a test the
+    constants the call passes decide against it (``reload=False`` for ``if reload:``,
+    ``have_lock=True`` for ``if not have_lock:``; ``flag_paths``)."""
     if site.implicit:
         return witness
-    flags = falsy_flags(site.call, site.callee)
+    flags = constant_flags(site.call, site.callee)
     if not flags:
         return witness
     dead = switched_off(site.callee, flags)
