@@ -201,21 +201,24 @@ class Evidence:
                 order = self._order.get(id(call.call))
                 if order is not None:
                     self._joins.setdefault(call.func, []).append(order)
-        # A call of the module's own function that joins is a join too (``terminate()``
-        # calling ``_stop_handler_threads()``, which joins them), through any helpers.
-        joining = set(self._joins)
+        # For after_join, a call of the module's own function that joins is a join too
+        # (``terminate()`` calling ``_stop_handler()``, which joins), through any helpers.
+        # Not for a starter staying with its thread: ``open()`` calling ``close()`` in an
+        # ``except`` after the start joins only when the start failed.
+        self._joined: dict[FunctionInfo, list[int]] = {
+            func: list(orders) for func, orders in self._joins.items()
+        }
         changed = True
         while changed:
             changed = False
             for site in regions.call_sites:
                 order = self._order.get(id(site.call))
-                if site.callee not in joining or order is None:
+                if site.callee not in self._joined or order is None:
                     continue
-                known = self._joins.setdefault(site.func, [])
+                known = self._joined.setdefault(site.func, [])
                 if order not in known:
                     known.append(order)
-                    changed = site.func not in joining or changed
-                    joining.add(site.func)
+                    changed = True
         self._bounded: dict[cst.CSTNode, tuple[FunctionInfo, int, float]] = {
             start.call: bound for start in starts if (bound := self._bound_of(start)) is not None
         }
@@ -291,7 +294,7 @@ class Evidence:
     def after_join(self, func: FunctionInfo, order: int | None) -> bool:
         """Does the access at ``order`` in ``func`` come after ``func`` joined a thread
         (the class's own thread is over: a lone worker's result read after ``join()``)?"""
-        return order is not None and any(join < order for join in self._joins.get(func, ()))
+        return order is not None and any(join < order for join in self._joined.get(func, ()))
 
     def stays_with(self, entry: Entry) -> bool:
         """Does the function that starts ``entry``'s thread stay until it is over?"""
