@@ -22,7 +22,8 @@ def f():
     lock.release()
 """
 
-# TS402 at 9:33 and TS403 at 9:52 (same line), TS201 at 17:5, TS301 at 18:5, TS204 at 23:10.
+# TS402 at 9:33 and TS403 at 9:52 (same line), TS201 at 17:5 (handle() may raise with cv
+# held; a lone wait() cannot), TS301 at 18:5, TS204 at 23:10.
 MIXED = """\
 import threading
 
@@ -41,7 +42,7 @@ cv = threading.Condition()
 
 def g():
     cv.acquire()
-    cv.wait()
+    cv.wait(); handle()
     cv.release()
 
 

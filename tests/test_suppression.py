@@ -31,7 +31,7 @@ cv = threading.Condition()
 
 def g():
     cv.acquire()
-    cv.wait()
+    cv.wait(); handle()
     cv.release()
 """
 

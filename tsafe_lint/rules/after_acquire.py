@@ -70,8 +70,10 @@ def released_after(call: MethodCall, analysis: ModuleAnalysis) -> bool:
         # there is the conditional-acquire shape, checked below
         if _releases_unconditionally(first, call.target, analysis, call):
             return True
-    elif _released_by_finally(first, call.target, analysis, call) or _released_by_callback(
-        first, call, analysis
+    elif (
+        _released_by_finally(first, call.target, analysis, call)
+        or _released_by_callback(first, call, analysis)
+        or _released_past_handlers(first, call, analysis)
     ):
         return True
     # A retry loop: ``acquire(); if ready: break; release()`` -- the break leaves the
@@ -104,10 +106,44 @@ def _released_by_callback(
     if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
         return False
     return any(
-        isinstance(arg.value, cst.Lambda)
-        and releases(arg.value.body, call.target, analysis, call)
+        isinstance(arg.value, cst.Lambda) and releases(arg.value.body, call.target, analysis, call)
         for arg in small.value.args
     )
+
+
+def _handlers_release(
+    statement: cst.BaseStatement | None, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """A ``try`` without ``finally`` or ``else`` whose every handler releases the lock and
+    raises again, one of them catching everything (``except Exception: x.release();
+    raise``): no exception leaves the ``try`` with the lock held."""
+    if not isinstance(statement, cst.Try) or statement.finalbody is not None:
+        return False
+    handlers = statement.handlers
+    if statement.orelse is not None or not handlers:
+        return False
+    if len(_releasing_handlers(statement, call, analysis)) != len(handlers):
+        return False
+    return any(_catches_all(h.type) for h in handlers) and all(
+        _leaves(h.body, (cst.Raise,)) for h in handlers
+    )
+
+
+def _released_past_handlers(
+    statement: cst.BaseStatement | None, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """``try: ... except Exception: x.release(); raise`` and then ``x.release()`` (past
+    lines that cannot raise): every exception releases it in a handler, the normal path
+    right after the ``try``."""
+    if not _handlers_release(statement, call, analysis):
+        return False
+    assert statement is not None
+    after, _ = _run_after(statement, analysis)
+    while after is not None and not is_release_of(after, call.target, analysis, call):
+        if not cannot_raise(after, analysis, call.func, lock=call.target):
+            return False
+        after, _ = _run_after(after, analysis)
+    return after is not None
 
 
 def _releases_unconditionally(
@@ -127,9 +163,7 @@ def _held_from(call: MethodCall, analysis: ModuleAnalysis) -> cst.BaseStatement 
     return None if left_branch else first
 
 
-def _held_path(
-    call: MethodCall, analysis: ModuleAnalysis
-) -> tuple[cst.BaseStatement | None, bool]:
+def _held_path(call: MethodCall, analysis: ModuleAnalysis) -> tuple[cst.BaseStatement | None, bool]:
     """The first statement run with the lock held that may raise, following control
     flow past the lines that cannot raise: out of the end of an ``if``/``else`` branch
     to the statement after the ``if``, and into the branch an ``if`` takes when its test
@@ -389,9 +423,23 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
             return False
         index += 1
     following = statements[index] if index < len(statements) else None
-    if not isinstance(following, cst.Try) or following.finalbody is None:
+    if following is None or _binds(following) & names or _binds_lock(following, lock):
         return False
-    if _binds(following) & names or _binds_lock(following, lock):
+    if _handlers_release(following, call, analysis):
+        # ``if not have_lock: x.acquire()``, ``try: ... except Exception: x.release();
+        # raise``, then ``if not have_lock: x.release()``
+        index += 1
+        while index < len(statements) and cannot_raise(
+            statements[index], analysis, call.func, lock=call.target
+        ):
+            index += 1
+        guard = statements[index] if index < len(statements) else None
+        return (
+            isinstance(guard, cst.If)
+            and guard.test.deep_equals(owner.test)
+            and _releases(guard.body, call.target, analysis, call)
+        )
+    if not isinstance(following, cst.Try) or following.finalbody is None:
         return False
     return any(
         isinstance(guard, cst.If)
@@ -456,14 +504,23 @@ def _catches_all(caught: cst.BaseExpression | None) -> bool:
     return name in _CATCH_ALL
 
 
-def _leaves(suite: cst.BaseSuite) -> bool:
-    """Does the suite end by leaving (``return``, ``raise``, ``continue``, ``break``)?"""
+def _leaves(
+    suite: cst.BaseSuite,
+    exits: tuple[type[cst.BaseSmallStatement], ...] = (
+        cst.Return,
+        cst.Raise,
+        cst.Continue,
+        cst.Break,
+    ),
+) -> bool:
+    """Does the suite end by leaving (``return``, ``raise``, ``continue``, ``break``, or
+    only the statements ``exits`` names)?"""
     statements = block(suite)
     last = statements[-1] if statements else None
     return (
         isinstance(last, cst.SimpleStatementLine)
         and bool(last.body)
-        and isinstance(last.body[-1], (cst.Return, cst.Raise, cst.Continue, cst.Break))
+        and isinstance(last.body[-1], exits)
     )
 
 

@@ -51,7 +51,42 @@ def cannot_raise(
         return _for_cannot_raise(statement, analysis, func, keys, lock)
     if not isinstance(statement, cst.SimpleStatementLine):
         return False
-    return all(_small_cannot_raise(small, analysis, func, keys) for small in statement.body)
+    return all(
+        _small_cannot_raise(small, analysis, func, keys)
+        or _signals_held(small, analysis, func, keys, lock)
+        for small in statement.body
+    )
+
+
+#: Condition methods that cannot fail while the thread holds it
+_HELD_CONDITION_METHODS = frozenset({"notify", "notify_all", "notifyAll", "wait"})
+
+
+def _signals_held(
+    small: cst.BaseSmallStatement,
+    analysis: ModuleAnalysis,
+    func: FunctionInfo,
+    keys: Keys,
+    lock: SymbolKey | None,
+) -> bool:
+    """``cond.notify()``, ``cond.notify_all()``, ``cond.wait()`` or ``cond.wait(timeout)``
+    on the Condition just acquired: they raise only when it is not held, and ``wait()``
+    takes it back before it returns."""
+    if lock is None or not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+        return False
+    call = small.value
+    callee = call.func
+    if not isinstance(callee, cst.Attribute) or callee.attr.value not in _HELD_CONDITION_METHODS:
+        return False
+    if any(arg.keyword is not None or arg.star for arg in call.args):
+        return False
+    limit = 1 if callee.attr.value == "wait" else 0
+    if len(call.args) > limit:
+        return False
+    if not all(value_cannot_raise(arg.value, analysis, func, keys) for arg in call.args):
+        return False
+    held = analysis.symbols.key_of(callee.value, func)
+    return held is not None and analysis.locks.identity(held) == analysis.locks.identity(lock)
 
 
 #: names known to be keys of containers: ``for key in self.cache:`` binds ``key`` to

@@ -51,6 +51,11 @@ class AcquireWithoutTryFinally(Rule):
     the same function, where the release is not guaranteed: the acquire is not directly
     followed by ``try: ... finally: x.release()``.
 
+    Nor is a ``try`` whose every handler releases the lock and raises again, one of them
+    catching everything (``except Exception: x.release(); raise``), followed by the
+    release (past lines that cannot raise; under the same test when the acquire was
+    under one, ``if not have_lock:``): every ordinary exception releases it.
+
     A semaphore made with nothing to take (``Semaphore(0)``) is a completion signal,
     not a lock: its ``acquire()`` waits for another thread's (a callback's)
     ``release()``, and holds nothing to give back, so it is not reported.
@@ -90,24 +95,25 @@ class AcquireWithoutTryFinally(Rule):
 
     **What may stand between**
 
-    Only code that realistically cannot raise may stand between the acquire (or the
-    ``if not lock.acquire(timeout=t): return`` that tests it) and the ``try``, or the
-    ``release()`` itself. That is: ``pass``; stores to local names (unpacking a tuple
-    too) of names, literals (``-1``, tuples, ``{}``, ``dict()``), ``+``, ``-`` and
-    ``*`` of those and division by a non-zero literal (``/ 10**9``), comparisons,
-    truth tests, ``not``/``and``/``or`` and ``a if t else b`` of them, ``int()`` of
-    such arithmetic; the clock and thread-identity reads that take no argument
-    (``time.monotonic()``, ``time.time()``, ``time.perf_counter()`` and their ``_ns``
-    forms, ``threading.get_ident()``, ``threading.get_native_id()``); a module's
-    attribute (``saved = sys.stdout``); ``set()``, ``clear()`` and ``is_set()`` of a
-    ``threading.Event``; ``+=``, ``-=`` and ``*=`` of a local; and a
-    logging call on a logger (a name, or an attribute of a name, with "log" in it)
-    whose arguments are names, constants or attributes of names (``log.debug("got
-    %s", self.key)``): logging reports its handlers' and formatting errors itself. A
-    name that stands for a logger's method counts as one, called with such arguments,
-    all positional: every binding of it in its scope (the function, an enclosing one
-    or the module) is ``debug = log.debug`` or a do-nothing ``def debug(message,
-    *args): pass`` (the stand-in some modules bind when the level is off).
+    Only code that realistically cannot raise may stand between the acquire (or the ``if not
+    lock.acquire(timeout=t): return`` that tests it) and the ``try``, or the ``release()``
+    itself. That is: ``pass``; stores to local names (unpacking a tuple too) of names,
+    literals (``-1``, tuples, ``{}``, ``dict()``), ``+``, ``-`` and ``*`` of those and
+    division by a non-zero literal (``/ 10**9``), comparisons, truth tests,
+    ``not``/``and``/``or`` and ``a if t else b`` of them, ``int()`` of such arithmetic; the
+    clock and thread-identity reads that take no argument (``time.monotonic()``,
+    ``time.time()``, ``time.perf_counter()`` and their ``_ns`` forms,
+    ``threading.get_ident()``, ``threading.get_native_id()``); a module's attribute (``saved
+    = sys.stdout``); ``set()``, ``clear()`` and ``is_set()`` of a ``threading.Event``;
+    ``notify()``, ``notify_all()``, ``wait()`` and ``wait(timeout)`` of the Condition just
+    acquired (they raise only when it is not held); ``+=``, ``-=`` and ``*=`` of a local;
+    and a logging call on a logger (a name, or an attribute of a name, with "log" in it)
+    whose arguments are names, constants or attributes of names (``log.debug("got %s",
+    self.key)``): logging reports its handlers' and formatting errors itself. A name that
+    stands for a logger's method counts as one, called with such arguments, all positional:
+    every binding of it in its scope (the function, an enclosing one or the module) is
+    ``debug = log.debug`` or a do-nothing ``def debug(message, *args): pass`` (the stand-in
+    some modules bind when the level is off).
 
     An instance's attributes count when reading or storing them runs no code: a
     method stores ``self.locked = True`` or reads ``self.expiry`` where the class has
