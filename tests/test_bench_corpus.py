@@ -24,52 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the eighth set, pinned while the seventh was reviewed; current since the seventh was retired
+# the ninth set, pinned while the eighth was reviewed; current since the eighth was retired
 PINS = {
-    "digi-xbee": "1.5.0",
-    "pyvisa": "1.16.2",
-    "qcodes": "0.58.0",
-    "pymmcore-plus": "0.18.1",
-    "taurus": "5.4.1",
-    "pydm": "1.29.0",
-    "labgrid": "26.0.1",
-    "dronekit": "2.9.2",
-    "textual": "8.2.8",
-    "pyqtgraph": "0.13.7",
-    "qtconsole": "5.7.2",
-    "bpython": "0.26",
-    "pystray": "0.19.4",
-    "alive-progress": "3.3.0",
-    "oracledb": "26.1.0",
-    "databricks-sql-connector": "4.9.0",
-    "clickhouse-connect": "1.12.0",
-    "azure-cosmos": "4.17.1",
-    "google-cloud-storage": "3.17.1",
-    "happybase": "1.3.0",
-    "hdfs": "2.7.3",
-    "smart_open": "9.0.2",
-    "Whoosh": "2.7.4",
-    "faust-streaming": "0.15.3",
-    "nameko": "2.14.1",
-    "tasktiger": "0.26.3",
-    "walrus": "0.9.8",
-    "ovsdbapp": "3.0.0",
-    "cotyledon": "2.2.0",
-    "thriftpy2": "0.7.1",
-    "instana": "3.20.0",
-    "azure-monitor-opentelemetry-exporter": "1.0.0b58",
-    "optimizely-sdk": "5.7.0",
-    "snowplow-tracker": "1.1.0",
-    "sacred": "0.8.7",
-    "Mastodon.py": "2.3.3",
-    "irc": "20.5.0",
-    "yfinance": "1.7.0",
-    "poetry": "2.5.1",
-    "doit": "0.37.0",
-}
-# the ninth set, pinned while the eighth is reviewed and held in reserve until it is retired
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "meshtastic": "2.7.11",
     "thingsboard-gateway": "3.8.5",
     "microscope": "0.7.0",
@@ -112,6 +68,7 @@ SEEN = (
     BENCH / "validation_seen_5.toml",
     BENCH / "validation_seen_6.toml",
     BENCH / "validation_seen_7.toml",
+    BENCH / "validation_seen_8.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -155,12 +112,9 @@ def test_reports_quote_the_command_with_only_the_options_that_differ() -> None:
 
 
 # -- the corpus files -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("path", "pins"), [(VALIDATION, PINS), (NEXT, NEXT_PINS)])
-def test_the_validation_sets_are_the_pins_without_the_stdlib(
-    path: Path, pins: dict[str, str]
-) -> None:
-    entries, defaults = corpus.load_corpus(path)
-    assert {e["name"]: e["version"] for e in entries} == pins
+def test_the_validation_set_is_the_pins_without_the_stdlib() -> None:
+    entries, defaults = corpus.load_corpus(VALIDATION)
+    assert {e["name"]: e["version"] for e in entries} == PINS
     assert corpus.STDLIB not in {e["name"] for e in entries}
     assert "tests" in defaults
     for entry in entries:
@@ -177,19 +131,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_shares_no_package_with_the_tuning_data_or_the_eighth() -> None:
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    seen = {dists.canonical(e["name"]) for s in SEEN for e in corpus.load_corpus(s)[0]}
-    current = {dists.canonical(e["name"]) for e in corpus.load_corpus(VALIDATION)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & seen
-    assert not upcoming & current  # the eighth set is being triaged; the ninth stays unseen
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
