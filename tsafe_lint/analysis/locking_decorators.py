@@ -59,10 +59,20 @@ def locked_attribute(structure: ModuleStructure, decorator: FunctionInfo) -> str
 def decorator_held(structure: ModuleStructure, symbols: SymbolTable) -> dict[FunctionInfo, Held]:
     """For each method decorated by one of the module's locking decorators (a bare
     ``@name``), the lock it holds on every call."""
+    applied = {
+        decorator.decorator.value
+        for func in structure.functions
+        if func.cls is not None and isinstance(func.node, cst.FunctionDef)
+        for decorator in func.node.decorators
+        if isinstance(decorator.decorator, cst.Name)
+    }
+    if not applied:
+        return {}
     locking = {
         func.name: attribute
         for func in structure.functions
-        if not func.is_module
+        if func.name in applied
+        and not func.is_module
         and func.cls is None
         and func.parent is structure.module_scope
         and (attribute := locked_attribute(structure, func)) is not None
