@@ -140,3 +140,41 @@ def test_a_request_handler_object_is_not_shared_but_its_class_is() -> None:
     handle = next(f for f in analysis.reach.entries if f.name == "handle")
     assert analysis.sharing.races(("attr", "Handler", "hits"), handle)
     assert not analysis.sharing.races(("attr", "Handler", "n"), handle, per_instance=True)
+
+
+DEVICE = textwrap.dedent(
+    """
+    import threading
+
+    class Device:
+        def __init__(self):
+            self._count = 0
+            self._running = False
+
+        def start(self):
+            self._running = True
+            threading.Thread(target=self._loop).start()
+
+        def reset(self):
+            self._clear()
+
+        def _clear(self):
+            self._count = 0
+
+        def _loop(self):
+            while self._running:
+                self._count += 1
+    """
+)
+
+
+def test_own_thread_messages_name_how_users_reach_a_private_method() -> None:
+    analysis = ModuleAnalysis(
+        cst.parse_module(DEVICE), "device.py", evidence=frozenset({"own-thread"})
+    )
+    writes = [w for w in analysis.regions.writes if w.key == ("attr", "Device", "_count")]
+    looped = next(w for w in writes if w.func.name == "_loop")
+    why = analysis.conflicts.first(looped.key, looped.func, looped.state, True, writes)
+    assert why is not None
+    assert "'_count' is written by '_clear', called by users through 'reset'" in why
+    assert "while '_loop' runs on the thread started at device.py:" in why

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from tsafe_lint.analysis.events import Access, Held, State
+from tsafe_lint.analysis.evidence import is_public
 from tsafe_lint.analysis.kinds import MUTEXES
 from tsafe_lint.analysis.reachability import Entry, other_thread
 from tsafe_lint.analysis.scopes import FunctionInfo
@@ -80,10 +81,30 @@ class Conflicts:
             return ""
         return " (through " + " -> ".join(f"'{step.name}'" for step in chain[:-1]) + ")"
 
-    def _their_side(self, entry: Entry, which: str) -> str:
+    def _their_side(
+        self, entry: Entry, which: str, func: FunctionInfo | None = None, owner: str = ""
+    ) -> str:
         if self.evidence.stays_with(entry):
             return f"{which}started that thread and runs alongside it"
-        return f"{which}is called by users" if not which else "called by users"
+        through = self._users_way(func, owner) if func is not None else ""
+        return f"{which}is called by users{through}" if not which else f"called by users{through}"
+
+    def _users_way(self, func: FunctionInfo, owner: str) -> str:
+        """`` through 'start' -> '_finish'``: how users reach a private method, from the
+        nearest public method of the class's family on the callers' side."""
+        if is_public(func):
+            return ""
+        evidence = self.evidence
+        best: list[FunctionInfo] = []
+        for public in sorted(evidence.users_side(owner, alongside=True), key=lambda f: f.qualname):
+            if public is func or not is_public(public) or public.cls is None:
+                continue
+            chain = self.analysis.call_chain(public, func)
+            if chain and (not best or len(chain) < len(best)):
+                best = chain
+        if not best:
+            return ""
+        return " through " + " -> ".join(f"'{step.name}'" for step in best[:-1])
 
     def concurrent(
         self,
@@ -135,7 +156,8 @@ class Conflicts:
             if mine is not None and not joined and evidence.opposite(mine, other.func, owner):
                 return (
                     f"{name} is written by '{other.func.name}', "
-                    f"{self._their_side(mine, 'which ')}, while '{func.name}' runs on the thread "
+                    f"{self._their_side(mine, 'which ', other.func, owner)}, while '{func.name}' "
+                    "runs on the thread "
                     f"started at {self._where(mine.node, mine.origin)}{self._through(mine, func)}"
                 )
             if theirs is not None and not joined and evidence.opposite(theirs, func, owner):
@@ -143,7 +165,7 @@ class Conflicts:
                     f"{name} is written by '{other.func.name}' on the thread started at "
                     f"{self._where(theirs.node, theirs.origin)}"
                     f"{self._through(theirs, other.func)}; '{func.name}' "
-                    f"{self._their_side(theirs, '')}"
+                    f"{self._their_side(theirs, '', func, owner)}"
                 )
             if func in evidence.users_side(owner) and other.func in evidence.users_side(owner):
                 cls = evidence.structure.classes.get(owner)
