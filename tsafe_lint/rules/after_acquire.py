@@ -81,7 +81,7 @@ def released_after(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     if call.form == "statement" and _is_bare_break_if(first):
         after = call.place.block[call.place.index + 2 : call.place.index + 3]
         return bool(after) and is_release_of(after[0], call.target, analysis, call)
-    return _released_under_same_test(call, analysis)
+    return _released_under_same_test(call, analysis) or _released_under_own_flag(call, analysis)
 
 
 def _released_by_callback(
@@ -394,6 +394,88 @@ _UNSTABLE = (
     cst.DictComp,
     cst.GeneratorExp,
 )
+
+
+def _released_under_own_flag(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``begun = False``, ``if cond: begun = True; x.acquire()``, then ``try: ...
+    finally: if begun: x.release()`` (google-cloud-spanner's inline begin): a local flag
+    set true only next to the acquire and false anywhere else records that this call
+    holds the lock, and the ``finally`` releases exactly then."""
+    if call.form != "statement" or call.place.following() is not None:
+        return False
+    suite = analysis.parent_of(call.place.statement)
+    owner = analysis.parent_of(suite) if suite is not None else None
+    if not isinstance(owner, cst.If) or owner.orelse is not None or owner.body is not suite:
+        return False
+    flags = {
+        name
+        for statement in call.place.block[: call.place.index]
+        for name in _set_true(statement)
+        if _set_true_only_in(name, call.place.block, call.func)
+    }
+    parent = analysis.parent_of(owner)
+    if not flags or not isinstance(parent, (cst.Module, cst.IndentedBlock)):
+        return False
+    assert isinstance(call.call.func, cst.Attribute)
+    lock = call.call.func.value
+    statements: Sequence[cst.BaseStatement] = parent.body
+    index = next(i for i, s in enumerate(statements) if s is owner) + 1
+    while index < len(statements) and cannot_raise(
+        statements[index], analysis, call.func, lock=call.target
+    ):
+        if _binds(statements[index]) & flags or _binds_lock(statements[index], lock):
+            return False
+        index += 1
+    following = statements[index] if index < len(statements) else None
+    if not isinstance(following, cst.Try) or following.finalbody is None:
+        return False
+    if _binds(following) & flags or _binds_lock(following, lock):
+        return False
+    return any(
+        isinstance(guard, cst.If)
+        and isinstance(guard.test, cst.Name)
+        and guard.test.value in flags
+        and _releases(guard.body, call.target, analysis, call)
+        for guard in block(following.finalbody.body)
+    )
+
+
+def _set_true(statement: cst.BaseStatement) -> set[str]:
+    """The names ``statement`` binds to ``True`` (``begun = True``)."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return set()
+    return {
+        target.target.value
+        for small in statement.body
+        if isinstance(small, cst.Assign)
+        and isinstance(small.value, cst.Name)
+        and small.value.value == "True"
+        for target in small.targets
+        if isinstance(target.target, cst.Name)
+    }
+
+
+def _set_true_only_in(name: str, place: Sequence[cst.BaseStatement], func: FunctionInfo) -> bool:
+    """Is every binding of the local ``name`` in ``func`` a plain store of ``False`` or
+    ``None``, but for its stores of ``True`` in ``place`` (the acquire's block)?"""
+    if name in func.params or name in func.declared_global or name in func.declared_nonlocal:
+        return False
+    inside = {id(node) for statement in place for node in walk_nodes(statement)}
+    for node in walk_nodes(func.node):
+        if isinstance(
+            node, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For, cst.With)
+        ) and name in names_bound_by(node):
+            return False
+        if not isinstance(node, cst.Assign):
+            continue
+        if not any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
+            continue
+        value = node.value
+        if not isinstance(value, cst.Name) or value.value not in ("True", "False", "None"):
+            return False
+        if value.value == "True" and id(node) not in inside:
+            return False
+    return True
 
 
 def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> bool:

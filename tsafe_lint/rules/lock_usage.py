@@ -51,6 +51,10 @@ class AcquireWithoutTryFinally(Rule):
     the same function, where the release is not guaranteed: the acquire is not directly
     followed by ``try: ... finally: x.release()``.
 
+    Nor is ``begun = False``, ``if cond: begun = True; x.acquire()`` followed by
+    ``try: ... finally: if begun: x.release()``: a local flag set true only next to the
+    acquire (false everywhere else, never a parameter) records that this call holds it.
+
     Nor is a ``try`` whose every handler releases the lock and raises again, one of them
     catching everything (``except Exception: x.release(); raise``), followed by the
     release (past lines that cannot raise; under the same test when the acquire was
