@@ -413,23 +413,11 @@ def _released_under_own_flag(call: MethodCall, analysis: ModuleAnalysis) -> bool
         for name in _set_true(statement)
         if _set_true_only_in(name, call.place.block, call.func)
     }
-    parent = analysis.parent_of(owner)
-    if not flags or not isinstance(parent, (cst.Module, cst.IndentedBlock)):
+    if not flags:
         return False
-    assert isinstance(call.call.func, cst.Attribute)
-    lock = call.call.func.value
-    statements: Sequence[cst.BaseStatement] = parent.body
-    index = next(i for i, s in enumerate(statements) if s is owner) + 1
-    while index < len(statements) and cannot_raise(
-        statements[index], analysis, call.func, lock=call.target
-    ):
-        if _binds(statements[index]) & flags or _binds_lock(statements[index], lock):
-            return False
-        index += 1
-    following = statements[index] if index < len(statements) else None
+    found = _next_after_guard(owner, flags, call, analysis)
+    following = found[0] if found is not None else None
     if not isinstance(following, cst.Try) or following.finalbody is None:
-        return False
-    if _binds(following) & flags or _binds_lock(following, lock):
         return False
     return any(
         isinstance(guard, cst.If)
@@ -438,6 +426,33 @@ def _released_under_own_flag(call: MethodCall, analysis: ModuleAnalysis) -> bool
         and _releases(guard.body, call.target, analysis, call)
         for guard in block(following.finalbody.body)
     )
+
+
+def _next_after_guard(
+    owner: cst.If, names: set[str], call: MethodCall, analysis: ModuleAnalysis
+) -> tuple[cst.BaseStatement, Sequence[cst.BaseStatement], int] | None:
+    """The first statement after the ``if`` that guarded the acquire which may raise,
+    with its block and index; None when there is none, or when it or a line before it
+    rebinds one of ``names`` (the guard's) or the lock."""
+    parent = analysis.parent_of(owner)
+    if not isinstance(parent, (cst.Module, cst.IndentedBlock)):
+        return None
+    assert isinstance(call.call.func, cst.Attribute)
+    lock = call.call.func.value
+    statements: Sequence[cst.BaseStatement] = parent.body
+    index = next(i for i, s in enumerate(statements) if s is owner) + 1
+    while index < len(statements) and cannot_raise(
+        statements[index], analysis, call.func, lock=call.target
+    ):
+        if _binds(statements[index]) & names or _binds_lock(statements[index], lock):
+            return None
+        index += 1
+    if index >= len(statements):
+        return None
+    following = statements[index]
+    if _binds(following) & names or _binds_lock(following, lock):
+        return None
+    return following, statements, index
 
 
 def _set_true(statement: cst.BaseStatement) -> set[str]:
@@ -489,24 +504,11 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
     if not isinstance(owner, cst.If) or owner.orelse is not None or owner.body is not suite:
         return False
     assert isinstance(call.call.func, cst.Attribute)
-    lock = call.call.func.value
-    names = _stable_test_names(owner.test, call.func, lock)
-    if not names:
+    names = _stable_test_names(owner.test, call.func, call.call.func.value)
+    found = _next_after_guard(owner, names, call, analysis) if names else None
+    if found is None:
         return False
-    parent = analysis.parent_of(owner)
-    if not isinstance(parent, (cst.Module, cst.IndentedBlock)):
-        return False
-    statements: Sequence[cst.BaseStatement] = parent.body
-    index = next(i for i, s in enumerate(statements) if s is owner) + 1
-    while index < len(statements) and cannot_raise(
-        statements[index], analysis, call.func, lock=call.target
-    ):
-        if _binds(statements[index]) & names or _binds_lock(statements[index], lock):
-            return False
-        index += 1
-    following = statements[index] if index < len(statements) else None
-    if following is None or _binds(following) & names or _binds_lock(following, lock):
-        return False
+    following, statements, index = found
     if _handlers_release(following, call, analysis):
         # ``if not have_lock: x.acquire()``, ``try: ... except Exception: x.release();
         # raise``, then ``if not have_lock: x.release()``
