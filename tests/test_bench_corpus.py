@@ -24,45 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the ninth set, pinned while the eighth was reviewed; current since the eighth was retired
+# the tenth set, pinned while the ninth was reviewed; current since the ninth was retired
 PINS = {
-    "meshtastic": "2.7.11",
-    "thingsboard-gateway": "3.8.5",
-    "microscope": "0.7.0",
-    "pymodaq": "5.3.8",
-    "bluesky-queueserver": "0.0.25",
-    "roslibpy": "2.1.0",
-    "ibapi": "9.81.1.post1",
-    "pyzo": "4.22.0",
-    "visidata": "3.4",
-    "superqt": "0.9.0",
-    "remi": "2020.8.6",
-    "SpeechRecognition": "3.17.0",
-    "google-cloud-spanner": "3.71.0",
-    "google-cloud-bigtable": "2.50.2",
-    "ravendb": "7.2.7",
-    "weaviate-client": "4.23.1",
-    "pymilvus": "3.0.2",
-    "gremlinpython": "3.8.2",
-    "pyignite": "0.6.1",
-    "pyexasol": "3.0.1",
-    "toil": "9.6.0",
-    "snakemake": "9.27.1",
-    "FireWorks": "2.1.4",
-    "deluge": "2.2.0",
-    "WsgiDAV": "4.4.0",
-    "limnoria": "2026.10.4",
-    "apache-skywalking": "1.3.0",
-    "signalfx": "1.1.14",
-    "statsig": "0.72.1",
-    "growthbook": "4.0.0",
-    "harness-featureflags": "1.7.5",
-    "Logbook": "1.10.1",
-    "msrest": "0.7.1",
-}
-# the tenth set, pinned while the ninth is reviewed and held in reserve until it is retired
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "sardana": "3.7.1",
     "mecademicpy": "3.0.3",
     "xarm-python-sdk": "1.18.4",
@@ -117,6 +80,7 @@ SEEN = (
     BENCH / "validation_seen_6.toml",
     BENCH / "validation_seen_7.toml",
     BENCH / "validation_seen_8.toml",
+    BENCH / "validation_seen_9.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -160,12 +124,9 @@ def test_reports_quote_the_command_with_only_the_options_that_differ() -> None:
 
 
 # -- the corpus files -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("path", "pins"), [(VALIDATION, PINS), (NEXT, NEXT_PINS)])
-def test_the_validation_sets_are_the_pins_without_the_stdlib(
-    path: Path, pins: dict[str, str]
-) -> None:
-    entries, defaults = corpus.load_corpus(path)
-    assert {e["name"]: e["version"] for e in entries} == pins
+def test_the_validation_set_is_the_pins_without_the_stdlib() -> None:
+    entries, defaults = corpus.load_corpus(VALIDATION)
+    assert {e["name"]: e["version"] for e in entries} == PINS
     assert corpus.STDLIB not in {e["name"] for e in entries}
     assert "tests" in defaults
     for entry in entries:
@@ -182,19 +143,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_shares_no_package_with_the_tuning_data_or_the_ninth() -> None:
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    seen = {dists.canonical(e["name"]) for s in SEEN for e in corpus.load_corpus(s)[0]}
-    current = {dists.canonical(e["name"]) for e in corpus.load_corpus(VALIDATION)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & seen
-    assert not upcoming & current  # the ninth set is being triaged; the tenth stays unseen
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
