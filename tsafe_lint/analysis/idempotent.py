@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from tsafe_lint.analysis.accesses import writes_of
+from tsafe_lint.analysis.log_aliases import is_log_method
 from tsafe_lint.analysis.scopes import FunctionInfo, block
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.tree import walk
@@ -33,8 +34,6 @@ _CLASS_BUILDERS = frozenset({"type", "new_class", "ClassType"})
 _CONSTANT_NAMES = frozenset({"True", "False", "None"})
 #: Teardown methods that do nothing when called a second time on the same object.
 _CLOSERS = frozenset({"close", "shutdown", "cancel", "stop", "terminate", "kill"})
-#: Logger methods a swallowing handler may call.
-_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
 
 
 def is_idempotent_act(
@@ -257,8 +256,7 @@ def _swallows_everything(handler: cst.ExceptHandler) -> bool:
             if not (
                 isinstance(small, cst.Expr)
                 and isinstance(small.value, cst.Call)
-                and isinstance(small.value.func, cst.Attribute)
-                and small.value.func.attr.value in _LOG_METHODS
+                and is_log_method(small.value.func)
             ):
                 return False
     return True

@@ -396,16 +396,25 @@ _UNSTABLE = (
 )
 
 
+def _guarding_if(call: MethodCall, analysis: ModuleAnalysis) -> cst.If | None:
+    """The ``if`` (without ``else``) whose body ends with this acquire statement:
+    ``if cond: ...; x.acquire()``."""
+    if call.form != "statement" or call.place.following() is not None:
+        return None
+    suite = analysis.parent_of(call.place.statement)
+    owner = analysis.parent_of(suite) if suite is not None else None
+    if not isinstance(owner, cst.If) or owner.orelse is not None or owner.body is not suite:
+        return None
+    return owner
+
+
 def _released_under_own_flag(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     """``begun = False``, ``if cond: begun = True; x.acquire()``, then ``try: ...
     finally: if begun: x.release()`` (google-cloud-spanner's inline begin): a local flag
     set true only next to the acquire and false anywhere else records that this call
     holds the lock, and the ``finally`` releases exactly then."""
-    if call.form != "statement" or call.place.following() is not None:
-        return False
-    suite = analysis.parent_of(call.place.statement)
-    owner = analysis.parent_of(suite) if suite is not None else None
-    if not isinstance(owner, cst.If) or owner.orelse is not None or owner.body is not suite:
+    owner = _guarding_if(call, analysis)
+    if owner is None:
         return False
     flags = {
         name
@@ -497,11 +506,8 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
     """``if level: self._lock.acquire()`` right before ``try: ... finally: if level:
     self._lock.release()``: the same test of local names that nothing rebinds in
     between, so every path that acquired releases."""
-    if call.form != "statement" or call.place.following() is not None:
-        return False
-    suite = analysis.parent_of(call.place.statement)
-    owner = analysis.parent_of(suite) if suite is not None else None
-    if not isinstance(owner, cst.If) or owner.orelse is not None or owner.body is not suite:
+    owner = _guarding_if(call, analysis)
+    if owner is None:
         return False
     assert isinstance(call.call.func, cst.Attribute)
     names = _stable_test_names(owner.test, call.func, call.call.func.value)
