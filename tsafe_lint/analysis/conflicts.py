@@ -114,9 +114,12 @@ class Conflicts:
         per_instance: bool,
         order: int | None = None,
         any_pair: bool = False,
+        own_thread: bool = False,
     ) -> str | None:
         """Why ``func`` (at ``order`` in its walk, when known) and the write ``other`` can
-        run on two threads at once, or None."""
+        run on two threads at once, or None. ``own_thread``: use the own-thread evidence
+        even when ``extend-evidence`` does not turn it on (a rule whose findings measured
+        precise with it)."""
         evidence = self.evidence
         if not (self._may_run_freely(func) and self._may_run_freely(other.func)):
             return None
@@ -145,7 +148,7 @@ class Conflicts:
                         f"{self.analysis.thread_reason(func)}"
                     )
         owner = evidence.owner_of(key)
-        own_thread = "own-thread" in self.analysis.extra_evidence
+        own_thread = own_thread or "own-thread" in self.analysis.extra_evidence
         if per_instance and owner is not None:
             mine = evidence.own_thread(func, owner) if own_thread else None
             theirs = evidence.own_thread(other.func, owner) if own_thread else None
@@ -242,10 +245,12 @@ class Conflicts:
         writes: Iterable[Access],
         order: int | None = None,
         any_pair: bool = False,
+        own_thread: bool = False,
     ) -> str | None:
         """The first of ``writes`` that can run at the same time as ``func`` at ``state``
         (no common lock held; ``order``: where in ``func``, when known), explained.
-        ``any_pair``: see ``reachability.other_thread`` (iteration during mutation)."""
+        ``any_pair``: see ``reachability.other_thread`` (iteration during mutation);
+        ``own_thread``: see ``concurrent``."""
         mine = guards(self.analysis, func, state)
         for write in writes:
             if write.func in self.analysis.setup_functions or _flag_store(write):
@@ -255,7 +260,7 @@ class Conflicts:
                 continue  # made before its function starts the thread: nothing races yet
             if mine & guards(self.analysis, write.func, write.state):
                 continue
-            why = self.concurrent(key, func, write, per_instance, order, any_pair)
+            why = self.concurrent(key, func, write, per_instance, order, any_pair, own_thread)
             if why is not None:
                 return why
         return None
