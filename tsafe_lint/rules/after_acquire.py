@@ -76,12 +76,45 @@ def released_after(call: MethodCall, analysis: ModuleAnalysis) -> bool:
         or _released_past_handlers(first, call, analysis)
     ):
         return True
+    if _released_in_every_branch(first, call, analysis):
+        return True
     # A retry loop: ``acquire(); if ready: break; release()`` -- the break leaves the
     # loop with the lock held, into the protected code after it.
     if call.form == "statement" and _is_bare_break_if(first):
         after = call.place.block[call.place.index + 2 : call.place.index + 3]
         return bool(after) and is_release_of(after[0], call.target, analysis, call)
     return _released_under_same_test(call, analysis) or _released_under_own_flag(call, analysis)
+
+
+def _released_in_every_branch(
+    statement: cst.BaseStatement | None, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """``if self.reqs: x.release() else: self.waiting = True; x.release()``: an ``if``
+    with an ``else`` whose test cannot raise, each branch of which releases the lock (or
+    enters a ``try`` whose ``finally`` does) before anything that may raise."""
+    if not isinstance(statement, cst.If) or statement.orelse is None:
+        return False
+    if not value_cannot_raise(statement.test, analysis, call.func):
+        return False
+    return _releases_first(block(statement.body), call, analysis) and _releases_first(
+        _else_block(statement), call, analysis
+    )
+
+
+def _releases_first(
+    statements: Sequence[cst.BaseStatement], call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """Do ``statements`` release the lock before running anything that may raise?"""
+    for statement in statements:
+        if (
+            is_release_of(statement, call.target, analysis, call)
+            or _released_by_finally(statement, call.target, analysis, call)
+            or _released_in_every_branch(statement, call, analysis)
+        ):
+            return True
+        if not cannot_raise(statement, analysis, call.func, lock=call.target):
+            return False
+    return False
 
 
 def _released_by_callback(

@@ -49,6 +49,8 @@ def cannot_raise(
         return _if_cannot_raise(statement, analysis, func, keys, lock)
     if isinstance(statement, cst.For):
         return _for_cannot_raise(statement, analysis, func, keys, lock)
+    if isinstance(statement, cst.While):
+        return _while_cannot_raise(statement, analysis, func, keys, lock)
     if not isinstance(statement, cst.SimpleStatementLine):
         return False
     return all(
@@ -113,6 +115,8 @@ def _small_cannot_raise(
             _store_cannot_raise(target.target, analysis, func, keys) for target in small.targets
         ) and value_cannot_raise(small.value, analysis, func, keys)
     if isinstance(small, cst.AugAssign):
+        if int_counter(small.target, analysis, func):
+            return isinstance(small.operator, _COUNTER_STEPS) and _is_int(small.value)
         return (
             isinstance(small.target, cst.Name)
             and func.is_local(small.target.value)
@@ -126,6 +130,73 @@ def _small_cannot_raise(
 
 #: ``+=``, ``-=``, ``*=``: the augmented forms of ``_SAFE_OPERATORS``
 _SAFE_AUGMENTED = (cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign)
+#: what a counter's augmented stores may do: add or subtract an int literal
+_COUNTER_STEPS = (cst.AddAssign, cst.SubtractAssign)
+
+
+def _is_int(value: cst.BaseExpression) -> bool:
+    """``3``, ``-1``: an int literal."""
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        value = value.expression
+    return isinstance(value, cst.Integer)
+
+
+def int_counter(target: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo) -> bool:
+    """``self.count`` or ``Registry.next_id``: an attribute, of this class or of a class
+    of the module named by its name, that only ever holds an int: every assignment in the
+    module binds an int literal (``self.count = 0``, ``next_id = 1`` in the class body)
+    and every other write adds or subtracts one (``self.count += 1``). Reading it, testing
+    it and stepping it run no code that can fail."""
+    if not isinstance(target, cst.Attribute):
+        return False
+    if not (plain_self_attribute(target, analysis, func) or _class_attribute(target, func)):
+        return False
+    key = analysis.symbols.key_of(target, func)
+    if key is None or key[0] != "attr":
+        return False
+    assigned = analysis.symbols.attribute_values.get(key, {}).values()
+    if not assigned or not all(_is_int(value) for value, _ in assigned):
+        return False
+    for write in analysis.regions.writes:
+        if write.key != key:
+            continue
+        node = write.node
+        if isinstance(node, cst.AugAssign):
+            if not (isinstance(node.operator, _COUNTER_STEPS) and _is_int(node.value)):
+                return False
+        elif not (isinstance(node, cst.Assign) and _is_int(node.value)):
+            return False
+    return True
+
+
+def _class_attribute(target: cst.Attribute, func: FunctionInfo) -> bool:
+    """``Registry.next_id`` inside a method of ``Registry``: the class's own attribute,
+    named by the class's name (which the method does not rebind)."""
+    cls = func.cls
+    return (
+        cls is not None
+        and isinstance(target.value, cst.Name)
+        and target.value.value == cls.node.name.value
+        and not func.is_local(cls.node.name.value)
+        and "__slots__" not in cls.body_names
+        and not cls.body_names & _ATTRIBUTE_HOOKS
+    )
+
+
+def _while_cannot_raise(
+    statement: cst.While,
+    analysis: ModuleAnalysis,
+    func: FunctionInfo,
+    keys: Keys,
+    lock: SymbolKey | None,
+) -> bool:
+    """``while self.count > 0: self.condition.wait()``: a loop without ``else`` whose test
+    and body cannot raise (it may wait, but nothing in it fails)."""
+    if statement.orelse is not None:
+        return False
+    if not value_cannot_raise(statement.test, analysis, func, keys):
+        return False
+    return all(cannot_raise(s, analysis, func, keys, lock) for s in block(statement.body))
 
 
 def _if_cannot_raise(
@@ -521,9 +592,13 @@ def value_cannot_raise(
             for element in value.elements
         )
     if isinstance(value, cst.Attribute):
-        return _module_attribute(value, func) or (
-            plain_self_attribute(value, analysis, func)
-            and _set_at_construction(value, analysis, func)
+        return (
+            _module_attribute(value, func)
+            or (
+                plain_self_attribute(value, analysis, func)
+                and _set_at_construction(value, analysis, func)
+            )
+            or int_counter(value, analysis, func)
         )
     if isinstance(value, cst.Subscript):
         return is_own_container(value.value, analysis, func) and _known_key(value, keys)

@@ -127,7 +127,11 @@ class AcquireWithoutTryFinally(Rule):
     descriptor runs code, which may raise); a read (``self.expiry``) also needs the
     attribute to be set only in ``__init__`` or to a class-level literal: a setting the
     constructor fixed. An attribute other methods store (``self.balance``) holds
-    whatever a thread stored last, and arithmetic on it may raise. A base class from
+    whatever a thread stored last, and arithmetic on it may raise, unless it is an int
+    counter: every assignment of it in the module binds an int literal (``self.count =
+    0``, or ``next_id = 1`` in the class body) and every other write adds or subtracts
+    one (``self.count += 1``, ``Registry.next_id += 1`` in a method of ``Registry``);
+    stepping it that way, reading and comparing it cannot raise. A base class from
     another module is not seen: its ``__setattr__`` would go unnoticed.
 
     The function's own containers count too: a local bound only to ``{}``, ``[]`` or
@@ -142,7 +146,9 @@ class AcquireWithoutTryFinally(Rule):
     every store is keyed by such a loop over ``d`` (collect, then delete).
 
     Compound statements may stand between when every part of them cannot raise: an
-    ``if`` whose test and branches cannot raise, and a ``for`` over the function's
+    ``if`` whose test and branches cannot raise, a ``while`` without ``else`` whose test
+    and body cannot raise (``while self.count > 0: self.cond.wait()`` on the Condition
+    held), and a ``for`` over the function's
     own container, binding one name, without ``else``, that does not change the
     container it walks. Walking an instance's container also needs every change of it
     in the module to hold the same lock (or to be in ``__init__``): a dict that another
@@ -168,7 +174,9 @@ class AcquireWithoutTryFinally(Rule):
     leaving a branch must release the lock in its ``finally`` unconditionally; a
     release under a test there is a conditional acquire (below). The path is not
     followed out of a loop (it goes back), a ``with`` or a ``try`` (their exits run
-    code).
+    code). An ``if`` with an ``else`` whose test cannot raise and each branch of which
+    releases first (``if self.reqs: lock.release() else: self.waiting = True;
+    lock.release()``) is safe as well.
 
     **Conditional acquire**
 
