@@ -101,6 +101,10 @@ class ThreadTargetCalled(Rule):
             )
 
 
+#: displays that make a sequence of arguments, with or without parentheses around them
+_SEQUENCE_DISPLAYS = (cst.Tuple, cst.GeneratorExp, cst.List, cst.ListComp)
+
+
 class ThreadArgsNotTuple(Rule):
     """Flags thread ``args`` that look like a tuple but are not: ``args=(x)``.
 
@@ -108,7 +112,8 @@ class ThreadArgsNotTuple(Rule):
 
     Finds ``Thread(..., args=(x))``, ``Timer(t, f, args=(x))`` and
     ``_thread.start_new_thread(f, (x))`` where the parenthesised value has no comma, and
-    ``args="text"``.
+    ``args="text"``. Parentheses around a list (``args=([x])``) are harmless: the list
+    is the sequence of arguments.
 
     **Why is this bad**
 
@@ -159,8 +164,8 @@ class ThreadArgsNotTuple(Rule):
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for start in analysis.thread_starts:
             args = start.args
-            if args is None or isinstance(args, (cst.Tuple, cst.GeneratorExp)):
-                continue
+            if args is None or isinstance(args, _SEQUENCE_DISPLAYS):
+                continue  # ``args=([x])``: the parentheses wrap a list, which works
             source = snippet(args)
             inner = snippet(args.with_changes(lpar=[], rpar=[]))
             bare = args.with_changes(lpar=[], rpar=[])
