@@ -391,7 +391,8 @@ def plain_self_attribute(
     target: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo
 ) -> bool:
     """``self.attr`` in a method of a class whose store or read of ``attr`` runs no
-    code: the class has no ``__slots__`` (so instances have a ``__dict__``), and neither
+    code: the class has no ``__slots__`` (so instances have a ``__dict__``) or names
+    ``attr`` in them, and neither
     it nor its bases in this module define ``__setattr__``, ``__getattribute__`` or
     ``__getattr__`` or bind ``attr`` to anything but a literal (a property or another
     descriptor has a getter and a setter that may raise). Bases from other modules are
@@ -402,15 +403,42 @@ def plain_self_attribute(
     cls = func.cls
     if cls is None or func.is_classmethod or receiver != func.self_name:
         return False
-    if receiver in func.assigned or "__slots__" in cls.body_names:
-        return False
     attr = target.attr.value
+    if receiver in func.assigned:
+        return False
+    if "__slots__" in cls.body_names and attr not in _slot_names(cls):
+        return False
     for current in analysis.structure.class_bases(cls):
         if current.body_names & _ATTRIBUTE_HOOKS:
             return False
         if attr in current.body_names and not _literal_default(current, attr):
             return False
     return True
+
+
+def _slot_names(cls: ClassInfo) -> frozenset[str]:
+    """The names of ``__slots__ = ('name', 'conn')`` in the class body: a slot the
+    instance stores is read and written like a ``__dict__`` entry."""
+    names: set[str] = set()
+    for statement in block(cls.node.body):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not (
+                isinstance(small, cst.Assign)
+                and any(
+                    isinstance(t.target, cst.Name) and t.target.value == "__slots__"
+                    for t in small.targets
+                )
+                and isinstance(small.value, (cst.Tuple, cst.List))
+            ):
+                continue
+            for element in small.value.elements:
+                if isinstance(element.value, cst.SimpleString):
+                    value = element.value.evaluated_value
+                    if isinstance(value, str):
+                        names.add(value)
+    return frozenset(names)
 
 
 #: methods that run on every attribute store or read

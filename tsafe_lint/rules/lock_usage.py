@@ -121,7 +121,8 @@ class AcquireWithoutTryFinally(Rule):
 
     An instance's attributes count when reading or storing them runs no code: a
     method stores ``self.locked = True`` or reads ``self.expiry`` where the class has
-    no ``__slots__`` (so the instance has a ``__dict__``), and neither it nor its bases
+    no ``__slots__`` (so the instance has a ``__dict__``) or names the attribute in its
+    ``__slots__``, and neither it nor its bases
     in the module define ``__setattr__``, ``__getattr__`` or ``__getattribute__`` or
     give the attribute a class-level value other than a literal (a property or another
     descriptor runs code, which may raise); a read (``self.expiry``) also needs the
