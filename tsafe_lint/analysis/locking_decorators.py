@@ -58,7 +58,8 @@ def locked_attribute(structure: ModuleStructure, decorator: FunctionInfo) -> str
 
 def decorator_held(structure: ModuleStructure, symbols: SymbolTable) -> dict[FunctionInfo, Held]:
     """For each method decorated by one of the module's locking decorators (a bare
-    ``@name``), the lock it holds on every call."""
+    ``@name`` of a module-level function, or of a function in the method's own class body
+    used as a decorator there), the lock it holds on every call."""
     applied = {
         decorator.decorator.value
         for func in structure.functions
@@ -68,13 +69,17 @@ def decorator_held(structure: ModuleStructure, symbols: SymbolTable) -> dict[Fun
     }
     if not applied:
         return {}
+    # keyed by (class qualname, name) for a decorator defined in a class body and applied
+    # there by its bare name (maestral's ``_with_lock``), by ("", name) at module level
     locking = {
-        func.name: attribute
+        (func.cls.qualname if func.cls is not None else "", func.name): attribute
         for func in structure.functions
         if func.name in applied
         and not func.is_module
-        and func.cls is None
-        and func.parent is structure.module_scope
+        and (
+            (func.cls is None and func.parent is structure.module_scope)
+            or (func.cls is not None and func.cls.methods.get(func.name) is func)
+        )
         and (attribute := locked_attribute(structure, func)) is not None
     }
     if not locking:
@@ -88,9 +93,14 @@ def decorator_held(structure: ModuleStructure, symbols: SymbolTable) -> dict[Fun
             continue
         for decorator in node.decorators:
             expr = decorator.decorator
-            if not isinstance(expr, cst.Name) or expr.value not in locking:
+            if not isinstance(expr, cst.Name):
                 continue
-            lock = cst.Attribute(cst.Name(func.self_name), cst.Name(locking[expr.value]))
+            attribute = locking.get((func.cls.qualname, expr.value)) or locking.get(
+                ("", expr.value)
+            )
+            if attribute is None:
+                continue
+            lock = cst.Attribute(cst.Name(func.self_name), cst.Name(attribute))
             key = symbols.key_of(lock, func)
             if key is not None:
                 held[func] = held.get(func, EMPTY) | {key}
