@@ -560,6 +560,20 @@ def _stands_in(name: str, created_at: cst.CSTNode | None, func: FunctionInfo | N
     return False
 
 
+def _released_in_function(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """Does the acquire's function also release the same lock? Without a release there,
+    ``ready.acquire(False)`` makes sure a gate lock (taken in ``__init__``, released by
+    another method when the connection is ready) is held again: when it fails, the lock
+    is held already, which is what the code wants."""
+    identity = analysis.locks.identity(call.target)
+    return any(
+        other.method == "release"
+        and other.func is call.func
+        and analysis.locks.identity(other.target) == identity
+        for other in analysis.regions.method_calls
+    )
+
+
 class AcquireResultIgnored(Rule):
     """Flags a non-blocking or timed ``acquire()`` whose result is thrown away.
 
@@ -574,7 +588,10 @@ class AcquireResultIgnored(Rule):
     When another thread holds the lock, the code below runs without it, unprotected, as
     if it had it; the ``release()`` that follows then raises ``RuntimeError``, far from
     the cause. A semaphore's ``acquire(False)`` is left alone: "take a permit if there is
-    one" is a normal use (``multiprocessing.Event`` drains its flag that way).
+    one" is a normal use (``multiprocessing.Event`` drains its flag that way). So is an
+    acquire in a function that never releases that lock: ``self.ready.acquire(False)``
+    in a reconnect makes sure a gate lock (released by another method once the
+    connection is ready) is held again, and when the call fails it is held already.
 
     **Example**
 
@@ -626,6 +643,8 @@ class AcquireResultIgnored(Rule):
                 continue  # a semaphore's acquire(False) is "take one if there is one"
             if call.form != "statement" or is_blocking_acquire(call.call):
                 continue
+            if not _released_in_function(call, analysis):
+                continue  # makes sure a gate lock is held: either outcome leaves it held
             shown = snippet(call.call)
             yield Finding(
                 call.call,
