@@ -24,56 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the tenth set, pinned while the ninth was reviewed; current since the ninth was retired
+# the eleventh set, pinned while the tenth was reviewed; current since the tenth was retired
 PINS = {
-    "sardana": "3.7.1",
-    "mecademicpy": "3.0.3",
-    "xarm-python-sdk": "1.18.4",
-    "qudi-core": "1.8.0",
-    "printrun": "2.2.0",
-    "pypot": "5.0.2",
-    "mido": "1.3.3",
-    "ovos-core": "2.1.1",
-    "ovos-bus-client": "1.5.0",
-    "ovos-utils": "0.8.5",
-    "pyTermTk": "0.50.0a0",
-    "nicotine-plus": "3.3.11",
-    "maestral": "1.9.6",
-    "streamlit-webrtc": "0.79.0",
-    "pymumble": "1.6.1",
-    "pyVoIP": "1.6.8",
-    "awscli": "1.46.3",
-    "esdk-obs-python": "3.26.6",
-    "oss2": "2.19.1",
-    "cos-python-sdk-v5": "1.9.44",
-    "exchangelib": "5.6.0",
-    "lithops": "3.8.0",
-    "rethinkdb": "2.4.10.post1",
-    "trino": "0.340.0",
-    "coilmq": "1.1.0",
-    "braintrust": "0.48.1",
-    "agentops": "0.4.21",
-    "radical.utils": "1.103.1",
-    "radical.pilot": "1.103.2",
-    "dispy": "4.15.2",
-    "pycos": "4.12.2",
-    "streamz": "0.6.6",
-    "kopf": "1.45.2",
-    "appdaemon": "4.5.13",
-    "sickchill": "2024.3.1",
-    "web.py": "0.76",
-    "jsonrpclib-pelix": "1.2.0",
-    "Exscript": "2.6.32",
-    "sslyze": "6.3.1",
-    "aiosmtpd": "1.4.6",
-    "pynetdicom": "3.0.4",
-    "osbrain": "0.6.5",
-    "vnpy": "4.5.0",
-    "pytdx": "1.72",
-}
-# the eleventh set, pinned while the tenth is reviewed and held in reserve until it is retired
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "langsmith": "0.15.1",
     "traceloop-sdk": "0.62.4",
     "google-cloud-firestore": "2.34.1",
@@ -120,6 +72,7 @@ SEEN = (
     BENCH / "validation_seen_7.toml",
     BENCH / "validation_seen_8.toml",
     BENCH / "validation_seen_9.toml",
+    BENCH / "validation_seen_10.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -163,28 +116,15 @@ def test_reports_quote_the_command_with_only_the_options_that_differ() -> None:
 
 
 # -- the corpus files -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("path", "pins"), [(VALIDATION, PINS), (NEXT, NEXT_PINS)])
-def test_the_validation_sets_are_the_pins_without_the_stdlib(
-    path: Path, pins: dict[str, str]
-) -> None:
-    entries, defaults = corpus.load_corpus(path)
-    assert {e["name"]: e["version"] for e in entries} == pins
+def test_the_validation_set_is_the_pins_without_the_stdlib() -> None:
+    entries, defaults = corpus.load_corpus(VALIDATION)
+    assert {e["name"]: e["version"] for e in entries} == PINS
     assert corpus.STDLIB not in {e["name"] for e in entries}
     assert "tests" in defaults
     for entry in entries:
         assert entry["paths"], entry["name"]
         assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
         assert set(defaults) <= set(entry["exclude"])
-
-
-def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
-    validation = {dists.canonical(name) for name in PINS}
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    seen = {dists.canonical(e["name"]) for s in SEEN for e in corpus.load_corpus(s)[0]}
-    assert not validation & tuned
-    assert not validation & bugs
-    assert not validation & seen  # the retired sets were triaged and tuned on
 
 
 def retired_sets() -> list[Path]:
@@ -194,18 +134,16 @@ def retired_sets() -> list[Path]:
     return sorted(found)
 
 
-def test_the_next_validation_set_shares_no_package_with_the_tuning_data_or_the_tenth() -> None:
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
+def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
+    validation = {dists.canonical(name) for name in PINS}
+    assert len(validation) == len(PINS)
     tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
     bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
     retired = retired_sets()
     seen = {dists.canonical(e["name"]) for s in retired for e in corpus.load_corpus(s)[0]}
-    current = {dists.canonical(e["name"]) for e in corpus.load_corpus(VALIDATION)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & seen
-    assert not upcoming & current  # the tenth set is being triaged; the eleventh stays unseen
+    assert not validation & tuned
+    assert not validation & bugs
+    assert not validation & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
