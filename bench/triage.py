@@ -2,7 +2,9 @@
 
 For every default-on rule the findings of the latest ``python bench/corpus.py`` run are
 sorted by (package, path, line, column) and sampled: all of them when there are at most
-30, else ``random.Random(0).sample(findings, 30)``. Each sampled finding is looked up in
+30, else ``random.Random(0).sample(findings, 30)``, plus every finding outside the sample
+that has a verdict (a reviewer who judges at most a few findings of one rule in one package
+picks their own), findings on one line with one code once. Each is looked up in
 bench/triage_data.toml (keyed by package, path, line and code), where a reviewer recorded
 a verdict: ``true`` (a real smell a strict reviewer would want fixed or commented),
 ``false`` (a false positive: the code is correct) or ``debatable``, with a one-line reason.
@@ -80,6 +82,21 @@ def sample(findings: list[Located]) -> list[Located]:
     return sorted(random.Random(SEED).sample(ordered, SAMPLE), key=position)
 
 
+def judged(findings: list[Located], verdicts: dict[Key, dict[str, Any]]) -> list[Located]:
+    """The sample of ``findings``, plus every other finding a reviewer gave a verdict (a
+    reviewer who caps the findings judged per package picks outside the random sample),
+    each key once: two findings on one line with one code share one verdict and count
+    once."""
+    chosen: dict[Key, Located] = {}
+    for name, finding in sample(findings):
+        chosen.setdefault(key_of(name, finding), (name, finding))
+    for name, finding in findings:
+        key = key_of(name, finding)
+        if key in verdicts:
+            chosen.setdefault(key, (name, finding))
+    return sorted(chosen.values(), key=position)
+
+
 def ratio(true: int, false: int) -> str:
     if true + false == 0:
         return "-"
@@ -155,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     totals: Counter[str] = Counter()
     for code in rules:
         findings = per_rule[code]
-        chosen = sample(findings)
+        chosen = judged(findings, verdicts)
         counts: Counter[str] = Counter()
         table = []
         for number, (name, finding) in enumerate(chosen, 1):
@@ -184,7 +201,11 @@ def main(argv: list[str] | None = None) -> int:
             f"| {counts['none']} | {ratio(counts['true'], counts['false'])} |"
         )
         if chosen:
-            kind = "all" if len(chosen) == len(findings) else f"random sample of {SAMPLE}"
+            kind = (
+                "all"
+                if len(chosen) == len(findings)
+                else f"random sample of {SAMPLE} and the judged ones"
+            )
             details += [
                 "",
                 f"### {code} {names.get(code, '')}: {len(findings)} findings, {kind}",
@@ -207,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Sampling: per rule, all findings when at most {SAMPLE}, else "
         f"`random.Random({SEED}).sample(findings, {SAMPLE})` over the findings sorted by "
-        "(package, path, line, column). Verdicts: **true** = a real smell a strict reviewer "
+        "(package, path, line, column), plus every other finding that has a verdict; "
+        "findings on one line with one code share a verdict and count once. Verdicts: **true** = a real smell a strict reviewer "
         "would want fixed or commented; **false** = a false positive, the code is correct; "
         "**debatable** = in between. Precision = true / (true + false); debatable findings "
         "are counted apart.",

@@ -269,6 +269,44 @@ def test_triage_reads_the_corpus_findings_and_writes_where_told(tmp_path: Path) 
     assert triage.REPORT.read_bytes() == before
 
 
+def test_triage_counts_every_judged_finding_once(tmp_path: Path) -> None:
+    """A verdict on a finding outside the random sample counts (reviewers cap what they
+    judge per package); two findings on one line with one code share one verdict."""
+    mini = tmp_path / "mini.toml"
+    mini.write_text(MINI_TOML)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    entry = run_entry(1, [])
+    many = triage.SAMPLE + 10
+    entry["findings"] = [
+        {"code": "TS201", "path": "pkg/a.py", "line": n, "column": 1, "message": "m"}
+        for n in range(1, many + 1)
+    ] + [{"code": "TS201", "path": "pkg/a.py", "line": 1, "column": 9, "message": "m"}]
+    raw = {"date": "d", "tool": "t", "packages": {"pkg": entry}}
+    (cache / "mini-findings.json").write_text(json.dumps(raw))
+    located = [("pkg", f) for f in entry["findings"]]
+    sampled_lines = {f["line"] for _, f in triage.sample(located)}
+    outside = next(n for n in range(2, many + 1) if n not in sampled_lines)
+    data = tmp_path / "verdicts.toml"
+    data.write_text(
+        "".join(
+            f'[[finding]]\npackage = "pkg"\nlocation = "pkg/a.py:{line}"\ncode = "TS201"\n'
+            f'verdict = "{verdict}"\nreason = "r"\npattern = "p"\n'
+            for line, verdict in ((1, "true"), (outside, "false"))
+        )
+    )
+    out = tmp_path / "triage.md"
+    argv = ["--corpus", str(mini), "--data", str(data), "--out", str(out)]
+    assert triage.main([*argv, "--cache-dir", str(cache)]) == 0
+    row = next(line for line in out.read_text().splitlines() if line.startswith("| TS201 |"))
+    cells = [cell.strip() for cell in row.split("|")]
+    # findings, per kloc, sampled and judged, true, false, debatable, no verdict, precision
+    assert cells[3] == str(many + 1)
+    assert cells[5] == str(len(sampled_lines | {1, outside}))
+    assert cells[6:9] == ["1", "1", "0"]
+    assert cells[10] == "1/2 = 50%"
+
+
 def test_triage_refuses_missing_data_or_findings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
