@@ -229,8 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         f"Sampling: per rule, all findings when at most {SAMPLE}, else "
         f"`random.Random({SEED}).sample(findings, {SAMPLE})` over the findings sorted by "
         "(package, path, line, column), plus every other finding that has a verdict; "
-        "findings on one line with one code share a verdict and count once. Verdicts: **true** = a real smell a strict reviewer "
-        "would want fixed or commented; **false** = a false positive, the code is correct; "
+        "findings on one line with one code share a verdict and count once. Verdicts: "
+        "**true** = a real smell a strict reviewer would want fixed or commented; "
+        "**false** = a false positive, the code is correct; "
         "**debatable** = in between. Precision = true / (true + false); debatable findings "
         "are counted apart.",
         "",
