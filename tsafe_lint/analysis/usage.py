@@ -8,7 +8,10 @@ cannot resolve. What the code does with an object tells its kind:
 - ``X.acquire()`` and ``X.release()`` (no arguments) on the same receiver in one
   function: X is a lock or a semaphore (``Kind.ACQUIRABLE``);
 - ``X.wait()``, ``X.wait_for()``, ``X.notify()`` or ``X.notify_all()`` in a function
-  that also holds X (``with X:`` or ``X.acquire()``): X is a Condition.
+  that also holds X (``with X:`` or ``X.acquire()``): X is a Condition, unless the
+  module calls a method on X that a Condition does not have (sardana's
+  ``with info: info.init(n); ...; info.wait()`` is an object of its own whose ``wait()``
+  waits for an Event).
 
 Only objects of no known kind are typed this way, never in ``async`` functions (asyncio
 locks have the same method names), and each inferred symbol keeps the evidence so that
@@ -29,6 +32,10 @@ from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable, disp
 _SIGNALS = frozenset({"notify", "notify_all", "notifyAll"})
 _WAITS = frozenset({"wait", "wait_for"})
 _WATCHED = frozenset({"acquire", "release", *_SIGNALS, *_WAITS})
+#: every method a ``threading.Condition`` (or ``multiprocessing``'s) has
+_CONDITION_API = frozenset(
+    {*_WATCHED, "locked", "_is_owned", "_release_save", "_acquire_restore", "__enter__"}
+)
 
 
 @dataclass
@@ -37,6 +44,8 @@ class _Uses:
 
     methods: set[str] = field(default_factory=set)
     entered: bool = False  # ``with X:``
+    #: the other methods called on it (``info.init(n)``)
+    others: set[str] = field(default_factory=set)
 
 
 def infer_kinds_from_use(
@@ -60,11 +69,16 @@ def infer_kinds_from_use(
         if func.is_async or not isinstance(call.func, cst.Attribute):
             continue
         method = call.func.attr.value
-        if method not in _WATCHED or (method == "release" and call.args):
+        if method == "release" and call.args:
             continue  # ``pool.release(conn)``: a resource pool, not a lock
         key = _receiver_key(call.func.value, func, symbols)
-        if key is not None:
-            uses.setdefault(key, {}).setdefault(func, _Uses()).methods.add(method)
+        if key is None:
+            continue
+        used = uses.setdefault(key, {}).setdefault(func, _Uses())
+        if method in _WATCHED:
+            used.methods.add(method)
+        else:
+            used.others.add(method)
     added = False
     for key, per_function in uses.items():
         if key in symbols.symbols:
@@ -91,10 +105,11 @@ def _receiver_key(
 
 def _decide(key: SymbolKey, per_function: dict[FunctionInfo, _Uses]) -> tuple[Kind, str] | None:
     name = display_name(key)
+    foreign = any(used.others - _CONDITION_API for used in per_function.values())
     for func, used in per_function.items():
         held = used.entered or "acquire" in used.methods
         signals = sorted(used.methods & (_SIGNALS | _WAITS))
-        if held and signals:
+        if held and signals and not foreign:
             evidence = (
                 f"'{name}' is taken for a Condition: '{func.name}' holds it and calls "
                 f"{signals[0]}() on it"
