@@ -187,8 +187,12 @@ def _returned_function(func: FunctionInfo, functions: list[FunctionInfo]) -> Fun
 def quiet(statement: cst.BaseStatement) -> bool:
     """Can the statement not raise? ``pass``; a logging call (``self.logger.debug(...)``);
     an ``if`` on the logger's level (``if logger.isEnabledFor(logging.DEBUG):``) whose
-    branches are quiet; names bound to constants, names, attributes or ``d.get(<literal>)``
-    (``type = message.get("type")``)."""
+    branches are quiet; an early return on a truth test of names and attributes (``if
+    not (items and dirs): return``); names bound to constants, names, attributes,
+    ``d.get(<literal>)`` (``type = message.get("type")``) or a filter of a display of
+    them (``dirs = [d for d in [self.a, self.b] if d]``)."""
+    if _early_return(statement):
+        return True
     if isinstance(statement, cst.If):
         branches = [statement.body]
         orelse = statement.orelse
@@ -229,10 +233,57 @@ def _quiet_small(small: cst.BaseSmallStatement) -> bool:
     return False
 
 
+def _early_return(statement: cst.BaseStatement) -> bool:
+    """``if not (items and dirs): return``: a truth test of names and attributes of
+    names, whose only statement returns nothing or a plain value, with no ``else``."""
+    if not isinstance(statement, cst.If) or statement.orelse is not None:
+        return False
+    body = _suite(statement.body)
+    return (
+        _truth_test(statement.test)
+        and len(body) == 1
+        and isinstance(body[0], cst.SimpleStatementLine)
+        and len(body[0].body) == 1
+        and isinstance(body[0].body[0], cst.Return)
+        and (body[0].body[0].value is None or _plain(body[0].body[0].value))
+    )
+
+
+def _truth_test(test: cst.BaseExpression) -> bool:
+    """``x``, ``not x``, ``x and y``, ``x is None`` of names and attributes of names."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _truth_test(test.expression)
+    if isinstance(test, cst.BooleanOperation):
+        return _truth_test(test.left) and _truth_test(test.right)
+    if isinstance(test, cst.Comparison):
+        return _plain(test.left) and all(
+            isinstance(target.operator, (cst.Is, cst.IsNot)) and _plain(target.comparator)
+            for target in test.comparisons
+        )
+    return _plain(test)
+
+
+def _filtered_display(value: cst.BaseExpression) -> bool:
+    """``[d for d in [self.a, self.b] if d]``: a comprehension that keeps the true ones
+    of a list or tuple of plain values."""
+    if not isinstance(value, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        return False
+    loop = value.for_in
+    return (
+        loop.inner_for_in is None
+        and loop.asynchronous is None
+        and isinstance(loop.target, cst.Name)
+        and isinstance(value.elt, cst.Name)
+        and isinstance(loop.iter, (cst.List, cst.Tuple))
+        and all(_plain(item.value) for item in loop.iter.elements)
+        and all(_truth_test(condition.test) for condition in loop.ifs)
+    )
+
+
 def _safe_value(value: cst.BaseExpression) -> bool:
     if isinstance(value, cst.Tuple):
         return all(_safe_value(item.value) for item in value.elements)
-    if _plain(value):
+    if _plain(value) or _filtered_display(value):
         return True
     return (  # ``d.get("key")`` / ``d.get("key", default)``: a lookup that does not raise
         isinstance(value, cst.Call)

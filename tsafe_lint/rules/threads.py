@@ -210,8 +210,10 @@ class FutureDiscarded(Rule):
     Before the ``try`` the function may have statements that cannot raise: logging
     calls (``self.logger.debug(...)`` on a name that says it logs), an ``if`` on the
     logger's level (``if logger.isEnabledFor(logging.DEBUG):``, ``if self.logger.level
-    <= logging.DEBUG:``) holding only such calls, and names bound to names, constants,
-    attributes or a ``d.get("key")`` lookup. One call is followed: a closure or lambda
+    <= logging.DEBUG:``) holding only such calls, an early return on a truth test of
+    names and attributes (``if not (items and dirs): return``), and names bound to
+    names, constants, attributes, a ``d.get("key")`` lookup or a filter of a list of
+    them (``dirs = [d for d in [self.a, self.b] if d]``). One call is followed: a closure or lambda
     whose whole body is one call, with plain arguments (names, constants, attributes),
     of such a function of the module (``def _run(): self.run_listeners(message)``) logs
     its errors too.
