@@ -49,3 +49,13 @@ def test_a_per_call_value_names_both_methods_and_the_evidence() -> None:
         "between; 'Stopwatch' is marked '# tsafe: shared'; users' threads can run "
         "'start' and 'stop' at the same time",
     ]
+
+
+def test_a_race_between_two_threads_names_the_other_writer_and_its_thread() -> None:
+    (message,) = _messages("two_threads_one_writer_each.py")
+    assert message.startswith("check-then-act on attribute 'Arm._error_code' without a lock")
+    assert (
+        "'_error_code' is also written by 'refresh_codes' (line 21) on another thread "
+        "(started as a Thread target at shared_state/two_threads_one_writer_each.py:13, "
+        "through '_heartbeat'); '_report' runs on a thread"
+    ) in message

@@ -81,6 +81,33 @@ class Conflicts:
             return ""
         return " (through " + " -> ".join(f"'{step.name}'" for step in chain[:-1]) + ")"
 
+    def thread_write_reason(self, access: Access) -> str:
+        """Why the write ``access`` (in thread code) races: its function runs on several
+        threads, or code on another thread writes the same state too; then that writer,
+        its line and its thread are named, so that a reader can check them."""
+        reason = self.analysis.thread_reason(access.func)
+        sharing = self.analysis.sharing
+        entries = sharing.relevant(
+            self.analysis.reach.entries.get(access.func, []), access.key, access.per_instance
+        )
+        if any(entry.many for entry in entries):
+            return reason
+        found = sharing.racing_writer(access.key, access.func, access.per_instance)
+        if found is None:
+            return reason
+        other, entry = found
+        chain = self.analysis.call_chain(entry.root, other.func)
+        through = (
+            ", through " + " -> ".join(f"'{step.name}'" for step in chain[:-1])
+            if len(chain) > 1
+            else ""
+        )
+        return (
+            f"{attribute_name(access.key)} is also written by '{other.func.name}' (line "
+            f"{self.analysis.line_of(other.node)}) on another thread ({entry.verb} at "
+            f"{self._where(entry.node, entry.origin)}{through}); {reason}"
+        )
+
     def _their_side(
         self, entry: Entry, which: str, func: FunctionInfo | None = None, owner: str = ""
     ) -> str:
@@ -258,6 +285,8 @@ class Conflicts:
             first_start = self.analysis.first_thread_start.get(write.func)
             if first_start is not None and write.order < first_start:
                 continue  # made before its function starts the thread: nothing races yet
+            if write.func in self.analysis.before_thread_starts:
+                continue  # made by a helper its caller runs before starting the thread
             if mine & guards(self.analysis, write.func, write.state):
                 continue
             why = self.concurrent(key, func, write, per_instance, order, any_pair, own_thread)

@@ -273,6 +273,34 @@ class ModuleAnalysis:
                     first[any_call.func] = any_call.order
         return first
 
+    @cached_property
+    def before_thread_starts(self) -> frozenset[FunctionInfo]:
+        """Helpers that run only before their caller starts its threads: every call of
+        them is explicit and comes, in a function that starts threads, before its first
+        start (``connect()`` calls ``self._init()``, then starts the reader). What they
+        write happens before any thread started there can see it, like the writes before
+        the start in the caller itself. Not a helper a thread runs, nor one handed
+        around as a value."""
+        first = self.first_thread_start
+        if not first:
+            return frozenset()
+        orders = {id(any_call.call): any_call.order for any_call in self.regions.calls}
+        sites: dict[FunctionInfo, list[bool]] = {}
+        for site in self.regions.call_sites:
+            start = first.get(site.func)
+            order = orders.get(id(site.call))
+            early = (
+                not site.implicit and start is not None and order is not None and order < start
+            )
+            sites.setdefault(site.callee, []).append(early)
+        return frozenset(
+            func
+            for func, early in sites.items()
+            if all(early)
+            and func not in self.regions.referenced
+            and not self.reach.entries.get(func)
+        )
+
     def thread_reason(self, func: FunctionInfo) -> str:
         """Why ``func`` runs on a thread, for messages: ``'book_seat' runs on ...``."""
         entries = self.reach.entries.get(func)

@@ -18,7 +18,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.events import Access, Regions
 from tsafe_lint.analysis.names import looks_like_setup
-from tsafe_lint.analysis.reachability import Entry, ThreadReach, other_thread
+from tsafe_lint.analysis.reachability import Entry, ThreadReach, other_thread, thread_of
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 
@@ -85,13 +85,25 @@ class Sharing:
             return False
         if any(entry.many for entry in entries):
             return True
+        return self.racing_writer(key, func, per_instance) is not None
+
+    def racing_writer(
+        self, key: SymbolKey, func: FunctionInfo, per_instance: bool = False
+    ) -> tuple[Access, Entry] | None:
+        """A write of ``key`` that code on another thread than ``func``'s makes, with the
+        entry of that thread: what a message names so that a reader can check it."""
+        entries = self.relevant(self.reach.entries.get(func, []), key, per_instance)
+        if not entries or not self.is_tracked(key):
+            return None
         for access in self.writers.get(key, ()):
             other = self.relevant(self.reach.entries.get(access.func, []), key, per_instance)
             if other_thread(other, entries):
-                return True  # written by another thread
+                mine = {thread_of(entry) for entry in entries}
+                theirs = [entry for entry in other if thread_of(entry) not in mine]
+                return access, (theirs or other)[0]  # written by another thread
         # Writers outside any thread (the main thread's API) are not evidence: they
         # usually run before start() or after join(), which we cannot order.
-        return False
+        return None
 
     def relevant(self, entries: list[Entry], key: SymbolKey, per_instance: bool) -> list[Entry]:
         if not per_instance or key[0] != "attr":

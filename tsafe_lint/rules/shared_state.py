@@ -53,7 +53,7 @@ def _unlocked_racing_writes(analysis: ModuleAnalysis, kind: WriteKind) -> Iterat
 
 
 def _why(analysis: ModuleAnalysis, access: Access) -> str:
-    return analysis.thread_reason(access.func)
+    return analysis.conflicts.thread_write_reason(access)
 
 
 class GlobalWriteInThread(Rule):
@@ -942,9 +942,12 @@ class InconsistentLocking(Rule):
 
 def _outside_discipline(analysis: ModuleAnalysis, access: Access) -> bool:
     """Writes that say nothing about the locking discipline: set-up code, one of several
-    platform-specific definitions, a write made before the function starts its threads,
-    and state that guards itself (locks, queues, ``threading.local``)."""
+    platform-specific definitions, a write made before the function starts its threads
+    (itself or in a helper it calls first), and state that guards itself (locks, queues,
+    ``threading.local``)."""
     if access.func in analysis.setup_functions or access.func.variant:
+        return True
+    if access.func in analysis.before_thread_starts:
         return True
     if not analysis.sharing.is_tracked(access.key):
         return True
