@@ -264,11 +264,14 @@ def compute_reach(
         for func, by_loop in target_functions(start.target, start.func, resolve, structure):
             found.append((func, start, by_loop))
             if not is_fork_hook(start.func):  # restarts the worker in a forked child only
-                per_target.setdefault(func, set()).add(start.worker or id(start.call))
+                thread = start.worker or start.handle or id(start.call)
+                per_target.setdefault(func, set()).add(thread)
     for func, start, by_loop in found:
         verb = verb_of(start)
         many = (start.many and not by_loop) or len(per_target.get(func, ())) > 1
         thread = f"the one worker of {'.'.join(start.worker)}" if start.worker else ""
+        if not thread and start.handle and len(per_target.get(func, ())) == 1:
+            thread = f"the thread in {start.handle} running {func.qualname}"
         roots.append(Entry(func, start.call, verb, many, thread=thread))
     for cls, run, many in thread_subclass_entries(structure, regions):
         verb = f"the run() of Thread subclass '{cls.qualname}'"

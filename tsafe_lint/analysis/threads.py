@@ -29,6 +29,10 @@ class ThreadStart:
     #: the pool, when it has one worker and outlives the call (``self._pool =
     #: ThreadPoolExecutor(1)``): every task handed to it runs on that one thread
     worker: SymbolKey | None = None
+    #: the object's attribute the new thread is stored in (``self._print_thread =
+    #: Thread(...)``), as ``"Class.attr"``: starts of one target that all replace the
+    #: same handle are one thread at a time (a new one takes the old one's place)
+    handle: str | None = None
 
     @property
     def many(self) -> bool:
@@ -109,7 +113,15 @@ def thread_starts(
             argument(any_call.call, args_position, "args") if args_position is not None else (None)
         )
         starts.append(
-            ThreadStart(any_call.func, any_call.call, how, target, args, repeated=any_call.repeated)
+            ThreadStart(
+                any_call.func,
+                any_call.call,
+                how,
+                target,
+                args,
+                repeated=any_call.repeated,
+                handle=_handle(any_call.place.statement, any_call.call, any_call.func),
+            )
         )
     repeated = {c.call for c in regions.calls if c.repeated}
     for any_call in regions.calls:
@@ -156,6 +168,26 @@ def thread_starts(
             )
         )
     return starts
+
+
+def _handle(statement: cst.BaseStatement, call: cst.Call, func: FunctionInfo) -> str | None:
+    """``"Printer._print_thread"`` for ``self._print_thread = Thread(...)`` in a method of
+    ``Printer``: the attribute a thread is stored in when it is made."""
+    if func.cls is None or func.self_name is None:
+        return None
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if not isinstance(small, cst.Assign) or small.value is not call or len(small.targets) != 1:
+        return None
+    target = small.targets[0].target
+    if (
+        isinstance(target, cst.Attribute)
+        and isinstance(target.value, cst.Name)
+        and target.value.value == func.self_name
+    ):
+        return f"{func.cls.qualname}.{target.attr.value}"
+    return None
 
 
 def _future_callbacks(regions: Regions, starts: list[ThreadStart]) -> list[ThreadStart]:
