@@ -49,6 +49,9 @@ VOCABULARY = re.compile(
     # for a finalizer that could only reach another module's lock (one of its own matches)
     rb"|\bcallbacks\s*\.\s*(?:append|insert)\b"
     rb"|\bsignal\.signal\s*\(|\bweakref\.(?:ref|proxy|WeakMethod)\s*\("
+    # web views and WSGI applications, run per request on a server's threads
+    rb"|\.(?:route|get|post|put|delete|patch|api_route)\(\s*['\"]/"
+    rb"|\bstart_response\b"
 )
 #: A word of each alternative of ``VOCABULARY``: a file with none of them cannot match,
 #: and ``in`` finds that faster than the pattern (most files of a tree have none).
@@ -67,6 +70,9 @@ VOCABULARY_WORDS = (
     b"callbacks",
     b"signal",
     b"weakref",
+    b"'/",
+    b'"/',
+    b"start_response",
 )
 #: With the ``docstring`` evidence on, a docstring that says "thread-safe" counts too.
 DOCSTRING_VOCABULARY = re.compile(rb"\b[Tt]hread[- ]?safe")

@@ -65,6 +65,19 @@ HANDLER_PREFIXES = ("do_",)  # http.server: do_GET, do_POST, ...
 
 HANDLER_VERB = "run for each request by the threading server"
 
+#: Route decorators of web frameworks (Flask, FastAPI, Bottle: ``@app.route("/")``,
+#: ``@router.get("/items")``): the server runs the view for each request, on as many
+#: threads as it has (Flask's development server and the WSGI servers in production are
+#: threaded; FastAPI runs a plain ``def`` endpoint in a thread pool). Known by the method's
+#: name and a URL rule as its first argument (a string that starts with ``/``).
+ROUTE_METHODS = frozenset({"route", "get", "post", "put", "delete", "patch", "api_route"})
+ROUTE_VERB = "a web view, run for each request on the server's threads"
+#: A WSGI application: ``def application(environ, start_response)`` (or a class's
+#: ``__call__(self, environ, start_response)``), which threaded servers call for each
+#: request.
+WSGI_PARAMS = ("environ", "start_response")
+WSGI_VERB = "a WSGI application, run for each request on the server's threads"
+
 #: ``logging.Handler.handle`` holds the handler's own lock around ``emit``: state that
 #: only ``emit`` (and helpers only it calls) touches is serialised by that lock.
 LOCKED_BY_BASE: dict[str, frozenset[str]] = {
@@ -116,6 +129,47 @@ def request_handlers(
             for name, method in owner.methods.items():
                 if name in HANDLER_METHODS or name.startswith(HANDLER_PREFIXES):
                     yield method, call
+
+
+def web_entry_points(
+    structure: ModuleStructure,
+) -> Iterator[tuple[FunctionInfo, cst.CSTNode, str]]:
+    """``(view, where, verb)`` for each function a web server calls per request: a
+    function under a route decorator with a URL rule, and a WSGI application. Not an
+    ``async def``: the event loop runs it, on one thread."""
+    for func in structure.functions:
+        node = func.node
+        if func.is_async or not isinstance(node, cst.FunctionDef):
+            continue
+        for decorator in node.decorators:
+            if _is_route(decorator.decorator):
+                yield func, decorator.decorator, ROUTE_VERB
+                break
+        else:
+            if _is_wsgi_application(func):
+                yield func, node, WSGI_VERB
+
+
+def _is_route(expr: cst.BaseExpression) -> bool:
+    """``app.route("/items")``, ``router.get("/items/{id}")``."""
+    if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)):
+        return False
+    if expr.func.attr.value not in ROUTE_METHODS or not expr.args:
+        return False
+    rule = expr.args[0]
+    if rule.keyword is not None or not isinstance(rule.value, cst.SimpleString):
+        return False
+    value = rule.value.evaluated_value
+    return isinstance(value, str) and value.startswith("/")
+
+
+def _is_wsgi_application(func: FunctionInfo) -> bool:
+    """``def application(environ, start_response)`` at module level, or ``__call__(self,
+    environ, start_response)``."""
+    params = tuple(func.params)
+    if func.cls is None:
+        return func.parent is not None and func.parent.is_module and params == WSGI_PARAMS
+    return func.name == "__call__" and params[1:] == WSGI_PARAMS
 
 
 def locked_by_base(structure: ModuleStructure, cls: ClassInfo) -> frozenset[str]:

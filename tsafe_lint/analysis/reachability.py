@@ -15,7 +15,12 @@ from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
-from tsafe_lint.analysis.entry_points import HANDLER_VERB, request_handlers, verbs
+from tsafe_lint.analysis.entry_points import (
+    HANDLER_VERB,
+    request_handlers,
+    verbs,
+    web_entry_points,
+)
 from tsafe_lint.analysis.events import Regions
 from tsafe_lint.analysis.names import is_fork_hook
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
@@ -278,6 +283,8 @@ def compute_reach(
         roots.append(Entry(run, cls.node, verb, many, own_instance=True))
     for method, server in request_handlers(structure, regions):
         roots.append(Entry(method, server, HANDLER_VERB, True, per_request=True))
+    for view, where, verb in web_entry_points(structure):
+        roots.append(Entry(view, where, verb, True))
     roots += more_roots
 
     callees: dict[FunctionInfo, list[tuple[FunctionInfo, str | None, str | None]]] = {}
