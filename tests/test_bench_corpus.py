@@ -24,47 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the eleventh set, pinned while the tenth was reviewed; current since the tenth was retired
+# the twelfth set, pinned while the eleventh was reviewed; current since the eleventh was retired
 PINS = {
-    "langsmith": "0.15.1",
-    "traceloop-sdk": "0.62.4",
-    "google-cloud-firestore": "2.34.1",
-    "qdrant-client": "1.20.0",
-    "PyAthena": "4.2.1",
-    "azure-datalake-store": "1.0.1",
-    "requests-toolbelt": "1.0.0",
-    "swift": "2.38.3",
-    "carbon": "1.1.10",
-    "buildbot-worker": "4.3.0",
-    "ironic-python-agent": "13.0.0",
-    "os-brick": "7.1.1",
-    "FlexGet": "3.22.8",
-    "freqtrade": "2026.9",
-    "calibreweb": "0.6.27",
-    "nicegui": "3.18.0",
-    "sqlmap": "1.10.10",
-    "py2neo": "2021.2.4",
-    "tarantool": "1.3.0",
-    "imaplib2": "3.6",
-    "stem": "1.8.2",
-    "torpy": "1.1.6",
-    "airtest": "1.4.3",
-    "uiautomator2": "3.7.1",
-    "picamera": "1.13",
-    "djitellopy": "2.5.0",
-    "yeelight": "0.7.16",
-    "pyvera": "0.3.16",
-    "tb-mqtt-client": "1.13.14",
-    "futu-api": "10.11.7108",
-    "curio": "1.6",
-    "zprocess": "3.0.0",
-    "spinach": "0.0.25",
-    "honcho": "2.0.0",
-    "halo": "0.0.31",
-}
-# the twelfth set, pinned while the eleventh is reviewed and held in reserve until it is retired
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "aws-sam-cli": "1.170.0",
     "conductor-python": "2.0.0",
     "gradio": "6.31.0",
@@ -115,6 +76,7 @@ SEEN = (
     BENCH / "validation_seen_8.toml",
     BENCH / "validation_seen_9.toml",
     BENCH / "validation_seen_10.toml",
+    BENCH / "validation_seen_11.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -158,12 +120,9 @@ def test_reports_quote_the_command_with_only_the_options_that_differ() -> None:
 
 
 # -- the corpus files -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("path", "pins"), [(VALIDATION, PINS), (NEXT, NEXT_PINS)])
-def test_the_validation_sets_are_the_pins_without_the_stdlib(
-    path: Path, pins: dict[str, str]
-) -> None:
-    entries, defaults = corpus.load_corpus(path)
-    assert {e["name"]: e["version"] for e in entries} == pins
+def test_the_validation_set_is_the_pins_without_the_stdlib() -> None:
+    entries, defaults = corpus.load_corpus(VALIDATION)
+    assert {e["name"]: e["version"] for e in entries} == PINS
     assert corpus.STDLIB not in {e["name"] for e in entries}
     assert "tests" in defaults
     for entry in entries:
@@ -189,20 +148,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_shares_no_package_with_the_tuning_data_or_the_eleventh() -> None:
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    retired = retired_sets()
-    seen = {dists.canonical(e["name"]) for s in retired for e in corpus.load_corpus(s)[0]}
-    current = {dists.canonical(e["name"]) for e in corpus.load_corpus(VALIDATION)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & seen
-    assert not upcoming & current  # the eleventh set is being triaged; the twelfth stays unseen
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
