@@ -20,7 +20,7 @@ from tsafe_lint.analysis import (
     kind_of_factory,
 )
 from tsafe_lint.analysis.scopes import FunctionInfo
-from tsafe_lint.analysis.symbols import counts_signals
+from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
 from tsafe_lint.analysis.tree import walk
 from tsafe_lint.rules.after_acquire import (
     hands_over,
@@ -49,7 +49,9 @@ class AcquireWithoutTryFinally(Rule):
 
     Finds a lock, semaphore or condition acquired with ``acquire()`` and released later in
     the same function, where the release is not guaranteed: the acquire is not directly
-    followed by ``try: ... finally: x.release()``.
+    followed by ``try: ... finally: x.release()``. A lock made on every call and used
+    only in its function is left to TS204: no other thread sees it, so a leak of it
+    blocks nobody.
 
     Nor is ``begun = False``, ``if cond: begun = True; x.acquire()`` followed by
     ``try: ... finally: if begun: x.release()``: a local flag set true only next to the
@@ -269,6 +271,7 @@ class AcquireWithoutTryFinally(Rule):
     fix_safety = "unsafe"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        unshared = unshared_local_locks(analysis)  # TS204's: a leak of one blocks nobody
         last_release: dict[tuple[object, SymbolKey], int] = {}
         for index, event in enumerate(analysis.regions.method_calls):  # in source order
             if event.method == "release":
@@ -280,6 +283,8 @@ class AcquireWithoutTryFinally(Rule):
                 continue
             if counts_signals(analysis.symbols.symbols.get(call.target)):
                 continue  # ``Semaphore(0)``: waits for a signal, holds nothing to give back
+            if call.target in unshared:
+                continue
             if last_release.get((call.func, call.target), -1) < index:
                 continue  # no release after it here: a function that leaves it held
             if is_lock_wrapper_name(call.func.name):
@@ -514,27 +519,36 @@ class UselessLock(Rule):
 
     def _local_locks(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         """Function-local locks that never leave the function."""
-        users: dict[SymbolKey, set[object]] = {}
-        for call in analysis.regions.method_calls:
-            users.setdefault(call.target, set()).add(call.func)
-        for entry in analysis.regions.with_entries:
-            if entry.target is not None:
-                users.setdefault(entry.target, set()).add(entry.func)
-        for key, info in analysis.symbols.symbols.items():
-            if key[0] != "local" or info.kind not in LOCKLIKE or not info.fresh:
-                continue
-            if info.evidence:
-                continue  # known by its factory's name only: maybe another library's lock
-            if key in analysis.regions.escaped or users.get(key) != {info.created_in}:
-                continue
-            if _stands_in(key[-1], info.created_at, info.created_in):
-                continue  # ``else: context = Lock()`` for ``with context:``: a null context
+        for key, info in unshared_local_locks(analysis).items():
             assert info.kind is not None and info.created_at is not None
             yield Finding(
                 info.created_at,
                 f"'{display_name(key)}' is a new {info.kind.value} on every call, used only "
                 "here: no other thread can see it, so it protects nothing; share one lock",
             )
+
+
+def unshared_local_locks(analysis: ModuleAnalysis) -> dict[SymbolKey, SymbolInfo]:
+    """Locks made in a function on every call and used only there (TS204): no other
+    thread can see them, so they protect nothing, and a leak of one blocks nobody."""
+    users: dict[SymbolKey, set[object]] = {}
+    for call in analysis.regions.method_calls:
+        users.setdefault(call.target, set()).add(call.func)
+    for entry in analysis.regions.with_entries:
+        if entry.target is not None:
+            users.setdefault(entry.target, set()).add(entry.func)
+    found: dict[SymbolKey, SymbolInfo] = {}
+    for key, info in analysis.symbols.symbols.items():
+        if key[0] != "local" or info.kind not in LOCKLIKE or not info.fresh:
+            continue
+        if info.evidence:
+            continue  # known by its factory's name only: maybe another library's lock
+        if key in analysis.regions.escaped or users.get(key) != {info.created_in}:
+            continue
+        if _stands_in(key[-1], info.created_at, info.created_in):
+            continue  # ``else: context = Lock()`` for ``with context:``: a null context
+        found[key] = info
+    return found
 
 
 def _stands_in(name: str, created_at: cst.CSTNode | None, func: FunctionInfo | None) -> bool:
