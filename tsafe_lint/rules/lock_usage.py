@@ -327,7 +327,10 @@ class AcquireWithoutRelease(Rule):
     never calls ``x.release()``, or that returns while holding it. Functions whose job is
     to acquire (``__enter__``, ``acquire``, ``lock``...) are left alone. Semaphores are
     not checked: acquiring one in a function and releasing it in another is normal
-    signalling.
+    signalling. Nor is a lock used as a one-shot claim: every acquire of it in the
+    module is non-blocking and nothing releases it or holds it in a ``with`` (``if not
+    self._claim.acquire(blocking=False): return`` in two methods racing to resolve one
+    future: the first wins for good).
 
     Three designs return holding a lock on purpose and are left alone too. A function
     that hands the lock to its caller releases it on every exception after the acquire
@@ -406,6 +409,7 @@ class AcquireWithoutRelease(Rule):
         released = _calling(analysis, "release")
         # a function that only releases (begin()/end() designs) releases for another one
         released_elsewhere = {key for _, key in released - _calling(analysis, "acquire")}
+        claims = _claim_tokens(analysis)
         exits: dict[tuple[object, SymbolKey], cst.Return] = {}
         for exit_ in analysis.regions.early_exits:
             exits.setdefault((exit_.func, exit_.target), exit_.node)
@@ -424,6 +428,8 @@ class AcquireWithoutRelease(Rule):
             if slot not in released:
                 if call.target in analysis.regions.escaped or call.target in released_elsewhere:
                     continue  # handed to another function or thread, which releases it
+                if call.target in claims:
+                    continue  # a claim token: the first to take it wins, for good
                 reported.add(slot)
                 yield Finding(
                     call.call,
@@ -440,6 +446,27 @@ class AcquireWithoutRelease(Rule):
                     f"without releasing it; use 'with {_source_name(call)}:'"
                     f"{analysis.evidence(call.target)}",
                 )
+
+
+def _claim_tokens(analysis: ModuleAnalysis) -> set[SymbolKey]:
+    """Locks used as one-shot claims: every acquire of them in the module is non-blocking
+    and nothing releases them or holds them in a ``with`` (PyAthena's ``if not
+    self._claim.acquire(blocking=False): return`` in both ``run()`` and ``settle()``:
+    whichever comes first resolves the future, the other backs off). Keeping it is the
+    point."""
+    acquires: dict[SymbolKey, list[bool]] = {}
+    released: set[SymbolKey] = set()
+    for call in analysis.regions.method_calls:
+        if call.method == "acquire":
+            acquires.setdefault(call.target, []).append(is_blocking_acquire(call.call))
+        elif call.method == "release":
+            released.add(call.target)
+    released |= {e.target for e in analysis.regions.with_entries if e.target is not None}
+    return {
+        key
+        for key, blocking in acquires.items()
+        if not any(blocking) and key not in released and key not in analysis.regions.escaped
+    }
 
 
 class UselessLock(Rule):
