@@ -431,8 +431,17 @@ _UNSTABLE = (
 
 def _guarding_if(call: MethodCall, analysis: ModuleAnalysis) -> cst.If | None:
     """The ``if`` (without ``else``) whose body ends with this acquire statement:
-    ``if cond: ...; x.acquire()``."""
-    if call.form != "statement" or call.place.following() is not None:
+    ``if cond: ...; x.acquire()``, or with ``if not x.acquire(False): raise ...`` (swift's
+    optional replication semaphore), after which the lock is held."""
+    if call.place.following() is not None:
+        return None
+    if call.form == "if-not":
+        tested = call.place.statement
+        if not (
+            isinstance(tested, cst.If) and tested.orelse is None and _leaves(tested.body)
+        ):
+            return None
+    elif call.form != "statement":
         return None
     suite = analysis.parent_of(call.place.statement)
     owner = analysis.parent_of(suite) if suite is not None else None

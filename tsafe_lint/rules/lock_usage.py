@@ -191,7 +191,8 @@ class AcquireWithoutTryFinally(Rule):
     releases. A store to the lock's attribute from another thread would leak the lock
     whatever the test says, so testing it adds nothing the rule does not already
     assume. A test that reads another attribute (``if self.level:``) may change under
-    another thread, and is reported.
+    another thread, and is reported. The acquire may also be one that gives up without
+    waiting: ``if sem: if not sem.acquire(False): raise Busy()`` then the same ``try``.
 
     **Restored inside a ``with``**
 
