@@ -7,8 +7,9 @@ self._lock.acquire()``. When a call passes a constant (``False``, ``None``, ``0`
 rebinds, the callee's statements under a test that constant decides (``if <param>:``,
 ``if not <param>:``, ``if x and <param>:``, ``if <param> is None:``, their ``else``),
 under ``while`` such a false test, and after ``if <test>: return`` with a true test in
-the same block are not run by that call. Only the callee's own body is read: what it
-calls is followed as usual.
+the same block are not run by that call. A parameter the callee hands on unchanged to a
+call of its own (``get_routers(flags, with_renew)``) passes the constant on, so a chain
+of such calls is followed (TS203).
 """
 
 from __future__ import annotations
@@ -51,9 +52,13 @@ def _truthy(literal: str) -> bool:
     return literal not in ("None", "False", "0", "''")
 
 
-def constant_flags(call: cst.CSTNode, callee: FunctionInfo) -> dict[str, str]:
+def constant_flags(
+    call: cst.CSTNode, callee: FunctionInfo, known: Flags | None = None
+) -> dict[str, str]:
     """The callee's parameters ``call`` passes a constant, which the callee never
-    rebinds."""
+    rebinds. ``known``: the calling function's own parameters known to hold a constant
+    on this path (a call with ``with_renew=False`` into a function that hands
+    ``with_renew`` on): a name among them passes that constant."""
     node = callee.node
     if not isinstance(call, cst.Call) or not isinstance(node, cst.FunctionDef):
         return {}
@@ -75,6 +80,8 @@ def constant_flags(call: cst.CSTNode, callee: FunctionInfo) -> dict[str, str]:
             name = None if starred or position >= len(positional) else positional[position]
             position += 1
         literal = constant_literal(arg.value)
+        if literal is None and known and isinstance(arg.value, cst.Name):
+            literal = known.get(arg.value.value)
         if name is not None and literal is not None and name not in callee.assigned:
             flags[name] = literal
     return flags

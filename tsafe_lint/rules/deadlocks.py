@@ -89,9 +89,13 @@ class ReentrantLockAcquire(Rule):
     in the same block does not run, so an acquisition or a call there does not count
     for that call. A true constant works the other way: ``self._set(s,
     have_lock=True)``, made while the lock is held, does not run the callee's ``if not
-    have_lock: self._lock.acquire()``. Only the module's own calls are read this way,
-    and only the called function's own body: what it calls in turn is followed with all
-    its paths.
+    have_lock: self._lock.acquire()``. Only the module's own calls are read this way.
+    A constant is followed down the calls that hand it on unchanged, and a constant any
+    call on the way passes is picked up: ``renew()`` holds the lock and reaches
+    ``get_random_router(with_renew=False)``, which calls ``get_routers(flags,
+    with_renew)``, which calls ``get_document(with_renew=with_renew)``: its ``if
+    with_renew: self.renew()`` does not run (torpy). Where no constant decides a way to
+    the lock, it counts.
 
     Nor is a call to a function that releases the lock before it takes it back: a
     function whose first use of the lock is ``lock.release()`` expects its caller to
@@ -216,27 +220,56 @@ def _taken_on_live_path(
     if site.implicit:
         return witness
     flags = constant_flags(site.call, site.callee)
-    if not flags:
-        return witness
-    dead = switched_off(site.callee, flags)
-    if not dead:
-        return witness
+    live, switched = _live_acquisition(analysis, site.callee, lock, flags, set())
+    if live is not None:
+        return live
+    return None if switched else witness
+
+
+def _live_acquisition(
+    analysis: ModuleAnalysis,
+    func: FunctionInfo,
+    lock: SymbolKey,
+    flags: dict[str, str],
+    seen: set[tuple[FunctionInfo, frozenset[tuple[str, str]]]],
+) -> tuple[Acquisition | None, bool]:
+    """Where ``func``, called with the constants ``flags``, takes ``lock`` on a path it
+    runs, itself or through its calls, and whether a constant switched a way to it off.
+    A call that hands a constant on (``get_routers(flags, with_renew)``) is followed with
+    it: torpy's ``renew()`` -> ... -> ``get_random_router(with_renew=False)`` ->
+    ``get_document(with_renew)`` never reaches ``if with_renew: self.renew()``. Where no
+    constant decides and the walk finds no acquisition (a way it does not follow), the
+    module's lock facts are trusted."""
+    state = (func, frozenset(flags.items()))
+    if state in seen:
+        return None, False
+    seen.add(state)
+    dead = switched_off(func, flags) if flags else set()
     facts = analysis.locks
+    switched = False
     for acquisition in facts.acquisitions:
-        if (
-            acquisition.func is site.callee
-            and acquisition.lock == lock
-            and acquisition.node not in dead
-        ):
-            return acquisition
+        if acquisition.func is func and acquisition.lock == lock:
+            if acquisition.node not in dead:
+                return acquisition, switched
+            switched = True
     for inner in analysis.regions.call_sites:
-        if inner.func is not site.callee or inner.call in dead:
+        if inner.func is not func:
             continue
-        tried = {facts.identity(key) for key in inner.state.tried}
         found = facts.takes.get(inner.callee, {}).get(lock)
-        if found is not None and lock not in tried:
-            return found
-    return None
+        tried = {facts.identity(key) for key in inner.state.tried}
+        if found is None or lock in tried:
+            continue
+        if inner.call in dead:
+            switched = True
+            continue
+        inner_flags = {} if inner.implicit else constant_flags(inner.call, inner.callee, flags)
+        live, inner_switched = _live_acquisition(analysis, inner.callee, lock, inner_flags, seen)
+        if live is not None:
+            return live, switched or inner_switched
+        if not inner_switched:
+            return found, switched  # no constant decides it: the lock facts say it takes it
+        switched = True
+    return None, switched
 
 
 def _signalling(acquisition: Acquisition, analysis: ModuleAnalysis) -> bool:
