@@ -221,9 +221,9 @@ def _taken_on_live_path(
         return witness
     flags = constant_flags(site.call, site.callee)
     live, switched = _live_acquisition(analysis, site.callee, lock, flags, set())
-    if live is not None:
-        return live
-    return None if switched else witness
+    if not switched:
+        return witness  # no constant on the way decides anything
+    return live
 
 
 def _live_acquisition(
@@ -248,7 +248,7 @@ def _live_acquisition(
     facts = analysis.locks
     switched = False
     for acquisition in facts.acquisitions:
-        if acquisition.func is func and acquisition.lock == lock:
+        if acquisition.func is func and acquisition.lock == lock and not acquisition.restores:
             if acquisition.node not in dead:
                 return acquisition, switched
             switched = True
