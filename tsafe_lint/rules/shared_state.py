@@ -373,8 +373,12 @@ class UnlockedCheckThenAct(Rule):
     on threads, when other threads can write the same state (as for TS102). The
     double-checked form, whose write is under a lock and tests again, is not reported;
     a test made outside the lock that the write takes, without a second test under it,
-    is, when the ``check-outside-lock`` evidence is on. Check-then-use is reported too:
-    ``if self.sock: self.sock.close()`` while another thread sets ``self.sock = None``.
+    is, when the ``check-outside-lock`` evidence is on. Nor is a loop that tests a flag
+    every pass and sets it when every writer of the flag stores the same constant
+    (``while not self._stop: ... self._stop = True``, and ``shutdown()`` sets it True
+    too): nothing is lost, and the loop reads it again before its next pass.
+    Check-then-use is reported too: ``if self.sock: self.sock.close()`` while another
+    thread sets ``self.sock = None``.
     The early-return form (``if x is None: return`` followed by the use or the write)
     counts as well, and so does a test that reads the state through a property of the
     class (``while self._timespan >= p: self.calls.popleft()`` with a getter returning
@@ -526,6 +530,10 @@ class UnlockedCheckThenAct(Rule):
                 continue
             if _none_test_holds(analysis, item, writes.get(item.key, ())):
                 continue
+            if isinstance(item.test_node, cst.While) and _one_constant(
+                analysis, item.write, writes.get(item.key, ())
+            ):
+                continue
             keyword = "if" if item.test_node.__class__.__name__ == "If" else "while"
             line = analysis.line_of(item.write.node)
             if guards(analysis, item.write.func, item.write.state):
@@ -612,6 +620,35 @@ def _none_test_holds(
         for write in writes
         if write.func not in analysis.setup_functions
     )
+
+
+def _one_constant(analysis: ModuleAnalysis, act: Access, writes: Iterable[Access]) -> bool:
+    """``while not self._stop: ...; self._stop = True`` where every write of the flag
+    outside set-up stores that same constant: whichever thread passes the test, the
+    value stored is the one any other writer would store, and the loop's test reads it
+    again before the next pass, so nothing is lost (FlexGet's ``_shutdown_now``, set True
+    by the worker and by ``shutdown()``). Only for a ``while``: an ``if`` guards an act
+    (``self._thread.start()``) that a second thread past the test would repeat."""
+    value = _constant_stored(act)
+    if value is None:
+        return False
+    return all(
+        _constant_stored(write) == value
+        for write in writes
+        if write.func not in analysis.setup_functions
+    )
+
+
+def _constant_stored(write: Access) -> str | None:
+    """``True``, ``False`` or ``None`` for ``x = True``, else None."""
+    node = write.node
+    if (
+        isinstance(node, (cst.Assign, cst.AnnAssign))
+        and isinstance(node.value, cst.Name)
+        and node.value.value in ("True", "False", "None")
+    ):
+        return node.value.value
+    return None
 
 
 class _DeadGuards:
