@@ -570,9 +570,14 @@ class Evidence:
                 )
             ]
             # closures a public method returns (``__getattr__`` building a method) run
-            # for users too
+            # for users too; one it hands to a queue or a loop (``self._req_queue.put(
+            # do_connect)``) runs wherever that is consumed, not on the caller's thread
             methods = set(stack)
-            stack += [f for f in self.structure.functions if f.parent in methods]
+            stack += [
+                f
+                for f in self.structure.functions
+                if f.parent in methods and _returned_by(f, f.parent)
+            ]
             self._reach_from(stack, found, stop)
         result = frozenset(found)
         self._users[(owner, alongside)] = result
@@ -625,6 +630,21 @@ class Evidence:
             and access.func not in self.setup
             and not self.is_confined(access.func)
         ]
+
+
+def _returned_by(closure: FunctionInfo, parent: FunctionInfo) -> bool:
+    """Does ``parent`` return ``closure`` (``return method``, ``return wraps(f)(inner)``)?"""
+    for node in walk(parent.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if (
+            isinstance(node, cst.Return)
+            and node.value is not None
+            and any(
+                isinstance(inner, cst.Name) and inner.value == closure.name
+                for inner in walk(node.value)
+            )
+        ):
+            return True
+    return False
 
 
 def _is_private(name: str) -> bool:
