@@ -48,7 +48,8 @@ GUARDED_EMIT = frozenset(
 def swallows(func: FunctionInfo) -> bool:
     """Is the body quiet statements, then one ``try`` with no ``else``, a bare
     ``except:`` or ``except Exception:`` handler, and no ``raise`` in any handler (or a
-    ``try``/``finally`` around such a body, with a quiet ``finally``)?"""
+    ``try``/``finally`` around such a body, with a quiet ``finally``), then quiet
+    statements?"""
     body = list(func.body())
     if body and is_docstring(body[0]):
         body = body[1:]
@@ -58,6 +59,8 @@ def swallows(func: FunctionInfo) -> bool:
 def _catches_everything(body: list[cst.BaseStatement]) -> bool:
     while body and quiet(body[0]):
         body = body[1:]
+    while len(body) > 1 and quiet(body[-1]):
+        body = body[:-1]  # ``log.debug("done")`` after the ``try``
     if len(body) != 1 or not isinstance(body[0], cst.Try) or body[0].orelse is not None:
         return False
     handlers = body[0].handlers

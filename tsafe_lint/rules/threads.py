@@ -201,7 +201,8 @@ class FutureDiscarded(Rule):
 
     A task that catches and logs its own exceptions is left alone: a function of the
     module whose whole body (after a docstring) is one ``try`` with a bare ``except:`` or
-    ``except Exception:`` handler, no ``else`` branch and no ``raise`` in any handler;
+    ``except Exception:`` handler, no ``else`` branch and no ``raise`` in any handler
+    (logging calls may follow it);
     its Future never holds an exception, so dropping it loses nothing. So is a parameter
     of a private helper (``def _submit(worker, ...): pool.submit(worker, ...)``) that
     every caller in the module binds to such a function. A callable bound in another
