@@ -71,19 +71,22 @@ def _signals_held(
     keys: Keys,
     lock: SymbolKey | None,
 ) -> bool:
-    """``cond.notify()``, ``cond.notify_all()``, ``cond.wait()`` or ``cond.wait(timeout)``
-    on the Condition just acquired: they raise only when it is not held, and ``wait()``
-    takes it back before it returns."""
+    """``cond.notify()``, ``cond.notify_all()``, ``cond.wait()``, ``cond.wait(timeout)``
+    or ``cond.wait(timeout=t)`` on the Condition just acquired: they raise only when it
+    is not held, and ``wait()`` takes it back before it returns."""
     if lock is None or not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
         return False
     call = small.value
     callee = call.func
     if not isinstance(callee, cst.Attribute) or callee.attr.value not in _HELD_CONDITION_METHODS:
         return False
-    if any(arg.keyword is not None or arg.star for arg in call.args):
-        return False
-    limit = 1 if callee.attr.value == "wait" else 0
-    if len(call.args) > limit:
+    waits = callee.attr.value == "wait"
+    if any(
+        arg.star or (arg.keyword is not None and not (waits and arg.keyword.value == "timeout"))
+        for arg in call.args
+    ):
+        return False  # ``wait(timeout=2)`` is the one keyword
+    if len(call.args) > (1 if waits else 0):
         return False
     if not all(value_cannot_raise(arg.value, analysis, func, keys) for arg in call.args):
         return False

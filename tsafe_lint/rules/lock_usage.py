@@ -111,8 +111,9 @@ class AcquireWithoutTryFinally(Rule):
     ``time.time()``, ``time.perf_counter()`` and their ``_ns`` forms,
     ``threading.get_ident()``, ``threading.get_native_id()``); a module's attribute (``saved
     = sys.stdout``); ``set()``, ``clear()`` and ``is_set()`` of a ``threading.Event``;
-    ``notify()``, ``notify_all()``, ``wait()`` and ``wait(timeout)`` of the Condition just
-    acquired (they raise only when it is not held); ``+=``, ``-=`` and ``*=`` of a local;
+    ``notify()``, ``notify_all()``, ``wait()``, ``wait(timeout)`` and ``wait(timeout=t)``
+    of the Condition just acquired (they raise only when it is not held); ``+=``, ``-=``
+    and ``*=`` of a local;
     and a logging call on a logger (a name, or an attribute of a name, with "log" in it)
     whose arguments are names, constants or attributes of names (``log.debug("got %s",
     self.key)``): logging reports its handlers' and formatting errors itself. A name that
