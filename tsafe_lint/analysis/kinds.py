@@ -92,6 +92,24 @@ FACTORIES: dict[str, Kind] = {
     "threading.Timer": Kind.THREAD,
 }
 
+#: Objects a web framework keeps per request (or per application context) behind a
+#: module-level name: ``from flask import session`` is a proxy to the current request's
+#: session, so each request thread sees its own; like ``threading.local``, not shared.
+CONTEXT_LOCALS: dict[str, Kind] = {
+    name: Kind.THREAD_LOCAL
+    for name in (
+        "flask.session",
+        "flask.request",
+        "flask.g",
+        "flask.globals.session",
+        "flask.globals.request",
+        "flask.globals.g",
+        "flask_login.current_user",
+        "bottle.request",
+        "bottle.response",
+    )
+}
+
 #: ``executor.submit(...)`` and friends return futures.
 FUTURE_METHODS = frozenset({"submit"})
 

@@ -19,7 +19,13 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from tsafe_lint.analysis.kinds import FUTURE_METHODS, Kind, kind_of_factory, kind_of_final_name
+from tsafe_lint.analysis.kinds import (
+    CONTEXT_LOCALS,
+    FUTURE_METHODS,
+    Kind,
+    kind_of_factory,
+    kind_of_final_name,
+)
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.tree import single_bindings
 
@@ -66,7 +72,11 @@ class SymbolTable:
     def __init__(self, structure: ModuleStructure, external: dict[str, Kind] | None = None) -> None:
         self.structure = structure
         self.symbols: dict[SymbolKey, SymbolInfo] = {}
-        self.external = external or {}
+        imported = set(structure.module_scope.imports.values())
+        # a request's own objects behind a module-level name (``flask.session``): only
+        # those the module imports, so that other modules resolve no more names
+        context = {name: kind for name, kind in CONTEXT_LOCALS.items() if name in imported}
+        self.external = {**context, **(external or {})}
         self._used = False  # are there symbols known by use only (``("use", ...)`` keys)?
         #: every value assigned to each attribute (``self.a = v``, ``a = v`` in a class
         #: body), with where: ``attribute_classes.py`` infers attribute classes from them
