@@ -78,6 +78,12 @@ ROUTE_VERB = "a web view, run for each request on the server's threads"
 WSGI_PARAMS = ("environ", "start_response")
 WSGI_VERB = "a WSGI application, run for each request on the server's threads"
 
+#: Decorators that hand every call of the function to the GUI's main thread and (for
+#: most) wait for it there (qtutils' ``@inmain_decorator()``, Kivy's ``@mainthread``):
+#: whatever thread calls it, the body runs on the main thread, so a thread's call chain
+#: stops there. Known by the decorator's final name.
+MAIN_THREAD_DECORATORS = frozenset({"inmain_decorator", "mainthread", "run_in_main_thread"})
+
 #: ``logging.Handler.handle`` holds the handler's own lock around ``emit``: state that
 #: only ``emit`` (and helpers only it calls) touches is serialised by that lock.
 LOCKED_BY_BASE: dict[str, frozenset[str]] = {
@@ -170,6 +176,24 @@ def _is_wsgi_application(func: FunctionInfo) -> bool:
     if func.cls is None:
         return func.parent is not None and func.parent.is_module and params == WSGI_PARAMS
     return func.name == "__call__" and params[1:] == WSGI_PARAMS
+
+
+def runs_on_main_thread(func: FunctionInfo) -> bool:
+    """Is ``func`` decorated to run on the GUI's main thread whoever calls it
+    (``@inmain_decorator()``, ``@mainthread``)?"""
+    node = func.node
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        name = expr.attr.value if isinstance(expr, cst.Attribute) else None
+        if isinstance(expr, cst.Name):
+            name = expr.value
+        if name in MAIN_THREAD_DECORATORS:
+            return True
+    return False
 
 
 def locked_by_base(structure: ModuleStructure, cls: ClassInfo) -> frozenset[str]:

@@ -18,6 +18,7 @@ import libcst as cst
 from tsafe_lint.analysis.entry_points import (
     HANDLER_VERB,
     request_handlers,
+    runs_on_main_thread,
     verbs,
     web_entry_points,
 )
@@ -298,6 +299,8 @@ def compute_reach(
             func = queue.popleft()
             reach.entries.setdefault(func, []).append(entry)
             for callee, through, holder in callees.get(func, ()):
+                if runs_on_main_thread(callee):
+                    continue  # handed to the GUI's main thread: not this thread's code
                 if holder is not None and callee.cls is not None:
                     entered = reach.entered.setdefault(id(entry), {})
                     entered.setdefault(callee.cls.qualname, set()).add(holder)
