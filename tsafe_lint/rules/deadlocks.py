@@ -97,6 +97,11 @@ class ReentrantLockAcquire(Rule):
     with_renew: self.renew()`` does not run (torpy). Where no constant decides a way to
     the lock, it counts.
 
+    Nor is a call that only creates a coroutine: an ``async def`` called and not awaited
+    (``asyncio.run_coroutine_threadsafe(self._send(cmd), loop)`` under the lock) runs
+    later, on the event loop's thread. Awaited, or run at once by ``asyncio.run()`` or
+    ``loop.run_until_complete()``, its body runs on this thread and counts.
+
     Nor is a call to a function that releases the lock before it takes it back: a
     function whose first use of the lock is ``lock.release()`` expects its caller to
     hold it, lets it go while it works, and re-acquires it before returning, so the
@@ -185,6 +190,8 @@ class ReentrantLockAcquire(Rule):
             )
         for site in analysis.regions.call_sites:
             held = facts.held_locks(site.state)
+            if not held or _makes_coroutine(site, analysis):
+                continue
             if constructs(site):
                 held -= facts.new_object_locks(site.callee)
             for lock, taken in sorted(facts.takes.get(site.callee, {}).items()):
@@ -208,6 +215,33 @@ class ReentrantLockAcquire(Rule):
                 if lock in held and not taken.reentrant and not taken.restores and crossed:
                     message = _reacquired(target[1], _short(lock), f"at {taken.where}")
                     yield ProjectFinding(summary.path, line, col, message)
+
+
+#: calls that run the coroutine they are given to completion, on the calling thread
+_RUNS_COROUTINE = frozenset({"run", "run_until_complete"})
+
+
+def _makes_coroutine(site: CallSite, analysis: ModuleAnalysis) -> bool:
+    """Does the call only create a coroutine (an ``async def`` called and not awaited,
+    nor run at once by ``asyncio.run(...)`` or ``loop.run_until_complete(...)``)? Its
+    body runs later, on whichever thread runs the event loop (pylutron's ``send()``
+    hands ``self._send_coro(cmd)`` to ``asyncio.run_coroutine_threadsafe`` while it
+    holds the lock the coroutine takes)."""
+    if site.implicit or not site.callee.is_async or not isinstance(site.call, cst.Call):
+        return False
+    parent = analysis.parent_of(site.call)
+    if isinstance(parent, cst.Await):
+        return False
+    if isinstance(parent, cst.Arg):
+        outer = analysis.parent_of(parent)
+        if isinstance(outer, cst.Call):
+            callee = outer.func
+            name = callee.attr.value if isinstance(callee, cst.Attribute) else None
+            if isinstance(callee, cst.Name):
+                name = callee.value
+            if name in _RUNS_COROUTINE:
+                return False
+    return True
 
 
 def _taken_on_live_path(
