@@ -357,9 +357,7 @@ def _stores_per_call_value(access: Access) -> bool:
     value = node.value
     if isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
         return False
-    return not isinstance(
-        value, (cst.Integer, cst.Float, cst.SimpleString, cst.UnaryOperation)
-    )
+    return not isinstance(value, (cst.Integer, cst.Float, cst.SimpleString, cst.UnaryOperation))
 
 
 class UnlockedCheckThenAct(Rule):
@@ -1122,7 +1120,48 @@ def _changes_keys(access: Access) -> bool:
         return False
     if isinstance(node, cst.Call):
         return isinstance(node.func, cst.Attribute) and node.func.attr.value in _KEY_CHANGING
-    return isinstance(node, (cst.Assign, cst.Del))
+    if isinstance(node, cst.Assign):
+        return not _replaces_value(node, access)
+    return isinstance(node, cst.Del)
+
+
+def _replaces_value(node: cst.Assign, access: Access) -> bool:
+    """``d[k] = v`` right after a statement of the same block that reads ``d[k]`` (``w =
+    d[k]``, which raises ``KeyError`` when the key is missing): the key is there, so the
+    store replaces its value and the size does not change (blacs's ``worker, _, _ =
+    self.workers[name]`` then ``self.workers[name] = (worker, ...)``). A read under a
+    test (``if k in d: return d[k]``) proves nothing about the path that stores."""
+    if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Subscript):
+        return False
+    store = node.targets[0].target
+    for suite in walk(access.func.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if not isinstance(suite, (cst.IndentedBlock, cst.Module)):
+            continue
+        for index, statement in enumerate(suite.body):
+            if not (isinstance(statement, cst.SimpleStatementLine) and node in statement.body):
+                continue
+            return any(_reads_item(earlier, store) for earlier in suite.body[:index]) or any(
+                _reads_item_small(small, store)
+                for small in statement.body[: statement.body.index(node)]
+            )
+    return False
+
+
+def _reads_item(statement: cst.BaseStatement, store: cst.Subscript) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        _reads_item_small(small, store) for small in statement.body
+    )
+
+
+def _reads_item_small(small: cst.BaseSmallStatement, store: cst.Subscript) -> bool:
+    """``w = d[k]`` (or ``a, b = d[k]``): a plain read of the same item."""
+    return (
+        isinstance(small, cst.Assign)
+        and isinstance(small.value, cst.Subscript)
+        and small.value.value.deep_equals(store.value)
+        and len(small.value.slice) == len(store.slice) == 1
+        and small.value.slice[0].deep_equals(store.slice[0])
+    )
 
 
 class IterationDuringMutation(Rule):
@@ -1140,8 +1179,10 @@ class IterationDuringMutation(Rule):
     held. Which code runs on which thread is decided as for TS102 (thread starts and a
     ``# tsafe: shared`` marker by default; the opt-in kinds of ``docs/evidence.md``
     with ``extend-evidence``); the evidence is named in the message. A list that is only appended
-    to is not reported: its iteration does not raise. A copy taken under the lock
-    (``for k in list(self._d)`` inside ``with self._lock:``) is the fix.
+    to is not reported: its iteration does not raise. Nor is a store that replaces the
+    value of a key the function has just read (``w = d[k]`` then ``d[k] = (w, ...)`` in
+    the same block): the size does not change. A copy taken under the lock (``for k in
+    list(self._d)`` inside ``with self._lock:``) is the fix.
 
     A thread that both iterates and adds keys still races with a second thread that
     iterates: when the iterating code runs on two threads and one of them also runs the
