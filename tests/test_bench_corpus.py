@@ -24,50 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the twelfth set, pinned while the eleventh was reviewed; current since the eleventh was retired
+# the thirteenth set, pinned while the twelfth was reviewed; current since the twelfth was retired
 PINS = {
-    "aws-sam-cli": "1.170.0",
-    "conductor-python": "2.0.0",
-    "gradio": "6.31.0",
-    "bentoml": "1.4.40",
-    "awswrangler": "3.17.1",
-    "google-cloud-pubsublite": "1.13.0",
-    "Trac": "1.6",
-    "Zope": "6.3",
-    "mailman": "3.3.10",
-    "RelStorage": "4.3.0",
-    "psycopg": "3.3.9",
-    "chalice": "1.34.0",
-    "octavia": "19.0.0",
-    "ceilometer": "27.0.0",
-    "monasca-agent": "10.0.0",
-    "py3status": "3.64",
-    "powerline-status": "2.7",
-    "bumblebee-status": "2.3.0",
-    "i3pystatus": "3.35",
-    "cpppo": "5.2.5",
-    "pygnssutils": "1.3.1",
-    "pyRFXtrx": "0.34.0",
-    "pylutron": "0.4.5",
-    "tidevice": "0.12.11",
-    "adbutils": "2.12.0",
-    "ib_insync": "0.9.86",
-    "tigeropen": "3.8.0",
-    "labscript-utils": "3.4.3",
-    "blacs": "3.2.3",
-    "runmanager": "3.3.0",
-    "lyse": "3.3.0",
-    "sense-emu": "1.2.1",
-    "tuir": "1.29.0",
-    "castero": "0.9.5",
-    "ptpython": "3.0.32",
-    "mixpanel": "5.4.1",
-    "wavefront-sdk-python": "2.1.0",
-    "sherlock": "0.4.1",
-}
-# the thirteenth set, pinned while the twelfth is reviewed and held in reserve until it is retired
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "pwntools": "4.15.0",
     "ultralytics": "8.4.190",
     "pymobiledevice3": "11.45.0",
@@ -122,6 +80,7 @@ SEEN = (
     BENCH / "validation_seen_9.toml",
     BENCH / "validation_seen_10.toml",
     BENCH / "validation_seen_11.toml",
+    BENCH / "validation_seen_12.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -165,12 +124,9 @@ def test_reports_quote_the_command_with_only_the_options_that_differ() -> None:
 
 
 # -- the corpus files -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("path", "pins"), [(VALIDATION, PINS), (NEXT, NEXT_PINS)])
-def test_the_validation_sets_are_the_pins_without_the_stdlib(
-    path: Path, pins: dict[str, str]
-) -> None:
-    entries, defaults = corpus.load_corpus(path)
-    assert {e["name"]: e["version"] for e in entries} == pins
+def test_the_validation_set_is_the_pins_without_the_stdlib() -> None:
+    entries, defaults = corpus.load_corpus(VALIDATION)
+    assert {e["name"]: e["version"] for e in entries} == PINS
     assert corpus.STDLIB not in {e["name"] for e in entries}
     assert "tests" in defaults
     for entry in entries:
@@ -196,20 +152,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_shares_no_package_with_the_tuning_data_or_the_twelfth() -> None:
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    retired = retired_sets()
-    seen = {dists.canonical(e["name"]) for s in retired for e in corpus.load_corpus(s)[0]}
-    current = {dists.canonical(e["name"]) for e in corpus.load_corpus(VALIDATION)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & seen
-    assert not upcoming & current  # the twelfth set is being triaged; the thirteenth stays unseen
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
