@@ -1247,9 +1247,9 @@ class IterationDuringMutation(Rule):
     rule reports it by default: the ``own-thread`` evidence, opt-in for the other
     shared-state rules, was right for this rule on every unseen validation set where a
     strict reviewer judged it (6 true, 0 false, 2 debatable of the 8 judged on the sixth,
-    seventh and ninth sets; on the tenth, reviewed after this was decided, 3 true, 0
-    false, 1 debatable; docs/evidence.md). An iteration after the thread is joined stays
-    clean.
+    seventh and ninth sets; on the tenth to twelfth, reviewed after this was decided, 4
+    true, 6 false, 1 debatable: 62% in all, docs/evidence.md). An iteration after the
+    thread is joined stays clean.
 
     A container keyed by the current thread's identity (``d[threading.get_ident()] = v``,
     ``d.get(me)``, ``del d[me]``, or a helper method that returns the identity) is
