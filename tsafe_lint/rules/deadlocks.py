@@ -217,6 +217,10 @@ class ReentrantLockAcquire(Rule):
                     yield ProjectFinding(summary.path, line, col, message)
 
 
+#: (function, constant flags) -> what walking it found: an acquisition on a live path, and
+#: whether a constant switched a way to the lock off
+_Walked = dict[tuple[FunctionInfo, frozenset[tuple[str, str]]], tuple["Acquisition | None", bool]]
+
 #: calls that run the coroutine they are given to completion, on the calling thread
 _RUNS_COROUTINE = frozenset({"run", "run_until_complete"})
 
@@ -254,7 +258,7 @@ def _taken_on_live_path(
     if site.implicit:
         return witness
     flags = constant_flags(site.call, site.callee)
-    live, switched = _live_acquisition(analysis, site.callee, lock, flags, set())
+    live, switched = _live_acquisition(analysis, site.callee, lock, flags, {})
     if not switched:
         return witness  # no constant on the way decides anything
     return live
@@ -265,7 +269,7 @@ def _live_acquisition(
     func: FunctionInfo,
     lock: SymbolKey,
     flags: dict[str, str],
-    seen: set[tuple[FunctionInfo, frozenset[tuple[str, str]]]],
+    seen: _Walked,
 ) -> tuple[Acquisition | None, bool]:
     """Where ``func``, called with the constants ``flags``, takes ``lock`` on a path it
     runs, itself or through its calls, and whether a constant switched a way to it off.
@@ -276,8 +280,21 @@ def _live_acquisition(
     module's lock facts are trusted."""
     state = (func, frozenset(flags.items()))
     if state in seen:
-        return None, False
-    seen.add(state)
+        return seen[state]  # known, or still being walked (a cycle): nothing decided yet
+    seen[state] = (None, False)
+    result = _walk_for_acquisition(analysis, func, lock, flags, seen)
+    seen[state] = result
+    return result
+
+
+def _walk_for_acquisition(
+    analysis: ModuleAnalysis,
+    func: FunctionInfo,
+    lock: SymbolKey,
+    flags: dict[str, str],
+    seen: _Walked,
+) -> tuple[Acquisition | None, bool]:
+    """One step of ``_live_acquisition``: ``func``'s own acquisitions, then its calls."""
     dead = switched_off(func, flags) if flags else set()
     facts = analysis.locks
     switched = False
