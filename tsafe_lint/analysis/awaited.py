@@ -1,14 +1,10 @@
-"""What a ``thread.join()``, ``pool.shutdown()``, ``event.wait()`` or ``queue.get()`` waits
-for, and whether it needs a lock.
+"""What a ``thread.join()`` or ``pool.shutdown()`` waits for, and whether it needs a lock.
 
 The awaited code is known when every thread the receiver can hold is made in the module
 (``self._t = Worker(...)`` with ``Worker`` a ``Thread`` subclass whose ``run`` is the
 module's, ``Thread(target=self._loop)`` or ``Timer(..., self._tick)`` with a target the
 module defines), or, for a pool, when the module submits tasks to it. A task that is a
 bound method of another object (``pool.submit(producer.stop)``) is that object's code.
-For a private event (queue) of the module, it is the threads that run every function
-calling its ``set()`` (``put()``), when each of those runs only on threads the module
-starts.
 
 That code *stays away from* a held lock when the lock is private (``_lock``, a global
 or an attribute no other module is meant to name, or a local; never handed on) and nothing the
@@ -59,46 +55,7 @@ def awaited_code(
         return _threads_of(key, analysis)
     if kind is Kind.THREAD_POOL:
         return _tasks_of(key, analysis)
-    if kind in _SIGNALLERS:
-        return _signallers_of(key, _SIGNALLERS[kind], analysis)
     return None
-
-
-#: what makes a wait on an event or a queue return: the methods that set or fill it
-_SIGNALLERS = {Kind.EVENT: frozenset({"set"}), Kind.QUEUE: frozenset({"put", "put_nowait"})}
-
-
-def _signallers_of(
-    key: SymbolKey, methods: frozenset[str], analysis: ModuleAnalysis
-) -> Awaited | None:
-    """The threads that set the event (or put into the queue) ``key``: the entries of
-    the threads that run each function of the module calling ``set()`` (``put()``) on
-    it. None when one of those functions may run outside a thread the module starts (a
-    public function, or one a function outside any thread calls: a users' thread whose
-    locks are not known), or when nothing in the module sets it (another module does)."""
-    private = not key[-1].startswith("__") and key[-1].startswith("_")
-    if not private or key in analysis.regions.escaped:
-        return None  # another module may set it, on a thread of its own
-    reach = analysis.reach
-    setters = {
-        call.func
-        for call in analysis.regions.method_calls
-        if call.method in methods and _canonical(call.target, analysis) == key
-    }
-    if not setters:
-        return None
-    callers: dict[FunctionInfo, set[FunctionInfo]] = {}
-    for site in analysis.regions.call_sites:
-        callers.setdefault(site.callee, set()).add(site.func)
-    roots: list[FunctionInfo] = []
-    for func in setters:
-        entries = reach.entries.get(func, [])
-        if not entries:
-            return None  # set on a users' thread: its locks are not known
-        if any(not reach.entries.get(caller) for caller in callers.get(func, ())):
-            return None  # also called from code outside any thread
-        roots += [entry.root for entry in entries]
-    return Awaited(tuple(dict.fromkeys(roots)))
 
 
 def stays_away(lock: SymbolKey, awaited: Awaited, analysis: ModuleAnalysis) -> bool:

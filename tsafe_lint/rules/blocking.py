@@ -81,15 +81,10 @@ class BlockingCallUnderLock(Rule):
     or task the module does not resolve, a pool it submits nothing to) or the lock is
     public, the finding stays: nothing shows that the awaited thread stays away from
     the lock, and an unbounded wait under a lock on unseen code is the deadlock this
-    rule exists for. A wait on an event or a queue of the module's own (private, never
-    handed on) is not reported when every function that sets the event (puts into the
-    queue) runs only on threads the module starts and that code stays away from the held
-    lock in the same sense (stem's reader thread sets ``_iter_notice`` and never takes
-    ``_iter_lock``); one that users call, or that takes the lock, keeps the finding. So
-    do waits on futures and on events set elsewhere; the message names the missing
-    timeout first and the deadlock only as one way the wait can fail, and suggests a
-    timeout for the waits that take one (everything but ``queue.join()`` and
-    ``executor.shutdown()``).
+    rule exists for. So it does for waits on events, queues and futures, whose setter
+    is rarely known; the message names the missing timeout first and the deadlock only
+    as one way the wait can fail, and suggests a timeout for the waits that take one
+    (everything but ``queue.join()`` and ``executor.shutdown()``).
 
     A future's ``result()`` or ``exception()`` where the same future was just found
     done is not reported: a done future stays done, so the call returns (or raises) at
@@ -209,7 +204,7 @@ class BlockingCallUnderLock(Rule):
             key = analysis.symbols.key_of(receiver, call.func)
             if key is not None:
                 held = held - {analysis.locks.identity(key)}
-        if kind in (Kind.THREAD, Kind.THREAD_POOL, Kind.EVENT, Kind.QUEUE):
+        if kind in (Kind.THREAD, Kind.THREAD_POOL):
             awaited = awaited_code(receiver, kind, call.func, analysis)
             if awaited is not None:  # the awaited code is known: the locks it never takes
                 held = {lock for lock in held if not stays_away(lock, awaited, analysis)}
