@@ -297,12 +297,20 @@ class Conflicts:
 
 def _flag_store(write: Access) -> bool:
     """``self._stop = True``: a one-way flag whose last writer wins harmlessly."""
+    return stored_constant(write) in ("True", "False")
+
+
+def stored_constant(write: Access) -> str | None:
+    """``"True"``, ``"False"`` or ``"None"`` for ``x = True`` (``x: bool = True``), else
+    None."""
     node = write.node
-    return (
+    if (
         isinstance(node, (cst.Assign, cst.AnnAssign))
         and isinstance(node.value, cst.Name)
-        and node.value.value in ("True", "False")
-    )
+        and node.value.value in ("True", "False", "None")
+    ):
+        return node.value.value
+    return None
 
 
 def _callers(func: FunctionInfo, other: FunctionInfo) -> str:

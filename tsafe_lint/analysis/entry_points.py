@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from tsafe_lint.analysis.events import Regions
-from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, final_name
 from tsafe_lint.analysis.symbols import argument
 
 
@@ -188,10 +188,7 @@ def runs_on_main_thread(func: FunctionInfo) -> bool:
         expr = decorator.decorator
         if isinstance(expr, cst.Call):
             expr = expr.func
-        name = expr.attr.value if isinstance(expr, cst.Attribute) else None
-        if isinstance(expr, cst.Name):
-            name = expr.value
-        if name in MAIN_THREAD_DECORATORS:
+        if final_name(expr) in MAIN_THREAD_DECORATORS:
             return True
     return False
 

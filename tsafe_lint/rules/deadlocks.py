@@ -24,6 +24,7 @@ from tsafe_lint.analysis import (
     SymbolKey,
     constant_flags,
     display_name,
+    final_name,
     is_lock,
     switched_off,
     walk,
@@ -238,13 +239,8 @@ def _makes_coroutine(site: CallSite, analysis: ModuleAnalysis) -> bool:
         return False
     if isinstance(parent, cst.Arg):
         outer = analysis.parent_of(parent)
-        if isinstance(outer, cst.Call):
-            callee = outer.func
-            name = callee.attr.value if isinstance(callee, cst.Attribute) else None
-            if isinstance(callee, cst.Name):
-                name = callee.value
-            if name in _RUNS_COROUTINE:
-                return False
+        if isinstance(outer, cst.Call) and final_name(outer.func) in _RUNS_COROUTINE:
+            return False
     return True
 
 

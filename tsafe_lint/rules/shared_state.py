@@ -24,6 +24,7 @@ from tsafe_lint.analysis import (
     reads_in,
     walk,
 )
+from tsafe_lint.analysis.conflicts import stored_constant
 from tsafe_lint.analysis.none_stores import may_store_none
 from tsafe_lint.rules.base import Finding, Rule
 
@@ -627,26 +628,14 @@ def _one_constant(analysis: ModuleAnalysis, act: Access, writes: Iterable[Access
     again before the next pass, so nothing is lost (FlexGet's ``_shutdown_now``, set True
     by the worker and by ``shutdown()``). Only for a ``while``: an ``if`` guards an act
     (``self._thread.start()``) that a second thread past the test would repeat."""
-    value = _constant_stored(act)
+    value = stored_constant(act)
     if value is None:
         return False
     return all(
-        _constant_stored(write) == value
+        stored_constant(write) == value
         for write in writes
         if write.func not in analysis.setup_functions
     )
-
-
-def _constant_stored(write: Access) -> str | None:
-    """``True``, ``False`` or ``None`` for ``x = True``, else None."""
-    node = write.node
-    if (
-        isinstance(node, (cst.Assign, cst.AnnAssign))
-        and isinstance(node.value, cst.Name)
-        and node.value.value in ("True", "False", "None")
-    ):
-        return node.value.value
-    return None
 
 
 class _DeadGuards:
