@@ -288,6 +288,8 @@ def compute_reach(
         roots.append(Entry(view, where, verb, True))
     roots += more_roots
 
+    # handed to the GUI's main thread whoever calls them: not the calling thread's code
+    main_thread = {func for func in structure.functions if runs_on_main_thread(func)}
     callees: dict[FunctionInfo, list[tuple[FunctionInfo, str | None, str | None]]] = {}
     for site in regions.call_sites:
         callees.setdefault(site.func, []).append((site.callee, site.through, site.holder))
@@ -299,8 +301,8 @@ def compute_reach(
             func = queue.popleft()
             reach.entries.setdefault(func, []).append(entry)
             for callee, through, holder in callees.get(func, ()):
-                if runs_on_main_thread(callee):
-                    continue  # handed to the GUI's main thread: not this thread's code
+                if callee in main_thread:
+                    continue
                 if holder is not None and callee.cls is not None:
                     entered = reach.entered.setdefault(id(entry), {})
                     entered.setdefault(callee.cls.qualname, set()).add(holder)
