@@ -37,7 +37,7 @@ class Worker:
 
     def run(self, key):
         self.lock.acquire()
-        self.seen[key] = 1
+        self.seen[key] = int(key)
         self.lock.release()
         self.seen.pop(key)
 """

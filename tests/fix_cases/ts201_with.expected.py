@@ -20,4 +20,4 @@ class Account:
 
     def deposit(self, amount):
         with self._lock:
-            self.balance = self.balance + amount
+            self.balance = self.balance + int(amount)

@@ -21,5 +21,5 @@ class Account:
 
     def deposit(self, amount):
         self._lock.acquire()
-        self.balance = self.balance + amount
+        self.balance = self.balance + int(amount)
         self._lock.release()

@@ -28,8 +28,11 @@ from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.tree import children, names_bound_by
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.base import snippet
-from tsafe_lint.rules.cannot_raise import cannot_raise, value_cannot_raise
 from tsafe_lint.rules.fix_builders import is_release_of, releases
+from tsafe_lint.rules.realistic_raise import (
+    realistically_cannot_raise,
+    value_realistically_cannot_raise,
+)
 
 
 def _released_by_finally(
@@ -94,7 +97,7 @@ def _released_in_every_branch(
     enters a ``try`` whose ``finally`` does) before anything that may raise."""
     if not isinstance(statement, cst.If) or statement.orelse is None:
         return False
-    if not value_cannot_raise(statement.test, analysis, call.func):
+    if not value_realistically_cannot_raise(statement.test, analysis, call.func):
         return False
     return _releases_first(block(statement.body), call, analysis) and _releases_first(
         _else_block(statement), call, analysis
@@ -112,7 +115,7 @@ def _releases_first(
             or _released_in_every_branch(statement, call, analysis)
         ):
             return True
-        if not cannot_raise(statement, analysis, call.func, lock=call.target):
+        if not realistically_cannot_raise(statement, analysis, call.func, lock=call.target):
             return False
     return False
 
@@ -173,7 +176,7 @@ def _released_past_handlers(
     assert statement is not None
     after, _ = _run_after(statement, analysis)
     while after is not None and not is_release_of(after, call.target, analysis, call):
-        if not cannot_raise(after, analysis, call.func, lock=call.target):
+        if not realistically_cannot_raise(after, analysis, call.func, lock=call.target):
             return False
         after, _ = _run_after(after, analysis)
     return after is not None
@@ -217,7 +220,7 @@ def _held_path(call: MethodCall, analysis: ModuleAnalysis) -> tuple[cst.BaseStat
                 first, _ = _run_after(first, analysis)
                 left_branch = True
             continue
-        if not cannot_raise(first, analysis, call.func, lock=call.target):
+        if not realistically_cannot_raise(first, analysis, call.func, lock=call.target):
             break
         _remember_constants(first, known)
         first, left = _run_after(first, analysis)
@@ -394,7 +397,7 @@ def _hands_to_caller(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     rest = list(call.func.body())
     rest = rest[next(i for i, s in enumerate(rest) if s is first) + 1 :]
     return all(
-        cannot_raise(statement, analysis, call.func, lock=call.target)
+        realistically_cannot_raise(statement, analysis, call.func, lock=call.target)
         or _returns_safely(statement, analysis, call)
         for statement in rest
     )
@@ -408,7 +411,7 @@ def _returns_safely(
         return False
     small = statement.body[0]
     return isinstance(small, cst.Return) and (
-        small.value is None or value_cannot_raise(small.value, analysis, call.func)
+        small.value is None or value_realistically_cannot_raise(small.value, analysis, call.func)
     )
 
 
@@ -492,7 +495,7 @@ def _next_after_guard(
     lock = call.call.func.value
     statements: Sequence[cst.BaseStatement] = parent.body
     index = next(i for i, s in enumerate(statements) if s is owner) + 1
-    while index < len(statements) and cannot_raise(
+    while index < len(statements) and realistically_cannot_raise(
         statements[index], analysis, call.func, lock=call.target
     ):
         if _binds(statements[index]) & names or _binds_lock(statements[index], lock):
@@ -561,7 +564,7 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
         # ``if not have_lock: x.acquire()``, ``try: ... except Exception: x.release();
         # raise``, then ``if not have_lock: x.release()``
         index += 1
-        while index < len(statements) and cannot_raise(
+        while index < len(statements) and realistically_cannot_raise(
             statements[index], analysis, call.func, lock=call.target
         ):
             index += 1

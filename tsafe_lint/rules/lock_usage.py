@@ -101,69 +101,40 @@ class AcquireWithoutTryFinally(Rule):
 
     **What may stand between**
 
-    Only code that realistically cannot raise may stand between the acquire (or the ``if not
+    Only code that cannot fail in use may stand between the acquire (or the ``if not
     lock.acquire(timeout=t): return`` that tests it) and the ``try``, or the ``release()``
-    itself. That is: ``pass``; stores to local names (unpacking a tuple too) of names,
-    literals (``-1``, tuples, ``{}``, ``dict()``), ``+``, ``-`` and ``*`` of those and
-    division by a non-zero literal (``/ 10**9``), comparisons, truth tests,
-    ``not``/``and``/``or`` and ``a if t else b`` of them, ``int()`` of such arithmetic; the
-    clock and thread-identity reads that take no argument (``time.monotonic()``,
-    ``time.time()``, ``time.perf_counter()`` and their ``_ns`` forms,
-    ``threading.get_ident()``, ``threading.get_native_id()``); a module's attribute (``saved
-    = sys.stdout``); ``set()``, ``clear()`` and ``is_set()`` of a ``threading.Event``;
-    ``notify()``, ``notify_all()``, ``wait()``, ``wait(timeout)`` and ``wait(timeout=t)``
-    of the Condition just acquired (they raise only when it is not held); ``+=``, ``-=``
-    and ``*=`` of a local;
-    and a logging call on a logger (a name, or an attribute of a name, with "log" in it)
-    whose arguments are names, constants or attributes of names (``log.debug("got %s",
-    self.key)``): logging reports its handlers' and formatting errors itself. A name that
-    stands for a logger's method counts as one, called with such arguments, all positional:
-    every binding of it in its scope (the function, an enclosing one or the module) is
-    ``debug = log.debug`` or a do-nothing ``def debug(message, *args): pass`` (the stand-in
-    some modules bind when the level is off).
+    itself. The line is drawn where strict reviewers of real code drew it: a leak is
+    real when something there can fail as the program runs, not when only a caller's
+    misuse (an unhashable key, a wrongly typed argument) could make it raise.
 
-    An instance's attributes count when reading or storing them runs no code: a
-    method stores ``self.locked = True`` or reads ``self.expiry`` where the class has
-    no ``__slots__`` (so the instance has a ``__dict__``) or names the attribute in its
-    ``__slots__``, and neither it nor its bases
-    in the module define ``__setattr__``, ``__getattr__`` or ``__getattribute__`` or
-    give the attribute a class-level value other than a literal (a property or another
-    descriptor runs code, which may raise); a read (``self.expiry``) also needs the
-    attribute to be set only in ``__init__`` or to a class-level literal: a setting the
-    constructor fixed. An attribute other methods store (``self.balance``) holds
-    whatever a thread stored last, and arithmetic on it may raise, unless it is an int
-    counter: every assignment of it in the module binds an int literal (``self.count =
-    0``, or ``next_id = 1`` in the class body) and every other write adds or subtracts
-    one (``self.count += 1``, ``Registry.next_id += 1`` in a method of ``Registry``);
-    stepping it that way, reading and comparing it cannot raise. A base class from
-    another module is not seen: its ``__setattr__`` would go unnoticed.
+    Code that cannot fail in use: stores to and reads of names, attributes and
+    containers (``self.count += 1``, ``self.cache[key] = entry``, ``d.pop(k, None)``),
+    arithmetic and comparisons, builtins that only look at their arguments (``len``,
+    ``str``, ``isinstance``, ``sorted`` of the function's own values), a list's, dict's,
+    set's or string's own methods (``append``, ``popleft``, ``setdefault``, ``strip``...,
+    known by name on anything but a caller's object or a call's result; ``get``,
+    ``update``, ``add``, ``remove``, ``index``, ``join`` and ``format``, which other
+    objects often have with another meaning, only on a container or string the module
+    makes), clock, thread-identity and ``time.sleep`` calls, a logging call on a
+    logger (or a name bound only to a logger's method, called with positional
+    arguments), ``set()``/``clear()``/``wait()`` of an Event, ``put()``/``get()`` of a
+    Queue, ``notify()``/``wait()`` of the Condition just acquired, and a call of the
+    module's own function or method whose body (followed three calls deep) does no more.
+    ``if``, ``for`` and ``while`` statements count when their parts do.
 
-    The function's own containers count too: a local bound only to ``{}``, ``[]`` or
-    ``dict()``, or an attribute every assignment of which is one (``self.cache =
-    dict()``). On them ``clear()``, ``copy()`` and a list's ``append(x)`` cannot raise;
-    ``len()``, ``d.get(key)``, ``d.pop(key, default)``, ``d[key] = value`` and a set's
-    ``add(key)`` and ``discard(key)`` cannot raise when the key is hashable: a literal,
-    a parameter annotated ``str``, ``int``, ``bytes``, ``float`` or ``bool`` (a type
-    checker holds every rebinding to it), a string built with a literal (``login + ":"
-    + digest``, an f-string), or a key taken from the container. ``d[key]`` and ``del d[key]`` need
-    the key to be in it: taken by a ``for`` over ``d``, or over a local dict whose
-    every store is keyed by such a loop over ``d`` (collect, then delete).
-
-    Compound statements may stand between when every part of them cannot raise: an
-    ``if`` whose test and branches cannot raise, a ``while`` without ``else`` whose test
-    and body cannot raise (``while self.count > 0: self.cond.wait()`` on the Condition
-    held), and a ``for`` over the function's
-    own container, binding one name, without ``else``, that does not change the
-    container it walks. Walking an instance's container also needs every change of it
-    in the module to hold the same lock (or to be in ``__init__``): a dict that another
-    thread resizes raises ``RuntimeError`` in the loop. Anything else can raise and
-    leak the lock, and is reported: any call of unknown code (a caller's object's
-    method, ``len()`` of a caller's list), a subscript of a container with a caller's
-    key (``KeyError``; an unannotated key may be unhashable), an attribute of a
-    caller's object (a property may raise), other division, a loop over a caller's
-    iterable, and ``return``, ``break``, ``continue`` or ``raise`` (they leave without
-    the release). ``with`` (or ``contextlib.ExitStack`` for several locks) says it is
-    safe.
+    Code that fails in use, and is reported: ``raise`` and ``assert``; a method of
+    another object or a function of another module (it may do I/O, call back into user
+    code, or raise by design); a caller's object (``ledger.append(x)`` on a parameter, a
+    ``for`` over a caller's iterable, ``d[key]`` or ``del d[key]`` or ``d.pop(key)`` with a
+    caller's key, which may be missing); ``open``, ``print``, ``int``, ``float``,
+    ``next``, ``getattr`` without a default and ``__import__``; a division by anything but
+    a non-zero literal; a ``for`` over an instance's dict or set that another method
+    changes without this lock (``RuntimeError``: changed size during iteration);
+    ``notify()`` of a Condition not held; an attribute that runs code (a property, a
+    ``__setattr__``, a store to a name ``__slots__`` leaves out); ``with``, ``yield``,
+    ``await`` and ``import``; and ``return``, ``break`` or ``continue`` (they leave
+    without the release). ``with`` (or ``contextlib.ExitStack`` for several locks) says
+    it is safe.
 
     **The statement run next**
 

@@ -1,0 +1,529 @@
+"""Code that realistically fails: what TS201 and TS202 let stand between an ``acquire()``
+and the ``try`` (or the ``release()``) that gives the lock back.
+
+Reviewers of real code judge a lock leak real when something between the acquire and the
+release can fail in use: an explicit ``raise``, I/O, a network call, a user's callback, a
+foreign object's method, a parse of input. They judge it false when the code between only
+moves data around (attribute and container stores, arithmetic, a ``notify()``, a log
+line), even where a ``KeyError`` is possible in principle. ``cannot_raise`` proves the
+stricter claim; this module adds the realistic one, and follows the module's own functions
+and methods (a few calls deep) to see what they run.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+
+import libcst as cst
+
+from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, block
+from tsafe_lint.analysis.kinds import LOCKLIKE
+from tsafe_lint.analysis.scopes import ClassInfo
+from tsafe_lint.rules.cannot_raise import (
+    _DIVISIONS,
+    _builtin,
+    _changed_only_under,
+    _nonzero_constant,
+    _slot_names,
+    cannot_raise,
+    value_cannot_raise,
+)
+from tsafe_lint.rules.self_logging import is_log_call
+
+#: The builtins' names (``len``, ``open``...).
+_BUILTINS = frozenset(dir(builtins))
+#: How many calls deep the module's own functions are followed; deeper means "may fail".
+_DEPTH = 3
+#: Statements that leave the lock held or hand control away: they always count.
+_LEAVING = (cst.Raise, cst.Assert, cst.Yield, cst.Await, cst.Import, cst.ImportFrom)
+#: Builtins that fail on ordinary input: files, parsing, dynamic code, exhausted iterators.
+_FAILING_BUILTINS = frozenset(
+    {
+        "open",
+        "input",
+        "print",
+        "exec",
+        "eval",
+        "compile",
+        "__import__",
+        "next",
+        "int",
+        "float",
+        "complex",
+    }
+)
+#: Builtins that iterate their argument: a caller's iterable may run any code.
+_ITERATING_BUILTINS = frozenset(
+    {
+        "dict",
+        "list",
+        "set",
+        "tuple",
+        "frozenset",
+        "sorted",
+        "iter",
+        "sum",
+        "min",
+        "max",
+        "any",
+        "all",
+        "bytes",
+        "bytearray",
+        "enumerate",
+        "reversed",
+        "zip",
+        "map",
+        "filter",
+    }
+)
+#: Standard-library calls that only read the clock, the thread or the process, or copy.
+_SAFE_QUALIFIED_PREFIXES = ("time.", "collections.", "itertools.", "functools.partial")
+_SAFE_QUALIFIED = frozenset(
+    {
+        "threading.get_ident",
+        "threading.get_native_id",
+        "threading.current_thread",
+        "threading.currentThread",
+        "os.getpid",
+        "copy.copy",
+        "weakref.ref",
+        "uuid.uuid4",
+        "random.random",
+    }
+)
+#: Methods of a dict, list, set, deque or str: data moved in memory.
+_DATA_METHODS = frozenset(
+    {
+        "append",
+        "appendleft",
+        "extend",
+        "extendleft",
+        "insert",
+        "pop",
+        "popleft",
+        "popitem",
+        "setdefault",
+        "discard",
+        "clear",
+        "copy",
+        "keys",
+        "values",
+        "items",
+        "sort",
+        "reverse",
+        "count",
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "rsplit",
+        "splitlines",
+        "startswith",
+        "endswith",
+        "replace",
+    }
+)
+#: Of those, the ones a container's version takes no argument of: ``source.copy(pos)``
+#: is some other object's method.
+_NO_ARGUMENT_METHODS = frozenset(
+    {"copy", "clear", "keys", "values", "items", "popleft", "popitem", "reverse", "lower", "upper"}
+)
+#: Of those, the ones a foreign object often has with another meaning (an HTTP
+#: session's ``get``, a client's ``update``): they count only on a known container.
+_CONTAINER_ONLY_METHODS = frozenset({"get", "update", "add", "remove", "index", "join", "format"})
+#: Container constructors whose value a receiver may be bound to.
+_CONTAINER_MAKERS = frozenset(
+    {"dict", "list", "set", "bytearray", "deque", "OrderedDict", "defaultdict", "Counter"}
+)
+#: Methods of synchronisation objects that do not fail in use (``release`` and
+#: ``acquire`` stop the walk instead: the caller looks for the release itself).
+_SYNC_METHODS = {
+    Kind.EVENT: frozenset({"set", "clear", "is_set", "isSet", "wait"}),
+    Kind.QUEUE: frozenset({"put", "get", "qsize", "empty", "full", "task_done"}),
+    Kind.FUTURE: frozenset({"done", "cancel", "cancelled", "running"}),
+    Kind.THREAD: frozenset({"is_alive", "isAlive", "getName"}),
+}
+_CONDITION_METHODS = frozenset({"notify", "notify_all", "notifyAll", "wait", "wait_for"})
+#: Methods that take or give back a lock: the walk stops there.
+_LOCK_METHODS = frozenset({"acquire", "release", "__enter__", "__exit__"})
+
+
+def realistically_cannot_raise(
+    statement: cst.BaseStatement,
+    analysis: ModuleAnalysis,
+    func: FunctionInfo,
+    lock: SymbolKey | None = None,
+) -> bool:
+    """Can ``statement``, run with the lock held, not fail in use? Proven by
+    ``cannot_raise``, or free of every realistic failure (``_fails``)."""
+    if cannot_raise(statement, analysis, func, lock=lock):
+        return True
+    return not _Walk(analysis, lock).statement_fails(statement, func)
+
+
+def _returns(statement: cst.BaseStatement) -> bool:
+    """``return`` or ``return value`` where the value is a name or a constant."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    return isinstance(small, cst.Return) and (
+        small.value is None or isinstance(small.value, (cst.Name, cst.Integer, cst.SimpleString))
+    )
+
+
+def value_realistically_cannot_raise(
+    value: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo
+) -> bool:
+    """The same for an expression (an ``if`` test, a returned value)."""
+    if value_cannot_raise(value, analysis, func):
+        return True
+    return not _Walk(analysis, None).fails(value, func, 0)
+
+
+class _Walk:
+    """One question's walk, with the module's functions already judged."""
+
+    def __init__(self, analysis: ModuleAnalysis, lock: SymbolKey | None) -> None:
+        self.analysis = analysis
+        self.lock = lock
+        self.judged: dict[FunctionInfo, bool] = {}
+
+    def fails(self, node: cst.CSTNode, func: FunctionInfo, depth: int) -> bool:
+        """Does ``node`` contain something that realistically fails, or leaves or
+        releases the lock (a ``release()``, a ``return``, a ``break`` out of it)?"""
+        nodes = list(_nodes(node))
+        callees = {id(inner.func) for inner in nodes if isinstance(inner, cst.Call)}
+        stored = {id(target) for inner in nodes for target in _stored(inner)}
+        return any(
+            self._fails_here(inner, func, depth)
+            or (
+                isinstance(inner, cst.Attribute)
+                and id(inner) not in callees
+                and _runs_code(inner, id(inner) in stored, self.analysis, func)
+            )
+            for inner in nodes
+        )
+
+    def _fails_here(self, node: cst.CSTNode, func: FunctionInfo, depth: int) -> bool:
+        if isinstance(node, cst.Return):
+            return depth == 0  # a callee's return goes back to the locked code
+        if isinstance(node, (*_LEAVING, cst.With, cst.Global, cst.Nonlocal)):
+            return True
+        if isinstance(node, (cst.Break, cst.Continue)):
+            return True  # ``_nodes`` drops those that stay inside a loop of the statement
+        if isinstance(node, cst.Call):
+            return self._call_fails(node, func, depth)
+        if isinstance(node, cst.For):
+            return self._loop_fails(node, func)
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _DIVISIONS):
+            return not _nonzero_constant(node.right)  # ``ZeroDivisionError``
+        if isinstance(node, cst.Subscript):
+            if isinstance(self.analysis.parent_of(node), cst.AssignTarget):
+                # a store into a caller's object runs its ``__setitem__``
+                return _callers_object(node.value, func)
+            return _callers_key(node, func)  # a caller's key may be missing: ``KeyError``
+        if isinstance(node, cst.Del):
+            return isinstance(node.target, cst.Subscript) and _callers_key(node.target, func)
+        return False
+
+    def _loop_fails(self, loop: cst.For, func: FunctionInfo) -> bool:
+        """``for entry in entries:`` over a caller's iterable runs its code; a loop over
+        an instance's dict or set that another method resizes without the lock held here
+        raises ``RuntimeError``."""
+        walked = loop.iter
+        if _callers_object(walked, func):
+            return True
+        if isinstance(walked, cst.Attribute) and _plain_self(walked, func):
+            return not _changed_only_under(walked, self.lock, self.analysis, func)
+        return False
+
+    def _call_fails(self, call: cst.Call, func: FunctionInfo, depth: int) -> bool:
+        callee = call.func
+        analysis = self.analysis
+        if is_log_call(call):
+            return False  # logging reports its own errors (``Handler.handleError``)
+        if isinstance(callee, cst.Name):
+            name = callee.value
+            if analysis.is_log_alias(name, func):
+                # a do-nothing stand-in may take no keyword: ``TypeError``
+                return any(arg.keyword is not None or arg.star for arg in call.args)
+            own = analysis.resolve_function(callee, func)
+            if own is not None:
+                return self._function_fails(own, depth)
+            if name in _BUILTINS and _builtin(name, analysis, func):
+                if name in _FAILING_BUILTINS:
+                    return True
+                if name in _ITERATING_BUILTINS and any(
+                    _callers_object(arg.value, func) for arg in call.args
+                ):
+                    return True  # a caller's iterable may be a generator that raises
+                return name == "getattr" and len(call.args) < 3
+        if isinstance(callee, cst.Attribute):
+            method = callee.attr.value
+            if method in _LOCK_METHODS:
+                return True
+            kind = analysis.symbols.kind_of(callee.value, func)
+            if kind is Kind.CONDITION and method in _CONDITION_METHODS:
+                return not self._holds(callee.value, func)  # else ``RuntimeError``
+            if kind is not None:
+                return not _sync_method_ok(kind, method)
+            if (
+                method == "pop"
+                and len(call.args) == 1
+                and _callers_object(call.args[0].value, func)
+            ):
+                return True  # ``KeyError`` for a caller's key that is not there
+            own = analysis.resolve_function(callee, func)
+            if own is not None:
+                return self._function_fails(own, depth)
+            if (
+                method in _DATA_METHODS
+                and (method not in _NO_ARGUMENT_METHODS or not call.args)
+                and not isinstance(callee.value, cst.Call)
+                and not _callers_object(callee.value, func)
+            ):
+                return False
+            if method in (_DATA_METHODS | _CONTAINER_ONLY_METHODS) and _known_container(
+                callee.value, analysis, func
+            ):
+                return False
+        qualified = analysis.structure.qualified_name(callee, func)
+        if qualified is not None and (
+            qualified in _SAFE_QUALIFIED or qualified.startswith(_SAFE_QUALIFIED_PREFIXES)
+        ):
+            return False
+        # ``len``, ``str``, ``sorted``, ``isinstance``, ``print`` do not fail; anything
+        # else is a foreign function or object: it may do I/O or call back
+        return not (
+            isinstance(callee, cst.Name)
+            and callee.value in _BUILTINS
+            and _builtin(callee.value, analysis, func)
+        )
+
+    def statement_fails(self, statement: cst.CSTNode, func: FunctionInfo) -> bool:
+        """``fails`` for a statement run with the lock held, where an ``if`` (without
+        ``else``) may end its branch by giving the lock back and leaving (``if done:
+        x.release(); return``): the path goes on past the ``if`` with the lock held."""
+        if not isinstance(statement, cst.If) or statement.orelse is not None:
+            return self.fails(statement, func, 0)
+        body = list(block(statement.body))
+        if len(body) >= 2 and self.releases(body[-2], func) and _returns(body[-1]):
+            body = body[:-2]
+        return self.fails(statement.test, func, 0) or any(
+            self.statement_fails(inner, func) for inner in body
+        )
+
+    def releases(self, statement: cst.BaseStatement, func: FunctionInfo) -> bool:
+        """Is ``statement`` ``x.release()`` of the lock held here?"""
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            return False
+        small = statement.body[0]
+        if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+            return False
+        callee = small.value.func
+        return (
+            isinstance(callee, cst.Attribute)
+            and callee.attr.value == "release"
+            and not small.value.args
+            and self._holds(callee.value, func)
+        )
+
+    def _holds(self, condition: cst.BaseExpression, func: FunctionInfo) -> bool:
+        """Is ``condition`` the lock held here?"""
+        if self.lock is None:
+            return False
+        key = self.analysis.symbols.key_of(condition, func)
+        locks = self.analysis.locks
+        return key is not None and locks.identity(key) == locks.identity(self.lock)
+
+    def _function_fails(self, target: FunctionInfo, depth: int) -> bool:
+        """Does the module's own function (or constructor) ``target`` realistically
+        fail? Followed ``_DEPTH`` calls deep; a cycle counts as not failing (what it
+        runs is judged at its first visit)."""
+        if depth >= _DEPTH:
+            return True
+        if target in self.judged:
+            return self.judged[target]
+        self.judged[target] = False
+        verdict = any(self.fails(statement, target, depth + 1) for statement in target.body())
+        self.judged[target] = verdict
+        return verdict
+
+
+def _stored(node: cst.CSTNode) -> list[cst.BaseExpression]:
+    """The targets ``node`` stores into."""
+    if isinstance(node, cst.AssignTarget):
+        return [node.target]
+    if isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+        return [node.target]
+    return []
+
+
+#: Hooks that run on every attribute store or read of an instance.
+_STORE_HOOKS = frozenset({"__setattr__", "__getattribute__"})
+_READ_HOOKS = frozenset({"__getattribute__"})
+
+
+def _runs_code(
+    target: cst.Attribute, store: bool, analysis: ModuleAnalysis, func: FunctionInfo
+) -> bool:
+    """Does storing (reading) ``self.attr`` run code: a property, a ``__setattr__`` or
+    ``__getattribute__`` of the class or a base in the module, or a store to a name
+    that ``__slots__`` leaves out (``AttributeError``)?"""
+    cls = func.cls
+    if cls is None or not isinstance(target.value, cst.Name):
+        return False
+    if target.value.value != func.self_name or func.is_classmethod:
+        return False
+    attr = target.attr.value
+    if store and "__slots__" in cls.body_names and attr not in _slot_names(cls):
+        return True
+    hooks = _STORE_HOOKS if store else _READ_HOOKS
+    for current in analysis.structure.class_bases(cls):
+        if current.body_names & hooks:
+            return True
+        if attr in current.body_names and _descriptor(current, attr):
+            return True
+    return False
+
+
+def _descriptor(cls: ClassInfo, attr: str) -> bool:
+    """Is ``attr`` a property (or another descriptor made by a call) in the class body?"""
+    for statement in block(cls.node.body):
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == attr:
+            return bool(statement.decorators)
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if (
+                    isinstance(small, cst.Assign)
+                    and any(
+                        isinstance(t.target, cst.Name) and t.target.value == attr
+                        for t in small.targets
+                    )
+                    and isinstance(small.value, cst.Call)
+                ):
+                    return True
+    return False
+
+
+def _sync_method_ok(kind: Kind, method: str) -> bool:
+    if kind in LOCKLIKE:
+        return method == "locked"
+    return method in _SYNC_METHODS.get(kind, frozenset())
+
+
+def _plain_self(value: cst.Attribute, func: FunctionInfo) -> bool:
+    """``self.attr``."""
+    return isinstance(value.value, cst.Name) and value.value.value == func.self_name
+
+
+def _callers_key(subscript: cst.Subscript, func: FunctionInfo) -> bool:
+    """``d[key]`` where ``key`` is a parameter: the caller's key may not be in ``d``."""
+    return len(subscript.slice) == 1 and (
+        isinstance(subscript.slice[0].slice, cst.Index)
+        and _callers_object(subscript.slice[0].slice.value, func)
+    )
+
+
+def _callers_object(value: cst.BaseExpression, func: FunctionInfo) -> bool:
+    """``ledger`` or ``ledger.entries`` where ``ledger`` is a parameter (not ``self`` or
+    ``cls``): the caller's object, which may be anything (a database-backed ledger whose
+    ``append`` writes to disk)."""
+    while isinstance(value, (cst.Attribute, cst.Subscript)):
+        value = value.value
+    return (
+        isinstance(value, cst.Name)
+        and value.value in func.params
+        and value.value not in ("self", "cls")
+    )
+
+
+def _known_container(
+    receiver: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo
+) -> bool:
+    """A string literal, or a name or ``self`` attribute some binding of which in the
+    module is a container display or a container constructor."""
+    if isinstance(receiver, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
+        return True
+    values: list[cst.BaseExpression] = []
+    if isinstance(receiver, cst.Attribute):
+        key = analysis.symbols.key_of(receiver, func)
+        if key is not None:
+            values = [value for value, _ in analysis.symbols.attribute_values.get(key, {}).values()]
+    elif isinstance(receiver, cst.Name):
+        values = list(_bindings_of(receiver.value, func, analysis))
+    return any(_makes_container(value) for value in values)
+
+
+def _bindings_of(
+    name: str, func: FunctionInfo, analysis: ModuleAnalysis
+) -> Iterator[cst.BaseExpression]:
+    """The values ``name = value`` binds in ``func`` or, for a name ``func`` does not
+    bind, at the module's top level."""
+    scope = func if func.is_local(name) else analysis.structure.module_scope
+    for statement in scope.body():
+        for node in _nodes(statement):
+            if isinstance(node, cst.Assign):
+                for target in node.targets:
+                    if isinstance(target.target, cst.Name) and target.target.value == name:
+                        yield node.value
+            elif (
+                isinstance(node, cst.AnnAssign)
+                and node.value is not None
+                and isinstance(node.target, cst.Name)
+                and node.target.value == name
+            ):
+                yield node.value
+
+
+def _makes_container(value: cst.BaseExpression) -> bool:
+    if isinstance(value, (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)):
+        return True
+    if isinstance(value, cst.Call):
+        callee = value.func
+        name = callee.attr.value if isinstance(callee, cst.Attribute) else None
+        if isinstance(callee, cst.Name):
+            name = callee.value
+        return name in _CONTAINER_MAKERS
+    return False
+
+
+def _nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and what it contains, without nested functions, classes and lambdas
+    (defining one runs nothing), without ``break``/``continue`` that stay inside a loop
+    of ``node``, and without the body of a ``try`` whose handler catches everything."""
+    yield from _walk(node, in_loop=False)
+
+
+_CATCH_ALL = frozenset({"Exception", "BaseException"})
+
+
+def _walk(node: cst.CSTNode, in_loop: bool) -> Iterator[cst.CSTNode]:
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        return
+    if isinstance(node, (cst.Break, cst.Continue)) and in_loop:
+        return
+    yield node
+    if isinstance(node, (cst.For, cst.While)):
+        yield from _walk(node.body, True)
+        for part in (getattr(node, "iter", None), getattr(node, "test", None), node.orelse):
+            if part is not None:
+                yield from _walk(part, in_loop)
+        return
+    if isinstance(node, cst.Try) and any(_catches_all(h) for h in node.handlers):
+        for handler in node.handlers:
+            yield from _walk(handler, in_loop)
+        for part in (node.orelse, node.finalbody):
+            if part is not None:
+                yield from _walk(part, in_loop)
+        return
+    for child in node.children:
+        yield from _walk(child, in_loop)
+
+
+def _catches_all(handler: cst.ExceptHandler) -> bool:
+    kind = handler.type
+    return kind is None or (isinstance(kind, cst.Name) and kind.value in _CATCH_ALL)
