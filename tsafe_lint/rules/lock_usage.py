@@ -115,7 +115,9 @@ class AcquireWithoutTryFinally(Rule):
     known by name on anything but a caller's object or a call's result; ``get``,
     ``update``, ``add``, ``remove``, ``index``, ``join`` and ``format``, which other
     objects often have with another meaning, only on a container or string the module
-    makes), clock, thread-identity and ``time.sleep`` calls, a logging call on a
+    makes), clock, thread-identity and ``time.sleep`` calls, building a ``Thread``,
+    ``Timer``, lock, ``Event``, ``Queue`` or ``Future``, a ``with`` over a lock whose body
+    does no more (waiting for a lock is no failure), a logging call on a
     logger (or a name bound only to a logger's method, called with positional
     arguments), ``set()``/``clear()``/``wait()`` of an Event, ``put()``/``get()`` of a
     Queue, ``notify()``/``wait()`` of the Condition just acquired, and a call of the

@@ -19,6 +19,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, block
 from tsafe_lint.analysis.kinds import LOCKLIKE
+from tsafe_lint.analysis.names import looks_like_lock
 from tsafe_lint.analysis.scopes import ClassInfo
 from tsafe_lint.rules.cannot_raise import (
     _DIVISIONS,
@@ -81,6 +82,15 @@ _ITERATING_BUILTINS = frozenset(
 _SAFE_QUALIFIED_PREFIXES = ("time.", "collections.", "itertools.", "functools.partial")
 _SAFE_QUALIFIED = frozenset(
     {
+        "threading.Thread",
+        "threading.Timer",
+        "threading.Event",
+        "threading.Lock",
+        "threading.RLock",
+        "threading.Condition",
+        "concurrent.futures.Future",
+        "queue.Queue",
+        "queue.SimpleQueue",
         "threading.get_ident",
         "threading.get_native_id",
         "threading.current_thread",
@@ -210,7 +220,11 @@ class _Walk:
     def _fails_here(self, node: cst.CSTNode, func: FunctionInfo, depth: int) -> bool:
         if isinstance(node, cst.Return):
             return depth == 0  # a callee's return goes back to the locked code
-        if isinstance(node, (*_LEAVING, cst.With, cst.Global, cst.Nonlocal)):
+        if isinstance(node, cst.With):
+            # ``with self._lock:`` waits for the lock, which is no failure; another
+            # context manager's ``__enter__`` and ``__exit__`` may do anything
+            return not all(self._is_lock(item.item, func) for item in node.items)
+        if isinstance(node, (*_LEAVING, cst.Global, cst.Nonlocal)):
             return True
         if isinstance(node, (cst.Break, cst.Continue)):
             return True  # ``_nodes`` drops those that stay inside a loop of the statement
@@ -329,6 +343,12 @@ class _Walk:
             and callee.attr.value == "release"
             and not small.value.args
             and self._holds(callee.value, func)
+        )
+
+    def _is_lock(self, expr: cst.BaseExpression, func: FunctionInfo) -> bool:
+        """Is ``expr`` (the item of a ``with``) a lock, Condition or semaphore?"""
+        return self.analysis.symbols.kind_of(expr, func) in LOCKLIKE or (
+            not isinstance(expr, cst.Call) and looks_like_lock(expr)
         )
 
     def _holds(self, condition: cst.BaseExpression, func: FunctionInfo) -> bool:
