@@ -36,6 +36,16 @@ AssignedValue = tuple[cst.BaseExpression, "FunctionInfo"]
 _FIELD_FACTORIES = {"dataclasses.field", "attr.ib", "attrs.field", "attr.attrib"}
 
 
+def _unsubscripted(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``queue.Queue[_T]`` -> ``queue.Queue``."""
+    return expr.value if isinstance(expr, cst.Subscript) else expr
+
+
+#: The standard queues whose subclasses inherit ``mutex`` and its Conditions.
+_QUEUE_CLASSES = frozenset({"queue.Queue", "queue.LifoQueue", "queue.PriorityQueue"})
+_QUEUE_CONDITIONS = ("not_empty", "not_full", "all_tasks_done")
+
+
 @dataclass
 class SymbolInfo:
     """What is known of a symbol: its kind or the module class it is an instance of."""
@@ -95,6 +105,7 @@ class SymbolTable:
         for qualified, kind in self.external.items():
             key: SymbolKey = ("ext", qualified)
             self.symbols[key] = SymbolInfo(key, qualified.rsplit(".", 1)[-1], kind)
+        self._inherited_queue_locks()
         for _ in range(2):  # a second pass resolves references to later definitions
             self._collect()
         #: the class each attribute's own constructor call gives it (``_lock =
@@ -106,6 +117,27 @@ class SymbolTable:
             for key, info in self.symbols.items()
             if key[0] == "attr" and info.instance_of is not None
         }
+
+    def _inherited_queue_locks(self) -> None:
+        """A subclass of ``queue.Queue`` inherits its lock and the three Conditions built
+        on it: ``self.mutex``, ``self.not_empty``, ``self.not_full`` and
+        ``self.all_tasks_done``. Holding one of them holds them all (an overridden
+        ``put`` that holds ``not_full`` may ``not_empty.notify()``)."""
+        module = self.structure.module_scope
+        for cls in self.structure.classes.values():
+            bases = {
+                self.structure.qualified_name(_unsubscripted(base.value), module)
+                for base in cls.node.bases
+            }
+            if not bases & _QUEUE_CLASSES:
+                continue
+            mutex: SymbolKey = ("attr", cls.qualname, "mutex")
+            self.symbols[mutex] = SymbolInfo(mutex, f"{cls.node.name.value}.mutex", Kind.LOCK)
+            for name in _QUEUE_CONDITIONS:
+                key: SymbolKey = ("attr", cls.qualname, name)
+                self.symbols[key] = SymbolInfo(
+                    key, f"{cls.node.name.value}.{name}", Kind.CONDITION, underlying=mutex
+                )
 
     # -- resolution --------------------------------------------------------------
     def key_of(self, expr: cst.BaseExpression, func: FunctionInfo) -> SymbolKey | None:
