@@ -921,6 +921,15 @@ class RegionWalker:
             elif kind is None and looks_like_lock(item.item):
                 unknown = ("unknown", dotted_name(item.item) or "")
                 inner = replace(inner, held=inner.held | {unknown})
+            elif (
+                kind is None
+                and isinstance(item.item, cst.Call)
+                and looks_like_lock(item.item.func)
+            ):
+                # ``with _get_split_lock(self):``: a function named for a lock that hands
+                # one out (made lazily, looked up); every call of it names the same lock
+                unknown = ("unknown", f"{dotted_name(item.item.func)}()")
+                inner = replace(inner, held=inner.held | {unknown})
         out = self._walk_block(block(statement.body), inner, func)
         if out is None:
             return None
