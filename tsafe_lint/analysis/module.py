@@ -27,6 +27,7 @@ from tsafe_lint.analysis.finalizers import (
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.locking_decorators import decorator_held
 from tsafe_lint.analysis.log_aliases import log_aliases
+from tsafe_lint.analysis.per_thread_args import PerThread, per_thread_params
 from tsafe_lint.analysis.reachability import Entry, ThreadReach, compute_reach
 from tsafe_lint.analysis.regions import RegionWalker
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, collect_structure
@@ -139,6 +140,12 @@ class ModuleAnalysis:
     def thread_starts(self) -> list[ThreadStart]:
         """Every call that hands a callable to a thread or a worker pool."""
         return thread_starts(self.regions, self.symbols.symbols)
+
+    @cached_property
+    def per_thread_params(self) -> PerThread:
+        """Parameters that hold a value of the thread running the function (what a
+        thread started in a loop was handed, followed into the calls it makes)."""
+        return per_thread_params(self)
 
     @cached_property
     def reach(self) -> ThreadReach:

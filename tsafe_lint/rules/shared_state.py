@@ -26,6 +26,7 @@ from tsafe_lint.analysis import (
 )
 from tsafe_lint.analysis.conflicts import stored_constant
 from tsafe_lint.analysis.none_stores import may_store_none
+from tsafe_lint.analysis.per_thread_args import per_thread_slots
 from tsafe_lint.rules.base import Finding, Rule
 
 _KIND_OF_STATE = {"global": "global", "attr": "attribute", "local": "closure variable"}
@@ -400,6 +401,16 @@ class UnlockedCheckThenAct(Rule):
     creates. Still reported: a test that reads the dict any other way (``len(d) < 10``),
     and an act that writes anything but that entry.
 
+    The same for a key the thread was handed as its own: a thread started in a loop with
+    a value of that pass (``conn, address = sock.accept()`` then ``Thread(target=
+    self._handle, args=(conn, address))``, or the loop's index), followed into the
+    functions it passes that value to (when every call of them does), and into closures.
+    A dict (or list) whose every write outside ``__init__`` is ``d[address] = v``, ``del
+    d[address]``, ``d.pop(address, ...)`` or ``d.setdefault(address, v)`` with such a
+    value, tested only as ``address in d``, ``d[address]`` or ``d.get(address)`` (or
+    through a local bound to one of those), holds one entry per thread. Still reported:
+    a write that empties or replaces the whole dict, or is keyed by anything else.
+
     A guard no caller can trigger: ``if self._closed and not _anyway: return`` in a
     private function (a leading ``_``, never passed around as a value) whose every call
     in the module passes a true constant for ``_anyway`` or leaves it to a true default
@@ -533,6 +544,8 @@ class UnlockedCheckThenAct(Rule):
                 analysis, item.write, writes.get(item.key, ())
             ):
                 continue
+            if per_thread_slots(analysis, item, writes.get(item.key, [])):
+                continue  # each thread tests and writes only the entry keyed by its own value
             keyword = "if" if item.test_node.__class__.__name__ == "If" else "while"
             line = analysis.line_of(item.write.node)
             if guards(analysis, item.write.func, item.write.state):

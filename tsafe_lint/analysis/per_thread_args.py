@@ -1,0 +1,219 @@
+"""Arguments that differ per thread, and the dicts keyed only by them.
+
+A thread started in a loop is handed values of its own: the connection ``accept()``
+returned and its address, the loop's index (``Thread(target=self._handle_client,
+args=(sock, address))``). Followed into the functions the thread passes them to (every
+call of which passes such a value in that place), they name entries no other thread
+touches. A dict that every write keys by such a value, and whose test reads only that
+entry, is per-thread slots: one thread's check and act on its entry cannot interleave
+with another's on the same entry (python-snap7's per-client upload contexts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from tsafe_lint.analysis.accesses import shared_key
+from tsafe_lint.analysis.events import Access, CheckThenAct
+from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.tree import walk
+
+if TYPE_CHECKING:
+    from tsafe_lint.analysis.module import ModuleAnalysis
+
+PerThread = dict[FunctionInfo, frozenset[str]]
+
+
+def per_thread_params(analysis: ModuleAnalysis) -> PerThread:
+    """For each function, its parameters that hold a value of the thread running it."""
+    found: dict[FunctionInfo, set[str]] = {}
+    for start in analysis.thread_starts:
+        if not start.repeated or start.target is None:
+            continue
+        if not isinstance(start.args, (cst.Tuple, cst.List)):
+            continue
+        target = analysis.resolve_function(start.target, start.func)
+        if target is None:
+            continue
+        params = _positional(target)
+        for index, element in enumerate(start.args.elements):
+            value = element.value
+            if (
+                index < len(params)
+                and not isinstance(element, cst.StarredElement)
+                and isinstance(value, cst.Name)
+                and start.func.is_local(value.value)
+                and value.value not in start.func.params
+            ):
+                found.setdefault(target, set()).add(params[index])
+    sites: dict[FunctionInfo, list[tuple[FunctionInfo, cst.Call]]] = {}
+    for site in analysis.regions.call_sites:
+        if isinstance(site.call, cst.Call) and not site.implicit:
+            sites.setdefault(site.callee, []).append((site.func, site.call))
+    changed = True
+    while changed:
+        changed = False
+        for callee, calls in sites.items():
+            if callee in analysis.regions.referenced:
+                continue  # also called from where nobody looks (a callback, a target)
+            for index, name in enumerate(_positional(callee)):
+                if name in found.get(callee, ()):
+                    continue
+                if all(_passes(caller, call, index, name, found) for caller, call in calls):
+                    found.setdefault(callee, set()).add(name)
+                    changed = True
+    return {func: frozenset(names) for func, names in found.items()}
+
+
+def _positional(func: FunctionInfo) -> list[str]:
+    """The parameters a call fills by position, ``self`` (or ``cls``) left out."""
+    node = func.node
+    if not isinstance(node, cst.FunctionDef):
+        return []
+    names = [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+    static = any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
+        for d in node.decorators
+    )
+    if func.cls is not None and not static and names:
+        names = names[1:]
+    return names
+
+
+def _passes(
+    caller: FunctionInfo,
+    call: cst.Call,
+    index: int,
+    name: str,
+    found: dict[FunctionInfo, set[str]],
+) -> bool:
+    """Does ``call`` pass a per-thread value of ``caller`` as the parameter at ``index``
+    (or by its ``name``)?"""
+    own = found.get(caller, set())
+    positional = [arg for arg in call.args if arg.keyword is None]
+    if any(arg.star for arg in call.args):
+        return False
+    value: cst.BaseExpression | None = None
+    if index < len(positional):
+        value = positional[index].value
+    else:
+        value = next(
+            (arg.value for arg in call.args if arg.keyword and arg.keyword.value == name), None
+        )
+    return isinstance(value, cst.Name) and value.value in own
+
+
+def per_thread_slots(analysis: ModuleAnalysis, item: CheckThenAct, writes: list[Access]) -> bool:
+    """Is ``item`` a check and act on a thread's own entry of a dict whose every write
+    (outside ``__init__``) is keyed by a per-thread value?"""
+    if not analysis.per_thread_params:
+        return False
+    if not all(
+        write.func.name == "__init__" or _keyed_write(write, analysis)
+        for write in [item.write, *writes]
+    ):
+        return False
+    own = own_values(analysis, item.func)
+    found = False
+    for read in _reads_of(item.test_node.test, item, analysis):
+        if not _keyed_read(read, own, analysis):
+            return False
+        found = True
+    return found
+
+
+def own_values(analysis: ModuleAnalysis, func: FunctionInfo) -> frozenset[str]:
+    """The names that hold a value of the thread running ``func``: its per-thread
+    parameters, and an enclosing function's that it does not rebind (a closure's)."""
+    names: set[str] = set(analysis.per_thread_params.get(func, ()))
+    parent = func.parent
+    while parent is not None and not parent.is_module:
+        names |= {
+            name for name in analysis.per_thread_params.get(parent, ()) if not func.is_local(name)
+        }
+        parent = parent.parent
+    return frozenset(names)
+
+
+def _keyed_write(write: Access, analysis: ModuleAnalysis) -> bool:
+    """``d[key] = v``, ``del d[key]``, ``d.pop(key, ...)``, ``d.setdefault(key, v)``
+    with ``key`` a per-thread value of the writing function."""
+    own = own_values(analysis, write.func)
+    node = write.node
+    index: cst.BaseExpression | None = None
+    if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del)):
+        targets = (
+            [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        )
+        if len(targets) != 1 or not isinstance(targets[0], cst.Subscript):
+            return False
+        index = _index(targets[0])
+    elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        if node.func.attr.value not in ("pop", "setdefault") or not node.args:
+            return False
+        index = node.args[0].value
+    return isinstance(index, cst.Name) and index.value in own
+
+
+def _index(subscript: cst.Subscript) -> cst.BaseExpression | None:
+    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
+        return None
+    return subscript.slice[0].slice.value
+
+
+def _reads_of(
+    test: cst.BaseExpression, item: CheckThenAct, analysis: ModuleAnalysis
+) -> Iterator[cst.BaseExpression]:
+    """The expressions in ``test`` that denote the dict ``item`` tests, directly or
+    through a local the function bound to a read of it (``ctx = d.get(key)``)."""
+    for node in walk(test, skip=(cst.Lambda,)):
+        if not isinstance(node, (cst.Name, cst.Attribute)):
+            continue
+        if shared_key(node, item.func, analysis.symbols, for_write=False) == item.key:
+            yield node
+        elif isinstance(node, cst.Name) and item.func.is_local(node.value):
+            for value in _bound_values(node.value, item.func):
+                yield from _reads_of(value, item, analysis)
+
+
+def _bound_values(name: str, func: FunctionInfo) -> list[cst.BaseExpression]:
+    """The values ``name = value`` binds in ``func`` (not in nested functions)."""
+    return [
+        node.value
+        for node in walk(func.node, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+        if isinstance(node, cst.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0].target, cst.Name)
+        and node.targets[0].target.value == name
+    ]
+
+
+def _keyed_read(read: cst.BaseExpression, own: frozenset[str], analysis: ModuleAnalysis) -> bool:
+    """Is the dict read as ``key in d``, ``key not in d``, ``d[key]`` or ``d.get(key)``
+    with ``key`` one of ``own``?"""
+    parent = analysis.parent_of(read)
+    if isinstance(parent, cst.Subscript) and parent.value is read:
+        index = _index(parent)
+        return isinstance(index, cst.Name) and index.value in own
+    if isinstance(parent, cst.Attribute) and parent.attr.value == "get":
+        call = analysis.parent_of(parent)
+        return (
+            isinstance(call, cst.Call)
+            and bool(call.args)
+            and isinstance(call.args[0].value, cst.Name)
+            and call.args[0].value.value in own
+        )
+    if isinstance(parent, cst.ComparisonTarget) and isinstance(
+        parent.operator, (cst.In, cst.NotIn)
+    ):
+        comparison = analysis.parent_of(parent)
+        return (
+            isinstance(comparison, cst.Comparison)
+            and len(comparison.comparisons) == 1
+            and isinstance(comparison.left, cst.Name)
+            and comparison.left.value in own
+        )
+    return False
