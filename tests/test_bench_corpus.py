@@ -24,54 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the thirteenth set, pinned while the twelfth was reviewed; current since the twelfth was retired
+# the fourteenth set, pinned while the thirteenth was reviewed; current since it was retired
 PINS = {
-    "pwntools": "4.15.0",
-    "ultralytics": "8.4.190",
-    "pymobiledevice3": "11.45.0",
-    "llama-index-core": "0.14.25",
-    "haystack-ai": "3.4.1",
-    "mem0ai": "2.2.1",
-    "airbyte-cdk": "7.39.1",
-    "dbt-core": "1.12.6",
-    "jina": "3.34.0",
-    "pdm": "2.29.4",
-    "RealtimeSTT": "1.1.2",
-    "python-snap7": "3.3.0",
-    "vorta": "0.11.6",
-    "PyAlgoTrade": "0.20",
-    "eventsourcing": "9.5.6",
-    "pylabrad": "0.98.3",
-    "pywebio": "1.8.4",
-    "dirsearch": "0.5.0",
-    "pgsync": "7.3.0",
-    "ibind": "0.2.2",
-    "HAP-python": "5.2.0",
-    "nspyre": "0.6.1",
-    "mkdocs": "1.6.1",
-    "vwo-python-sdk": "1.68.2",
-    "featurehub-sdk": "1.1.0",
-    "lunary": "1.4.41",
-    "lightstep": "4.4.8",
-    "honeycomb-beeline": "3.5.2",
-    "seqlog": "0.4.3",
-    "pymysensors": "0.26.0",
-    "pywinusb": "0.4.2",
-    "can-j1939": "2.0.12",
-    "urx": "0.11.0",
-    "signalrcore": "1.0.2",
-    "Pysher": "1.0.8",
-    "python-mpv": "1.0.8",
-    "speedtest-cli": "2.1.3",
-    "s4cmd": "2.1.0",
-    "cacheout": "0.17.0",
-    "imutils": "0.5.4",
-    "pytest-timeout": "2.4.0",
-}
-# the fourteenth set, pinned while the thirteenth is reviewed and held in reserve until the
-# thirteenth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "dspy": "3.4.1",
     "litdata": "0.2.76",
     "rally": "5.1.1",
@@ -128,6 +82,7 @@ SEEN = (
     BENCH / "validation_seen_10.toml",
     BENCH / "validation_seen_11.toml",
     BENCH / "validation_seen_12.toml",
+    BENCH / "validation_seen_13.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -199,27 +154,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_set_is_pinned_and_shares_no_package_with_any_other_set() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the thirteenth set is under review; the fourteenth stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
