@@ -76,6 +76,7 @@ def released_after(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     elif (
         _released_by_finally(first, call.target, analysis, call)
         or _released_by_callback(first, call, analysis)
+        or _released_by_started_thread(first, call, analysis)
         or _released_past_handlers(first, call, analysis)
     ):
         return True
@@ -145,6 +146,71 @@ def _released_by_callback(
         isinstance(arg.value, cst.Lambda) and releases(arg.value.body, call.target, analysis, call)
         for arg in small.value.args
     )
+
+
+def _released_by_started_thread(
+    statement: cst.BaseStatement | None, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """``try: thread.start() except Exception: x.release(); raise``, where ``thread`` is
+    a Thread made in this function whose target releases the lock in a ``finally``: a
+    slot handed to the worker it caps (a semaphore limiting concurrent threads, taken
+    in a loop that starts one per pass). A failed start releases it here; a started
+    thread releases it however it ends."""
+    if not isinstance(statement, cst.Try) or statement.finalbody is not None:
+        return False
+    handlers = statement.handlers
+    if not handlers or len(_releasing_handlers(statement, call, analysis)) != len(handlers):
+        return False
+    if not any(_catches_all(handler.type) for handler in handlers):
+        return False
+    body = block(statement.body)
+    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
+        return False
+    small = body[0].body[0] if len(body[0].body) == 1 else None
+    if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
+        return False
+    started = small.value.func
+    if not (
+        isinstance(started, cst.Attribute)
+        and started.attr.value == "start"
+        and isinstance(started.value, cst.Name)
+    ):
+        return False
+    handle = started.value.value
+    for start in analysis.thread_starts:
+        if start.func is not call.func or start.how != "Thread" or start.target is None:
+            continue
+        if not _assigned_to(handle, start.call, call.func):
+            continue
+        target = analysis.resolve_function(start.target, call.func)
+        if target is not None and _finally_releases(target, call, analysis):
+            return True
+    return False
+
+
+def _assigned_to(name: str, made: cst.Call, func: FunctionInfo) -> bool:
+    """Is ``made`` (``threading.Thread(...)``) assigned to ``name`` in ``func``?"""
+    return any(
+        isinstance(node, cst.Assign)
+        and node.value is made
+        and any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets)
+        for node in walk_nodes(func.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))
+    )
+
+
+def _finally_releases(target: FunctionInfo, call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """Does a ``try`` in ``target``'s own block release the lock ``call`` takes in its
+    ``finally``?"""
+    identity = analysis.locks.identity(call.target)
+    for statement in target.body():
+        if not isinstance(statement, cst.Try) or statement.finalbody is None:
+            continue
+        for release in releases_in(statement.finalbody.body):
+            assert isinstance(release.func, cst.Attribute)
+            key = analysis.symbols.key_of(release.func.value, target)
+            if key is not None and analysis.locks.identity(key) == identity:
+                return True
+    return False
 
 
 def _handlers_release(

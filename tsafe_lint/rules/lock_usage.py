@@ -184,6 +184,15 @@ class AcquireWithoutTryFinally(Rule):
     hands the release to the callback. A handler that catches only some exceptions, or
     a callback that releases anything else, is reported.
 
+    **Release handed to the thread it starts**
+
+    ``sem.acquire()``, then a Thread made in the function (``thread =
+    threading.Thread(target=work)``), then ``try: thread.start()`` whose handlers all
+    release the lock, one of them catching everything (and re-raising), where ``work``
+    (the module's own function, a closure too) releases it in the ``finally`` of a
+    ``try`` in its own block: a slot that caps concurrent workers, handed to the worker.
+    A target that releases it outside a ``finally`` is reported.
+
     **Functions that hand the lock to their caller**
 
     A function that returns with the lock held on purpose (the caller releases it) is
