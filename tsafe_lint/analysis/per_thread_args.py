@@ -19,7 +19,7 @@ import libcst as cst
 from tsafe_lint.analysis.accesses import shared_key
 from tsafe_lint.analysis.events import Access, CheckThenAct
 from tsafe_lint.analysis.scopes import FunctionInfo
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import names_bound_by, walk
 
 if TYPE_CHECKING:
     from tsafe_lint.analysis.module import ModuleAnalysis
@@ -45,8 +45,7 @@ def per_thread_params(analysis: ModuleAnalysis) -> PerThread:
                 index < len(params)
                 and not isinstance(element, cst.StarredElement)
                 and isinstance(value, cst.Name)
-                and start.func.is_local(value.value)
-                and value.value not in start.func.params
+                and value.value in _bound_each_pass(start.call, analysis)
             ):
                 found.setdefault(target, set()).add(params[index])
     sites: dict[FunctionInfo, list[tuple[FunctionInfo, cst.Call]]] = {}
@@ -66,6 +65,24 @@ def per_thread_params(analysis: ModuleAnalysis) -> PerThread:
                     found.setdefault(callee, set()).add(name)
                     changed = True
     return {func: frozenset(names) for func, names in found.items()}
+
+
+def _bound_each_pass(call: cst.Call, analysis: ModuleAnalysis) -> set[str]:
+    """The names bound anew on each pass of the loop (or comprehension) nearest around
+    ``call``: its target and what its body assigns (``conn, address = sock.accept()``),
+    not a value made once before the loop and handed to every thread."""
+    node: cst.CSTNode | None = analysis.parent_of(call)
+    while node is not None and not isinstance(node, (cst.FunctionDef, cst.Module)):
+        if isinstance(node, (cst.For, cst.While, cst.CompFor)):
+            inner: cst.CSTNode = node if isinstance(node, cst.CompFor) else node.body
+            names = set(names_bound_by(node)) if isinstance(node, cst.For) else set()
+            if isinstance(node, cst.CompFor):
+                names |= {n.value for n in walk(node.target) if isinstance(n, cst.Name)}
+            for bound in walk(inner, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                names |= names_bound_by(bound)
+            return names
+        node = analysis.parent_of(node)
+    return set()
 
 
 def _positional(func: FunctionInfo) -> list[str]:

@@ -168,7 +168,7 @@ def realistically_cannot_raise(
     lock: SymbolKey | None = None,
 ) -> bool:
     """Can ``statement``, run with the lock held, not fail in use? Proven by
-    ``cannot_raise``, or free of every realistic failure (``_fails``)."""
+    ``cannot_raise``, or free of every realistic failure (``_Walk``)."""
     if cannot_raise(statement, analysis, func, lock=lock):
         return True
     return not _Walk(analysis, lock).statement_fails(statement, func)
@@ -309,8 +309,8 @@ class _Walk:
             qualified in _SAFE_QUALIFIED or qualified.startswith(_SAFE_QUALIFIED_PREFIXES)
         ):
             return False
-        # ``len``, ``str``, ``sorted``, ``isinstance``, ``print`` do not fail; anything
-        # else is a foreign function or object: it may do I/O or call back
+        # ``len``, ``str``, ``sorted``, ``isinstance`` do not fail; anything else is a
+        # foreign function or object: it may do I/O or call back
         return not (
             isinstance(callee, cst.Name)
             and callee.value in _BUILTINS
