@@ -193,6 +193,15 @@ def value_realistically_cannot_raise(
     return not _Walk(analysis, None).fails(value, func, 0)
 
 
+def function_cannot_fail(func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Can the module's own function not fail in use when called: every statement of its
+    body free of every realistic failure (a ``try`` whose handler catches everything and
+    does not raise covers its body; a ``return`` is fine here)? A task handed to a pool
+    that cannot fail leaves nothing in its Future."""
+    walk = _Walk(analysis, None)
+    return not any(walk.fails(statement, func, 1) for statement in func.body())
+
+
 class _Walk:
     """One question's walk, with the module's functions already judged."""
 

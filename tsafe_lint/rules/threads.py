@@ -10,6 +10,7 @@ from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, argument
 from tsafe_lint.analysis.scopes import block, is_docstring
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 from tsafe_lint.rules.cannot_raise import cannot_raise
+from tsafe_lint.rules.realistic_raise import function_cannot_fail
 from tsafe_lint.rules.self_logging import (
     decorated_by_swallower,
     delegates_to_swallower,
@@ -238,7 +239,12 @@ class FutureDiscarded(Rule):
 
     Nor is a task that cannot raise at all: every statement is ``pass``, a docstring, a
     ``global`` declaration or one that cannot raise (a store of a constant: TS201's list),
-    as a no-op submitted to start a pool's threads early.
+    as a no-op submitted to start a pool's threads early. More generally, a task none of
+    whose statements can fail in use, by TS201's test ("What may stand between"): its
+    real work inside a ``try`` whose handler catches everything and does not raise, and
+    around it only stores, a ``put()`` on a Queue, a ``with`` over a lock, the module's
+    own functions that do no more. A call of another object's method outside the
+    ``try`` can fail, and is reported.
 
     **Why is this bad**
 
@@ -335,6 +341,7 @@ def _logs_own_errors(target: FunctionInfo, analysis: ModuleAnalysis) -> bool:
     resolve = analysis.resolve_function
     return (
         _cannot_fail(target, analysis)
+        or function_cannot_fail(target, analysis)
         or swallows(target)
         or delegates_to_swallower(target, target, resolve)
         or decorated_by_swallower(target, analysis.structure.functions, resolve)
