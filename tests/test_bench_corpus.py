@@ -24,55 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the fourteenth set, pinned while the thirteenth was reviewed; current since it was retired
+# the fifteenth set, pinned while the fourteenth was reviewed; current since it was retired
 PINS = {
-    "dspy": "3.4.1",
-    "litdata": "0.2.76",
-    "rally": "5.1.1",
-    "dragonfly2": "0.35.0",
-    "donkeycar": "5.3.0",
-    "isobar": "0.2.1",
-    "bonobo": "0.6.4",
-    "scoop": "0.7.2.0",
-    "ppft": "1.7.8",
-    "jellyfin-mpv-shim": "3.3.0",
-    "barman": "3.19.1",
-    "patroni": "4.1.5",
-    "trytond": "8.2.1",
-    "mistral": "23.0.0",
-    "solaar": "1.1.20",
-    "searx": "0.17.0",
-    "LinkChecker": "10.6.0",
-    "py4web": "1.20260805.0",
-    "whisper_live": "0.10.0",
-    "safeeyes": "3.5.1",
-    "mqttwarn": "0.36.1",
-    "ehforwarderbot": "2.1.1",
-    "Kuyruk": "10.2.2",
-    "bloodhound": "1.9.0",
-    "newspaper3k": "0.2.8",
-    "comet_ml": "3.58.8",
-    "weave": "0.54.0",
-    "literalai": "0.1.300",
-    "apminsight": "1.8.4",
-    "stackify-api-python": "1.2.0",
-    "tos": "2.9.3",
-    "rns": "1.5.7",
-    "nfcpy": "1.0.4",
-    "pyxcp": "0.29.20",
-    "openant": "1.3.4",
-    "streamdeck": "0.10.0",
-    "pyaarlo": "0.8.0.27",
-    "reachy2-sdk": "1.0.15",
-    "ctpbee": "1.8.0",
-    "easytrader": "0.23.7",
-    "py7zr": "1.1.4",
-    "pySmartDL": "1.3.4",
-}
-# the fifteenth set, pinned while the fourteenth is reviewed and held in reserve until the
-# fourteenth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "trulens-core": "2.16.0",
     "mosaicml-streaming": "0.13.0",
     "pocsuite3": "2.1.0",
@@ -129,6 +82,7 @@ SEEN = (
     BENCH / "validation_seen_11.toml",
     BENCH / "validation_seen_12.toml",
     BENCH / "validation_seen_13.toml",
+    BENCH / "validation_seen_14.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -200,27 +154,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_set_is_pinned_and_shares_no_package_with_any_other_set() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the fourteenth set is under review; the fifteenth stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
