@@ -182,18 +182,24 @@ def _index(subscript: cst.Subscript) -> cst.BaseExpression | None:
 
 
 def _reads_of(
-    test: cst.BaseExpression, item: CheckThenAct, analysis: ModuleAnalysis
+    test: cst.BaseExpression,
+    item: CheckThenAct,
+    analysis: ModuleAnalysis,
+    seen: frozenset[str] = frozenset(),
 ) -> Iterator[cst.BaseExpression]:
     """The expressions in ``test`` that denote the dict ``item`` tests, directly or
-    through a local the function bound to a read of it (``ctx = d.get(key)``)."""
+    through a local the function bound to a read of it (``ctx = d.get(key)``); each
+    local is followed once (``n = n + 1`` does not loop)."""
     for node in walk(test, skip=(cst.Lambda,)):
         if not isinstance(node, (cst.Name, cst.Attribute)):
             continue
         if shared_key(node, item.func, analysis.symbols, for_write=False) == item.key:
             yield node
-        elif isinstance(node, cst.Name) and item.func.is_local(node.value):
+        elif (
+            isinstance(node, cst.Name) and node.value not in seen and item.func.is_local(node.value)
+        ):
             for value in _bound_values(node.value, item.func):
-                yield from _reads_of(value, item, analysis)
+                yield from _reads_of(value, item, analysis, seen | {node.value})
 
 
 def _bound_values(name: str, func: FunctionInfo) -> list[cst.BaseExpression]:
