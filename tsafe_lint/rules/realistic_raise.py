@@ -530,27 +530,29 @@ def _nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 _CATCH_ALL = frozenset({"Exception", "BaseException"})
 
 
-def _walk(node: cst.CSTNode, in_loop: bool) -> Iterator[cst.CSTNode]:
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-        return
-    if isinstance(node, (cst.Break, cst.Continue)) and in_loop:
-        return
-    yield node
-    if isinstance(node, (cst.For, cst.While)):
-        yield from _walk(node.body, True)
-        for part in (getattr(node, "iter", None), getattr(node, "test", None), node.orelse):
-            if part is not None:
-                yield from _walk(part, in_loop)
-        return
-    if isinstance(node, cst.Try) and any(_catches_all(h) for h in node.handlers):
-        for handler in node.handlers:
-            yield from _walk(handler, in_loop)
-        for part in (node.orelse, node.finalbody):
-            if part is not None:
-                yield from _walk(part, in_loop)
-        return
-    for child in node.children:
-        yield from _walk(child, in_loop)
+def _walk(root: cst.CSTNode, in_loop: bool) -> Iterator[cst.CSTNode]:
+    """Pre-order, with an explicit stack: generated code nests deeper than Python's
+    recursion limit (a sum of thousands of terms)."""
+    stack: list[tuple[cst.CSTNode, bool]] = [(root, in_loop)]
+    while stack:
+        node, looping = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, (cst.Break, cst.Continue)) and looping:
+            continue
+        yield node
+        parts: list[tuple[cst.CSTNode, bool]]
+        if isinstance(node, (cst.For, cst.While)):
+            parts = [(node.body, True)]
+            for part in (getattr(node, "iter", None), getattr(node, "test", None), node.orelse):
+                if part is not None:
+                    parts.append((part, looping))
+        elif isinstance(node, cst.Try) and any(_catches_all(h) for h in node.handlers):
+            parts = [(handler, looping) for handler in node.handlers]
+            parts += [(part, looping) for part in (node.orelse, node.finalbody) if part is not None]
+        else:
+            parts = [(child, looping) for child in node.children]
+        stack.extend(reversed(parts))
 
 
 def _catches_all(handler: cst.ExceptHandler) -> bool:
