@@ -921,6 +921,14 @@ class RegionWalker:
             elif kind is None and looks_like_lock(item.item):
                 unknown = ("unknown", dotted_name(item.item) or "")
                 inner = replace(inner, held=inner.held | {unknown})
+            elif kind is None and isinstance(item.item, cst.Subscript) and (
+                (held := self.symbols.info(item.item.value, func)) is not None
+                and held.value_kind in LOCKLIKE
+            ):
+                # ``with self._locks[key]:`` on a defaultdict of locks: some lock, the
+                # same for every key as far as guarding goes (never for deadlocks)
+                unknown = ("unknown", f"{dotted_name(item.item.value)}[]")
+                inner = replace(inner, held=inner.held | {unknown})
             elif (
                 kind is None
                 and isinstance(item.item, cst.Call)

@@ -63,6 +63,9 @@ class SymbolInfo:
     #: a list or tuple of locks (``self.locks = [mp_lock, th_lock]``): the kind a loop
     #: over it gives its variable (``Lock`` when any element is not reentrant)
     element_kind: Kind | None = None
+    #: a dict of locks made on first use (``defaultdict(threading.Lock)``): the kind of its
+    #: values, held by ``with self._locks[key]:`` (its keys are anything)
+    value_kind: Kind | None = None
 
     @property
     def is_parameter(self) -> bool:
@@ -377,7 +380,10 @@ class SymbolTable:
             if kind is None and isinstance(node, cst.Param) and node.name.value == "self":
                 instance_of = self._annotated_class(annotation, func)
         element_kind = self._element_kind(value, func) if value is not None else None
-        if kind is None and instance_of is None and element_kind is None:
+        value_kind = (
+            self._defaultdict_of_locks(value, func) if isinstance(value, cst.Call) else None
+        )
+        if kind is None and instance_of is None and element_kind is None and value_kind is None:
             return
         existing = self.symbols.get(key)
         if existing is not None and existing.created_at is not node and existing.kind != kind:
@@ -398,6 +404,7 @@ class SymbolTable:
             alias_of=alias_of if alias_of != key else None,
             evidence=self._named_factory(key, kind, value, func),
             element_kind=element_kind,
+            value_kind=value_kind,
         )
 
     def _annotated_class(
@@ -456,6 +463,20 @@ class SymbolTable:
                 return None
             kinds.add(info.kind)
         return Kind.LOCK if Kind.LOCK in kinds else Kind.RLOCK
+
+    def _defaultdict_of_locks(self, value: cst.Call, func: FunctionInfo) -> Kind | None:
+        """``defaultdict(threading.Lock)`` or ``defaultdict(lambda: RLock())``: a lock per
+        key, made on first use (``with self._locks[key]:``)."""
+        qualified = self.structure.qualified_name(value.func, func)
+        if qualified != "collections.defaultdict" or not value.args:
+            return None
+        factory = value.args[0].value
+        if isinstance(factory, cst.Lambda) and isinstance(factory.body, cst.Call):
+            if factory.body.args:
+                return None
+            factory = factory.body.func
+        kind = kind_of_factory(self.structure.qualified_name(factory, func))
+        return kind if kind in (Kind.LOCK, Kind.RLOCK) else None
 
     def _named_factory(
         self,
