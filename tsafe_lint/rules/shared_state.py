@@ -1106,6 +1106,8 @@ def _container(writes: list[Access]) -> str | None:
             return "mapping"
         if isinstance(value, (cst.List, cst.Tuple, cst.ListComp)):
             return "sequence"
+        if _repeated_sequence(value):
+            return "sequence"  # ``[0] * MAX_SLOTS``: a fixed-size list of slots
         if isinstance(value, cst.Call):
             name = final_name(value.func)
             if name in _DICT_OR_SET_FACTORIES:
@@ -1113,6 +1115,18 @@ def _container(writes: list[Access]) -> str | None:
             if name in _SEQUENCE_FACTORIES:
                 return "sequence"
     return None
+
+
+def _repeated_sequence(value: cst.BaseExpression) -> bool:
+    """``[0] * n`` or ``n * [None]``: a list (or tuple) repeated."""
+    return (
+        isinstance(value, cst.BinaryOperation)
+        and isinstance(value.operator, cst.Multiply)
+        and (
+            isinstance(value.left, (cst.List, cst.Tuple))
+            or isinstance(value.right, (cst.List, cst.Tuple))
+        )
+    )
 
 
 def _changes_keys(access: Access) -> bool:
@@ -1181,10 +1195,12 @@ class IterationDuringMutation(Rule):
     held. Which code runs on which thread is decided as for TS102 (thread starts and a
     ``# tsafe: shared`` marker by default; the opt-in kinds of ``docs/evidence.md``
     with ``extend-evidence``); the evidence is named in the message. A list that is only appended
-    to is not reported: its iteration does not raise. Nor is a store that replaces the
-    value of a key the function has just read (``w = d[k]`` then ``d[k] = (w, ...)`` in
-    the same block): the size does not change. A copy taken under the lock (``for k in
-    list(self._d)`` inside ``with self._lock:``) is the fix.
+    to is not reported: its iteration does not raise. Nor is a list of slots made as
+    ``[0] * n`` whose slots are replaced (``self.slots[i] = x``): it never changes size.
+    Nor is a store that replaces the value of a key the function has just read (``w =
+    d[k]`` then ``d[k] = (w, ...)`` in the same block): the size does not change. A copy
+    taken under the lock (``for k in list(self._d)`` inside ``with self._lock:``) is the
+    fix.
 
     A thread that both iterates and adds keys still races with a second thread that
     iterates: when the iterating code runs on two threads and one of them also runs the
