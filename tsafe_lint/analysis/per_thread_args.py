@@ -11,7 +11,7 @@ with another's on the same entry (python-snap7's per-client upload contexts).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -19,6 +19,7 @@ import libcst as cst
 from tsafe_lint.analysis.accesses import shared_key
 from tsafe_lint.analysis.events import Access, CheckThenAct
 from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.thread_keyed import indexed_by
 from tsafe_lint.analysis.tree import names_bound_by, walk
 
 if TYPE_CHECKING:
@@ -158,27 +159,21 @@ def own_values(analysis: ModuleAnalysis, func: FunctionInfo) -> frozenset[str]:
 def _keyed_write(write: Access, analysis: ModuleAnalysis) -> bool:
     """``d[key] = v``, ``del d[key]``, ``d.pop(key, ...)``, ``d.setdefault(key, v)``
     with ``key`` a per-thread value of the writing function."""
-    own = own_values(analysis, write.func)
     node = write.node
-    index: cst.BaseExpression | None = None
     if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del)):
         targets = (
             [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
         )
-        if len(targets) != 1 or not isinstance(targets[0], cst.Subscript):
+        if len(targets) != 1:
             return False
-        index = _index(targets[0])
-    elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-        if node.func.attr.value not in ("pop", "setdefault") or not node.args:
-            return False
-        index = node.args[0].value
-    return isinstance(index, cst.Name) and index.value in own
+        node = targets[0]
+    is_own = _is_one_of(own_values(analysis, write.func))
+    return indexed_by(node, is_own, methods=("pop", "setdefault"), membership=False) is not None
 
 
-def _index(subscript: cst.Subscript) -> cst.BaseExpression | None:
-    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
-        return None
-    return subscript.slice[0].slice.value
+def _is_one_of(names: frozenset[str]) -> Callable[[cst.BaseExpression], bool]:
+    """A test that an expression is one of these names."""
+    return lambda expr: isinstance(expr, cst.Name) and expr.value in names
 
 
 def _reads_of(
@@ -216,27 +211,10 @@ def _bound_values(name: str, func: FunctionInfo) -> list[cst.BaseExpression]:
 
 def _keyed_read(read: cst.BaseExpression, own: frozenset[str], analysis: ModuleAnalysis) -> bool:
     """Is the dict read as ``key in d``, ``key not in d``, ``d[key]`` or ``d.get(key)``
-    with ``key`` one of ``own``?"""
+    with ``key`` one of ``own`` (``indexed_by``, on the read's parent or grandparent)?"""
+    is_own = _is_one_of(own)
     parent = analysis.parent_of(read)
-    if isinstance(parent, cst.Subscript) and parent.value is read:
-        index = _index(parent)
-        return isinstance(index, cst.Name) and index.value in own
-    if isinstance(parent, cst.Attribute) and parent.attr.value == "get":
-        call = analysis.parent_of(parent)
-        return (
-            isinstance(call, cst.Call)
-            and bool(call.args)
-            and isinstance(call.args[0].value, cst.Name)
-            and call.args[0].value.value in own
-        )
-    if isinstance(parent, cst.ComparisonTarget) and isinstance(
-        parent.operator, (cst.In, cst.NotIn)
-    ):
-        comparison = analysis.parent_of(parent)
-        return (
-            isinstance(comparison, cst.Comparison)
-            and len(comparison.comparisons) == 1
-            and isinstance(comparison.left, cst.Name)
-            and comparison.left.value in own
-        )
+    for node in (parent, analysis.parent_of(parent) if parent is not None else None):
+        if node is not None and indexed_by(node, is_own, methods=("get",)) is read:
+            return True
     return False

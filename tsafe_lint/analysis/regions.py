@@ -918,31 +918,30 @@ class RegionWalker:
                 inner = replace(inner, held=inner.held | self.locking_managers[manager])
             elif key is not None and kind in LOCKLIKE:
                 inner = replace(inner, held=inner.held | self.group(key))
-            elif kind is None and looks_like_lock(item.item):
-                unknown = ("unknown", dotted_name(item.item) or "")
-                inner = replace(inner, held=inner.held | {unknown})
-            elif kind is None and isinstance(item.item, cst.Subscript) and (
-                (held := self.symbols.info(item.item.value, func)) is not None
-                and held.value_kind in LOCKLIKE
-            ):
-                # ``with self._locks[key]:`` on a defaultdict of locks: some lock, the
-                # same for every key as far as guarding goes (never for deadlocks)
-                unknown = ("unknown", f"{dotted_name(item.item.value)}[]")
-                inner = replace(inner, held=inner.held | {unknown})
-            elif (
-                kind is None
-                and isinstance(item.item, cst.Call)
-                and looks_like_lock(item.item.func)
-            ):
-                # ``with _get_split_lock(self):``: a function named for a lock that hands
-                # one out (made lazily, looked up); every call of it names the same lock
-                unknown = ("unknown", f"{dotted_name(item.item.func)}()")
-                inner = replace(inner, held=inner.held | {unknown})
+            elif kind is None and (untyped := self._untyped_lock(item.item, func)) is not None:
+                inner = replace(inner, held=inner.held | {("unknown", untyped)})
         out = self._walk_block(block(statement.body), inner, func)
         if out is None:
             return None
         added = inner.held - state.held
         return replace(out, held=out.held - added)
+
+    def _untyped_lock(self, expr: cst.BaseExpression, func: FunctionInfo) -> str | None:
+        """The name of *some* lock ``with expr:`` holds when nothing types it, which only
+        ever suppresses findings: ``with self._lock:`` on an attribute we cannot type (a
+        parameter's, another module's); ``with self._locks[key]:`` on a defaultdict of
+        locks (the same for every key as far as guarding goes, never for deadlocks);
+        ``with _get_split_lock(self):``, a function named for a lock that hands one out
+        (made lazily, looked up: every call of it names the same lock)."""
+        if looks_like_lock(expr):
+            return dotted_name(expr) or ""
+        if isinstance(expr, cst.Subscript):
+            info = self.symbols.info(expr.value, func)
+            if info is not None and info.value_kind in LOCKLIKE:
+                return f"{dotted_name(expr.value)}[]"
+        if isinstance(expr, cst.Call) and looks_like_lock(expr.func):
+            return f"{dotted_name(expr.func)}()"
+        return None
 
     def _walk_try(
         self, statement: cst.Try | cst.TryStar, state: State, func: FunctionInfo

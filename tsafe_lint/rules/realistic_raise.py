@@ -21,6 +21,7 @@ from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, b
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import looks_like_lock
 from tsafe_lint.analysis.scopes import ClassInfo
+from tsafe_lint.analysis.thread_keyed import indexed_by
 from tsafe_lint.rules.cannot_raise import (
     _DIVISIONS,
     _builtin,
@@ -451,10 +452,7 @@ def _plain_self(value: cst.Attribute, func: FunctionInfo) -> bool:
 
 def _callers_key(subscript: cst.Subscript, func: FunctionInfo) -> bool:
     """``d[key]`` where ``key`` is a parameter: the caller's key may not be in ``d``."""
-    return len(subscript.slice) == 1 and (
-        isinstance(subscript.slice[0].slice, cst.Index)
-        and _callers_object(subscript.slice[0].slice.value, func)
-    )
+    return indexed_by(subscript, lambda key: _callers_object(key, func), methods=()) is not None
 
 
 def _callers_object(value: cst.BaseExpression, func: FunctionInfo) -> bool:
