@@ -23,6 +23,7 @@ from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
 from tsafe_lint.rules.fix_builders import while_loop_fix
 from tsafe_lint.rules.idle_pass import IdlePass
+from tsafe_lint.rules.retest_after_wait import names_tested, retests_after_wait
 
 _NOTIFY_METHODS = frozenset({"notify", "notify_all", "notifyAll"})
 _SIGNAL_METHODS = frozenset({"wait", *_NOTIFY_METHODS})
@@ -54,6 +55,17 @@ class ConditionWaitNotInLoop(Rule):
     is still flagged when code after the wait acts on the state, when the loop body
     uses the state before taking the condition again, and when the first use under the
     re-taken condition is not a test.
+
+    A wait whose following code tests the predicate's state again before acting on it
+    is left alone: after the wait, the first statement that does anything (not
+    ``pass``, a docstring or a logging call) tests the state the wait's ``if`` tests
+    (``if``/``while``) or iterates over it (``for``), or takes it into locals whose first
+    use is such a test (``cmd, self._cmd = self._cmd, None`` then ``if cmd is not
+    None:``; ``items = list(self._items)`` then ``for item in items:``), or calls one of
+    the module's own functions (two calls deep) that does so first. A wake-up with the
+    predicate unmet then finds nothing to do. It is still flagged when anything else
+    comes first: ``self._queue.pop(0)``, ``self._queue[0]``, another call, a ``return``
+    of the state, the end of the function or a ``try``.
 
     A one-way flag is left alone too: ``with cv: if not self._flag: cv.wait()`` where
     the flag is a private attribute or global (a leading ``_``) that code after set-up
@@ -170,6 +182,8 @@ class ConditionWaitNotInLoop(Rule):
             if _has_timeout(call.call) or _leaves_right_after(call):
                 continue
             if _waits_for_one_way_flag(call, analysis) or wakes_only_when_ready(call, analysis):
+                continue
+            if retests_after_wait(call, analysis):
                 continue
             name = display_name(call.target)
             evidence = analysis.evidence(call.target)
@@ -647,7 +661,7 @@ def _loop_in_disguise(call: MethodCall, analysis: ModuleAnalysis) -> bool:
         elif parent is None or not (parent is loop or isinstance(parent, cst.Else)):
             return False  # a ``try`` (its ``finally`` runs next), an inner ``for``...
         node = parent
-    names = _names_tested(tests)
+    names = names_tested(tests)
     if not taken or not names:
         return False
     for statement in _suite(loop.body):
@@ -663,26 +677,6 @@ def _does_nothing(statement: cst.BaseStatement) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and all(
         isinstance(small, (cst.Pass, cst.Continue)) for small in statement.body
     )
-
-
-def _names_tested(tests: list[cst.BaseExpression]) -> frozenset[str]:
-    """The state the tests read: attribute names (``self._queue`` gives ``_queue``) and
-    plain names, not the objects they are read from nor the functions they call."""
-    found: set[str] = set()
-    for test in tests:
-        skipped = {
-            id(part.value if isinstance(part, cst.Attribute) else part.func)
-            for part in walk(test)
-            if isinstance(part, (cst.Attribute, cst.Call))
-        }
-        found |= {
-            part.value
-            for part in walk(test)
-            if isinstance(part, cst.Name)
-            and id(part) not in skipped
-            and part.value not in ("True", "False", "None")
-        }
-    return frozenset(found)
 
 
 def _names(node: cst.CSTNode, names: frozenset[str]) -> bool:
