@@ -128,7 +128,9 @@ class AcquireWithoutTryFinally(Rule):
     another object or a function of another module (it may do I/O, call back into user
     code, or raise by design); a caller's object (``ledger.append(x)`` on a parameter, a
     ``for`` over a caller's iterable, ``d[key]`` or ``del d[key]`` or ``d.pop(key)`` with a
-    caller's key, which may be missing); ``open``, ``print``, ``int``, ``float``,
+    caller's key, which may be missing, unless an earlier statement of the block or an
+    enclosing one stored it: ``if key not in d: d[key] = 0``, ``d[key] = v`` or
+    ``d.setdefault(key, v)``); ``open``, ``print``, ``int``, ``float``,
     ``next``, ``getattr`` without a default and ``__import__``; a division by anything but
     a non-zero literal; a ``for`` over an instance's dict or set that another method
     changes without this lock (``RuntimeError``: changed size during iteration);

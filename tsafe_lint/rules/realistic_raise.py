@@ -248,7 +248,8 @@ class _Walk:
             if isinstance(self.analysis.parent_of(node), cst.AssignTarget):
                 # a store into a caller's object runs its ``__setitem__``
                 return _callers_object(node.value, func)
-            return _callers_key(node, func)  # a caller's key may be missing: ``KeyError``
+            # a caller's key may be missing (``KeyError``), unless stored just before
+            return _callers_key(node, func) and not _key_ensured(node, self.analysis)
         if isinstance(node, cst.Del):
             return isinstance(node.target, cst.Subscript) and _callers_key(node.target, func)
         return False
@@ -453,6 +454,61 @@ def _plain_self(value: cst.Attribute, func: FunctionInfo) -> bool:
 def _callers_key(subscript: cst.Subscript, func: FunctionInfo) -> bool:
     """``d[key]`` where ``key`` is a parameter: the caller's key may not be in ``d``."""
     return indexed_by(subscript, lambda key: _callers_object(key, func), methods=()) is not None
+
+
+def _key_ensured(subscript: cst.Subscript, analysis: ModuleAnalysis) -> bool:
+    """``if key not in d: d[key] = 0`` (or ``d[key] = v``, ``d.setdefault(key, v)``) in
+    an earlier statement of the same block or an enclosing one: ``d[key]`` is there."""
+    node: cst.CSTNode = subscript
+    parent = analysis.parent_of(node)
+    while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.Module)):
+        if isinstance(parent, cst.IndentedBlock):
+            earlier = list(parent.body)
+            earlier = earlier[: next(i for i, item in enumerate(earlier) if item is node)]
+            if any(_stores_key(statement, subscript) for statement in earlier):
+                return True
+        node, parent = parent, analysis.parent_of(parent)
+    return False
+
+
+def _stores_key(statement: cst.BaseStatement, subscript: cst.Subscript) -> bool:
+    """Does ``statement`` leave ``subscript``'s key in its container: a store of it, a
+    ``setdefault`` of it, or ``if key not in d:`` whose body stores it?"""
+    if isinstance(statement, cst.If) and statement.orelse is None:
+        test = statement.test
+        if not (
+            isinstance(test, cst.Comparison)
+            and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.NotIn)
+            and test.left.deep_equals(_key_of(subscript))
+            and test.comparisons[0].comparator.deep_equals(subscript.value)
+        ):
+            return False
+        return any(_stores_key(inner, subscript) for inner in block(statement.body))
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.Assign) and any(
+            target.target.deep_equals(subscript) for target in small.targets
+        ):
+            return True
+        value = small.value if isinstance(small, cst.Expr) else None
+        if (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "setdefault"
+            and value.func.value.deep_equals(subscript.value)
+            and value.args
+            and value.args[0].value.deep_equals(_key_of(subscript))
+        ):
+            return True
+    return False
+
+
+def _key_of(subscript: cst.Subscript) -> cst.BaseExpression:
+    """The key of ``d[key]`` (the whole slice node when it is not one plain index)."""
+    element = subscript.slice[0].slice if len(subscript.slice) == 1 else None
+    return element.value if isinstance(element, cst.Index) else subscript
 
 
 def _callers_object(value: cst.BaseExpression, func: FunctionInfo) -> bool:
