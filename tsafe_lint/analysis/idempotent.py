@@ -7,7 +7,8 @@ by some callers and not others. It is not when the act has no effect but the sto
 the value is pure: a constant (both threads store the same one) or a class built right
 there (``type(name, bases, ns)``, a ``class`` statement), whose copies are equivalent:
 the last store wins and nothing observes the difference. A computed or fetched value
-(any other call) may be a new object with identity, so it stays reported.
+(any other call) may be a new object with identity, so it stays reported, except in a
+memo cache keyed by the function's arguments whose value is plain data (``memo.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.accesses import writes_of
 from tsafe_lint.analysis.log_aliases import is_log_method
+from tsafe_lint.analysis.memo import is_memo_act, read_outside
 from tsafe_lint.analysis.scopes import FunctionInfo, block
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.tree import walk
@@ -49,10 +51,12 @@ def is_idempotent_act(
     ``if len(d) < 10: d[k] = 0``, where two threads store two entries), with no other
     effect? Locals it binds must not be read after it (``created = True`` would carry the
     check's outcome out of it)."""
+    if is_memo_act(act, test, func, symbols):
+        return True
     checker = _ActChecker(test, tested, func, symbols)
     if not checker.statements(act) or not checker.stored:
         return False
-    return not _read_outside(checker.locals, act, func)
+    return not read_outside(checker.locals, act, func)
 
 
 class _ActChecker:
@@ -287,15 +291,4 @@ def _is_constant(value: cst.BaseExpression) -> bool:
 def _is_docstring(small: cst.BaseSmallStatement) -> bool:
     return isinstance(small, cst.Expr) and isinstance(
         small.value, (cst.SimpleString, cst.ConcatenatedString)
-    )
-
-
-def _read_outside(names: set[str], act: Sequence[cst.BaseStatement], func: FunctionInfo) -> bool:
-    """Is any of ``names`` used in ``func`` outside ``act``?"""
-    if not names:
-        return False
-    inside = {id(node) for statement in act for node in walk(statement)}
-    return any(
-        isinstance(node, cst.Name) and node.value in names and id(node) not in inside
-        for node in walk(func.node)
     )

@@ -65,3 +65,16 @@ def looks_like_setup(func: FunctionInfo) -> bool:
     """Construction hooks other than ``__init__`` (``queue.Queue._init``, ``setup``) and
     fork hooks: code that runs before other threads can see what it writes."""
     return func.name.lower().replace("_", "") in _SETUP_WORDS or is_fork_hook(func)
+
+
+def looks_like_constant(name: str) -> bool:
+    """``MAX_SIZE``, ``_AA_SS``: a module constant by convention, which a memo's value may
+    read without depending on shared state (``memo.py``)."""
+    bare = name.lstrip("_")
+    return bare.isupper()
+
+
+def looks_like_class(name: str) -> bool:
+    """``Session``, ``Lock``: calling a capitalised name makes a new object with identity,
+    which a memo cache must not hand out twice (``memo.py``: keeps the finding)."""
+    return name[:1].isupper()

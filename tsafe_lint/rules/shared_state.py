@@ -432,6 +432,21 @@ class UnlockedCheckThenAct(Rule):
     the source says whether it returns a new object), and an act with another effect
     (a loader call, registering the value, a local that carries the outcome out).
 
+    A memo cache of plain values is not reported either: ``found = cache.get(key)``
+    (or ``key not in cache``) with a key made only of the function's parameters
+    (directly or through a local such as ``key = (int(w), int(h))``), where the miss
+    branch computes the value from those parameters alone (its locals, imports, the
+    module's constants, builtins and calls on its own locals that fill the value; names
+    in logging calls do not count), stores it once into the entry the test read and
+    has no other effect. Two threads that miss together compute equal values and the
+    later store replaces an equal one. Still reported: a value made by calling a class
+    (a capitalised name), a parameter, or a module function that returns such a call;
+    an empty container stored unfilled; a value that reads other shared state or a
+    caller's object (``conn.recv()``); a key not made of the parameters; a cache that
+    other code of the module (or, for ``self._cache``, of the class) also stores into;
+    a value changed in place after the store (``state["next"] += 1``); a local that
+    carries the miss out of the act.
+
     Close-and-clear: ``if self._sock:`` then ``try: self._sock.close()`` (or
     ``shutdown``, ``cancel``, ``stop``, ``terminate``, ``kill``) under ``except
     Exception:`` (or ``BaseException``, bare) that only passes or logs, with the store of

@@ -1,0 +1,521 @@
+"""Memo caches: a check-then-act whose act computes a plain value from the function's
+arguments and stores it under the key made of them.
+
+``mask = _masks.get(key); if mask is None: mask = render(w, h); _masks[key] = mask`` with
+``key = (w, h)``: two threads that miss together both compute the value for the same
+arguments and the later store replaces an equal one. Reviewers judge that harmless (work
+done twice, nothing lost) as long as the value is plain data: the act builds it in
+locals (calls on those locals fill it), stores it once into the entry the test read,
+and has no other effect on shared state. It is not harmless when the value has identity
+that callers rely on, so these stay reported:
+
+- a value made by calling a parameter (``clazz()``), a class (a capitalised name:
+  ``Session()``, ``threading.Lock()``, the module's own classes), or one of the
+  module's functions that returns such a call: two threads get two objects, one of
+  them lost or leaked (a per-key lock made twice guards nothing);
+- an empty container stored unfilled (``d[k] = []``), which callers fill later: their
+  updates to the loser are lost;
+- a key that is not made of the function's parameters (``d["current"]``, a counter):
+  a registry of objects, not a memo of a function's result;
+- a value that reads other shared state or a caller's object (``len(d)``,
+  ``conn.recv()``) or none of the key's ingredients (``get_ident()``): racing threads
+  store different values;
+- a cache that other code of the module (of the class, for ``self._cache``) also
+  stores into: the act may overwrite another writer's value;
+- a local bound in the act and read after it (``created = True``), other calls than
+  on the act's own locals, or a second shared write.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+
+import libcst as cst
+
+from tsafe_lint.analysis.accesses import writes_of
+from tsafe_lint.analysis.log_aliases import is_log_method
+from tsafe_lint.analysis.names import looks_like_class, looks_like_constant
+from tsafe_lint.analysis.scopes import FunctionInfo, block
+from tsafe_lint.analysis.symbols import SymbolTable
+from tsafe_lint.analysis.tree import walk
+
+_BUILTINS = frozenset(dir(builtins))
+
+_EMPTY_MAKERS = frozenset({"dict", "list", "set", "bytearray", "deque", "OrderedDict"})
+
+
+def is_memo_act(
+    act: Sequence[cst.BaseStatement],
+    test: cst.BaseExpression,
+    func: FunctionInfo,
+    symbols: SymbolTable,
+) -> bool:
+    """Is ``act`` the miss branch of a memo cache keyed by the function's arguments?
+    (See the module docstring.)"""
+    entry = _entry_read(test, func)
+    if entry is None:
+        return False
+    receiver, key = entry
+    ingredients = _key_ingredients(key, func)
+    if not ingredients:
+        return False
+    stores = [
+        small
+        for statement in act
+        for node in walk(statement)
+        if isinstance(node, cst.SimpleStatementLine)
+        for small in node.body
+        if writes_of(small, func, symbols)
+    ]
+    if len(stores) != 1 or not isinstance(stores[0], cst.Assign):
+        return False
+    store = stores[0]
+    if len(store.targets) != 1 or not _is_entry(store.targets[0].target, receiver, key):
+        return False
+    made_here = _bound_names(act)
+    if not all(_plain_step(statement, made_here) for statement in act):
+        return False
+    if not _reads_only(act, store, ingredients, func):
+        return False
+    if read_outside(made_here - _names_of(store.value) - set(func.params), act, func):
+        return False  # ``created = True`` carries the miss out of the act
+    if _stored_elsewhere(receiver, store, func):
+        return False
+    if isinstance(store.value, cst.Name) and _changed_after(store.value.value, act, func):
+        return False  # ``state["next"] += 1`` after the act: filled in place later
+    return _plain_value(store.value, act, func)
+
+
+#: Methods that only read a container or string: calling them changes nothing.
+_READ_METHODS = frozenset(
+    {"get", "keys", "values", "items", "copy", "count", "index", "startswith", "endswith",
+     "format", "join", "split", "strip", "lower", "upper", "encode", "decode"}
+)  # fmt: skip
+
+
+def _changed_after(name: str, act: Sequence[cst.BaseStatement], func: FunctionInfo) -> bool:
+    """Is the value's local changed in place outside the act (``state["next"] += 1``,
+    ``state["faces"].append(x)``, ``value.x = 1``)? Then callers keep filling the
+    stored object, and the loser's updates are lost."""
+    inside = {id(node) for statement in act for node in walk(statement)}
+    for node in walk(func.node):
+        if id(node) in inside:
+            continue
+        changed: cst.BaseExpression | None = None
+        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.Del)):
+            changed = node.target
+        elif (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value not in _READ_METHODS
+            and not is_log_method(node.func)
+        ):
+            changed = node.func.value
+            if _root(changed) == name:
+                return True
+            continue
+        if isinstance(changed, (cst.Subscript, cst.Attribute)) and _root(changed) == name:
+            return True
+    return False
+
+
+def _root(expr: cst.BaseExpression) -> str | None:
+    """``state`` for ``state["faces"].x``."""
+    while isinstance(expr, (cst.Subscript, cst.Attribute)):
+        expr = expr.value
+    return expr.value if isinstance(expr, cst.Name) else None
+
+
+#: Calls that put entries into a container (removals only make the memo compute again).
+_FILLERS = frozenset({"setdefault", "update", "__setitem__", "append", "add", "insert"})
+
+
+def _stored_elsewhere(receiver: cst.BaseExpression, store: cst.Assign, func: FunctionInfo) -> bool:
+    """Does the module put entries into the cache anywhere but this store (``results[item]
+    = True`` in another function, an ``update``)? Then the act may overwrite another
+    writer's value, which is a lost update, not a memo. Matched by spelling: the same
+    global name, or the same ``self.<attr>`` in a method of the same class."""
+    scope: cst.CSTNode
+    if (
+        func.cls is not None
+        and isinstance(receiver, cst.Attribute)
+        and isinstance(receiver.value, cst.Name)
+        and receiver.value.value == func.self_name
+    ):
+        scope = func.cls.node  # ``self._cache``: the class's own methods
+    else:
+        module = func
+        while module.parent is not None:
+            module = module.parent
+        scope = module.node
+    for node in walk(scope):
+        if node is store:
+            continue
+        targets: list[cst.BaseExpression] = []
+        if isinstance(node, cst.Assign):
+            targets = [
+                target.target.value
+                for target in node.targets
+                if isinstance(target.target, cst.Subscript)
+            ]
+        elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Subscript):
+            targets = [node.target.value]
+        elif (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in _FILLERS
+        ):
+            targets = [node.func.value]
+        if any(target.deep_equals(receiver) for target in targets):
+            return True
+    return False
+
+
+def _entry_read(
+    test: cst.BaseExpression, func: FunctionInfo
+) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+    """The ``(d, key)`` whose entry the test reads: ``key not in d``, ``d.get(key) is
+    None``, or a local bound once in the function to ``d.get(key)`` / ``d[key]``."""
+    for node in walk(test):
+        found = _entry_of(node)
+        if found is not None:
+            return found
+    names = {node.value for node in walk(test) if isinstance(node, cst.Name)}
+    bound = [
+        small.value
+        for node in walk(func.node)
+        if isinstance(node, cst.SimpleStatementLine)
+        for small in node.body
+        if isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and isinstance(small.targets[0].target, cst.Name)
+        and small.targets[0].target.value in names
+    ]
+    if len(bound) < 1:
+        return None
+    for value in bound:
+        found = _entry_of(value)
+        if found is not None:
+            return found
+    return None
+
+
+def _entry_of(node: cst.CSTNode) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+    if (
+        isinstance(node, cst.Comparison)
+        and len(node.comparisons) == 1
+        and isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn))
+    ):
+        return node.comparisons[0].comparator, node.left
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "get"
+        and node.args
+    ):
+        return node.func.value, node.args[0].value
+    if isinstance(node, cst.Subscript):
+        key = _index(node)
+        if key is not None:
+            return node.value, key
+    return None
+
+
+def _index(subscript: cst.Subscript) -> cst.BaseExpression | None:
+    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
+        return None
+    return subscript.slice[0].slice.value
+
+
+def _is_entry(
+    target: cst.BaseExpression, receiver: cst.BaseExpression, key: cst.BaseExpression
+) -> bool:
+    if not isinstance(target, cst.Subscript) or not target.value.deep_equals(receiver):
+        return False
+    index = _index(target)
+    return index is not None and index.deep_equals(key)
+
+
+def _key_ingredients(key: cst.BaseExpression, func: FunctionInfo) -> frozenset[str]:
+    """The parameters (``self`` excluded) and the locals bound once from them that the key
+    is made of (``key = (int(w), int(h))`` gives ``key``, ``w``, ``h``); empty when it
+    reads anything else."""
+    params = {name for name in func.params if name not in ("self", "cls")}
+    bindings = _single_bindings(func)
+    found: set[str] = set()
+
+    def plain(expr: cst.BaseExpression, depth: int) -> bool:
+        for name in _names_read(expr):
+            if name in ("None", "True", "False") or name in found:
+                continue
+            if name in params:
+                found.add(name)
+                continue
+            value = bindings.get(name)
+            if value is None or depth > 1:
+                return False
+            found.add(name)
+            if not plain(value, depth + 1):
+                return False
+        return True
+
+    if not plain(key, 0) or not found & params:
+        return frozenset()
+    return frozenset(found)
+
+
+def _names_read(expr: cst.CSTNode, skipped: frozenset[int] = frozenset()) -> list[str]:
+    """The names ``expr`` reads as values: not a called function's name nor an
+    attribute's name (``str(x.y)`` reads ``x``), nor any node in ``skipped``."""
+    ignored = {
+        id(part.func) if isinstance(part, cst.Call) else id(part.attr)
+        for part in walk(expr)
+        if isinstance(part, (cst.Call, cst.Attribute))
+    }
+    ignored |= {
+        id(part.keyword) for part in walk(expr) if isinstance(part, cst.Arg) and part.keyword
+    }
+    return [
+        part.value
+        for part in walk(expr)
+        if isinstance(part, cst.Name) and id(part) not in ignored and id(part) not in skipped
+    ]
+
+
+def _reads_only(
+    act: Sequence[cst.BaseStatement],
+    store: cst.Assign,
+    ingredients: frozenset[str],
+    func: FunctionInfo,
+) -> bool:
+    """Does the act compute its value from the key's ingredients alone: every name it
+    reads (outside the store's target, its ``return`` and logging calls) is one of them,
+    a name the act binds (its locals, loop variables, imports), a module's constant
+    (``_AA_SS``, ``MAX``), an imported name or a builtin; and it reads at least one?"""
+    bound = _bound_names(act)
+    module = func
+    while module.parent is not None:
+        module = module.parent
+    imported = set(module.imports) | module.modules | set(func.imports) | func.modules
+    skipped = {id(node) for node in walk(store.targets[0].target)}
+    skipped |= {
+        id(inner)
+        for statement in act
+        for node in walk(statement)
+        if isinstance(node, (cst.Return, cst.Import, cst.ImportFrom))
+        or (isinstance(node, cst.Call) and is_log_method(node.func))
+        for inner in walk(node)
+    }
+    used = False
+    for statement in act:
+        for name in _names_read(statement, frozenset(skipped)):
+            if name in ingredients:
+                used = True
+            elif not (
+                name in bound or name in imported or name in _BUILTINS or looks_like_constant(name)
+            ):
+                return False
+    return used
+
+
+def _single_bindings(func: FunctionInfo) -> dict[str, cst.BaseExpression]:
+    """Locals of ``func`` assigned exactly once, with their values."""
+    counts: dict[str, int] = {}
+    values: dict[str, cst.BaseExpression] = {}
+    for node in walk(func.node):
+        if isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name):
+            counts[node.target.value] = counts.get(node.target.value, 0) + 1
+        if (
+            isinstance(node, cst.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+        ):
+            values[node.targets[0].target.value] = node.value
+    return {name: value for name, value in values.items() if counts.get(name) == 1}
+
+
+def _bound_names(act: Sequence[cst.BaseStatement]) -> set[str]:
+    """The names the act binds (its locals, the loop variables of its ``for``)."""
+    names: set[str] = set()
+
+    def bind(target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            names.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                bind(element.value)
+
+    for statement in act:
+        for node in walk(statement):
+            if isinstance(node, (cst.AssignTarget, cst.For, cst.CompFor)):
+                bind(node.target)
+            elif isinstance(node, cst.ImportAlias):
+                alias = node.asname.name if node.asname is not None else node.name
+                if isinstance(alias, cst.Name):
+                    names.add(alias.value)
+    return names
+
+
+def _plain_step(statement: cst.BaseStatement, made_here: set[str]) -> bool:
+    """A statement of the act: assignments, imports, calls of the act's locals' methods
+    (filling the value) or of a logger, ``for``/``if`` of those, a ``return``, ``pass``.
+    Any other call might change shared state behind the store's back."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            if isinstance(small, cst.Expr):
+                call = small.value
+                if not (
+                    isinstance(call, cst.Call)
+                    and isinstance(call.func, cst.Attribute)
+                    and (
+                        is_log_method(call.func)
+                        or (
+                            isinstance(call.func.value, cst.Name)
+                            and call.func.value.value in made_here
+                        )
+                    )
+                ):
+                    return False
+            elif not isinstance(
+                small,
+                (cst.Assign, cst.AugAssign, cst.Return, cst.Pass, cst.Import, cst.ImportFrom),
+            ):
+                return False
+        return True
+    if isinstance(statement, (cst.For, cst.If)):
+        parts = list(block(statement.body))
+        orelse = statement.orelse
+        if isinstance(orelse, cst.If):
+            parts.append(orelse)
+        elif orelse is not None:
+            parts.extend(block(orelse.body))
+        return all(_plain_step(part, made_here) for part in parts)
+    return False
+
+
+def _plain_value(
+    value: cst.BaseExpression, act: Sequence[cst.BaseStatement], func: FunctionInfo
+) -> bool:
+    """Is the stored value plain data built in the act (see the module docstring)?"""
+    made = value
+    if isinstance(value, cst.Name):
+        bound = [
+            small.value
+            for statement in act
+            for node in walk(statement)
+            if isinstance(node, cst.SimpleStatementLine)
+            for small in node.body
+            if isinstance(small, cst.Assign)
+            and any(
+                isinstance(target.target, cst.Name) and target.target.value == value.value
+                for target in small.targets
+            )
+        ]
+        if not bound or any(not _plain_maker(each, func) for each in bound):
+            return False
+        return not _empty(bound[-1]) or _filled(value.value, act)
+    return _plain_maker(made, func) and not _empty(made)
+
+
+def _plain_maker(value: cst.BaseExpression, func: FunctionInfo, depth: int = 0) -> bool:
+    """No call in ``value`` of a parameter or of a capitalised name (a class), nor of a
+    module-level function of the module whose returned values have one."""
+    params = set(func.params)
+    for node in walk(value):
+        if not isinstance(node, cst.Call):
+            continue
+        callee = node.func
+        name = callee.attr.value if isinstance(callee, cst.Attribute) else ""
+        if isinstance(callee, cst.Name):
+            name = callee.value
+            if name in params:
+                return False
+            own = _module_function(name, func)
+            if own is not None and (depth > 0 or not _returns_plain(own)):
+                return False
+        if looks_like_class(name):
+            return False
+    return True
+
+
+def _module_function(name: str, func: FunctionInfo) -> cst.FunctionDef | None:
+    """The module's top-level ``def name`` (``func``'s own module)."""
+    scope = func
+    while scope.parent is not None:
+        scope = scope.parent
+    if not isinstance(scope.node, cst.Module):
+        return None
+    for statement in scope.node.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            return statement
+    return None
+
+
+def _returns_plain(node: cst.FunctionDef) -> bool:
+    """Does every ``return value`` of the module's function avoid calling its parameters
+    and classes (``def create(cls): return cls()`` does not)?"""
+    params = {param.name.value for param in node.params.params}
+    params |= {param.name.value for param in node.params.posonly_params}
+    for part in walk(node.body):
+        if isinstance(part, cst.Return) and part.value is not None:
+            for inner in walk(part.value):
+                if not isinstance(inner, cst.Call):
+                    continue
+                callee = inner.func
+                if isinstance(callee, cst.Name) and (
+                    callee.value in params or looks_like_class(callee.value)
+                ):
+                    return False
+                if isinstance(callee, cst.Attribute) and looks_like_class(callee.attr.value):
+                    return False
+    return True
+
+
+def _empty(value: cst.BaseExpression) -> bool:
+    if isinstance(value, (cst.Dict, cst.List, cst.Set)):
+        return not value.elements
+    return (
+        isinstance(value, cst.Call)
+        and not value.args
+        and isinstance(value.func, cst.Name)
+        and value.func.value in _EMPTY_MAKERS
+    )
+
+
+def _filled(name: str, act: Sequence[cst.BaseStatement]) -> bool:
+    """Does the act call a method of the local ``name`` (``value.setdefault(...)``) or
+    store into it, filling it before it is published?"""
+    for statement in act:
+        for node in walk(statement):
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and isinstance(node.func.value, cst.Name)
+                and node.func.value.value == name
+                and not is_log_method(node.func)
+            ):
+                return True
+            if (
+                isinstance(node, cst.AssignTarget)
+                and isinstance(node.target, cst.Subscript)
+                and isinstance(node.target.value, cst.Name)
+                and node.target.value.value == name
+            ):
+                return True
+    return False
+
+
+def _names_of(value: cst.BaseExpression) -> set[str]:
+    return {value.value} if isinstance(value, cst.Name) else set()
+
+
+def read_outside(names: set[str], act: Sequence[cst.BaseStatement], func: FunctionInfo) -> bool:
+    """Is any of ``names`` used in ``func`` outside ``act``?"""
+    if not names:
+        return False
+    inside = {id(node) for statement in act for node in walk(statement)}
+    return any(
+        isinstance(node, cst.Name) and node.value in names and id(node) not in inside
+        for node in walk(func.node)
+    )
