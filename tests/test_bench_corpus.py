@@ -24,54 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the fifteenth set, pinned while the fourteenth was reviewed; current since it was retired
+# the sixteenth set, pinned while the fifteenth was reviewed; current since it was retired
 PINS = {
-    "trulens-core": "2.16.0",
-    "mosaicml-streaming": "0.13.0",
-    "pocsuite3": "2.1.0",
-    "grab": "1.2.0",
-    "icrawler": "0.6.10",
-    "GitPython": "3.2.1",
-    "imageio": "2.38.2",
-    "Pympler": "1.1",
-    "torf": "4.3.1",
-    "fakeredis": "2.41.0",
-    "conan": "2.34.0",
-    "alignak": "2.1.5",
-    "glance": "33.0.0",
-    "designate": "23.0.0",
-    "python-watcher": "17.0.0",
-    "senlin": "16.0.0",
-    "nodepool": "11.0.0",
-    "netius": "1.64.0",
-    "autokey": "0.96.0",
-    "jetson-stats": "7.2.2",
-    "pghoard": "2.1.0",
-    "aprsd": "4.2.4",
-    "onionshare-cli": "2.7",
-    "Gooey": "1.0.8.1",
-    "macast": "0.65.post1",
-    "dirhunt": "1.0.0",
-    "mne-realtime": "0.3.0",
-    "labthings": "1.3.2",
-    "jesse": "3.5.3",
-    "blankly": "1.18.25b0",
-    "assemblyai": "1.8.2",
-    "qiniu": "7.18.0",
-    "wiotp-sdk": "1.0.1",
-    "logtail-python": "0.5.3",
-    "aw-client": "0.5.15",
-    "pyparrot": "1.5.20",
-    "XBee": "2.3.2",
-    "enocean": "0.60.1",
-    "pyrtlsdr": "0.5.1",
-    "scrcpy-client": "0.4.1",
-    "netdisco": "3.0.0",
-}
-# the sixteenth set, pinned while the fifteenth is reviewed and held in reserve until the
-# fifteenth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "swarms": "16.0.3",
     "open-interpreter": "0.4.3",
     "tensorpack": "0.11",
@@ -129,6 +83,7 @@ SEEN = (
     BENCH / "validation_seen_12.toml",
     BENCH / "validation_seen_13.toml",
     BENCH / "validation_seen_14.toml",
+    BENCH / "validation_seen_15.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -200,27 +155,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_set_is_pinned_and_shares_no_package_with_any_other_set() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the fifteenth set is under review; the sixteenth stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
