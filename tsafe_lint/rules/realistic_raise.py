@@ -185,6 +185,15 @@ def _returns(statement: cst.BaseStatement) -> bool:
     )
 
 
+def _leaves(statements: list[cst.BaseStatement]) -> bool:
+    """Is the (last) statement a ``return`` or ``raise``?"""
+    return (
+        len(statements) == 1
+        and isinstance(statements[0], cst.SimpleStatementLine)
+        and isinstance(statements[0].body[-1], (cst.Return, cst.Raise))
+    )
+
+
 def value_realistically_cannot_raise(
     value: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo
 ) -> bool:
@@ -222,7 +231,7 @@ class _Walk:
             or (
                 isinstance(inner, cst.Attribute)
                 and id(inner) not in callees
-                and _runs_code(inner, id(inner) in stored, self.analysis, func)
+                and self._attribute_fails(inner, id(inner) in stored, func, depth)
             )
             for inner in nodes
         )
@@ -253,6 +262,19 @@ class _Walk:
         if isinstance(node, cst.Del):
             return isinstance(node.target, cst.Subscript) and _callers_key(node.target, func)
         return False
+
+    def _attribute_fails(
+        self, target: cst.Attribute, store: bool, func: FunctionInfo, depth: int
+    ) -> bool:
+        """Does reading (storing) ``self.attr`` run code that may fail: a hook or a
+        missing slot (``_runs_code``), or a property of the module whose getter or setter
+        does (followed like the module's own functions: ``self._arr[0] = n`` does not)?"""
+        if not _runs_code(target, store, self.analysis, func):
+            return False
+        accessors = _property_accessors(target, store, self.analysis, func)
+        if accessors is None:
+            return True
+        return any(self._function_fails(accessor, depth) for accessor in accessors)
 
     def _loop_fails(self, loop: cst.For, func: FunctionInfo) -> bool:
         """``for entry in entries:`` over a caller's iterable runs its code; a loop over
@@ -331,12 +353,19 @@ class _Walk:
     def statement_fails(self, statement: cst.CSTNode, func: FunctionInfo) -> bool:
         """``fails`` for a statement run with the lock held, where an ``if`` (without
         ``else``) may end its branch by giving the lock back and leaving (``if done:
-        x.release(); return``): the path goes on past the ``if`` with the lock held."""
+        x.release(); return``, or a release followed by more code and a ``return`` or
+        ``raise``): the path goes on past the ``if`` with the lock held."""
         if not isinstance(statement, cst.If) or statement.orelse is not None:
             return self.fails(statement, func, 0)
         body = list(block(statement.body))
         if len(body) >= 2 and self.releases(body[-2], func) and _returns(body[-1]):
             body = body[:-2]
+        elif _leaves(body[-1:]):
+            # ``if hit: d = cache[k]; lock.release(); d.wait(); return d.value``: what
+            # follows the release runs without the lock, and the branch does not go on
+            released = [i for i, inner in enumerate(body) if self.releases(inner, func)]
+            if released:
+                body = body[: released[0]]
         return self.fails(statement.test, func, 0) or any(
             self.statement_fails(inner, func) for inner in body
         )
@@ -421,6 +450,49 @@ def _runs_code(
     return False
 
 
+def _property_accessors(
+    target: cst.Attribute, store: bool, analysis: ModuleAnalysis, func: FunctionInfo
+) -> list[FunctionInfo] | None:
+    """The getters (setters, for a store) of the plain ``@property`` that ``self.attr``
+    names, when nothing else makes the access run code (no ``__setattr__`` or
+    ``__getattribute__``, no missing slot, no other descriptor); None otherwise."""
+    cls = func.cls
+    if cls is None:
+        return None
+    attr = target.attr.value
+    if store and "__slots__" in cls.body_names and attr not in _slot_names(cls):
+        return None
+    hooks = _STORE_HOOKS if store else _READ_HOOKS
+    wanted = "setter" if store else "getter"
+    for current in analysis.structure.class_bases(cls):
+        if current.body_names & hooks:
+            return None
+        if attr not in current.body_names:
+            continue
+        found = [f for f in analysis.structure.functions if f.cls is current and f.name == attr]
+        accessors = []
+        for accessor in found:
+            node = accessor.node
+            if not isinstance(node, cst.FunctionDef) or len(node.decorators) != 1:
+                return None
+            decorator = node.decorators[0].decorator
+            if isinstance(decorator, cst.Name) and decorator.value == "property":
+                kind = "getter"
+            elif (
+                isinstance(decorator, cst.Attribute)
+                and isinstance(decorator.value, cst.Name)
+                and decorator.value.value == attr
+                and decorator.attr.value in ("setter", "getter", "deleter")
+            ):
+                kind = decorator.attr.value
+            else:
+                return None  # another descriptor: what it runs is not seen
+            if kind == wanted:
+                accessors.append(accessor)
+        return accessors or None
+    return None
+
+
 def _descriptor(cls: ClassInfo, attr: str) -> bool:
     """Is ``attr`` a property (or another descriptor made by a call) in the class body?"""
     for statement in block(cls.node.body):
@@ -458,10 +530,17 @@ def _callers_key(subscript: cst.Subscript, func: FunctionInfo) -> bool:
 
 def _key_ensured(subscript: cst.Subscript, analysis: ModuleAnalysis) -> bool:
     """``if key not in d: d[key] = 0`` (or ``d[key] = v``, ``d.setdefault(key, v)``) in
-    an earlier statement of the same block or an enclosing one: ``d[key]`` is there."""
+    an earlier statement of the same block or an enclosing one, or the body of an
+    enclosing ``if key in d:``: ``d[key]`` is there."""
     node: cst.CSTNode = subscript
     parent = analysis.parent_of(node)
     while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.Module)):
+        if (
+            isinstance(parent, cst.If)
+            and node is parent.body
+            and _tests_key(parent.test, subscript)
+        ):
+            return True
         if isinstance(parent, cst.IndentedBlock):
             earlier = list(parent.body)
             earlier = earlier[: next(i for i, item in enumerate(earlier) if item is node)]
@@ -469,6 +548,19 @@ def _key_ensured(subscript: cst.Subscript, analysis: ModuleAnalysis) -> bool:
                 return True
         node, parent = parent, analysis.parent_of(parent)
     return False
+
+
+def _tests_key(test: cst.BaseExpression, subscript: cst.Subscript) -> bool:
+    """``key in d`` (alone or one of the ``and``-ed tests) for ``d[key]``."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _tests_key(test.left, subscript) or _tests_key(test.right, subscript)
+    return (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.In)
+        and test.left.deep_equals(_key_of(subscript))
+        and test.comparisons[0].comparator.deep_equals(subscript.value)
+    )
 
 
 def _stores_key(statement: cst.BaseStatement, subscript: cst.Subscript) -> bool:
