@@ -222,6 +222,13 @@ class ConditionNotHeld(Rule):
     ``with cv:``, not after ``cv.acquire()``, and not in a helper that every caller in
     the module calls with it held.
 
+    A method that takes the condition itself unless a parameter says its caller already
+    holds it (``def push(self, work, lock=True): lock and self.cv.acquire()``, or ``if
+    lock: self.cv.acquire()``) holds it for a ``notify()`` after that acquire: a caller
+    that passes ``lock=False`` takes on holding it. The test must be the bare parameter;
+    an attribute (``if self.locking:``) or ``if not lock:`` keeps the finding, and so does
+    a notify before the acquire.
+
     A Condition built on a lock passed to ``__init__`` (``self.cv =
     threading.Condition(lock)``) is that lock when every construction in the module
     passes the same one (``Future(self.lock)``): a method that every caller in the
@@ -289,6 +296,8 @@ class ConditionNotHeld(Rule):
                 continue  # built on the lock the constructions pass, which is held here
             if any(key[0] == "unknown" for key in held):
                 continue  # some lock we cannot type is held: it may well be this one
+            if _acquired_unless_caller_holds(call, analysis):
+                continue
             name = display_name(call.target)
             yield Finding(
                 call.call,
@@ -477,6 +486,33 @@ class BusyWaitOnEvent(Rule):
                 continue
             reported.add(loop_node)
             yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
+
+
+def _acquired_unless_caller_holds(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``def push(self, work, lock=True): lock and self.cv.acquire(); ...; self.cv.notify()``
+    (or ``if lock: self.cv.acquire()``): the function takes the condition itself unless a
+    parameter says the caller already holds it. The acquire must come before the call in
+    the function, directly under a test of the bare parameter."""
+    func = call.func
+    lock = analysis.locks.identity(call.target)
+    params = set(func.params) - {func.self_name}
+    for other in analysis.regions.method_calls:  # in source order
+        if other is call:
+            return False
+        if other.func is not func or other.method != "acquire":
+            continue
+        if analysis.locks.identity(other.target) != lock:
+            continue
+        parent = analysis.parent_of(other.call)
+        if isinstance(parent, cst.BooleanOperation) and isinstance(parent.operator, cst.And):
+            test: cst.CSTNode | None = parent.left if parent.right is other.call else None
+        else:
+            statement = other.place.statement
+            holder = analysis.parent_of(analysis.parent_of(statement) or statement)
+            test = holder.test if isinstance(holder, cst.If) else None
+        if isinstance(test, cst.Name) and test.value in params:
+            return True
+    return False
 
 
 def _leaves_right_after(call: MethodCall) -> bool:
