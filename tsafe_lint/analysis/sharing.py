@@ -17,6 +17,7 @@ from dataclasses import replace
 import libcst as cst
 
 from tsafe_lint.analysis.events import Access, Regions
+from tsafe_lint.analysis.kinds import FACTORIES, Kind
 from tsafe_lint.analysis.names import looks_like_setup
 from tsafe_lint.analysis.reachability import Entry, ThreadReach, other_thread, thread_of
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
@@ -45,6 +46,10 @@ def is_setup_name(func: FunctionInfo) -> bool:
     return looks_like_setup(func)
 
 
+#: The classes whose instances keep one set of attributes per thread.
+_THREAD_LOCALS = tuple(name for name, kind in FACTORIES.items() if kind is Kind.THREAD_LOCAL)
+
+
 class Sharing:
     """Answers "can another thread write this while this code runs?"."""
 
@@ -68,7 +73,15 @@ class Sharing:
         self._per_instance: dict[int, Entry] = {}
 
     def is_tracked(self, key: SymbolKey) -> bool:
-        """Plain data only: locks, queues, events, ``threading.local`` guard themselves."""
+        """Plain data only: locks, queues, events, ``threading.local`` guard themselves,
+        and so do the attributes of a ``threading.local`` subclass of the module (each
+        thread sees its own)."""
+        if key[0] == "attr" and len(key) == 3:
+            cls = self.structure.classes.get(key[1])
+            if cls is not None and any(
+                self.structure.is_subclass_of(cls, base) for base in _THREAD_LOCALS
+            ):
+                return False
         info = self.symbols.symbols.get(key)
         return info is None or info.kind is None
 
