@@ -53,13 +53,6 @@ def is_memo_act(
 ) -> bool:
     """Is ``act`` the miss branch of a memo cache keyed by the function's arguments?
     (See the module docstring.)"""
-    entry = _entry_read(test, func)
-    if entry is None:
-        return False
-    receiver, key = entry
-    ingredients = _key_ingredients(key, func)
-    if not ingredients:
-        return False
     stores = [
         small
         for statement in act
@@ -71,7 +64,14 @@ def is_memo_act(
     if len(stores) != 1 or not isinstance(stores[0], cst.Assign):
         return False
     store = stores[0]
+    entry = _entry_read(test, func)
+    if entry is None:
+        return False
+    receiver, key = entry
     if len(store.targets) != 1 or not _is_entry(store.targets[0].target, receiver, key):
+        return False
+    ingredients = _key_ingredients(key, func)
+    if not ingredients:
         return False
     made_here = _bound_names(act)
     if not all(_plain_step(statement, made_here) for statement in act):
@@ -181,19 +181,13 @@ def _entry_read(
         found = _entry_of(node)
         if found is not None:
             return found
-    names = {node.value for node in walk(test) if isinstance(node, cst.Name)}
+    values = _assignments(func)[0]
     bound = [
-        small.value
-        for node in walk(func.node)
-        if isinstance(node, cst.SimpleStatementLine)
-        for small in node.body
-        if isinstance(small, cst.Assign)
-        and len(small.targets) == 1
-        and isinstance(small.targets[0].target, cst.Name)
-        and small.targets[0].target.value in names
+        value
+        for node in walk(test)
+        if isinstance(node, cst.Name) and node.value in func.assigned
+        for value in values.get(node.value, ())
     ]
-    if len(bound) < 1:
-        return None
     for value in bound:
         found = _entry_of(value)
         if found is not None:
@@ -321,18 +315,39 @@ def _reads_only(
 
 def _single_bindings(func: FunctionInfo) -> dict[str, cst.BaseExpression]:
     """Locals of ``func`` assigned exactly once, with their values."""
+    values, counts = _assignments(func)
+    return {name: found[0] for name, found in values.items() if counts.get(name) == 1}
+
+
+#: ``_assignments`` per function node, by identity: every check-then-act of a function
+#: asks again, and a long ``elif`` chain must not walk the function once per test.
+_SEEN: dict[int, tuple[cst.CSTNode, dict[str, list[cst.BaseExpression]], dict[str, int]]] = {}
+
+
+def _assignments(
+    func: FunctionInfo,
+) -> tuple[dict[str, list[cst.BaseExpression]], dict[str, int]]:
+    """The values of ``name = value`` in ``func`` per name, and how many times each name
+    is bound by any assignment target."""
+    node = func.node
+    hit = _SEEN.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1], hit[2]
     counts: dict[str, int] = {}
-    values: dict[str, cst.BaseExpression] = {}
-    for node in walk(func.node):
-        if isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name):
-            counts[node.target.value] = counts.get(node.target.value, 0) + 1
+    values: dict[str, list[cst.BaseExpression]] = {}
+    for part in walk(node):
+        if isinstance(part, cst.AssignTarget) and isinstance(part.target, cst.Name):
+            counts[part.target.value] = counts.get(part.target.value, 0) + 1
         if (
-            isinstance(node, cst.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0].target, cst.Name)
+            isinstance(part, cst.Assign)
+            and len(part.targets) == 1
+            and isinstance(part.targets[0].target, cst.Name)
         ):
-            values[node.targets[0].target.value] = node.value
-    return {name: value for name, value in values.items() if counts.get(name) == 1}
+            values.setdefault(part.targets[0].target.value, []).append(part.value)
+    if len(_SEEN) > 256:
+        _SEEN.clear()
+    _SEEN[id(node)] = (node, values, counts)
+    return values, counts
 
 
 def _bound_names(act: Sequence[cst.BaseStatement]) -> set[str]:
