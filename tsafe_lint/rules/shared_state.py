@@ -25,6 +25,7 @@ from tsafe_lint.analysis import (
     walk,
 )
 from tsafe_lint.analysis.conflicts import stored_constant
+from tsafe_lint.analysis.fresh_object import constructing
 from tsafe_lint.analysis.none_stores import may_store_none
 from tsafe_lint.analysis.per_thread_args import per_thread_slots
 from tsafe_lint.rules.base import Finding, Rule
@@ -159,6 +160,14 @@ class UnlockedReadModifyWrite(Rule):
     self._new_timer():``), a value kept in ``threading.local``, a lock acquired in the
     first method (held until the second), a constant every use stores alike.
 
+    A write of ``self.attr`` in ``__init__`` before ``__init__`` hands ``self`` out is not
+    reported, even when the object is built on a thread: no other thread holds it yet.
+    ``__init__`` hands ``self`` out when it passes ``self`` or one of its bound methods
+    anywhere (a thread's target, ``registry.append(self)``), makes a closure over
+    ``self``, calls ``self.start()`` (or ``run``, ``register``, ``subscribe``,
+    ``connect``), or calls a method of the class that does one of these; a write after
+    that, or in a loop that also does it, is reported.
+
     **Which threads**
 
     Besides thread starts that reach the code, a ``# tsafe: shared`` marker on a class
@@ -229,6 +238,8 @@ class UnlockedReadModifyWrite(Rule):
                 continue
             if analysis.held_at(access.func, access.state):
                 continue
+            if constructing(access, analysis.structure):
+                continue  # ``__init__`` of an object no other thread holds yet
             if analysis.sharing.races(access.key, access.func, access.per_instance):
                 why: str | None = _why(analysis, access)
             else:

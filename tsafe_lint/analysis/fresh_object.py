@@ -1,0 +1,182 @@
+"""Writes to the object ``__init__`` is still building, which no other thread can reach.
+
+``Resource(...)`` may be called on a worker thread, so its ``__init__`` runs on one; but
+the object it initialises is new: until ``__init__`` hands ``self`` out, no other thread
+holds a reference, so ``self.data += chunk`` there races with nothing (rns's Resource,
+built by a preparing thread for the next segment). ``__init__`` hands ``self`` out when
+it passes ``self`` or one of its bound methods anywhere (``Thread(target=self.run)``,
+``registry.append(self)``, ``self.start()`` of a ``Thread`` subclass, a closure over
+``self``), itself or through a method of the class it calls; then its writes count as
+any other.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tsafe_lint.analysis.events import Access
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.tree import walk
+
+#: Methods of ``self`` that hand it to another thread or to the world.
+_PUBLISHING_CALLS = frozenset({"start", "run", "register", "subscribe", "connect"})
+
+
+def constructing(access: Access, structure: ModuleStructure) -> bool:
+    """Is ``access`` a write of ``self.attr`` (or ``self.attr[k]``) in ``__init__`` of an
+    object that ``__init__`` has not handed out yet: no statement of its body before the
+    one that holds the write (nor that one) hands ``self`` out?"""
+    func = access.func
+    node = func.node
+    if func.name != "__init__" or func.cls is None or func.self_name is None:
+        return False
+    if not isinstance(node, cst.FunctionDef) or not isinstance(node.body, cst.IndentedBlock):
+        return False
+    if not access.per_instance or not _own_attribute(access.node, func.self_name):
+        return False
+    return _before_publication(list(node.body.body), access.node, func, structure) is True
+
+
+def _before_publication(
+    statements: list[cst.BaseStatement],
+    target: cst.CSTNode,
+    func: FunctionInfo,
+    structure: ModuleStructure,
+) -> bool | None:
+    """In source order: True when ``target`` runs before anything hands ``self`` out,
+    False when something may hand it out first, None when ``target`` is not here.
+    Compound statements are entered; a loop that holds both may run them either way."""
+    for statement in statements:
+        holds = any(part is target for part in walk(statement))
+        if not holds:
+            if _publishes(statement, func, structure, depth=0):
+                return False
+            continue
+        if isinstance(statement, (cst.For, cst.While)) and _publishes(
+            statement, func, structure, depth=0
+        ):
+            return False
+        inner = _blocks(statement)
+        if not inner:
+            return not _publishes(statement, func, structure, depth=0)
+        for block in inner:
+            found = _before_publication(block, target, func, structure)
+            if found is not None:
+                return found
+            if _publishes_any(block, func, structure):
+                return False  # an earlier branch or the ``try`` body may hand it out
+        return None
+    return None
+
+
+def _blocks(statement: cst.BaseStatement) -> list[list[cst.BaseStatement]]:
+    """The statement blocks of a compound statement, in source order."""
+    found: list[list[cst.BaseStatement]] = []
+    for part in statement.children:
+        if isinstance(part, cst.IndentedBlock):
+            found.append(list(part.body))
+        elif isinstance(part, (cst.If, cst.Else, cst.Finally, cst.ExceptHandler)):
+            found.extend(_blocks(part) if isinstance(part, cst.If) else _own_block(part))
+    return found
+
+
+def _own_block(part: cst.CSTNode) -> list[list[cst.BaseStatement]]:
+    body = getattr(part, "body", None)
+    return [list(body.body)] if isinstance(body, cst.IndentedBlock) else []
+
+
+def _publishes_any(
+    statements: list[cst.BaseStatement], func: FunctionInfo, structure: ModuleStructure
+) -> bool:
+    return any(_publishes(statement, func, structure, depth=0) for statement in statements)
+
+
+def _own_attribute(node: cst.CSTNode, self_name: str) -> bool:
+    """Is every target the statement writes ``self.attr`` or ``self.attr[...]``?"""
+    targets: list[cst.BaseExpression] = []
+    if isinstance(node, cst.AugAssign):
+        targets = [node.target]
+    elif isinstance(node, cst.Assign):
+        targets = [target.target for target in node.targets]
+    if not targets:
+        return False
+    for target in targets:
+        while isinstance(target, cst.Subscript):
+            target = target.value
+        if not (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == self_name
+        ):
+            return False
+    return True
+
+
+def _publishes(
+    node: cst.CSTNode, func: FunctionInfo, structure: ModuleStructure, depth: int
+) -> bool:
+    """Does ``node`` (code of ``func``) hand ``self`` out: ``self`` as a value (not the
+    base of an attribute), a bound method of the class as a value, a closure over
+    ``self``, a publishing call on ``self``, or (one level down) a method of the class it
+    calls that does?"""
+    self_name = func.self_name
+    if func.cls is None or self_name is None:
+        return True
+    parts = list(walk(node))
+    bases = {
+        id(part.value)
+        for part in parts
+        if isinstance(part, cst.Attribute)
+        and isinstance(part.value, cst.Name)
+        and part.value.value == self_name
+    }
+    callees = {
+        id(part.func)
+        for part in parts
+        if isinstance(part, cst.Call) and isinstance(part.func, cst.Attribute)
+    }
+    for part in parts:
+        if isinstance(part, (cst.Lambda, cst.FunctionDef)):
+            handed = part is not func.node and _names(part, self_name)
+        elif isinstance(part, cst.Name):
+            # ``registry.append(self)``, ``args=(self,)``
+            handed = (
+                part.value == self_name
+                and id(part) not in bases
+                and not _is_parameter_name(part, func.node)
+            )
+        elif isinstance(part, cst.Attribute) and id(part.value) in bases:
+            handed = _hands_out(part, id(part) in callees, func, structure, depth)
+        else:
+            handed = False
+        if handed:
+            return True
+    return False
+
+
+def _hands_out(
+    part: cst.Attribute, called: bool, func: FunctionInfo, structure: ModuleStructure, depth: int
+) -> bool:
+    """``self.start()`` (publishing), ``self._setup()`` that publishes, ``self.run`` as a
+    value (a bound method handed on)."""
+    assert func.cls is not None
+    name = part.attr.value
+    method = structure.method(func.cls, name)
+    if not called:
+        return method is not None
+    if name in _PUBLISHING_CALLS:
+        return True
+    if method is None or depth > 0 or method is func:
+        return False
+    return _publishes(method.node, method, structure, depth + 1)
+
+
+def _names(node: cst.CSTNode, name: str) -> bool:
+    return any(isinstance(inner, cst.Name) and inner.value == name for inner in walk(node))
+
+
+def _is_parameter_name(name: cst.Name, node: cst.CSTNode) -> bool:
+    """Is ``name`` the ``self`` parameter's own name node in the ``def``?"""
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    return any(param.name is name for param in node.params.params)
