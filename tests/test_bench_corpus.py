@@ -24,54 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the sixteenth set, pinned while the fifteenth was reviewed; current since it was retired
+# the seventeenth set, pinned while the sixteenth was reviewed; current since it was retired
 PINS = {
-    "swarms": "16.0.3",
-    "open-interpreter": "0.4.3",
-    "tensorpack": "0.11",
-    "supriya": "26.10b1",
-    "FoxDot": "0.9.0",
-    "pygls": "2.1.1",
-    "traits-futures": "0.3.1",
-    "ruffus": "3.0.0",
-    "feapder": "1.9.3",
-    "boofuzz": "0.4.2",
-    "routersploit": "3.4.4",
-    "droopescan": "1.45.1",
-    "warcprox": "2.13.1",
-    "pyiceberg": "0.12.0",
-    "weewx": "5.5.2",
-    "mcdreforged": "2.16.2",
-    "grr-response-client": "4.0.0.post0",
-    "kuryr-kubernetes": "10.0.0",
-    "masakari-monitors": "22.0.0",
-    "pulsar-app": "0.16.0",
-    "ganga": "8.7.12",
-    "intelmq": "3.5.0",
-    "ClusterShell": "1.10.1",
-    "cellprofiler": "4.2.8.1",
-    "koapy": "0.3.5",
-    "fyers-apiv3": "3.2.0",
-    "anvil-uplink": "0.7.0",
-    "prefab-cloud-python": "0.12.1",
-    "coralogix-logger": "2.1.1",
-    "py-eureka-client": "0.13.3",
-    "arvados-python-client": "3.2.1",
-    "python-irodsclient": "3.3.0",
-    "rucio-clients": "41.5.1",
-    "riak": "2.7.0",
-    "wxpy": "0.3.9.8",
-    "blatann": "0.6.0",
-    "Adafruit_BluefruitLE": "0.9.10",
-    "spherov2": "0.12.1",
-    "pyjs8call": "0.2.3",
-    "Homie4": "0.4.0",
-    "roonapi": "0.1.6",
-}
-# the seventeenth set, pinned while the sixteenth is reviewed and held in reserve until the
-# sixteenth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "flytekit": "1.16.31",
     "autosubmit": "4.1.17.1",
     "datalad": "1.7.1",
@@ -130,6 +84,7 @@ SEEN = (
     BENCH / "validation_seen_13.toml",
     BENCH / "validation_seen_14.toml",
     BENCH / "validation_seen_15.toml",
+    BENCH / "validation_seen_16.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -201,27 +156,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_set_is_pinned_and_shares_no_package_with_any_other_set() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the sixteenth set is under review; the seventeenth stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
