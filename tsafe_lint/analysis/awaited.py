@@ -3,14 +3,17 @@
 The awaited code is known when every thread the receiver can hold is made in the module
 (``self._t = Worker(...)`` with ``Worker`` a ``Thread`` subclass whose ``run`` is the
 module's, ``Thread(target=self._loop)`` or ``Timer(..., self._tick)`` with a target the
-module defines), or, for a pool, when the module submits tasks to it. A task that is a
-bound method of another object (``pool.submit(producer.stop)``) is that object's code.
+module defines), or, for a pool, when the module submits tasks to it. A target or task
+that is a bound method of another object the module does not define
+(``pool.submit(producer.stop)``, ``Thread(target=self.proxy.serve_forever)``) is that
+object's code.
 
 That code *stays away from* a held lock when the lock is private (``_lock``, a global
 or an attribute no other module is meant to name, or a local; never handed on) and nothing the
 module's code reached from the awaited entries does names the lock, acquires it (the
 module's lock facts, through its call graph), or calls a function by the name of one of
-the module's functions that acquire it (a receiver of unknown type may be that object).
+the module's functions that acquire it (a receiver of unknown type may be that object)
+with arguments that can bind to that function's parameters.
 Other modules cannot name a private lock; a callback from them into the module is not
 followed.
 """
@@ -64,7 +67,10 @@ def stays_away(lock: SymbolKey, awaited: Awaited, analysis: ModuleAnalysis) -> b
     if not name.startswith("_") or lock in analysis.regions.escaped:
         return False
     facts = analysis.locks
-    takers = {func.name for func, taken in facts.takes.items() if lock in taken}
+    takers: dict[str, list[FunctionInfo]] = {}
+    for func, taken in facts.takes.items():
+        if lock in taken:
+            takers.setdefault(func.name, []).append(func)
     for func in analysis.reached_from(awaited.entries):
         if lock in facts.takes.get(func, {}):
             return False
@@ -73,9 +79,31 @@ def stays_away(lock: SymbolKey, awaited: Awaited, analysis: ModuleAnalysis) -> b
                 continue
             if isinstance(node, cst.Name) and node.value == name:
                 return False  # names the lock (``self.owner._lock``): it may take it
-            if isinstance(node, cst.Call) and final_name(node.func) in takers:
+            if isinstance(node, cst.Call) and any(
+                _may_be(node, taker) for taker in takers.get(final_name(node.func) or "", ())
+            ):
                 return False  # may call back into a function that takes it
     return True
+
+
+def _may_be(call: cst.Call, taker: FunctionInfo) -> bool:
+    """Could ``call`` (``sock.shutdown(socket.SHUT_RDWR)``, receiver unknown) be a call of
+    ``taker``, the module's function of that name? Not when the arguments cannot bind to
+    its parameters: too many positional ones, or a keyword it does not have."""
+    node = taker.node
+    if not isinstance(node, cst.FunctionDef) or any(arg.star for arg in call.args):
+        return True
+    params = node.params
+    if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
+        return True  # ``*args`` / ``**kwargs`` take anything
+    positional = [*params.posonly_params, *params.params]
+    if taker.self_name is not None and not taker.is_classmethod and positional:
+        positional = positional[1:]  # called on an object: ``self`` is bound
+    names = {param.name.value for param in (*params.params, *params.kwonly_params)}
+    given = [arg for arg in call.args if arg.keyword is None]
+    if len(given) > len(positional):
+        return False
+    return all(arg.keyword.value in names for arg in call.args if arg.keyword is not None)
 
 
 def _canonical(key: SymbolKey | None, analysis: ModuleAnalysis) -> SymbolKey | None:
@@ -138,6 +166,7 @@ def _binds(
 
 def _threads_of(key: SymbolKey, analysis: ModuleAnalysis) -> Awaited | None:
     entries: list[FunctionInfo] = []
+    foreign = 0
     for func, value in _assignments(key, analysis):
         if value is None:
             return None  # bound where its value is not seen
@@ -148,10 +177,33 @@ def _threads_of(key: SymbolKey, analysis: ModuleAnalysis) -> Awaited | None:
         if not isinstance(value, cst.Call):
             return None  # a thread made elsewhere
         entry = _thread_entry(value, func, analysis)
-        if entry is None:
+        if entry is not None:
+            entries.append(entry)
+        elif _runs_others_method(value, func, analysis):
+            foreign += 1  # ``Thread(target=self.proxy.serve_forever)``: that object's code
+        else:
             return None
-        entries.append(entry)
-    return Awaited(tuple(entries)) if entries else None
+    return Awaited(tuple(entries), foreign) if entries or foreign else None
+
+
+def _runs_others_method(call: cst.Call, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """A ``Thread``/``Timer`` whose target is a bound method of another object the module
+    does not define (``self.proxy.serve_forever``, ``self._loop.run_forever``)."""
+    made = analysis.structure.qualified_name(call.func, func)
+    if made not in _THREAD_MAKERS:
+        return False
+    position, keyword = _THREAD_MAKERS[made]
+    target = argument(call, position, keyword)
+    if not isinstance(target, cst.Attribute) or analysis.resolve_function(target, func):
+        return False
+    receiver = target.value
+    if _others_method(target, func):
+        return True
+    return (
+        isinstance(receiver, cst.Attribute)
+        and isinstance(receiver.value, cst.Name)
+        and receiver.value.value == func.self_name
+    )
 
 
 def _thread_entry(
