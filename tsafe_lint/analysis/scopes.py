@@ -177,6 +177,7 @@ class _Collector(FastVisitor):
         self.classes: dict[str, ClassInfo] = {}
         self.function_of: dict[cst.FunctionDef, FunctionInfo] = {}
         self.module_aliases: dict[str, str] = {}
+        self.alias_choices: dict[str, set[str]] = {}
         self._function_stack: list[FunctionInfo] = [self.module_scope]
         self._class_stack: list[ClassInfo | None] = [None]
 
@@ -278,6 +279,7 @@ class _Collector(FastVisitor):
             source = dotted_name(node.value)
             if isinstance(target, cst.Name) and source is not None:
                 self.module_aliases[target.value] = source
+                self.alias_choices.setdefault(target.value, set()).add(source)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
@@ -359,6 +361,10 @@ class ModuleStructure:
     classes: dict[str, ClassInfo]
     function_of: dict[cst.FunctionDef, FunctionInfo]
     module_aliases: dict[str, str]
+    #: every source a module-level alias is bound to (``ThreadLocal = threading.local``
+    #: in a ``try``, ``ThreadLocal = FallbackLocal`` in its ``except``); the last one is
+    #: in ``module_aliases``
+    alias_choices: dict[str, set[str]] = field(default_factory=dict)
     by_qualname: dict[str, FunctionInfo] = field(default_factory=dict)
     _subclasses: dict[str, list[ClassInfo]] | None = None
 
@@ -437,15 +443,31 @@ class ModuleStructure:
                     stack.append(found)
 
     def is_subclass_of(self, cls: ClassInfo, qualified: str) -> bool:
-        """Does ``cls`` derive (within this module's view) from the imported ``qualified``?"""
+        """Does ``cls`` derive (within this module's view) from the imported ``qualified``?
+        A base named by a module-level alias counts when any of its bindings is that
+        import (``ThreadLocal = threading.local``, with a fallback class in ``except``)."""
         for current in self.class_bases(cls):
             for base in current.node.bases:
-                if (
-                    base.keyword is None
-                    and self.qualified_name(base.value, self.module_scope) == qualified
+                if base.keyword is not None:
+                    continue
+                if self.qualified_name(base.value, self.module_scope) == qualified:
+                    return True
+                if isinstance(base.value, cst.Name) and any(
+                    self._source_resolves(source, qualified)
+                    for source in self.alias_choices.get(base.value.value, ())
                 ):
                     return True
         return False
+
+    def _source_resolves(self, source: str, qualified: str) -> bool:
+        """Does the dotted ``source`` of an alias name the imported ``qualified``?"""
+        head, _, rest = source.partition(".")
+        if head in self.alias_choices:
+            return False  # an alias of an alias: the plain resolution covers it
+        resolved = self._resolve_head(head, self.module_scope, depth=1)
+        if resolved is None:
+            return False
+        return (f"{resolved}.{rest}" if rest else resolved) == qualified
 
     def overrides(self, cls: ClassInfo, name: str) -> list[FunctionInfo]:
         """Methods ``name`` of the module's subclasses of ``cls`` (``self.m()`` may run them)."""
@@ -484,4 +506,5 @@ def collect_structure(module: cst.Module, name: str = "", package: bool = False)
         collector.classes,
         collector.function_of,
         collector.module_aliases,
+        collector.alias_choices,
     )
