@@ -132,16 +132,17 @@ class AcquireWithoutTryFinally(Rule):
     stored it, ``if key not in d: d[key] = 0``, ``d[key] = v`` or ``d.setdefault(key, v)``,
     or it stands in the body of ``if key in d:``); ``open``, ``print``, ``int``, ``float``,
     ``next``, ``getattr`` without a default and ``__import__``; a division by anything but a
-    non-zero literal; a ``for`` over an instance's dict or set that another method changes
-    without this lock (``RuntimeError``: changed size during iteration); ``notify()`` of a
-    Condition not held; an attribute that runs code (a ``__setattr__``, a store to a name
-    ``__slots__`` leaves out, a descriptor other than a plain ``@property``, or a
-    ``@property`` getter or setter that itself does any of this: plain properties are
-    followed like the module's own methods); ``with``, ``yield``, ``await`` and ``import``;
-    and ``return``, ``break`` or ``continue`` (they leave without the release). An ``if``
-    without ``else`` whose branch releases the lock and ends in ``return`` or ``raise``
-    counts only up to the release: the rest of the branch runs without the lock. ``with``
-    (or ``contextlib.ExitStack`` for several locks) says it is safe.
+    non-zero literal (``"%s" % x`` on a string literal formats, it does not divide); a
+    ``for`` over an instance's dict or set that another method changes without this lock
+    (``RuntimeError``: changed size during iteration); ``notify()`` of a Condition not held;
+    an attribute that runs code (a ``__setattr__``, a store to a name ``__slots__`` leaves
+    out, a descriptor other than a plain ``@property``, or a ``@property`` getter or setter
+    that itself does any of this: plain properties are followed like the module's own
+    methods); ``with``, ``yield``, ``await`` and ``import``; and ``return``, ``break`` or
+    ``continue`` (they leave without the release). An ``if`` without ``else`` whose branch
+    releases the lock and ends in ``return`` or ``raise`` counts only up to the release: the
+    rest of the branch runs without the lock. ``with`` (or ``contextlib.ExitStack`` for
+    several locks) says it is safe.
 
     **The statement run next**
 

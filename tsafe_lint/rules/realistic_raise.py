@@ -252,6 +252,10 @@ class _Walk:
         if isinstance(node, cst.For):
             return self._loop_fails(node, func)
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _DIVISIONS):
+            if isinstance(node.operator, cst.Modulo) and isinstance(
+                node.left, (cst.SimpleString, cst.ConcatenatedString)
+            ):
+                return False  # ``"%s" % value``: string formatting, not a division
             return not _nonzero_constant(node.right)  # ``ZeroDivisionError``
         if isinstance(node, cst.Subscript):
             if isinstance(self.analysis.parent_of(node), cst.AssignTarget):
