@@ -188,6 +188,42 @@ def _released_by_started_thread(
     return False
 
 
+def handed_to_started_thread(
+    exit_: cst.CSTNode, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """``thread = Thread(target=run); thread.start(); return thread`` with the lock held,
+    where ``run`` (a function of the module or a closure of this one) releases it in a
+    ``finally``: the lock was handed to the started thread, which gives it back however
+    it ends (one operation at a time, the caller gets the thread). The ``start()`` must
+    stand before the return in its block."""
+    statement = analysis.parent_of(exit_)
+    block_node = analysis.parent_of(statement) if statement is not None else None
+    if not isinstance(block_node, cst.IndentedBlock):
+        return False
+    body = list(block_node.body)
+    earlier = body[: next(i for i, item in enumerate(body) if item is statement)]
+    for before in earlier:
+        small = before.body[0] if isinstance(before, cst.SimpleStatementLine) else None
+        if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
+            continue
+        started = small.value.func
+        if not (
+            isinstance(started, cst.Attribute)
+            and started.attr.value == "start"
+            and isinstance(started.value, cst.Name)
+        ):
+            continue
+        for start in analysis.thread_starts:
+            if start.func is not call.func or start.how != "Thread" or start.target is None:
+                continue
+            if not _assigned_to(started.value.value, start.call, call.func):
+                continue
+            target = analysis.resolve_function(start.target, call.func)
+            if target is not None and _finally_releases(target, call, analysis):
+                return True
+    return False
+
+
 def _assigned_to(name: str, made: cst.Call, func: FunctionInfo) -> bool:
     """Is ``made`` (``threading.Thread(...)``) assigned to ``name`` in ``func``?"""
     return any(

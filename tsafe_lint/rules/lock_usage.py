@@ -23,6 +23,7 @@ from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
 from tsafe_lint.analysis.tree import walk
 from tsafe_lint.rules.after_acquire import (
+    handed_to_started_thread,
     hands_over,
     released_after,
     released_only_for,
@@ -334,6 +335,13 @@ class AcquireWithoutRelease(Rule):
     lock to let other threads in, works, and takes it back before returning, leaving
     the lock as it found it; its acquires of ``x`` are restores, not leaks.
 
+    A return right after starting a thread that took the lock over is a hand-off too:
+    ``thread = Thread(target=run); thread.start(); return thread``, where ``run`` (a
+    function of the module or a closure of this one) releases the lock in a
+    ``finally`` (one operation at a time; a failed start releases it in a handler).
+    Another return that leaves with the lock, or a thread function that releases it
+    without a ``finally``, is reported.
+
     A return on the path where a timed or non-blocking acquire failed holds nothing:
     ``if not lock.acquire(blocking=False): return``, and the same through a local,
     ``acquired = lock.acquire(timeout=t)`` then ``if not acquired: return`` (also
@@ -400,9 +408,9 @@ class AcquireWithoutRelease(Rule):
         # a function that only releases (begin()/end() designs) releases for another one
         released_elsewhere = {key for _, key in released - _calling(analysis, "acquire")}
         claims = _claim_tokens(analysis)
-        exits: dict[tuple[object, SymbolKey], cst.Return] = {}
+        exits: dict[tuple[object, SymbolKey], list[cst.Return]] = {}
         for exit_ in analysis.regions.early_exits:
-            exits.setdefault((exit_.func, exit_.target), exit_.node)
+            exits.setdefault((exit_.func, exit_.target), []).append(exit_.node)
         reported: set[tuple[object, SymbolKey]] = set()
         for call in analysis.regions.method_calls:
             if call.method != "acquire" or call.kind not in MUTEXES:
@@ -428,8 +436,17 @@ class AcquireWithoutRelease(Rule):
                     f"{analysis.evidence(call.target)}",
                 )
             elif slot in exits:
+                # a return after starting a thread that releases it in a ``finally`` hands
+                # the lock over; any other return leaks it
+                leaks = [
+                    exit_
+                    for exit_ in exits[slot]
+                    if not handed_to_started_thread(exit_, call, analysis)
+                ]
+                if not leaks:
+                    continue
                 reported.add(slot)
-                line = analysis.line_of(exits[slot])
+                line = analysis.line_of(leaks[0])
                 yield Finding(
                     call.call,
                     f"'{name}' is acquired here but the return at line {line} leaves "
