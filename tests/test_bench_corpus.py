@@ -24,54 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the seventeenth set, pinned while the sixteenth was reviewed; current since it was retired
+# the eighteenth set, pinned while the seventeenth was reviewed; current since it was retired
 PINS = {
-    "flytekit": "1.16.31",
-    "autosubmit": "4.1.17.1",
-    "datalad": "1.7.1",
-    "dandi": "0.81.0",
-    "uproot": "5.7.7",
-    "eodag": "4.10.1",
-    "sentinelhub": "3.12.0",
-    "spinnman": "1!7.4.1",
-    "sample-factory": "2.1.1",
-    "mlagents": "0.28.0",
-    "minerl": "0.4.4",
-    "ocrmypdf": "17.13.0",
-    "scenedetect": "0.7.2",
-    "mobly": "1.13.1",
-    "kittyfuzzer": "0.7.4",
-    "sardine-system": "0.4.0",
-    "bauh": "0.10.7",
-    "git-cola": "4.19.0",
-    "puddletag": "2.5.0",
-    "novelwriter": "26.2.2",
-    "Pext": "0.35",
-    "buku": "5.1",
-    "supysonic": "0.7.9",
-    "mobsf": "4.4.0",
-    "cobbler": "3.3.10",
-    "vitrage": "15.0.1",
-    "freezer": "19.0.0",
-    "pywws": "25.10.0",
-    "memoization": "0.4.0",
-    "stackimpact": "1.2.7",
-    "socketIO-client": "0.7.2",
-    "CoAPthon3": "1.0.2",
-    "pychrome": "0.2.4",
-    "websocket-server": "0.6.4",
-    "i3ipc": "2.2.1",
-    "pycozmo": "0.8.0",
-    "buildhat": "0.9.0",
-    "lifxlan": "1.2.9",
-    "bleson": "0.1.8",
-    "ds4drv": "0.5.0",
-    "pyModeS": "3.6.1",
-}
-# the eighteenth set, pinned while the seventeenth is reviewed and held in reserve until the
-# seventeenth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "avocado-framework": "113.0",
     "tmt": "1.78.0",
     "schemathesis": "4.32.5",
@@ -129,6 +83,7 @@ SEEN = (
     BENCH / "validation_seen_14.toml",
     BENCH / "validation_seen_15.toml",
     BENCH / "validation_seen_16.toml",
+    BENCH / "validation_seen_17.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -200,27 +155,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_set_is_pinned_and_shares_no_package_with_any_other_set() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the seventeenth is under review; the eighteenth stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
