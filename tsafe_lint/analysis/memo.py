@@ -53,6 +53,10 @@ def is_memo_act(
 ) -> bool:
     """Is ``act`` the miss branch of a memo cache keyed by the function's arguments?
     (See the module docstring.)"""
+    entry = _entry_read(test, func)  # cheap, and it rules out most tests
+    if entry is None:
+        return False
+    receiver, key = entry
     stores = [
         small
         for statement in act
@@ -64,10 +68,6 @@ def is_memo_act(
     if len(stores) != 1 or not isinstance(stores[0], cst.Assign):
         return False
     store = stores[0]
-    entry = _entry_read(test, func)
-    if entry is None:
-        return False
-    receiver, key = entry
     if len(store.targets) != 1 or not _is_entry(store.targets[0].target, receiver, key):
         return False
     ingredients = _key_ingredients(key, func)
@@ -181,13 +181,15 @@ def _entry_read(
         found = _entry_of(node)
         if found is not None:
             return found
-    values = _assignments(func)[0]
-    bound = [
-        value
+    names = [
+        node.value
         for node in walk(test)
-        if isinstance(node, cst.Name) and node.value in func.assigned
-        for value in values.get(node.value, ())
+        if isinstance(node, cst.Name) and node.value in func.assigned and not func.is_module
     ]
+    if not names:
+        return None  # a local's value is looked up only when the test reads one
+    values = _assignments(func)[0]
+    bound = [value for name in names for value in values.get(name, ())]
     for value in bound:
         found = _entry_of(value)
         if found is not None:
