@@ -181,20 +181,30 @@ def _entry_read(
         found = _entry_of(node)
         if found is not None:
             return found
-    names = [
-        node.value
-        for node in walk(test)
-        if isinstance(node, cst.Name) and node.value in func.assigned and not func.is_module
-    ]
-    if not names:
-        return None  # a local's value is looked up only when the test reads one
-    values = _assignments(func)[0]
-    bound = [value for name in names for value in values.get(name, ())]
+    name = _tested_local(test)
+    if name is None or name not in func.assigned or func.is_module:
+        return None  # a local's value is looked up only for ``v is None``, ``not v``, ``v``
+    bound = list(_assignments(func)[0].get(name, ()))
     for value in bound:
         found = _entry_of(value)
         if found is not None:
             return found
     return None
+
+
+def _tested_local(test: cst.BaseExpression) -> str | None:
+    """The local a memo's miss test reads: ``v``, ``not v``, ``v is None``, ``v is not
+    None`` (``==``/``!=`` too)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test = test.expression
+    if (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    ):
+        test = test.left
+    return test.value if isinstance(test, cst.Name) else None
 
 
 def _entry_of(node: cst.CSTNode) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
