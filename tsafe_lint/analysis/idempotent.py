@@ -22,6 +22,7 @@ from tsafe_lint.analysis.log_aliases import is_log_method
 from tsafe_lint.analysis.memo import is_memo_act, read_outside
 from tsafe_lint.analysis.scopes import FunctionInfo, block
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
+from tsafe_lint.analysis.thread_keyed import membership_test
 from tsafe_lint.analysis.tree import walk
 
 #: Builtins that compute a value without side effects (and make no object with identity
@@ -194,12 +195,11 @@ class _ActChecker:
         for node in walk(self.test):
             if isinstance(node, cst.Subscript) and node.deep_equals(target):
                 return True
+            tested = membership_test(node)
             if (
-                isinstance(node, cst.Comparison)
-                and len(node.comparisons) == 1
-                and isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn))
-                and node.left.deep_equals(key)
-                and node.comparisons[0].comparator.deep_equals(receiver)
+                tested is not None
+                and tested[0].deep_equals(key)
+                and tested[1].deep_equals(receiver)
             ):
                 return True
             if (

@@ -38,6 +38,7 @@ from tsafe_lint.analysis.log_aliases import is_log_method
 from tsafe_lint.analysis.names import looks_like_class, looks_like_constant
 from tsafe_lint.analysis.scopes import FunctionInfo, block
 from tsafe_lint.analysis.symbols import SymbolTable
+from tsafe_lint.analysis.thread_keyed import membership_test
 from tsafe_lint.analysis.tree import walk
 
 _BUILTINS = frozenset(dir(builtins))
@@ -208,12 +209,9 @@ def _tested_local(test: cst.BaseExpression) -> str | None:
 
 
 def _entry_of(node: cst.CSTNode) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
-    if (
-        isinstance(node, cst.Comparison)
-        and len(node.comparisons) == 1
-        and isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn))
-    ):
-        return node.comparisons[0].comparator, node.left
+    tested = membership_test(node)
+    if tested is not None:
+        return tested[1], tested[0]
     if (
         isinstance(node, cst.Call)
         and isinstance(node.func, cst.Attribute)

@@ -111,6 +111,20 @@ def is_identity(
     return calls_identity is not None and calls_identity(expr.func)
 
 
+def membership_test(
+    node: cst.CSTNode,
+) -> tuple[cst.BaseExpression, cst.BaseExpression, bool] | None:
+    """``key in d`` / ``key not in d``: ``(key, d, negated)``; None for anything else."""
+    if (
+        isinstance(node, cst.Comparison)
+        and len(node.comparisons) == 1
+        and isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn))
+    ):
+        negated = isinstance(node.comparisons[0].operator, cst.NotIn)
+        return node.left, node.comparisons[0].comparator, negated
+    return None
+
+
 def indexed_by(
     node: cst.CSTNode,
     is_identity: Callable[[cst.BaseExpression], bool],
@@ -134,12 +148,7 @@ def indexed_by(
         and is_identity(node.args[0].value)
     ):
         return node.func.value
-    if (
-        membership
-        and isinstance(node, cst.Comparison)
-        and len(node.comparisons) == 1
-        and isinstance(node.comparisons[0].operator, (cst.In, cst.NotIn))
-        and is_identity(node.left)
-    ):
-        return node.comparisons[0].comparator
+    tested = membership_test(node) if membership else None
+    if tested is not None and is_identity(tested[0]):
+        return tested[1]
     return None

@@ -21,7 +21,7 @@ from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, b
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import looks_like_lock
 from tsafe_lint.analysis.scopes import ClassInfo
-from tsafe_lint.analysis.thread_keyed import indexed_by
+from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
 from tsafe_lint.rules.cannot_raise import (
     _DIVISIONS,
     _builtin,
@@ -558,12 +558,17 @@ def _tests_key(test: cst.BaseExpression, subscript: cst.Subscript) -> bool:
     """``key in d`` (alone or one of the ``and``-ed tests) for ``d[key]``."""
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         return _tests_key(test.left, subscript) or _tests_key(test.right, subscript)
+    return _tests_entry(test, subscript, negated=False)
+
+
+def _tests_entry(test: cst.BaseExpression, subscript: cst.Subscript, negated: bool) -> bool:
+    """``key in d`` (``key not in d`` when ``negated``) for ``d[key]``."""
+    tested = membership_test(test)
     return (
-        isinstance(test, cst.Comparison)
-        and len(test.comparisons) == 1
-        and isinstance(test.comparisons[0].operator, cst.In)
-        and test.left.deep_equals(_key_of(subscript))
-        and test.comparisons[0].comparator.deep_equals(subscript.value)
+        tested is not None
+        and tested[2] is negated
+        and tested[0].deep_equals(_key_of(subscript))
+        and tested[1].deep_equals(subscript.value)
     )
 
 
@@ -571,14 +576,7 @@ def _stores_key(statement: cst.BaseStatement, subscript: cst.Subscript) -> bool:
     """Does ``statement`` leave ``subscript``'s key in its container: a store of it, a
     ``setdefault`` of it, or ``if key not in d:`` whose body stores it?"""
     if isinstance(statement, cst.If) and statement.orelse is None:
-        test = statement.test
-        if not (
-            isinstance(test, cst.Comparison)
-            and len(test.comparisons) == 1
-            and isinstance(test.comparisons[0].operator, cst.NotIn)
-            and test.left.deep_equals(_key_of(subscript))
-            and test.comparisons[0].comparator.deep_equals(subscript.value)
-        ):
+        if not _tests_entry(statement.test, subscript, negated=True):
             return False
         return any(_stores_key(inner, subscript) for inner in block(statement.body))
     if not isinstance(statement, cst.SimpleStatementLine):
