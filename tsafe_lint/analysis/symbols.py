@@ -36,6 +36,17 @@ AssignedValue = tuple[cst.BaseExpression, "FunctionInfo"]
 _FIELD_FACTORIES = {"dataclasses.field", "attr.ib", "attrs.field", "attr.attrib"}
 
 
+def _made_by_factory_keyword(
+    call: cst.Call, func: FunctionInfo, structure: ModuleStructure
+) -> Kind | None:
+    """The kind a ``factory=``/``default_factory=`` keyword names, when it is a known
+    concurrency factory (``threading.RLock``), whatever the declaring call is."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in ("factory", "default_factory"):
+            return kind_of_factory(structure.qualified_name(arg.value, func))
+    return None
+
+
 def _unsubscripted(expr: cst.BaseExpression) -> cst.BaseExpression:
     """``queue.Queue[_T]`` -> ``queue.Queue``."""
     return expr.value if isinstance(expr, cst.Subscript) else expr
@@ -328,6 +339,11 @@ class SymbolTable:
                 cls = self.structure.class_named(value.func.value, func)
                 if cls is not None:
                     return None, cls, None
+            made = _made_by_factory_keyword(value, func, self.structure)
+            if made is not None:
+                # a declared member of another library (atom's ``Value(factory=RLock)``,
+                # pydantic's ``Field(default_factory=Lock)``): each instance gets one
+                return made, None, None
             if isinstance(value.func, cst.Attribute) and value.func.attr.value in FUTURE_METHODS:
                 receiver = self.kind_of(value.func.value, func)
                 if receiver in (Kind.THREAD_POOL, Kind.PROCESS_POOL):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import libcst as cst
@@ -98,9 +99,12 @@ def single_worker(info: SymbolInfo | None) -> bool:
 
 
 def thread_starts(
-    regions: Regions, symbols: dict[SymbolKey, SymbolInfo] | None = None
+    regions: Regions,
+    symbols: dict[SymbolKey, SymbolInfo] | None = None,
+    kind_of: Callable[[cst.BaseExpression, FunctionInfo], Kind | None] | None = None,
 ) -> list[ThreadStart]:
-    """Every place in the module that hands a callable to a thread or a worker pool."""
+    """Every place in the module that hands a callable to a thread or a worker pool
+    (``kind_of`` types an executor argument: a process pool's task shares nothing)."""
     symbols = symbols or {}
     starts: list[ThreadStart] = []
     for any_call in regions.calls:
@@ -131,6 +135,7 @@ def thread_starts(
             and callee.attr.value == "run_in_executor"
             and len(any_call.call.args) >= 2
         ):
+            executor = argument(any_call.call, 0, "executor")
             starts.append(
                 ThreadStart(
                     any_call.func,
@@ -138,6 +143,9 @@ def thread_starts(
                     "run_in_executor",
                     argument(any_call.call, 1, "func"),
                     None,
+                    in_process=executor is not None
+                    and kind_of is not None
+                    and kind_of(executor, any_call.func) is Kind.PROCESS_POOL,
                     repeated=any_call.repeated,
                 )
             )

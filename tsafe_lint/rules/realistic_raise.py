@@ -160,6 +160,9 @@ _SYNC_METHODS = {
 _CONDITION_METHODS = frozenset({"notify", "notify_all", "notifyAll", "wait", "wait_for"})
 #: Methods that take or give back a lock: the walk stops there.
 _LOCK_METHODS = frozenset({"acquire", "release", "__enter__", "__exit__"})
+#: Locks of a known constructor, whose ``acquire()`` waits and never fails (one known
+#: only by its use may be a file lock that times out).
+_BUILT_LOCKS = LOCKLIKE - {Kind.ACQUIRABLE}
 
 
 def realistically_cannot_raise(
@@ -314,9 +317,17 @@ class _Walk:
                 return name == "getattr" and len(call.args) < 3
         if isinstance(callee, cst.Attribute):
             method = callee.attr.value
-            if method in _LOCK_METHODS:
-                return True
             kind = analysis.symbols.kind_of(callee.value, func)
+            if method in _LOCK_METHODS:
+                # another lock's ``acquire()`` waits and a ``release()`` gives back what
+                # this code took (``RuntimeError`` only for a program error); the held
+                # lock's, an unknown object's ``acquire()`` (a file lock's timeout) and
+                # context-manager calls count
+                if self._holds(callee.value, func):
+                    return True
+                if method == "release" and not call.args:
+                    return kind is not None and kind not in LOCKLIKE
+                return not (kind in _BUILT_LOCKS and method == "acquire")
             if kind is Kind.CONDITION and method in _CONDITION_METHODS:
                 return not self._holds(callee.value, func)  # else ``RuntimeError``
             if kind is not None:
