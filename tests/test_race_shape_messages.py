@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.fixture_format import extend_evidence
 from tsafe_lint.config import Config
 from tsafe_lint.engine import Linter
 
@@ -13,8 +14,10 @@ SHARED_STATE = Path(__file__).parent / "fixtures" / "shared_state"
 
 
 def _messages(name: str) -> list[str]:
+    """The fixture's messages, with the evidence kinds its header turns on."""
     path = SHARED_STATE / name
-    linter = Linter(Config(select=["TS"]))
+    evidence = extend_evidence(path.read_text(encoding="utf-8"))
+    linter = Linter(Config(select=["TS"], extend_evidence=evidence))
     return [d.message for d in linter.lint_source(path.read_bytes(), f"shared_state/{name}")]
 
 

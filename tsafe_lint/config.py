@@ -42,7 +42,14 @@ _KNOWN_KEYS = frozenset(
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 #: The evidence kinds ``extend-evidence`` may turn on (``tsafe_lint.analysis.evidence``;
 #: repeated here so that the configuration loads without LibCST; a test keeps them equal).
-OPT_IN_EVIDENCE = ("own-thread", "process-wide", "check-outside-lock", "lock-owned", "docstring")
+OPT_IN_EVIDENCE = (
+    "own-thread",
+    "process-wide",
+    "check-outside-lock",
+    "lock-owned",
+    "docstring",
+    "started-threads",
+)
 
 #: Files larger than this (bytes) are not analysed: one TS001 says so. LibCST's tree of a
 #: dense generated file takes about 800 MB and 10 s per MiB, and grows faster than the

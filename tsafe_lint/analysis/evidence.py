@@ -50,6 +50,9 @@ OPT_IN_EVIDENCE = (
     "check-outside-lock",  # a test outside the lock that the act takes, not re-checked
     "lock-owned",  # the class owns a lock and writes the state under it somewhere
     "docstring",  # the docstring says "thread-safe"
+    # shared state reached only by threads started one at a time or per request
+    # (``reachability.started_one_by_one``): on for every rule but TS101-TS103
+    "started-threads",
 )
 
 _SAYS_THREAD_SAFE = re.compile(r"(?<!not )(?<!n't )\bthread[- ]?safe\b", re.IGNORECASE)

@@ -17,6 +17,8 @@ import libcst as cst
 
 from tsafe_lint.analysis.entry_points import (
     HANDLER_VERB,
+    ROUTE_VERB,
+    WSGI_VERB,
     request_handlers,
     runs_on_main_thread,
     verbs,
@@ -30,6 +32,16 @@ from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import FastVisitor, children
 
 Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
+
+#: How a message says a thread was started by the code itself, one start per thread.
+_STARTED = (
+    "started as a Thread target",
+    "started by a Timer",
+    "the run() of Thread subclass",
+    "run by start_new_thread",
+)
+#: How it says a server's request entry point runs.
+_PER_REQUEST = (HANDLER_VERB, ROUTE_VERB, WSGI_VERB)
 
 _VERBS = {
     "submit": "submitted to a thread pool",
@@ -64,6 +76,19 @@ class Entry:
     #: the run() of a Thread subclass: a Thread starts once, so each of its threads runs
     #: on an instance of its own, and several of them never share that object's attributes
     own_instance: bool = False
+
+
+def lone_or_per_request(entry: Entry) -> bool:
+    """Is ``entry`` one thread the code starts itself (a ``Thread`` target, a ``Thread``
+    subclass's ``run()``, a ``Timer``, started once), or a server's request entry point,
+    rather than a pool's task, a decorator's wrapper, a callback, or one target started
+    several times? Shared-state findings reached only this way were almost never judged
+    true on unseen code (the ``started-threads`` evidence kind, docs/evidence.md): what
+    one thread shares with the rest is usually ordered by a protocol the analysis cannot
+    see, and what request handlers share is mostly per-request or harmless to race on."""
+    if entry.verb.startswith(_PER_REQUEST):
+        return True
+    return not entry.many and entry.verb.startswith(_STARTED)
 
 
 def thread_of(entry: Entry) -> object:

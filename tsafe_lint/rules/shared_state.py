@@ -28,6 +28,7 @@ from tsafe_lint.analysis.conflicts import stored_constant
 from tsafe_lint.analysis.fresh_object import constructing
 from tsafe_lint.analysis.none_stores import may_store_none
 from tsafe_lint.analysis.per_thread_args import per_thread_slots
+from tsafe_lint.analysis.reachability import lone_or_per_request
 from tsafe_lint.rules.base import Finding, Rule
 
 _KIND_OF_STATE = {"global": "global", "attr": "attribute", "local": "closure variable"}
@@ -55,6 +56,19 @@ def _unlocked_racing_writes(analysis: ModuleAnalysis, kind: WriteKind) -> Iterat
             yield access
 
 
+def _started_threads_only(analysis: ModuleAnalysis, func: FunctionInfo) -> bool:
+    """Do threads reach ``func`` only as one thread the code starts (a ``Thread`` target,
+    a ``Thread`` subclass's ``run()``, a ``Timer``, started once) or as a server's request
+    entry point, with the ``started-threads`` evidence off? TS101-TS103 then stay quiet:
+    on the validation sets 14 to 18 such findings were judged 0 true, 18 false and 7
+    debatable (the state was ordered by a protocol, confined to one thread, or harmless
+    to race on), those that stay 4 true and 14 false (docs/evidence.md)."""
+    if "started-threads" in analysis.extra_evidence:
+        return False
+    entries = analysis.reach.entries.get(func, ())
+    return bool(entries) and all(lone_or_per_request(entry) for entry in entries)
+
+
 def _why(analysis: ModuleAnalysis, access: Access) -> str:
     return analysis.conflicts.thread_write_reason(access)
 
@@ -68,6 +82,10 @@ class GlobalWriteInThread(Rule):
     pool task, or anything they call) when other threads can write ``x`` too: the
     function runs on several threads at once, or other code writes ``x`` as well.
     A single worker that sets a result the main thread reads after ``join()`` is fine.
+    Code that only threads started one per target (a ``Thread`` target, a ``Thread``
+    subclass's ``run()``, a ``Timer``, started once) or a server's request entry points
+    reach is reported only with the ``started-threads`` evidence (``extend-evidence``,
+    docs/evidence.md).
 
     **Why is this bad**
 
@@ -125,7 +143,7 @@ class GlobalWriteInThread(Rule):
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for access in _unlocked_racing_writes(analysis, WriteKind.REBIND):
-            if access.key[0] != "global":
+            if access.key[0] != "global" or _started_threads_only(analysis, access.func):
                 continue
             yield Finding(
                 access.node,
@@ -174,9 +192,12 @@ class UnlockedReadModifyWrite(Rule):
     says its methods run on several threads. The other kinds of evidence of
     ``docs/evidence.md`` (the two sides of a class that starts its own thread,
     process-wide state written under a lock, a check outside the lock the act takes) are
-    off by default, measured below 80% precision: ``extend-evidence`` turns them on. The
-    message names the evidence. ``# tsafe: single-thread`` on a class or function
-    silences it.
+    off by default, measured below 80% precision: ``extend-evidence`` turns them on. So
+    is code that only threads started one per target (a ``Thread`` target, a ``Thread``
+    subclass's ``run()``, a ``Timer``, started once) or a server's request entry points
+    reach: the ``started-threads`` kind; a target started several times, a pool's tasks
+    and a decorator's wrapper are reported by default. The message names the evidence.
+    ``# tsafe: single-thread`` on a class or function silences it.
 
     **Why is this bad**
 
@@ -240,6 +261,8 @@ class UnlockedReadModifyWrite(Rule):
                 continue
             if constructing(access, analysis.structure):
                 continue  # ``__init__`` of an object no other thread holds yet
+            if _started_threads_only(analysis, access.func):
+                continue  # opt-in: the ``started-threads`` evidence
             if analysis.sharing.races(access.key, access.func, access.per_instance):
                 why: str | None = _why(analysis, access)
             else:
@@ -480,9 +503,12 @@ class UnlockedCheckThenAct(Rule):
     says its methods run on several threads. The other kinds of evidence of
     ``docs/evidence.md`` (the two sides of a class that starts its own thread,
     process-wide state written under a lock, a check outside the lock the act takes) are
-    off by default, measured below 80% precision: ``extend-evidence`` turns them on. The
-    message names the evidence. ``# tsafe: single-thread`` on a class or function
-    silences it.
+    off by default, measured below 80% precision: ``extend-evidence`` turns them on. So
+    is code that only threads started one per target (a ``Thread`` target, a ``Thread``
+    subclass's ``run()``, a ``Timer``, started once) or a server's request entry points
+    reach: the ``started-threads`` kind; a target started several times, a pool's tasks
+    and a decorator's wrapper are reported by default. The message names the evidence.
+    ``# tsafe: single-thread`` on a class or function silences it.
 
     The wrapper a decorator returns counts as run by every thread that calls the
     decorated function, unless it is an ``async def``: calling it then only makes a
@@ -562,6 +588,8 @@ class UnlockedCheckThenAct(Rule):
             slot = (item.test_node, item.key)
             if slot in reported or analysis.held_at(item.func, item.state):
                 continue
+            if _started_threads_only(analysis, item.func):
+                continue  # opt-in: the ``started-threads`` evidence
             if dead.never_passes(item.test_node, item.func):
                 continue
             if _none_test_holds(analysis, item, writes.get(item.key, ())):
