@@ -24,52 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the eighteenth set, pinned while the seventeenth was reviewed; current since it was retired
+# the nineteenth set, pinned while the eighteenth was reviewed; current since it was retired
 PINS = {
-    "avocado-framework": "113.0",
-    "tmt": "1.78.0",
-    "schemathesis": "4.32.5",
-    "yandextank": "2.0.11",
-    "covalent": "0.240.0",
-    "zarr": "3.1.6",
-    "rez": "3.4.0",
-    "exopy": "0.1.0",
-    "MapProxy": "7.0.0",
-    "octobot": "2.0.16",
-    "pwncat-cs": "0.5.4",
-    "whad": "1.2.18",
-    "mangadex-downloader": "3.1.4",
-    "spotdl": "4.6.0",
-    "yt-dlg": "1.8.5",
-    "Photini": "2026.8.0",
-    "dnsrecon": "0.10.1",
-    "pgcli": "4.7.1",
-    "sshuttle": "2.0.0",
-    "rainbowstream": "1.5.2",
-    "salmon-mail": "3.3.0",
-    "mozprocess": "1.4.0",
-    "readerwriterlock": "1.0.10",
-    "pyngrok": "9.1.0",
-    "telepot": "12.7",
-    "yowsup": "3.3.0",
-    "earthaccess": "0.17.0",
-    "obs-websocket-py": "0.5.3",
-    "fido2": "2.2.1",
-    "facebook-wda": "1.5.4",
-    "btfxwss": "1.2.0",
-    "ursina": "7.0.0",
-    "codrone-edu": "2.10",
-    "python-ev3dev2": "2.1.0.post1",
-    "nrfutil": "5.2.0",
-    "pyjoystick": "1.2.4",
-    "onkyo-eiscp": "1.2.7",
-    "samsungtvws": "3.0.6",
-    "thorlabs-apt-device": "0.3.8",
-}
-# the nineteenth set, pinned while the eighteenth is reviewed and held in reserve until the
-# eighteenth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "manticore": "0.3.7",
     "bumps": "1.0.5",
     "runhouse": "0.0.42",
@@ -129,6 +85,7 @@ SEEN = (
     BENCH / "validation_seen_15.toml",
     BENCH / "validation_seen_16.toml",
     BENCH / "validation_seen_17.toml",
+    BENCH / "validation_seen_18.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -200,27 +157,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the eighteenth is under review; the nineteenth stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
