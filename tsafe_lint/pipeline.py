@@ -19,7 +19,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import ModuleAnalysis
 from tsafe_lint.analysis.module import walk_module
-from tsafe_lint.analysis.tree import Span, deeper_stack
+from tsafe_lint.analysis.tree import Span, deeper_stack, forget_children
 from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.module_names import is_package, module_name
 from tsafe_lint.project.summarize import plan_summary, summarize_syntax_only
@@ -159,6 +159,7 @@ def _analyse(
         if isinstance(checked, ParseFailure):
             return FileResult(path, [_parse_failure(path, checked)])
         return FileResult(path, [], summarize_syntax_only(path, module, is_package(path), checked))
+    forget_children()  # the last module's nodes: this one has others
     parsed = _parse(source)
     if isinstance(parsed, ParseFailure):
         return FileResult(path, [_parse_failure(path, parsed)])

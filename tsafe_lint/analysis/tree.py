@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any
 
 import libcst as cst
@@ -115,18 +115,36 @@ def _is_node(cls: type) -> bool:
     return known
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+#: ``children`` of the nodes seen since the last ``forget_children``, by ``id``; each
+#: entry keeps its node alive, so that an ``id`` is never reused while it is cached.
+_CHILDREN: dict[int, tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = {}
+
+
+def forget_children() -> None:
+    """Drop the cache of ``children`` (before the next module: memory stays per module)."""
+    _CHILDREN.clear()
+
+
+def children(node: cst.CSTNode) -> tuple[cst.CSTNode, ...]:
     """The direct children of ``node`` that carry code (whitespace and punctuation left
-    out), in field (source) order, without rebuilding anything."""
+    out), in field (source) order, without rebuilding anything. A tree is walked many
+    times by the analyses: each node's children are found once."""
+    entry = _CHILDREN.get(id(node))
+    if entry is not None and entry[0] is node:
+        return entry[1]
+    found: list[cst.CSTNode] = []
     for name in _fields(type(node)):
         value = getattr(node, name)
         kind = type(value)
         if kind is list or kind is tuple:
             for item in value:
                 if _is_node(type(item)):
-                    yield item
+                    found.append(item)
         elif _is_node(kind):
-            yield value
+            found.append(value)
+    result = tuple(found)
+    _CHILDREN[id(node)] = (node, result)
+    return result
 
 
 def walk(node: cst.CSTNode, skip: tuple[type[cst.CSTNode], ...] = ()) -> Iterator[cst.CSTNode]:
@@ -140,7 +158,7 @@ def walk(node: cst.CSTNode, skip: tuple[type[cst.CSTNode], ...] = ()) -> Iterato
         if not root and skip and isinstance(current, skip):
             continue
         root = False
-        stack.extend(reversed(list(children(current))))
+        stack.extend(reversed(children(current)))
 
 
 def names_bound_by(node: cst.CSTNode) -> set[str]:
@@ -203,49 +221,70 @@ class _AllFound(Exception):
 
 class _TargetedState(CodegenState):
     """Code generation that remembers token offsets of selected nodes only, and stops
-    once it has them all (the code after the last one costs as much as the rest)."""
+    once it has them all (the code after the last one costs as much as the rest).
+
+    Its hooks run for every node of the module: they test membership by ``id`` (a
+    node's own ``__hash__`` is Python code) and skip the context manager's generator
+    for the nodes that are not wanted."""
 
     def __init__(self, module: cst.Module, targets: set[cst.CSTNode]) -> None:
         super().__init__(
             default_indent=module.default_indent, default_newline=module.default_newline
         )
         self.targets = targets
+        self._wanted = {id(node) for node in targets}
         self.spans: dict[cst.CSTNode, tuple[int, int]] = {}
         self.hoisted: dict[cst.CSTNode, tuple[cst.CSTNode | None, cst.CSTNode | None]] = {}
         self.syntactic: set[cst.CSTNode] = set()
-        self._open: dict[cst.CSTNode, int] = {}
+        self._open: dict[int, int] = {}
 
     def before_codegen(self, node: cst.CSTNode) -> None:
-        if node in self.targets:
-            self._open[node] = len(self.tokens)
+        if id(node) in self._wanted:
+            self._open[id(node)] = len(self.tokens)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        start = self._open.pop(node, None)
+        if not self._open:
+            return
+        start = self._open.pop(id(node), None)
         if start is not None and node not in self.syntactic:
             self.spans[node] = (start, len(self.tokens))
         if start is not None and not self._open and len(self.spans) == len(self.targets):
             raise _AllFound  # a parsed tree holds each node once: no span can change
 
-    @contextmanager
-    def record_syntactic_position(
+    def record_syntactic_position(  # type: ignore[override]
         self,
         node: cst.CSTNode,
         *,
         start_node: cst.CSTNode | None = None,
         end_node: cst.CSTNode | None = None,
+    ) -> AbstractContextManager[None]:
+        if id(node) not in self._wanted:
+            return _NOTHING
+        return self._record(node, start_node, end_node)
+
+    @contextmanager
+    def _record(
+        self,
+        node: cst.CSTNode,
+        start_node: cst.CSTNode | None,
+        end_node: cst.CSTNode | None,
     ) -> Iterator[None]:
-        if node not in self.targets:
-            yield
-            return
         if start_node is not None or end_node is not None:
             self.hoisted[node] = (start_node, end_node)
-            self.targets.update(n for n in (start_node, end_node) if n is not None)
+            for extra in (start_node, end_node):
+                if extra is not None:
+                    self.targets.add(extra)
+                    self._wanted.add(id(extra))
         start = len(self.tokens)
         try:
             yield
         finally:
             self.syntactic.add(node)
             self.spans[node] = (start, len(self.tokens))
+
+
+#: The context of a node whose position is not wanted (most of them): nothing to do.
+_NOTHING: AbstractContextManager[None] = nullcontext()
 
 
 _NEWLINES = ("\n", "\r\n", "\r")
@@ -344,7 +383,7 @@ class FastVisitor:
             if leave is not None:
                 stack.append((current, True))
             if visit is None or visit(self, current) is not False:
-                stack.extend((child, False) for child in reversed(list(children(current))))
+                stack.extend((child, False) for child in reversed(children(current)))
 
 
 #: LibCST's code generation and transformers recurse once per nesting level, and a long
