@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the nineteenth set, pinned while the eighteenth was reviewed; current since it was retired
+# the twentieth set, pinned while the nineteenth was reviewed; current since it was retired
 PINS = {
-    "manticore": "0.3.7",
-    "bumps": "1.0.5",
-    "runhouse": "0.0.42",
-    "truss": "0.18.36",
-    "fschat": "0.2.36",
-    "catkin-tools": "0.9.5",
-    "quantify-core": "0.9.1",
-    "auspex": "2020.1",
-    "pyleco": "0.6.0.post1",
-    "copyparty": "1.20.26",
-    "sippy": "2.5.0",
-    "nionswift": "16.16.2",
-    "anylabeling": "0.4.43",
-    "QSpectrumAnalyzer": "2.1.0",
-    "osxphotos": "0.77.2",
-    "aider-chat": "0.86.2",
-    "baidupcs-py": "0.7.4",
-    "ratarmountcore": "0.11.1",
-    "stacker": "1.7.2",
-    "eumdac": "3.1.1",
-    "sentinelsat": "1.2.1",
-    "androidviewclient": "25.0.1",
-    "meson": "1.12.1",
-    "gcovr": "8.8",
-    "pycti": "7.261026.0",
-    "pynetworktables": "2021.0.0",
-    "mqtt-io": "2.7.0",
-    "pyformance": "0.4",
-    "mpv": "1.0.8",
-    "Instrumental-lib": "0.8",
-    "pitop": "0.24.1",
-    "bluedot": "2.0.0",
-    "alarmdecoder": "1.13.14",
-    "zigate": "0.40.12",
-    "python-gsmmodem-new": "0.13.0",
-    "pylgbst": "1.3.0",
-    "approxeng.input": "2.6.4",
-    "esp-idf-monitor": "1.10.0",
-    "rshell": "0.0.36",
-    "pyluos": "3.1.0",
-}
-# the twentieth set, pinned while the nineteenth is reviewed and held in reserve until the
-# nineteenth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "cylc-flow": "8.5.4",
     "miniwdl": "1.16.0",
     "execo": "2.8.2",
@@ -131,6 +86,7 @@ SEEN = (
     BENCH / "validation_seen_16.toml",
     BENCH / "validation_seen_17.toml",
     BENCH / "validation_seen_18.toml",
+    BENCH / "validation_seen_19.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -202,27 +158,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the nineteenth is under review; the twentieth stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
