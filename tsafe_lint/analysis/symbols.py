@@ -33,18 +33,16 @@ SymbolKey = tuple[str, ...]
 #: a value assigned to an attribute, and the function that assigns it
 AssignedValue = tuple[cst.BaseExpression, "FunctionInfo"]
 
-_FIELD_FACTORIES = {"dataclasses.field", "attr.ib", "attrs.field", "attr.attrib"}
-
 
 def _made_by_factory_keyword(
     call: cst.Call, func: FunctionInfo, structure: ModuleStructure
 ) -> Kind | None:
     """The kind a ``factory=``/``default_factory=`` keyword names, when it is a known
     concurrency factory (``threading.RLock``), whatever the declaring call is."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in ("factory", "default_factory"):
-            return kind_of_factory(structure.qualified_name(arg.value, func))
-    return None
+    factory = argument(call, None, "default_factory") or argument(call, None, "factory")
+    if factory is None:
+        return None
+    return kind_of_factory(structure.qualified_name(factory, func))
 
 
 def _unsubscripted(expr: cst.BaseExpression) -> cst.BaseExpression:
@@ -329,20 +327,15 @@ class SymbolTable:
             final = kind_of_final_name(qualified, attribute)
             if final is not None:
                 return final, None, None
-            if qualified in _FIELD_FACTORIES:
-                factory = argument(value, None, "default_factory") or argument(
-                    value, None, "factory"
-                )
-                if factory is not None:
-                    return kind_of_factory(self.structure.qualified_name(factory, func)), None, None
             if isinstance(value.func, cst.Name) and not func.is_local(value.func.value):
                 cls = self.structure.class_named(value.func.value, func)
                 if cls is not None:
                     return None, cls, None
             made = _made_by_factory_keyword(value, func, self.structure)
             if made is not None:
-                # a declared member of another library (atom's ``Value(factory=RLock)``,
-                # pydantic's ``Field(default_factory=Lock)``): each instance gets one
+                # a declared member (``dataclasses.field(default_factory=Lock)``, attrs'
+                # ``attr.ib(factory=Lock)``, atom's ``Value(factory=RLock)``): each
+                # instance gets what the factory makes
                 return made, None, None
             if isinstance(value.func, cst.Attribute) and value.func.attr.value in FUTURE_METHODS:
                 receiver = self.kind_of(value.func.value, func)
