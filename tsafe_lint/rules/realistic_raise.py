@@ -179,10 +179,14 @@ def realistically_cannot_raise(
 
 
 def _returns(statement: cst.BaseStatement) -> bool:
-    """``return`` or ``return value`` where the value is a name or a constant."""
+    """``return`` or ``return value`` where the value is a name or a constant, or a
+    ``break``/``continue`` out of the loop the acquire is in (the lock was given back
+    just before)."""
     if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
         return False
     small = statement.body[0]
+    if isinstance(small, (cst.Break, cst.Continue)):
+        return True
     return isinstance(small, cst.Return) and (
         small.value is None or isinstance(small.value, (cst.Name, cst.Integer, cst.SimpleString))
     )
@@ -368,7 +372,7 @@ class _Walk:
     def statement_fails(self, statement: cst.CSTNode, func: FunctionInfo) -> bool:
         """``fails`` for a statement run with the lock held, where an ``if`` (without
         ``else``) may end its branch by giving the lock back and leaving (``if done:
-        x.release(); return``, or a release followed by more code and a ``return`` or
+        x.release(); return`` or ``break``, or a release followed by more code and a ``return`` or
         ``raise``): the path goes on past the ``if`` with the lock held."""
         if not isinstance(statement, cst.If) or statement.orelse is not None:
             return self.fails(statement, func, 0)
@@ -668,10 +672,14 @@ def _bindings_of(
 
 
 def _makes_container(value: cst.BaseExpression) -> bool:
+    """A container display, or a call of a container constructor, parametrised or not
+    (``set()``, ``collections.deque()``, ``set[str]()``)."""
     if isinstance(value, (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)):
         return True
     if isinstance(value, cst.Call):
         callee = value.func
+        if isinstance(callee, cst.Subscript):
+            callee = callee.value
         name = callee.attr.value if isinstance(callee, cst.Attribute) else None
         if isinstance(callee, cst.Name):
             name = callee.value
