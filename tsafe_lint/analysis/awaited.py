@@ -51,7 +51,7 @@ def awaited_code(
 ) -> Awaited | None:
     """The code a ``join()`` (``kind`` THREAD) or ``shutdown()`` (THREAD_POOL) on
     ``receiver`` waits for; None when some of it is unknown."""
-    key = _canonical(analysis.symbols.key_of(receiver, scope), analysis)
+    key = canonical_key(analysis.symbols.key_of(receiver, scope), analysis)
     if key is None:
         return None
     if kind is Kind.THREAD:
@@ -61,10 +61,14 @@ def awaited_code(
     return None
 
 
-def stays_away(lock: SymbolKey, awaited: Awaited, analysis: ModuleAnalysis) -> bool:
-    """Does no awaited code take ``lock`` (see the module docstring)?"""
+def stays_away(
+    lock: SymbolKey, awaited: Awaited, analysis: ModuleAnalysis, public_ok: bool = False
+) -> bool:
+    """Does no awaited code take ``lock`` (see the module docstring)? ``public_ok``: a
+    lock named like a public attribute counts too (for code that must not even reach
+    the lock's object, such as a queue's feeders: only the module's own code can)."""
     name = lock[-1]
-    if not name.startswith("_") or lock in analysis.regions.escaped:
+    if (not public_ok and not name.startswith("_")) or lock in analysis.regions.escaped:
         return False
     facts = analysis.locks
     takers: dict[str, list[FunctionInfo]] = {}
@@ -106,7 +110,7 @@ def _may_be(call: cst.Call, taker: FunctionInfo) -> bool:
     return all(arg.keyword.value in names for arg in call.args if arg.keyword is not None)
 
 
-def _canonical(key: SymbolKey | None, analysis: ModuleAnalysis) -> SymbolKey | None:
+def canonical_key(key: SymbolKey | None, analysis: ModuleAnalysis) -> SymbolKey | None:
     """Through aliases (``thread = self._thread``) to the symbol the object is kept in."""
     seen: set[SymbolKey] = set()
     while key is not None and key not in seen:
@@ -118,7 +122,7 @@ def _canonical(key: SymbolKey | None, analysis: ModuleAnalysis) -> SymbolKey | N
     return key
 
 
-def _assignments(
+def assignments_of(
     key: SymbolKey, analysis: ModuleAnalysis
 ) -> list[tuple[FunctionInfo, cst.BaseExpression | None]]:
     """The value of every ``<target> = value`` (or ``<target>: T = value``) of the module
@@ -150,7 +154,7 @@ def _assignments(
 def _names(
     target: cst.BaseExpression, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
 ) -> bool:
-    return _canonical(analysis.symbols.key_of(target, func), analysis) == key
+    return canonical_key(analysis.symbols.key_of(target, func), analysis) == key
 
 
 def _binds(
@@ -167,12 +171,12 @@ def _binds(
 def _threads_of(key: SymbolKey, analysis: ModuleAnalysis) -> Awaited | None:
     entries: list[FunctionInfo] = []
     foreign = 0
-    for func, value in _assignments(key, analysis):
+    for func, value in assignments_of(key, analysis):
         if value is None:
             return None  # bound where its value is not seen
         if isinstance(value, cst.Name) and value.value == "None":
             continue
-        if _canonical(analysis.symbols.key_of(value, func), analysis) == key:
+        if canonical_key(analysis.symbols.key_of(value, func), analysis) == key:
             continue  # ``thread = self._thread``: the same object
         if not isinstance(value, cst.Call):
             return None  # a thread made elsewhere
@@ -229,7 +233,7 @@ def _tasks_of(key: SymbolKey, analysis: ModuleAnalysis) -> Awaited | None:
     entries: list[FunctionInfo] = []
     foreign = 0
     for call in analysis.regions.method_calls:
-        if call.method not in _POOL_METHODS or _canonical(call.target, analysis) != key:
+        if call.method not in _POOL_METHODS or canonical_key(call.target, analysis) != key:
             continue
         task = argument(call.call, 0, "fn")
         if task is None:

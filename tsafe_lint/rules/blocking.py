@@ -17,6 +17,7 @@ from tsafe_lint.analysis import (
 )
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.done_futures import known_done
+from tsafe_lint.rules.queue_feeders import answering_feeders
 
 FAMILY = "locks"
 
@@ -87,6 +88,14 @@ class BlockingCallUnderLock(Rule):
     is rarely known; the message names the missing timeout first and the deadlock only
     as one way the wait can fail, and suggests a timeout for the waits that take one
     (everything but ``queue.join()`` and ``executor.shutdown()``).
+
+    A ``queue.get()`` is not reported when the module shows who answers: the queue is
+    made by the module (``queue.Queue()``) and never handed on, every ``put`` into it is
+    the module's own, each made whatever happens before it (a statement of its own that
+    cannot fail, inside loops only, after code that cannot fail or a ``try`` whose
+    ``except Exception:`` turns the failure into the result), and no code reached from
+    the feeders takes or names the held lock. A worker pool that answers every item,
+    errors included, always wakes the waiter.
 
     A future's ``result()`` or ``exception()`` where the same future was just found
     done is not reported: a done future stays done, so the call returns (or raises) at
@@ -210,6 +219,12 @@ class BlockingCallUnderLock(Rule):
             awaited = awaited_code(receiver, kind, call.func, analysis)
             if awaited is not None:  # the awaited code is known: the locks it never takes
                 held = {lock for lock in held if not stays_away(lock, awaited, analysis)}
+        if kind is Kind.QUEUE:
+            feeders = answering_feeders(receiver, call.func, analysis)
+            if feeders is not None:  # every put is known and always made
+                held = {
+                    lock for lock in held if not stays_away(lock, feeders, analysis, public_ok=True)
+                }
         return what, held, timeout_position is not None
 
 

@@ -1,0 +1,132 @@
+"""Who puts into a queue, and whether they always answer: what TS206 needs to clear a
+``queue.get()`` made while a lock is held.
+
+A worker pool that hands results back through a queue (``put`` one result per item,
+errors included) answers every item it was given: the waiter's ``get()`` returns, and
+if no worker takes the waiter's lock, holding it while waiting deadlocks nothing. That is
+known when every ``put`` into the queue is the module's own, the queue is never handed
+on (no other code can put into it), and every ``put`` is reached whatever happens
+before it in its function: it stands outside any ``if``, ``try`` or ``with``, and each
+statement before it either catches every exception (``try: ... except Exception:``) or
+cannot realistically fail.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
+from tsafe_lint.analysis.awaited import Awaited, assignments_of, canonical_key
+from tsafe_lint.analysis.tree import walk
+from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
+from tsafe_lint.rules.self_logging import is_log_call
+
+#: The queues a module makes itself: nobody else holds them until it hands them on.
+_QUEUE_MAKERS = frozenset(
+    {"queue.Queue", "queue.SimpleQueue", "queue.LifoQueue", "queue.PriorityQueue"}
+)
+_PUTS = frozenset({"put", "put_nowait"})
+_NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_CATCH_ALL = frozenset({"Exception", "BaseException"})
+
+
+def answering_feeders(
+    receiver: cst.BaseExpression, scope: FunctionInfo, analysis: ModuleAnalysis
+) -> Awaited | None:
+    """The module's functions that put into the queue ``receiver``, when every put is
+    theirs and always reached; None when some feeder is unknown or may fail first."""
+    key = canonical_key(analysis.symbols.key_of(receiver, scope), analysis)
+    if key is None:
+        return None
+    for maker, value in assignments_of(key, analysis):
+        if not isinstance(value, cst.Call) or (
+            analysis.structure.qualified_name(value.func, maker) not in _QUEUE_MAKERS
+        ):
+            return None  # a queue from elsewhere: others may put into it
+    feeders: list[FunctionInfo] = []
+    for func in analysis.structure.functions:
+        for node in walk(func.node, _NOT_RUN):
+            if isinstance(node, _NOT_RUN) and node is not func.node:
+                continue
+            if not isinstance(node, (cst.Name, cst.Attribute)):
+                continue
+            if canonical_key(analysis.symbols.key_of(node, func), analysis) != key:
+                continue
+            parent = analysis.parent_of(node)
+            if isinstance(parent, cst.Attribute) and parent.attr is node:
+                continue  # ``done_q`` in ``self.done_q``: the attribute's name
+            if isinstance(parent, cst.AssignTarget) or (
+                isinstance(parent, cst.Attribute)
+                and parent.value is node
+                and parent.attr.value not in _PUTS
+            ):
+                continue  # the queue's binding, or one of its own methods (``get``)
+            if isinstance(parent, cst.Attribute) and parent.value is node:
+                call = analysis.parent_of(parent)
+                if (
+                    isinstance(call, cst.Call)
+                    and call.func is parent
+                    and _always_reached(call, func, analysis)
+                ):
+                    feeders.append(func)
+                    continue
+            return None  # handed on, or a put that may not happen
+    if not feeders:
+        return None
+    return Awaited(tuple(dict.fromkeys(feeders)))
+
+
+def _always_reached(call: cst.Call, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Is ``call`` a statement of its own that cannot fail, inside loops only, after
+    statements that catch everything or cannot fail?"""
+    statement = analysis.parent_of(analysis.parent_of(call) or call)
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    if not realistically_cannot_raise(statement, analysis, func):
+        return False  # ``done.put(work(item))``: the work may fail before the put
+    node: cst.CSTNode = statement
+    while node is not func.node:
+        suite = analysis.parent_of(node)
+        owner = analysis.parent_of(suite) if suite is not None else None
+        if owner is None or not isinstance(owner, (cst.While, cst.For, cst.FunctionDef)):
+            return False
+        if isinstance(owner, (cst.While, cst.For)) and suite is not owner.body:
+            return False  # the loop's ``else``
+        statements = list(block(owner.body))
+        for earlier in statements[: statements.index(node)]:  # type: ignore[arg-type]
+            if not _catches_all(earlier) and not realistically_cannot_raise(
+                earlier, analysis, func
+            ):
+                return False
+        node = owner
+    return True
+
+
+def _catches_all(statement: cst.BaseStatement) -> bool:
+    """``try: ... except Exception:`` with no ``else`` or ``finally``, whose handlers
+    only store a value, log or pass."""
+    if not isinstance(statement, cst.Try) or statement.orelse or statement.finalbody:
+        return False
+    return any(
+        handler.type is None
+        or (isinstance(handler.type, cst.Name) and handler.type.value in _CATCH_ALL)
+        for handler in statement.handlers
+    ) and all(
+        isinstance(inner, cst.SimpleStatementLine) and all(_plain(small) for small in inner.body)
+        for handler in statement.handlers
+        for inner in block(handler.body)
+    )
+
+
+def _plain(small: cst.BaseSmallStatement) -> bool:
+    """A store of a name or a constant (``result = error``), ``pass`` or a log line:
+    nothing that fails in a handler."""
+    if isinstance(small, cst.Pass):
+        return True
+    if isinstance(small, cst.Assign):
+        return isinstance(small.value, (cst.Name, cst.Integer, cst.SimpleString))
+    return (
+        isinstance(small, cst.Expr)
+        and isinstance(small.value, cst.Call)
+        and is_log_call(small.value)
+    )
