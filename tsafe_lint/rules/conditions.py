@@ -18,7 +18,7 @@ from tsafe_lint.analysis import (
     walk,
 )
 from tsafe_lint.analysis.constructions import passed_lock
-from tsafe_lint.analysis.symbols import counts_signals
+from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
 from tsafe_lint.rules.fix_builders import while_loop_fix
@@ -315,7 +315,9 @@ class SemaphoreReleaseUnbalanced(Rule):
     ``with`` releases it again), or on a semaphore that the module never acquires. A
     ``Semaphore(0)`` released by a callback is a completion signal for a waiter
     elsewhere (it has no limit to exceed), so its release without an acquire in the
-    module is not reported.
+    module is not reported. Nor is the release of a semaphore that arrives as a
+    parameter (``def run_then_release(permit, job): ... permit.release()``): the caller
+    acquired it before handing the work over, often in another module.
 
     **Why is this bad**
 
@@ -379,14 +381,21 @@ class SemaphoreReleaseUnbalanced(Rule):
                     f"'{name}.release()' inside 'with {name}:' releases it twice and raises "
                     "its count; let 'with' release it (or use BoundedSemaphore)",
                 )
-            elif call.target not in acquired and not counts_signals(
+            elif call.target not in acquired and not _released_for_others(
                 analysis.symbols.symbols.get(call.target)
-            ):  # a ``Semaphore(0)`` released by a callback signals a waiter elsewhere
+            ):
                 yield Finding(
                     call.call,
                     f"'{name}.release()' has no matching acquire() in this module: it raises "
                     "the count past its limit; use BoundedSemaphore to catch it",
                 )
+
+
+def _released_for_others(info: SymbolInfo | None) -> bool:
+    """A ``Semaphore(0)`` released by a callback signals a waiter elsewhere; a semaphore
+    that arrives as a parameter is released for the caller that acquired it (the
+    worker's half of a permit taken before the work was handed over)."""
+    return counts_signals(info) or (info is not None and info.is_parameter)
 
 
 class BusyWaitOnEvent(Rule):
