@@ -48,7 +48,7 @@ from tsafe_lint.analysis.idempotent import is_idempotent_act
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
 from tsafe_lint.analysis.none_tests import NoneTest, none_tests
-from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, dotted_name
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.thread_keyed import IDENTITY_CALLS, indexed_by, is_identity
 from tsafe_lint.analysis.tree import children, conjuncts, walk
@@ -902,13 +902,22 @@ class RegionWalker:
             info = self.symbols.symbols.get(key) if key is not None else None
             kind = info.kind if info is not None else self.symbols.kind_of(item.item, func)
             self.regions.with_entries.append(WithEntry(func, statement, item, key, kind, inner))
-            if info is not None and info.instance_of is not None:
+            own_class = info.instance_of if info is not None else None
+            if (
+                own_class is None
+                and isinstance(item.item, cst.Name)
+                and item.item.value == func.self_name
+            ):
+                own_class = func.cls  # ``with self:`` runs the class's own ``__enter__``
+            taken: SymbolKey | None = None
+            if own_class is not None:
                 # ``with self._lock:`` on an object of the module's own class runs its
                 # ``__enter__`` (a lock wrapper takes its locks there)
-                enter = self.structure.method(info.instance_of, "__enter__")
+                enter = self.structure.method(own_class, "__enter__")
                 if enter is not None:
                     site = CallSite(func, enter, item.item, inner, True)
                     self.regions.call_sites.append(site)
+                    taken = self._entered_lock(own_class, enter)
             manager = (
                 self.resolve_function(item.item.func, func)
                 if isinstance(item.item, cst.Call)
@@ -916,6 +925,8 @@ class RegionWalker:
             )
             if manager is not None and manager in self.locking_managers:
                 inner = replace(inner, held=inner.held | self.locking_managers[manager])
+            elif taken is not None:
+                inner = replace(inner, held=inner.held | self.group(taken))
             elif key is not None and kind in LOCKLIKE:
                 inner = replace(inner, held=inner.held | self.group(key))
             elif kind is None and (untyped := self._untyped_lock(item.item, func)) is not None:
@@ -925,6 +936,15 @@ class RegionWalker:
             return None
         added = inner.held - state.held
         return replace(out, held=out.held - added)
+
+    def _entered_lock(self, cls: ClassInfo, enter: FunctionInfo) -> SymbolKey | None:
+        """The lock a class's ``__enter__`` takes and its ``__exit__`` gives back (both
+        lock wrappers of one lock): ``with obj:`` holds it in its body."""
+        taken = self.acquire_wrappers.get(enter)
+        leave = self.structure.method(cls, "__exit__")
+        if taken is None or leave is None or self.release_wrappers.get(leave) != taken:
+            return None
+        return taken
 
     def _untyped_lock(self, expr: cst.BaseExpression, func: FunctionInfo) -> str | None:
         """The name of *some* lock ``with expr:`` holds when nothing types it, which only

@@ -220,7 +220,10 @@ class ConditionNotHeld(Rule):
     Finds a call to ``wait``, ``notify`` or ``notify_all`` on a ``threading.Condition``
     where neither the condition nor the lock it was built on is held: not inside
     ``with cv:``, not after ``cv.acquire()``, and not in a helper that every caller in
-    the module calls with it held.
+    the module calls with it held. A lock is held through the module's own wrappers
+    too: a ``@contextmanager`` that takes it (``with self._locked():``), and a class
+    whose ``__enter__`` takes it and whose ``__exit__`` gives it back (``with self:``,
+    ``with store:``).
 
     A method that takes the condition itself unless a parameter says its caller already
     holds it (``def push(self, work, lock=True): lock and self.cv.acquire()``, or ``if
