@@ -101,6 +101,11 @@ _SAFE_QUALIFIED = frozenset(
         "weakref.ref",
         "uuid.uuid4",
         "random.random",
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "datetime.datetime.today",
+        "datetime.date.today",
+        "datetime.timedelta",
     }
 )
 #: Methods of a dict, list, set, deque or str: data moved in memory.
