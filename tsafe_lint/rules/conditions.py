@@ -44,7 +44,10 @@ class ConditionWaitNotInLoop(Rule):
     after the wait still acts on a predicate checked before it. A wait with a timeout
     (``cv.wait(5)``) is left alone: it is the "wait once, then re-check and time out"
     idiom, whose caller handles waking without the predicate; so is a wait followed by
-    ``continue``, which goes back to the loop's test.
+    ``continue``, which goes back to the loop's test, and a wait for the next notify
+    followed at once by ``while <pred>: cv.wait()`` on the same condition (wait for a
+    fresh reading, then until it is in range): that loop tests the predicate after the
+    first wake-up too.
 
     A wait that is the last act of the loop body is a loop in disguise and is left
     alone: ``while True: with cv: ...; if not ready: cv.wait()`` with nothing after the
@@ -180,6 +183,8 @@ class ConditionWaitNotInLoop(Rule):
             if call.kind is not Kind.CONDITION or call.method != "wait":
                 continue
             if _has_timeout(call.call) or _leaves_right_after(call):
+                continue
+            if _rechecking_loop_follows(call, analysis):
                 continue
             if _waits_for_one_way_flag(call, analysis) or wakes_only_when_ready(call, analysis):
                 continue
@@ -534,6 +539,20 @@ def _leaves_right_after(call: MethodCall) -> bool:
     if not isinstance(following, cst.SimpleStatementLine) or not following.body:
         return False
     return isinstance(following.body[0], cst.Continue)
+
+
+def _rechecking_loop_follows(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``cv.wait()`` for the next notify (a fresh sample), followed at once by ``while
+    <pred>: cv.wait()``: that loop tests the predicate after the first wake-up too, so
+    a spurious or stolen one only costs another wait."""
+    following = call.place.following()
+    if call.form != "statement" or not isinstance(following, cst.While):
+        return False
+    return any(
+        other.target == call.target and other.method == "wait" and contains(following, other.call)
+        for other in analysis.regions.method_calls
+        if other.func is call.func and other.call is not call.call
+    )
 
 
 def _helper_called_in_rechecking_loops(call: MethodCall, analysis: ModuleAnalysis) -> bool:
