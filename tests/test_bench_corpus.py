@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the twentieth set, pinned while the nineteenth was reviewed; current since it was retired
+# the twenty-first set, pinned while the twentieth was reviewed; current since it was retired
 PINS = {
-    "cylc-flow": "8.5.4",
-    "miniwdl": "1.16.0",
-    "execo": "2.8.2",
-    "auto-pi-lot": "0.5.1",
-    "katcp": "0.9.3",
-    "ocs": "0.12.1",
-    "hvl-ccb": "0.19.6",
-    "kobo": "0.42.0",
-    "gns3-server": "3.0.6",
-    "tacker": "16.0.0",
-    "blazar": "18.0.0",
-    "barbican": "23.0.0",
-    "zun": "18.0.0",
-    "misp-modules": "3.1.1",
-    "trollmoves": "0.19.0",
-    "bucky": "2.3.0",
-    "offlineimap": "8.0.3",
-    "bbot": "3.0.2",
-    "pcbasic": "2.0.8",
-    "comictagger": "1.5.5",
-    "plextraktsync": "0.35.21",
-    "botasaurus": "4.0.97",
-    "elastalert2": "2.19.0",
-    "pre-commit": "4.7.0",
-    "pipx": "1.18.4",
-    "r128gain": "1.0.7",
-    "pypdl": "1.5.7",
-    "rio-tiler": "9.4.12",
-    "appJar": "0.94.0",
-    "RsInstrument": "1.131.0",
-    "pupil-labs-realtime-api": "1.9.0",
-    "pyvistaqt": "0.13.1",
-    "h5pyd": "1.0.0",
-    "mpfshell": "0.9.3",
-    "pyhik": "0.4.8",
-    "pycomfoconnect": "0.5.1",
-    "zaber.serial": "0.9.1",
-    "ExplorerHAT": "0.5.1",
-    "pysiaalarm": "3.2.2",
-    "pybpod-api": "1.8.2",
-}
-# the twenty-first set, pinned while the twentieth is reviewed and held in reserve until the
-# twentieth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "dbos": "3.4.0",
     "lewis": "1.4.0",
     "pythreader": "2.15.0",
@@ -132,6 +87,7 @@ SEEN = (
     BENCH / "validation_seen_17.toml",
     BENCH / "validation_seen_18.toml",
     BENCH / "validation_seen_19.toml",
+    BENCH / "validation_seen_20.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -203,27 +159,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the twentieth is under review; the twenty-first stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
