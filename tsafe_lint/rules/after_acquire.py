@@ -68,6 +68,8 @@ def released_after(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     first, left_branch = _held_path(call, analysis)
     if is_release_of(first, call.target, analysis, call):
         return True
+    if _draining_loop(call, analysis) is not None and _giving_back_loop(first, call, analysis):
+        return True  # ``for ...: sem.acquire()`` then ``for ...: sem.release()``
     if left_branch:
         # other paths may reach this ``try`` without the lock: a release under a test
         # there is the conditional-acquire shape, checked below
@@ -309,7 +311,11 @@ def _held_path(call: MethodCall, analysis: ModuleAnalysis) -> tuple[cst.BaseStat
     Also: did the path leave the acquire's block that way?"""
     first = _first_statement_held(call, analysis)
     left_branch = False
-    if first is None and call.place.following() is None and call.form in ("statement", "if-not"):
+    drain = _draining_loop(call, analysis)
+    if drain is not None:
+        first, _ = _run_after(drain, analysis)
+        left_branch = True  # the loop may run no pass: the path after it may hold nothing
+    elif first is None and call.place.following() is None and call.form in ("statement", "if-not"):
         first, left_branch = _run_after(call.place.statement, analysis)
     known: dict[str, bool] = {}
     while first is not None:
@@ -328,6 +334,31 @@ def _held_path(call: MethodCall, analysis: ModuleAnalysis) -> tuple[cst.BaseStat
         first, left = _run_after(first, analysis)
         left_branch = left_branch or left
     return first, left_branch
+
+
+def _draining_loop(call: MethodCall, analysis: ModuleAnalysis) -> cst.For | None:
+    """``for _ in range(n): sem.acquire()``: a loop that does nothing but take a
+    semaphore, pass after pass, to wait until every other holder gave it back. Each
+    ``acquire()`` waits and none fails (a lock would deadlock instead: TS203), so the
+    path goes on after the loop with it held."""
+    if call.form != "statement" or call.call.args or call.place.following() is not None:
+        return None
+    suite = analysis.parent_of(call.place.statement)
+    loop = analysis.parent_of(suite) if suite is not None else None
+    if not isinstance(loop, cst.For) or loop.body is not suite or len(block(loop.body)) != 1:
+        return None
+    return loop
+
+
+def _giving_back_loop(
+    statement: cst.BaseStatement | None, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """``for _ in range(n): sem.release()``: the drain's other half, a loop that does
+    nothing but give the semaphore back."""
+    if not isinstance(statement, cst.For):
+        return False
+    body = block(statement.body)
+    return len(body) == 1 and is_release_of(body[0], call.target, analysis, call)
 
 
 def _else_block(statement: cst.If) -> Sequence[cst.BaseStatement]:
