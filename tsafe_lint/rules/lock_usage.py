@@ -165,6 +165,11 @@ class AcquireWithoutTryFinally(Rule):
     releases first (``if self.reqs: lock.release() else: self.waiting = True;
     lock.release()``) is safe as well.
 
+    A semaphore drained pass after pass (``for _ in range(n): sem.acquire()``, to wait
+    until no worker holds a slot) and given back the same way right after (``for _ in
+    range(n): sem.release()``) leaks nothing: each ``acquire()`` waits, none fails.
+    Work between the two loops is judged like any other.
+
     **Conditional acquire**
 
     ``if level: lock.acquire()`` right before a ``try`` whose ``finally`` runs ``if
@@ -324,7 +329,10 @@ class AcquireWithoutRelease(Rule):
     signalling. Nor is a lock used as a one-shot claim: every acquire of it in the
     module is non-blocking and nothing releases it or holds it in a ``with`` (``if not
     self._claim.acquire(blocking=False): return`` in two methods racing to resolve one
-    future: the first wins for good).
+    future: the first wins for good), nor a lock a stop method takes and keeps so that
+    the worker's next try fails (``def stop(self): self._run.acquire(timeout=1)``, the
+    loop ``if not self._run.acquire(blocking=False): break``): when no acquire of it in
+    the module waits for ever and no ``with`` holds it, keeping it stalls nobody.
 
     Three designs return holding a lock on purpose and are left alone too. A function
     that hands the lock to its caller releases it on every exception after the acquire
@@ -431,6 +439,8 @@ class AcquireWithoutRelease(Rule):
                     continue  # handed to another function or thread, which releases it
                 if call.target in claims:
                     continue  # a claim token: the first to take it wins, for good
+                if _shutdown_claim(call, analysis):
+                    continue  # a stop keeps it so that the poller's next try fails
                 reported.add(slot)
                 yield Finding(
                     call.call,
@@ -477,6 +487,30 @@ def _claim_tokens(analysis: ModuleAnalysis) -> set[SymbolKey]:
         for key, blocking in acquires.items()
         if not any(blocking) and key not in released and key not in analysis.regions.escaped
     }
+
+
+#: Words of a function that stops the object: what it keeps held is meant to stay held.
+_STOPPING_WORDS = ("stop", "shutdown", "close", "terminate", "quit", "kill", "abort")
+
+
+def _shutdown_claim(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """A stop that takes the lock and keeps it, so that the worker's next
+    ``acquire(blocking=False)`` fails and its loop ends: no acquire of the lock in the
+    module waits for ever (each is non-blocking or has a timeout) and no ``with`` holds
+    it, so keeping it can stall nobody."""
+    name = call.func.name.lower()
+    if not any(word in name for word in _STOPPING_WORDS):
+        return False
+    if call.target in analysis.regions.escaped:
+        return False
+    if any(entry.target == call.target for entry in analysis.regions.with_entries):
+        return False
+    return not any(
+        other.target == call.target
+        and other.method == "acquire"
+        and is_blocking_acquire(other.call)
+        for other in analysis.regions.method_calls
+    )
 
 
 class UselessLock(Rule):
