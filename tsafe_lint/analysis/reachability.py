@@ -27,6 +27,7 @@ from tsafe_lint.analysis.entry_points import (
 from tsafe_lint.analysis.events import Regions
 from tsafe_lint.analysis.names import is_fork_hook
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.set_up_first import SetUpFirst
 from tsafe_lint.analysis.symbols import argument
 from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import FastVisitor, children
@@ -285,6 +286,9 @@ def compute_reach(
     roots: list[Entry] = [
         Entry(func, None, verb, many, origin) for func, verb, origin, many in external
     ]
+    set_up = SetUpFirst(structure, resolve)
+    #: the function and the call that start each of this module's thread entries
+    started_by: dict[int, tuple[FunctionInfo, cst.CSTNode]] = {}
     # the threads that run each target: a start of its own each, but every task of a
     # one-worker pool runs on that pool's one thread
     per_target: dict[FunctionInfo, set[object]] = {}
@@ -303,7 +307,9 @@ def compute_reach(
         thread = f"the one worker of {'.'.join(start.worker)}" if start.worker else ""
         if not thread and start.handle and len(per_target.get(func, ())) == 1:
             thread = f"the thread in {start.handle} running {func.qualname}"
-        roots.append(Entry(func, start.call, verb, many, thread=thread))
+        entry = Entry(func, start.call, verb, many, thread=thread)
+        started_by[id(entry)] = (start.func, start.call)
+        roots.append(entry)
     for cls, run, many in thread_subclass_entries(structure, regions):
         verb = f"the run() of Thread subclass '{cls.qualname}'"
         roots.append(Entry(run, cls.node, verb, many, own_instance=True))
@@ -315,19 +321,24 @@ def compute_reach(
 
     # handed to the GUI's main thread whoever calls them: not the calling thread's code
     main_thread = {func for func in structure.functions if runs_on_main_thread(func)}
-    callees: dict[FunctionInfo, list[tuple[FunctionInfo, str | None, str | None]]] = {}
+    callees: dict[FunctionInfo, list[tuple[FunctionInfo, str | None, str | None, cst.CSTNode]]] = {}
     for site in regions.call_sites:
-        callees.setdefault(site.func, []).append((site.callee, site.through, site.holder))
+        callees.setdefault(site.func, []).append(
+            (site.callee, site.through, site.holder, site.call)
+        )
     reach = ThreadReach()
     for entry in roots:
         queue = deque([entry.root])
         visited = {entry.root}
+        starter = started_by.get(id(entry))
         while queue:
             func = queue.popleft()
             reach.entries.setdefault(func, []).append(entry)
-            for callee, through, holder in callees.get(func, ()):
+            for callee, through, holder, call in callees.get(func, ()):
                 if callee in main_thread:
                     continue
+                if starter is not None and set_up.skips(call, *starter):
+                    continue  # ``if not G: init()``, made by the starter before the start
                 if holder is not None and callee.cls is not None:
                     entered = reach.entered.setdefault(id(entry), {})
                     entered.setdefault(callee.cls.qualname, set()).add(holder)
