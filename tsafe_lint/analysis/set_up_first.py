@@ -34,12 +34,20 @@ class SetUpFirst:
     def __init__(self, structure: ModuleStructure, resolve: Resolver) -> None:
         self.structure = structure
         self.resolve = resolve
-        #: id of each guarded call -> (the global, the set-up function)
-        self.guarded: dict[int, tuple[str, FunctionInfo]] = {}
-        for func in structure.functions:
-            for statement, name, init in self._guarded_calls(func):
-                self.guarded[id(statement)] = (name, init)
+        self._guarded: dict[int, tuple[str, FunctionInfo]] | None = None
         self._after: dict[tuple[int, str], bool] = {}
+
+    @property
+    def guarded(self) -> dict[int, tuple[str, FunctionInfo]]:
+        """id of each guarded call -> (the global, the set-up function); found on first
+        use (only a module that starts threads itself asks)."""
+        if self._guarded is None:
+            self._guarded = {
+                id(call): (name, init)
+                for func in self.structure.functions
+                for call, name, init in self._guarded_calls(func)
+            }
+        return self._guarded
 
     def skips(self, call: cst.CSTNode, start_func: FunctionInfo, start: cst.CSTNode) -> bool:
         """Is ``call`` a guarded set-up call that the function starting the thread
