@@ -92,6 +92,15 @@ def lone_or_per_request(entry: Entry) -> bool:
     return not entry.many and entry.verb.startswith(_STARTED)
 
 
+def _response_object(view: FunctionInfo) -> bool:
+    """The WSGI ``__call__`` of a response class (``class Response:``, werkzeug's and
+    WebOb's shape): a handler builds one per request and the server calls it once, so
+    its attributes are that request's own; its class's and the module's state are not."""
+    return (
+        view.name == "__call__" and view.cls is not None and view.cls.qualname.endswith("Response")
+    )
+
+
 def thread_of(entry: Entry) -> object:
     """What tells two entries' threads apart."""
     return entry.thread or id(entry)
@@ -316,7 +325,7 @@ def compute_reach(
     for method, server in request_handlers(structure, regions):
         roots.append(Entry(method, server, HANDLER_VERB, True, per_request=True))
     for view, where, verb in web_entry_points(structure):
-        roots.append(Entry(view, where, verb, True))
+        roots.append(Entry(view, where, verb, True, per_request=_response_object(view)))
     roots += more_roots
 
     # handed to the GUI's main thread whoever calls them: not the calling thread's code
