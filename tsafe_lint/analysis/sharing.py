@@ -22,6 +22,7 @@ from tsafe_lint.analysis.names import looks_like_setup
 from tsafe_lint.analysis.reachability import Entry, ThreadReach, other_thread, thread_of
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
+from tsafe_lint.analysis.tree import walk
 
 SETUP_FUNCTIONS = frozenset(
     {
@@ -71,6 +72,8 @@ class Sharing:
                 self.writers.setdefault(access.key, []).append(access)
         self._shared_classes = self._classes_with_module_level_instances(regions)
         self._per_instance: dict[int, Entry] = {}
+        self._referenced = regions.referenced
+        self._frame_confined: dict[str, bool] = {}
 
     def is_tracked(self, key: SymbolKey) -> bool:
         """Plain data only: locks, queues, events, ``threading.local`` guard themselves,
@@ -119,6 +122,8 @@ class Sharing:
         return None
 
     def relevant(self, entries: list[Entry], key: SymbolKey, per_instance: bool) -> list[Entry]:
+        if key[0] == "local" and self._confined_to_frame(key[1]):
+            return []  # each thread that runs the function has closure cells of its own
         if not per_instance or key[0] != "attr":
             return entries
         owner = self.structure.classes.get(key[1])
@@ -150,6 +155,33 @@ class Sharing:
             if through is not None:
                 kept.append(through)
         return kept
+
+    def _confined_to_frame(self, owner: str) -> bool:
+        """Are the closure variables of function ``owner`` used only by the thread that
+        runs it? Each call has cells of its own, so they are, unless a nested function
+        leaves the frame: handed to a thread, a pool or a callback, returned, stored,
+        or decorated (a decorator may register it), at any depth. Then the thread that
+        runs it later shares the cells with the frame's own."""
+        if owner not in self._frame_confined:
+            nested = [
+                func
+                for func in self.structure.functions
+                if func.qualname.startswith(owner + ".") and not func.is_module
+            ]
+            outer = next((f for f in self.structure.functions if f.qualname == owner), None)
+            self._frame_confined[owner] = (
+                outer is not None
+                and bool(nested)
+                and not any(
+                    func in self._referenced
+                    or func.cls is not None  # a method of a class made in the frame
+                    or (isinstance(func.node, cst.FunctionDef) and func.node.decorators)
+                    for func in nested
+                )
+                # a lambda may carry a nested function away: ``Thread(target=lambda: g())``
+                and not any(isinstance(node, cst.Lambda) for node in walk(outer.node))
+            )
+        return self._frame_confined[owner]
 
     def _one_per_instance(self, entry: Entry) -> Entry:
         """A Thread subclass's run() as seen by its own instance's attributes: one thread
