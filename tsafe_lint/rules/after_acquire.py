@@ -688,7 +688,7 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
     if owner is None:
         return False
     assert isinstance(call.call.func, cst.Attribute)
-    names = _stable_test_names(owner.test, call.func, call.call.func.value)
+    names = _stable_test_names(owner.test, call.func, call.call.func.value, analysis)
     found = _next_after_guard(owner, names, call, analysis) if names else None
     if found is None:
         return False
@@ -718,13 +718,16 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
 
 
 def _stable_test_names(
-    test: cst.CSTNode, func: FunctionInfo, lock: cst.BaseExpression
+    test: cst.CSTNode, func: FunctionInfo, lock: cst.BaseExpression, analysis: ModuleAnalysis
 ) -> set[str] | None:
-    """The local names of a test made of names, literals and the lock's own expression
-    (``level``, ``not quiet``, ``n > 1``, ``self._lock is not None``); ``None`` for any
-    other test."""
+    """The local names of a test made of names, literals, the lock's own expression
+    and settings of the object fixed at construction (``level``, ``not quiet``, ``n >
+    1``, ``self._lock is not None``, ``not self.multithreaded``); ``None`` for any other
+    test."""
     if test.deep_equals(lock):
         return {_LOCK}
+    if isinstance(test, cst.Attribute) and _set_up_only(test, func, analysis):
+        return {f"<self.{test.attr.value}>"}  # no statement rebinds it
     if isinstance(test, _UNSTABLE):
         return None
     if isinstance(test, cst.Name):
@@ -733,11 +736,34 @@ def _stable_test_names(
         return {test.value} if func.is_local(test.value) else None
     names: set[str] = set()
     for child in children(test):
-        inner = _stable_test_names(child, func, lock)
+        inner = _stable_test_names(child, func, lock, analysis)
         if inner is None:
             return None
         names |= inner
     return names
+
+
+def _set_up_only(test: cst.Attribute, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """``self.multithreaded``: a setting of the object, stored by set-up code
+    (``__init__`` and what only it calls) from one of its parameters and written
+    nowhere else, so no thread changes it between two tests of it. State set up with
+    a literal (``self.level = 0``) is meant to change later, by this module or not."""
+    if not (isinstance(test.value, cst.Name) and test.value.value == func.self_name):
+        return False
+    key = analysis.symbols.key_of(test, func)
+    if key is None:
+        return False
+    writes = [access for access in analysis.regions.writes if access.key == key]
+    return bool(writes) and all(
+        access.func in analysis.setup_functions and _stores_a_parameter(access.node, access.func)
+        for access in writes
+    )
+
+
+def _stores_a_parameter(node: cst.CSTNode, func: FunctionInfo) -> bool:
+    """Is ``node`` (a write) ``self.x = <a parameter of func>``?"""
+    value = node.value if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
+    return isinstance(value, cst.Name) and value.value in func.params
 
 
 #: Stands for the lock's own expression among a test's names (``self._lock is not None``)

@@ -170,6 +170,10 @@ class AcquireWithoutTryFinally(Rule):
     range(n): sem.release()``) leaks nothing: each ``acquire()`` waits, none fails.
     Work between the two loops is judged like any other.
 
+    Set-up code taking the object's own lock (``self._cv.acquire()`` in ``__init__`` or
+    a helper only it calls) is left alone: the object is not published yet, so no other
+    thread can wait for the lock, and an exception aborts the construction.
+
     **Conditional acquire**
 
     ``if level: lock.acquire()`` right before a ``try`` whose ``finally`` runs ``if
@@ -180,8 +184,11 @@ class AcquireWithoutTryFinally(Rule):
     releases. A store to the lock's attribute from another thread would leak the lock
     whatever the test says, so testing it adds nothing the rule does not already
     assume. A test that reads another attribute (``if self.level:``) may change under
-    another thread, and is reported. The acquire may also be one that gives up without
-    waiting: ``if sem: if not sem.acquire(False): raise Busy()`` then the same ``try``.
+    another thread, and is reported, unless it is a setting fixed at construction:
+    stored by ``__init__`` (or what only it calls) from one of its parameters and written
+    nowhere else in the module (``if not self.multithreaded:``, flup's servers). The
+    acquire may also be one that gives up without waiting: ``if sem: if not
+    sem.acquire(False): raise Busy()`` then the same ``try``.
 
     **Restored inside a ``with``**
 
@@ -282,7 +289,7 @@ class AcquireWithoutTryFinally(Rule):
                 continue
             if counts_signals(analysis.symbols.symbols.get(call.target)):
                 continue  # ``Semaphore(0)``: waits for a signal, holds nothing to give back
-            if call.target in unshared:
+            if call.target in unshared or _own_lock_in_set_up(call, analysis):
                 continue
             if last_release.get((call.func, call.target), -1) < index:
                 continue  # no release after it here: a function that leaves it held
@@ -311,6 +318,73 @@ class AcquireWithoutTryFinally(Rule):
             )
 
 
+class _OtherFunctions:
+    """``(name, func)`` is in it when a function other than ``func`` releases an
+    attribute called ``name`` on some object (``job.reqSentLock.release()``)."""
+
+    def __init__(self, releasers: dict[str, set[object]]) -> None:
+        self.releasers = releasers
+
+    def __contains__(self, item: tuple[str, object]) -> bool:
+        name, func = item
+        return bool(self.releasers.get(name, set()) - {func})
+
+
+def _released_attribute_names(analysis: ModuleAnalysis) -> _OtherFunctions:
+    """Who calls ``<object>.<name>.release()`` on an object whose class is not known
+    there (a job handed to a worker: ``job.reqSentLock.release()``), by attribute name:
+    the lock of that name may be the one acquired and kept elsewhere."""
+    releasers: dict[str, set[object]] = {}
+    for call in analysis.regions.calls:
+        callee = call.call.func
+        if (
+            isinstance(callee, cst.Attribute)
+            and callee.attr.value == "release"
+            and not call.call.args
+            and isinstance(callee.value, cst.Attribute)
+            and analysis.symbols.key_of(callee.value, call.func) is None
+        ):
+            releasers.setdefault(callee.value.attr.value, set()).add(call.func)
+    return _OtherFunctions(releasers)
+
+
+def _release_if_held(call: MethodCall) -> bool:
+    """``x.acquire(blocking=False)`` as a statement, its result ignored, right before
+    ``x.release()``: leaves ``x`` released whether or not it was taken."""
+    if call.form != "statement" or is_blocking_acquire(call.call):
+        return False
+    following = call.place.following()
+    if not isinstance(following, cst.SimpleStatementLine) or len(following.body) != 1:
+        return False
+    small = following.body[0]
+    callee = (
+        small.value.func
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)
+        else None
+    )
+    receiver = call.call.func.value if isinstance(call.call.func, cst.Attribute) else None
+    return (
+        isinstance(callee, cst.Attribute)
+        and callee.attr.value == "release"
+        and receiver is not None
+        and callee.value.deep_equals(receiver)
+    )
+
+
+def _own_lock_in_set_up(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``self._cv.acquire()`` in ``__init__`` or a helper only it calls: the object is
+    not published yet, so no other thread can wait for its lock; an exception there
+    aborts the construction and the lock goes with the object."""
+    receiver = call.call.func.value if isinstance(call.call.func, cst.Attribute) else None
+    return (
+        not call.func.is_module
+        and call.func in analysis.setup_functions
+        and isinstance(receiver, cst.Attribute)
+        and isinstance(receiver.value, cst.Name)
+        and receiver.value.value == call.func.self_name
+    )
+
+
 def _source_name(call: MethodCall) -> str:
     func = call.call.func
     assert isinstance(func, cst.Attribute)
@@ -323,16 +397,22 @@ class AcquireWithoutRelease(Rule):
     **What it does**
 
     Finds ``x.acquire()`` on a ``Lock``, ``RLock`` or ``Condition`` in a function that
-    never calls ``x.release()``, or that returns while holding it. Functions whose job is
-    to acquire (``__enter__``, ``acquire``, ``lock``...) are left alone. Semaphores are
-    not checked: acquiring one in a function and releasing it in another is normal
-    signalling. Nor is a lock used as a one-shot claim: every acquire of it in the
+    never calls ``x.release()``, or that returns while holding it. A lock that another
+    function of the module releases without taking it first is handed over (a busy
+    token taken when work starts and released when it completes), and so is one that
+    a function makes sure is released (``x.acquire(blocking=False); x.release()``), or
+    that another function releases on an object whose class it does not show, by the
+    attribute's name (``ticket.sent.release()`` on a ticket taken from a queue).
+    Functions whose job is to acquire (``__enter__``, ``acquire``, ``lock``...) are left
+    alone. Semaphores are not checked: acquiring one in a function and releasing it in
+    another is normal signalling. Nor is a lock used as a one-shot claim: every acquire of it in the
     module is non-blocking and nothing releases it or holds it in a ``with`` (``if not
     self._claim.acquire(blocking=False): return`` in two methods racing to resolve one
-    future: the first wins for good), nor a lock a stop method takes and keeps so that
-    the worker's next try fails (``def stop(self): self._run.acquire(timeout=1)``, the
-    loop ``if not self._run.acquire(blocking=False): break``): when no acquire of it in
-    the module waits for ever and no ``with`` holds it, keeping it stalls nobody.
+    future: the first wins for good), nor a lock a stop method takes and keeps, a
+    signal rather than a critical section's guard (no ``with`` holds it anywhere in the
+    module): so that the worker's next try fails (``def stop(self):
+    self._run.acquire(timeout=1)``, the loop ``if not self._run.acquire(blocking=False):
+    break``), or to wait until a worker that holds it for its whole life has finished.
 
     Three designs return holding a lock on purpose and are left alone too. A function
     that hands the lock to its caller releases it on every exception after the acquire
@@ -416,8 +496,17 @@ class AcquireWithoutRelease(Rule):
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         released = _calling(analysis, "release")
-        # a function that only releases (begin()/end() designs) releases for another one
-        released_elsewhere = {key for _, key in released - _calling(analysis, "acquire")}
+        # a function that only releases (begin()/end() designs) releases for another one;
+        # ``x.acquire(blocking=False); x.release()`` makes sure it is released, whoever
+        # took it: a release too
+        taking = {
+            (c.func, c.target)
+            for c in analysis.regions.method_calls
+            if c.method == "acquire" and not _release_if_held(c)
+        }
+        released_elsewhere = {key for _, key in released - taking}
+        # ``job.reqSentLock.release()`` on an object of unknown class: by the name
+        released_by_name = _released_attribute_names(analysis)
         claims = _claim_tokens(analysis)
         exits: dict[tuple[object, SymbolKey], list[cst.Return]] = {}
         for exit_ in analysis.regions.early_exits:
@@ -435,7 +524,14 @@ class AcquireWithoutRelease(Rule):
                 continue  # takes back a lock held on entry; hands it to the caller
             name = display_name(call.target)
             if slot not in released:
-                if call.target in analysis.regions.escaped or call.target in released_elsewhere:
+                if (
+                    call.target in analysis.regions.escaped
+                    or call.target in released_elsewhere
+                    or (
+                        call.target[0] == "attr"
+                        and (call.target[-1], call.func) in released_by_name
+                    )
+                ):
                     continue  # handed to another function or thread, which releases it
                 if call.target in claims:
                     continue  # a claim token: the first to take it wins, for good
@@ -494,23 +590,17 @@ _STOPPING_WORDS = ("stop", "shutdown", "close", "terminate", "quit", "kill", "ab
 
 
 def _shutdown_claim(call: MethodCall, analysis: ModuleAnalysis) -> bool:
-    """A stop that takes the lock and keeps it, so that the worker's next
-    ``acquire(blocking=False)`` fails and its loop ends: no acquire of the lock in the
-    module waits for ever (each is non-blocking or has a timeout) and no ``with`` holds
-    it, so keeping it can stall nobody."""
+    """A stop that takes the lock and keeps it: so that the worker's next
+    ``acquire(blocking=False)`` fails and its loop ends, or to wait until the worker,
+    which holds it for its whole life, has finished (a ``join()`` made of a lock). The
+    lock must be a signal, not a critical section's guard: no ``with`` holds it
+    anywhere in the module and it is not handed on."""
     name = call.func.name.lower()
     if not any(word in name for word in _STOPPING_WORDS):
         return False
     if call.target in analysis.regions.escaped:
         return False
-    if any(entry.target == call.target for entry in analysis.regions.with_entries):
-        return False
-    return not any(
-        other.target == call.target
-        and other.method == "acquire"
-        and is_blocking_acquire(other.call)
-        for other in analysis.regions.method_calls
-    )
+    return not any(entry.target == call.target for entry in analysis.regions.with_entries)
 
 
 class UselessLock(Rule):
