@@ -422,7 +422,8 @@ class BusyWaitOnEvent(Rule):
 
     A loop that does real work on every pass and then sleeps (a periodic flush, a retry
     whose sleep is a back-off after a failed attempt, a queue drained with
-    ``get_nowait()``) is a worker with a period, and is left alone: a stop is seen at
+    ``get_nowait()``, a watcher that takes a lock to sample what it watches: any
+    ``with``) is a worker with a period, and is left alone: a stop is seen at
     most one period late. Strict reviewers judged those findings a nicety, not a
     defect, on 9 of 11 across five validation sets nobody had tuned on; and for a
     queue poll the fix is a blocking ``get(timeout=...)``, not the event's ``wait()``.

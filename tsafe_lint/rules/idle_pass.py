@@ -12,7 +12,9 @@ A pass is idle when every statement it runs on the way to the sleep and after it
 the loop test runs again) calls nothing but cheap reads: polls of state (``is_set()``,
 ``is_alive()``, ``empty()``, ``is_connected()``...), clocks, logging, builtins like
 ``len``/``min``, and list or dict operations on the function's own locals. An ``if``
-before the sleep whose test is idle may be skipped, so its body does not count.
+before the sleep whose test is idle may be skipped, so its body does not count. A
+``with`` is work: it takes a lock to sample shared state (a watcher that reads what it
+watches every pass), or opens something.
 """
 
 from __future__ import annotations
@@ -120,8 +122,8 @@ class IdlePass:
     def _idle(self, nodes: Iterable[cst.CSTNode], func: FunctionInfo) -> bool:
         for root in nodes:
             for node in walk(root, skip=_DEFINITIONS):
-                if isinstance(node, (cst.Await, cst.Yield)):
-                    return False
+                if isinstance(node, (cst.Await, cst.Yield, cst.With)):
+                    return False  # a ``with`` takes a lock (a sample of shared state) or opens
                 if isinstance(node, cst.Call) and not self._cheap_call(node, func):
                     return False
         return True
