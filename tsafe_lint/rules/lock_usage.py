@@ -170,9 +170,10 @@ class AcquireWithoutTryFinally(Rule):
     range(n): sem.release()``) leaks nothing: each ``acquire()`` waits, none fails.
     Work between the two loops is judged like any other.
 
-    Set-up code taking the object's own lock (``self._cv.acquire()`` in ``__init__`` or
-    a helper only it calls) is left alone: the object is not published yet, so no other
-    thread can wait for the lock, and an exception aborts the construction.
+    Construction taking the object's own lock (``self._cv.acquire()`` in ``__init__`` or
+    a method only it calls; not a ``setup()`` users call later) is left alone: the
+    object is not published yet, so no other thread can wait for the lock, and an
+    exception aborts the construction.
 
     **Conditional acquire**
 
@@ -377,12 +378,25 @@ def _own_lock_in_set_up(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     aborts the construction and the lock goes with the object."""
     receiver = call.call.func.value if isinstance(call.call.func, cst.Attribute) else None
     return (
-        not call.func.is_module
-        and call.func in analysis.setup_functions
+        _constructing(call.func, analysis)
         and isinstance(receiver, cst.Attribute)
         and isinstance(receiver.value, cst.Name)
         and receiver.value.value == call.func.self_name
     )
+
+
+_CONSTRUCTORS = frozenset({"__init__", "__post_init__"})
+
+
+def _constructing(func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """``__init__``, or a method only ``__init__`` calls (never handed out): code that
+    runs before the object is published. Not a ``setup()`` users call later."""
+    if func.name in _CONSTRUCTORS:
+        return True
+    if func.cls is None or func in analysis.regions.referenced:
+        return False
+    callers = [site.func for site in analysis.regions.call_sites if site.callee is func]
+    return bool(callers) and all(caller.name in _CONSTRUCTORS for caller in callers)
 
 
 def _source_name(call: MethodCall) -> str:
