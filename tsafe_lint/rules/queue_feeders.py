@@ -38,7 +38,10 @@ def answering_feeders(
     key = canonical_key(analysis.symbols.key_of(receiver, scope), analysis)
     if key is None:
         return None
-    for maker, value in assignments_of(key, analysis):
+    made = assignments_of(key, analysis)
+    if not made:
+        return None  # made in another module: its code may put into it
+    for maker, value in made:
         if not isinstance(value, cst.Call) or (
             analysis.structure.qualified_name(value.func, maker) not in _QUEUE_MAKERS
         ):
