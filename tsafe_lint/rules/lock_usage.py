@@ -550,7 +550,7 @@ class AcquireWithoutRelease(Rule):
                 if call.target in claims:
                     continue  # a claim token: the first to take it wins, for good
                 if _shutdown_claim(call, analysis):
-                    continue  # a stop keeps it so that the poller's next try fails
+                    continue  # a stop keeps a signal lock (a poller's next try fails, or a join)
                 reported.add(slot)
                 yield Finding(
                     call.call,
