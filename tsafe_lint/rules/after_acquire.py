@@ -135,7 +135,7 @@ def _released_by_callback(
     handlers = statement.handlers
     if len(_releasing_handlers(statement, call, analysis)) != len(handlers):
         return False
-    if not any(_catches_all(handler.type) for handler in handlers):
+    if not any(catches_all(handler.type) for handler in handlers):
         return False
     orelse = block(statement.orelse.body)
     first = orelse[0] if orelse else None
@@ -163,7 +163,7 @@ def _released_by_started_thread(
     handlers = statement.handlers
     if not handlers or len(_releasing_handlers(statement, call, analysis)) != len(handlers):
         return False
-    if not any(_catches_all(handler.type) for handler in handlers):
+    if not any(catches_all(handler.type) for handler in handlers):
         return False
     body = block(statement.body)
     if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
@@ -264,7 +264,7 @@ def _handlers_release(
         return False
     if len(_releasing_handlers(statement, call, analysis)) != len(handlers):
         return False
-    return any(_catches_all(h.type) for h in handlers) and all(
+    return any(catches_all(h.type) for h in handlers) and all(
         _leaves(h.body, (cst.Raise,)) for h in handlers
     )
 
@@ -462,7 +462,7 @@ def released_only_for(call: MethodCall, analysis: ModuleAnalysis) -> str | None:
     if not isinstance(first, cst.Try) or _released_by_finally(first, call.target, analysis, call):
         return None
     releasing = _releasing_handlers(first, call, analysis)
-    if not releasing or any(_catches_all(handler.type) for handler in releasing):
+    if not releasing or any(catches_all(handler.type) for handler in releasing):
         return None
     names = [snippet(handler.type) for handler in releasing if handler.type is not None]
     return " or ".join(f"'{name}'" for name in names)
@@ -525,7 +525,7 @@ def _hands_to_caller(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     if not _released_by_finally(first, call.target, analysis, call):
         handlers = first.handlers
         releasing = _releasing_handlers(first, call, analysis)
-        if len(releasing) != len(handlers) or not any(_catches_all(h.type) for h in handlers):
+        if len(releasing) != len(handlers) or not any(catches_all(h.type) for h in handlers):
             return False
     rest = list(call.func.body())
     rest = rest[next(i for i, s in enumerate(rest) if s is first) + 1 :]
@@ -786,12 +786,12 @@ def _binds(node: cst.CSTNode) -> set[str]:
     return {name for inner in walk_nodes(node) for name in names_bound_by(inner)}
 
 
-def _catches_all(caught: cst.BaseExpression | None) -> bool:
+def catches_all(caught: cst.BaseExpression | None) -> bool:
     """``except:``, ``except Exception:``, ``except (OSError, BaseException):``."""
     if caught is None:
         return True
     if isinstance(caught, cst.Tuple):
-        return any(_catches_all(element.value) for element in caught.elements)
+        return any(catches_all(element.value) for element in caught.elements)
     name = caught.attr.value if isinstance(caught, cst.Attribute) else None
     if isinstance(caught, cst.Name):
         name = caught.value

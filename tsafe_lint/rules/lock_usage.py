@@ -30,7 +30,7 @@ from tsafe_lint.rules.after_acquire import (
     restored_inside_with,
 )
 from tsafe_lint.rules.base import Finding, Rule, snippet
-from tsafe_lint.rules.fix_builders import with_block_fix
+from tsafe_lint.rules.fix_builders import is_release_of, with_block_fix
 
 FAMILY = "locks"
 
@@ -319,23 +319,11 @@ class AcquireWithoutTryFinally(Rule):
             )
 
 
-class _OtherFunctions:
-    """``(name, func)`` is in it when a function other than ``func`` releases an
-    attribute called ``name`` on some object (``job.reqSentLock.release()``)."""
-
-    def __init__(self, releasers: dict[str, set[object]]) -> None:
-        self.releasers = releasers
-
-    def __contains__(self, item: tuple[str, object]) -> bool:
-        name, func = item
-        return bool(self.releasers.get(name, set()) - {func})
-
-
-def _released_attribute_names(analysis: ModuleAnalysis) -> _OtherFunctions:
+def _attribute_releasers(analysis: ModuleAnalysis) -> dict[str, set[FunctionInfo]]:
     """Who calls ``<object>.<name>.release()`` on an object whose class is not known
     there (a job handed to a worker: ``job.reqSentLock.release()``), by attribute name:
     the lock of that name may be the one acquired and kept elsewhere."""
-    releasers: dict[str, set[object]] = {}
+    releasers: dict[str, set[FunctionInfo]] = {}
     for call in analysis.regions.calls:
         callee = call.call.func
         if (
@@ -346,29 +334,16 @@ def _released_attribute_names(analysis: ModuleAnalysis) -> _OtherFunctions:
             and analysis.symbols.key_of(callee.value, call.func) is None
         ):
             releasers.setdefault(callee.value.attr.value, set()).add(call.func)
-    return _OtherFunctions(releasers)
+    return releasers
 
 
-def _release_if_held(call: MethodCall) -> bool:
+def _release_if_held(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     """``x.acquire(blocking=False)`` as a statement, its result ignored, right before
     ``x.release()``: leaves ``x`` released whether or not it was taken."""
-    if call.form != "statement" or is_blocking_acquire(call.call):
-        return False
-    following = call.place.following()
-    if not isinstance(following, cst.SimpleStatementLine) or len(following.body) != 1:
-        return False
-    small = following.body[0]
-    callee = (
-        small.value.func
-        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)
-        else None
-    )
-    receiver = call.call.func.value if isinstance(call.call.func, cst.Attribute) else None
     return (
-        isinstance(callee, cst.Attribute)
-        and callee.attr.value == "release"
-        and receiver is not None
-        and callee.value.deep_equals(receiver)
+        call.form == "statement"
+        and not is_blocking_acquire(call.call)
+        and is_release_of(call.place.following(), call.target, analysis, call)
     )
 
 
@@ -516,11 +491,12 @@ class AcquireWithoutRelease(Rule):
         taking = {
             (c.func, c.target)
             for c in analysis.regions.method_calls
-            if c.method == "acquire" and not _release_if_held(c)
+            if c.method == "acquire" and not _release_if_held(c, analysis)
         }
         released_elsewhere = {key for _, key in released - taking}
-        # ``job.reqSentLock.release()`` on an object of unknown class: by the name
-        released_by_name = _released_attribute_names(analysis)
+        # ``job.reqSentLock.release()`` on an object of unknown class, by the name: found
+        # only when a lock is kept (most modules keep none)
+        releasers: dict[str, set[FunctionInfo]] | None = None
         claims = _claim_tokens(analysis)
         exits: dict[tuple[object, SymbolKey], list[cst.Return]] = {}
         for exit_ in analysis.regions.early_exits:
@@ -538,15 +514,13 @@ class AcquireWithoutRelease(Rule):
                 continue  # takes back a lock held on entry; hands it to the caller
             name = display_name(call.target)
             if slot not in released:
-                if (
-                    call.target in analysis.regions.escaped
-                    or call.target in released_elsewhere
-                    or (
-                        call.target[0] == "attr"
-                        and (call.target[-1], call.func) in released_by_name
-                    )
-                ):
+                if call.target in analysis.regions.escaped or call.target in released_elsewhere:
                     continue  # handed to another function or thread, which releases it
+                if call.target[0] == "attr":
+                    if releasers is None:
+                        releasers = _attribute_releasers(analysis)
+                    if releasers.get(call.target[-1], set()) - {call.func}:
+                        continue  # released by name where its object's class is unknown
                 if call.target in claims:
                     continue  # a claim token: the first to take it wins, for good
                 if _shutdown_claim(call, analysis):

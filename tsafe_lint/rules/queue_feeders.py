@@ -18,6 +18,7 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.awaited import Awaited, assignments_of, canonical_key
 from tsafe_lint.analysis.tree import walk
+from tsafe_lint.rules.after_acquire import catches_all
 from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
 from tsafe_lint.rules.self_logging import is_log_call
 
@@ -27,7 +28,6 @@ _QUEUE_MAKERS = frozenset(
 )
 _PUTS = frozenset({"put", "put_nowait"})
 _NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
-_CATCH_ALL = frozenset({"Exception", "BaseException"})
 
 
 def answering_feeders(
@@ -97,7 +97,7 @@ def _always_reached(call: cst.Call, func: FunctionInfo, analysis: ModuleAnalysis
             return False  # the loop's ``else``
         statements = list(block(owner.body))
         for earlier in statements[: statements.index(node)]:  # type: ignore[arg-type]
-            if not _catches_all(earlier) and not realistically_cannot_raise(
+            if not _answers_any_failure(earlier) and not realistically_cannot_raise(
                 earlier, analysis, func
             ):
                 return False
@@ -105,16 +105,12 @@ def _always_reached(call: cst.Call, func: FunctionInfo, analysis: ModuleAnalysis
     return True
 
 
-def _catches_all(statement: cst.BaseStatement) -> bool:
+def _answers_any_failure(statement: cst.BaseStatement) -> bool:
     """``try: ... except Exception:`` with no ``else`` or ``finally``, whose handlers
     only store a value, log or pass."""
     if not isinstance(statement, cst.Try) or statement.orelse or statement.finalbody:
         return False
-    return any(
-        handler.type is None
-        or (isinstance(handler.type, cst.Name) and handler.type.value in _CATCH_ALL)
-        for handler in statement.handlers
-    ) and all(
+    return any(catches_all(handler.type) for handler in statement.handlers) and all(
         isinstance(inner, cst.SimpleStatementLine) and all(_plain(small) for small in inner.body)
         for handler in statement.handlers
         for inner in block(handler.body)
