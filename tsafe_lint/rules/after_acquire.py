@@ -28,6 +28,7 @@ from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.tree import children, names_bound_by
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.base import snippet
+from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.fix_builders import is_release_of, releases
 from tsafe_lint.rules.realistic_raise import (
     realistically_cannot_raise,
@@ -53,11 +54,6 @@ def _releases(
         if analysis.symbols.key_of(release.func.value, call.func) == key:
             return True
     return False
-
-
-#: Handlers that catch every exception a caller can reasonably expect: bare ``except:``,
-#: ``BaseException`` and ``Exception`` (only ``KeyboardInterrupt`` and ``SystemExit`` pass).
-_CATCH_ALL = frozenset({"BaseException", "Exception"})
 
 
 def released_after(call: MethodCall, analysis: ModuleAnalysis) -> bool:
@@ -784,18 +780,6 @@ def _binds(node: cst.CSTNode) -> set[str]:
     """The names ``node`` binds anywhere inside it (assignments, loop and ``with``
     targets, ``except ... as``, walrus, ``del``, imports)."""
     return {name for inner in walk_nodes(node) for name in names_bound_by(inner)}
-
-
-def catches_all(caught: cst.BaseExpression | None) -> bool:
-    """``except:``, ``except Exception:``, ``except (OSError, BaseException):``."""
-    if caught is None:
-        return True
-    if isinstance(caught, cst.Tuple):
-        return any(catches_all(element.value) for element in caught.elements)
-    name = caught.attr.value if isinstance(caught, cst.Attribute) else None
-    if isinstance(caught, cst.Name):
-        name = caught.value
-    return name in _CATCH_ALL
 
 
 def _leaves(

@@ -784,3 +784,20 @@ def _annotated_hashable(name: str, func: FunctionInfo) -> bool:
             annotation = param.annotation.annotation
             return isinstance(annotation, cst.Name) and annotation.value in _HASHABLE_TYPES
     return False
+
+
+#: Handlers that catch every exception a caller can reasonably expect: bare ``except:``,
+#: ``BaseException`` and ``Exception`` (only ``KeyboardInterrupt`` and ``SystemExit`` pass).
+_CATCH_ALL = frozenset({"BaseException", "Exception"})
+
+
+def catches_all(caught: cst.BaseExpression | None) -> bool:
+    """``except:``, ``except Exception:``, ``except (OSError, BaseException):``."""
+    if caught is None:
+        return True
+    if isinstance(caught, cst.Tuple):
+        return any(catches_all(element.value) for element in caught.elements)
+    name = caught.attr.value if isinstance(caught, cst.Attribute) else None
+    if isinstance(caught, cst.Name):
+        name = caught.value
+    return name in _CATCH_ALL

@@ -18,7 +18,7 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.awaited import Awaited, assignments_of, canonical_key
 from tsafe_lint.analysis.tree import walk
-from tsafe_lint.rules.after_acquire import catches_all
+from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
 from tsafe_lint.rules.self_logging import is_log_call
 

@@ -29,6 +29,7 @@ from tsafe_lint.rules.cannot_raise import (
     _nonzero_constant,
     _slot_names,
     cannot_raise,
+    catches_all,
     value_cannot_raise,
 )
 from tsafe_lint.rules.self_logging import is_log_call
@@ -699,9 +700,6 @@ def _nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     yield from _walk(node, in_loop=False)
 
 
-_CATCH_ALL = frozenset({"Exception", "BaseException"})
-
-
 def _walk(root: cst.CSTNode, in_loop: bool) -> Iterator[cst.CSTNode]:
     """Pre-order, with an explicit stack: generated code nests deeper than Python's
     recursion limit (a sum of thousands of terms)."""
@@ -719,14 +717,9 @@ def _walk(root: cst.CSTNode, in_loop: bool) -> Iterator[cst.CSTNode]:
             for part in (getattr(node, "iter", None), getattr(node, "test", None), node.orelse):
                 if part is not None:
                     parts.append((part, looping))
-        elif isinstance(node, cst.Try) and any(_catches_all(h) for h in node.handlers):
+        elif isinstance(node, cst.Try) and any(catches_all(h.type) for h in node.handlers):
             parts = [(handler, looping) for handler in node.handlers]
             parts += [(part, looping) for part in (node.orelse, node.finalbody) if part is not None]
         else:
             parts = [(child, looping) for child in node.children]
         stack.extend(reversed(parts))
-
-
-def _catches_all(handler: cst.ExceptHandler) -> bool:
-    kind = handler.type
-    return kind is None or (isinstance(kind, cst.Name) and kind.value in _CATCH_ALL)
