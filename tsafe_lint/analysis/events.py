@@ -245,6 +245,9 @@ class Regions:
     check_then_use: list[CheckThenUse] = field(default_factory=list)
     iterations: list[Iteration] = field(default_factory=list)
     takes: list[Take] = field(default_factory=list)
+    #: the nodes of ``except KeyboardInterrupt:`` handlers (by id): Python raises it in
+    #: the main thread only, so no other thread runs what they call
+    interrupt_only: set[int] = field(default_factory=set)
 
     def forget(self, functions: set[FunctionInfo]) -> None:
         """Drop what was recorded in ``functions`` (before walking them again)."""

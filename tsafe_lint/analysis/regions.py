@@ -48,7 +48,14 @@ from tsafe_lint.analysis.idempotent import is_idempotent_act
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import lock_verb_in, looks_like_lock
 from tsafe_lint.analysis.none_tests import NoneTest, none_tests
-from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block, dotted_name
+from tsafe_lint.analysis.scopes import (
+    ClassInfo,
+    FunctionInfo,
+    ModuleStructure,
+    block,
+    dotted_name,
+    final_name,
+)
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.thread_keyed import IDENTITY_CALLS, indexed_by, is_identity
 from tsafe_lint.analysis.tree import children, conjuncts, walk
@@ -982,6 +989,9 @@ class RegionWalker:
         handler_outs = [
             self._walk_block(block(handler.body), guarded, func) for handler in statement.handlers
         ]
+        for handler in statement.handlers:
+            if _interrupt_only(handler):
+                self.regions.interrupt_only.update(id(node) for node in walk(handler.body))
         if statement.orelse is not None and body_out is not None:
             body_out = self._walk_block(block(statement.orelse.body), body_out, func)
         out = _merge(body_out, *handler_outs)
@@ -1258,6 +1268,17 @@ def _is_root_call(node: cst.CSTNode, call: cst.Call) -> bool:
 
 #: Builtins that call one dunder method of their argument.
 _BUILTIN_DUNDERS = {"len": "__len__", "iter": "__iter__", "next": "__next__"}
+
+
+def _interrupt_only(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
+    """``except KeyboardInterrupt:`` (or a tuple of nothing else): only the main thread
+    ever gets there."""
+    kind = handler.type
+    types = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    return all(
+        isinstance(item, (cst.Name, cst.Attribute)) and final_name(item) == "KeyboardInterrupt"
+        for item in types
+    )
 
 
 def caught_names(statement: cst.Try | cst.TryStar) -> frozenset[str]:
