@@ -8,11 +8,12 @@ from dataclasses import dataclass
 import libcst as cst
 
 from tsafe_lint.analysis.entry_points import CALLBACK_FUNCTIONS, FUTURE_CALLBACKS, many_callbacks
-from tsafe_lint.analysis.events import Regions
+from tsafe_lint.analysis.events import AnyCall, Regions
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.names import looks_like_setup
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, argument
+from tsafe_lint.analysis.tree import walk
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def thread_starts(
                 how,
                 target,
                 args,
-                repeated=any_call.repeated,
+                repeated=any_call.repeated and not _awaited_at_once(any_call),
                 handle=_handle(any_call.place.statement, any_call.call, any_call.func),
             )
         )
@@ -146,7 +147,7 @@ def thread_starts(
                     in_process=executor is not None
                     and kind_of is not None
                     and kind_of(executor, any_call.func) is Kind.PROCESS_POOL,
-                    repeated=any_call.repeated,
+                    repeated=any_call.repeated and not _awaited_at_once(any_call),
                 )
             )
     starts += _future_callbacks(regions, starts)
@@ -176,6 +177,17 @@ def thread_starts(
             )
         )
     return starts
+
+
+def _awaited_at_once(any_call: AnyCall) -> bool:
+    """``await asyncio.to_thread(f)`` (or ``await loop.run_in_executor(None, f)``): the
+    coroutine waits for ``f`` to end before it goes on, so a loop around it runs ``f``
+    on one thread at a time, however many passes it makes."""
+    call = any_call.call
+    return any(
+        isinstance(node, cst.Await) and node.expression is call
+        for node in walk(any_call.place.statement)
+    )
 
 
 def _handle(statement: cst.BaseStatement, call: cst.Call, func: FunctionInfo) -> str | None:
