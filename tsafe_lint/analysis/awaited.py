@@ -6,7 +6,8 @@ module's, ``Thread(target=self._loop)`` or ``Timer(..., self._tick)`` with a tar
 module defines), or, for a pool, when the module submits tasks to it. A target or task
 that is a bound method of another object the module does not define
 (``pool.submit(producer.stop)``, ``Thread(target=self.proxy.serve_forever)``) is that
-object's code.
+object's code. A ``multiprocessing.Process`` runs in another process: it cannot take this
+process's ``threading`` locks (its copies are its own).
 
 That code *stays away from* a held lock when the lock is private (``_lock``, a global
 or an attribute no other module is meant to name, or a local; never handed on) and nothing the
@@ -32,6 +33,7 @@ from tsafe_lint.analysis.tree import walk
 
 #: qualified constructor -> (target position, target keyword)
 _THREAD_MAKERS = {"threading.Thread": (1, "target"), "threading.Timer": (1, "function")}
+_PROCESS_MAKERS = frozenset({"multiprocessing.Process", "multiprocessing.context.Process"})
 #: pool methods that hand a task (their first argument) to the pool's workers
 _POOL_METHODS = frozenset({"submit", "map", "apply_async", "map_async", "imap", "starmap"})
 _NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
@@ -44,6 +46,7 @@ class Awaited:
 
     entries: tuple[FunctionInfo, ...]
     foreign: int = 0
+    processes: int = 0  # ``multiprocessing.Process`` objects: another process's code
 
 
 def awaited_code(
@@ -70,6 +73,8 @@ def stays_away(
     name = lock[-1]
     if (not public_ok and not name.startswith("_")) or lock in analysis.regions.escaped:
         return False
+    if awaited.processes and not _threading_lock(lock, analysis):
+        return False  # a multiprocessing lock: the child process may take it
     facts = analysis.locks
     takers: dict[str, list[FunctionInfo]] = {}
     for func, taken in facts.takes.items():
@@ -168,9 +173,24 @@ def _binds(
     return isinstance(target, (cst.Name, cst.Attribute)) and _names(target, key, func, analysis)
 
 
+def _threading_lock(lock: SymbolKey, analysis: ModuleAnalysis) -> bool:
+    """Is ``lock`` made by ``threading`` (``threading.Lock()``), never shared with a child
+    process?"""
+    info = analysis.symbols.symbols.get(lock)
+    made_by = info.created_at if info is not None else None
+    if isinstance(made_by, (cst.Assign, cst.AnnAssign)):
+        made_by = made_by.value
+    if info is None or not isinstance(made_by, cst.Call):
+        return False
+    scope = info.created_in or analysis.structure.module_scope
+    made = analysis.structure.qualified_name(made_by.func, scope)
+    return made is not None and made.startswith("threading.")
+
+
 def _threads_of(key: SymbolKey, analysis: ModuleAnalysis) -> Awaited | None:
     entries: list[FunctionInfo] = []
     foreign = 0
+    processes = 0
     for func, value in assignments_of(key, analysis):
         if value is None:
             return None  # bound where its value is not seen
@@ -185,9 +205,13 @@ def _threads_of(key: SymbolKey, analysis: ModuleAnalysis) -> Awaited | None:
             entries.append(entry)
         elif _runs_others_method(value, func, analysis):
             foreign += 1  # ``Thread(target=self.proxy.serve_forever)``: that object's code
+        elif analysis.structure.qualified_name(value.func, func) in _PROCESS_MAKERS:
+            processes += 1
         else:
             return None
-    return Awaited(tuple(entries), foreign) if entries or foreign else None
+    if entries or foreign or processes:
+        return Awaited(tuple(entries), foreign, processes)
+    return None
 
 
 def _runs_others_method(call: cst.Call, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:

@@ -67,11 +67,13 @@ class BlockingCallUnderLock(Rule):
     it waits for and that code never takes the held lock: the thread is a ``Thread``
     subclass of the module (its ``run``), or ``Thread(target=...)`` / ``Timer(...,
     function)`` with a target the module defines or a bound method of another object the
-    module does not define (``self.proxy.serve_forever``: that object's code), everywhere
-    the module stores a thread in that attribute; for a pool, the module submits tasks to
-    it, each a function of the module or a bound method of another object
-    (``producer.stop``). The lock must be private (``_lock``, a global or an attribute of
-    the module, never handed on), so that no other module names it; and no code of the
+    module does not define (``self.proxy.serve_forever``: that object's code), or a
+    ``multiprocessing.Process`` when the held lock is a ``threading`` one (a child process
+    cannot take it), everywhere the module stores a thread in that attribute; for a pool,
+    the module submits tasks to it, each a function of the module or a bound method of
+    another object (``producer.stop``). The lock must be private (``_lock``, a global or
+    an attribute of the module, never handed on), so that no other module names it; and
+    no code of the
     module reached from the awaited entries (through the module's call graph) acquires it,
     names it (``self.owner._lock``), or calls a function named like one of the module's
     functions that acquire it with arguments that could bind to its parameters
