@@ -1152,6 +1152,24 @@ def _weak(writes: list[Access]) -> str | None:
     return None
 
 
+def _inherited_writes(
+    key: SymbolKey, writes: dict[SymbolKey, list[Access]], analysis: ModuleAnalysis
+) -> list[Access]:
+    """The writes of the same attribute by the methods of the class's bases in the module
+    (``self.status = [...]`` in a base's ``init_status``): they bind it on the same
+    objects, so they say what container it is."""
+    if len(key) != 3 or key[0] != "attr":
+        return []
+    cls = analysis.structure.classes.get(key[1])
+    if cls is None:
+        return []
+    found: list[Access] = []
+    for base in analysis.structure.class_bases(cls):
+        if base is not cls:
+            found += writes.get(("attr", base.qualname, key[2]), [])
+    return found
+
+
 def _container(writes: list[Access]) -> str | None:
     """``"mapping"`` (dict or set), ``"sequence"`` or ``None`` (unknown), from the values
     the state is bound to."""
@@ -1250,7 +1268,8 @@ class IterationDuringMutation(Rule):
     ``# tsafe: shared`` marker by default; the opt-in kinds of ``docs/evidence.md``
     with ``extend-evidence``); the evidence is named in the message. A list that is only appended
     to is not reported: its iteration does not raise. Nor is a list of slots made as
-    ``[0] * n`` whose slots are replaced (``self.slots[i] = x``): it never changes size.
+    ``[0] * n`` whose slots are replaced (``self.slots[i] = x``): it never changes size
+    (bound in its class or in a base class of the module).
     Nor is a store that replaces the value of a key the function has just read (``w =
     d[k]`` then ``d[k] = (w, ...)`` in the same block): the size does not change. A copy
     taken under the lock (``for k in list(self._d)`` inside ``with self._lock:``) is the
@@ -1357,10 +1376,11 @@ class IterationDuringMutation(Rule):
             changes = [w for w in key_writes if _changes_keys(w)]
             if not changes:
                 continue
-            weak = _weak(key_writes)
+            bindings = key_writes + _inherited_writes(item.key, writes, analysis)
+            weak = _weak(bindings)
             if item.copy and weak is None:
                 continue  # a builtin's copy of a dict or set is atomic
-            container = _container(key_writes)
+            container = _container(bindings)
             if container == "sequence":
                 continue
             if (
