@@ -418,7 +418,10 @@ class BusyWaitOnEvent(Rule):
     ``empty()``, ``is_connected()``), clocks, logging, builtins like ``len`` and ``min``,
     and list or dict operations on the function's own locals. An ``if`` with such a test
     may be skipped on that pass, so its body does not count
-    (``if not transport.is_connected(): time.sleep(t); continue`` is such a pass).
+    (``if not transport.is_connected(): time.sleep(t); continue`` is such a pass). A loop
+    that runs while an event is set (``while running.is_set():``) is reported only when
+    it does nothing at all: one that works on some passes is a sampler with a period,
+    and ``wait()`` cannot wait for the event to be cleared.
 
     A loop that does real work on every pass and then sleeps (a periodic flush, a retry
     whose sleep is a back-off after a failed attempt, a queue drained with
@@ -474,6 +477,7 @@ class BusyWaitOnEvent(Rule):
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         polled: dict[cst.While, str] = {}
+        while_set: set[cst.While] = set()  # ``while ev.is_set():``: runs until a clear
         for call in analysis.regions.method_calls:
             statement = call.place.statement
             if (
@@ -484,6 +488,12 @@ class BusyWaitOnEvent(Rule):
             ):
                 name = display_name(call.target)
                 polled[statement] = f"'{name}.{call.method}()'; use '{name}.wait(timeout)'"
+                if not _negated(call.call, statement.test, analysis):
+                    while_set.add(statement)
+                    polled[statement] = (
+                        f"'{name}.{call.method}()' until it is cleared; wait() cannot wait "
+                        "for a clear: set a second Event when it is cleared and wait on that"
+                    )
         flags = _global_flags(analysis)
         for loop in analysis.regions.while_loops:
             flag = _polled_name(loop.node.test)
@@ -502,8 +512,20 @@ class BusyWaitOnEvent(Rule):
                 continue
             if not idle.sleeps_idle(any_call.call, loop_node, any_call.func):
                 continue
+            if loop_node in while_set and not idle.does_nothing(loop_node, any_call.func):
+                continue  # works while the event is set (a sampler): wait() cannot wait for a clear
             reported.add(loop_node)
             yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
+
+
+def _negated(call: cst.CSTNode, test: cst.BaseExpression, analysis: ModuleAnalysis) -> bool:
+    """Is ``call`` under a ``not`` in the loop ``test`` (``while not ev.is_set():``)?"""
+    node: cst.CSTNode | None = call
+    while node is not None and node is not test:
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return True
+        node = analysis.parent_of(node)
+    return isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
 
 
 def _acquired_unless_caller_holds(call: MethodCall, analysis: ModuleAnalysis) -> bool:

@@ -93,6 +93,10 @@ class IdlePass:
             node = parent
         return True
 
+    def does_nothing(self, loop: cst.While, func: FunctionInfo) -> bool:
+        """Is every pass of ``loop`` idle, whatever its tests say?"""
+        return self._idle([loop.body], func)
+
     def _header_idle(self, parent: cst.CSTNode, child: cst.CSTNode, func: FunctionInfo) -> bool:
         """The code a compound statement runs before ``child``, its part on the path."""
         if isinstance(parent, cst.If):
