@@ -427,12 +427,14 @@ def _slot_names(cls: ClassInfo) -> frozenset[str]:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
+            if isinstance(small, cst.Assign):
+                targets = [t.target for t in small.targets]
+            elif isinstance(small, cst.AnnAssign):  # ``__slots__: List[str] = [...]``
+                targets = [small.target]
+            else:
+                continue
             if not (
-                isinstance(small, cst.Assign)
-                and any(
-                    isinstance(t.target, cst.Name) and t.target.value == "__slots__"
-                    for t in small.targets
-                )
+                any(isinstance(t, cst.Name) and t.value == "__slots__" for t in targets)
                 and isinstance(small.value, (cst.Tuple, cst.List))
             ):
                 continue

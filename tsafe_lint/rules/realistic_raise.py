@@ -464,7 +464,7 @@ def _runs_code(
     if target.value.value != func.self_name or func.is_classmethod:
         return False
     attr = target.attr.value
-    if store and "__slots__" in cls.body_names and attr not in _slot_names(cls):
+    if store and _misses_slot(cls, attr):
         return True
     hooks = _STORE_HOOKS if store else _READ_HOOKS
     for current in analysis.structure.class_bases(cls):
@@ -473,6 +473,17 @@ def _runs_code(
         if attr in current.body_names and _descriptor(current, attr):
             return True
     return False
+
+
+def _misses_slot(cls: ClassInfo, attr: str) -> bool:
+    """Does ``__slots__`` leave ``attr`` out, so that storing it raises? Not for empty
+    slots (``__slots__ = ()``): the idiom of a mixin or an abstract base, whose instances
+    are a subclass's, with that class's slots or ``__dict__`` (spinnman's transceiver
+    mixins, seventeenth set)."""
+    if "__slots__" not in cls.body_names:
+        return False
+    names = _slot_names(cls)
+    return bool(names) and attr not in names
 
 
 def _property_accessors(
@@ -485,7 +496,7 @@ def _property_accessors(
     if cls is None:
         return None
     attr = target.attr.value
-    if store and "__slots__" in cls.body_names and attr not in _slot_names(cls):
+    if store and _misses_slot(cls, attr):
         return None
     hooks = _STORE_HOOKS if store else _READ_HOOKS
     wanted = "setter" if store else "getter"
