@@ -351,6 +351,9 @@ class _Walk:
             own = analysis.resolve_function(callee, func)
             if own is not None:
                 return self._function_fails(own, depth)
+            stored = _functions_stored_in(callee, analysis, func)
+            if stored:
+                return any(self._function_fails(target, depth) for target in stored)
             if (
                 method in _DATA_METHODS
                 and (method not in _NO_ARGUMENT_METHODS or not call.args)
@@ -436,6 +439,26 @@ class _Walk:
         verdict = any(self.fails(statement, target, depth + 1) for statement in target.body())
         self.judged[target] = verdict
         return verdict
+
+
+def _functions_stored_in(
+    callee: cst.Attribute, analysis: ModuleAnalysis, func: FunctionInfo
+) -> list[FunctionInfo]:
+    """The module's functions that every store into ``self.attr`` puts there
+    (``self._do_work = do_work``, a nested function of ``__init__`` included): a call of
+    ``self.attr(...)`` runs one of them (vitrage's wrapper that logs every exception,
+    seventeenth set). Empty when some store is of anything else."""
+    if not _plain_self(callee, func):
+        return []
+    key = analysis.symbols.key_of(callee, func)
+    values = analysis.symbols.attribute_values.get(key) if key is not None else None
+    found: list[FunctionInfo] = []
+    for value, where in (values or {}).values():
+        target = analysis.resolve_function(value, where)
+        if target is None:
+            return []
+        found.append(target)
+    return found
 
 
 def _stored(node: cst.CSTNode) -> list[cst.BaseExpression]:
