@@ -67,6 +67,51 @@ PINS = {
     "pyuavcan": "1.4.5",
     "HslCommunication": "1.2.0",
 }
+# the twenty-third set, pinned while the twenty-second is reviewed and held in reserve until the
+# twenty-second is retired; unseen
+NEXT = BENCH / "validation_next.toml"
+NEXT_PINS = {
+    "ImSwitch": "2.0.0",
+    "nomad-camels": "1.11.0",
+    "scipion-pyworkflow": "3.11.7",
+    "murfey": "0.27.5",
+    "ephyviewer": "1.8.0",
+    "indiweb": "1.2.0",
+    "phosphobot": "0.3.134",
+    "pyrobosim": "5.0.1",
+    "pymavswarm": "1.2.0",
+    "ara-api": "1.1.1",
+    "blueye-sdk": "2.8.0",
+    "pydualsense": "0.7.5",
+    "openc3": "7.4.1",
+    "yamcs-client": "2.1.0",
+    "tmtccmd": "8.2.0",
+    "pylinkirc": "3.1.0",
+    "pywikibot": "11.9.0",
+    "rfswarm-manager": "1.6.0",
+    "gertty": "1.6.0",
+    "pyghmi": "1.6.19",
+    "os-win": "5.9.0",
+    "ovirt-imageio": "2.5.1",
+    "napalm-logs": "0.11.0",
+    "beambam": "1.5.1",
+    "modpoll2mqtt": "2.4.1",
+    "ja2mqtt": "1.0.6",
+    "viser": "1.1.1",
+    "tumblr-backup": "1.6.7",
+    "pmaw": "3.0.0",
+    "python-kis": "2.1.6",
+    "midastrader": "1.0.30",
+    "pya3": "1.0.30",
+    "ibeam": "0.5.12",
+    "webull": "0.6.1",
+    "dtlpy": "1.126.5",
+    "kili": "26.2.4",
+    "dagshub": "0.7.3",
+    "singlestoredb": "1.18.1",
+    "ydb": "3.33.2",
+    "pyTigerGraph": "2.0.5",
+}
 SEEN = (
     BENCH / "validation_seen.toml",
     BENCH / "validation_seen_2.toml",
@@ -160,6 +205,27 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
+
+
+def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
+    entries, defaults = corpus.load_corpus(NEXT)
+    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
+    assert corpus.STDLIB not in {e["name"] for e in entries}
+    assert "tests" in defaults
+    for entry in entries:
+        assert entry["paths"], entry["name"]
+        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
+        assert set(defaults) <= set(entry["exclude"])
+    upcoming = {dists.canonical(name) for name in NEXT_PINS}
+    assert len(upcoming) == len(NEXT_PINS)
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    current = {dists.canonical(name) for name in PINS}
+    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
+    assert not upcoming & tuned
+    assert not upcoming & bugs
+    assert not upcoming & current  # the twenty-second is under review; this set stays unseen
+    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
