@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the twenty-second set, pinned while the twenty-first was reviewed; current since it was retired
+# the twenty-third set, pinned while the twenty-second was reviewed; current since it was retired
 PINS = {
-    "concert": "0.33.0",
-    "hololinked": "0.4.2",
-    "pacsys": "0.3.0",
-    "liteserver": "3.3.7",
-    "labbench": "0.45.1",
-    "labdaemon": "1.0.1",
-    "pyacquisition": "0.5.0",
-    "LDAQ": "1.3.2",
-    "basil-daq": "3.3.0",
-    "mimocorb": "1.0.2",
-    "matr1x-measurements": "8.5.1",
-    "brinkhaustools": "0.23.0",
-    "control-lab-ly": "2.1.0",
-    "herosdevices": "2026.7.3",
-    "genie-python": "26.8.0",
-    "sdss-bossICC": "6.0.4",
-    "harp": "0.5.0",
-    "navigate-micro": "0.0.13",
-    "mesofield": "0.5.0b0",
-    "magscope": "1.0.0",
-    "redsun": "0.15.0",
-    "esibd-explorer": "1.0.2",
-    "LabExT-pkg": "2.3.1",
-    "datalab-platform": "1.3.0",
-    "MultiPyVu": "3.8.0",
-    "pyhamilton": "1.491.17",
-    "agentMET4FOF": "0.13.4",
-    "argopy": "1.5.0",
-    "readfish": "2024.3.0",
-    "fprime-gds": "4.4.1",
-    "anadama2": "0.10.0",
-    "spyne": "2.14.0",
-    "lona": "1.16.2",
-    "kotori": "0.29.1",
-    "ethereum-etl": "2.4.2",
-    "nose2": "0.16.0",
-    "hardpy": "0.25.2",
-    "FireDM": "2022.4.14",
-    "pyuavcan": "1.4.5",
-    "HslCommunication": "1.2.0",
-}
-# the twenty-third set, pinned while the twenty-second is reviewed and held in reserve until the
-# twenty-second is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "ImSwitch": "2.0.0",
     "nomad-camels": "1.11.0",
     "scipion-pyworkflow": "3.11.7",
@@ -134,6 +89,7 @@ SEEN = (
     BENCH / "validation_seen_19.toml",
     BENCH / "validation_seen_20.toml",
     BENCH / "validation_seen_21.toml",
+    BENCH / "validation_seen_22.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -205,27 +161,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the twenty-second is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
