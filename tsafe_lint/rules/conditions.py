@@ -44,7 +44,8 @@ class ConditionWaitNotInLoop(Rule):
     after the wait still acts on a predicate checked before it. A wait with a timeout
     (``cv.wait(5)``) is left alone: it is the "wait once, then re-check and time out"
     idiom, whose caller handles waking without the predicate; so is a wait followed by
-    ``continue``, which goes back to the loop's test, and a wait for the next notify
+    ``continue``, which goes back to the loop's test, or by ``if <test of the object's
+    state>: continue`` (nothing to do: wait again), and a wait for the next notify
     followed at once by ``while <pred>: cv.wait()`` on the same condition (wait for a
     fresh reading, then until it is in range): that loop tests the predicate after the
     first wake-up too.

@@ -18,6 +18,8 @@ that does anything (not ``pass``, a docstring or a logging call):
 
 - tests the state (``if``/``while``) or iterates over it (``for``: an empty container
   does nothing);
+- or is ``if <test of the object's state>: continue``: whatever the wait was for, the
+  pass goes back to the loop's head (and waits again) when there is nothing to do;
 - or takes it into locals (``cmd = self._cmd``, ``cmd, self._cmd = self._cmd, None``,
   ``items = list(self._items)``, ``n = len(self._queue)``, ``x = self._map.get(k)``,
   nothing else called) whose first use is such a test or loop;
@@ -111,6 +113,25 @@ def _following(statement: cst.CSTNode, analysis: ModuleAnalysis) -> Iterator[cst
         node = parent
 
 
+def _skips_the_pass(statement: cst.If) -> bool:
+    """``if not self._queue: continue`` (no ``else``): a test of the object's state whose
+    only answer is to go back to the loop's head, where the thread waits again; what
+    follows runs only when there is something to do (supysonic's scanner queue,
+    seventeenth set: judged false)."""
+    body = statement.body
+    if statement.orelse is not None or not isinstance(body, cst.IndentedBlock):
+        return False
+    if len(body.body) != 1 or not isinstance(body.body[0], cst.SimpleStatementLine):
+        return False
+    line = body.body[0].body
+    if len(line) != 1 or not isinstance(line[0], cst.Continue):
+        return False
+    return any(
+        isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
+        for node in walk(statement.test)
+    )
+
+
 class _Walker:
     """Follows statements in order, deciding at the first one that does anything."""
 
@@ -137,6 +158,8 @@ class _Walker:
             if any(self._names_state(item.item) for item in statement.items):
                 return False
             return self.sequence(list(statement.body.body))
+        if isinstance(statement, cst.If) and _skips_the_pass(statement):
+            return True  # ``if not self._queue: continue``: nothing to do, wait again
         if isinstance(statement, (cst.If, cst.While)):
             return self._names_state(statement.test)
         if isinstance(statement, cst.For):
