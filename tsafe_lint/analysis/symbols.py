@@ -346,6 +346,23 @@ class SymbolTable:
             info = self.info(value, func)
             if info is not None:
                 return info.kind, info.instance_of, info.underlying
+        if isinstance(value, cst.IfExp):
+            return self._given_or_made(value.body, value.orelse, func)
+        if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+            return self._given_or_made(value.left, value.right, func)
+        return None, None, None
+
+    def _given_or_made(
+        self, first: cst.BaseExpression, second: cst.BaseExpression, func: FunctionInfo
+    ) -> tuple[Kind | None, ClassInfo | None, SymbolKey | None]:
+        """``lock if lock is not None else threading.RLock()``, ``lock or Lock()``: the
+        caller's object or one made here; what is made here says which kind the caller
+        is expected to give."""
+        for made, given in ((first, second), (second, first)):
+            if isinstance(given, cst.Name) and given.value in func.params:
+                kind, _, underlying = self._value_info(made, func)
+                if kind is not None:
+                    return kind, None, underlying
         return None, None, None
 
     def _record(
