@@ -2,19 +2,25 @@
 
 ``@_atomic``, whose wrapper runs ``with self._lock: return fn(self, *args)``, makes every
 call of the method run with its object's lock held, whoever calls it (streamlink's cache,
-the ``@synchronized`` helpers of many libraries). The lock-region walk reads the method's
-own body only, so without this the method's state looks unlocked and its thread side and
-its users' side look like a race. The lock is added to the locks held when the method
-starts (``ModuleAnalysis.entry_held``), and flows on to what it calls.
+the ``@synchronized`` helpers of many libraries). The wrapper may do other things before
+and after, as long as every call of the method is inside the ``with``; and it may hold
+the object itself (``with self:``) when the class's ``__enter__`` and ``__exit__`` take
+and give back one lock (pythreader's ``@synchronized``, twenty-first set). The
+lock-region walk reads the method's own body only, so without this the method's state
+looks unlocked and its thread side and its users' side look like a race. The lock is
+added to the locks held when the method starts (``ModuleAnalysis.entry_held``), and
+flows on to what it calls.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import libcst as cst
 
 from tsafe_lint.analysis.decorators import returned_wrapper
 from tsafe_lint.analysis.events import EMPTY, Held
-from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, is_docstring
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block
 from tsafe_lint.analysis.symbols import SymbolTable
 from tsafe_lint.analysis.tree import walk
 
@@ -22,7 +28,8 @@ from tsafe_lint.analysis.tree import walk
 def locked_attribute(structure: ModuleStructure, decorator: FunctionInfo) -> str | None:
     """The attribute of the wrapper's first argument that the wrapper holds while it
     calls the wrapped function: ``'_lock'`` for ``def inner(self, *a): with self._lock:
-    return fn(self, *a)``. Only a wrapper that does nothing else (a docstring aside), so
+    return fn(self, *a)``, ``''`` for ``with self:``. Every call of the wrapped function
+    in the wrapper must be inside that ``with`` (a statement of the wrapper's body), so
     that every call of the decorated method runs under the lock."""
     if not decorator.params or not isinstance(decorator.node, cst.FunctionDef):
         return None
@@ -34,32 +41,44 @@ def locked_attribute(structure: ModuleStructure, decorator: FunctionInfo) -> str
     positional = [p.name.value for p in (*params.posonly_params, *params.params)]
     if not positional or wrapped in wrapper.assigned:
         return None
-    statements = [s for s in block(wrapper.node.body) if not is_docstring(s)]
-    if len(statements) != 1 or not isinstance(statements[0], cst.With):
-        return None
-    with_statement = statements[0]
-    if len(with_statement.items) != 1 or with_statement.asynchronous is not None:
-        return None
-    item = with_statement.items[0].item
-    if not (
-        isinstance(item, cst.Attribute)
-        and isinstance(item.value, cst.Name)
-        and item.value.value == positional[0]
-    ):
-        return None
-    calls_wrapped = any(
-        isinstance(node, cst.Call)
+    calls = [
+        node
+        for node in walk(wrapper.node.body)
+        if isinstance(node, cst.Call)
         and isinstance(node.func, cst.Name)
         and node.func.value == wrapped
-        for node in walk(with_statement.body)
-    )
-    return item.attr.value if calls_wrapped else None
+    ]
+    if not calls:
+        return None
+    for statement in block(wrapper.node.body):
+        if not isinstance(statement, cst.With) or statement.asynchronous is not None:
+            continue
+        if len(statement.items) != 1:
+            continue
+        inside = {id(node) for node in walk(statement.body)}
+        if not all(id(call) in inside for call in calls):
+            continue
+        item = statement.items[0].item
+        if isinstance(item, cst.Name) and item.value == positional[0]:
+            return ""  # ``with self:``: the class's ``__enter__``
+        if (
+            isinstance(item, cst.Attribute)
+            and isinstance(item.value, cst.Name)
+            and item.value.value == positional[0]
+        ):
+            return item.attr.value
+    return None
 
 
-def decorator_held(structure: ModuleStructure, symbols: SymbolTable) -> dict[FunctionInfo, Held]:
+def decorator_held(
+    structure: ModuleStructure,
+    symbols: SymbolTable,
+    entered: Callable[[ClassInfo], Held],
+) -> dict[FunctionInfo, Held]:
     """For each method decorated by one of the module's locking decorators (a bare
     ``@name`` of a module-level function, or of a function in the method's own class body
-    used as a decorator there), the lock it holds on every call."""
+    used as a decorator there), the lock it holds on every call. ``entered``: what
+    ``with obj:`` holds for an object of a class (its ``__enter__``'s lock)."""
     applied = {
         decorator.decorator.value
         for func in structure.functions
@@ -99,6 +118,11 @@ def decorator_held(structure: ModuleStructure, symbols: SymbolTable) -> dict[Fun
                 ("", expr.value)
             )
             if attribute is None:
+                continue
+            if attribute == "":
+                taken = entered(func.cls)
+                if taken:
+                    held[func] = held.get(func, EMPTY) | taken
                 continue
             lock = cst.Attribute(cst.Name(func.self_name), cst.Name(attribute))
             key = symbols.key_of(lock, func)

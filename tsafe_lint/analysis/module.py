@@ -441,7 +441,7 @@ class ModuleAnalysis:
     @cached_property
     def decorator_held(self) -> dict[FunctionInfo, Held]:
         """The lock each method's locking decorator holds around it (``@_atomic``)."""
-        return decorator_held(self.structure, self.symbols)
+        return decorator_held(self.structure, self.symbols, self._walker.entered_lock)
 
     @cached_property
     def entry_held_shared(self) -> dict[FunctionInfo, Held]:

@@ -55,6 +55,7 @@ from tsafe_lint.analysis.scopes import (
     block,
     dotted_name,
     final_name,
+    is_docstring,
 )
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.thread_keyed import IDENTITY_CALLS, indexed_by, is_identity
@@ -944,14 +945,47 @@ class RegionWalker:
         added = inner.held - state.held
         return replace(out, held=out.held - added)
 
+    def entered_lock(self, cls: ClassInfo) -> Held:
+        """What ``with obj:`` holds for an object of ``cls`` whose ``__enter__`` and
+        ``__exit__`` wrap one lock (and the Conditions built on it); empty otherwise."""
+        enter = self.structure.method(cls, "__enter__")
+        taken = self._entered_lock(cls, enter) if enter is not None else None
+        return self.group(taken) if taken is not None else frozenset()
+
     def _entered_lock(self, cls: ClassInfo, enter: FunctionInfo) -> SymbolKey | None:
         """The lock a class's ``__enter__`` takes and its ``__exit__`` gives back (both
         lock wrappers of one lock): ``with obj:`` holds it in its body."""
-        taken = self.acquire_wrappers.get(enter)
         leave = self.structure.method(cls, "__exit__")
-        if taken is None or leave is None or self.release_wrappers.get(leave) != taken:
+        if leave is None:
             return None
-        return taken
+        taken = self.acquire_wrappers.get(enter)
+        if taken is not None and self.release_wrappers.get(leave) == taken:
+            return taken
+        delegated = self._delegated_to(enter, "__enter__")
+        if delegated is not None and delegated == self._delegated_to(leave, "__exit__"):
+            return delegated
+        return None
+
+    def _delegated_to(self, method: FunctionInfo, dunder: str) -> SymbolKey | None:
+        """The lock whose own ``__enter__`` (``__exit__``) is all that ``method`` runs:
+        ``return self._lock.__enter__()`` (pythreader's primitives, twenty-first set)."""
+        if not isinstance(method.node, cst.FunctionDef):
+            return None
+        statements = [s for s in block(method.node.body) if not is_docstring(s)]
+        if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+            return None
+        small = statements[0].body[0] if len(statements[0].body) == 1 else None
+        value = small.value if isinstance(small, (cst.Return, cst.Expr)) else None
+        if not (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == dunder
+        ):
+            return None
+        key = self.symbols.key_of(value.func.value, method)
+        if key is None or self.symbols.kind_of(value.func.value, method) not in LOCKLIKE:
+            return None
+        return key
 
     def _untyped_lock(self, expr: cst.BaseExpression, func: FunctionInfo) -> str | None:
         """The name of *some* lock ``with expr:`` holds when nothing types it, which only
