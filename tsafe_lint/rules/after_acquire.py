@@ -251,17 +251,33 @@ def _handlers_release(
     statement: cst.BaseStatement | None, call: MethodCall, analysis: ModuleAnalysis
 ) -> bool:
     """A ``try`` without ``finally`` or ``else`` whose every handler releases the lock and
-    raises again, one of them catching everything (``except Exception: x.release();
+    raises again, or ends the process (``os._exit()``: webull's stream callbacks,
+    twenty-third set), one of them catching everything (``except Exception: x.release();
     raise``): no exception leaves the ``try`` with the lock held."""
     if not isinstance(statement, cst.Try) or statement.finalbody is not None:
         return False
     handlers = statement.handlers
     if statement.orelse is not None or not handlers:
         return False
-    if len(_releasing_handlers(statement, call, analysis)) != len(handlers):
-        return False
+    releasing = _releasing_handlers(statement, call, analysis)
     return any(catches_all(h.type) for h in handlers) and all(
-        _leaves(h.body, (cst.Raise,)) for h in handlers
+        (h in releasing and _leaves(h.body, (cst.Raise,)))
+        or _ends_process(h.body, call.func, analysis)
+        for h in handlers
+    )
+
+
+def _ends_process(body: cst.BaseSuite, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Does the block end with ``os._exit(...)``: no lock outlives it."""
+    statements = list(block(body))
+    last = statements[-1] if statements else None
+    if not isinstance(last, cst.SimpleStatementLine) or not last.body:
+        return False
+    small = last.body[-1]
+    return (
+        isinstance(small, cst.Expr)
+        and isinstance(small.value, cst.Call)
+        and analysis.structure.qualified_name(small.value.func, func) == "os._exit"
     )
 
 
@@ -678,8 +694,9 @@ def _set_true_only_in(name: str, place: Sequence[cst.BaseStatement], func: Funct
 
 def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     """``if level: self._lock.acquire()`` right before ``try: ... finally: if level:
-    self._lock.release()``: the same test of local names that nothing rebinds in
-    between, so every path that acquired releases."""
+    self._lock.release()``, or before code that cannot fail and then ``if level:
+    self._lock.release()`` (tmtccmd's globals, twenty-third set): the same test of local
+    names that nothing rebinds in between, so every path that acquired releases."""
     owner = _guarding_if(call, analysis)
     if owner is None:
         return False
@@ -698,18 +715,26 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
         ):
             index += 1
         guard = statements[index] if index < len(statements) else None
-        return (
-            isinstance(guard, cst.If)
-            and guard.test.deep_equals(owner.test)
-            and _releases(guard.body, call.target, analysis, call)
-        )
+        return guard is not None and _releases_under(guard, owner, call, analysis)
+    if _releases_under(following, owner, call, analysis):
+        # ``if lock: x.acquire()``, a lookup that cannot fail, ``if lock: x.release()``
+        return True
     if not isinstance(following, cst.Try) or following.finalbody is None:
         return False
     return any(
-        isinstance(guard, cst.If)
-        and guard.test.deep_equals(owner.test)
-        and _releases(guard.body, call.target, analysis, call)
+        _releases_under(guard, owner, call, analysis)
         for guard in block(following.finalbody.body)
+    )
+
+
+def _releases_under(
+    statement: cst.BaseStatement, owner: cst.If, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """``if <the acquire's own test>: x.release()``."""
+    return (
+        isinstance(statement, cst.If)
+        and statement.test.deep_equals(owner.test)
+        and _releases(statement.body, call.target, analysis, call)
     )
 
 
