@@ -70,6 +70,9 @@ class StatementPlace:
         nxt = self.index + 1
         return self.block[nxt] if nxt < len(self.block) else None
 
+    def previous(self) -> cst.BaseStatement | None:
+        return self.block[self.index - 1] if self.index > 0 else None
+
 
 @dataclass(eq=False)
 class MethodCall:

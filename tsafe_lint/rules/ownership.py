@@ -97,7 +97,9 @@ class ReleaseIfLocked(Rule):
     ```
 
     An ``RLock`` knows its owner: its ``release()`` raises instead of releasing another
-    thread's lock, so it is not reported.
+    thread's lock, so it is not reported. Nor is a release of a lock the function holds
+    itself at that point (``if x.locked(): x.acquire(); x.release()`` waits for the
+    holder and gives back its own acquire).
 
     **Fix**
 
@@ -137,6 +139,8 @@ class ReleaseIfLocked(Rule):
         for release in candidates:
             if release.func in in_child or _owned_by_every_caller(release, analysis):
                 continue
+            if _gives_back_own_acquire(release, analysis):
+                continue
             guard = _locked_guard(release, analysis, helpers)
             if guard is None:
                 continue
@@ -156,6 +160,25 @@ def _owned_by_every_caller(release: MethodCall, analysis: ModuleAnalysis) -> boo
     if not func.name.startswith("_") or func.name.startswith("__"):
         return False  # public, or a dunder Python calls: callers unknown
     return release.target in analysis.entry_held.get(func, frozenset())
+
+
+def _gives_back_own_acquire(release: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``if x.locked(): x.acquire(); x.release()``: the statement before the release is
+    a blocking ``x.acquire()`` of this thread, so the release gives back its own hold (a
+    wait for the holder: dtlpy's reporter, twenty-third set)."""
+    previous = release.place.previous()
+    if not isinstance(previous, cst.SimpleStatementLine) or len(previous.body) != 1:
+        return False
+    small = previous.body[0]
+    return any(
+        other.method == "acquire"
+        and other.target == release.target
+        and other.func is release.func
+        and isinstance(small, cst.Expr)
+        and small.value is other.call
+        and not other.call.args
+        for other in analysis.regions.method_calls
+    )
 
 
 def _locked_helpers(analysis: ModuleAnalysis) -> dict[FunctionInfo, SymbolKey]:
