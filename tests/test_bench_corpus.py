@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the twenty-third set, pinned while the twenty-second was reviewed; current since it was retired
+# the twenty-fourth set, pinned while the twenty-third was reviewed; current since it was retired
 PINS = {
-    "ImSwitch": "2.0.0",
-    "nomad-camels": "1.11.0",
-    "scipion-pyworkflow": "3.11.7",
-    "murfey": "0.27.5",
-    "ephyviewer": "1.8.0",
-    "indiweb": "1.2.0",
-    "phosphobot": "0.3.134",
-    "pyrobosim": "5.0.1",
-    "pymavswarm": "1.2.0",
-    "ara-api": "1.1.1",
-    "blueye-sdk": "2.8.0",
-    "pydualsense": "0.7.5",
-    "openc3": "7.4.1",
-    "yamcs-client": "2.1.0",
-    "tmtccmd": "8.2.0",
-    "pylinkirc": "3.1.0",
-    "pywikibot": "11.9.0",
-    "rfswarm-manager": "1.6.0",
-    "gertty": "1.6.0",
-    "pyghmi": "1.6.19",
-    "os-win": "5.9.0",
-    "ovirt-imageio": "2.5.1",
-    "napalm-logs": "0.11.0",
-    "beambam": "1.5.1",
-    "modpoll2mqtt": "2.4.1",
-    "ja2mqtt": "1.0.6",
-    "viser": "1.1.1",
-    "tumblr-backup": "1.6.7",
-    "pmaw": "3.0.0",
-    "python-kis": "2.1.6",
-    "midastrader": "1.0.30",
-    "pya3": "1.0.30",
-    "ibeam": "0.5.12",
-    "webull": "0.6.1",
-    "dtlpy": "1.126.5",
-    "kili": "26.2.4",
-    "dagshub": "0.7.3",
-    "singlestoredb": "1.18.1",
-    "ydb": "3.33.2",
-    "pyTigerGraph": "2.0.5",
-}
-# the twenty-fourth set, pinned while the twenty-third is reviewed and held in reserve until the
-# twenty-third is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "citrascope": "1.0.0",
     "freedata": "0.18.2",
     "not1mm": "26.10.26",
@@ -135,6 +90,7 @@ SEEN = (
     BENCH / "validation_seen_20.toml",
     BENCH / "validation_seen_21.toml",
     BENCH / "validation_seen_22.toml",
+    BENCH / "validation_seen_23.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -206,27 +162,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the twenty-third is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
