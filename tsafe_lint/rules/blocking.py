@@ -17,6 +17,7 @@ from tsafe_lint.analysis import (
 )
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.done_futures import known_done
+from tsafe_lint.rules.event_setters import sure_setters
 from tsafe_lint.rules.queue_feeders import answering_feeders
 
 FAMILY = "locks"
@@ -97,6 +98,14 @@ class BlockingCallUnderLock(Rule):
     ``except Exception:`` turns the failure into the result), and no code reached from
     the feeders takes or names the held lock. A worker pool that answers every item,
     errors included, always wakes the waiter.
+
+    An ``event.wait()`` is not reported when the event is the waiting function's own
+    (``ready = threading.Event()``, never cleared) and a thread that function started
+    before the wait sets it on every path, errors included (``try: ... except
+    BaseException: ...; ready.set(); return`` then ``ready.set()``, or a ``finally``
+    that sets it), and never takes or names the held lock: a thread that makes an event
+    loop and says it is ready. A ``set()`` in a callback that may never run, or only on
+    success, stays reported.
 
     A future's ``result()`` or ``exception()`` where the same future was just found
     done is not reported: a done future stays done, so the call returns (or raises) at
@@ -220,6 +229,10 @@ class BlockingCallUnderLock(Rule):
             awaited = awaited_code(receiver, kind, call.func, analysis)
             if awaited is not None:  # the awaited code is known: the locks it never takes
                 held = {lock for lock in held if not stays_away(lock, awaited, analysis)}
+        if kind is Kind.EVENT:
+            setters = sure_setters(call.call, receiver, call.func, analysis)
+            if setters is not None:  # a thread started here sets it whatever happens
+                held = {lock for lock in held if not stays_away(lock, setters, analysis)}
         if kind is Kind.QUEUE:
             feeders = answering_feeders(receiver, call.func, analysis)
             if feeders is not None:  # every put is known and always made

@@ -1,0 +1,151 @@
+"""Who sets an event, and whether it is sure to: what TS206 needs to clear an
+``event.wait()`` made while a lock is held.
+
+A function that starts a thread and waits for it to say it is ready (``ready =
+threading.Event()``, ``Thread(target=run_loop).start()``, ``ready.wait()``) waits for
+good when the thread fails before its ``set()``: ydb's topic event loop sets its event in
+a callback the loop may never run. It does not when the thread's function sets the event
+on every path, errors included (singlestoredb's dispatch loop: ``try: ... except
+BaseException: ...; ready.set(); return`` and ``ready.set()`` after the ``try``): then, if
+the thread never takes the waiter's lock, holding it while waiting deadlocks nothing.
+
+That is known when the event is the waiting function's own (a local made there by
+``threading.Event()``, never cleared), a thread started by that function before the wait
+runs one of the module's functions, and that function sets the event whatever happens:
+its statements up to a ``set()`` either cannot realistically fail, or are a ``try``
+whose handlers (one catching everything) each fall through or set the event before
+they leave; or it ends in a ``finally`` that sets it.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
+from tsafe_lint.analysis.awaited import Awaited, assignments_of, canonical_key
+from tsafe_lint.analysis.symbols import SymbolKey
+from tsafe_lint.analysis.tree import walk
+from tsafe_lint.rules.cannot_raise import catches_all
+from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
+
+_LEAVING = (cst.Return, cst.Raise)
+
+
+def sure_setters(
+    wait: cst.Call, receiver: cst.BaseExpression, scope: FunctionInfo, analysis: ModuleAnalysis
+) -> Awaited | None:
+    """The module's function that a thread started by ``scope`` before ``wait`` runs,
+    when it sets the event ``receiver`` on every path; None otherwise."""
+    key = canonical_key(analysis.symbols.key_of(receiver, scope), analysis)
+    if key is None or key[0] != "local" or key[1] != scope.qualname:
+        return None  # not the waiting function's own event
+    made = assignments_of(key, analysis)
+    if not made or any(
+        not isinstance(value, cst.Call)
+        or analysis.structure.qualified_name(value.func, maker) != "threading.Event"
+        for maker, value in made
+    ):
+        return None
+    if _cleared(key, analysis):
+        return None
+    order = {id(node): index for index, node in enumerate(walk(scope.node))}
+    for start in analysis.thread_starts:
+        if start.func is not scope or start.in_process or start.target is None:
+            continue
+        if order.get(id(start.call), len(order)) > order.get(id(wait), -1):
+            continue  # started after the wait
+        target = analysis.resolve_function(start.target, scope)
+        if target is not None and _sets_on_every_path(target, key, analysis):
+            return Awaited((target,))
+    return None
+
+
+def _cleared(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
+    """Does any code of the module call ``clear()`` on the event?"""
+    return any(
+        call.method == "clear" and canonical_key(call.target, analysis) == key
+        for call in analysis.regions.method_calls
+    )
+
+
+def _sets_on_every_path(func: FunctionInfo, key: SymbolKey, analysis: ModuleAnalysis) -> bool:
+    """Does ``func`` reach a ``set()`` of the event whatever happens before it?"""
+    if not isinstance(func.node, cst.FunctionDef):
+        return False
+    for statement in block(func.node.body):
+        if _sets(statement, key, func, analysis):
+            return True
+        if _declares(statement):
+            continue  # ``global _loop``: runs nothing
+        if isinstance(statement, cst.Try):
+            if statement.finalbody is not None and any(
+                _sets(inner, key, func, analysis) for inner in block(statement.finalbody.body)
+            ):
+                return True
+            if _handlers_set_or_fall_through(statement, key, func, analysis):
+                continue
+            return False
+        if not _cannot_fail(statement, func, analysis):
+            return False
+    return False
+
+
+def _handlers_set_or_fall_through(
+    statement: cst.Try, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """A ``try`` without ``else`` or ``finally``, one of whose handlers catches
+    everything, each handler setting the event before it leaves or falling through to
+    what follows the ``try`` (its statements cannot fail)."""
+    if statement.orelse is not None or statement.finalbody is not None:
+        return False
+    if not any(catches_all(handler.type) for handler in statement.handlers):
+        return False
+    for handler in statement.handlers:
+        statements = list(block(handler.body))
+        leaves = bool(statements) and _leaves(statements[-1])
+        sets = [i for i, inner in enumerate(statements) if _sets(inner, key, func, analysis)]
+        before = statements[: sets[0]] if sets else []
+        if sets and leaves and all(_cannot_fail(inner, func, analysis) for inner in before):
+            continue  # ``except BaseException: errors.append(e); ready.set(); return``
+        if not leaves and all(_cannot_fail(inner, func, analysis) for inner in statements):
+            continue
+        return False
+    return True
+
+
+def _cannot_fail(
+    statement: cst.BaseStatement, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    return realistically_cannot_raise(statement, analysis, func)
+
+
+def _declares(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Global, cst.Nonlocal)) for small in statement.body
+    )
+
+
+def _leaves(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and bool(statement.body)
+        and isinstance(statement.body[-1], _LEAVING)
+    )
+
+
+def _sets(
+    statement: cst.BaseStatement, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Is ``statement`` ``ev.set()`` on the event?"""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+        return False
+    callee = small.value.func
+    return (
+        isinstance(callee, cst.Attribute)
+        and callee.attr.value == "set"
+        and not small.value.args
+        and canonical_key(analysis.symbols.key_of(callee.value, func), analysis) == key
+    )
