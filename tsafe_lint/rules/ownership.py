@@ -97,9 +97,9 @@ class ReleaseIfLocked(Rule):
     ```
 
     An ``RLock`` knows its owner: its ``release()`` raises instead of releasing another
-    thread's lock, so it is not reported. Nor is a release of a lock the function holds
-    itself at that point (``if x.locked(): x.acquire(); x.release()`` waits for the
-    holder and gives back its own acquire).
+    thread's lock, so it is not reported. Nor is a release right after this thread's own
+    blocking ``acquire()`` (``if x.locked(): x.acquire(); x.release()`` waits for the
+    holder and gives back its own hold).
 
     **Fix**
 
@@ -170,12 +170,12 @@ def _gives_back_own_acquire(release: MethodCall, analysis: ModuleAnalysis) -> bo
     if not isinstance(previous, cst.SimpleStatementLine) or len(previous.body) != 1:
         return False
     small = previous.body[0]
+    if not isinstance(small, cst.Expr):
+        return False
     return any(
-        other.method == "acquire"
+        other.call is small.value
+        and other.method == "acquire"
         and other.target == release.target
-        and other.func is release.func
-        and isinstance(small, cst.Expr)
-        and small.value is other.call
         and not other.call.args
         for other in analysis.regions.method_calls
     )
