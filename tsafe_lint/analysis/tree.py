@@ -206,6 +206,20 @@ def contains(tree: cst.CSTNode, target: cst.CSTNode) -> bool:
     return any(node is target for node in walk(tree))
 
 
+def bare_method_call(statement: cst.CSTNode | None, method: str) -> cst.BaseExpression | None:
+    """The receiver when ``statement`` is exactly ``receiver.method()`` on a line of its
+    own, with no arguments (``lock.release()``, ``ready.set()``); else ``None``."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+        return None
+    callee = small.value.func
+    if not isinstance(callee, cst.Attribute) or callee.attr.value != method or small.value.args:
+        return None
+    return callee.value
+
+
 def conjuncts(test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
     """The operands of an ``and`` chain (``a and b and c``); the test itself otherwise."""
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):

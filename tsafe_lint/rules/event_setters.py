@@ -24,7 +24,7 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.awaited import Awaited, assignments_of, canonical_key
 from tsafe_lint.analysis.symbols import SymbolKey
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import bare_method_call, walk
 from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
 
@@ -137,15 +137,8 @@ def _sets(
     statement: cst.BaseStatement, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
 ) -> bool:
     """Is ``statement`` ``ev.set()`` on the event?"""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return False
-    small = statement.body[0]
-    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
-        return False
-    callee = small.value.func
+    receiver = bare_method_call(statement, "set")
     return (
-        isinstance(callee, cst.Attribute)
-        and callee.attr.value == "set"
-        and not small.value.args
-        and canonical_key(analysis.symbols.key_of(callee.value, func), analysis) == key
+        receiver is not None
+        and canonical_key(analysis.symbols.key_of(receiver, func), analysis) == key
     )

@@ -22,6 +22,7 @@ from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import looks_like_lock
 from tsafe_lint.analysis.scopes import ClassInfo
 from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
+from tsafe_lint.analysis.tree import bare_method_call
 from tsafe_lint.rules.cannot_raise import (
     _DIVISIONS,
     _builtin,
@@ -400,18 +401,8 @@ class _Walk:
 
     def releases(self, statement: cst.BaseStatement, func: FunctionInfo) -> bool:
         """Is ``statement`` ``x.release()`` of the lock held here?"""
-        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-            return False
-        small = statement.body[0]
-        if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
-            return False
-        callee = small.value.func
-        return (
-            isinstance(callee, cst.Attribute)
-            and callee.attr.value == "release"
-            and not small.value.args
-            and self._holds(callee.value, func)
-        )
+        receiver = bare_method_call(statement, "release")
+        return receiver is not None and self._holds(receiver, func)
 
     def _is_lock(self, expr: cst.BaseExpression, func: FunctionInfo) -> bool:
         """Is ``expr`` (the item of a ``with``) a lock, Condition or semaphore?"""
