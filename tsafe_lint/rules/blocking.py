@@ -18,7 +18,7 @@ from tsafe_lint.analysis import (
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.done_futures import known_done
 from tsafe_lint.rules.event_setters import sure_setters
-from tsafe_lint.rules.queue_feeders import answering_feeders
+from tsafe_lint.rules.queue_feeders import answering_feeders, taken_when_not_empty
 
 FAMILY = "locks"
 
@@ -97,7 +97,9 @@ class BlockingCallUnderLock(Rule):
     cannot fail, inside loops only, after code that cannot fail or a ``try`` whose
     ``except Exception:`` turns the failure into the result), and no code reached from
     the feeders takes or names the held lock. A worker pool that answers every item,
-    errors included, always wakes the waiter.
+    errors included, always wakes the waiter. Nor is a ``get()`` that cannot wait: the
+    first statement under ``while not q.empty():`` (or ``if q.qsize():``) inside a
+    ``with`` on a lock that every ``get`` of the queue in the module holds.
 
     An ``event.wait()`` is not reported when the event is the waiting function's own
     (``ready = threading.Event()``, never cleared) and a thread that function started
@@ -233,6 +235,8 @@ class BlockingCallUnderLock(Rule):
             setters = sure_setters(call.call, receiver, call.func, analysis)
             if setters is not None:  # a thread started here sets it whatever happens
                 held = {lock for lock in held if not stays_away(lock, setters, analysis)}
+        if kind is Kind.QUEUE and taken_when_not_empty(call, receiver, analysis):
+            return None  # the item the test saw under the lock is still there
         if kind is Kind.QUEUE:
             feeders = answering_feeders(receiver, call.func, analysis)
             if feeders is not None:  # every put is known and always made

@@ -9,15 +9,21 @@ on (no other code can put into it), and every ``put`` is reached whatever happen
 before it in its function: it stands outside any ``if``, ``try`` or ``with``, and each
 statement before it either catches every exception (``try: ... except Exception:``) or
 cannot realistically fail.
+
+A ``get()`` that cannot wait at all is not a wait either: it is the first statement of
+an ``if``/``while`` whose test says the queue is not empty (``while not q.empty():``,
+``if q.qsize():``), inside a ``with`` on a lock that every ``get`` of the queue in the
+module holds, so no other thread can take the item between the test and the ``get``.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
+from tsafe_lint.analysis import AnyCall, FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.awaited import Awaited, assignments_of, canonical_key
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.symbols import SymbolKey
+from tsafe_lint.analysis.tree import conjuncts, walk
 from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
 from tsafe_lint.rules.self_logging import is_log_call
@@ -128,4 +134,82 @@ def _plain(small: cst.BaseSmallStatement) -> bool:
         isinstance(small, cst.Expr)
         and isinstance(small.value, cst.Call)
         and is_log_call(small.value)
+    )
+
+
+def taken_when_not_empty(
+    call: AnyCall, receiver: cst.BaseExpression, analysis: ModuleAnalysis
+) -> bool:
+    """``with lock: while not q.empty(): item = q.get()`` where every ``get`` of ``q`` in
+    the module holds ``lock``: the item the test saw is still there (midastrader's log
+    buffer, twenty-third set: judged false)."""
+    func = call.func
+    key = canonical_key(analysis.symbols.key_of(receiver, func), analysis)
+    if key is None:
+        return False
+    guard = _non_empty_guard(call.call, key, func, analysis)
+    if guard is None:
+        return False
+    locks: set[SymbolKey] = set()
+    node = analysis.parent_of(guard)
+    while node is not None and node is not func.node:
+        if isinstance(node, cst.With):
+            for item in node.items:
+                lock = analysis.symbols.key_of(item.item, func)
+                if lock is not None and lock in call.state.held:
+                    locks.add(lock)
+        node = analysis.parent_of(node)
+    if not locks:
+        return False
+    return all(
+        other.state.held & locks
+        for other in analysis.regions.method_calls
+        if other.method in ("get", "get_nowait") and canonical_key(other.target, analysis) == key
+    )
+
+
+def _non_empty_guard(
+    get: cst.Call, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
+) -> cst.If | cst.While | None:
+    """The ``if``/``while`` whose test says the queue is not empty and whose body's
+    first statement holds ``get``."""
+    statement = analysis.parent_of(get)
+    while statement is not None and not isinstance(statement, cst.SimpleStatementLine):
+        statement = analysis.parent_of(statement)
+    suite = analysis.parent_of(statement) if statement is not None else None
+    owner = analysis.parent_of(suite) if suite is not None else None
+    if not isinstance(owner, (cst.If, cst.While)) or suite is not owner.body:
+        return None
+    if next(iter(block(owner.body)), None) is not statement:
+        return None
+    if not any(_says_not_empty(test, key, func, analysis) for test in conjuncts(owner.test)):
+        return None
+    return owner
+
+
+def _says_not_empty(
+    test: cst.BaseExpression, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """``not q.empty()``, ``q.qsize()`` or ``q.qsize() > 0``."""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if not (
+            isinstance(target.operator, cst.GreaterThan)
+            and isinstance(target.comparator, cst.Integer)
+            and target.comparator.value == "0"
+        ):
+            return False
+        test = test.left
+        method = "qsize"
+    elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test = test.expression
+        method = "empty"
+    else:
+        method = "qsize"
+    return (
+        isinstance(test, cst.Call)
+        and not test.args
+        and isinstance(test.func, cst.Attribute)
+        and test.func.attr.value == method
+        and canonical_key(analysis.symbols.key_of(test.func.value, func), analysis) == key
     )
