@@ -488,8 +488,9 @@ class BusyWaitOnEvent(Rule):
                 and contains(statement.test, call.call)
             ):
                 name = display_name(call.target)
-                polled[statement] = f"'{name}.{call.method}()'; use '{name}.wait(timeout)'"
-                if not _negated(call.call, statement.test, analysis):
+                if _negated(call.call, statement.test, analysis):
+                    polled[statement] = f"'{name}.{call.method}()'; use '{name}.wait(timeout)'"
+                else:
                     while_set.add(statement)
                     polled[statement] = (
                         f"'{name}.{call.method}()' until it is cleared; wait() cannot wait "
