@@ -132,6 +132,26 @@ def block(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
     return _block(suite)
 
 
+def ends_by_leaving(
+    suite: cst.BaseSuite,
+    exits: tuple[type[cst.BaseSmallStatement], ...] = (
+        cst.Return,
+        cst.Raise,
+        cst.Continue,
+        cst.Break,
+    ),
+) -> bool:
+    """Does the suite end by leaving (``return``, ``raise``, ``continue``, ``break``, or
+    only the statements ``exits`` names)?"""
+    statements = block(suite)
+    last = statements[-1] if statements else None
+    return (
+        isinstance(last, cst.SimpleStatementLine)
+        and bool(last.body)
+        and isinstance(last.body[-1], exits)
+    )
+
+
 def is_docstring(statement: cst.BaseStatement) -> bool:
     """A statement line that is only a string (a docstring, or a comment written as one):
     it runs nothing."""

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 import libcst as cst
 
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import bare_call, walk
 
 Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
 _NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
@@ -107,7 +107,7 @@ class SetUpFirst:
         for statement in func.body():
             if any(node is start for node in walk(statement)):
                 return False
-            call = _bare_call(statement)
+            call = bare_call(statement)
             if (
                 call is None
                 and isinstance(statement, cst.If)
@@ -138,17 +138,7 @@ def _unset_test(test: cst.BaseExpression) -> str | None:
 
 def _only_call(statement: cst.If) -> cst.Call | None:
     body = block(statement.body)
-    return _bare_call(body[0]) if len(body) == 1 else None
-
-
-def _bare_call(statement: cst.CSTNode) -> cst.Call | None:
-    """``f()`` as a statement of its own."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return None
-    small = statement.body[0]
-    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-        return small.value
-    return None
+    return bare_call(body[0]) if len(body) == 1 else None
 
 
 def _stores(node: cst.CSTNode, name: str) -> Iterator[cst.BaseExpression]:

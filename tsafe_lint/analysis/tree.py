@@ -206,16 +206,24 @@ def contains(tree: cst.CSTNode, target: cst.CSTNode) -> bool:
     return any(node is target for node in walk(tree))
 
 
-def bare_method_call(statement: cst.CSTNode | None, method: str) -> cst.BaseExpression | None:
-    """The receiver when ``statement`` is exactly ``receiver.method()`` on a line of its
-    own, with no arguments (``lock.release()``, ``ready.set()``); else ``None``."""
+def bare_call(statement: cst.CSTNode | None) -> cst.Call | None:
+    """The call when ``statement`` is a call on a line of its own (``f()``, ``x.m(a)``)."""
     if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
         return None
     small = statement.body[0]
-    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        return small.value
+    return None
+
+
+def bare_method_call(statement: cst.CSTNode | None, method: str) -> cst.BaseExpression | None:
+    """The receiver when ``statement`` is exactly ``receiver.method()`` on a line of its
+    own, with no arguments (``lock.release()``, ``ready.set()``); else ``None``."""
+    call = bare_call(statement)
+    if call is None or call.args:
         return None
-    callee = small.value.func
-    if not isinstance(callee, cst.Attribute) or callee.attr.value != method or small.value.args:
+    callee = call.func
+    if not isinstance(callee, cst.Attribute) or callee.attr.value != method:
         return None
     return callee.value
 

@@ -24,7 +24,7 @@ from tsafe_lint.analysis import (
     block,
     releases_in,
 )
-from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.scopes import FunctionInfo, ends_by_leaving
 from tsafe_lint.analysis.tree import children, names_bound_by
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.base import snippet
@@ -261,7 +261,7 @@ def _handlers_release(
         return False
     releasing = _releasing_handlers(statement, call, analysis)
     return any(catches_all(h.type) for h in handlers) and all(
-        (h in releasing and _leaves(h.body, (cst.Raise,)))
+        (h in releasing and ends_by_leaving(h.body, (cst.Raise,)))
         or _ends_process(h.body, call.func, analysis)
         for h in handlers
     )
@@ -586,7 +586,7 @@ def _guarding_if(call: MethodCall, analysis: ModuleAnalysis) -> cst.If | None:
     if call.form == "if-not":
         tested = call.place.statement
         if not (
-            isinstance(tested, cst.If) and tested.orelse is None and _leaves(tested.body)
+            isinstance(tested, cst.If) and tested.orelse is None and ends_by_leaving(tested.body)
         ):
             return None
     elif call.form != "statement":
@@ -722,8 +722,7 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
     if not isinstance(following, cst.Try) or following.finalbody is None:
         return False
     return any(
-        _releases_under(guard, owner, call, analysis)
-        for guard in block(following.finalbody.body)
+        _releases_under(guard, owner, call, analysis) for guard in block(following.finalbody.body)
     )
 
 
@@ -807,26 +806,6 @@ def _binds(node: cst.CSTNode) -> set[str]:
     return {name for inner in walk_nodes(node) for name in names_bound_by(inner)}
 
 
-def _leaves(
-    suite: cst.BaseSuite,
-    exits: tuple[type[cst.BaseSmallStatement], ...] = (
-        cst.Return,
-        cst.Raise,
-        cst.Continue,
-        cst.Break,
-    ),
-) -> bool:
-    """Does the suite end by leaving (``return``, ``raise``, ``continue``, ``break``, or
-    only the statements ``exits`` names)?"""
-    statements = block(suite)
-    last = statements[-1] if statements else None
-    return (
-        isinstance(last, cst.SimpleStatementLine)
-        and bool(last.body)
-        and isinstance(last.body[-1], exits)
-    )
-
-
 def _statement_after(
     statement: cst.BaseStatement, analysis: ModuleAnalysis
 ) -> cst.BaseStatement | None:
@@ -870,7 +849,7 @@ def _first_statement_held(call: MethodCall, analysis: ModuleAnalysis) -> cst.Bas
             if owner.orelse is not None:
                 held_first = block(owner.orelse.body)
                 return held_first[0] if held_first else None
-            if owner.handlers and all(_leaves(handler.body) for handler in owner.handlers):
+            if owner.handlers and all(ends_by_leaving(handler.body) for handler in owner.handlers):
                 # ``try: x.acquire() except Busy: return`` then the statement after it
                 return _statement_after(owner, analysis)
     if call.form == "if" and isinstance(statement, cst.If):

@@ -23,6 +23,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.awaited import Awaited, assignments_of, canonical_key
+from tsafe_lint.analysis.scopes import ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.tree import bare_method_call, walk
 from tsafe_lint.rules.cannot_raise import catches_all
@@ -102,7 +103,7 @@ def _handlers_set_or_fall_through(
         return False
     for handler in statement.handlers:
         statements = list(block(handler.body))
-        leaves = bool(statements) and _leaves(statements[-1])
+        leaves = ends_by_leaving(handler.body, _LEAVING)
         sets = [i for i, inner in enumerate(statements) if _sets(inner, key, func, analysis)]
         before = statements[: sets[0]] if sets else []
         if sets and leaves and all(_cannot_fail(inner, func, analysis) for inner in before):
@@ -122,14 +123,6 @@ def _cannot_fail(
 def _declares(statement: cst.BaseStatement) -> bool:
     return isinstance(statement, cst.SimpleStatementLine) and all(
         isinstance(small, (cst.Global, cst.Nonlocal)) for small in statement.body
-    )
-
-
-def _leaves(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and bool(statement.body)
-        and isinstance(statement.body[-1], _LEAVING)
     )
 
 
