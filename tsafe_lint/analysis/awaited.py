@@ -177,10 +177,8 @@ def _threading_lock(lock: SymbolKey, analysis: ModuleAnalysis) -> bool:
     """Is ``lock`` made by ``threading`` (``threading.Lock()``), never shared with a child
     process?"""
     info = analysis.symbols.symbols.get(lock)
-    made_by = info.created_at if info is not None else None
-    if isinstance(made_by, (cst.Assign, cst.AnnAssign)):
-        made_by = made_by.value
-    if info is None or not isinstance(made_by, cst.Call):
+    made_by = info.made_by if info is not None else None
+    if info is None or made_by is None:
         return False
     scope = info.created_in or analysis.structure.module_scope
     made = analysis.structure.qualified_name(made_by.func, scope)

@@ -80,6 +80,14 @@ class SymbolInfo:
     def is_parameter(self) -> bool:
         return isinstance(self.created_at, cst.Param)
 
+    @property
+    def made_by(self) -> cst.Call | None:
+        """The call whose value the symbol was bound to (``x = threading.Lock()``)."""
+        node = self.created_at
+        if isinstance(node, (cst.Assign, cst.AnnAssign)) and isinstance(node.value, cst.Call):
+            return node.value
+        return None
+
 
 def display_name(key: SymbolKey) -> str:
     """How a message names a symbol: ``lock``, ``Account._lock``."""
@@ -634,10 +642,10 @@ def counts_signals(info: SymbolInfo | None) -> bool:
     it when the result is in), not a lock taken to be given back."""
     if info is None or info.kind not in (Kind.SEMAPHORE, Kind.BOUNDED_SEMAPHORE):
         return False
-    node = info.created_at
-    if not isinstance(node, (cst.Assign, cst.AnnAssign)) or not isinstance(node.value, cst.Call):
+    made = info.made_by
+    if made is None:
         return False
-    value = argument(node.value, 0, "value")
+    value = argument(made, 0, "value")
     return isinstance(value, cst.Integer) and value.value == "0"
 
 

@@ -92,11 +92,11 @@ def _runs_per_call(func: FunctionInfo) -> bool:
 def single_worker(info: SymbolInfo | None) -> bool:
     """Was the pool made with one worker (``ThreadPoolExecutor(1)``,
     ``max_workers=1``)? Its tasks run one after another."""
-    node = info.created_at if info is not None else None
-    if isinstance(node, (cst.Assign, cst.AnnAssign)) and isinstance(node.value, cst.Call):
-        workers = argument(node.value, 0, "max_workers") or argument(node.value, 0, "processes")
-        return isinstance(workers, cst.Integer) and workers.value == "1"
-    return False
+    made = info.made_by if info is not None else None
+    if made is None:
+        return False
+    workers = argument(made, 0, "max_workers") or argument(made, 0, "processes")
+    return isinstance(workers, cst.Integer) and workers.value == "1"
 
 
 def thread_starts(
