@@ -113,6 +113,8 @@ def thread_starts(
         if spec is None:
             continue
         how, position, keyword, args_position = spec
+        if how in ("Thread", "Timer") and _only_run(any_call):
+            continue
         target = argument(any_call.call, position, keyword)
         args = (
             argument(any_call.call, args_position, "args") if args_position is not None else (None)
@@ -179,6 +181,43 @@ def thread_starts(
     return starts
 
 
+def _only_run(any_call: AnyCall) -> bool:
+    """``Thread(target=f).run()``, or ``t = Thread(target=f)`` followed by ``t.run()``
+    and never ``t.start()``: ``run()`` calls the target on the calling thread, so no
+    thread is started (Timer's ``run()`` waits, then calls it, on the caller's thread)."""
+    call = any_call.call
+    for node in walk(any_call.place.statement):
+        if isinstance(node, cst.Attribute) and node.value is call:
+            return node.attr.value == "run"
+    name = _bound_name(any_call.place.statement, call)
+    if name is None:
+        return False
+    used = {
+        node.attr.value
+        for node in walk(any_call.func.node, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+        if isinstance(node, cst.Attribute)
+        and isinstance(node.value, cst.Name)
+        and node.value.value == name
+    }
+    return "run" in used and "start" not in used
+
+
+def _bound_name(statement: cst.BaseStatement, call: cst.Call) -> str | None:
+    """``t`` for ``t = <call>`` on a line of its own."""
+    target = _assigned_to(statement, call)
+    return target.value if isinstance(target, cst.Name) else None
+
+
+def _assigned_to(statement: cst.BaseStatement, call: cst.Call) -> cst.BaseExpression | None:
+    """The one target of ``<target> = <call>`` on a line of its own."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if not isinstance(small, cst.Assign) or small.value is not call or len(small.targets) != 1:
+        return None
+    return small.targets[0].target
+
+
 def _awaited_at_once(any_call: AnyCall) -> bool:
     """``await asyncio.to_thread(f)`` (or ``await loop.run_in_executor(None, f)``): the
     coroutine waits for ``f`` to end before it goes on, so a loop around it runs ``f``
@@ -195,12 +234,7 @@ def _handle(statement: cst.BaseStatement, call: cst.Call, func: FunctionInfo) ->
     ``Printer``: the attribute a thread is stored in when it is made."""
     if func.cls is None or func.self_name is None:
         return None
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return None
-    small = statement.body[0]
-    if not isinstance(small, cst.Assign) or small.value is not call or len(small.targets) != 1:
-        return None
-    target = small.targets[0].target
+    target = _assigned_to(statement, call)
     if (
         isinstance(target, cst.Attribute)
         and isinstance(target.value, cst.Name)
