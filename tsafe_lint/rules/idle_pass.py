@@ -19,7 +19,7 @@ watches every pass), or opens something.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import libcst as cst
 
@@ -80,6 +80,8 @@ class IdlePass:
             if siblings:
                 index = next(i for i, sibling in enumerate(siblings) if sibling is node)
                 if not all(self._may_pass(before, func) for before in siblings[:index]):
+                    return False
+                if _one_branch_runs(siblings[:index], lambda body: self._idle([body], func)):
                     return False
                 if not jumped:
                     for after in siblings[index + 1 :]:
@@ -149,6 +151,34 @@ class IdlePass:
                 and func.is_local(receiver.value)
             )
         return False
+
+
+def _one_branch_runs(
+    statements: tuple[cst.CSTNode, ...], idle: Callable[[cst.CSTNode], bool]
+) -> bool:
+    """``if not connected: connect()`` right before ``if connected: poll()``: a pass
+    skips the first only when the second's test holds, so one of two working bodies runs
+    on every pass, whatever the first's body does."""
+    for first, second in zip(statements, statements[1:]):
+        if not (isinstance(first, cst.If) and isinstance(second, cst.If)):
+            continue
+        if first.orelse is not None or second.orelse is not None:
+            continue
+        if _complementary(first.test, second.test) and not (idle(first.body) or idle(second.body)):
+            return True
+    return False
+
+
+def _complementary(one: cst.BaseExpression, other: cst.BaseExpression) -> bool:
+    """``x`` and ``not x`` (either way round), for the same code ``x``."""
+    for test, negated in ((one, other), (other, one)):
+        if (
+            isinstance(negated, cst.UnaryOperation)
+            and isinstance(negated.operator, cst.Not)
+            and negated.expression.deep_equals(test)
+        ):
+            return True
+    return False
 
 
 def _is_continue(statement: cst.CSTNode) -> bool:
