@@ -7,7 +7,8 @@ built by a preparing thread for the next segment). ``__init__`` hands ``self`` o
 it passes ``self`` or one of its bound methods anywhere (``Thread(target=self.run)``,
 ``registry.append(self)``, ``self.start()`` of a ``Thread`` subclass, a closure over
 ``self``), itself or through a method of the class it calls; then its writes count as
-any other.
+any other. A base class's set-up of the same object (``super().__init__(...)``,
+``threading.Thread.__init__(self)``) does not hand it out.
 """
 
 from __future__ import annotations
@@ -135,6 +136,18 @@ def _publishes(
         for part in parts
         if isinstance(part, cst.Call) and isinstance(part.func, cst.Attribute)
     }
+    # ``threading.Thread.__init__(self, daemon=True)``: the base's set-up of the same
+    # object, as ``super().__init__(...)`` is (neither hands it to anyone)
+    initialised = {
+        id(part.args[0].value)
+        for part in parts
+        if isinstance(part, cst.Call)
+        and isinstance(part.func, cst.Attribute)
+        and part.func.attr.value == "__init__"
+        and part.args
+        and part.args[0].keyword is None
+        and not part.args[0].star
+    }
     for part in parts:
         if isinstance(part, (cst.Lambda, cst.FunctionDef)):
             handed = part is not func.node and _names(part, self_name)
@@ -143,6 +156,7 @@ def _publishes(
             handed = (
                 part.value == self_name
                 and id(part) not in bases
+                and id(part) not in initialised
                 and not _is_parameter_name(part, func.node)
             )
         elif isinstance(part, cst.Attribute) and id(part.value) in bases:

@@ -184,7 +184,9 @@ class UnlockedReadModifyWrite(Rule):
     anywhere (a thread's target, ``registry.append(self)``), makes a closure over
     ``self``, calls ``self.start()`` (or ``run``, ``register``, ``subscribe``,
     ``connect``), or calls a method of the class that does one of these; a write after
-    that, or in a loop that also does it, is reported.
+    that, or in a loop that also does it, is reported. A base class's set-up of the
+    object (``super().__init__()``, ``threading.Thread.__init__(self)``) hands it to no
+    one.
 
     **Which threads**
 
@@ -521,7 +523,9 @@ class UnlockedCheckThenAct(Rule):
     several threads on several objects, none sharing another's attributes. Not
     reported. A class attribute (``Worker.done``) that every instance's ``run()`` uses
     is still reported, and so is an instance attribute another thread of the object
-    (``Thread(target=self._reset)``) writes too.
+    (``Thread(target=self._reset)``) writes too. A test and write of ``self.attr``
+    together in ``__init__``, before it hands ``self`` out (as for TS102), are not
+    reported: no other thread holds the new object yet.
 
     **Why is this bad**
 
@@ -592,6 +596,8 @@ class UnlockedCheckThenAct(Rule):
                 continue  # opt-in: the ``started-threads`` evidence
             if dead.never_passes(item.test_node, item.func):
                 continue
+            if item.write.func is item.func and constructing(item.write, analysis.structure):
+                continue  # tested and written in ``__init__`` of an object nobody holds yet
             if _none_test_holds(analysis, item, writes.get(item.key, ())):
                 continue
             if isinstance(item.test_node, cst.While) and _one_constant(
