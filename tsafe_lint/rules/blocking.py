@@ -17,7 +17,7 @@ from tsafe_lint.analysis import (
 )
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.done_futures import known_done
-from tsafe_lint.rules.event_setters import sure_setters
+from tsafe_lint.rules.event_setters import sure_setters, woken_before_taken
 from tsafe_lint.rules.queue_feeders import answering_feeders, taken_when_not_empty
 
 FAMILY = "locks"
@@ -107,7 +107,11 @@ class BlockingCallUnderLock(Rule):
     BaseException: ...; ready.set(); return`` then ``ready.set()``, or a ``finally``
     that sets it), and never takes or names the held lock: a thread that makes an event
     loop and says it is ready. A ``set()`` in a callback that may never run, or only on
-    success, stays reported.
+    success, stays reported. Nor is it reported when every other taker of the held lock
+    in the module sets the event first, earlier in its function (``shutdown()``:
+    ``self.built.set()``, then ``with self.lock:``): whoever needs the lock wakes the
+    waiter on the way. A taker that does not, or a lock handed out of the module's
+    code, keeps it reported.
 
     A future's ``result()`` or ``exception()`` where the same future was just found
     done is not reported: a done future stays done, so the call returns (or raises) at
@@ -235,6 +239,11 @@ class BlockingCallUnderLock(Rule):
             setters = sure_setters(call.call, receiver, call.func, analysis)
             if setters is not None:  # a thread started here sets it whatever happens
                 held = {lock for lock in held if not stays_away(lock, setters, analysis)}
+            held = {
+                lock
+                for lock in held
+                if not woken_before_taken(call.call, receiver, call.func, lock, analysis)
+            }
         if kind is Kind.QUEUE and taken_when_not_empty(call, receiver, analysis):
             return None  # the item the test saw under the lock is still there
         if kind is Kind.QUEUE:

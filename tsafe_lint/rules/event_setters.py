@@ -15,6 +15,11 @@ runs one of the module's functions, and that function sets the event whatever ha
 its statements up to a ``set()`` either cannot realistically fail, or are a ``try``
 whose handlers (one catching everything) each fall through or set the event before
 they leave; or it ends in a ``finally`` that sets it.
+
+Nor does it when every other taker of the lock sets the event first (dlnaplayon's media
+server: ``shutdown()`` runs ``self.built.set()`` and then ``with self.shut_lock:``,
+while ``run()`` waits for ``built`` holding ``shut_lock``): whoever needs the lock wakes
+the waiter on the way, so nobody blocks on the lock while the waiter still waits.
 """
 
 from __future__ import annotations
@@ -135,3 +140,52 @@ def _sets(
         receiver is not None
         and canonical_key(analysis.symbols.key_of(receiver, func), analysis) == key
     )
+
+
+def woken_before_taken(
+    wait: cst.Call,
+    receiver: cst.BaseExpression,
+    scope: FunctionInfo,
+    lock: SymbolKey,
+    analysis: ModuleAnalysis,
+) -> bool:
+    """Does every other acquisition of ``lock`` in the module come after a bare
+    ``set()`` of the event ``receiver`` waits on, earlier in the same function (in the
+    block of the acquisition or one around it)? The waiting function's own ones count
+    as well when several threads may run it on one object. A lock handed out of the module's code
+    (stored, passed, returned) may be taken anywhere: no."""
+    event = canonical_key(analysis.symbols.key_of(receiver, scope), analysis)
+    if event is None or lock in analysis.regions.escaped or _cleared(event, analysis):
+        return False
+    reentered = analysis.reach.many(scope) and not (
+        lock[0] == "attr"
+        and all(entry.own_instance for entry in analysis.reach.entries.get(scope, ()))
+    )  # a Thread subclass's run(): each thread runs its own object, with its own lock
+    others = [
+        taken
+        for taken in analysis.locks.acquisitions
+        if taken.lock == lock and (taken.func is not scope or reentered)
+    ]
+    if not others:
+        return False
+    return all(_set_before(taken.node, taken.func, event, analysis) for taken in others)
+
+
+def _set_before(
+    node: cst.CSTNode, func: FunctionInfo, event: SymbolKey, analysis: ModuleAnalysis
+) -> bool:
+    """Is a statement before ``node``, in its block or a block around it within
+    ``func``, a bare ``set()`` of ``event``?"""
+    current: cst.CSTNode | None = node
+    while current is not None and current is not func.node:
+        parent = analysis.parent_of(current)
+        if isinstance(parent, (cst.IndentedBlock, cst.Module)):
+            for statement in parent.body:
+                if statement is current:
+                    break
+                if isinstance(statement, cst.BaseStatement) and _sets(
+                    statement, event, func, analysis
+                ):
+                    return True
+        current = parent
+    return False
