@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the twenty-fourth set, pinned while the twenty-third was reviewed; current since it was retired
+# the twenty-fifth set, pinned while the twenty-fourth was reviewed; current since it was retired
 PINS = {
-    "citrascope": "1.0.0",
-    "freedata": "0.18.2",
-    "not1mm": "26.10.26",
-    "deeplabcut-live-gui": "2.0.0",
-    "indi-pylibcamera": "3.2.0",
-    "ipycam": "1.3.0",
-    "afancontrol": "3.1.0",
-    "py-ios-device": "2.4.25",
-    "dataskipper-boat": "1.2.2",
-    "vista-imagery": "1.14.0",
-    "feeluown": "5.1.2",
-    "sonicrack": "2026.3.0",
-    "ytsage": "5.6.0",
-    "senpwai": "2.1.17",
-    "aniworld": "5.3.0",
-    "animepahe-dl": "5.11.0",
-    "pyiptv": "1.1.0",
-    "voxplayer": "1.1.1",
-    "dakaraplayer": "1.10.0",
-    "dlnaplayon": "1.8.3",
-    "adbnik": "6.1.3",
-    "uranus-ide": "3.3.1a49",
-    "physbiblio": "2.1.7",
-    "dwarf-debugger": "1.1.3",
-    "ranger-fm": "1.9.4",
-    "mastui": "1.14.2",
-    "telegram-multi-account-sender": "1.2.14",
-    "kolibri": "0.19.5",
-    "mapchete": "2026.7.0",
-    "pymud": "0.22.8",
-    "cryton-core": "1.2.4",
-    "pystrix": "1.3.0",
-    "genocide": "236",
-    "gdrivefs": "0.14.13",
-    "qqbot": "2.3.11",
-    "jellyfin-apiclient-python": "1.20.2",
-    "ownfoil": "2.5.0",
-    "dxpy": "0.417.1",
-    "jobflow-remote": "1.0.1",
-    "viztracer": "1.1.1",
-}
-# the twenty-fifth set, pinned while the twenty-fourth is reviewed and held in reserve until the
-# twenty-fourth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "bec-server": "4.3.2",
     "PyTCP": "2.7.6",
     "mirror-py": "1.4.1",
@@ -136,6 +91,7 @@ SEEN = (
     BENCH / "validation_seen_21.toml",
     BENCH / "validation_seen_22.toml",
     BENCH / "validation_seen_23.toml",
+    BENCH / "validation_seen_24.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -207,27 +163,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the twenty-fourth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
