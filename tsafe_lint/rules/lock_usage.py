@@ -121,7 +121,10 @@ class AcquireWithoutTryFinally(Rule):
     does no more (waiting for a lock is no failure), a logging call on a
     logger (or a name bound only to a logger's method, called with positional
     arguments), ``set()``/``clear()``/``wait()`` of an Event, ``put()``/``get()`` of a
-    Queue, ``notify()``/``wait()`` of the Condition just acquired, ``acquire()`` of another
+    Queue, a state query or an event's ``set()`` without arguments on any object but a
+    caller's (``is_set()``, ``is_alive()``, ``locked()``, ``empty()``, ``qsize()``,
+    ``set()``: they read or raise a flag),
+    ``notify()``/``wait()`` of the Condition just acquired, ``acquire()`` of another
     lock built by a known constructor (it waits, it does not fail), a ``release()`` without
     arguments of anything but the held lock (it gives back what the code took; a
     ``RuntimeError`` there is a program error, not a failure in use), and a call of the

@@ -110,44 +110,67 @@ _SAFE_QUALIFIED = frozenset(
         "datetime.timedelta",
     }
 )
-#: Methods of a dict, list, set, deque or str: data moved in memory.
-_DATA_METHODS = frozenset(
-    {
-        "append",
-        "appendleft",
-        "extend",
-        "extendleft",
-        "insert",
-        "pop",
-        "popleft",
-        "popitem",
-        "setdefault",
-        "discard",
-        "clear",
-        "copy",
-        "keys",
-        "values",
-        "items",
-        "sort",
-        "reverse",
-        "count",
-        "lower",
-        "upper",
-        "strip",
-        "lstrip",
-        "rstrip",
-        "split",
-        "rsplit",
-        "splitlines",
-        "startswith",
-        "endswith",
-        "replace",
-    }
+#: The state queries of an event, thread, lock or queue, and an event's ``set()``, taking
+#: no argument: they read or raise a flag (``server._shut_down.is_set()``,
+#: ``self.server.ready.set()``, where the object's kind is not known here).
+_FLAG_METHODS = frozenset(
+    {"is_set", "isSet", "is_alive", "isAlive", "locked", "empty", "qsize", "set"}
+)
+#: Methods of a dict, list, set, deque or str: data moved in memory; and the flag methods.
+_DATA_METHODS = (
+    frozenset(
+        {
+            "append",
+            "appendleft",
+            "extend",
+            "extendleft",
+            "insert",
+            "pop",
+            "popleft",
+            "popitem",
+            "setdefault",
+            "discard",
+            "clear",
+            "copy",
+            "keys",
+            "values",
+            "items",
+            "sort",
+            "reverse",
+            "count",
+            "lower",
+            "upper",
+            "strip",
+            "lstrip",
+            "rstrip",
+            "split",
+            "rsplit",
+            "splitlines",
+            "startswith",
+            "endswith",
+            "replace",
+        }
+    )
+    | _FLAG_METHODS
 )
 #: Of those, the ones a container's version takes no argument of: ``source.copy(pos)``
 #: is some other object's method.
-_NO_ARGUMENT_METHODS = frozenset(
-    {"copy", "clear", "keys", "values", "items", "popleft", "popitem", "reverse", "lower", "upper"}
+_NO_ARGUMENT_METHODS = (
+    frozenset(
+        {
+            "copy",
+            "clear",
+            "keys",
+            "values",
+            "items",
+            "popleft",
+            "popitem",
+            "reverse",
+            "lower",
+            "upper",
+        }
+    )
+    | _FLAG_METHODS
 )
 #: Of those, the ones a foreign object often has with another meaning (an HTTP
 #: session's ``get``, a client's ``update``): they count only on a known container.
