@@ -30,7 +30,11 @@ class ThreadTargetCalled(Rule):
 
     Finds ``threading.Thread(target=f())``, ``threading.Timer(t, f())``,
     ``executor.submit(f())`` and similar, where ``f`` is a function of this module that
-    returns nothing.
+    returns nothing. A function that says it returns something though its body has no
+    ``return`` (a return annotation other than ``None``, or a stub, a docstring,
+    ``pass``, ``...`` or ``raise NotImplementedError``, that subclasses fill in) is a
+    factory of the callback (``future.add_done_callback(self._cleanup_for(queue))``):
+    not reported.
 
     **Why is this bad**
 
@@ -92,6 +96,8 @@ class ThreadTargetCalled(Rule):
             callee = analysis.resolve_function(target.func, start.func)
             if callee is None or callee.returns_value or callee.name == "__init__":
                 continue
+            if _declares_a_value(callee):
+                continue  # ``def make_callback(self) -> Callable: ...``: a factory
             # unsafe: f no longer runs here and now, but in the thread, later
             fix = Fix(target, target.func, safe=False) if not target.args else None
             yield Finding(
@@ -100,6 +106,45 @@ class ThreadTargetCalled(Rule):
                 f"{start.how} target; pass the function itself: '{callee.name}'",
                 fix,
             )
+
+
+def _declares_a_value(func: FunctionInfo) -> bool:
+    """Does ``func`` say it returns something, though no ``return`` of its own does: a
+    return annotation other than ``None``, or a stub body (a docstring, ``pass``,
+    ``...``, ``raise NotImplementedError``) that subclasses fill in (bec-server's
+    ``_cleanup_worker_function() -> Callable``, a callback factory)?"""
+    node = func.node
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    returns = node.returns
+    if returns is not None and not (
+        isinstance(returns.annotation, cst.Name) and returns.annotation.value == "None"
+    ):
+        return True
+    return all(_stub_statement(statement) for statement in block(node.body))
+
+
+def _stub_statement(statement: cst.BaseStatement) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.Pass):
+            continue
+        if isinstance(small, cst.Expr) and isinstance(
+            small.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)
+        ):
+            continue
+        if isinstance(small, cst.Raise) and "NotImplementedError" in _raised_name(small):
+            continue
+        return False
+    return True
+
+
+def _raised_name(statement: cst.Raise) -> str:
+    exc = statement.exc
+    if isinstance(exc, cst.Call):
+        exc = exc.func
+    return exc.value if isinstance(exc, cst.Name) else ""
 
 
 #: displays that make a sequence of arguments, with or without parentheses around them
