@@ -139,7 +139,9 @@ class ModuleAnalysis:
     @cached_property
     def thread_starts(self) -> list[ThreadStart]:
         """Every call that hands a callable to a thread or a worker pool."""
-        return thread_starts(self.regions, self.symbols.symbols, self.symbols.kind_of)
+        return thread_starts(
+            self.regions, self.symbols.symbols, self.symbols.kind_of, self.symbols.key_of
+        )
 
     @cached_property
     def per_thread_params(self) -> PerThread:

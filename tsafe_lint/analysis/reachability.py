@@ -29,7 +29,7 @@ from tsafe_lint.analysis.names import is_fork_hook
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.set_up_first import SetUpFirst
 from tsafe_lint.analysis.symbols import argument
-from tsafe_lint.analysis.threads import ThreadStart
+from tsafe_lint.analysis.threads import ThreadStart, fresh_receiver
 from tsafe_lint.analysis.tree import FastVisitor, children
 
 Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
@@ -316,7 +316,8 @@ def compute_reach(
         thread = f"the one worker of {'.'.join(start.worker)}" if start.worker else ""
         if not thread and start.handle and len(per_target.get(func, ())) == 1:
             thread = f"the thread in {start.handle} running {func.qualname}"
-        entry = Entry(func, start.call, verb, many, thread=thread)
+        own = fresh_receiver(start, structure)
+        entry = Entry(func, start.call, verb, many, thread=thread, own_instance=own)
         started_by[id(entry)] = (start.func, start.call)
         roots.append(entry)
     for cls, run, many in thread_subclass_entries(structure, regions):

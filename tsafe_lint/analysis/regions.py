@@ -10,7 +10,7 @@ shared state and check-then-act pairs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import libcst as cst
@@ -1336,3 +1336,17 @@ def caught_names(statement: cst.Try | cst.TryStar) -> frozenset[str]:
             elif isinstance(item, cst.Attribute):
                 names.add(item.attr.value)
     return frozenset(names)
+
+
+def in_try_catching(
+    node: cst.CSTNode, name: str, parent_of: Callable[[cst.CSTNode], cst.CSTNode | None]
+) -> bool:
+    """Is ``node`` in the body of a ``try`` of its function whose handlers name the
+    exception class ``name`` (``caught_names``)?"""
+    current: cst.CSTNode | None = node
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.Module)):
+        parent = parent_of(current)
+        if isinstance(parent, cst.Try) and current is parent.body and name in caught_names(parent):
+            return True
+        current = parent
+    return False

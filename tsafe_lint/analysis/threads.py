@@ -11,7 +11,7 @@ from tsafe_lint.analysis.entry_points import CALLBACK_FUNCTIONS, FUTURE_CALLBACK
 from tsafe_lint.analysis.events import AnyCall, Regions
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.names import looks_like_setup
-from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, argument
 from tsafe_lint.analysis.tree import walk
 
@@ -103,9 +103,11 @@ def thread_starts(
     regions: Regions,
     symbols: dict[SymbolKey, SymbolInfo] | None = None,
     kind_of: Callable[[cst.BaseExpression, FunctionInfo], Kind | None] | None = None,
+    symbol_key: Callable[[cst.BaseExpression, FunctionInfo], SymbolKey | None] | None = None,
 ) -> list[ThreadStart]:
     """Every place in the module that hands a callable to a thread or a worker pool
-    (``kind_of`` types an executor argument: a process pool's task shares nothing)."""
+    (``kind_of`` types an executor argument: a process pool's task shares nothing;
+    ``symbol_key`` names it: a one-worker pool runs its tasks one at a time)."""
     symbols = symbols or {}
     starts: list[ThreadStart] = []
     for any_call in regions.calls:
@@ -139,6 +141,16 @@ def thread_starts(
             and len(any_call.call.args) >= 2
         ):
             executor = argument(any_call.call, 0, "executor")
+            # ``loop.run_in_executor(self._pool, f)`` on ``ThreadPoolExecutor(1)``: every
+            # task handed to that pool runs on its one thread, one after another
+            pool = (
+                symbol_key(executor, any_call.func)
+                if executor is not None and symbol_key is not None
+                else None
+            )
+            one_worker = (
+                pool is not None and pool[0] != "local" and single_worker(symbols.get(pool))
+            )
             starts.append(
                 ThreadStart(
                     any_call.func,
@@ -149,7 +161,10 @@ def thread_starts(
                     in_process=executor is not None
                     and kind_of is not None
                     and kind_of(executor, any_call.func) is Kind.PROCESS_POOL,
-                    repeated=any_call.repeated and not _awaited_at_once(any_call),
+                    repeated=any_call.repeated
+                    and not _awaited_at_once(any_call)
+                    and not one_worker,
+                    worker=pool if one_worker else None,
                 )
             )
     starts += _future_callbacks(regions, starts)
@@ -179,6 +194,83 @@ def thread_starts(
             )
         )
     return starts
+
+
+def fresh_receiver(start: ThreadStart, structure: ModuleStructure) -> bool:
+    """``w = Worker(iface); Thread(target=w.run).start()``: the target is a method of an
+    object the starting function builds itself (every binding of the local ``w`` there is
+    a call of one of the module's classes), so each start runs on an object of its own,
+    as a ``Thread`` subclass's ``run()`` does: starts in a loop share no attributes."""
+    target = start.target
+    if start.how in _FAN_OUT or start.how in _MANY_CALLBACKS:
+        return False  # ``pool.map(w.record, items)``: many tasks on the one object
+    if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name)):
+        return False
+    name = target.value.value
+    func = start.func
+    if func.is_module or not func.is_local(name):
+        return False
+    body = list(walk(func.node, skip=_NOT_RUN))
+    # the loop around the start, innermost: the object must be built in it, every pass
+    loops = [
+        node.body
+        for node in body
+        if isinstance(node, (cst.For, cst.While))
+        and any(inner is start.call for inner in walk(node.body, skip=_NOT_RUN))
+    ]
+    comprehensions = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+    if any(
+        isinstance(node, comprehensions) and any(inner is start.call for inner in walk(node))
+        for node in body
+    ):
+        return False  # started once per item of a comprehension, on one object
+    if start.repeated and not loops:
+        return False
+    around = {id(node) for node in walk(loops[-1], skip=_NOT_RUN)} if loops else None
+    bound = False
+    for node in body:
+        targets: list[cst.BaseExpression] = []
+        if isinstance(node, cst.Assign):
+            targets = [t.target for t in node.targets]
+        elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
+            targets = [node.target]
+        elif isinstance(node, (cst.WithItem, cst.ExceptHandler)):
+            alias = node.asname if isinstance(node, cst.WithItem) else node.name
+            targets = [alias.name] if alias is not None else []
+        if not any(_names_it(t, name) for t in targets):
+            continue
+        value = node.value if isinstance(node, cst.Assign) else None
+        if not (
+            isinstance(value, cst.Call)
+            and len(targets) == 1
+            and isinstance(targets[0], cst.Name)
+            and isinstance(value.func, cst.Name)
+            and structure.class_named(value.func.value, func) is not None
+            and (around is None or id(node) in around)
+        ):
+            return False
+        bound = True
+    return bound and _starts_on(name, target.attr.value, func) == 1
+
+
+_NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def _starts_on(name: str, method: str, func: FunctionInfo) -> int:
+    """How many arguments ``name.method`` ``func`` passes: one start per object."""
+    return sum(
+        1
+        for node in walk(func.node, skip=_NOT_RUN)
+        if isinstance(node, cst.Arg)
+        and isinstance(node.value, cst.Attribute)
+        and isinstance(node.value.value, cst.Name)
+        and node.value.value.value == name
+        and node.value.attr.value == method
+    )
+
+
+def _names_it(target: cst.BaseExpression, name: str) -> bool:
+    return any(isinstance(node, cst.Name) and node.value == name for node in walk(target))
 
 
 def _only_run(any_call: AnyCall) -> bool:

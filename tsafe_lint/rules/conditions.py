@@ -18,7 +18,7 @@ from tsafe_lint.analysis import (
     walk,
 )
 from tsafe_lint.analysis.constructions import passed_lock
-from tsafe_lint.analysis.regions import caught_names
+from tsafe_lint.analysis.regions import in_try_catching
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
@@ -530,17 +530,7 @@ def _waits_for_ctrl_c(loop: cst.While, analysis: ModuleAnalysis) -> bool:
     """``try: while not stopped.is_set(): time.sleep(5)`` with ``except KeyboardInterrupt:``:
     a keep-alive of the main thread until Ctrl+C, polled so that the interrupt is seen
     at once (a wait without a timeout does not return for Ctrl+C on every platform)."""
-    node: cst.CSTNode | None = loop
-    while node is not None and not isinstance(node, (cst.FunctionDef, cst.Module)):
-        parent = analysis.parent_of(node)
-        if (
-            isinstance(parent, cst.Try)
-            and node is parent.body
-            and "KeyboardInterrupt" in caught_names(parent)
-        ):
-            return True
-        node = parent
-    return False
+    return in_try_catching(loop, "KeyboardInterrupt", analysis.parent_of)
 
 
 def _negated(call: cst.CSTNode, test: cst.BaseExpression, analysis: ModuleAnalysis) -> bool:

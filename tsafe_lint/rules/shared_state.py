@@ -29,6 +29,7 @@ from tsafe_lint.analysis.fresh_object import constructing
 from tsafe_lint.analysis.none_stores import may_store_none
 from tsafe_lint.analysis.per_thread_args import per_thread_slots
 from tsafe_lint.analysis.reachability import lone_or_per_request
+from tsafe_lint.analysis.regions import in_try_catching
 from tsafe_lint.rules.base import Finding, Rule
 
 _KIND_OF_STATE = {"global": "global", "attr": "attribute", "local": "closure variable"}
@@ -414,7 +415,8 @@ class UnlockedCheckThenAct(Rule):
     (``while not self._stop: ... self._stop = True``, and ``shutdown()`` sets it True
     too): nothing is lost, and the loop reads it again before its next pass.
     Check-then-use is reported too: ``if self.sock: self.sock.close()`` while another
-    thread sets ``self.sock = None``.
+    thread sets ``self.sock = None`` (or deletes the attribute; deleting one of its
+    keys, ``del self.timers[t]``, leaves a dict, not None).
     The early-return form (``if x is None: return`` followed by the use or the write)
     counts as well, and so does a test that reads the state through a property of the
     class (``while self._timespan >= p: self.calls.popleft()`` with a getter returning
@@ -521,8 +523,10 @@ class UnlockedCheckThenAct(Rule):
     and written only by its ``run()`` (and what only ``run()`` calls), are confined to
     that instance's one thread: a Thread starts once, so making several of them runs
     several threads on several objects, none sharing another's attributes. Not
-    reported. A class attribute (``Worker.done``) that every instance's ``run()`` uses
-    is still reported, and so is an instance attribute another thread of the object
+    reported; nor are those of a thread started on a method of an object built on the
+    same pass (``w = Worker(iface); Thread(target=w.run).start()`` in a loop). A class
+    attribute (``Worker.done``) that every instance's ``run()`` uses is still reported,
+    and so is an instance attribute another thread of the object
     (``Thread(target=self._reset)``) writes too. A test and write of ``self.attr``
     together in ``__init__``, before it hands ``self`` out (as for TS102), are not
     reported: no other thread holds the new object yet.
@@ -873,9 +877,10 @@ def _removes(access: Access) -> bool:
 
 
 def _sets_none(access: Access) -> bool:
+    """``x = None`` or ``del x``; not ``del x[k]``, which only removes a key."""
     node = access.node
     if isinstance(node, cst.Del):
-        return True
+        return not isinstance(node.target, cst.Subscript)
     return (
         isinstance(node, (cst.Assign, cst.AnnAssign))
         and isinstance(node.value, cst.Name)
@@ -1192,7 +1197,22 @@ def _container(writes: list[Access]) -> str | None:
                 return "mapping"
             if name in _SEQUENCE_FACTORIES:
                 return "sequence"
+    if any(_sequence_only(access.node) for access in writes):
+        return "sequence"  # ``x.insert(0, v)``, ``del x[5:]``: no dict or set does that
     return None
+
+
+#: Methods of a list or deque that a dict or set does not have.
+_SEQUENCE_METHODS = frozenset({"insert", "append", "appendleft", "extend", "sort", "reverse"})
+
+
+def _sequence_only(node: cst.CSTNode) -> bool:
+    """A write only a list (or deque) takes: one of its own methods, or a slice deleted."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return node.func.attr.value in _SEQUENCE_METHODS
+    if isinstance(node, cst.Del) and isinstance(node.target, cst.Subscript):
+        return any(isinstance(element.slice, cst.Slice) for element in node.target.slice)
+    return False
 
 
 def _repeated_sequence(value: cst.BaseExpression) -> bool:
@@ -1273,7 +1293,11 @@ class IterationDuringMutation(Rule):
     held. Which code runs on which thread is decided as for TS102 (thread starts and a
     ``# tsafe: shared`` marker by default; the opt-in kinds of ``docs/evidence.md``
     with ``extend-evidence``); the evidence is named in the message. A list that is only appended
-    to is not reported: its iteration does not raise. Nor is a list of slots made as
+    to is not reported: its iteration does not raise; nor is one known as a list by a
+    write only a list (or deque) takes (``insert``, ``append``, ``extend``, ``sort``,
+    ``del x[5:]``), whatever else changes it. Nor is an iteration in the body of a
+    ``try`` whose handler names ``RuntimeError``: the code expects the changed size and
+    handles it. Nor is a list of slots made as
     ``[0] * n`` whose slots are replaced (``self.slots[i] = x``): it never changes size
     (bound in its class or in a base class of the module).
     Nor is a store that replaces the value of a key the function has just read (``w =
@@ -1386,6 +1410,8 @@ class IterationDuringMutation(Rule):
             weak = _weak(bindings)
             if item.copy and weak is None:
                 continue  # a builtin's copy of a dict or set is atomic
+            if in_try_catching(item.node, "RuntimeError", analysis.parent_of):
+                continue  # ``try: ... except RuntimeError:``: the race is anticipated
             container = _container(bindings)
             if container == "sequence":
                 continue
