@@ -67,6 +67,51 @@ PINS = {
     "xdart": "1.1.4",
     "djhx-bilix": "1.8.0",
 }
+# the twenty-sixth set, pinned while the twenty-fifth is reviewed and held in reserve until the
+# twenty-fifth is retired; unseen
+NEXT = BENCH / "validation_next.toml"
+NEXT_PINS = {
+    "DIRAC": "9.1.22",
+    "skalds": "0.3.8",
+    "worklet": "0.1.7",
+    "jobmanager": "0.4.8",
+    "nemo-run": "0.11.1",
+    "runpod": "1.12.0",
+    "swanlab": "0.10.3",
+    "rlbot": "1.68.0",
+    "lupaxa-chat-server": "0.4.0",
+    "spindlex": "1.0.4",
+    "firebird-driver": "2.1.0",
+    "dlna-here": "1.0.0",
+    "homealone": "0.0.24",
+    "keris-toolkit": "11.0.0",
+    "reconninja": "8.4.1",
+    "ptnetinspector": "0.2.3",
+    "filefy": "2.0.25",
+    "lantern-p2p": "1.1.2",
+    "synadrive-desktop": "0.1.0",
+    "sftp-pilot": "2.2.0",
+    "tvcast": "0.2.1",
+    "pytodo-qt": "0.3.10",
+    "evileye": "0.0.16",
+    "zx-next-unite": "9.7.56",
+    "usdb-syncer": "0.25.0",
+    "DragonPyEmulator": "0.9.3",
+    "lumisync": "0.8.2",
+    "greenfish": "0.1.0",
+    "seed-vault": "1.1.4",
+    "hayate-player": "0.2.0",
+    "blocksat-gui": "2.5.2",
+    "roplayer": "0.1.2",
+    "palworld-admin": "0.10.4",
+    "docker-monitor-manager": "1.2.7",
+    "yt-channel-downloader": "0.8.9",
+    "scilibra": "2.0.1",
+    "pyvosklivesubtitle": "0.2.5",
+    "holler": "1.1.0",
+    "flow-local": "0.2.0",
+    "easyspeak-linux": "0.13.0",
+}
 SEEN = (
     BENCH / "validation_seen.toml",
     BENCH / "validation_seen_2.toml",
@@ -163,6 +208,27 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
+
+
+def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
+    entries, defaults = corpus.load_corpus(NEXT)
+    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
+    assert corpus.STDLIB not in {e["name"] for e in entries}
+    assert "tests" in defaults
+    for entry in entries:
+        assert entry["paths"], entry["name"]
+        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
+        assert set(defaults) <= set(entry["exclude"])
+    upcoming = {dists.canonical(name) for name in NEXT_PINS}
+    assert len(upcoming) == len(NEXT_PINS)
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    current = {dists.canonical(name) for name in PINS}
+    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
+    assert not upcoming & tuned
+    assert not upcoming & bugs
+    assert not upcoming & current  # the twenty-fifth is under review; this set stays unseen
+    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
