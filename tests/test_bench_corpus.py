@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the twenty-fifth set, pinned while the twenty-fourth was reviewed; current since it was retired
+# the twenty-sixth set, pinned while the twenty-fifth was reviewed; current since it was retired
 PINS = {
-    "bec-server": "4.3.2",
-    "PyTCP": "2.7.6",
-    "mirror-py": "1.4.1",
-    "pollect": "1.2.3",
-    "bsbgateway": "1.2.0",
-    "Toxygen": "0.4.0.0",
-    "profinet-py": "0.6.6",
-    "revpipyload": "0.12.0",
-    "s3syncy": "1.2.0",
-    "opencue-cuegui": "1.37.0",
-    "comtool": "3.4.1",
-    "onvif-gui": "3.3.7",
-    "pollenisator-gui": "2.7.10.6",
-    "startlive": "1.4.0",
-    "slurm-aio-gui": "1.1.8",
-    "beamline-console": "1.4.0",
-    "mesospim-control": "1.8.0",
-    "reacher2p": "3.3.0",
-    "qbitrr2": "5.14.7.post2",
-    "d-fake-seeder": "1.1.24",
-    "qbit-manage": "4.14.0",
-    "pythontorrentdht": "1.0.3",
-    "bamboo-engine": "3.0.7",
-    "jinlava": "8.3.0",
-    "scitq": "1.3.8",
-    "blacknet": "2.1.0",
-    "3way": "1.5.0.42",
-    "carvera-controller-community": "2026.8.22",
-    "birdcage-tui": "2026.2.18",
-    "openvisualizer": "2.1.0",
-    "turboadb": "4.0.0",
-    "zju-autologin": "1.30.0",
-    "seccart2": "1.2.1",
-    "qvideo": "4.8.0",
-    "python-darc": "1.0.5",
-    "rms-link-checker": "2.1.0",
-    "drm4g": "3.0.13",
-    "murnet": "6.2.3",
-    "xdart": "1.1.4",
-    "djhx-bilix": "1.8.0",
-}
-# the twenty-sixth set, pinned while the twenty-fifth is reviewed and held in reserve until the
-# twenty-fifth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "DIRAC": "9.1.22",
     "skalds": "0.3.8",
     "worklet": "0.1.7",
@@ -137,6 +92,7 @@ SEEN = (
     BENCH / "validation_seen_22.toml",
     BENCH / "validation_seen_23.toml",
     BENCH / "validation_seen_24.toml",
+    BENCH / "validation_seen_25.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -208,27 +164,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the twenty-fifth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
