@@ -55,6 +55,9 @@ _STARTERS: dict[str, tuple[str, int, str, int | None]] = {
     **{name: (cb.how, cb.position, cb.keyword, None) for name, cb in CALLBACK_FUNCTIONS.items()},
 }
 
+#: definitions: their code does not run where they stand
+_NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
 #: pool methods that run the target once per item, on several workers at once.
 _FAN_OUT = frozenset({"map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async"})
 
@@ -253,9 +256,6 @@ def fresh_receiver(start: ThreadStart, structure: ModuleStructure) -> bool:
     return bound and _starts_on(name, target.attr.value, func) == 1
 
 
-_NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
-
-
 def _starts_on(name: str, method: str, func: FunctionInfo) -> int:
     """How many arguments ``name.method`` ``func`` passes: one start per object."""
     return sum(
@@ -286,7 +286,7 @@ def _only_run(any_call: AnyCall) -> bool:
         return False
     used = {
         node.attr.value
-        for node in walk(any_call.func.node, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+        for node in walk(any_call.func.node, skip=_NOT_RUN)
         if isinstance(node, cst.Attribute)
         and isinstance(node.value, cst.Name)
         and node.value.value == name

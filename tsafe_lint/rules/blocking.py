@@ -240,9 +240,7 @@ class BlockingCallUnderLock(Rule):
             if setters is not None:  # a thread started here sets it whatever happens
                 held = {lock for lock in held if not stays_away(lock, setters, analysis)}
             held = {
-                lock
-                for lock in held
-                if not woken_before_taken(call.call, receiver, call.func, lock, analysis)
+                lock for lock in held if not woken_before_taken(receiver, call.func, lock, analysis)
             }
         if kind is Kind.QUEUE and taken_when_not_empty(call, receiver, analysis):
             return None  # the item the test saw under the lock is still there

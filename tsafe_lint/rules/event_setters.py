@@ -143,7 +143,6 @@ def _sets(
 
 
 def woken_before_taken(
-    wait: cst.Call,
     receiver: cst.BaseExpression,
     scope: FunctionInfo,
     lock: SymbolKey,
@@ -152,8 +151,8 @@ def woken_before_taken(
     """Does every other acquisition of ``lock`` in the module come after a bare
     ``set()`` of the event ``receiver`` waits on, earlier in the same function (in the
     block of the acquisition or one around it)? The waiting function's own ones count
-    as well when several threads may run it on one object. A lock handed out of the module's code
-    (stored, passed, returned) may be taken anywhere: no."""
+    as well when several threads may run it on one object. A lock handed out of the
+    module's code (stored, passed, returned) may be taken anywhere: no."""
     event = canonical_key(analysis.symbols.key_of(receiver, scope), analysis)
     if event is None or lock in analysis.regions.escaped or _cleared(event, analysis):
         return False
