@@ -24,6 +24,14 @@ class ExternalEntry:
     #: "'self._protocol' in 'Conn.send' at pkg/conn.py:793" ("" for a plain call)
     through: str = ""
     holder: str = ""  # the attribute that holds that object: "pkg.conn.Conn._protocol"
+    #: what makes several entries one thread ("" for a thread of its own): the calls one
+    #: coroutine awaits in turn (``await loop.run_in_executor(None, f)``, then ``g``)
+    thread: str = ""
+
+
+def awaited_in_turn(coroutine: str) -> str:
+    """The thread identity of the calls one coroutine awaits one after another."""
+    return f"the calls '{coroutine}' awaits in turn"
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ class ProjectContext:
         return {
             "imported_kinds": [list(pair) for pair in self.imported_kinds],
             "entries": [
-                [e.function, e.verb, e.origin, e.many, e.through, e.holder]
+                [e.function, e.verb, e.origin, e.many, e.through, e.holder, e.thread]
                 for e in self.entries
             ],
         }

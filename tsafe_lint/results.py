@@ -18,7 +18,8 @@ from tsafe_lint.shapes import Refinements, conforms
 _SUMMARY_JSON: Refinements = {
     FileSummary: {
         "thread_functions": dict[str, tuple[str, int, bool]],  # name -> [verb, line, many]
-        "external_starts": list[tuple[str, str, int, bool]],  # [target, verb, line, many]
+        # [target, verb, line, many, the coroutine that awaits it in turn or ""]
+        "external_starts": list[tuple[str, str, int, bool, str]],
     }
 }
 

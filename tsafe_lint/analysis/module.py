@@ -171,13 +171,13 @@ class ModuleAnalysis:
                     )
                 )
             elif func is not None:
-                external.append((func, entry.verb, entry.origin, entry.many))
+                external.append((func, entry.verb, entry.origin, entry.many, entry.thread))
         # functions the configuration lists as shared: several threads run them at once
         shared = listed(self.extra_evidence, "shared")
         for func in self.structure.functions:
             top_level = not func.is_module and func.cls is None
             if top_level and is_listed(shared, self.name, func.qualname):
-                external.append((func, LISTED_VERB, "[tool.tsafe-lint]", True))
+                external.append((func, LISTED_VERB, "[tool.tsafe-lint]", True, ""))
         wrappers = []
         if expects_threads(self.symbols, len(self.thread_starts)):
             for wrapper, decorator in decorator_wrappers(self.structure):

@@ -31,6 +31,7 @@ from tsafe_lint.analysis.set_up_first import SetUpFirst
 from tsafe_lint.analysis.symbols import argument
 from tsafe_lint.analysis.threads import ThreadStart, fresh_receiver
 from tsafe_lint.analysis.tree import FastVisitor, children
+from tsafe_lint.project_context import awaited_in_turn
 
 Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
 
@@ -287,13 +288,15 @@ def compute_reach(
     regions: Regions,
     starts: list[ThreadStart],
     resolve: Resolver,
-    external: list[tuple[FunctionInfo, str, str, bool]] = (),  # type: ignore[assignment]
+    external: list[tuple[FunctionInfo, str, str, bool, str]] = (),  # type: ignore[assignment]
     more_roots: list[Entry] = (),  # type: ignore[assignment]
 ) -> ThreadReach:
     """Breadth-first over the call graph from every thread entry point (including those
-    other modules start: ``(function, verb, origin, many)``)."""
+    other modules start: ``(function, verb, origin, many, thread)``, ``thread`` "" for
+    a thread of its own)."""
     roots: list[Entry] = [
-        Entry(func, None, verb, many, origin) for func, verb, origin, many in external
+        Entry(func, None, verb, many, origin, thread=thread)
+        for func, verb, origin, many, thread in external
     ]
     set_up = SetUpFirst(structure, resolve)
     #: the function and the call that start each of this module's thread entries
@@ -308,12 +311,14 @@ def compute_reach(
         for func, by_loop in target_functions(start.target, start.func, resolve, structure):
             found.append((func, start, by_loop))
             if not is_fork_hook(start.func):  # restarts the worker in a forked child only
-                thread = start.worker or start.handle or id(start.call)
+                thread = start.worker or start.sequence or start.handle or id(start.call)
                 per_target.setdefault(func, set()).add(thread)
     for func, start, by_loop in found:
         verb = verb_of(start)
         many = (start.many and not by_loop) or len(per_target.get(func, ())) > 1
         thread = f"the one worker of {'.'.join(start.worker)}" if start.worker else ""
+        if not thread and start.sequence:
+            thread = awaited_in_turn(start.sequence)
         if not thread and start.handle and len(per_target.get(func, ())) == 1:
             thread = f"the thread in {start.handle} running {func.qualname}"
         own = fresh_receiver(start, structure)

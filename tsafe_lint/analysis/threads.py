@@ -35,6 +35,11 @@ class ThreadStart:
     #: Thread(...)``), as ``"Class.attr"``: starts of one target that all replace the
     #: same handle are one thread at a time (a new one takes the old one's place)
     handle: str | None = None
+    #: ``await loop.run_in_executor(None, f)`` / ``await asyncio.to_thread(f)``: the
+    #: coroutine that awaits it (qualified); the calls one coroutine awaits run one after
+    #: another, each done before the next starts (a coroutine function is taken to run
+    #: once at a time, as for a loop of such calls)
+    sequence: str | None = None
 
     @property
     def many(self) -> bool:
@@ -133,6 +138,7 @@ def thread_starts(
                 args,
                 repeated=any_call.repeated and not _awaited_at_once(any_call),
                 handle=_handle(any_call.place.statement, any_call.call, any_call.func),
+                sequence=_awaiting(any_call),
             )
         )
     repeated = {c.call for c in regions.calls if c.repeated}
@@ -168,6 +174,7 @@ def thread_starts(
                     and not _awaited_at_once(any_call)
                     and not one_worker,
                     worker=pool if one_worker else None,
+                    sequence=_awaiting(any_call),
                 )
             )
     starts += _future_callbacks(regions, starts)
@@ -308,6 +315,11 @@ def _assigned_to(statement: cst.BaseStatement, call: cst.Call) -> cst.BaseExpres
     if not isinstance(small, cst.Assign) or small.value is not call or len(small.targets) != 1:
         return None
     return small.targets[0].target
+
+
+def _awaiting(any_call: AnyCall) -> str | None:
+    """The coroutine function that awaits the start right where it is made, if any."""
+    return any_call.func.qualname if _awaited_at_once(any_call) else None
 
 
 def _awaited_at_once(any_call: AnyCall) -> bool:

@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from tsafe_lint.project.file_summary import FileSummary
-from tsafe_lint.project_context import ExternalEntry, ProjectContext
+from tsafe_lint.project_context import ExternalEntry, ProjectContext, awaited_in_turn
 
 Node = tuple[str, str]  # (module, function qualified name)
 
@@ -75,6 +75,7 @@ class _Root:
     verb: str
     origin: str
     many: bool
+    thread: str = ""  # several roots, one thread: the calls one coroutine awaits in turn
 
 
 def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
@@ -83,10 +84,11 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
     for summary in index.modules.values():
         for name, (verb, line, many) in summary.thread_functions.items():
             roots.append(_Root((summary.module, name), verb, f"{summary.path}:{line}", many))
-        for qualified, verb, line, many in summary.external_starts:
+        for qualified, verb, line, many, sequence in summary.external_starts:
             node = index.resolve(qualified)
             if node is not None:
-                roots.append(_Root(node, verb, f"{summary.path}:{line}", many))
+                thread = awaited_in_turn(f"{summary.path}:{sequence}") if sequence else ""
+                roots.append(_Root(node, verb, f"{summary.path}:{line}", many, thread))
     # (callee, how the call reaches another object: ("'self._p' in 'C.f' at m.py:9",
     # the attribute that holds it: "m.C._p"), ("", "") for a plain call)
     edges: dict[Node, list[tuple[Node, tuple[str, str]]]] = {}
@@ -120,7 +122,7 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
                 arrived = entries.setdefault(path, {})
                 if node[1] not in arrived:
                     arrived[node[1]] = ExternalEntry(
-                        node[1], root.verb, root.origin, many, *through
+                        node[1], root.verb, root.origin, many, *through, thread=root.thread
                     )
             for nxt, into_object in edges.get(node, ()):
                 if nxt not in seen:

@@ -47,13 +47,13 @@ def plan_summary(
         node = entries[0].node
         if node is not None and not func.is_module:
             threads.append((func.qualname, entries[0].verb, node, analysis.reach.many(func)))
-    starts: list[tuple[str, str, cst.CSTNode, bool]] = []
+    starts: list[tuple[str, str, cst.CSTNode, bool, str]] = []
     for start in analysis.thread_starts:
         if start.in_process or start.target is None or _resolves_locally(analysis, start):
             continue
         qualified = structure.qualified_name(start.target, start.func)
         if qualified is not None and "." in qualified:
-            starts.append((qualified, verb_of(start), start.call, start.many))
+            starts.append((qualified, verb_of(start), start.call, start.many, start.sequence or ""))
     for finalizer in analysis.finalizers:
         summary.finalizers[finalizer.func.qualname] = [finalizer.describe(), finalizer.when]
     summary.class_bases = _class_bases(analysis)
@@ -118,7 +118,9 @@ def plan_summary(
 
         for name, verb, node, many in threads:
             summary.thread_functions[name] = [verb, line(node), many]
-        summary.external_starts = [[q, verb, line(node), many] for q, verb, node, many in starts]
+        summary.external_starts = [
+            [q, verb, line(node), many, sequence] for q, verb, node, many, sequence in starts
+        ]
         for caller, callee, held, node in calls:
             where = (line(node), column(node)) if node in kept else (0, 0)
             summary.calls.setdefault(caller, []).append((callee, held, *where))
