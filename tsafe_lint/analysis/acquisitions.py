@@ -186,10 +186,14 @@ class LockFacts:
         return key
 
     def reentrant(self, lock: SymbolKey) -> bool:
+        """May the thread that holds ``lock`` take it again? Yes unless it is known to be
+        a ``Lock``: one known only by its use (``acquire()`` and ``release()``) may be an
+        RLock from a factory (``ring.getLock(name, recursive=True)``): never claim a
+        deadlock on it."""
         info = self.symbols.symbols.get(lock)
         if info is None:
             return True  # unknown: never claim a deadlock
-        return info.kind in (Kind.RLOCK, Kind.CONDITION)
+        return info.kind in (Kind.RLOCK, Kind.CONDITION, Kind.ACQUIRABLE)
 
     def held_locks(self, state: State) -> set[SymbolKey]:
         """The lock identities held in ``state``."""

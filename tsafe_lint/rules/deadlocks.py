@@ -73,7 +73,10 @@ class ReentrantLockAcquire(Rule):
     call, made while holding it, to a function of the module that takes it again. Calls
     Python makes implicitly count: ``self[k]``, ``self[k] = v``, ``del self[k]``,
     ``k in self``, ``len(self)``, ``iter(self)``, ``for x in self`` and property reads
-    run the class's own dunder methods and getters.
+    run the class's own dunder methods and getters. A lock known only by its use
+    (``acquire()`` and ``release()`` on an object no constructor of the module shows)
+    is not reported: it may be an RLock from a factory (``ring.getLock(name,
+    recursive=True)``); a factory whose name ends in ``Lock`` gives a Lock.
 
     A path behind a non-blocking try of the same lock is not followed: in
     ``if lock.acquire(False): ...`` (or ``if ready and lock.acquire(blocking=False):``)
