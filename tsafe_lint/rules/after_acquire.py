@@ -62,7 +62,7 @@ def released_after(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     True``). Also a conditional acquire released under the same test (``if level:
     x.acquire()`` / ``try: ... finally: if level: x.release()``)."""
     first, left_branch = _held_path(call, analysis)
-    if is_release_of(first, call.target, analysis, call):
+    if is_release_of(first, call.target, analysis, call) or _guarded_release(first, call, analysis):
         return True
     if _draining_loop(call, analysis) is not None and _giving_back_loop(first, call, analysis):
         return True  # ``for ...: sem.acquire()`` then ``for ...: sem.release()``
@@ -86,6 +86,18 @@ def released_after(call: MethodCall, analysis: ModuleAnalysis) -> bool:
         after = call.place.block[call.place.index + 2 : call.place.index + 3]
         return bool(after) and is_release_of(after[0], call.target, analysis, call)
     return _released_under_same_test(call, analysis) or _released_under_own_flag(call, analysis)
+
+
+def _guarded_release(
+    statement: cst.BaseStatement | None, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """``try: x.release()`` with handlers (``except _thread.error: pass``), no ``else``
+    or ``finally``: the release itself, whose own error the code chooses to ignore
+    (DIRAC's configuration data, twenty-sixth set)."""
+    if not isinstance(statement, cst.Try) or statement.orelse or statement.finalbody:
+        return False
+    body = list(block(statement.body))
+    return len(body) == 1 and is_release_of(body[0], call.target, analysis, call)
 
 
 def _released_in_every_branch(

@@ -149,7 +149,8 @@ class AcquireWithoutTryFinally(Rule):
     ``continue`` (they leave without the release). An ``if`` without ``else`` whose branch
     releases the lock and ends in ``return`` or ``raise`` counts only up to the release: the
     rest of the branch runs without the lock. ``with`` (or ``contextlib.ExitStack`` for
-    several locks) says it is safe.
+    several locks) says it is safe. The release may stand in a ``try`` of its own whose
+    handlers ignore its error (``try: x.release()`` / ``except RuntimeError: pass``).
 
     **The statement run next**
 
