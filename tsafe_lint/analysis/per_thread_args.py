@@ -20,6 +20,7 @@ from tsafe_lint.analysis.accesses import shared_key
 from tsafe_lint.analysis.events import Access, CheckThenAct
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.thread_keyed import indexed_by
+from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import names_bound_by, walk
 
 if TYPE_CHECKING:
@@ -34,17 +35,16 @@ def per_thread_params(analysis: ModuleAnalysis) -> PerThread:
     for start in analysis.thread_starts:
         if not start.repeated or start.target is None:
             continue
-        if not isinstance(start.args, (cst.Tuple, cst.List)):
+        values = _handed_values(start)
+        if values is None:
             continue
         target = analysis.resolve_function(start.target, start.func)
         if target is None:
             continue
         params = _positional(target)
-        for index, element in enumerate(start.args.elements):
-            value = element.value
+        for index, value in enumerate(values):
             if (
                 index < len(params)
-                and not isinstance(element, cst.StarredElement)
                 and isinstance(value, cst.Name)
                 and value.value in _bound_each_pass(start.call, analysis)
             ):
@@ -66,6 +66,25 @@ def per_thread_params(analysis: ModuleAnalysis) -> PerThread:
                     found.setdefault(callee, set()).add(name)
                     changed = True
     return {func: frozenset(names) for func, names in found.items()}
+
+
+def _handed_values(start: ThreadStart) -> list[cst.BaseExpression | None] | None:
+    """The positional values a start hands its target: ``args=(sock, address)`` of a
+    ``Thread``, the arguments after the function of ``pool.submit(f, queue)``; None
+    when unknown (a starred value stands for nothing: the positions after it shift)."""
+    if start.how == "submit":
+        handed = start.call.args[1:]
+        if any(arg.star or arg.keyword is not None for arg in handed):
+            return None
+        return [arg.value for arg in handed]
+    if not isinstance(start.args, (cst.Tuple, cst.List)):
+        return None
+    values: list[cst.BaseExpression | None] = []
+    for element in start.args.elements:
+        if isinstance(element, cst.StarredElement):
+            break
+        values.append(element.value)
+    return values
 
 
 def _bound_each_pass(call: cst.Call, analysis: ModuleAnalysis) -> set[str]:

@@ -418,7 +418,9 @@ class UnlockedCheckThenAct(Rule):
     thread sets ``self.sock = None`` (or deletes the attribute; deleting one of its
     keys, ``del self.timers[t]``, leaves a dict, not None).
     The early-return form (``if x is None: return`` followed by the use or the write)
-    counts as well, and so does a test that reads the state through a property of the
+    counts as well (but not a flag the function tests that way at two places or more:
+    ``if cancelled: return`` between the steps of a long task is a cancellation flag
+    polled at checkpoints), and so does a test that reads the state through a property of the
     class (``while self._timespan >= p: self.calls.popleft()`` with a getter returning
     ``self.calls[-1] - self.calls[0]``); the message names the property.
 
@@ -441,7 +443,8 @@ class UnlockedCheckThenAct(Rule):
 
     The same for a key the thread was handed as its own: a thread started in a loop with
     a value of that pass (``conn, address = sock.accept()`` then ``Thread(target=
-    self._handle, args=(conn, address))``, or the loop's index), followed into the
+    self._handle, args=(conn, address))``, ``executor.submit(self._submit, queue)`` in
+    ``for queue in self.queues:``, or the loop's index), followed into the
     functions it passes that value to (when every call of them does), and into closures.
     A dict (or list) whose every write outside ``__init__`` is ``d[address] = v``, ``del
     d[address]``, ``d.pop(address, ...)`` or ``d.setdefault(address, v)`` with such a
@@ -592,8 +595,11 @@ class UnlockedCheckThenAct(Rule):
         writes = _writes_by_key(analysis)
         reported: set[tuple[object, SymbolKey]] = set()
         dead = _DeadGuards(analysis)
+        checkpoints = _checkpoints(analysis.regions.check_then_act)
         for item in analysis.regions.check_then_act:
             slot = (item.test_node, item.key)
+            if item.early and (item.func, item.key) in checkpoints:
+                continue  # a cancellation flag polled at several checkpoints
             if slot in reported or analysis.held_at(item.func, item.state):
                 continue
             if _started_threads_only(analysis, item.func):
@@ -672,6 +678,18 @@ class UnlockedCheckThenAct(Rule):
                 f"{why}",
             )
         yield from _check_then_use(analysis, writes, reported, dead)
+
+
+def _checkpoints(items: list[CheckThenAct]) -> set[tuple[FunctionInfo, SymbolKey]]:
+    """The (function, state) pairs a function tests with ``if <test>: return`` at two
+    places or more: a cancellation flag polled at checkpoints (``if cancelled: return``
+    between the steps of a long task), not a guard of the write that follows. One such
+    test before a write (``if self.running: return`` then ``self.running = True``) is."""
+    tests: dict[tuple[FunctionInfo, SymbolKey], set[int]] = {}
+    for item in items:
+        if item.early:
+            tests.setdefault((item.func, item.key), set()).add(id(item.test_node))
+    return {pair for pair, nodes in tests.items() if len(nodes) >= 2}
 
 
 def _none_test_holds(
