@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the twenty-sixth set, pinned while the twenty-fifth was reviewed; current since it was retired
+# the twenty-seventh set, pinned while the twenty-sixth was reviewed; current since it was retired
 PINS = {
-    "DIRAC": "9.1.22",
-    "skalds": "0.3.8",
-    "worklet": "0.1.7",
-    "jobmanager": "0.4.8",
-    "nemo-run": "0.11.1",
-    "runpod": "1.12.0",
-    "swanlab": "0.10.3",
-    "rlbot": "1.68.0",
-    "lupaxa-chat-server": "0.4.0",
-    "spindlex": "1.0.4",
-    "firebird-driver": "2.1.0",
-    "dlna-here": "1.0.0",
-    "homealone": "0.0.24",
-    "keris-toolkit": "11.0.0",
-    "reconninja": "8.4.1",
-    "ptnetinspector": "0.2.3",
-    "filefy": "2.0.25",
-    "lantern-p2p": "1.1.2",
-    "synadrive-desktop": "0.1.0",
-    "sftp-pilot": "2.2.0",
-    "tvcast": "0.2.1",
-    "pytodo-qt": "0.3.10",
-    "evileye": "0.0.16",
-    "zx-next-unite": "9.7.56",
-    "usdb-syncer": "0.25.0",
-    "DragonPyEmulator": "0.9.3",
-    "lumisync": "0.8.2",
-    "greenfish": "0.1.0",
-    "seed-vault": "1.1.4",
-    "hayate-player": "0.2.0",
-    "blocksat-gui": "2.5.2",
-    "roplayer": "0.1.2",
-    "palworld-admin": "0.10.4",
-    "docker-monitor-manager": "1.2.7",
-    "yt-channel-downloader": "0.8.9",
-    "scilibra": "2.0.1",
-    "pyvosklivesubtitle": "0.2.5",
-    "holler": "1.1.0",
-    "flow-local": "0.2.0",
-    "easyspeak-linux": "0.13.0",
-}
-# the twenty-seventh set, pinned while the twenty-sixth is reviewed and held in reserve until
-# the twenty-sixth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "bi-etl": "1.9.3",
     "gerrit-clone": "2.5.0",
     "datadog-checks-base": "37.11.0",
@@ -138,6 +93,7 @@ SEEN = (
     BENCH / "validation_seen_23.toml",
     BENCH / "validation_seen_24.toml",
     BENCH / "validation_seen_25.toml",
+    BENCH / "validation_seen_26.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -209,27 +165,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the twenty-sixth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
