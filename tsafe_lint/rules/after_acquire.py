@@ -504,7 +504,8 @@ def hands_to_release_method(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     a cache miss), and another method of its class releases it without acquiring it
     (``finishPut()``), which the caller calls when done. The lock is handed from one
     method to the other, not leaked. Without such a release-only method, nothing can
-    release it."""
+    release it; with an acquire-only method as well (``acquireLock()`` and
+    ``releaseLock()``), the release-only one belongs to that pair."""
     cls = call.func.cls
     if cls is None or call.target[0] != "attr":
         return False
@@ -527,6 +528,11 @@ def hands_to_release_method(call: MethodCall, analysis: ModuleAnalysis) -> bool:
             releasing.add(other.func)
         elif other.method == "acquire":
             acquiring.add(other.func)
+    if acquiring - releasing:
+        # ``acquireLock()`` / ``releaseLock()``: the release-only method pairs with the
+        # class's acquire-only one, not with a method that returns holding the lock by
+        # mistake (DIRAC's ``getBulk``: an error return inside its loop)
+        return False
     return bool(releasing - acquiring)
 
 

@@ -240,7 +240,10 @@ class AcquireWithoutTryFinally(Rule):
     method to the other, not leaked, so neither TS201 nor TS202 reports it. When no
     method of the class only releases the lock, nothing can release it, and it is
     reported; a method that never returns holding the lock is still asked to release
-    it safely itself.
+    it safely itself. A class that also has a method that only acquires the lock
+    (``acquireLock()`` and ``releaseLock()``, a public lock API) pairs its release-only
+    method with that one: a method that returns holding the lock on an error path
+    (``return S_ERROR(...)`` inside its loop) leaks it, and is reported.
 
     **Functions whose job is to acquire**
 
