@@ -13,7 +13,7 @@ from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.names import looks_like_setup
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, argument
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import contains, names_bound_by, walk
 
 
 @dataclass(frozen=True)
@@ -225,38 +225,29 @@ def fresh_receiver(start: ThreadStart, structure: ModuleStructure) -> bool:
     loops = [
         node.body
         for node in body
-        if isinstance(node, (cst.For, cst.While))
-        and any(inner is start.call for inner in walk(node.body, skip=_NOT_RUN))
+        if isinstance(node, (cst.For, cst.While)) and contains(node.body, start.call)
     ]
     comprehensions = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
-    if any(
-        isinstance(node, comprehensions) and any(inner is start.call for inner in walk(node))
-        for node in body
-    ):
+    if any(isinstance(node, comprehensions) and contains(node, start.call) for node in body):
         return False  # started once per item of a comprehension, on one object
     if start.repeated and not loops:
         return False
     around = {id(node) for node in walk(loops[-1], skip=_NOT_RUN)} if loops else None
+    # ``name = Cls(...)``: the Assign of each of its targets
+    assigned = {id(t): node for node in body if isinstance(node, cst.Assign) for t in node.targets}
     bound = False
     for node in body:
-        targets: list[cst.BaseExpression] = []
-        if isinstance(node, cst.Assign):
-            targets = [t.target for t in node.targets]
-        elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
-            targets = [node.target]
-        elif isinstance(node, (cst.WithItem, cst.ExceptHandler)):
-            alias = node.asname if isinstance(node, cst.WithItem) else node.name
-            targets = [alias.name] if alias is not None else []
-        if not any(_names_it(t, name) for t in targets):
+        if name not in names_bound_by(node):
             continue
-        value = node.value if isinstance(node, cst.Assign) else None
+        assign = assigned.get(id(node))
         if not (
-            isinstance(value, cst.Call)
-            and len(targets) == 1
-            and isinstance(targets[0], cst.Name)
-            and isinstance(value.func, cst.Name)
-            and structure.class_named(value.func.value, func) is not None
-            and (around is None or id(node) in around)
+            assign is not None
+            and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name)
+            and isinstance(assign.value, cst.Call)
+            and isinstance(assign.value.func, cst.Name)
+            and structure.class_named(assign.value.func.value, func) is not None
+            and (around is None or id(assign) in around)
         ):
             return False
         bound = True
@@ -274,10 +265,6 @@ def _starts_on(name: str, method: str, func: FunctionInfo) -> int:
         and node.value.value.value == name
         and node.value.attr.value == method
     )
-
-
-def _names_it(target: cst.BaseExpression, name: str) -> bool:
-    return any(isinstance(node, cst.Name) and node.value == name for node in walk(target))
 
 
 def _only_run(any_call: AnyCall) -> bool:
