@@ -6,6 +6,8 @@ by nobody yet). A lock ``__init__`` receives (``Future(self.lock)``, then
 the module shows passes the same lock, a Condition built on that parameter is that
 lock, and code that holds it holds the Condition (``rules/conditions.py``). Classes
 built elsewhere too are not seen: the module's own constructions are the evidence.
+A local that a function binds only to ``Cls(...)`` holds an object that function built
+(``built_here``): no code that ran before the call can hold its locks.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from tsafe_lint.analysis.events import CallSite
-from tsafe_lint.analysis.scopes import final_name
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, final_name
 from tsafe_lint.analysis.symbols import SymbolKey, argument
+from tsafe_lint.analysis.tree import names_bound_by, walk
 
 if TYPE_CHECKING:
     from tsafe_lint.analysis.module import ModuleAnalysis
@@ -30,6 +33,42 @@ def constructs(site: CallSite) -> bool:
         and isinstance(site.call, cst.Call)
         and final_name(site.call.func) != "__init__"
     )
+
+
+#: What a function's own code does not run: nested definitions.
+_NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def built_here(
+    name: str,
+    func: FunctionInfo,
+    structure: ModuleStructure,
+    within: set[int] | None = None,
+) -> bool:
+    """Is every binding of the local ``name`` in ``func`` a ``name = Cls(...)`` of one of
+    the module's classes (and, with ``within``, one of those nodes' ids: inside a loop)?
+    A parameter, or a name never bound, is not."""
+    if func.is_module or name in func.params or not func.is_local(name):
+        return False
+    body = list(walk(func.node, skip=_NOT_RUN))
+    assigned = {id(t): node for node in body if isinstance(node, cst.Assign) for t in node.targets}
+    bound = False
+    for node in body:
+        if name not in names_bound_by(node):
+            continue
+        assign = assigned.get(id(node))
+        if not (
+            assign is not None
+            and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name)
+            and isinstance(assign.value, cst.Call)
+            and isinstance(assign.value.func, cst.Name)
+            and structure.class_named(assign.value.func.value, func) is not None
+            and (within is None or id(assign) in within)
+        ):
+            return False
+        bound = True
+    return bound
 
 
 def passed_lock(analysis: ModuleAnalysis, parameter: SymbolKey) -> SymbolKey | None:

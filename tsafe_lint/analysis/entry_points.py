@@ -38,6 +38,24 @@ CALLBACK_FUNCTIONS: dict[str, Callback] = {
     ),
 }
 
+
+def keeps_its_object_alive(call: cst.Call) -> bool:
+    """``weakref.finalize(self, self._cleanup)``: the callback is a bound method of the
+    object (or the object is one of its arguments), so the finalizer's registry keeps the
+    object alive (the Python docs warn against it). It is never collected: the callback
+    runs only when called, or at exit from ``atexit`` on the main thread, not on
+    whichever thread collects it."""
+    obj = argument(call, 0, "obj")
+    func = argument(call, 1, "func")
+    if obj is None or func is None:
+        return False
+    if isinstance(func, cst.Attribute) and func.value.deep_equals(obj):
+        return True
+    return any(
+        arg.keyword is None and not arg.star and arg.value.deep_equals(obj) for arg in call.args[2:]
+    )
+
+
 #: Methods of thread-pool futures whose callback runs on the pool's worker thread.
 FUTURE_CALLBACKS: dict[str, Callback] = {
     "add_done_callback": Callback(

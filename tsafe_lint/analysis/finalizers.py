@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from tsafe_lint.analysis.acquisitions import LockFacts
+from tsafe_lint.analysis.entry_points import keeps_its_object_alive
 from tsafe_lint.analysis.events import Regions
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.reachability import Resolver, target_functions
@@ -108,6 +109,8 @@ def find_finalizers(
         registration = REGISTRATIONS.get(name or "")
         if registration is None:
             continue
+        if name == "weakref.finalize" and keeps_its_object_alive(any_call.call):
+            continue  # never collected: it runs at exit, not inside other code
         target = argument(any_call.call, registration.position, registration.keyword)
         for func, _ in target_functions(target, any_call.func, resolve, structure):
             found.append(Finalizer(func, registration.what, registration.when))

@@ -7,13 +7,19 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from tsafe_lint.analysis.entry_points import CALLBACK_FUNCTIONS, FUTURE_CALLBACKS, many_callbacks
+from tsafe_lint.analysis.constructions import built_here
+from tsafe_lint.analysis.entry_points import (
+    CALLBACK_FUNCTIONS,
+    FUTURE_CALLBACKS,
+    keeps_its_object_alive,
+    many_callbacks,
+)
 from tsafe_lint.analysis.events import AnyCall, Regions
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.names import looks_like_setup
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, argument
-from tsafe_lint.analysis.tree import contains, names_bound_by, walk
+from tsafe_lint.analysis.tree import contains, walk
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,8 @@ def thread_starts(
         how, position, keyword, args_position = spec
         if how in ("Thread", "Timer") and _only_run(any_call):
             continue
+        if how == "finalize" and keeps_its_object_alive(any_call.call):
+            continue  # never collected: it runs at exit, on the main thread
         target = argument(any_call.call, position, keyword)
         args = (
             argument(any_call.call, args_position, "args") if args_position is not None else (None)
@@ -218,8 +226,6 @@ def fresh_receiver(start: ThreadStart, structure: ModuleStructure) -> bool:
         return False
     name = target.value.value
     func = start.func
-    if func.is_module or not func.is_local(name):
-        return False
     body = list(walk(func.node, skip=_NOT_RUN))
     # the loop around the start, innermost: the object must be built in it, every pass
     loops = [
@@ -233,25 +239,9 @@ def fresh_receiver(start: ThreadStart, structure: ModuleStructure) -> bool:
     if start.repeated and not loops:
         return False
     around = {id(node) for node in walk(loops[-1], skip=_NOT_RUN)} if loops else None
-    # ``name = Cls(...)``: the Assign of each of its targets
-    assigned = {id(t): node for node in body if isinstance(node, cst.Assign) for t in node.targets}
-    bound = False
-    for node in body:
-        if name not in names_bound_by(node):
-            continue
-        assign = assigned.get(id(node))
-        if not (
-            assign is not None
-            and len(assign.targets) == 1
-            and isinstance(assign.targets[0].target, cst.Name)
-            and isinstance(assign.value, cst.Call)
-            and isinstance(assign.value.func, cst.Name)
-            and structure.class_named(assign.value.func.value, func) is not None
-            and (around is None or id(assign) in around)
-        ):
-            return False
-        bound = True
-    return bound and _starts_on(name, target.attr.value, func) == 1
+    return (
+        built_here(name, func, structure, around) and _starts_on(name, target.attr.value, func) == 1
+    )
 
 
 def _starts_on(name: str, method: str, func: FunctionInfo) -> int:

@@ -8,7 +8,7 @@ acquisition where the chain starts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 import libcst as cst
@@ -29,7 +29,8 @@ from tsafe_lint.analysis import (
     switched_off,
     walk,
 )
-from tsafe_lint.analysis.constructions import constructs
+from tsafe_lint.analysis.constructions import built_here, constructs
+from tsafe_lint.analysis.scopes import ClassInfo
 from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.join import Node, ProjectIndex
 from tsafe_lint.rules.base import Finding, ProjectFinding, Rule, snippet
@@ -541,17 +542,21 @@ class LockInFinalizer(Rule):
     Finds blocking acquisitions of a non-reentrant ``threading.Lock`` in code the
     interpreter runs on its own initiative: ``__del__`` methods, functions registered
     with ``gc.callbacks``, weakref callbacks (``weakref.ref(obj, cb)``,
-    ``weakref.finalize``) and ``signal.signal`` handlers, and the functions they call,
-    in the module and in other modules of the project. It reports only a lock that code
-    outside the finalizer also holds, and names that place. A lock wrapper of the
-    module (a class whose ``__enter__`` or ``acquire`` takes locks) counts as the locks
-    it takes.
+    ``weakref.finalize``, unless its callback is a bound method of the object, which
+    keeps the object alive until exit) and ``signal.signal`` handlers, and the functions
+    they call, in the module and in other modules of the project. It reports only a lock
+    that code outside the finalizer also holds, and names that place. A lock wrapper of
+    the module (a class whose ``__enter__`` or ``acquire`` takes locks) counts as the
+    locks it takes.
 
     Left alone: an ``RLock``; a lock only the finalizer's code takes; a non-blocking
     ``acquire(False)`` or ``acquire(timeout=...)``; a ``__del__`` taking a lock its own
     object made (``self._lock = Lock()`` in ``__init__``: nobody can hold the lock of
-    an object that is being finalized); a finalizer that only sets a flag or puts the
-    work on a ``queue``.
+    an object that is being finalized); a lock an object makes for itself, taken in its
+    methods when the finalizer's code calls them only on objects it builds
+    (``parser = ConfigParser(); parser.read(path)`` in a reload a ``SIGHUP`` handler
+    runs: the interrupted code never saw that object); a finalizer that only sets a flag
+    or puts the work on a ``queue``.
 
     **Why is this bad**
 
@@ -652,6 +657,8 @@ class LockInFinalizer(Rule):
             finalizer, path = code[site.func]
             if _own_lock(analysis, finalizer, site):
                 continue
+            if _lock_of_objects_it_builds(analysis, site, code):
+                continue
             shown = display_name(site.shown if site.shown is not None else site.lock)
             where = f"line {analysis.line_of(holder.node)}"
             via = [func.qualname for func in path[1:]]
@@ -737,6 +744,16 @@ def _own_lock(analysis: ModuleAnalysis, finalizer: Finalizer, site: LockSite) ->
         and structure.method(other, "__del__") is finalizer.func
     ]
     classes = {c for other in runs_it for c in structure.class_bases(other)}
+    return _made_per_object(analysis, classes, key)
+
+
+def _made_per_object(
+    analysis: ModuleAnalysis, classes: Iterable[ClassInfo], key: SymbolKey
+) -> bool:
+    """Is ``key`` an attribute of these classes that each of their objects sets to a new
+    lock of its own (``self._lock = Lock()``, every store of it alike), not a lock of the
+    class or one handed in?"""
+    classes = list(classes)
     if key[1] not in {c.qualname for c in classes}:
         return False
     made = [
@@ -746,6 +763,63 @@ def _own_lock(analysis: ModuleAnalysis, finalizer: Finalizer, site: LockSite) ->
         for fresh in _assignments_to_self(analysis, method, key[2])
     ]
     return bool(made) and all(made)
+
+
+def _lock_of_objects_it_builds(
+    analysis: ModuleAnalysis,
+    site: LockSite,
+    code: dict[FunctionInfo, tuple[Finalizer, list[FunctionInfo]]],
+) -> bool:
+    """Does a finalizer's code take, in a method, a lock its object makes for itself
+    (``self.lock = Lock()``), on objects only the finalizer's code builds: every call
+    that reaches the method from that code is on a local bound to ``Cls(...)`` there
+    (``parser = ConfigParser(); parser.read(path)`` in a reload a signal handler runs)?
+    The interrupted code never saw that object, so it cannot hold its lock."""
+    func = site.func
+    cls = func.cls
+    key = site.shown if site.shown is not None else site.lock
+    if cls is None or func.self_name is None or key[0] != "attr" or len(code[func][1]) < 2:
+        return False
+    if not _made_per_object(analysis, analysis.structure.class_bases(cls), key):
+        return False  # a lock of the class, or one handed in: shared with older objects
+    if not any(
+        isinstance(node, cst.Attribute)
+        and node.attr.value == key[2]
+        and isinstance(node.value, cst.Name)
+        and node.value.value == func.self_name
+        for node in walk(site.node)
+    ):
+        return False  # ``other.lock``: another object's
+    return _reached_on_built_objects(analysis, func, code, set())
+
+
+def _reached_on_built_objects(
+    analysis: ModuleAnalysis,
+    method: FunctionInfo,
+    code: dict[FunctionInfo, tuple[Finalizer, list[FunctionInfo]]],
+    seen: set[FunctionInfo],
+) -> bool:
+    """Is every call of ``method`` in finalizer code made on an object the calling
+    function built (or on ``self`` in a method that is itself reached only so)?"""
+    if method in seen:
+        return True
+    seen.add(method)
+    calls = [s for s in analysis.regions.call_sites if s.callee is method and s.func in code]
+    if not calls or code[method][1][0] is method:
+        return False  # the finalizer itself: its object is the one being finalized
+    for site in calls:
+        if site.implicit or not isinstance(site.call, cst.Call):
+            return False
+        receiver = site.call.func
+        if not (isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name)):
+            return False
+        name = receiver.value.value
+        if name == site.func.self_name and site.func.cls is method.cls:
+            if not _reached_on_built_objects(analysis, site.func, code, seen):
+                return False
+        elif not built_here(name, site.func, analysis.structure):
+            return False
+    return True
 
 
 _NEW_LOCKS = (Kind.LOCK, Kind.RLOCK)
