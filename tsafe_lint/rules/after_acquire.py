@@ -499,6 +499,38 @@ def hands_over(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     return _hands_to_caller(call, analysis) or hands_to_release_method(call, analysis)
 
 
+def checks_out(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """A check-out: the function takes the lock of a local object (or a local lock) and
+    every ``return`` after the acquire hands that object to the caller (``if
+    sock.lock.acquire(blocking=False): return sock``, ``return sock, True``). The lock
+    travels with the object: whoever checked it out releases it when done, as a pool's
+    callers give a connection back."""
+    taken = call.call.func.value if isinstance(call.call.func, cst.Attribute) else None
+    if isinstance(taken, cst.Attribute):
+        taken = taken.value
+    if not isinstance(taken, cst.Name):
+        return False
+    owner = taken.value
+    func = call.func
+    if owner == func.self_name or owner in func.params or not func.is_local(owner):
+        return False
+    returns: list[cst.Return] = []
+    after = False
+    for node in walk_nodes(func.node, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if node is call.call:
+            after = True
+        elif after and isinstance(node, cst.Return):
+            returns.append(node)
+    return bool(returns) and all(_hands_back(r.value, owner) for r in returns)
+
+
+def _hands_back(value: cst.BaseExpression | None, name: str) -> bool:
+    """``return name``, or ``return name, ...`` (one element of a tuple or list)."""
+    if isinstance(value, (cst.Tuple, cst.List)):
+        return any(_hands_back(element.value, name) for element in value.elements)
+    return isinstance(value, cst.Name) and value.value == name
+
+
 def hands_to_release_method(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     """A two-phase protocol: a method returns with a lock of ``self`` held (``get()`` on
     a cache miss), and another method of its class releases it without acquiring it

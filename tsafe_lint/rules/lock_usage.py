@@ -23,6 +23,7 @@ from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
 from tsafe_lint.analysis.tree import walk
 from tsafe_lint.rules.after_acquire import (
+    checks_out,
     handed_to_started_thread,
     hands_over,
     released_after,
@@ -420,7 +421,11 @@ class AcquireWithoutRelease(Rule):
     function whose first use of the lock is ``x.release()`` (no acquire before it in the
     function) was entered holding it, by itself or inside ``with x:``: it releases the
     lock to let other threads in, works, and takes it back before returning, leaving
-    the lock as it found it; its acquires of ``x`` are restores, not leaks.
+    the lock as it found it; its acquires of ``x`` are restores, not leaks. A check-out
+    hands the lock out with its object: a function that takes the lock of a local object
+    (``if conn.lock.acquire(blocking=False):``) and whose every ``return`` after it hands
+    that object to the caller (``return conn``, ``return conn, True``) leaves the lock to
+    whoever checked the object out, as a pool's callers give a connection back.
 
     A return right after starting a thread that took the lock over is a hand-off too:
     ``thread = Thread(target=run); thread.start(); return thread``, where ``run`` (a
@@ -519,6 +524,8 @@ class AcquireWithoutRelease(Rule):
                 continue
             if call.call in analysis.locks.restores or hands_over(call, analysis):
                 continue  # takes back a lock held on entry; hands it to the caller
+            if checks_out(call, analysis):
+                continue  # returns the object whose lock it took: the caller's to release
             name = display_name(call.target)
             if slot not in released:
                 if call.target in analysis.regions.escaped or call.target in released_elsewhere:
