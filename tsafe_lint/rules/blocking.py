@@ -15,6 +15,8 @@ from tsafe_lint.analysis import (
     display_name,
     stays_away,
 )
+from tsafe_lint.analysis.scopes import FunctionInfo, ends_by_leaving
+from tsafe_lint.analysis.tree import walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.done_futures import known_done
 from tsafe_lint.rules.event_setters import sure_setters, woken_before_taken
@@ -113,6 +115,12 @@ class BlockingCallUnderLock(Rule):
     waiter on the way. A taker that does not, or a lock handed out of the module's
     code, keeps it reported.
 
+    Nor is a wait under a lock used as a busy flag: every function of the module that
+    takes it first leaves when it is held (``if self._busy.locked(): raise
+    RuntimeError(...)``, then ``self._busy.acquire()``), and it is never handed out. A
+    second caller raises instead of waiting, so nobody stalls behind it; one ``with`` of
+    it, or an acquire without that test, keeps the wait reported.
+
     A future's ``result()`` or ``exception()`` where the same future was just found
     done is not reported: a done future stays done, so the call returns (or raises) at
     once. That is the body of ``if f.done():`` (``done()`` one of the ``and``-ed
@@ -181,6 +189,7 @@ class BlockingCallUnderLock(Rule):
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for call in analysis.regions.calls:
             held = analysis.locks.held_locks(call.state)
+            held = {lock for lock in held if not _busy_flag(lock, analysis)}
             if not held:
                 continue
             blocking = self._blocking(call, analysis, held)
@@ -251,6 +260,40 @@ class BlockingCallUnderLock(Rule):
                     lock for lock in held if not stays_away(lock, feeders, analysis, public_ok=True)
                 }
         return what, held, timeout_position is not None
+
+
+def _busy_flag(lock: tuple[str, ...], analysis: ModuleAnalysis) -> bool:
+    """A lock used as a busy flag: every function of the module that takes it refuses to
+    run when it is held, before taking it (``if self._busy.locked(): raise
+    RuntimeError(...)``), and it is never handed out. A second caller raises instead of
+    waiting, so holding it across a wait stalls nobody."""
+    if lock in analysis.regions.escaped:
+        return False
+    taken = [a for a in analysis.locks.acquisitions if a.lock == lock]
+    return bool(taken) and all(_refused_before(a.node, a.func, lock, analysis) for a in taken)
+
+
+def _refused_before(
+    node: cst.CSTNode, func: FunctionInfo, lock: tuple[str, ...], analysis: ModuleAnalysis
+) -> bool:
+    """Does ``func`` leave, before ``node``, when the lock is held: ``if lock.locked():``
+    whose body raises or returns?"""
+    refusals = {
+        id(tested.place.statement)
+        for tested in analysis.regions.method_calls
+        if tested.func is func
+        and tested.method == "locked"
+        and analysis.locks.identity(tested.target) == lock
+        and isinstance(tested.place.statement, cst.If)
+        and tested.place.statement.test is tested.call
+        and ends_by_leaving(tested.place.statement.body)
+    }
+    for seen in walk(func.node, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if seen is node:
+            return False
+        if id(seen) in refusals:
+            return True
+    return False
 
 
 def _kind(receiver: cst.BaseExpression, call: AnyCall, analysis: ModuleAnalysis) -> Kind | None:
