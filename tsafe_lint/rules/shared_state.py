@@ -26,6 +26,7 @@ from tsafe_lint.analysis import (
 )
 from tsafe_lint.analysis.conflicts import stored_constant
 from tsafe_lint.analysis.fresh_object import constructing
+from tsafe_lint.analysis.lazy_strings import only_lazy_strings
 from tsafe_lint.analysis.none_stores import may_store_none
 from tsafe_lint.analysis.per_thread_args import per_thread_slots
 from tsafe_lint.analysis.reachability import lone_or_per_request
@@ -82,11 +83,12 @@ class GlobalWriteInThread(Rule):
     Finds ``global x; x = ...`` in a function that runs on threads (a thread target, a
     pool task, or anything they call) when other threads can write ``x`` too: the
     function runs on several threads at once, or other code writes ``x`` as well.
-    A single worker that sets a result the main thread reads after ``join()`` is fine.
-    Code that only threads started one per target (a ``Thread`` target, a ``Thread``
-    subclass's ``run()``, a ``Timer``, started once) or a server's request entry points
-    reach is reported only with the ``started-threads`` evidence (``extend-evidence``,
-    docs/evidence.md).
+    A single worker that sets a result the main thread reads after ``join()`` is fine,
+    and so is lazy set-up of a string (``if _agent is None: _agent = "lib/" + v``, every
+    write of the global alike: see TS103). Code that only threads started one per
+    target (a ``Thread`` target, a ``Thread`` subclass's ``run()``, a ``Timer``, started
+    once) or a server's request entry points reach is reported only with the
+    ``started-threads`` evidence (``extend-evidence``, docs/evidence.md).
 
     **Why is this bad**
 
@@ -146,6 +148,8 @@ class GlobalWriteInThread(Rule):
         for access in _unlocked_racing_writes(analysis, WriteKind.REBIND):
             if access.key[0] != "global" or _started_threads_only(analysis, access.func):
                 continue
+            if only_lazy_strings(access.key, analysis.regions.writes, analysis.parent_of):
+                continue  # lazy set-up of a string: threads that miss together store equal text
             yield Finding(
                 access.node,
                 f"{describe(access.key)} is rebound without a lock; other threads write it "
@@ -473,6 +477,14 @@ class UnlockedCheckThenAct(Rule):
     the source says whether it returns a new object), and an act with another effect
     (a loader call, registering the value, a local that carries the outcome out).
 
+    Nor is lazy set-up of a global to a string, when every write of the global in the
+    module's functions is one: ``if _agent is None: _agent = "lib/" + read_version()``
+    (a literal, an f-string, ``"a" + x``, ``"%s" % x``, ``"-".join(...)``, ``str(...)``),
+    in the branch that runs while it is unset (also the ``else`` of ``if _agent is not
+    None:``, or after ``if _agent is not None: return _agent``). Threads that miss
+    together build the same text, and a string has no identity to lose (TS101 leaves
+    the same stores alone). A setter storing another value keeps it reported.
+
     A memo cache of plain values is not reported either: ``found = cache.get(key)``
     (or ``key not in cache``) with a key made only of the function's parameters
     (directly or through a local such as ``key = (int(w), int(h))``), where the miss
@@ -610,6 +622,10 @@ class UnlockedCheckThenAct(Rule):
                 continue  # tested and written in ``__init__`` of an object nobody holds yet
             if _none_test_holds(analysis, item, writes.get(item.key, ())):
                 continue
+            if item.key[0] == "global" and only_lazy_strings(
+                item.key, writes.get(item.key, ()), analysis.parent_of
+            ):
+                continue  # lazy set-up of a string: threads that miss together store equal text
             if isinstance(item.test_node, cst.While) and _one_constant(
                 analysis, item.write, writes.get(item.key, ())
             ):

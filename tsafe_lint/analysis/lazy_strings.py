@@ -1,0 +1,127 @@
+"""Lazy set-up of a module global to a string: ``if _agent is None: _agent = "lib/" +
+read_version()``.
+
+Two threads that miss together both build the string and the later store replaces the
+other's: a string has no identity callers rely on, and built by the same code it is the
+same text, so nothing is lost (work done twice). Reviewers judge such a race harmless
+(minecraft-launcher-lib's user agent, twenty-seventh set). Only when every write of the
+global in the module is such a store: a setter that stores another value may be
+overwritten by a thread that missed before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import libcst as cst
+
+from tsafe_lint.analysis.events import Access
+from tsafe_lint.analysis.symbols import SymbolKey
+
+ParentOf = Callable[[cst.CSTNode], "cst.CSTNode | None"]
+
+
+def only_lazy_strings(key: SymbolKey, writes: Sequence[Access], parent_of: ParentOf) -> bool:
+    """Is every write of the global ``key`` in functions a ``lazy_string_store`` (the
+    module's own ``_agent = None`` aside)?"""
+    mine = [write for write in writes if write.key == key and not write.func.is_module]
+    return bool(mine) and all(lazy_string_store(write, parent_of) for write in mine)
+
+
+def lazy_string_store(access: Access, parent_of: ParentOf) -> bool:
+    """Is ``access`` ``name = <string>`` in the branch of an ``if`` that runs when the
+    global ``name`` is still ``None`` (the body of ``if name is None:`` or ``if not
+    name:``, the ``else`` of ``if name is not None:``, or after ``if name is not None:
+    return name`` in the same block)?"""
+    node = access.node
+    if access.key[0] != "global" or not isinstance(node, cst.Assign):
+        return False
+    if not is_string(node.value):
+        return False
+    name = access.key[-1]
+    current: cst.CSTNode = node
+    while current is not access.func.node:
+        parent = parent_of(current)
+        if parent is None:
+            return False
+        block = parent.body if isinstance(parent, cst.IndentedBlock) else ()
+        if _after_early_return(block, current, name):
+            return True
+        if isinstance(parent, cst.If):
+            unset = _tests_unset(parent.test, name)
+            if unset is True and current is parent.body:
+                return True
+            if unset is False and current is parent.orelse:
+                return True
+        current = parent
+    return False
+
+
+def is_string(value: cst.BaseExpression) -> bool:
+    """A string by its shape: a literal, an f-string, ``"a" + x``, ``"%s" % x``,
+    ``"-".join(...)``, ``"{}".format(...)``, ``str(...)``."""
+    if isinstance(value, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
+        return True
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Add, cst.Modulo)):
+        return is_string(value.left) or (
+            isinstance(value.operator, cst.Add) and is_string(value.right)
+        )
+    if isinstance(value, cst.Call):
+        func = value.func
+        if isinstance(func, cst.Name):
+            return func.value == "str"
+        if isinstance(func, cst.Attribute):
+            return is_string(func.value)
+    return False
+
+
+def _tests_unset(test: cst.BaseExpression, name: str) -> bool | None:
+    """True for ``name is None`` / ``not name``, False for ``name is not None`` /
+    ``name``; None for any other test."""
+    if isinstance(test, cst.Name) and test.value == name:
+        return False
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = _tests_unset(test.expression, name)
+        return None if inner is None else not inner
+    if (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.left, cst.Name)
+        and test.left.value == name
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    ):
+        operator = test.comparisons[0].operator
+        if isinstance(operator, cst.Is):
+            return True
+        if isinstance(operator, cst.IsNot):
+            return False
+    return None
+
+
+def _after_early_return(
+    statements: Sequence[cst.BaseStatement], current: cst.CSTNode, name: str
+) -> bool:
+    """Is a statement before ``current`` in its block ``if name is not None: return ...``
+    (or ``if name: return ...``)?"""
+    for statement in statements:
+        if statement is current:
+            return False
+        if (
+            isinstance(statement, cst.If)
+            and statement.orelse is None
+            and _tests_unset(statement.test, name) is False
+            and _returns(statement.body)
+        ):
+            return True
+    return False
+
+
+def _returns(body: cst.BaseSuite) -> bool:
+    statements = body.body if isinstance(body, cst.IndentedBlock) else ()
+    last = statements[-1] if statements else None
+    return (
+        isinstance(last, cst.SimpleStatementLine)
+        and bool(last.body)
+        and isinstance(last.body[-1], cst.Return)
+    )
