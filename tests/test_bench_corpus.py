@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the twenty-seventh set, pinned while the twenty-sixth was reviewed; current since it was retired
+# the twenty-eighth set, pinned while the twenty-seventh was reviewed; current since it was retired
 PINS = {
-    "bi-etl": "1.9.3",
-    "gerrit-clone": "2.5.0",
-    "datadog-checks-base": "37.11.0",
-    "dns-exporter": "1.2.3",
-    "emailproxy": "2026.7.3",
-    "littledl": "1.0.0",
-    "jerry-thomas": "11.0.0",
-    "krakenci-server": "1.7.36",
-    "epicsapps": "2026.2.0",
-    "digiflot": "1.2.0.post1.dev0",
-    "mdaviz": "1.4.2",
-    "ara": "1.8.0",
-    "panoptes-utils": "0.2.48",
-    "flexengine": "0.6.0",
-    "moku": "4.4.0.0",
-    "pytesdaqx": "0.2.4",
-    "irrd": "4.5.4",
-    "myqueue": "26.8.1",
-    "pipefunc": "0.93.2",
-    "dnsviz": "0.11.2",
-    "runway": "2.8.4",
-    "perfcat": "1.0.10",
-    "moonraker": "0.11.0",
-    "acryl-datahub-actions": "1.7.0.17",
-    "imap-migration-tools": "1.7.0",
-    "stepup": "4.0.3",
-    "proxy-scraper-cli": "1.31.0",
-    "mpf": "0.81.0",
-    "pyface": "8.0.0",
-    "kipjak": "1.0.27",
-    "porthawk": "2.0.4",
-    "quenouille": "1.9.1",
-    "httpdbg": "2.3.0",
-    "enumageddon": "1.0.4",
-    "tmuxp": "1.76.0",
-    "decentral-service": "1.2.0",
-    "minecraft-launcher-lib": "8.0",
-    "fritzconnection": "1.15.1",
-    "nimbuskv": "3.1.1",
-    "ipscan": "1.4.0",
-}
-# the twenty-eighth set, pinned while the twenty-seventh is reviewed and held in reserve until
-# the twenty-seventh is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "enaml": "0.19.0",
     "omniplc": "0.56.5",
     "pyxrf": "1.0.31",
@@ -139,6 +94,7 @@ SEEN = (
     BENCH / "validation_seen_24.toml",
     BENCH / "validation_seen_25.toml",
     BENCH / "validation_seen_26.toml",
+    BENCH / "validation_seen_27.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -210,27 +166,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the 27th is under review; the 28th stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
