@@ -902,6 +902,14 @@ def _first_statement_held(call: MethodCall, analysis: ModuleAnalysis) -> cst.Bas
             if owner.handlers and all(ends_by_leaving(handler.body) for handler in owner.handlers):
                 # ``try: x.acquire() except Busy: return`` then the statement after it
                 return _statement_after(owner, analysis)
+            if not owner.handlers and owner.finalbody is not None:
+                # ``try: x.acquire() finally: self._count -= 1``: the ``finally`` runs
+                # next, then the statement after the ``try``
+                final = block(owner.finalbody.body)
+                for step in final:
+                    if not realistically_cannot_raise(step, analysis, call.func, lock=call.target):
+                        return step
+                return _statement_after(owner, analysis)
     if call.form == "if" and isinstance(statement, cst.If):
         body = block(statement.body)
         return body[0] if body else None

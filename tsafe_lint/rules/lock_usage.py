@@ -107,7 +107,10 @@ class AcquireWithoutTryFinally(Rule):
     lock.acquire(timeout=t): return`` that tests it) and the ``try``, or the ``release()``
     itself. The line is drawn where strict reviewers of real code drew it: a leak is
     real when something there can fail as the program runs, not when only a caller's
-    misuse (an unhashable key, a wrongly typed argument) could make it raise.
+    misuse (an unhashable key, a wrongly typed argument) could make it raise. An
+    acquire alone in a ``try`` without handlers (``try: x.acquire() finally:
+    self._count -= 1``) is followed by the ``finally``, then by the statement after the
+    ``try``: both count as what stands between.
 
     Code that cannot fail in use: stores to and reads of names, attributes and
     containers (``self.count += 1``, ``self.cache[key] = entry``, ``d.pop(k, None)``),
