@@ -8,6 +8,7 @@ acquisition where the chain starts.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
@@ -506,8 +507,22 @@ def _taken_under(
                 yield line, col, held, target, lock, taken, crossed
 
 
+#: ``_project_takes`` of each project index: TS203, TS205 and TS208 read the same one
+_TAKES: weakref.WeakKeyDictionary[ProjectIndex, dict[Node, dict[str, _Taken]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _project_takes(project: ProjectIndex) -> dict[Node, dict[str, _Taken]]:
-    """For every function of the project, the locks it or anything it calls acquires."""
+    """For every function of the project, the locks it or anything it calls acquires
+    (computed once per index; the rules only read it)."""
+    known = _TAKES.get(project)
+    if known is None:
+        known = _TAKES[project] = _compute_takes(project)
+    return known
+
+
+def _compute_takes(project: ProjectIndex) -> dict[Node, dict[str, _Taken]]:
     takes: dict[Node, dict[str, _Taken]] = {}
     for summary in project.modules.values():
         for function, acquires in summary.acquires.items():
