@@ -59,7 +59,8 @@ def lazy_string_store(access: Access, parent_of: ParentOf) -> bool:
 
 def is_string(value: cst.BaseExpression) -> bool:
     """A string by its shape: a literal, an f-string, ``"a" + x``, ``"%s" % x``,
-    ``"-".join(...)``, ``"{}".format(...)``, ``str(...)``."""
+    ``"-".join(...)``, ``"{}".format(...)`` (a ``str`` method that returns one, on a
+    string), ``str(...)``."""
     if isinstance(value, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
         return True
     if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Add, cst.Modulo)):
@@ -71,8 +72,16 @@ def is_string(value: cst.BaseExpression) -> bool:
         if isinstance(func, cst.Name):
             return func.value == "str"
         if isinstance(func, cst.Attribute):
-            return is_string(func.value)
+            return func.attr.value in _STRING_METHODS and is_string(func.value)
     return False
+
+
+#: Methods of ``str`` that return a ``str`` (``split`` returns a list: not one of them).
+_STRING_METHODS = frozenset(
+    {"join", "format", "format_map", "strip", "lstrip", "rstrip", "lower", "upper",
+     "casefold", "title", "capitalize", "swapcase", "replace", "zfill", "ljust", "rjust",
+     "center", "expandtabs", "removeprefix", "removesuffix", "translate"}
+)  # fmt: skip
 
 
 def _tests_unset(test: cst.BaseExpression, name: str) -> bool | None:
