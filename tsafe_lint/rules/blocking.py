@@ -187,9 +187,12 @@ class BlockingCallUnderLock(Rule):
     summary = "waiting for another thread (join, result, get, wait) while holding a lock"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        busy: dict[tuple[str, ...], bool] = {}
         for call in analysis.regions.calls:
             held = analysis.locks.held_locks(call.state)
-            held = {lock for lock in held if not _busy_flag(lock, analysis)}
+            for lock in held - busy.keys():
+                busy[lock] = _busy_flag(lock, analysis)
+            held = {lock for lock in held if not busy[lock]}
             if not held:
                 continue
             blocking = self._blocking(call, analysis, held)
@@ -267,7 +270,10 @@ def _busy_flag(lock: tuple[str, ...], analysis: ModuleAnalysis) -> bool:
     run when it is held, before taking it (``if self._busy.locked(): raise
     RuntimeError(...)``), and it is never handed out. A second caller raises instead of
     waiting, so holding it across a wait stalls nobody."""
-    if lock in analysis.regions.escaped:
+    if lock in analysis.regions.escaped or not any(
+        tested.method == "locked" and analysis.locks.identity(tested.target) == lock
+        for tested in analysis.regions.method_calls
+    ):
         return False
     taken = [a for a in analysis.locks.acquisitions if a.lock == lock]
     return bool(taken) and all(_refused_before(a.node, a.func, lock, analysis) for a in taken)
