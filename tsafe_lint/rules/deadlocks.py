@@ -31,6 +31,7 @@ from tsafe_lint.analysis import (
     walk,
 )
 from tsafe_lint.analysis.constructions import built_here, constructs
+from tsafe_lint.analysis.finalizers import MAIN_THREAD
 from tsafe_lint.analysis.scopes import ClassInfo
 from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.join import Node, ProjectIndex
@@ -560,7 +561,10 @@ class LockInFinalizer(Rule):
     ``weakref.finalize``, unless its callback is a bound method of the object, which
     keeps the object alive until exit) and ``signal.signal`` handlers, and the functions
     they call, in the module and in other modules of the project. It reports only a lock
-    that code outside the finalizer also holds, and names that place. A lock wrapper of
+    that code outside the finalizer also holds, and names that place: a function no
+    finalizer reaches, or one of the finalizer's own functions that ordinary code calls
+    too (a reload that a ``SIGHUP`` handler runs and the program runs at start-up: the
+    signal may arrive while the main thread is inside it, holding its lock). A lock wrapper of
     the module (a class whose ``__enter__`` or ``acquire`` takes locks) counts as the
     locks it takes.
 
@@ -665,11 +669,19 @@ class LockInFinalizer(Rule):
         for site in analysis.lock_sites:
             if site.func not in code:
                 holders.setdefault(site.lock, site)
+        # the finalizer's code that ordinary code runs too: on any thread, or (for a
+        # signal handler, which interrupts the main thread) outside started threads
+        shared = {
+            when: _holders(analysis, _run_outside_finalizers(analysis, code, when))
+            for when in {finalizer.when for finalizer, _ in code.values()}
+        }
         for site in analysis.lock_sites:
-            holder = holders.get(site.lock)
-            if site.func not in code or holder is None or not is_lock(facts, site.lock):
+            if site.func not in code or not is_lock(facts, site.lock):
                 continue
             finalizer, path = code[site.func]
+            holder = holders.get(site.lock) or shared[finalizer.when].get(site.lock)
+            if holder is None:
+                continue
             if _own_lock(analysis, finalizer, site):
                 continue
             if _lock_of_objects_it_builds(analysis, site, code):
@@ -720,6 +732,49 @@ class LockInFinalizer(Rule):
                         describe, when, [target[1]], _short(lock), holders[lock]
                     )
                     yield ProjectFinding(summary.path, line, col, message)
+
+
+def _holders(analysis: ModuleAnalysis, functions: set[FunctionInfo]) -> dict[SymbolKey, LockSite]:
+    """The first place each lock is taken in ``functions``."""
+    found: dict[SymbolKey, LockSite] = {}
+    for site in analysis.lock_sites:
+        if site.func in functions:
+            found.setdefault(site.lock, site)
+    return found
+
+
+def _run_outside_finalizers(
+    analysis: ModuleAnalysis,
+    code: dict[FunctionInfo, tuple[Finalizer, list[FunctionInfo]]],
+    when: str,
+) -> set[FunctionInfo]:
+    """The functions of the finalizers' code that ordinary code runs too: called, through
+    the module's calls, from a function no finalizer reaches (``AppConfig.save()``, which a
+    SIGHUP handler's reload calls and so does the program's own code). The thread a
+    finalizer interrupts may be inside one of them, holding its locks. A signal handler
+    interrupts the main thread only: callers that run on a thread the module starts
+    (a watcher that reloads too) hold the lock on another thread, which the handler
+    merely waits for."""
+    callees: dict[FunctionInfo, list[FunctionInfo]] = {}
+    for site in analysis.regions.call_sites:
+        callees.setdefault(site.func, []).append(site.callee)
+    reached: set[FunctionInfo] = set()
+    main_only = when == MAIN_THREAD
+    pending = [
+        func
+        for func in callees
+        if func not in code and not (main_only and analysis.reach.entries.get(func))
+    ]
+    seen = set(pending)
+    while pending:
+        func = pending.pop()
+        for callee in callees.get(func, ()):
+            if callee in code:
+                reached.add(callee)
+            if callee not in seen:
+                seen.add(callee)
+                pending.append(callee)
+    return reached
 
 
 def _finalizer_code(project: ProjectIndex, roots: list[tuple[Node, list[str]]]) -> dict[Node, Node]:
