@@ -32,7 +32,7 @@ from tsafe_lint.analysis.fresh_locks import fresh_acquisitions
 from tsafe_lint.analysis.kinds import MUTEXES, Kind
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import NOT_RUN, walk
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,7 @@ def _on_self(call: cst.CSTNode) -> bool:
 def _assigned_on_self(func: FunctionInfo) -> set[str]:
     """The attributes ``func`` stores on ``self`` (``self._lock = Lock()``)."""
     names: set[str] = set()
-    for node in walk(func.node, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    for node in walk(func.node, skip=NOT_RUN):
         target = node.target if isinstance(node, (cst.AssignTarget, cst.AnnAssign)) else None
         if isinstance(target, cst.Attribute) and _is_self(target.value):
             names.add(target.attr.value)

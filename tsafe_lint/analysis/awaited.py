@@ -29,14 +29,13 @@ from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.module import ModuleAnalysis
 from tsafe_lint.analysis.scopes import FunctionInfo, final_name
 from tsafe_lint.analysis.symbols import SymbolKey, argument
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import NOT_RUN, walk
 
 #: qualified constructor -> (target position, target keyword)
 _THREAD_MAKERS = {"threading.Thread": (1, "target"), "threading.Timer": (1, "function")}
 _PROCESS_MAKERS = frozenset({"multiprocessing.Process", "multiprocessing.context.Process"})
 #: pool methods that hand a task (their first argument) to the pool's workers
 _POOL_METHODS = frozenset({"submit", "map", "apply_async", "map_async", "imap", "starmap"})
-_NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 @dataclass(frozen=True)
@@ -83,8 +82,8 @@ def stays_away(
     for func in analysis.reached_from(awaited.entries):
         if lock in facts.takes.get(func, {}):
             return False
-        for node in walk(func.node, _NOT_RUN):
-            if isinstance(node, _NOT_RUN) and node is not func.node:
+        for node in walk(func.node, NOT_RUN):
+            if isinstance(node, NOT_RUN) and node is not func.node:
                 continue
             if isinstance(node, cst.Name) and node.value == name:
                 return False  # names the lock (``self.owner._lock``): it may take it
@@ -135,7 +134,7 @@ def assignments_of(
     unpacking, a ``for`` target, ``with ... as``)."""
     found: list[tuple[FunctionInfo, cst.BaseExpression | None]] = []
     for func in analysis.structure.functions:
-        for node in walk(func.node, _NOT_RUN):
+        for node in walk(func.node, NOT_RUN):
             if isinstance(node, cst.Assign):
                 for target in node.targets:
                     if _names(target.target, key, func, analysis):

@@ -19,7 +19,7 @@ import libcst as cst
 from tsafe_lint.analysis.events import CallSite
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, final_name
 from tsafe_lint.analysis.symbols import SymbolKey, argument
-from tsafe_lint.analysis.tree import names_bound_by, walk
+from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
 
 if TYPE_CHECKING:
     from tsafe_lint.analysis.module import ModuleAnalysis
@@ -35,8 +35,6 @@ def constructs(site: CallSite) -> bool:
     )
 
 
-#: What a function's own code does not run: nested definitions.
-_NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 def built_here(
@@ -50,7 +48,7 @@ def built_here(
     A parameter, or a name never bound, is not."""
     if func.is_module or name in func.params or not func.is_local(name):
         return False
-    body = list(walk(func.node, skip=_NOT_RUN))
+    body = list(walk(func.node, skip=NOT_RUN))
     assigned = {id(t): node for node in body if isinstance(node, cst.Assign) for t in node.targets}
     bound = False
     for node in body:

@@ -39,7 +39,7 @@ from tsafe_lint.analysis.reachability import Entry, ThreadReach
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import NOT_RUN, walk
 
 #: Evidence kinds that are off by default: each measured below 80% precision on the
 #: tuning corpus (docs/evidence.md); ``extend-evidence`` in ``[tool.tsafe-lint]`` turns
@@ -637,7 +637,7 @@ class Evidence:
 
 def _returned_by(closure: FunctionInfo, parent: FunctionInfo) -> bool:
     """Does ``parent`` return ``closure`` (``return method``, ``return wraps(f)(inner)``)?"""
-    for node in walk(parent.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    for node in walk(parent.node, NOT_RUN):
         if (
             isinstance(node, cst.Return)
             and node.value is not None

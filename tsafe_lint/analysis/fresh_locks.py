@@ -15,12 +15,11 @@ from __future__ import annotations
 import libcst as cst
 
 from tsafe_lint.analysis.scopes import FunctionInfo, final_name
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import NOT_RUN, walk
 
 #: Constructors of a new, free mutex (a ``Condition()`` with no lock makes its own RLock;
 #: a ``Semaphore(0)`` starts taken, so semaphores are left out).
 _FREE_LOCKS = frozenset({"Lock", "RLock"})
-_SKIP = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 def fresh_acquisitions(func: FunctionInfo) -> frozenset[cst.CSTNode]:
@@ -30,7 +29,7 @@ def fresh_acquisitions(func: FunctionInfo) -> frozenset[cst.CSTNode]:
     if not isinstance(node, cst.FunctionDef):
         return frozenset()
     found: set[cst.CSTNode] = set()
-    for block in walk(node.body, skip=_SKIP):
+    for block in walk(node.body, skip=NOT_RUN):
         if isinstance(block, cst.IndentedBlock):
             _scan(list(block.body), func, found)
     return frozenset(found)

@@ -14,7 +14,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.events import Access, WriteKind
 from tsafe_lint.analysis.scopes import FunctionInfo
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import NOT_RUN, walk
 
 #: Builtins that never return ``None``.
 _NON_NONE_CALLS = frozenset(
@@ -116,7 +116,7 @@ def _local_non_none(name: str, func: FunctionInfo, depth: int) -> bool:
     if not isinstance(node, cst.FunctionDef) or not func.is_local(name) or name in func.params:
         return False
     values = []
-    for sub in walk(node.body, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    for sub in walk(node.body, NOT_RUN):
         value = _bound_value(sub, name)
         if value is _UNREADABLE:
             return False

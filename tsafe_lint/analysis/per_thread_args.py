@@ -21,7 +21,7 @@ from tsafe_lint.analysis.events import Access, CheckThenAct
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.thread_keyed import indexed_by
 from tsafe_lint.analysis.threads import ThreadStart
-from tsafe_lint.analysis.tree import names_bound_by, walk
+from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
 
 if TYPE_CHECKING:
     from tsafe_lint.analysis.module import ModuleAnalysis
@@ -98,7 +98,7 @@ def _bound_each_pass(call: cst.Call, analysis: ModuleAnalysis) -> set[str]:
             names = set(names_bound_by(node)) if isinstance(node, cst.For) else set()
             if isinstance(node, cst.CompFor):
                 names |= {n.value for n in walk(node.target) if isinstance(n, cst.Name)}
-            for bound in walk(inner, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            for bound in walk(inner, skip=NOT_RUN):
                 names |= names_bound_by(bound)
             return names
         node = analysis.parent_of(node)
@@ -220,7 +220,7 @@ def _bound_values(name: str, func: FunctionInfo) -> list[cst.BaseExpression]:
     """The values ``name = value`` binds in ``func`` (not in nested functions)."""
     return [
         node.value
-        for node in walk(func.node, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda))
+        for node in walk(func.node, skip=NOT_RUN)
         if isinstance(node, cst.Assign)
         and len(node.targets) == 1
         and isinstance(node.targets[0].target, cst.Name)

@@ -59,7 +59,7 @@ from tsafe_lint.analysis.scopes import (
 )
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.thread_keyed import IDENTITY_CALLS, indexed_by, is_identity
-from tsafe_lint.analysis.tree import children, conjuncts, walk
+from tsafe_lint.analysis.tree import NOT_RUN, children, conjuncts, walk
 
 #: Where ``reads_in`` stops (``accesses.py``), and where the walk for locals and
 #: properties does (``tree.walk`` with these skipped, the root always entered).
@@ -845,11 +845,7 @@ class RegionWalker:
             return False
         if callee.cls is not None and self.structure.overrides(callee.cls, callee.name):
             return False
-        returns = [
-            node
-            for node in walk(callee.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))
-            if isinstance(node, cst.Return)
-        ]
+        returns = [node for node in walk(callee.node, NOT_RUN) if isinstance(node, cst.Return)]
         return all(r.value is None or falsy_literal(r.value) is not None for r in returns)
 
     def _acquire(self, state: State, key: SymbolKey) -> State:

@@ -15,7 +15,7 @@ from functools import cached_property
 
 import libcst as cst
 
-from tsafe_lint.analysis.tree import FastVisitor, walk
+from tsafe_lint.analysis.tree import NOT_RUN, FastVisitor, walk
 from tsafe_lint.module_names import absolute_import
 
 
@@ -96,7 +96,7 @@ class FunctionInfo:
     @cached_property
     def is_generator(self) -> bool:
         """Does the function ``yield`` (its own, not a nested function's)?"""
-        skip = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+        skip = NOT_RUN
         return not self.is_module and any(
             isinstance(node, cst.Yield) for node in walk(self.node, skip)
         )

@@ -21,10 +21,9 @@ from collections.abc import Callable, Iterator
 import libcst as cst
 
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block
-from tsafe_lint.analysis.tree import bare_call, walk
+from tsafe_lint.analysis.tree import NOT_RUN, bare_call, walk
 
 Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
-_NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 class SetUpFirst:
@@ -64,8 +63,8 @@ class SetUpFirst:
     def _guarded_calls(self, func: FunctionInfo) -> Iterator[tuple[cst.Call, str, FunctionInfo]]:
         """``if not G: init()`` (or ``if G is None:``) with that call its whole body,
         where ``init`` keeps the global ``G`` true once it ran."""
-        for node in walk(func.node, _NOT_RUN):
-            if isinstance(node, _NOT_RUN) and node is not func.node:
+        for node in walk(func.node, NOT_RUN):
+            if isinstance(node, NOT_RUN) and node is not func.node:
                 continue
             if not isinstance(node, cst.If) or node.orelse is not None:
                 continue
@@ -91,7 +90,7 @@ class SetUpFirst:
         for func in self.structure.functions:
             if func is init or func.is_module or name not in func.declared_global:
                 continue
-            for node in walk(func.node, _NOT_RUN):
+            for node in walk(func.node, NOT_RUN):
                 for value in _stores(node, name):
                     if not _true_value(value):
                         return False

@@ -19,7 +19,7 @@ from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.names import looks_like_setup
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, argument
-from tsafe_lint.analysis.tree import contains, walk
+from tsafe_lint.analysis.tree import NOT_RUN, contains, walk
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,6 @@ _STARTERS: dict[str, tuple[str, int, str, int | None]] = {
     **{name: (cb.how, cb.position, cb.keyword, None) for name, cb in CALLBACK_FUNCTIONS.items()},
 }
 
-#: definitions: their code does not run where they stand
-_NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 #: pool methods that run the target once per item, on several workers at once.
 _FAN_OUT = frozenset({"map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async"})
@@ -226,7 +224,7 @@ def fresh_receiver(start: ThreadStart, structure: ModuleStructure) -> bool:
         return False
     name = target.value.value
     func = start.func
-    body = list(walk(func.node, skip=_NOT_RUN))
+    body = list(walk(func.node, skip=NOT_RUN))
     # the loop around the start, innermost: the object must be built in it, every pass
     loops = [
         node.body
@@ -238,7 +236,7 @@ def fresh_receiver(start: ThreadStart, structure: ModuleStructure) -> bool:
         return False  # started once per item of a comprehension, on one object
     if start.repeated and not loops:
         return False
-    around = {id(node) for node in walk(loops[-1], skip=_NOT_RUN)} if loops else None
+    around = {id(node) for node in walk(loops[-1], skip=NOT_RUN)} if loops else None
     return (
         built_here(name, func, structure, around) and _starts_on(name, target.attr.value, func) == 1
     )
@@ -248,7 +246,7 @@ def _starts_on(name: str, method: str, func: FunctionInfo) -> int:
     """How many arguments ``name.method`` ``func`` passes: one start per object."""
     return sum(
         1
-        for node in walk(func.node, skip=_NOT_RUN)
+        for node in walk(func.node, skip=NOT_RUN)
         if isinstance(node, cst.Arg)
         and isinstance(node.value, cst.Attribute)
         and isinstance(node.value.value, cst.Name)
@@ -270,7 +268,7 @@ def _only_run(any_call: AnyCall) -> bool:
         return False
     used = {
         node.attr.value
-        for node in walk(any_call.func.node, skip=_NOT_RUN)
+        for node in walk(any_call.func.node, skip=NOT_RUN)
         if isinstance(node, cst.Attribute)
         and isinstance(node.value, cst.Name)
         and node.value.value == name

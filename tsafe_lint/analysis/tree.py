@@ -147,6 +147,11 @@ def children(node: cst.CSTNode) -> tuple[cst.CSTNode, ...]:
     return result
 
 
+#: Definitions: their code does not run where they stand (skip them to walk only what a
+#: function's own code runs).
+NOT_RUN: tuple[type[cst.CSTNode], ...] = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
 def walk(node: cst.CSTNode, skip: tuple[type[cst.CSTNode], ...] = ()) -> Iterator[cst.CSTNode]:
     """Pre-order traversal of ``node`` and its descendants, not entering ``skip`` types
     (the root itself is always yielded and entered)."""
@@ -183,7 +188,7 @@ def single_bindings(function: cst.FunctionDef) -> dict[str, cst.CSTNode]:
     functions and classes bind are not counted (a parameter bound again is still
     counted once: callers bind it too, so leave those out with ``FunctionInfo.params``)."""
     seen: dict[str, cst.CSTNode | None] = {}
-    for node in walk(function.body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    for node in walk(function.body, skip=NOT_RUN):
         for name in names_bound_by(node):
             seen[name] = node if name not in seen else None
     return {name: node for name, node in seen.items() if node is not None}

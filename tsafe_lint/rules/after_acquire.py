@@ -25,7 +25,7 @@ from tsafe_lint.analysis import (
     releases_in,
 )
 from tsafe_lint.analysis.scopes import FunctionInfo, ends_by_leaving
-from tsafe_lint.analysis.tree import children, names_bound_by
+from tsafe_lint.analysis.tree import NOT_RUN, children, names_bound_by
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.base import snippet
 from tsafe_lint.rules.cannot_raise import catches_all
@@ -240,7 +240,7 @@ def _assigned_to(name: str, made: cst.Call, func: FunctionInfo) -> bool:
         isinstance(node, cst.Assign)
         and node.value is made
         and any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets)
-        for node in walk_nodes(func.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))
+        for node in walk_nodes(func.node, NOT_RUN)
     )
 
 
@@ -516,7 +516,7 @@ def checks_out(call: MethodCall, analysis: ModuleAnalysis) -> bool:
         return False
     returns: list[cst.Return] = []
     after = False
-    for node in walk_nodes(func.node, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    for node in walk_nodes(func.node, skip=NOT_RUN):
         if node is call.call:
             after = True
         elif after and isinstance(node, cst.Return):

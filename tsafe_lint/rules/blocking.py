@@ -16,7 +16,7 @@ from tsafe_lint.analysis import (
     stays_away,
 )
 from tsafe_lint.analysis.scopes import FunctionInfo, ends_by_leaving
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.done_futures import known_done
 from tsafe_lint.rules.event_setters import sure_setters, woken_before_taken
@@ -294,7 +294,7 @@ def _refused_before(
         and tested.place.statement.test is tested.call
         and ends_by_leaving(tested.place.statement.body)
     }
-    for seen in walk(func.node, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    for seen in walk(func.node, skip=NOT_RUN):
         if seen is node:
             return False
         if id(seen) in refusals:

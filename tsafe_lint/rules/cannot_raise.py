@@ -7,7 +7,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, block
 from tsafe_lint.analysis.scopes import ClassInfo
-from tsafe_lint.analysis.tree import names_bound_by
+from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.self_logging import plain_arguments, plain_log_call
 
@@ -293,7 +293,7 @@ def _keys_of_keys(
     if not (isinstance(container, cst.Name) and func.is_local(container.value)):
         return ()
     found: list[cst.BaseExpression] = []
-    for node in walk_nodes(func.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    for node in walk_nodes(func.node, NOT_RUN):
         if not isinstance(node, cst.For) or not isinstance(node.target, cst.Name):
             continue
         for inner in walk_nodes(node.body):
@@ -306,7 +306,7 @@ def _keys_of_keys(
                 found.append(node.iter)
     stores = [
         inner
-        for inner in walk_nodes(func.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda))
+        for inner in walk_nodes(func.node, NOT_RUN)
         if isinstance(inner, (cst.AssignTarget, cst.AugAssign))
         and isinstance(inner.target, cst.Subscript)
         and inner.target.value.deep_equals(container)
@@ -503,7 +503,7 @@ def _local_values(name: str, func: FunctionInfo) -> list[cst.BaseExpression] | N
     plain ``name = value`` (a loop target, an augmented store, an unpacking)."""
     values: list[cst.BaseExpression] = []
     plain: set[int] = set()
-    scope = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+    scope = NOT_RUN
     for node in walk_nodes(func.node, scope):
         if isinstance(node, cst.Assign) and len(node.targets) == 1:
             target = node.targets[0].target

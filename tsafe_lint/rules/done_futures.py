@@ -17,7 +17,7 @@ import libcst as cst
 from tsafe_lint.analysis import ModuleAnalysis, block, conjuncts
 from tsafe_lint.analysis.flag_paths import ends_in_exit
 from tsafe_lint.analysis.scopes import final_name
-from tsafe_lint.analysis.tree import names_bound_by, walk
+from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
 from tsafe_lint.rules.base import snippet
 
 
@@ -63,7 +63,7 @@ def _yields_done(iterable: cst.BaseExpression, function: cst.CSTNode | None) -> 
         return False
     name = iterable.value
     bindings = 0
-    for node in walk(function, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    for node in walk(function, skip=NOT_RUN):
         if isinstance(node, cst.AssignTarget):
             continue  # read with its assignment
         binds = (

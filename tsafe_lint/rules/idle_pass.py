@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, walk
+from tsafe_lint.analysis.tree import NOT_RUN
 from tsafe_lint.rules.self_logging import is_log_call
 
 #: methods that read state without doing work (any receiver)
@@ -47,8 +48,6 @@ _CHEAP_BUILTINS = frozenset(
     }
 )  # fmt: skip
 _CLOCKS = frozenset({"time.time", "time.monotonic", "time.perf_counter", "time.sleep"})
-#: nodes that run no code where they stand
-_DEFINITIONS = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 class IdlePass:
@@ -69,7 +68,7 @@ class IdlePass:
         jumped = False  # a `continue` after the sleep skips the rest of the pass
         while node is not loop:
             parent = parent_of(node)
-            if parent is None or isinstance(parent, _DEFINITIONS):
+            if parent is None or isinstance(parent, NOT_RUN):
                 return False
             if isinstance(parent, (cst.IndentedBlock, cst.SimpleStatementSuite)):
                 siblings: tuple[cst.CSTNode, ...] = tuple(parent.body)
@@ -127,7 +126,7 @@ class IdlePass:
 
     def _idle(self, nodes: Iterable[cst.CSTNode], func: FunctionInfo) -> bool:
         for root in nodes:
-            for node in walk(root, skip=_DEFINITIONS):
+            for node in walk(root, skip=NOT_RUN):
                 if isinstance(node, (cst.Await, cst.Yield, cst.With)):
                     return False  # a ``with`` takes a lock (a sample of shared state) or opens
                 if isinstance(node, cst.Call) and not self._cheap_call(node, func):

@@ -21,7 +21,7 @@ from tsafe_lint.analysis import (
 )
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.after_acquire import (
     checks_out,
     handed_to_started_thread,
@@ -723,7 +723,7 @@ def _stands_in(name: str, created_at: cst.CSTNode | None, func: FunctionInfo | N
     DaemonContext() else: context = threading.Lock()``)?"""
     if func is None or created_at is None:
         return False
-    for statement in walk(func.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    for statement in walk(func.node, NOT_RUN):
         if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or statement is created_at:
             continue
         if statement.value is None or (

@@ -23,7 +23,7 @@ import libcst as cst
 from tsafe_lint.analysis import AnyCall, FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.awaited import Awaited, assignments_of, canonical_key
 from tsafe_lint.analysis.symbols import SymbolKey
-from tsafe_lint.analysis.tree import conjuncts, walk
+from tsafe_lint.analysis.tree import NOT_RUN, conjuncts, walk
 from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
 from tsafe_lint.rules.self_logging import is_log_call
@@ -33,7 +33,6 @@ _QUEUE_MAKERS = frozenset(
     {"queue.Queue", "queue.SimpleQueue", "queue.LifoQueue", "queue.PriorityQueue"}
 )
 _PUTS = frozenset({"put", "put_nowait"})
-_NOT_RUN = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 def answering_feeders(
@@ -54,8 +53,8 @@ def answering_feeders(
             return None  # a queue from elsewhere: others may put into it
     feeders: list[FunctionInfo] = []
     for func in analysis.structure.functions:
-        for node in walk(func.node, _NOT_RUN):
-            if isinstance(node, _NOT_RUN) and node is not func.node:
+        for node in walk(func.node, NOT_RUN):
+            if isinstance(node, NOT_RUN) and node is not func.node:
                 continue
             if not isinstance(node, (cst.Name, cst.Attribute)):
                 continue

@@ -22,7 +22,7 @@ from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import looks_like_lock
 from tsafe_lint.analysis.scopes import ClassInfo
 from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
-from tsafe_lint.analysis.tree import bare_method_call
+from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call
 from tsafe_lint.rules.cannot_raise import (
     _DIVISIONS,
     _builtin,
@@ -754,7 +754,7 @@ def _walk(root: cst.CSTNode, in_loop: bool) -> Iterator[cst.CSTNode]:
     stack: list[tuple[cst.CSTNode, bool]] = [(root, in_loop)]
     while stack:
         node, looping = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if isinstance(node, NOT_RUN):
             continue
         if isinstance(node, (cst.Break, cst.Continue)) and looping:
             continue

@@ -31,6 +31,7 @@ from tsafe_lint.analysis.none_stores import may_store_none
 from tsafe_lint.analysis.per_thread_args import per_thread_slots
 from tsafe_lint.analysis.reachability import lone_or_per_request
 from tsafe_lint.analysis.regions import in_try_catching
+from tsafe_lint.analysis.tree import NOT_RUN
 from tsafe_lint.rules.base import Finding, Rule
 
 _KIND_OF_STATE = {"global": "global", "attr": "attribute", "local": "closure variable"}
@@ -1282,7 +1283,7 @@ def _replaces_value(node: cst.Assign, access: Access) -> bool:
     if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Subscript):
         return False
     store = node.targets[0].target
-    for suite in walk(access.func.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    for suite in walk(access.func.node, NOT_RUN):
         if not isinstance(suite, (cst.IndentedBlock, cst.Module)):
             continue
         for index, statement in enumerate(suite.body):
