@@ -33,6 +33,7 @@ from tsafe_lint.analysis import (
 from tsafe_lint.analysis.constructions import built_here, constructs
 from tsafe_lint.analysis.finalizers import MAIN_THREAD
 from tsafe_lint.analysis.scopes import ClassInfo
+from tsafe_lint.analysis.tree import NOT_RUN
 from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.join import Node, ProjectIndex
 from tsafe_lint.rules.base import Finding, ProjectFinding, Rule, snippet
@@ -564,9 +565,9 @@ class LockInFinalizer(Rule):
     that code outside the finalizer also holds, and names that place: a function no
     finalizer reaches, or one of the finalizer's own functions that ordinary code calls
     too (a reload that a ``SIGHUP`` handler runs and the program runs at start-up: the
-    signal may arrive while the main thread is inside it, holding its lock). A lock wrapper of
-    the module (a class whose ``__enter__`` or ``acquire`` takes locks) counts as the
-    locks it takes.
+    signal may arrive while the main thread is inside it, holding its lock). A lock
+    wrapper of the module (a class whose ``__enter__`` or ``acquire`` takes locks) counts
+    as the locks it takes.
 
     Left alone: an ``RLock``; a lock only the finalizer's code takes; a non-blocking
     ``acquire(False)`` or ``acquire(timeout=...)``; a ``__del__`` taking a lock its own
@@ -665,10 +666,7 @@ class LockInFinalizer(Rule):
         if not code:
             return
         facts = analysis.locks
-        holders: dict[SymbolKey, LockSite] = {}
-        for site in analysis.lock_sites:
-            if site.func not in code:
-                holders.setdefault(site.lock, site)
+        holders = _holders(analysis, set(analysis.structure.functions) - code.keys())
         # the finalizer's code that ordinary code runs too: on any thread, or (for a
         # signal handler, which interrupts the main thread) outside started threads
         shared = {
@@ -898,7 +896,7 @@ _NEW_LOCKS = (Kind.LOCK, Kind.RLOCK)
 def _assignments_to_self(analysis: ModuleAnalysis, method: FunctionInfo, attr: str) -> list[bool]:
     """For each ``self.<attr> = value`` in ``method``: is the value a new lock?"""
     found = []
-    for node in walk(method.node, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+    for node in walk(method.node, skip=NOT_RUN):
         if not isinstance(node, cst.Assign):
             continue
         for target in node.targets:
