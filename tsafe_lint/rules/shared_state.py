@@ -28,6 +28,7 @@ from tsafe_lint.analysis.conflicts import stored_constant
 from tsafe_lint.analysis.fresh_object import constructing
 from tsafe_lint.analysis.lazy_strings import only_lazy_strings
 from tsafe_lint.analysis.none_stores import may_store_none
+from tsafe_lint.analysis.own_classes import module_level_values, own_class_instance
 from tsafe_lint.analysis.per_thread_args import per_thread_slots
 from tsafe_lint.analysis.reachability import lone_or_per_request
 from tsafe_lint.analysis.regions import in_try_catching
@@ -1188,6 +1189,22 @@ def _bound_values(writes: list[Access]) -> Iterator[cst.BaseExpression]:
             yield node.value
 
 
+def _values_and_scopes(
+    writes: list[Access], analysis: ModuleAnalysis
+) -> Iterator[tuple[cst.BaseExpression, FunctionInfo]]:
+    """The values the state is bound to, each with the function that binds it; for a
+    global, its bindings at the module's top level too (``rooms = ThreadSafeDict()``),
+    which are not writes of a function."""
+    for access in writes:
+        node = access.node
+        if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
+            yield node.value, access.func
+    if writes and writes[0].key[0] == "global":
+        module = analysis.structure.module_scope
+        for value in module_level_values(analysis.module, writes[0].key[-1]):
+            yield value, module
+
+
 def _weak(writes: list[Access]) -> str | None:
     """The weak container the state is bound to (``WeakValueDictionary``), if any."""
     for value in _bound_values(writes):
@@ -1216,9 +1233,15 @@ def _inherited_writes(
     return found
 
 
-def _container(writes: list[Access]) -> str | None:
-    """``"mapping"`` (dict or set), ``"sequence"`` or ``None`` (unknown), from the values
-    the state is bound to."""
+def _container(writes: list[Access], analysis: ModuleAnalysis) -> str | None:
+    """``"mapping"`` (dict or set), ``"sequence"``, ``"object"`` (of one of the project's
+    own classes, whose ``items()`` is its own code: ``own_classes``) or ``None``
+    (unknown), from the values the state is bound to."""
+    if any(
+        own_class_instance(value, func, analysis.structure, analysis.name)
+        for value, func in _values_and_scopes(writes, analysis)
+    ):
+        return "object"
     for value in _bound_values(writes):
         if isinstance(value, (cst.Dict, cst.Set, cst.DictComp, cst.SetComp)):
             return "mapping"
@@ -1336,7 +1359,11 @@ class IterationDuringMutation(Rule):
     ``[0] * n`` whose slots are replaced (``self.slots[i] = x``): it never changes size
     (bound in its class or in a base class of the module).
     Nor is a store that replaces the value of a key the function has just read (``w =
-    d[k]`` then ``d[k] = (w, ...)`` in the same block): the size does not change. A copy
+    d[k]`` then ``d[k] = (w, ...)`` in the same block): the size does not change. Nor is
+    an object of the project's own classes (``rooms = ThreadSafeDict()``, a class of the
+    module that does not subclass ``dict`` or ``set``, or one imported from the module's
+    own top-level package): its ``items()`` is the project's code (a copy taken under
+    its lock, often), not a dict's view. A copy
     taken under the lock (``for k in list(self._d)`` inside ``with self._lock:``) is the
     fix.
 
@@ -1447,8 +1474,8 @@ class IterationDuringMutation(Rule):
                 continue  # a builtin's copy of a dict or set is atomic
             if in_try_catching(item.node, "RuntimeError", analysis.parent_of):
                 continue  # ``try: ... except RuntimeError:``: the race is anticipated
-            container = _container(bindings)
-            if container == "sequence":
+            container = _container(bindings, analysis)
+            if container in ("sequence", "object"):
                 continue
             if (
                 container is None
