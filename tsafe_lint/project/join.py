@@ -80,30 +80,8 @@ class _Root:
 
 def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
     """For each module (by path), the facts other modules give it; only non-empty ones."""
-    roots: list[_Root] = []
-    for summary in index.modules.values():
-        for name, (verb, line, many) in summary.thread_functions.items():
-            roots.append(_Root((summary.module, name), verb, f"{summary.path}:{line}", many))
-        for qualified, verb, line, many, sequence in summary.external_starts:
-            node = index.resolve(qualified)
-            if node is not None:
-                thread = awaited_in_turn(f"{summary.path}:{sequence}") if sequence else ""
-                roots.append(_Root(node, verb, f"{summary.path}:{line}", many, thread))
-    # (callee, how the call reaches another object: ("'self._p' in 'C.f' at m.py:9",
-    # the attribute that holds it: "m.C._p"), ("", "") for a plain call)
-    edges: dict[Node, list[tuple[Node, tuple[str, str]]]] = {}
-    for summary in index.modules.values():
-        for caller, calls in summary.calls.items():
-            for callee, _, _, _ in calls:
-                target = index.callee(summary.module, callee)
-                if target is not None:
-                    edges.setdefault((summary.module, caller), []).append((target, ("", "")))
-        for caller, object_calls in summary.object_calls.items():
-            for callee, receiver, line, holder in object_calls:
-                target = index.resolve(callee)
-                if target is not None:
-                    through = (f"'{receiver}' in '{caller}' at {summary.path}:{line}", holder)
-                    edges.setdefault((summary.module, caller), []).append((target, through))
+    roots = _thread_roots(index)
+    edges = _edges(index)
 
     entries: dict[str, dict[str, ExternalEntry]] = {}
     for root in roots:
@@ -140,6 +118,69 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
         if context:
             result[summary.path] = context
     return result
+
+
+def _thread_roots(index: ProjectIndex) -> list[_Root]:
+    """Every function the project runs on a thread it starts, in any module."""
+    roots: list[_Root] = []
+    for summary in index.modules.values():
+        for name, (verb, line, many) in summary.thread_functions.items():
+            roots.append(_Root((summary.module, name), verb, f"{summary.path}:{line}", many))
+        for qualified, verb, line, many, sequence in summary.external_starts:
+            node = index.resolve(qualified)
+            if node is not None:
+                thread = awaited_in_turn(f"{summary.path}:{sequence}") if sequence else ""
+                roots.append(_Root(node, verb, f"{summary.path}:{line}", many, thread))
+    return roots
+
+
+#: (callee, how the call reaches another object: ("'self._p' in 'C.f' at m.py:9", the
+#: attribute that holds it: "m.C._p"), ("", "") for a plain call)
+Edges = dict[Node, list[tuple[Node, tuple[str, str]]]]
+
+
+def _edges(index: ProjectIndex) -> Edges:
+    """The project's calls, plain and into other objects, across modules."""
+    edges: Edges = {}
+    for summary in index.modules.values():
+        for caller, calls in summary.calls.items():
+            for callee, _, _, _ in calls:
+                target = index.callee(summary.module, callee)
+                if target is not None:
+                    edges.setdefault((summary.module, caller), []).append((target, ("", "")))
+        for caller, object_calls in summary.object_calls.items():
+            for callee, receiver, line, holder in object_calls:
+                target = index.resolve(callee)
+                if target is not None:
+                    through = (f"'{receiver}' in '{caller}' at {summary.path}:{line}", holder)
+                    edges.setdefault((summary.module, caller), []).append((target, through))
+    return edges
+
+
+def run_outside_started_threads(index: ProjectIndex) -> set[Node]:
+    """The functions the program's own thread (the main one) may be running: those no
+    started thread reaches, and everything they call. A signal handler interrupts that
+    thread only; a lock held on a started thread is one it merely waits for."""
+    edges = _edges(index)
+    threaded = _closure([root.node for root in _thread_roots(index)], edges)
+    unthreaded = [
+        (module, function)
+        for module, summary in index.modules.items()
+        for function in [*summary.functions, *summary.acquires]
+        if (module, function) not in threaded
+    ]
+    return _closure(unthreaded, edges)
+
+
+def _closure(start: list[Node], edges: Edges) -> set[Node]:
+    reached = set(start)
+    pending = list(start)
+    while pending:
+        for callee, _ in edges.get(pending.pop(), ()):
+            if callee not in reached:
+                reached.add(callee)
+                pending.append(callee)
+    return reached
 
 
 def _imported_kinds(index: ProjectIndex, summary: FileSummary) -> tuple[tuple[str, str], ...]:

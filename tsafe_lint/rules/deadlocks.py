@@ -9,7 +9,7 @@ acquisition where the chain starts.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 import libcst as cst
@@ -35,7 +35,7 @@ from tsafe_lint.analysis.finalizers import MAIN_THREAD
 from tsafe_lint.analysis.scopes import ClassInfo
 from tsafe_lint.analysis.tree import NOT_RUN
 from tsafe_lint.project.file_summary import FileSummary
-from tsafe_lint.project.join import Node, ProjectIndex
+from tsafe_lint.project.join import Node, ProjectIndex, run_outside_started_threads
 from tsafe_lint.rules.base import Finding, ProjectFinding, Rule, snippet
 
 FAMILY = "locks"
@@ -571,12 +571,15 @@ class LockInFinalizer(Rule):
 
     Left alone: an ``RLock``; a lock only the finalizer's code takes; a non-blocking
     ``acquire(False)`` or ``acquire(timeout=...)``; a ``__del__`` taking a lock its own
-    object made (``self._lock = Lock()`` in ``__init__``: nobody can hold the lock of
-    an object that is being finalized); a lock an object makes for itself, taken in its
+    object made (``self._lock = Lock()`` in ``__init__``, or a new object of a lock
+    wrapper of the module that makes its own locks: nobody can hold the lock of an
+    object that is being finalized); a lock an object makes for itself, taken in its
     methods when the finalizer's code calls them only on objects it builds
     (``parser = ConfigParser(); parser.read(path)`` in a reload a ``SIGHUP`` handler
     runs: the interrupted code never saw that object); a finalizer that only sets a flag
-    or puts the work on a ``queue``.
+    or puts the work on a ``queue``; for a signal handler, a lock held elsewhere only on
+    threads the project starts (in any module), which the interrupted main thread
+    merely waits for.
 
     **Why is this bad**
 
@@ -700,15 +703,10 @@ class LockInFinalizer(Rule):
             return
         reached = _finalizer_code(project, roots)
         plain = {lock for s in project.modules.values() for lock in s.plain_locks}
-        holding: dict[str, tuple[str, int]] = {}  # lock -> the first place code holds it
-        for summary in project.modules.values():
-            for function, acquires in summary.acquires.items():
-                if (summary.module, function) in reached:
-                    continue
-                for lock, _, _, line, _, _ in acquires:
-                    place = (summary.path, line)
-                    holding[lock] = min(holding.get(lock, place), place)
-        holders = {lock: f"{path}:{line}" for lock, (path, line) in holding.items()}
+        main_side = run_outside_started_threads(project)
+        # lock -> the first place code holds it: any code, or the main thread's
+        holders = _project_holders(project, reached, lambda node: True)
+        main_holders = _project_holders(project, reached, main_side.__contains__)
         takes = _project_takes(project)
         for node, root in sorted(reached.items()):
             if node[0] != root[0]:
@@ -718,18 +716,36 @@ class LockInFinalizer(Rule):
                 target = project.callee(summary.module, callee)
                 if target is None or target[0] == summary.module or not line:
                     continue
+                describe, when = project.modules[root[0]].finalizers[root[1]]
+                held = main_holders if when == MAIN_THREAD else holders
                 for lock, taken in sorted(takes.get(target, {}).items()):
-                    if taken.reentrant or lock not in plain or lock not in holders:
+                    if taken.reentrant or lock not in plain or lock not in held:
                         continue
                     if root[1].endswith(".__del__") and lock.startswith(
                         f"{root[0]}.{root[1].rsplit('.', 1)[0]}."
                     ):
                         continue  # the finalized object's own lock: see _own_lock
-                    describe, when = project.modules[root[0]].finalizers[root[1]]
                     message = _finalizer_deadlock(
-                        describe, when, [target[1]], _short(lock), holders[lock]
+                        describe, when, [target[1]], _short(lock), held[lock]
                     )
                     yield ProjectFinding(summary.path, line, col, message)
+
+
+def _project_holders(
+    project: ProjectIndex, reached: dict[Node, Node], counts: Callable[[Node], bool]
+) -> dict[str, str]:
+    """The first place (``path:line``) each lock is held by a function outside the
+    finalizers' code that ``counts``."""
+    holding: dict[str, tuple[str, int]] = {}
+    for summary in project.modules.values():
+        for function, acquires in summary.acquires.items():
+            node = (summary.module, function)
+            if node in reached or not counts(node):
+                continue
+            for lock, _, _, line, _, _ in acquires:
+                place = (summary.path, line)
+                holding[lock] = min(holding.get(lock, place), place)
+    return {lock: f"{path}:{line}" for lock, (path, line) in holding.items()}
 
 
 def _holders(analysis: ModuleAnalysis, functions: set[FunctionInfo]) -> dict[SymbolKey, LockSite]:
@@ -816,11 +832,17 @@ def _own_lock(analysis: ModuleAnalysis, finalizer: Finalizer, site: LockSite) ->
 
 
 def _made_per_object(
-    analysis: ModuleAnalysis, classes: Iterable[ClassInfo], key: SymbolKey
+    analysis: ModuleAnalysis,
+    classes: Iterable[ClassInfo],
+    key: SymbolKey,
+    seen: frozenset[str] = frozenset(),
 ) -> bool:
     """Is ``key`` an attribute of these classes that each of their objects sets to a new
     lock of its own (``self._lock = Lock()``, every store of it alike), not a lock of the
-    class or one handed in?"""
+    class or one handed in? A new object of one of the module's lock wrappers whose
+    locks are its own in turn counts (``self._lock = _ProcessAwareLock()``, whose
+    ``__enter__`` takes the ``threading.Lock`` each wrapper makes: remote-cmd-manager,
+    twenty-ninth set)."""
     classes = list(classes)
     if key[1] not in {c.qualname for c in classes}:
         return False
@@ -828,9 +850,32 @@ def _made_per_object(
         fresh
         for c in classes
         for method in c.methods.values()
-        for fresh in _assignments_to_self(analysis, method, key[2])
+        for fresh in _assignments_to_self(analysis, method, key[2], seen)
     ]
     return bool(made) and all(made)
+
+
+def _new_own_lock_wrapper(
+    analysis: ModuleAnalysis, value: cst.BaseExpression, func: FunctionInfo, seen: frozenset[str]
+) -> bool:
+    """``Wrapper()``: a new object of a lock wrapper of the module (its ``__enter__`` or
+    ``acquire`` takes locks) every lock of which each wrapper makes for itself."""
+    if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+        return False
+    structure = analysis.structure
+    cls = structure.class_named(value.func.value, func)
+    if cls is None or cls.qualname in seen:
+        return False
+    taken: set[SymbolKey] = set()
+    for name in ("__enter__", "acquire"):
+        method = structure.method(cls, name)
+        if method is not None:
+            taken.update(analysis.locks.takes.get(method, {}))
+    bases = list(structure.class_bases(cls))
+    inner = seen | {cls.qualname}
+    return bool(taken) and all(
+        lock[0] == "attr" and _made_per_object(analysis, bases, lock, inner) for lock in taken
+    )
 
 
 def _lock_of_objects_it_builds(
@@ -893,8 +938,11 @@ def _reached_on_built_objects(
 _NEW_LOCKS = (Kind.LOCK, Kind.RLOCK)
 
 
-def _assignments_to_self(analysis: ModuleAnalysis, method: FunctionInfo, attr: str) -> list[bool]:
-    """For each ``self.<attr> = value`` in ``method``: is the value a new lock?"""
+def _assignments_to_self(
+    analysis: ModuleAnalysis, method: FunctionInfo, attr: str, seen: frozenset[str] = frozenset()
+) -> list[bool]:
+    """For each ``self.<attr> = value`` in ``method``: is the value a new lock (or a new
+    wrapper of locks of its own)?"""
     found = []
     for node in walk(method.node, skip=NOT_RUN):
         if not isinstance(node, cst.Assign):
@@ -908,7 +956,10 @@ def _assignments_to_self(analysis: ModuleAnalysis, method: FunctionInfo, attr: s
                 and written.value.value == method.self_name
             ):
                 made = analysis.symbols.kind_of(node.value, method)
-                found.append(isinstance(node.value, cst.Call) and made in _NEW_LOCKS)
+                found.append(
+                    (isinstance(node.value, cst.Call) and made in _NEW_LOCKS)
+                    or _new_own_lock_wrapper(analysis, node.value, method, seen)
+                )
     return found
 
 
