@@ -105,14 +105,55 @@ def _released_in_every_branch(
 ) -> bool:
     """``if self.reqs: x.release() else: self.waiting = True; x.release()``: an ``if``
     with an ``else`` whose test cannot raise, each branch of which releases the lock (or
-    enters a ``try`` whose ``finally`` does) before anything that may raise."""
-    if not isinstance(statement, cst.If) or statement.orelse is None:
+    enters a ``try`` whose ``finally`` does) before anything that may raise. Without an
+    ``else``, the statements after the ``if`` in its block are the other branch
+    (ssh-mitm's ``if not channel.closed: lock.release(); channel.close()`` then ``if
+    lock.locked(): lock.release()``, twenty-ninth set)."""
+    if not isinstance(statement, cst.If):
         return False
     if not value_realistically_cannot_raise(statement.test, analysis, call.func):
         return False
+    if statement.orelse is not None:
+        otherwise: Sequence[cst.BaseStatement] = _else_block(statement)
+    else:
+        suite = analysis.parent_of(statement)
+        if not isinstance(suite, cst.IndentedBlock) or statement not in suite.body:
+            return False
+        if _acquires_again(statement.body, call, analysis):
+            return False  # the branch takes it back and may leave with it held
+        otherwise = suite.body[suite.body.index(statement) + 1 :]
     return _releases_first(block(statement.body), call, analysis) and _releases_first(
-        _else_block(statement), call, analysis
+        otherwise, call, analysis
     )
+
+
+def _acquires_again(suite: cst.BaseSuite, call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """Does ``suite`` acquire the lock ``call`` took again?"""
+    inside = {id(node) for node in walk_nodes(suite, skip=NOT_RUN)}
+    return any(
+        other.method == "acquire" and other.target == call.target and id(other.call) in inside
+        for other in analysis.regions.method_calls
+    )
+
+
+def _released_if_locked(
+    statement: cst.BaseStatement, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """``if x.locked(): x.release()``, reached with ``x`` held: its test is true, so it
+    releases."""
+    if not isinstance(statement, cst.If) or statement.orelse is not None:
+        return False
+    test = statement.test
+    if not (
+        isinstance(test, cst.Call)
+        and not test.args
+        and isinstance(test.func, cst.Attribute)
+        and test.func.attr.value == "locked"
+        and analysis.symbols.key_of(test.func.value, call.func) == call.target
+    ):
+        return False
+    body = block(statement.body)
+    return bool(body) and is_release_of(body[0], call.target, analysis, call)
 
 
 def _releases_first(
@@ -124,6 +165,7 @@ def _releases_first(
             is_release_of(statement, call.target, analysis, call)
             or _released_by_finally(statement, call.target, analysis, call)
             or _released_in_every_branch(statement, call, analysis)
+            or _released_if_locked(statement, call, analysis)
         ):
             return True
         if not realistically_cannot_raise(statement, analysis, call.func, lock=call.target):
@@ -496,7 +538,33 @@ def hands_over(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     """Does the function hand the lock to its caller on purpose: every exception after
     the acquire releases it (``_hands_to_caller``), or a method of the same class only
     releases it (``hands_to_release_method``)?"""
-    return _hands_to_caller(call, analysis) or hands_to_release_method(call, analysis)
+    return (
+        _hands_to_caller(call, analysis)
+        or _hands_over_inside_try(call, analysis)
+        or hands_to_release_method(call, analysis)
+    )
+
+
+def _hands_over_inside_try(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """The acquire inside the body of a ``try`` of the function's own body whose every
+    handler releases the lock (under a flag the function keeps, too) and raises again,
+    one of them catching everything: every exception after the acquire gives it back,
+    and the normal path keeps it on purpose (remote-cmd-manager's connection budget,
+    twenty-ninth set: the slot leaves with the connection it paid for and is released
+    when that connection closes). After the ``try`` only lines that cannot raise and a
+    ``return`` may follow, as for ``_hands_to_caller``."""
+    body = list(call.func.body())
+    node: cst.CSTNode | None = call.call
+    while node is not None and node is not call.func.node:
+        parent = analysis.parent_of(node)
+        if isinstance(parent, cst.Try) and parent in body and node is parent.body:
+            return _handlers_release(parent, call, analysis) and all(
+                realistically_cannot_raise(statement, analysis, call.func, lock=call.target)
+                or _returns_safely(statement, analysis, call)
+                for statement in body[body.index(parent) + 1 :]
+            )
+        node = parent
+    return False
 
 
 def checks_out(call: MethodCall, analysis: ModuleAnalysis) -> bool:

@@ -171,7 +171,10 @@ class AcquireWithoutTryFinally(Rule):
     followed out of a loop (it goes back), a ``with`` or a ``try`` (their exits run
     code). An ``if`` with an ``else`` whose test cannot raise and each branch of which
     releases first (``if self.reqs: lock.release() else: self.waiting = True;
-    lock.release()``) is safe as well.
+    lock.release()``) is safe as well; so is one without ``else`` whose body releases
+    first when the statements after it release first too (``if not ch.closed:
+    lock.release(); ch.close()`` then ``if lock.locked(): lock.release()``, a test that
+    the path holding the lock passes).
 
     A semaphore drained pass after pass (``for _ in range(n): sem.acquire()``, to wait
     until no worker holds a slot) and given back the same way right after (``for _ in
@@ -233,6 +236,10 @@ class AcquireWithoutTryFinally(Rule):
     catches everything (bare ``except:``, ``except BaseException`` or ``except
     Exception``), or whose ``finally`` releases it (``if not ok: lock.release()``); after
     the ``try`` only lines that cannot raise and a ``return`` of such a value may come.
+    The acquire may also be inside the body of such a ``try`` of the function's own
+    body whose every handler releases it (under a flag the function keeps, too) and
+    raises again (``except BaseException: if held: sem.release()`` then ``raise``: a
+    budget slot kept by the connection it paid for).
     A handler that does not release, or only some exceptions released, is reported.
 
     **Methods that hand the lock to a release method**
