@@ -423,7 +423,10 @@ class BusyWaitOnEvent(Rule):
     (``if not transport.is_connected(): time.sleep(t); continue`` is such a pass). A loop
     that runs while an event is set (``while running.is_set():``) is reported only when
     it does nothing at all: one that works on some passes is a sampler with a period,
-    and ``wait()`` cannot wait for the event to be cleared.
+    and ``wait()`` cannot wait for the event to be cleared. Nor is one that waits for a
+    clear until a deadline (``while paused.is_set() and time.monotonic() < deadline:``):
+    an acknowledgement awaited with a timeout, which a second Event would only make
+    respond one sleep sooner.
 
     A loop that does real work on every pass and then sleeps (a periodic flush, a retry
     whose sleep is a back-off after a failed attempt, a queue drained with
@@ -520,10 +523,37 @@ class BusyWaitOnEvent(Rule):
                 continue
             if loop_node in while_set and not idle.does_nothing(loop_node, any_call.func):
                 continue  # works while the event is set (a sampler): wait() cannot wait for a clear
+            if loop_node in while_set and _until_deadline(loop_node.test, any_call.func, analysis):
+                continue  # a handshake with a timeout: what a second Event's wait(t) would do
             if _waits_for_ctrl_c(loop_node, analysis):
                 continue
             reported.add(loop_node)
             yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
+
+
+#: Clocks a deadline is read from.
+_CLOCKS = frozenset({"time.time", "time.monotonic", "time.perf_counter"})
+
+
+def _until_deadline(test: cst.BaseExpression, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """``while ev.is_set() and time.monotonic() < deadline:``: a wait for a clear that gives
+    up at a deadline, an acknowledgement awaited with a timeout (alto-dictation's
+    listener pause, twenty-ninth set: two TS304 judged false). A second Event would be
+    waited on with the same timeout; the poll adds at most one sleep of latency."""
+    if not (isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And)):
+        return False
+    operands = [test.left, test.right]
+    while operands:
+        operand = operands.pop()
+        if isinstance(operand, cst.BooleanOperation) and isinstance(operand.operator, cst.And):
+            operands += [operand.left, operand.right]
+        elif isinstance(operand, cst.Comparison) and any(
+            isinstance(side, cst.Call)
+            and analysis.structure.qualified_name(side.func, func) in _CLOCKS
+            for side in (operand.left, *(target.comparator for target in operand.comparisons))
+        ):
+            return True
+    return False
 
 
 def _waits_for_ctrl_c(loop: cst.While, analysis: ModuleAnalysis) -> bool:
