@@ -78,6 +78,11 @@ class Entry:
     #: the run() of a Thread subclass: a Thread starts once, so each of its threads runs
     #: on an instance of its own, and several of them never share that object's attributes
     own_instance: bool = False
+    #: a thread started once into an attribute of ``self`` (``self._thread =
+    #: Thread(target=self._loop)``), named by that attribute (``family_handle``): as
+    #: seen by that object's own attributes, one thread at a time, even when sibling
+    #: classes start the same target into it
+    per_object: str = ""
 
 
 def lone_or_per_request(entry: Entry) -> bool:
@@ -177,6 +182,24 @@ class ThreadReach:
             chain.append(self.caller[chain[-1]])
             seen.add(chain[-1])
         return list(reversed(chain))
+
+
+def family_handle(handle: str | None, structure: ModuleStructure) -> str | None:
+    """The handle a thread is stored in (``"RecordButton._thread"``), named by the
+    farthest base of its class in the module (``"AcquisitionButton._thread"``): sibling
+    subclasses that each start the base's loop into the same attribute run it, on any
+    one object, on one thread at a time, as one class that restarts it does
+    (glowtracker's live view and record buttons, twenty-ninth set: two TS102 judged
+    false). One object is of one class: it has one such attribute, whichever class set
+    it. Their threads still share the class's and the module's state."""
+    if handle is None:
+        return None
+    owner, _, attr = handle.rpartition(".")
+    cls = structure.classes.get(owner)
+    if cls is None:
+        return handle
+    *_, farthest = structure.class_bases(cls)
+    return f"{farthest.qualname}.{attr}"
 
 
 def verb_of(start: ThreadStart) -> str:
@@ -304,6 +327,8 @@ def compute_reach(
     # the threads that run each target: a start of its own each, but every task of a
     # one-worker pool runs on that pool's one thread
     per_target: dict[FunctionInfo, set[object]] = {}
+    # the same, as seen by one object's own attributes (``family_handle``)
+    per_object: dict[FunctionInfo, set[object]] = {}
     found: list[tuple[FunctionInfo, ThreadStart, bool]] = []
     for start in starts:
         if start.in_process:
@@ -313,6 +338,8 @@ def compute_reach(
             if not is_fork_hook(start.func):  # restarts the worker in a forked child only
                 thread = start.worker or start.sequence or start.handle or id(start.call)
                 per_target.setdefault(func, set()).add(thread)
+                handle = family_handle(start.handle, structure) or id(start.call)
+                per_object.setdefault(func, set()).add(start.worker or start.sequence or handle)
     for func, start, by_loop in found:
         verb = verb_of(start)
         many = (start.many and not by_loop) or len(per_target.get(func, ())) > 1
@@ -322,7 +349,17 @@ def compute_reach(
         if not thread and start.handle and len(per_target.get(func, ())) == 1:
             thread = f"the thread in {start.handle} running {func.qualname}"
         own = fresh_receiver(start, structure)
-        entry = Entry(func, start.call, verb, many, thread=thread, own_instance=own)
+        one_per_object = ""
+        if (
+            start.handle
+            and not (start.many and not by_loop)
+            and not start.worker
+            and len(per_object.get(func, ())) == 1
+        ):
+            one_per_object = f"the thread in {family_handle(start.handle, structure)}"
+        entry = Entry(
+            func, start.call, verb, many, thread=thread, own_instance=own, per_object=one_per_object
+        )
         started_by[id(entry)] = (start.func, start.call)
         roots.append(entry)
     for cls, run, many in thread_subclass_entries(structure, regions):

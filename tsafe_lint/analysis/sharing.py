@@ -72,6 +72,7 @@ class Sharing:
                 self.writers.setdefault(access.key, []).append(access)
         self._shared_classes = self._classes_with_module_level_instances(regions)
         self._per_instance: dict[int, Entry] = {}
+        self._per_object: dict[int, Entry] = {}
         self._referenced = regions.referenced
         self._frame_confined: dict[str, bool] = {}
 
@@ -147,7 +148,11 @@ class Sharing:
                 or owner.qualname
                 in {cls.qualname for cls in self.structure.class_bases(entry.root.cls)}
             ):
-                kept.append(self._one_per_instance(entry) if entry.own_instance else entry)
+                if entry.own_instance:
+                    entry = self._one_per_instance(entry)
+                elif entry.per_object:
+                    entry = self._one_per_object(entry)
+                kept.append(entry)
                 continue
             # the thread reaches the object through another object's attribute
             # (``self.zc.cache.entries()``): one thread of its own on that object
@@ -191,6 +196,16 @@ class Sharing:
         seen = self._per_instance.get(id(entry))
         if seen is None:
             seen = self._per_instance[id(entry)] = replace(entry, many=False)
+        return seen
+
+    def _one_per_object(self, entry: Entry) -> Entry:
+        """A thread stored into an attribute of its object as seen by that object's own
+        attributes: one thread, named by the attribute (``Entry.per_object``), so that
+        the starts of sibling classes are that one thread too."""
+        seen = self._per_object.get(id(entry))
+        if seen is None:
+            seen = replace(entry, many=False, thread=entry.per_object)
+            self._per_object[id(entry)] = seen
         return seen
 
     def _classes_with_module_level_instances(self, regions: Regions) -> set[str]:
