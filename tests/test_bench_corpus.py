@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the twenty-ninth set, pinned while the twenty-eighth was reviewed; current since it was retired
+# the thirtieth set, pinned while the twenty-ninth was reviewed; current since it was retired
 PINS = {
-    "qplotter": "1.6.2",
-    "keylime": "7.14.3",
-    "bapsf-motion": "2026.9.0",
-    "ssh-mitm": "6.0.1",
-    "susops": "3.1.0",
-    "montaris-x": "2.2.2",
-    "ssh-tools-suite": "2.0.0",
-    "modbus-connector": "0.14.2",
-    "remote-cmd-manager": "2.11.0",
-    "uglypty": "0.9.4",
-    "glowtracker": "1.0.1",
-    "r0c": "1.6.1",
-    "qmicroscope": "0.0.7",
-    "neng-temp-logger": "0.5.2",
-    "kshell": "1.2.1",
-    "whiscribe": "0.3.0",
-    "usbguard-gui": "0.3.1",
-    "py-simple-sshd": "0.1.9",
-    "cast2md": "2026.8.0",
-    "kuasarr": "1.11.4",
-    "autoremove-torrents-hnr": "2.1.0",
-    "quiv": "1.4.0",
-    "threaded-order": "1.8.1",
-    "jobserver": "3.0.1",
-    "atex": "0.18",
-    "dbmsbenchmarker": "0.15.4",
-    "bsv-wallet-toolbox": "2.0.2",
-    "alto-dictation": "1.0.21",
-    "amicoscript": "1.18.1",
-    "kudiostudio": "2.0",
-    "emg-speech": "3.0.0",
-    "korvoice": "1.0.5",
-    "kenzy": "6.2.0",
-    "cfe-chat": "5.0.0",
-    "drevoid": "1.0.3",
-    "endaq-device": "1.4.0",
-    "autoemx": "1.8.0",
-    "bookfetch": "1.0.1",
-    "ganjirs": "1.2.0",
-    "corrscope": "0.11.0",
-}
-# the thirtieth set, pinned while the twenty-ninth is reviewed and held in reserve until the
-# twenty-ninth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "jarvis-hep": "2.1.1",
     "lavue": "3.16.0",
     "redvypr": "0.9.14",
@@ -141,6 +96,7 @@ SEEN = (
     BENCH / "validation_seen_26.toml",
     BENCH / "validation_seen_27.toml",
     BENCH / "validation_seen_28.toml",
+    BENCH / "validation_seen_29.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -212,27 +168,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the twenty-ninth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
