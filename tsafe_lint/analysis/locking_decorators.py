@@ -78,7 +78,66 @@ def decorator_held(
     """For each method decorated by one of the module's locking decorators (a bare
     ``@name`` of a module-level function, or of a function in the method's own class body
     used as a decorator there), the lock it holds on every call. ``entered``: what
-    ``with obj:`` holds for an object of a class (its ``__enter__``'s lock)."""
+    ``with obj:`` holds for an object of a class (its ``__enter__``'s lock). Also a
+    ``@synchronized("attr")`` (or ``@synchronized(lock)``), wherever it is defined: the
+    name is the contract (``_by_synchronized_name``)."""
+    named = _by_synchronized_name(structure, symbols)
+    found = _by_module_decorators(structure, symbols, entered)
+    for func, taken in named.items():
+        found[func] = found.get(func, EMPTY) | taken
+    return found
+
+
+#: Decorator factories whose name says that the method runs holding the lock they are
+#: given: plico's ``@synchronized("_cond")`` wraps the body in ``with self._cond:``, as
+#: do the ``synchronized`` helpers of many libraries (Java's keyword).
+_SYNCHRONIZED_NAMES = frozenset({"synchronized", "synchronised"})
+
+
+def _by_synchronized_name(
+    structure: ModuleStructure, symbols: SymbolTable
+) -> dict[FunctionInfo, Held]:
+    """Methods decorated with ``@synchronized("attr")`` (the lock is ``self.attr``) or
+    ``@synchronized(lock)`` (a lock the class body or the module names), from any module
+    (plico's decorator lives in another module: thirtieth set, four TS302 judged false)."""
+    held: dict[FunctionInfo, Held] = {}
+    for func in structure.functions:
+        node = func.node
+        if func.cls is None or func.self_name is None or not isinstance(node, cst.FunctionDef):
+            continue
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            if not isinstance(expr, cst.Call) or len(expr.args) != 1:
+                continue
+            name = expr.func.attr.value if isinstance(expr.func, cst.Attribute) else None
+            if isinstance(expr.func, cst.Name):
+                name = expr.func.value
+            if name not in _SYNCHRONIZED_NAMES:
+                continue
+            argument = expr.args[0].value
+            if isinstance(argument, cst.SimpleString):
+                attribute = argument.evaluated_value
+                if not isinstance(attribute, str) or not attribute.isidentifier():
+                    continue
+                lock: cst.BaseExpression = cst.Attribute(
+                    cst.Name(func.self_name), cst.Name(attribute)
+                )
+            elif isinstance(argument, (cst.Name, cst.Attribute)):
+                lock = argument
+            else:
+                continue
+            key = symbols.key_of(lock, func)
+            if key is not None:
+                held[func] = held.get(func, EMPTY) | {key}
+    return held
+
+
+def _by_module_decorators(
+    structure: ModuleStructure,
+    symbols: SymbolTable,
+    entered: Callable[[ClassInfo], Held],
+) -> dict[FunctionInfo, Held]:
+    """The module's own locking decorators (``decorator_held``)."""
     applied = {
         decorator.decorator.value
         for func in structure.functions
