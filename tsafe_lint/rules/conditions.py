@@ -19,6 +19,7 @@ from tsafe_lint.analysis import (
 )
 from tsafe_lint.analysis.constructions import passed_lock
 from tsafe_lint.analysis.regions import in_try_catching
+from tsafe_lint.analysis.scopes import block, ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
@@ -424,9 +425,11 @@ class BusyWaitOnEvent(Rule):
     that runs while an event is set (``while running.is_set():``) is reported only when
     it does nothing at all: one that works on some passes is a sampler with a period,
     and ``wait()`` cannot wait for the event to be cleared. Nor is one that waits for a
-    clear until a deadline (``while paused.is_set() and time.monotonic() < deadline:``):
-    an acknowledgement awaited with a timeout, which a second Event would only make
-    respond one sleep sooner.
+    clear until a deadline or an abort (``while paused.is_set() and time.monotonic() <
+    deadline:``, ``... and not token.cancelled:``): a second Event could not wait for
+    both either. Nor is a loop whose body tests another condition and leaves when it
+    holds (``while not stop.is_set(): if self.is_connected: return True``): it waits for
+    that condition, and the Event only aborts the wait.
 
     A loop that does real work on every pass and then sleeps (a periodic flush, a retry
     whose sleep is a back-off after a failed attempt, a queue drained with
@@ -523,37 +526,45 @@ class BusyWaitOnEvent(Rule):
                 continue
             if loop_node in while_set and not idle.does_nothing(loop_node, any_call.func):
                 continue  # works while the event is set (a sampler): wait() cannot wait for a clear
-            if loop_node in while_set and _until_deadline(loop_node.test, any_call.func, analysis):
-                continue  # a handshake with a timeout: what a second Event's wait(t) would do
+            if loop_node in while_set and _also_polls(loop_node.test):
+                continue  # a clear awaited with a deadline or an abort: no wait() does both
+            if loop_node not in while_set and _waits_for_another_test(loop_node):
+                continue  # the Event only aborts a wait for something else
             if _waits_for_ctrl_c(loop_node, analysis):
                 continue
             reported.add(loop_node)
             yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
 
 
-#: Clocks a deadline is read from.
-_CLOCKS = frozenset({"time.time", "time.monotonic", "time.perf_counter"})
+def _also_polls(test: cst.BaseExpression) -> bool:
+    """``while paused.is_set() and time.monotonic() < deadline:``, ``while paused.is_set()
+    and not token.is_cancelled:``: a wait for a clear that also gives up on a deadline or
+    an abort (alto-dictation's listener pause, twenty-ninth set, and caliscope's paused
+    streamer, thirtieth set: three TS304 judged false). The suggested second Event could
+    not wait for both either; the poll adds at most one sleep of latency."""
+    return isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And)
 
 
-def _until_deadline(test: cst.BaseExpression, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
-    """``while ev.is_set() and time.monotonic() < deadline:``: a wait for a clear that gives
-    up at a deadline, an acknowledgement awaited with a timeout (alto-dictation's
-    listener pause, twenty-ninth set: two TS304 judged false). A second Event would be
-    waited on with the same timeout; the poll adds at most one sleep of latency."""
-    if not (isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And)):
-        return False
-    operands = [test.left, test.right]
-    while operands:
-        operand = operands.pop()
-        if isinstance(operand, cst.BooleanOperation) and isinstance(operand.operator, cst.And):
-            operands += [operand.left, operand.right]
-        elif isinstance(operand, cst.Comparison) and any(
-            isinstance(side, cst.Call)
-            and analysis.structure.qualified_name(side.func, func) in _CLOCKS
-            for side in (operand.left, *(target.comparator for target in operand.comparisons))
+def _waits_for_another_test(loop: cst.While) -> bool:
+    """``while not stop.is_set(): if self.is_connected: return True; ...; time.sleep(t)``:
+    the loop waits for another condition, tested in its body, which leaves the loop when
+    it holds; the polled Event only aborts that wait (common-vision-studio's gimbal
+    client, thirtieth set: judged false). ``stop.wait(t)`` would not remove the polling."""
+    for statement in block(loop.body):
+        if (
+            isinstance(statement, cst.If)
+            and statement.orelse is None
+            and not _polls_an_event(statement.test)
+            and ends_by_leaving(statement.body, (cst.Return, cst.Break))
         ):
             return True
     return False
+
+
+def _polls_an_event(test: cst.BaseExpression) -> bool:
+    return any(
+        isinstance(node, cst.Attribute) and node.attr.value in _POLL_METHODS for node in walk(test)
+    )
 
 
 def _waits_for_ctrl_c(loop: cst.While, analysis: ModuleAnalysis) -> bool:
