@@ -40,9 +40,12 @@ class ProjectContext:
 
     imported_kinds: tuple[tuple[str, str], ...] = ()  # (qualified name, Kind value)
     entries: tuple[ExternalEntry, ...] = ()
+    #: classes of the package, defined in other modules, that the module binds objects of
+    #: and whose iteration methods return copies (``own_classes``)
+    copying_classes: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.imported_kinds or self.entries)
+        return bool(self.imported_kinds or self.entries or self.copying_classes)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -51,6 +54,7 @@ class ProjectContext:
                 [e.function, e.verb, e.origin, e.many, e.through, e.holder, e.thread]
                 for e in self.entries
             ],
+            "copying_classes": list(self.copying_classes),
         }
 
 

@@ -79,4 +79,5 @@ def context_from_json(data: dict[str, Any] | None) -> ProjectContext:
     return ProjectContext(
         tuple((name, kind) for name, kind in data["imported_kinds"]),
         tuple(ExternalEntry(*entry) for entry in data["entries"]),
+        tuple(data["copying_classes"]),
     )

@@ -48,6 +48,11 @@ class FileSummary:
     plain_locks: list[str] = field(default_factory=list)
     # the module's classes -> their bases, each a class of the module or a qualified name
     class_bases: dict[str, list[str]] = field(default_factory=dict)
+    # the other modules' names of its own package this module binds a call of to a name or
+    # an attribute (``rooms = ThreadSafeDict()``): the join says which copy on iteration
+    bound_calls: list[str] = field(default_factory=list)
+    # the module's classes whose iteration methods return copies (``own_classes``)
+    copying_classes: list[str] = field(default_factory=list)
     analysed: bool = True  # False: only syntax-checked (no threading vocabulary)
 
     def as_json(self) -> dict[str, Any]:

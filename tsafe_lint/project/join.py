@@ -63,6 +63,20 @@ class ProjectIndex:
             return self.typed_global(target, depth + 1)
         return None
 
+    def copying_class(self, qualified: str, depth: int = 0) -> bool:
+        """Is a qualified name a project class whose iteration methods return copies
+        (``own_classes``), defined in its module or re-exported there?"""
+        module, _, name = qualified.rpartition(".")
+        summary = self.modules.get(module)
+        if summary is None or depth >= 8:
+            return False
+        if name in summary.copying_classes:
+            return True
+        target = summary.imports.get(name)
+        if target is None or target == qualified:
+            return False
+        return self.copying_class(target, depth + 1)
+
     def callee(self, caller_module: str, callee: str) -> Node | None:
         if callee.startswith("local:"):
             return caller_module, callee[len("local:") :]
@@ -114,7 +128,8 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
     for summary in index.modules.values():
         kinds = _imported_kinds(index, summary)
         module_entries = tuple(sorted(entries.get(summary.path, {}).values(), key=repr))
-        context = ProjectContext(kinds, module_entries)
+        copying = tuple(sorted({q for q in summary.bound_calls if index.copying_class(q)}))
+        context = ProjectContext(kinds, module_entries, copying)
         if context:
             result[summary.path] = context
     return result

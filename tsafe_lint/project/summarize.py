@@ -11,6 +11,7 @@ import libcst as cst
 from tsafe_lint.analysis import AnyCall, ModuleAnalysis, is_lock
 from tsafe_lint.analysis.attribute_classes import through_object
 from tsafe_lint.analysis.instances import ImportedInstances
+from tsafe_lint.analysis.own_classes import bound_package_calls, copies_on_iteration
 from tsafe_lint.analysis.reachability import target_functions, verb_of
 from tsafe_lint.analysis.scopes import dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey
@@ -57,6 +58,10 @@ def plan_summary(
     for finalizer in analysis.finalizers:
         summary.finalizers[finalizer.func.qualname] = [finalizer.describe(), finalizer.when]
     summary.class_bases = _class_bases(analysis)
+    summary.bound_calls = bound_package_calls(analysis.module, structure, analysis.name)
+    summary.copying_classes = sorted(
+        cls.qualname for cls in structure.classes.values() if copies_on_iteration(cls, structure)
+    )
     finalizer_code = analysis.finalizer_code
     calls: list[tuple[str, str, list[str], cst.CSTNode]] = []
     placed: list[cst.CSTNode] = []  # calls whose position the summary keeps

@@ -1192,13 +1192,19 @@ def _bound_values(writes: list[Access]) -> Iterator[cst.BaseExpression]:
 def _values_and_scopes(
     writes: list[Access], analysis: ModuleAnalysis
 ) -> Iterator[tuple[cst.BaseExpression, FunctionInfo]]:
-    """The values the state is bound to, each with the function that binds it; for a
-    global, its bindings at the module's top level too (``rooms = ThreadSafeDict()``),
-    which are not writes of a function."""
+    """The values the state itself is bound to (not an item stored into it: ``d[k] =
+    Item()``), each with the function that binds it; for a global, its bindings at the
+    module's top level too (``rooms = ThreadSafeDict()``), which are not writes of a
+    function."""
     for access in writes:
         node = access.node
-        if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
-            yield node.value, access.func
+        if not isinstance(node, (cst.Assign, cst.AnnAssign)) or node.value is None:
+            continue
+        targets = (
+            [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        )
+        if not any(isinstance(target, cst.Subscript) for target in targets):
+            yield node.value, access.func  # the state itself, not an item stored in it
     if writes and writes[0].key[0] == "global":
         module = analysis.structure.module_scope
         for value in module_level_values(analysis.module, writes[0].key[-1]):
@@ -1237,8 +1243,9 @@ def _container(writes: list[Access], analysis: ModuleAnalysis) -> str | None:
     """``"mapping"`` (dict or set), ``"sequence"``, ``"object"`` (of one of the project's
     own classes, whose ``items()`` is its own code: ``own_classes``) or ``None``
     (unknown), from the values the state is bound to."""
+    copying = analysis.context.copying_classes
     if any(
-        own_class_instance(value, func, analysis.structure, analysis.name)
+        own_class_instance(value, func, analysis.structure, analysis.name, copying)
         for value, func in _values_and_scopes(writes, analysis)
     ):
         return "object"
@@ -1360,10 +1367,12 @@ class IterationDuringMutation(Rule):
     (bound in its class or in a base class of the module).
     Nor is a store that replaces the value of a key the function has just read (``w =
     d[k]`` then ``d[k] = (w, ...)`` in the same block): the size does not change. Nor is
-    an object of the project's own classes (``rooms = ThreadSafeDict()``, a class of the
-    module that does not subclass ``dict`` or ``set``, or one imported from the module's
-    own top-level package): its ``items()`` is the project's code (a copy taken under
-    its lock, often), not a dict's view. A copy
+    an object of one of the project's own classes whose iteration methods (``__iter__``,
+    ``keys``, ``values``, ``items``, those it defines) all return a copy (``rooms =
+    ThreadSafeDict()`` whose ``items()`` returns ``list(self._dict.items())`` taken under
+    its lock), in the module or in another module of the package (the project join
+    says); a wrapper whose ``__iter__`` returns its dict's iterator, or a ``dict``
+    subclass, still walks a live dict. A copy
     taken under the lock (``for k in list(self._d)`` inside ``with self._lock:``) is the
     fix.
 
