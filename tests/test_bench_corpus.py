@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the thirtieth set, pinned while the twenty-ninth was reviewed; current since it was retired
+# the thirty-first set, pinned while the thirtieth was reviewed; current since it was retired
 PINS = {
-    "jarvis-hep": "2.1.1",
-    "lavue": "3.16.0",
-    "redvypr": "0.9.14",
-    "caliscope": "0.11.8",
-    "mobipick-labs-docker-gui": "0.1.3",
-    "tapo-monitor": "0.11.0",
-    "anyhop": "0.1.23",
-    "common-vision-studio": "1.2.0",
-    "botscope": "2.0.0",
-    "mxview": "1.2.0",
-    "imx-camera-toolkit": "0.8.2",
-    "gt7tracetelem": "0.9.3",
-    "pyrpoc": "3.1.5",
-    "fluxcast": "0.2.9",
-    "mountlet": "0.4.1",
-    "tiklocal": "0.8.45",
-    "podflow": "20260602",
-    "active-labeling-system": "0.2.1",
-    "serialforge": "1.1.0",
-    "motify-music": "1.0.6",
-    "drs4": "0.8.2",
-    "adarwoo-ulogger": "1.2.0",
-    "egi-pynetstation": "2.1.0",
-    "prs-system": "1.0.0",
-    "amsky": "1.0.0",
-    "djhudpicam": "0.2.4",
-    "cyberpen": "0.1.2",
-    "plico": "0.33.0",
-    "hls-converter-gui": "0.7.0",
-    "smtop": "0.10.13",
-    "boorusama-qt": "0.1.1",
-    "buildnotify": "3.0.0",
-    "aria3": "0.1.1",
-    "deckfs": "0.1.4",
-    "simpledownloadmanager-sfar": "0.1.0",
-    "utils-tx": "0.1.1",
-    "ixontray": "0.5.6",
-    "cryptdesk": "0.1.1",
-    "samadhi": "2026.1",
-    "rpi-camera-colony": "1.1.0",
-}
-# the thirty-first set, pinned while the thirtieth is reviewed and held in reserve until the
-# thirtieth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "avialsync": "0.1.13",
     "foghorn": "0.7.1",
     "crappy": "2.1.0",
@@ -142,6 +97,7 @@ SEEN = (
     BENCH / "validation_seen_27.toml",
     BENCH / "validation_seen_28.toml",
     BENCH / "validation_seen_29.toml",
+    BENCH / "validation_seen_30.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -213,27 +169,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the thirtieth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
