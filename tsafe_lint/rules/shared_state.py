@@ -1241,7 +1241,7 @@ def _inherited_writes(
 
 def _container(writes: list[Access], analysis: ModuleAnalysis) -> str | None:
     """``"mapping"`` (dict or set), ``"sequence"``, ``"object"`` (of one of the project's
-    own classes, whose ``items()`` is its own code: ``own_classes``) or ``None``
+    own classes whose iteration hands out copies: ``own_classes``) or ``None``
     (unknown), from the values the state is bound to."""
     copying = analysis.context.copying_classes
     if any(
