@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the thirty-first set, pinned while the thirtieth was reviewed; current since it was retired
+# the thirty-second set, pinned while the thirty-first was reviewed; current since it was retired
 PINS = {
-    "avialsync": "0.1.13",
-    "foghorn": "0.7.1",
-    "crappy": "2.1.0",
-    "testium-hil": "0.6.1",
-    "benchlab-pytools": "3.4.0",
-    "ladock": "0.3.2",
-    "ble-channel-sounding": "0.1.1",
-    "pengy": "1.13.0",
-    "ffgo": "1.12.9",
-    "earwigbot": "0.4.1",
-    "lnxlink": "2026.10.0",
-    "lauschkiste-core": "0.1.0a8",
-    "consolepi": "0.0.11",
-    "c64py": "1.0.1",
-    "signalviewer": "1.14.0",
-    "backpack-backtrack": "0.3.3",
-    "station-player": "0.19.1",
-    "macro-studio": "0.2.0",
-    "esp-pal": "0.1.1",
-    "midiscripter": "0.9",
-    "s-organizer": "0.4.8",
-    "kvm-serial": "1.5.6",
-    "gtk-llm-chat": "4.0.5",
-    "nexuschat": "1.0.0",
-    "py-lan-file-server": "0.1.9",
-    "meshtastic-monitor": "0.1.29",
-    "pyrocrail": "1.0.0",
-    "termbeat": "1.0.0",
-    "laptop-remote": "1.0.24",
-    "rushdaw": "0.1.43",
-    "livenodes": "1.1.3",
-    "tickforge": "0.1.1",
-    "fridgeos": "0.2.0",
-    "arcane-viewer": "1.0.7",
-    "keybird": "1.0.12",
-    "tinygs": "0.1.0",
-    "gooey-theatergwd": "1.2.22",
-    "consolelink": "0.1.7",
-    "termr": "1.2.0",
-    "ham-parrot": "0.1.1",
-}
-# the thirty-second set, pinned while the thirty-first is reviewed and held in reserve until the
-# thirty-first is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "zstarview": "1.62.12",
     "tipi99": "0.0.2",
     "rafcon": "2.5.2",
@@ -143,6 +98,7 @@ SEEN = (
     BENCH / "validation_seen_28.toml",
     BENCH / "validation_seen_29.toml",
     BENCH / "validation_seen_30.toml",
+    BENCH / "validation_seen_31.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -214,27 +170,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the thirty-first is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
