@@ -20,7 +20,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.decorators import returned_wrapper
 from tsafe_lint.analysis.events import EMPTY, Held
-from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block, final_name
 from tsafe_lint.analysis.symbols import SymbolTable
 from tsafe_lint.analysis.tree import walk
 
@@ -109,10 +109,7 @@ def _by_synchronized_name(
             expr = decorator.decorator
             if not isinstance(expr, cst.Call) or len(expr.args) != 1:
                 continue
-            name = expr.func.attr.value if isinstance(expr.func, cst.Attribute) else None
-            if isinstance(expr.func, cst.Name):
-                name = expr.func.value
-            if name not in _SYNCHRONIZED_NAMES:
+            if final_name(expr.func) not in _SYNCHRONIZED_NAMES:
                 continue
             argument = expr.args[0].value
             if isinstance(argument, cst.SimpleString):

@@ -57,15 +57,12 @@ def copies_on_iteration(cls: ClassInfo, structure: ModuleStructure) -> bool:
     bases = list(structure.class_bases(cls))
     if any(base.rsplit(".", 1)[-1] in BUILTIN_CONTAINERS for c in bases for base in c.base_names):
         return False
-    methods = [
-        method.node
-        for name in ITERATION
-        if (method := structure.method(cls, name)) is not None
-        and isinstance(method.node, cst.FunctionDef)
-    ]
-    return bool(methods) and all(
-        isinstance(node, cst.FunctionDef) and _returns_copies(node) for node in methods
-    )
+    methods: list[cst.FunctionDef] = []
+    for name in ITERATION:
+        method = structure.method(cls, name)
+        if method is not None and isinstance(method.node, cst.FunctionDef):
+            methods.append(method.node)
+    return bool(methods) and all(_returns_copies(node) for node in methods)
 
 
 def _returns_copies(node: cst.FunctionDef) -> bool:

@@ -30,6 +30,7 @@ from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.base import snippet
 from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.fix_builders import is_release_of, releases
+from tsafe_lint.rules.ownership import tests_locked
 from tsafe_lint.rules.realistic_raise import (
     realistically_cannot_raise,
     value_realistically_cannot_raise,
@@ -143,14 +144,7 @@ def _released_if_locked(
     releases."""
     if not isinstance(statement, cst.If) or statement.orelse is not None:
         return False
-    test = statement.test
-    if not (
-        isinstance(test, cst.Call)
-        and not test.args
-        and isinstance(test.func, cst.Attribute)
-        and test.func.attr.value == "locked"
-        and analysis.symbols.key_of(test.func.value, call.func) == call.target
-    ):
+    if not tests_locked(statement.test, call, analysis, helpers={}):
         return False
     body = block(statement.body)
     return bool(body) and is_release_of(body[0], call.target, analysis, call)

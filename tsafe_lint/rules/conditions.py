@@ -13,6 +13,7 @@ from tsafe_lint.analysis import (
     ModuleAnalysis,
     SymbolKey,
     WriteKind,
+    conjuncts,
     contains,
     display_name,
     walk,
@@ -580,18 +581,15 @@ def _tests_another_condition(
     end``) is what ``wait(timeout)`` does, and stays reported."""
     if not (isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And)):
         return False
-    operands = [test.left, test.right]
-    while operands:
-        operand = operands.pop()
-        if isinstance(operand, cst.BooleanOperation) and isinstance(operand.operator, cst.And):
-            operands += [operand.left, operand.right]
-        elif not _polls_an_event(operand) and not any(
+    return any(
+        not _polls_an_event(operand)
+        and not any(
             isinstance(node, cst.Call)
             and analysis.structure.qualified_name(node.func, func) in _CLOCKS
             for node in walk(operand)
-        ):
-            return True
-    return False
+        )
+        for operand in conjuncts(test)
+    )
 
 
 def _polls_an_event(test: cst.BaseExpression) -> bool:

@@ -228,27 +228,27 @@ def _locked_guard(
     while node is not None and node is not release.func.node:
         if isinstance(node, (cst.If, cst.While)) and child is node.body:
             for operand in conjuncts(node.test):
-                if _tests_locked(operand, release, analysis, helpers):
+                if tests_locked(operand, release, analysis, helpers):
                     assert isinstance(operand, cst.Call)
                     return operand
         child, node = node, analysis.parent_of(node)
     return None
 
 
-def _tests_locked(
+def tests_locked(
     test: cst.BaseExpression,
-    release: MethodCall,
+    call: MethodCall,
     analysis: ModuleAnalysis,
     helpers: dict[FunctionInfo, SymbolKey],
 ) -> bool:
-    """Is ``test`` ``x.locked()`` or a call of a helper returning it, for the released
-    lock?"""
+    """Is ``test`` ``x.locked()`` or a call of a helper returning it, for the lock ``call``
+    releases (or, for TS201's ``if x.locked(): x.release()``, acquires)?"""
     if not isinstance(test, cst.Call) or test.args:
         return False
     if isinstance(test.func, cst.Attribute) and test.func.attr.value == "locked":
-        return analysis.symbols.key_of(test.func.value, release.func) == release.target
-    helper = analysis.resolve_function(test.func, release.func)
-    return helper is not None and helpers.get(helper) == release.target
+        return analysis.symbols.key_of(test.func.value, call.func) == call.target
+    helper = analysis.resolve_function(test.func, call.func)
+    return helper is not None and helpers.get(helper) == call.target
 
 
 RULES: list[type[Rule]] = [ReleaseIfLocked]
