@@ -8,7 +8,8 @@ the value is pure: a constant (both threads store the same one) or a class built
 there (``type(name, bases, ns)``, a ``class`` statement), whose copies are equivalent:
 the last store wins and nothing observes the difference. A computed or fetched value
 (any other call) may be a new object with identity, so it stays reported, except in a
-memo cache keyed by the function's arguments whose value is plain data (``memo.py``).
+memo cache keyed by the function's arguments whose value is plain data, or one stored
+together with the stamp it is re-validated by (``memo.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.accesses import writes_of
 from tsafe_lint.analysis.log_aliases import is_log_method
-from tsafe_lint.analysis.memo import is_memo_act, read_outside
+from tsafe_lint.analysis.memo import is_memo_act, is_stamped_memo_act, read_outside
 from tsafe_lint.analysis.scopes import FunctionInfo, block
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.thread_keyed import membership_test
@@ -52,7 +53,7 @@ def is_idempotent_act(
     ``if len(d) < 10: d[k] = 0``, where two threads store two entries), with no other
     effect? Locals it binds must not be read after it (``created = True`` would carry the
     check's outcome out of it)."""
-    if is_memo_act(act, test, func, symbols):
+    if is_memo_act(act, test, func, symbols) or is_stamped_memo_act(act, test, func, symbols):
         return True
     checker = _ActChecker(test, tested, func, symbols)
     if not checker.statements(act) or not checker.stored:

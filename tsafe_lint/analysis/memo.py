@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from tsafe_lint.analysis.accesses import writes_of
+from tsafe_lint.analysis.accesses import mutation_of, writes_of
 from tsafe_lint.analysis.log_aliases import is_log_method
 from tsafe_lint.analysis.names import looks_like_class, looks_like_constant
 from tsafe_lint.analysis.scopes import FunctionInfo, block
@@ -88,6 +88,137 @@ def is_memo_act(
     return _plain_value(store.value, act, func)
 
 
+def is_stamped_memo_act(
+    act: Sequence[cst.BaseStatement],
+    test: cst.BaseExpression,
+    func: FunctionInfo,
+    symbols: SymbolTable,
+) -> bool:
+    """Is ``act`` the miss branch of a cache re-validated by a stamp? The test compares
+    something read from the cache with a local or parameter (``cached[0] == mtime``,
+    ``cache.get("mtime") != mtime``), and the act's one shared write stores that stamp
+    together with plain values into the same cache (``cache[key] = (mtime, value)``,
+    ``cache.update(mtime=mtime, cfg=load())``), with no other effect. Two threads that
+    miss together both load again and each stores a consistent pair: the value is
+    checked against the stamp stored with it, so the later store loses nothing. A stamp
+    kept in a separate store can be paired with another thread's value, and stays
+    reported, as do values with identity and caches other code also fills."""
+    stamped = _stamp_test(test, func)
+    if stamped is None:
+        return False
+    receiver, stamp = stamped
+    stores: list[cst.CSTNode] = []
+    for statement in act:
+        for node in walk(statement):
+            if isinstance(node, cst.SimpleStatementLine):
+                stores.extend(small for small in node.body if writes_of(small, func, symbols))
+            elif isinstance(node, cst.Call) and mutation_of(node, func, symbols) is not None:
+                stores.append(node)
+    if len(stores) != 1:
+        return False
+    stored = _stored_with_stamp(stores[0], receiver, stamp)
+    if stored is None:
+        return False
+    store_node, values = stored
+    made_here = _bound_names(act)
+    for statement in act:
+        if not (_is_only(statement, store_node) or _plain_step(statement, made_here)):
+            return False
+    read_by_store = {name for value in values for name in _names_of(value)}
+    if read_outside(made_here - read_by_store - set(func.params), act, func):
+        return False
+    if _stored_elsewhere(receiver, store_node, func):
+        return False
+    return all(_plain_value(value, act, func) for value in values)
+
+
+def _is_only(statement: cst.BaseStatement, store: cst.CSTNode) -> bool:
+    """Is ``statement`` a line of the store alone (``cache[k] = (s, v)``, a call)?"""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    return small is store or (isinstance(small, cst.Expr) and small.value is store)
+
+
+def _stamp_test(
+    test: cst.BaseExpression, func: FunctionInfo
+) -> tuple[cst.BaseExpression, str] | None:
+    """``(cache, stamp)`` for a test comparing a read of ``cache`` with the local or
+    parameter ``stamp`` (``==`` or ``!=``), the stamp not itself read from the cache."""
+    for node in walk(test):
+        if not (
+            isinstance(node, cst.Comparison)
+            and len(node.comparisons) == 1
+            and isinstance(node.comparisons[0].operator, (cst.Equal, cst.NotEqual))
+        ):
+            continue
+        sides = (node.left, node.comparisons[0].comparator)
+        for read, stamp in (sides, sides[::-1]):
+            if not isinstance(stamp, cst.Name) or stamp.value in ("None", "True", "False"):
+                continue
+            if stamp.value not in func.assigned and stamp.value not in func.params:
+                continue
+            receiver = _cache_read(read, func)
+            if receiver is None:
+                continue
+            bound = _assignments(func)[0].get(stamp.value, [])
+            if any(part.deep_equals(receiver) for value in bound for part in walk(value)):
+                continue  # the "stamp" is the cache's own
+            return receiver, stamp.value
+    return None
+
+
+def _cache_read(expr: cst.BaseExpression, func: FunctionInfo) -> cst.BaseExpression | None:
+    """The cache ``expr`` reads an entry of: ``cache.get(k)``, ``cache[k]``, or an item of
+    a local bound to one (``cached[0]`` after ``cached = cache.get(key)``)."""
+    found = _entry_of(expr)
+    if found is None:
+        return None
+    receiver = found[0]
+    if not isinstance(receiver, cst.Name) or receiver.value not in func.assigned:
+        return receiver
+    if func.is_module:
+        return None
+    for value in _assignments(func)[0].get(receiver.value, []):
+        inner = _entry_of(value)
+        if inner is not None:
+            return inner[0]
+    return None
+
+
+def _stored_with_stamp(
+    small: cst.CSTNode, receiver: cst.BaseExpression, stamp: str
+) -> tuple[cst.CSTNode, list[cst.BaseExpression]] | None:
+    """The store node and the values stored beside the stamp when ``small`` (an
+    assignment or a mutating call) stores into ``receiver`` a pair holding the stamp:
+    ``receiver[k] = (stamp, value)`` or ``receiver.update(mtime=stamp, cfg=value)``."""
+    if isinstance(small, cst.Assign):
+        target = small.targets[0].target if len(small.targets) == 1 else None
+        if not (isinstance(target, cst.Subscript) and target.value.deep_equals(receiver)):
+            return None
+        if not isinstance(small.value, (cst.Tuple, cst.List)):
+            return None
+        beside = _beside([element.value for element in small.value.elements], stamp)
+        return None if beside is None else (small, beside)
+    if (
+        isinstance(small, cst.Call)
+        and isinstance(small.func, cst.Attribute)
+        and small.func.attr.value == "update"
+        and small.func.value.deep_equals(receiver)
+        and all(arg.keyword is not None for arg in small.args)
+    ):
+        beside = _beside([arg.value for arg in small.args], stamp)
+        return None if beside is None else (small, beside)
+    return None
+
+
+def _beside(values: list[cst.BaseExpression], stamp: str) -> list[cst.BaseExpression] | None:
+    others = [
+        value for value in values if not (isinstance(value, cst.Name) and value.value == stamp)
+    ]
+    return others if others and len(others) < len(values) else None
+
+
 #: Methods that only read a container or string: calling them changes nothing.
 _READ_METHODS = frozenset(
     {"get", "keys", "values", "items", "copy", "count", "index", "startswith", "endswith",
@@ -132,7 +263,7 @@ def _root(expr: cst.BaseExpression) -> str | None:
 _FILLERS = frozenset({"setdefault", "update", "__setitem__", "append", "add", "insert"})
 
 
-def _stored_elsewhere(receiver: cst.BaseExpression, store: cst.Assign, func: FunctionInfo) -> bool:
+def _stored_elsewhere(receiver: cst.BaseExpression, store: cst.CSTNode, func: FunctionInfo) -> bool:
     """Does the module put entries into the cache anywhere but this store (``results[item]
     = True`` in another function, an ``update``)? Then the act may overwrite another
     writer's value, which is a lost update, not a memo. Matched by spelling: the same
@@ -408,6 +539,10 @@ def _plain_step(statement: cst.BaseStatement, made_here: set[str]) -> bool:
             ):
                 return False
         return True
+    if isinstance(statement, cst.With) and all(_opens(item.item) for item in statement.items):
+        return all(
+            _plain_step(part, made_here | _with_names(statement)) for part in block(statement.body)
+        )
     if isinstance(statement, (cst.For, cst.If)):
         parts = list(block(statement.body))
         orelse = statement.orelse
@@ -417,6 +552,21 @@ def _plain_step(statement: cst.BaseStatement, made_here: set[str]) -> bool:
             parts.extend(block(orelse.body))
         return all(_plain_step(part, made_here) for part in parts)
     return False
+
+
+def _opens(expr: cst.BaseExpression) -> bool:
+    """``open(path)``: a file read in a ``with``, whose closing is its only effect."""
+    return (
+        isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "open"
+    )
+
+
+def _with_names(statement: cst.With) -> set[str]:
+    return {
+        item.asname.name.value
+        for item in statement.items
+        if item.asname is not None and isinstance(item.asname.name, cst.Name)
+    }
 
 
 def _plain_value(

@@ -502,6 +502,16 @@ class UnlockedCheckThenAct(Rule):
     a value changed in place after the store (``state["next"] += 1``); a local that
     carries the miss out of the act.
 
+    Nor is a cache re-validated by a stamp: the test compares what the cache holds with
+    a local or parameter (``cached[0] == mtime``, ``cache.get("mtime") != mtime``), and
+    the miss branch's one shared write stores that stamp together with plain values
+    into the same cache (``cache[key] = (mtime, summary)``, ``cache.update(mtime=mtime,
+    cfg=load())``), with no other effect (reading a file in ``with open(...)`` is
+    none). Threads that miss together each load again and store a consistent pair.
+    Still reported: a stamp kept in a store of its own (a reader can pair one thread's
+    stamp with another's value), a value made by calling a class, a cache other code
+    also fills, a branch with other effects.
+
     Close-and-clear: ``if self._sock:`` then ``try: self._sock.close()`` (or
     ``shutdown``, ``cancel``, ``stop``, ``terminate``, ``kill``) under ``except
     Exception:`` (or ``BaseException``, bare) that only passes or logs, with the store of
