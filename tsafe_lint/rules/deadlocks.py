@@ -560,8 +560,10 @@ class LockInFinalizer(Rule):
     interpreter runs on its own initiative: ``__del__`` methods, functions registered
     with ``gc.callbacks``, weakref callbacks (``weakref.ref(obj, cb)``,
     ``weakref.finalize``, unless its callback is a bound method of the object, which
-    keeps the object alive until exit) and ``signal.signal`` handlers, and the functions
-    they call, in the module and in other modules of the project. It reports only a lock
+    keeps the object alive until exit) and ``signal.signal`` handlers (also when a
+    helper of the module registers what it is handed: ``install_handlers(on_term)``), and
+    the functions they call, in the module and in other modules of the project. It
+    reports only a lock
     that code outside the finalizer also holds, and names that place: a function no
     finalizer reaches, or one of the finalizer's own functions that ordinary code calls
     too (a reload that a ``SIGHUP`` handler runs and the program runs at start-up: the
@@ -572,8 +574,9 @@ class LockInFinalizer(Rule):
     Left alone: an ``RLock``; a lock only the finalizer's code takes; a non-blocking
     ``acquire(False)`` or ``acquire(timeout=...)``; a ``__del__`` taking a lock its own
     object made (``self._lock = Lock()`` in ``__init__``, or a new object of a lock
-    wrapper of the module that makes its own locks: nobody can hold the lock of an
-    object that is being finalized); a lock an object makes for itself, taken in its
+    wrapper of the module that makes its own locks; a teardown's ``self._lock = None``
+    stores no other lock: nobody can hold the lock of an object that is being
+    finalized); a lock an object makes for itself, taken in its
     methods when the finalizer's code calls them only on objects it builds
     (``parser = ConfigParser(); parser.read(path)`` in a reload a ``SIGHUP`` handler
     runs: the interrupted code never saw that object); a finalizer that only sets a flag
@@ -942,7 +945,8 @@ def _assignments_to_self(
     analysis: ModuleAnalysis, method: FunctionInfo, attr: str, seen: frozenset[str] = frozenset()
 ) -> list[bool]:
     """For each ``self.<attr> = value`` in ``method``: is the value a new lock (or a new
-    wrapper of locks of its own)?"""
+    wrapper of locks of its own)? ``self.<attr> = None`` (a teardown dropping the lock)
+    stores no lock and is not counted."""
     found = []
     for node in walk(method.node, skip=NOT_RUN):
         if not isinstance(node, cst.Assign):
@@ -955,6 +959,8 @@ def _assignments_to_self(
                 and isinstance(written.value, cst.Name)
                 and written.value.value == method.self_name
             ):
+                if isinstance(node.value, cst.Name) and node.value.value == "None":
+                    continue
                 made = analysis.symbols.kind_of(node.value, method)
                 found.append(
                     (isinstance(node.value, cst.Call) and made in _NEW_LOCKS)
