@@ -19,6 +19,7 @@ from tsafe_lint.analysis import (
     walk,
 )
 from tsafe_lint.analysis.constructions import passed_lock
+from tsafe_lint.analysis.finalizers import MAIN_THREAD
 from tsafe_lint.analysis.regions import in_try_catching
 from tsafe_lint.analysis.scopes import block, ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
@@ -441,7 +442,9 @@ class BusyWaitOnEvent(Rule):
     of which runs on every pass) is a worker with a period, and is left alone: a stop is
     seen at most one period late. So is a loop in a ``try`` that catches
     ``KeyboardInterrupt``: it keeps the main thread alive until Ctrl+C, and polls so
-    that the interrupt is seen at once. Strict reviewers judged those findings a nicety, not a
+    that the interrupt is seen at once; and, for the same reason, a loop of the main
+    thread polling a global flag that only signal handlers set (``while not
+    _user_abort: time.sleep(1)``): the handler runs on that thread, between two passes. Strict reviewers judged those findings a nicety, not a
     defect, on 9 of 11 across five validation sets nobody had tuned on; and for a
     queue poll the fix is a blocking ``get(timeout=...)``, not the event's ``wait()``.
 
@@ -538,6 +541,8 @@ class BusyWaitOnEvent(Rule):
                 continue  # the Event only aborts a wait for something else
             if _waits_for_ctrl_c(loop_node, analysis):
                 continue
+            if _waits_for_own_signal(loop_node, any_call.func, analysis):
+                continue
             reported.add(loop_node)
             yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
 
@@ -603,6 +608,26 @@ def _waits_for_ctrl_c(loop: cst.While, analysis: ModuleAnalysis) -> bool:
     a keep-alive of the main thread until Ctrl+C, polled so that the interrupt is seen
     at once (a wait without a timeout does not return for Ctrl+C on every platform)."""
     return in_try_catching(loop, "KeyboardInterrupt", analysis.parent_of)
+
+
+def _waits_for_own_signal(loop: cst.While, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """``while not _user_abort: time.sleep(1)`` on the main thread, where only signal
+    handlers set the global flag (rafcon's remote mode, thirty-second set: judged false).
+    A handler runs on the main thread, between two bytecodes of this very loop: no other
+    thread is waited for, and the sleep is how the handler gets to run, as with a loop
+    kept alive until Ctrl+C. A loop that runs on a thread still polls across threads."""
+    flag = _polled_name(loop.test)
+    if flag is None or analysis.reach.runs_on_thread(func):
+        return False
+    writers = [
+        other
+        for other in analysis.structure.functions
+        if flag in other.declared_global and flag in other.assigned
+    ]
+    code = analysis.finalizer_code
+    return bool(writers) and all(
+        writer in code and code[writer][0].when == MAIN_THREAD for writer in writers
+    )
 
 
 def _negated(call: cst.CSTNode, test: cst.BaseExpression, analysis: ModuleAnalysis) -> bool:
