@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the thirty-second set, pinned while the thirty-first was reviewed; current since it was retired
+# the thirty-third set, pinned while the thirty-second was reviewed; current since it was retired
 PINS = {
-    "zstarview": "1.62.12",
-    "tipi99": "0.0.2",
-    "rafcon": "2.5.2",
-    "span-gui": "7.5.1",
-    "rcaide-gui": "1.2.0",
-    "pylabnet": "1.0.0",
-    "chipwhisperer-studio": "0.5.2",
-    "thermostatsupervisor": "1.0.17",
-    "rdpyqt": "2.1.6",
-    "astrosequence-explorer": "1.0.1",
-    "pimoroni-emulator": "0.5.1",
-    "redreactor": "0.1.8",
-    "mcvqoe": "1.2.3",
-    "pyspectrace": "2.2.2",
-    "specvizitor": "0.6.0",
-    "sensors2mqtt": "0.3.post175",
-    "srsgui": "0.4.7",
-    "holopazaak": "2.0.0",
-    "maskfits": "2.1.0",
-    "nitrokeyapp": "2.7.1",
-    "pyscout-sim": "2.0.1",
-    "z-rad": "26.9.0",
-    "px-proxy": "0.13.0",
-    "qtics": "0.0.6",
-    "fdlogger": "26.7.30",
-    "taskwatch": "0.2.5",
-    "pyvidplayer2": "0.9.37",
-    "usb-imager": "4.1.2",
-    "event-marker": "1.8.1",
-    "pzp-hardware": "0.3.0",
-    "clusterrunner": "1.0.0",
-    "ciplink-tagserver": "0.4.0",
-    "freerdp-tk": "0.3.0",
-    "netsnoop": "0.1.4",
-    "polycephaly": "2019.11a5",
-    "tea2adt": "1.1",
-    "monilite": "0.1.2",
-    "tewi-torrent": "3.0.0",
-    "thewatcher": "0.1.0",
-    "wandarr": "1.1.2",
-}
-# the thirty-third set, pinned while the thirty-second is reviewed and held in reserve until the
-# thirty-second is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "jellytoast": "0.2.4",
     "angr-management": "9.2.213",
     "tikka": "0.29.6",
@@ -144,6 +99,7 @@ SEEN = (
     BENCH / "validation_seen_29.toml",
     BENCH / "validation_seen_30.toml",
     BENCH / "validation_seen_31.toml",
+    BENCH / "validation_seen_32.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -215,27 +171,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the thirty-second is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
