@@ -151,6 +151,21 @@ def _raised_name(statement: cst.Raise) -> str:
 _SEQUENCE_DISPLAYS = (cst.Tuple, cst.GeneratorExp, cst.List, cst.ListComp)
 
 
+def _makes_a_sequence(value: cst.BaseExpression) -> bool:
+    """A display of a sequence (``(x,)``, ``[x]``), ``tuple(...)``/``list(...)``, or a
+    conditional whose every branch is one (``((x,) if x else ())``: netwatch-sec,
+    thirty-third set, where the suggested comma would have made the bug)."""
+    if isinstance(value, _SEQUENCE_DISPLAYS):
+        return True
+    if isinstance(value, cst.IfExp):
+        return _makes_a_sequence(value.body) and _makes_a_sequence(value.orelse)
+    return (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Name)
+        and value.func.value in ("tuple", "list")
+    )
+
+
 class ThreadArgsNotTuple(Rule):
     """Flags thread ``args`` that look like a tuple but are not: ``args=(x)``.
 
@@ -158,8 +173,9 @@ class ThreadArgsNotTuple(Rule):
 
     Finds ``Thread(..., args=(x))``, ``Timer(t, f, args=(x))`` and
     ``_thread.start_new_thread(f, (x))`` where the parenthesised value has no comma, and
-    ``args="text"``. Parentheses around a list (``args=([x])``) are harmless: the list
-    is the sequence of arguments.
+    ``args="text"``. Parentheses around a list (``args=([x])``), a ``tuple(...)`` call or
+    a conditional choosing between tuples (``args=((x,) if x else ())``) are harmless:
+    the value is the sequence of arguments.
 
     **Why is this bad**
 
@@ -210,7 +226,7 @@ class ThreadArgsNotTuple(Rule):
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for start in analysis.thread_starts:
             args = start.args
-            if args is None or isinstance(args, _SEQUENCE_DISPLAYS):
+            if args is None or _makes_a_sequence(args):
                 continue  # ``args=([x])``: the parentheses wrap a list, which works
             source = snippet(args)
             inner = snippet(args.with_changes(lpar=[], rpar=[]))
