@@ -48,16 +48,29 @@ class Acquisition:
 
 
 def is_blocking_acquire(call: cst.Call) -> bool:
-    """``x.acquire()`` that waits as long as it takes (no ``blocking=False``, no timeout)."""
+    """``x.acquire()`` that waits as long as it takes (no ``blocking=False``, no timeout):
+    ``blocking`` may be ``True`` or a non-zero number (``acquire(1)``), ``timeout`` -1."""
     for position, arg in enumerate(call.args):
         keyword = arg.keyword.value if arg.keyword is not None else None
         if keyword == "timeout" or (keyword is None and position == 1):
-            return False
-        if keyword == "blocking" or (keyword is None and position == 0):
+            if not _minus_one(arg.value):
+                return False
+        elif keyword == "blocking" or (keyword is None and position == 0):
             value = arg.value
-            if not (isinstance(value, cst.Name) and value.value == "True"):
+            if not (isinstance(value, cst.Name) and value.value == "True") and not (
+                isinstance(value, cst.Integer) and int(value.value, 0) != 0
+            ):
                 return False
     return True
+
+
+def _minus_one(value: cst.BaseExpression) -> bool:
+    return (
+        isinstance(value, cst.UnaryOperation)
+        and isinstance(value.operator, cst.Minus)
+        and isinstance(value.expression, cst.Integer)
+        and value.expression.value == "1"
+    )
 
 
 def restoring(regions: Regions, identity: Callable[[SymbolKey], SymbolKey]) -> frozenset[cst.Call]:

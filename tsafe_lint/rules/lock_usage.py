@@ -768,7 +768,8 @@ class AcquireResultIgnored(Rule):
 
     Finds ``x.acquire(False)``, ``x.acquire(blocking=False)`` and ``x.acquire(timeout=...)``
     used as a statement on a lock or condition: the call returns ``False``
-    when it did not get the lock, and nothing looks.
+    when it did not get the lock, and nothing looks. ``acquire(1)`` (any non-zero
+    ``blocking``) and ``timeout=-1`` wait as long as it takes, as ``acquire()`` does.
 
     **Why is this bad**
 
