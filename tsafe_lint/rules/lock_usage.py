@@ -141,8 +141,9 @@ class AcquireWithoutTryFinally(Rule):
     a caller's iterable, ``d[key]`` or ``del d[key]`` or ``d.pop(key)`` with a caller's key,
     which may be missing, unless an earlier statement of the block or an enclosing one
     stored it, ``if key not in d: d[key] = 0``, ``d[key] = v`` or ``d.setdefault(key, v)``,
-    or it stands in the body of ``if key in d:``); ``open``, ``print``, ``int``, ``float``,
-    ``next``, ``getattr`` without a default and ``__import__``; a division by anything but a
+    or it stands in the body of ``if key in d:``); ``open``, ``print`` (but in an
+    ``except`` handler, where it is the script's log line), ``int``, ``float``, ``next``,
+    ``getattr`` without a default and ``__import__``; a division by anything but a
     non-zero literal (``"%s" % x`` on a string literal formats, it does not divide); a
     ``for`` over an instance's dict or set that another method changes without this lock
     (``RuntimeError``: changed size during iteration); ``notify()`` of a Condition not held;
