@@ -421,32 +421,32 @@ class BusyWaitOnEvent(Rule):
     it runs on the way to ``time.sleep()`` and after it (up to a ``continue`` or the loop
     test) call only cheap reads, such as polls of state (``is_set()``, ``is_alive()``,
     ``empty()``, ``is_connected()``), clocks, logging, builtins like ``len`` and ``min``,
-    and list or dict operations on the function's own locals. An ``if`` with such a test
-    may be skipped on that pass, so its body does not count
-    (``if not transport.is_connected(): time.sleep(t); continue`` is such a pass). A loop
-    that runs while an event is set (``while running.is_set():``) is reported only when
-    it does nothing at all: one that works on some passes is a sampler with a period,
-    and ``wait()`` cannot wait for the event to be cleared. Nor is one that waits for a
-    clear until a deadline or an abort (``while paused.is_set() and time.monotonic() <
-    deadline:``, ``... and not token.cancelled:``): a second Event could not wait for
-    both either. Nor is a loop whose body tests another condition and leaves when it
-    holds (``while not stop.is_set(): if self.is_connected: return True``), or whose test
-    ``and``s the Event with a condition that is neither an Event nor a deadline (``while
-    not client.connected and not stop.is_set():``): it waits for that condition, and the
-    Event only aborts the wait.
+    and list or dict operations on the function's own locals. An ``if`` with such a test may
+    be skipped on that pass, so its body does not count (``if not transport.is_connected():
+    time.sleep(t); continue`` is such a pass). A loop that runs while an event is set
+    (``while running.is_set():``) is reported only when it does nothing at all: one that
+    works on some passes is a sampler with a period, and ``wait()`` cannot wait for the
+    event to be cleared. Nor is one that waits for a clear until a deadline or an abort
+    (``while paused.is_set() and time.monotonic() < deadline:``, ``... and not
+    token.cancelled:``, or ``if stop.is_set(): break`` in its body): a second Event could
+    not wait for both either. Nor is a loop whose body tests another condition and leaves
+    when it holds (``while not stop.is_set(): if self.is_connected: return True``), or whose
+    test ``and``s the Event with a condition that is neither an Event nor a deadline
+    (``while not client.connected and not stop.is_set():``): it waits for that condition,
+    and the Event only aborts the wait.
 
     A loop that does real work on every pass and then sleeps (a periodic flush, a retry
-    whose sleep is a back-off after a failed attempt, a queue drained with
-    ``get_nowait()``, a watcher that takes a lock to sample what it watches: any
-    ``with``; ``if not connected: connect()`` right before ``if connected: poll()``, one
-    of which runs on every pass) is a worker with a period, and is left alone: a stop is
-    seen at most one period late. So is a loop in a ``try`` that catches
-    ``KeyboardInterrupt``: it keeps the main thread alive until Ctrl+C, and polls so
-    that the interrupt is seen at once; and, for the same reason, a loop of the main
-    thread polling a global flag that only signal handlers set (``while not
-    _user_abort: time.sleep(1)``): the handler runs on that thread, between two passes. Strict reviewers judged those findings a nicety, not a
-    defect, on 9 of 11 across five validation sets nobody had tuned on; and for a
-    queue poll the fix is a blocking ``get(timeout=...)``, not the event's ``wait()``.
+    whose sleep is a back-off after a failed attempt, a queue drained with ``get_nowait()``,
+    a watcher that takes a lock to sample what it watches: any ``with``; ``if not connected:
+    connect()`` right before ``if connected: poll()``, one of which runs on every pass) is a
+    worker with a period, and is left alone: a stop is seen at most one period late. So is a
+    loop in a ``try`` that catches ``KeyboardInterrupt``: it keeps the main thread alive
+    until Ctrl+C, and polls so that the interrupt is seen at once; and, for the same reason,
+    a loop of the main thread polling a global flag that only signal handlers set (``while
+    not _user_abort: time.sleep(1)``): the handler runs on that thread, between two passes.
+    Strict reviewers judged those findings a nicety, not a defect, on 9 of 11 across five
+    validation sets nobody had tuned on; and for a queue poll the fix is a blocking
+    ``get(timeout=...)``, not the event's ``wait()``.
 
     **Why is this bad**
 
@@ -532,7 +532,9 @@ class BusyWaitOnEvent(Rule):
                 continue
             if loop_node in while_set and not idle.does_nothing(loop_node, any_call.func):
                 continue  # works while the event is set (a sampler): wait() cannot wait for a clear
-            if loop_node in while_set and _also_polls(loop_node.test):
+            if loop_node in while_set and (
+                _also_polls(loop_node.test) or _aborted_in_body(loop_node)
+            ):
                 continue  # a clear awaited with a deadline or an abort: no wait() does both
             if loop_node not in while_set and (
                 _waits_for_another_test(loop_node)
@@ -554,6 +556,19 @@ def _also_polls(test: cst.BaseExpression) -> bool:
     streamer, thirtieth set: three TS304 judged false). The suggested second Event could
     not wait for both either; the poll adds at most one sleep of latency."""
     return isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And)
+
+
+def _aborted_in_body(loop: cst.While) -> bool:
+    """``while paused.is_set(): time.sleep(1); if stop.is_set(): break``: a wait for a
+    clear whose body leaves on another Event (stressanapi's paused load generator,
+    thirty-third set: judged false), the abort of ``_also_polls`` tested in the body."""
+    return any(
+        isinstance(statement, cst.If)
+        and statement.orelse is None
+        and _polls_an_event(statement.test)
+        and ends_by_leaving(statement.body, (cst.Return, cst.Break))
+        for statement in block(loop.body)
+    )
 
 
 def _waits_for_another_test(loop: cst.While) -> bool:
