@@ -99,7 +99,9 @@ class ReleaseIfLocked(Rule):
     An ``RLock`` knows its owner: its ``release()`` raises instead of releasing another
     thread's lock, so it is not reported. Nor is a release right after this thread's own
     blocking ``acquire()`` (``if x.locked(): x.acquire(); x.release()`` waits for the
-    holder and gives back its own hold).
+    holder and gives back its own hold), nor one in a function that runs on one thread
+    the module starts and is the only code that takes the lock (other code at most
+    releases it): whoever holds it at the test is that thread.
 
     **Fix**
 
@@ -139,7 +141,9 @@ class ReleaseIfLocked(Rule):
         for release in candidates:
             if release.func in in_child or _owned_by_every_caller(release, analysis):
                 continue
-            if _gives_back_own_acquire(release, analysis):
+            if _gives_back_own_acquire(release, analysis) or _only_its_thread_takes_it(
+                release, analysis
+            ):
                 continue
             guard = _locked_guard(release, analysis, helpers)
             if guard is None:
@@ -179,6 +183,24 @@ def _gives_back_own_acquire(release: MethodCall, analysis: ModuleAnalysis) -> bo
         and not other.call.args
         for other in analysis.regions.method_calls
     )
+
+
+def _only_its_thread_takes_it(release: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``self.lock.acquire(); ...; if self.lock.locked(): self.lock.release()`` in a
+    function that runs on one thread the module starts, and nothing else takes that lock
+    (other code at most releases it): whoever holds it at the test is this thread, so
+    the test is redundant, not wrong (remio's camera loop, thirty-third set)."""
+    func = release.func
+    if not analysis.reach.runs_on_thread(func) or analysis.reach.many(func):
+        return False
+    lock = analysis.locks.identity(release.target)
+    takers = {a.func for a in analysis.locks.acquisitions if a.lock == lock}
+    takers |= {
+        call.func
+        for call in analysis.regions.method_calls
+        if call.method == "acquire" and analysis.locks.identity(call.target) == lock
+    }
+    return takers == {func}
 
 
 def _locked_helpers(analysis: ModuleAnalysis) -> dict[FunctionInfo, SymbolKey]:
