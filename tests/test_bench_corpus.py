@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the thirty-third set, pinned while the thirty-second was reviewed; current since it was retired
+# the thirty-fourth set, pinned while the thirty-third was reviewed; current since it was retired
 PINS = {
-    "jellytoast": "0.2.4",
-    "angr-management": "9.2.213",
-    "tikka": "0.29.6",
-    "devsimpy": "5.1.1",
-    "cutevariant": "0.4.5",
-    "wasatch": "2.5.2",
-    "insarlite": "1.3.2",
-    "pixie-lab": "0.9.0",
-    "lyntinv": "5.0.1",
-    "electricalsim": "0.0.8.23",
-    "kestrel-explorer": "0.3.0a2",
-    "blips": "0.1.0",
-    "netwatch-sec": "1.6.1",
-    "msr605-tool": "2.4.5",
-    "enkan": "2.6.5",
-    "trspectrometer": "1.2.4",
-    "inpanel-client": "0.0.3",
-    "imaegete": "0.1.11",
-    "skywinder": "0.0.3",
-    "p5control": "0.0.2",
-    "nsfr750-pybench": "1.3.0",
-    "qtrename": "1.1.1",
-    "honeypot-server": "0.2.0",
-    "py-printer-server": "0.5.0",
-    "icarus-v2": "0.3.8",
-    "omc3-gui": "1.0.1",
-    "gtkdm": "2020.8.98",
-    "gnomeacquirer": "1.4.6",
-    "modem-conference": "0.1.0a1",
-    "l1-stream": "1.0.0",
-    "greenflare": "0.98.1",
-    "abeluna": "1.1.3",
-    "walkie": "3.0.0",
-    "i2cx": "0.9.3",
-    "stressanapi": "1.0.3",
-    "lakeshore336": "0.2.1",
-    "dwarvenarchive": "1.1.2",
-    "remio": "0.1.2",
-    "desklank": "0.1.4",
-    "lanp2p": "0.1.2",
-}
-# the thirty-fourth set, pinned while the thirty-third is reviewed and held in reserve until the
-# thirty-third is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "xrt": "2.0.0",
     "sg-event-daemon": "0.1.0",
     "gourmand": "1.2.0",
@@ -145,6 +100,7 @@ SEEN = (
     BENCH / "validation_seen_30.toml",
     BENCH / "validation_seen_31.toml",
     BENCH / "validation_seen_32.toml",
+    BENCH / "validation_seen_33.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -216,27 +172,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the thirty-third is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
