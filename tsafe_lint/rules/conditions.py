@@ -436,7 +436,9 @@ class BusyWaitOnEvent(Rule):
     and the Event only aborts the wait.
 
     A loop that does real work on every pass and then sleeps (a periodic flush, a retry
-    whose sleep is a back-off after a failed attempt, a queue drained with ``get_nowait()``,
+    whose sleep is a back-off after a failed attempt, a queue drained with ``get_nowait()``
+    or a sleep taken when a queue is empty before a ``get()`` from it, whose fix is
+    ``get(timeout=...)``,
     a watcher that takes a lock to sample what it watches: any ``with``; ``if not connected:
     connect()`` right before ``if connected: poll()``, one of which runs on every pass) is a
     worker with a period, and is left alone: a stop is seen at most one period late. So is a
@@ -545,6 +547,8 @@ class BusyWaitOnEvent(Rule):
                 continue
             if _waits_for_own_signal(loop_node, any_call.func, analysis):
                 continue
+            if _waits_for_a_queue(any_call.call, loop_node, analysis):
+                continue  # the fix is ``queue.get(timeout=...)``, not the Event's ``wait()``
             reported.add(loop_node)
             yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
 
@@ -623,6 +627,39 @@ def _waits_for_ctrl_c(loop: cst.While, analysis: ModuleAnalysis) -> bool:
     a keep-alive of the main thread until Ctrl+C, polled so that the interrupt is seen
     at once (a wait without a timeout does not return for Ctrl+C on every platform)."""
     return in_try_catching(loop, "KeyboardInterrupt", analysis.parent_of)
+
+
+#: Queue methods that say whether it holds an item.
+_QUEUE_TESTS = frozenset({"empty", "qsize"})
+
+
+def _waits_for_a_queue(sleep: cst.Call, loop: cst.While, analysis: ModuleAnalysis) -> bool:
+    """``while not stop.is_set(): if q.empty(): time.sleep(t); continue; work(q.get())``
+    (or ``if not q.empty(): work(q.get()) else: time.sleep(t)``): the idle pass is taken
+    when a queue is empty, and the loop takes from it otherwise. It waits for the queue's
+    items; the Event only ends it (ethopy's three consumers, thirty-fourth set: judged
+    false). The fix is a blocking ``q.get(timeout=...)``, which the message would not
+    say."""
+    node: cst.CSTNode | None = analysis.parent_of(sleep)
+    tested: list[cst.BaseExpression] = []
+    while node is not None and node is not loop:
+        if isinstance(node, cst.If):
+            tested.extend(
+                inner.func.value
+                for inner in walk(node.test)
+                if isinstance(inner, cst.Call)
+                and isinstance(inner.func, cst.Attribute)
+                and inner.func.attr.value in _QUEUE_TESTS
+            )
+        node = analysis.parent_of(node)
+    return any(
+        isinstance(inner, cst.Call)
+        and isinstance(inner.func, cst.Attribute)
+        and inner.func.attr.value in ("get", "get_nowait")
+        and inner.func.value.deep_equals(queue)
+        for queue in tested
+        for inner in walk(loop.body)
+    )
 
 
 def _waits_for_own_signal(loop: cst.While, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
