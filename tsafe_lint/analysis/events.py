@@ -251,6 +251,9 @@ class Regions:
     #: the nodes of ``except KeyboardInterrupt:`` handlers (by id): Python raises it in
     #: the main thread only, so no other thread runs what they call
     interrupt_only: set[int] = field(default_factory=set)
+    #: the write nodes (by id) that store the tested state in the act of a check whose act
+    #: is harmless to repeat (``idempotent.py``): racing threads store equivalent values
+    settled_writes: set[int] = field(default_factory=set)
 
     def forget(self, functions: set[FunctionInfo]) -> None:
         """Drop what was recorded in ``functions`` (before walking them again)."""

@@ -95,10 +95,12 @@ def is_stamped_memo_act(
     symbols: SymbolTable,
 ) -> bool:
     """Is ``act`` the miss branch of a cache re-validated by a stamp? The test compares
-    something read from the cache with a local or parameter (``cached[0] == mtime``,
-    ``cache.get("mtime") != mtime``), and the act's one shared write stores that stamp
-    together with plain values into the same cache (``cache[key] = (mtime, value)``,
-    ``cache.update(mtime=mtime, cfg=load())``), with no other effect. Two threads that
+    something read from the cache with a stamp: a local or parameter (``cached[0] ==
+    mtime``, ``cache.get("mtime") != mtime``, ``now - cached[0] < TTL``) or a clock
+    (``time.monotonic() - _cached[0] < 300``); the act's one shared write stores that
+    stamp together with plain values into the same cache (``cache[key] = (mtime,
+    value)``, ``cache.update(mtime=mtime, cfg=load())``, or a global tuple rebound whole:
+    ``_cached = (time.monotonic(), lookup())``), with no other effect. Two threads that
     miss together both load again and each stores a consistent pair: the value is
     checked against the stamp stored with it, so the later store loses nothing. A stamp
     kept in a separate store can be paired with another thread's value, and stays
@@ -106,7 +108,7 @@ def is_stamped_memo_act(
     stamped = _stamp_test(test, func)
     if stamped is None:
         return False
-    receiver, stamp = stamped
+    receiver, stamps, whole = stamped
     stores: list[cst.CSTNode] = []
     for statement in act:
         for node in walk(statement):
@@ -116,18 +118,21 @@ def is_stamped_memo_act(
                 stores.append(node)
     if len(stores) != 1:
         return False
-    stored = _stored_with_stamp(stores[0], receiver, stamp)
+    stored = _stored_with_stamp(stores[0], receiver, stamps, whole)
     if stored is None:
         return False
     store_node, values = stored
-    made_here = _bound_names(act)
+    made_here = _bound_names(act) - func.declared_global  # a rebound global is no local
     for statement in act:
         if not (_is_only(statement, store_node) or _plain_step(statement, made_here)):
             return False
     read_by_store = {name for value in values for name in _names_of(value)}
     if read_outside(made_here - read_by_store - set(func.params), act, func):
         return False
-    if _stored_elsewhere(receiver, store_node, func):
+    if whole:
+        if _rebound_elsewhere(receiver, func, symbols):
+            return False
+    elif _stored_elsewhere(receiver, store_node, func):
         return False
     return all(_plain_value(value, act, func) for value in values)
 
@@ -140,65 +145,107 @@ def _is_only(statement: cst.BaseStatement, store: cst.CSTNode) -> bool:
     return small is store or (isinstance(small, cst.Expr) and small.value is store)
 
 
+#: Clocks a stamp may be read from (``time.monotonic() - cached[0] < TTL``).
+_CLOCK_NAMES = frozenset({"time", "monotonic", "perf_counter"})
+
+
 def _stamp_test(
     test: cst.BaseExpression, func: FunctionInfo
-) -> tuple[cst.BaseExpression, str] | None:
-    """``(cache, stamp)`` for a test comparing a read of ``cache`` with the local or
-    parameter ``stamp`` (``==`` or ``!=``), the stamp not itself read from the cache."""
+) -> tuple[cst.BaseExpression, list[cst.BaseExpression], bool] | None:
+    """``(cache, stamps, whole)`` for a test comparing a read of ``cache`` with stamps:
+    locals or parameters not themselves read from the cache, or clock calls. ``whole``:
+    the cache is a tuple read directly (``_cached[0]`` of a global or attribute), which
+    a refresh rebinds whole."""
     for node in walk(test):
-        if not (
-            isinstance(node, cst.Comparison)
-            and len(node.comparisons) == 1
-            and isinstance(node.comparisons[0].operator, (cst.Equal, cst.NotEqual))
-        ):
+        if not isinstance(node, cst.Comparison) or len(node.comparisons) != 1:
             continue
-        sides = (node.left, node.comparisons[0].comparator)
-        for read, stamp in (sides, sides[::-1]):
-            if not isinstance(stamp, cst.Name) or stamp.value in ("None", "True", "False"):
+        for part in walk(node):
+            read = _cache_read(part, func) if isinstance(part, cst.Subscript | cst.Call) else None
+            if read is None:
                 continue
-            if stamp.value not in func.assigned and stamp.value not in func.params:
-                continue
-            receiver = _cache_read(read, func)
-            if receiver is None:
-                continue
-            bound = _assignments(func)[0].get(stamp.value, [])
-            if any(part.deep_equals(receiver) for value in bound for part in walk(value)):
-                continue  # the "stamp" is the cache's own
-            return receiver, stamp.value
+            receiver, whole = read
+            inside = {id(inner) for inner in walk(part)}
+            bound = _assignments(func)[0]
+            stamps = [
+                other
+                for other in walk(node)
+                if isinstance(other, cst.BaseExpression)
+                and id(other) not in inside
+                and (_local_stamp(other, func) or _clock(other))
+                and not any(
+                    piece.deep_equals(receiver)
+                    for value in bound.get(getattr(other, "value", ""), [])
+                    for piece in walk(value)
+                )  # the "stamp" is the cache's own
+            ]
+            if stamps:
+                return receiver, stamps, whole
     return None
 
 
-def _cache_read(expr: cst.BaseExpression, func: FunctionInfo) -> cst.BaseExpression | None:
-    """The cache ``expr`` reads an entry of: ``cache.get(k)``, ``cache[k]``, or an item of
-    a local bound to one (``cached[0]`` after ``cached = cache.get(key)``)."""
+def _local_stamp(node: cst.CSTNode, func: FunctionInfo) -> bool:
+    return (
+        isinstance(node, cst.Name)
+        and node.value not in ("None", "True", "False")
+        and (node.value in func.assigned or node.value in func.params)
+        and node.value not in func.declared_global
+    )
+
+
+def _clock(node: cst.CSTNode) -> bool:
+    """``time.monotonic()``, ``time.time()``, ``monotonic()``."""
+    if not isinstance(node, cst.Call) or node.args:
+        return False
+    callee = node.func
+    name = callee.attr.value if isinstance(callee, cst.Attribute) else ""
+    if isinstance(callee, cst.Name):
+        name = callee.value
+    return name in _CLOCK_NAMES
+
+
+def _cache_read(
+    expr: cst.BaseExpression, func: FunctionInfo
+) -> tuple[cst.BaseExpression, bool] | None:
+    """The cache ``expr`` reads an entry of, and whether the cache is a tuple read
+    directly: ``cache.get(k)``, ``cache[k]``, an item of a local bound to one
+    (``cached[0]`` after ``cached = cache.get(key)``), or ``_cached[0]`` of a global
+    the function rebinds (or of an attribute)."""
     found = _entry_of(expr)
     if found is None:
         return None
     receiver = found[0]
+    if isinstance(receiver, cst.Name) and receiver.value in func.declared_global:
+        return receiver, isinstance(expr, cst.Subscript)
     if not isinstance(receiver, cst.Name) or receiver.value not in func.assigned:
-        return receiver
+        return receiver, isinstance(expr, cst.Subscript)
     if func.is_module:
         return None
     for value in _assignments(func)[0].get(receiver.value, []):
         inner = _entry_of(value)
         if inner is not None:
-            return inner[0]
+            return inner[0], False
     return None
 
 
 def _stored_with_stamp(
-    small: cst.CSTNode, receiver: cst.BaseExpression, stamp: str
+    small: cst.CSTNode,
+    receiver: cst.BaseExpression,
+    stamps: list[cst.BaseExpression],
+    whole: bool,
 ) -> tuple[cst.CSTNode, list[cst.BaseExpression]] | None:
     """The store node and the values stored beside the stamp when ``small`` (an
-    assignment or a mutating call) stores into ``receiver`` a pair holding the stamp:
-    ``receiver[k] = (stamp, value)`` or ``receiver.update(mtime=stamp, cfg=value)``."""
+    assignment or a mutating call) stores into ``receiver`` a tuple holding the stamp:
+    ``receiver[k] = (stamp, value)``, ``receiver.update(mtime=stamp, cfg=value)``, or,
+    for a tuple cache, ``receiver = (stamp, value)``."""
     if isinstance(small, cst.Assign):
         target = small.targets[0].target if len(small.targets) == 1 else None
-        if not (isinstance(target, cst.Subscript) and target.value.deep_equals(receiver)):
+        if target is None or not isinstance(small.value, (cst.Tuple, cst.List)):
             return None
-        if not isinstance(small.value, (cst.Tuple, cst.List)):
+        into_entry = isinstance(target, cst.Subscript) and target.value.deep_equals(receiver)
+        rebound = whole and isinstance(small.value, cst.Tuple) and target.deep_equals(receiver)
+        if not (into_entry or rebound):
             return None
-        beside = _beside([element.value for element in small.value.elements], stamp)
+        beside = _beside([element.value for element in small.value.elements], stamps)
         return None if beside is None else (small, beside)
     if (
         isinstance(small, cst.Call)
@@ -207,16 +254,30 @@ def _stored_with_stamp(
         and small.func.value.deep_equals(receiver)
         and all(arg.keyword is not None for arg in small.args)
     ):
-        beside = _beside([arg.value for arg in small.args], stamp)
+        beside = _beside([arg.value for arg in small.args], stamps)
         return None if beside is None else (small, beside)
     return None
 
 
-def _beside(values: list[cst.BaseExpression], stamp: str) -> list[cst.BaseExpression] | None:
-    others = [
-        value for value in values if not (isinstance(value, cst.Name) and value.value == stamp)
-    ]
+def _beside(
+    values: list[cst.BaseExpression], stamps: list[cst.BaseExpression]
+) -> list[cst.BaseExpression] | None:
+    others = [value for value in values if not any(value.deep_equals(s) for s in stamps)]
     return others if others and len(others) < len(values) else None
+
+
+def _rebound_elsewhere(
+    receiver: cst.BaseExpression, func: FunctionInfo, symbols: SymbolTable
+) -> bool:
+    """Does another function rebind the tuple cache (an invalidation the refresh could
+    undo)? Only a global is known; an attribute cache is not taken as a tuple cache."""
+    if not isinstance(receiver, cst.Name):
+        return True
+    name = receiver.value
+    return any(
+        other is not func and name in other.declared_global and name in other.assigned
+        for other in symbols.structure.functions
+    )
 
 
 #: Methods that only read a container or string: calling them changes nothing.

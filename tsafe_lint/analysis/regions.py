@@ -510,6 +510,8 @@ class RegionWalker:
         self.regions.writes.append(access)
         for index, test in enumerate(self._tests):
             if test.idempotent:
+                if access.key in test.keys:
+                    self.regions.settled_writes.add(id(access.node))
                 continue  # two threads both store the same constant or equivalent classes
             if access.key in test.own_entry and self._writes_own_entry(access):
                 # ``if d.get(get_ident()) is None: d[get_ident()] = make()``: each thread

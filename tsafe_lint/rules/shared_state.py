@@ -82,15 +82,22 @@ class GlobalWriteInThread(Rule):
 
     **What it does**
 
-    Finds ``global x; x = ...`` in a function that runs on threads (a thread target, a
-    pool task, or anything they call) when other threads can write ``x`` too: the
-    function runs on several threads at once, or other code writes ``x`` as well.
-    A single worker that sets a result the main thread reads after ``join()`` is fine,
-    and so is lazy set-up of a string (``if _agent is None: _agent = "lib/" + v``, every
-    write of the global alike: see TS103). Code that only threads started one per
-    target (a ``Thread`` target, a ``Thread`` subclass's ``run()``, a ``Timer``, started
-    once) or a server's request entry points reach is reported only with the
-    ``started-threads`` evidence (``extend-evidence``, docs/evidence.md).
+    Finds ``global x; x = ...`` in a function that runs on threads (a thread target, a pool
+    task, or anything they call) when other threads can write ``x`` too (the function runs
+    on several threads at once, or other code writes ``x`` as well) and code reads ``x``
+    back after the write, expecting its own value: later in the function, in a loop
+    around the write, or in a caller after its call (``if TOKEN is None: renew();
+    use(TOKEN)``). A store that nothing reads back is last-writer-wins, the point of a
+    status or a setting, and is left alone (every true finding of this rule judged on
+    the retired validation sets read its own write back). A single worker that
+    sets a result the main thread reads after ``join()`` is fine, and so is lazy set-up of a
+    string (``if _agent is None: _agent = "lib/" + v``, every write of the global alike: see
+    TS103), or a global whose every write is the act of a check TS103 finds harmless to
+    repeat (``if not _warned: _warned = True``, a refresh stored with its stamp: ``_cached =
+    (time.monotonic(), lookup())``). Code that only threads started one per target (a
+    ``Thread`` target, a ``Thread`` subclass's ``run()``, a ``Timer``, started once) or a
+    server's request entry points reach is reported only with the ``started-threads``
+    evidence (``extend-evidence``, docs/evidence.md).
 
     **Why is this bad**
 
@@ -152,11 +159,75 @@ class GlobalWriteInThread(Rule):
                 continue
             if only_lazy_strings(access.key, analysis.regions.writes, analysis.parent_of):
                 continue  # lazy set-up of a string: threads that miss together store equal text
+            if _only_settled_writes(access.key, analysis):
+                continue  # every write is the act of a check that is harmless to repeat
+            if not _used_after(access, analysis):
+                continue  # last writer wins, and no code of this function reads its value
             yield Finding(
                 access.node,
                 f"{describe(access.key)} is rebound without a lock; other threads write it "
                 f"too: {_why(analysis, access)}",
             )
+
+
+def _used_after(access: Access, analysis: ModuleAnalysis) -> bool:
+    """Does code use the global again after this write: later in the function
+    (``current_user = request.user; audit(current_user)``, ``_index = {}`` then
+    ``_index[k] = v``, ``return _cache``), anywhere in a loop around the write, or in a
+    caller after its call of the function (``if TOKEN is None: renew(); use(TOKEN)``)?
+    Such code expects its own value and can get another thread's. A store nothing reads
+    back is last-writer-wins, the point of a plain setting or status (every true TS101
+    judged on the retired sets read its own write back)."""
+    name = access.key[-1]
+    if _read_after(access.node, access.func, name, analysis):
+        return True
+    return any(
+        _read_after(site.call, site.func, name, analysis)
+        for site in analysis.regions.call_sites
+        if site.callee is access.func and not site.implicit
+    )
+
+
+def _read_after(
+    point: cst.CSTNode, func: FunctionInfo, name: str, analysis: ModuleAnalysis
+) -> bool:
+    """Is the global ``name`` read in ``func`` after ``point`` (or in a loop around it)?"""
+    nodes = list(walk(func.node, skip=NOT_RUN))
+    index = next((i for i, node in enumerate(nodes) if node is point), None)
+    if index is None:
+        return True
+    own = {id(node) for node in walk(point, skip=NOT_RUN)}
+    scope: list[cst.CSTNode] = nodes[index + len(own) :]
+    parent = analysis.parent_of(point)
+    while parent is not None and parent is not func.node:
+        if isinstance(parent, (cst.For, cst.While)):
+            scope = [node for node in walk(parent, skip=NOT_RUN) if id(node) not in own]
+            break
+        parent = analysis.parent_of(parent)
+    not_loads = set()
+    for node in scope:
+        if isinstance(node, cst.Attribute):
+            not_loads.add(id(node.attr))
+        elif isinstance(node, cst.Arg) and node.keyword is not None:
+            not_loads.add(id(node.keyword))
+        elif isinstance(node, cst.AssignTarget):
+            not_loads.add(id(node.target))
+        elif isinstance(node, cst.Global):
+            not_loads.update(id(item.name) for item in node.names)
+    return any(
+        isinstance(node, cst.Name) and node.value == name and id(node) not in not_loads
+        for node in scope
+    )
+
+
+def _only_settled_writes(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
+    """Is every write of the global in functions the store of a check-then-act whose act
+    is harmless to repeat (TS103 leaves it alone: a constant, a memo, a stamped refresh
+    such as ``_cached = (time.monotonic(), lookup())`` under its age test)? Racing
+    threads then store equivalent values, and no other writer's value is lost."""
+    settled = analysis.regions.settled_writes
+    mine = [w for w in analysis.regions.writes if w.key == key and not w.func.is_module]
+    return bool(mine) and all(id(write.node) in settled for write in mine)
 
 
 class UnlockedReadModifyWrite(Rule):
@@ -503,11 +574,15 @@ class UnlockedCheckThenAct(Rule):
     carries the miss out of the act.
 
     Nor is a cache re-validated by a stamp: the test compares what the cache holds with
-    a local or parameter (``cached[0] == mtime``, ``cache.get("mtime") != mtime``), and
-    the miss branch's one shared write stores that stamp together with plain values
-    into the same cache (``cache[key] = (mtime, summary)``, ``cache.update(mtime=mtime,
-    cfg=load())``), with no other effect (reading a file in ``with open(...)`` is
-    none). Threads that miss together each load again and store a consistent pair.
+    a local or parameter (``cached[0] == mtime``, ``cache.get("mtime") != mtime``) or
+    checks its age against a clock (``now - cached[0] < TTL``, ``time.monotonic() -
+    _cached[0] < 300``), and the miss branch's one shared write stores that stamp
+    together with plain values into the same cache (``cache[key] = (mtime, summary)``,
+    ``cache.update(mtime=mtime, cfg=load())``, a global tuple rebound whole: ``_cached =
+    (time.monotonic(), lookup())``, when no other function rebinds it), with no other
+    effect (reading a file in ``with open(...)`` is none). Threads that miss together
+    each load again and store a consistent pair. A warn-once guard is left alone too:
+    ``if not _warned: _warned = True; log.warning(...)`` logs twice at worst.
     Still reported: a stamp kept in a store of its own (a reader can pair one thread's
     stamp with another's value), a value made by calling a class, a cache other code
     also fills, a branch with other effects.
