@@ -67,6 +67,47 @@ PINS = {
     "ha-desktop-remote": "1.0.4",
     "fanex": "0.1.0",
 }
+# the thirty-fifth set, pinned while the thirty-fourth is reviewed and held in reserve until the
+# thirty-fourth is retired; unseen
+NEXT = BENCH / "validation_next.toml"
+NEXT_PINS = {
+    "genx3": "3.8.13",
+    "ios-backup-manager": "2.9.0a10",
+    "orca-workbench": "1.6.0",
+    "videokidnapper": "1.9.2",
+    "spacetomo": "1.3.0",
+    "lifegrid": "3.2.0",
+    "narractive": "2.5.0",
+    "nxselector": "3.25.0",
+    "tablexplore": "0.5.1",
+    "nebula-commander": "0.8.1",
+    "rvcircuit-studio": "1.1.1",
+    "trxasviewer": "0.6.2",
+    "reinforceui-studio": "1.3.3",
+    "pygsfit": "1.0.15",
+    "nengo-gui": "0.6.0",
+    "beadpull": "19.10",
+    "cycleuser-mailpilot": "0.0.4",
+    "psdaq-control-minimal": "4.1.2",
+    "pywebsocket3": "4.0.2",
+    "nanocetpy": "1.0.3",
+    "sls-detector": "1.0.1",
+    "koode-taskgraph": "0.5.0",
+    "gtk-stable-diffusion": "0.0.9.1",
+    "qt-android-remote": "1.0.4",
+    "netcontrold": "1.0.17",
+    "pytractnmr": "1.2.0",
+    "autiobooksqta": "0.1.0",
+    "codechat-server": "0.2.25",
+    "mediacompressor": "1.0.2",
+    "usb-remote": "2.3.2",
+    "cueapi-worker": "0.3.0",
+    "qtradingview": "0.19.6",
+    "nx-sip-client": "1.0.2",
+    "scriptrunner-gui": "1.1.0",
+    "usip": "1.0.0",
+    "simple-sip-client": "0.0.3",
+}
 SEEN = (
     BENCH / "validation_seen.toml",
     BENCH / "validation_seen_2.toml",
@@ -172,6 +213,27 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
+
+
+def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
+    entries, defaults = corpus.load_corpus(NEXT)
+    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
+    assert corpus.STDLIB not in {e["name"] for e in entries}
+    assert "tests" in defaults
+    for entry in entries:
+        assert entry["paths"], entry["name"]
+        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
+        assert set(defaults) <= set(entry["exclude"])
+    upcoming = {dists.canonical(name) for name in NEXT_PINS}
+    assert len(upcoming) == len(NEXT_PINS)
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    current = {dists.canonical(name) for name in PINS}
+    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
+    assert not upcoming & tuned
+    assert not upcoming & bugs
+    assert not upcoming & current  # the thirty-fourth is under review; this set stays unseen
+    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
