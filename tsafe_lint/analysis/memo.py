@@ -160,7 +160,7 @@ def _stamp_test(
         if not isinstance(node, cst.Comparison) or len(node.comparisons) != 1:
             continue
         for part in walk(node):
-            read = _cache_read(part, func) if isinstance(part, cst.Subscript | cst.Call) else None
+            read = _cache_read(part, func) if isinstance(part, (cst.Subscript, cst.Call)) else None
             if read is None:
                 continue
             receiver, whole = read
