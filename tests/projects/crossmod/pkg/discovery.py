@@ -28,8 +28,9 @@ def stop():
 def start_scan(device):
     global _scanner
     _scanner = network.Scanner(device)  # error: TS101
+    _scanner.start()  # reads its own write back: stop_scan may have cleared it
 
 
 def stop_scan():
     global _scanner
-    _scanner = None  # error: TS101
+    _scanner = None  # last writer wins: nothing here reads it back
