@@ -8,11 +8,11 @@ thread-safe), ``x += 1`` / ``x = x + 1`` is a read-modify-write that loses updat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
 
-from tsafe_lint.analysis.events import Write, WriteKind
+from tsafe_lint.analysis.events import Access, Write, WriteKind
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.tree import children, walk
@@ -142,6 +142,15 @@ def writes_of(
     elif isinstance(small, cst.Del):
         target(small.target, WriteKind.REBIND)
     return writes
+
+
+def every_write_in_functions(
+    key: SymbolKey, writes: Sequence[Access], test: Callable[[Access], bool]
+) -> bool:
+    """Does every write of ``key`` in the module's functions (its own module-level
+    binding aside) pass ``test``, and is there one?"""
+    mine = [write for write in writes if write.key == key and not write.func.is_module]
+    return bool(mine) and all(test(write) for write in mine)
 
 
 def mutation_of(call: cst.Call, func: FunctionInfo, symbols: SymbolTable) -> SymbolKey | None:

@@ -24,7 +24,7 @@ from tsafe_lint.analysis.acquisitions import LockFacts
 from tsafe_lint.analysis.entry_points import keeps_its_object_alive
 from tsafe_lint.analysis.events import Regions
 from tsafe_lint.analysis.kinds import Kind
-from tsafe_lint.analysis.reachability import Resolver, target_functions
+from tsafe_lint.analysis.reachability import Resolver, passed_for, target_functions
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, argument
 
@@ -112,26 +112,21 @@ def find_finalizers(
         if name == "weakref.finalize" and keeps_its_object_alive(any_call.call):
             continue  # never collected: it runs at exit, not inside other code
         registered = argument(any_call.call, registration.position, registration.keyword)
-        for target, scope in _handed_in(registered, any_call.func, regions, resolve):
+        for target, scope in _handed_in(registered, any_call.func, regions):
             for func, _ in target_functions(target, scope, resolve, structure):
                 found.append(Finalizer(func, registration.what, registration.when))
     return found
 
 
 def _handed_in(
-    target: cst.BaseExpression | None, func: FunctionInfo, regions: Regions, resolve: Resolver
+    target: cst.BaseExpression | None, func: FunctionInfo, regions: Regions
 ) -> list[tuple[cst.BaseExpression | None, FunctionInfo]]:
     """The registered function, with the scope it is named in: itself, or, when it is a
     parameter of a module-level helper (``def install(handler): signal.signal(SIGTERM,
     handler)``), what each call of the helper in the module passes for it."""
     if not (isinstance(target, cst.Name) and func.cls is None and target.value in func.params):
         return [(target, func)]
-    position = func.params.index(target.value)
-    return [
-        (argument(any_call.call, position, target.value), any_call.func)
-        for any_call in regions.calls
-        if resolve(any_call.call.func, any_call.func) is func
-    ]
+    return passed_for(func, target.value, regions)
 
 
 def finalizer_code(

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
+from tsafe_lint.analysis.accesses import every_write_in_functions
 from tsafe_lint.analysis.events import Access
 from tsafe_lint.analysis.symbols import SymbolKey
 
@@ -24,8 +25,7 @@ ParentOf = Callable[[cst.CSTNode], "cst.CSTNode | None"]
 def only_lazy_strings(key: SymbolKey, writes: Sequence[Access], parent_of: ParentOf) -> bool:
     """Is every write of the global ``key`` in functions a ``lazy_string_store`` (the
     module's own ``_agent = None`` aside)?"""
-    mine = [write for write in writes if write.key == key and not write.func.is_module]
-    return bool(mine) and all(lazy_string_store(write, parent_of) for write in mine)
+    return every_write_in_functions(key, writes, lambda write: lazy_string_store(write, parent_of))
 
 
 def lazy_string_store(access: Access, parent_of: ParentOf) -> bool:

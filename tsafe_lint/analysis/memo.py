@@ -273,11 +273,7 @@ def _rebound_elsewhere(
     undo)? Only a global is known; an attribute cache is not taken as a tuple cache."""
     if not isinstance(receiver, cst.Name):
         return True
-    name = receiver.value
-    return any(
-        other is not func and name in other.declared_global and name in other.assigned
-        for other in symbols.structure.functions
-    )
+    return any(other is not func for other in symbols.structure.rebinders(receiver.value))
 
 
 #: Methods that only read a container or string: calling them changes nothing.

@@ -239,6 +239,25 @@ def target_functions(
             yield from target_functions(argument(target, 0, "func"), scope, resolve, structure)
 
 
+def passed_for(
+    func: FunctionInfo, param: str, regions: Regions
+) -> list[tuple[cst.BaseExpression | None, FunctionInfo]]:
+    """What each call of the module's function ``func`` passes for its parameter
+    ``param``, with the calling function: ``None`` where it passes nothing for it or the
+    call is one Python makes implicitly (``self[k]``, a property read)."""
+    position = func.params.index(param) - (1 if func.self_name is not None else 0)
+    return [
+        (
+            argument(site.call, position, param)
+            if not site.implicit and isinstance(site.call, cst.Call)
+            else None,
+            site.func,
+        )
+        for site in regions.call_sites
+        if site.callee is func
+    ]
+
+
 class _LoopFinder(FastVisitor):
     """``for fn in (a, b)`` / ``[... for fn in targets]`` with ``targets = [a, b]``."""
 

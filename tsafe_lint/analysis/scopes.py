@@ -400,6 +400,15 @@ class ModuleStructure:
         """The function or method with this qualified name (``C.m``, ``f.<locals>.g``)."""
         return self.by_qualname.get(qualname)
 
+    def rebinders(self, name: str) -> list[FunctionInfo]:
+        """The functions that rebind the module global ``name`` (``global name`` and a
+        binding of it)."""
+        return [
+            func
+            for func in self.functions
+            if name in func.declared_global and name in func.assigned
+        ]
+
     def qualified_name(self, expr: cst.BaseExpression, scope: FunctionInfo) -> str | None:
         """The imported name ``expr`` refers to in ``scope`` (``t.Lock`` -> ``threading.Lock``).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import libcst as cst
 
@@ -566,13 +566,7 @@ def _aborted_in_body(loop: cst.While) -> bool:
     """``while paused.is_set(): time.sleep(1); if stop.is_set(): break``: a wait for a
     clear whose body leaves on another Event (stressanapi's paused load generator,
     thirty-third set: judged false), the abort of ``_also_polls`` tested in the body."""
-    return any(
-        isinstance(statement, cst.If)
-        and statement.orelse is None
-        and _polls_an_event(statement.test)
-        and ends_by_leaving(statement.body, (cst.Return, cst.Break))
-        for statement in block(loop.body)
-    )
+    return _leaves_when(loop, _polls_an_event)
 
 
 def _waits_for_another_test(loop: cst.While) -> bool:
@@ -580,15 +574,19 @@ def _waits_for_another_test(loop: cst.While) -> bool:
     the loop waits for another condition, tested in its body, which leaves the loop when
     it holds; the polled Event only aborts that wait (common-vision-studio's gimbal
     client, thirtieth set: judged false). ``stop.wait(t)`` would not remove the polling."""
-    for statement in block(loop.body):
-        if (
-            isinstance(statement, cst.If)
-            and statement.orelse is None
-            and not _polls_an_event(statement.test)
-            and ends_by_leaving(statement.body, (cst.Return, cst.Break))
-        ):
-            return True
-    return False
+    return _leaves_when(loop, lambda test: not _polls_an_event(test))
+
+
+def _leaves_when(loop: cst.While, tested: Callable[[cst.BaseExpression], bool]) -> bool:
+    """Does the loop's body hold an ``if`` without ``else`` whose test passes ``tested``
+    and whose body leaves the loop (``break``, ``return``)?"""
+    return any(
+        isinstance(statement, cst.If)
+        and statement.orelse is None
+        and tested(statement.test)
+        and ends_by_leaving(statement.body, (cst.Return, cst.Break))
+        for statement in block(loop.body)
+    )
 
 
 #: Clocks a deadline is read from: a deadline in the test is what ``wait(timeout)`` does.
@@ -671,11 +669,7 @@ def _waits_for_own_signal(loop: cst.While, func: FunctionInfo, analysis: ModuleA
     flag = _polled_name(loop.test)
     if flag is None or analysis.reach.runs_on_thread(func):
         return False
-    writers = [
-        other
-        for other in analysis.structure.functions
-        if flag in other.declared_global and flag in other.assigned
-    ]
+    writers = analysis.structure.rebinders(flag)
     code = analysis.finalizer_code
     return bool(writers) and all(
         writer in code and code[writer][0].when == MAIN_THREAD for writer in writers

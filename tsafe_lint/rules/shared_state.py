@@ -24,6 +24,7 @@ from tsafe_lint.analysis import (
     reads_in,
     walk,
 )
+from tsafe_lint.analysis.accesses import every_write_in_functions
 from tsafe_lint.analysis.conflicts import stored_constant
 from tsafe_lint.analysis.fresh_object import constructing
 from tsafe_lint.analysis.lazy_strings import only_lazy_strings
@@ -226,8 +227,9 @@ def _only_settled_writes(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
     such as ``_cached = (time.monotonic(), lookup())`` under its age test)? Racing
     threads then store equivalent values, and no other writer's value is lost."""
     settled = analysis.regions.settled_writes
-    mine = [w for w in analysis.regions.writes if w.key == key and not w.func.is_module]
-    return bool(mine) and all(id(write.node) in settled for write in mine)
+    return every_write_in_functions(
+        key, analysis.regions.writes, lambda write: id(write.node) in settled
+    )
 
 
 class UnlockedReadModifyWrite(Rule):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, argument
+from tsafe_lint.analysis.reachability import passed_for
 from tsafe_lint.analysis.scopes import block, is_docstring
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 from tsafe_lint.rules.cannot_raise import cannot_raise
@@ -382,16 +383,12 @@ def _task_swallows_its_errors(
         return False
     if func.is_module or not func.name.startswith("_") or func in analysis.regions.referenced:
         return False
-    position = func.params.index(task.value) - (1 if func.self_name is not None else 0)
-    sites = [site for site in analysis.regions.call_sites if site.callee is func]
-    for site in sites:
-        if site.implicit or not isinstance(site.call, cst.Call):
-            return False
-        passed = argument(site.call, position, task.value)
-        bound = analysis.resolve_function(passed, site.func) if passed is not None else None
+    passed = passed_for(func, task.value, analysis.regions)
+    for value, caller in passed:
+        bound = analysis.resolve_function(value, caller) if value is not None else None
         if bound is None or not _logs_own_errors(bound, analysis):
             return False
-    return bool(sites)
+    return bool(passed)
 
 
 def _logs_own_errors(target: FunctionInfo, analysis: ModuleAnalysis) -> bool:
