@@ -355,9 +355,11 @@ def compute_reach(
         for func, by_loop in target_functions(start.target, start.func, resolve, structure):
             found.append((func, start, by_loop))
             if not is_fork_hook(start.func):  # restarts the worker in a forked child only
-                thread = start.worker or start.sequence or start.handle or id(start.call)
+                thread = (
+                    start.worker or start.sequence or start.handle or start.guard or id(start.call)
+                )
                 per_target.setdefault(func, set()).add(thread)
-                handle = family_handle(start.handle, structure) or id(start.call)
+                handle = family_handle(start.handle, structure) or start.guard or id(start.call)
                 per_object.setdefault(func, set()).add(start.worker or start.sequence or handle)
     for func, start, by_loop in found:
         verb = verb_of(start)

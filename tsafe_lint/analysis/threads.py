@@ -17,7 +17,7 @@ from tsafe_lint.analysis.entry_points import (
 from tsafe_lint.analysis.events import AnyCall, Regions
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.names import looks_like_setup
-from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, argument
 from tsafe_lint.analysis.tree import NOT_RUN, contains, walk
 
@@ -46,6 +46,10 @@ class ThreadStart:
     #: another, each done before the next starts (a coroutine function is taken to run
     #: once at a time, as for a loop of such calls)
     sequence: str | None = None
+    #: the object's flag every start behind it tests and sets (``if not self.running:``
+    #: ... ``self.running = True``), as ``"Class.attr"``: starts of one target behind the
+    #: same flag run it on one thread at a time, as starts into one handle do
+    guard: str | None = None
 
     @property
     def many(self) -> bool:
@@ -145,6 +149,7 @@ def thread_starts(
                 repeated=any_call.repeated and not _awaited_at_once(any_call),
                 handle=_handle(any_call.place.statement, any_call.call, any_call.func),
                 sequence=_awaiting(any_call),
+                guard=_guard(any_call.call, any_call.func),
             )
         )
     repeated = {c.call for c in regions.calls if c.repeated}
@@ -321,6 +326,77 @@ def _handle(statement: cst.BaseStatement, call: cst.Call, func: FunctionInfo) ->
     ):
         return f"{func.cls.qualname}.{target.attr.value}"
     return None
+
+
+def _guard(call: cst.Call, func: FunctionInfo) -> str | None:
+    """``"DiffEv.running"`` for a start behind a flag of the object that the starting
+    method tests and then sets: inside ``if not self.running:`` whose body sets
+    ``self.running = True``, or after ``if self.running: return`` in a method that sets
+    it. While the flag is up no other start of the same kind runs, so every start behind
+    it is one thread at a time (genx's start and resume of one fit, thirty-fifth set:
+    eight findings judged false). The flag is cleared by the thread when it ends."""
+    if func.cls is None or func.self_name is None or func.is_classmethod:
+        return None
+    if not isinstance(func.node, cst.FunctionDef):
+        return None
+    self_name = func.self_name
+    for node in walk(func.node, skip=NOT_RUN):
+        if not isinstance(node, cst.If) or not contains(node.body, call):
+            continue
+        flag = _flag_tested(node.test, self_name, negated=True)
+        if flag is not None and _sets_flag(node.body, flag, self_name):
+            return f"{func.cls.qualname}.{flag}"
+    body = func.node.body
+    if not isinstance(body, cst.IndentedBlock):
+        return None
+    for statement in body.body:
+        if contains(statement, call):
+            break
+        if (
+            isinstance(statement, cst.If)
+            and statement.orelse is None
+            and ends_by_leaving(statement.body, (cst.Return, cst.Raise))
+        ):
+            flag = _flag_tested(statement.test, self_name, negated=False)
+            if flag is not None and _sets_flag(func.node.body, flag, self_name):
+                return f"{func.cls.qualname}.{flag}"
+    return None
+
+
+def _flag_tested(test: cst.BaseExpression, self_name: str, negated: bool) -> str | None:
+    """``running`` for ``not self.running`` (``negated``) or ``self.running``."""
+    if negated:
+        if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
+            return None
+        test = test.expression
+    if (
+        isinstance(test, cst.Attribute)
+        and isinstance(test.value, cst.Name)
+        and test.value.value == self_name
+    ):
+        return test.attr.value
+    return None
+
+
+def _sets_flag(tree: cst.CSTNode, flag: str, self_name: str) -> bool:
+    """Does ``tree`` run ``self.<flag> = True``?"""
+    for node in walk(tree, skip=NOT_RUN):
+        if not (isinstance(node, cst.Assign) and _is_name(node.value, "True")):
+            continue
+        for target in node.targets:
+            attribute = target.target
+            if (
+                isinstance(attribute, cst.Attribute)
+                and isinstance(attribute.value, cst.Name)
+                and attribute.value.value == self_name
+                and attribute.attr.value == flag
+            ):
+                return True
+    return False
+
+
+def _is_name(node: cst.BaseExpression, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
 
 
 def _future_callbacks(regions: Regions, starts: list[ThreadStart]) -> list[ThreadStart]:
