@@ -152,6 +152,35 @@ def ends_by_leaving(
     )
 
 
+def script_blocks(module: cst.Module) -> list[cst.If]:
+    """The module's ``if __name__ == "__main__":`` blocks: code that runs only when the
+    file is run as a script, never when the threads that use it import it."""
+    found = []
+    for statement in module.body:
+        if not isinstance(statement, cst.If):
+            continue
+        test = statement.test
+        if (
+            isinstance(test, cst.Comparison)
+            and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.Equal)
+        ):
+            sides = {_literal_or_name(test.left), _literal_or_name(test.comparisons[0].comparator)}
+            if sides == {"__name__", "'__main__'"}:
+                found.append(statement)
+    return found
+
+
+def _literal_or_name(node: cst.BaseExpression) -> str | None:
+    """``__name__`` for the name, ``'__main__'`` for either quoting of the string."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return repr(value) if isinstance(value, str) else None
+    return None
+
+
 def is_docstring(statement: cst.BaseStatement) -> bool:
     """A statement line that is only a string (a docstring, or a comment written as one):
     it runs nothing."""

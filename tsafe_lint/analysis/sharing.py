@@ -20,9 +20,9 @@ from tsafe_lint.analysis.events import Access, Regions
 from tsafe_lint.analysis.kinds import FACTORIES, Kind
 from tsafe_lint.analysis.names import looks_like_setup
 from tsafe_lint.analysis.reachability import Entry, ThreadReach, other_thread, thread_of
-from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, script_blocks
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import contains, walk
 
 SETUP_FUNCTIONS = frozenset(
     {
@@ -210,11 +210,18 @@ class Sharing:
 
     def _classes_with_module_level_instances(self, regions: Regions) -> set[str]:
         """Classes whose methods are called on a module-level instance (``counter.add()``):
-        that one object is shared by every thread that calls them."""
+        that one object is shared by every thread that calls them. Not an instance made
+        under ``if __name__ == "__main__":``: it exists only when the file runs as a
+        script, not in the program whose threads import it (trxasviewer's dataset,
+        thirty-fifth set)."""
         shared: set[str] = set()
+        module = self.structure.module_scope.node
+        script = script_blocks(module) if isinstance(module, cst.Module) else []
         for site in regions.call_sites:
             if not isinstance(site.call, cst.Call):
                 continue  # an implicit call (``self[k]``): no receiver to look at
+            if site.func.is_module and any(contains(block, site.call) for block in script):
+                continue
             callee = site.call.func
             if site.callee.cls is None or not isinstance(callee, cst.Attribute):
                 continue
