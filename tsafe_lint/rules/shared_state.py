@@ -584,7 +584,9 @@ class UnlockedCheckThenAct(Rule):
     (time.monotonic(), lookup())``, when no other function rebinds it), with no other
     effect (reading a file in ``with open(...)`` is none). Threads that miss together
     each load again and store a consistent pair. A warn-once guard is left alone too:
-    ``if not _warned: _warned = True; log.warning(...)`` logs twice at worst.
+    ``if not _warned: _warned = True; log.warning(...)`` logs twice at worst. So is a
+    size cap that empties the container it measured (``if len(cache) > 64:
+    cache.clear()``): two clears end as one.
     Still reported: a stamp kept in a store of its own (a reader can pair one thread's
     stamp with another's value), a value made by calling a class, a cache other code
     also fills, a branch with other effects.
