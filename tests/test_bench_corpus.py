@@ -24,49 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the thirty-fifth set, pinned while the thirty-fourth was reviewed; current since it was retired
+# the thirty-sixth set, pinned while the thirty-fifth was reviewed; current since it was retired
 PINS = {
-    "genx3": "3.8.13",
-    "ios-backup-manager": "2.9.0a10",
-    "orca-workbench": "1.6.0",
-    "videokidnapper": "1.9.2",
-    "spacetomo": "1.3.0",
-    "lifegrid": "3.2.0",
-    "narractive": "2.5.0",
-    "nxselector": "3.25.0",
-    "tablexplore": "0.5.1",
-    "nebula-commander": "0.8.1",
-    "rvcircuit-studio": "1.1.1",
-    "trxasviewer": "0.6.2",
-    "reinforceui-studio": "1.3.3",
-    "pygsfit": "1.0.15",
-    "nengo-gui": "0.6.0",
-    "beadpull": "19.10",
-    "cycleuser-mailpilot": "0.0.4",
-    "psdaq-control-minimal": "4.1.2",
-    "pywebsocket3": "4.0.2",
-    "nanocetpy": "1.0.3",
-    "sls-detector": "1.0.1",
-    "koode-taskgraph": "0.5.0",
-    "gtk-stable-diffusion": "0.0.9.1",
-    "qt-android-remote": "1.0.4",
-    "netcontrold": "1.0.17",
-    "pytractnmr": "1.2.0",
-    "autiobooksqta": "0.1.0",
-    "codechat-server": "0.2.25",
-    "mediacompressor": "1.0.2",
-    "usb-remote": "2.3.2",
-    "cueapi-worker": "0.3.0",
-    "qtradingview": "0.19.6",
-    "nx-sip-client": "1.0.2",
-    "scriptrunner-gui": "1.1.0",
-    "usip": "1.0.0",
-    "simple-sip-client": "0.0.3",
-}
-# the thirty-sixth set, pinned while the thirty-fifth is reviewed and held in reserve until the
-# thirty-fifth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "deareis": "5.1.3",
     "boris-behav-obs": "8.27.4",
     "partseg": "0.17.0",
@@ -143,6 +102,7 @@ SEEN = (
     BENCH / "validation_seen_32.toml",
     BENCH / "validation_seen_33.toml",
     BENCH / "validation_seen_34.toml",
+    BENCH / "validation_seen_35.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -214,27 +174,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the thirty-fifth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
