@@ -120,7 +120,9 @@ class AcquireWithoutTryFinally(Rule):
     known by name on anything but a caller's object or a call's result; ``get``,
     ``update``, ``add``, ``remove``, ``index``, ``join`` and ``format``, which other
     objects often have with another meaning, only on a container or string the module
-    makes), clock, thread-identity and ``time.sleep`` calls, building a ``Thread``,
+    makes), clock, thread-identity and ``time.sleep`` calls, a copy (``copy.copy``,
+    ``copy.deepcopy``: a snapshot of the state; an object that cannot be copied fails on
+    every call, not in use), building a ``Thread``,
     ``Timer``, lock, ``Event``, ``Queue`` or ``Future``, a ``with`` over a lock whose body
     does no more (waiting for a lock is no failure), a logging call on a
     logger (or a name bound only to a logger's method, called with positional

@@ -100,6 +100,7 @@ _SAFE_QUALIFIED = frozenset(
         "threading.currentThread",
         "os.getpid",
         "copy.copy",
+        "copy.deepcopy",
         "weakref.ref",
         "uuid.uuid4",
         "random.random",
