@@ -82,8 +82,10 @@ class _Test:
     #: keys the test reads only through the current thread's own entry
     #: (``d.get(get_ident())``, ``get_ident() in d``)
     own_entry: frozenset[SymbolKey] = frozenset()
-    #: the act only stores a constant or a class built in it (``idempotent.py``)
-    idempotent: bool = False
+    #: the act the test guards (the ``if``'s body, or what follows ``if <test>: return``),
+    #: whether it only stores a constant or a class built in it (``idempotent.py``) being
+    #: decided only when a write of a key the test read asks (``RegionWalker._idempotent``)
+    act: Sequence[cst.BaseStatement] | None = None
     #: keys the test reads only through a property getter: key -> the property's name
     via_property: tuple[tuple[SymbolKey, str], ...] = ()
     #: keys the test reads only as ``X is None`` / ``X is not None`` (``none_tests.py``)
@@ -227,6 +229,9 @@ class RegionWalker:
         #: does the module define any property getter (read through in tests)?
         self._properties = any(func.is_property for func in structure.functions)
         self._order = 0
+        #: is the act of a test idempotent? by its node, kind and keys: most tests guard
+        #: no write of what they read, and are never asked
+        self._idempotence: dict[tuple[int, bool, frozenset[SymbolKey]], bool] = {}
         #: the exceptions the enclosing ``try`` statements catch by name, innermost last
         self._caught: list[frozenset[str]] = []
         self.acquire_wrappers: dict[FunctionInfo, SymbolKey] = {}
@@ -376,11 +381,7 @@ class RegionWalker:
                     # ``if self._sock is None: return``: the rest of the block runs only
                     # when the test failed, as the body of an ``else`` would.
                     test = self._test_of(statement, before, func, early=True)
-                    act = statements[index + 1 :]
-                    idempotent = is_idempotent_act(
-                        act, statement.test, test.keys, func, self.symbols
-                    )
-                    self._tests.append(replace(test, idempotent=idempotent))
+                    self._tests.append(replace(test, act=statements[index + 1 :]))
                     pushed += 1
         finally:
             if pushed:
@@ -509,7 +510,9 @@ class RegionWalker:
     def _record_write(self, access: Access) -> None:
         self.regions.writes.append(access)
         for index, test in enumerate(self._tests):
-            if test.idempotent:
+            if access.key not in test.keys and access.key not in test.own_entry:
+                continue  # the test did not read what this writes
+            if self._idempotent(test, access.func):
                 if access.key in test.keys:
                     self.regions.settled_writes.add(id(access.node))
                 continue  # two threads both store the same constant or equivalent classes
@@ -543,6 +546,17 @@ class RegionWalker:
                         dict(test.none_only).get(access.key),
                     )
                 )
+
+    def _idempotent(self, test: _Test, func: FunctionInfo) -> bool:
+        """Does the test's act only store a constant or a class built in it?"""
+        if test.act is None or not isinstance(test.node, cst.If):
+            return False
+        key = (id(test.node), test.early, test.keys)  # the body, or the rest of the block
+        verdict = self._idempotence.get(key)
+        if verdict is None:
+            verdict = is_idempotent_act(test.act, test.node.test, test.keys, func, self.symbols)
+            self._idempotence[key] = verdict
+        return verdict
 
     def _test_of(
         self, node: cst.If | cst.While, state: State, func: FunctionInfo, early: bool = False
@@ -773,8 +787,7 @@ class RegionWalker:
         """Walk the body of an ``if``/``while``, remembering what its test read."""
         test = self._test_of(test_node, test_state, func)
         if isinstance(test_node, cst.If):
-            idempotent = is_idempotent_act(body, test_node.test, test.keys, func, self.symbols)
-            test = replace(test, idempotent=idempotent)
+            test = replace(test, act=body)
         self._tests.append(test)
         try:
             return self._walk_block(body, body_state, func)

@@ -157,13 +157,31 @@ def walk(node: cst.CSTNode, skip: tuple[type[cst.CSTNode], ...] = ()) -> Iterato
     (the root itself is always yielded and entered)."""
     stack = [node]
     root = True
+    exact = _exact_types(skip) if skip else None
     while stack:
         current = stack.pop()
         yield current
-        if not root and skip and isinstance(current, skip):
+        if (
+            not root
+            and skip
+            and (type(current) in exact if exact is not None else isinstance(current, skip))
+        ):
             continue
         root = False
         stack.extend(reversed(children(current)))
+
+
+#: ``skip`` tuples of classes no class derives from, as sets: ``type(node) in`` them
+#: answers what ``isinstance`` does, without the abstract base classes' slow
+#: ``__instancecheck__`` (LibCST's nodes are ABCs; a walk asks once per node)
+_EXACT: dict[tuple[type, ...], frozenset[type] | None] = {}
+
+
+def _exact_types(skip: tuple[type, ...]) -> frozenset[type] | None:
+    if skip not in _EXACT:
+        leaves = all(not cls.__subclasses__() for cls in skip)
+        _EXACT[skip] = frozenset(skip) if leaves else None
+    return _EXACT[skip]
 
 
 def names_bound_by(node: cst.CSTNode) -> set[str]:
