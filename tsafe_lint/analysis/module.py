@@ -534,7 +534,14 @@ class ModuleAnalysis:
             for parent in walk(self.module):
                 for child in children(parent):
                     self._parents[child] = parent
-        return self._parents.get(node)
+        found = self._parents.get(node)
+        if found is None and isinstance(node, cst.SimpleStatementLine) and node.body:
+            # the line ``block()`` makes of a one-line suite (``if x: lock.acquire()``)
+            # is not in the tree: it stands for that suite, in the suite's place
+            suite = self._parents.get(node.body[0])
+            if isinstance(suite, cst.SimpleStatementSuite) and len(suite.body) == len(node.body):
+                return suite
+        return found
 
     # -- positions ---------------------------------------------------------------
     def line_of(self, node: cst.CSTNode) -> str:
