@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the thirty-seventh set, pinned while the thirty-sixth was reviewed; current since it was retired
+# the thirty-eighth set, pinned while the thirty-seventh was reviewed; current since it was retired
 PINS = {
-    "crystalline": "0.3.1",
-    "de-twin": "0.3.0",
-    "palmettobug": "0.2.11",
-    "liveboxmonitor": "1.7",
-    "orbit-gui": "0.1.1",
-    "giwaxs-gui": "0.3.5.1",
-    "spectramanipulator": "0.1.6",
-    "autotrader": "1.1.2",
-    "cslbot": "0.21",
-    "abism": "0.911",
-    "pysimplemask": "0.4.5",
-    "point-spectra-gui": "3.5.11",
-    "clement": "0.3.0",
-    "normcap": "0.6.0",
-    "schottkysa": "1.1.0",
-    "erika": "0.1.1",
-    "emid": "0.0.10",
-    "cas-gui": "1.0.5",
-    "urlwatch": "2.29",
-    "fiberpath": "0.11.0",
-    "ibridgesgui": "2.1.3",
-    "rollingmill": "0.1.0",
-    "openthread-otci": "0.0.1",
-    "neurigui": "2.91.4",
-    "pmpsdb-client": "1.3.0",
-    "kingarthur": "0.2.5",
-    "neuroviewer": "0.1.0",
-    "echelle-spectra": "0.0.2",
-    "ultimatelabeling": "0.1.1",
-    "qtslix": "1.0.2",
-    "sivicncdriver": "0.1.10",
-    "behavython": "0.6.3",
-    "epixuhr-accessories": "0.1.0",
-    "pioneer-sdk": "0.5.3",
-    "showroom-recorder": "0.8.0",
-    "bitmex-market-maker": "1.6.1",
-    "koebelt-link": "1.0.0",
-    "droneblock": "1.0.0",
-    "wanptek-controller": "0.2.0",
-    "eternal-radio-player": "0.1.3",
-}
-# the thirty-eighth set, pinned while the thirty-seventh is reviewed and held in reserve until the
-# thirty-seventh is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "zerrphix": "0.1.9.dev1",
     "potluck-eval": "1.2.36",
     "beem": "0.24.26",
@@ -149,6 +104,7 @@ SEEN = (
     BENCH / "validation_seen_34.toml",
     BENCH / "validation_seen_35.toml",
     BENCH / "validation_seen_36.toml",
+    BENCH / "validation_seen_37.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -220,27 +176,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the thirty-seventh is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
