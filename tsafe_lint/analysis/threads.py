@@ -334,7 +334,8 @@ def _guard(call: cst.Call, func: FunctionInfo) -> str | None:
     ``self.running = True``, or after ``if self.running: return`` in a method that sets
     it. While the flag is up no other start of the same kind runs, so every start behind
     it is one thread at a time (genx's start and resume of one fit, thirty-fifth set:
-    eight findings judged false). The flag is cleared by the thread when it ends."""
+    eight findings judged false). Whoever lowers the flag again (the thread as it ends,
+    a stop), a start behind it runs only while it is down."""
     if func.cls is None or func.self_name is None or func.is_classmethod:
         return None
     if not isinstance(func.node, cst.FunctionDef):

@@ -684,7 +684,7 @@ def _paused_pass(sleep: cst.Call, loop: cst.While, analysis: ModuleAnalysis) -> 
             isinstance(node, cst.If)
             and contains(node.body, inner)
             and _polls_an_event(node.test)
-            and not (isinstance(node.test, cst.UnaryOperation))
+            and not isinstance(node.test, cst.UnaryOperation)
             and not node.test.deep_equals(_polled_event(loop.test))
         ):
             return True
