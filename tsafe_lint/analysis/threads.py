@@ -319,12 +319,18 @@ def _handle(statement: cst.BaseStatement, call: cst.Call, func: FunctionInfo) ->
     if func.cls is None or func.self_name is None:
         return None
     target = _assigned_to(statement, call)
+    attr = _own_attribute(target, func.self_name) if target is not None else None
+    return f"{func.cls.qualname}.{attr}" if attr is not None else None
+
+
+def _own_attribute(node: cst.BaseExpression, self_name: str) -> str | None:
+    """``attr`` for ``self.attr`` (``self`` being ``self_name``), else ``None``."""
     if (
-        isinstance(target, cst.Attribute)
-        and isinstance(target.value, cst.Name)
-        and target.value.value == func.self_name
+        isinstance(node, cst.Attribute)
+        and isinstance(node.value, cst.Name)
+        and node.value.value == self_name
     ):
-        return f"{func.cls.qualname}.{target.attr.value}"
+        return node.attr.value
     return None
 
 
@@ -370,13 +376,7 @@ def _flag_tested(test: cst.BaseExpression, self_name: str, negated: bool) -> str
         if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
             return None
         test = test.expression
-    if (
-        isinstance(test, cst.Attribute)
-        and isinstance(test.value, cst.Name)
-        and test.value.value == self_name
-    ):
-        return test.attr.value
-    return None
+    return _own_attribute(test, self_name)
 
 
 def _sets_flag(tree: cst.CSTNode, flag: str, self_name: str) -> bool:
@@ -384,15 +384,8 @@ def _sets_flag(tree: cst.CSTNode, flag: str, self_name: str) -> bool:
     for node in walk(tree, skip=NOT_RUN):
         if not (isinstance(node, cst.Assign) and _is_name(node.value, "True")):
             continue
-        for target in node.targets:
-            attribute = target.target
-            if (
-                isinstance(attribute, cst.Attribute)
-                and isinstance(attribute.value, cst.Name)
-                and attribute.value.value == self_name
-                and attribute.attr.value == flag
-            ):
-                return True
+        if any(_own_attribute(target.target, self_name) == flag for target in node.targets):
+            return True
     return False
 
 

@@ -23,7 +23,7 @@ from tsafe_lint.analysis.finalizers import MAIN_THREAD
 from tsafe_lint.analysis.regions import in_try_catching
 from tsafe_lint.analysis.scopes import block, ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
-from tsafe_lint.analysis.tree import bare_call
+from tsafe_lint.analysis.tree import bare_method_call
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
 from tsafe_lint.rules.fix_builders import while_loop_fix
@@ -649,18 +649,14 @@ def _waits_for_a_queue(sleep: cst.Call, loop: cst.While, analysis: ModuleAnalysi
     items; the Event only ends it (ethopy's three consumers, thirty-fourth set: judged
     false). The fix is a blocking ``q.get(timeout=...)``, which the message would not
     say."""
-    node: cst.CSTNode | None = analysis.parent_of(sleep)
-    tested: list[cst.BaseExpression] = []
-    while node is not None and node is not loop:
-        if isinstance(node, cst.If):
-            tested.extend(
-                inner.func.value
-                for inner in walk(node.test)
-                if isinstance(inner, cst.Call)
-                and isinstance(inner.func, cst.Attribute)
-                and inner.func.attr.value in _QUEUE_TESTS
-            )
-        node = analysis.parent_of(node)
+    tested = [
+        inner.func.value
+        for node, _ in _ifs_around(sleep, loop, analysis)
+        for inner in walk(node.test)
+        if isinstance(inner, cst.Call)
+        and isinstance(inner.func, cst.Attribute)
+        and inner.func.attr.value in _QUEUE_TESTS
+    ]
     return any(
         isinstance(inner, cst.Call)
         and isinstance(inner.func, cst.Attribute)
@@ -677,20 +673,27 @@ def _paused_pass(sleep: cst.Call, loop: cst.While, analysis: ModuleAnalysis) -> 
     which no ``wait()`` can do; every other pass works (narractive's frame capturer,
     thirty-fifth set: judged false). The loop's own stop is seen one short sleep late,
     as in a sampler that works while an Event is set."""
-    node: cst.CSTNode | None = analysis.parent_of(sleep)
+    return any(
+        contains(node.body, inner)
+        and _polls_an_event(node.test)
+        and not isinstance(node.test, cst.UnaryOperation)
+        and not node.test.deep_equals(_polled_event(loop.test))
+        for node, inner in _ifs_around(sleep, loop, analysis)
+    )
+
+
+def _ifs_around(
+    sleep: cst.Call, loop: cst.While, analysis: ModuleAnalysis
+) -> Iterator[tuple[cst.If, cst.CSTNode]]:
+    """The ``if`` statements between the sleep and its loop, innermost first, each with
+    its child on the way down to the sleep."""
     inner: cst.CSTNode = sleep
+    node = analysis.parent_of(sleep)
     while node is not None and node is not loop:
-        if (
-            isinstance(node, cst.If)
-            and contains(node.body, inner)
-            and _polls_an_event(node.test)
-            and not isinstance(node.test, cst.UnaryOperation)
-            and not node.test.deep_equals(_polled_event(loop.test))
-        ):
-            return True
+        if isinstance(node, cst.If):
+            yield node, inner
         inner = node
         node = analysis.parent_of(node)
-    return False
 
 
 def _polled_event(test: cst.BaseExpression) -> cst.BaseExpression:
@@ -873,25 +876,14 @@ def _own_condition_handed_over(call: MethodCall, analysis: ModuleAnalysis) -> bo
     )
     handed = False
     for statement in call.place.block[: call.place.index]:
-        if _bare_method_call(statement, name, "acquire"):
+        taken = bare_method_call(statement, "acquire")
+        if isinstance(taken, cst.Name) and taken.value == name:
             held = True
         elif any(_passes(node, name) for node in walk(statement) if isinstance(node, cst.Call)):
             if not held:
                 return False
             handed = True
     return handed
-
-
-def _bare_method_call(statement: cst.BaseStatement, name: str, method: str) -> bool:
-    """Is ``statement`` the line ``name.method()``?"""
-    call = bare_call(statement)
-    return (
-        call is not None
-        and isinstance(call.func, cst.Attribute)
-        and isinstance(call.func.value, cst.Name)
-        and call.func.value.value == name
-        and call.func.attr.value == method
-    )
 
 
 def _passes(call: cst.Call, name: str) -> bool:
