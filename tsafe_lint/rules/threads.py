@@ -167,6 +167,20 @@ def _makes_a_sequence(value: cst.BaseExpression) -> bool:
     )
 
 
+def _star_parameter(value: cst.BaseExpression, func: FunctionInfo) -> bool:
+    """``def start(self, *args): Thread(target=work, args=(args))``: the name is the
+    function's ``*args``, a tuple already, never rebound (t7pro's acquisition start,
+    thirty-eighth set: judged false); the parentheses are only redundant."""
+    if not isinstance(value, cst.Name) or not isinstance(func.node, cst.FunctionDef):
+        return False
+    star = func.node.params.star_arg
+    return (
+        isinstance(star, cst.Param)
+        and star.name.value == value.value
+        and value.value not in func.assigned
+    )
+
+
 class ThreadArgsNotTuple(Rule):
     """Flags thread ``args`` that look like a tuple but are not: ``args=(x)``.
 
@@ -174,9 +188,10 @@ class ThreadArgsNotTuple(Rule):
 
     Finds ``Thread(..., args=(x))``, ``Timer(t, f, args=(x))`` and
     ``_thread.start_new_thread(f, (x))`` where the parenthesised value has no comma, and
-    ``args="text"``. Parentheses around a list (``args=([x])``), a ``tuple(...)`` call or
-    a conditional choosing between tuples (``args=((x,) if x else ())``) are harmless:
-    the value is the sequence of arguments.
+    ``args="text"``. Parentheses around a list (``args=([x])``), a ``tuple(...)`` call,
+    a conditional choosing between tuples (``args=((x,) if x else ())``) or the
+    function's own ``*args`` (``args=(args)``) are harmless: the value is the sequence of
+    arguments.
 
     **Why is this bad**
 
@@ -227,7 +242,7 @@ class ThreadArgsNotTuple(Rule):
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         for start in analysis.thread_starts:
             args = start.args
-            if args is None or _makes_a_sequence(args):
+            if args is None or _makes_a_sequence(args) or _star_parameter(args, start.func):
                 continue  # ``args=([x])``: the parentheses wrap a list, which works
             source = snippet(args)
             inner = snippet(args.with_changes(lpar=[], rpar=[]))
