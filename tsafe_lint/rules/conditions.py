@@ -23,7 +23,7 @@ from tsafe_lint.analysis.finalizers import MAIN_THREAD
 from tsafe_lint.analysis.regions import in_try_catching
 from tsafe_lint.analysis.scopes import block, ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
-from tsafe_lint.analysis.tree import bare_method_call
+from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
 from tsafe_lint.rules.fix_builders import while_loop_fix
@@ -556,7 +556,7 @@ class BusyWaitOnEvent(Rule):
                 continue
             if _waits_for_own_signal(loop_node, any_call.func, analysis):
                 continue
-            if _waits_for_a_queue(any_call.call, loop_node, analysis):
+            if _waits_for_a_queue(loop_node):
                 continue  # the fix is ``queue.get(timeout=...)``, not the Event's ``wait()``
             if loop_node not in while_set and _paused_pass(any_call.call, loop_node, analysis):
                 continue  # waits for another Event's clear: no ``wait()`` does that
@@ -642,16 +642,18 @@ def _waits_for_ctrl_c(loop: cst.While, analysis: ModuleAnalysis) -> bool:
 _QUEUE_TESTS = frozenset({"empty", "qsize"})
 
 
-def _waits_for_a_queue(sleep: cst.Call, loop: cst.While, analysis: ModuleAnalysis) -> bool:
+def _waits_for_a_queue(loop: cst.While) -> bool:
     """``while not stop.is_set(): if q.empty(): time.sleep(t); continue; work(q.get())``
-    (or ``if not q.empty(): work(q.get()) else: time.sleep(t)``): the idle pass is taken
-    when a queue is empty, and the loop takes from it otherwise. It waits for the queue's
-    items; the Event only ends it (ethopy's three consumers, thirty-fourth set: judged
-    false). The fix is a blocking ``q.get(timeout=...)``, which the message would not
-    say."""
+    (or ``if not q.empty(): work(q.get()) else: time.sleep(t)``, or a throttle:
+    ``time.sleep(t); if q.qsize() > 0: work(q.get())``): the loop tests whether a queue
+    holds an item and takes from it. It waits for the queue's items; the Event only ends
+    it (ethopy's three consumers, thirty-fourth set, and pyserialgateway's recorder,
+    thirty-eighth set: judged false). The fix is a blocking ``q.get(timeout=...)``,
+    which the message would not say."""
     tested = [
         inner.func.value
-        for node, _ in _ifs_around(sleep, loop, analysis)
+        for node in walk(loop.body, skip=NOT_RUN)
+        if isinstance(node, cst.If)
         for inner in walk(node.test)
         if isinstance(inner, cst.Call)
         and isinstance(inner.func, cst.Attribute)
@@ -663,7 +665,7 @@ def _waits_for_a_queue(sleep: cst.Call, loop: cst.While, analysis: ModuleAnalysi
         and inner.func.attr.value in ("get", "get_nowait")
         and inner.func.value.deep_equals(queue)
         for queue in tested
-        for inner in walk(loop.body)
+        for inner in walk(loop.body, skip=NOT_RUN)
     )
 
 
