@@ -129,8 +129,10 @@ class AcquireWithoutTryFinally(Rule):
     arguments), ``set()``/``clear()``/``wait()`` of an Event, ``put()``/``get()`` of a
     Queue, a state query or an event's ``set()`` without arguments on any object but a
     caller's (``is_set()``, ``is_alive()``, ``locked()``, ``empty()``, ``qsize()``,
-    ``set()``: they read or raise a flag),
-    ``notify()``/``wait()`` of the Condition just acquired, ``acquire()`` of another
+    ``set()``: they read or raise a flag), a method of a GTK or Qt widget the object
+    builds for itself (``self._spinner = Gtk.Spinner()``) called with constants only
+    (``self._button.set_sensitive(False)``; not Tk's, which raise off the main loop's
+    thread), ``notify()``/``wait()`` of the Condition just acquired, ``acquire()`` of another
     lock built by a known constructor (it waits, it does not fail), a ``release()`` without
     arguments of anything but the held lock (it gives back what the code took; a
     ``RuntimeError`` there is a program error, not a failure in use), and a call of the

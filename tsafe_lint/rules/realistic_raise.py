@@ -22,6 +22,7 @@ from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import looks_like_lock
 from tsafe_lint.analysis.scopes import ClassInfo
 from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
+from tsafe_lint.analysis.toolkits import literal_arguments, own_widget
 from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call
 from tsafe_lint.rules.cannot_raise import (
     _DIVISIONS,
@@ -380,6 +381,8 @@ class _Walk:
                 return not self._holds(callee.value, func)  # else ``RuntimeError``
             if kind is not None:
                 return not _sync_method_ok(kind, method)
+            if own_widget(callee.value, func, analysis.symbols) and literal_arguments(call):
+                return False  # the object's own widget, set with constants (toolkits.py)
             if (
                 method == "pop"
                 and len(call.args) == 1
