@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the thirty-eighth set, pinned while the thirty-seventh was reviewed; current since it was retired
+# the thirty-ninth set, pinned while the thirty-eighth was reviewed; current since it was retired
 PINS = {
-    "zerrphix": "0.1.9.dev1",
-    "potluck-eval": "1.2.36",
-    "beem": "0.24.26",
-    "geode-gem": "0.12.0",
-    "flowserv-core": "0.9.4",
-    "qtdraw": "3.2.0",
-    "wayround-org-pyabber": "0.1.3",
-    "songwrite3": "0.2",
-    "steem": "1.0.1",
-    "beltway": "0.8.4",
-    "anchorage-docker": "0.2.0",
-    "picviewer": "1.3.0",
-    "scanbot": "4.5.1",
-    "octopus-python-client": "2.9.6",
-    "pyserialgateway": "1.3.19",
-    "actuisense": "0.6.2",
-    "mokaplayer": "0.8.5.7",
-    "plugsy": "0.2.31",
-    "tvipsconverter": "0.1.3",
-    "anika-app": "1.0.2",
-    "atomicp2p": "0.0.6",
-    "conan-guide": "1.2.0",
-    "cryptoasset-data-downloader": "1.0.9",
-    "ppmessage-mqtt": "1.0.11",
-    "pyqttools": "0.1",
-    "xpecgen": "1.3.1",
-    "tk-lab-automation-kit": "0.0.2",
-    "litesockets": "0.7.1",
-    "hcpupd": "0.2.5",
-    "t7pro": "0.1.3",
-    "qserve": "0.3.1",
-    "linux-thermaltake-rgb": "0.2.0.post1564303991",
-    "tat": "1.1.1",
-    "aprs2influxdb": "0.2.1",
-    "gantrix": "0.1.1",
-    "ucron": "0.1.2",
-    "furion": "1.5.3",
-    "superftp": "1.0.3",
-    "zbxnotifier": "0.5.3.4",
-    "angel-worker": "1.0.9",
-}
-# the thirty-ninth set, pinned while the thirty-eighth is reviewed and held in reserve until the
-# thirty-eighth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "ilorest": "7.4.0.0",
     "kiwi": "11.1.6",
     "b4": "0.16.0",
@@ -150,6 +105,7 @@ SEEN = (
     BENCH / "validation_seen_35.toml",
     BENCH / "validation_seen_36.toml",
     BENCH / "validation_seen_37.toml",
+    BENCH / "validation_seen_38.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -221,27 +177,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the thirty-eighth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
