@@ -1351,8 +1351,66 @@ def _container(writes: list[Access], analysis: ModuleAnalysis) -> str | None:
                 return "mapping"
             if name in _SEQUENCE_FACTORIES:
                 return "sequence"
+    for access in writes:
+        node = access.node
+        if isinstance(node, cst.AnnAssign) and not isinstance(node.target, cst.Subscript):
+            kind = _annotated(node.annotation.annotation)
+            if kind is not None:
+                return kind  # ``self.slots: list[bool] = make_slots()``
+    for value, func in _values_and_scopes(writes, analysis):
+        kind = _parameter_annotation(value, func)
+        if kind is not None:
+            return kind  # ``def __init__(self, bitmap: List[bool]): self.bitmap = bitmap``
     if any(_sequence_only(access.node) for access in writes):
         return "sequence"  # ``x.insert(0, v)``, ``del x[5:]``: no dict or set does that
+    return None
+
+
+#: Annotations that say a list or tuple, or a dict or set (``List[bool]``, ``dict[str,
+#: int]``, ``typing.Mapping[...]``), by their final name.
+_SEQUENCE_ANNOTATIONS = frozenset({"list", "List", "Sequence", "MutableSequence", "tuple", "Tuple"})
+_MAPPING_ANNOTATIONS = frozenset(
+    {
+        "dict",
+        "Dict",
+        "Mapping",
+        "MutableMapping",
+        "DefaultDict",
+        "OrderedDict",
+        "set",
+        "Set",
+        "MutableSet",
+        "frozenset",
+        "FrozenSet",
+    }
+)
+
+
+def _annotated(annotation: cst.BaseExpression) -> str | None:
+    """``"sequence"`` or ``"mapping"`` for an annotation naming a list or a dict (set)."""
+    if isinstance(annotation, cst.Subscript):
+        annotation = annotation.value
+    name = final_name(annotation)
+    if name in _SEQUENCE_ANNOTATIONS:
+        return "sequence"
+    if name in _MAPPING_ANNOTATIONS:
+        return "mapping"
+    return None
+
+
+def _parameter_annotation(value: cst.BaseExpression, func: FunctionInfo) -> str | None:
+    """The container kind of the annotation of the parameter ``value`` names, when the
+    function does not rebind it (fiume's ``initial_bitmap: List[bool]`` stored as
+    ``self.my_bitmap``, whose slots other threads replace: thirty-ninth set, three TS105
+    judged false)."""
+    if not isinstance(value, cst.Name) or not isinstance(func.node, cst.FunctionDef):
+        return None
+    if value.value in func.assigned:
+        return None
+    params = func.node.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value == value.value and param.annotation is not None:
+            return _annotated(param.annotation.annotation)
     return None
 
 
@@ -1449,7 +1507,9 @@ class IterationDuringMutation(Rule):
     with ``extend-evidence``); the evidence is named in the message. A list that is only appended
     to is not reported: its iteration does not raise; nor is one known as a list by a
     write only a list (or deque) takes (``insert``, ``append``, ``extend``, ``sort``,
-    ``del x[5:]``), whatever else changes it. Nor is an iteration in the body of a
+    ``del x[5:]``), whatever else changes it, or by an annotation (``self.x: list[int] =
+    ...``, or a parameter annotated ``List[bool]`` that it is bound from and that the
+    function does not rebind). Nor is an iteration in the body of a
     ``try`` whose handler names ``RuntimeError``: the code expects the changed size and
     handles it. Nor is a list of slots made as
     ``[0] * n`` whose slots are replaced (``self.slots[i] = x``): it never changes size
