@@ -280,8 +280,10 @@ class Conflicts:
         ``own_thread``: see ``concurrent``."""
         mine = guards(self.analysis, func, state)
         for write in writes:
-            if write.func in self.analysis.setup_functions or _flag_store(write):
+            if write.func in self.analysis.setup_functions:
                 continue
+            if _flag_store(write) and not (any_pair and _item_store(write)):
+                continue  # (a new key stored during an iteration changes its size)
             first_start = self.analysis.first_thread_start.get(write.func)
             if first_start is not None and write.order < first_start:
                 continue  # made before its function starts the thread: nothing races yet
@@ -298,6 +300,14 @@ class Conflicts:
 def _flag_store(write: Access) -> bool:
     """``self._stop = True``: a one-way flag whose last writer wins harmlessly."""
     return stored_constant(write) in ("True", "False")
+
+
+def _item_store(write: Access) -> bool:
+    """``seen[key] = True``: a store into a container, not a flag of its own."""
+    node = write.node
+    return isinstance(node, cst.Assign) and any(
+        isinstance(target.target, cst.Subscript) for target in node.targets
+    )
 
 
 def stored_constant(write: Access) -> str | None:
