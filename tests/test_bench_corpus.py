@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the thirty-ninth set, pinned while the thirty-eighth was reviewed; current since it was retired
+# the fortieth set, pinned while the thirty-ninth was reviewed; current since it was retired
 PINS = {
-    "ilorest": "7.4.0.0",
-    "kiwi": "11.1.6",
-    "b4": "0.16.0",
-    "mantis-xray": "3.3.0",
-    "quisk": "4.2.51",
-    "fdroidserver": "2.4.5",
-    "pycorrfit": "1.3.1",
-    "finalcif": "157",
-    "bundlewrap": "5.2.0",
-    "flent": "2.3.0",
-    "prewikka": "5.0.0",
-    "visiannot": "0.3.1",
-    "terkin": "0.14.0",
-    "intermake": "1.0.0.78",
-    "cumin": "6.0.0",
-    "sen": "0.8.1",
-    "nvpy": "2.3.1",
-    "task-manager": "6.6.0",
-    "yubioath-desktop": "3.1.0",
-    "ledgerhelpers": "0.3.10",
-    "totalopenstation": "0.7.2",
-    "ztpserver": "2.0.1",
-    "weresync": "1.1.5",
-    "simsogui": "0.9",
-    "biopeaks": "1.4.1",
-    "fabric-monitor": "0.1.0",
-    "tentacle": "1.0.0",
-    "ocspd": "0.1",
-    "com-server": "0.1.4",
-    "pyzor": "1.0.0",
-    "f1-2020-telemetry": "0.2.1",
-    "cryptbuddy": "1.0.2",
-    "syringe-pump": "0.0.13",
-    "fiume": "0.0.1.0",
-    "powa-collector": "1.3.2",
-    "agentserver": "0.0.1.dev3",
-    "trinpyqtt": "0.14.0",
-    "cgi-server": "1.2.5",
-    "arizon-usb-apiserver": "0.4.7",
-    "tkgpio": "0.1.2",
-}
-# the fortieth set, pinned while the thirty-ninth is reviewed and held in reserve until the
-# thirty-ninth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "fuzzmanager": "0.9.1",
     "qick": "0.2.436",
     "spinmob": "3.13.7",
@@ -151,6 +106,7 @@ SEEN = (
     BENCH / "validation_seen_36.toml",
     BENCH / "validation_seen_37.toml",
     BENCH / "validation_seen_38.toml",
+    BENCH / "validation_seen_39.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -222,27 +178,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the thirty-ninth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
