@@ -175,8 +175,10 @@ def _result_name(small: cst.BaseSmallStatement) -> str | None:
 
 def _tested_name(test: cst.BaseExpression) -> tuple[str, bool] | None:
     """The name an ``if`` tests and whether its body runs when the name is true:
-    ``x`` / ``x is True`` / ``x is not False`` -> ``(x, True)``; ``not x`` /
-    ``x is False`` / ``x is not True`` -> ``(x, False)``."""
+    ``x`` / ``x is True`` / ``x is not False`` / ``x is not None`` -> ``(x, True)``;
+    ``not x`` / ``x is False`` / ``x is not True`` / ``x is None`` -> ``(x, False)``.
+    An acquire that returns a token or None (a Redis lock's) failed when it is None
+    (fuzzmanager's cron task, fortieth set: judged false)."""
     if isinstance(test, cst.Name):
         return test.value, True
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
@@ -186,14 +188,19 @@ def _tested_name(test: cst.BaseExpression) -> tuple[str, bool] | None:
         isinstance(test, cst.Comparison)
         and len(test.comparisons) == 1
         and isinstance(test.left, cst.Name)
-        and isinstance(test.comparisons[0].operator, (cst.Is, cst.IsNot))
     ):
+        operator = test.comparisons[0].operator
         constant = test.comparisons[0].comparator
-        if isinstance(constant, cst.Name) and constant.value in ("True", "False"):
-            truthy = constant.value == "True"
-            if isinstance(test.comparisons[0].operator, cst.IsNot):
-                truthy = not truthy
-            return test.left.value, truthy
+        if not isinstance(constant, cst.Name) or constant.value not in ("True", "False", "None"):
+            return None
+        if constant.value != "None" and not isinstance(operator, (cst.Is, cst.IsNot)):
+            return None
+        if not isinstance(operator, (cst.Is, cst.IsNot, cst.Equal, cst.NotEqual)):
+            return None
+        truthy = constant.value == "True"
+        if isinstance(operator, (cst.IsNot, cst.NotEqual)):
+            truthy = not truthy
+        return test.left.value, truthy
     return None
 
 

@@ -452,7 +452,8 @@ class AcquireWithoutRelease(Rule):
     A return on the path where a timed or non-blocking acquire failed holds nothing:
     ``if not lock.acquire(blocking=False): return``, and the same through a local,
     ``acquired = lock.acquire(timeout=t)`` then ``if not acquired: return`` (also
-    ``if acquired is False:``, or the ``else`` of ``if acquired:``), is not reported.
+    ``if acquired is False:``, ``if token is None:`` for a lock whose ``acquire()``
+    returns a token or None, or the ``else`` of ``if acquired:``), is not reported.
     A loop that retries until it gets the lock (``while not lock.acquire(False):
     sleep()``, no ``break``) leaves it held, and so does a call of a module function
     whose every normal return holds it.
