@@ -47,15 +47,19 @@ class ThreadStart:
     #: once at a time, as for a loop of such calls)
     sequence: str | None = None
     #: the object's flag every start behind it tests and sets (``if not self.running:``
-    #: ... ``self.running = True``), as ``"Class.attr"``: starts of one target behind the
-    #: same flag run it on one thread at a time, as starts into one handle do
+    #: ... ``self.running = True``, or ``if self._thread is None: self._thread =
+    #: Thread(...)``), as ``"Class.attr"``: starts of one target behind the same flag run
+    #: it on one thread at a time, as starts into one handle do, even in a loop
     guard: str | None = None
 
     @property
     def many(self) -> bool:
         """Does this start run its target on several threads at once?"""
         return (
-            self.repeated or self.per_call or self.how in _FAN_OUT or self.how in _MANY_CALLBACKS
+            (self.repeated and self.guard is None)  # a loop's later passes find the flag up
+            or self.per_call
+            or self.how in _FAN_OUT
+            or self.how in _MANY_CALLBACKS
         )
 
 
@@ -340,8 +344,11 @@ def _guard(call: cst.Call, func: FunctionInfo) -> str | None:
     ``self.running = True``, or after ``if self.running: return`` in a method that sets
     it. While the flag is up no other start of the same kind runs, so every start behind
     it is one thread at a time (genx's start and resume of one fit, thirty-fifth set:
-    eight findings judged false). Whoever lowers the flag again (the thread as it ends,
-    a stop), a start behind it runs only while it is down."""
+    eight findings judged false). The handle a thread is stored in is such a flag too:
+    ``if self._thread is None:`` whose body sets ``self._thread`` (bdownload's manager
+    thread, started in a loop over chunks, forty-first set). Whoever lowers the flag
+    again (the thread as it ends, a stop), a start behind it runs only while it is
+    down."""
     if func.cls is None or func.self_name is None or func.is_classmethod:
         return None
     if not isinstance(func.node, cst.FunctionDef):
@@ -353,6 +360,9 @@ def _guard(call: cst.Call, func: FunctionInfo) -> str | None:
         flag = _flag_tested(node.test, self_name, negated=True)
         if flag is not None and _sets_flag(node.body, flag, self_name):
             return f"{func.cls.qualname}.{flag}"
+        handle = _none_tested(node.test, self_name)
+        if handle is not None and _sets_flag(node.body, handle, self_name, to_anything=True):
+            return f"{func.cls.qualname}.{handle}"
     body = func.node.body
     if not isinstance(body, cst.IndentedBlock):
         return None
@@ -379,10 +389,25 @@ def _flag_tested(test: cst.BaseExpression, self_name: str, negated: bool) -> str
     return _own_attribute(test, self_name)
 
 
-def _sets_flag(tree: cst.CSTNode, flag: str, self_name: str) -> bool:
-    """Does ``tree`` run ``self.<flag> = True``?"""
+def _none_tested(test: cst.BaseExpression, self_name: str) -> str | None:
+    """``_thread`` for ``self._thread is None``."""
+    if (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Is)
+        and _is_name(test.comparisons[0].comparator, "None")
+    ):
+        return _own_attribute(test.left, self_name)
+    return None
+
+
+def _sets_flag(tree: cst.CSTNode, flag: str, self_name: str, to_anything: bool = False) -> bool:
+    """Does ``tree`` run ``self.<flag> = True`` (``to_anything``: to any value but
+    ``None``)?"""
     for node in walk(tree, skip=NOT_RUN):
-        if not (isinstance(node, cst.Assign) and _is_name(node.value, "True")):
+        if not isinstance(node, cst.Assign):
+            continue
+        if not (_is_name(node.value, "True") or (to_anything and not _is_name(node.value, "None"))):
             continue
         if any(_own_attribute(target.target, self_name) == flag for target in node.targets):
             return True
