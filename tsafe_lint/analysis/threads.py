@@ -49,14 +49,15 @@ class ThreadStart:
     #: the object's flag every start behind it tests and sets (``if not self.running:``
     #: ... ``self.running = True``, or ``if self._thread is None: self._thread =
     #: Thread(...)``), as ``"Class.attr"``: starts of one target behind the same flag run
-    #: it on one thread at a time, as starts into one handle do, even in a loop
+    #: it on one thread at a time, as starts into one handle do (and so does a start in
+    #: a loop, when the flag is tested inside the loop: ``_once_per_loop``)
     guard: str | None = None
 
     @property
     def many(self) -> bool:
         """Does this start run its target on several threads at once?"""
         return (
-            (self.repeated and self.guard is None)  # a loop's later passes find the flag up
+            self.repeated
             or self.per_call
             or self.how in _FAN_OUT
             or self.how in _MANY_CALLBACKS
@@ -143,6 +144,7 @@ def thread_starts(
         args = (
             argument(any_call.call, args_position, "args") if args_position is not None else (None)
         )
+        guarding = _guard(any_call.call, any_call.func)
         starts.append(
             ThreadStart(
                 any_call.func,
@@ -150,10 +152,12 @@ def thread_starts(
                 how,
                 target,
                 args,
-                repeated=any_call.repeated and not _awaited_at_once(any_call),
+                repeated=any_call.repeated
+                and not _awaited_at_once(any_call)
+                and not _once_per_loop(guarding, any_call.call),
                 handle=_handle(any_call.place.statement, any_call.call, any_call.func),
                 sequence=_awaiting(any_call),
-                guard=_guard(any_call.call, any_call.func),
+                guard=guarding[0] if guarding is not None else None,
             )
         )
     repeated = {c.call for c in regions.calls if c.repeated}
@@ -338,17 +342,41 @@ def _own_attribute(node: cst.BaseExpression, self_name: str) -> str | None:
     return None
 
 
-def _guard(call: cst.Call, func: FunctionInfo) -> str | None:
-    """``"DiffEv.running"`` for a start behind a flag of the object that the starting
-    method tests and then sets: inside ``if not self.running:`` whose body sets
-    ``self.running = True``, or after ``if self.running: return`` in a method that sets
-    it. While the flag is up no other start of the same kind runs, so every start behind
-    it is one thread at a time (genx's start and resume of one fit, thirty-fifth set:
-    eight findings judged false). The handle a thread is stored in is such a flag too:
-    ``if self._thread is None:`` whose body sets ``self._thread`` (bdownload's manager
-    thread, started in a loop over chunks, forty-first set). Whoever lowers the flag
-    again (the thread as it ends, a stop), a start behind it runs only while it is
-    down."""
+def _once_per_loop(guarding: tuple[str, cst.CSTNode] | None, call: cst.Call) -> bool:
+    """Is the start behind a flag tested inside the loop that repeats it (``for c in
+    chunks: if self._thread is None: ...start()``)? The later passes find the flag up.
+    A loop inside the guarded code (``if not self.running: for _ in range(4):
+    ...start()``, or after ``if self.running: return``) starts a thread per pass."""
+    if guarding is None:
+        return False
+    return not any(
+        isinstance(node, _REPEATING) and node is not guarding[1] and contains(node, call)
+        for node in walk(guarding[1], skip=NOT_RUN)
+    )
+
+
+#: Statements and expressions that run their body once per item.
+_REPEATING = (
+    cst.For,
+    cst.While,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+    cst.GeneratorExp,
+)
+
+
+def _guard(call: cst.Call, func: FunctionInfo) -> tuple[str, cst.CSTNode] | None:
+    """``("DiffEv.running", <the code it guards>)`` for a start behind a flag of the object
+    that the starting method tests and then sets: inside ``if not self.running:`` whose
+    body sets ``self.running = True``, or after ``if self.running: return`` in a method
+    that sets it. While the flag is up no other start of the same kind runs, so every
+    start behind it is one thread at a time (genx's start and resume of one fit,
+    thirty-fifth set: eight findings judged false). The handle a thread is stored in is
+    such a flag too: ``if self._thread is None:`` whose body sets ``self._thread``
+    (bdownload's manager thread, started in a loop over chunks, forty-first set).
+    Whoever lowers the flag again (the thread as it ends, a stop), a start behind it
+    runs only while it is down."""
     if func.cls is None or func.self_name is None or func.is_classmethod:
         return None
     if not isinstance(func.node, cst.FunctionDef):
@@ -359,10 +387,10 @@ def _guard(call: cst.Call, func: FunctionInfo) -> str | None:
             continue
         flag = _flag_tested(node.test, self_name, negated=True)
         if flag is not None and _sets_flag(node.body, flag, self_name):
-            return f"{func.cls.qualname}.{flag}"
+            return f"{func.cls.qualname}.{flag}", node.body
         handle = _none_tested(node.test, self_name)
         if handle is not None and _sets_flag(node.body, handle, self_name, to_anything=True):
-            return f"{func.cls.qualname}.{handle}"
+            return f"{func.cls.qualname}.{handle}", node.body
     body = func.node.body
     if not isinstance(body, cst.IndentedBlock):
         return None
@@ -376,7 +404,7 @@ def _guard(call: cst.Call, func: FunctionInfo) -> str | None:
         ):
             flag = _flag_tested(statement.test, self_name, negated=False)
             if flag is not None and _sets_flag(func.node.body, flag, self_name):
-                return f"{func.cls.qualname}.{flag}"
+                return f"{func.cls.qualname}.{flag}", func.node.body
     return None
 
 
