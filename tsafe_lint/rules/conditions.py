@@ -443,7 +443,7 @@ class BusyWaitOnEvent(Rule):
 
     A loop that does real work on every pass and then sleeps (a periodic flush, a retry
     whose sleep is a back-off after a failed attempt, a queue drained with ``get_nowait()``
-    or a sleep taken when a queue is empty before a ``get()`` from it, whose fix is
+    or a queue tested for an item and taken from, whatever the sleep, whose fix is
     ``get(timeout=...)``,
     a watcher that takes a lock to sample what it watches: any ``with``; ``if not connected:
     connect()`` right before ``if connected: poll()``, one of which runs on every pass) is a
@@ -454,7 +454,9 @@ class BusyWaitOnEvent(Rule):
     not _user_abort: time.sleep(1)``): the handler runs on that thread, between two passes.
     So is a worker that sleeps only on the passes where another Event is set (``if
     paused.is_set(): time.sleep(0.1); continue``): it waits for that Event's clear, which
-    no ``wait()`` can do, and works on every other pass.
+    no ``wait()`` can do, and works on every other pass. So is a loop that runs until
+    either of two Events is set (``while not (stop.is_set() or cancelled.is_set()):``):
+    no one ``wait()`` wakes for both.
     Strict reviewers judged those findings a nicety, not a defect, on 9 of 11 across five
     validation sets nobody had tuned on; and for a queue poll the fix is a blocking
     ``get(timeout=...)``, not the event's ``wait()``.
@@ -552,6 +554,8 @@ class BusyWaitOnEvent(Rule):
                 or _tests_another_condition(loop_node.test, any_call.func, analysis)
             ):
                 continue  # the Event only aborts a wait for something else
+            if _polls_two_events(loop_node.test):
+                continue  # no one ``wait()`` wakes for either of two Events
             if _waits_for_ctrl_c(loop_node, analysis):
                 continue
             if _waits_for_own_signal(loop_node, any_call.func, analysis):
@@ -623,6 +627,23 @@ def _tests_another_condition(
         )
         for operand in conjuncts(test)
     )
+
+
+def _polls_two_events(test: cst.BaseExpression) -> bool:
+    """``while not (self._stop.is_set() or cancelled.is_set()):``: the loop runs until
+    either of two Events is set, which no single ``wait()`` can wait for (dmccodegui's
+    periodic job, stopped by the scheduler or cancelled by itself, forty-second set:
+    judged false); polling one of them with ``wait(timeout)`` still polls the other."""
+    polled: list[cst.BaseExpression] = []
+    for node in walk(test):
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in _POLL_METHODS
+            and not any(node.func.value.deep_equals(seen) for seen in polled)
+        ):
+            polled.append(node.func.value)
+    return len(polled) > 1
 
 
 def _polls_an_event(test: cst.BaseExpression) -> bool:
