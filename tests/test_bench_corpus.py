@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the forty-second set, pinned while the forty-first was reviewed; current since it was retired
+# the forty-third set, pinned while the forty-second was reviewed; current since it was retired
 PINS = {
-    "ptychodus": "1.7.0",
-    "portmod": "2.9.1",
-    "opentongchi": "1.5.0",
-    "critterchat": "0.1.20",
-    "wide-field-imaging": "0.5.7",
-    "opendashcan": "0.1.0",
-    "pyclef": "1.0.8",
-    "scinstr": "0.4.11",
-    "wurker": "0.1.33",
-    "reportportal-client": "5.7.12",
-    "formiko": "2.0.0",
-    "pyfibot": "1.0.1",
-    "yt-music-downloader": "1.0.0",
-    "pyinstrument": "5.1.3",
-    "dagonstar": "1.0.2",
-    "vibeels": "0.3.2",
-    "screenvideo": "2.1.1",
-    "db86": "0.7.0",
-    "ffconverter": "2.5.1",
-    "elhaz": "0.5.6",
-    "budapestmetrodisplay": "2.0.1",
-    "raipy": "0.5",
-    "shanter": "2.0.2",
-    "poppee": "0.1.1",
-    "fastcopy": "0.1.8",
-    "arpx": "0.0.21",
-    "riffpi": "0.2.13",
-    "dnsdiag": "2.10.0",
-    "mo-sqlite": "2.673.25037",
-    "unoserver": "3.7",
-    "gitlab-emulator": "0.7.4",
-    "curitz": "1.0.0",
-    "chipstream": "0.11.0",
-    "dmccodegui": "0.1.0",
-    "tunman": "3.1.1",
-    "latency-monitor": "0.1.2",
-    "imaplar": "2.0.0",
-    "metaprocessor": "2023.1017.0",
-    "eva4-controller-py": "0.1.7",
-    "rshake-tools": "0.1.0",
-}
-# the forty-third set, pinned while the forty-second is reviewed and held in reserve until the
-# forty-second is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "supervision": "0.31.2",
     "platformio": "6.2.0",
     "pipython": "2.11.0.6",
@@ -154,6 +109,7 @@ SEEN = (
     BENCH / "validation_seen_39.toml",
     BENCH / "validation_seen_40.toml",
     BENCH / "validation_seen_41.toml",
+    BENCH / "validation_seen_42.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -225,27 +181,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the forty-second is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
