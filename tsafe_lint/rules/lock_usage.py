@@ -134,8 +134,8 @@ class AcquireWithoutTryFinally(Rule):
     (``self._button.set_sensitive(False)``; not Tk's, which raise off the main loop's
     thread), ``notify()``/``wait()`` of the Condition just acquired, ``acquire()`` of another
     lock built by a known constructor (it waits, it does not fail), a thread's ``join()``
-    (it waits; joining the current thread or one never started is a program error), a
-    ``release()`` without
+    (it waits; joining the current thread or one never started is a program error) on a
+    handle never set to None, or tested around it, a ``release()`` without
     arguments of anything but the held lock (it gives back what the code took; a
     ``RuntimeError`` there is a program error, not a failure in use), and a call of the
     module's own function or method whose body (followed three calls deep) does no more.

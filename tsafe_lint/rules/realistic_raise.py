@@ -23,7 +23,7 @@ from tsafe_lint.analysis.names import looks_like_lock
 from tsafe_lint.analysis.scopes import ClassInfo
 from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
 from tsafe_lint.analysis.toolkits import literal_arguments, own_widget
-from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call
+from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call, walk
 from tsafe_lint.rules.cannot_raise import (
     _DIVISIONS,
     _builtin,
@@ -187,10 +187,8 @@ _SYNC_METHODS = {
     Kind.EVENT: frozenset({"set", "clear", "is_set", "isSet", "wait"}),
     Kind.QUEUE: frozenset({"put", "get", "qsize", "empty", "full", "task_done"}),
     Kind.FUTURE: frozenset({"done", "cancel", "cancelled", "running"}),
-    # ``join()`` waits; it raises only for a program error (joining the current thread or
-    # one never started), as ``release()`` of a lock not held does (reportportal-client's
-    # stop, forty-second set: judged false)
-    Kind.THREAD: frozenset({"is_alive", "isAlive", "getName", "join"}),
+    # and ``join()``, unless the handle may still be None there (``_Walk._may_be_none``)
+    Kind.THREAD: frozenset({"is_alive", "isAlive", "getName"}),
 }
 _CONDITION_METHODS = frozenset({"notify", "notify_all", "notifyAll", "wait", "wait_for"})
 #: Methods that take or give back a lock: the walk stops there.
@@ -382,6 +380,11 @@ class _Walk:
                 return not (kind in _BUILT_LOCKS and method == "acquire")
             if kind is Kind.CONDITION and method in _CONDITION_METHODS:
                 return not self._holds(callee.value, func)  # else ``RuntimeError``
+            if kind is Kind.THREAD and method == "join":
+                # it waits; it raises only for a program error (joining the current thread
+                # or one never started), as ``release()`` of a lock not held does
+                # (reportportal-client's stop, forty-second set: judged false)
+                return self._may_be_none(callee.value, call, func)
             if kind is not None:
                 return not _sync_method_ok(kind, method)
             if own_widget(callee.value, func, analysis.symbols) and literal_arguments(call):
@@ -421,6 +424,28 @@ class _Walk:
             and callee.value in _BUILTINS
             and _builtin(callee.value, analysis, func)
         )
+
+    def _may_be_none(
+        self, receiver: cst.BaseExpression, call: cst.Call, func: FunctionInfo
+    ) -> bool:
+        """Is ``receiver`` (``self._thread``) bound to None somewhere in the module and
+        not tested by an ``if`` around ``call``? ``self._thread.join()`` then raises
+        ``AttributeError`` when the stop comes before the start (arizon-usb-apiserver's
+        stop_recording, thirty-ninth set: judged true); ``if self._thread is not None:``
+        or ``if self._thread.is_alive():`` around it settles that."""
+        analysis = self.analysis
+        key = analysis.symbols.key_of(receiver, func)
+        values = analysis.symbols.attribute_values.get(key, {}) if key is not None else {}
+        if not any(_is_none(value) for value, _ in values.values()):
+            return False
+        node = analysis.parent_of(call)
+        while node is not None and node is not func.node:
+            if isinstance(node, cst.If) and any(
+                inner.deep_equals(receiver) for inner in walk(node.test)
+            ):
+                return False
+            node = analysis.parent_of(node)
+        return True
 
     def statement_fails(self, statement: cst.CSTNode, func: FunctionInfo) -> bool:
         """``fails`` for a statement run with the lock held, where an ``if`` (without
@@ -609,6 +634,10 @@ def _sync_method_ok(kind: Kind, method: str) -> bool:
     if kind in LOCKLIKE:
         return method == "locked"
     return method in _SYNC_METHODS.get(kind, frozenset())
+
+
+def _is_none(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value == "None"
 
 
 def _plain_self(value: cst.Attribute, func: FunctionInfo) -> bool:
