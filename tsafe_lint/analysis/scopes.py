@@ -15,7 +15,7 @@ from functools import cached_property
 
 import libcst as cst
 
-from tsafe_lint.analysis.tree import NOT_RUN, FastVisitor, walk
+from tsafe_lint.analysis.tree import NOT_RUN, FastVisitor, names_bound_by, walk
 from tsafe_lint.module_names import absolute_import
 
 
@@ -566,3 +566,37 @@ def collect_structure(module: cst.Module, name: str = "", package: bool = False)
         collector.module_aliases,
         collector.alias_choices,
     )
+
+
+def local_values(name: str, func: FunctionInfo) -> list[cst.BaseExpression] | None:
+    """Every value ``name`` is bound to in ``func``; ``None`` when some binding is not a
+    plain ``name = value`` (a loop target, an augmented store, an unpacking)."""
+    values: list[cst.BaseExpression] = []
+    plain: set[int] = set()
+    for node in walk(func.node, NOT_RUN):
+        if isinstance(node, cst.Assign) and len(node.targets) == 1:
+            target = node.targets[0].target
+            if isinstance(target, cst.Name) and target.value == name:
+                values.append(node.value)
+                plain.add(id(node.targets[0]))
+    for node in walk(func.node, NOT_RUN):
+        if id(node) in plain:
+            continue
+        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.Del)) and isinstance(
+            node.target, (cst.Subscript, cst.Attribute)
+        ):
+            continue  # stores into the object, not to the name
+        if name in names_bound_by(node):
+            return None
+    return values
+
+
+def parameter_annotation(name: str, func: FunctionInfo) -> cst.BaseExpression | None:
+    """The annotation of ``func``'s parameter ``name`` (``List[bool]``), if it has one."""
+    if not isinstance(func.node, cst.FunctionDef):
+        return None
+    params = func.node.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value == name and param.annotation is not None:
+            return param.annotation.annotation
+    return None

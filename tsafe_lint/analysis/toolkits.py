@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.scopes import FunctionInfo, local_values
 from tsafe_lint.analysis.symbols import SymbolTable
-from tsafe_lint.analysis.tree import NOT_RUN, walk
 
 #: The real names of GTK's and Qt's widget classes start so.
 WIDGET_PREFIXES = (
@@ -59,9 +58,9 @@ def _constant(value: cst.BaseExpression) -> bool:
 
 def _builds_widget(value: cst.BaseExpression, func: FunctionInfo, symbols: SymbolTable) -> bool:
     if isinstance(value, cst.Name) and func.is_local(value.value):
-        bound = list(_local_values(value.value, func))
+        bound = local_values(value.value, func)
         return bool(bound) and all(
-            _widget_call(bound_value, func, symbols) for bound_value in bound
+            _widget_call(bound_value, func, symbols) for bound_value in bound or ()
         )
     return _widget_call(value, func, symbols)
 
@@ -71,38 +70,3 @@ def _widget_call(value: cst.BaseExpression, func: FunctionInfo, symbols: SymbolT
         return False
     qualified = symbols.structure.qualified_name(value.func, func)
     return qualified is not None and qualified.startswith(WIDGET_PREFIXES)
-
-
-def _local_values(name: str, func: FunctionInfo) -> list[cst.BaseExpression]:
-    """The values ``name = value`` binds in ``func``; a binding of another form (a loop
-    variable, ``with ... as``, an augmented assignment) makes it unknown (no values)."""
-    values: list[cst.BaseExpression] = []
-    for node in (n for statement in func.body() for n in walk(statement, skip=NOT_RUN)):
-        if isinstance(node, cst.Assign):
-            for target in node.targets:
-                if isinstance(target.target, cst.Name) and target.target.value == name:
-                    values.append(node.value)
-                elif _binds(target.target, name):
-                    return []
-        elif isinstance(node, (cst.AugAssign, cst.For, cst.AsName, cst.NamedExpr)) and _binds(
-            _bound_target(node), name
-        ):
-            return []
-    return values
-
-
-def _bound_target(node: cst.CSTNode) -> cst.BaseExpression | None:
-    if isinstance(node, (cst.AugAssign, cst.For, cst.NamedExpr)):
-        return node.target
-    if isinstance(node, cst.AsName):
-        name = node.name
-        return name if isinstance(name, cst.BaseExpression) else None
-    return None
-
-
-def _binds(target: cst.BaseExpression | None, name: str) -> bool:
-    if isinstance(target, cst.Name):
-        return target.value == name
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return any(_binds(element.value, name) for element in target.elements)
-    return False

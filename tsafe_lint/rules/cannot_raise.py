@@ -6,8 +6,8 @@ from __future__ import annotations
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, block
-from tsafe_lint.analysis.scopes import ClassInfo
-from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by
+from tsafe_lint.analysis.scopes import ClassInfo, local_values, parameter_annotation
+from tsafe_lint.analysis.tree import NOT_RUN
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.self_logging import plain_arguments, plain_log_call
 
@@ -485,7 +485,7 @@ def is_own_container(
     if isinstance(expr, cst.Name):
         if not func.is_local(expr.value) or expr.value in func.params:
             return False
-        made = _local_values(expr.value, func)
+        made = local_values(expr.value, func)
         return bool(made) and all(_makes_container(v, analysis, func, makers) for v in made or ())
     if not plain_self_attribute(expr, analysis, func):
         return False
@@ -496,30 +496,6 @@ def is_own_container(
     return bool(assigned) and all(
         _makes_container(value, analysis, where, makers) for value, where in assigned
     )
-
-
-def _local_values(name: str, func: FunctionInfo) -> list[cst.BaseExpression] | None:
-    """Every value ``name`` is bound to in ``func``; ``None`` when some binding is not a
-    plain ``name = value`` (a loop target, an augmented store, an unpacking)."""
-    values: list[cst.BaseExpression] = []
-    plain: set[int] = set()
-    scope = NOT_RUN
-    for node in walk_nodes(func.node, scope):
-        if isinstance(node, cst.Assign) and len(node.targets) == 1:
-            target = node.targets[0].target
-            if isinstance(target, cst.Name) and target.value == name:
-                values.append(node.value)
-                plain.add(id(node.targets[0]))
-    for node in walk_nodes(func.node, scope):
-        if id(node) in plain:
-            continue
-        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.Del)) and isinstance(
-            node.target, (cst.Subscript, cst.Attribute)
-        ):
-            continue  # stores into the object, not to the name
-        if name in names_bound_by(node):
-            return None
-    return values
 
 
 def _makes_container(
@@ -760,7 +736,7 @@ def hashable_key(
         return True
     if key.value in func.params:
         return _annotated_hashable(key.value, func)
-    made = _local_values(key.value, func) if func.is_local(key.value) else None
+    made = local_values(key.value, func) if func.is_local(key.value) else None
     seen = _seen | {key.value}
     return bool(made) and all(hashable_key(value, func, {}, seen) for value in made or ())
 
@@ -778,14 +754,8 @@ def _builds_string(value: cst.BaseExpression) -> bool:
 
 
 def _annotated_hashable(name: str, func: FunctionInfo) -> bool:
-    if not isinstance(func.node, cst.FunctionDef):
-        return False
-    params = func.node.params
-    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-        if param.name.value == name and param.annotation is not None:
-            annotation = param.annotation.annotation
-            return isinstance(annotation, cst.Name) and annotation.value in _HASHABLE_TYPES
-    return False
+    annotation = parameter_annotation(name, func)
+    return isinstance(annotation, cst.Name) and annotation.value in _HASHABLE_TYPES
 
 
 #: Handlers that catch every exception a caller can reasonably expect: bare ``except:``,

@@ -33,6 +33,7 @@ from tsafe_lint.analysis.own_classes import module_level_values, own_class_insta
 from tsafe_lint.analysis.per_thread_args import per_thread_slots
 from tsafe_lint.analysis.reachability import lone_or_per_request
 from tsafe_lint.analysis.regions import in_try_catching
+from tsafe_lint.analysis.scopes import parameter_annotation
 from tsafe_lint.analysis.tree import NOT_RUN
 from tsafe_lint.rules.base import Finding, Rule
 
@@ -1403,15 +1404,10 @@ def _parameter_annotation(value: cst.BaseExpression, func: FunctionInfo) -> str 
     function does not rebind it (fiume's ``initial_bitmap: List[bool]`` stored as
     ``self.my_bitmap``, whose slots other threads replace: thirty-ninth set, three TS105
     judged false)."""
-    if not isinstance(value, cst.Name) or not isinstance(func.node, cst.FunctionDef):
+    if not isinstance(value, cst.Name) or value.value in func.assigned:
         return None
-    if value.value in func.assigned:
-        return None
-    params = func.node.params
-    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-        if param.name.value == value.value and param.annotation is not None:
-            return _annotated(param.annotation.annotation)
-    return None
+    annotation = parameter_annotation(value.value, func)
+    return _annotated(annotation) if annotation is not None else None
 
 
 #: Methods of a list or deque that a dict or set does not have.
