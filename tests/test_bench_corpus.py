@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the forty-third set, pinned while the forty-second was reviewed; current since it was retired
+# the forty-fourth set, pinned while the forty-third was reviewed; current since it was retired
 PINS = {
-    "supervision": "0.31.2",
-    "platformio": "6.2.0",
-    "pipython": "2.11.0.6",
-    "plottr": "0.15.0",
-    "labjackpython": "2.3.0",
-    "lektor": "3.3.14",
-    "ft991a-control": "0.38.1",
-    "honeybot": "6.1.1",
-    "pyftdi": "0.55.4",
-    "pi-base": "0.0.35",
-    "wooey": "0.14.1",
-    "dnslib": "0.9.26",
-    "ppioner": "0.0.7",
-    "osinthub": "1.0.3",
-    "vehicle-gui": "0.3.1",
-    "ariel-tcu": "0.25.11",
-    "ether-medium": "2025.1.4a1",
-    "ataraxis-communication-interface": "3.2.1",
-    "litheserver": "0.2.0",
-    "jupyterpidaq": "0.8.2",
-    "mirror-space": "0.1.0",
-    "cratefill": "0.5.0",
-    "osd-notification": "1.0.4",
-    "proxydhcpd": "0.3.3",
-    "gkraken": "0.12.2",
-    "satnogs-client": "2.1.4",
-    "iguape": "1.2.6",
-    "voltamp": "0.1.6",
-    "xair-api": "2.4.3",
-    "pytas": "1.2.7",
-    "ast-monitor": "0.5.6",
-    "kde-bbs-client": "0.1.6",
-    "pydumpck": "1.20.1",
-    "py-app-pilot": "1.0.2",
-    "tcpnetlock": "0.1.8",
-    "catvibes": "1.0.22",
-    "nqrduck-spectrometer": "0.0.13",
-    "borg-qt": "2019.5.30.1",
-    "conti": "1.1.0",
-    "zabbix-cachet": "2.1.2",
-}
-# the forty-fourth set, pinned while the forty-third is reviewed and held in reserve until the
-# forty-third is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "jenkins-job-builder": "6.5.0",
     "qtpyvcp": "0.3.19",
     "pymanip": "0.4.4",
@@ -155,6 +110,7 @@ SEEN = (
     BENCH / "validation_seen_40.toml",
     BENCH / "validation_seen_41.toml",
     BENCH / "validation_seen_42.toml",
+    BENCH / "validation_seen_43.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -226,27 +182,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the forty-third is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
