@@ -2,11 +2,13 @@
 
 A thread started in a loop is handed values of its own: the connection ``accept()``
 returned and its address, the loop's index (``Thread(target=self._handle_client,
-args=(sock, address))``). Followed into the functions the thread passes them to (every
-call of which passes such a value in that place), they name entries no other thread
-touches. A dict that every write keys by such a value, and whose test reads only that
-entry, is per-thread slots: one thread's check and act on its entry cannot interleave
-with another's on the same entry (python-snap7's per-client upload contexts).
+args=(sock, address))``); each task of ``pool.map(f, items)`` is handed an item of its
+own. Followed into the functions the thread passes them to (every call of which passes
+such a value in that place), they name entries no other thread touches. A dict that
+every write keys by such a value, or by its identifier (``account.key``, ``dev.label``),
+and whose test reads only that entry, is per-thread slots: one thread's check and act on
+its entry cannot interleave with another's on the same entry (python-snap7's per-client
+upload contexts, poppee's client per mail account).
 """
 
 from __future__ import annotations
@@ -33,7 +35,14 @@ def per_thread_params(analysis: ModuleAnalysis) -> PerThread:
     """For each function, its parameters that hold a value of the thread running it."""
     found: dict[FunctionInfo, set[str]] = {}
     for start in analysis.thread_starts:
-        if not start.repeated or start.target is None:
+        if start.target is None:
+            continue
+        if start.how in _ONE_ITEM_EACH:
+            mapped = _mapped_parameter(start, analysis)
+            if mapped is not None:
+                found.setdefault(mapped[0], set()).add(mapped[1])
+            continue
+        if not start.repeated:
             continue
         values = _handed_values(start)
         if values is None:
@@ -66,6 +75,35 @@ def per_thread_params(analysis: ModuleAnalysis) -> PerThread:
                     found.setdefault(callee, set()).add(name)
                     changed = True
     return {func: frozenset(names) for func, names in found.items()}
+
+
+#: pool methods that hand each task one item of an iterable as its first argument
+_ONE_ITEM_EACH = frozenset({"map", "map_async", "imap", "imap_unordered"})
+
+
+def _mapped_parameter(
+    start: ThreadStart, analysis: ModuleAnalysis
+) -> tuple[FunctionInfo, str] | None:
+    """The target and its first parameter, which each task of ``pool.map(f, items)``
+    fills with an item of its own; None when the items are one value repeated
+    (``[url] * n``, ``itertools.repeat(url)``) or the call is not that plain form."""
+    positional = [arg for arg in start.call.args if arg.keyword is None and not arg.star]
+    if len(positional) != 2 or len(start.call.args) != 2 or _repeats(positional[1].value):
+        return None
+    target = None if start.target is None else analysis.resolve_function(start.target, start.func)
+    if target is None:
+        return None
+    params = _positional(target)
+    return (target, params[0]) if params else None
+
+
+def _repeats(items: cst.BaseExpression) -> bool:
+    """Is ``items`` one value repeated: ``[x] * n``, ``itertools.repeat(x)``?"""
+    if isinstance(items, cst.BinaryOperation) and isinstance(items.operator, cst.Multiply):
+        return True
+    func = items.func if isinstance(items, cst.Call) else None
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+    return name == "repeat"
 
 
 def _handed_values(start: ThreadStart) -> list[cst.BaseExpression | None] | None:
@@ -179,20 +217,57 @@ def _keyed_write(write: Access, analysis: ModuleAnalysis) -> bool:
     """``d[key] = v``, ``del d[key]``, ``d.pop(key, ...)``, ``d.setdefault(key, v)``
     with ``key`` a per-thread value of the writing function."""
     node = write.node
+    is_own = _is_one_of(own_values(analysis, write.func))
     if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del)):
         targets = (
             [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
         )
-        if len(targets) != 1:
+        # a chained store (``client = d[key] = make()``) writes the dict once, plus locals
+        stores = [t for t in targets if not isinstance(t, cst.Name)]
+        if len(stores) != 1:
             return False
-        node = targets[0]
-    is_own = _is_one_of(own_values(analysis, write.func))
+        node = stores[0]
     return indexed_by(node, is_own, methods=("pop", "setdefault"), membership=False) is not None
 
 
 def _is_one_of(names: frozenset[str]) -> Callable[[cst.BaseExpression], bool]:
-    """A test that an expression is one of these names."""
-    return lambda expr: isinstance(expr, cst.Name) and expr.value in names
+    """A test that an expression is one of these names, or an identifier of one
+    (``account.key``, ``dev.label``: distinct values have distinct identifiers)."""
+
+    def test(expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Attribute) and _names_an_identifier(expr.attr.value):
+            expr = expr.value
+        return isinstance(expr, cst.Name) and expr.value in names
+
+    return test
+
+
+#: attribute names that identify the object they are read from (not a kind it shares)
+_IDENTIFIERS = frozenset(
+    {
+        "id",
+        "key",
+        "name",
+        "label",
+        "uid",
+        "uuid",
+        "ident",
+        "address",
+        "addr",
+        "host",
+        "url",
+        "uri",
+        "path",
+        "email",
+        "serial",
+        "hostname",
+    }
+)
+
+
+def _names_an_identifier(attr: str) -> bool:
+    """``id``, ``key``, ``name``, ... or a name ending in ``_id``, ``_key``, ``_name``."""
+    return attr in _IDENTIFIERS or attr.endswith(("_id", "_key", "_name"))
 
 
 def _reads_of(
