@@ -9,6 +9,7 @@ from tsafe_lint.rules import (
     deadlocks,
     lock_usage,
     ownership,
+    process_state,
     shared_state,
     threads,
 )
@@ -19,6 +20,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *shared_state.RULES,
         *lock_usage.RULES,
         *ownership.RULES,
+        *process_state.RULES,
         *deadlocks.RULES,
         *blocking.RULES,
         *conditions.RULES,
