@@ -202,6 +202,9 @@ class CheckThenUse:
     #: around ``self.sock.recv()`` anticipates the state turning None
     caught: frozenset[str] = frozenset()
     test_order: int = 0  # where the test stands in the walk
+    #: the use takes an item by its position (``self.queue[0]``): it fails when another
+    #: thread empties the container, not only when it stores None
+    by_position: bool = False
 
 
 @dataclass(eq=False)

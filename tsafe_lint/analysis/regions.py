@@ -1191,8 +1191,12 @@ class RegionWalker:
         checked = {key for test in self._tests for key in test.checked}
         if not checked:
             return
+        positional = {id(sub.value) for sub in scanner.subscripts if _by_position(sub)}
         for reference in scanner.references:
-            if reference not in scanner.dotted or not isinstance(reference, cst.Attribute):
+            if not isinstance(reference, cst.Attribute):
+                continue
+            by_position = id(reference) in positional
+            if reference not in scanner.dotted and not by_position:
                 continue
             key = shared_key(reference, func, self.symbols, for_write=False)
             if key is None or key not in checked:
@@ -1210,6 +1214,7 @@ class RegionWalker:
                     self._tick(),
                     caught,
                     test.order,
+                    by_position,
                 )
             )
 
@@ -1368,3 +1373,14 @@ def in_try_catching(
             return True
         current = parent
     return False
+
+
+def _by_position(subscript: cst.Subscript) -> bool:
+    """``x[0]``, ``x[-1]``: an item taken by its position, which raises ``IndexError``
+    once another thread has emptied ``x``."""
+    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
+        return False
+    index = subscript.slice[0].slice.value
+    if isinstance(index, cst.UnaryOperation) and isinstance(index.operator, cst.Minus):
+        index = index.expression
+    return isinstance(index, cst.Integer)

@@ -496,7 +496,11 @@ class UnlockedCheckThenAct(Rule):
     too): nothing is lost, and the loop reads it again before its next pass.
     Check-then-use is reported too: ``if self.sock: self.sock.close()`` while another
     thread sets ``self.sock = None`` (or deletes the attribute; deleting one of its
-    keys, ``del self.timers[t]``, leaves a dict, not None).
+    keys, ``del self.timers[t]``, leaves a dict, not None); and ``if self.playlist:
+    return self.playlist[0]`` while another thread takes items out (``pop``, ``popleft``,
+    ``remove``, ``clear``, ``del x[i]``, a store of an empty list), even a thread that
+    runs the reading code too: the index raises ``IndexError`` when the last item went
+    in between. Appends alone keep a tested list non-empty and are not reported.
     The early-return form (``if x is None: return`` followed by the use or the write)
     counts as well (but not a flag the function tests that way at two places or more:
     ``if cancelled: return`` between the steps of a long task is a cancellation flag
@@ -1014,6 +1018,26 @@ def _sets_none(access: Access) -> bool:
     )
 
 
+#: methods that take items out of a container (``pop(0)``, ``popleft()``, ``clear()``)
+_REMOVING = frozenset({"pop", "popleft", "popitem", "remove", "clear"})
+
+
+def _empties(access: Access) -> bool:
+    """Can ``access`` leave its container with fewer items (``self.queue.pop(0)``, ``del
+    self.queue[0]``, ``self.queue = []``), so that taking an item by position fails?"""
+    node = access.node
+    if isinstance(node, cst.Call):
+        return isinstance(node.func, cst.Attribute) and node.func.attr.value in _REMOVING
+    if isinstance(node, cst.Del):
+        return isinstance(node.target, cst.Subscript)
+    if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
+        value = node.value
+        if isinstance(value, (cst.List, cst.Tuple)):
+            return not value.elements
+        return isinstance(value, cst.Call) and not value.args
+    return False
+
+
 #: handlers around a use that catch the AttributeError of a None the other thread stored
 #: (a broad one only when it does not raise again: bench/validation_seen_4 own-thread
 #: review, a keep-alive loop whose ``except Exception`` ends the thread close() stops)
@@ -1039,20 +1063,33 @@ def _check_then_use(
             for w in writes.get(use.key, ())
         ):
             continue  # the use reads what its own function stored after the test
-        clears = [w for w in writes.get(use.key, ()) if _sets_none(w)]
+        clears = [
+            w
+            for w in writes.get(use.key, ())
+            if _sets_none(w) or (use.by_position and _empties(w))
+        ]
         if not clears:
             continue
         held = State(held=use.state.held & use.test_state.held)
         per_instance = any(w.per_instance for w in clears)
-        why = analysis.conflicts.first(use.key, use.func, held, per_instance, clears, use.order)
+        # an item taken by position fails on the reading thread whenever another empties
+        # the container, even one that also runs the reading code (any_pair)
+        why = analysis.conflicts.first(
+            use.key, use.func, held, per_instance, clears, use.order, any_pair=use.by_position
+        )
         if not why:
             continue
         reported.add(slot)
+        nones = any(_sets_none(w) for w in clears)
+        empties = use.by_position and any(_empties(w) for w in clears)
+        change = "set it to None" if nones else ""
+        if empties:
+            change = f"{change} or empty it" if nones else "empty it (then the index raises)"
         yield Finding(
             use.use,
             f"check-then-use of {describe(use.key)} without a lock: it is tested at line "
-            f"{analysis.line_of(use.test_node)} and used here, but another thread can set "
-            f"it to None in between; {why}",
+            f"{analysis.line_of(use.test_node)} and used here, but another thread can "
+            f"{change} in between; {why}",
         )
 
 
