@@ -307,10 +307,18 @@ def _calls(node: cst.CSTNode) -> Iterator[cst.Call]:
             yield from _calls(child)
 
 
+#: classes whose subclasses' ``run()`` runs on the thread ``start()`` makes
+THREAD_CLASSES = (
+    "threading.Thread",
+    *(f"{qt}.QtCore.QThread" for qt in ("PyQt5", "PyQt6", "PySide2", "PySide6", "qtpy")),
+)
+
+
 def thread_subclass_entries(
     structure: ModuleStructure, regions: Regions
 ) -> Iterator[tuple[ClassInfo, FunctionInfo, bool]]:
-    """``(class, run method, many)`` for each ``threading.Thread`` subclass with ``run()``."""
+    """``(class, run method, many)`` for each ``threading.Thread`` subclass with ``run()``,
+    and each Qt ``QThread`` subclass: ``start()`` runs its ``run()`` on a new thread alike."""
     instantiations: dict[ClassInfo, list[bool]] = {}
     for any_call in regions.calls:
         if isinstance(any_call.call.func, cst.Name):
@@ -319,7 +327,7 @@ def thread_subclass_entries(
                 instantiations.setdefault(cls, []).append(any_call.repeated)
     for cls in structure.classes.values():
         run = cls.methods.get("run")
-        if run is None or not structure.is_subclass_of(cls, "threading.Thread"):
+        if run is None or not any(structure.is_subclass_of(cls, base) for base in THREAD_CLASSES):
             continue
         made = instantiations.get(cls, [])
         yield cls, run, len(made) > 1 or any(made)
