@@ -38,9 +38,9 @@ def per_thread_params(analysis: ModuleAnalysis) -> PerThread:
         if start.target is None:
             continue
         if start.how in _ONE_ITEM_EACH:
-            mapped = _mapped_parameter(start, analysis)
+            mapped = _mapped_parameters(start, analysis)
             if mapped is not None:
-                found.setdefault(mapped[0], set()).add(mapped[1])
+                found.setdefault(mapped[0], set()).update(mapped[1])
             continue
         if not start.repeated:
             continue
@@ -58,10 +58,13 @@ def per_thread_params(analysis: ModuleAnalysis) -> PerThread:
                 and value.value in _bound_each_pass(start.call, analysis)
             ):
                 found.setdefault(target, set()).add(params[index])
+    # a call from code no thread runs (the main thread's, once the tasks are done) hands
+    # on no thread's value; only the calls on threads decide (subliminal's providers)
     sites: dict[FunctionInfo, list[tuple[FunctionInfo, cst.Call]]] = {}
     for site in analysis.regions.call_sites:
-        if isinstance(site.call, cst.Call) and not site.implicit:
-            sites.setdefault(site.callee, []).append((site.func, site.call))
+        call = _as_call(site.call) if site.implicit else site.call
+        if isinstance(call, cst.Call):
+            sites.setdefault(site.callee, []).append((site.func, call))
     changed = True
     while changed:
         changed = False
@@ -71,7 +74,10 @@ def per_thread_params(analysis: ModuleAnalysis) -> PerThread:
             for index, name in enumerate(_positional(callee)):
                 if name in found.get(callee, ()):
                     continue
-                if all(_passes(caller, call, index, name, found) for caller, call in calls):
+                threaded = [(c, call) for c, call in calls if analysis.reach.runs_on_thread(c)]
+                if threaded and all(
+                    _passes(caller, call, index, name, found) for caller, call in threaded
+                ):
                     found.setdefault(callee, set()).add(name)
                     changed = True
     return {func: frozenset(names) for func, names in found.items()}
@@ -81,20 +87,26 @@ def per_thread_params(analysis: ModuleAnalysis) -> PerThread:
 _ONE_ITEM_EACH = frozenset({"map", "map_async", "imap", "imap_unordered"})
 
 
-def _mapped_parameter(
+def _mapped_parameters(
     start: ThreadStart, analysis: ModuleAnalysis
-) -> tuple[FunctionInfo, str] | None:
-    """The target and its first parameter, which each task of ``pool.map(f, items)``
-    fills with an item of its own; None when the items are one value repeated
-    (``[url] * n``, ``itertools.repeat(url)``) or the call is not that plain form."""
-    positional = [arg for arg in start.call.args if arg.keyword is None and not arg.star]
-    if len(positional) != 2 or len(start.call.args) != 2 or _repeats(positional[1].value):
+) -> tuple[FunctionInfo, set[str]] | None:
+    """The target and the parameters each task of ``pool.map(f, items, ...)`` fills with
+    an item of its own: one per iterable, in order, except those that are one value
+    repeated (``[url] * n``, ``itertools.repeat(video)``); None when the call is not that
+    plain form."""
+    if any(arg.keyword is not None or arg.star for arg in start.call.args):
         return None
+    iterables = [arg.value for arg in start.call.args[1:]]
     target = None if start.target is None else analysis.resolve_function(start.target, start.func)
-    if target is None:
+    if target is None or not iterables:
         return None
     params = _positional(target)
-    return (target, params[0]) if params else None
+    own = {
+        params[index]
+        for index, items in enumerate(iterables)
+        if index < len(params) and not _repeats(items)
+    }
+    return (target, own) if own else None
 
 
 def _repeats(items: cst.BaseExpression) -> bool:
@@ -104,6 +116,16 @@ def _repeats(items: cst.BaseExpression) -> bool:
     func = items.func if isinstance(items, cst.Call) else None
     name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
     return name == "repeat"
+
+
+def _as_call(node: cst.CSTNode) -> cst.Call | None:
+    """``self[key]`` as the call Python makes of it, ``__getitem__(key)``: the key is its
+    first argument (other implicit calls hand on no value of the caller's)."""
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+        index = node.slice[0].slice
+        if isinstance(index, cst.Index):
+            return cst.Call(func=node.value, args=[cst.Arg(index.value)])
+    return None
 
 
 def _handed_values(start: ThreadStart) -> list[cst.BaseExpression | None] | None:
@@ -215,9 +237,14 @@ def own_values(analysis: ModuleAnalysis, func: FunctionInfo) -> frozenset[str]:
 
 def _keyed_write(write: Access, analysis: ModuleAnalysis) -> bool:
     """``d[key] = v``, ``del d[key]``, ``d.pop(key, ...)``, ``d.setdefault(key, v)``
-    with ``key`` a per-thread value of the writing function."""
+    with ``key`` a per-thread value of the writing function; in a function no thread
+    runs (``__delitem__`` called by ``terminate()``), one entry named by a parameter:
+    the caller's key, not the whole dict emptied or replaced."""
     node = write.node
-    is_own = _is_one_of(own_values(analysis, write.func))
+    own = own_values(analysis, write.func)
+    if not analysis.reach.runs_on_thread(write.func):
+        own = frozenset(_positional(write.func))
+    is_own = _is_one_of(own)
     if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del)):
         targets = (
             [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
