@@ -234,6 +234,20 @@ def _released_by_started_thread(
     return False
 
 
+def handed_to_returned_call(exit_: cst.Return, call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``return self.wait_for_reply(n, _locked=True)`` with the lock held, where the
+    module's function it calls releases that lock itself: the lock is handed to the call,
+    which runs before the return leaves (ev3-dc's commands and their reply waits)."""
+    value = exit_.value
+    if not isinstance(value, cst.Call):
+        return False
+    callee = analysis.resolve_function(value.func, call.func)
+    return callee is not None and any(
+        other.func is callee and other.method == "release" and other.target == call.target
+        for other in analysis.regions.method_calls
+    )
+
+
 def handed_to_started_thread(
     exit_: cst.CSTNode, call: MethodCall, analysis: ModuleAnalysis
 ) -> bool:

@@ -24,6 +24,7 @@ from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.after_acquire import (
     checks_out,
+    handed_to_returned_call,
     handed_to_started_thread,
     hands_over,
     released_after,
@@ -449,7 +450,9 @@ class AcquireWithoutRelease(Rule):
     function of the module or a closure of this one) releases the lock in a
     ``finally`` (one operation at a time; a failed start releases it in a handler).
     Another return that leaves with the lock, or a thread function that releases it
-    without a ``finally``, is reported.
+    without a ``finally``, is reported. A return of a call that releases the lock hands
+    it over too: ``return self.wait_for_reply(n, _locked=True)``, where the module's
+    ``wait_for_reply`` releases it (whether on every path is that function's finding).
 
     A return on the path where a timed or non-blocking acquire failed holds nothing:
     ``if not lock.acquire(blocking=False): return``, and the same through a local,
@@ -565,12 +568,13 @@ class AcquireWithoutRelease(Rule):
                     f"{analysis.evidence(call.target)}",
                 )
             elif slot in exits:
-                # a return after starting a thread that releases it in a ``finally`` hands
-                # the lock over; any other return leaks it
+                # a return after starting a thread that releases it in a ``finally``, or
+                # of a call that releases it, hands the lock over; any other return leaks it
                 leaks = [
                     exit_
                     for exit_ in exits[slot]
                     if not handed_to_started_thread(exit_, call, analysis)
+                    and not handed_to_returned_call(exit_, call, analysis)
                 ]
                 if not leaks:
                     continue
