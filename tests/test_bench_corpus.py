@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the forty-fourth set, pinned while the forty-third was reviewed; current since it was retired
+# the forty-fifth set, pinned while the forty-fourth was reviewed; current since it was retired
 PINS = {
-    "jenkins-job-builder": "6.5.0",
-    "qtpyvcp": "0.3.19",
-    "pymanip": "0.4.4",
-    "python-miio": "0.5.12",
-    "papis": "0.16.1",
-    "labelme": "6.3.1",
-    "guiscrcpy": "4.8.0.post1",
-    "adb-shell": "0.4.4",
-    "fastf1": "3.9.0",
-    "ts3": "1.0.11",
-    "moviepy": "2.2.1",
-    "parallel-ssh": "2.16.0.post1",
-    "behave": "1.3.3",
-    "octodns": "1.22.0",
-    "dosage": "3.3",
-    "subliminal": "2.8.0",
-    "molecule": "26.10.0",
-    "internetarchive": "5.12.1",
-    "ev3-dc": "0.9.10.2",
-    "optoconfig96": "1.0.3",
-    "kas": "5.5",
-    "instaloader": "4.16",
-    "deen": "2.0.1",
-    "pynrfjprog": "10.24.2",
-    "bambulabs-api": "2.6.6",
-    "pymodbustcp": "0.3.1",
-    "broadlink": "0.19.0",
-    "asciinema": "2.4.0",
-    "mbed-os-tools": "0.0.15",
-    "tftpy": "0.8.7",
-    "heimdallr-py": "0.0.0.dev1",
-    "zulip": "0.9.1",
-    "rumps": "0.4.0",
-    "caffeine-ng": "4.0.2",
-    "pydeepskylog": "1.6",
-    "oscpy": "0.6.0",
-    "instrumentlab": "0.0.5",
-    "pysolarmanv5": "3.0.6",
-    "kafkatop": "1.16",
-    "tasmotizer": "1.2.1",
-}
-# the forty-fifth set, pinned while the forty-fourth is reviewed and held in reserve until the
-# forty-fourth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "ardupilot-methodic-configurator": "5.0.1",
     "labelbox": "7.17.0",
     "darwin-py": "3.6.3",
@@ -156,6 +111,7 @@ SEEN = (
     BENCH / "validation_seen_41.toml",
     BENCH / "validation_seen_42.toml",
     BENCH / "validation_seen_43.toml",
+    BENCH / "validation_seen_44.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -227,27 +183,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the forty-fourth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
