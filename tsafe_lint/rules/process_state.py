@@ -54,7 +54,8 @@ class ProcessStateChangedInThread(Rule):
     (a store, or ``contextlib.redirect_stdout``), the umask, and the locale
     (``locale.setlocale`` with a new value). A change made while a lock is held is left
     alone: code that changes and restores such state under one lock serialises its users.
-    Process pools are not threads: each worker has its own process.
+    Process pools are not threads: each worker has its own process; so is the child's
+    branch after ``pid = os.fork()`` (``if pid == 0:``).
 
     **Why is this bad**
 
@@ -115,13 +116,15 @@ class ProcessStateChangedInThread(Rule):
             if call.state.held or not analysis.reach.many(call.func):
                 continue
             what = _changed_by_call(call.call, call.qualified, analysis, call.func)
-            if what is not None:
+            if what is not None and not _in_forked_child(call.call, call.func, analysis):
                 yield self._finding(analysis, call.call, call.func, what)
         for func in analysis.reach.entries:
             if not analysis.reach.many(func):
                 continue
             for node, what in _stores(func, analysis):
-                if not _under_lock(node, func, analysis):
+                if not _under_lock(node, func, analysis) and not _in_forked_child(
+                    node, func, analysis
+                ):
                     yield self._finding(analysis, node, func, what)
 
     def _finding(
@@ -192,6 +195,57 @@ def _qualified(
     if not isinstance(expr, (cst.Name, cst.Attribute)):
         return None
     return analysis.structure.qualified_name(expr, func)
+
+
+def _in_forked_child(node: cst.CSTNode, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Is ``node`` in the child's branch after ``pid = os.fork()`` (``if pid == 0:``, ``if
+    not pid:``, the ``else`` of ``if pid:``)? The child is a process of its own: its
+    environment and directory are no other thread's (execo's time zone switch, which
+    forks because ``os.environ["TZ"]`` is not thread-safe)."""
+    forked = {
+        target.target.value
+        for assign in walk(func.node, skip=NOT_RUN)
+        if isinstance(assign, cst.Assign)
+        and isinstance(assign.value, cst.Call)
+        and analysis.structure.qualified_name(assign.value.func, func) == "os.fork"
+        for target in assign.targets
+        if isinstance(target.target, cst.Name)
+    }
+    if not forked:
+        return False
+    child: cst.CSTNode = node
+    parent = analysis.parent_of(node)
+    while parent is not None and parent is not func.node:
+        if isinstance(parent, cst.If):
+            zero = _tests_zero(parent.test, forked)
+            if zero is not None:
+                branch = parent.body if zero else parent.orelse
+                if branch is not None and child is branch:
+                    return True
+        child, parent = parent, analysis.parent_of(parent)
+    return False
+
+
+def _tests_zero(test: cst.BaseExpression, forked: set[str]) -> bool | None:
+    """True for ``pid == 0`` / ``not pid``, False for ``pid`` / ``pid != 0`` / ``pid >
+    0`` (the child is the ``else``), None for a test of anything else."""
+    if isinstance(test, cst.Name):
+        return False if test.value in forked else None
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = _tests_zero(test.expression, forked)
+        return None if inner is None else not inner
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        left, right = test.left, test.comparisons[0].comparator
+        names = [e.value for e in (left, right) if isinstance(e, cst.Name)]
+        zeros = [e for e in (left, right) if isinstance(e, cst.Integer) and e.value == "0"]
+        if not zeros or not any(name in forked for name in names):
+            return None
+        operator = test.comparisons[0].operator
+        if isinstance(operator, cst.Equal):
+            return True
+        if isinstance(operator, (cst.NotEqual, cst.GreaterThan, cst.LessThan)):
+            return False
+    return None
 
 
 def _under_lock(node: cst.CSTNode, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
