@@ -284,11 +284,27 @@ def _parameter_class(
             and arg.value in call.func.assigned
         ):
             return None  # a local may be assigned objects of several classes
+        if _rewraps(call, arg):
+            return None  # ``self._data = Wrapper(self._data)``: the value before the store
         ref = class_of_value(callers.symbols, arg, call.func)
         if ref is None or ref == _NONE:
             return None
         classes.add(ref if isinstance(ref, str) else id(ref))
     return ref if len(classes) == 1 else None
+
+
+def _rewraps(call: AnyCall, arg: cst.BaseExpression) -> bool:
+    """Is ``call`` the value of a store into the very expression it is handed
+    (``self._data = ThreadSafeGen(self._data)``)? The argument is then what the target
+    held before: the wrapper's class, which the store gives the target, is not its class
+    (labelbox's thread-safe generator wrapper, forty-fifth set)."""
+    statement = call.place.statement
+    small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
+    return (
+        isinstance(small, cst.Assign)
+        and small.value is call.call
+        and any(target.target.deep_equals(arg) for target in small.targets)
+    )
 
 
 #: methods that put their argument (at this position) into a container
