@@ -19,7 +19,7 @@ from tsafe_lint.analysis import (
     is_lock_wrapper_name,
     kind_of_factory,
 )
-from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.scopes import FunctionInfo, local_values
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.after_acquire import (
@@ -54,7 +54,9 @@ class AcquireWithoutTryFinally(Rule):
     the same function, where the release is not guaranteed: the acquire is not directly
     followed by ``try: ... finally: x.release()``. A lock made on every call and used
     only in its function is left to TS204: no other thread sees it, so a leak of it
-    blocks nobody.
+    blocks nobody. So is an object known as a lock only by its use that the function
+    makes itself (``lock = FilesystemLock(path)``: a call of a capitalised name, by
+    convention a class), never hands on and alone uses.
 
     Nor is ``begun = False``, ``if cond: begun = True; x.acquire()`` followed by
     ``try: ... finally: if begun: x.release()``: a local flag set true only next to the
@@ -318,6 +320,8 @@ class AcquireWithoutTryFinally(Rule):
                 continue  # ``Semaphore(0)``: waits for a signal, holds nothing to give back
             if call.target in unshared or _own_lock_in_set_up(call, analysis):
                 continue
+            if _made_here_for_this_call(call.target, call.func, analysis):
+                continue  # a new object of this call, seen by no one else: blocks nobody
             if last_release.get((call.func, call.target), -1) < index:
                 continue  # no release after it here: a function that leaves it held
             if is_lock_wrapper_name(call.func.name):
@@ -711,6 +715,27 @@ class UselessLock(Rule):
                 f"'{display_name(key)}' is a new {info.kind.value} on every call, used only "
                 "here: no other thread can see it, so it protects nothing; share one lock",
             )
+
+
+def _made_here_for_this_call(key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Is ``key`` a local that ``func`` binds only to new objects of a class
+    (``lock = FilesystemLock(path)``), never hands on, and alone uses? A lock known by
+    its use, made on every call, is no other thread's: a leak of it blocks nobody
+    (gridsync's single-instance file lock, forty-fifth set: judged false)."""
+    if key[0] != "local" or key in analysis.regions.escaped:
+        return False
+    values = local_values(key[-1], func)
+    if not values or not all(
+        isinstance(value, cst.Call) and _names_a_class(value.func) for value in values
+    ):
+        return False
+    return all(c.func is func for c in analysis.regions.method_calls if c.target == key)
+
+
+def _names_a_class(callee: cst.BaseExpression) -> bool:
+    """``FilesystemLock``, ``filelock.FileLock``: a capitalised name, by convention a class."""
+    name = callee.attr.value if isinstance(callee, cst.Attribute) else getattr(callee, "value", "")
+    return isinstance(name, str) and name[:1].isupper() and not name.isupper()
 
 
 def unshared_local_locks(analysis: ModuleAnalysis) -> dict[SymbolKey, SymbolInfo]:
