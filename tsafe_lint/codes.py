@@ -20,7 +20,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS103": ("unlocked-check-then-act", True),
     "TS104": ("inconsistent-locking", False),
     "TS105": ("iteration-during-mutation", True),
-    "TS106": ("process-state-changed-in-thread", True),
+    "TS106": ("process-state-changed-in-thread", False),
     "TS201": ("acquire-without-try-finally", True),
     "TS202": ("acquire-without-release", True),
     "TS203": ("reentrant-lock-acquire", True),
