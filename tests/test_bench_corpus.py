@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the forty-fifth set, pinned while the forty-fourth was reviewed; current since it was retired
+# the forty-sixth set, pinned while the forty-fifth was reviewed; current since it was retired
 PINS = {
-    "ardupilot-methodic-configurator": "5.0.1",
-    "labelbox": "7.17.0",
-    "darwin-py": "3.6.3",
-    "apstools": "1.7.12",
-    "python-ipmi": "0.6.1",
-    "libensemble": "1.6.1",
-    "mtools": "1.7.2",
-    "sceptre": "4.7.0",
-    "dls-pmaccontrol": "3.2.3",
-    "gridsync": "0.4.2",
-    "pypiserver": "2.4.2",
-    "news-please": "1.6.16",
-    "openpaperwork-core": "2.2.5",
-    "pyusb": "1.3.1",
-    "bronkhorst-propar": "1.3.0",
-    "dualsense-controller": "0.3.1",
-    "solarwinds-apm": "7.3.0",
-    "pylinkvalidator": "0.3",
-    "bypy": "1.3.3",
-    "firepydaq": "0.1.1",
-    "odin-control": "2.1.0",
-    "inseis": "1.1.1",
-    "deemix": "3.6.6",
-    "polysh": "1.0.8",
-    "kpsh": "2.2.0",
-    "python-nest": "4.2.0",
-    "obsws-python": "1.8.0",
-    "pytest-httpserver": "1.2.1",
-    "pyst2": "0.5.1",
-    "smartapi-python": "1.5.5",
-    "pulsectl": "24.12.0",
-    "etcd3gw": "2.7.0",
-    "pypxe": "1.8.4",
-    "ds1054z": "0.4.0",
-    "libsoundtouch": "0.8.0",
-    "web-pdb": "2.0.1",
-    "sahara": "19.0.0",
-    "phy": "2.1.0",
-    "suite2p": "1.1.0",
-    "whoogle-search": "1.2.4",
-}
-# the forty-sixth set, pinned while the forty-fifth is reviewed and held in reserve until the
-# forty-fifth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "whylogs": "1.6.4",
     "pyrpl": "0.9.9.1",
     "zvt": "0.13.5",
@@ -156,6 +111,7 @@ SEEN = (
     BENCH / "validation_seen_42.toml",
     BENCH / "validation_seen_43.toml",
     BENCH / "validation_seen_44.toml",
+    BENCH / "validation_seen_45.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -227,27 +183,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the forty-fifth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
