@@ -1034,8 +1034,16 @@ def _empties(access: Access) -> bool:
         value = node.value
         if isinstance(value, (cst.List, cst.Tuple)):
             return not value.elements
-        return isinstance(value, cst.Call) and not value.args
+        return (
+            isinstance(value, cst.Call)
+            and not value.args
+            and final_name(value.func) in _EMPTY_CONTAINERS
+        )
     return False
+
+
+#: constructors whose call with no arguments makes an empty container
+_EMPTY_CONTAINERS = frozenset({"list", "deque", "dict", "set", "OrderedDict"})
 
 
 #: handlers around a use that catch the AttributeError of a None the other thread stored
