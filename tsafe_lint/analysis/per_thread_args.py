@@ -20,7 +20,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.accesses import shared_key
 from tsafe_lint.analysis.events import Access, CheckThenAct
-from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.scopes import FunctionInfo, final_name
 from tsafe_lint.analysis.thread_keyed import indexed_by
 from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
@@ -113,9 +113,7 @@ def _repeats(items: cst.BaseExpression) -> bool:
     """Is ``items`` one value repeated: ``[x] * n``, ``itertools.repeat(x)``?"""
     if isinstance(items, cst.BinaryOperation) and isinstance(items.operator, cst.Multiply):
         return True
-    func = items.func if isinstance(items, cst.Call) else None
-    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-    return name == "repeat"
+    return isinstance(items, cst.Call) and final_name(items.func) == "repeat"
 
 
 def _as_call(node: cst.CSTNode) -> cst.Call | None:

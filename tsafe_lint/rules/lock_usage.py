@@ -19,7 +19,8 @@ from tsafe_lint.analysis import (
     is_lock_wrapper_name,
     kind_of_factory,
 )
-from tsafe_lint.analysis.scopes import FunctionInfo, local_values
+from tsafe_lint.analysis.names import looks_like_class, looks_like_constant
+from tsafe_lint.analysis.scopes import FunctionInfo, final_name, local_values
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.after_acquire import (
@@ -733,9 +734,10 @@ def _made_here_for_this_call(key: SymbolKey, func: FunctionInfo, analysis: Modul
 
 
 def _names_a_class(callee: cst.BaseExpression) -> bool:
-    """``FilesystemLock``, ``filelock.FileLock``: a capitalised name, by convention a class."""
-    name = callee.attr.value if isinstance(callee, cst.Attribute) else getattr(callee, "value", "")
-    return isinstance(name, str) and name[:1].isupper() and not name.isupper()
+    """``FilesystemLock``, ``filelock.FileLock``: a capitalised name, by convention a class
+    (not a constant such as ``LOCK``)."""
+    name = final_name(callee)
+    return name is not None and looks_like_class(name) and not looks_like_constant(name)
 
 
 def unshared_local_locks(analysis: ModuleAnalysis) -> dict[SymbolKey, SymbolInfo]:
