@@ -37,7 +37,7 @@ from tsafe_lint.suppression import is_suppressed
 #: says "acquire" and "Lock" and is the largest file of the standard library.
 VOCABULARY = re.compile(
     rb"\b(?:threading|_thread|concurrent|multiprocessing|to_thread|run_in_executor"
-    rb"|ThreadPool\w*|start_new_thread)\b"
+    rb"|ThreadPool\w*|start_new_thread|QThread)\b"
     rb"|\.(?:acquire|notify(?:_all|All)?)\s*\("  # a lock or condition known by its use
     rb"|\b(?:R?Lock|Condition|(?:Bounded)?Semaphore)\s*\("  # ... or by its factory's name
     rb"|#\s*tsafe:"  # a marker (``analysis/evidence.py``)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from tsafe_lint.analysis.events import Regions
-from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, final_name
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, decorated_with
 from tsafe_lint.analysis.symbols import argument
 
 
@@ -199,16 +199,7 @@ def _is_wsgi_application(func: FunctionInfo) -> bool:
 def runs_on_main_thread(func: FunctionInfo) -> bool:
     """Is ``func`` decorated to run on the GUI's main thread whoever calls it
     (``@inmain_decorator()``, ``@mainthread``)?"""
-    node = func.node
-    if not isinstance(node, cst.FunctionDef):
-        return False
-    for decorator in node.decorators:
-        expr = decorator.decorator
-        if isinstance(expr, cst.Call):
-            expr = expr.func
-        if final_name(expr) in MAIN_THREAD_DECORATORS:
-            return True
-    return False
+    return decorated_with(func, MAIN_THREAD_DECORATORS)
 
 
 def locked_by_base(structure: ModuleStructure, cls: ClassInfo) -> frozenset[str]:

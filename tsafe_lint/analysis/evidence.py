@@ -35,7 +35,8 @@ from tsafe_lint.analysis.decorators import (
 from tsafe_lint.analysis.entry_points import locked_by_base
 from tsafe_lint.analysis.events import Access, CallSite, Held, Regions
 from tsafe_lint.analysis.kinds import MUTEXES, Kind
-from tsafe_lint.analysis.reachability import Entry, ThreadReach
+from tsafe_lint.analysis.qt_workers import connected_names, is_slot
+from tsafe_lint.analysis.reachability import QTHREAD_VERB, Entry, ThreadReach
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart
@@ -551,6 +552,17 @@ class Evidence:
                 and entry.root.cls.qualname in family
                 and not entry.per_request
             }
+            # a Qt worker object moved to its QThread: its slots run on that thread,
+            # queued by the signals that call them, not alongside its own code
+            worker = any(
+                entry.verb.startswith(QTHREAD_VERB)
+                for entries in self.reach.entries.values()
+                for entry in entries
+                if entry.root.cls is not None and entry.root.cls.qualname in family
+            )
+            module = self.structure.module_scope.node
+            assert isinstance(module, cst.Module)
+            connected = connected_names(module) if worker else None
             called_from_outside = {
                 site.callee
                 for site in self.regions.call_sites
@@ -564,6 +576,7 @@ class Evidence:
                 and is_public(func)
                 and func not in self.setup
                 and func not in targets  # ``run`` of a Thread subclass: the thread's side
+                and (connected is None or not is_slot(func, connected))
                 # a private class (``_Manager``) has no users outside the module: its
                 # public methods are the callers' side only when the module calls them
                 and (

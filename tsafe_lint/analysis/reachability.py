@@ -35,12 +35,16 @@ from tsafe_lint.project_context import awaited_in_turn
 
 Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
 
+#: How a message says a Qt worker object's slot runs on its QThread (``qt_workers.py``).
+QTHREAD_VERB = "started by a QThread"
+
 #: How a message says a thread was started by the code itself, one start per thread.
 _STARTED = (
     "started as a Thread target",
     "started by a Timer",
     "the run() of Thread subclass",
     "run by start_new_thread",
+    QTHREAD_VERB,
 )
 #: How it says a server's request entry point runs.
 _PER_REQUEST = (HANDLER_VERB, ROUTE_VERB, WSGI_VERB)
@@ -50,6 +54,7 @@ _VERBS = {
     "map": "mapped over a thread pool",
     "Thread": "started as a Thread target",
     "Timer": "started by a Timer",
+    "QThread": QTHREAD_VERB,
     **verbs(),  # callbacks run on other code's threads (``entry_points.py``)
 }
 

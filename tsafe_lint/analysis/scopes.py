@@ -36,6 +36,21 @@ def final_name(node: cst.BaseExpression) -> str | None:
     return node.value if isinstance(node, cst.Name) else None
 
 
+def decorated_with(func: FunctionInfo, names: frozenset[str]) -> bool:
+    """Is ``func`` decorated by one of ``names``, called or not (``@mainthread``,
+    ``@QtCore.pyqtSlot(str)``)?"""
+    node = func.node
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        if final_name(expr) in names:
+            return True
+    return False
+
+
 def _import_module_name(node: cst.BaseExpression) -> str:
     name = dotted_name(node)
     return name or ""

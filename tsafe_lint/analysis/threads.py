@@ -17,6 +17,7 @@ from tsafe_lint.analysis.entry_points import (
 from tsafe_lint.analysis.events import AnyCall, Regions
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.names import looks_like_setup
+from tsafe_lint.analysis.qt_workers import worker_starts
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, argument
 from tsafe_lint.analysis.tree import NOT_RUN, contains, walk
@@ -197,6 +198,23 @@ def thread_starts(
                 )
             )
     starts += _future_callbacks(regions, starts)
+    for worker in worker_starts(regions):
+        # ``self._thread = QThread(); ...; self._thread.started.connect(...)``: one
+        # thread at a time in that attribute, as for ``self._t = Thread(...)``
+        owner = worker.func.cls
+        self_name = worker.func.self_name
+        attr = _own_attribute(worker.thread, self_name) if self_name is not None else None
+        starts.append(
+            ThreadStart(
+                worker.func,
+                worker.call,
+                "QThread",
+                worker.target,
+                None,
+                repeated=worker.repeated,
+                handle=f"{owner.qualname}.{attr}" if owner is not None and attr else None,
+            )
+        )
     for method_call in regions.method_calls:
         if method_call.kind not in (Kind.THREAD_POOL, Kind.PROCESS_POOL):
             continue
