@@ -3,7 +3,7 @@ TS201, TS202, TS204."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import libcst as cst
 
@@ -57,7 +57,10 @@ class AcquireWithoutTryFinally(Rule):
     only in its function is left to TS204: no other thread sees it, so a leak of it
     blocks nobody. So is an object known as a lock only by its use that the function
     makes itself (``lock = FilesystemLock(path)``: a call of a capitalised name, by
-    convention a class), never hands on and alone uses.
+    convention a class), never hands on and alone uses. Nor is a lock whose every
+    acquire in the module is non-blocking with its result thrown away, that no ``with``
+    holds, no ``locked()`` reads and nothing hands on: no thread ever waits for it, so
+    a leak blocks nobody; TS207 reports the ignored result, the real defect.
 
     Nor is ``begun = False``, ``if cond: begun = True; x.acquire()`` followed by
     ``try: ... finally: if begun: x.release()``: a local flag set true only next to the
@@ -308,6 +311,7 @@ class AcquireWithoutTryFinally(Rule):
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         unshared = unshared_local_locks(analysis)  # TS204's: a leak of one blocks nobody
+        unwaited = _never_waited_for(analysis)  # ... nor of one nobody waits for
         last_release: dict[tuple[object, SymbolKey], int] = {}
         for index, event in enumerate(analysis.regions.method_calls):  # in source order
             if event.method == "release":
@@ -319,7 +323,9 @@ class AcquireWithoutTryFinally(Rule):
                 continue
             if counts_signals(analysis.symbols.symbols.get(call.target)):
                 continue  # ``Semaphore(0)``: waits for a signal, holds nothing to give back
-            if call.target in unshared or _own_lock_in_set_up(call, analysis):
+            if call.target in unshared or call.target in unwaited:
+                continue
+            if _own_lock_in_set_up(call, analysis):
                 continue
             if _made_here_for_this_call(call.target, call.func, analysis):
                 continue  # a new object of this call, seen by no one else: blocks nobody
@@ -599,18 +605,37 @@ def _claim_tokens(analysis: ModuleAnalysis) -> set[SymbolKey]:
     self._claim.acquire(blocking=False): return`` in both ``run()`` and ``settle()``:
     whichever comes first resolves the future, the other backs off). Keeping it is the
     point."""
+    return _only_non_blocking(analysis, "release", lambda call: True)
+
+
+def _never_waited_for(analysis: ModuleAnalysis) -> set[SymbolKey]:
+    """Locks whose every acquire in the module is non-blocking with its result thrown
+    away (TS207 reports each), that no ``with`` holds, no ``locked()`` reads and nothing
+    outside the module gets: whether they are held changes nothing but which
+    ``release()`` raises, so a leak of one blocks no thread (clickhouse-driver's
+    connection guard, forty-sixth set: judged debatable at its TS207's line)."""
+    return _only_non_blocking(analysis, "locked", lambda call: call.form == "statement")
+
+
+def _only_non_blocking(
+    analysis: ModuleAnalysis, method: str, counts: Callable[[MethodCall], bool]
+) -> set[SymbolKey]:
+    """Locks whose every acquire in the module is non-blocking and passes ``counts``,
+    that no ``with`` holds, no ``method`` call (``release``, ``locked``) uses and
+    nothing outside the module gets."""
     acquires: dict[SymbolKey, list[bool]] = {}
-    released: set[SymbolKey] = set()
+    used: set[SymbolKey] = set()
     for call in analysis.regions.method_calls:
         if call.method == "acquire":
-            acquires.setdefault(call.target, []).append(is_blocking_acquire(call.call))
-        elif call.method == "release":
-            released.add(call.target)
-    released |= {e.target for e in analysis.regions.with_entries if e.target is not None}
+            fits = not is_blocking_acquire(call.call) and counts(call)
+            acquires.setdefault(call.target, []).append(fits)
+        elif call.method == method:
+            used.add(call.target)
+    used |= {e.target for e in analysis.regions.with_entries if e.target is not None}
     return {
         key
-        for key, blocking in acquires.items()
-        if not any(blocking) and key not in released and key not in analysis.regions.escaped
+        for key, fits in acquires.items()
+        if all(fits) and key not in used and key not in analysis.regions.escaped
     }
 
 
