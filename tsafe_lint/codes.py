@@ -37,6 +37,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS401": ("future-discarded", True),
     "TS402": ("thread-target-called", True),
     "TS403": ("thread-args-not-tuple", True),
+    "TS404": ("stop-event-not-set-in-finally", True),
 }
 
 ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})

@@ -11,6 +11,7 @@ from tsafe_lint.rules import (
     ownership,
     process_state,
     shared_state,
+    thread_stop,
     threads,
 )
 from tsafe_lint.rules.base import Finding, Fix, ProjectFinding, Rule
@@ -25,6 +26,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *blocking.RULES,
         *conditions.RULES,
         *threads.RULES,
+        *thread_stop.RULES,
     ],
     key=lambda rule: rule.code,
 )
