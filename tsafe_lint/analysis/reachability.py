@@ -29,7 +29,7 @@ from tsafe_lint.analysis.names import is_fork_hook
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.set_up_first import SetUpFirst
 from tsafe_lint.analysis.symbols import argument
-from tsafe_lint.analysis.threads import ThreadStart, fresh_receiver
+from tsafe_lint.analysis.threads import ThreadStart, fresh_receiver, stored_handle
 from tsafe_lint.analysis.tree import FastVisitor, children
 from tsafe_lint.project_context import awaited_in_turn
 
@@ -324,18 +324,24 @@ def thread_subclass_entries(
 ) -> Iterator[tuple[ClassInfo, FunctionInfo, bool]]:
     """``(class, run method, many)`` for each ``threading.Thread`` subclass with ``run()``,
     and each Qt ``QThread`` subclass: ``start()`` runs its ``run()`` on a new thread alike."""
-    instantiations: dict[ClassInfo, list[bool]] = {}
+    instantiations: dict[ClassInfo, list[tuple[bool, str | None]]] = {}
     for any_call in regions.calls:
         if isinstance(any_call.call.func, cst.Name):
             cls = structure.class_named(any_call.call.func.value, any_call.func)
             if cls is not None:
-                instantiations.setdefault(cls, []).append(any_call.repeated)
+                handle = stored_handle(any_call.place.statement, any_call.call, any_call.func)
+                instantiations.setdefault(cls, []).append((any_call.repeated, handle))
     for cls in structure.classes.values():
         run = cls.methods.get("run")
         if run is None or not any(structure.is_subclass_of(cls, base) for base in THREAD_CLASSES):
             continue
         made = instantiations.get(cls, [])
-        yield cls, run, len(made) > 1 or any(made)
+        # every one stored into the same attribute (``self.install_thread =
+        # Installer(...)`` in two methods): one thread at a time, as for the starts of
+        # one target into one handle
+        handles = {handle for _, handle in made}
+        one_handle = len(handles) == 1 and None not in handles
+        yield cls, run, any(repeated for repeated, _ in made) or (len(made) > 1 and not one_handle)
 
 
 def compute_reach(

@@ -156,7 +156,7 @@ def thread_starts(
                 repeated=any_call.repeated
                 and not _awaited_at_once(any_call)
                 and not _once_per_loop(guarding, any_call.call),
-                handle=_handle(any_call.place.statement, any_call.call, any_call.func),
+                handle=stored_handle(any_call.place.statement, any_call.call, any_call.func),
                 sequence=_awaiting(any_call),
                 guard=guarding[0] if guarding is not None else None,
             )
@@ -203,7 +203,7 @@ def thread_starts(
         # thread at a time in that attribute, as for ``self._t = Thread(...)``
         owner = worker.func.cls
         self_name = worker.func.self_name
-        attr = _own_attribute(worker.thread, self_name) if self_name is not None else None
+        attr = own_attribute(worker.thread, self_name) if self_name is not None else None
         starts.append(
             ThreadStart(
                 worker.func,
@@ -339,17 +339,17 @@ def _awaited_at_once(any_call: AnyCall) -> bool:
     )
 
 
-def _handle(statement: cst.BaseStatement, call: cst.Call, func: FunctionInfo) -> str | None:
+def stored_handle(statement: cst.BaseStatement, call: cst.Call, func: FunctionInfo) -> str | None:
     """``"Printer._print_thread"`` for ``self._print_thread = Thread(...)`` in a method of
     ``Printer``: the attribute a thread is stored in when it is made."""
     if func.cls is None or func.self_name is None:
         return None
     target = _assigned_to(statement, call)
-    attr = _own_attribute(target, func.self_name) if target is not None else None
+    attr = own_attribute(target, func.self_name) if target is not None else None
     return f"{func.cls.qualname}.{attr}" if attr is not None else None
 
 
-def _own_attribute(node: cst.BaseExpression, self_name: str) -> str | None:
+def own_attribute(node: cst.BaseExpression, self_name: str) -> str | None:
     """``attr`` for ``self.attr`` (``self`` being ``self_name``), else ``None``."""
     if (
         isinstance(node, cst.Attribute)
@@ -432,7 +432,7 @@ def _flag_tested(test: cst.BaseExpression, self_name: str, negated: bool) -> str
         if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
             return None
         test = test.expression
-    return _own_attribute(test, self_name)
+    return own_attribute(test, self_name)
 
 
 def _none_tested(test: cst.BaseExpression, self_name: str) -> str | None:
@@ -443,7 +443,7 @@ def _none_tested(test: cst.BaseExpression, self_name: str) -> str | None:
         and isinstance(test.comparisons[0].operator, cst.Is)
         and _is_name(test.comparisons[0].comparator, "None")
     ):
-        return _own_attribute(test.left, self_name)
+        return own_attribute(test.left, self_name)
     return None
 
 
@@ -455,7 +455,7 @@ def _sets_flag(tree: cst.CSTNode, flag: str, self_name: str, to_anything: bool =
             continue
         if not (_is_name(node.value, "True") or (to_anything and not _is_name(node.value, "None"))):
             continue
-        if any(_own_attribute(target.target, self_name) == flag for target in node.targets):
+        if any(own_attribute(target.target, self_name) == flag for target in node.targets):
             return True
     return False
 
