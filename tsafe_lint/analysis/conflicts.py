@@ -18,6 +18,7 @@ import libcst as cst
 from tsafe_lint.analysis.events import Access, Held, State
 from tsafe_lint.analysis.evidence import is_public
 from tsafe_lint.analysis.kinds import MUTEXES
+from tsafe_lint.analysis.loop_flag_gate import gated_off, loop_flag, lowered_then_joined
 from tsafe_lint.analysis.reachability import Entry, other_thread
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolKey, display_name
@@ -108,6 +109,31 @@ class Conflicts:
             f"{self._where(entry.node, entry.origin)}{through}); {reason}"
         )
 
+    def _while_stopped(self, entry: Entry, write: Access, owner: str) -> bool:
+        """Is ``write`` made only while the loop flag of ``entry``'s thread is down,
+        with every stop of the class lowering it and then joining the thread
+        (``loop_flag_gate.py``)?"""
+        flag = loop_flag(entry.root)
+        if flag is None or not gated_off(write.node, write.func, flag):
+            return False
+        cls = self.evidence.structure.classes.get(owner)
+        family = self.evidence.family(cls) if cls is not None else {owner}
+        reach = self.analysis.reach
+        thread_side = {
+            func
+            for func, entries in reach.entries.items()
+            if any(other.root is entry.root for other in entries)
+        }
+        methods = [
+            func
+            for func in self.evidence.structure.functions
+            if func.cls is not None
+            and func.cls.qualname in family
+            and func not in thread_side
+            and func not in self.evidence.setup  # ``__init__``: before any thread
+        ]
+        return lowered_then_joined(flag, methods)
+
     def _their_side(
         self, entry: Entry, which: str, func: FunctionInfo | None = None, owner: str = ""
     ) -> str:
@@ -183,7 +209,12 @@ class Conflicts:
             joined = evidence.after_join(func, order) or evidence.after_join(
                 other.func, other.order
             )
-            if mine is not None and not joined and evidence.opposite(mine, other.func, owner):
+            if (
+                mine is not None
+                and not joined
+                and evidence.opposite(mine, other.func, owner)
+                and not self._while_stopped(mine, other, owner)
+            ):
                 return (
                     f"{name} is written by '{other.func.name}', "
                     f"{self._their_side(mine, 'which ', other.func, owner)}, while '{func.name}' "
