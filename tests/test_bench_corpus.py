@@ -24,37 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the forty-seventh set, pinned while the forty-sixth was reviewed; current since it was retired
+# the forty-eighth set, pinned while the forty-seventh was reviewed; current since it was retired
 PINS = {
-    "gallery-dl": "1.32.18",
-    "bce-python-sdk": "0.9.79",
-    "easybuild-framework": "5.4.1",
-    "timesketch": "20261014",
-    "pypykatz": "0.6.13",
-    "nikola": "8.3.3",
-    "rqalpha": "6.4.2",
-    "panda-client": "2.2.0",
-    "dpdispatcher": "1.1.0",
-    "httpie": "3.2.4",
-    "pytapo": "3.4.30",
-    "obd": "0.7.3",
-    "censys": "2.3.0",
-    "python-jobspy": "1.4.1",
-    "pynetbox": "7.8.0",
-    "shadowsocks": "2.8.2",
-    "pyezviz": "0.2.2.3",
-    "webdav4": "0.11.0",
-    "mocket": "3.15.0",
-    "httpretty": "1.1.4",
-    "kiteconnect": "5.2.2",
-    "openrgb-python": "0.3.6",
-    "webdavclient3": "3.14.7",
-    "nmeasim": "1.1.1.0",
-}
-# the forty-eighth set, pinned while the forty-seventh is reviewed and held in reserve until the
-# forty-seventh is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "openlit": "1.45.0",
     "pyrogram": "2.0.106",
     "xknx": "4.0.0",
@@ -129,6 +100,7 @@ SEEN = (
     BENCH / "validation_seen_44.toml",
     BENCH / "validation_seen_45.toml",
     BENCH / "validation_seen_46.toml",
+    BENCH / "validation_seen_47.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -200,27 +172,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the forty-seventh is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
