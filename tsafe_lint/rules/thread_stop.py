@@ -38,7 +38,8 @@ class StopEventNotSetInFinally(Rule):
     nested target; a target of the module must wait for it in a loop, or with no
     timeout), then runs code that can fail and only then calls ``event.set()``, in the
     same block, with no ``finally:`` and no ``except`` handler that sets it. A daemon
-    thread (``daemon=True``, ``t.daemon = True``, ``t.setDaemon(True)``), a thread
+    thread (``daemon=True`` or any value but ``False``, ``t.daemon = True``,
+    ``t.setDaemon(True)``), a thread
     joined before the ``set()``, code between that cannot fail in use (stores,
     arithmetic, a log line), and a target that gives up by itself (``event.wait(5)``
     once) are not reported. On the retired validation sets' 966 files that make an
@@ -130,19 +131,15 @@ def _stopped_thread(
 ) -> Iterator[_StoppedThread]:
     """The thread ``start`` starts, once per event of ``events`` that stops it, unless it
     is a daemon."""
-    if _true_keyword(start.call, "daemon"):
-        return
+    daemon = argument(start.call, None, "daemon")
+    if daemon is not None and not (isinstance(daemon, cst.Name) and daemon.value == "False"):
+        return  # ``daemon=True``, or a value decided elsewhere (``daemon=quiet``)
     func = start.func
     for event in _events_handed(start.call, start.target, events, func, analysis):
         statement, name = _start_statement(start.call, func)
         if statement is None or _made_daemon(name, func):
             continue
         yield _StoppedThread(event, statement, name)
-
-
-def _true_keyword(call: cst.Call, keyword: str) -> bool:
-    value = argument(call, None, keyword)
-    return isinstance(value, cst.Name) and value.value == "True"
 
 
 def _events_handed(
