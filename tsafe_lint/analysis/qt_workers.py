@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from tsafe_lint.analysis.events import Regions
-from tsafe_lint.analysis.scopes import FunctionInfo, decorated_with, local_values
+from tsafe_lint.analysis.scopes import FunctionInfo, decorated_with, final_name, local_values
 from tsafe_lint.analysis.symbols import argument
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 
@@ -75,11 +75,13 @@ def _bound_value(slot: cst.BaseExpression, func: FunctionInfo) -> cst.BaseExpres
 def _receiver(target: cst.BaseExpression) -> cst.BaseExpression | None:
     """The object whose method ``target`` is: ``worker`` for ``worker.run`` and for
     ``functools.partial(worker.run, ...)``."""
-    if isinstance(target, cst.Call) and target.args and not target.args[0].star:
-        named = target.func
-        name = named.attr.value if isinstance(named, cst.Attribute) else getattr(named, "value", "")
-        if name == "partial":
-            target = target.args[0].value
+    if (
+        isinstance(target, cst.Call)
+        and final_name(target.func) == "partial"
+        and target.args
+        and not target.args[0].star
+    ):
+        target = target.args[0].value
     if isinstance(target, cst.Attribute):
         return target.value
     return None
