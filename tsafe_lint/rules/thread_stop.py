@@ -9,6 +9,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, argument
 from tsafe_lint.analysis.kinds import FACTORIES, Kind
+from tsafe_lint.analysis.scopes import local_values
 from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.base import Finding, Rule
@@ -109,21 +110,17 @@ class StopEventNotSetInFinally(Rule):
 
 def _local_events(func: FunctionInfo, analysis: ModuleAnalysis) -> set[str]:
     """Locals of ``func`` bound once, to a new ``Event`` (``done = threading.Event()``)."""
-    made: dict[str, int] = {}
-    for node in walk(func.node, NOT_RUN):
-        if not (isinstance(node, cst.Assign) and len(node.targets) == 1):
-            continue
-        target = node.targets[0].target
-        if not isinstance(target, cst.Name):
-            continue
-        value = node.value
-        event = (
-            isinstance(value, cst.Call)
-            and FACTORIES.get(analysis.structure.qualified_name(value.func, func) or "")
-            is Kind.EVENT
-        )
-        made[target.value] = made.get(target.value, 0) + (1 if event else 100)
-    return {name for name, count in made.items() if count == 1}
+    made = {
+        node.targets[0].target.value
+        for node in walk(func.node, NOT_RUN)
+        if isinstance(node, cst.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0].target, cst.Name)
+        and isinstance(node.value, cst.Call)
+        and FACTORIES.get(analysis.structure.qualified_name(node.value.func, func) or "")
+        is Kind.EVENT
+    }
+    return {name for name in made if len(local_values(name, func) or ()) == 1}
 
 
 def _stopped_thread(
