@@ -25,6 +25,7 @@ from tsafe_lint.analysis import (
     releases_in,
 )
 from tsafe_lint.analysis.scopes import FunctionInfo, ends_by_leaving
+from tsafe_lint.analysis.settings import is_setting
 from tsafe_lint.analysis.tree import NOT_RUN, children, names_bound_by
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.base import snippet
@@ -872,7 +873,7 @@ def _stable_test_names(
     test."""
     if test.deep_equals(lock):
         return {_LOCK}
-    if isinstance(test, cst.Attribute) and _set_up_only(test, func, analysis):
+    if isinstance(test, cst.Attribute) and is_setting(test, func, analysis):
         return {f"<self.{test.attr.value}>"}  # no statement rebinds it
     if isinstance(test, _UNSTABLE):
         return None
@@ -887,29 +888,6 @@ def _stable_test_names(
             return None
         names |= inner
     return names
-
-
-def _set_up_only(test: cst.Attribute, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
-    """``self.multithreaded``: a setting of the object, stored by set-up code
-    (``__init__`` and what only it calls) from one of its parameters and written
-    nowhere else, so no thread changes it between two tests of it. State set up with
-    a literal (``self.level = 0``) is meant to change later, by this module or not."""
-    if not (isinstance(test.value, cst.Name) and test.value.value == func.self_name):
-        return False
-    key = analysis.symbols.key_of(test, func)
-    if key is None:
-        return False
-    writes = [access for access in analysis.regions.writes if access.key == key]
-    return bool(writes) and all(
-        access.func in analysis.setup_functions and _stores_a_parameter(access.node, access.func)
-        for access in writes
-    )
-
-
-def _stores_a_parameter(node: cst.CSTNode, func: FunctionInfo) -> bool:
-    """Is ``node`` (a write) ``self.x = <a parameter of func>``?"""
-    value = node.value if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
-    return isinstance(value, cst.Name) and value.value in func.params
 
 
 #: Stands for the lock's own expression among a test's names (``self._lock is not None``)

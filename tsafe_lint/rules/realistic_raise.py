@@ -21,6 +21,7 @@ from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, b
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import looks_like_lock
 from tsafe_lint.analysis.scopes import ClassInfo
+from tsafe_lint.analysis.settings import is_setting
 from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
 from tsafe_lint.analysis.toolkits import literal_arguments, own_widget
 from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call, walk
@@ -58,6 +59,10 @@ _FAILING_BUILTINS = frozenset(
         "complex",
     }
 )
+#: Of those, the conversions to a number: they parse a string, and only convert a number.
+_NUMBER_CONVERSIONS = frozenset({"int", "float"})
+#: Operators whose result is a number (``+`` and ``%`` also join and format strings).
+_NUMERIC_OPERATORS = (cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Power)
 #: Builtins that iterate their argument: a caller's iterable may run any code.
 _ITERATING_BUILTINS = frozenset(
     {
@@ -95,6 +100,10 @@ _SAFE_QUALIFIED = frozenset(
         "concurrent.futures.Future",
         "queue.Queue",
         "queue.SimpleQueue",
+        "timeit.default_timer",
+        "signal.setitimer",
+        "signal.getitimer",
+        "signal.alarm",
         "threading.get_ident",
         "threading.get_native_id",
         "threading.current_thread",
@@ -296,6 +305,9 @@ class _Walk:
                 node.left, (cst.SimpleString, cst.ConcatenatedString)
             ):
                 return False  # ``"%s" % value``: string formatting, not a division
+            divisor = node.right
+            if isinstance(divisor, cst.Attribute) and is_setting(divisor, func, self.analysis):
+                return False  # a setting fixed at construction: zero fails on first use
             return not _nonzero_constant(node.right)  # ``ZeroDivisionError``
         if isinstance(node, cst.Subscript):
             if isinstance(self.analysis.parent_of(node), cst.AssignTarget):
@@ -358,6 +370,8 @@ class _Walk:
             if name in _BUILTINS and _builtin(name, analysis, func):
                 if name == "print" and self._in_handler(call):
                     return False  # ``except Exception as e: print(e)``: a log line
+                if name in _NUMBER_CONVERSIONS and _converts_arithmetic(call):
+                    return False  # ``int((now - last) / period)``: no text is parsed
                 if name in _FAILING_BUILTINS:
                     return True
                 if name in _ITERATING_BUILTINS and any(
@@ -721,6 +735,18 @@ def _key_of(subscript: cst.Subscript) -> cst.BaseExpression:
     """The key of ``d[key]`` (the whole slice node when it is not one plain index)."""
     element = subscript.slice[0].slice if len(subscript.slice) == 1 else None
     return element.value if isinstance(element, cst.Index) else subscript
+
+
+def _converts_arithmetic(call: cst.Call) -> bool:
+    """``int(elapsed / period)``: a conversion of one numeric operation's result (the
+    operation's own failures, a division by zero, are looked at on their own)."""
+    return (
+        len(call.args) == 1
+        and call.args[0].keyword is None
+        and not call.args[0].star
+        and isinstance(call.args[0].value, cst.BinaryOperation)
+        and isinstance(call.args[0].value.operator, _NUMERIC_OPERATORS)
+    )
 
 
 def _callers_object(value: cst.BaseExpression, func: FunctionInfo) -> bool:
