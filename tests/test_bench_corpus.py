@@ -24,39 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the forty-eighth set, pinned while the forty-seventh was reviewed; current since it was retired
+# the forty-ninth set, pinned while the forty-eighth was reviewed; current since it was retired
 PINS = {
-    "openlit": "1.45.0",
-    "pyrogram": "2.0.106",
-    "xknx": "4.0.0",
-    "xopt": "3.2.2",
-    "telnetlib3": "5.0.1",
-    "bellows": "1.2.1",
-    "pypyr": "5.9.1",
-    "lanscape": "4.1.11",
-    "throttled-py": "3.5.0",
-    "asynqueue": "0.9.9",
-    "austin-python": "2.4.0",
-    "trame-server": "4.1.0",
-    "hunter": "3.9.0",
-    "concurrency-group": "0.1.20",
-    "ghostnet": "1.2.2",
-    "scales": "1.0.9",
-    "molotov": "2.6",
-    "tenacity": "9.2.1",
-    "autodynatrace": "2.1.1",
-    "sense-hat": "2.6.0",
-    "fleascope-live-display": "0.0.11",
-    "pyleak": "0.2.0",
-    "pytest-rerunfailures": "16.7",
-    "scrapy-redis": "0.9.1",
-    "pytest-run-parallel": "0.10.0",
-    "google-cloud-profiler": "4.1.0",
-}
-# the forty-ninth set, pinned while the forty-eighth is reviewed and held in reserve until the
-# forty-eighth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "evidently": "0.7.23",
     "euporie": "2.10.4",
     "mdp": "3.6",
@@ -146,6 +115,7 @@ SEEN = (
     BENCH / "validation_seen_45.toml",
     BENCH / "validation_seen_46.toml",
     BENCH / "validation_seen_47.toml",
+    BENCH / "validation_seen_48.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -217,27 +187,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the forty-eighth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
