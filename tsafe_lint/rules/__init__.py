@@ -10,6 +10,7 @@ from tsafe_lint.rules import (
     lock_usage,
     ownership,
     process_state,
+    ready_events,
     shared_state,
     thread_stop,
     threads,
@@ -27,6 +28,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *conditions.RULES,
         *threads.RULES,
         *thread_stop.RULES,
+        *ready_events.RULES,
     ],
     key=lambda rule: rule.code,
 )

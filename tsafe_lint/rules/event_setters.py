@@ -28,6 +28,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.awaited import Awaited, assignments_of, canonical_key
+from tsafe_lint.analysis.kinds import FACTORIES, Kind
 from tsafe_lint.analysis.scopes import ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.tree import bare_method_call, walk
@@ -45,12 +46,7 @@ def sure_setters(
     key = canonical_key(analysis.symbols.key_of(receiver, scope), analysis)
     if key is None or key[0] != "local" or key[1] != scope.qualname:
         return None  # not the waiting function's own event
-    made = assignments_of(key, analysis)
-    if not made or any(
-        not isinstance(value, cst.Call)
-        or analysis.structure.qualified_name(value.func, maker) != "threading.Event"
-        for maker, value in made
-    ):
+    if not made_as_event(key, analysis):
         return None
     if _cleared(key, analysis):
         return None
@@ -66,6 +62,16 @@ def sure_setters(
     return None
 
 
+def made_as_event(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
+    """Is every value the module stores into ``key`` a new Event (``threading.Event()``)?"""
+    made = assignments_of(key, analysis)
+    return bool(made) and all(
+        isinstance(value, cst.Call)
+        and FACTORIES.get(analysis.structure.qualified_name(value.func, maker) or "") is Kind.EVENT
+        for maker, value in made
+    )
+
+
 def _cleared(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
     """Does any code of the module call ``clear()`` on the event?"""
     return any(
@@ -76,24 +82,49 @@ def _cleared(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
 
 def _sets_on_every_path(func: FunctionInfo, key: SymbolKey, analysis: ModuleAnalysis) -> bool:
     """Does ``func`` reach a ``set()`` of the event whatever happens before it?"""
+    reached, failing = failure_before_set(func, key, analysis)
+    return reached and failing is None
+
+
+def failure_before_set(
+    func: FunctionInfo, key: SymbolKey, analysis: ModuleAnalysis
+) -> tuple[bool, cst.BaseStatement | None]:
+    """Walks ``func``'s top-level statements to its first ``set()`` of the event: whether
+    one is reached (there, or in a ``finally`` that sets it), and the first statement
+    before it that can fail with nothing setting the event on the way out (a ``try``
+    whose handlers each set it or fall through is no such statement; one that fails in
+    use rather than an ``assert`` when there are both)."""
     if not isinstance(func.node, cst.FunctionDef):
-        return False
+        return False, None
+    failing: cst.BaseStatement | None = None
     for statement in block(func.node.body):
         if _sets(statement, key, func, analysis):
-            return True
+            return True, failing
         if _declares(statement):
             continue  # ``global _loop``: runs nothing
         if isinstance(statement, cst.Try):
             if statement.finalbody is not None and any(
                 _sets(inner, key, func, analysis) for inner in block(statement.finalbody.body)
             ):
-                return True
+                return True, failing
             if _handlers_set_or_fall_through(statement, key, func, analysis):
                 continue
-            return False
-        if not _cannot_fail(statement, func, analysis):
-            return False
-    return False
+            failing = statement if _weak(failing) else failing
+        elif _weak(failing) and not _cannot_fail(statement, func, analysis):
+            failing = statement if failing is None or not _asserts(statement) else failing
+    return False, failing
+
+
+def _weak(failing: cst.BaseStatement | None) -> bool:
+    """Is ``failing`` no statement yet, or only an ``assert`` (a program error; a later
+    statement that fails in use names the failure better)?"""
+    return failing is None or _asserts(failing)
+
+
+def _asserts(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Assert) for small in statement.body
+    )
 
 
 def _handlers_set_or_fall_through(

@@ -87,7 +87,8 @@ _ITERATING_BUILTINS = frozenset(
         "filter",
     }
 )
-#: Standard-library calls that only read the clock, the thread or the process, or copy.
+#: Standard-library calls that only read the clock, the thread or the process, copy, or
+#: arm a timer.
 _SAFE_QUALIFIED_PREFIXES = ("time.", "collections.", "itertools.", "functools.partial")
 _SAFE_QUALIFIED = frozenset(
     {
