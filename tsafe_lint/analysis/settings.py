@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.attribute_classes import _builtin
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 
 if TYPE_CHECKING:
     from tsafe_lint.analysis.module import ModuleAnalysis
@@ -36,24 +37,23 @@ def is_setting(target: cst.Attribute, func: FunctionInfo, analysis: ModuleAnalys
         return False
     writes = [access for access in analysis.regions.writes if access.key == key]
     return bool(writes) and all(
-        access.func in analysis.setup_functions and _stores_a_parameter(access.node, access.func)
+        access.func in analysis.setup_functions
+        and _stores_a_parameter(access.node, access.func, analysis.structure)
         for access in writes
     )
 
 
-def _stores_a_parameter(node: cst.CSTNode, func: FunctionInfo) -> bool:
-    """Is ``node`` (a write) ``self.x = <an expression of func's parameters>``?"""
+def _stores_a_parameter(node: cst.CSTNode, func: FunctionInfo, structure: ModuleStructure) -> bool:
+    """Is ``node`` (a write) ``self.x = <an expression of func's parameters>``: the
+    parameters, number literals, arithmetic, and builtin conversions (``float(period_ms)
+    / 1000``), with at least one parameter?"""
     value = node.value if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
-    return value is not None and _of_parameters(value, func)
+    return value is not None and bool(_parameter_count(value, func, structure))
 
 
-def _of_parameters(value: cst.BaseExpression, func: FunctionInfo) -> bool:
-    """``multithreaded``, ``float(period_ms) / 1000``: parameters, converted or with
-    number literals in arithmetic, and at least one parameter."""
-    return bool(_parameter_count(value, func))
-
-
-def _parameter_count(value: cst.BaseExpression, func: FunctionInfo) -> int | None:
+def _parameter_count(
+    value: cst.BaseExpression, func: FunctionInfo, structure: ModuleStructure
+) -> int | None:
     """How many parameters ``value`` is computed from; ``None`` if it reads anything but
     parameters and number literals, or calls anything but a conversion of one value."""
     if isinstance(value, cst.Name):
@@ -61,21 +61,19 @@ def _parameter_count(value: cst.BaseExpression, func: FunctionInfo) -> int | Non
     if isinstance(value, (cst.Integer, cst.Float)):
         return 0
     if isinstance(value, cst.UnaryOperation):
-        return _parameter_count(value.expression, func)
+        return _parameter_count(value.expression, func, structure)
     if isinstance(value, cst.BinaryOperation):
         if not isinstance(value.operator, _ARITHMETIC):
             return None
-        left = _parameter_count(value.left, func)
-        right = _parameter_count(value.right, func)
+        left = _parameter_count(value.left, func, structure)
+        right = _parameter_count(value.right, func, structure)
         return None if left is None or right is None else left + right
     if (
         isinstance(value, cst.Call)
-        and isinstance(value.func, cst.Name)
-        and value.func.value in _CONVERSIONS
-        and not func.is_local(value.func.value)
+        and _builtin(structure, value.func, func) in _CONVERSIONS
         and len(value.args) == 1
         and value.args[0].keyword is None
         and not value.args[0].star
     ):
-        return _parameter_count(value.args[0].value, func)
+        return _parameter_count(value.args[0].value, func, structure)
     return None
