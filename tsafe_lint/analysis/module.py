@@ -28,9 +28,10 @@ from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.locking_decorators import decorator_held
 from tsafe_lint.analysis.log_aliases import log_aliases
 from tsafe_lint.analysis.per_thread_args import PerThread, per_thread_params
-from tsafe_lint.analysis.reachability import Entry, ThreadReach, compute_reach
+from tsafe_lint.analysis.reachability import Entry, ThreadReach, compute_reach, verb_of
 from tsafe_lint.analysis.regions import RegionWalker
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, collect_structure
+from tsafe_lint.analysis.shared_args import SharedCall, shared_calls
 from tsafe_lint.analysis.sharing import Sharing, is_setup_name
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
 from tsafe_lint.analysis.thread_keyed import ThreadKeyed
@@ -183,14 +184,26 @@ class ModuleAnalysis:
             for wrapper, decorator in decorator_wrappers(self.structure):
                 verb = WRAPPER_VERB.format(decorator.name)
                 wrappers.append(Entry(wrapper, decorator.node, verb, True))
+        # methods a fan-out's threads call on the one object they all share
+        one_object = [
+            Entry(call.method, call.start.call, call.verb(verb_of(call.start)), True)
+            for call in self.shared_calls
+            if call.method is not None
+        ]
         return compute_reach(
             self.structure,
             self.regions,
             self.thread_starts,
             self.resolve_function,
             external,
-            through + wrappers,
+            through + wrappers + one_object,
         )
+
+    @cached_property
+    def shared_calls(self) -> list[SharedCall]:
+        """Method calls a fan-out's threads make on the one object every thread is
+        handed (``pool.submit(self._test_port, device, port)`` in a loop)."""
+        return shared_calls(self)
 
     @cached_property
     def sharing(self) -> Sharing:
@@ -385,11 +398,14 @@ class ModuleAnalysis:
                 # ``chan = Channel(); chan._setup(...)``: nobody else has it yet
                 caller = self.structure.module_scope
             callers.setdefault(site.callee, set()).add(caller)
+        # a method a fan-out's threads call on their shared object runs on those threads,
+        # whatever else calls it (``sender.request()`` on a fresh sender, then handed out)
+        threaded = {call.method for call in self.shared_calls}
         changed = True
         while changed:
             changed = False
             for func, func_callers in callers.items():
-                if func in setup or func in self.regions.referenced:
+                if func in setup or func in self.regions.referenced or func in threaded:
                     continue
                 if func_callers <= setup:
                     setup.add(func)

@@ -55,7 +55,7 @@ def per_thread_params(analysis: ModuleAnalysis) -> PerThread:
             if (
                 index < len(params)
                 and isinstance(value, cst.Name)
-                and value.value in _bound_each_pass(start.call, analysis)
+                and value.value in bound_each_pass(start.call, analysis)
             ):
                 found.setdefault(target, set()).add(params[index])
     # a call from code no thread runs (the main thread's, once the tasks are done) hands
@@ -145,7 +145,7 @@ def _handed_values(start: ThreadStart) -> list[cst.BaseExpression | None] | None
     return values
 
 
-def _bound_each_pass(call: cst.Call, analysis: ModuleAnalysis) -> set[str]:
+def bound_each_pass(call: cst.Call, analysis: ModuleAnalysis) -> set[str]:
     """The names bound anew on each pass of the loop (or comprehension) nearest around
     ``call``: its target and what its body assigns (``conn, address = sock.accept()``),
     not a value made once before the loop and handed to every thread."""

@@ -55,6 +55,10 @@ def plan_summary(
         qualified = structure.qualified_name(start.target, start.func)
         if qualified is not None and "." in qualified:
             starts.append((qualified, verb_of(start), start.call, start.many, start.sequence or ""))
+    for shared in analysis.shared_calls:
+        if shared.qualified is not None:
+            verb = shared.verb(verb_of(shared.start))
+            starts.append((shared.qualified, verb, shared.start.call, True, ""))
     for finalizer in analysis.finalizers:
         summary.finalizers[finalizer.func.qualname] = [finalizer.describe(), finalizer.when]
     summary.class_bases = _class_bases(analysis)
