@@ -225,7 +225,9 @@ class LockFacts:
         # cannot be taken while this thread already holds them
         callees: dict[FunctionInfo, dict[FunctionInfo, frozenset[SymbolKey]]] = {}
         for site in regions.call_sites:
-            tried = frozenset(self.identity(key) for key in site.state.tried)
+            # what the caller gave back (entered holding it) is free again as well
+            freed = site.state.tried | site.state.given_back
+            tried = frozenset(self.identity(key) for key in freed)
             known = callees.setdefault(site.func, {}).get(site.callee)
             callees[site.func][site.callee] = tried if known is None else known & tried
         changed = True

@@ -49,6 +49,13 @@ class State:
     #: locks a non-blocking ``if x.acquire(False):`` on this path found free: code past
     #: that guard runs only when no thread, this one included, held them there
     tried: Held = EMPTY
+    #: locks this path released without having taken them: the function was entered
+    #: holding them and gave them back (``release()``, then the work): what it calls
+    #: now may take them without re-entering (a caller-to-callee hand-over protocol)
+    given_back: Held = EMPTY
+    #: locks the function holds by contract on entry (it only releases them) and has not
+    #: released yet on this path
+    entered: Held = EMPTY
 
     @property
     def in_while(self) -> bool:

@@ -209,11 +209,16 @@ def _merge(*states: State | None) -> State | None:
     if not live:
         return None
     held, manual, tried = live[0].held, live[0].manual, live[0].tried
+    given_back, entered = live[0].given_back, live[0].entered
     for state in live[1:]:
         held &= state.held
         manual &= state.manual
         tried &= state.tried
-    return replace(live[0], held=held, manual=manual, tried=tried)
+        given_back &= state.given_back
+        entered |= state.entered  # not yet given back on some path
+    return replace(
+        live[0], held=held, manual=manual, tried=tried, given_back=given_back, entered=entered
+    )
 
 
 class RegionWalker:
@@ -323,7 +328,8 @@ class RegionWalker:
         key = self.release_wrappers.get(func)
         if key is None:
             return State()
-        return State(held=self.group(key), manual=frozenset({key}))
+        group = self.group(key)
+        return State(held=group, manual=frozenset({key}), entered=group)
 
     def _lock_wrappers(
         self,
@@ -872,11 +878,26 @@ class RegionWalker:
 
     def _acquire(self, state: State, key: SymbolKey) -> State:
         group = self.group(key)
-        return replace(state, held=state.held | group, manual=state.manual | {key})
+        return replace(
+            state,
+            held=state.held | group,
+            manual=state.manual | {key},
+            given_back=state.given_back - group,
+            entered=state.entered - group,
+        )
 
     def _release(self, state: State, key: SymbolKey) -> State:
         group = self.group(key)
-        return replace(state, held=state.held - group, manual=state.manual - {key})
+        given_back = state.given_back
+        if not state.held & group or group & state.entered:
+            given_back = given_back | group  # held on entry, not taken here
+        return replace(
+            state,
+            held=state.held - group,
+            manual=state.manual - {key},
+            given_back=given_back,
+            entered=state.entered - group,
+        )
 
     def _walk_if(
         self, statement: cst.If, place: StatementPlace, state: State, func: FunctionInfo

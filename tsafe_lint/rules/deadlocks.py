@@ -310,7 +310,7 @@ def _walk_for_acquisition(
         if inner.func is not func:
             continue
         found = facts.takes.get(inner.callee, {}).get(lock)
-        tried = {facts.identity(key) for key in inner.state.tried}
+        tried = {facts.identity(key) for key in inner.state.tried | inner.state.given_back}
         if found is None or lock in tried:
             continue
         if inner.call in dead:
