@@ -50,3 +50,12 @@ def extend_evidence(source: str) -> list[str]:
     turns on for the fixture (as ``extend-evidence`` in ``[tool.tsafe-lint]`` would)."""
     match = EVIDENCE_MARKER.search(source)
     return sorted(k.strip() for k in match.group("kinds").split(",")) if match else []
+
+
+def imported_siblings(path: Path) -> list[Path]:
+    """The fixtures of the same directory that ``path`` imports by their module name
+    (``from stop_flag_defs import RUNNING``): linted with it, as one project, they show
+    what only two modules together show (TS406)."""
+    names = re.findall(r"^(?:from|import) (\w+)", path.read_text("utf-8"), re.MULTILINE)
+    siblings = (path.with_name(f"{name}.py") for name in names)
+    return [sibling for sibling in siblings if sibling.exists()]

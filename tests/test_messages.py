@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixture_format import imported_siblings
 from tsafe_lint.codes import RULE_CODES
 from tsafe_lint.config import Config
 from tsafe_lint.engine import Linter
@@ -33,7 +34,13 @@ def first_finding_per_rule() -> str:
     first = {}
     for path in sorted(FIXTURES.rglob("*.py")):
         relative = path.relative_to(ROOT).as_posix()
-        for diagnostic in linter.lint_source(path.read_bytes(), relative):
+        siblings = imported_siblings(path)
+        if siblings:  # a finding only the two modules together show: linted as one project
+            named = [relative, *(p.relative_to(ROOT).as_posix() for p in siblings)]
+            found = [d for d in linter.lint_paths(named) if d.path == relative]
+        else:
+            found = linter.lint_source(path.read_bytes(), relative)
+        for diagnostic in found:
             first.setdefault(diagnostic.code, diagnostic)
     return render([first[code] for code in sorted(first)], "text")
 
@@ -50,7 +57,8 @@ def matches_snapshot(actual: str, snapshot: Path) -> bool:
     return actual == snapshot.read_text(encoding="utf-8")
 
 
-def test_messages_match_the_snapshot() -> None:
+def test_messages_match_the_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # a fixture linted with its siblings is read by its path
     assert matches_snapshot(first_finding_per_rule(), SNAPSHOT)
 
 

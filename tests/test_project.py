@@ -66,6 +66,18 @@ def test_messages_name_the_module_where_the_thread_starts(project: Path) -> None
     assert "pkg/main.py" in found[("pkg/helpers.py", "TS102")]
 
 
+def test_one_object_for_every_task_reaches_another_module_when_asked(project: Path) -> None:
+    """scan.py hands one Device to every task of its pool; the counter in device.py, a
+    module with no threading vocabulary, races only with the opt-in evidence on."""
+    device = ("pkg/device.py", 13, "TS102")
+    assert device not in {(d.path, d.line, d.code) for d in _lint(project)}
+    config = Config(select=["TS"], root=project, extend_evidence=["shared-argument"])
+    found = Linter(config, project_root=project).lint_paths(_files(project))
+    message = {(d.path, d.line, d.code): d.message for d in found}[device]
+    assert "called on the one 'device' every task shares" in message
+    assert "pkg/scan.py:12" in message
+
+
 def test_output_is_identical_with_one_or_two_jobs(project: Path) -> None:
     assert _lint(project, jobs=1) == _lint(project, jobs=2)
 

@@ -4,6 +4,7 @@ code block of its *Use instead* is not (as Fixit checks its VALID/INVALID exampl
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -29,25 +30,42 @@ def code_blocks(text: str) -> list[str]:
     return [match.group("code") for match in CODE_BLOCK.finditer(text)]
 
 
-def codes_reported(rule: type[Rule], source: str) -> set[str]:
-    linter = Linter(Config(select=[rule.code]))
-    return {d.code for d in linter.lint_source(source, "example.py")}
+#: ``# settings.py`` alone on a line: the code below it is that module of a project
+#: example (TS406 takes two modules to show)
+MODULE_MARK = re.compile(r"^# (?P<name>\w+\.py)\n", re.M)
+
+
+def codes_reported(rule: type[Rule], source: str, tmp_path: Path) -> set[str]:
+    marks = list(MODULE_MARK.finditer(source))
+    if not marks:
+        linter = Linter(Config(select=[rule.code]))
+        return {d.code for d in linter.lint_source(source, "example.py")}
+    names = []
+    for i, mark in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else None
+        path = tmp_path / mark.group("name")
+        path.write_text(source[mark.end() : end], encoding="utf-8")
+        names.append(str(path))
+    config = Config(select=[rule.code], root=tmp_path)
+    return {d.code for d in Linter(config, project_root=tmp_path).lint_paths(names)}
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)
-def test_example_is_flagged(rule: type[Rule]) -> None:
+def test_example_is_flagged(rule: type[Rule], tmp_path: Path) -> None:
     blocks = code_blocks(sections(rule).get("Example", ""))
     assert blocks, f"{rule.code} has no ```python block under **Example**"
     for block in blocks:
-        assert rule.code in codes_reported(rule, block), f"{rule.code} misses its Example:\n{block}"
+        assert rule.code in codes_reported(rule, block, tmp_path), (
+            f"{rule.code} misses its Example:\n{block}"
+        )
 
 
 @pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)
-def test_use_instead_is_clean(rule: type[Rule]) -> None:
+def test_use_instead_is_clean(rule: type[Rule], tmp_path: Path) -> None:
     blocks = code_blocks(sections(rule).get("Use instead", ""))
     assert blocks, f"{rule.code} has no ```python block under **Use instead**"
     for block in blocks:
-        assert rule.code not in codes_reported(rule, block), (
+        assert rule.code not in codes_reported(rule, block, tmp_path), (
             f"{rule.code} flags its own Use instead:\n{block}"
         )
 

@@ -39,6 +39,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS403": ("thread-args-not-tuple", True),
     "TS404": ("stop-event-not-set-in-finally", True),
     "TS405": ("ready-event-not-set-on-failure", True),
+    "TS406": ("imported-flag-rebound", True),
 }
 
 ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})

@@ -49,6 +49,7 @@ OPT_IN_EVIDENCE = (
     "lock-owned",
     "docstring",
     "started-threads",
+    "shared-argument",
 )
 
 #: Files larger than this (bytes) are not analysed: one TS001 says so. LibCST's tree of a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 
 
@@ -36,3 +37,15 @@ def absolute_import(target: str, module: str, package: bool) -> str:
     if prefix and rest:
         return f"{prefix}.{rest}"
     return prefix or rest
+
+
+def imported_from(node: ast.ImportFrom, module: str, package: bool) -> list[tuple[str, str]]:
+    """(local name, real name) of each name ``from m import x`` binds in ``module`` (``*``
+    binds none we can name), relative imports made absolute."""
+    base = "." * node.level + (node.module or "")
+    sep = "" if base.endswith(".") or not base else "."
+    return [
+        (alias.asname or alias.name, absolute_import(f"{base}{sep}{alias.name}", module, package))
+        for alias in node.names
+        if alias.name != "*"
+    ]

@@ -22,6 +22,7 @@ from tsafe_lint.analysis.module import walk_module
 from tsafe_lint.analysis.tree import Span, deeper_stack, forget_children
 from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.module_names import is_package, module_name
+from tsafe_lint.project.flag_copies import flag_copies
 from tsafe_lint.project.summarize import plan_summary, summarize_syntax_only
 from tsafe_lint.project_context import EMPTY_CONTEXT, ProjectContext
 from tsafe_lint.results import FileResult, engine_diagnostic
@@ -193,6 +194,10 @@ def _analyse(
         if not (noqa and 0 < d.line <= len(lines) and is_suppressed(d.code, lines[d.line - 1]))
     ]
     summary = finish_summary(spans) if finish_summary is not None else None
+    if summary is not None:
+        summary.rebound_imports, summary.polled_globals = flag_copies(
+            parsed.tree, name, is_package(path)
+        )
     return FileResult(path, sorted(set(kept)), summary)
 
 

@@ -39,13 +39,14 @@ class ParsedSource:
 
     module: cst.Module
     lines: list[str]
+    tree: ast.Module  # CPython's tree of the same source, which the check made anyway
 
 
 def parse_source(source: bytes | str) -> ParsedSource | ParseFailure:
     """Parse ``source`` with LibCST, or explain why it cannot be parsed."""
-    failure = _check_with_cpython(source)
-    if failure is not None:
-        return failure
+    tree = _check_with_cpython(source)
+    if isinstance(tree, ParseFailure):
+        return tree
     try:
         module = cst.parse_module(source)
     except RecursionError:
@@ -55,7 +56,7 @@ def parse_source(source: bytes | str) -> ParsedSource | ParseFailure:
     except (cst.ParserSyntaxError, SyntaxError, UnicodeError, ValueError) as exc:
         return _libcst_only_failure(source, exc)
     text = source if isinstance(source, str) else source.decode(module.encoding, "replace")
-    return ParsedSource(module, text.splitlines())
+    return ParsedSource(module, text.splitlines(), tree)
 
 
 def check_syntax(source: bytes | str) -> ast.Module | ParseFailure:
@@ -80,8 +81,8 @@ def check_syntax(source: bytes | str) -> ast.Module | ParseFailure:
         return ParseFailure(f"cannot decode source: {exc}")
 
 
-def _check_with_cpython(source: bytes | str) -> ParseFailure | None:
-    """CPython's verdict on the file (syntax, encoding, nesting), ``None`` when it is fine."""
+def _check_with_cpython(source: bytes | str) -> ast.Module | ParseFailure:
+    """CPython's verdict on the file (syntax, encoding, nesting): its tree when it is fine."""
     tree = check_syntax(source)
     if isinstance(tree, ParseFailure):
         return tree
@@ -94,7 +95,7 @@ def _check_with_cpython(source: bytes | str) -> ParseFailure | None:
                     node.lineno,
                     node.col_offset + 1,
                 )
-    return None
+    return tree
 
 
 def _many_boolean_operators(source: bytes | str) -> bool:

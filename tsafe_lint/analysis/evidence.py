@@ -54,6 +54,8 @@ OPT_IN_EVIDENCE = (
     # shared state reached only by threads started one at a time or per request
     # (``reachability.started_one_by_one``): on for every rule but TS101-TS103
     "started-threads",
+    # one object handed to every task of a fan-out: its methods run on those threads
+    "shared-argument",
 )
 
 _SAYS_THREAD_SAFE = re.compile(r"(?<!not )(?<!n't )\bthread[- ]?safe\b", re.IGNORECASE)

@@ -202,8 +202,9 @@ class ModuleAnalysis:
     @cached_property
     def shared_calls(self) -> list[SharedCall]:
         """Method calls a fan-out's threads make on the one object every thread is
-        handed (``pool.submit(self._test_port, device, port)`` in a loop)."""
-        return shared_calls(self)
+        handed (``pool.submit(self._test_port, device, port)`` in a loop); only with the
+        opt-in ``shared-argument`` evidence (docs/evidence.md: below 80% on retired sets)."""
+        return shared_calls(self) if "shared-argument" in self.extra_evidence else []
 
     @cached_property
     def sharing(self) -> Sharing:

@@ -53,6 +53,11 @@ class FileSummary:
     bound_calls: list[str] = field(default_factory=list)
     # the module's classes whose iteration methods return copies (``own_classes``)
     copying_classes: list[str] = field(default_factory=list)
+    # globals imported by value that the module's functions rebind (``global NAME`` then a
+    # store): [local name, real name, line, column] (``flag_copies``)
+    rebound_imports: list[list[Any]] = field(default_factory=list)
+    # the real names of the module globals its ``while`` tests read
+    polled_globals: list[str] = field(default_factory=list)
     analysed: bool = True  # False: only syntax-checked (no threading vocabulary)
 
     def as_json(self) -> dict[str, Any]:

@@ -17,8 +17,9 @@ from tsafe_lint.analysis.scopes import dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import Span
-from tsafe_lint.module_names import absolute_import
+from tsafe_lint.module_names import imported_from
 from tsafe_lint.project.file_summary import FileSummary
+from tsafe_lint.project.flag_copies import flag_copies
 
 
 def summarize(analysis: ModuleAnalysis) -> FileSummary:
@@ -241,6 +242,7 @@ def summarize_syntax_only(path: str, module: str, package: bool, tree: ast.Modul
     """The summary of a file without threading vocabulary: what it defines and imports,
     enough for other modules to hand it a thread entry point."""
     summary = FileSummary(path, module, analysed=False)
+    summary.rebound_imports, summary.polled_globals = flag_copies(tree, module, package)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             summary.functions.append(node.name)
@@ -260,13 +262,7 @@ def summarize_syntax_only(path: str, module: str, package: bool, tree: ast.Modul
                     head = alias.name.split(".", 1)[0]
                     summary.imports[head] = head
         elif isinstance(node, ast.ImportFrom):
-            base = "." * node.level + (node.module or "")
-            for alias in node.names:
-                if alias.name == "*":
-                    continue
-                sep = "" if base.endswith(".") or not base else "."
-                target = absolute_import(f"{base}{sep}{alias.name}", module, package)
-                summary.imports[alias.asname or alias.name] = target
+            summary.imports.update(imported_from(node, module, package))
     classes = set(summary.class_bases)
     for name, bases in summary.class_bases.items():
         summary.class_bases[name] = [

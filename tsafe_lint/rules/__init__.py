@@ -7,6 +7,7 @@ from tsafe_lint.rules import (
     blocking,
     conditions,
     deadlocks,
+    imported_flags,
     lock_usage,
     ownership,
     process_state,
@@ -29,6 +30,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *threads.RULES,
         *thread_stop.RULES,
         *ready_events.RULES,
+        *imported_flags.RULES,
     ],
     key=lambda rule: rule.code,
 )

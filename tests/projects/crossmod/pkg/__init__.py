@@ -2,3 +2,4 @@
 
 from .tasks import process as process  # re-exported: main.py uses pkg.process too
 from .safedict import ThreadSafeDict as ExportedDict  # re-exported: rooms.py uses it
+from .flags import PAUSED as PAUSED  # re-exported: pause.py rebinds it
