@@ -24,53 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the forty-ninth set, pinned while the forty-eighth was reviewed; current since it was retired
+# the fiftieth set, pinned while the forty-ninth was reviewed; current since it was retired
 PINS = {
-    "evidently": "0.7.23",
-    "euporie": "2.10.4",
-    "mdp": "3.6",
-    "harlequin": "2.17.0",
-    "aiologic": "0.17.1",
-    "multirunnable": "0.17.0",
-    "serialx": "1.15.1",
-    "line-profiler": "5.1.0",
-    "pact-python": "4.2.0",
-    "procrastinate": "3.10.0",
-    "pyccolo": "0.0.96",
-    "flask-monitoringdashboard": "5.1.0",
-    "cothread": "2.20.1",
-    "vncdotool": "1.4.2",
-    "htag": "2.0.28",
-    "wdb": "3.3.0",
-    "jurigged": "0.6.1",
-    "nsj-queue-lib": "1.2.2",
-    "opentracing": "2.4.0",
-    "jedi-language-server": "0.47.0",
-    "aa-taskmonitor": "1.1.1",
-    "pinotdb": "9.2.2",
-    "pdbpp": "0.12.1",
-    "functions-framework": "3.10.2",
-    "django-health-check": "4.8.0",
-    "django-cacheops": "7.2",
-    "webpie": "5.16.3",
-    "pyqtconsole": "1.3.0",
-    "continuous-threading": "2.0.6",
-    "lox": "1.0.0",
-    "stamina": "26.1.0",
-    "yappi": "1.7.6",
-    "yanccm": "0.0.2",
-    "perfetto": "0.59.1",
-    "regta": "0.3.0",
-    "pyu2f": "0.1.5",
-    "django-prometheus": "2.5.0",
-    "tgscheduler": "1.7.0",
-    "multiflow": "1.0.4",
-    "django-cachalot": "2.9.1",
-}
-# the fiftieth set, pinned while the forty-ninth is reviewed and held in reserve until the
-# forty-ninth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "maxim-py": "3.14.20",
     "ragas": "0.4.3",
     "honeyhive": "1.7.0",
@@ -161,6 +116,7 @@ SEEN = (
     BENCH / "validation_seen_46.toml",
     BENCH / "validation_seen_47.toml",
     BENCH / "validation_seen_48.toml",
+    BENCH / "validation_seen_49.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -232,27 +188,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the forty-ninth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
