@@ -1510,10 +1510,11 @@ def _key_it_was_handed(node: cst.Assign, access: Access, analysis: ModuleAnalysi
     position = func.params.index(key.value) - (1 if func.self_name is not None else 0)
     handed: list[tuple[cst.BaseExpression | None, cst.CSTNode, FunctionInfo]] = []
     for start in analysis.thread_starts:
-        if start.how != "submit" or start.target is None:
+        if start.target is None or analysis.resolve_function(start.target, start.func) is not func:
             continue
-        if analysis.resolve_function(start.target, start.func) is func:
-            handed.append((argument(start.call, position + 1, key.value), start.call, start.func))
+        if start.how != "submit":
+            return False  # a map's items, a Thread's args: keys not followed here
+        handed.append((argument(start.call, position + 1, key.value), start.call, start.func))
     for site in analysis.regions.call_sites:
         if site.callee is func:
             if site.implicit or not isinstance(site.call, cst.Call):
