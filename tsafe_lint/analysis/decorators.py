@@ -86,12 +86,64 @@ def wrappers(structure: ModuleStructure) -> Iterator[tuple[FunctionInfo, Functio
         wrapper = returned_wrapper(structure, func)
         if wrapper is None or wrapper.is_async:
             continue
+        if _decorates(func, wrapper):
+            # ``func`` is a decorator factory: what it returns runs once per decoration;
+            # the wrapper is the function that decorator returns in turn
+            inner = returned_wrapper(structure, wrapper)
+            if inner is None or inner.is_async or not _passes_arguments_on(inner):
+                continue
+            if inner.declared_nonlocal or any(
+                _uses_closure_objects(outer, inner) for outer in (func, wrapper)
+            ):
+                yield inner, func
+            continue
         if applied is None:
             applied = _applied_names(structure)
         if func.name not in applied and not _passes_arguments_on(wrapper):
             continue
         if wrapper.declared_nonlocal or _uses_closure_objects(func, wrapper):
             yield wrapper, func
+
+
+def _decorates(factory: FunctionInfo, returned: FunctionInfo) -> bool:
+    """Is ``returned`` the decorator a decorator factory makes (``def realtime(path): def
+    marker(fn): ...; return marker``), not a wrapper? It takes one argument, the function
+    it decorates, and never calls it nor anything the factory was given; it hands that
+    function on (returns it, or a call that takes it first) or returns a function of its
+    own. A wrapper calls what it wraps."""
+    if len(returned.params) != 1:
+        return False
+    (decorated,) = returned.params
+    given = set(factory.params) | {decorated}
+    assert isinstance(returned.node, cst.FunctionDef)
+    own = {
+        statement.name.value
+        for statement in block(returned.node.body)
+        if isinstance(statement, cst.FunctionDef)
+    }
+    # its own statements only: the wrapper nested in it calls what it wraps
+    returns = []
+    for node in walk(returned.node, skip=(cst.FunctionDef, cst.Lambda)):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            if node.func.value in given:
+                return False
+        elif isinstance(node, cst.Return) and node.value is not None:
+            returns.append(node)
+    for node in returns:
+        if node.value is not None:
+            value = node.value
+            if isinstance(value, cst.Name) and value.value in own | {decorated}:
+                return True
+            if (
+                isinstance(value, cst.Call)
+                and value.args
+                and not value.args[0].keyword
+                and not value.args[0].star
+                and isinstance(value.args[0].value, cst.Name)
+                and value.args[0].value.value == decorated
+            ):
+                return True
+    return False
 
 
 def _passes_arguments_on(wrapper: FunctionInfo) -> bool:
