@@ -339,6 +339,9 @@ class SymbolTable:
                 cls = self.structure.class_named(value.func.value, func)
                 if cls is not None:
                     return None, cls, None
+            returned = self._annotated_return(value.func, func)
+            if returned is not None:
+                return None, returned, None
             made = _made_by_factory_keyword(value, func, self.structure)
             if made is not None:
                 # a declared member (``dataclasses.field(default_factory=Lock)``, attrs'
@@ -359,6 +362,43 @@ class SymbolTable:
         if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
             return self._given_or_made(value.left, value.right, func)
         return None, None, None
+
+    def _annotated_return(self, callee: cst.BaseExpression, func: FunctionInfo) -> ClassInfo | None:
+        """The module class that a function of the module, called as ``callee``, says it
+        returns (``def _engine_for(self, config) -> "DQEngine":``): ``engine =
+        self._engine_for(config)`` holds one, and ``engine.apply(...)`` runs its method.
+        Only a module-level function called by its name or a method called on ``self``;
+        the annotation is the class's bare name, or that name in quotes."""
+        target: FunctionInfo | None = None
+        if isinstance(callee, cst.Name) and not func.is_local(callee.value):
+            target = self.structure.function_named(callee.value)
+            if target is not None and (target.cls is not None or target.is_module):
+                target = None
+        elif isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name):
+            method = method_scope(func)
+            if (
+                method is not None
+                and method.cls is not None
+                and callee.value.value == method.self_name
+                and (method is func or not func.is_local(callee.value.value))
+            ):
+                target = self.structure.method(method.cls, callee.attr.value)
+        if target is None or not isinstance(target.node, cst.FunctionDef):
+            return None
+        returns = target.node.returns
+        if returns is None:
+            return None
+        annotation = returns.annotation
+        name: str | None = None
+        if isinstance(annotation, cst.Name):
+            name = annotation.value
+        elif isinstance(annotation, cst.SimpleString):
+            text = annotation.evaluated_value
+            if isinstance(text, str) and text.isidentifier():
+                name = text
+        if name is None or target.parent is None:
+            return None
+        return self.structure.class_named(name, target.parent)
 
     def _given_or_made(
         self, first: cst.BaseExpression, second: cst.BaseExpression, func: FunctionInfo
