@@ -24,7 +24,7 @@ from tsafe_lint.analysis.regions import in_try_catching
 from tsafe_lint.analysis.scopes import block, ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
 from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call
-from tsafe_lint.rules.base import Finding, Rule
+from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
 from tsafe_lint.rules.fix_builders import while_loop_fix
 from tsafe_lint.rules.idle_pass import IdlePass
@@ -418,11 +418,19 @@ def _released_for_others(info: SymbolInfo | None) -> bool:
 
 
 class BusyWaitOnEvent(Rule):
-    """Flags polling loops that sleep until an Event or a global flag changes.
+    """Flags polling loops that sleep or spin until an Event, queue or global flag changes.
 
     **What it does**
 
-    Finds ``while`` loops whose test polls ``event.is_set()`` (or a module-global flag that
+    Finds ``while`` loops that do nothing but test again (a body of ``pass``, ``...`` or
+    ``continue``) while they poll ``event.is_set()``, a module-global flag that another
+    function rebinds, or a queue (``while q.empty():``, ``while not q.qsize():``): each
+    pass spins at full speed, taking the CPU (and, most of the time, the GIL) from the
+    very thread it waits for (log10-io's wrapper spinning on a queue for its logging
+    thread's answer, fifty-first set). ``while not event.wait(0.1): pass`` is a wait,
+    not a spin.
+
+    It also finds ``while`` loops whose test polls ``event.is_set()`` (or a module-global flag that
     another function rebinds) and that have a pass doing nothing but sleep: the statements
     it runs on the way to ``time.sleep()`` and after it (up to a ``continue`` or the loop
     test) call only cheap reads, such as polls of state (``is_set()``, ``is_alive()``,
@@ -503,7 +511,7 @@ class BusyWaitOnEvent(Rule):
 
     code = "TS304"
     name = "busy-wait-on-event"
-    summary = "polling loop with time.sleep() instead of Event.wait()"
+    summary = "polling loop that sleeps or spins instead of Event.wait() or Queue.get()"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         polled: dict[cst.While, str] = {}
@@ -566,6 +574,62 @@ class BusyWaitOnEvent(Rule):
                 continue  # waits for another Event's clear: no ``wait()`` does that
             reported.add(loop_node)
             yield Finding(loop_node, f"busy-wait: loop sleeps while polling {polled[loop_node]}")
+        for loop in analysis.regions.while_loops:
+            if loop.node in reported or not _only_spins(loop.node):
+                continue
+            what = polled.get(loop.node) or _queue_polled(loop.node.test, loop.func, analysis)
+            if what is not None:
+                yield Finding(
+                    loop.node,
+                    f"busy-wait: loop spins at full speed, with no sleep or wait, polling {what}",
+                )
+
+
+def _only_spins(loop: cst.While) -> bool:
+    """``while not done.is_set(): pass``: a body of ``pass``, ``...`` or ``continue`` and
+    no ``else``. Each pass only tests again, at full speed, holding the GIL most of the
+    time: the thread it waits for runs slower, and a wake-up it could wait for is there."""
+    if loop.orelse is not None:
+        return False
+    statements = block(loop.body)
+    return bool(statements) and all(
+        isinstance(statement, cst.SimpleStatementLine)
+        and all(
+            isinstance(small, (cst.Pass, cst.Continue))
+            or (isinstance(small, cst.Expr) and isinstance(small.value, cst.Ellipsis))
+            for small in statement.body
+        )
+        for statement in statements
+    )
+
+
+def _queue_polled(
+    test: cst.BaseExpression, func: FunctionInfo, analysis: ModuleAnalysis
+) -> str | None:
+    """``while q.empty():``, ``while not q.qsize():`` or ``while q.qsize() == 0:`` on a
+    queue: what a spin on it polls, and the blocking call that waits instead."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        call, method = test.expression, "qsize"
+    elif (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Equal)
+        and isinstance(test.comparisons[0].comparator, cst.Integer)
+        and test.comparisons[0].comparator.value == "0"
+    ):
+        call, method = test.left, "qsize"
+    else:
+        call, method = test, "empty"
+    if not (
+        isinstance(call, cst.Call)
+        and isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == method
+        and not call.args
+        and analysis.symbols.kind_of(call.func.value, func) is Kind.QUEUE
+    ):
+        return None
+    name = snippet(call.func.value)
+    return f"'{name}.{method}()'; use '{name}.get(timeout=...)'"
 
 
 def _also_polls(test: cst.BaseExpression) -> bool:
