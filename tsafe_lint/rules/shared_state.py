@@ -37,6 +37,7 @@ from tsafe_lint.analysis.scopes import parameter_annotation
 from tsafe_lint.analysis.symbols import argument
 from tsafe_lint.analysis.tree import NOT_RUN
 from tsafe_lint.rules.base import Finding, Rule
+from tsafe_lint.rules.cap_eviction import evicts_over_cap
 
 _KIND_OF_STATE = {"global": "global", "attr": "attribute", "local": "closure variable"}
 
@@ -537,6 +538,12 @@ class UnlockedCheckThenAct(Rule):
     through a local bound to one of those), holds one entry per thread. Still reported:
     a write that empties or replaces the whole dict, or is keyed by anything else.
 
+    A size cap kept by eviction: ``if len(cache) > MAX: cache.popitem(last=False)``, a
+    body that only takes single items out (``popitem``, ``pop``, ``popleft``, ``del
+    cache[k]``) under a named cap or one of 2 or more. Two threads that both pass the
+    test evict one entry more; the cap still holds. A cap of 0 or 1, or a body that does
+    anything else (sends the full batch, then clears it), is still reported.
+
     A guard no caller can trigger: ``if self._closed and not _anyway: return`` in a
     private function (a leading ``_``, never passed around as a value) whose every call
     in the module passes a true constant for ``_anyway`` or leaves it to a true default
@@ -729,6 +736,8 @@ class UnlockedCheckThenAct(Rule):
                 continue
             if per_thread_slots(analysis, item, writes.get(item.key, [])):
                 continue  # each thread tests and writes only the entry keyed by its own value
+            if evicts_over_cap(item, analysis):
+                continue  # a size cap: a second eviction only drops one entry more
             keyword = "if" if item.test_node.__class__.__name__ == "If" else "while"
             line = analysis.line_of(item.write.node)
             if guards(analysis, item.write.func, item.write.state):
