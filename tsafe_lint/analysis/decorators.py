@@ -122,27 +122,25 @@ def _decorates(factory: FunctionInfo, returned: FunctionInfo) -> bool:
         if isinstance(statement, cst.FunctionDef)
     }
     # its own statements only: the wrapper nested in it calls what it wraps
-    returns = []
+    values: list[cst.BaseExpression] = []
     for node in walk(returned.node, skip=(cst.FunctionDef, cst.Lambda)):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
             if node.func.value in given:
                 return False
         elif isinstance(node, cst.Return) and node.value is not None:
-            returns.append(node)
-    for node in returns:
-        if node.value is not None:
-            value = node.value
-            if isinstance(value, cst.Name) and value.value in own | {decorated}:
-                return True
-            if (
-                isinstance(value, cst.Call)
-                and value.args
-                and not value.args[0].keyword
-                and not value.args[0].star
-                and isinstance(value.args[0].value, cst.Name)
-                and value.args[0].value.value == decorated
-            ):
-                return True
+            values.append(node.value)
+    for value in values:
+        if isinstance(value, cst.Name) and value.value in own | {decorated}:
+            return True
+        if (
+            isinstance(value, cst.Call)
+            and value.args
+            and not value.args[0].keyword
+            and not value.args[0].star
+            and isinstance(value.args[0].value, cst.Name)
+            and value.args[0].value.value == decorated
+        ):
+            return True
     return False
 
 

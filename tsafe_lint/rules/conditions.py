@@ -430,8 +430,8 @@ class BusyWaitOnEvent(Rule):
     thread's answer, fifty-first set). ``while not event.wait(0.1): pass`` is a wait,
     not a spin.
 
-    It also finds ``while`` loops whose test polls ``event.is_set()`` (or a module-global flag that
-    another function rebinds) and that have a pass doing nothing but sleep: the statements
+    It also finds ``while`` loops whose test polls ``event.is_set()`` (or a module-global
+    flag that another function rebinds) and that have a pass doing nothing but sleep: the statements
     it runs on the way to ``time.sleep()`` and after it (up to a ``continue`` or the loop
     test) call only cheap reads, such as polls of state (``is_set()``, ``is_alive()``,
     ``empty()``, ``is_connected()``), clocks, logging, builtins like ``len`` and ``min``,
