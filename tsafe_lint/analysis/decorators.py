@@ -109,8 +109,8 @@ def _decorates(factory: FunctionInfo, returned: FunctionInfo) -> bool:
     """Is ``returned`` the decorator a decorator factory makes (``def realtime(path): def
     marker(fn): ...; return marker``), not a wrapper? It takes one argument, the function
     it decorates, and never calls it nor anything the factory was given; it hands that
-    function on (returns it, or a call that takes it first) or returns a function of its
-    own. A wrapper calls what it wraps."""
+    function on (returns it, or an expression with a call that takes it first) or returns
+    a function of its own. A wrapper calls what it wraps."""
     if len(returned.params) != 1:
         return False
     (decorated,) = returned.params
@@ -132,16 +132,22 @@ def _decorates(factory: FunctionInfo, returned: FunctionInfo) -> bool:
     for value in values:
         if isinstance(value, cst.Name) and value.value in own | {decorated}:
             return True
-        if (
-            isinstance(value, cst.Call)
-            and value.args
-            and not value.args[0].keyword
-            and not value.args[0].star
-            and isinstance(value.args[0].value, cst.Name)
-            and value.args[0].value.value == decorated
-        ):
+        if any(_takes_first(call, decorated) for call in walk(value, skip=(cst.Lambda,))):
             return True
     return False
+
+
+def _takes_first(node: cst.CSTNode, name: str) -> bool:
+    """Is ``node`` a call whose first argument is ``name`` (``Endpoint(fn, path)``, and
+    ``wraps(fn)`` in ``functools.wraps(fn)(Function(fn, ...))``)?"""
+    return (
+        isinstance(node, cst.Call)
+        and bool(node.args)
+        and not node.args[0].keyword
+        and not node.args[0].star
+        and isinstance(node.args[0].value, cst.Name)
+        and node.args[0].value.value == name
+    )
 
 
 def _passes_arguments_on(wrapper: FunctionInfo) -> bool:
