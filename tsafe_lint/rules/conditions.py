@@ -28,6 +28,7 @@ from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
 from tsafe_lint.rules.fix_builders import while_loop_fix
 from tsafe_lint.rules.idle_pass import IdlePass
+from tsafe_lint.rules.queue_feeders import emptiness_test
 from tsafe_lint.rules.retest_after_wait import names_tested, retests_after_wait
 
 _NOTIFY_METHODS = frozenset({"notify", "notify_all", "notifyAll"})
@@ -608,27 +609,11 @@ def _queue_polled(
 ) -> str | None:
     """``while q.empty():``, ``while not q.qsize():`` or ``while q.qsize() == 0:`` on a
     queue: what a spin on it polls, and the blocking call that waits instead."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        call, method = test.expression, "qsize"
-    elif (
-        isinstance(test, cst.Comparison)
-        and len(test.comparisons) == 1
-        and isinstance(test.comparisons[0].operator, cst.Equal)
-        and isinstance(test.comparisons[0].comparator, cst.Integer)
-        and test.comparisons[0].comparator.value == "0"
-    ):
-        call, method = test.left, "qsize"
-    else:
-        call, method = test, "empty"
-    if not (
-        isinstance(call, cst.Call)
-        and isinstance(call.func, cst.Attribute)
-        and call.func.attr.value == method
-        and not call.args
-        and analysis.symbols.kind_of(call.func.value, func) is Kind.QUEUE
-    ):
+    read = emptiness_test(test)
+    if read is None or read[1] or analysis.symbols.kind_of(read[0], func) is not Kind.QUEUE:
         return None
-    name = snippet(call.func.value)
+    method = "empty" if isinstance(test, cst.Call) else "qsize"
+    name = snippet(read[0])
     return f"'{name}.{method}()'; use '{name}.get(timeout=...)'"
 
 

@@ -190,25 +190,40 @@ def _says_not_empty(
     test: cst.BaseExpression, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
 ) -> bool:
     """``not q.empty()``, ``q.qsize()`` or ``q.qsize() > 0``."""
+    read = emptiness_test(test)
+    return (
+        read is not None
+        and read[1]
+        and canonical_key(analysis.symbols.key_of(read[0], func), analysis) == key
+    )
+
+
+def emptiness_test(test: cst.BaseExpression) -> tuple[cst.BaseExpression, bool] | None:
+    """The queue a test of its size reads, and whether the test holds when the queue has
+    items: ``q.empty()``, ``not q.qsize()`` and ``q.qsize() == 0`` (False); ``not
+    q.empty()``, ``q.qsize()`` and ``q.qsize() > 0`` (True); None for any other test."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        if not isinstance(test.expression, cst.Call):
+            return None
+        read = emptiness_test(test.expression)
+        return None if read is None else (read[0], not read[1])
+    compared: bool | None = None  # what ``q.qsize() <op> 0`` says of a queue with items
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]
-        if not (
-            isinstance(target.operator, cst.GreaterThan)
-            and isinstance(target.comparator, cst.Integer)
-            and target.comparator.value == "0"
-        ):
-            return False
+        if not (isinstance(target.comparator, cst.Integer) and target.comparator.value == "0"):
+            return None
+        if isinstance(target.operator, cst.GreaterThan):
+            compared = True
+        elif isinstance(target.operator, cst.Equal):
+            compared = False
+        else:
+            return None
         test = test.left
-        method = "qsize"
-    elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        test = test.expression
-        method = "empty"
-    else:
-        method = "qsize"
-    return (
-        isinstance(test, cst.Call)
-        and not test.args
-        and isinstance(test.func, cst.Attribute)
-        and test.func.attr.value == method
-        and canonical_key(analysis.symbols.key_of(test.func.value, func), analysis) == key
-    )
+    if not (isinstance(test, cst.Call) and not test.args and isinstance(test.func, cst.Attribute)):
+        return None
+    method = test.func.attr.value
+    if compared is not None:
+        return (test.func.value, compared) if method == "qsize" else None
+    if method in ("empty", "qsize"):
+        return test.func.value, method == "qsize"
+    return None
