@@ -131,8 +131,9 @@ def assignments_of(
 ) -> list[tuple[FunctionInfo, cst.BaseExpression | None]]:
     """The value of every ``<target> = value`` (or ``<target>: T = value``) of the module
     whose target resolves to ``key``; None for a value that cannot be seen (a tuple
-    unpacking, a ``for`` target, ``with ... as``)."""
-    found: list[tuple[FunctionInfo, cst.BaseExpression | None]] = []
+    unpacking, a ``for`` target, ``with ... as``). A class attribute's value in the class
+    body (``_ready = threading.Event()``) counts, seen from the module's scope."""
+    found: list[tuple[FunctionInfo, cst.BaseExpression | None]] = _class_body_values(key, analysis)
     for func in analysis.structure.functions:
         for node in walk(func.node, NOT_RUN):
             if isinstance(node, cst.Assign):
@@ -152,6 +153,35 @@ def assignments_of(
                 and _binds(node.asname.name, key, func, analysis)
             ):
                 found.append((func, None))
+    return found
+
+
+def _class_body_values(
+    key: SymbolKey, analysis: ModuleAnalysis
+) -> list[tuple[FunctionInfo, cst.BaseExpression | None]]:
+    """The values the body of ``key``'s class gives the attribute ``key`` names."""
+    if key[0] != "attr" or len(key) != 3:
+        return []
+    cls = analysis.structure.classes.get(key[1])
+    if cls is None:
+        return []
+    module = analysis.structure.module_scope
+    found: list[tuple[FunctionInfo, cst.BaseExpression | None]] = []
+    for statement in cls.node.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign):
+                for target in small.targets:
+                    if isinstance(target.target, cst.Name) and target.target.value == key[2]:
+                        found.append((module, small.value))
+            elif (
+                isinstance(small, cst.AnnAssign)
+                and isinstance(small.target, cst.Name)
+                and small.target.value == key[2]
+                and small.value is not None
+            ):
+                found.append((module, small.value))
     return found
 
 

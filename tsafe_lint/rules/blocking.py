@@ -103,16 +103,18 @@ class BlockingCallUnderLock(Rule):
     first statement under ``while not q.empty():`` (or ``if q.qsize():``) inside a
     ``with`` on a lock that every ``get`` of the queue in the module holds.
 
-    An ``event.wait()`` is not reported when the event is the waiting function's own
-    (``ready = threading.Event()``, never cleared) and a thread that function started
-    before the wait sets it on every path, errors included (``try: ... except
-    BaseException: ...; ready.set(); return`` then ``ready.set()``, or a ``finally``
-    that sets it), and never takes or names the held lock: a thread that makes an event
-    loop and says it is ready. A ``set()`` in a callback that may never run, or only on
-    success, stays reported. Nor is it reported when every other taker of the held lock
-    in the module sets the event first, earlier in its function (``shutdown()``:
-    ``self.built.set()``, then ``with self.lock:``): whoever needs the lock wakes the
-    waiter on the way. A taker that does not, or a lock handed out of the module's
+    An ``event.wait()`` is not reported when the event is made by the module (``ready =
+    threading.Event()``, a local, or an attribute set in ``__init__`` or the class body;
+    never cleared) and a thread the waiting function started before the wait sets it on
+    every path, errors included (``try: ... except BaseException: ...; ready.set(); return``
+    then ``ready.set()``, or a ``finally`` that sets it; or first thing, in a helper it
+    calls or a coroutine it runs to completion:
+    ``loop.run_until_complete(wait_stopped())``), and never takes or names the held lock: a
+    thread that makes an event loop and says it is ready. A ``set()`` in a callback that may
+    never run, or only on success, stays reported. Nor is it reported when every other taker
+    of the held lock in the module sets the event first, earlier in its function
+    (``shutdown()``: ``self.built.set()``, then ``with self.lock:``): whoever needs the lock
+    wakes the waiter on the way. A taker that does not, or a lock handed out of the module's
     code, keeps it reported.
 
     Nor is a wait under a lock used as a busy flag: every function of the module that

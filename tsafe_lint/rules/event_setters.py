@@ -9,12 +9,16 @@ on every path, errors included (singlestoredb's dispatch loop: ``try: ... except
 BaseException: ...; ready.set(); return`` and ``ready.set()`` after the ``try``): then, if
 the thread never takes the waiter's lock, holding it while waiting deadlocks nothing.
 
-That is known when the event is the waiting function's own (a local made there by
-``threading.Event()``, never cleared), a thread started by that function before the wait
-runs one of the module's functions, and that function sets the event whatever happens:
-its statements up to a ``set()`` either cannot realistically fail, or are a ``try``
-whose handlers (one catching everything) each fall through or set the event before
-they leave; or it ends in a ``finally`` that sets it.
+That is known when the module makes the event (every value stored where it is kept is
+``threading.Event()``: a local, an attribute set in ``__init__`` or in the class body;
+never cleared), a thread started by the waiting function before the wait runs one of the
+module's functions, and that function sets the event whatever happens: its statements up
+to a ``set()`` either cannot realistically fail, or are a ``try`` whose handlers (one
+catching everything) each fall through or set the event before they leave; or it ends in
+a ``finally`` that sets it. A call of a module's function that sets it so, or of a
+coroutine run to completion (open-aea's supervisor thread:
+``loop.run_until_complete(wait_stopped())``, whose first statements make a future and
+set the event), counts as a ``set()``.
 
 Nor does it when every other taker of the lock sets the event first (dlnaplayon's media
 server: ``shutdown()`` runs ``self.built.set()`` and then ``with self.shut_lock:``,
@@ -29,13 +33,17 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.awaited import Awaited, assignments_of, canonical_key
 from tsafe_lint.analysis.kinds import FACTORIES, Kind
-from tsafe_lint.analysis.scopes import ends_by_leaving
+from tsafe_lint.analysis.scopes import ends_by_leaving, final_name
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.tree import bare_method_call, walk
 from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
 
 _LEAVING = (cst.Return, cst.Raise)
+#: how deep a ``set()`` is followed into the functions called on the way to it
+_CALL_DEPTH = 2
+#: calls that run the coroutine they are handed to completion
+_RUNNERS = frozenset({"run_until_complete", "run"})
 
 
 def sure_setters(
@@ -44,9 +52,7 @@ def sure_setters(
     """The module's function that a thread started by ``scope`` before ``wait`` runs,
     when it sets the event ``receiver`` on every path; None otherwise."""
     key = canonical_key(analysis.symbols.key_of(receiver, scope), analysis)
-    if key is None or key[0] != "local" or key[1] != scope.qualname:
-        return None  # not the waiting function's own event
-    if not made_as_event(key, analysis):
+    if key is None or not made_as_event(key, analysis):
         return None
     if _cleared(key, analysis):
         return None
@@ -80,14 +86,16 @@ def _cleared(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
     )
 
 
-def _sets_on_every_path(func: FunctionInfo, key: SymbolKey, analysis: ModuleAnalysis) -> bool:
+def _sets_on_every_path(
+    func: FunctionInfo, key: SymbolKey, analysis: ModuleAnalysis, depth: int = 0
+) -> bool:
     """Does ``func`` reach a ``set()`` of the event whatever happens before it?"""
-    reached, failing = failure_before_set(func, key, analysis)
+    reached, failing = failure_before_set(func, key, analysis, depth)
     return reached and failing is None
 
 
 def failure_before_set(
-    func: FunctionInfo, key: SymbolKey, analysis: ModuleAnalysis
+    func: FunctionInfo, key: SymbolKey, analysis: ModuleAnalysis, depth: int = 0
 ) -> tuple[bool, cst.BaseStatement | None]:
     """Walks ``func``'s top-level statements to its first ``set()`` of the event: whether
     one is reached (there, or in a ``finally`` that sets it), and the first statement
@@ -98,16 +106,17 @@ def failure_before_set(
         return False, None
     failing: cst.BaseStatement | None = None
     for statement in block(func.node.body):
-        if _sets(statement, key, func, analysis):
+        if _sets(statement, key, func, analysis, depth):
             return True, failing
-        if _declares(statement):
-            continue  # ``global _loop``: runs nothing
+        if _declares(statement) or _defines(statement):
+            continue  # ``global _loop``, ``async def wait_stopped(): ...``: runs nothing
         if isinstance(statement, cst.Try):
             if statement.finalbody is not None and any(
-                _sets(inner, key, func, analysis) for inner in block(statement.finalbody.body)
+                _sets(inner, key, func, analysis, depth)
+                for inner in block(statement.finalbody.body)
             ):
                 return True, failing
-            if _handlers_set_or_fall_through(statement, key, func, analysis):
+            if _handlers_set_or_fall_through(statement, key, func, analysis, depth):
                 continue
             failing = statement if _weak(failing) else failing
         elif _weak(failing) and not _cannot_fail(statement, func, analysis):
@@ -128,7 +137,11 @@ def _asserts(statement: cst.BaseStatement) -> bool:
 
 
 def _handlers_set_or_fall_through(
-    statement: cst.Try, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
+    statement: cst.Try,
+    key: SymbolKey,
+    func: FunctionInfo,
+    analysis: ModuleAnalysis,
+    depth: int,
 ) -> bool:
     """A ``try`` without ``else`` or ``finally``, one of whose handlers catches
     everything, each handler setting the event before it leaves or falling through to
@@ -140,7 +153,7 @@ def _handlers_set_or_fall_through(
     for handler in statement.handlers:
         statements = list(block(handler.body))
         leaves = ends_by_leaving(handler.body, _LEAVING)
-        sets = [i for i, inner in enumerate(statements) if _sets(inner, key, func, analysis)]
+        sets = [i for i, inner in enumerate(statements) if _sets(inner, key, func, analysis, depth)]
         before = statements[: sets[0]] if sets else []
         if sets and leaves and all(_cannot_fail(inner, func, analysis) for inner in before):
             continue  # ``except BaseException: errors.append(e); ready.set(); return``
@@ -162,15 +175,62 @@ def _declares(statement: cst.BaseStatement) -> bool:
     )
 
 
-def _sets(
-    statement: cst.BaseStatement, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
-) -> bool:
-    """Is ``statement`` ``ev.set()`` on the event?"""
-    receiver = bare_method_call(statement, "set")
-    return (
-        receiver is not None
-        and canonical_key(analysis.symbols.key_of(receiver, func), analysis) == key
+def _defines(statement: cst.BaseStatement) -> bool:
+    """A ``def`` with no decorator and no default but a name or a constant: defining it
+    runs none of its code."""
+    if not isinstance(statement, cst.FunctionDef) or statement.decorators:
+        return False
+    params = statement.params
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    return all(
+        param.default is None
+        or isinstance(param.default, (cst.Name, cst.BaseNumber, cst.SimpleString))
+        for param in every
     )
+
+
+def _sets(
+    statement: cst.BaseStatement,
+    key: SymbolKey,
+    func: FunctionInfo,
+    analysis: ModuleAnalysis,
+    depth: int = 0,
+) -> bool:
+    """Is ``statement`` ``ev.set()`` on the event, or a call of one of the module's
+    functions that sets it on every path (``announce()``, a coroutine run to completion:
+    ``loop.run_until_complete(wait_stopped())``, ``asyncio.run(main())``, ``await
+    main()``)?"""
+    receiver = bare_method_call(statement, "set")
+    if receiver is not None:
+        return canonical_key(analysis.symbols.key_of(receiver, func), analysis) == key
+    if depth >= _CALL_DEPTH:
+        return False
+    callee = _run_to_completion(statement, func, analysis)
+    return (
+        callee is not None
+        and callee is not func
+        and _sets_on_every_path(callee, key, analysis, depth + 1)
+    )
+
+
+def _run_to_completion(
+    statement: cst.BaseStatement, func: FunctionInfo, analysis: ModuleAnalysis
+) -> FunctionInfo | None:
+    """The module's function that ``statement`` calls and waits for: ``helper()``,
+    ``await helper()``, or a coroutine handed to ``run_until_complete`` or
+    ``asyncio.run``."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if not isinstance(small, cst.Expr):
+        return None
+    value = small.value.expression if isinstance(small.value, cst.Await) else small.value
+    if not isinstance(value, cst.Call):
+        return None
+    runner = final_name(value.func)
+    if runner in _RUNNERS and len(value.args) == 1 and isinstance(value.args[0].value, cst.Call):
+        value = value.args[0].value
+    return analysis.resolve_function(value.func, func)
 
 
 def woken_before_taken(

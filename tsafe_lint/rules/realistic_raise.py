@@ -99,6 +99,8 @@ _SAFE_QUALIFIED = frozenset(
         "threading.RLock",
         "threading.Condition",
         "concurrent.futures.Future",
+        "asyncio.Future",
+        "asyncio.futures.Future",
         "queue.Queue",
         "queue.SimpleQueue",
         "timeit.default_timer",
