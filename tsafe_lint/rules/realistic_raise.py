@@ -87,8 +87,8 @@ _ITERATING_BUILTINS = frozenset(
         "filter",
     }
 )
-#: Standard-library calls that only read the clock, the thread or the process, copy, or
-#: arm a timer.
+#: Standard-library calls that only read the clock, the thread or the process, copy, arm
+#: a timer, make a future or store the thread's event loop.
 _SAFE_QUALIFIED_PREFIXES = ("time.", "collections.", "itertools.", "functools.partial")
 _SAFE_QUALIFIED = frozenset(
     {
@@ -101,6 +101,8 @@ _SAFE_QUALIFIED = frozenset(
         "concurrent.futures.Future",
         "asyncio.Future",
         "asyncio.futures.Future",
+        "asyncio.set_event_loop",
+        "asyncio.events.set_event_loop",
         "queue.Queue",
         "queue.SimpleQueue",
         "timeit.default_timer",
