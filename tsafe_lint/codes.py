@@ -40,6 +40,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS404": ("stop-event-not-set-in-finally", True),
     "TS405": ("ready-event-not-set-on-failure", True),
     "TS406": ("imported-flag-rebound", True),
+    "TS407": ("stop-flag-raised-by-thread", True),
 }
 
 ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})

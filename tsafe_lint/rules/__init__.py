@@ -11,6 +11,7 @@ from tsafe_lint.rules import (
     lock_usage,
     ownership,
     process_state,
+    raised_flags,
     ready_events,
     shared_state,
     thread_stop,
@@ -31,6 +32,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *thread_stop.RULES,
         *ready_events.RULES,
         *imported_flags.RULES,
+        *raised_flags.RULES,
     ],
     key=lambda rule: rule.code,
 )

