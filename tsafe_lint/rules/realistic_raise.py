@@ -13,7 +13,7 @@ and methods (a few calls deep) to see what they run.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import libcst as cst
 
@@ -87,6 +87,10 @@ _ITERATING_BUILTINS = frozenset(
         "filter",
     }
 )
+#: Modules whose functions report every failure as an ``OSError``.
+_OS_MODULES = ("os.", "shutil.")
+#: The names ``OSError`` goes by.
+_OS_ERRORS = frozenset({"OSError", "IOError", "EnvironmentError"})
 #: Standard-library calls that only read the clock, the thread or the process, copy, arm
 #: a timer, make a future or store the thread's event loop.
 _SAFE_QUALIFIED_PREFIXES = ("time.", "collections.", "itertools.", "functools.partial")
@@ -277,7 +281,7 @@ class _Walk:
     def fails(self, node: cst.CSTNode, func: FunctionInfo, depth: int) -> bool:
         """Does ``node`` contain something that realistically fails, or leaves or
         releases the lock (a ``release()``, a ``return``, a ``break`` out of it)?"""
-        nodes = list(_nodes(node))
+        nodes = list(_nodes(node, lambda statement: self._os_errors_caught(statement, func)))
         callees = {id(inner.func) for inner in nodes if isinstance(inner, cst.Call)}
         stored = {id(target) for inner in nodes for target in _stored(inner)}
         return any(
@@ -289,6 +293,26 @@ class _Walk:
             )
             for inner in nodes
         )
+
+    def _os_errors_caught(self, statement: cst.Try, func: FunctionInfo) -> bool:
+        """A ``try`` whose body only calls the operating system (``os.unlink(path)``,
+        ``shutil.rmtree(d)``) on plain arguments, with a handler for ``OSError``: those
+        calls fail with an ``OSError`` and nothing else, which the handler takes (its own
+        statements are judged as usual)."""
+        if not any(_catches_os_errors(handler.type) for handler in statement.handlers):
+            return False
+        calls = 0
+        for inner in walk(statement.body, NOT_RUN):
+            if isinstance(inner, (cst.Subscript, cst.Await, cst.Yield, cst.Raise)):
+                return False
+            if isinstance(inner, cst.BaseCompoundStatement):
+                return False
+            if isinstance(inner, cst.Call):
+                qualified = self.analysis.structure.qualified_name(inner.func, func) or ""
+                if not qualified.startswith(_OS_MODULES):
+                    return False
+                calls += 1
+        return calls > 0
 
     def _fails_here(self, node: cst.CSTNode, func: FunctionInfo, depth: int) -> bool:
         if isinstance(node, cst.Return):
@@ -821,14 +845,29 @@ def _makes_container(value: cst.BaseExpression) -> bool:
     return False
 
 
-def _nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def _nodes(
+    node: cst.CSTNode, caught: Callable[[cst.Try], bool] | None = None
+) -> Iterator[cst.CSTNode]:
     """``node`` and what it contains, without nested functions, classes and lambdas
     (defining one runs nothing), without ``break``/``continue`` that stay inside a loop
-    of ``node``, and without the body of a ``try`` whose handler catches everything."""
-    yield from _walk(node, in_loop=False)
+    of ``node``, and without the body of a ``try`` whose handler catches everything (or
+    what its body can raise: ``caught``)."""
+    yield from _walk(node, in_loop=False, caught=caught)
 
 
-def _walk(root: cst.CSTNode, in_loop: bool) -> Iterator[cst.CSTNode]:
+def _catches_os_errors(caught: cst.BaseExpression | None) -> bool:
+    """``except OSError:`` (or ``IOError``, ``EnvironmentError``), alone or in a tuple."""
+    if isinstance(caught, cst.Tuple):
+        return any(_catches_os_errors(element.value) for element in caught.elements)
+    name = caught.attr.value if isinstance(caught, cst.Attribute) else None
+    if isinstance(caught, cst.Name):
+        name = caught.value
+    return name in _OS_ERRORS
+
+
+def _walk(
+    root: cst.CSTNode, in_loop: bool, caught: Callable[[cst.Try], bool] | None = None
+) -> Iterator[cst.CSTNode]:
     """Pre-order, with an explicit stack: generated code nests deeper than Python's
     recursion limit (a sum of thousands of terms)."""
     stack: list[tuple[cst.CSTNode, bool]] = [(root, in_loop)]
@@ -845,7 +884,10 @@ def _walk(root: cst.CSTNode, in_loop: bool) -> Iterator[cst.CSTNode]:
             for part in (getattr(node, "iter", None), getattr(node, "test", None), node.orelse):
                 if part is not None:
                     parts.append((part, looping))
-        elif isinstance(node, cst.Try) and any(catches_all(h.type) for h in node.handlers):
+        elif isinstance(node, cst.Try) and (
+            any(catches_all(h.type) for h in node.handlers)
+            or (caught is not None and caught(node))
+        ):
             parts = [(handler, looping) for handler in node.handlers]
             parts += [(part, looping) for part in (node.orelse, node.finalbody) if part is not None]
         else:
