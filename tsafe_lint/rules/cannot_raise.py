@@ -765,11 +765,15 @@ _CATCH_ALL = frozenset({"BaseException", "Exception"})
 
 def catches_all(caught: cst.BaseExpression | None) -> bool:
     """``except:``, ``except Exception:``, ``except (OSError, BaseException):``."""
-    if caught is None:
-        return True
+    return caught is None or catches_one_of(caught, _CATCH_ALL)
+
+
+def catches_one_of(caught: cst.BaseExpression | None, names: frozenset[str]) -> bool:
+    """Does the handler's type name one of ``names`` (``except OSError:``,
+    ``except (ValueError, socket.error):``, alone or in a tuple)?"""
     if isinstance(caught, cst.Tuple):
-        return any(catches_all(element.value) for element in caught.elements)
+        return any(catches_one_of(element.value, names) for element in caught.elements)
     name = caught.attr.value if isinstance(caught, cst.Attribute) else None
     if isinstance(caught, cst.Name):
         name = caught.value
-    return name in _CATCH_ALL
+    return name in names

@@ -33,6 +33,7 @@ from tsafe_lint.rules.cannot_raise import (
     _slot_names,
     cannot_raise,
     catches_all,
+    catches_one_of,
     value_cannot_raise,
 )
 from tsafe_lint.rules.self_logging import is_log_call
@@ -299,7 +300,7 @@ class _Walk:
         ``shutil.rmtree(d)``) on plain arguments, with a handler for ``OSError``: those
         calls fail with an ``OSError`` and nothing else, which the handler takes (its own
         statements are judged as usual)."""
-        if not any(_catches_os_errors(handler.type) for handler in statement.handlers):
+        if not any(catches_one_of(handler.type, _OS_ERRORS) for handler in statement.handlers):
             return False
         calls = 0
         for inner in walk(statement.body, NOT_RUN):
@@ -855,16 +856,6 @@ def _nodes(
     yield from _walk(node, in_loop=False, caught=caught)
 
 
-def _catches_os_errors(caught: cst.BaseExpression | None) -> bool:
-    """``except OSError:`` (or ``IOError``, ``EnvironmentError``), alone or in a tuple."""
-    if isinstance(caught, cst.Tuple):
-        return any(_catches_os_errors(element.value) for element in caught.elements)
-    name = caught.attr.value if isinstance(caught, cst.Attribute) else None
-    if isinstance(caught, cst.Name):
-        name = caught.value
-    return name in _OS_ERRORS
-
-
 def _walk(
     root: cst.CSTNode, in_loop: bool, caught: Callable[[cst.Try], bool] | None = None
 ) -> Iterator[cst.CSTNode]:
@@ -885,8 +876,7 @@ def _walk(
                 if part is not None:
                     parts.append((part, looping))
         elif isinstance(node, cst.Try) and (
-            any(catches_all(h.type) for h in node.handlers)
-            or (caught is not None and caught(node))
+            any(catches_all(h.type) for h in node.handlers) or (caught is not None and caught(node))
         ):
             parts = [(handler, looping) for handler in node.handlers]
             parts += [(part, looping) for part in (node.orelse, node.finalbody) if part is not None]
