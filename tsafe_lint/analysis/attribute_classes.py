@@ -6,7 +6,10 @@ method of ``Zeroconf`` and ``Zeroconf.__init__`` sets ``self.cache = DNSCache()`
 facts make that call resolve to ``DNSCache.entries``:
 
 - ``self.a = C(...)`` in any method (or ``a = C(...)`` in the class body), ``C`` a class
-  of the module or an imported one (by its real name, ``pkg.conn.Connection``);
+  of the module or an imported one (by its real name, ``pkg.conn.Connection``); a
+  field declared in the class body (``a: C = dataclasses.field(init=False)``, attrs'
+  ``attr.ib()``) is no object: its default, or its factory's class, counts, or, with
+  neither, only the stores made elsewhere (``__post_init__``);
 - ``self.a = param`` in ``__init__``, when every construction ``Owner(...)`` the module
   shows passes ``param`` an object of one known class (``Owner(self)`` from a method of
   ``K``: a ``K``); in another method, when every call of it the module shows has a
@@ -58,6 +61,13 @@ _NONE = "None"
 _UNKNOWN = None
 #: calls that hand over their first argument itself (a weak proxy behaves as the object)
 _SAME_OBJECT = frozenset({"weakref.proxy"})
+#: Declarations of a field in a class body (``x: C = dataclasses.field(init=False)``):
+#: not an object themselves; what the instance gets is the default, or what the
+#: factory makes, or whatever ``__init__``/``__post_init__`` stores.
+_FIELD_DECLARATIONS = frozenset(
+    {"dataclasses.field", "attr.ib", "attr.attrib", "attr.field", "attrs.field"}
+)
+_FACTORY_KEYWORDS = ("default_factory", "factory")
 
 
 def settle(symbols: SymbolTable, calls: Iterable[AnyCall] = ()) -> bool:
@@ -144,6 +154,8 @@ def class_of_value(
         qualified = symbols.structure.qualified_name(value.func, func)
         if qualified in _SAME_OBJECT and value.args:
             return class_of_value(symbols, value.args[0].value, func)
+        if qualified in _FIELD_DECLARATIONS:
+            return _declared_field(symbols, value, func)
         kind, instance_of, _ = symbols.value_info(value, func)
         if kind is not None:
             return None
@@ -154,6 +166,26 @@ def class_of_value(
             # ``pkg.conn.Connection.close`` when that names a method of the project)
             return qualified
     return None
+
+
+def _declared_field(
+    symbols: SymbolTable, declaration: cst.Call, func: FunctionInfo
+) -> ClassRef | str | None:
+    """The class of what a field declaration gives each instance: its ``default``, or
+    what its factory makes when the factory names a class of the module; nothing
+    (``None``) when it gives neither (``field(init=False)``: a store elsewhere does)."""
+    for arg in declaration.args:
+        keyword = arg.keyword.value if arg.keyword is not None else None
+        if keyword == "default":
+            return class_of_value(symbols, arg.value, func)
+        if keyword in _FACTORY_KEYWORDS:
+            factory = arg.value
+            if isinstance(factory, cst.Name) and not func.is_local(factory.value):
+                return symbols.structure.class_named(factory.value, func)
+            return _UNKNOWN
+        if keyword is None:
+            return _UNKNOWN  # ``attr.ib(x)``: a positional default
+    return _NONE
 
 
 def _constructions(

@@ -14,7 +14,9 @@ or an attribute no other module is meant to name, or a local; never handed on) a
 module's code reached from the awaited entries does names the lock, acquires it (the
 module's lock facts, through its call graph), or calls a function by the name of one of
 the module's functions that acquire it (a receiver of unknown type may be that object)
-with arguments that can bind to that function's parameters.
+with arguments that can bind to that function's parameters; a call the module resolves
+(``self._store.update(...)`` on an attribute holding another class of the module) is
+that function, followed through the call graph instead.
 Other modules cannot name a private lock; a callback from them into the module is not
 followed.
 """
@@ -87,8 +89,12 @@ def stays_away(
                 continue
             if isinstance(node, cst.Name) and node.value == name:
                 return False  # names the lock (``self.owner._lock``): it may take it
-            if isinstance(node, cst.Call) and any(
-                _may_be(node, taker) for taker in takers.get(final_name(node.func) or "", ())
+            if (
+                isinstance(node, cst.Call)
+                and analysis.resolve_function(node.func, func) is None
+                and any(
+                    _may_be(node, taker) for taker in takers.get(final_name(node.func) or "", ())
+                )
             ):
                 return False  # may call back into a function that takes it
     return True

@@ -74,15 +74,17 @@ class BlockingCallUnderLock(Rule):
     ``multiprocessing.Process`` when the held lock is a ``threading`` one (a child process
     cannot take it), everywhere the module stores a thread in that attribute; for a pool,
     the module submits tasks to it, each a function of the module or a bound method of
-    another object (``producer.stop``). The lock must be private (``_lock``, a global or
-    an attribute of the module, never handed on), so that no other module names it; and
-    no code of the module reached from the awaited entries (through the module's call
-    graph) acquires it, names it (``self.owner._lock``), or calls a function named like
-    one of the module's functions that acquire it with arguments that could bind to its
-    parameters (``sock.shutdown(how)`` cannot be the module's ``shutdown(self)``). Such
+    another object (``producer.stop``). The lock must be private (``_lock``, a global or an
+    attribute of the module, never handed on), so that no other module names it; and no code
+    of the module reached from the awaited entries (through the module's call graph)
+    acquires it, names it (``self.owner._lock``), or calls a function named like one of the
+    module's functions that acquire it with arguments that could bind to its parameters
+    (``sock.shutdown(how)`` cannot be the module's ``shutdown(self)``); a call the module
+    resolves, ``self._impl.update(path)`` on an attribute that holds another of its classes,
+    even one declared as a dataclass field, is that class's method, followed instead). Such
     a wait under the lock is deliberate serialisation of a shutdown (two ``shutdown()``
-    calls joining in turn), and a thread that fails ends, so ``join()`` returns. A
-    callback from another module back into the lock's owner is not followed.
+    calls joining in turn), and a thread that fails ends, so ``join()`` returns. A callback
+    from another module back into the lock's owner is not followed.
 
     When the awaited code is not known (a thread passed in or made elsewhere, a target
     or task the module does not resolve, a pool it submits nothing to) or the lock is
