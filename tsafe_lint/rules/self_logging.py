@@ -1,8 +1,9 @@
 """Tasks that catch and log their own exceptions: their Future never holds one (TS401).
 
 A function *swallows its errors* when its body (after a docstring) is one ``try`` with a
-bare ``except:`` or ``except Exception:`` handler, no ``else`` and no ``raise`` in any
-handler, preceded only by statements that cannot raise (``quiet``). A closure or lambda
+bare ``except:`` or ``except Exception:`` handler, no ``raise`` in any handler and no
+``else`` (or one that only hands the result to a Future: ``fut.set_result(r)``),
+preceded only by statements that cannot raise (``quiet``). A closure or lambda
 whose whole body is one call of such a function of the module, with plain arguments,
 swallows its errors too (one call is followed, not a chain), and so does a function whose
 outermost decorator returns a wrapper that swallows its errors. A logging handler's
@@ -61,7 +62,10 @@ def _catches_everything(body: list[cst.BaseStatement]) -> bool:
         body = body[1:]
     while len(body) > 1 and quiet(body[-1]):
         body = body[:-1]  # ``log.debug("done")`` after the ``try``
-    if len(body) != 1 or not isinstance(body[0], cst.Try) or body[0].orelse is not None:
+    if len(body) != 1 or not isinstance(body[0], cst.Try):
+        return False
+    orelse = body[0].orelse
+    if orelse is not None and not all(_hands_back(inner) for inner in _suite(orelse.body)):
         return False
     handlers = body[0].handlers
     final = body[0].finalbody
@@ -78,6 +82,27 @@ def _catches_everything(body: list[cst.BaseStatement]) -> bool:
     )
     raises = any(isinstance(node, cst.Raise) for handler in handlers for node in walk(handler))
     return broad and not raises
+
+
+def _hands_back(statement: cst.BaseStatement) -> bool:
+    """A quiet statement, or ``slot.set_result(value)`` with a plain value: the ``else``
+    of a task that hands its outcome to a Future of its own (``except BaseException as
+    e: futures[i].set_exception(e)``, ``else: futures[i].set_result(r)``: sqlmesh's
+    pool, fifty-third set). A Future the task made is never cancelled by anyone else,
+    so ``set_result`` cannot fail."""
+    if quiet(statement):
+        return True
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    return (
+        isinstance(small, cst.Expr)
+        and isinstance(small.value, cst.Call)
+        and isinstance(small.value.func, cst.Attribute)
+        and small.value.func.attr.value == "set_result"
+        and len(small.value.args) <= 1
+        and all(_plain(arg.value) for arg in small.value.args)
+    )
 
 
 def delegates_to_swallower(

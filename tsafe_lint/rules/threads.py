@@ -277,14 +277,16 @@ class FutureDiscarded(Rule):
     Finds ``executor.submit(fn, ...)`` used as a statement, on a ``ThreadPoolExecutor`` or
     ``ProcessPoolExecutor``, so that nobody ever looks at the returned ``Future``.
 
-    A task that catches and logs its own exceptions is left alone: a function of the
-    module whose whole body (after a docstring) is one ``try`` with a bare ``except:`` or
-    ``except Exception:`` handler, no ``else`` branch and no ``raise`` in any handler
-    (logging calls may follow it);
-    its Future never holds an exception, so dropping it loses nothing. So is a parameter
-    of a private helper (``def _submit(worker, ...): pool.submit(worker, ...)``) that
-    every caller in the module binds to such a function. A callable bound in another
-    module is not followed, and is still flagged.
+    A task that catches and logs its own exceptions is left alone: a function of the module
+    whose whole body (after a docstring) is one ``try`` with a bare ``except:`` or ``except
+    Exception:`` handler, no ``raise`` in any handler and no ``else`` branch but one that
+    hands the result to a Future of the task's own (``except BaseException as e:
+    futures[i].set_exception(e)``, ``else: futures[i].set_result(r)``) (logging calls may
+    follow it); its Future never holds an exception, so dropping it loses nothing. So is a
+    parameter of a private helper (``def _submit(worker, ...): pool.submit(worker, ...)``)
+    that every caller in the module binds to such a function. A callable bound in another
+    module is not followed, and is still flagged. A task run in a fresh context
+    (``submit(contextvars.copy_context().run, fn, ...)``, ``context.copy().run``) is ``fn``.
 
     Before the ``try`` the function may have statements that cannot raise: logging
     calls (``self.logger.debug(...)`` on a name that says it logs), an ``if`` on the
@@ -370,7 +372,7 @@ class FutureDiscarded(Rule):
                 continue
             if call.kind not in (Kind.THREAD_POOL, Kind.PROCESS_POOL):
                 continue
-            task = argument(call.call, 0, "fn")
+            task = _run_in_context(argument(call.call, 0, "fn"), call.call, call.func, analysis)
             if task is not None and _task_swallows_its_errors(task, call.func, analysis):
                 continue
             what = snippet(task) if task is not None else "the task"
@@ -379,6 +381,31 @@ class FutureDiscarded(Rule):
                 f"the Future of this submit() is discarded: an exception raised by {what} "
                 "is silently lost; keep the Future and call .result()",
             )
+
+
+def _run_in_context(
+    task: cst.BaseExpression | None,
+    submit: cst.Call,
+    func: FunctionInfo,
+    analysis: ModuleAnalysis,
+) -> cst.BaseExpression | None:
+    """The function a ``submit(ctx.run, fn, ...)`` runs: ``fn``, when the task is the
+    ``run`` of a fresh context (``contextvars.copy_context().run``, ``context.copy().run``),
+    which only calls it; else the task itself."""
+    if not (
+        isinstance(task, cst.Attribute)
+        and task.attr.value == "run"
+        and isinstance(task.value, cst.Call)
+        and len(submit.args) > 1
+        and submit.args[1].keyword is None
+        and not submit.args[1].star
+    ):
+        return task
+    made = task.value.func
+    fresh = (
+        isinstance(made, cst.Attribute) and made.attr.value == "copy" and not task.value.args
+    ) or analysis.structure.qualified_name(made, func) == "contextvars.copy_context"
+    return submit.args[1].value if fresh else task
 
 
 def _task_swallows_its_errors(
