@@ -41,6 +41,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS405": ("ready-event-not-set-on-failure", True),
     "TS406": ("imported-flag-rebound", True),
     "TS407": ("stop-flag-raised-by-thread", True),
+    "TS408": ("thread-joins-itself", True),
 }
 
 ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})

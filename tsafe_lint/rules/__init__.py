@@ -13,6 +13,7 @@ from tsafe_lint.rules import (
     process_state,
     raised_flags,
     ready_events,
+    self_join,
     shared_state,
     thread_stop,
     threads,
@@ -33,6 +34,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *ready_events.RULES,
         *imported_flags.RULES,
         *raised_flags.RULES,
+        *self_join.RULES,
     ],
     key=lambda rule: rule.code,
 )

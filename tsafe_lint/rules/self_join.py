@@ -1,0 +1,158 @@
+"""TS408: a thread's own code joins that thread."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, awaited_code
+from tsafe_lint.analysis.tree import NOT_RUN, walk
+from tsafe_lint.rules.base import Finding, Rule, snippet
+from tsafe_lint.rules.cannot_raise import catches_one_of
+
+FAMILY = "threads"
+
+#: Calls that tell a thread which thread it is: a guard against joining oneself.
+_IDENTITY = frozenset({"current_thread", "currentThread", "get_ident", "get_native_id"})
+#: Handlers that take the ``RuntimeError`` a self-join raises.
+_TAKES_RUNTIME_ERROR = frozenset({"RuntimeError", "Exception", "BaseException"})
+
+
+class ThreadJoinsItself(Rule):
+    """Flags ``thread.join()`` in code that the joined thread runs itself.
+
+    **What it does**
+
+    Finds ``t.join()`` where every thread the module stores in ``t`` runs a function of
+    the module (``Thread(target=self._run_flush)``), and that function reaches the
+    join through the module's calls: a worker that shuts its owner down when it meets
+    an error (``_run_flush`` -> ``flush`` -> ``shutdown`` -> ``self._thread.join()``).
+    A join in a ``try`` whose handler takes ``RuntimeError`` and code that asks which
+    thread it runs on (``threading.current_thread()``, ``get_ident()``) on the way are
+    not reported.
+
+    **Why is this bad**
+
+    A thread cannot wait for itself to finish: ``join()`` raises ``RuntimeError:
+    cannot join current thread``. The shutdown the worker meant to run stops half way
+    (the session is never closed), the exception ends the thread with a traceback, and
+    a later ``shutdown()`` from the main thread may find the work already marked done
+    and skip it (sqlmesh's analytics dispatcher, found in a review of the fifty-third
+    validation set's misses).
+
+    **Example**
+
+    ```python
+    import threading
+
+    class Dispatcher:
+        def __init__(self):
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+
+        def _run(self):
+            while not self._stop.wait(5):
+                self.flush()
+
+        def flush(self):
+            if not self.send():
+                self.shutdown()
+
+        def shutdown(self):
+            self._stop.set()
+            self._thread.join()
+    ```
+
+    **Use instead**
+
+    ```python
+    import threading
+
+    class Dispatcher:
+        def __init__(self):
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+
+        def _run(self):
+            while not self._stop.wait(5):
+                self.flush()
+
+        def flush(self):
+            if not self.send():
+                self.shutdown()
+
+        def shutdown(self):
+            self._stop.set()
+            if threading.current_thread() is not self._thread:
+                self._thread.join()
+    ```
+
+    **References**
+
+    The talk's "Thread" slides; Python docs, ``threading.Thread.join`` ("join() raises a
+    RuntimeError if an attempt is made to join the current thread").
+    """
+
+    code = "TS408"
+    name = "thread-joins-itself"
+    summary = "join() of a thread in code that thread runs itself: RuntimeError"
+
+    def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        for call in analysis.regions.method_calls:
+            if call.method != "join" or call.kind is not Kind.THREAD:
+                continue
+            callee = call.call.func
+            assert isinstance(callee, cst.Attribute)
+            awaited = awaited_code(callee.value, Kind.THREAD, call.func, analysis)
+            if awaited is None or _takes_runtime_error(call.call, analysis):
+                continue
+            for entry in awaited.entries:
+                chain = analysis.call_chain(entry, call.func)
+                if not chain or any(_asks_which_thread(step) for step in chain):
+                    continue
+                path = " -> ".join(f"'{step.name}'" for step in chain)
+                yield Finding(
+                    call.call,
+                    f"'{snippet(call.call)}' can run on the thread it joins: its function "
+                    f"reaches it ({path}), and a thread cannot join itself (RuntimeError: "
+                    "cannot join current thread): skip the join when "
+                    "threading.current_thread() is that thread",
+                )
+                break
+
+
+def _asks_which_thread(func: FunctionInfo) -> bool:
+    """Does ``func`` ask which thread runs it (a guard against joining oneself)?"""
+    for node in walk(func.node, NOT_RUN):
+        if isinstance(node, cst.Call):
+            callee = node.func
+            name = callee.attr.value if isinstance(callee, cst.Attribute) else None
+            if isinstance(callee, cst.Name):
+                name = callee.value
+            if name in _IDENTITY:
+                return True
+    return False
+
+
+def _takes_runtime_error(call: cst.Call, analysis: ModuleAnalysis) -> bool:
+    """Is ``call`` in the body of a ``try`` with a handler for ``RuntimeError``?"""
+    current: cst.CSTNode | None = call
+    while current is not None and not isinstance(current, cst.FunctionDef):
+        parent = analysis.parent_of(current)
+        if (
+            isinstance(parent, cst.Try)
+            and current is parent.body
+            and any(
+                handler.type is None or catches_one_of(handler.type, _TAKES_RUNTIME_ERROR)
+                for handler in parent.handlers
+            )
+        ):
+            return True
+        current = parent
+    return False
+
+
+RULES: list[type[Rule]] = [ThreadJoinsItself]
