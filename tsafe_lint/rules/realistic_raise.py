@@ -93,7 +93,8 @@ _OS_MODULES = ("os.", "shutil.")
 #: The names ``OSError`` goes by.
 _OS_ERRORS = frozenset({"OSError", "IOError", "EnvironmentError"})
 #: Standard-library calls that only read the clock, the thread or the process, copy, arm
-#: a timer, make a future or store the thread's event loop.
+#: a timer, make a future or store the thread's event loop; and numpy's allocations of an
+#: array of a given shape.
 _SAFE_QUALIFIED_PREFIXES = ("time.", "collections.", "itertools.", "functools.partial")
 _SAFE_QUALIFIED = frozenset(
     {
@@ -108,6 +109,12 @@ _SAFE_QUALIFIED = frozenset(
         "asyncio.futures.Future",
         "asyncio.set_event_loop",
         "asyncio.events.set_event_loop",
+        "numpy.empty",
+        "numpy.zeros",
+        "numpy.ones",
+        "numpy.empty_like",
+        "numpy.zeros_like",
+        "numpy.ones_like",
         "queue.Queue",
         "queue.SimpleQueue",
         "timeit.default_timer",
