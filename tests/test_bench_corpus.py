@@ -55,6 +55,31 @@ PINS = {
     "github-copilot-sdk": "0.1.22",
     "fal-client": "1.0.3",
 }
+# the fifty-fourth set, pinned while the fifty-third is reviewed and held in reserve until the
+# fifty-third is retired; unseen
+NEXT = BENCH / "validation_next.toml"
+NEXT_PINS = {
+    "kfp": "2.17.3",
+    "nevergrad": "1.0.12",
+    "lagent": "0.2.4",
+    "uipath": "2.14.44",
+    "fugue": "0.9.7",
+    "insightface": "2.1",
+    "pegasus-wms": "5.1.3",
+    "vedo": "2026.6.3",
+    "paddleocr": "3.7.0",
+    "microsoft-agents-hosting-core": "1.9.0",
+    "replicate": "1.0.7",
+    "opsdroid": "0.31.0",
+    "mcp-use": "1.7.1",
+    "deepface": "0.0.103",
+    "sahi": "0.12.8",
+    "taskiq": "0.13.0",
+    "pydocket": "0.27.2",
+    "apache-sedona": "1.9.1",
+    "semantic-router": "1.1.1",
+    "typesense": "2.1.1",
+}
 SEEN = (
     BENCH / "validation_seen.toml",
     BENCH / "validation_seen_2.toml",
@@ -179,6 +204,27 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
+
+
+def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
+    entries, defaults = corpus.load_corpus(NEXT)
+    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
+    assert corpus.STDLIB not in {e["name"] for e in entries}
+    assert "tests" in defaults
+    for entry in entries:
+        assert entry["paths"], entry["name"]
+        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
+        assert set(defaults) <= set(entry["exclude"])
+    upcoming = {dists.canonical(name) for name in NEXT_PINS}
+    assert len(upcoming) == len(NEXT_PINS)
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    current = {dists.canonical(name) for name in PINS}
+    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
+    assert not upcoming & tuned
+    assert not upcoming & bugs
+    assert not upcoming & current  # the fifty-third is under review; this set stays unseen
+    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
