@@ -224,13 +224,17 @@ def _run_to_completion(
     small = statement.body[0]
     if not isinstance(small, cst.Expr):
         return None
+    awaited = isinstance(small.value, cst.Await)
     value = small.value.expression if isinstance(small.value, cst.Await) else small.value
     if not isinstance(value, cst.Call):
         return None
     runner = final_name(value.func)
     if runner in _RUNNERS and len(value.args) == 1 and isinstance(value.args[0].value, cst.Call):
-        value = value.args[0].value
-    return analysis.resolve_function(value.func, func)
+        value, awaited = value.args[0].value, True
+    callee = analysis.resolve_function(value.func, func)
+    if callee is not None and callee.is_async and not awaited:
+        return None  # ``main()`` alone only makes the coroutine: none of it runs
+    return callee
 
 
 def woken_before_taken(
