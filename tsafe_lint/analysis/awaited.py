@@ -91,10 +91,10 @@ def stays_away(
                 return False  # names the lock (``self.owner._lock``): it may take it
             if (
                 isinstance(node, cst.Call)
-                and analysis.resolve_function(node.func, func) is None
                 and any(
                     _may_be(node, taker) for taker in takers.get(final_name(node.func) or "", ())
                 )
+                and analysis.resolve_function(node.func, func) is None
             ):
                 return False  # may call back into a function that takes it
     return True
@@ -165,30 +165,26 @@ def assignments_of(
 def _class_body_values(
     key: SymbolKey, analysis: ModuleAnalysis
 ) -> list[tuple[FunctionInfo, cst.BaseExpression | None]]:
-    """The values the body of ``key``'s class gives the attribute ``key`` names."""
+    """The values the body of ``key``'s class gives the attribute ``key`` names
+    (``_ready = threading.Event()``), from the symbol table's record of every value
+    assigned to each attribute: those whose store names it bare (a method's store is
+    ``self._ready = ...``, found by walking the method)."""
     if key[0] != "attr" or len(key) != 3:
         return []
-    cls = analysis.structure.classes.get(key[1])
-    if cls is None:
-        return []
-    module = analysis.structure.module_scope
-    found: list[tuple[FunctionInfo, cst.BaseExpression | None]] = []
-    for statement in cls.node.body.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Assign):
-                for target in small.targets:
-                    if isinstance(target.target, cst.Name) and target.target.value == key[2]:
-                        found.append((module, small.value))
-            elif (
-                isinstance(small, cst.AnnAssign)
-                and isinstance(small.target, cst.Name)
-                and small.target.value == key[2]
-                and small.value is not None
-            ):
-                found.append((module, small.value))
-    return found
+    return [
+        (func, value)
+        for node, (value, func) in analysis.symbols.attribute_values.get(key, {}).items()
+        if _stores_bare(node, key[2])
+    ]
+
+
+def _stores_bare(node: cst.CSTNode, name: str) -> bool:
+    if isinstance(node, cst.AnnAssign):
+        return isinstance(node.target, cst.Name) and node.target.value == name
+    return isinstance(node, cst.Assign) and any(
+        isinstance(target.target, cst.Name) and target.target.value == name
+        for target in node.targets
+    )
 
 
 def _names(

@@ -527,11 +527,7 @@ class Evidence:
 
     def family(self, cls: ClassInfo) -> set[str]:
         """``cls``, its in-module bases and subclasses: one object's methods."""
-        names = {base.qualname for base in self.structure.class_bases(cls)}
-        for other in self.structure.classes.values():
-            if cls.qualname in {base.qualname for base in self.structure.class_bases(other)}:
-                names.add(other.qualname)
-        return names
+        return self.structure.class_family(cls)
 
     def users_side(self, owner: str, alongside: bool = False) -> frozenset[FunctionInfo]:
         """Functions the public methods of ``owner``'s family reach (the callers' side).

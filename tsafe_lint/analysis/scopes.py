@@ -196,6 +196,13 @@ def _literal_or_name(node: cst.BaseExpression) -> str | None:
     return None
 
 
+def is_declaration(statement: cst.BaseStatement) -> bool:
+    """``global READY`` / ``nonlocal n``: a declaration, which runs nothing."""
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Global, cst.Nonlocal)) for small in statement.body
+    )
+
+
 def is_docstring(statement: cst.BaseStatement) -> bool:
     """A statement line that is only a string (a docstring, or a comment written as one):
     it runs nothing."""
@@ -499,6 +506,14 @@ class ModuleStructure:
                 return found
             current = current.parent
         return None
+
+    def class_family(self, cls: ClassInfo) -> set[str]:
+        """``cls``, its in-module bases and subclasses: one object's methods."""
+        names = {base.qualname for base in self.class_bases(cls)}
+        for other in self.classes.values():
+            if cls.qualname in {base.qualname for base in self.class_bases(other)}:
+                names.add(other.qualname)
+        return names
 
     def class_bases(self, cls: ClassInfo) -> Iterator[ClassInfo]:
         """``cls`` and its bases defined in this module, nearest first."""

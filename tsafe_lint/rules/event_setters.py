@@ -33,7 +33,7 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.awaited import Awaited, assignments_of, canonical_key
 from tsafe_lint.analysis.kinds import FACTORIES, Kind
-from tsafe_lint.analysis.scopes import ends_by_leaving, final_name
+from tsafe_lint.analysis.scopes import ends_by_leaving, final_name, is_declaration
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.tree import bare_method_call, walk
 from tsafe_lint.rules.cannot_raise import catches_all
@@ -108,7 +108,7 @@ def failure_before_set(
     for statement in block(func.node.body):
         if _sets(statement, key, func, analysis, depth):
             return True, failing
-        if _declares(statement) or _defines(statement):
+        if is_declaration(statement) or _defines(statement):
             continue  # ``global _loop``, ``async def wait_stopped(): ...``: runs nothing
         if isinstance(statement, cst.Try):
             if statement.finalbody is not None and any(
@@ -167,12 +167,6 @@ def _cannot_fail(
     statement: cst.BaseStatement, func: FunctionInfo, analysis: ModuleAnalysis
 ) -> bool:
     return realistically_cannot_raise(statement, analysis, func)
-
-
-def _declares(statement: cst.BaseStatement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, (cst.Global, cst.Nonlocal)) for small in statement.body
-    )
 
 
 def _defines(statement: cst.BaseStatement) -> bool:

@@ -173,13 +173,7 @@ def _lowered_elsewhere(flag: str, thread: FunctionInfo, analysis: ModuleAnalysis
     """The methods of ``thread``'s class family, besides set-up and what the thread
     itself runs, that store ``False`` in ``self.flag``."""
     assert thread.cls is not None
-    structure = analysis.structure
-    family = {base.qualname for base in structure.class_bases(thread.cls)}
-    family |= {
-        other.qualname
-        for other in structure.classes.values()
-        if thread.cls.qualname in {base.qualname for base in structure.class_bases(other)}
-    }
+    family = analysis.structure.class_family(thread.cls)
     own = analysis.reached_from([thread])
     found: list[str] = []
     for func in analysis.structure.functions:

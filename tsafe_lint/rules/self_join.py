@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, awaited_code
+from tsafe_lint.analysis.scopes import final_name
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.cannot_raise import catches_one_of
@@ -126,15 +127,10 @@ class ThreadJoinsItself(Rule):
 
 def _asks_which_thread(func: FunctionInfo) -> bool:
     """Does ``func`` ask which thread runs it (a guard against joining oneself)?"""
-    for node in walk(func.node, NOT_RUN):
-        if isinstance(node, cst.Call):
-            callee = node.func
-            name = callee.attr.value if isinstance(callee, cst.Attribute) else None
-            if isinstance(callee, cst.Name):
-                name = callee.value
-            if name in _IDENTITY:
-                return True
-    return False
+    return any(
+        isinstance(node, cst.Call) and final_name(node.func) in _IDENTITY
+        for node in walk(func.node, NOT_RUN)
+    )
 
 
 def _takes_runtime_error(call: cst.Call, analysis: ModuleAnalysis) -> bool:

@@ -8,7 +8,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, argument
 from tsafe_lint.analysis.reachability import passed_for
-from tsafe_lint.analysis.scopes import block, is_docstring
+from tsafe_lint.analysis.scopes import block, is_declaration, is_docstring
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 from tsafe_lint.rules.cannot_raise import cannot_raise
 from tsafe_lint.rules.realistic_raise import function_cannot_fail
@@ -458,16 +458,9 @@ def _cannot_fail(target: FunctionInfo, analysis: ModuleAnalysis) -> bool:
         return False
     return all(
         is_docstring(statement)
-        or _declares(statement)
+        or is_declaration(statement)
         or cannot_raise(statement, analysis, target)
         for statement in block(node.body)
-    )
-
-
-def _declares(statement: cst.BaseStatement) -> bool:
-    """``global READY`` / ``nonlocal n``: a declaration, which runs nothing."""
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, (cst.Global, cst.Nonlocal)) for small in statement.body
     )
 
 
