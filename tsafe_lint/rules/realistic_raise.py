@@ -20,7 +20,7 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, block
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import looks_like_lock
-from tsafe_lint.analysis.scopes import ClassInfo
+from tsafe_lint.analysis.scopes import ClassInfo, parameter_annotation
 from tsafe_lint.analysis.settings import is_setting
 from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
 from tsafe_lint.analysis.toolkits import literal_arguments, own_widget
@@ -431,10 +431,14 @@ class _Walk:
                 return not (kind in _BUILT_LOCKS and method == "acquire")
             if kind is Kind.CONDITION and method in _CONDITION_METHODS:
                 return not self._holds(callee.value, func)  # else ``RuntimeError``
-            if kind is Kind.THREAD and method == "join":
+            if kind is Kind.THREAD and (
+                method == "join"
+                or (method == "cancel" and not call.args and self._timer(callee.value, func))
+            ):
                 # it waits; it raises only for a program error (joining the current thread
                 # or one never started), as ``release()`` of a lock not held does
-                # (reportportal-client's stop, forty-second set: judged false)
+                # (reportportal-client's stop, forty-second set: judged false); a Timer's
+                # ``cancel()`` only sets its Event
                 return self._may_be_none(callee.value, call, func)
             if kind is not None:
                 return not _sync_method_ok(kind, method)
@@ -490,13 +494,66 @@ class _Walk:
         if not any(_is_none(value) for value, _ in values.values()):
             return False
         node = analysis.parent_of(call)
+        inner_node: cst.CSTNode = call
         while node is not None and node is not func.node:
             if isinstance(node, cst.If) and any(
                 inner.deep_equals(receiver) for inner in walk(node.test)
             ):
                 return False
-            node = analysis.parent_of(node)
+            if (
+                isinstance(node, cst.If)
+                and inner_node is node.body
+                and key is not None
+                and self._set_with_flag(key, node.test, func)
+            ):
+                return False
+            inner_node, node = node, analysis.parent_of(node)
         return True
+
+    def _set_with_flag(self, key: SymbolKey, test: cst.BaseExpression, func: FunctionInfo) -> bool:
+        """Does ``test`` (``not self._stopped``, ``self._running``) say the receiver
+        ``key`` is set? It does when the flag takes the value that passes the test only
+        in a block that also binds the receiver to a new object, and the receiver is bound
+        to None only in a block that also gives the flag the value that fails it
+        (codecarbon's scheduler: ``self._stopped = False`` next to ``self._timer =
+        Timer(...)``, ``None`` only next to ``True``; fifty-third set: judged false)."""
+        passes = True
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, passes = test.expression, False
+        if not isinstance(test, cst.Attribute):
+            return False
+        flag = self.analysis.symbols.key_of(test, func)
+        flags = self.analysis.symbols.attribute_values.get(flag, {}) if flag is not None else {}
+        values = self.analysis.symbols.attribute_values.get(key, {})
+        if not flags or not all(_bool_constant(value) for value, _ in flags.values()):
+            return False
+        passing = [self._block_of(n) for n, (v, _) in flags.items() if _truth(v) is passes]
+        failing = {self._block_of(n) for n, (v, _) in flags.items() if _truth(v) is not passes}
+        made = {self._block_of(n) for n, (v, _) in values.items() if not _is_none(v)}
+        cleared = [self._block_of(n) for n, (v, _) in values.items() if _is_none(v)]
+        return (
+            bool(passing)
+            and all(b is not None and b in made for b in passing)
+            and all(b is not None and b in failing for b in cleared)
+        )
+
+    def _block_of(self, assignment: cst.CSTNode) -> cst.CSTNode | None:
+        """The block of statements an assignment stands in."""
+        line = self.analysis.parent_of(assignment)
+        return self.analysis.parent_of(line) if line is not None else None
+
+    def _timer(self, receiver: cst.BaseExpression, func: FunctionInfo) -> bool:
+        """Is every object the module binds to ``receiver`` (but None) a
+        ``threading.Timer``?"""
+        analysis = self.analysis
+        key = analysis.symbols.key_of(receiver, func)
+        values = analysis.symbols.attribute_values.get(key, {}) if key is not None else {}
+        made = [(v, f) for v, f in values.values() if not _is_none(v)]
+        return bool(made) and all(
+            isinstance(v, cst.Call)
+            and analysis.structure.qualified_name(v.func, f) == "threading.Timer"
+            for v, f in made
+        )
 
     def statement_fails(self, statement: cst.CSTNode, func: FunctionInfo) -> bool:
         """``fails`` for a statement run with the lock held, where an ``if`` (without
@@ -691,6 +748,14 @@ def _is_none(value: cst.BaseExpression) -> bool:
     return isinstance(value, cst.Name) and value.value == "None"
 
 
+def _bool_constant(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value in ("True", "False")
+
+
+def _truth(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value == "True"
+
+
 def _plain_self(value: cst.Attribute, func: FunctionInfo) -> bool:
     """``self.attr``."""
     return isinstance(value.value, cst.Name) and value.value.value == func.self_name
@@ -802,10 +867,13 @@ def _callers_object(value: cst.BaseExpression, func: FunctionInfo) -> bool:
 def _known_container(
     receiver: cst.BaseExpression, analysis: ModuleAnalysis, func: FunctionInfo
 ) -> bool:
-    """A string literal, or a name or ``self`` attribute some binding of which in the
-    module is a container display or a container constructor."""
+    """A string literal, a parameter annotated as a container (``seen: set[int]``: a
+    type checker holds every argument to it), or a name or ``self`` attribute some
+    binding of which in the module is a container display or a container constructor."""
     if isinstance(receiver, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
         return True
+    if isinstance(receiver, cst.Name) and receiver.value in func.params:
+        return _container_annotation(parameter_annotation(receiver.value, func))
     values: list[cst.BaseExpression] = []
     if isinstance(receiver, cst.Attribute):
         key = analysis.symbols.key_of(receiver, func)
@@ -814,6 +882,21 @@ def _known_container(
     elif isinstance(receiver, cst.Name):
         values = list(_bindings_of(receiver.value, func, analysis))
     return any(_makes_container(value) for value in values)
+
+
+#: Annotations of a parameter that hold a builtin container (``List[int]``, ``set``).
+_CONTAINER_ANNOTATIONS = frozenset(
+    {"dict", "list", "set", "Dict", "List", "Set", "deque", "Deque", "OrderedDict"}
+)
+
+
+def _container_annotation(annotation: cst.BaseExpression | None) -> bool:
+    """``set``, ``list[str]``, ``typing.Dict[str, int]``: a builtin container type."""
+    if isinstance(annotation, cst.Subscript):
+        annotation = annotation.value
+    if isinstance(annotation, cst.Attribute):
+        return annotation.attr.value in _CONTAINER_ANNOTATIONS
+    return isinstance(annotation, cst.Name) and annotation.value in _CONTAINER_ANNOTATIONS
 
 
 def _bindings_of(
