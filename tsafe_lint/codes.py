@@ -42,6 +42,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS406": ("imported-flag-rebound", True),
     "TS407": ("stop-flag-raised-by-thread", True),
     "TS408": ("thread-joins-itself", True),
+    "TS409": ("joins-every-thread", True),
 }
 
 ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})

@@ -7,6 +7,7 @@ from tsafe_lint.rules import (
     blocking,
     conditions,
     deadlocks,
+    enumerated_joins,
     imported_flags,
     lock_usage,
     ownership,
@@ -35,6 +36,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *imported_flags.RULES,
         *raised_flags.RULES,
         *self_join.RULES,
+        *enumerated_joins.RULES,
     ],
     key=lambda rule: rule.code,
 )
