@@ -147,21 +147,36 @@ class ThreadReach:
     #: per entry (by id), the classes whose methods it reaches on another object, each
     #: with the attributes that hold that object
     entered: dict[int, dict[str, set[str]]] = field(default_factory=dict)
-    _one_thread: dict[tuple[int, frozenset[str]], Entry] = field(default_factory=dict)
+    #: the attributes whose container's elements a path calls into (``self.readers[s]``):
+    #: one attribute, many objects
+    elements: set[str] = field(default_factory=set)
+    _one_thread: dict[tuple[int, frozenset[str], bool], Entry] = field(default_factory=dict)
 
-    def reached_through(self, entry: Entry, family: set[str]) -> Entry | None:
+    def reached_through(
+        self, entry: Entry, family: set[str], one_object: Callable[[str], bool] | None = None
+    ) -> Entry | None:
         """``entry`` as seen by the state of another object of a class in ``family`` that
-        it reaches through an attribute: one thread (the object may be its own, so that
-        several threads of the entry are not evidence) with the attributes it comes
-        through, or None when it does not reach such an object."""
+        it reaches through an attribute, with the attributes it comes through, or None
+        when it does not reach such an object. One thread (the object may be its own, so
+        that several threads of the entry are not evidence), unless every attribute it
+        comes through holds one object for the object its threads all run on:
+        ``one_object(holder)``, the attribute's (``Model.bucket``, set once in
+        ``__init__``) of the class whose bound method several threads run
+        (``pool.submit(self._chat)``)."""
         entered = self.entered.get(id(entry), {})
         holders = frozenset(h for cls in family for h in entered.get(cls, ()))
         if not holders:
             return None
-        seen = self._one_thread.get((id(entry), holders))
+        many = (
+            entry.many
+            and one_object is not None
+            and not (entry.own_instance or entry.per_object or entry.per_request)
+            and all(h not in self.elements and one_object(h) for h in holders)
+        )
+        seen = self._one_thread.get((id(entry), holders, many))
         if seen is None:
-            seen = replace(entry, many=False, holders=holders)
-            self._one_thread[(id(entry), holders)] = seen
+            seen = replace(entry, many=many, holders=holders)
+            self._one_thread[(id(entry), holders, many)] = seen
         return seen
 
     def chain(self, path: list[FunctionInfo]) -> str:
@@ -434,6 +449,8 @@ def compute_reach(
                 if holder is not None and callee.cls is not None:
                     entered = reach.entered.setdefault(id(entry), {})
                     entered.setdefault(callee.cls.qualname, set()).add(holder)
+                    if through is not None and through.endswith("[...]"):
+                        reach.elements.add(holder)
                 if callee not in visited:
                     visited.add(callee)
                     if callee not in reach.caller:

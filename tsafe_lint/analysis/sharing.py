@@ -13,6 +13,7 @@ as many instances (a Thread starts once): to that instance's own attributes they
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import libcst as cst
 
@@ -135,9 +136,11 @@ class Sharing:
         entries = [
             entry
             for entry in entries
-            if not (entry.per_request and entry.root.cls is not None and _related(
-                self.structure, entry.root.cls, owner.qualname, family
-            ))
+            if not (
+                entry.per_request
+                and entry.root.cls is not None
+                and _related(self.structure, entry.root.cls, owner.qualname, family)
+            )
         ]
         if owner.qualname in self._shared_classes:
             return entries
@@ -155,11 +158,29 @@ class Sharing:
                 kept.append(entry)
                 continue
             # the thread reaches the object through another object's attribute
-            # (``self.zc.cache.entries()``): one thread of its own on that object
-            through = self.reach.reached_through(entry, family)
+            # (``self.zc.cache.entries()``): one thread of its own on that object, or
+            # all of them when each object they run on holds one such object
+            through = self.reach.reached_through(
+                entry, family, partial(self._held_once, entry.root)
+            )
             if through is not None:
                 kept.append(through)
         return kept
+
+    def _held_once(self, root: FunctionInfo, holder: str) -> bool:
+        """Is ``holder`` (``'Model.bucket'``) an attribute of the class family whose
+        method ``root`` is, bound only by ``__init__`` (or the class body): one object for
+        each object ``root`` runs on, so the threads that run ``root`` on one object share
+        it (lagent's token bucket, fifty-fourth set's misses)?"""
+        if root.cls is None:
+            return False
+        owner, _, name = holder.rpartition(".")
+        if owner not in {cls.qualname for cls in self.structure.class_bases(root.cls)}:
+            return False
+        stores = self.symbols.attribute_values.get(("attr", owner, name), {})
+        return bool(stores) and all(
+            func.name == "__init__" or func.is_module for _, func in stores.values()
+        )
 
     def _confined_to_frame(self, owner: str) -> bool:
         """Are the closure variables of function ``owner`` used only by the thread that

@@ -13,7 +13,7 @@ from tsafe_lint.analysis.attribute_classes import through_object
 from tsafe_lint.analysis.instances import ImportedInstances
 from tsafe_lint.analysis.own_classes import bound_package_calls, copies_on_iteration
 from tsafe_lint.analysis.reachability import target_functions, verb_of
-from tsafe_lint.analysis.scopes import dotted_name
+from tsafe_lint.analysis.scopes import ModuleStructure, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import Span
@@ -79,7 +79,7 @@ def plan_summary(
     for any_call in analysis.regions.calls:
         if any_call.call in resolved:
             continue
-        qualified = any_call.qualified
+        qualified = any_call.qualified or _inherited_method(structure, any_call)
         if qualified is None and any_call.func in finalizer_code:
             # followed from finalizers only: measured, the other rules' thread reach
             # through these calls found tkinter's globals "written on threads" by idlelib
@@ -143,6 +143,30 @@ def plan_summary(
         return summary
 
     return wanted, finish
+
+
+def _inherited_method(structure: ModuleStructure, any_call: AnyCall) -> str | None:
+    """``self._wait()`` in a class whose family here does not define ``_wait``: the
+    method of the first imported base, ``pkg.base.BaseModel._wait`` (the join looks for
+    it there and in that class's own bases)."""
+    func, callee = any_call.func, any_call.call.func
+    if not (
+        func.cls is not None
+        and isinstance(callee, cst.Attribute)
+        and isinstance(callee.value, cst.Name)
+        and callee.value.value == func.self_name
+    ):
+        return None
+    method = callee.attr.value
+    family = list(structure.class_bases(func.cls))
+    if any(method in cls.methods or method in cls.body_names for cls in family):
+        return None
+    for cls in family:
+        for base in cls.node.bases:
+            qualified = structure.qualified_name(base.value, structure.module_scope)
+            if qualified is not None:
+                return f"{qualified}.{method}"
+    return None
 
 
 def _method_of_instance(instances: ImportedInstances, any_call: AnyCall) -> str | None:
