@@ -21,6 +21,7 @@ SAMPLES = [
     "c.notify()",
     "c.notify_all()",
     "c.notifyAll ()",
+    "queue.task_done()",
     "Lock()",
     "RLock()",
     "Condition()",

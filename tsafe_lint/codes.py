@@ -43,6 +43,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS407": ("stop-flag-raised-by-thread", True),
     "TS408": ("thread-joins-itself", True),
     "TS409": ("joins-every-thread", True),
+    "TS410": ("task-done-skipped", True),
 }
 
 ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})

@@ -40,6 +40,7 @@ VOCABULARY = re.compile(
     rb"\b(?:threading|_thread|concurrent|multiprocessing|to_thread|run_in_executor"
     rb"|ThreadPool\w*|start_new_thread|QThread)\b"
     rb"|\.(?:acquire|notify(?:_all|All)?)\s*\("  # a lock or condition known by its use
+    rb"|\.task_done\s*\("  # a queue consumer another thread joins (TS410)
     rb"|\b(?:R?Lock|Condition|(?:Bounded)?Semaphore)\s*\("  # ... or by its factory's name
     rb"|#\s*tsafe:"  # a marker (``analysis/evidence.py``)
     # entry points other code runs on its threads (``analysis/entry_points.py``)
@@ -64,6 +65,7 @@ VOCABULARY_WORDS = (
     b"run_in_executor",
     b"acquire",
     b"notify",
+    b"task_done",
     b"Lock",
     b"Condition",
     b"Semaphore",

@@ -16,6 +16,7 @@ from tsafe_lint.rules import (
     ready_events,
     self_join,
     shared_state,
+    task_done,
     thread_stop,
     threads,
 )
@@ -37,6 +38,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *raised_flags.RULES,
         *self_join.RULES,
         *enumerated_joins.RULES,
+        *task_done.RULES,
     ],
     key=lambda rule: rule.code,
 )
