@@ -444,7 +444,9 @@ def compute_reach(
             for callee, through, holder, call in callees.get(func, ()):
                 if callee in main_thread or id(call) in regions.interrupt_only:
                     continue  # the GUI's main thread runs it, or only the main thread gets there
-                if starter is not None and set_up.skips(call, *starter):
+                if starter is not None and (
+                    set_up.skips(call, *starter) or set_up.primed(callee, *starter)
+                ):
                     continue  # ``if not G: init()``, made by the starter before the start
                 if holder is not None and callee.cls is not None:
                     entered = reach.entered.setdefault(id(entry), {})

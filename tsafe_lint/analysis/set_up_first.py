@@ -12,11 +12,15 @@ display or literal, or an object a call returns), and no other code of the modul
 rebinds it, except the module's own top level (its first value) or to another true value.
 A thread started from another module is not known to come after the set-up, so the
 guarded call stays an edge of its reach.
+
+The same holds for a lazy property (``if not self._auth: self._auth = fetch()``, then
+``return self._auth``) that the method starting the pool reads on every path before the
+start: the tasks' reads of it find the attribute set, while no other method binds it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
 
@@ -59,6 +63,40 @@ class SetUpFirst:
         if key not in self._after:
             self._after[key] = self._set_up_before(start_func, start, name, init)
         return self._after[key]
+
+    def primed(self, getter: FunctionInfo, start_func: FunctionInfo, start: cst.CSTNode) -> bool:
+        """Is ``getter`` a lazy property (``if not self._auth: self._auth = fetch()``,
+        then ``return self._auth``) that the method starting the thread reads on every
+        path before the start (``n = self.auth["count"]``), so that the threads find the
+        attribute set? That holds while no other method of the class binds it again,
+        ``__init__`` aside (superannotate's upload use case, fiftieth set: judged
+        false)."""
+        key = (id(start), getter.qualname)
+        if key not in self._after:
+            attribute = _lazy_attribute(getter)
+            self._after[key] = (
+                attribute is not None
+                and start_func.cls is not None
+                and getter.cls is not None
+                and start_func.cls.qualname
+                in {cls.qualname for cls in self.structure.class_bases(getter.cls)}
+                | {getter.cls.qualname}
+                and self._bound_only_by(getter, attribute)
+                and _read_before(start_func.body(), start, getter.name, start_func.self_name)
+            )
+        return self._after[key]
+
+    def _bound_only_by(self, getter: FunctionInfo, attribute: str) -> bool:
+        """Does no method of ``getter``'s class and its bases but ``__init__`` and the
+        getter itself bind ``self.<attribute>``?"""
+        assert getter.cls is not None
+        for cls in self.structure.class_bases(getter.cls):
+            for method in cls.methods.values():
+                if method is getter or method.name == "__init__":
+                    continue
+                if any(_binds_self(node, attribute) for node in walk(method.node, NOT_RUN)):
+                    return False
+        return True
 
     def _guarded_calls(self, func: FunctionInfo) -> Iterator[tuple[cst.Call, str, FunctionInfo]]:
         """``if not G: init()`` (or ``if G is None:``) with that call its whole body,
@@ -177,3 +215,97 @@ def _true_value(value: cst.BaseExpression) -> bool:
     if isinstance(value, cst.Name):
         return value.value == "True"
     return isinstance(value, cst.Call)
+
+
+def _lazy_attribute(getter: FunctionInfo) -> str | None:
+    """The attribute a lazy property getter sets and returns: ``if not self.x:`` (or
+    ``if self.x is None:``) binding ``self.x`` in its body, then ``return self.x``."""
+    if not getter.is_property or not isinstance(getter.node, cst.FunctionDef):
+        return None
+    statements = [s for s in getter.body() if not _docstring(s)]
+    if len(statements) != 2 or not isinstance(statements[0], cst.If):
+        return None
+    guard, last = statements
+    if not isinstance(guard, cst.If) or guard.orelse is not None:
+        return None
+    test = guard.test
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test = test.expression
+    elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        test = test.left
+    attribute = _self_attribute(test, getter.self_name)
+    if attribute is None or not any(_binds_self(inner, attribute) for inner in block(guard.body)):
+        return None
+    if not (
+        isinstance(last, cst.SimpleStatementLine)
+        and isinstance(last.body[0], cst.Return)
+        and last.body[0].value is not None
+        and _self_attribute(last.body[0].value, getter.self_name) == attribute
+    ):
+        return None
+    return attribute
+
+
+def _docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _self_attribute(expr: cst.BaseExpression, self_name: str | None) -> str | None:
+    if (
+        isinstance(expr, cst.Attribute)
+        and isinstance(expr.value, cst.Name)
+        and expr.value.value == self_name
+    ):
+        return expr.attr.value
+    return None
+
+
+def _binds_self(node: cst.CSTNode, attribute: str) -> bool:
+    """Is ``node`` a statement binding ``self.<attribute>`` (``=``, ``+=``, ``del``)?"""
+    smalls = node.body if isinstance(node, cst.SimpleStatementLine) else [node]
+    for small in smalls:
+        targets: list[cst.BaseExpression] = []
+        if isinstance(small, cst.Assign):
+            targets = [target.target for target in small.targets]
+        elif isinstance(small, (cst.AnnAssign, cst.AugAssign, cst.Del)):
+            targets = [small.target]
+        for target in targets:
+            for inner in walk(target):
+                if isinstance(inner, cst.Attribute) and inner.attr.value == attribute:
+                    return True
+    return False
+
+
+def _read_before(
+    statements: Sequence[cst.BaseStatement], start: cst.CSTNode, name: str, self_name: str | None
+) -> bool:
+    """Is ``self.<name>`` read by a simple statement (run on every path through it) that
+    comes before ``start``, in its block or a block around it?"""
+    for statement in statements:
+        if any(node is start for node in walk(statement)):
+            return any(_read_before(inner, start, name, self_name) for inner in _blocks(statement))
+        if isinstance(statement, cst.SimpleStatementLine) and any(
+            isinstance(node, cst.Attribute)
+            and node.attr.value == name
+            and _self_attribute(node, self_name) == name
+            for node in walk(statement, NOT_RUN)
+        ):
+            return True
+    return False
+
+
+def _blocks(statement: cst.BaseStatement) -> Iterator[Sequence[cst.BaseStatement]]:
+    """The blocks of statements a compound statement holds."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        return
+    for child in statement.children:
+        if isinstance(child, cst.BaseSuite):
+            yield block(child)
+        elif isinstance(child, (cst.Else, cst.Finally, cst.ExceptHandler)):
+            yield block(child.body)
+        elif isinstance(child, cst.If):  # ``elif``
+            yield from _blocks(child)
