@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
 
-from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, block, is_docstring
+from tsafe_lint.analysis.threads import own_attribute
 from tsafe_lint.analysis.tree import NOT_RUN, bare_call, walk
 
 Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
@@ -222,7 +223,7 @@ def _lazy_attribute(getter: FunctionInfo) -> str | None:
     ``if self.x is None:``) binding ``self.x`` in its body, then ``return self.x``."""
     if not getter.is_property or not isinstance(getter.node, cst.FunctionDef):
         return None
-    statements = [s for s in getter.body() if not _docstring(s)]
+    statements = [s for s in getter.body() if not is_docstring(s)]
     if len(statements) != 2 or not isinstance(statements[0], cst.If):
         return None
     guard, last = statements
@@ -233,35 +234,17 @@ def _lazy_attribute(getter: FunctionInfo) -> str | None:
         test = test.expression
     elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         test = test.left
-    attribute = _self_attribute(test, getter.self_name)
+    attribute = _own_attribute(test, getter.self_name)
     if attribute is None or not any(_binds_self(inner, attribute) for inner in block(guard.body)):
         return None
     if not (
         isinstance(last, cst.SimpleStatementLine)
         and isinstance(last.body[0], cst.Return)
         and last.body[0].value is not None
-        and _self_attribute(last.body[0].value, getter.self_name) == attribute
+        and _own_attribute(last.body[0].value, getter.self_name) == attribute
     ):
         return None
     return attribute
-
-
-def _docstring(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
-
-
-def _self_attribute(expr: cst.BaseExpression, self_name: str | None) -> str | None:
-    if (
-        isinstance(expr, cst.Attribute)
-        and isinstance(expr.value, cst.Name)
-        and expr.value.value == self_name
-    ):
-        return expr.attr.value
-    return None
 
 
 def _binds_self(node: cst.CSTNode, attribute: str) -> bool:
@@ -291,7 +274,7 @@ def _read_before(
         if isinstance(statement, cst.SimpleStatementLine) and any(
             isinstance(node, cst.Attribute)
             and node.attr.value == name
-            and _self_attribute(node, self_name) == name
+            and _own_attribute(node, self_name) == name
             for node in walk(statement, NOT_RUN)
         ):
             return True
@@ -309,3 +292,7 @@ def _blocks(statement: cst.BaseStatement) -> Iterator[Sequence[cst.BaseStatement
             yield block(child.body)
         elif isinstance(child, cst.If):  # ``elif``
             yield from _blocks(child)
+
+
+def _own_attribute(expr: cst.BaseExpression, self_name: str | None) -> str | None:
+    return own_attribute(expr, self_name) if self_name is not None else None
