@@ -34,7 +34,8 @@ class TaskDoneSkipped(Rule):
     (``self._queue``), or, for a queue handed to the consumer as an argument, the
     module's joins when they are all of one name. The queue is known by use:
     ``task_done()`` is a queue's method. A ``task_done()`` in a ``finally:``, handling
-    that cannot fail (stores, arithmetic, a log line), a queue nobody joins, and a join
+    that cannot fail (stores, arithmetic, a log line, ``if item is None: break``, which
+    leaves without an exception), a queue nobody joins, and a join
     after ``asyncio.gather(...)`` of the workers (which raises a dead worker's error
     before the join) are not reported. The message names the handling that can fail,
     from its first statement that can to the ``task_done()``.
@@ -245,7 +246,10 @@ def _covered(
 ) -> bool:
     """Does ``statement`` not fail in use, or is it a ``try`` whose ``finally`` marks the
     item done, or one of whose handlers catches everything, each handler going on to
-    what follows or marking the item done itself?"""
+    what follows or marking the item done itself, or an ``if`` on plain values that only
+    leaves (``if item is None: break``: no exception)?"""
+    if isinstance(statement, cst.If) and _only_leaves(statement):
+        return True
     if isinstance(statement, cst.Try):
         if statement.finalbody is not None and _marks_done(statement.finalbody.body, queue):
             return True
@@ -266,6 +270,22 @@ def _marks_done_inside(statement: cst.BaseStatement, queue: cst.BaseExpression) 
         and node.func.attr.value == "task_done"
         and node.func.value.deep_equals(queue)
         for node in walk(statement, NOT_RUN)
+    )
+
+
+def _only_leaves(statement: cst.If) -> bool:
+    """``if item is None: break``: a test of names, attributes and constants (nothing
+    that calls or indexes) whose branch only leaves (``return`` of such a value too),
+    with no ``else``."""
+    body = list(block(statement.body))
+    return (
+        statement.orelse is None
+        and len(body) == 1
+        and isinstance(body[0], cst.SimpleStatementLine)
+        and all(isinstance(small, (cst.Break, cst.Continue, cst.Return)) for small in body[0].body)
+        and not any(
+            isinstance(node, (cst.Call, cst.Subscript, cst.Await)) for node in walk(statement)
+        )
     )
 
 
