@@ -13,7 +13,7 @@ from tsafe_lint.analysis.attribute_classes import through_object
 from tsafe_lint.analysis.instances import ImportedInstances
 from tsafe_lint.analysis.own_classes import bound_package_calls, copies_on_iteration
 from tsafe_lint.analysis.reachability import target_functions, verb_of
-from tsafe_lint.analysis.scopes import ModuleStructure, dotted_name
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import Span
@@ -53,7 +53,9 @@ def plan_summary(
     for start in analysis.thread_starts:
         if start.in_process or start.target is None or _resolves_locally(analysis, start):
             continue
-        qualified = structure.qualified_name(start.target, start.func)
+        qualified = structure.qualified_name(start.target, start.func) or _inherited_method(
+            structure, start.func, start.target
+        )
         if qualified is not None and "." in qualified:
             starts.append((qualified, verb_of(start), start.call, start.many, start.sequence or ""))
     for shared in analysis.shared_calls:
@@ -79,7 +81,9 @@ def plan_summary(
     for any_call in analysis.regions.calls:
         if any_call.call in resolved:
             continue
-        qualified = any_call.qualified or _inherited_method(structure, any_call)
+        qualified = any_call.qualified or _inherited_method(
+            structure, any_call.func, any_call.call.func
+        )
         if qualified is None and any_call.func in finalizer_code:
             # followed from finalizers only: measured, the other rules' thread reach
             # through these calls found tkinter's globals "written on threads" by idlelib
@@ -145,11 +149,13 @@ def plan_summary(
     return wanted, finish
 
 
-def _inherited_method(structure: ModuleStructure, any_call: AnyCall) -> str | None:
-    """``self._wait()`` in a class whose family here does not define ``_wait``: the
-    method of the first imported base, ``pkg.base.BaseModel._wait`` (the join looks for
-    it there and in that class's own bases)."""
-    func, callee = any_call.func, any_call.call.func
+def _inherited_method(
+    structure: ModuleStructure, func: FunctionInfo, callee: cst.BaseExpression
+) -> str | None:
+    """``self._wait`` (called, or a thread's target) in a class whose family here does
+    not define ``_wait``: the method of the first imported base,
+    ``pkg.base.BaseModel._wait`` (the join looks for it there and in that class's own
+    bases)."""
     if not (
         func.cls is not None
         and isinstance(callee, cst.Attribute)

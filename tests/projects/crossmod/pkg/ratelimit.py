@@ -50,3 +50,24 @@ class QuietBase:
 
     def _wait(self):
         return self.bucket.get_token()
+
+
+class BaseWorker:
+    """A worker loop that chatmodel.py's subclass starts on several threads by its
+    inherited name (``Thread(target=self._run)``)."""
+
+    def __init__(self):
+        self.rounds = 0
+
+    def _run(self):
+        self.rounds += 1  # error: TS102
+
+
+class QuietBaseWorker:
+    """The same loop, which the subclass overrides: its own ``_run`` runs instead."""
+
+    def __init__(self):
+        self.rounds = 0
+
+    def _run(self):
+        self.rounds += 1
