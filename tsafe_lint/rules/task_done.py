@@ -144,7 +144,9 @@ def _join_of(
     handed = isinstance(done.func.value, cst.Name) and done.func.value.value in func.params
     for join, joiner in joins:
         assert isinstance(join.func, cst.Attribute)
-        if final_name(join.func.value) == name or (handed and len(names) == 1):
+        if (name is not None and final_name(join.func.value) == name) or (
+            handed and len(names) == 1
+        ):
             return None if _gathered_before(join, joiner) else join
     return None
 
