@@ -269,8 +269,12 @@ def _read_before(
     """Is ``self.<name>`` read by a simple statement (run on every path through it) that
     comes before ``start``, in its block or a block around it?"""
     for statement in statements:
-        if any(node is start for node in walk(statement)):
-            return any(_read_before(inner, start, name, self_name) for inner in _blocks(statement))
+        if _holds(statement, start):
+            return any(
+                _read_before(inner, start, name, self_name)
+                for inner in _blocks(statement)
+                if any(_holds(part, start) for part in inner)
+            )
         if isinstance(statement, cst.SimpleStatementLine) and any(
             isinstance(node, cst.Attribute)
             and node.attr.value == name
@@ -279,6 +283,10 @@ def _read_before(
         ):
             return True
     return False
+
+
+def _holds(statement: cst.BaseStatement, node: cst.CSTNode) -> bool:
+    return any(inner is node for inner in walk(statement))
 
 
 def _blocks(statement: cst.BaseStatement) -> Iterator[Sequence[cst.BaseStatement]]:
