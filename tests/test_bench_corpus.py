@@ -177,15 +177,21 @@ def test_reports_quote_the_command_with_only_the_options_that_differ() -> None:
 
 
 # -- the corpus files -----------------------------------------------------------------------------
-def test_the_validation_set_is_the_pins_without_the_stdlib() -> None:
-    entries, defaults = corpus.load_corpus(VALIDATION)
-    assert {e["name"]: e["version"] for e in entries} == PINS
+def assert_pinned(path: Path, pins: dict[str, str]) -> None:
+    """The set in ``path`` is exactly ``pins``, without the stdlib, each package with
+    paths of its own and the default excludes."""
+    entries, defaults = corpus.load_corpus(path)
+    assert {e["name"]: e["version"] for e in entries} == pins
     assert corpus.STDLIB not in {e["name"] for e in entries}
     assert "tests" in defaults
     for entry in entries:
         assert entry["paths"], entry["name"]
         assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
         assert set(defaults) <= set(entry["exclude"])
+
+
+def test_the_validation_set_is_the_pins_without_the_stdlib() -> None:
+    assert_pinned(VALIDATION, PINS)
 
 
 def retired_sets() -> list[Path]:
@@ -208,14 +214,7 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
 
 
 def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    entries, defaults = corpus.load_corpus(NEXT)
-    assert {e["name"]: e["version"] for e in entries} == NEXT_PINS
-    assert corpus.STDLIB not in {e["name"] for e in entries}
-    assert "tests" in defaults
-    for entry in entries:
-        assert entry["paths"], entry["name"]
-        assert all(p not in (".", "") for p in entry["paths"]), entry["name"]
-        assert set(defaults) <= set(entry["exclude"])
+    assert_pinned(NEXT, NEXT_PINS)
     upcoming = {dists.canonical(name) for name in NEXT_PINS}
     assert len(upcoming) == len(NEXT_PINS)
     tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
