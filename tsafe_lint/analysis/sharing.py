@@ -76,6 +76,8 @@ class Sharing:
         self._per_object: dict[int, Entry] = {}
         self._referenced = regions.referenced
         self._frame_confined: dict[str, bool] = {}
+        #: (class, holding attribute) -> ``_held_once``: asked for each key a rule checks
+        self._held: dict[tuple[str, str], bool] = {}
 
     def is_tracked(self, key: SymbolKey) -> bool:
         """Plain data only: locks, queues, events, ``threading.local`` guard themselves,
@@ -174,13 +176,16 @@ class Sharing:
         it (lagent's token bucket, fifty-fourth set's misses)?"""
         if root.cls is None:
             return False
-        owner, _, name = holder.rpartition(".")
-        if owner not in {cls.qualname for cls in self.structure.class_bases(root.cls)}:
-            return False
-        stores = self.symbols.attribute_values.get(("attr", owner, name), {})
-        return bool(stores) and all(
-            func.name == "__init__" or func.is_module for _, func in stores.values()
-        )
+        key = (root.cls.qualname, holder)
+        if key not in self._held:
+            owner, _, name = holder.rpartition(".")
+            stores = self.symbols.attribute_values.get(("attr", owner, name), {})
+            self._held[key] = (
+                owner in {cls.qualname for cls in self.structure.class_bases(root.cls)}
+                and bool(stores)
+                and all(func.name == "__init__" or func.is_module for _, func in stores.values())
+            )
+        return self._held[key]
 
     def _confined_to_frame(self, owner: str) -> bool:
         """Are the closure variables of function ``owner`` used only by the thread that

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
-from tsafe_lint.analysis.scopes import final_name
+from tsafe_lint.analysis.scopes import final_name, local_values
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 
@@ -110,17 +110,9 @@ def _lists_every_thread(
         )
     if not isinstance(value, cst.Name) or not func.is_local(value.value):
         return False
-    bound = [
-        node.value
-        for node in walk(func.node, NOT_RUN)
-        if isinstance(node, cst.Assign)
-        and any(
-            isinstance(target.target, cst.Name) and target.target.value == value.value
-            for target in node.targets
-        )
-    ]
+    bound = local_values(value.value, func)
     return bool(bound) and all(
-        not isinstance(v, cst.Name) and _lists_every_thread(v, func, analysis) for v in bound
+        not isinstance(v, cst.Name) and _lists_every_thread(v, func, analysis) for v in bound or ()
     )
 
 

@@ -9,7 +9,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, block
 from tsafe_lint.analysis.scopes import ends_by_leaving, final_name
-from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call, walk
+from tsafe_lint.analysis.tree import NOT_RUN, bare_call, bare_method_call, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
@@ -202,7 +202,7 @@ def _skipped(
         for position, later in enumerate(statements[index + 1 :], index + 1):
             receiver = bare_method_call(later, "task_done")
             if receiver is not None and receiver.deep_equals(queue):
-                call = _call_of(later)
+                call = bare_call(later)
                 if failing is not None and call is not None:
                     yield call, failing, statements[position - 1]
                 break
@@ -230,14 +230,6 @@ def _taken_from(statement: cst.BaseStatement) -> cst.BaseExpression | None:
 def _takes_item(statement: cst.BaseStatement, queue: cst.BaseExpression) -> bool:
     taken = _taken_from(statement)
     return taken is not None and taken.deep_equals(queue)
-
-
-def _call_of(statement: cst.BaseStatement) -> cst.Call | None:
-    if isinstance(statement, cst.SimpleStatementLine):
-        small = statement.body[0]
-        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-            return small.value
-    return None
 
 
 def _covered(
