@@ -24,33 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the fifty-fourth set, pinned while the fifty-third was reviewed; current since it was retired
+# the fifty-fifth set, pinned while the fifty-fourth was reviewed; current since it was retired
 PINS = {
-    "kfp": "2.17.3",
-    "nevergrad": "1.0.12",
-    "lagent": "0.2.4",
-    "uipath": "2.14.44",
-    "fugue": "0.9.7",
-    "insightface": "2.1",
-    "pegasus-wms": "5.1.3",
-    "vedo": "2026.6.3",
-    "paddleocr": "3.7.0",
-    "microsoft-agents-hosting-core": "1.9.0",
-    "replicate": "1.0.7",
-    "opsdroid": "0.31.0",
-    "mcp-use": "1.7.1",
-    "deepface": "0.0.103",
-    "sahi": "0.12.8",
-    "taskiq": "0.13.0",
-    "pydocket": "0.27.2",
-    "apache-sedona": "1.9.1",
-    "semantic-router": "1.1.1",
-    "typesense": "2.1.1",
-}
-# the fifty-fifth set, pinned while the fifty-fourth is reviewed and held in reserve until the
-# fifty-fourth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "vermin": "1.9.2",
     "python-subunit": "1.4.6",
     "lakefs": "0.16.0",
@@ -134,6 +109,7 @@ SEEN = (
     BENCH / "validation_seen_51.toml",
     BENCH / "validation_seen_52.toml",
     BENCH / "validation_seen_53.toml",
+    BENCH / "validation_seen_54.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -211,20 +187,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the fifty-fourth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
