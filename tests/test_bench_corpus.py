@@ -55,6 +55,37 @@ PINS = {
     "td-client": "1.7.0",
     "openshift-client": "2.0.5",
 }
+# the fifty-sixth set, pinned while the fifty-fifth is reviewed and held in reserve until the
+# fifty-fifth is retired; unseen
+NEXT = BENCH / "validation_next.toml"
+NEXT_PINS = {
+    "mesa": "3.3.1",
+    "dxcam": "0.3.0",
+    "growwapi": "1.5.0",
+    "asyncssh": "2.24.1",
+    "bumble": "0.0.236",
+    "hikari": "2.7.0",
+    "rio-ui": "0.11.1",
+    "shiny": "1.8.0",
+    "vectorbt": "1.2.0",
+    "vanna": "2.0.2",
+    "twitchio": "3.3.2",
+    "mautrix": "0.21.1",
+    "matrix-nio": "0.26.0",
+    "blacksheep": "2.6.4",
+    "emmett": "2.8.2",
+    "python-statemachine": "3.2.2",
+    "scrapegraphai": "1.76.0",
+    "fury": "2.0.0",
+    "instagrapi": "3.2.2",
+    "llmware": "0.4.3",
+    "vkbottle": "4.11.0",
+    "saq": "0.26.4",
+    "backtesting": "0.6.6",
+    "pydriller": "2.8",
+    "arq": "0.28.0",
+    "parfive": "2.3.1",
+}
 SEEN = (
     BENCH / "validation_seen.toml",
     BENCH / "validation_seen_2.toml",
@@ -187,6 +218,20 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
+
+
+def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
+    assert_pinned(NEXT, NEXT_PINS)
+    upcoming = {dists.canonical(name) for name in NEXT_PINS}
+    assert len(upcoming) == len(NEXT_PINS)
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    current = {dists.canonical(name) for name in PINS}
+    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
+    assert not upcoming & tuned
+    assert not upcoming & bugs
+    assert not upcoming & current  # the fifty-fifth is under review; this set stays unseen
+    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
