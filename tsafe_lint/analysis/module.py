@@ -138,6 +138,19 @@ class ModuleAnalysis:
         return self._walker.resolve_function(expr, func)
 
     @cached_property
+    def called(self) -> frozenset[str]:
+        """The imported names the module's calls resolve to (``threading.enumerate``) and
+        the method names they call (``task_done``): a rule that needs one of them asks
+        here before it walks every function."""
+        names: set[str] = set()
+        for call in self.regions.calls:
+            if call.qualified is not None:
+                names.add(call.qualified)
+            if isinstance(call.call.func, cst.Attribute):
+                names.add(call.call.func.attr.value)
+        return frozenset(names)
+
+    @cached_property
     def thread_starts(self) -> list[ThreadStart]:
         """Every call that hands a callable to a thread or a worker pool."""
         return thread_starts(

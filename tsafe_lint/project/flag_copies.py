@@ -26,34 +26,68 @@ def flag_copies(tree: ast.Module, module: str, package: bool) -> tuple[list[Rebi
     """The imported names the module's functions rebind (``global NAME`` then a store),
     and the real names of the module globals its ``while`` tests read."""
     imported, bound_here = _module_names(tree, module, package)
+    declared: dict[ast.AST, set[str]] = {}
+    loops: list[tuple[ast.AST, ast.While]] = []
+    for statement, scope in _statements(tree):
+        if isinstance(statement, ast.Global):
+            declared.setdefault(scope, set()).update(statement.names)
+        elif isinstance(statement, ast.While):
+            loops.append((scope, statement))
+    stores: dict[ast.AST, dict[str, ast.Name]] = {}
+
+    def stores_of(function: ast.AST) -> dict[str, ast.Name]:
+        if function not in stores:
+            found: dict[str, ast.Name] = {}
+            for node in _own_nodes(function):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    found.setdefault(node.id, node)
+            stores[function] = found
+        return stores[function]
+
     rebound: list[Rebinding] = []
+    for scope, names in declared.items():
+        if scope is tree:
+            continue
+        for name in sorted(names & set(stores_of(scope))):
+            if name in imported and name not in bound_here:
+                store = stores_of(scope)[name]
+                rebound.append([name, imported[name], store.lineno, store.col_offset + 1])
     polled: set[str] = set()
-    for scope, is_function in _scopes(tree):
-        declared: set[str] = set()
-        stores: dict[str, ast.Name] = {}
-        loops: list[ast.While] = []
-        for node in _own_nodes(scope):
-            if isinstance(node, ast.Global):
-                declared.update(node.names)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                stores.setdefault(node.id, node)
-            elif isinstance(node, ast.While):
-                loops.append(node)
-        local = set(stores) - declared if is_function else set()
-        if is_function:
-            for name in sorted(declared & set(stores)):
-                if name in imported and name not in bound_here:
-                    store = stores[name]
-                    rebound.append([name, imported[name], store.lineno, store.col_offset + 1])
-        for loop in loops:
-            for node in ast.walk(loop.test):
-                if not isinstance(node, ast.Name) or node.id in local:
-                    continue
-                if node.id in imported:
-                    polled.add(imported[node.id])
-                elif node.id in bound_here:
-                    polled.add(f"{module}.{node.id}")
+    for scope, loop in loops:
+        for node in ast.walk(loop.test):
+            if not isinstance(node, ast.Name):
+                continue
+            if node.id not in imported and node.id not in bound_here:
+                continue
+            local = scope is not tree and node.id in stores_of(scope)
+            if local and node.id not in declared.get(scope, ()):
+                continue  # a local of the function
+            polled.add(imported.get(node.id) or f"{module}.{node.id}")
+    rebound.sort(key=lambda item: (item[2], item[3]))
     return rebound, sorted(polled)
+
+
+def _statements(tree: ast.Module) -> Iterator[tuple[ast.stmt, ast.AST]]:
+    """Every statement at any depth with the scope whose own code it is: the module or
+    the innermost function. Only statement lists are walked (no expression holds a
+    ``global`` or a ``while``), so this visits a small part of the tree; a class body's
+    statements belong to no scope (a method is a scope of its own)."""
+    stack: list[tuple[list[ast.stmt], ast.AST | None]] = [(tree.body, tree)]
+    while stack:
+        body, scope = stack.pop()
+        for statement in body:
+            if scope is not None:
+                yield statement, scope
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                stack.append((statement.body, statement))
+                continue
+            inner = None if isinstance(statement, ast.ClassDef) else scope
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(statement, field, None)
+                if isinstance(block, list):
+                    stack.append((block, inner))
+            for part in getattr(statement, "handlers", ()) or getattr(statement, "cases", ()):
+                stack.append((part.body, inner))
 
 
 def _module_names(tree: ast.Module, module: str, package: bool) -> tuple[dict[str, str], set[str]]:
@@ -73,14 +107,6 @@ def _module_names(tree: ast.Module, module: str, package: bool) -> tuple[dict[st
     for name in other & set(imported):
         del imported[name]  # also bound otherwise (a fallback in ``except ImportError``)
     return imported, other
-
-
-def _scopes(tree: ast.Module) -> Iterator[tuple[ast.AST, bool]]:
-    """The module and every function, at any depth (methods included)."""
-    yield tree, False
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield node, True
 
 
 def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:

@@ -79,6 +79,8 @@ class JoinsEveryThread(Rule):
     summary = "join() with no timeout of every thread threading.enumerate() lists"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        if "threading.enumerate" not in analysis.called:
+            return
         for func in analysis.structure.functions:
             for loop in walk(func.node, NOT_RUN):
                 if not isinstance(loop, cst.For) or not isinstance(loop.target, cst.Name):

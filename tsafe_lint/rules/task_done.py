@@ -103,6 +103,8 @@ class TaskDoneSkipped(Rule):
     summary = "task_done() that an exception skips, while join() waits for the queue"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
+        if "task_done" not in analysis.called:
+            return
         joins = _queue_joins(analysis)
         if not joins:
             return
