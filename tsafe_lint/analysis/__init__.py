@@ -23,7 +23,7 @@ from tsafe_lint.analysis.events import (
     WriteKind,
 )
 from tsafe_lint.analysis.finalizers import Finalizer, LockSite, is_lock
-from tsafe_lint.analysis.flag_paths import constant_flags, switched_off
+from tsafe_lint.analysis.flag_paths import carried_facts, constant_flags, self_facts, switched_off
 from tsafe_lint.analysis.kinds import LOCKLIKE, MUTEXES, SEMAPHORES, Kind, kind_of_factory
 from tsafe_lint.analysis.module import ModuleAnalysis
 from tsafe_lint.analysis.names import is_fork_hook, is_lock_wrapper_name
@@ -53,6 +53,7 @@ __all__ = [
     "argument",
     "awaited_code",
     "block",
+    "carried_facts",
     "conjuncts",
     "constant_flags",
     "contains",
@@ -67,6 +68,7 @@ __all__ = [
     "methods_run_on_self",
     "reads_in",
     "releases_in",
+    "self_facts",
     "stays_away",
     "switched_off",
     "walk",

@@ -9,12 +9,14 @@ rebinds, the callee's statements under a test that constant decides (``if <param
 under ``while`` such a false test, and after ``if <test>: return`` with a true test in
 the same block are not run by that call. A parameter the callee hands on unchanged to a
 call of its own (``get_routers(flags, with_renew)``) passes the constant on, so a chain
-of such calls is followed (TS203).
+of such calls is followed (TS203). Facts on attributes of ``self`` work the same way: a
+method that stored an object in ``self.config`` and then calls ``self.m()`` does not run
+``m``'s ``if self.config is None:`` body (``self_facts``, ``carried_facts``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import libcst as cst
 
@@ -166,7 +168,8 @@ def ends_in_exit(statements: Sequence[cst.BaseStatement]) -> bool:
 def truth(test: cst.BaseExpression, flags: Flags) -> bool | None:
     """The value of ``test`` given the flags, when they decide it; None when they do not."""
     if isinstance(test, cst.Name) and test.value in flags:
-        return _truthy(flags[test.value])
+        value = flags[test.value]
+        return None if value == NOT_NONE else _truthy(value)
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         inner = truth(test.expression, flags)
         return None if inner is None else not inner
@@ -178,15 +181,136 @@ def truth(test: cst.BaseExpression, flags: Flags) -> bool | None:
         return (not decisive) if left is right is (not decisive) else None
     if (
         isinstance(test, cst.Comparison)
-        and isinstance(test.left, cst.Name)
-        and test.left.value in flags
+        and _flag_key(test.left) in flags
         and len(test.comparisons) == 1
     ):
         target = test.comparisons[0]
         if isinstance(target.comparator, cst.Name) and target.comparator.value == "None":
-            is_none = flags[test.left.value] == "None"
+            is_none = flags[_flag_key(test.left) or ""] == "None"
             if isinstance(target.operator, cst.Is):
                 return is_none
             if isinstance(target.operator, cst.IsNot):
                 return not is_none
     return None
+
+
+def _flag_key(expr: cst.BaseExpression) -> str | None:
+    """``flag`` for a parameter, ``self.config`` for an attribute of ``self``."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if (
+        isinstance(expr, cst.Attribute)
+        and isinstance(expr.value, cst.Name)
+        and expr.value.value == "self"
+    ):
+        return f"self.{expr.attr.value}"
+    return None
+
+
+#: what an attribute fact says of ``self.x``: it holds an object, not None (whether that
+#: object is true is not known)
+NOT_NONE = "<not None>"
+
+
+def self_facts(
+    call: cst.CSTNode, func: FunctionInfo, parent_of: Callable[[cst.CSTNode], cst.CSTNode | None]
+) -> dict[str, str]:
+    """The attributes of ``self`` known not to be None where ``func`` makes ``call`` on
+    ``self`` (``self.m()``, a property read ``self.prop``): the last store to each in the
+    statements run before the call's, in its block and the blocks around it, assigns
+    something other than None. ``_initialize`` storing ``self.config = Parser()`` under
+    its lock and then reading a property that calls ``_initialize()`` again does not run
+    that call's ``if self.config is None: with self._lock:`` (aqtinstall's settings)."""
+    target = call.func if isinstance(call, cst.Call) else call
+    if not (
+        isinstance(target, cst.Attribute)
+        and isinstance(target.value, cst.Name)
+        and target.value.value == "self"
+        and func.self_name == "self"
+    ):
+        return {}
+    facts: dict[str, str] = {}
+    node: cst.CSTNode | None = call
+    while node is not None and node is not func.node:
+        parent = parent_of(node)
+        if isinstance(parent, (cst.IndentedBlock, cst.Module)):
+            body = list(parent.body)
+            index = next((i for i, statement in enumerate(body) if statement is node), 0)
+            for statement in reversed(body[:index]):
+                for key, value in _stores(statement):
+                    facts.setdefault(key, value)
+        elif isinstance(parent, (cst.For, cst.While)):
+            for key, _ in _stores(parent):  # a later pass may have stored anything
+                facts.setdefault(key, "None")
+        node = parent
+    return {key: value for key, value in facts.items() if value == NOT_NONE}
+
+
+def carried_facts(facts: Flags, call: cst.CSTNode, callee: FunctionInfo) -> dict[str, str]:
+    """The facts on ``self`` that hold in ``callee`` when ``call`` runs it on the same
+    object (``self.m()``, ``self.prop``): those of its attributes the callee never
+    stores anything but an object in."""
+    target = call.func if isinstance(call, cst.Call) else call
+    if not (
+        facts
+        and isinstance(target, cst.Attribute)
+        and isinstance(target.value, cst.Name)
+        and target.value.value == "self"
+        and callee.self_name == "self"
+        and isinstance(callee.node, cst.FunctionDef)
+    ):
+        return {}
+    unknown = set(_none_stores(callee.node))
+    return {
+        key: value for key, value in facts.items() if key.startswith("self.") and key not in unknown
+    }
+
+
+def _stores(statement: cst.BaseStatement) -> Iterator[tuple[str, str]]:
+    """``(self.x, NOT_NONE or "None")`` for the stores to attributes of ``self`` a
+    statement makes, last first; a compound statement's stores are "None" (the branch
+    taken is not known, so the attribute is not known either)."""
+    smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else [statement]
+    for small in reversed(smalls):
+        if isinstance(small, cst.Assign) and all(
+            isinstance(assigned.target, cst.Attribute) for assigned in small.targets
+        ):
+            value = "None" if _is_none(small.value) else NOT_NONE
+            for assigned in small.targets:
+                key = _flag_key(assigned.target)
+                if key is not None and key.startswith("self."):
+                    yield key, value
+            continue
+        for node in walk(small):  # any other store: the value is not known
+            if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
+                for part in walk(node.target):
+                    key = _flag_key(part) if isinstance(part, cst.Attribute) else None
+                    if key is not None:
+                        yield key, "None"
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def _none_stores(node: cst.CSTNode) -> Iterator[str]:
+    """The attributes of ``self`` that code under ``node`` may set to None or to a value
+    not known (``self.x = None``, ``self.x += 1``, ``del self.x``); ``self.x = Parser()``
+    is not one."""
+    for inner in walk(node):
+        if isinstance(inner, cst.Assign) and not _is_none(inner.value):
+            continue
+        if isinstance(inner, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
+            parent_is_object = False
+            if isinstance(inner, cst.AssignTarget):
+                continue  # handled with its Assign
+            for part in walk(inner.target):
+                key = _flag_key(part) if isinstance(part, cst.Attribute) else None
+                if key is not None and not parent_is_object:
+                    yield key
+        elif isinstance(inner, cst.Assign):  # ``self.x = None``
+            for assigned in inner.targets:
+                for part in walk(assigned.target):
+                    key = _flag_key(part) if isinstance(part, cst.Attribute) else None
+                    if key is not None:
+                        yield key

@@ -23,10 +23,12 @@ from tsafe_lint.analysis import (
     LockSite,
     ModuleAnalysis,
     SymbolKey,
+    carried_facts,
     constant_flags,
     display_name,
     final_name,
     is_lock,
+    self_facts,
     switched_off,
     walk,
 )
@@ -128,6 +130,11 @@ class ReentrantLockAcquire(Rule):
     function that only releases a lock of an object it got itself (``worker =
     idle.pop(); worker._lock.release()``) is not taken to run with that lock held, as a
     function that only releases its own object's lock is (a ``begin()``/``end()`` pair).
+    Nor is a call on ``self`` made after the holder stored an object (not None) in
+    ``self.x``, into code that takes the lock only under ``if self.x is None:``: a
+    double-checked initialiser that sets ``self.config`` first and then reads a property
+    that calls it again passes its outer test without the lock (stored after the call,
+    cleared on the way, or tested for truth rather than None, it still counts).
 
     **Why is this bad**
 
@@ -257,10 +264,14 @@ def _taken_on_live_path(
     """Where the callee takes ``lock`` on a path this call runs: ``witness`` when the call
     passes no constant flag, None when every path to the lock lies behind a test the
     constants the call passes decide against it (``reload=False`` for ``if reload:``,
-    ``have_lock=True`` for ``if not have_lock:``; ``flag_paths``)."""
-    if site.implicit:
+    ``have_lock=True`` for ``if not have_lock:``; ``flag_paths``), or that the objects the
+    caller stored in attributes of ``self`` before the call decide against it (``if
+    self.config is None:``)."""
+    flags = {} if site.implicit else constant_flags(site.call, site.callee)
+    facts = self_facts(site.call, site.func, analysis.parent_of)
+    flags.update(carried_facts(facts, site.call, site.callee))
+    if site.implicit and not flags:
         return witness
-    flags = constant_flags(site.call, site.callee)
     live, switched = _live_acquisition(analysis, site.callee, lock, flags, {})
     if not switched:
         return witness  # no constant on the way decides anything
@@ -317,6 +328,7 @@ def _walk_for_acquisition(
             switched = True
             continue
         inner_flags = {} if inner.implicit else constant_flags(inner.call, inner.callee, flags)
+        inner_flags.update(carried_facts(flags, inner.call, inner.callee))
         live, inner_switched = _live_acquisition(analysis, inner.callee, lock, inner_flags, seen)
         if live is not None:
             return live, switched or inner_switched
