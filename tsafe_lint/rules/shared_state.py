@@ -35,6 +35,7 @@ from tsafe_lint.analysis.reachability import lone_or_per_request
 from tsafe_lint.analysis.regions import in_try_catching
 from tsafe_lint.analysis.scopes import parameter_annotation
 from tsafe_lint.analysis.symbols import argument
+from tsafe_lint.analysis.thread_keyed import membership_test
 from tsafe_lint.analysis.tree import NOT_RUN
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.cap_eviction import evicts_over_cap
@@ -618,7 +619,11 @@ class UnlockedCheckThenAct(Rule):
     string, a display, arithmetic, a builtin such as ``float()`` or a local bound only to
     such values. No other thread can turn that test false; what races is the act, a
     read-modify-write reported as TS102. A write of a value of unknown shape (another
-    call, a parameter) counts as a possible ``None`` and keeps the finding.
+    call, a parameter) counts as a possible ``None`` and keeps the finding. Likewise a
+    membership test that lets the act run only while the key is present (``if name not
+    in _counts: return`` then ``_counts[name] -= 1``) when no write after set-up removes
+    a key (``del``, ``pop``, ``clear``, a new container bound to the name): a key once
+    in stays in. ``if k not in d: d[k] = v`` still races (two threads both add it).
 
     **Which threads**
 
@@ -725,6 +730,8 @@ class UnlockedCheckThenAct(Rule):
             if item.write.func is item.func and constructing(item.write, analysis.structure):
                 continue  # tested and written in ``__init__`` of an object nobody holds yet
             if _none_test_holds(analysis, item, writes.get(item.key, ())):
+                continue
+            if _membership_holds(analysis, item, writes.get(item.key, ())):
                 continue
             if item.key[0] == "global" and only_lazy_strings(
                 item.key, writes.get(item.key, ()), analysis.parent_of
@@ -836,6 +843,45 @@ def _none_test_holds(
         for write in writes
         if write.func not in analysis.setup_functions
     )
+
+
+def _membership_holds(
+    analysis: ModuleAnalysis, item: CheckThenAct, writes: Iterable[Access]
+) -> bool:
+    """``if name not in _counts: return`` then ``_counts[name] -= 1``, where no code after
+    set-up removes a key of ``_counts`` (no ``del _counts[k]``, ``pop``, ``clear``, nor a
+    new container bound to the name): a key once in stays in, so the test that found it
+    cannot turn false under another thread (red-discordbot's driver counts, fifty-fifth
+    set). Only a test that lets the act run while the key is present; ``if k not in d:
+    d[k] = v`` races with another thread adding it."""
+    test = membership_test(item.test_node.test)
+    if test is None or analysis.symbols.key_of(test[1], item.func) != item.key:
+        return False
+    if item.early:
+        outcome = False  # the act runs after ``if <test>: return``: the test failed
+    elif isinstance(item.test_node, cst.While):
+        outcome = True
+    else:
+        outcome = contains(item.test_node.body, item.write.node)
+    present = outcome is not test[2]
+    return present and not any(
+        _drops_keys(write) for write in writes if write.func not in analysis.setup_functions
+    )
+
+
+def _drops_keys(access: Access) -> bool:
+    """Can ``access`` take a key out of its container (``del d[k]``, ``d.pop(k)``,
+    ``d.clear()``, or a new container bound in its place)?"""
+    node = access.node
+    if isinstance(node, cst.Call):
+        return isinstance(node.func, cst.Attribute) and node.func.attr.value in _DROPPING
+    if isinstance(node, cst.Del):
+        return True
+    return access.kind is WriteKind.REBIND
+
+
+#: methods that take keys or items out of a dict or set
+_DROPPING = frozenset({"pop", "popitem", "clear", "remove", "discard"})
 
 
 def _one_constant(analysis: ModuleAnalysis, act: Access, writes: Iterable[Access]) -> bool:
