@@ -78,6 +78,19 @@ def made_as_event(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
     )
 
 
+def made_as_flag(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
+    """Is every value the module stores into ``key`` ``True`` or ``False``, and one of
+    them ``True``: a flag a thread raises to say it is ready?"""
+    made = assignments_of(key, analysis)
+    return any(is_true(value) for _, value in made) and all(
+        isinstance(value, cst.Name) and value.value in ("True", "False") for _, value in made
+    )
+
+
+def is_true(value: cst.BaseExpression | None) -> bool:
+    return isinstance(value, cst.Name) and value.value == "True"
+
+
 def _cleared(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
     """Does any code of the module call ``clear()`` on the event?"""
     return any(
@@ -197,6 +210,9 @@ def _sets(
     receiver = bare_method_call(statement, "set")
     if receiver is not None:
         return canonical_key(analysis.symbols.key_of(receiver, func), analysis) == key
+    raised = _raised_flag(statement)
+    if raised is not None:  # ``self._started = True``: a flag's set()
+        return canonical_key(analysis.symbols.key_of(raised, func), analysis) == key
     if depth >= _CALL_DEPTH:
         return False
     callee = _run_to_completion(statement, func, analysis)
@@ -205,6 +221,16 @@ def _sets(
         and callee is not func
         and _sets_on_every_path(callee, key, analysis, depth + 1)
     )
+
+
+def _raised_flag(statement: cst.BaseStatement) -> cst.BaseExpression | None:
+    """The target of ``<target> = True`` on a line of its own."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and is_true(small.value):
+        return small.targets[0].target
+    return None
 
 
 def _run_to_completion(
