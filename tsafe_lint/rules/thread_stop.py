@@ -9,10 +9,10 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, argument
 from tsafe_lint.analysis.kinds import FACTORIES, Kind
-from tsafe_lint.analysis.scopes import local_values
+from tsafe_lint.analysis.scopes import ClassInfo, local_values
 from tsafe_lint.analysis.threads import ThreadStart
-from tsafe_lint.analysis.tree import NOT_RUN, walk
-from tsafe_lint.rules.base import Finding, Rule
+from tsafe_lint.analysis.tree import NOT_RUN, bare_call, bare_method_call, walk
+from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
 
 FAMILY = "threads"
@@ -43,7 +43,13 @@ class StopEventNotSetInFinally(Rule):
     ``t.setDaemon(True)``), a thread
     joined before the ``set()``, code between that cannot fail in use (stores,
     arithmetic, a log line), and a target that gives up by itself (``event.wait(5)``
-    once) are not reported. On the retired validation sets' 966 files that make an
+    once) are not reported. An object of the module's classes that runs such a thread
+    of its own counts the same way: ``spinner.start()``, code that can fail, then
+    ``spinner.stop()`` (or ``close()``, ``shutdown()``...) in the same block with no
+    ``finally:``, where the class starts a non-daemon thread on a method of its own
+    that loops until it is stopped (sanic's ``loading()`` context manager, whose
+    ``yield`` raises the ``with`` body's error: fifty-fifth set). On the retired
+    validation sets' 966 files that make an
     ``Event`` and start a ``Thread``, it reports shodan's CLI spinner (a real hang, found
     in a review of the forty-sixth set's misses) and three tests of two packages.
 
@@ -106,6 +112,7 @@ class StopEventNotSetInFinally(Rule):
                 continue
             for stopped in _stopped_thread(start, events[func], analysis):
                 yield from _unprotected_sets(stopped, func, analysis)
+        yield from _unprotected_stops(analysis)
 
 
 def _local_events(func: FunctionInfo, analysis: ModuleAnalysis) -> set[str]:
@@ -322,6 +329,142 @@ def _joins(statement: cst.BaseStatement, name: str) -> bool:
         _method_of(node, name) == "join" and isinstance(node, cst.Call) and not node.args
         for node in walk(statement, NOT_RUN)
     )
+
+
+#: the methods that end an object's own thread
+_STOPS = ("stop", "close", "shutdown", "finish", "end", "terminate")
+
+
+def _unprotected_stops(analysis: ModuleAnalysis) -> Iterator[Finding]:
+    """``spinner.start()``, code that can fail (a bare ``yield`` of a context manager
+    too), then ``spinner.stop()`` in the same block with no ``finally:``, where the
+    object's class runs a non-daemon thread of its own until it is stopped."""
+    if "start" not in analysis.called:
+        return
+    for func in analysis.structure.functions:
+        if func.is_module:
+            continue
+        for node in walk(func.node, NOT_RUN):
+            if not isinstance(node, (cst.IndentedBlock, cst.Module)):
+                continue
+            body = list(node.body)
+            for index, statement in enumerate(body):
+                receiver = bare_method_call(statement, "start")
+                if not isinstance(receiver, cst.Name):
+                    continue
+                cls = analysis.symbols.class_of_receiver(receiver, func)
+                if cls is None:
+                    continue
+                thread = _own_looping_thread(cls, analysis)
+                if thread is None:
+                    continue
+                finding = _stop_after(receiver.value, cls, body[index + 1 :], func, analysis)
+                if finding is not None:
+                    stop, between = finding
+                    failing = f"line {analysis.line_of(between)}"
+                    if _yields(between):
+                        failing = f"the code run at the 'yield' ({failing})"
+                    yield Finding(
+                        stop,
+                        f"'{snippet(bare_call(stop) or stop)}' stops the non-daemon thread "
+                        f"'{receiver.value}.start()' starts at line "
+                        f"{analysis.line_of(statement)} (running '{thread.name}'), but it "
+                        f"runs only when {failing} does not raise: after an exception that "
+                        "thread keeps running and the interpreter waits for it forever at "
+                        "exit; call it in a 'finally:' block",
+                    )
+
+
+def _yields(statement: cst.BaseStatement) -> bool:
+    """A bare ``yield`` line: a context manager's body runs there, and raises there."""
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, cst.Yield)
+    )
+
+
+def _own_looping_thread(cls: ClassInfo, analysis: ModuleAnalysis) -> FunctionInfo | None:
+    """The method a non-daemon thread the class starts itself runs, when it loops (runs
+    until it is told to stop) and the class has a method that stops it."""
+    if analysis.structure.method(cls, "start") is None:
+        return None
+    if not any(analysis.structure.method(cls, name) is not None for name in _STOPS):
+        return None
+    for start in analysis.thread_starts:
+        if start.how != "Thread" or start.func.cls is not cls or start.target is None:
+            continue
+        daemon = argument(start.call, None, "daemon")
+        if daemon is not None and not (isinstance(daemon, cst.Name) and daemon.value == "False"):
+            continue
+        if _class_sets_daemon(cls):
+            continue
+        target = analysis.resolve_function(start.target, start.func)
+        if target is None or target.cls is not cls:
+            continue
+        if any(isinstance(node, cst.While) for node in walk(target.node, NOT_RUN)):
+            return target
+    return None
+
+
+def _class_sets_daemon(cls: ClassInfo) -> bool:
+    """``self._thread.daemon = True`` or ``setDaemon(...)`` anywhere in the class."""
+    for node in walk(cls.node):
+        if isinstance(node, cst.Assign) and any(
+            isinstance(t.target, cst.Attribute) and t.target.attr.value == "daemon"
+            for t in node.targets
+        ):
+            return True
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "setDaemon"
+        ):
+            return True
+    return False
+
+
+def _stop_after(
+    name: str,
+    cls: ClassInfo,
+    after: Sequence[cst.BaseStatement],
+    func: FunctionInfo,
+    analysis: ModuleAnalysis,
+) -> tuple[cst.BaseStatement, cst.BaseStatement] | None:
+    """The ``name.stop()`` statement among ``after`` and the first statement before it
+    that can fail, when nothing in ``func`` stops ``name`` on an error path."""
+    for index, statement in enumerate(after):
+        stop = next(
+            (method for method in _STOPS if bare_method_call(statement, method) is not None),
+            None,
+        )
+        receiver = bare_method_call(statement, stop) if stop is not None else None
+        if not (isinstance(receiver, cst.Name) and receiver.value == name):
+            continue
+        if analysis.structure.method(cls, stop or "") is None:
+            return None
+        if _stopped_on_error_path(name, func):
+            return None
+        for between in after[:index]:
+            if not realistically_cannot_raise(between, analysis, func):
+                return statement, between
+        return None
+    return None
+
+
+def _stopped_on_error_path(name: str, func: FunctionInfo) -> bool:
+    """Is a stop method of ``name`` called in a ``finally:`` or an ``except`` handler?"""
+    for node in walk(func.node, NOT_RUN):
+        handlers: list[cst.CSTNode] = []
+        if isinstance(node, (cst.Try, cst.TryStar)):
+            handlers = [*node.handlers]
+            if node.finalbody is not None:
+                handlers.append(node.finalbody)
+        for handler in handlers:
+            if any(_method_of(inner, name) in _STOPS for inner in walk(handler, NOT_RUN)):
+                return True
+    return False
 
 
 RULES: list[type[Rule]] = [StopEventNotSetInFinally]
