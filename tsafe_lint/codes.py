@@ -44,6 +44,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS408": ("thread-joins-itself", True),
     "TS409": ("joins-every-thread", True),
     "TS410": ("task-done-skipped", True),
+    "TS411": ("end-marker-skipped", True),
 }
 
 ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})

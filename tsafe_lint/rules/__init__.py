@@ -7,6 +7,7 @@ from tsafe_lint.rules import (
     blocking,
     conditions,
     deadlocks,
+    end_marker,
     enumerated_joins,
     imported_flags,
     lock_usage,
@@ -39,6 +40,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *self_join.RULES,
         *enumerated_joins.RULES,
         *task_done.RULES,
+        *end_marker.RULES,
     ],
     key=lambda rule: rule.code,
 )
