@@ -184,6 +184,19 @@ def _exact_types(skip: tuple[type, ...]) -> frozenset[type] | None:
     return _EXACT[skip]
 
 
+def on_error_paths(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The nodes of ``node``'s own code that run when something raises: every node of
+    its ``except`` handlers and ``finally:`` blocks (a stop, a ``set()``, a marker put
+    there reaches the other thread whatever happened)."""
+    for inner in walk(node, NOT_RUN):
+        if isinstance(inner, (cst.Try, cst.TryStar)):
+            parts: list[cst.CSTNode] = [*inner.handlers]
+            if inner.finalbody is not None:
+                parts.append(inner.finalbody)
+            for part in parts:
+                yield from walk(part, NOT_RUN)
+
+
 def names_bound_by(node: cst.CSTNode) -> set[str]:
     """The names ``node`` itself binds, not its nested statements' (over-approximated:
     every ``Name`` in an assignment, loop, ``with`` or ``except`` target, an import,

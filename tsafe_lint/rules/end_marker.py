@@ -9,7 +9,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.scopes import ends_by_leaving, final_name, is_declaration
-from tsafe_lint.analysis.tree import NOT_RUN, bare_call, walk
+from tsafe_lint.analysis.tree import NOT_RUN, bare_call, on_error_paths, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
@@ -257,24 +257,15 @@ def _falls_through(statement: cst.Try, analysis: ModuleAnalysis, func: FunctionI
 
 def _put_on_error_path(func: FunctionInfo, queue: str, marker: str) -> bool:
     """Does a ``finally:`` or an ``except`` handler of ``func`` put the marker too?"""
-    for node in walk(func.node, NOT_RUN):
-        parts: list[cst.CSTNode] = []
-        if isinstance(node, (cst.Try, cst.TryStar)):
-            parts = [*node.handlers]
-            if node.finalbody is not None:
-                parts.append(node.finalbody)
-        for part in parts:
-            for inner in walk(part, NOT_RUN):
-                if (
-                    isinstance(inner, cst.Call)
-                    and isinstance(inner.func, cst.Attribute)
-                    and inner.func.attr.value in _PUTS
-                    and final_name(inner.func.value) == queue
-                    and inner.args
-                    and _marker(inner.args[0].value, {marker}) == marker
-                ):
-                    return True
-    return False
+    return any(
+        isinstance(inner, cst.Call)
+        and isinstance(inner.func, cst.Attribute)
+        and inner.func.attr.value in _PUTS
+        and final_name(inner.func.value) == queue
+        and bool(inner.args)
+        and _marker(inner.args[0].value, {marker}) == marker
+        for inner in on_error_paths(func.node)
+    )
 
 
 def _consumer_wait(queue: str, marker: str, analysis: ModuleAnalysis) -> cst.Call | None:

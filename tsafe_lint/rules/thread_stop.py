@@ -11,7 +11,7 @@ from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, argument
 from tsafe_lint.analysis.kinds import FACTORIES, Kind
 from tsafe_lint.analysis.scopes import ClassInfo, local_values
 from tsafe_lint.analysis.threads import ThreadStart
-from tsafe_lint.analysis.tree import NOT_RUN, bare_call, bare_method_call, walk
+from tsafe_lint.analysis.tree import NOT_RUN, bare_call, bare_method_call, on_error_paths, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
 
@@ -311,16 +311,7 @@ def _set_call(node: cst.CSTNode, event: str) -> bool:
 
 def _set_on_error_path(event: str, func: FunctionInfo) -> bool:
     """Is ``event`` set in a ``finally:`` or an ``except`` handler of ``func``?"""
-    for node in walk(func.node, NOT_RUN):
-        handlers: list[cst.CSTNode] = []
-        if isinstance(node, (cst.Try, cst.TryStar)):
-            handlers = [*node.handlers]
-            if node.finalbody is not None:
-                handlers.append(node.finalbody)
-        for handler in handlers:
-            if any(_set_call(inner, event) for inner in walk(handler, NOT_RUN)):
-                return True
-    return False
+    return any(_set_call(inner, event) for inner in on_error_paths(func.node))
 
 
 def _joins(statement: cst.BaseStatement, name: str) -> bool:
@@ -455,16 +446,7 @@ def _stop_after(
 
 def _stopped_on_error_path(name: str, func: FunctionInfo) -> bool:
     """Is a stop method of ``name`` called in a ``finally:`` or an ``except`` handler?"""
-    for node in walk(func.node, NOT_RUN):
-        handlers: list[cst.CSTNode] = []
-        if isinstance(node, (cst.Try, cst.TryStar)):
-            handlers = [*node.handlers]
-            if node.finalbody is not None:
-                handlers.append(node.finalbody)
-        for handler in handlers:
-            if any(_method_of(inner, name) in _STOPS for inner in walk(handler, NOT_RUN)):
-                return True
-    return False
+    return any(_method_of(inner, name) in _STOPS for inner in on_error_paths(func.node))
 
 
 RULES: list[type[Rule]] = [StopEventNotSetInFinally]
