@@ -53,6 +53,32 @@ PINS = {
     "arq": "0.28.0",
     "parfive": "2.3.1",
 }
+# the fifty-seventh set, pinned while the fifty-sixth is reviewed and held in reserve until the
+# fifty-sixth is retired; unseen
+NEXT = BENCH / "validation_next.toml"
+NEXT_PINS = {
+    "alexapy": "1.33.0",
+    "stable-ts": "2.19.1",
+    "jugaad-data": "0.37.0",
+    "styrened": "0.18.0",
+    "aioxmpp": "0.13.3",
+    "pyteomics": "5.0.1",
+    "cocotb": "2.1.0",
+    "metaapi-cloud-sdk": "29.1.1",
+    "durabletask": "1.12.0",
+    "simpleflow": "0.36.0",
+    "amqtt": "0.12.1",
+    "hio": "0.6.10",
+    "mpservice": "0.16.8",
+    "finrl": "0.3.5",
+    "kr8s": "0.20.15",
+    "qstrader": "0.3.0",
+    "syncstream": "1.2.2",
+    "aiotools": "2.2.4",
+    "minibone": "0.10.1",
+    "safethread": "2.0.0",
+    "aiomonitor": "0.7.1",
+}
 SEEN = (
     BENCH / "validation_seen.toml",
     BENCH / "validation_seen_2.toml",
@@ -186,6 +212,20 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
+
+
+def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
+    assert_pinned(NEXT, NEXT_PINS)
+    upcoming = {dists.canonical(name) for name in NEXT_PINS}
+    assert len(upcoming) == len(NEXT_PINS)
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    current = {dists.canonical(name) for name in PINS}
+    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
+    assert not upcoming & tuned
+    assert not upcoming & bugs
+    assert not upcoming & current  # the fifty-sixth is under review; this set stays unseen
+    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
