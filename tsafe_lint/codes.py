@@ -45,6 +45,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS409": ("joins-every-thread", True),
     "TS410": ("task-done-skipped", True),
     "TS411": ("end-marker-skipped", True),
+    "TS412": ("published-before-ready", True),
 }
 
 ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})

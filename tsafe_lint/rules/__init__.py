@@ -7,6 +7,7 @@ from tsafe_lint.rules import (
     blocking,
     conditions,
     deadlocks,
+    early_publication,
     end_marker,
     enumerated_joins,
     imported_flags,
@@ -41,6 +42,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *enumerated_joins.RULES,
         *task_done.RULES,
         *end_marker.RULES,
+        *early_publication.RULES,
     ],
     key=lambda rule: rule.code,
 )
