@@ -94,3 +94,48 @@ def _does_nothing(node: cst.FunctionDef) -> bool:
         )
         for statement in block(node.body)
     )
+
+
+def is_log_value(value: cst.BaseExpression) -> bool:
+    """``logger.debug``, a do-nothing ``lambda *a, **k: None``, or a choice between such
+    values (``logger.debug if logger.isEnabledFor(DEBUG) else lambda *a, **k: None``)."""
+    if isinstance(value, cst.IfExp):
+        return is_log_value(value.body) and is_log_value(value.orelse)
+    if isinstance(value, cst.Lambda):
+        params = value.params
+        return (
+            isinstance(params.star_arg, cst.Param)
+            and not params.params
+            and not params.posonly_params
+            and not params.kwonly_params
+            and isinstance(value.body, cst.Name)
+            and value.body.value == "None"
+        )
+    return is_log_method(value)
+
+
+def log_attributes(cls: cst.ClassDef) -> tuple[frozenset[str], frozenset[str]]:
+    """The attributes of ``self`` the class's methods store only a logger's method (or a
+    do-nothing stand-in) in: ``self._debug = logger.debug if ... else lambda *a, **k:
+    None`` (python-statemachine's engine, fifty-sixth set); and every attribute they
+    store anything else in."""
+    good: set[str] = set()
+    bad: set[str] = set()
+    for node in walk(cls):
+        if not isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            continue
+        targets = (
+            [target.target for target in node.targets]
+            if isinstance(node, cst.Assign)
+            else [node.target]
+        )
+        for target in targets:
+            if (
+                isinstance(target, cst.Attribute)
+                and isinstance(target.value, cst.Name)
+                and target.value.value == "self"
+            ):
+                value = node.value if not isinstance(node, cst.AugAssign) else None
+                ok = isinstance(node, cst.Assign) and value is not None and is_log_value(value)
+                (good if ok else bad).add(target.attr.value)
+    return frozenset(good - bad), frozenset(bad)

@@ -26,7 +26,7 @@ from tsafe_lint.analysis.finalizers import (
 )
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.locking_decorators import decorator_held
-from tsafe_lint.analysis.log_aliases import log_aliases
+from tsafe_lint.analysis.log_aliases import LOG_METHODS, log_aliases, log_attributes
 from tsafe_lint.analysis.per_thread_args import PerThread, per_thread_params
 from tsafe_lint.analysis.reachability import Entry, ThreadReach, compute_reach, verb_of
 from tsafe_lint.analysis.regions import RegionWalker
@@ -118,6 +118,7 @@ class ModuleAnalysis:
         self._line_refs: list[cst.CSTNode] = []
         self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
         self._log_aliases: dict[cst.CSTNode, frozenset[str]] = {}
+        self._log_attributes: dict[cst.CSTNode, tuple[frozenset[str], frozenset[str]]] = {}
 
     # -- symbols -----------------------------------------------------------------
     def symbol(self, key: SymbolKey | None) -> SymbolInfo | None:
@@ -556,6 +557,33 @@ class ModuleAnalysis:
         if known is None:
             known = self._log_aliases[node] = log_aliases(node)
         return name in known
+
+    def is_log_attribute(self, expr: cst.BaseExpression, func: FunctionInfo) -> bool:
+        """Does ``expr``, read in ``func``, stand for a logger's method kept on the object:
+        ``self._debug``, every store of which in the class is ``logger.debug`` or a
+        do-nothing lambda, or, named after a logger's method, neither stored nor defined
+        in the module's class (a base class of another module sets it up)?"""
+        if not (
+            isinstance(expr, cst.Attribute)
+            and isinstance(expr.value, cst.Name)
+            and expr.value.value == "self"
+            and func.self_name == "self"
+            and func.cls is not None
+        ):
+            return False
+        cls = func.cls
+        known = self._log_attributes.get(cls.node)
+        if known is None:
+            known = self._log_attributes[cls.node] = log_attributes(cls.node)
+        name = expr.attr.value
+        good, stored = known
+        if name in good:
+            return True
+        return (
+            name.lstrip("_") in LOG_METHODS
+            and name not in stored
+            and self.structure.method(cls, name) is None
+        )
 
     def parent_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
         """The node containing ``node`` (built on first use: only fixes need it)."""

@@ -133,7 +133,10 @@ class AcquireWithoutTryFinally(Rule):
     ``Timer``, lock, ``Event``, ``Queue`` or ``Future``, a ``with`` over a lock whose body
     does no more (waiting for a lock is no failure), a logging call on a
     logger (or a name bound only to a logger's method, called with positional
-    arguments), ``set()``/``clear()``/``wait()`` of an Event, ``put()``/``get()`` of a
+    arguments; or an attribute of the object every store of which is a logger's method
+    or a do-nothing lambda, ``self._debug``, or one named like a logger's method that
+    the module's class neither stores nor defines, set up by a base class of another
+    module), ``set()``/``clear()``/``wait()`` of an Event, ``put()``/``get()`` of a
     Queue, a state query or an event's ``set()`` without arguments on any object but a
     caller's (``is_set()``, ``is_alive()``, ``locked()``, ``empty()``, ``qsize()``,
     ``set()``: they read or raise a flag), a method of a GTK or Qt widget the object

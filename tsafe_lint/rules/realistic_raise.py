@@ -394,7 +394,7 @@ class _Walk:
     def _call_fails(self, call: cst.Call, func: FunctionInfo, depth: int) -> bool:
         callee = call.func
         analysis = self.analysis
-        if is_log_call(call):
+        if is_log_call(call) or analysis.is_log_attribute(callee, func):
             return False  # logging reports its own errors (``Handler.handleError``)
         if isinstance(callee, cst.Name):
             name = callee.value
