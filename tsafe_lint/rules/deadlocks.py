@@ -586,7 +586,8 @@ class LockInFinalizer(Rule):
     Left alone: an ``RLock``; a lock only the finalizer's code takes; a non-blocking
     ``acquire(False)`` or ``acquire(timeout=...)``; a ``__del__`` taking a lock its own
     object made (``self._lock = Lock()`` in ``__init__``, or a new object of a lock
-    wrapper of the module that makes its own locks; a teardown's ``self._lock = None``
+    wrapper of the module that makes its own locks, an annotated store ``self._lock:
+    Lock = Lock()`` too; a teardown's ``self._lock = None``
     stores no other lock: nobody can hold the lock of an object that is being
     finalized); a lock an object makes for itself, taken in its
     methods when the finalizer's code calls them only on objects it builds
@@ -956,27 +957,32 @@ _NEW_LOCKS = (Kind.LOCK, Kind.RLOCK)
 def _assignments_to_self(
     analysis: ModuleAnalysis, method: FunctionInfo, attr: str, seen: frozenset[str] = frozenset()
 ) -> list[bool]:
-    """For each ``self.<attr> = value`` in ``method``: is the value a new lock (or a new
-    wrapper of locks of its own)? ``self.<attr> = None`` (a teardown dropping the lock)
-    stores no lock and is not counted."""
+    """For each ``self.<attr> = value`` (or ``self.<attr>: T = value``) in ``method``: is
+    the value a new lock (or a new wrapper of locks of its own)? ``self.<attr> = None``
+    (a teardown dropping the lock) stores no lock and is not counted."""
     found = []
     for node in walk(method.node, skip=NOT_RUN):
-        if not isinstance(node, cst.Assign):
+        if isinstance(node, cst.Assign):
+            written_targets = [target.target for target in node.targets]
+        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+            written_targets = [node.target]  # dxcam's ``self.__lock: LockType = Lock()``
+        else:
             continue
-        for target in node.targets:
-            written = target.target
+        for written in written_targets:
             if (
                 isinstance(written, cst.Attribute)
                 and written.attr.value == attr
                 and isinstance(written.value, cst.Name)
                 and written.value.value == method.self_name
             ):
-                if isinstance(node.value, cst.Name) and node.value.value == "None":
+                value = node.value
+                assert value is not None
+                if isinstance(value, cst.Name) and value.value == "None":
                     continue
-                made = analysis.symbols.kind_of(node.value, method)
+                made = analysis.symbols.kind_of(value, method)
                 found.append(
-                    (isinstance(node.value, cst.Call) and made in _NEW_LOCKS)
-                    or _new_own_lock_wrapper(analysis, node.value, method, seen)
+                    (isinstance(value, cst.Call) and made in _NEW_LOCKS)
+                    or _new_own_lock_wrapper(analysis, value, method, seen)
                 )
     return found
 
