@@ -12,11 +12,9 @@ ignores) last, so cached results never depend on either (the flake8 plugin leave
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tsafe_lint.cache import Cache, content_key, context_key
 from tsafe_lint.config import Config
@@ -34,6 +32,9 @@ from tsafe_lint.results import (
     is_result_json,
 )
 from tsafe_lint.suppression import is_suppressed
+
+if TYPE_CHECKING:  # the process pool is imported when a run needs it (a warm run does not)
+    from concurrent.futures import ProcessPoolExecutor
 
 #: Called with (files done, files in this pass) as phase 1 goes.
 Progress = Callable[[int, int], None]
@@ -359,6 +360,9 @@ class Linter:
         work: list[Task],
         collect: Callable[[tuple[str, str, dict[str, Any]]], None],
     ) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         done: set[str] = set()
         try:
             if self._pool is None:
