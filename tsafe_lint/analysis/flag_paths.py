@@ -275,7 +275,7 @@ def _stores(statement: cst.BaseStatement) -> Iterator[tuple[str, str]]:
         if isinstance(small, cst.Assign) and all(
             isinstance(assigned.target, cst.Attribute) for assigned in small.targets
         ):
-            value = "None" if _is_none(small.value) else NOT_NONE
+            value = NOT_NONE if _known_object(small.value) else "None"
             for assigned in small.targets:
                 key = _flag_key(assigned.target)
                 if key is not None and key.startswith("self."):
@@ -289,28 +289,55 @@ def _stores(statement: cst.BaseStatement) -> Iterator[tuple[str, str]]:
                         yield key, "None"
 
 
-def _is_none(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
-
-
 def _none_stores(node: cst.CSTNode) -> Iterator[str]:
     """The attributes of ``self`` that code under ``node`` may set to None or to a value
-    not known (``self.x = None``, ``self.x += 1``, ``del self.x``); ``self.x = Parser()``
-    is not one."""
+    not known (``self.x = None``, ``self.x = load()``, ``self.x += 1``, ``del self.x``,
+    a tuple unpacked into it); ``self.x = Parser()`` is not one."""
     for inner in walk(node):
-        if isinstance(inner, cst.Assign) and not _is_none(inner.value):
+        if isinstance(inner, cst.Assign):
+            single = len(inner.targets) == 1 and isinstance(inner.targets[0].target, cst.Attribute)
+            if single and _known_object(inner.value):
+                continue
+            targets: list[cst.BaseExpression] = [assigned.target for assigned in inner.targets]
+        elif isinstance(inner, (cst.AugAssign, cst.AnnAssign, cst.Del)):
+            targets = [inner.target]
+        else:
             continue
-        if isinstance(inner, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
-            parent_is_object = False
-            if isinstance(inner, cst.AssignTarget):
-                continue  # handled with its Assign
-            for part in walk(inner.target):
+        for target in targets:
+            for part in walk(target):
                 key = _flag_key(part) if isinstance(part, cst.Attribute) else None
-                if key is not None and not parent_is_object:
+                if key is not None:
                     yield key
-        elif isinstance(inner, cst.Assign):  # ``self.x = None``
-            for assigned in inner.targets:
-                for part in walk(assigned.target):
-                    key = _flag_key(part) if isinstance(part, cst.Attribute) else None
-                    if key is not None:
-                        yield key
+
+
+#: builtins and standard constructors that always return a new object
+_BUILT_OBJECTS = frozenset(
+    {"dict", "list", "set", "tuple", "frozenset", "object", "bytearray", "deque", "defaultdict"}
+)
+
+
+def _known_object(value: cst.BaseExpression) -> bool:
+    """Is ``value`` surely not None: a class built (``Parser()``, a capitalised callee,
+    ``dict(...)``), or a literal (a container, a string, a number)?"""
+    if isinstance(value, cst.Call):
+        name = value.func.attr.value if isinstance(value.func, cst.Attribute) else None
+        if isinstance(value.func, cst.Name):
+            name = value.func.value
+        return name is not None and (name[:1].isupper() or name in _BUILT_OBJECTS)
+    return isinstance(
+        value,
+        (
+            cst.List,
+            cst.Dict,
+            cst.Set,
+            cst.Tuple,
+            cst.SimpleString,
+            cst.ConcatenatedString,
+            cst.FormattedString,
+            cst.Integer,
+            cst.Float,
+            cst.ListComp,
+            cst.DictComp,
+            cst.SetComp,
+        ),
+    )

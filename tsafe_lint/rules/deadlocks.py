@@ -130,8 +130,9 @@ class ReentrantLockAcquire(Rule):
     function that only releases a lock of an object it got itself (``worker =
     idle.pop(); worker._lock.release()``) is not taken to run with that lock held, as a
     function that only releases its own object's lock is (a ``begin()``/``end()`` pair).
-    Nor is a call on ``self`` made after the holder stored an object (not None) in
-    ``self.x``, into code that takes the lock only under ``if self.x is None:``: a
+    Nor is a call on ``self`` made after the holder stored a new object (a class built,
+    ``dict()``, a literal) in ``self.x``, into code that takes the lock only under ``if
+    self.x is None:``: a
     double-checked initialiser that sets ``self.config`` first and then reads a property
     that calls it again passes its outer test without the lock (stored after the call,
     cleared on the way, or tested for truth rather than None, it still counts).
