@@ -111,7 +111,7 @@ def failure_before_set(
     func: FunctionInfo, key: SymbolKey, analysis: ModuleAnalysis, depth: int = 0
 ) -> tuple[bool, cst.BaseStatement | None]:
     """Walks ``func``'s top-level statements to its first ``set()`` of the event: whether
-    one is reached (there, or in a ``finally`` that sets it), and the first statement
+    one is reached (there, or in a ``finally`` that sets it), and the last statement
     before it that can fail with nothing setting the event on the way out (a ``try``
     whose handlers each set it or fall through is no such statement; one that fails in
     use rather than an ``assert`` when there are both)."""
@@ -131,16 +131,21 @@ def failure_before_set(
                 return True, failing
             if _handlers_set_or_fall_through(statement, key, func, analysis, depth):
                 continue
-            failing = statement if _weak(failing) else failing
-        elif _weak(failing) and not _cannot_fail(statement, func, analysis):
-            failing = statement if failing is None or not _asserts(statement) else failing
+            failing = _later(failing, statement)
+        elif not _cannot_fail(statement, func, analysis):
+            failing = _later(failing, statement)
     return False, failing
 
 
-def _weak(failing: cst.BaseStatement | None) -> bool:
-    """Is ``failing`` no statement yet, or only an ``assert`` (a program error; a later
-    statement that fails in use names the failure better)?"""
-    return failing is None or _asserts(failing)
+def _later(
+    failing: cst.BaseStatement | None, statement: cst.BaseStatement
+) -> cst.BaseStatement:
+    """The statement to name as the one that can fail: the last so far (the step just
+    before the ``set()``, usually what binds or connects), but one that fails in use
+    rather than an ``assert`` when there are both."""
+    if failing is not None and _asserts(statement) and not _asserts(failing):
+        return failing
+    return statement
 
 
 def _asserts(statement: cst.BaseStatement) -> bool:
