@@ -24,39 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the fifty-sixth set, pinned while the fifty-fifth was reviewed; current since it was retired
+# the fifty-seventh set, pinned while the fifty-sixth was reviewed; current since it was retired
 PINS = {
-    "mesa": "3.3.1",
-    "dxcam": "0.3.0",
-    "growwapi": "1.5.0",
-    "asyncssh": "2.24.1",
-    "bumble": "0.0.236",
-    "hikari": "2.7.0",
-    "rio-ui": "0.11.1",
-    "shiny": "1.8.0",
-    "vectorbt": "1.2.0",
-    "vanna": "2.0.2",
-    "twitchio": "3.3.2",
-    "mautrix": "0.21.1",
-    "matrix-nio": "0.26.0",
-    "blacksheep": "2.6.4",
-    "emmett": "2.8.2",
-    "python-statemachine": "3.2.2",
-    "scrapegraphai": "1.76.0",
-    "fury": "2.0.0",
-    "instagrapi": "3.2.2",
-    "llmware": "0.4.3",
-    "vkbottle": "4.11.0",
-    "saq": "0.26.4",
-    "backtesting": "0.6.6",
-    "pydriller": "2.8",
-    "arq": "0.28.0",
-    "parfive": "2.3.1",
-}
-# the fifty-seventh set, pinned while the fifty-sixth is reviewed and held in reserve until the
-# fifty-sixth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "alexapy": "1.33.0",
     "stable-ts": "2.19.1",
     "jugaad-data": "0.37.0",
@@ -135,6 +104,7 @@ SEEN = (
     BENCH / "validation_seen_53.toml",
     BENCH / "validation_seen_54.toml",
     BENCH / "validation_seen_55.toml",
+    BENCH / "validation_seen_56.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -212,20 +182,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the fifty-sixth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
