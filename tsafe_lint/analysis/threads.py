@@ -20,7 +20,7 @@ from tsafe_lint.analysis.names import looks_like_setup
 from tsafe_lint.analysis.qt_workers import worker_starts
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, argument
-from tsafe_lint.analysis.tree import NOT_RUN, contains, walk
+from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call, contains, names_bound_by, walk
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,8 @@ def thread_starts(
                 args,
                 repeated=any_call.repeated
                 and not _awaited_at_once(any_call)
-                and not _once_per_loop(guarding, any_call.call),
+                and not _once_per_loop(guarding, any_call.call)
+                and not _joined_in_its_pass(any_call),
                 handle=stored_handle(any_call.place.statement, any_call.call, any_call.func),
                 sequence=_awaiting(any_call),
                 guard=guarding[0] if guarding is not None else None,
@@ -321,6 +322,27 @@ def _assigned_to(statement: cst.BaseStatement, call: cst.Call) -> cst.BaseExpres
     if not isinstance(small, cst.Assign) or small.value is not call or len(small.targets) != 1:
         return None
     return small.targets[0].target
+
+
+def _joined_in_its_pass(any_call: AnyCall) -> bool:
+    """``t = Thread(target=f)``, ``t.start()`` and ``t.join()`` (no timeout) in the same
+    block of a loop: each pass waits for its thread before the next starts one, so the
+    threads run one at a time (finrl's paper-trading loop, fifty-seventh set)."""
+    name = _bound_name(any_call.place.statement, any_call.call)
+    if name is None:
+        return False
+    started = False
+    for statement in any_call.place.block[any_call.place.index + 1 :]:
+        receiver = bare_method_call(statement, "start")
+        if receiver is not None:
+            started = started or (isinstance(receiver, cst.Name) and receiver.value == name)
+            continue
+        receiver = bare_method_call(statement, "join")
+        if isinstance(receiver, cst.Name) and receiver.value == name:
+            return started
+        if name in names_bound_by(statement):
+            return False  # the name now holds another thread
+    return False
 
 
 def _awaiting(any_call: AnyCall) -> str | None:
