@@ -19,7 +19,8 @@ from __future__ import annotations
 import libcst as cst
 
 from tsafe_lint.analysis.scopes import block
-from tsafe_lint.analysis.tree import names_bound_by, walk
+from tsafe_lint.analysis.threads import own_attribute
+from tsafe_lint.analysis.tree import inert, names_bound_by, walk
 
 #: ``logger.debug(...)``: logging reports its handlers' errors itself, it does not raise
 LOG_METHODS = frozenset(
@@ -38,9 +39,7 @@ def is_logger(receiver: cst.BaseExpression) -> bool:
 def is_log_method(func: cst.BaseExpression) -> bool:
     """``log.debug``, ``self.logger.warning``: a logger's method."""
     return (
-        isinstance(func, cst.Attribute)
-        and func.attr.value in LOG_METHODS
-        and is_logger(func.value)
+        isinstance(func, cst.Attribute) and func.attr.value in LOG_METHODS and is_logger(func.value)
     )
 
 
@@ -85,15 +84,7 @@ def _does_nothing(node: cst.FunctionDef) -> bool:
         return False
     if not isinstance(params.star_arg, cst.Param) or params.kwonly_params:
         return False
-    return all(
-        isinstance(statement, cst.SimpleStatementLine)
-        and all(
-            isinstance(small, cst.Pass)
-            or (isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString))
-            for small in statement.body
-        )
-        for statement in block(node.body)
-    )
+    return all(inert(statement) for statement in block(node.body))
 
 
 def is_log_value(value: cst.BaseExpression) -> bool:
@@ -130,12 +121,9 @@ def log_attributes(cls: cst.ClassDef) -> tuple[frozenset[str], frozenset[str]]:
             else [node.target]
         )
         for target in targets:
-            if (
-                isinstance(target, cst.Attribute)
-                and isinstance(target.value, cst.Name)
-                and target.value.value == "self"
-            ):
+            attr = own_attribute(target, "self")
+            if attr is not None:
                 value = node.value if not isinstance(node, cst.AugAssign) else None
                 ok = isinstance(node, cst.Assign) and value is not None and is_log_value(value)
-                (good if ok else bad).add(target.attr.value)
+                (good if ok else bad).add(attr)
     return frozenset(good - bad), frozenset(bad)

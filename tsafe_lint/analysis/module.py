@@ -35,7 +35,7 @@ from tsafe_lint.analysis.shared_args import SharedCall, shared_calls
 from tsafe_lint.analysis.sharing import Sharing, is_setup_name
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
 from tsafe_lint.analysis.thread_keyed import ThreadKeyed
-from tsafe_lint.analysis.threads import ThreadStart, thread_starts
+from tsafe_lint.analysis.threads import ThreadStart, own_attribute, thread_starts
 from tsafe_lint.analysis.tree import Span, children, positions, walk
 from tsafe_lint.analysis.usage import infer_kinds_from_use
 from tsafe_lint.module_names import is_package, module_name
@@ -326,9 +326,7 @@ class ModuleAnalysis:
         for site in self.regions.call_sites:
             start = first.get(site.func)
             order = orders.get(id(site.call))
-            early = (
-                not site.implicit and start is not None and order is not None and order < start
-            )
+            early = not site.implicit and start is not None and order is not None and order < start
             sites.setdefault(site.callee, []).append(early)
         return frozenset(
             func
@@ -563,19 +561,13 @@ class ModuleAnalysis:
         ``self._debug``, every store of which in the class is ``logger.debug`` or a
         do-nothing lambda, or, named after a logger's method, neither stored nor defined
         in the module's class (a base class of another module sets it up)?"""
-        if not (
-            isinstance(expr, cst.Attribute)
-            and isinstance(expr.value, cst.Name)
-            and expr.value.value == "self"
-            and func.self_name == "self"
-            and func.cls is not None
-        ):
-            return False
+        name = own_attribute(expr, "self")
         cls = func.cls
+        if name is None or func.self_name != "self" or cls is None:
+            return False
         known = self._log_attributes.get(cls.node)
         if known is None:
             known = self._log_attributes[cls.node] = log_attributes(cls.node)
-        name = expr.attr.value
         good, stored = known
         if name in good:
             return True

@@ -184,6 +184,15 @@ def _exact_types(skip: tuple[type, ...]) -> frozenset[type] | None:
     return _EXACT[skip]
 
 
+def inert(statement: cst.BaseStatement) -> bool:
+    """``pass`` or a docstring: a statement that does nothing."""
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Pass)
+        or (isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString))
+        for small in statement.body
+    )
+
+
 def on_error_paths(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """The nodes of ``node``'s own code that run when something raises: every node of
     its ``except`` handlers and ``finally:`` blocks (a stop, a ``set()``, a marker put

@@ -9,6 +9,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import LOCKLIKE, FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.scopes import ends_by_leaving
+from tsafe_lint.analysis.threads import own_attribute
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.base import Finding, Rule
 
@@ -117,13 +118,7 @@ class PublishedBeforeReady(Rule):
 
 
 def _own_attribute(expr: cst.BaseExpression) -> str | None:
-    if (
-        isinstance(expr, cst.Attribute)
-        and isinstance(expr.value, cst.Name)
-        and expr.value.value == "self"
-    ):
-        return expr.attr.value
-    return None
+    return own_attribute(expr, "self")  # the rule looks at methods whose self is ``self``
 
 
 def _tested_set(test: cst.BaseExpression) -> str | None:

@@ -9,7 +9,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.scopes import ends_by_leaving, final_name, is_declaration
-from tsafe_lint.analysis.tree import NOT_RUN, bare_call, on_error_paths, walk
+from tsafe_lint.analysis.tree import NOT_RUN, bare_call, inert, on_error_paths, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
@@ -153,20 +153,12 @@ def _empty_class(node: cst.ClassDef) -> bool:
     for statement in block(node.body):
         if isinstance(statement, cst.FunctionDef):
             if statement.name.value != "__init__" or not all(
-                _inert(inner) for inner in block(statement.body)
+                inert(inner) for inner in block(statement.body)
             ):
                 return False
-        elif not _inert(statement):
+        elif not inert(statement):
             return False
     return True
-
-
-def _inert(statement: cst.BaseStatement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, cst.Pass)
-        or (isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString))
-        for small in statement.body
-    )
 
 
 def _marker(value: cst.BaseExpression, sentinels: set[str]) -> str | None:
