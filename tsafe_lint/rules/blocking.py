@@ -20,7 +20,11 @@ from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.done_futures import known_done
 from tsafe_lint.rules.event_setters import sure_setters, woken_before_taken
-from tsafe_lint.rules.queue_feeders import answering_feeders, taken_when_not_empty
+from tsafe_lint.rules.queue_feeders import (
+    answering_feeders,
+    retires_own_item,
+    taken_when_not_empty,
+)
 
 FAMILY = "locks"
 
@@ -103,7 +107,11 @@ class BlockingCallUnderLock(Rule):
     the feeders takes or names the held lock. A worker pool that answers every item,
     errors included, always wakes the waiter. Nor is a ``get()`` that cannot wait: the
     first statement under ``while not q.empty():`` (or ``if q.qsize():``) inside a
-    ``with`` on a lock that every ``get`` of the queue in the module holds.
+    ``with`` on a lock that every ``get`` of the queue in the module holds; or a ``get()``
+    whose item is dropped (a statement of its own) in a function that itself puts into
+    the queue: the queue is that code's own bounded buffer and the ``get`` frees a slot
+    of it. A ``get()`` that only waits (``done.get()`` for a worker's ``done.put(None)``)
+    stays reported.
 
     An ``event.wait()`` is not reported when the event is made by the module (``ready =
     threading.Event()``, a local, or an attribute set in ``__init__`` or the class body;
@@ -260,6 +268,12 @@ class BlockingCallUnderLock(Rule):
             }
         if kind is Kind.QUEUE and taken_when_not_empty(call, receiver, analysis):
             return None  # the item the test saw under the lock is still there
+        if (
+            kind is Kind.QUEUE
+            and callee.attr.value == "get"
+            and retires_own_item(call, receiver, analysis)
+        ):
+            return None  # drops an item this function's own puts fill the queue with
         if kind is Kind.QUEUE:
             feeders = answering_feeders(receiver, call.func, analysis)
             if feeders is not None:  # every put is known and always made

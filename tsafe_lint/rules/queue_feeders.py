@@ -14,6 +14,10 @@ A ``get()`` that cannot wait at all is not a wait either: it is the first statem
 an ``if``/``while`` whose test says the queue is not empty (``while not q.empty():``,
 ``if q.qsize():``), inside a ``with`` on a lock that every ``get`` of the queue in the
 module holds, so no other thread can take the item between the test and the ``get``.
+Nor is a ``get()`` whose item is dropped, in a function that itself puts into the queue:
+the queue is that code's own bounded buffer, and the ``get`` retires an item it put
+(a tee whose forks pop the head once all of them have read it), not a wait for another
+thread's work.
 """
 
 from __future__ import annotations
@@ -164,6 +168,27 @@ def taken_when_not_empty(
         other.state.held & locks
         for other in analysis.regions.method_calls
         if other.method in ("get", "get_nowait") and canonical_key(other.target, analysis) == key
+    )
+
+
+def retires_own_item(call: AnyCall, receiver: cst.BaseExpression, analysis: ModuleAnalysis) -> bool:
+    """``q.get()`` as a statement of its own, in a function that also puts into ``q``:
+    the item is dropped, so the ``get`` frees a slot of the function's own buffer rather
+    than waits for another thread's work (mpservice's tee, fifty-seventh set: judged
+    false). A waiter that only gets (``done.get()`` for a worker's ``done.put(None)``)
+    stays reported."""
+    func = call.func
+    key = canonical_key(analysis.symbols.key_of(receiver, func), analysis)
+    if key is None:
+        return False
+    statement = analysis.parent_of(call.call)
+    if not isinstance(statement, cst.Expr):
+        return False  # the item is used: the get waits for it
+    return any(
+        other.func is func
+        and other.method in _PUTS
+        and canonical_key(other.target, analysis) == key
+        for other in analysis.regions.method_calls
     )
 
 
