@@ -260,7 +260,10 @@ def _released_by_started_thread(
     a Thread made in this function whose target releases the lock in a ``finally``: a
     slot handed to the worker it caps (a semaphore limiting concurrent threads, taken
     in a loop that starts one per pass). A failed start releases it here; a started
-    thread releases it however it ends."""
+    thread releases it however it ends. The ``try`` may hold more than the start
+    (making the thread, ``self.thread = thread``, ``return thread``: mcdreforged's
+    one-operation-at-a-time guard, sixteenth set): whatever in it fails, the handler
+    gives the lock back."""
     if not isinstance(statement, cst.Try) or statement.finalbody is not None:
         return False
     handlers = statement.handlers
@@ -269,19 +272,9 @@ def _released_by_started_thread(
     if not any(catches_all(handler.type) for handler in handlers):
         return False
     body = block(statement.body)
-    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
+    handle = next(filter(None, (_started_handle(line) for line in body)), None)
+    if handle is None:
         return False
-    small = body[0].body[0] if len(body[0].body) == 1 else None
-    if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
-        return False
-    started = small.value.func
-    if not (
-        isinstance(started, cst.Attribute)
-        and started.attr.value == "start"
-        and isinstance(started.value, cst.Name)
-    ):
-        return False
-    handle = started.value.value
     for start in analysis.thread_starts:
         if start.func is not call.func or start.how != "Thread" or start.target is None:
             continue
@@ -291,6 +284,24 @@ def _released_by_started_thread(
         if target is not None and _finally_releases(target, call, analysis):
             return True
     return False
+
+
+def _started_handle(line: cst.BaseStatement) -> str | None:
+    """``thread.start()`` on a line of its own -> ``"thread"``."""
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return None
+    small = line.body[0]
+    if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
+        return None
+    started = small.value.func
+    if (
+        isinstance(started, cst.Attribute)
+        and started.attr.value == "start"
+        and isinstance(started.value, cst.Name)
+        and not small.value.args
+    ):
+        return started.value.value
+    return None
 
 
 def handed_to_returned_call(exit_: cst.Return, call: MethodCall, analysis: ModuleAnalysis) -> bool:
@@ -994,6 +1005,40 @@ def _is_bare_break_if(statement: cst.BaseStatement | None) -> bool:
     )
 
 
+def acquired_flag_test(call: MethodCall) -> tuple[cst.If, bool] | None:
+    """``got = x.acquire(timeout=t)`` followed by ``if got:`` (True: the body runs with
+    it held) or ``if not got:`` (False: the ``else``, or the statement after an ``if``
+    whose body leaves): the ``if x.acquire(...):`` form spelled with a name."""
+    if call.form != "assign":
+        return None
+    line = call.place.statement
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return None
+    assign = line.body[0]
+    if not (
+        isinstance(assign, cst.Assign)
+        and assign.value is call.call
+        and len(assign.targets) == 1
+        and isinstance(assign.targets[0].target, cst.Name)
+    ):
+        return None
+    name = assign.targets[0].target.value
+    test = call.place.following()
+    if not isinstance(test, cst.If):
+        return None
+    if isinstance(test.test, cst.Name) and test.test.value == name:
+        return test, True
+    if (
+        isinstance(test.test, cst.UnaryOperation)
+        and isinstance(test.test.operator, cst.Not)
+        and isinstance(test.test.expression, cst.Name)
+        and test.test.expression.value == name
+        and (isinstance(test.orelse, cst.Else) or ends_by_leaving(test.body))
+    ):
+        return test, False
+    return None
+
+
 def _first_statement_held(call: MethodCall, analysis: ModuleAnalysis) -> cst.BaseStatement | None:
     """The statement that runs first after the acquire succeeds.
 
@@ -1022,6 +1067,16 @@ def _first_statement_held(call: MethodCall, analysis: ModuleAnalysis) -> cst.Bas
                     if not realistically_cannot_raise(step, analysis, call.func, lock=call.target):
                         return step
                 return _statement_after(owner, analysis)
+    flag_test = acquired_flag_test(call)
+    if flag_test is not None:
+        test, taken = flag_test
+        if taken:
+            body = block(test.body)
+            return body[0] if body else None
+        if isinstance(test.orelse, cst.Else):
+            orelse = block(test.orelse.body)
+            return orelse[0] if orelse else None
+        return _statement_after(test, analysis)
     if call.form == "if" and isinstance(statement, cst.If):
         body = block(statement.body)
         return body[0] if body else None

@@ -24,6 +24,7 @@ from tsafe_lint.analysis.scopes import FunctionInfo, final_name, local_values
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.after_acquire import (
+    acquired_flag_test,
     checks_out,
     handed_to_returned_call,
     handed_to_started_thread,
@@ -61,6 +62,14 @@ class AcquireWithoutTryFinally(Rule):
     acquire in the module is non-blocking with its result thrown away, that no ``with``
     holds, no ``locked()`` reads and nothing hands on: no thread ever waits for it, so
     a leak blocks nobody; TS207 reports the ignored result, the real defect.
+
+    A conditional acquire counts with its result named as much as tested at once:
+    ``got = x.acquire(timeout=t)`` followed by ``if got:`` runs the body with it held,
+    as ``if x.acquire(timeout=t):`` does (and ``if not got: return`` the code after it).
+    A release at the end of that body that an exception skips leaks the lock
+    (mpservice's tee fork, whose ``next()`` of the source may raise: fifty-seventh set's
+    misses). For an acquire that can give up (``blocking=False``, a timeout) the message
+    asks for a ``finally:``, since ``with`` cannot time out.
 
     Nor is ``begun = False``, ``if cond: begun = True; x.acquire()`` followed by
     ``try: ... finally: if begun: x.release()``: a local flag set true only next to the
@@ -322,7 +331,7 @@ class AcquireWithoutTryFinally(Rule):
         for index, call in enumerate(analysis.regions.method_calls):
             if call.method != "acquire" or call.kind not in LOCKLIKE:
                 continue
-            if call.form not in ("statement", "if", "if-not"):
+            if call.form not in ("statement", "if", "if-not") and acquired_flag_test(call) is None:
                 continue
             if counts_signals(analysis.symbols.symbols.get(call.target)):
                 continue  # ``Semaphore(0)``: waits for a signal, holds nothing to give back
@@ -350,11 +359,14 @@ class AcquireWithoutTryFinally(Rule):
                 continue
             if released_after(call, analysis) or hands_over(call, analysis):
                 continue
+            advice = f"use 'with {_source_name(call)}:'"
+            if not is_blocking_acquire(call.call):  # ``with`` cannot give up or time out
+                advice = "release it in a 'finally:' that starts once the acquire succeeded"
             yield Finding(
                 call.call,
                 f"'{display_name(call.target)}.acquire()' is not followed by try/finally "
-                f"releasing it; an exception leaks the lock: use 'with "
-                f"{_source_name(call)}:'{analysis.evidence(call.target)}",
+                f"releasing it; an exception leaks the lock: {advice}"
+                f"{analysis.evidence(call.target)}",
                 with_block_fix(call, analysis),
             )
 
