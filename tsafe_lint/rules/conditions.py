@@ -249,6 +249,12 @@ class ConditionNotHeld(Rule):
     an attribute (``if self.locking:``) or ``if not lock:`` keeps the finding, and so does
     a notify before the acquire.
 
+    A signal in the release half of a begin/end pair of methods is held by its caller:
+    its method gives the condition back after the signal without taking it, and another
+    method of the class takes it and returns holding it (``acquire_write()`` and
+    ``release_write()`` of a read-write lock). A release method that signals after
+    giving it back, or one with no acquiring partner, stays reported.
+
     A Condition built on a lock passed to ``__init__`` (``self.cv =
     threading.Condition(lock)``) is that lock when every construction in the module
     passes the same one (``Future(self.lock)``): a method that every caller in the
@@ -318,12 +324,42 @@ class ConditionNotHeld(Rule):
                 continue  # some lock we cannot type is held: it may well be this one
             if _acquired_unless_caller_holds(call, analysis):
                 continue
+            if _release_half(call, analysis):
+                continue  # the caller holds it: the acquire half left it held
             name = display_name(call.target)
             yield Finding(
                 call.call,
                 f"'{name}.{call.method}()' is called without holding '{name}'; it raises "
                 f"RuntimeError: call it inside 'with {name}:'{analysis.evidence(call.target)}",
             )
+
+
+def _release_half(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """The signal is in the release half of a begin/end pair of methods: its function
+    gives the condition back after the signal without taking it, and another method of
+    the class takes it and returns holding it (``acquire_write()`` / ``release_write()``
+    of a read-write lock: chronomap, fifty-eighth set, judged false). The caller holds
+    it between the two calls, on the same thread."""
+    func = call.func
+    if func.cls is None:
+        return False
+    family = {c.qualname for c in analysis.structure.class_bases(func.cls)}
+    takes: set[object] = set()
+    gives: set[object] = set()
+    seen_signal = released_after = False
+    for other in analysis.regions.method_calls:  # in source order
+        if other is call:
+            seen_signal = True
+        if other.target != call.target or other.func.cls is None:
+            continue
+        if other.func.cls.qualname not in family:
+            continue
+        if other.method == "acquire":
+            takes.add(other.func)
+        elif other.method == "release":
+            gives.add(other.func)
+            released_after = released_after or (other.func is func and seen_signal)
+    return released_after and func not in takes and bool(takes - gives)
 
 
 class SemaphoreReleaseUnbalanced(Rule):
