@@ -19,7 +19,11 @@ from tsafe_lint.analysis.scopes import FunctionInfo, ends_by_leaving
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.done_futures import known_done
-from tsafe_lint.rules.event_setters import sure_setters, woken_before_taken
+from tsafe_lint.rules.event_setters import (
+    restored_before_release,
+    sure_setters,
+    woken_before_taken,
+)
 from tsafe_lint.rules.queue_feeders import (
     answering_feeders,
     retires_own_item,
@@ -125,7 +129,12 @@ class BlockingCallUnderLock(Rule):
     of the held lock in the module sets the event first, earlier in its function
     (``shutdown()``: ``self.built.set()``, then ``with self.lock:``): whoever needs the lock
     wakes the waiter on the way. A taker that does not, or a lock handed out of the module's
-    code, keeps it reported.
+    code, keeps it reported. Nor when the event is set whenever the lock is free: set
+    where it is made (module or class body, ``__init__``), and its every ``clear()``
+    made holding the lock inside a ``try`` whose ``finally`` sets it again (a decorator
+    that runs one call at a time: ``with lock: event.wait(); try: event.clear(); ...
+    finally: event.set()``). A clear without the lock, or one no ``finally`` undoes,
+    keeps it reported.
 
     Nor is a wait under a lock used as a busy flag: every function of the module that
     takes it first leaves when it is held (``if self._busy.locked(): raise
@@ -264,7 +273,10 @@ class BlockingCallUnderLock(Rule):
             if setters is not None:  # a thread started here sets it whatever happens
                 held = {lock for lock in held if not stays_away(lock, setters, analysis)}
             held = {
-                lock for lock in held if not woken_before_taken(receiver, call.func, lock, analysis)
+                lock
+                for lock in held
+                if not woken_before_taken(receiver, call.func, lock, analysis)
+                and not restored_before_release(receiver, call.func, lock, analysis)
             }
         if kind is Kind.QUEUE and taken_when_not_empty(call, receiver, analysis):
             return None  # the item the test saw under the lock is still there

@@ -35,7 +35,7 @@ from tsafe_lint.analysis.awaited import Awaited, assignments_of, canonical_key
 from tsafe_lint.analysis.kinds import FACTORIES, Kind
 from tsafe_lint.analysis.scopes import ends_by_leaving, final_name, is_declaration
 from tsafe_lint.analysis.symbols import SymbolKey
-from tsafe_lint.analysis.tree import bare_method_call, walk
+from tsafe_lint.analysis.tree import bare_method_call, contains, walk
 from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
 
@@ -137,9 +137,7 @@ def failure_before_set(
     return False, failing
 
 
-def _later(
-    failing: cst.BaseStatement | None, statement: cst.BaseStatement
-) -> cst.BaseStatement:
+def _later(failing: cst.BaseStatement | None, statement: cst.BaseStatement) -> cst.BaseStatement:
     """The statement to name as the one that can fail: the last so far (the step just
     before the ``set()``, usually what binds or connects), but one that fails in use
     rather than an ``assert`` when there are both."""
@@ -308,3 +306,71 @@ def _set_before(
                     return True
         current = parent
     return False
+
+
+def restored_before_release(
+    receiver: cst.BaseExpression,
+    scope: FunctionInfo,
+    lock: SymbolKey,
+    analysis: ModuleAnalysis,
+) -> bool:
+    """Is the event ``receiver`` waits on set whenever ``lock`` is free: made by the
+    module and set where it is made (module or class body, ``__init__``), and every
+    ``clear()`` of it made while holding ``lock``, inside a ``try`` whose ``finally``
+    sets it again before ``lock`` is released? A thread that holds the lock then finds
+    it set and its ``wait()`` returns at once (cloudshell-shell-core's ``GlobalLock``,
+    fifty-eighth set: judged false). A clear outside the lock, or one the ``finally``
+    does not undo, keeps the wait reported."""
+    event = canonical_key(analysis.symbols.key_of(receiver, scope), analysis)
+    if event is None or not made_as_event(event, analysis):
+        return False
+    calls = [
+        call
+        for call in analysis.regions.method_calls
+        if canonical_key(call.target, analysis) == event
+    ]
+    set_at_start = any(
+        call.method == "set" and (call.func.is_module or call.func.name == "__init__")
+        for call in calls
+    ) or _set_in_class_body(event, analysis)
+    if not set_at_start:
+        return False
+    sets = [call for call in calls if call.method == "set" and lock in call.state.held]
+    for clear in (call for call in calls if call.method == "clear"):
+        if lock not in clear.state.held:
+            return False
+        guard = _enclosing_try(clear.call, clear.func, analysis)
+        if guard is None or guard.finalbody is None:
+            return False
+        final = guard.finalbody
+        if not any(contains(final, again.call) for again in sets):
+            return False
+    return True
+
+
+def _enclosing_try(
+    node: cst.CSTNode, func: FunctionInfo, analysis: ModuleAnalysis
+) -> cst.Try | None:
+    """The innermost ``try`` whose body holds ``node``, within ``func``."""
+    current: cst.CSTNode | None = node
+    while current is not None and current is not func.node:
+        parent = analysis.parent_of(current)
+        if isinstance(parent, cst.Try) and current is parent.body:
+            return parent
+        current = parent
+    return None
+
+
+def _set_in_class_body(event: SymbolKey, analysis: ModuleAnalysis) -> bool:
+    """``_event = Event()`` then ``_event.set()`` in the body of the class that owns the
+    attribute ``event``."""
+    if event[0] != "attr" or len(event) != 3:
+        return False
+    cls = analysis.structure.classes.get(str(event[1]))
+    if cls is None:
+        return False
+    return any(
+        isinstance(receiver := bare_method_call(statement, "set"), cst.Name)
+        and receiver.value == event[2]
+        for statement in block(cls.node.body)
+    )
