@@ -6,6 +6,10 @@ import libcst as cst
 
 from tsafe_lint.analysis.tree import FastVisitor, walk
 
+#: methods of a lock that only tell whether it is held: handing one on hands nobody the
+#: power to take or release it
+_QUERIES = frozenset({"locked", "is_locked", "is_held", "owned", "is_owned"})
+
 
 class CallScanner(FastVisitor):
     """The calls and name references of an expression, not entering lambdas or defs."""
@@ -16,7 +20,8 @@ class CallScanner(FastVisitor):
         self.receivers: set[cst.BaseExpression] = set()
         self.references: list[cst.BaseExpression] = []
         #: names whose object leaves as a value: bare names (not ``x.attr``, not
-        #: targets), the ``x`` of a bound method handed on (``on_event(lock.release)``)
+        #: targets), the ``x`` of a bound method handed on (``on_event(lock.release)``,
+        #: not a query that cannot take or give back anything: ``guard=lock.is_held``)
         #: and names a lambda captures
         self.escapes: list[cst.Name] = []
         self.in_comprehension: set[cst.Call] = set()
@@ -102,7 +107,11 @@ class CallScanner(FastVisitor):
         self.receivers.add(node.attr)
         if node not in self.called:
             self.references.append(node)
-            if node not in self.receivers and isinstance(node.value, cst.Name):
+            if (
+                node not in self.receivers
+                and isinstance(node.value, cst.Name)
+                and node.attr.value not in _QUERIES
+            ):
                 self.escapes.append(node.value)  # a bound method (or attribute) as a value
 
 
@@ -123,4 +132,3 @@ def releases_in(suite: cst.BaseSuite | None) -> list[cst.Call]:
         for call in scanner.calls
         if isinstance(call.func, cst.Attribute) and call.func.attr.value == "release"
     ]
-

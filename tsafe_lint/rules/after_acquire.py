@@ -24,7 +24,9 @@ from tsafe_lint.analysis import (
     block,
     releases_in,
 )
-from tsafe_lint.analysis.scopes import FunctionInfo, ends_by_leaving
+from tsafe_lint.analysis.acquisitions import is_blocking_acquire
+from tsafe_lint.analysis.kinds import LOCKLIKE
+from tsafe_lint.analysis.scopes import FunctionInfo, ends_by_leaving, final_name
 from tsafe_lint.analysis.settings import is_setting
 from tsafe_lint.analysis.tree import NOT_RUN, children, names_bound_by
 from tsafe_lint.analysis.tree import walk as walk_nodes
@@ -610,6 +612,99 @@ def released_only_for(call: MethodCall, analysis: ModuleAnalysis) -> str | None:
         return None
     names = [snippet(handler.type) for handler in releasing if handler.type is not None]
     return " or ".join(f"'{name}'" for name in names)
+
+
+def enter_fails_holding(call: MethodCall, analysis: ModuleAnalysis) -> str | None:
+    """In ``__enter__``, which keeps the lock for ``__exit__`` to release: the code after
+    the acquire that can fail in use, named for a message (``'self.file_lock.acquire()'``),
+    when no handler gives the lock back. ``with`` calls ``__exit__`` only once
+    ``__enter__`` returned, so a raise there leaves the lock held for good (atomicio's
+    ``SafeFile``, whose file lock times out after the thread lock is taken:
+    fifty-eighth set's misses). None when nothing after it can fail, or every
+    exception releases it."""
+    if call.func.name != "__enter__":
+        return None
+    first, _ = _held_path(call, analysis)
+    if first is None or _returns_safely(first, analysis, call):
+        return None
+    if _hands_to_caller(call, analysis) or _hands_over_inside_try(call, analysis):
+        return None  # every exception after it gives it back
+    if isinstance(first, cst.Try) and _cleans_up_on_any_error(first, call, analysis):
+        return None
+    if not any(
+        isinstance(node, cst.Call) and _fails_in_use(node, call.func, analysis)
+        for node in walk_nodes(first, NOT_RUN)
+    ):
+        return None  # only bookkeeping (``self._counts[ident()] += 1``): misuse at most
+    if isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1:
+        return f"'{snippet(first.body[0])}'"
+    keyword = _BLOCK_KEYWORDS.get(type(first), "block")
+    return f"the '{keyword}' at line {analysis.line_of(first)}"
+
+
+def _cleans_up_on_any_error(statement: cst.Try, call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """A handler catching everything calls a method of the object that releases the
+    lock (``except: self._cleanup(); raise``: btlewrap's connection): the clean-up
+    gives it back."""
+    cls = call.func.cls
+    if cls is None:
+        return False
+    for handler in statement.handlers:
+        if not catches_all(handler.type):
+            continue
+        for node in walk_nodes(handler.body, NOT_RUN):
+            if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)):
+                continue
+            receiver = node.func.value
+            if not (isinstance(receiver, cst.Name) and receiver.value == call.func.self_name):
+                continue
+            method = cls.methods.get(node.func.attr.value)
+            if method is not None and any(
+                other.func is method and other.target == call.target and other.method == "release"
+                for other in analysis.regions.method_calls
+            ):
+                return True
+    return False
+
+
+#: what fails in use after a lock is taken in ``__enter__``: a second lock or a wait
+#: with a timeout, a file, a connection, a request
+_FAILING_OPERATIONS = frozenset(
+    {
+        "acquire",
+        "wait",
+        "result",
+        "open",
+        "connect",
+        "create_connection",
+        "urlopen",
+        "request",
+    }
+)
+
+
+def _fails_in_use(call: cst.Call, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Is ``call`` an operation that fails in use: one of ``_FAILING_OPERATIONS``, but
+    not the blocking ``acquire()`` of a ``threading``/``multiprocessing`` lock, which
+    waits and does not raise?"""
+    name = final_name(call.func)
+    if name not in _FAILING_OPERATIONS:
+        return False
+    if name == "acquire" and is_blocking_acquire(call) and isinstance(call.func, cst.Attribute):
+        key = analysis.symbols.key_of(call.func.value, func)
+        info = analysis.symbols.symbols.get(key) if key is not None else None
+        if info is not None and info.kind in LOCKLIKE and info.evidence is None:
+            return False  # a real lock, made by its factory: it waits, it does not fail
+    return True
+
+
+_BLOCK_KEYWORDS: dict[type[cst.CSTNode], str] = {
+    cst.If: "if",
+    cst.For: "for",
+    cst.While: "while",
+    cst.With: "with",
+    cst.Try: "try",
+}
 
 
 def hands_over(call: MethodCall, analysis: ModuleAnalysis) -> bool:

@@ -26,6 +26,7 @@ from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.after_acquire import (
     acquired_flag_test,
     checks_out,
+    enter_fails_holding,
     handed_to_returned_call,
     handed_to_started_thread,
     hands_over,
@@ -58,7 +59,9 @@ class AcquireWithoutTryFinally(Rule):
     only in its function is left to TS204: no other thread sees it, so a leak of it
     blocks nobody. So is an object known as a lock only by its use that the function
     makes itself (``lock = FilesystemLock(path)``: a call of a capitalised name, by
-    convention a class), never hands on and alone uses. Nor is a lock whose every
+    convention a class, or of a factory named for making one, ``create_daemon_lock``),
+    never hands on (handing on a query, ``owner_guard=lock.is_held``, is not handing it
+    on) and alone uses. Nor is a lock whose every
     acquire in the module is non-blocking with its result thrown away, that no ``with``
     holds, no ``locked()`` reads and nothing hands on: no thread ever waits for it, so
     a leak blocks nobody; TS207 reports the ignored result, the real defect.
@@ -70,6 +73,16 @@ class AcquireWithoutTryFinally(Rule):
     (mpservice's tee fork, whose ``next()`` of the source may raise: fifty-seventh set's
     misses). For an acquire that can give up (``blocking=False``, a timeout) the message
     asks for a ``finally:``, since ``with`` cannot time out.
+
+    ``__enter__`` keeps the lock it takes for ``__exit__`` to release, so it is not
+    asked to release it; but ``with`` calls ``__exit__`` only once ``__enter__`` has
+    returned, so code after the acquire that fails in use, with no handler that gives
+    the lock back and raises again, leaves it held for good (atomicio's ``SafeFile``:
+    fifty-eighth set's misses). What counts is a second acquire that can fail (a file
+    lock or a semaphore with a timeout; not the blocking acquire of a ``threading``
+    lock, which waits), a ``wait()`` or ``result()``, and opening a file or a
+    connection (``open``, ``connect``, ``create_connection``, ``urlopen``,
+    ``request``); bookkeeping such as ``self._counts[ident()] += 1`` does not.
 
     Nor is ``begun = False``, ``if cond: begun = True; x.acquire()`` followed by
     ``try: ... finally: if begun: x.release()``: a local flag set true only next to the
@@ -342,7 +355,18 @@ class AcquireWithoutTryFinally(Rule):
             if _made_here_for_this_call(call.target, call.func, analysis):
                 continue  # a new object of this call, seen by no one else: blocks nobody
             if last_release.get((call.func, call.target), -1) < index:
-                continue  # no release after it here: a function that leaves it held
+                # no release after it here: a function that leaves it held, on purpose
+                # when it is ``__enter__``, unless it raises after taking it
+                failing = enter_fails_holding(call, analysis)
+                if failing is not None:
+                    yield Finding(
+                        call.call,
+                        f"'{display_name(call.target)}' stays held when {failing} raises: "
+                        "'__exit__' does not run when '__enter__' raises, so nothing "
+                        "releases it; release it in an 'except BaseException:' that "
+                        f"raises again{analysis.evidence(call.target)}",
+                    )
+                continue
             if is_lock_wrapper_name(call.func.name):
                 caught = released_only_for(call, analysis)
                 if caught is not None:
@@ -760,7 +784,8 @@ class UselessLock(Rule):
 
 def _made_here_for_this_call(key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
     """Is ``key`` a local that ``func`` binds only to new objects of a class
-    (``lock = FilesystemLock(path)``), never hands on, and alone uses? A lock known by
+    (``lock = FilesystemLock(path)``) or of a factory named for making one, never hands
+    on (a query such as ``lock.is_held`` may go), and alone uses? A lock known by
     its use, made on every call, is no other thread's: a leak of it blocks nobody
     (gridsync's single-instance file lock, forty-fifth set: judged false)."""
     if key[0] != "local" or key in analysis.regions.escaped:
@@ -775,9 +800,20 @@ def _made_here_for_this_call(key: SymbolKey, func: FunctionInfo, analysis: Modul
 
 def _names_a_class(callee: cst.BaseExpression) -> bool:
     """``FilesystemLock``, ``filelock.FileLock``: a capitalised name, by convention a class
-    (not a constant such as ``LOCK``)."""
+    (not a constant such as ``LOCK``); or a factory named for making a new lock
+    (``create_daemon_lock``, ``make_lock``: crazy-workers' daemon lock, fifty-eighth
+    set), not one that may hand out a shared one (``get_lock``)."""
     name = final_name(callee)
-    return name is not None and looks_like_class(name) and not looks_like_constant(name)
+    if name is None:
+        return False
+    if looks_like_class(name) and not looks_like_constant(name):
+        return True
+    words = name.lower().strip("_").split("_")
+    return words[0] in _MAKING_VERBS and any("lock" in word for word in words[1:])
+
+
+#: the first word of a factory that makes a new object on every call
+_MAKING_VERBS = frozenset({"create", "make", "new", "build"})
 
 
 def unshared_local_locks(analysis: ModuleAnalysis) -> dict[SymbolKey, SymbolInfo]:
