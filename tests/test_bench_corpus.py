@@ -24,44 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the fifty-eighth set, pinned while the fifty-seventh was reviewed; current since it was retired
+# the fifty-ninth set, pinned while the fifty-eighth was reviewed; current since it was retired
 PINS = {
-    "worker-dispatcher": "1.4.0",
-    "nemo-ce": "8.1.5",
-    "pydoll-python": "3.0.0",
-    "pyfunceble-dev": "4.4.2",
-    "pytenable": "26.10.1",
-    "pyserini": "1.6.0",
-    "workspace-mcp": "2.2.1",
-    "kfactory": "2.6.1",
-    "clease": "1.2.0",
-    "audio-separator": "0.47.1",
-    "concurry": "0.13.2",
-    "jstreams": "2025.10.1",
-    "mlforecast": "1.1.0",
-    "wyzeapy": "0.8.0",
-    "wakepy": "1.0.0",
-    "mqdm": "2.0.7",
-    "crazy-workers": "1.7.0",
-    "chronomap": "2.2.1",
-    "hyponcloud2mqtt": "1.0.0",
-    "gcl-looper": "1.3.0",
-    "mure": "5.4.1",
-    "funget": "1.0.48",
-    "atpbar": "2.0.10",
-    "atomicio": "1.0.1",
-    "latchkit": "1.0.0",
-    "cloudshell-shell-core": "6.0.2",
-    "aiothreads": "1.1.4",
-    "tanda": "0.3.0",
-    "wauo": "0.9.8",
-    "threaded-async": "1.4",
-    "athreading": "0.3.1",
-}
-# the fifty-ninth set, pinned while the fifty-eighth is reviewed and held in reserve until the
-# fifty-eighth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "crosshair-tool": "0.0.113",
     "aws-lambda-powertools": "3.37.0",
     "erispulse": "2.11.0",
@@ -156,6 +120,7 @@ SEEN = (
     BENCH / "validation_seen_55.toml",
     BENCH / "validation_seen_56.toml",
     BENCH / "validation_seen_57.toml",
+    BENCH / "validation_seen_58.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -233,20 +198,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the fifty-eighth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
