@@ -658,7 +658,7 @@ def _cleans_up_on_any_error(statement: cst.Try, call: MethodCall, analysis: Modu
             receiver = node.func.value
             if not (isinstance(receiver, cst.Name) and receiver.value == call.func.self_name):
                 continue
-            method = cls.methods.get(node.func.attr.value)
+            method = analysis.structure.method(cls, node.func.attr.value)
             if method is not None and any(
                 other.func is method and other.target == call.target and other.method == "release"
                 for other in analysis.regions.method_calls
