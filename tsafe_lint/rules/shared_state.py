@@ -27,6 +27,7 @@ from tsafe_lint.analysis import (
 from tsafe_lint.analysis.accesses import every_write_in_functions, shared_key
 from tsafe_lint.analysis.conflicts import stored_constant
 from tsafe_lint.analysis.fresh_object import constructing
+from tsafe_lint.analysis.in_place import extends_in_place
 from tsafe_lint.analysis.lazy_strings import only_lazy_strings
 from tsafe_lint.analysis.none_stores import may_store_none
 from tsafe_lint.analysis.own_classes import module_level_values, own_class_instance
@@ -249,7 +250,9 @@ class UnlockedReadModifyWrite(Rule):
     reads after ``join()`` is not reported, nor are the tasks of a pool of one worker
     (``ThreadPoolExecutor(max_workers=1)`` kept on the object or the module): they all
     run on that one thread, one after another, however many places submit them and
-    whichever functions they run. Take-and-reset (``items = self._buf`` then
+    whichever functions they run. Nor is ``self.items += more`` on a list or deque the
+    object keeps for good (made in set-up, never replaced): it extends that one object
+    in place. Take-and-reset (``items = self._buf`` then
     ``self._buf = []`` with no lock across both, while another thread appends) is
     reported here too: what is added in between is lost.
 
@@ -349,6 +352,8 @@ class UnlockedReadModifyWrite(Rule):
                 continue  # ``__init__`` of an object no other thread holds yet
             if _started_threads_only(analysis, access.func):
                 continue  # opt-in: the ``started-threads`` evidence
+            if extends_in_place(access.node, access.key, analysis):
+                continue  # ``+=`` on a list or deque extends the one object
             if analysis.sharing.races(access.key, access.func, access.per_instance):
                 why: str | None = _why(analysis, access)
             else:
@@ -1128,9 +1133,7 @@ def _check_then_use(
         ):
             continue  # the use reads what its own function stored after the test
         clears = [
-            w
-            for w in writes.get(use.key, ())
-            if _sets_none(w) or (use.by_position and _empties(w))
+            w for w in writes.get(use.key, ()) if _sets_none(w) or (use.by_position and _empties(w))
         ]
         if not clears:
             continue
