@@ -11,6 +11,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.acquisitions import LockFacts
 from tsafe_lint.analysis.attribute_classes import settle as settle_attribute_classes
+from tsafe_lint.analysis.callbacks import callback_sites
 from tsafe_lint.analysis.conflicts import Conflicts
 from tsafe_lint.analysis.decorators import WRAPPER_VERB, expects_threads
 from tsafe_lint.analysis.decorators import wrappers as decorator_wrappers
@@ -475,6 +476,12 @@ class ModuleAnalysis:
         return decorator_held(self.structure, self.symbols, self._walker.entered_lock)
 
     @cached_property
+    def callback_sites(self) -> dict[FunctionInfo, list[tuple[FunctionInfo, Held]]]:
+        """Functions only handed to the module's functions that call them, with where
+        they are called (``callbacks.py``)."""
+        return callback_sites(self)
+
+    @cached_property
     def entry_held_shared(self) -> dict[FunctionInfo, Held]:
         """Like ``entry_held``, ignoring calls from set-up code: a helper that ``__init__``
         calls bare and every other caller calls under a lock is locked once shared."""
@@ -485,13 +492,16 @@ class ModuleAnalysis:
         for site in self.regions.call_sites:
             if site.func not in ignored_callers:
                 sites.setdefault(site.callee, []).append((site.func, site.state.held))
+        handed = self.callback_sites
+        for func, through in handed.items():
+            sites.setdefault(func, []).extend(through)
         result: dict[FunctionInfo, Held | None] = {}
         fixed: set[FunctionInfo] = set()
         decorated = self.decorator_held
         for func in self.structure.functions:
             open_entry = (
                 func not in sites
-                or func in self.regions.referenced
+                or (func in self.regions.referenced and func not in handed)
                 or func.name in _IMPLICIT_ENTRY
                 or func.is_module
             )

@@ -216,9 +216,7 @@ class ConditionWaitNotInLoop(Rule):
                     f"{name}.wait()' or '{name}.wait_for(<pred>)'{evidence}",
                     while_loop_fix(call, analysis),
                 )
-            elif _rechecked_only_outside(call, analysis) and not _loop_in_disguise(
-                call, analysis
-            ):
+            elif _rechecked_only_outside(call, analysis) and not _loop_in_disguise(call, analysis):
                 yield Finding(
                     call.call,
                     f"'{name}.wait()' under 'if' is re-checked only by an outer loop that "
@@ -248,6 +246,11 @@ class ConditionNotHeld(Rule):
     that passes ``lock=False`` takes on holding it. The test must be the bare parameter;
     an attribute (``if self.locking:``) or ``if not lock:`` keeps the finding, and so does
     a notify before the acquire.
+
+    A function handed to another function of the module that only calls it, and only
+    while holding the condition (``self._wait_for(take)`` whose ``attempt()`` runs inside
+    ``with self._cond:``), runs with it held, as a helper called there would. A callback
+    that is also stored, or called outside the lock too, stays reported.
 
     A signal in the release half of a begin/end pair of methods is held by its caller:
     its method gives the condition back after the signal without taking it, and another
