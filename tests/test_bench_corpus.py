@@ -24,48 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the fifty-ninth set, pinned while the fifty-eighth was reviewed; current since it was retired
+# the sixtieth set, pinned while the fifty-ninth was reviewed; current since it was retired
 PINS = {
-    "crosshair-tool": "0.0.113",
-    "aws-lambda-powertools": "3.37.0",
-    "erispulse": "2.11.0",
-    "corems": "4.1.0",
-    "lisainstrument": "2.3.0",
-    "seqio": "0.0.19",
-    "policyengine-core": "3.33.12",
-    "wfdb": "4.3.1",
-    "collate-data-diff": "0.11.18",
-    "flashcam": "1.13.20",
-    "pysqlsync": "1.0.1",
-    "dotflow": "1.0.1",
-    "meltingplot-rpi-camera": "1.3.0",
-    "contextos-daemon": "1.0.2",
-    "kim-reminder": "4.5.10",
-    "py-coredaq": "2.4.0",
-    "leanclient": "0.13.2",
-    "opscalesrv": "1.3.5",
-    "localtileserver": "1.0.0",
-    "consolemod": "0.2.1",
-    "gatling": "0.3.0.25.11",
-    "keycycle": "0.5.4",
-    "agently-stage": "0.3.9",
-    "camerakit": "2.0.1",
-    "omniview": "1.3.0",
-    "gpframe": "0.1.0",
-    "crank-ci": "2.0.0",
-    "flask-production": "3.3.0",
-    "aws-embedded-metrics": "3.5.0",
-    "alarmy-cli": "1.0.9",
-    "downloaderx": "0.1.10",
-    "embody-serial": "1.0.38",
-    "github-archive": "7.0.5",
-    "icalevents": "0.3.1",
-    "eventbus-lite": "1.0.0",
-}
-# the sixtieth set, pinned while the fifty-ninth is reviewed and held in reserve until the
-# fifty-ninth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "iaiops": "0.32.0",
     "aigie": "0.5.0",
     "omnipkg": "3.4.1",
@@ -152,6 +112,7 @@ SEEN = (
     BENCH / "validation_seen_56.toml",
     BENCH / "validation_seen_57.toml",
     BENCH / "validation_seen_58.toml",
+    BENCH / "validation_seen_59.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -229,20 +190,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the fifty-ninth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
