@@ -30,15 +30,20 @@ def callback_sites(analysis: ModuleAnalysis) -> dict[FunctionInfo, list[tuple[Fu
     (caller, locks held) of every place it is called through a parameter."""
     handed: dict[FunctionInfo, list[tuple[FunctionInfo, Held]]] = {}
     passes: dict[FunctionInfo, int] = {}
+    names = {func.name for func in analysis.structure.functions}
     for site in analysis.regions.call_sites:
         if site.implicit or not isinstance(site.call, cst.Call):
             continue
+        if not any(_may_name(arg.value, names) for arg in site.call.args):
+            continue  # no argument names a function of the module
         receiver = site.callee
         bound = isinstance(site.call.func, cst.Attribute) and receiver.self_name is not None
         params = receiver.params[1:] if bound else receiver.params
         for position, arg in enumerate(site.call.args):
             if arg.star:
                 break
+            if not _may_name(arg.value, names):
+                continue
             passed = analysis.resolve_function(arg.value, site.func)
             if passed is None or passed is receiver:
                 continue
@@ -60,6 +65,11 @@ def callback_sites(analysis: ModuleAnalysis) -> dict[FunctionInfo, list[tuple[Fu
         return {}
     references = _references(candidates, analysis)
     return {func: handed[func] for func in candidates if references.get(func, 0) == passes[func]}
+
+
+def _may_name(value: cst.BaseExpression, names: set[str]) -> bool:
+    """Could ``value`` name one of the module's functions (``take``, ``self._run``)?"""
+    return isinstance(value, (cst.Name, cst.Attribute)) and _last_name(value) in names
 
 
 def _calls_of_parameter(

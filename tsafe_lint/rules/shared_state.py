@@ -352,8 +352,6 @@ class UnlockedReadModifyWrite(Rule):
                 continue  # ``__init__`` of an object no other thread holds yet
             if _started_threads_only(analysis, access.func):
                 continue  # opt-in: the ``started-threads`` evidence
-            if extends_in_place(access.node, access.key, analysis):
-                continue  # ``+=`` on a list or deque extends the one object
             if analysis.sharing.races(access.key, access.func, access.per_instance):
                 why: str | None = _why(analysis, access)
             else:
@@ -365,7 +363,8 @@ class UnlockedReadModifyWrite(Rule):
                     writes.get(access.key, ()),
                     access.order,
                 )
-            if why:
+            if why and not extends_in_place(access.node, access.key, analysis):
+                # (``+=`` on a list or deque the object keeps extends the one object)
                 yield Finding(
                     access.node,
                     f"read-modify-write of {describe(access.key)} without a lock can lose "
