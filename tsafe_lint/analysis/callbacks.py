@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from tsafe_lint.analysis.events import Held
-from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.scopes import FunctionInfo, final_name
 from tsafe_lint.analysis.tree import walk
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def callback_sites(analysis: ModuleAnalysis) -> dict[FunctionInfo, list[tuple[Fu
 
 def _may_name(value: cst.BaseExpression, names: set[str]) -> bool:
     """Could ``value`` name one of the module's functions (``take``, ``self._run``)?"""
-    return isinstance(value, (cst.Name, cst.Attribute)) and _last_name(value) in names
+    return isinstance(value, (cst.Name, cst.Attribute)) and final_name(value) in names
 
 
 def _calls_of_parameter(
@@ -104,7 +104,7 @@ def _references(candidates: set[FunctionInfo], analysis: ModuleAnalysis) -> dict
     counts: dict[FunctionInfo, int] = {}
     for scope in analysis.structure.functions:
         for node in walk(scope.node, _OWN_SCOPE):
-            if not isinstance(node, (cst.Name, cst.Attribute)) or _last_name(node) not in names:
+            if not isinstance(node, (cst.Name, cst.Attribute)) or final_name(node) not in names:
                 continue
             parent = analysis.parent_of(node)
             if isinstance(parent, cst.Attribute) and parent.attr is node:
@@ -119,7 +119,3 @@ def _references(candidates: set[FunctionInfo], analysis: ModuleAnalysis) -> dict
 
 #: the nodes of a function's own scope: nested ``def``s and classes are scopes of their own
 _OWN_SCOPE: tuple[type[cst.CSTNode], ...] = (cst.FunctionDef, cst.ClassDef)
-
-
-def _last_name(node: cst.Name | cst.Attribute) -> str:
-    return node.value if isinstance(node, cst.Name) else node.attr.value

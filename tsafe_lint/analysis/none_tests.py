@@ -44,7 +44,7 @@ def none_tests(
     other: set[SymbolKey] = set()
     outcomes: dict[SymbolKey, set[bool]] = {}
     for atom, facts in _atoms(test):
-        subject = _none_subject(atom)
+        subject = none_subject(atom)
         if subject is None:
             other |= reads(atom)
             continue
@@ -82,7 +82,7 @@ def _atoms(
     yield test, frozenset({(True, True), (False, False)})
 
 
-def _none_subject(atom: cst.BaseExpression) -> tuple[cst.BaseExpression, bool] | None:
+def none_subject(atom: cst.BaseExpression) -> tuple[cst.BaseExpression, bool] | None:
     """``X is not None`` -> (X, True); ``X is None`` -> (X, False); else None."""
     if not (isinstance(atom, cst.Comparison) and len(atom.comparisons) == 1):
         return None

@@ -790,23 +790,34 @@ def hands_to_release_method(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     family = {c.qualname for c in analysis.structure.class_bases(cls)}
     if call.target[1] not in family:
         return False  # another object's lock (``self.conn.lock``)
-    releasing: set[object] = set()
-    acquiring: set[object] = set()
-    for other in analysis.regions.method_calls:
-        if other.target != call.target or other.func is call.func:
-            continue
-        if other.func.cls is None or other.func.cls.qualname not in family:
-            continue
-        if other.method == "release":
-            releasing.add(other.func)
-        elif other.method == "acquire":
-            acquiring.add(other.func)
+    acquiring, releasing = takers_and_givers(call.target, family, analysis)
+    acquiring.discard(call.func)
+    releasing.discard(call.func)
     if acquiring - releasing:
         # ``acquireLock()`` / ``releaseLock()``: the release-only method pairs with the
         # class's acquire-only one, not with a method that returns holding the lock by
         # mistake (DIRAC's ``getBulk``: an error return inside its loop)
         return False
     return bool(releasing - acquiring)
+
+
+def takers_and_givers(
+    target: SymbolKey, family: set[str], analysis: ModuleAnalysis
+) -> tuple[set[FunctionInfo], set[FunctionInfo]]:
+    """The methods of the classes ``family`` names that call ``acquire()``, and those
+    that call ``release()``, on ``target``: the halves of a begin/end protocol."""
+    acquiring: set[FunctionInfo] = set()
+    releasing: set[FunctionInfo] = set()
+    for other in analysis.regions.method_calls:
+        if other.target != target or other.func.cls is None:
+            continue
+        if other.func.cls.qualname not in family:
+            continue
+        if other.method == "release":
+            releasing.add(other.func)
+        elif other.method == "acquire":
+            acquiring.add(other.func)
+    return acquiring, releasing
 
 
 def _hands_to_caller(call: MethodCall, analysis: ModuleAnalysis) -> bool:

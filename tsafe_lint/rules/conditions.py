@@ -24,6 +24,7 @@ from tsafe_lint.analysis.regions import in_try_catching
 from tsafe_lint.analysis.scopes import block, ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
 from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call
+from tsafe_lint.rules.after_acquire import takers_and_givers
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.exact_wake_up import in_running_code, wakes_only_when_ready
 from tsafe_lint.rules.fix_builders import while_loop_fix
@@ -347,21 +348,11 @@ def _release_half(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     if func.cls is None:
         return False
     family = {c.qualname for c in analysis.structure.class_bases(func.cls)}
-    takes: set[object] = set()
-    gives: set[object] = set()
-    seen_signal = released_after = False
-    for other in analysis.regions.method_calls:  # in source order
-        if other is call:
-            seen_signal = True
-        if other.target != call.target or other.func.cls is None:
-            continue
-        if other.func.cls.qualname not in family:
-            continue
-        if other.method == "acquire":
-            takes.add(other.func)
-        elif other.method == "release":
-            gives.add(other.func)
-            released_after = released_after or (other.func is func and seen_signal)
+    takes, gives = takers_and_givers(call.target, family, analysis)
+    released_after = any(
+        other.func is func and other.target == call.target and other.method == "release"
+        for other in analysis.regions.method_calls[analysis.regions.method_calls.index(call) :]
+    )
     return released_after and func not in takes and bool(takes - gives)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import LOCKLIKE, FunctionInfo, ModuleAnalysis, block
+from tsafe_lint.analysis.none_tests import none_subject
 from tsafe_lint.analysis.scopes import ends_by_leaving
 from tsafe_lint.analysis.threads import own_attribute
 from tsafe_lint.analysis.tree import NOT_RUN, walk
@@ -126,14 +127,9 @@ def _tested_set(test: cst.BaseExpression) -> str | None:
     attr = _own_attribute(test)
     if attr is not None:
         return attr
-    if (
-        isinstance(test, cst.Comparison)
-        and len(test.comparisons) == 1
-        and isinstance(test.comparisons[0].operator, cst.IsNot)
-        and isinstance(test.comparisons[0].comparator, cst.Name)
-        and test.comparisons[0].comparator.value == "None"
-    ):
-        return _own_attribute(test.left)
+    subject = none_subject(test)
+    if subject is not None and subject[1]:  # ``is not None``
+        return _own_attribute(subject[0])
     return None
 
 
@@ -194,14 +190,8 @@ def _tests_unset(test: cst.BaseExpression, tested: str) -> bool:
     """``self.x is None`` or ``not self.x``."""
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         return _own_attribute(test.expression) == tested
-    return (
-        isinstance(test, cst.Comparison)
-        and len(test.comparisons) == 1
-        and isinstance(test.comparisons[0].operator, cst.Is)
-        and isinstance(test.comparisons[0].comparator, cst.Name)
-        and test.comparisons[0].comparator.value == "None"
-        and _own_attribute(test.left) == tested
-    )
+    subject = none_subject(test)
+    return subject is not None and not subject[1] and _own_attribute(subject[0]) == tested
 
 
 def _read_elsewhere(attr: str, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
