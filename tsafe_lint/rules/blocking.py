@@ -109,9 +109,12 @@ class BlockingCallUnderLock(Rule):
     cannot fail, inside loops only, after code that cannot fail or a ``try`` whose
     ``except Exception:`` turns the failure into the result), and no code reached from
     the feeders takes or names the held lock. A worker pool that answers every item,
-    errors included, always wakes the waiter. Nor is a ``get()`` that cannot wait: the
-    first statement under ``while not q.empty():`` (or ``if q.qsize():``) inside a
-    ``with`` on a lock that every ``get`` of the queue in the module holds; or a ``get()``
+    errors included, always wakes the waiter. Nor is a ``get()`` that cannot wait: one
+    that follows a test that the queue has an item, made holding a lock that every
+    ``get`` of the queue in the module holds (``while not q.empty():`` or ``if
+    q.qsize():`` with nothing between that calls other code, ``if q.empty(): return``
+    right before it, or ``if q.empty(): if not self._refill(): return`` where
+    ``_refill`` is a function of the module that puts into the queue); or a ``get()``
     whose item is dropped (a statement of its own) in a function that itself puts into
     the queue: the queue is that code's own bounded buffer and the ``get`` frees a slot
     of it. A ``get()`` that only waits (``done.get()`` for a worker's ``done.put(None)``)

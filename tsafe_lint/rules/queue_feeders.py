@@ -10,10 +10,12 @@ before it in its function: it stands outside any ``if``, ``try`` or ``with``, an
 statement before it either catches every exception (``try: ... except Exception:``) or
 cannot realistically fail.
 
-A ``get()`` that cannot wait at all is not a wait either: it is the first statement of
-an ``if``/``while`` whose test says the queue is not empty (``while not q.empty():``,
-``if q.qsize():``), inside a ``with`` on a lock that every ``get`` of the queue in the
-module holds, so no other thread can take the item between the test and the ``get``.
+A ``get()`` that cannot wait at all is not a wait either: it follows a test that the
+queue has an item (``while not q.empty():``, ``if q.qsize():``, with nothing between
+that calls other code; or ``if q.empty(): return``, or ``if q.empty():`` whose body
+returns unless a refill of the queue says it put), made under a lock that every ``get``
+of the queue in the module holds, so no other thread can take the item between the test
+and the ``get``.
 Nor is a ``get()`` whose item is dropped, in a function that itself puts into the queue:
 the queue is that code's own bounded buffer, and the ``get`` retires an item it put
 (a tee whose forks pop the head once all of them have read it), not a wait for another
@@ -26,6 +28,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import AnyCall, FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.awaited import Awaited, assignments_of, canonical_key
+from tsafe_lint.analysis.scopes import ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.tree import NOT_RUN, conjuncts, walk
 from tsafe_lint.rules.cannot_raise import catches_all
@@ -143,25 +146,26 @@ def _plain(small: cst.BaseSmallStatement) -> bool:
 def taken_when_not_empty(
     call: AnyCall, receiver: cst.BaseExpression, analysis: ModuleAnalysis
 ) -> bool:
-    """``with lock: while not q.empty(): item = q.get()`` where every ``get`` of ``q`` in
-    the module holds ``lock``: the item the test saw is still there (midastrader's log
-    buffer, twenty-third set: judged false)."""
+    """A ``get()`` right after a test, under a lock every ``get`` of the queue in the module
+    holds, that the queue has an item: ``with lock: while not q.empty(): item = q.get()``,
+    ``if not q.empty(): n -= 1; return q.get()`` (nothing between that calls other code),
+    ``if q.empty(): return None`` then ``return q.get()``, or ``if q.empty(): if not
+    self._refill(): return None`` where ``_refill`` puts into ``q``. No other thread can
+    take the item between the test and the ``get`` (midastrader's log buffer, twenty-third
+    set; tdhelper's pools, sixtieth set: judged false)."""
     func = call.func
     key = canonical_key(analysis.symbols.key_of(receiver, func), analysis)
     if key is None:
         return False
-    guard = _non_empty_guard(call.call, key, func, analysis)
-    if guard is None:
+    test = _non_empty_test(call.call, key, func, analysis)
+    if test is None:
         return False
-    locks: set[SymbolKey] = set()
-    node = analysis.parent_of(guard)
-    while node is not None and node is not func.node:
-        if isinstance(node, cst.With):
-            for item in node.items:
-                lock = analysis.symbols.key_of(item.item, func)
-                if lock is not None and lock in call.state.held:
-                    locks.add(lock)
-        node = analysis.parent_of(node)
+    locks = {
+        lock
+        for tested in analysis.regions.method_calls
+        if tested.call is test
+        for lock in tested.state.held & call.state.held
+    }
     if not locks:
         return False
     return all(
@@ -192,35 +196,98 @@ def retires_own_item(call: AnyCall, receiver: cst.BaseExpression, analysis: Modu
     )
 
 
-def _non_empty_guard(
+def _non_empty_test(
     get: cst.Call, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
-) -> cst.If | cst.While | None:
-    """The ``if``/``while`` whose test says the queue is not empty and whose body's
-    first statement holds ``get``."""
+) -> cst.Call | None:
+    """The size call (``q.empty()``, ``q.qsize()``) that tested, just before ``get``, that
+    the queue has an item: the test of an ``if``/``while`` whose body holds ``get`` after
+    statements that call nothing, or of an ``if q.empty():`` right before it whose body
+    leaves, or leaves unless a refill of the queue says it put."""
     statement = analysis.parent_of(get)
     while statement is not None and not isinstance(statement, cst.SimpleStatementLine):
         statement = analysis.parent_of(statement)
     suite = analysis.parent_of(statement) if statement is not None else None
     owner = analysis.parent_of(suite) if suite is not None else None
-    if not isinstance(owner, (cst.If, cst.While)) or suite is not owner.body:
+    if statement is None or not isinstance(suite, cst.BaseSuite) or owner is None:
         return None
-    if next(iter(block(owner.body)), None) is not statement:
-        return None
-    if not any(_says_not_empty(test, key, func, analysis) for test in conjuncts(owner.test)):
-        return None
-    return owner
+    statements = list(block(suite))
+    position = statements.index(statement)
+    if isinstance(owner, (cst.If, cst.While)) and suite is owner.body:
+        if any(_calls(earlier) for earlier in statements[:position]):
+            return None  # code between the test and the get may take the item
+        for test in conjuncts(owner.test):
+            if _says_empty(test, key, func, analysis) is False:
+                return _size_call(test)
+    before = statements[position - 1] if position else None
+    if (
+        isinstance(before, cst.If)
+        and before.orelse is None
+        and _says_empty(before.test, key, func, analysis) is True
+        and (ends_by_leaving(before.body) or _refill_or_leave(before.body, key, func, analysis))
+    ):
+        return _size_call(before.test)
+    return None
 
 
-def _says_not_empty(
-    test: cst.BaseExpression, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
+def _calls(statement: cst.BaseStatement) -> bool:
+    """Does the statement call anything (other code that could take from the queue)?"""
+    return any(isinstance(node, cst.Call) for node in walk(statement, NOT_RUN))
+
+
+def _refill_or_leave(
+    body: cst.BaseSuite, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
 ) -> bool:
-    """``not q.empty()``, ``q.qsize()`` or ``q.qsize() > 0``."""
-    read = emptiness_test(test)
-    return (
-        read is not None
-        and read[1]
-        and canonical_key(analysis.symbols.key_of(read[0], func), analysis) == key
+    """``if not self._refill(...): return None`` alone: ``_refill`` is a function of the
+    module that puts into the queue, and says whether it did (tdhelper's two-level cache,
+    sixtieth set)."""
+    statements = block(body)
+    if len(statements) != 1:
+        return False
+    inner = statements[0]
+    if not (
+        isinstance(inner, cst.If)
+        and inner.orelse is None
+        and ends_by_leaving(inner.body)
+        and isinstance(inner.test, cst.UnaryOperation)
+        and isinstance(inner.test.operator, cst.Not)
+        and isinstance(inner.test.expression, cst.Call)
+    ):
+        return False
+    refill = inner.test.expression
+    callees = [
+        site.callee
+        for site in analysis.regions.call_sites
+        if site.call is refill and site.func is func
+    ]
+    return bool(callees) and all(
+        any(
+            put.func is callee
+            and put.method in _PUTS
+            and canonical_key(put.target, analysis) == key
+            for put in analysis.regions.method_calls
+        )
+        for callee in callees
     )
+
+
+def _says_empty(
+    test: cst.BaseExpression, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool | None:
+    """Whether ``test`` holds when the queue ``key`` is empty (``q.empty()``: True;
+    ``not q.empty()``, ``q.qsize() > 0``: False); None for any other test."""
+    read = emptiness_test(test)
+    if read is None or canonical_key(analysis.symbols.key_of(read[0], func), analysis) != key:
+        return None
+    return not read[1]
+
+
+def _size_call(test: cst.BaseExpression) -> cst.Call | None:
+    """The ``q.empty()`` / ``q.qsize()`` call inside a test of the queue's size."""
+    while isinstance(test, cst.UnaryOperation):
+        test = test.expression
+    if isinstance(test, cst.Comparison):
+        test = test.left
+    return test if isinstance(test, cst.Call) else None
 
 
 def emptiness_test(test: cst.BaseExpression) -> tuple[cst.BaseExpression, bool] | None:
