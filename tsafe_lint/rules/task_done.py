@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, block
-from tsafe_lint.analysis.scopes import ends_by_leaving, final_name
+from tsafe_lint.analysis.scopes import ends_by_leaving, final_name, parameter_annotation
 from tsafe_lint.analysis.tree import NOT_RUN, bare_call, bare_method_call, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.cannot_raise import catches_all
@@ -17,6 +17,16 @@ from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
 FAMILY = "threads"
 
 _GETS = frozenset({"get", "get_nowait"})
+#: Queue classes a parameter may be annotated with.
+_QUEUE_ANNOTATIONS = frozenset(
+    {
+        "asyncio.Queue",
+        "asyncio.queues.Queue",
+        "queue.Queue",
+        "multiprocessing.Queue",
+        "multiprocessing.JoinableQueue",
+    }
+)
 _PUTS = frozenset({"put", "put_nowait"})
 
 
@@ -35,7 +45,8 @@ class TaskDoneSkipped(Rule):
     module's joins when they are all of one name. The queue is known by use:
     ``task_done()`` is a queue's method. A ``task_done()`` in a ``finally:``, handling
     that cannot fail (stores, arithmetic, a log line, ``if item is None: break``, which
-    leaves without an exception), a queue nobody joins, and a join
+    leaves without an exception, the item put into another queue without a timeout,
+    ``await inbox.put(item)``, which waits for room), a queue nobody joins, and a join
     after ``asyncio.gather(...)`` of the workers (which raises a dead worker's error
     before the join) are not reported. The message names the handling that can fail,
     from its first statement that can to the ``task_done()``.
@@ -246,6 +257,8 @@ def _covered(
     leaves (``if item is None: break``: no exception)?"""
     if isinstance(statement, cst.If) and _only_leaves(statement):
         return True
+    if _forwards_to_queue(statement, func, analysis):
+        return True
     if isinstance(statement, cst.Try):
         if statement.finalbody is not None and _marks_done(statement.finalbody.body, queue):
             return True
@@ -255,6 +268,42 @@ def _covered(
         ):
             return True
     return realistically_cannot_raise(statement, analysis, func)
+
+
+def _forwards_to_queue(
+    statement: cst.BaseStatement, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """``q2.put(item)`` or ``await q2.put(item)`` on a queue (a ``queue``,
+    ``multiprocessing`` or ``asyncio`` one, known by how it was made or by the parameter's
+    annotation), with no timeout: it waits for room, it does not fail (antflow's retry
+    feeder, sixtieth set: judged false)."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    value = small.value if isinstance(small, cst.Expr) else None
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value == "put"
+        and len(value.args) == 1
+        and value.args[0].keyword is None
+        and not value.args[0].star
+        and isinstance(value.args[0].value, (cst.Name, cst.Attribute))
+    ):
+        return False
+    receiver = value.func.value
+    info = analysis.symbols.info(receiver, func)
+    if info is not None and info.kind is Kind.QUEUE:
+        return True
+    if not isinstance(receiver, cst.Name):
+        return False
+    annotation = parameter_annotation(receiver.value, func)
+    qualified = (
+        analysis.structure.qualified_name(annotation, func) if annotation is not None else None
+    )
+    return qualified in _QUEUE_ANNOTATIONS
 
 
 def _marks_done_inside(statement: cst.BaseStatement, queue: cst.BaseExpression) -> bool:
