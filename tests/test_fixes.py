@@ -24,7 +24,7 @@ from tsafe_lint.source import ParseFailure, parse_source
 
 CASES = Path(__file__).parent / "fix_cases"
 BEFORE = sorted(p for p in CASES.glob("*.py") if not p.name.endswith(".expected.py"))
-FIXABLE = {"TS201", "TS301", "TS402", "TS403"}
+FIXABLE = {"TS201", "TS202", "TS301", "TS402", "TS403"}
 
 
 def _expected(path: Path) -> bytes:

@@ -200,6 +200,10 @@ _NO_ARGUMENT_METHODS = (
     )
     | _FLAG_METHODS
 )
+#: A socket's timeout setters: given a constant, they store it (and switch the descriptor's
+#: blocking mode), which fails only on a socket already closed (omnipkg's client handler,
+#: sixtieth set: judged false).
+_TIMEOUT_SETTERS = frozenset({"settimeout", "setblocking"})
 #: Of those, the ones a foreign object often has with another meaning (an HTTP
 #: session's ``get``, a client's ``update``): they count only on a known container.
 _CONTAINER_ONLY_METHODS = frozenset({"get", "update", "add", "remove", "index", "join", "format"})
@@ -467,6 +471,13 @@ class _Walk:
                 callee.value, analysis, func
             ):
                 return False
+            if (
+                method in _TIMEOUT_SETTERS
+                and len(call.args) == 1
+                and not isinstance(callee.value, cst.Call)
+                and _plain_timeout(call.args[0].value)
+            ):
+                return False  # ``conn.settimeout(30.0)``: stores a number on the socket
         qualified = analysis.structure.qualified_name(callee, func)
         if qualified is not None and (
             qualified in _SAFE_QUALIFIED or qualified.startswith(_SAFE_QUALIFIED_PREFIXES)
@@ -973,3 +984,10 @@ def _walk(
         else:
             parts = [(child, looping) for child in node.children]
         stack.extend(reversed(parts))
+
+
+def _plain_timeout(value: cst.BaseExpression) -> bool:
+    """A constant timeout: a number, ``None``, ``True`` or ``False``."""
+    if isinstance(value, (cst.Integer, cst.Float)):
+        return True
+    return isinstance(value, cst.Name) and value.value in ("None", "True", "False")

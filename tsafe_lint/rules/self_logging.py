@@ -46,21 +46,31 @@ GUARDED_EMIT = frozenset(
 )
 
 
-def swallows(func: FunctionInfo) -> bool:
+def swallows(
+    func: FunctionInfo, also_quiet: Callable[[cst.BaseStatement], bool] | None = None
+) -> bool:
     """Is the body quiet statements, then one ``try`` with no ``else``, a bare
     ``except:`` or ``except Exception:`` handler, and no ``raise`` in any handler (or a
     ``try``/``finally`` around such a body, with a quiet ``finally``), then quiet
-    statements?"""
+    statements? ``also_quiet`` admits more statements as quiet around the ``try`` and in
+    its ``finally`` (those the caller's analysis shows cannot fail in use)."""
     body = list(func.body())
     if body and is_docstring(body[0]):
         body = body[1:]
-    return _catches_everything(body)
+
+    def calm(statement: cst.BaseStatement) -> bool:
+        return quiet(statement) or (also_quiet is not None and also_quiet(statement))
+
+    return _catches_everything(body, calm)
 
 
-def _catches_everything(body: list[cst.BaseStatement]) -> bool:
-    while body and quiet(body[0]):
+def _catches_everything(
+    body: list[cst.BaseStatement], calm: Callable[[cst.BaseStatement], bool] | None = None
+) -> bool:
+    calm = calm or quiet
+    while body and calm(body[0]):
         body = body[1:]
-    while len(body) > 1 and quiet(body[-1]):
+    while len(body) > 1 and calm(body[-1]):
         body = body[:-1]  # ``log.debug("done")`` after the ``try``
     if len(body) != 1 or not isinstance(body[0], cst.Try):
         return False
@@ -72,8 +82,8 @@ def _catches_everything(body: list[cst.BaseStatement]) -> bool:
     if not handlers:  # ``try: <catches everything> finally: <cannot raise>``
         return (
             final is not None
-            and all(quiet(statement) for statement in _suite(final.body))
-            and _catches_everything(_suite(body[0].body))
+            and all(calm(statement) for statement in _suite(final.body))
+            and _catches_everything(_suite(body[0].body), calm)
         )
     broad = any(
         handler.type is None
@@ -360,5 +370,3 @@ def _level_test(test: cst.BaseExpression) -> bool:
             and is_logger(left.value)
         )
     return False
-
-

@@ -11,7 +11,7 @@ from tsafe_lint.analysis.reachability import passed_for
 from tsafe_lint.analysis.scopes import block, is_declaration, is_docstring
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 from tsafe_lint.rules.cannot_raise import cannot_raise
-from tsafe_lint.rules.realistic_raise import function_cannot_fail
+from tsafe_lint.rules.realistic_raise import function_cannot_fail, realistically_cannot_raise
 from tsafe_lint.rules.self_logging import (
     decorated_by_swallower,
     delegates_to_swallower,
@@ -294,10 +294,13 @@ class FutureDiscarded(Rule):
     <= logging.DEBUG:``) holding only such calls, an early return on a truth test of
     names and attributes (``if not (items and dirs): return``), and names bound to
     names, constants, attributes, a ``d.get("key")`` lookup or a filter of a list of
-    them (``dirs = [d for d in [self.a, self.b] if d]``). One call is followed: a closure or lambda
-    whose whole body is one call, with plain arguments (names, constants, attributes),
-    of such a function of the module (``def _run(): self.run_listeners(message)``) logs
-    its errors too.
+    them (``dirs = [d for d in [self.a, self.b] if d]``), or any statement TS201's test
+    ("What may stand between") finds cannot fail in use (``started =
+    time.perf_counter()``, ``conn.settimeout(30.0)``), as may the ``finally`` of a
+    ``try``/``finally`` around the catching ``try``. One call is followed: a closure or
+    lambda whose whole body is one call, with plain arguments (names, constants,
+    attributes), of such a function of the module (``def _run():
+    self.run_listeners(message)``) logs its errors too.
 
     The catching ``try`` may stand inside a ``try``/``finally`` whose ``finally`` holds
     only such statements (a tracking wrapper), and the function may get it from its
@@ -442,7 +445,9 @@ def _logs_own_errors(target: FunctionInfo, analysis: ModuleAnalysis) -> bool:
     return (
         _cannot_fail(target, analysis)
         or function_cannot_fail(target, analysis)
-        or swallows(target)
+        or swallows(
+            target, lambda statement: realistically_cannot_raise(statement, analysis, target)
+        )
         or delegates_to_swallower(target, target, resolve)
         or decorated_by_swallower(target, analysis.structure.functions, resolve)
         or emits_through_guarded_handler(target, analysis.structure)
