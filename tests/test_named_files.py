@@ -18,6 +18,8 @@ import pytest
 
 from tests.faces_support import REPO, Row, clean_env, parse_text, run_flake8, run_tool, write
 from tests.samples import RUNNER_POOL, WORK_RACY
+from tsafe_lint import project_files
+from tsafe_lint.config import Config
 
 WORK_LOCKED = """\
 import threading
@@ -174,3 +176,41 @@ def test_flake8_and_tsafe_lint_agree_file_by_file(
         shutil.rmtree(root / CACHE, ignore_errors=True)
         assert lint(root, name) == of(whole, name), name
         assert flake8(root, name) == of(whole, name), name
+
+
+def test_outside_any_project_a_named_file_reads_only_its_own_directory(
+    tmp_path: Path, tools_installed: None
+) -> None:
+    """A current directory that is no project (no pyproject.toml, .git, setup.py...) may
+    hold a whole download folder: naming ``pkg/work.py`` there reads ``pkg``, where its
+    runner lies, and not the folder's other files."""
+    downloads = tmp_path / "downloads"
+    config = Config(root=downloads)
+    if project_files.project_root(config, []) != downloads:
+        pytest.skip("the temporary directory lies inside a project")
+    write(downloads / "pkg" / "work.py", WORK_RACY)
+    write(downloads / "pkg" / "runner.py", RUNNER_POOL)
+    write(downloads / "other" / "big.py", "import threading\n" + "x = 1\n" * 10)
+    work, other = str(downloads / "pkg" / "work.py"), str(downloads / "other")
+    assert project_files.project_root(config, [work]) == (downloads / "pkg").resolve()
+    assert project_files.project_root(config, [work, other]) == downloads.resolve()
+    found = lint(downloads, "--no-cache", "pkg/work.py")
+    races = {("pkg/work.py", "TS102"), ("pkg/work.py", "TS103")}
+    assert {(row[0], row[3]) for row in found} == races  # runner.py was read
+    (downloads / ".git").mkdir()  # now it is a project: its root is the current directory
+    assert project_files.project_root(config, [work]) == downloads
+    assert lint(downloads, "--no-cache", "pkg/work.py") == found
+
+
+def test_flake8_chooses_the_same_root_outside_any_project(
+    tmp_path: Path, tools_installed: None, flake8_installed: None
+) -> None:
+    downloads = tmp_path / "downloads"
+    if project_files.project_root(Config(root=downloads), []) != downloads:
+        pytest.skip("the temporary directory lies inside a project")
+    write(downloads / "pkg" / "work.py", WORK_RACY)
+    write(downloads / "pkg" / "runner.py", RUNNER_POOL)
+    write(downloads / "other" / "big.py", "import threading\n" + "x = 1\n" * 10)
+    found = lint(downloads, "--no-cache", "pkg/work.py")
+    assert {row[3] for row in found} == {"TS102", "TS103"}
+    assert flake8(downloads, "pkg/work.py") == found

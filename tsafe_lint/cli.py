@@ -28,6 +28,7 @@ from tsafe_lint.discovery import discover
 from tsafe_lint.engine import Linter
 from tsafe_lint.formats import FORMATS, render, render_statistics
 from tsafe_lint.formats.terminal import render_human, summary, use_colour
+from tsafe_lint.project_files import project_root
 from tsafe_lint.reading import FileTooLarge, read_source
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -220,7 +221,9 @@ def cli(
     # Standard input without a name has no project; with one, it is that file's text.
     in_project = not from_stdin or stdin_filename is not None
     cache = Cache(config.root) if in_project and not no_cache else None
-    linter = Linter(config, jobs=jobs or os.cpu_count() or 1, cache=cache, project_root=config.root)
+    named = [stdin_filename] if from_stdin and stdin_filename is not None else list(paths or (".",))
+    root = project_root(config, named)
+    linter = Linter(config, jobs=jobs or os.cpu_count() or 1, cache=cache, project_root=root)
     sources: dict[str, bytes] = {}
     if from_stdin:
         name = stdin_filename or "-"

@@ -46,10 +46,15 @@ def _settings(cwd: str) -> tuple[Config, Baseline | None]:
     return config, baseline
 
 
+#: The paths flake8 was given (its ``filenames`` option): they choose the project root
+#: when the working directory is no project, as the command line's paths do.
+_named: list[str] = []
+
+
 @lru_cache(maxsize=1)
 def _project(cwd: str) -> ProjectFindings:
     """Made on first use in each flake8 process (its workers may not start a pool)."""
-    return ProjectFindings(project_linter(_settings(cwd)[0]))
+    return ProjectFindings(project_linter(_settings(cwd)[0], _named or ["."]))
 
 
 class TsafeLintChecker:
@@ -70,6 +75,9 @@ class TsafeLintChecker:
         options: read ours, and stop flake8 here, before any file is checked, if they
         are broken."""
         _settings(str(Path.cwd()))
+        filenames = getattr(options, "filenames", None)
+        if isinstance(filenames, list) and all(isinstance(f, str) for f in filenames):
+            _named[:] = [f for f in filenames if f != "-"]
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
         source = "".join(self.lines)  # decoded by flake8: columns count characters

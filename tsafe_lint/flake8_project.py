@@ -18,13 +18,14 @@ import io
 import multiprocessing
 import os
 import tokenize
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tsafe_lint.cache import Cache
 from tsafe_lint.config import Config
 from tsafe_lint.diagnostics import Diagnostic
 from tsafe_lint.engine import Linter
+from tsafe_lint.project_files import project_root
 
 try:
     import fcntl
@@ -32,14 +33,15 @@ except ImportError:  # pragma: no cover - Windows: no lock, each process may ana
     fcntl = None  # type: ignore[assignment]
 
 
-def project_linter(config: Config) -> Linter:
-    """A Linter for the project of ``config``; worker processes of flake8 are daemons,
-    which may not start a process pool, so they analyse in-process. ``# noqa`` is left
-    to flake8 (``--disable-noqa``)."""
+def project_linter(config: Config, named: Sequence[str]) -> Linter:
+    """A Linter for the project of ``config`` and the paths flake8 was given (they choose
+    the root outside any project, as on the command line); worker processes of flake8
+    are daemons, which may not start a process pool, so they analyse in-process. ``#
+    noqa`` is left to flake8 (``--disable-noqa``)."""
     daemon = multiprocessing.current_process().daemon
     jobs = 1 if daemon else os.cpu_count() or 1
-    root = config.root
-    return Linter(config, jobs=jobs, cache=Cache(root), project_root=root, noqa=False)
+    root = project_root(config, named)
+    return Linter(config, jobs=jobs, cache=Cache(config.root), project_root=root, noqa=False)
 
 
 class ProjectFindings:
