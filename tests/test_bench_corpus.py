@@ -24,39 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the sixtieth set, pinned while the fifty-ninth was reviewed; current since it was retired
+# the sixty-first set, pinned while the sixtieth was reviewed; current since it was retired
 PINS = {
-    "iaiops": "0.32.0",
-    "aigie": "0.5.0",
-    "omnipkg": "3.4.1",
-    "scpi-instrument-control": "7.3.0",
-    "thingdone-daq": "1.1.0",
-    "project-jarvis": "2.0.0",
-    "agent-augury": "0.8.0",
-    "altcodepro-polydb-python": "2.6.1",
-    "safe-store": "3.8.0",
-    "tdhelper": "2.8.39",
-    "tewi-transmission": "2.3.1",
-    "wisent-compute": "0.4.364",
-    "datashard": "0.11.2",
-    "async-kernel": "0.23.1",
-    "modbuslink": "1.5.2",
-    "servolab": "1.0.0",
-    "coord-server": "0.13.1",
-    "pinghue": "7.1.1",
-    "realtimemix": "1.4.0",
-    "pyventus": "0.8.0",
-    "videx-local": "1.0.9",
-    "antflow": "0.10.0",
-    "quickdownload": "1.5.0",
-    "slackker": "2.0.5",
-    "thread-order": "1.4.0",
-    "mef3io-server": "3.1.0",
-}
-# the sixty-first set, pinned while the sixtieth is reviewed and held in reserve until the
-# sixtieth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "puffo-agent": "2.1.0",
     "sillo-framework": "1.2.1",
     "wolfpine": "2.2",
@@ -146,6 +115,7 @@ SEEN = (
     BENCH / "validation_seen_57.toml",
     BENCH / "validation_seen_58.toml",
     BENCH / "validation_seen_59.toml",
+    BENCH / "validation_seen_60.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -223,20 +193,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the sixtieth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
