@@ -1099,6 +1099,25 @@ def _statement_after(
     return None
 
 
+def _broken_out_of(test: cst.If, analysis: ModuleAnalysis) -> cst.While | cst.For | None:
+    """The loop ``if x.acquire(...): break`` leaves: the ``if`` stands in the loop's body
+    (not its ``else``), has no ``else`` of its own, and its body is the ``break`` alone."""
+    body = block(test.body)
+    if (
+        test.orelse is not None
+        or len(body) != 1
+        or not isinstance(body[0], cst.SimpleStatementLine)
+        or len(body[0].body) != 1
+        or not isinstance(body[0].body[0], cst.Break)
+    ):
+        return None
+    suite = analysis.parent_of(test)
+    loop = analysis.parent_of(suite) if suite is not None else None
+    if isinstance(loop, (cst.While, cst.For)) and loop.body is suite:
+        return loop
+    return None
+
+
 def _is_bare_break_if(statement: cst.BaseStatement | None) -> bool:
     if not isinstance(statement, cst.If) or statement.orelse is not None:
         return False
@@ -1185,6 +1204,12 @@ def _first_statement_held(call: MethodCall, analysis: ModuleAnalysis) -> cst.Bas
         return _statement_after(test, analysis)
     if call.form == "if" and isinstance(statement, cst.If):
         body = block(statement.body)
+        loop = _broken_out_of(statement, analysis)
+        if loop is not None:
+            # ``while ...: if x.acquire(timeout=t): break`` then the code after the loop
+            # (the ``break`` skips its ``else``): torrent-finder-cli's search slots,
+            # sixty-first set
+            return _statement_after(loop, analysis)
         return body[0] if body else None
     if (
         call.form == "if-not"

@@ -21,6 +21,7 @@ from tsafe_lint.analysis import (
     kind_of_factory,
 )
 from tsafe_lint.analysis.names import looks_like_class, looks_like_constant
+from tsafe_lint.analysis.reachability import passed_for
 from tsafe_lint.analysis.scopes import FunctionInfo, final_name, local_values
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
 from tsafe_lint.analysis.tree import NOT_RUN, walk
@@ -157,7 +158,11 @@ class AcquireWithoutTryFinally(Rule):
     makes), clock, thread-identity and ``time.sleep`` calls, a copy (``copy.copy``,
     ``copy.deepcopy``: a snapshot of the state; an object that cannot be copied fails on
     every call, not in use), building a ``Thread``,
-    ``Timer``, lock, ``Event``, ``Queue`` or ``Future``, a ``with`` over a lock whose body
+    ``Timer``, lock, ``Event``, ``Queue`` or ``Future``, or a ``@dataclass`` of the module
+    whose generated ``__init__`` only stores the fields (no bases, no ``__init__`` or
+    ``__post_init__`` of its own, no field factory but an empty container), the
+    ``get()``, ``set()`` and ``reset()`` of a ``contextvars.ContextVar`` the module makes,
+    a ``with`` over a lock whose body
     does no more (waiting for a lock is no failure), a logging call on a
     logger (or a name bound only to a logger's method, called with positional
     arguments; or an attribute of the object every store of which is a logger's method
@@ -216,7 +221,9 @@ class AcquireWithoutTryFinally(Rule):
     ``try`` without the lock (a ``release()`` there raises ``RuntimeError``, which is
     not a leak and not this rule's business). Since they may, a ``try`` reached by
     leaving a branch must release the lock in its ``finally`` unconditionally; a
-    release under a test there is a conditional acquire (below). The path is not
+    release under a test there is a conditional acquire (below). A wait for the lock in
+    a loop, ``while ...: if x.acquire(timeout=t): break``, goes on after the loop (the
+    ``break`` skips the loop's ``else``). Otherwise the path is not
     followed out of a loop (it goes back), a ``with`` or a ``try`` (their exits run
     code). An ``if`` with an ``else`` whose test cannot raise and each branch of which
     releases first (``if self.reqs: lock.release() else: self.waiting = True;
@@ -547,6 +554,13 @@ class AcquireWithoutRelease(Rule):
     that object to the caller (``return conn``, ``return conn, True``) leaves the lock to
     whoever checked the object out, as a pool's callers give a connection back.
 
+    An acquire helper is one too: a function that acquires a lock it is passed
+    (``def _wait_for(self, lock): ... lock.acquire()``), never releases it, and whose
+    every call in the module passes a lock that the calling function releases (``if not
+    lock.acquire(blocking=False): self._wait_for(lock)`` then ``try: ... finally:
+    lock.release()``). A helper nobody in the module calls, or a caller that keeps the
+    lock, stays reported.
+
     A return right after starting a thread that took the lock over is a hand-off too:
     ``thread = Thread(target=run); thread.start(); return thread``, where ``run`` (a
     function of the module or a closure of this one) releases the lock in a
@@ -673,6 +687,8 @@ class AcquireWithoutRelease(Rule):
                         continue  # released by name where its object's class is unknown
                 if call.target in claims:
                     continue  # a claim token: the first to take it wins, for good
+                if _acquired_for_callers(call, analysis):
+                    continue  # an acquire helper: each caller releases the lock it passed
                 if _shutdown_claim(call, analysis):
                     continue  # a stop keeps a signal lock (a poller's next try fails, or a join)
                 reported.add(slot)
@@ -704,6 +720,31 @@ class AcquireWithoutRelease(Rule):
                     if leaks_only_by_return(call, analysis)
                     else None,
                 )
+
+
+def _acquired_for_callers(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``lock.acquire()`` of a parameter, never released in the function, where every call
+    of the function in the module passes a lock that the calling function releases: a
+    helper that waits for the caller's lock and returns holding it (sweet-tea's
+    ``__block_until_admitted``, sixty-first set: judged false). A function nobody in the
+    module calls, or a caller that does not release what it passed, keeps it reported."""
+    receiver = call.call.func.value if isinstance(call.call.func, cst.Attribute) else None
+    func = call.func
+    if not isinstance(receiver, cst.Name) or receiver.value not in func.params:
+        return False
+    passed = passed_for(func, receiver.value, analysis.regions)
+    if not passed:
+        return False
+    for argument_value, caller in passed:
+        if argument_value is None:
+            return False
+        key = analysis.symbols.key_of(argument_value, caller)
+        if key is None or not any(
+            released.func is caller and released.method == "release" and released.target == key
+            for released in analysis.regions.method_calls
+        ):
+            return False
+    return True
 
 
 def _claim_tokens(analysis: ModuleAnalysis) -> set[SymbolKey]:

@@ -204,6 +204,13 @@ _NO_ARGUMENT_METHODS = (
 #: blocking mode), which fails only on a socket already closed (omnipkg's client handler,
 #: sixtieth set: judged false).
 _TIMEOUT_SETTERS = frozenset({"settimeout", "setblocking"})
+#: A ``contextvars.ContextVar``'s methods: they read or set the current context's value
+#: (``reset`` of a token from another context is a program error, not a failure in use).
+_CONTEXT_VAR_METHODS = frozenset({"get", "set", "reset"})
+#: Decorators that generate a class's ``__init__`` from its fields.
+_RECORD_DECORATORS = frozenset({"dataclass", "dataclasses.dataclass", "attr.s", "attrs.define"})
+#: Field factories a generated ``__init__`` may call: empty containers.
+_PLAIN_FACTORIES = frozenset({"list", "dict", "set", "tuple", "frozenset"})
 #: Of those, the ones a foreign object often has with another meaning (an HTTP
 #: session's ``get``, a client's ``update``): they count only on a known container.
 _CONTAINER_ONLY_METHODS = frozenset({"get", "update", "add", "remove", "index", "join", "format"})
@@ -478,6 +485,10 @@ class _Walk:
                 and _plain_timeout(call.args[0].value)
             ):
                 return False  # ``conn.settimeout(30.0)``: stores a number on the socket
+            if method in _CONTEXT_VAR_METHODS and _context_var(callee.value, func, analysis):
+                return False  # ``token = _budget.set(budget)``: this context's own slot
+        if isinstance(callee, cst.Name) and _plain_record_class(callee.value, func, analysis):
+            return False  # ``Budget(self, deadline)``: the generated ``__init__`` stores fields
         qualified = analysis.structure.qualified_name(callee, func)
         if qualified is not None and (
             qualified in _SAFE_QUALIFIED or qualified.startswith(_SAFE_QUALIFIED_PREFIXES)
@@ -991,3 +1002,48 @@ def _plain_timeout(value: cst.BaseExpression) -> bool:
     if isinstance(value, (cst.Integer, cst.Float)):
         return True
     return isinstance(value, cst.Name) and value.value in ("None", "True", "False")
+
+
+def _context_var(
+    receiver: cst.BaseExpression, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """A name every binding of which (in ``func`` or at the module's top level) is
+    ``contextvars.ContextVar(...)``."""
+    if not isinstance(receiver, cst.Name):
+        return False
+    values = list(_bindings_of(receiver.value, func, analysis))
+    module = analysis.structure.module_scope
+    return bool(values) and all(
+        isinstance(value, cst.Call)
+        and analysis.structure.qualified_name(value.func, module) == "contextvars.ContextVar"
+        for value in values
+    )
+
+
+def _plain_record_class(name: str, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """A class of the module whose ``__init__`` is generated from its fields (a
+    ``@dataclass``) and does nothing else: no bases, no ``__init__`` or
+    ``__post_init__`` of its own, and no field factory but an empty container. Building
+    one only stores the arguments (TorrentFinder's request budget, sixty-first set)."""
+    cls = analysis.structure.class_named(name, func)
+    if cls is None or cls.node.bases or {"__init__", "__post_init__"} & set(cls.methods):
+        return False
+    module = analysis.structure.module_scope
+    decorated = False
+    for decorator in cls.node.decorators:
+        made = decorator.decorator
+        if isinstance(made, cst.Call):
+            made = made.func
+        if analysis.structure.qualified_name(made, module) in _RECORD_DECORATORS:
+            decorated = True
+    if not decorated:
+        return False
+    for node in walk(cls.node.body, NOT_RUN):
+        if (
+            isinstance(node, cst.Arg)
+            and node.keyword is not None
+            and node.keyword.value == "default_factory"
+            and not (isinstance(node.value, cst.Name) and node.value.value in _PLAIN_FACTORIES)
+        ):
+            return False
+    return True
