@@ -85,6 +85,8 @@ def is_memo_act(
         return False
     if isinstance(store.value, cst.Name) and _changed_after(store.value.value, act, func):
         return False  # ``state["next"] += 1`` after the act: filled in place later
+    if _guarded(act) and not _filled_display(store.value, act):
+        return False  # ``try: client = boto3.client(...)``: a made object, not data
     return _plain_value(store.value, act, func)
 
 
@@ -133,6 +135,8 @@ def is_stamped_memo_act(
         if _rebound_elsewhere(receiver, func, symbols):
             return False
     elif _stored_elsewhere(receiver, store_node, func):
+        return False
+    if _guarded(act) and not all(_filled_display(value, act) for value in values):
         return False
     return all(_plain_value(value, act, func) for value in values)
 
@@ -567,15 +571,50 @@ def _bound_names(act: Sequence[cst.BaseStatement]) -> set[str]:
                 alias = node.asname.name if node.asname is not None else node.name
                 if isinstance(alias, cst.Name):
                     names.add(alias.value)
+            elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+                bind(node.name.name)
     return names
+
+
+def _guarded(act: Sequence[cst.BaseStatement]) -> bool:
+    """Does the act hold a ``try``?"""
+    return any(isinstance(node, cst.Try) for statement in act for node in walk(statement))
+
+
+def _filled_display(value: cst.BaseExpression, act: Sequence[cst.BaseStatement]) -> bool:
+    """Is ``value`` a local the act binds to a container display first (``merged = {}``,
+    then filled)? An act that falls back in a ``try`` may make anything there; a memo of
+    data it builds itself is plain (torrent-finder-cli's catalogues), a client it gets
+    from a library is an object whose copies are not equal (pacu's boto3 clients,
+    forty-sixth set: judged true)."""
+    if not isinstance(value, cst.Name):
+        return False
+    for statement in act:
+        for node in walk(statement):
+            if (
+                isinstance(node, cst.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0].target, cst.Name)
+                and node.targets[0].target.value == value.value
+            ):
+                return isinstance(
+                    node.value,
+                    (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp),
+                )
+    return False
 
 
 def _plain_step(statement: cst.BaseStatement, made_here: set[str]) -> bool:
     """A statement of the act: assignments, imports, calls of the act's locals' methods
-    (filling the value) or of a logger, ``for``/``if`` of those, a ``return``, ``pass``.
-    Any other call might change shared state behind the store's back."""
+    (filling the value) or of a logger, ``for``/``if`` of those, a ``return``, ``pass``,
+    a ``raise`` (it leaves without storing), ``continue`` and ``break``, and a ``try``
+    of those whose handlers fall back to a value (``except OSError: paths = []``) or
+    give up (torrent-finder-cli's catalogues, sixty-first set: judged false). Any
+    other call might change shared state behind the store's back."""
     if isinstance(statement, cst.SimpleStatementLine):
         for small in statement.body:
+            if isinstance(small, cst.Raise):
+                continue
             if isinstance(small, cst.Expr):
                 call = small.value
                 if not (
@@ -592,7 +631,16 @@ def _plain_step(statement: cst.BaseStatement, made_here: set[str]) -> bool:
                     return False
             elif not isinstance(
                 small,
-                (cst.Assign, cst.AugAssign, cst.Return, cst.Pass, cst.Import, cst.ImportFrom),
+                (
+                    cst.Assign,
+                    cst.AugAssign,
+                    cst.Return,
+                    cst.Pass,
+                    cst.Import,
+                    cst.ImportFrom,
+                    cst.Continue,
+                    cst.Break,
+                ),
             ):
                 return False
         return True
@@ -600,6 +648,14 @@ def _plain_step(statement: cst.BaseStatement, made_here: set[str]) -> bool:
         return all(
             _plain_step(part, made_here | _with_names(statement)) for part in block(statement.body)
         )
+    if isinstance(statement, cst.Try):
+        parts = list(block(statement.body))
+        for handler in statement.handlers:
+            parts.extend(block(handler.body))
+        for extra in (statement.orelse, statement.finalbody):
+            if extra is not None:
+                parts.extend(block(extra.body))
+        return all(_plain_step(part, made_here) for part in parts)
     if isinstance(statement, (cst.For, cst.If)):
         parts = list(block(statement.body))
         orelse = statement.orelse

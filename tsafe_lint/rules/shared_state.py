@@ -583,8 +583,10 @@ class UnlockedCheckThenAct(Rule):
     (directly or through a local such as ``key = (int(w), int(h))``), where the miss
     branch computes the value from those parameters alone (its locals, imports, the
     module's constants, builtins and calls on its own locals that fill the value; names
-    in logging calls do not count), stores it once into the entry the test read and
-    has no other effect. Two threads that miss together compute equal values and the
+    in logging calls do not count; a ``try`` whose handlers fall back to a value or skip
+    an input, ``continue``, ``break`` and ``raise`` may stand among its steps: reading
+    the key's files, ``except OSError: paths = []``), stores it once into the entry the
+    test read and has no other effect. Two threads that miss together compute equal values and the
     later store replaces an equal one. Still reported: a value made by calling a class
     (a capitalised name), a parameter, or a module function that returns such a call;
     an empty container stored unfilled; a value that reads other shared state or a
