@@ -24,41 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the sixty-first set, pinned while the sixtieth was reviewed; current since it was retired
+# the sixty-second set, pinned while the sixty-first was reviewed; current since it was retired
 PINS = {
-    "puffo-agent": "2.1.0",
-    "sillo-framework": "1.2.1",
-    "wolfpine": "2.2",
-    "soothe-daemon": "1.2.3",
-    "streamingcommunity-download-stream": "1.3.4",
-    "torrent-finder-cli": "0.10.1",
-    "watcherobot": "0.1.11",
-    "pinak-cli": "2.4.0",
-    "racetelemetry": "6.11.12.post2",
-    "tunnelmate-cli": "1.5.0",
-    "graphed-executors": "0.0.6",
-    "abstractcamera": "0.2.1",
-    "sovereign-fleet": "0.6.6",
-    "plasma-app": "2.3.0",
-    "unit3dup": "0.14.12",
-    "queuemgr": "1.0.25",
-    "tradedesk-marketdata": "2.0.0",
-    "sweet-tea": "0.2.128",
-    "xpustat": "0.4.0",
-    "reqstorm": "2.5.0",
-    "sentle": "2026.10.2",
-    "pyresilience": "0.4.1",
-    "resilix": "1.1.0",
-    "pysmartpool": "0.1.7",
-    "nopanic": "0.3.0",
-    "xrdcore": "0.4.0",
-    "epics-bridge": "5.0.0",
-    "streamlet-py": "1.0.1",
-}
-# the sixty-second set, pinned while the sixty-first is reviewed and held in reserve until the
-# sixty-first is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "agent-os-kernel": "3.7.0",
     "agentex-sdk": "0.12.0",
     "threadkeeper": "0.21.0",
@@ -146,6 +113,7 @@ SEEN = (
     BENCH / "validation_seen_58.toml",
     BENCH / "validation_seen_59.toml",
     BENCH / "validation_seen_60.toml",
+    BENCH / "validation_seen_61.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -223,20 +191,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the sixty-first is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
