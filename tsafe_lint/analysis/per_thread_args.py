@@ -21,7 +21,7 @@ import libcst as cst
 from tsafe_lint.analysis.accesses import shared_key
 from tsafe_lint.analysis.events import Access, CheckThenAct
 from tsafe_lint.analysis.scopes import FunctionInfo, final_name
-from tsafe_lint.analysis.thread_keyed import indexed_by
+from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
 from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
 
@@ -218,6 +218,52 @@ def per_thread_slots(analysis: ModuleAnalysis, item: CheckThenAct, writes: list[
             return False
         found = True
     return found
+
+
+def per_thread_entry(analysis: ModuleAnalysis, update: Access, writes: list[Access]) -> bool:
+    """Is ``update`` a read-modify-write of a thread's own entry (``self.notified[cam] +=
+    1`` in a thread started once per camera with ``args=(cam, ...)``) of a dict whose every
+    write (outside ``__init__``) is keyed by a per-thread value? No other thread updates
+    that entry (alaska3's frame pumps, sixty-second set: judged false)."""
+    if not analysis.per_thread_params:
+        return False
+    node = update.node
+    if not isinstance(node, cst.AugAssign) or not isinstance(node.target, cst.Subscript):
+        return False
+    if not all(
+        write.func.name == "__init__" or _keyed_write(write, analysis)
+        for write in [update, *writes]
+    ):
+        return False
+    starts = [
+        start
+        for start in analysis.thread_starts
+        if start.target is not None
+        and analysis.resolve_function(start.target, start.func) is update.func
+    ]
+    return bool(starts) and all(_one_per_key(start, analysis) for start in starts)
+
+
+def _one_per_key(start: ThreadStart, analysis: ModuleAnalysis) -> bool:
+    """Is ``start`` made only for a value not yet registered: inside ``if cam not in
+    self._threads:`` where ``cam`` is one of the values it hands the thread? A loop over
+    ``("home", "about", "home")`` hands two threads the same value; a registry of one
+    thread per value does not."""
+    handed = {value.value for value in _handed_values(start) or [] if isinstance(value, cst.Name)}
+    node = analysis.parent_of(start.call)
+    while node is not None and node is not start.func.node:
+        if isinstance(node, cst.If):
+            for part in walk(node.test):
+                tested = membership_test(part)
+                if (
+                    tested is not None
+                    and tested[2]
+                    and isinstance(tested[0], cst.Name)
+                    and tested[0].value in handed
+                ):
+                    return True
+        node = analysis.parent_of(node)
+    return False
 
 
 def own_values(analysis: ModuleAnalysis, func: FunctionInfo) -> frozenset[str]:

@@ -31,7 +31,7 @@ from tsafe_lint.analysis.in_place import extends_in_place
 from tsafe_lint.analysis.lazy_strings import only_lazy_strings
 from tsafe_lint.analysis.none_stores import may_store_none
 from tsafe_lint.analysis.own_classes import module_level_values, own_class_instance
-from tsafe_lint.analysis.per_thread_args import per_thread_slots
+from tsafe_lint.analysis.per_thread_args import per_thread_entry, per_thread_slots
 from tsafe_lint.analysis.reachability import lone_or_per_request
 from tsafe_lint.analysis.regions import in_try_catching
 from tsafe_lint.analysis.scopes import parameter_annotation
@@ -252,7 +252,12 @@ class UnlockedReadModifyWrite(Rule):
     run on that one thread, one after another, however many places submit them and
     whichever functions they run. Nor is ``self.items += more`` on a list or deque the
     object keeps for good (made in set-up, never replaced): it extends that one object
-    in place. Take-and-reset (``items = self._buf`` then
+    in place. Nor is ``self.counts[cam] += 1`` where ``cam`` is a value of the thread's
+    own (handed by a start in a loop that binds it anew each pass, ``args=(cam,)``, made
+    only under ``if cam not in self._threads:``: one thread per value) and every write of
+    the dict outside ``__init__`` is keyed by such a value: each thread updates only its
+    own entry. A loop over items that may repeat, with no such registry, stays reported.
+    Take-and-reset (``items = self._buf`` then
     ``self._buf = []`` with no lock across both, while another thread appends) is
     reported here too: what is added in between is lost.
 
@@ -363,6 +368,8 @@ class UnlockedReadModifyWrite(Rule):
                     writes.get(access.key, ()),
                     access.order,
                 )
+            if why and per_thread_entry(analysis, access, writes.get(access.key, [])):
+                continue  # each thread updates only the entry keyed by its own value
             if why and not extends_in_place(access.node, access.key, analysis):
                 # (``+=`` on a list or deque the object keeps extends the one object)
                 yield Finding(
