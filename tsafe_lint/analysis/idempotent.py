@@ -157,7 +157,7 @@ class _ActChecker:
             return True
         if self._log_line(small):
             return True  # ``if not _warned: _warned = True; log.warning(...)``: twice at worst
-        if self._empties_tested(small):
+        if self._empties_tested(small) or self._adds_tested_member(small):
             self.stored = True
             return True
         if isinstance(small, cst.Return):
@@ -189,13 +189,42 @@ class _ActChecker:
                 return False  # only the class the act built may be changed in place
         return True
 
+    def _adds_tested_member(self, small: cst.BaseSmallStatement) -> bool:
+        """``s.add(k)`` under ``if k not in s:``: adding the member the test found missing.
+        Two threads past the test add the same member; a set holds it once (a warn-once
+        guard, hil-testbench's logged errors, sixty-second set: judged false)."""
+        if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+            return False
+        call = small.value
+        if not (
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "add"
+            and len(call.args) == 1
+            and call.args[0].keyword is None
+            and not call.args[0].star
+            and self.expression(call.args[0].value)
+        ):
+            return False
+        receiver, member = call.func.value, call.args[0].value
+        if self.symbols.key_of(receiver, self.func) not in self.tested:
+            return False
+        return any(
+            (tested := membership_test(node)) is not None
+            and tested[2]
+            and tested[0].deep_equals(member)
+            and tested[1].deep_equals(receiver)
+            for node in walk(self.test)
+        )
+
     def _log_line(self, small: cst.BaseSmallStatement) -> bool:
         """A logger's call whose arguments have no effect: a warn-once guard that two
         threads pass together logs twice and loses nothing (pyrtcao, thirty-fourth set)."""
         if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
             return False
         call = small.value
-        return is_log_method(call.func) and all(self.expression(arg.value) for arg in call.args)
+        return is_log_method(call.func) and all(
+            self.expression(arg.value) or _attribute_lookup(arg.value) for arg in call.args
+        )
 
     def _empties_tested(self, small: cst.BaseSmallStatement) -> bool:
         """``if len(cache) > 64: cache.clear()``: a size cap that empties the container
@@ -331,4 +360,18 @@ def _is_constant(value: cst.BaseExpression) -> bool:
 def _is_docstring(small: cst.BaseSmallStatement) -> bool:
     return isinstance(small, cst.Expr) and isinstance(
         small.value, (cst.SimpleString, cst.ConcatenatedString)
+    )
+
+
+def _attribute_lookup(expr: cst.BaseExpression) -> bool:
+    """``getattr(field, "formula", "")``: a read of a named attribute with a default, as
+    a log line's argument (it stores nothing, and a second log line is the worst)."""
+    return (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Name)
+        and expr.func.value == "getattr"
+        and len(expr.args) == 3
+        and isinstance(expr.args[0].value, (cst.Name, cst.Attribute))
+        and isinstance(expr.args[1].value, cst.SimpleString)
+        and isinstance(expr.args[2].value, (cst.SimpleString, cst.Integer, cst.Name))
     )

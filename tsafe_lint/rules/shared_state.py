@@ -611,7 +611,9 @@ class UnlockedCheckThenAct(Rule):
     (time.monotonic(), lookup())``, when no other function rebinds it), with no other
     effect (reading a file in ``with open(...)`` is none). Threads that miss together
     each load again and store a consistent pair. A warn-once guard is left alone too:
-    ``if not _warned: _warned = True; log.warning(...)`` logs twice at worst. So is a
+    ``if not _warned: _warned = True; log.warning(...)`` logs twice at worst, and so
+    does one kept as a set, ``if name not in self._logged: log.warning(...);
+    self._logged.add(name)`` (the set holds the name once). So is a
     size cap that empties the container it measured (``if len(cache) > 64:
     cache.clear()``): two clears end as one.
     Still reported: a stamp kept in a store of its own (a reader can pair one thread's
