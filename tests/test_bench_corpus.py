@@ -24,38 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the sixty-second set, pinned while the sixty-first was reviewed; current since it was retired
+# the sixty-third set, pinned while the sixty-second was reviewed; current since it was retired
 PINS = {
-    "agent-os-kernel": "3.7.0",
-    "agentex-sdk": "0.12.0",
-    "threadkeeper": "0.21.0",
-    "termux-mcp": "0.15.0",
-    "monag": "0.3.3",
-    "alaska3": "0.1.2",
-    "hil-testbench": "0.1.3",
-    "bmdwire": "1.6.0",
-    "hugpy-storage": "0.2.18",
-    "auspexai-worker": "0.2.80",
-    "googer": "0.7.3",
-    "cdsswarm": "0.3.0",
-    "oneopen-broker": "0.1.0",
-    "wirepas-gateway": "1.6.2",
-    "androidperf": "0.2.1",
-    "wsqlite3": "0.7.3",
-    "nobroker": "0.1.2",
-    "claude-purr": "0.1.2",
-    "runacross": "0.7.0",
-    "yt-pdlp": "0.0.0.dev3",
-    "xmlrpc-extended": "1.0.0",
-    "djlogq": "1.0.10",
-    "sidejob": "0.2.0",
-    "processional": "0.1.6",
-    "schemawatch-core": "0.1.0",
-}
-# the sixty-third set, pinned while the sixty-second is reviewed and held in reserve until the
-# sixty-second is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "initrunner": "2026.10.4",
     "aiecs": "2.2.0",
     "mcli-framework": "8.0.67",
@@ -150,6 +120,7 @@ SEEN = (
     BENCH / "validation_seen_59.toml",
     BENCH / "validation_seen_60.toml",
     BENCH / "validation_seen_61.toml",
+    BENCH / "validation_seen_62.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -227,20 +198,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the sixty-second is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
