@@ -194,6 +194,9 @@ def test_outside_any_project_a_named_file_reads_only_its_own_directory(
     work, other = str(downloads / "pkg" / "work.py"), str(downloads / "other")
     assert project_files.project_root(config, [work]) == (downloads / "pkg").resolve()
     assert project_files.project_root(config, [work, other]) == downloads.resolve()
+    link = tmp_path / "link"
+    link.symlink_to(downloads)  # the current directory through a link keeps its spelling
+    assert project_files.project_root(Config(root=link), [str(link)]) == link
     found = lint(downloads, "--no-cache", "pkg/work.py")
     races = {("pkg/work.py", "TS102"), ("pkg/work.py", "TS103")}
     assert {(row[0], row[3]) for row in found} == races  # runner.py was read

@@ -44,6 +44,8 @@ def project_root(config: Config, paths: Sequence[str]) -> Path:
     except ValueError:  # paths on different drives
         return root
     top = os.path.realpath(root)
+    if common == top:
+        return root  # as the configuration spells it (a symbolic link stays one)
     if common and os.path.isdir(common) and _below(common, top):
         return Path(common)
     return root  # named paths that do not exist (standard input's name) or lie elsewhere
