@@ -204,12 +204,7 @@ def _passes(
 def per_thread_slots(analysis: ModuleAnalysis, item: CheckThenAct, writes: list[Access]) -> bool:
     """Is ``item`` a check and act on a thread's own entry of a dict whose every write
     (outside ``__init__``) is keyed by a per-thread value?"""
-    if not analysis.per_thread_params:
-        return False
-    if not all(
-        write.func.name == "__init__" or _keyed_write(write, analysis)
-        for write in [item.write, *writes]
-    ):
+    if not analysis.per_thread_params or not _all_keyed([item.write, *writes], analysis):
         return False
     own = own_values(analysis, item.func)
     found = False
@@ -230,10 +225,7 @@ def per_thread_entry(analysis: ModuleAnalysis, update: Access, writes: list[Acce
     node = update.node
     if not isinstance(node, cst.AugAssign) or not isinstance(node.target, cst.Subscript):
         return False
-    if not all(
-        write.func.name == "__init__" or _keyed_write(write, analysis)
-        for write in [update, *writes]
-    ):
+    if not _all_keyed([update, *writes], analysis):
         return False
     starts = [
         start
@@ -264,6 +256,11 @@ def _one_per_key(start: ThreadStart, analysis: ModuleAnalysis) -> bool:
                     return True
         node = analysis.parent_of(node)
     return False
+
+
+def _all_keyed(writes: list[Access], analysis: ModuleAnalysis) -> bool:
+    """Is every write (outside ``__init__``) keyed by a per-thread value of its function?"""
+    return all(write.func.name == "__init__" or _keyed_write(write, analysis) for write in writes)
 
 
 def own_values(analysis: ModuleAnalysis, func: FunctionInfo) -> frozenset[str]:

@@ -1102,14 +1102,7 @@ def _statement_after(
 def _broken_out_of(test: cst.If, analysis: ModuleAnalysis) -> cst.While | cst.For | None:
     """The loop ``if x.acquire(...): break`` leaves: the ``if`` stands in the loop's body
     (not its ``else``), has no ``else`` of its own, and its body is the ``break`` alone."""
-    body = block(test.body)
-    if (
-        test.orelse is not None
-        or len(body) != 1
-        or not isinstance(body[0], cst.SimpleStatementLine)
-        or len(body[0].body) != 1
-        or not isinstance(body[0].body[0], cst.Break)
-    ):
+    if not _is_bare_break_if(test):
         return None
     suite = analysis.parent_of(test)
     loop = analysis.parent_of(suite) if suite is not None else None

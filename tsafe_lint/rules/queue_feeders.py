@@ -188,11 +188,14 @@ def retires_own_item(call: AnyCall, receiver: cst.BaseExpression, analysis: Modu
     statement = analysis.parent_of(call.call)
     if not isinstance(statement, cst.Expr):
         return False  # the item is used: the get waits for it
+    return _puts_into(func, key, analysis)
+
+
+def _puts_into(func: FunctionInfo, key: SymbolKey, analysis: ModuleAnalysis) -> bool:
+    """Does ``func`` itself put into the queue ``key``?"""
     return any(
-        other.func is func
-        and other.method in _PUTS
-        and canonical_key(other.target, analysis) == key
-        for other in analysis.regions.method_calls
+        put.func is func and put.method in _PUTS and canonical_key(put.target, analysis) == key
+        for put in analysis.regions.method_calls
     )
 
 
@@ -259,15 +262,7 @@ def _refill_or_leave(
         for site in analysis.regions.call_sites
         if site.call is refill and site.func is func
     ]
-    return bool(callees) and all(
-        any(
-            put.func is callee
-            and put.method in _PUTS
-            and canonical_key(put.target, analysis) == key
-            for put in analysis.regions.method_calls
-        )
-        for callee in callees
-    )
+    return bool(callees) and all(_puts_into(callee, key, analysis) for callee in callees)
 
 
 def _says_empty(

@@ -17,16 +17,9 @@ from tsafe_lint.rules.realistic_raise import realistically_cannot_raise
 FAMILY = "threads"
 
 _GETS = frozenset({"get", "get_nowait"})
-#: Queue classes a parameter may be annotated with.
-_QUEUE_ANNOTATIONS = frozenset(
-    {
-        "asyncio.Queue",
-        "asyncio.queues.Queue",
-        "queue.Queue",
-        "multiprocessing.Queue",
-        "multiprocessing.JoinableQueue",
-    }
-)
+#: asyncio's queue, which a parameter may be annotated with (the threading and
+#: multiprocessing queues are typed by the symbol table already: ``Kind.QUEUE``).
+_ASYNC_QUEUES = frozenset({"asyncio.Queue", "asyncio.queues.Queue"})
 _PUTS = frozenset({"put", "put_nowait"})
 
 
@@ -303,7 +296,7 @@ def _forwards_to_queue(
     qualified = (
         analysis.structure.qualified_name(annotation, func) if annotation is not None else None
     )
-    return qualified in _QUEUE_ANNOTATIONS
+    return qualified in _ASYNC_QUEUES
 
 
 def _marks_done_inside(statement: cst.BaseStatement, queue: cst.BaseExpression) -> bool:
