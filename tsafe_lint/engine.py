@@ -168,8 +168,16 @@ class Linter:
             too_large = engine_diagnostic("TS001", path, 1, 1, exc.reason())
             return [too_large] if self.accepts(too_large) else []
         evidence = frozenset(self.config.analysis_options())
-        result = analyse_source(source, path, module_name(path), noqa=self.noqa, evidence=evidence)
+        result = analyse_source(
+            source, path, self.module_of(path), noqa=self.noqa, evidence=evidence
+        )
         return sorted(d for d in result.diagnostics if self.accepts(d))
+
+    def module_of(self, path: str) -> str:
+        """The module ``path`` is, namespace packages below the project's ``src`` too (the
+        configuration's root when no project root is given)."""
+        root = self.project_root if self.project_root is not None else self.config.root
+        return module_name(path, str(root))
 
     def lint_file(self, path: str) -> list[Diagnostic]:
         return self.lint_paths([path])
@@ -192,7 +200,7 @@ class Linter:
         """The files connected to ``named`` by imports (``project_scope.py``): the only
         ones whose facts can reach them. Remembered in the cache for the project's
         content (every file's key) and the named files."""
-        modules = {path: module_name(path) for path in files}
+        modules = {path: self.module_of(path) for path in files}
         parts, _ = self._file_parts(files, named, modules)
         key = context_key("related", {"files": parts, "named": sorted(named)})
         if self.cache is not None:
@@ -232,7 +240,7 @@ class Linter:
         The join reads only context-free summaries and the final index only summaries
         made with the joined context, so the result is a function of the project's files
         alone: the same with a cold cache, a warm one, no cache, and whatever is named."""
-        modules = {path: module_name(path) for path in files}
+        modules = {path: self.module_of(path) for path in files}
         run_key = self._run_key(files, named, modules)
         if run_key is not None and self.cache is not None:
             remembered = self.cache.get(run_key, is_findings_json)

@@ -6,18 +6,49 @@ import ast
 import os
 
 
-def module_name(path: str) -> str:
-    """``pkg/sub/mod.py`` -> ``pkg.sub.mod`` (walking up through ``__init__.py`` packages);
-    a file outside any package is a top-level module named after itself."""
+def module_name(path: str, root: str | None = None) -> str:
+    """``pkg/sub/mod.py`` -> ``pkg.sub.mod``, walking up through packages; a file outside
+    any package is a top-level module named after itself.
+
+    A directory without ``__init__.py`` is a namespace package (PEP 420) where the layout
+    shows it: inside a regular package (``pkg/core/lock.py`` with ``pkg/__init__.py``), or
+    between a ``src`` directory of the project ``root`` and the package
+    (``src/runtime/threading/core/lock.py`` is ``runtime.threading.core.lock``, as its
+    package's own imports name it)."""
     directory, filename = os.path.split(os.path.abspath(path))
     stem = filename[:-3] if filename.endswith(".py") else filename
     parts = [] if stem == "__init__" else [stem]
-    while os.path.isfile(os.path.join(directory, "__init__.py")):
+    while _in_package(directory):
         directory, package = os.path.split(directory)
         parts.insert(0, package)
         if not package:
             break
+    if root is not None and parts:
+        parts[:0] = _namespaces_below_src(directory, os.path.abspath(root))
     return ".".join(parts) or stem
+
+
+def _in_package(directory: str) -> bool:
+    """Is ``directory`` a package: a regular one, or a namespace inside a regular one?"""
+    if os.path.isfile(os.path.join(directory, "__init__.py")):
+        return True
+    parent, name = os.path.split(directory)
+    return name.isidentifier() and os.path.isfile(os.path.join(parent, "__init__.py"))
+
+
+def _namespaces_below_src(directory: str, root: str) -> list[str]:
+    """The directories from a ``src`` directory at or below ``root`` down to
+    ``directory``, if every one is a valid package name: namespace packages."""
+    names: list[str] = []
+    while True:
+        parent, name = os.path.split(directory)
+        if name == "src":
+            inside = os.path.commonpath([root, directory]) == root
+            return names if inside else []
+        if not name.isidentifier() or parent == directory or directory == root:
+            return []
+        names.insert(0, name)
+        directory = parent
 
 
 def is_package(path: str) -> bool:

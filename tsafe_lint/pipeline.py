@@ -168,7 +168,9 @@ def _analyse(
         return FileResult(path, [_parse_failure(path, parsed)])
     try:
         name = module or module_name(path)
-        walked = _walk(parsed.module, name, is_package(path), context.imported_kinds)
+        walked = _walk(
+            parsed.module, name, is_package(path), context.imported_kinds, context.made_kinds
+        )
         analysis = ModuleAnalysis(parsed.module, path, context, name, evidence, walked)
     except RecursionError:
         message = TOO_DEEP

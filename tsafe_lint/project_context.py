@@ -43,9 +43,13 @@ class ProjectContext:
     #: classes of the package, defined in other modules, that the module binds objects of
     #: and whose iteration methods return copies (``own_classes``)
     copying_classes: tuple[str, ...] = ()
+    #: classes of the package, defined in other modules, named like a threading primitive
+    #: that the module binds objects of: (qualified name, the kind of their objects, ""
+    #: for none) (``primitive_classes``)
+    made_kinds: tuple[tuple[str, str], ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.imported_kinds or self.entries or self.copying_classes)
+        return bool(self.imported_kinds or self.entries or self.copying_classes or self.made_kinds)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -55,6 +59,7 @@ class ProjectContext:
                 for e in self.entries
             ],
             "copying_classes": list(self.copying_classes),
+            "made_kinds": [list(pair) for pair in self.made_kinds],
         }
 
 

@@ -80,4 +80,5 @@ def context_from_json(data: dict[str, Any] | None) -> ProjectContext:
         tuple((name, kind) for name, kind in data["imported_kinds"]),
         tuple(ExternalEntry(*entry) for entry in data["entries"]),
         tuple(data["copying_classes"]),
+        tuple((name, kind) for name, kind in data["made_kinds"]),
     )

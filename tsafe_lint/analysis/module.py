@@ -63,12 +63,17 @@ class WalkedModule:
 
 
 def walk_module(
-    module: cst.Module, name: str, package: bool, imported_kinds: tuple[tuple[str, str], ...]
+    module: cst.Module,
+    name: str,
+    package: bool,
+    imported_kinds: tuple[tuple[str, str], ...],
+    made_kinds: tuple[tuple[str, str], ...] = (),
 ) -> WalkedModule:
     """Collect the structure and symbols of ``module`` and walk its lock regions."""
     structure = collect_structure(module, name, package)
     external = {qualified: Kind(value) for qualified, value in imported_kinds}
-    symbols = SymbolTable(structure, external)
+    made = {qualified: Kind(value) if value else None for qualified, value in made_kinds}
+    symbols = SymbolTable(structure, external, made)
     settle_attribute_classes(symbols)  # conflicting classes: none
     walker = RegionWalker(structure, symbols)
     regions = walker.walk()
@@ -111,7 +116,9 @@ class ModuleAnalysis:
         self.context = context
         self.name = name or module_name(path)
         if walked is None:
-            walked = walk_module(module, self.name, is_package(path), context.imported_kinds)
+            walked = walk_module(
+                module, self.name, is_package(path), context.imported_kinds, context.made_kinds
+            )
         self.structure: ModuleStructure = walked.structure
         self.symbols = walked.symbols
         self._walker = walked.walker

@@ -99,8 +99,16 @@ def display_name(key: SymbolKey) -> str:
 class SymbolTable:
     """Resolves expressions to symbol keys and knows each symbol's kind."""
 
-    def __init__(self, structure: ModuleStructure, external: dict[str, Kind] | None = None) -> None:
+    def __init__(
+        self,
+        structure: ModuleStructure,
+        external: dict[str, Kind] | None = None,
+        made: dict[str, Kind | None] | None = None,
+    ) -> None:
         self.structure = structure
+        #: the package's own classes named like a threading primitive, imported from
+        #: other modules: the kind of their objects (``primitive_classes``)
+        self.made = made or {}
         self.symbols: dict[SymbolKey, SymbolInfo] = {}
         imported = set(structure.module_scope.imports.values())
         # a request's own objects behind a module-level name (``flask.session``): only
@@ -331,6 +339,8 @@ class SymbolTable:
                 return kind, None, underlying
             if kind is not None:
                 return kind, None, None
+            if qualified in self.made:  # the project's own class: what its body makes
+                return self.made[qualified], None, None
             attribute = value.func.attr.value if isinstance(value.func, cst.Attribute) else None
             final = kind_of_final_name(qualified, attribute)
             if final is not None:
@@ -567,6 +577,7 @@ class SymbolTable:
         attribute = value.func.attr.value if isinstance(value.func, cst.Attribute) else None
         if (
             kind_of_factory(qualified) is not None
+            or qualified in self.made
             or kind_of_final_name(qualified, attribute) is None
         ):
             return None

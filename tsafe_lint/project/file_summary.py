@@ -53,6 +53,9 @@ class FileSummary:
     bound_calls: list[str] = field(default_factory=list)
     # the module's classes whose iteration methods return copies (``own_classes``)
     copying_classes: list[str] = field(default_factory=list)
+    # the module's classes named like a threading primitive (``Lock``, ``Event``) -> the
+    # kind of their objects, "" for none (``primitive_classes``)
+    primitive_classes: dict[str, str] = field(default_factory=dict)
     # globals imported by value that the module's functions rebind (``global NAME`` then a
     # store): [local name, real name, line, column] (``flag_copies``)
     rebound_imports: list[list[Any]] = field(default_factory=list)

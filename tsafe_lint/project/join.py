@@ -10,6 +10,7 @@ module, lock-order inversions whose two paths span modules).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 
 from tsafe_lint.project.file_summary import FileSummary
@@ -63,19 +64,33 @@ class ProjectIndex:
             return self.typed_global(target, depth + 1)
         return None
 
-    def copying_class(self, qualified: str, depth: int = 0) -> bool:
+    def copying_class(self, qualified: str) -> bool:
         """Is a qualified name a project class whose iteration methods return copies
         (``own_classes``), defined in its module or re-exported there?"""
+        return self._class_in(qualified, lambda summary: summary.copying_classes) is not None
+
+    def primitive_class(self, qualified: str) -> str | None:
+        """The kind of the objects of a project class named like a threading primitive
+        (``primitive_classes``; "" for none), defined in its module or re-exported there;
+        ``None`` for any other name."""
+        found = self._class_in(qualified, lambda summary: summary.primitive_classes)
+        return found[0].primitive_classes[found[1]] if found is not None else None
+
+    def _class_in(
+        self, qualified: str, listed: Callable[[FileSummary], Container[str]], depth: int = 0
+    ) -> tuple[FileSummary, str] | None:
+        """The summary and name of the class a qualified name refers to, following
+        re-exports, if that summary lists it in ``listed``."""
         module, _, name = qualified.rpartition(".")
         summary = self.modules.get(module)
         if summary is None or depth >= 8:
-            return False
-        if name in summary.copying_classes:
-            return True
+            return None
+        if name in listed(summary):
+            return summary, name
         target = summary.imports.get(name)
         if target is None or target == qualified:
-            return False
-        return self.copying_class(target, depth + 1)
+            return None
+        return self._class_in(target, listed, depth + 1)
 
     def callee(self, caller_module: str, callee: str) -> Node | None:
         if callee.startswith("local:"):
@@ -129,7 +144,9 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
         kinds = _imported_kinds(index, summary)
         module_entries = tuple(sorted(entries.get(summary.path, {}).values(), key=repr))
         copying = tuple(sorted({q for q in summary.bound_calls if index.copying_class(q)}))
-        context = ProjectContext(kinds, module_entries, copying)
+        made = {q: index.primitive_class(q) for q in summary.bound_calls}
+        made_kinds = tuple(sorted((q, k) for q, k in made.items() if k is not None))
+        context = ProjectContext(kinds, module_entries, copying, made_kinds)
         if context:
             result[summary.path] = context
     return result

@@ -11,7 +11,9 @@ import libcst as cst
 from tsafe_lint.analysis import AnyCall, ModuleAnalysis, is_lock
 from tsafe_lint.analysis.attribute_classes import through_object
 from tsafe_lint.analysis.instances import ImportedInstances
+from tsafe_lint.analysis.kinds import FINAL_NAMES
 from tsafe_lint.analysis.own_classes import bound_package_calls, copies_on_iteration
+from tsafe_lint.analysis.primitive_classes import primitive_class_kinds
 from tsafe_lint.analysis.reachability import target_functions, verb_of
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey
@@ -69,6 +71,7 @@ def plan_summary(
     summary.copying_classes = sorted(
         cls.qualname for cls in structure.classes.values() if copies_on_iteration(cls, structure)
     )
+    summary.primitive_classes = primitive_class_kinds(structure)
     finalizer_code = analysis.finalizer_code
     calls: list[tuple[str, str, list[str], cst.CSTNode]] = []
     placed: list[cst.CSTNode] = []  # calls whose position the summary keeps
@@ -278,6 +281,8 @@ def summarize_syntax_only(path: str, module: str, package: bool, tree: ast.Modul
             summary.functions.append(node.name)
         elif isinstance(node, ast.ClassDef):
             summary.functions.append(node.name)
+            if node.name in FINAL_NAMES:  # no threading vocabulary: no primitive made
+                summary.primitive_classes[node.name] = ""
             bases = [base.id for base in node.bases if isinstance(base, ast.Name)]
             if bases:
                 summary.class_bases[node.name] = bases  # qualified once imports are known
