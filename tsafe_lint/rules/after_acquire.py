@@ -396,14 +396,15 @@ def _handlers_release(
     releasing = _releasing_handlers(statement, call, analysis)
     return any(catches_all(h.type) for h in handlers) and all(
         (h in releasing and ends_by_leaving(h.body, (cst.Raise,)))
-        or _ends_process(h.body, call.func, analysis)
+        or ends_process(list(block(h.body)), call.func, analysis)
         for h in handlers
     )
 
 
-def _ends_process(body: cst.BaseSuite, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
-    """Does the block end with ``os._exit(...)``: no lock outlives it."""
-    statements = list(block(body))
+def ends_process(
+    statements: Sequence[cst.BaseStatement], func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Do the statements end with ``os._exit(...)``: no lock outlives it."""
     last = statements[-1] if statements else None
     if not isinstance(last, cst.SimpleStatementLine) or not last.body:
         return False

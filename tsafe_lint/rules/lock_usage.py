@@ -28,6 +28,7 @@ from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.after_acquire import (
     acquired_flag_test,
     checks_out,
+    ends_process,
     enter_fails_holding,
     handed_to_returned_call,
     handed_to_started_thread,
@@ -584,6 +585,11 @@ class AcquireWithoutRelease(Rule):
     is a signal another thread releases: ``lock.acquire(); on_click(lock.release);
     lock.acquire()`` waits for the click. It is not reported.
 
+    A lock kept until the process ends is not leaked: ``if lock.acquire(blocking=False):
+    os._exit(0)``, or an acquire whose block ends with ``os._exit()`` and returns nowhere
+    before (a watchdog that must not end the process in the middle of a write the lock
+    guards). ``sys.exit()`` only raises ``SystemExit``, so the lock outlives it: reported.
+
     **Why is this bad**
 
     A lock that is never released blocks every other thread that needs it, forever. With
@@ -691,6 +697,8 @@ class AcquireWithoutRelease(Rule):
                     continue  # an acquire helper: each caller releases the lock it passed
                 if _shutdown_claim(call, analysis):
                     continue  # a stop keeps a signal lock (a poller's next try fails, or a join)
+                if _kept_until_exit(call, analysis):
+                    continue  # the process ends holding it: nothing runs that needs it
                 reported.add(slot)
                 yield Finding(
                     call.call,
@@ -789,6 +797,25 @@ def _only_non_blocking(
 
 #: Words of a function that stops the object: what it keeps held is meant to stay held.
 _STOPPING_WORDS = ("stop", "shutdown", "close", "terminate", "quit", "kill", "abort")
+
+
+def _kept_until_exit(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``if lock.acquire(blocking=False): os._exit(0)``, or an acquire followed in its
+    block by code that ends with ``os._exit()`` and returns nowhere before: the process
+    ends with the lock held, on purpose (subcortex's watchdog takes the lock the main
+    thread writes its response under, so that it never exits mid-write; sixty-third
+    set: judged false). ``sys.exit()`` only raises, so it stays reported."""
+    place = call.place
+    if call.form == "if":
+        statement = place.statement
+        return isinstance(statement, cst.If) and ends_process(
+            list(block(statement.body)), call.func, analysis
+        )
+    if call.form not in ("statement", "assign"):
+        return False
+    rest = place.block[place.index + 1 :]
+    returns = any(isinstance(node, cst.Return) for s in rest for node in walk(s, NOT_RUN))
+    return not returns and ends_process(rest, call.func, analysis)
 
 
 def _shutdown_claim(call: MethodCall, analysis: ModuleAnalysis) -> bool:
