@@ -839,9 +839,10 @@ class UselessLock(Rule):
 
     Finds ``with threading.Lock():`` (and ``RLock``, ``Semaphore``, ``Condition``...
     created in the ``with`` item itself), and ``lock = threading.Lock()`` in a function
-    whose lock is used only there: never stored, returned, passed on or used by a nested
-    function (nor its bound method: ``on_event(lock.release)`` hands the lock to the
-    thread that calls it).
+    whose lock is used only there: never stored, returned, passed on, used by a nested
+    function or bound as one's default value (``def finished(f, lock=lock):``, a done
+    callback the pool's threads run), nor its bound method (``on_event(lock.release)``
+    hands the lock to the thread that calls it).
 
     A name bound to a fresh lock on one path and to another object on another (``if
     daemon: context = DaemonContext() else: context = threading.Lock()`` then ``with
