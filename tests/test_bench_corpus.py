@@ -24,44 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the sixty-third set, pinned while the sixty-second was reviewed; current since it was retired
+# the sixty-fourth set, pinned while the sixty-third was reviewed; current since it was retired
 PINS = {
-    "initrunner": "2026.10.4",
-    "aiecs": "2.2.0",
-    "mcli-framework": "8.0.67",
-    "relayos": "0.2.0a20",
-    "subcortex": "0.3.1",
-    "openvox-core": "0.2.40",
-    "okto-nexus-connector": "0.0.10",
-    "napcat-cli": "2.2.0",
-    "brontes-probe-mcp": "0.3.0",
-    "bqemulator": "1.4.0",
-    "aitop": "0.16.10",
-    "esplink": "1.0.2",
-    "kamio": "1.0.0b6",
-    "ohmqtt": "1.2.1",
-    "myhisense-tv": "1.7.0",
-    "ohho-os": "1.1.2",
-    "net-benchmark": "0.6.2",
-    "cloudstorm": "1.0.0",
-    "amauo": "3.0.27",
-    "forexsmartbot": "3.4.5",
-    "neotask": "1.0.4",
-    "ai4s-jobq": "3.13.1",
-    "labtasker-client": "2.8.0",
-    "nirs4all-cluster": "0.1.5",
-    "jd-worker": "1.29.0",
-    "queuectl": "2.0.0",
-    "taskforge-queue": "0.2.0.dev0",
-    "intelligent-futures": "0.5.0",
-    "runtime-threading": "0.0.3",
-    "qthreadwithreturn": "1.6.19",
-    "tdmgm": "1.1.0",
-}
-# the sixty-fourth set, pinned while the sixty-third is reviewed and held in reserve until the
-# sixty-third is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "multifleet": "5.1.0",
     "ak5": "2.0.0",
     "nthlayer-workers": "3.0.3",
@@ -154,6 +118,7 @@ SEEN = (
     BENCH / "validation_seen_60.toml",
     BENCH / "validation_seen_61.toml",
     BENCH / "validation_seen_62.toml",
+    BENCH / "validation_seen_63.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -231,20 +196,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the sixty-third is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
