@@ -153,7 +153,8 @@ class AcquireWithoutTryFinally(Rule):
     arithmetic and comparisons, builtins that only look at their arguments (``len``,
     ``str``, ``isinstance``, ``sorted`` of the function's own values), a list's, dict's,
     set's or string's own methods (``append``, ``popleft``, ``setdefault``, ``strip``...,
-    known by name on anything but a caller's object or a call's result; ``get``,
+    known by name on anything but a caller's object or a call's result, except a fresh
+    container's: ``list(d.values()).copy()``; ``get``,
     ``update``, ``add``, ``remove``, ``index``, ``join`` and ``format``, which other
     objects often have with another meaning, only on a container or string the module
     makes), clock, thread-identity and ``time.sleep`` calls, a copy (``copy.copy``,
@@ -164,7 +165,7 @@ class AcquireWithoutTryFinally(Rule):
     ``__post_init__`` of its own, no field factory but an empty container), the
     ``get()``, ``set()`` and ``reset()`` of a ``contextvars.ContextVar`` the module makes,
     a ``with`` over a lock whose body
-    does no more (waiting for a lock is no failure), a logging call on a
+    does no more (waiting for a lock is no failure), a ``global`` declaration, a logging call on a
     logger (or a name bound only to a logger's method, called with positional
     arguments; or an attribute of the object every store of which is a logger's method
     or a do-nothing lambda, ``self._debug``, or one named like a logger's method that
@@ -194,10 +195,13 @@ class AcquireWithoutTryFinally(Rule):
     raise by design); a caller's object (``ledger.append(x)`` on a parameter, a ``for`` over
     a caller's iterable, ``d[key]`` or ``del d[key]`` or ``d.pop(key)`` with a caller's key,
     which may be missing, unless an earlier statement of the block or an enclosing one
-    stored it, ``if key not in d: d[key] = 0``, ``d[key] = v`` or ``d.setdefault(key, v)``,
-    or it stands in the body of ``if key in d:``); ``open``, ``print`` (but in an
-    ``except`` handler, where it is the script's log line), ``int``, ``float``, ``next``,
-    ``getattr`` without a default and ``__import__``; a division by anything but a
+    stored it, ``if key not in d: d[key] = 0``, ``d[key] = v`` or ``d.setdefault(key, v)``
+    (or every branch of an ``if`` does: ``d[p] = {k: []}``, then ``elif k not in d[p]:
+    d[p][k] = []``), or it stands in the body of ``if key in d:`` (``d.keys()`` too) or in
+    the ``else`` of ``if key not in d:``); ``open``, ``print`` (but in an ``except``
+    handler, where it is the script's log line), ``int``, ``float``, ``next`` (but
+    ``next(iter(d))`` under ``if d:`` or ``if len(d) > 0:``), ``getattr`` without a
+    default and ``__import__``; a division by anything but a
     non-zero literal (``"%s" % x`` on a string literal formats, it does not divide); a
     ``for`` over an instance's dict or set that another method changes without this lock
     (``RuntimeError``: changed size during iteration); ``notify()`` of a Condition not held;

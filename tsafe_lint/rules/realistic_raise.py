@@ -340,7 +340,7 @@ class _Walk:
             # ``with self._lock:`` waits for the lock, which is no failure; another
             # context manager's ``__enter__`` and ``__exit__`` may do anything
             return not all(self._is_lock(item.item, func) for item in node.items)
-        if isinstance(node, (*_LEAVING, cst.Global, cst.Nonlocal)):
+        if isinstance(node, _LEAVING):
             return True
         if isinstance(node, (cst.Break, cst.Continue)):
             return True  # ``_nodes`` drops those that stay inside a loop of the statement
@@ -364,7 +364,13 @@ class _Walk:
             # a caller's key may be missing (``KeyError``), unless stored just before
             return _callers_key(node, func) and not _key_ensured(node, self.analysis)
         if isinstance(node, cst.Del):
-            return isinstance(node.target, cst.Subscript) and _callers_key(node.target, func)
+            # ``if name in self.tasks: del self.tasks[name]``: the key is there
+            target = node.target
+            return (
+                isinstance(target, cst.Subscript)
+                and _callers_key(target, func)
+                and not _key_ensured(target, self.analysis)
+            )
         return False
 
     def _attribute_fails(
@@ -420,6 +426,8 @@ class _Walk:
                     return False  # ``except Exception as e: print(e)``: a log line
                 if name in _NUMBER_CONVERSIONS and _converts_arithmetic(call):
                     return False  # ``int((now - last) / period)``: no text is parsed
+                if name == "next" and _first_of_nonempty(call, analysis):
+                    return False  # ``if len(d) > 0: key = next(iter(d))``
                 if name in _FAILING_BUILTINS:
                     return True
                 if name in _ITERATING_BUILTINS and any(
@@ -788,6 +796,73 @@ def _callers_key(subscript: cst.Subscript, func: FunctionInfo) -> bool:
     return indexed_by(subscript, lambda key: _callers_object(key, func), methods=()) is not None
 
 
+def _first_of_nonempty(call: cst.Call, analysis: ModuleAnalysis) -> bool:
+    """``next(iter(d))`` (or of ``d.keys()``, ``d.values()``, ``d.items()``) in the body of
+    an enclosing ``if d:``, ``if len(d) > 0:`` or ``if len(d):``: the container has a
+    first item, so no ``StopIteration``."""
+    if len(call.args) != 1 or call.args[0].keyword is not None:
+        return False
+    inner = call.args[0].value
+    if not (
+        isinstance(inner, cst.Call)
+        and isinstance(inner.func, cst.Name)
+        and inner.func.value == "iter"
+        and len(inner.args) == 1
+    ):
+        return False
+    container = _viewed(inner.args[0].value, ("keys", "values", "items"))
+    node: cst.CSTNode = call
+    parent = analysis.parent_of(node)
+    while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.Module)):
+        if (
+            isinstance(parent, cst.If)
+            and node is parent.body
+            and _not_empty(parent.test, container)
+        ):
+            return True
+        node, parent = parent, analysis.parent_of(parent)
+    return False
+
+
+def _viewed(expr: cst.BaseExpression, views: tuple[str, ...]) -> cst.BaseExpression:
+    """``d`` for ``d.keys()`` (a view among ``views``), else ``expr`` itself."""
+    if (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value in views
+        and not expr.args
+    ):
+        return expr.func.value
+    return expr
+
+
+def _not_empty(test: cst.BaseExpression, container: cst.BaseExpression) -> bool:
+    """``d``, ``len(d)``, ``len(d) > 0`` or ``len(d) >= 1`` (alone or ``and``-ed)."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _not_empty(test.left, container) or _not_empty(test.right, container)
+    if test.deep_equals(container):
+        return True
+    sized = test
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        bound = target.comparator
+        if not isinstance(bound, cst.Integer):
+            return False
+        if not (
+            (isinstance(target.operator, cst.GreaterThan) and bound.value == "0")
+            or (isinstance(target.operator, cst.GreaterThanEqual) and bound.value == "1")
+        ):
+            return False
+        sized = test.left
+    return (
+        isinstance(sized, cst.Call)
+        and isinstance(sized.func, cst.Name)
+        and sized.func.value == "len"
+        and len(sized.args) == 1
+        and sized.args[0].value.deep_equals(container)
+    )
+
+
 def _key_ensured(subscript: cst.Subscript, analysis: ModuleAnalysis) -> bool:
     """``if key not in d: d[key] = 0`` (or ``d[key] = v``, ``d.setdefault(key, v)``) in
     an earlier statement of the same block or an enclosing one, or the body of an
@@ -801,6 +876,12 @@ def _key_ensured(subscript: cst.Subscript, analysis: ModuleAnalysis) -> bool:
             and _tests_key(parent.test, subscript)
         ):
             return True
+        if (
+            isinstance(parent, cst.If)
+            and node is parent.orelse
+            and _tests_entry(parent.test, subscript, negated=True)
+        ):
+            return True  # the ``elif``/``else`` of ``if key not in d:``
         if isinstance(parent, cst.IndentedBlock):
             earlier = list(parent.body)
             earlier = earlier[: next(i for i, item in enumerate(earlier) if item is node)]
@@ -818,28 +899,36 @@ def _tests_key(test: cst.BaseExpression, subscript: cst.Subscript) -> bool:
 
 
 def _tests_entry(test: cst.BaseExpression, subscript: cst.Subscript, negated: bool) -> bool:
-    """``key in d`` (``key not in d`` when ``negated``) for ``d[key]``."""
+    """``key in d`` or ``key in d.keys()`` (``not in`` when ``negated``) for ``d[key]``."""
     tested = membership_test(test)
-    return (
-        tested is not None
-        and tested[2] is negated
-        and tested[0].deep_equals(_key_of(subscript))
-        and tested[1].deep_equals(subscript.value)
-    )
+    if tested is None or tested[2] is not negated:
+        return False
+    container = _viewed(tested[1], ("keys",))
+    return tested[0].deep_equals(_key_of(subscript)) and container.deep_equals(subscript.value)
 
 
 def _stores_key(statement: cst.BaseStatement, subscript: cst.Subscript) -> bool:
     """Does ``statement`` leave ``subscript``'s key in its container: a store of it, a
-    ``setdefault`` of it, or ``if key not in d:`` whose body stores it?"""
-    if isinstance(statement, cst.If) and statement.orelse is None:
-        if not _tests_entry(statement.test, subscript, negated=True):
+    ``setdefault`` of it, or ``if key not in d:`` whose body stores it (an ``else`` or
+    ``elif`` runs only when the key is there)?"""
+    if isinstance(statement, cst.If):
+        stored = any(_stores_key(inner, subscript) for inner in block(statement.body))
+        if _tests_entry(statement.test, subscript, negated=True):
+            return stored
+        # every branch stores it: ``if p not in d: d[p] = {k: []} elif k not in d[p]:
+        # d[p][k] = []`` leaves ``d[p][k]`` there
+        otherwise = statement.orelse
+        if not stored or otherwise is None:
             return False
-        return any(_stores_key(inner, subscript) for inner in block(statement.body))
+        if isinstance(otherwise, cst.If):
+            return _stores_key(otherwise, subscript)
+        return any(_stores_key(inner, subscript) for inner in block(otherwise.body))
     if not isinstance(statement, cst.SimpleStatementLine):
         return False
     for small in statement.body:
         if isinstance(small, cst.Assign) and any(
-            target.target.deep_equals(subscript) for target in small.targets
+            target.target.deep_equals(subscript) or _display_with_key(small, target, subscript)
+            for target in small.targets
         ):
             return True
         value = small.value if isinstance(small, cst.Expr) else None
@@ -853,6 +942,22 @@ def _stores_key(statement: cst.BaseStatement, subscript: cst.Subscript) -> bool:
         ):
             return True
     return False
+
+
+def _display_with_key(
+    assign: cst.Assign, target: cst.AssignTarget, subscript: cst.Subscript
+) -> bool:
+    """``d[p] = {k: []}`` for ``d[p][k]``: a dict display holding the key is stored."""
+    value = assign.value
+    return (
+        isinstance(subscript.value, cst.Subscript)
+        and target.target.deep_equals(subscript.value)
+        and isinstance(value, cst.Dict)
+        and any(
+            isinstance(element, cst.DictElement) and element.key.deep_equals(_key_of(subscript))
+            for element in value.elements
+        )
+    )
 
 
 def _key_of(subscript: cst.Subscript) -> cst.BaseExpression:
@@ -894,6 +999,8 @@ def _known_container(
     binding of which in the module is a container display or a container constructor."""
     if isinstance(receiver, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
         return True
+    if _makes_container(receiver):
+        return True  # ``list(self.tasks.values()).copy()``: a fresh builtin container
     if isinstance(receiver, cst.Name) and receiver.value in func.params:
         return _container_annotation(parameter_annotation(receiver.value, func))
     values: list[cst.BaseExpression] = []
