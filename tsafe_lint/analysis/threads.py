@@ -20,7 +20,14 @@ from tsafe_lint.analysis.names import looks_like_setup
 from tsafe_lint.analysis.qt_workers import worker_starts
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, argument
-from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call, contains, names_bound_by, walk
+from tsafe_lint.analysis.tree import (
+    NOT_RUN,
+    bare_method_call,
+    conjuncts,
+    contains,
+    names_bound_by,
+    walk,
+)
 
 
 @dataclass(frozen=True)
@@ -408,15 +415,16 @@ _REPEATING = (
 
 def _guard(call: cst.Call, func: FunctionInfo) -> tuple[str, cst.CSTNode] | None:
     """``("DiffEv.running", <the code it guards>)`` for a start behind a flag of the object
-    that the starting method tests and then sets: inside ``if not self.running:`` whose
-    body sets ``self.running = True``, or after ``if self.running: return`` in a method
-    that sets it. While the flag is up no other start of the same kind runs, so every
-    start behind it is one thread at a time (genx's start and resume of one fit,
-    thirty-fifth set: eight findings judged false). The handle a thread is stored in is
-    such a flag too: ``if self._thread is None:`` whose body sets ``self._thread``
-    (bdownload's manager thread, started in a loop over chunks, forty-first set).
-    Whoever lowers the flag again (the thread as it ends, a stop), a start behind it
-    runs only while it is down."""
+    that the starting method tests and then sets: inside ``if not self.running:`` (or
+    one test of an ``and``: ``if self.l7 and not self.l7_running:``, ftagent's L7 loop,
+    sixty-fourth set) whose body sets ``self.running = True``, or after ``if
+    self.running: return`` in a method that sets it. While the flag is up no other start
+    of the same kind runs, so every start behind it is one thread at a time (genx's
+    start and resume of one fit, thirty-fifth set: eight findings judged false). The
+    handle a thread is stored in is such a flag too: ``if self._thread is None:`` whose
+    body sets ``self._thread`` (bdownload's manager thread, started in a loop over
+    chunks, forty-first set). Whoever lowers the flag again (the thread as it ends, a
+    stop), a start behind it runs only while it is down."""
     if func.cls is None or func.self_name is None or func.is_classmethod:
         return None
     if not isinstance(func.node, cst.FunctionDef):
@@ -425,9 +433,11 @@ def _guard(call: cst.Call, func: FunctionInfo) -> tuple[str, cst.CSTNode] | None
     for node in walk(func.node, skip=NOT_RUN):
         if not isinstance(node, cst.If) or not contains(node.body, call):
             continue
-        flag = _flag_tested(node.test, self_name, negated=True)
-        if flag is not None and _sets_flag(node.body, flag, self_name):
-            return f"{func.cls.qualname}.{flag}", node.body
+        # ``if self.l7 and not self.l7_thread_running:``: the body runs with it down too
+        for test in conjuncts(node.test):
+            flag = _flag_tested(test, self_name, negated=True)
+            if flag is not None and _sets_flag(node.body, flag, self_name):
+                return f"{func.cls.qualname}.{flag}", node.body
         handle = _none_tested(node.test, self_name)
         if handle is not None and _sets_flag(node.body, handle, self_name, to_anything=True):
             return f"{func.cls.qualname}.{handle}", node.body
