@@ -62,8 +62,10 @@ class ConditionWaitNotInLoop(Rule):
     wait in the ``with`` nor after the ``with`` in the loop (through ``if``/``else`` and
     ``with`` only, not a ``try``), a loop test that calls nothing, and a next pass that
     takes the condition again and tests the predicate's state under it (in an ``if`` or
-    ``while`` test, with no call before it) before anything else names that state. It
-    is still flagged when code after the wait acts on the state, when the loop body
+    ``while`` test, with no call before it) before anything else names that state, or
+    the wait's test reads only locals each pass binds anew before reading them
+    (``next_wakeup = None`` at the top of the pass, then ``if next_wakeup is None:
+    cv.wait()``). It is still flagged when code after the wait acts on the state, when the loop body
     uses the state before taking the condition again, and when the first use under the
     re-taken condition is not a test.
 
@@ -1113,10 +1115,30 @@ def _loop_in_disguise(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     names = names_tested(tests)
     if not taken or not names:
         return False
+    if all(_rebound_first(name, loop, call.func) for name in names):
+        return True  # a local each pass computes anew: ``if next_wakeup is None:``
     for statement in _suite(loop.body):
         if isinstance(statement, cst.With) and _takes(statement, lock, call.func, analysis):
             return _tests_before_use(statement, names, analysis)
         if any(isinstance(part, cst.Call) or _names(part, names) for part in walk(statement)):
+            return False
+    return False
+
+
+def _rebound_first(name: str, loop: cst.While | cst.For, func: FunctionInfo) -> bool:
+    """Is ``name`` a local of ``func`` that each pass of ``loop`` binds before anything
+    reads it (``next_wakeup = None`` at the top of the pass; blinkview's task scheduler,
+    sixty-fourth set: a TS301 judged false)? The wait's test then decided on a value the
+    next pass computes again, under the condition it takes again."""
+    if not func.is_local(name):
+        return False
+    for node in walk(loop.body):
+        if isinstance(node, cst.Assign) and any(
+            isinstance(target.target, cst.Name) and target.target.value == name
+            for target in node.targets
+        ):
+            return not any(_names(part, frozenset({name})) for part in walk(node.value))
+        if _names(node, frozenset({name})):
             return False
     return False
 
