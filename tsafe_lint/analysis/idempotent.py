@@ -2,15 +2,17 @@
 
 Two threads that both pass ``if k not in cache:`` both run the act. That is a race worth
 reporting when the value they store has identity (a session, a thread, a lock, a socket,
-``cls()``, a dict later filled in place): one of the two objects is lost, leaked, or seen
-by some callers and not others. It is not when the act has no effect but the store and
-the value is pure: a constant (both threads store the same one) or a class built right
-there (``type(name, bases, ns)``, a ``class`` statement), whose copies are equivalent:
-the last store wins and nothing observes the difference. A logging call may go with
-the store (a warn-once guard logs twice at worst). A computed or fetched value
-(any other call) may be a new object with identity, so it stays reported, except in a
-memo cache keyed by the function's arguments whose value is plain data, or one stored
-together with the stamp it is re-validated by (``memo.py``).
+``cls()``, a dict later filled in place): one of the two objects is lost, leaked, or
+seen by some callers and not others. It is not when the act has no effect but the store
+and the value is pure: a constant (both threads store the same one) or a class built
+right there (``type(name, bases, ns)``, a ``class`` statement), whose copies are
+equivalent: the last store wins and nothing observes the difference. A logging call may
+go with the store (a warn-once guard logs twice at worst). A change test that stores the
+local it compared (``if new != self.x: self.x = new``) races no more than the store
+alone. A computed or fetched value (any other call) may be a new object with identity,
+so it stays reported, except in a memo cache keyed by the function's arguments whose
+value is plain data, or one stored together with the stamp it is re-validated by
+(``memo.py``).
 """
 
 from __future__ import annotations
@@ -160,6 +162,8 @@ class _ActChecker:
         if self._empties_tested(small) or self._adds_tested_member(small):
             self.stored = True
             return True
+        if self._stores_change(small):
+            return True
         if isinstance(small, cst.Return):
             value = small.value
             return value is None or (isinstance(value, cst.Name) and value.value in self.classes)
@@ -187,6 +191,39 @@ class _ActChecker:
                 and node.value.value in self.classes
             ):
                 return False  # only the class the act built may be changed in place
+        return True
+
+    def _stores_change(self, small: cst.BaseSmallStatement) -> bool:
+        """``if new != self.x: self.x = new`` (and ``self.other = new``): a change test
+        whose act stores the local it compared. Two threads past the test both store
+        their value, as two unguarded stores would; the test adds no harm (ftagent's
+        blocklist and subnets refreshed from the server, sixty-fourth set: judged
+        false). A call, a counter or any other effect in the act stays reported."""
+        if not isinstance(small, cst.Assign) or not isinstance(small.value, cst.Name):
+            return False
+        local = small.value.value
+        if not self.func.is_local(local):
+            return False
+        compared = [
+            other
+            for node in walk(self.test)
+            if isinstance(node, cst.Comparison)
+            and len(node.comparisons) == 1
+            and isinstance(node.comparisons[0].operator, cst.NotEqual)
+            for mine, other in (
+                (node.left, node.comparisons[0].comparator),
+                (node.comparisons[0].comparator, node.left),
+            )
+            if isinstance(mine, cst.Name) and mine.value == local
+        ]
+        if not compared:
+            return False
+        targets = [target.target for target in small.targets]
+        if not all(isinstance(target, (cst.Attribute, cst.Name)) for target in targets):
+            return False
+        if any(target.deep_equals(other) for target in targets for other in compared):
+            writes = writes_of(small, self.func, self.symbols)
+            self.stored = self.stored or any(w.key in self.tested for w in writes)
         return True
 
     def _adds_tested_member(self, small: cst.BaseSmallStatement) -> bool:

@@ -615,7 +615,10 @@ class UnlockedCheckThenAct(Rule):
     does one kept as a set, ``if name not in self._logged: log.warning(...);
     self._logged.add(name)`` (the set holds the name once). So is a
     size cap that empties the container it measured (``if len(cache) > 64:
-    cache.clear()``): two clears end as one.
+    cache.clear()``): two clears end as one. And a change test whose act stores the
+    local it compared (``if new != self.blocklist: self.blocklist = new``, also into
+    other attributes, with log lines): two threads past it store their values as two
+    unguarded stores would.
     Still reported: a stamp kept in a store of its own (a reader can pair one thread's
     stamp with another's value), a value made by calling a class, a cache other code
     also fills, a branch with other effects.
