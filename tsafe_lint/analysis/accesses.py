@@ -95,10 +95,17 @@ def shared_key(
 
 
 def _mentions(expr: cst.CSTNode, target: cst.BaseExpression) -> bool:
-    """Does ``expr`` contain an expression equal to ``target`` (``x`` in ``x + 1``)?"""
+    """Does ``expr`` contain an expression equal to ``target`` (``x`` in ``x + 1``)? An
+    attribute's or a keyword's name is no read of a variable: ``robot = worker.robot``
+    rebinds ``robot`` (teleop-xr's reload, sixty-fourth set: a TS102 judged false)."""
     kind = type(target)
+    names_only: set[int] = set()
     for node in walk(expr, skip=(cst.ConcatenatedString, cst.Lambda)):
-        if type(node) is kind and node.deep_equals(target):
+        if isinstance(node, cst.Attribute):
+            names_only.add(id(node.attr))
+        elif isinstance(node, cst.Arg) and node.keyword is not None:
+            names_only.add(id(node.keyword))
+        if type(node) is kind and id(node) not in names_only and node.deep_equals(target):
             return True
     return False
 
