@@ -46,6 +46,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS410": ("task-done-skipped", True),
     "TS411": ("end-marker-skipped", True),
     "TS412": ("published-before-ready", True),
+    "TS413": ("restart-revives-old-thread", False),
 }
 
 ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})

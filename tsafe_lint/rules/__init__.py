@@ -16,6 +16,7 @@ from tsafe_lint.rules import (
     process_state,
     raised_flags,
     ready_events,
+    restarts,
     self_join,
     shared_state,
     task_done,
@@ -43,6 +44,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *task_done.RULES,
         *end_marker.RULES,
         *early_publication.RULES,
+        *restarts.RULES,
     ],
     key=lambda rule: rule.code,
 )

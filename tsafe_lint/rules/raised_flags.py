@@ -172,25 +172,32 @@ def _own_attribute(expr: cst.BaseExpression, func: FunctionInfo) -> str | None:
 def _lowered_elsewhere(flag: str, thread: FunctionInfo, analysis: ModuleAnalysis) -> list[str]:
     """The methods of ``thread``'s class family, besides set-up and what the thread
     itself runs, that store ``False`` in ``self.flag``."""
-    assert thread.cls is not None
-    family = analysis.structure.class_family(thread.cls)
-    own = analysis.reached_from([thread])
-    found: list[str] = []
-    for func in analysis.structure.functions:
-        if (
-            func.cls is None
-            or func.cls.qualname not in family
-            or func in own
-            or func.name in _SET_UP
-            or func.self_name is None
-        ):
-            continue
+    found = [
+        func.name
+        for func in other_methods(thread, analysis)
         if any(
             isinstance(node, cst.SimpleStatementLine) and _stores(node, func, "False") == flag
             for node in walk(func.node, NOT_RUN)
-        ):
-            found.append(func.name)
+        )
+    ]
     return sorted(set(found))
+
+
+def other_methods(thread: FunctionInfo, analysis: ModuleAnalysis) -> Iterator[FunctionInfo]:
+    """The methods of ``thread``'s class family (a method a thread runs) that are not
+    set-up and not run by that thread: where a stop can come from."""
+    assert thread.cls is not None
+    family = analysis.structure.class_family(thread.cls)
+    own = analysis.reached_from([thread])
+    for func in analysis.structure.functions:
+        if (
+            func.cls is not None
+            and func.cls.qualname in family
+            and func not in own
+            and func.name not in _SET_UP
+            and func.self_name is not None
+        ):
+            yield func
 
 
 RULES: list[type[Rule]] = [StopFlagRaisedByThread]
