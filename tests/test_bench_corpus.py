@@ -24,41 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the sixty-fourth set, pinned while the sixty-third was reviewed; current since it was retired
+# the sixty-fifth set, pinned while the sixty-fourth was reviewed; current since it was retired
 PINS = {
-    "multifleet": "5.1.0",
-    "ak5": "2.0.0",
-    "nthlayer-workers": "3.0.3",
-    "mergetrain": "3.7.1",
-    "ai-sessions": "3.7.4",
-    "agent2win": "1.1.4",
-    "opencode-agent-hub": "1.6.2",
-    "hyperprobe-agent": "1.2.31",
-    "replx": "1.22.2",
-    "robot-dam": "0.7.0",
-    "trio-core": "1.1.5",
-    "robot-hat": "3.3.3",
-    "enigma-console": "1.0.1",
-    "armw": "4.0.0",
-    "teleop-xr": "1.3.5",
-    "robot-soccer-kit": "2.6.1",
-    "teleimager": "2.0.6",
-    "kinopio-hub-ros": "3.0.0",
-    "blinkview": "0.23.0",
-    "topicgate": "1.6.0",
-    "nodetop": "0.7.0",
-    "firelens-monitor": "1.1.3",
-    "ftagent": "1.9.65",
-    "windows-monitor": "8.0.0",
-    "pmeow-agent": "1.1.1",
-    "vigia-eew": "0.6.0",
-    "bgo-scheduler": "1.9.18",
-    "profilis": "1.0.0",
-}
-# the sixty-fifth set, pinned while the sixty-fourth is reviewed and held in reserve until the
-# sixty-fourth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "aether-robotics": "5.14.0",
     "robotblockset": "1.3.1",
     "apyrobo": "4.0.0",
@@ -149,6 +116,7 @@ SEEN = (
     BENCH / "validation_seen_61.toml",
     BENCH / "validation_seen_62.toml",
     BENCH / "validation_seen_63.toml",
+    BENCH / "validation_seen_64.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -226,20 +194,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the sixty-fourth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
