@@ -686,7 +686,12 @@ class LockInFinalizer(Rule):
         if not code:
             return
         facts = analysis.locks
-        holders = _holders(analysis, set(analysis.structure.functions) - code.keys())
+        ordinary = set(analysis.structure.functions) - code.keys()
+        holders = _holders(analysis, ordinary)
+        # a signal handler interrupts the main thread: a lock held only on threads the
+        # module starts is one it merely waits for (nedo-vision-worker's client list,
+        # held by its server thread, sixty-fifth set: judged false)
+        main_holders = _holders(analysis, _main_side(analysis, ordinary))
         # the finalizer's code that ordinary code runs too: on any thread, or (for a
         # signal handler, which interrupts the main thread) outside started threads
         shared = {
@@ -697,7 +702,8 @@ class LockInFinalizer(Rule):
             if site.func not in code or not is_lock(facts, site.lock):
                 continue
             finalizer, path = code[site.func]
-            holder = holders.get(site.lock) or shared[finalizer.when].get(site.lock)
+            held = main_holders if finalizer.when == MAIN_THREAD else holders
+            holder = held.get(site.lock) or shared[finalizer.when].get(site.lock)
             if holder is None:
                 continue
             if _own_lock(analysis, finalizer, site):
@@ -772,6 +778,22 @@ def _holders(analysis: ModuleAnalysis, functions: set[FunctionInfo]) -> dict[Sym
         if site.func in functions:
             found.setdefault(site.lock, site)
     return found
+
+
+def _main_side(analysis: ModuleAnalysis, ordinary: set[FunctionInfo]) -> set[FunctionInfo]:
+    """The functions of ``ordinary`` that the main thread can run: those no thread the
+    module starts runs, and what they call."""
+    callees: dict[FunctionInfo, list[FunctionInfo]] = {}
+    for site in analysis.regions.call_sites:
+        callees.setdefault(site.func, []).append(site.callee)
+    pending = [func for func in ordinary if not analysis.reach.entries.get(func)]
+    reached = set(pending)
+    while pending:
+        for callee in callees.get(pending.pop(), ()):
+            if callee in ordinary and callee not in reached:
+                reached.add(callee)
+                pending.append(callee)
+    return reached
 
 
 def _run_outside_finalizers(
