@@ -1132,13 +1132,14 @@ def _rebound_first(name: str, loop: cst.While | cst.For, func: FunctionInfo) -> 
     next pass computes again, under the condition it takes again."""
     if not func.is_local(name):
         return False
+    only = frozenset({name})
     for node in walk(loop.body):
         if isinstance(node, cst.Assign) and any(
             isinstance(target.target, cst.Name) and target.target.value == name
             for target in node.targets
         ):
-            return not any(_names(part, frozenset({name})) for part in walk(node.value))
-        if _names(node, frozenset({name})):
+            return not any(_names(part, only) for part in walk(node.value))
+        if _names(node, only):
             return False
     return False
 

@@ -811,17 +811,20 @@ def _first_of_nonempty(call: cst.Call, analysis: ModuleAnalysis) -> bool:
     ):
         return False
     container = _viewed(inner.args[0].value, ("keys", "values", "items"))
-    node: cst.CSTNode = call
+    return any(
+        isinstance(parent, cst.If) and node is parent.body and _not_empty(parent.test, container)
+        for node, parent in _steps_up(call, analysis)
+    )
+
+
+def _steps_up(
+    node: cst.CSTNode, analysis: ModuleAnalysis
+) -> Iterator[tuple[cst.CSTNode, cst.CSTNode]]:
+    """Each node from ``node`` up to its function's body, with the node containing it."""
     parent = analysis.parent_of(node)
     while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.Module)):
-        if (
-            isinstance(parent, cst.If)
-            and node is parent.body
-            and _not_empty(parent.test, container)
-        ):
-            return True
+        yield node, parent
         node, parent = parent, analysis.parent_of(parent)
-    return False
 
 
 def _viewed(expr: cst.BaseExpression, views: tuple[str, ...]) -> cst.BaseExpression:
@@ -867,9 +870,7 @@ def _key_ensured(subscript: cst.Subscript, analysis: ModuleAnalysis) -> bool:
     """``if key not in d: d[key] = 0`` (or ``d[key] = v``, ``d.setdefault(key, v)``) in
     an earlier statement of the same block or an enclosing one, or the body of an
     enclosing ``if key in d:``: ``d[key]`` is there."""
-    node: cst.CSTNode = subscript
-    parent = analysis.parent_of(node)
-    while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.Module)):
+    for node, parent in _steps_up(subscript, analysis):
         if (
             isinstance(parent, cst.If)
             and node is parent.body
@@ -887,7 +888,6 @@ def _key_ensured(subscript: cst.Subscript, analysis: ModuleAnalysis) -> bool:
             earlier = earlier[: next(i for i, item in enumerate(earlier) if item is node)]
             if any(_stores_key(statement, subscript) for statement in earlier):
                 return True
-        node, parent = parent, analysis.parent_of(parent)
     return False
 
 
