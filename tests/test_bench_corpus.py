@@ -24,38 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the sixty-fifth set, pinned while the sixty-fourth was reviewed; current since it was retired
+# the sixty-sixth set, pinned while the sixty-fifth was reviewed; current since it was retired
 PINS = {
-    "aether-robotics": "5.14.0",
-    "robotblockset": "1.3.1",
-    "apyrobo": "4.0.0",
-    "ai-teammate-ros2-bridge": "2.6.67",
-    "pydobotlab": "0.2.1.1",
-    "nedo-vision-worker": "1.3.17",
-    "brest": "1.5.0",
-    "crisp-python": "3.6.0",
-    "ken-rank": "0.18.0",
-    "local-shell-mcp": "5.1.4",
-    "capusqa": "2.3.0",
-    "agentd": "0.13.0",
-    "agentkai": "0.6.12",
-    "agoradm": "0.19.0",
-    "ahub": "3.2.0",
-    "mcp-anvil": "0.2.0",
-    "fmagenticl": "1.3.1",
-    "asiai": "1.34.0",
-    "mirror-url": "3.9.13",
-    "streamlift-worker": "1.12.0",
-    "bilibili-crawler": "3.7.0",
-    "omni-json-db": "3.0.10",
-    "tolquane": "1.3.2",
-    "treco-framework": "1.11.1",
-    "zebu-server-monitor": "1.0.0.4",
-}
-# the sixty-sixth set, pinned while the sixty-fifth is reviewed and held in reserve until the
-# sixty-fifth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "edgevox": "1.3.2",
     "ros-agent": "0.13.0",
     "osgar": "1.1.0",
@@ -149,6 +119,7 @@ SEEN = (
     BENCH / "validation_seen_62.toml",
     BENCH / "validation_seen_63.toml",
     BENCH / "validation_seen_64.toml",
+    BENCH / "validation_seen_65.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -226,20 +197,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the sixty-fifth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
