@@ -105,7 +105,10 @@ class ReentrantLockAcquire(Rule):
     ``get_random_router(with_renew=False)``, which calls ``get_routers(flags,
     with_renew)``, which calls ``get_document(with_renew=with_renew)``: its ``if
     with_renew: self.renew()`` does not run (torpy). Where no constant decides a way to
-    the lock, it counts.
+    the lock, it counts. A gate on ``self`` the holder stores right before the call is
+    its decision too: ``self._debug = event.debug`` then ``self.on_detail()``, whose
+    ``if not self._debug: with self._lock:`` the holder has just set up to skip (a
+    constant stored there is read as above; a gate nobody stores counts).
 
     Nor is a call that only creates a coroutine: an ``async def`` called and not awaited
     (``asyncio.run_coroutine_threadsafe(self._send(cmd), loop)`` under the lock) runs
@@ -215,6 +218,8 @@ class ReentrantLockAcquire(Rule):
                     witness = _taken_on_live_path(analysis, site, lock, taken)
                     if witness is None or witness.restores:
                         continue  # only behind a flag the call passes as False
+                    if _gated_by_holder(site, witness, analysis):
+                        continue  # the holder sets the gate of the callee's acquire
                     line = analysis.line_of(witness.node)
                     implicit_by = snippet(site.call) if site.implicit else ""
                     message = _reacquired(
@@ -277,6 +282,78 @@ def _taken_on_live_path(
     if not switched:
         return witness  # no constant on the way decides anything
     return live
+
+
+def _gated_by_holder(site: CallSite, witness: Acquisition, analysis: ModuleAnalysis) -> bool:
+    """``self._debug = event.debug`` under the lock, then ``self.on_detail()``, whose
+    ``if not self._debug: self._lock.acquire()`` the caller has just decided: a gate on
+    ``self`` that the holder computes right before the call, for the callee to skip the
+    lock it holds (tdhelper's spider pools, whose debug events come only in debug mode:
+    sixtieth set). A constant or a made object stored there says which way it goes, and
+    is left to the flag walk; a gate the holder does not store stays reported."""
+    if witness.func is not site.callee or not isinstance(site.call, cst.Call):
+        return False
+    gates = _self_gates(witness.node, site.callee, analysis)
+    if not gates:
+        return False
+    node: cst.CSTNode | None = site.call
+    while node is not None and node is not site.func.node:
+        parent = analysis.parent_of(node)
+        if isinstance(parent, cst.IndentedBlock):
+            body = list(parent.body)
+            index = next((i for i, statement in enumerate(body) if statement is node), 0)
+            for statement in body[:index]:
+                if not isinstance(statement, cst.SimpleStatementLine):
+                    continue
+                for small in statement.body:
+                    if (
+                        isinstance(small, cst.Assign)
+                        and _read_gate(small.value)
+                        and any(_self_attribute(t.target) in gates for t in small.targets)
+                    ):
+                        return True
+        node = parent
+    return False
+
+
+def _self_gates(node: cst.CSTNode, func: FunctionInfo, analysis: ModuleAnalysis) -> set[str]:
+    """The attributes of ``self`` that the ``if`` statements around ``node`` in ``func``
+    test (``if not self._debug:``, ``if self.locking:``)."""
+    gates: set[str] = set()
+    current: cst.CSTNode | None = analysis.parent_of(node)
+    while current is not None and current is not func.node:
+        if isinstance(current, cst.If):
+            test = current.test
+            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                test = test.expression
+            name = _self_attribute(test)
+            if name is not None:
+                gates.add(name)
+        current = analysis.parent_of(current)
+    return gates
+
+
+def _self_attribute(node: cst.BaseExpression) -> str | None:
+    if (
+        isinstance(node, cst.Attribute)
+        and isinstance(node.value, cst.Name)
+        and node.value.value == "self"
+    ):
+        return node.attr.value
+    return None
+
+
+def _read_gate(value: cst.BaseExpression) -> bool:
+    """A value read from elsewhere (``event.debug``, ``not quiet``, ``a and b``): what
+    the holder decided, not known here. A constant or a made object (``object()``,
+    always true) says which way the test goes, and is left to the flag walk."""
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Not):
+        return _read_gate(value.expression)
+    if isinstance(value, cst.BooleanOperation):
+        return _read_gate(value.left) and _read_gate(value.right)
+    if isinstance(value, cst.Name):
+        return value.value not in ("True", "False", "None")
+    return isinstance(value, (cst.Attribute, cst.Subscript, cst.Comparison))
 
 
 def _live_acquisition(
