@@ -169,7 +169,12 @@ def _analyse(
     try:
         name = module or module_name(path)
         walked = _walk(
-            parsed.module, name, is_package(path), context.imported_kinds, context.made_kinds
+            parsed.module,
+            name,
+            is_package(path),
+            context.imported_kinds,
+            context.made_kinds,
+            context.inherited_kinds,
         )
         analysis = ModuleAnalysis(parsed.module, path, context, name, evidence, walked)
     except RecursionError:

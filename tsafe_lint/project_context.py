@@ -47,9 +47,18 @@ class ProjectContext:
     #: that the module binds objects of: (qualified name, the kind of their objects, ""
     #: for none) (``primitive_classes``)
     made_kinds: tuple[tuple[str, str], ...] = ()
+    #: attributes the module's classes inherit from bases in other modules of the
+    #: package, with the kinds those bases make: (class, attribute, Kind value)
+    inherited_kinds: tuple[tuple[str, str, str], ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.imported_kinds or self.entries or self.copying_classes or self.made_kinds)
+        return bool(
+            self.imported_kinds
+            or self.entries
+            or self.copying_classes
+            or self.made_kinds
+            or self.inherited_kinds
+        )
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -60,6 +69,7 @@ class ProjectContext:
             ],
             "copying_classes": list(self.copying_classes),
             "made_kinds": [list(pair) for pair in self.made_kinds],
+            "inherited_kinds": [list(triple) for triple in self.inherited_kinds],
         }
 
 

@@ -81,4 +81,5 @@ def context_from_json(data: dict[str, Any] | None) -> ProjectContext:
         tuple(ExternalEntry(*entry) for entry in data["entries"]),
         tuple(data["copying_classes"]),
         tuple((name, kind) for name, kind in data["made_kinds"]),
+        tuple((cls, attr, kind) for cls, attr, kind in data.get("inherited_kinds", ())),
     )

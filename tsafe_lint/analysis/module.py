@@ -68,12 +68,16 @@ def walk_module(
     package: bool,
     imported_kinds: tuple[tuple[str, str], ...],
     made_kinds: tuple[tuple[str, str], ...] = (),
+    inherited_kinds: tuple[tuple[str, str, str], ...] = (),
 ) -> WalkedModule:
     """Collect the structure and symbols of ``module`` and walk its lock regions."""
     structure = collect_structure(module, name, package)
     external = {qualified: Kind(value) for qualified, value in imported_kinds}
     made = {qualified: Kind(value) if value else None for qualified, value in made_kinds}
-    symbols = SymbolTable(structure, external, made)
+    inherited: dict[str, dict[str, Kind]] = {}
+    for cls, attr, value in inherited_kinds:
+        inherited.setdefault(cls, {})[attr] = Kind(value)
+    symbols = SymbolTable(structure, external, made, inherited)
     settle_attribute_classes(symbols)  # conflicting classes: none
     walker = RegionWalker(structure, symbols)
     regions = walker.walk()
@@ -117,7 +121,12 @@ class ModuleAnalysis:
         self.name = name or module_name(path)
         if walked is None:
             walked = walk_module(
-                module, self.name, is_package(path), context.imported_kinds, context.made_kinds
+                module,
+                self.name,
+                is_package(path),
+                context.imported_kinds,
+                context.made_kinds,
+                context.inherited_kinds,
             )
         self.structure: ModuleStructure = walked.structure
         self.symbols = walked.symbols

@@ -75,6 +75,8 @@ class SymbolInfo:
     #: a dict of locks made on first use (``defaultdict(threading.Lock)``): the kind of its
     #: values, held by ``with self._locks[key]:`` (its keys are anything)
     value_kind: Kind | None = None
+    #: made by a base class of another module (``ProjectContext.inherited_kinds``)
+    inherited: bool = False
 
     @property
     def is_parameter(self) -> bool:
@@ -104,6 +106,7 @@ class SymbolTable:
         structure: ModuleStructure,
         external: dict[str, Kind] | None = None,
         made: dict[str, Kind | None] | None = None,
+        inherited: dict[str, dict[str, Kind]] | None = None,
     ) -> None:
         self.structure = structure
         #: the package's own classes named like a threading primitive, imported from
@@ -134,6 +137,7 @@ class SymbolTable:
             key: SymbolKey = ("ext", qualified)
             self.symbols[key] = SymbolInfo(key, qualified.rsplit(".", 1)[-1], kind)
         self._inherited_queue_locks()
+        self._inherited_attributes(inherited or {})
         for _ in range(2):  # a second pass resolves references to later definitions
             self._collect()
         #: the class each attribute's own constructor call gives it (``_lock =
@@ -166,6 +170,17 @@ class SymbolTable:
                 self.symbols[key] = SymbolInfo(
                     key, f"{cls.node.name.value}.{name}", Kind.CONDITION, underlying=mutex
                 )
+
+    def _inherited_attributes(self, inherited: dict[str, dict[str, Kind]]) -> None:
+        """The attributes a base class of another module of the package makes
+        (``self._semaphore = Semaphore(1)`` in ``robots.Robot.__init__``) have their kind in
+        the subclass too; an assignment of the subclass's own replaces it."""
+        for qualname, attributes in inherited.items():
+            if qualname not in self.structure.classes:
+                continue
+            for attr, kind in attributes.items():
+                key: SymbolKey = ("attr", qualname, attr)
+                self.symbols[key] = SymbolInfo(key, display_name(key), kind, inherited=True)
 
     # -- resolution --------------------------------------------------------------
     def key_of(self, expr: cst.BaseExpression, func: FunctionInfo) -> SymbolKey | None:
@@ -470,8 +485,14 @@ class SymbolTable:
         if kind is None and instance_of is None and element_kind is None and value_kind is None:
             return
         existing = self.symbols.get(key)
-        if existing is not None and existing.created_at is not node and existing.kind != kind:
-            # Conflicting definitions: keep the first, it is the one most code sees.
+        if (
+            existing is not None
+            and not existing.inherited
+            and existing.created_at is not node
+            and existing.kind != kind
+        ):
+            # Conflicting definitions: keep the first, it is the one most code sees (a
+            # base class's of another module: the class's own code sees its own).
             return
         alias_of = (
             self.key_of(value, func) if isinstance(value, (cst.Name, cst.Attribute)) else None

@@ -56,6 +56,9 @@ class FileSummary:
     # the module's classes named like a threading primitive (``Lock``, ``Event``) -> the
     # kind of their objects, "" for none (``primitive_classes``)
     primitive_classes: dict[str, str] = field(default_factory=dict)
+    # the module's classes -> the kinds of the attributes their code makes (``self._lock =
+    # threading.Lock()``): a subclass in another module inherits them (``Kind`` values)
+    attribute_kinds: dict[str, dict[str, str]] = field(default_factory=dict)
     # globals imported by value that the module's functions rebind (``global NAME`` then a
     # store): [local name, real name, line, column] (``flag_copies``)
     rebound_imports: list[list[Any]] = field(default_factory=list)

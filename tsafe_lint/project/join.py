@@ -76,6 +76,34 @@ class ProjectIndex:
         found = self._class_in(qualified, lambda summary: summary.primitive_classes)
         return found[0].primitive_classes[found[1]] if found is not None else None
 
+    def attribute_kinds(self, qualified: str, depth: int = 0) -> dict[str, str]:
+        """The kinds of the attributes a project class makes and inherits (its own win
+        over its bases', an earlier base's over a later one's), by the class's qualified
+        name, followed through re-exports."""
+        found = self._class_in(qualified, lambda s: s.attribute_kinds.keys() | s.class_bases.keys())
+        if found is None or depth >= 8:
+            return {}
+        summary, name = found
+        kinds: dict[str, str] = {}
+        for base in reversed(summary.class_bases.get(name, [])):
+            kinds.update(self.attribute_kinds(base, depth + 1))
+        kinds.update(summary.attribute_kinds.get(name, {}))
+        return kinds
+
+    def inherited_kinds(self, summary: FileSummary) -> tuple[tuple[str, str, str], ...]:
+        """(class, attribute, kind) for the attributes the module's classes inherit from
+        bases in other modules: a base of the module's own is analysed with it."""
+        own = f"{summary.module}."
+        found: set[tuple[str, str, str]] = set()
+        for name, bases in summary.class_bases.items():
+            kinds: dict[str, str] = {}
+            for base in reversed(bases):
+                if not (base.startswith(own) and "." not in base[len(own) :]):
+                    kinds.update(self.attribute_kinds(base))
+            mine = summary.attribute_kinds.get(name, {})
+            found.update((name, attr, kind) for attr, kind in kinds.items() if attr not in mine)
+        return tuple(sorted(found))
+
     def _class_in(
         self, qualified: str, listed: Callable[[FileSummary], Container[str]], depth: int = 0
     ) -> tuple[FileSummary, str] | None:
@@ -146,7 +174,8 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
         copying = tuple(sorted({q for q in summary.bound_calls if index.copying_class(q)}))
         made = {q: index.primitive_class(q) for q in summary.bound_calls}
         made_kinds = tuple(sorted((q, k) for q, k in made.items() if k is not None))
-        context = ProjectContext(kinds, module_entries, copying, made_kinds)
+        inherited = index.inherited_kinds(summary)
+        context = ProjectContext(kinds, module_entries, copying, made_kinds, inherited)
         if context:
             result[summary.path] = context
     return result

@@ -11,7 +11,7 @@ import libcst as cst
 from tsafe_lint.analysis import AnyCall, ModuleAnalysis, is_lock
 from tsafe_lint.analysis.attribute_classes import through_object
 from tsafe_lint.analysis.instances import ImportedInstances
-from tsafe_lint.analysis.kinds import FINAL_NAMES
+from tsafe_lint.analysis.kinds import FINAL_NAMES, Kind
 from tsafe_lint.analysis.own_classes import bound_package_calls, copies_on_iteration
 from tsafe_lint.analysis.primitive_classes import primitive_class_kinds
 from tsafe_lint.analysis.reachability import target_functions, verb_of
@@ -72,6 +72,7 @@ def plan_summary(
         cls.qualname for cls in structure.classes.values() if copies_on_iteration(cls, structure)
     )
     summary.primitive_classes = primitive_class_kinds(structure)
+    summary.attribute_kinds = _attribute_kinds(analysis)
     finalizer_code = analysis.finalizer_code
     calls: list[tuple[str, str, list[str], cst.CSTNode]] = []
     placed: list[cst.CSTNode] = []  # calls whose position the summary keeps
@@ -186,6 +187,24 @@ def _method_of_instance(instances: ImportedInstances, any_call: AnyCall) -> str 
         return None
     cls = instances.class_of(callee.value.value, any_call.func)
     return f"{cls}.{callee.attr.value}" if cls is not None else None
+
+
+def _attribute_kinds(analysis: ModuleAnalysis) -> dict[str, dict[str, str]]:
+    """The kinds of each class's attributes made by its own code (not inferred from use,
+    not inherited): what a subclass in another module inherits."""
+    kinds: dict[str, dict[str, str]] = {}
+    for key, info in analysis.symbols.symbols.items():
+        if (
+            key[0] == "attr"
+            and len(key) == 3
+            and info.kind is not None
+            and info.kind is not Kind.ACQUIRABLE
+            and info.evidence is None
+            and not info.inherited
+            and key[1] in analysis.structure.classes
+        ):
+            kinds.setdefault(str(key[1]), {})[str(key[2])] = info.kind.value
+    return kinds
 
 
 def _class_bases(analysis: ModuleAnalysis) -> dict[str, list[str]]:
