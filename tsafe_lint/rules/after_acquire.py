@@ -25,7 +25,7 @@ from tsafe_lint.analysis import (
     releases_in,
 )
 from tsafe_lint.analysis.acquisitions import is_blocking_acquire
-from tsafe_lint.analysis.kinds import LOCKLIKE
+from tsafe_lint.analysis.kinds import LOCKLIKE, kind_of_factory
 from tsafe_lint.analysis.scopes import FunctionInfo, ends_by_leaving, final_name
 from tsafe_lint.analysis.settings import is_setting
 from tsafe_lint.analysis.tree import NOT_RUN, children, names_bound_by
@@ -43,10 +43,50 @@ from tsafe_lint.rules.realistic_raise import (
 def _released_by_finally(
     statement: cst.BaseStatement | None, key: SymbolKey, analysis: ModuleAnalysis, call: MethodCall
 ) -> bool:
-    """Is ``statement`` a ``try`` whose ``finally`` releases ``key``?"""
+    """Is ``statement`` a ``try`` whose ``finally`` releases ``key``, itself or through a
+    function of the module it calls (``finally: self.Stop()``)?"""
     if not isinstance(statement, (cst.Try, cst.TryStar)) or statement.finalbody is None:
         return False
-    return _releases(statement.finalbody.body, key, analysis, call)
+    if _releases(statement.finalbody.body, key, analysis, call):
+        return True
+    inside = set(walk_nodes(statement.finalbody, NOT_RUN))
+    return any(
+        site.func is call.func
+        and site.call in inside
+        and site.through is None
+        and gives_back(site.callee, key, analysis)
+        for site in analysis.regions.call_sites
+    )
+
+
+def gives_back(
+    func: FunctionInfo, key: SymbolKey, analysis: ModuleAnalysis, depth: int = 0
+) -> bool:
+    """Does the module's ``func``, or a function it calls (three calls deep), release
+    ``key`` or replace it with a fresh one (``self._semaphore = Semaphore(1)``: a stop
+    that hands out a new busy token, robotblockset's ``reset_threads``, sixty-fifth set)?"""
+    if not isinstance(func.node, cst.FunctionDef):
+        return False
+    for release in releases_in(func.node.body):
+        assert isinstance(release.func, cst.Attribute)
+        if analysis.symbols.key_of(release.func.value, func) == key:
+            return True
+    for node in walk_nodes(func.node.body, NOT_RUN):
+        if (
+            isinstance(node, cst.Assign)
+            and isinstance(node.value, cst.Call)
+            and kind_of_factory(analysis.structure.qualified_name(node.value.func, func))
+            in LOCKLIKE
+            and any(analysis.symbols.key_of(t.target, func) == key for t in node.targets)
+        ):
+            return True
+    if depth >= 2:
+        return False
+    return any(
+        gives_back(callee, key, analysis, depth + 1)
+        for callee in analysis.callees.get(func, ())
+        if callee is not func
+    )
 
 
 def _releases(

@@ -62,7 +62,10 @@ class AcquireWithoutTryFinally(Rule):
 
     Finds a lock, semaphore or condition acquired with ``acquire()`` and released later in
     the same function, where the release is not guaranteed: the acquire is not directly
-    followed by ``try: ... finally: x.release()``. A lock made on every call and used
+    followed by ``try: ... finally: x.release()``. The ``finally`` may give the lock back
+    through a function of the module it calls (``finally: self.unlock()``, up to three
+    calls deep), by releasing it or by replacing it with a fresh one (a stop that hands
+    out a new busy token: ``self._busy = Semaphore(1)``). A lock made on every call and used
     only in its function is left to TS204: no other thread sees it, so a leak of it
     blocks nobody. So is an object known as a lock only by its use that the function
     makes itself (``lock = FilesystemLock(path)``: a call of a capitalised name, by
