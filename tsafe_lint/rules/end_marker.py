@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
+from tsafe_lint.analysis.reachability import target_functions
 from tsafe_lint.analysis.scopes import ends_by_leaving, final_name, is_declaration
 from tsafe_lint.analysis.tree import NOT_RUN, bare_call, inert, on_error_paths, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
@@ -39,6 +40,13 @@ class EndMarkerSkipped(Rule):
     isinstance(...)``). A marker put in a ``finally:``, code before it that cannot fail
     (stores, a log line), a consumer that waits with a timeout and a queue of another
     name are not reported.
+
+    The producer may be nested in the consumer's function, sharing a local queue and a
+    local marker (``sentinel = object()``): a generator that streams what its thread
+    produces. Then only that function's loop is the consumer. A coroutine counts when
+    the thread runs it to its end (``Thread(target=lambda: asyncio.run(_pump()))``),
+    putting on a ``queue.Queue`` (edgevox's streaming speech synthesis, whose caller
+    waits forever when the engine raises: sixty-sixth validation set's misses).
 
     **Why is this bad**
 
@@ -104,46 +112,62 @@ class EndMarkerSkipped(Rule):
         for start in analysis.thread_starts:
             if start.in_process or start.target is None:
                 continue
-            target = analysis.resolve_function(start.target, start.func)
-            if target is None or target.is_async or not isinstance(target.node, cst.FunctionDef):
+            for target in _producers(start.target, start.func, analysis):
+                yield from self._check_producer(target, sentinels, done, analysis)
+
+    def _check_producer(
+        self, target: FunctionInfo, sentinels: set[str], done: set[int], analysis: ModuleAnalysis
+    ) -> Iterator[Finding]:
+        for put, queue, marker, failing in _skipped_markers(target, sentinels, analysis):
+            if id(put) in done:
                 continue
-            for put, queue, marker, failing in _skipped_markers(target, sentinels, analysis):
-                if id(put) in done:
-                    continue
-                wait = _consumer_wait(queue, marker, analysis)
-                if wait is None:
-                    continue
-                done.add(id(put))
-                yield Finding(
-                    put,
-                    f"'{snippet(put)}' is put only when line {analysis.line_of(failing)} "
-                    f"does not raise: the thread running '{target.name}' then ends without "
-                    f"it, and '{snippet(wait)}' at line {analysis.line_of(wait)} waits for "
-                    "it forever; put it in a 'finally' (and hand the error to the consumer)",
-                )
+            wait = _consumer_wait(queue, marker, analysis, target)
+            if wait is None:
+                continue
+            done.add(id(put))
+            yield Finding(
+                put,
+                f"'{snippet(put)}' is put only when line {analysis.line_of(failing)} "
+                f"does not raise: the thread running '{target.name}' then ends without "
+                f"it, and '{snippet(wait)}' at line {analysis.line_of(wait)} waits for "
+                "it forever; put it in a 'finally' (and hand the error to the consumer)",
+            )
+
+
+def _producers(
+    target: cst.BaseExpression, scope: FunctionInfo, analysis: ModuleAnalysis
+) -> Iterator[FunctionInfo]:
+    """The module's functions a thread target runs: the function it names, or the one a
+    lambda or ``partial`` calls; a coroutine function only through a call that runs it
+    to its end on the thread (``lambda: asyncio.run(_pump())``, edgevox's streaming
+    TTS, sixty-sixth set's misses)."""
+    for func, _ in target_functions(target, scope, analysis.resolve_function, analysis.structure):
+        if isinstance(func.node, cst.FunctionDef) and (
+            not func.is_async or isinstance(target, cst.Lambda)
+        ):
+            yield func
 
 
 def _sentinel_names(analysis: ModuleAnalysis) -> set[str]:
-    """Module constants made by ``object()`` (``_DONE = object()``), and the module's
-    marker classes, as ``Name()``: classes whose body holds nothing but a docstring,
-    ``pass`` and an ``__init__`` that does nothing (``_DummyItem()``)."""
+    """Names bound to ``object()`` (``_DONE = object()`` in the module, ``sentinel =
+    object()`` in a function whose nested producer and its own loop share it), and the
+    module's marker classes, as ``Name()``: classes whose body holds nothing but a
+    docstring, ``pass`` and an ``__init__`` that does nothing (``_DummyItem()``)."""
     names: set[str] = set()
     module = analysis.structure.module_scope.node
     for statement in module.body if isinstance(module, cst.Module) else []:
         if isinstance(statement, cst.ClassDef) and _empty_class(statement):
             names.add(f"{statement.name.value}()")
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if (
-                isinstance(small, cst.Assign)
-                and len(small.targets) == 1
-                and isinstance(small.targets[0].target, cst.Name)
-                and isinstance(small.value, cst.Call)
-                and final_name(small.value.func) == "object"
-                and not small.value.args
-            ):
-                names.add(small.targets[0].target.value)
+    for node in walk(module):
+        if (
+            isinstance(node, cst.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+            and isinstance(node.value, cst.Call)
+            and final_name(node.value.func) == "object"
+            and not node.value.args
+        ):
+            names.add(node.targets[0].target.value)
     return names
 
 
@@ -260,10 +284,22 @@ def _put_on_error_path(func: FunctionInfo, queue: str, marker: str) -> bool:
     )
 
 
-def _consumer_wait(queue: str, marker: str, analysis: ModuleAnalysis) -> cst.Call | None:
+def _consumer_wait(
+    queue: str, marker: str, analysis: ModuleAnalysis, producer: FunctionInfo
+) -> cst.Call | None:
     """A ``get()`` with no timeout on a queue named ``queue``, in a ``while`` loop that
-    leaves when the item taken is ``marker``."""
-    for func in analysis.structure.functions:
+    leaves when the item taken is ``marker``: in the functions the producer is nested
+    in first, and only there when the queue is a local of theirs."""
+    enclosing: list[FunctionInfo] = []
+    outer = producer.parent
+    while outer is not None and not outer.is_module:
+        enclosing.append(outer)
+        outer = outer.parent
+    if any(func.is_local(queue) for func in enclosing):
+        others = []  # the enclosing function's own queue: only it can wait for it
+    else:
+        others = [f for f in analysis.structure.functions if f not in enclosing]
+    for func in enclosing + others:
         for loop in walk(func.node, NOT_RUN):
             if not isinstance(loop, cst.While):
                 continue
