@@ -151,12 +151,18 @@ def _takes_first(node: cst.CSTNode, name: str) -> bool:
 
 
 def _passes_arguments_on(wrapper: FunctionInfo) -> bool:
-    """Does the wrapper hand its own arguments on to a call (``return func(*args,
-    **kwargs)``, ``dispatch(args[0].__class__)(*args, **kw)``)? A closure that takes no
-    arguments, or keeps them, calls back rather than wraps."""
+    """Does the wrapper hand its own arguments on to a function it was given (``return
+    func(*args, **kwargs)``, ``dispatch(args[0].__class__)(*args, **kw)``): a call of a
+    name the enclosing function binds? A closure that takes no arguments, keeps them, or
+    only hands them to functions of its own choosing (``int.from_bytes(data)`` in
+    osgar's ``timedelta_parser``, a parser factory: sixty-sixth set) does not wrap."""
     own = set(wrapper.params)
-    return bool(own) and any(
+    outer = wrapper.parent
+    if not own or outer is None or outer.is_module:
+        return False
+    return any(
         isinstance(call, cst.Call)
+        and _given_by(call.func, outer)
         and any(
             isinstance(name, cst.Name) and name.value in own
             for arg in call.args
@@ -164,6 +170,15 @@ def _passes_arguments_on(wrapper: FunctionInfo) -> bool:
         )
         for call in walk(wrapper.node)
     )
+
+
+def _given_by(callee: cst.BaseExpression, outer: FunctionInfo) -> bool:
+    """Is the called expression rooted at a name ``outer`` binds (its parameter, the
+    wrapped function, or what it made of it: ``dispatch(...)``, ``registry[key]``)?"""
+    node: cst.BaseExpression = callee
+    while isinstance(node, (cst.Attribute, cst.Call, cst.Subscript)):
+        node = node.func if isinstance(node, cst.Call) else node.value
+    return isinstance(node, cst.Name) and outer.is_local(node.value)
 
 
 def _applied_names(structure: ModuleStructure) -> frozenset[str]:
