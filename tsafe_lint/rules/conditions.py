@@ -493,6 +493,10 @@ class BusyWaitOnEvent(Rule):
     until Ctrl+C, and polls so that the interrupt is seen at once; and, for the same reason,
     a loop of the main thread polling a global flag that only signal handlers set (``while
     not _user_abort: time.sleep(1)``): the handler runs on that thread, between two passes.
+    The same holds for an Event only signal handlers set (``signal.signal(SIGINT, lambda
+    *_: stopper.set())`` before ``while not stopper.is_set(): time.sleep(1)``), and there
+    ``stopper.wait()`` would be worse: a signal that arrives while ``wait()`` holds the
+    Event's own lock runs a handler whose ``set()`` waits for that lock forever.
     So is a worker that sleeps only on the passes where another Event (or global flag) is
     set (``if paused.is_set(): time.sleep(0.1); continue``): it waits for that Event's
     clear, which no ``wait()`` can do, and works on every other pass. So is a loop that runs until
@@ -548,6 +552,7 @@ class BusyWaitOnEvent(Rule):
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         polled: dict[cst.While, str] = {}
+        polled_events: dict[cst.While, SymbolKey] = {}
         while_set: set[cst.While] = set()  # ``while ev.is_set():``: runs until a clear
         for call in analysis.regions.method_calls:
             statement = call.place.statement
@@ -558,6 +563,7 @@ class BusyWaitOnEvent(Rule):
                 and contains(statement.test, call.call)
             ):
                 name = display_name(call.target)
+                polled_events[statement] = call.target
                 if _negated(call.call, statement.test, analysis):
                     polled[statement] = f"'{name}.{call.method}()'; use '{name}.wait(timeout)'"
                 else:
@@ -600,6 +606,9 @@ class BusyWaitOnEvent(Rule):
             if _waits_for_ctrl_c(loop_node, analysis):
                 continue
             if _waits_for_own_signal(loop_node, any_call.func, analysis):
+                continue
+            event = polled_events.get(loop_node)
+            if event is not None and _set_only_by_signal_handlers(event, any_call.func, analysis):
                 continue
             if _waits_for_a_queue(loop_node):
                 continue  # the fix is ``queue.get(timeout=...)``, not the Event's ``wait()``
@@ -827,6 +836,65 @@ def _waits_for_own_signal(loop: cst.While, func: FunctionInfo, analysis: ModuleA
     code = analysis.finalizer_code
     return bool(writers) and all(
         writer in code and code[writer][0].when == MAIN_THREAD for writer in writers
+    )
+
+
+def _set_only_by_signal_handlers(
+    event: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """``while not stopper.is_set(): time.sleep(1)`` on the main thread, where only
+    signal handlers set the Event (``signal.signal(SIGINT, lambda *_: stopper.set())``,
+    orion-bridge's simulator, sixty-sixth set: judged false). The handler runs on this
+    very thread; ``stopper.wait()`` there could be interrupted while it holds the
+    Event's own lock, and the handler's ``set()`` would then wait for it forever."""
+    if analysis.reach.runs_on_thread(func):
+        return False
+    code = analysis.finalizer_code
+    setters = 0
+    for scope in analysis.structure.functions:
+        for node in walk(scope.node, (cst.FunctionDef, cst.ClassDef)):
+            if node is not scope.node and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            if not (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value == "set"
+                and not node.args
+                and analysis.symbols.key_of(node.func.value, scope) == event
+            ):
+                continue
+            setters += 1
+            lambda_ = _enclosing_lambda(node, scope, analysis)
+            if lambda_ is not None:
+                if not _signal_handler_lambda(lambda_, scope, analysis):
+                    return False
+            elif not (scope in code and code[scope][0].when == MAIN_THREAD):
+                return False
+    return setters > 0
+
+
+def _enclosing_lambda(
+    node: cst.CSTNode, scope: FunctionInfo, analysis: ModuleAnalysis
+) -> cst.Lambda | None:
+    current = analysis.parent_of(node)
+    while current is not None and current is not scope.node:
+        if isinstance(current, cst.Lambda):
+            return current
+        current = analysis.parent_of(current)
+    return None
+
+
+def _signal_handler_lambda(
+    lambda_: cst.Lambda, scope: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Is the lambda the handler ``signal.signal(signum, handler)`` registers?"""
+    arg = analysis.parent_of(lambda_)
+    call = analysis.parent_of(arg) if isinstance(arg, cst.Arg) else None
+    return (
+        isinstance(call, cst.Call)
+        and analysis.structure.qualified_name(call.func, scope) == "signal.signal"
+        and len(call.args) == 2
+        and call.args[1] is arg
     )
 
 
