@@ -24,40 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the sixty-sixth set, pinned while the sixty-fifth was reviewed; current since it was retired
+# the sixty-seventh set, pinned while the sixty-sixth was reviewed; current since it was retired
 PINS = {
-    "edgevox": "1.3.2",
-    "ros-agent": "0.13.0",
-    "osgar": "1.1.0",
-    "openrua": "0.31.1",
-    "enterprise-crawler-framework": "1.0.1",
-    "quackd": "0.27.0",
-    "orion-bridge": "3.12.0",
-    "agent-ros-bridge": "0.6.8",
-    "polily": "0.13.0",
-    "marlow-mcp": "0.16.0",
-    "signalops-sigint": "2.2.0",
-    "bagel-mcp": "2.5.3",
-    "mlsweep": "3.2.0",
-    "urkit": "0.6.0",
-    "hex-device": "1.4.11",
-    "sequence-ai": "0.51.5",
-    "robocad-py": "1.4.9.0",
-    "ttypal-ai": "0.9.1",
-    "pib-sdk": "0.7.4",
-    "symphony-linear": "0.7.0",
-    "swarmit": "0.11.0",
-    "remotescout": "1.0.0",
-    "iot2mqtt": "0.17.3",
-    "rtsp-network-scanner": "2.5.4",
-    "moe-l2": "0.14.1",
-    "alicia-d-sdk": "6.1.0",
-    "haps-runtime-executor": "0.5.0",
-}
-# the sixty-seventh set, pinned while the sixty-sixth is reviewed and held in reserve until the
-# sixty-sixth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "brindle": "0.5.1",
     "claude-jacked": "0.108.0",
     "claim-plane": "0.37.31",
@@ -152,6 +120,7 @@ SEEN = (
     BENCH / "validation_seen_63.toml",
     BENCH / "validation_seen_64.toml",
     BENCH / "validation_seen_65.toml",
+    BENCH / "validation_seen_66.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -229,20 +198,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the sixty-sixth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
