@@ -28,11 +28,15 @@ if TYPE_CHECKING:
 
 
 def guards(analysis: ModuleAnalysis, func: FunctionInfo, state: State) -> Held:
-    """The locks that guard data at a point (mutexes and locks we cannot type)."""
+    """The locks that guard data at a point (mutexes and locks we cannot type). A lock
+    local to the function guards nothing (each call makes its own); one of a function
+    it is nested in is the closure's, shared by every call of it (vocalinux's
+    ``session_lock``, sixty-seventh set)."""
     return frozenset(
         key
         for key in analysis.held_at(func, state)
-        if key[0] == "unknown" or (key[0] != "local" and analysis.kind(key) in MUTEXES)
+        if key[0] == "unknown"
+        or ((key[0] != "local" or key[1] != func.qualname) and analysis.kind(key) in MUTEXES)
     )
 
 
