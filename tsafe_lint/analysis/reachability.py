@@ -259,6 +259,43 @@ def target_functions(
             yield from target_functions(argument(target, 0, "func"), scope, resolve, structure)
 
 
+#: calls that run the coroutine they are given to its end, on the calling thread
+_RUNS_COROUTINE = frozenset({"run", "run_until_complete"})
+
+
+def _runs_now(func: FunctionInfo, call: cst.CSTNode, cache: dict[FunctionInfo, set[int]]) -> bool:
+    """Does plain ``func`` run the coroutine that ``call`` of an ``async def`` makes
+    (``asyncio.run(self._main())``, ``loop.run_until_complete(...)``)? Otherwise the call
+    only makes it, for another thread's event loop to run (``asyncio.run_coroutine_
+    threadsafe(self._run(), loop)`` in a Timer's callback: meeting-helper's topic worker,
+    sixty-seventh set, two TS103 judged false)."""
+    ran = cache.get(func)
+    if ran is None:
+        ran = set()
+        for node in _walk_calls(func.node):
+            if _final(node.func) in _RUNS_COROUTINE:
+                ran.update(id(arg.value) for arg in node.args)
+        cache[func] = ran
+    return id(call) in ran
+
+
+def _walk_calls(root: cst.CSTNode) -> Iterator[cst.Call]:
+    stack: list[cst.CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call):
+            yield node
+        if node is not root and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        stack.extend(children(node))
+
+
+def _final(expr: cst.BaseExpression) -> str | None:
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    return expr.value if isinstance(expr, cst.Name) else None
+
+
 def passed_for(
     func: FunctionInfo, param: str, regions: Regions
 ) -> list[tuple[cst.BaseExpression | None, FunctionInfo]]:
@@ -434,6 +471,7 @@ def compute_reach(
             (site.callee, site.through, site.holder, site.call)
         )
     reach = ThreadReach()
+    run_now: dict[FunctionInfo, set[int]] = {}
     for entry in roots:
         queue = deque([entry.root])
         visited = {entry.root}
@@ -444,6 +482,8 @@ def compute_reach(
             for callee, through, holder, call in callees.get(func, ()):
                 if callee in main_thread or id(call) in regions.interrupt_only:
                     continue  # the GUI's main thread runs it, or only the main thread gets there
+                if callee.is_async and not func.is_async and not _runs_now(func, call, run_now):
+                    continue  # only makes a coroutine: the event loop's thread runs it
                 if starter is not None and (
                     set_up.skips(call, *starter) or set_up.primed(callee, *starter)
                 ):
