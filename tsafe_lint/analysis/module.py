@@ -500,8 +500,13 @@ class ModuleAnalysis:
     @cached_property
     def entry_held_shared(self) -> dict[FunctionInfo, Held]:
         """Like ``entry_held``, ignoring calls from set-up code: a helper that ``__init__``
-        calls bare and every other caller calls under a lock is locked once shared."""
-        return self._entry_held(self.setup_functions)
+        calls bare and every other caller calls under a lock is locked once shared. Set-up
+        code a thread runs too (a ``_reinitialize_model()`` the worker calls with the
+        model lock held: vocalinux, sixty-seventh set) is a caller like any other."""
+        threaded = self.reach.entries
+        return self._entry_held(
+            frozenset(func for func in self.setup_functions if func not in threaded)
+        )
 
     def _entry_held(self, ignored_callers: frozenset[FunctionInfo]) -> dict[FunctionInfo, Held]:
         sites: dict[FunctionInfo, list[tuple[FunctionInfo, Held]]] = {}
