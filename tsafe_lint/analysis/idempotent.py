@@ -27,6 +27,7 @@ from tsafe_lint.analysis.memo import is_memo_act, is_stamped_memo_act, read_outs
 from tsafe_lint.analysis.scopes import FunctionInfo, block
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.thread_keyed import membership_test
+from tsafe_lint.analysis.throttles import is_throttle_act
 from tsafe_lint.analysis.tree import walk
 
 #: Builtins that compute a value without side effects (and make no object with identity
@@ -58,6 +59,8 @@ def is_idempotent_act(
     check's outcome out of it)."""
     if is_memo_act(act, test, func, symbols) or is_stamped_memo_act(act, test, func, symbols):
         return True
+    if is_throttle_act(act, test, tested, func, symbols):
+        return True  # a repeat of the throttled action, once: ``throttles.py``
     checker = _ActChecker(test, tested, func, symbols)
     if not checker.statements(act) or not checker.stored:
         return False

@@ -602,6 +602,12 @@ class UnlockedCheckThenAct(Rule):
     a value changed in place after the store (``state["next"] += 1``); a local that
     carries the miss out of the act.
 
+    Nor is a throttle: a test that measures the time since a stored moment (``now -
+    self._last_log > 60``, ``now - probed.get(name, 0) < 10``) guarding an act that stores
+    a clock reading there (``time.monotonic()``, ``datetime.now().timestamp()``, a local
+    bound to one, or ``now``). Two threads that pass together run the throttled action
+    once each, a warning logged or a probe run twice, and store equal moments.
+
     Nor is a cache re-validated by a stamp: the test compares what the cache holds with
     a local or parameter (``cached[0] == mtime``, ``cache.get("mtime") != mtime``) or
     checks its age against a clock (``now - cached[0] < TTL``, ``time.monotonic() -
