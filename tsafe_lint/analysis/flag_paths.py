@@ -7,7 +7,9 @@ self._lock.acquire()``. When a call passes a constant (``False``, ``None``, ``0`
 rebinds, the callee's statements under a test that constant decides (``if <param>:``,
 ``if not <param>:``, ``if x and <param>:``, ``if <param> is None:``, their ``else``),
 under ``while`` such a false test, and after ``if <test>: return`` with a true test in
-the same block are not run by that call. A parameter the callee hands on unchanged to a
+the same block are not run by that call, nor those under a test of a local bound once
+(on the paths the call runs) to a constant the flag picks (``cut = None if final else
+self._cut()``). A parameter the callee hands on unchanged to a
 call of its own (``get_routers(flags, with_renew)``) passes the constant on, so a chain
 of such calls is followed (TS203). Facts on attributes of ``self`` work the same way: a
 method that stored an object in ``self.config`` and then calls ``self.m()`` does not run
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import libcst as cst
 
 from tsafe_lint.analysis.scopes import FunctionInfo, block
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
 
 #: param -> the literal passed for it: "None", "False", "0", "", "True", "1", "'x'"...
 Flags = Mapping[str, str]
@@ -110,7 +112,42 @@ def switched_off(callee: FunctionInfo, flags: Flags) -> set[cst.CSTNode]:
     dead: set[cst.CSTNode] = set()
     for root in _dead_roots(block(node.body), flags):
         dead.update(walk(root))
+    decided = _decided_locals(node, callee, flags, dead)
+    if decided:
+        for root in _dead_roots(block(node.body), {**flags, **decided}):
+            dead.update(walk(root))
     return dead
+
+
+def _decided_locals(
+    node: cst.FunctionDef, callee: FunctionInfo, flags: Flags, dead: set[cst.CSTNode]
+) -> dict[str, str]:
+    """Locals the flags decide: ``cut = None if final else self._pause_cut(n)``, bound
+    once on the paths the call runs, is None for a call that passes ``final=True``
+    (python-voiceio's stop-time decode, whose ``if cut is not None: with
+    self._freeze_lock:`` then does not run: sixty-seventh set)."""
+    binders: dict[str, list[cst.CSTNode]] = {}
+    for inner in walk(node.body, NOT_RUN):
+        if inner in dead:
+            continue
+        for name in names_bound_by(inner):
+            binders.setdefault(name, []).append(inner)
+    decided: dict[str, str] = {}
+    for inner in walk(node.body, NOT_RUN):
+        if not isinstance(inner, cst.Assign) or inner in dead or len(inner.targets) != 1:
+            continue
+        target = inner.targets[0]
+        if not isinstance(target.target, cst.Name) or not isinstance(inner.value, cst.IfExp):
+            continue
+        name = target.target.value
+        if name in callee.params or name in flags or binders.get(name) != [target]:
+            continue
+        taken = truth(inner.value.test, flags)
+        if taken is not None:
+            literal = constant_literal(inner.value.body if taken else inner.value.orelse)
+            if literal is not None:
+                decided[name] = literal
+    return decided
 
 
 def _dead_roots(statements: Sequence[cst.BaseStatement], flags: Flags) -> Iterator[cst.CSTNode]:

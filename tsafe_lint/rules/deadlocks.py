@@ -99,7 +99,10 @@ class ReentrantLockAcquire(Rule):
     in the same block does not run, so an acquisition or a call there does not count
     for that call. A true constant works the other way: ``self._set(s,
     have_lock=True)``, made while the lock is held, does not run the callee's ``if not
-    have_lock: self._lock.acquire()``. Only the module's own calls are read this way.
+    have_lock: self._lock.acquire()``. A local bound once to what the constant picks
+    counts the same way: ``cut = None if final else self._pause_cut()`` is None for a
+    call passing ``final=True``, which does not run ``if cut is not None:``. Only the
+    module's own calls are read this way.
     A constant is followed down the calls that hand it on unchanged, and a constant any
     call on the way passes is picked up: ``renew()`` holds the lock and reaches
     ``get_random_router(with_renew=False)``, which calls ``get_routers(flags,
