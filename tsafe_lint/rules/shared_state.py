@@ -606,7 +606,9 @@ class UnlockedCheckThenAct(Rule):
     self._last_log > 60``, ``now - probed.get(name, 0) < 10``) guarding an act that stores
     a clock reading there (``time.monotonic()``, ``datetime.now().timestamp()``, a local
     bound to one, or ``now``). Two threads that pass together run the throttled action
-    once each, a warning logged or a probe run twice, and store equal moments.
+    once each, a warning logged or a probe run twice, and store equal moments. Nor a
+    removal that cannot fail once done: ``if k in d: d.pop(k, None)``, ``if k in s:
+    s.discard(k)`` (a bare ``d.pop(k)`` raises for the second thread: reported).
 
     Nor is a cache re-validated by a stamp: the test compares what the cache holds with
     a local or parameter (``cached[0] == mtime``, ``cache.get("mtime") != mtime``) or
