@@ -168,7 +168,10 @@ class AcquireWithoutTryFinally(Rule):
     ``__post_init__`` of its own, no field factory but an empty container), the
     ``get()``, ``set()`` and ``reset()`` of a ``contextvars.ContextVar`` the module makes,
     a ``with`` over a lock whose body
-    does no more (waiting for a lock is no failure), a ``global`` declaration, a logging call on a
+    does no more (waiting for a lock is no failure), a ``with contextlib.suppress(...)``
+    whose body does no more but the errors it suppresses (``suppress(Exception)``: any;
+    ``suppress(OSError)`` or ``ValueError``: a ``print``, which fails only on a closed or
+    broken stream), a ``global`` declaration, a logging call on a
     logger (or a name bound only to a logger's method, called with positional
     arguments; or an attribute of the object every store of which is a logger's method
     or a do-nothing lambda, ``self._debug``, or one named like a logger's method that

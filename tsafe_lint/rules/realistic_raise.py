@@ -20,7 +20,7 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, block
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import looks_like_lock
-from tsafe_lint.analysis.scopes import ClassInfo, parameter_annotation
+from tsafe_lint.analysis.scopes import ClassInfo, final_name, parameter_annotation
 from tsafe_lint.analysis.settings import is_setting
 from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
 from tsafe_lint.analysis.toolkits import literal_arguments, own_widget
@@ -337,8 +337,11 @@ class _Walk:
         if isinstance(node, cst.Return):
             return depth == 0  # a callee's return goes back to the locked code
         if isinstance(node, cst.With):
-            # ``with self._lock:`` waits for the lock, which is no failure; another
-            # context manager's ``__enter__`` and ``__exit__`` may do anything
+            # ``with self._lock:`` waits for the lock, which is no failure, nor does
+            # ``contextlib.suppress``; another context manager's ``__enter__`` and
+            # ``__exit__`` may do anything
+            if _suppressed(node) is not None:
+                return False
             return not all(self._is_lock(item.item, func) for item in node.items)
         if isinstance(node, _LEAVING):
             return True
@@ -408,9 +411,21 @@ class _Walk:
             parent = self.analysis.parent_of(parent)
         return False
 
+    def _print_suppressed(self, node: cst.CSTNode) -> bool:
+        """Is ``node`` in a ``with contextlib.suppress(OSError):`` of its own function
+        (stealth-chrome-devtools-mcp's ``_emit_stderr``, sixty-seventh set)?"""
+        parent = self.analysis.parent_of(node)
+        while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.Lambda)):
+            if isinstance(parent, cst.With) and _suppressed(parent) is not None:
+                return True
+            parent = self.analysis.parent_of(parent)
+        return False
+
     def _call_fails(self, call: cst.Call, func: FunctionInfo, depth: int) -> bool:
         callee = call.func
         analysis = self.analysis
+        if analysis.structure.qualified_name(callee, func) == "contextlib.suppress":
+            return False  # makes the context manager: nothing runs yet
         if is_log_call(call) or analysis.is_log_attribute(callee, func):
             return False  # logging reports its own errors (``Handler.handleError``)
         if isinstance(callee, cst.Name):
@@ -422,7 +437,7 @@ class _Walk:
             if own is not None:
                 return self._function_fails(own, depth)
             if name in _BUILTINS and _builtin(name, analysis, func):
-                if name == "print" and self._in_handler(call):
+                if name == "print" and (self._in_handler(call) or self._print_suppressed(call)):
                     return False  # ``except Exception as e: print(e)``: a log line
                 if name in _NUMBER_CONVERSIONS and _converts_arithmetic(call):
                     return False  # ``int((now - last) / period)``: no text is parsed
@@ -1099,9 +1114,30 @@ def _walk(
         ):
             parts = [(handler, looping) for handler in node.handlers]
             parts += [(part, looping) for part in (node.orelse, node.finalbody) if part is not None]
+        elif isinstance(node, cst.With) and _suppressed(node) == "all":
+            parts = []  # ``with contextlib.suppress(Exception):``: a catch-all ``try``
         else:
             parts = [(child, looping) for child in node.children]
         stack.extend(reversed(parts))
+
+
+#: Exceptions whose suppression covers what ``print`` raises: a closed or broken stream.
+_PRINT_ERRORS = frozenset({"OSError", "IOError", "BrokenPipeError", "ValueError"})
+
+
+def _suppressed(node: cst.With) -> str | None:
+    """``"all"`` for ``with contextlib.suppress(Exception):`` (or ``BaseException``),
+    ``"os"`` for one that suppresses ``OSError`` (what a ``print`` to a closed stream
+    raises), None for any other ``with`` or one whose items are not all ``suppress``."""
+    names: set[str] = set()
+    for item in node.items:
+        call = item.item
+        if not (isinstance(call, cst.Call) and final_name(call.func) == "suppress"):
+            return None
+        names.update(name for arg in call.args if (name := final_name(arg.value)) is not None)
+    if names & {"Exception", "BaseException"}:
+        return "all"
+    return "os" if names & _PRINT_ERRORS else None
 
 
 def _plain_timeout(value: cst.BaseExpression) -> bool:
