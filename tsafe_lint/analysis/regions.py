@@ -427,7 +427,9 @@ class RegionWalker:
                 replace(state, loop=statement, looping=True),
                 func,
             )
-            taken = self._taken_when_done(statement, events, func)
+            taken = self._taken_when_done(statement, events, func) or self._taken_by_break(
+                statement, func
+            )
             after = state if taken is None else self._acquire(state, taken)
             if statement.orelse is not None:
                 self._walk_block(block(statement.orelse.body), after, func)
@@ -786,9 +788,7 @@ class RegionWalker:
             iterable = iterable.func.value
         key = shared_key(iterable, func, self.symbols, for_write=False)
         if key is not None:
-            self.regions.iterations.append(
-                Iteration(func, key, node, state, self._tick(), copy)
-            )
+            self.regions.iterations.append(Iteration(func, key, node, state, self._tick(), copy))
 
     def _walk_tested_body(
         self,
@@ -855,13 +855,53 @@ class RegionWalker:
             ):
                 return None
             inner = operand.expression
-            acquire = next(
-                (e for e in events if e.call is inner and e.method == "acquire"), None
-            )
+            acquire = next((e for e in events if e.call is inner and e.method == "acquire"), None)
             if acquire is not None and acquire.kind in LOCKLIKE and taken is None:
                 taken = acquire.target
             elif not self._always_falsy(inner, func):
                 return None
+        return taken
+
+    def _taken_by_break(self, loop: cst.While, func: FunctionInfo) -> SymbolKey | None:
+        """The lock a ``while True:`` loop leaves holding when its every ``break`` stands
+        in the body of ``if x.acquire(...):`` (vocalinux's reconfigure, which polls
+        ``if self._model_lock.acquire(timeout=0.1): break`` so that a cancel is seen:
+        sixty-seventh set). A ``break`` anywhere else leaves it unknown."""
+        test = loop.test
+        if not (isinstance(test, cst.Name) and test.value == "True") or loop.orelse is not None:
+            return None
+        skip = (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)
+        taken: SymbolKey | None = None
+        guarded: set[int] = set()
+        for node in walk(loop.body, skip):
+            if not isinstance(node, cst.If):
+                continue
+            call = node.test
+            if not (
+                isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value == "acquire"
+            ):
+                continue
+            breaks = [
+                small
+                for line in block(node.body)
+                if isinstance(line, cst.SimpleStatementLine)
+                for small in line.body
+                if isinstance(small, cst.Break)
+            ]
+            if not breaks:
+                continue
+            key = self.symbols.key_of(call.func.value, func)
+            if key is None or self.symbols.kind_of(call.func.value, func) not in LOCKLIKE:
+                return None
+            if taken is not None and key != taken:
+                return None
+            taken = key
+            guarded.update(id(b) for b in breaks)
+        every = [node for node in walk(loop.body, skip) if isinstance(node, cst.Break)]
+        if taken is None or not every or any(id(b) not in guarded for b in every):
+            return None
         return taken
 
     def _always_falsy(self, expr: cst.BaseExpression, func: FunctionInfo) -> bool:

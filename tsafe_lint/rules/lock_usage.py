@@ -587,7 +587,8 @@ class AcquireWithoutRelease(Rule):
     ``if acquired is False:``, ``if token is None:`` for a lock whose ``acquire()``
     returns a token or None, or the ``else`` of ``if acquired:``), is not reported.
     A loop that retries until it gets the lock (``while not lock.acquire(False):
-    sleep()``, no ``break``) leaves it held, and so does a call of a module function
+    sleep()``, no ``break``; or ``while True:`` whose every ``break`` stands under ``if
+    lock.acquire(timeout=t):``) leaves it held, and so does a call of a module function
     whose every normal return holds it.
 
     A lock made in the function that leaves it as a value (passed, stored, returned,
