@@ -249,16 +249,7 @@ class _ActChecker:
             and self.expression(call.args[0].value)
         ):
             return False
-        receiver, member = call.func.value, call.args[0].value
-        if self.symbols.key_of(receiver, self.func) not in self.tested:
-            return False
-        return any(
-            (tested := membership_test(node)) is not None
-            and tested[2]
-            and tested[0].deep_equals(member)
-            and tested[1].deep_equals(receiver)
-            for node in walk(self.test)
-        )
+        return self._tested_member(call.func.value, call.args[0].value, missing=True)
 
     def _removes_tested_member(self, small: cst.BaseSmallStatement) -> bool:
         """``d.pop(k, None)`` (or ``s.discard(k)``) under ``if k in d:``: removing the
@@ -281,12 +272,18 @@ class _ActChecker:
             return False
         if not all(self.expression(arg.value) for arg in call.args):
             return False
-        receiver, member = call.func.value, call.args[0].value
+        return self._tested_member(call.func.value, call.args[0].value, missing=False)
+
+    def _tested_member(
+        self, receiver: cst.BaseExpression, member: cst.BaseExpression, missing: bool
+    ) -> bool:
+        """Is ``receiver`` the tested state, and the test ``member not in receiver``
+        (``missing``) or ``member in receiver``?"""
         if self.symbols.key_of(receiver, self.func) not in self.tested:
             return False
         return any(
             (tested := membership_test(node)) is not None
-            and not tested[2]
+            and tested[2] is missing
             and tested[0].deep_equals(member)
             and tested[1].deep_equals(receiver)
             for node in walk(self.test)
