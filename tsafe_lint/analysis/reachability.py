@@ -26,11 +26,11 @@ from tsafe_lint.analysis.entry_points import (
 )
 from tsafe_lint.analysis.events import Regions
 from tsafe_lint.analysis.names import is_fork_hook
-from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, final_name
 from tsafe_lint.analysis.set_up_first import SetUpFirst
 from tsafe_lint.analysis.symbols import argument
 from tsafe_lint.analysis.threads import ThreadStart, fresh_receiver, stored_handle
-from tsafe_lint.analysis.tree import FastVisitor, children
+from tsafe_lint.analysis.tree import NOT_RUN, FastVisitor, children, walk
 from tsafe_lint.project_context import awaited_in_turn
 
 Resolver = Callable[[cst.BaseExpression, FunctionInfo], "FunctionInfo | None"]
@@ -260,7 +260,7 @@ def target_functions(
 
 
 #: calls that run the coroutine they are given to its end, on the calling thread
-_RUNS_COROUTINE = frozenset({"run", "run_until_complete"})
+RUNS_COROUTINE = frozenset({"run", "run_until_complete"})
 
 
 def _runs_now(func: FunctionInfo, call: cst.CSTNode, cache: dict[FunctionInfo, set[int]]) -> bool:
@@ -271,29 +271,14 @@ def _runs_now(func: FunctionInfo, call: cst.CSTNode, cache: dict[FunctionInfo, s
     sixty-seventh set, two TS103 judged false)."""
     ran = cache.get(func)
     if ran is None:
-        ran = set()
-        for node in _walk_calls(func.node):
-            if _final(node.func) in _RUNS_COROUTINE:
-                ran.update(id(arg.value) for arg in node.args)
+        ran = {
+            id(arg.value)
+            for node in walk(func.node, NOT_RUN)
+            if isinstance(node, cst.Call) and final_name(node.func) in RUNS_COROUTINE
+            for arg in node.args
+        }
         cache[func] = ran
     return id(call) in ran
-
-
-def _walk_calls(root: cst.CSTNode) -> Iterator[cst.Call]:
-    stack: list[cst.CSTNode] = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Call):
-            yield node
-        if node is not root and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        stack.extend(children(node))
-
-
-def _final(expr: cst.BaseExpression) -> str | None:
-    if isinstance(expr, cst.Attribute):
-        return expr.attr.value
-    return expr.value if isinstance(expr, cst.Name) else None
 
 
 def passed_for(

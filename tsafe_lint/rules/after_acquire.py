@@ -67,10 +67,11 @@ def gives_back(
     that hands out a new busy token, robotblockset's ``reset_threads``, sixty-fifth set)?"""
     if not isinstance(func.node, cst.FunctionDef):
         return False
-    for release in releases_in(func.node.body):
-        assert isinstance(release.func, cst.Attribute)
-        if analysis.symbols.key_of(release.func.value, func) == key:
-            return True
+    if any(
+        other.func is func and other.method == "release" and other.target == key
+        for other in analysis.regions.method_calls
+    ):
+        return True
     for node in walk_nodes(func.node.body, NOT_RUN):
         if (
             isinstance(node, cst.Assign)

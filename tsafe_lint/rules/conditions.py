@@ -19,10 +19,10 @@ from tsafe_lint.analysis import (
     walk,
 )
 from tsafe_lint.analysis.constructions import passed_lock
-from tsafe_lint.analysis.finalizers import MAIN_THREAD
+from tsafe_lint.analysis.finalizers import MAIN_THREAD, REGISTRATIONS
 from tsafe_lint.analysis.regions import in_try_catching
 from tsafe_lint.analysis.scopes import block, ends_by_leaving
-from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
+from tsafe_lint.analysis.symbols import SymbolInfo, argument, counts_signals
 from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call
 from tsafe_lint.rules.after_acquire import takers_and_givers
 from tsafe_lint.rules.base import Finding, Rule, snippet
@@ -926,14 +926,17 @@ def _enclosing_lambda(
 def _signal_handler_lambda(
     lambda_: cst.Lambda, scope: FunctionInfo, analysis: ModuleAnalysis
 ) -> bool:
-    """Is the lambda the handler ``signal.signal(signum, handler)`` registers?"""
+    """Is the lambda the handler a registration run on the main thread takes
+    (``signal.signal(signum, handler)``: ``finalizers.REGISTRATIONS``)?"""
     arg = analysis.parent_of(lambda_)
     call = analysis.parent_of(arg) if isinstance(arg, cst.Arg) else None
+    if not isinstance(call, cst.Call):
+        return False
+    registration = REGISTRATIONS.get(analysis.structure.qualified_name(call.func, scope) or "")
     return (
-        isinstance(call, cst.Call)
-        and analysis.structure.qualified_name(call.func, scope) == "signal.signal"
-        and len(call.args) == 2
-        and call.args[1] is arg
+        registration is not None
+        and registration.when == MAIN_THREAD
+        and argument(call, registration.position, registration.keyword) is lambda_
     )
 
 

@@ -34,7 +34,9 @@ from tsafe_lint.analysis import (
 )
 from tsafe_lint.analysis.constructions import built_here, constructs
 from tsafe_lint.analysis.finalizers import MAIN_THREAD
+from tsafe_lint.analysis.reachability import RUNS_COROUTINE
 from tsafe_lint.analysis.scopes import ClassInfo
+from tsafe_lint.analysis.threads import own_attribute
 from tsafe_lint.analysis.tree import NOT_RUN
 from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.join import Node, ProjectIndex, run_outside_started_threads
@@ -245,9 +247,6 @@ class ReentrantLockAcquire(Rule):
 #: whether a constant switched a way to the lock off
 _Walked = dict[tuple[FunctionInfo, frozenset[tuple[str, str]]], tuple["Acquisition | None", bool]]
 
-#: calls that run the coroutine they are given to completion, on the calling thread
-_RUNS_COROUTINE = frozenset({"run", "run_until_complete"})
-
 
 def _makes_coroutine(site: CallSite, analysis: ModuleAnalysis) -> bool:
     """Does the call only create a coroutine (an ``async def`` called and not awaited,
@@ -262,7 +261,7 @@ def _makes_coroutine(site: CallSite, analysis: ModuleAnalysis) -> bool:
         return False
     if isinstance(parent, cst.Arg):
         outer = analysis.parent_of(parent)
-        if isinstance(outer, cst.Call) and final_name(outer.func) in _RUNS_COROUTINE:
+        if isinstance(outer, cst.Call) and final_name(outer.func) in RUNS_COROUTINE:
             return False
     return True
 
@@ -312,7 +311,7 @@ def _gated_by_holder(site: CallSite, witness: Acquisition, analysis: ModuleAnaly
                     if (
                         isinstance(small, cst.Assign)
                         and _read_gate(small.value)
-                        and any(_self_attribute(t.target) in gates for t in small.targets)
+                        and any(own_attribute(t.target, "self") in gates for t in small.targets)
                     ):
                         return True
         node = parent
@@ -329,21 +328,11 @@ def _self_gates(node: cst.CSTNode, func: FunctionInfo, analysis: ModuleAnalysis)
             test = current.test
             if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
                 test = test.expression
-            name = _self_attribute(test)
+            name = own_attribute(test, "self")
             if name is not None:
                 gates.add(name)
         current = analysis.parent_of(current)
     return gates
-
-
-def _self_attribute(node: cst.BaseExpression) -> str | None:
-    if (
-        isinstance(node, cst.Attribute)
-        and isinstance(node.value, cst.Name)
-        and node.value.value == "self"
-    ):
-        return node.attr.value
-    return None
 
 
 def _read_gate(value: cst.BaseExpression) -> bool:
