@@ -230,8 +230,8 @@ def _released_in_every_branch(
     )
 
 
-def _acquires_again(suite: cst.BaseSuite, call: MethodCall, analysis: ModuleAnalysis) -> bool:
-    """Does ``suite`` acquire the lock ``call`` took again?"""
+def _acquires_again(suite: cst.CSTNode, call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """Does ``suite`` (or a statement) acquire the lock ``call`` took again?"""
     inside = {id(node) for node in walk_nodes(suite, skip=NOT_RUN)}
     return any(
         other.method == "acquire" and other.target == call.target and id(other.call) in inside
@@ -505,6 +505,8 @@ def _held_path(call: MethodCall, analysis: ModuleAnalysis) -> tuple[cst.BaseStat
         left_branch = True  # the loop may run no pass: the path after it may hold nothing
     elif first is None and call.place.following() is None and call.form in ("statement", "if-not"):
         first, left_branch = _run_after(call.place.statement, analysis)
+        if first is None:
+            first = _after_try_holding(call, analysis)
     known: dict[str, bool] = {}
     while first is not None:
         if isinstance(first, cst.If) and _known_test(first.test, known) is not None:
@@ -522,6 +524,33 @@ def _held_path(call: MethodCall, analysis: ModuleAnalysis) -> tuple[cst.BaseStat
         first, left = _run_after(first, analysis)
         left_branch = left_branch or left
     return first, left_branch
+
+
+def _after_try_holding(call: MethodCall, analysis: ModuleAnalysis) -> cst.BaseStatement | None:
+    """The statement after a ``try`` (without ``else`` or ``finally``) whose body or
+    handler the acquire ends, when every way out of that ``try`` into the statement
+    after it holds the lock: its body and each handler end with an acquire of it or
+    leave (``raise``, ``return``). lanegate's safeguard lock is taken by a probe
+    without waiting in the body and by a waiting acquire in the handler that catches
+    the probe's failure, then released by the ``try``/``finally`` after it
+    (sixty-eighth set: judged false twice). A handler that goes on without the lock
+    leaves the path after the ``try`` holding nothing, so nothing is said of it."""
+    suite = analysis.parent_of(call.place.statement)
+    owner = analysis.parent_of(suite) if isinstance(suite, cst.IndentedBlock) else None
+    if isinstance(owner, (cst.ExceptHandler, cst.ExceptStarHandler)):
+        owner = analysis.parent_of(owner)
+    elif not isinstance(owner, (cst.Try, cst.TryStar)) or owner.body is not suite:
+        return None
+    if not isinstance(owner, (cst.Try, cst.TryStar)) or owner.orelse or owner.finalbody:
+        return None
+    for way_out in (owner.body, *(handler.body for handler in owner.handlers)):
+        last = block(way_out)[-1:]
+        if ends_by_leaving(way_out, (cst.Return, cst.Raise)):
+            continue
+        if not last or not _acquires_again(last[0], call, analysis):
+            return None
+    after, _ = _run_after(owner, analysis)
+    return after
 
 
 def _draining_loop(call: MethodCall, analysis: ModuleAnalysis) -> cst.For | None:

@@ -308,6 +308,12 @@ class AcquireWithoutTryFinally(Rule):
     raises again (``except BaseException: if held: sem.release()`` then ``raise``: a
     budget slot kept by the connection it paid for).
     A handler that does not release, or only some exceptions released, is reported.
+    An acquire that ends the body of a ``try`` (without ``else`` or ``finally``) whose
+    every handler ends with an acquire of the same lock or leaves (a probe without
+    waiting, then a waiting acquire in the ``except`` that catches the probe's
+    failure) holds the lock either way into the statement after the ``try``: a
+    ``try``/``finally`` there that releases it is enough. A handler that goes on
+    without the lock leaves nothing to release there, and the acquire is reported.
 
     **Methods that hand the lock to a release method**
 
