@@ -164,7 +164,11 @@ def mutation_of(call: cst.Call, func: FunctionInfo, symbols: SymbolTable) -> Sym
     """``S.append(x)`` and other in-place mutators of a shared container ``S``.
 
     A name bound by ``import m`` is a module, not a container: ``os.remove(path)``
-    deletes a file, it does not mutate ``os``."""
+    deletes a file, it does not mutate ``os``. Nor is an object of a class the project
+    defines in another module: ``self.state.update(run_id, ...)`` on ``self.state =
+    FleetState(...)`` runs that class's method, whose own accesses its module's
+    analysis sees (marshal-agents, sixty-eighth set: two false TS103). A class from
+    another distribution may be a mapping (``cachetools.LRUCache``): it stays one."""
     callee = call.func
     if isinstance(callee, cst.Attribute) and callee.attr.value in MUTATING_METHODS:
         key = shared_key(callee.value, func, symbols, for_write=False)
@@ -172,8 +176,18 @@ def mutation_of(call: cst.Call, func: FunctionInfo, symbols: SymbolTable) -> Sym
             return None  # a typed symbol (Queue, Event, ...) is not a plain container
         if key[0] == "global" and key[1] in symbols.structure.module_scope.modules:
             return None
+        if _own_class(symbols.imported_classes.get(key), symbols.structure.name):
+            return None
         return key
     return None
+
+
+def _own_class(real_name: str | None, module: str) -> bool:
+    """Is ``real_name`` (``pkg.state.FleetState``) a class of ``module``'s own top-level
+    package?"""
+    if not real_name or not module:
+        return False
+    return real_name.partition(".")[0] == module.partition(".")[0] and "." in real_name
 
 
 def reads_in(expr: cst.CSTNode, func: FunctionInfo, symbols: SymbolTable) -> Iterator[SymbolKey]:

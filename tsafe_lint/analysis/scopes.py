@@ -97,9 +97,7 @@ class FunctionInfo:
     @cached_property
     def is_property(self) -> bool:
         """A ``@property`` getter: reading the attribute calls it."""
-        return isinstance(self.node, cst.FunctionDef) and "property" in _decorator_names(
-            self.node
-        )
+        return isinstance(self.node, cst.FunctionDef) and "property" in _decorator_names(self.node)
 
     @cached_property
     def is_contextmanager(self) -> bool:
@@ -436,6 +434,8 @@ class ModuleStructure:
     #: in a ``try``, ``ThreadLocal = FallbackLocal`` in its ``except``); the last one is
     #: in ``module_aliases``
     alias_choices: dict[str, set[str]] = field(default_factory=dict)
+    #: the module's dotted name (``pkg.sub.mod``), when known
+    name: str = ""
     by_qualname: dict[str, FunctionInfo] = field(default_factory=dict)
     _subclasses: dict[str, list[ClassInfo]] | None = None
 
@@ -595,6 +595,7 @@ def collect_structure(module: cst.Module, name: str = "", package: bool = False)
         collector.function_of,
         collector.module_aliases,
         collector.alias_choices,
+        name,
     )
 
 
