@@ -1,12 +1,16 @@
 """Lazy set-up of a module global to a string: ``if _agent is None: _agent = "lib/" +
-read_version()``.
+read_version()``, or to a value built from constants alone: ``if _PATTERNS is None:
+_PATTERNS = [re.compile(p) for p in SENSITIVE_PATTERNS]``.
 
-Two threads that miss together both build the string and the later store replaces the
+Two threads that miss together both build the value and the later store replaces the
 other's: a string has no identity callers rely on, and built by the same code it is the
 same text, so nothing is lost (work done twice). Reviewers judge such a race harmless
-(minecraft-launcher-lib's user agent, twenty-seventh set). Only when every write of the
-global in the module is such a store: a setter that stores another value may be
-overwritten by a thread that missed before it.
+(minecraft-launcher-lib's user agent, twenty-seventh set). So is a value that pure calls
+(``re.compile``, ``frozenset``, ``sorted``, ``str`` methods) build from literals and module
+constants no function rebinds: every thread builds an equal one, and each reads back a
+complete value (toolrecall's compiled patterns, sixty-eighth set: judged false twice).
+Only when every write of the global in the module is such a store: a setter that stores
+another value may be overwritten by a thread that missed before it.
 """
 
 from __future__ import annotations
@@ -17,26 +21,56 @@ import libcst as cst
 
 from tsafe_lint.analysis.accesses import every_write_in_functions
 from tsafe_lint.analysis.events import Access
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolKey
+from tsafe_lint.analysis.tree import NOT_RUN, walk
 
 ParentOf = Callable[[cst.CSTNode], "cst.CSTNode | None"]
 
 
-def only_lazy_strings(key: SymbolKey, writes: Sequence[Access], parent_of: ParentOf) -> bool:
+def only_lazy_strings(
+    key: SymbolKey,
+    writes: Sequence[Access],
+    parent_of: ParentOf,
+    structure: ModuleStructure | None = None,
+    module_writes: Sequence[Access] = (),
+) -> bool:
     """Is every write of the global ``key`` in functions a ``lazy_string_store`` (the
-    module's own ``_agent = None`` aside)?"""
-    return every_write_in_functions(key, writes, lambda write: lazy_string_store(write, parent_of))
+    module's own ``_agent = None`` aside)? With the module's ``structure`` and all its
+    writes, a store of a value built from constants counts too."""
+    rebound = {
+        write.key[-1]
+        for write in module_writes
+        if write.key[0] == "global" and not write.func.is_module
+    }
+
+    def equal_everywhere(value: cst.BaseExpression, func: FunctionInfo) -> bool:
+        return is_string(value) or (
+            structure is not None and _built_from_constants(value, func, structure, rebound)
+        )
+
+    return every_write_in_functions(
+        key, writes, lambda write: lazy_string_store(write, parent_of, equal_everywhere)
+    )
 
 
-def lazy_string_store(access: Access, parent_of: ParentOf) -> bool:
-    """Is ``access`` ``name = <string>`` in the branch of an ``if`` that runs when the
-    global ``name`` is still ``None`` (the body of ``if name is None:`` or ``if not
-    name:``, the ``else`` of ``if name is not None:``, or after ``if name is not None:
-    return name`` in the same block)?"""
+def lazy_string_store(
+    access: Access,
+    parent_of: ParentOf,
+    equal_everywhere: Callable[[cst.BaseExpression, FunctionInfo], bool] | None = None,
+) -> bool:
+    """Is ``access`` ``name = <string>`` (or a value ``equal_everywhere`` accepts) in the
+    branch of an ``if`` that runs when the global ``name`` is still ``None`` (the body
+    of ``if name is None:`` or ``if not name:``, the ``else`` of ``if name is not
+    None:``, or after ``if name is not None: return name`` in the same block)?"""
     node = access.node
     if access.key[0] != "global" or not isinstance(node, cst.Assign):
         return False
-    if not is_string(node.value):
+    if not (
+        equal_everywhere(node.value, access.func)
+        if equal_everywhere is not None
+        else is_string(node.value)
+    ):
         return False
     name = access.key[-1]
     current: cst.CSTNode = node
@@ -134,3 +168,54 @@ def _returns(body: cst.BaseSuite) -> bool:
         and bool(last.body)
         and isinstance(last.body[-1], cst.Return)
     )
+
+
+#: Calls that build the same value from the same arguments, touching nothing else.
+_PURE_CALLS = frozenset(
+    {"re.compile", "list", "tuple", "set", "frozenset", "dict", "sorted", "str", "int",
+     "float", "bool", "len", "min", "max", "range", "enumerate", "zip", "reversed"}
+)  # fmt: skip
+
+
+def _built_from_constants(
+    value: cst.BaseExpression, func: FunctionInfo, structure: ModuleStructure, rebound: set[str]
+) -> bool:
+    """Is ``value`` built by pure calls (``_PURE_CALLS``, ``str`` methods of a string)
+    from literals, the names its comprehensions bind and module globals no function
+    rebinds (``[re.compile(p) for p in PATTERNS]``)? Only a container or compiled value:
+    a bare name or literal is a constant store, judged elsewhere."""
+    if not isinstance(value, (cst.Call, cst.BaseComp, cst.List, cst.Tuple, cst.Set, cst.Dict)):
+        return False
+    bound = {
+        name.value
+        for node in walk(value)
+        if isinstance(node, cst.CompFor)
+        for name in walk(node.target)
+        if isinstance(name, cst.Name)
+    }
+    callees: set[int] = set()
+    for node in walk(value, skip=NOT_RUN):
+        if isinstance(node, cst.Lambda):
+            return False
+        if isinstance(node, cst.Call):
+            qualified = structure.qualified_name(node.func, func)
+            name = node.func.value if isinstance(node.func, cst.Name) else None
+            if qualified in _PURE_CALLS or (
+                name in _PURE_CALLS and name not in structure.module_scope.assigned
+            ):
+                callees.update(id(part) for part in walk(node.func))
+            elif isinstance(node.func, cst.Attribute) and is_string(node):
+                callees.add(id(node.func))
+                callees.add(id(node.func.attr))
+            else:
+                return False
+        elif isinstance(node, cst.Name) and id(node) not in callees:
+            if node.value in bound or node.value in ("None", "True", "False"):
+                continue
+            if func.is_local(node.value) or node.value in rebound:
+                return False
+            if node.value not in structure.module_scope.assigned:
+                return False  # a builtin or an import: not known to be a constant
+        elif isinstance(node, (cst.Attribute, cst.Await)) and id(node) not in callees:
+            return False  # another object's state, or a coroutine's result
+    return True

@@ -163,7 +163,13 @@ class GlobalWriteInThread(Rule):
         for access in _unlocked_racing_writes(analysis, WriteKind.REBIND):
             if access.key[0] != "global" or _started_threads_only(analysis, access.func):
                 continue
-            if only_lazy_strings(access.key, analysis.regions.writes, analysis.parent_of):
+            if only_lazy_strings(
+                access.key,
+                analysis.regions.writes,
+                analysis.parent_of,
+                analysis.structure,
+                analysis.regions.writes,
+            ):
                 continue  # lazy set-up of a string: threads that miss together store equal text
             if _only_settled_writes(access.key, analysis):
                 continue  # every write is the act of a check that is harmless to repeat
@@ -583,7 +589,11 @@ class UnlockedCheckThenAct(Rule):
     in the branch that runs while it is unset (also the ``else`` of ``if _agent is not
     None:``, or after ``if _agent is not None: return _agent``). Threads that miss
     together build the same text, and a string has no identity to lose (TS101 leaves
-    the same stores alone). A setter storing another value keeps it reported.
+    the same stores alone). The same holds for a value that pure calls (``re.compile``,
+    ``frozenset``, ``sorted``, ``str`` methods) build from literals and module constants
+    no function rebinds: ``_patterns = [re.compile(p) for p in PATTERNS]``. A setter
+    storing another value, or a global the value is built from that a function rebinds,
+    keeps it reported.
 
     A memo cache of plain values is not reported either: ``found = cache.get(key)``
     (or ``key not in cache``) with a key made only of the function's parameters
@@ -760,7 +770,11 @@ class UnlockedCheckThenAct(Rule):
             if _membership_holds(analysis, item, writes.get(item.key, ())):
                 continue
             if item.key[0] == "global" and only_lazy_strings(
-                item.key, writes.get(item.key, ()), analysis.parent_of
+                item.key,
+                writes.get(item.key, ()),
+                analysis.parent_of,
+                analysis.structure,
+                analysis.regions.writes,
             ):
                 continue  # lazy set-up of a string: threads that miss together store equal text
             if isinstance(item.test_node, cst.While) and _one_constant(
