@@ -94,6 +94,12 @@ class BlockingCallUnderLock(Rule):
     calls joining in turn), and a thread that fails ends, so ``join()`` returns. A callback
     from another module back into the lock's owner is not followed.
 
+    A ``join()`` with a timeout is reported only when the module shows that the joined
+    thread's own code (its target and the module's functions it calls) takes a lock held
+    at the join: the thread cannot finish while it is held, so the join always waits out
+    its timeout, and the code after it runs while the thread is still at work (a
+    recorder's writer whose last flush takes the lock ``stop()`` holds while it joins).
+
     When the awaited code is not known (a thread passed in or made elsewhere, a target
     or task the module does not resolve, a pool it submits nothing to) or the lock is
     public, the finding stays: nothing shows that the awaited thread stays away from
@@ -221,6 +227,9 @@ class BlockingCallUnderLock(Rule):
                 continue
             blocking = self._blocking(call, analysis, held)
             if blocking is None:
+                stalled = _stalled_join(call, analysis, held)
+                if stalled is not None:
+                    yield stalled
                 continue
             what, held, timed = blocking
             if not held:
@@ -296,6 +305,38 @@ class BlockingCallUnderLock(Rule):
                     lock for lock in held if not stays_away(lock, feeders, analysis, public_ok=True)
                 }
         return what, held, timeout_position is not None
+
+
+def _stalled_join(
+    call: AnyCall, analysis: ModuleAnalysis, held: set[tuple[str, ...]]
+) -> Finding | None:
+    """A ``join(timeout)`` of a thread whose own code (its target and what that calls in
+    the module) takes a lock held here: the thread cannot finish while it is held, so the
+    join waits out its timeout and what follows runs beside the still working thread
+    (rosclient's recorder, sixty-eighth set's misses). Only a thread the module shows."""
+    callee = call.call.func
+    if not isinstance(callee, cst.Attribute) or callee.attr.value != "join":
+        return None
+    if _kind(callee.value, call, analysis) is not Kind.THREAD:
+        return None
+    awaited = awaited_code(callee.value, Kind.THREAD, call.func, analysis)
+    if awaited is None or awaited.processes:
+        return None
+    reached = analysis.reached_from(awaited.entries)
+    taken = sorted(
+        lock for lock in held if any(lock in analysis.locks.takes.get(f, {}) for f in reached)
+    )
+    if not taken or not awaited.entries:
+        return None
+    name = display_name(taken[0])
+    entry = min(func.qualname for func in awaited.entries)
+    return Finding(
+        call.call,
+        f"'{snippet(call.call)}' waits for a thread running '{entry}', which takes "
+        f"'{name}' itself, while '{name}' is held here: the thread cannot finish, so the "
+        "join waits out its timeout and what follows runs while the thread still works; "
+        f"release '{name}' before joining",
+    )
 
 
 def _busy_flag(lock: tuple[str, ...], analysis: ModuleAnalysis) -> bool:
