@@ -13,6 +13,14 @@ cannot resolve. What the code does with an object tells its kind:
   ``with info: info.init(n); ...; info.wait()`` is an object of its own whose ``wait()``
   waits for an Event).
 
+A parameter annotated with a class of another name (``waitable: Waitable``) is not
+taken for a Condition, whatever it is used like: airdc's ``Waitable`` enters and waits
+like one, but its ``wait()`` answers whether to go on (sixty-eighth set: a false TS301).
+``wait()`` means many things; ``acquire()`` with ``release()`` means one, so such a
+parameter is still taken for a lock (a ``Bulkhead`` or ``FileLock`` leaks like one). An
+annotation that names a primitive (``Condition``, ``Lock``) or says nothing (``Any``,
+``object``) leaves the use to decide.
+
 Only objects of no known kind are typed this way, never in ``async`` functions (asyncio
 locks have the same method names), and each inferred symbol keeps the evidence so that
 messages can say why the object was taken for a lock.
@@ -20,6 +28,7 @@ messages can say why the object was taken for a lock.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -28,6 +37,7 @@ from tsafe_lint.analysis.events import Regions
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable, display_name
+from tsafe_lint.analysis.tree import walk
 
 _SIGNALS = frozenset({"notify", "notify_all", "notifyAll"})
 _WAITS = frozenset({"wait", "wait_for"})
@@ -84,6 +94,12 @@ def infer_kinds_from_use(
         if key in symbols.symbols:
             continue  # its kind (or class) is known from how it was made
         decided = _decide(key, per_function)
+        if (
+            decided is not None
+            and decided[0] is Kind.CONDITION
+            and _annotated_otherwise(_parameter(key, structure))
+        ):
+            continue  # ``waitable: Waitable``: an object of the class it names
         if decided is not None:
             kind, evidence = decided
             info = SymbolInfo(key, display_name(key), kind, evidence=evidence)
@@ -134,3 +150,29 @@ def _parameter(key: SymbolKey, structure: ModuleStructure) -> cst.Param | None:
         if param.name.value == key[2]:
             return param
     return None
+
+
+#: Annotation names that leave a parameter's kind to its use: primitives and "anything".
+_OPEN_ANNOTATIONS = frozenset(
+    {"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "LockType", "Any",
+     "object", "ContextManager", "AbstractContextManager"}
+)  # fmt: skip
+#: Names that only wrap another (``Optional[X]``, ``X | None``).
+_WRAPPERS = frozenset({"Optional", "Union", "None", "typing", "t"})
+
+
+def _annotated_otherwise(param: cst.Param | None) -> bool:
+    """Is ``param`` annotated with a class that is not a threading primitive, by the
+    names the annotation uses (``Waitable``, ``"pkg.Waitable"``, ``Waitable | None``)?"""
+    if param is None or param.annotation is None:
+        return False
+    names: list[str] = []
+    for node in walk(param.annotation.annotation):
+        if isinstance(node, cst.Name):
+            names.append(node.value)
+        elif isinstance(node, cst.SimpleString):
+            text = node.evaluated_value
+            names.extend(re.findall(r"\w+", text if isinstance(text, str) else ""))
+    if any(name in _OPEN_ANNOTATIONS for name in names):
+        return False
+    return any(name not in _WRAPPERS for name in names)
