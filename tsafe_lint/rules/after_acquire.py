@@ -368,32 +368,45 @@ def handed_to_started_thread(
     where ``run`` (a function of the module or a closure of this one) releases it in a
     ``finally``: the lock was handed to the started thread, which gives it back however
     it ends (one operation at a time, the caller gets the thread). The ``start()`` must
-    stand before the return in its block."""
-    statement = analysis.parent_of(exit_)
-    block_node = analysis.parent_of(statement) if statement is not None else None
-    if not isinstance(block_node, cst.IndentedBlock):
+    run before the return on every path to it: a line of its own before the return, or
+    before a compound statement that holds it, in the function; or the body of a ``try``
+    there whose every handler leaves (dictate-mlx's generation thread, started in
+    ``try: thread.start() except BaseException: lock.release(); raise``, then joined
+    with a timeout before the returns: sixty-eighth set, judged false)."""
+    node: cst.CSTNode | None = analysis.parent_of(exit_)
+    while node is not None and node is not call.func.node:
+        parent = analysis.parent_of(node)
+        if isinstance(parent, cst.IndentedBlock):
+            body = list(parent.body)
+            earlier = body[: next(i for i, item in enumerate(body) if item is node)]
+            for before in earlier:
+                lines: Sequence[cst.BaseStatement] = [before]
+                if isinstance(before, cst.Try) and all(
+                    ends_by_leaving(handler.body) for handler in before.handlers
+                ):
+                    lines = block(before.body)
+                if any(_starts_releasing_thread(line, call, analysis) for line in lines):
+                    return True
+        node = parent
+    return False
+
+
+def _starts_releasing_thread(
+    line: cst.BaseStatement, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """Is ``line`` ``thread.start()`` of a Thread made in the function whose target
+    releases the lock ``call`` took in a ``finally``?"""
+    handle = _started_handle(line)
+    if handle is None:
         return False
-    body = list(block_node.body)
-    earlier = body[: next(i for i, item in enumerate(body) if item is statement)]
-    for before in earlier:
-        small = before.body[0] if isinstance(before, cst.SimpleStatementLine) else None
-        if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
+    for start in analysis.thread_starts:
+        if start.func is not call.func or start.how != "Thread" or start.target is None:
             continue
-        started = small.value.func
-        if not (
-            isinstance(started, cst.Attribute)
-            and started.attr.value == "start"
-            and isinstance(started.value, cst.Name)
-        ):
+        if not _assigned_to(handle, start.call, call.func):
             continue
-        for start in analysis.thread_starts:
-            if start.func is not call.func or start.how != "Thread" or start.target is None:
-                continue
-            if not _assigned_to(started.value.value, start.call, call.func):
-                continue
-            target = analysis.resolve_function(start.target, call.func)
-            if target is not None and _finally_releases(target, call, analysis):
-                return True
+        target = analysis.resolve_function(start.target, call.func)
+        if target is not None and _finally_releases(target, call, analysis):
+            return True
     return False
 
 
