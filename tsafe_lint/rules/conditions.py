@@ -470,7 +470,9 @@ class BusyWaitOnEvent(Rule):
     ``empty()``, ``is_connected()``), clocks, logging, builtins like ``len`` and ``min``,
     and list or dict operations on the function's own locals. An ``if`` with such a test may
     be skipped on that pass, so its body does not count (``if not transport.is_connected():
-    time.sleep(t); continue`` is such a pass). A loop that runs while an event is set
+    time.sleep(t); continue`` is such a pass), unless the test is a feature flag only the
+    module's top level binds (``if HAS_CV2 and HAS_NUMPY:``): it takes the same branch on
+    every pass, and its body is taken to run. A loop that runs while an event is set
     (``while running.is_set():``) is reported only when it does nothing at all: one that
     works on some passes is a sampler with a period, and ``wait()`` cannot wait for the
     event to be cleared. Nor is one that waits for a clear until a deadline or an abort

@@ -7,6 +7,8 @@ a finding, on 9 of 11 such findings across five validation sets nobody had tuned
 busy-wait is a pass of the loop that does nothing but re-test the flag and sleep
 (``while not landed.is_set(): time.sleep(0.5)``, or a branch ``if not connected:
 time.sleep(t); continue``): that pass is what ``Event.wait(timeout)`` replaces.
+An ``if`` whose test is a feature flag the module sets when it is imported (``if HAS_CV2
+and HAS_NUMPY:``) takes the same branch on every pass: its body is taken to run.
 
 A pass is idle when every statement it runs on the way to the sleep and after it (until
 the loop test runs again) calls nothing but cheap reads: polls of state (``is_set()``,
@@ -56,6 +58,12 @@ class IdlePass:
     def __init__(self, analysis: ModuleAnalysis) -> None:
         self._analysis = analysis
         self._qualified = {id(call.call): call.qualified for call in analysis.regions.calls}
+        #: module globals some function rebinds or changes: not fixed at import
+        self._rebound = {
+            write.key[-1]
+            for write in analysis.regions.writes
+            if write.key[0] == "global" and not write.func.is_module
+        }
 
     def sleeps_idle(self, sleep: cst.Call, loop: cst.While, func: FunctionInfo) -> bool:
         """Does some pass of ``loop`` run the statement ``sleep`` and only cheap reads?"""
@@ -120,9 +128,31 @@ class IdlePass:
         test can be skipped whatever its body does (the pass where the test is false)."""
         if not isinstance(statement, cst.If) or not self._idle([statement.test], func):
             return self._idle([statement], func)
+        if self._fixed_at_import(statement.test, func):
+            # ``if HAS_CV2 and HAS_NUMPY: <work>``: a feature flag set when the module was
+            # imported takes the same branch on every pass; the code is written for the
+            # body to run (rosclient's mock frame generators, sixty-eighth set: judged false)
+            return self._idle([statement.body], func)
         if statement.orelse is None:
             return True
         return self._idle([statement.body], func) or self._may_pass(statement.orelse, func)
+
+    def _fixed_at_import(self, test: cst.BaseExpression, func: FunctionInfo) -> bool:
+        """Is ``test`` made of names (with ``and``, ``or``, ``not``) of module globals
+        that only the module's top level binds?"""
+        module = self._analysis.structure.module_scope
+        names = []
+        for node in walk(test):
+            if isinstance(node, cst.Name):
+                names.append(node.value)
+            elif not isinstance(
+                node, (cst.BooleanOperation, cst.UnaryOperation, cst.BaseBooleanOp, cst.Not)
+            ):
+                return False
+        return bool(names) and all(
+            name in module.assigned and name not in self._rebound and not func.is_local(name)
+            for name in names
+        )
 
     def _idle(self, nodes: Iterable[cst.CSTNode], func: FunctionInfo) -> bool:
         for root in nodes:
