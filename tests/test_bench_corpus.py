@@ -24,40 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the sixty-eighth set, pinned while the sixty-seventh was reviewed; current since it was retired
+# the sixty-ninth set, pinned while the sixty-eighth was reviewed; current since it was retired
 PINS = {
-    "holdspeak": "0.4.0",
-    "codeframe-ai": "0.9.8",
-    "netizen-cli": "0.14.5",
-    "striatum-orchestrator": "1.57.0",
-    "lanegate": "1.2.0",
-    "agent-switchboard": "2.6.0",
-    "lado": "0.43.0",
-    "toolrecall": "0.8.21",
-    "emux": "0.68.18",
-    "marshal-agents": "0.6.0",
-    "eden-agent": "1.0.0",
-    "swarmgrid": "2.1.0",
-    "aidebate": "0.4.7",
-    "desto": "0.7.0",
-    "claude-usage-tracker": "0.4.1",
-    "jacky": "0.9.0",
-    "huske": "0.14.0",
-    "grok-assistant": "1.0.5",
-    "meeting-noter": "3.4.2",
-    "yohoho": "0.4.0",
-    "plaud-tools": "0.12.1",
-    "dictate-mlx": "2.5.4",
-    "witticism": "0.9.0",
-    "avrvx": "0.5.8",
-    "tailcam": "1.10.0",
-    "airdc": "0.7.0",
-    "rosclient": "1.0.0",
-}
-# the sixty-ninth set, pinned while the sixty-eighth is reviewed and held in reserve until the
-# sixty-eighth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "agentdescent": "0.7.0",
     "offset-terminal": "0.9.0",
     "stabilize": "0.33.1",
@@ -153,6 +121,7 @@ SEEN = (
     BENCH / "validation_seen_65.toml",
     BENCH / "validation_seen_66.toml",
     BENCH / "validation_seen_67.toml",
+    BENCH / "validation_seen_68.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -230,20 +199,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the sixty-eighth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
