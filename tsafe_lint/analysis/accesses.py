@@ -8,12 +8,12 @@ thread-safe), ``x += 1`` / ``x = x + 1`` is a read-modify-write that loses updat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import libcst as cst
 
 from tsafe_lint.analysis.events import Access, Write, WriteKind
-from tsafe_lint.analysis.scopes import FunctionInfo
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.tree import children, walk
 
@@ -158,6 +158,24 @@ def every_write_in_functions(
     binding aside) pass ``test``, and is there one?"""
     mine = [write for write in writes if write.key == key and not write.func.is_module]
     return bool(mine) and all(test(write) for write in mine)
+
+
+def rebound_globals(writes: Iterable[Access]) -> frozenset[str]:
+    """The module globals that some function (not the module's top level) rebinds or
+    changes: the others keep what the module bound at import."""
+    return frozenset(
+        write.key[-1] for write in writes if write.key[0] == "global" and not write.func.is_module
+    )
+
+
+def import_time_constant(
+    name: str, func: FunctionInfo, structure: ModuleStructure, rebound: frozenset[str]
+) -> bool:
+    """Is ``name``, read in ``func``, a module global that only the module's top level
+    binds (``rebound``: ``rebound_globals`` of the module's writes)?"""
+    return (
+        name in structure.module_scope.assigned and name not in rebound and not func.is_local(name)
+    )
 
 
 def mutation_of(call: cst.Call, func: FunctionInfo, symbols: SymbolTable) -> SymbolKey | None:

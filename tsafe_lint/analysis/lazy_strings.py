@@ -19,7 +19,11 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from tsafe_lint.analysis.accesses import every_write_in_functions
+from tsafe_lint.analysis.accesses import (
+    every_write_in_functions,
+    import_time_constant,
+    rebound_globals,
+)
 from tsafe_lint.analysis.events import Access
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
 from tsafe_lint.analysis.symbols import SymbolKey
@@ -29,25 +33,15 @@ ParentOf = Callable[[cst.CSTNode], "cst.CSTNode | None"]
 
 
 def only_lazy_strings(
-    key: SymbolKey,
-    writes: Sequence[Access],
-    parent_of: ParentOf,
-    structure: ModuleStructure | None = None,
-    module_writes: Sequence[Access] = (),
+    key: SymbolKey, writes: Sequence[Access], parent_of: ParentOf, structure: ModuleStructure
 ) -> bool:
-    """Is every write of the global ``key`` in functions a ``lazy_string_store`` (the
-    module's own ``_agent = None`` aside)? With the module's ``structure`` and all its
-    writes, a store of a value built from constants counts too."""
-    rebound = {
-        write.key[-1]
-        for write in module_writes
-        if write.key[0] == "global" and not write.func.is_module
-    }
+    """Is every write of the global ``key`` in functions (``writes``: the module's) a
+    ``lazy_string_store`` of a string or of a value built from constants (the module's
+    own ``_agent = None`` aside)?"""
+    rebound = rebound_globals(writes)
 
     def equal_everywhere(value: cst.BaseExpression, func: FunctionInfo) -> bool:
-        return is_string(value) or (
-            structure is not None and _built_from_constants(value, func, structure, rebound)
-        )
+        return is_string(value) or _built_from_constants(value, func, structure, rebound)
 
     return every_write_in_functions(
         key, writes, lambda write: lazy_string_store(write, parent_of, equal_everywhere)
@@ -57,20 +51,16 @@ def only_lazy_strings(
 def lazy_string_store(
     access: Access,
     parent_of: ParentOf,
-    equal_everywhere: Callable[[cst.BaseExpression, FunctionInfo], bool] | None = None,
+    equal_everywhere: Callable[[cst.BaseExpression, FunctionInfo], bool],
 ) -> bool:
-    """Is ``access`` ``name = <string>`` (or a value ``equal_everywhere`` accepts) in the
+    """Is ``access`` ``name = <value>``, a value ``equal_everywhere`` accepts, in the
     branch of an ``if`` that runs when the global ``name`` is still ``None`` (the body
     of ``if name is None:`` or ``if not name:``, the ``else`` of ``if name is not
     None:``, or after ``if name is not None: return name`` in the same block)?"""
     node = access.node
     if access.key[0] != "global" or not isinstance(node, cst.Assign):
         return False
-    if not (
-        equal_everywhere(node.value, access.func)
-        if equal_everywhere is not None
-        else is_string(node.value)
-    ):
+    if not equal_everywhere(node.value, access.func):
         return False
     name = access.key[-1]
     current: cst.CSTNode = node
@@ -178,7 +168,10 @@ _PURE_CALLS = frozenset(
 
 
 def _built_from_constants(
-    value: cst.BaseExpression, func: FunctionInfo, structure: ModuleStructure, rebound: set[str]
+    value: cst.BaseExpression,
+    func: FunctionInfo,
+    structure: ModuleStructure,
+    rebound: frozenset[str],
 ) -> bool:
     """Is ``value`` built by pure calls (``_PURE_CALLS``, ``str`` methods of a string)
     from literals, the names its comprehensions bind and module globals no function
@@ -212,10 +205,8 @@ def _built_from_constants(
         elif isinstance(node, cst.Name) and id(node) not in callees:
             if node.value in bound or node.value in ("None", "True", "False"):
                 continue
-            if func.is_local(node.value) or node.value in rebound:
-                return False
-            if node.value not in structure.module_scope.assigned:
-                return False  # a builtin or an import: not known to be a constant
+            if not import_time_constant(node.value, func, structure, rebound):
+                return False  # rebound, a local, a builtin or an import
         elif isinstance(node, (cst.Attribute, cst.Await)) and id(node) not in callees:
             return False  # another object's state, or a coroutine's result
     return True

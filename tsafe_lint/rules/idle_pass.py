@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, walk
+from tsafe_lint.analysis.accesses import import_time_constant, rebound_globals
 from tsafe_lint.analysis.tree import NOT_RUN
 from tsafe_lint.rules.self_logging import is_log_call
 
@@ -59,11 +60,7 @@ class IdlePass:
         self._analysis = analysis
         self._qualified = {id(call.call): call.qualified for call in analysis.regions.calls}
         #: module globals some function rebinds or changes: not fixed at import
-        self._rebound = {
-            write.key[-1]
-            for write in analysis.regions.writes
-            if write.key[0] == "global" and not write.func.is_module
-        }
+        self._rebound = rebound_globals(analysis.regions.writes)
 
     def sleeps_idle(self, sleep: cst.Call, loop: cst.While, func: FunctionInfo) -> bool:
         """Does some pass of ``loop`` run the statement ``sleep`` and only cheap reads?"""
@@ -140,7 +137,6 @@ class IdlePass:
     def _fixed_at_import(self, test: cst.BaseExpression, func: FunctionInfo) -> bool:
         """Is ``test`` made of names (with ``and``, ``or``, ``not``) of module globals
         that only the module's top level binds?"""
-        module = self._analysis.structure.module_scope
         names = []
         for node in walk(test):
             if isinstance(node, cst.Name):
@@ -149,9 +145,9 @@ class IdlePass:
                 node, (cst.BooleanOperation, cst.UnaryOperation, cst.BaseBooleanOp, cst.Not)
             ):
                 return False
+        structure = self._analysis.structure
         return bool(names) and all(
-            name in module.assigned and name not in self._rebound and not func.is_local(name)
-            for name in names
+            import_time_constant(name, func, structure, self._rebound) for name in names
         )
 
     def _idle(self, nodes: Iterable[cst.CSTNode], func: FunctionInfo) -> bool:

@@ -164,11 +164,7 @@ class GlobalWriteInThread(Rule):
             if access.key[0] != "global" or _started_threads_only(analysis, access.func):
                 continue
             if only_lazy_strings(
-                access.key,
-                analysis.regions.writes,
-                analysis.parent_of,
-                analysis.structure,
-                analysis.regions.writes,
+                access.key, analysis.regions.writes, analysis.parent_of, analysis.structure
             ):
                 continue  # lazy set-up of a string: threads that miss together store equal text
             if _only_settled_writes(access.key, analysis):
@@ -770,11 +766,7 @@ class UnlockedCheckThenAct(Rule):
             if _membership_holds(analysis, item, writes.get(item.key, ())):
                 continue
             if item.key[0] == "global" and only_lazy_strings(
-                item.key,
-                writes.get(item.key, ()),
-                analysis.parent_of,
-                analysis.structure,
-                analysis.regions.writes,
+                item.key, analysis.regions.writes, analysis.parent_of, analysis.structure
             ):
                 continue  # lazy set-up of a string: threads that miss together store equal text
             if isinstance(item.test_node, cst.While) and _one_constant(
