@@ -24,39 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the sixty-ninth set, pinned while the sixty-eighth was reviewed; current since it was retired
+# the seventieth set, pinned while the sixty-ninth was reviewed; current since it was retired
 PINS = {
-    "agentdescent": "0.7.0",
-    "offset-terminal": "0.9.0",
-    "stabilize": "0.33.1",
-    "smythe": "0.10.0",
-    "liteharness": "0.4.8",
-    "superghidra": "0.4.0",
-    "okf-agentbus": "0.27.0",
-    "cortext-memory": "0.4.0",
-    "campfirevalley": "1.2.9",
-    "subagent-harness-mcp": "1.0.31",
-    "dirtywork": "0.14.0",
-    "openadapt-desktop": "0.24.0",
-    "ismail": "0.4.1",
-    "voice-mode": "9.0.1",
-    "voice-vibecoder": "2.32.2",
-    "tts-ka": "3.1.4",
-    "sttop": "0.11.0",
-    "saymo": "0.10.3",
-    "rex-voice-assistant": "1.3.0",
-    "aiofranka": "0.9.0",
-    "toposync-ext-cameras": "0.11.0",
-    "c64cast": "0.4.0",
-    "python-aidot-cameras": "0.17.2",
-    "n0rma-sec": "0.5.0",
-    "crawlit": "1.0.0",
-    "metascreener-lars-ulaval": "3.1.0",
-}
-# the seventieth set, pinned while the sixty-ninth is reviewed and held in reserve until the
-# sixty-ninth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "hummbl-governance": "1.5.1",
     "dual-agent-development": "2.10.0",
     "open-swarm": "0.5.4",
@@ -153,6 +122,7 @@ SEEN = (
     BENCH / "validation_seen_66.toml",
     BENCH / "validation_seen_67.toml",
     BENCH / "validation_seen_68.toml",
+    BENCH / "validation_seen_69.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -230,20 +200,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the sixty-ninth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
