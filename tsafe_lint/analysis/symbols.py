@@ -490,6 +490,7 @@ class SymbolTable:
             and not existing.inherited
             and existing.created_at is not node
             and existing.kind != kind
+            and not self._shadows_class_body(existing, func, cls_body)
         ):
             # Conflicting definitions: keep the first, it is the one most code sees (a
             # base class's of another module: the class's own code sees its own).
@@ -510,6 +511,23 @@ class SymbolTable:
             evidence=self._named_factory(key, kind, value, func),
             element_kind=element_kind,
             value_kind=value_kind,
+        )
+
+    @staticmethod
+    def _shadows_class_body(
+        existing: SymbolInfo, func: FunctionInfo, cls_body: ClassInfo | None
+    ) -> bool:
+        """Does a store in ``__init__`` give each object an attribute of its own over the
+        class body's (``_lock = Lock()`` for the class's ``cls._lock``, then ``self._lock =
+        RLock()``)? The methods then see the object's (routilux's registries, seventieth
+        set: four findings took ``self._lock`` for the class's plain Lock)."""
+        made_in = existing.created_in
+        return (
+            cls_body is None
+            and func.name == "__init__"
+            and made_in is not None
+            and made_in.is_module
+            and isinstance(existing.created_at, (cst.Assign, cst.AnnAssign))
         )
 
     def _annotated_class(

@@ -84,7 +84,10 @@ class ReentrantLockAcquire(Rule):
     run the class's own dunder methods and getters. A lock known only by its use
     (``acquire()`` and ``release()`` on an object no constructor of the module shows)
     is not reported: it may be an RLock from a factory (``ring.getLock(name,
-    recursive=True)``); a factory whose name ends in ``Lock`` gives a Lock.
+    recursive=True)``); a factory whose name ends in ``Lock`` gives a Lock. A class
+    body's Lock that ``__init__`` shadows with the object's own lock of another kind
+    (``_lock = Lock()`` for the singleton's ``cls._lock``, then ``self._lock = RLock()``)
+    is the object's lock in the methods: an RLock re-entered is fine.
 
     A path behind a non-blocking try of the same lock is not followed: in
     ``if lock.acquire(False): ...`` (or ``if ready and lock.acquire(blocking=False):``)
