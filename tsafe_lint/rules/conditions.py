@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import (
+    CallSite,
     FunctionInfo,
     Kind,
     MethodCall,
@@ -114,7 +115,13 @@ class ConditionWaitNotInLoop(Rule):
     last act is the bare ``cv.wait()``, and whose every caller in the module calls it
     inside a ``while`` loop whose test runs with the condition held (``with cv: while
     full: self._wait_lock()``). It is still flagged when any caller calls it outside such
-    a loop, when the helper does more after the wait, and when it is public.
+    a loop, when the helper does more after the wait, and when it is public. So is a
+    private helper that tests the predicate under the condition, waits once and then at
+    once returns the predicate read again (``return self._paused``; a ``try``/``finally``
+    around the wait may run first), when every caller loops on what it returns (``while
+    holding: holding = self._hold_once()``, ``while self._hold_once(): pass``): the loop
+    is only split across two functions. A caller that acts on one call, and a helper that
+    returns a constant after the wait, are still flagged.
 
     A single-use handshake is left alone: ``with cv: t.start(); cv.wait()`` (or a call
     that hands over the function that notifies, ``schedule(job, done)``), where this is
@@ -206,7 +213,9 @@ class ConditionWaitNotInLoop(Rule):
             name = display_name(call.target)
             evidence = analysis.evidence(call.target)
             if not call.state.in_while:
-                if _helper_called_in_rechecking_loops(call, analysis):
+                if _helper_called_in_rechecking_loops(
+                    call, analysis
+                ) or _helper_returns_rechecked_test(call, analysis):
                     continue
                 if _single_use_handshake(call, analysis) or _own_condition_handed_over(
                     call, analysis
@@ -1009,15 +1018,8 @@ def _helper_called_in_rechecking_loops(call: MethodCall, analysis: ModuleAnalysi
     Only a private helper (a leading ``_``) that is never passed around as a value: a
     public one may be called bare from another module."""
     helper = call.func
-    name = helper.name
-    if helper.is_module or not name.startswith("_") or name.startswith("__"):
-        return False
-    if helper in analysis.regions.referenced or call.form != "statement":
-        return False
-    if not _ends_its_function(call.place.statement, helper, analysis):
-        return False
-    sites = [site for site in analysis.regions.call_sites if site.callee is helper]
-    if not sites:
+    sites = _private_helper_sites(call, analysis)
+    if not sites or not _ends_its_function(call.place.statement, helper, analysis):
         return False
     lock = analysis.locks.identity(call.target)
     loops = {id(info.node): info for info in analysis.regions.while_loops}
@@ -1030,6 +1032,100 @@ def _helper_called_in_rechecking_loops(call: MethodCall, analysis: ModuleAnalysi
             if not any(analysis.locks.identity(key) == lock for key in held):
                 return False  # the loop's test (or the call) runs without the condition
     return True
+
+
+def _private_helper_sites(call: MethodCall, analysis: ModuleAnalysis) -> list[CallSite]:
+    """The module's calls of the function whose statement ``call`` is, when it is a
+    private helper (a leading ``_``) never passed around as a value; none otherwise: a
+    public one may be called bare from another module."""
+    helper = call.func
+    name = helper.name
+    if helper.is_module or not name.startswith("_") or name.startswith("__"):
+        return []
+    if helper in analysis.regions.referenced or call.form != "statement":
+        return []
+    return [site for site in analysis.regions.call_sites if site.callee is helper]
+
+
+def _helper_returns_rechecked_test(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``def _hold_once(self): with cv: if not paused: return False; cv.wait(); return
+    paused``, whose every caller loops on what it returns (``while holding: holding =
+    self._hold_once()``): the helper tests the predicate with the condition held before
+    each wait and hands back its value after it, so the loop is only split across two
+    functions (dual-agent-development's control gate, seventieth set). Only a private
+    helper never passed around as a value, whose wait (or the ``try`` around it) is
+    followed at once by a ``return`` of something it reads."""
+    sites = _private_helper_sites(call, analysis)
+    if not sites or not _returns_a_test_next(call.place.statement, call.func, analysis):
+        return False
+    return all(
+        not site.implicit and _loops_on_result(site.call, site.state.loop, analysis)
+        for site in sites
+    )
+
+
+def _returns_a_test_next(
+    statement: cst.BaseStatement, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Is ``statement`` followed, before anything else runs, by ``return <expression>``
+    that reads something (not a constant)? A ``try`` around it may run its ``finally``
+    first."""
+    node: cst.CSTNode = statement
+    while node is not func.node:
+        parent = analysis.parent_of(node)
+        if parent is None:
+            return False
+        if isinstance(parent, cst.IndentedBlock):
+            body = list(parent.body)
+            rest = body[next(i for i, item in enumerate(body) if item is node) + 1 :]
+            if rest:
+                return len(rest) == 1 and _returns_a_reading(rest[0])
+        elif not isinstance(parent, (cst.If, cst.Else, cst.With, cst.Try)):
+            return False  # a loop or a handler around it
+        node = parent
+    return False
+
+
+def _returns_a_reading(statement: cst.BaseStatement) -> bool:
+    if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
+        return False
+    returned = statement.body[0]
+    if not isinstance(returned, cst.Return) or returned.value is None:
+        return False
+    value = returned.value
+    constant = isinstance(value, (cst.Integer, cst.SimpleString)) or (
+        isinstance(value, cst.Name) and value.value in ("True", "False", "None")
+    )
+    return not constant
+
+
+def _loops_on_result(call: cst.CSTNode, loop: cst.CSTNode | None, analysis: ModuleAnalysis) -> bool:
+    """Is ``call`` the test of the ``while`` loop around it, or stored by a statement of
+    that loop's body into the name its test reads (``while holding: holding = f()``)?"""
+    node = analysis.parent_of(call)
+    while node is not None and not isinstance(node, cst.BaseStatement):
+        node = analysis.parent_of(node)
+    if isinstance(node, cst.While) and contains(node.test, call):
+        return True  # ``while self._hold_once():``, a test the loop body does not see
+    if not isinstance(loop, cst.While):
+        return False
+    test = loop.test
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test = test.expression
+    store = analysis.parent_of(call)
+    if not (
+        isinstance(test, cst.Name)
+        and isinstance(store, cst.Assign)
+        and store.value is call
+        and len(store.targets) == 1
+        and isinstance(store.targets[0].target, cst.Name)
+        and store.targets[0].target.value == test.value
+    ):
+        return False
+    line = analysis.parent_of(store)
+    return isinstance(line, cst.SimpleStatementLine) and any(
+        item is line for item in block(loop.body)
+    )
 
 
 def _single_use_handshake(call: MethodCall, analysis: ModuleAnalysis) -> bool:
