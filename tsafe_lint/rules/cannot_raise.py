@@ -24,6 +24,9 @@ _SAFE_CALLS = frozenset(
         "threading.get_native_id",
     }
 )
+#: Calls of one integer literal that cannot raise: ``os.umask(0o077)`` sets the process's
+#: mask and returns the old one (eneru's umask window, seventieth set).
+_SAFE_INTEGER_CALLS = frozenset({"os.umask"})
 #: Operators of two numbers that cannot raise (``/``, ``//``, ``%``: division by zero;
 #: ``**`` and shifts: overflow and negative counts).
 _SAFE_OPERATORS = (cst.Add, cst.Subtract, cst.Multiply)
@@ -706,7 +709,10 @@ def _call_cannot_raise(
         makers = _MUTATORS.get((method, len(args)))
         if makers is not None and is_own_container(callee.value, analysis, func, makers):
             return method not in ("add", "discard") or hashable_key(args[0], func, keys)
-    return not args and analysis.structure.qualified_name(callee, func) in _SAFE_CALLS
+    qualified = analysis.structure.qualified_name(callee, func)
+    if len(args) == 1 and isinstance(args[0], cst.Integer):
+        return qualified in _SAFE_INTEGER_CALLS
+    return not args and qualified in _SAFE_CALLS
 
 
 #: annotations of a parameter whose value is hashable

@@ -160,7 +160,8 @@ class AcquireWithoutTryFinally(Rule):
     container's: ``list(d.values()).copy()``; ``get``,
     ``update``, ``add``, ``remove``, ``index``, ``join`` and ``format``, which other
     objects often have with another meaning, only on a container or string the module
-    makes), clock, thread-identity and ``time.sleep`` calls, a copy (``copy.copy``,
+    makes), clock, thread-identity and ``time.sleep`` calls, ``os.umask`` of an integer
+    literal (``os.umask(0o077)``), a copy (``copy.copy``,
     ``copy.deepcopy``: a snapshot of the state; an object that cannot be copied fails on
     every call, not in use), building a ``Thread``,
     ``Timer``, lock, ``Event``, ``Queue`` or ``Future``, or a ``@dataclass`` of the module
