@@ -153,7 +153,11 @@ class ThreadReach:
     _one_thread: dict[tuple[int, frozenset[str], bool], Entry] = field(default_factory=dict)
 
     def reached_through(
-        self, entry: Entry, family: set[str], one_object: Callable[[str], bool] | None = None
+        self,
+        entry: Entry,
+        family: set[str],
+        one_object: Callable[[str], bool] | None = None,
+        class_level: Callable[[str], bool] | None = None,
     ) -> Entry | None:
         """``entry`` as seen by the state of another object of a class in ``family`` that
         it reaches through an attribute, with the attributes it comes through, or None
@@ -170,7 +174,13 @@ class ThreadReach:
         many = (
             entry.many
             and one_object is not None
-            and not (entry.own_instance or entry.per_object or entry.per_request)
+            and (
+                not (entry.own_instance or entry.per_object or entry.per_request)
+                # a request handler's class attribute: one object for every request
+                or (
+                    entry.per_request and class_level is not None and all(map(class_level, holders))
+                )
+            )
             and all(h not in self.elements and one_object(h) for h in holders)
         )
         seen = self._one_thread.get((id(entry), holders, many))

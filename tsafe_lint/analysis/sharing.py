@@ -163,7 +163,7 @@ class Sharing:
             # (``self.zc.cache.entries()``): one thread of its own on that object, or
             # all of them when each object they run on holds one such object
             through = self.reach.reached_through(
-                entry, family, partial(self._held_once, entry.root)
+                entry, family, partial(self._held_once, entry.root), self._class_level
             )
             if through is not None:
                 kept.append(through)
@@ -186,6 +186,13 @@ class Sharing:
                 and all(func.name == "__init__" or func.is_module for _, func in stores.values())
             )
         return self._held[key]
+
+    def _class_level(self, holder: str) -> bool:
+        """Is ``holder`` (``'Handler.engine'``) bound only in its class's body: one object
+        that every object of the class shares, a request handler's among them?"""
+        owner, _, name = holder.rpartition(".")
+        stores = self.symbols.attribute_values.get(("attr", owner, name), {})
+        return bool(stores) and all(func.is_module for _, func in stores.values())
 
     def _confined_to_frame(self, owner: str) -> bool:
         """Are the closure variables of function ``owner`` used only by the thread that
