@@ -19,7 +19,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, walk
 from tsafe_lint.analysis.log_aliases import is_log_method, is_logger
-from tsafe_lint.analysis.scopes import ClassInfo, ModuleStructure, is_docstring
+from tsafe_lint.analysis.scopes import ClassInfo, ModuleStructure, ends_by_leaving, is_docstring
 
 #: handlers that catch every error a task normally raises
 _BROAD = frozenset({"Exception", "BaseException"})
@@ -70,10 +70,16 @@ def _catches_everything(
     calm = calm or quiet
     while body and calm(body[0]):
         body = body[1:]
-    while len(body) > 1 and calm(body[-1]):
+    handed_back = False
+    while len(body) > 1 and (calm(body[-1]) or _hands_back(body[-1])):
+        handed_back |= not calm(body[-1])
         body = body[:-1]  # ``log.debug("done")`` after the ``try``
     if len(body) != 1 or not isinstance(body[0], cst.Try):
         return False
+    if handed_back and not all(
+        ends_by_leaving(handler.body, (cst.Return,)) for handler in body[0].handlers
+    ):
+        return False  # ``set_result`` after a handler's ``set_exception`` would raise
     orelse = body[0].orelse
     if orelse is not None and not all(_hands_back(inner) for inner in _suite(orelse.body)):
         return False
@@ -98,8 +104,9 @@ def _hands_back(statement: cst.BaseStatement) -> bool:
     """A quiet statement, or ``slot.set_result(value)`` with a plain value: the ``else``
     of a task that hands its outcome to a Future of its own (``except BaseException as
     e: futures[i].set_exception(e)``, ``else: futures[i].set_result(r)``: sqlmesh's
-    pool, fifty-third set). A Future the task made is never cancelled by anyone else,
-    so ``set_result`` cannot fail."""
+    pool, fifty-third set), or the statements after the ``try`` when every handler
+    returns (griip-sdk's depth task, seventy-first set). A Future the task made is never
+    cancelled by anyone else, so ``set_result`` cannot fail."""
     if quiet(statement):
         return True
     if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:

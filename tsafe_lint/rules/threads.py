@@ -282,11 +282,14 @@ class FutureDiscarded(Rule):
     Exception:`` handler, no ``raise`` in any handler and no ``else`` branch but one that
     hands the result to a Future of the task's own (``except BaseException as e:
     futures[i].set_exception(e)``, ``else: futures[i].set_result(r)``) (logging calls may
-    follow it); its Future never holds an exception, so dropping it loses nothing. So is a
+    follow it, and so may such ``set_result`` calls when every handler returns); its
+    Future never holds an exception, so dropping it loses nothing. So is a
     parameter of a private helper (``def _submit(worker, ...): pool.submit(worker, ...)``)
     that every caller in the module binds to such a function. A callable bound in another
     module is not followed, and is still flagged. A task run in a fresh context
-    (``submit(contextvars.copy_context().run, fn, ...)``, ``context.copy().run``) is ``fn``.
+    (``submit(contextvars.copy_context().run, fn, ...)``, ``context.copy().run``) is ``fn``,
+    and an event loop run over a coroutine (``submit(asyncio.run, self.main())``) is the
+    coroutine function (``main``).
 
     Before the ``try`` the function may have statements that cannot raise: logging
     calls (``self.logger.debug(...)`` on a name that says it logs), an ``if`` on the
@@ -394,7 +397,18 @@ def _run_in_context(
 ) -> cst.BaseExpression | None:
     """The function a ``submit(ctx.run, fn, ...)`` runs: ``fn``, when the task is the
     ``run`` of a fresh context (``contextvars.copy_context().run``, ``context.copy().run``),
-    which only calls it; else the task itself."""
+    which only calls it; the coroutine function of ``submit(asyncio.run, coro(...))``,
+    whose event loop only runs it (aiomql's executor, seventy-first set); else the task
+    itself."""
+    if (
+        task is not None
+        and analysis.structure.qualified_name(task, func) == "asyncio.run"
+        and len(submit.args) == 2
+        and submit.args[1].keyword is None
+        and not submit.args[1].star
+        and isinstance(submit.args[1].value, cst.Call)
+    ):
+        return submit.args[1].value.func
     if not (
         isinstance(task, cst.Attribute)
         and task.attr.value == "run"
