@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from tsafe_lint.analysis import (
+    Kind,
     MethodCall,
     ModuleAnalysis,
     SymbolKey,
@@ -306,7 +307,8 @@ def _released_by_started_thread(
     thread releases it however it ends. The ``try`` may hold more than the start
     (making the thread, ``self.thread = thread``, ``return thread``: mcdreforged's
     one-operation-at-a-time guard, sixteenth set): whatever in it fails, the handler
-    gives the lock back."""
+    gives the lock back. A pool's ``submit()`` of such a task hands it over the same way
+    (aetherion-ai's cycle gate, seventy-first set)."""
     if not isinstance(statement, cst.Try) or statement.finalbody is not None:
         return False
     handlers = statement.handlers
@@ -314,19 +316,7 @@ def _released_by_started_thread(
         return False
     if not any(catches_all(handler.type) for handler in handlers):
         return False
-    body = block(statement.body)
-    handle = next(filter(None, (_started_handle(line) for line in body)), None)
-    if handle is None:
-        return False
-    for start in analysis.thread_starts:
-        if start.func is not call.func or start.how != "Thread" or start.target is None:
-            continue
-        if not _assigned_to(handle, start.call, call.func):
-            continue
-        target = analysis.resolve_function(start.target, call.func)
-        if target is not None and _finally_releases(target, call, analysis):
-            return True
-    return False
+    return any(_starts_releasing_thread(line, call, analysis) for line in block(statement.body))
 
 
 def _started_handle(line: cst.BaseStatement) -> str | None:
@@ -395,7 +385,13 @@ def _starts_releasing_thread(
     line: cst.BaseStatement, call: MethodCall, analysis: ModuleAnalysis
 ) -> bool:
     """Is ``line`` ``thread.start()`` of a Thread made in the function whose target
-    releases the lock ``call`` took in a ``finally``?"""
+    releases the lock ``call`` took in a ``finally``, or a pool's ``submit(task)``
+    (``fut = executor.submit(task)``) of such a task (aetherion-ai's cycle gate, held by
+    the cycle's worker until it really ends: seventy-first set, judged false)?"""
+    submitted = _submitted_task(line, call.func, analysis)
+    if submitted is not None:
+        target = analysis.resolve_function(submitted, call.func)
+        return target is not None and _finally_releases(target, call, analysis)
     handle = _started_handle(line)
     if handle is None:
         return False
@@ -408,6 +404,28 @@ def _starts_releasing_thread(
         if target is not None and _finally_releases(target, call, analysis):
             return True
     return False
+
+
+def _submitted_task(
+    line: cst.BaseStatement, func: FunctionInfo, analysis: ModuleAnalysis
+) -> cst.BaseExpression | None:
+    """The task of ``pool.submit(task, ...)`` when ``line`` is that call, or a name
+    bound to it, on a thread pool."""
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return None
+    small = line.body[0]
+    value = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
+    if not (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value == "submit"
+        and value.args
+        and value.args[0].keyword is None
+        and not value.args[0].star
+        and analysis.symbols.kind_of(value.func.value, func) is Kind.THREAD_POOL
+    ):
+        return None
+    return value.args[0].value
 
 
 def _assigned_to(name: str, made: cst.Call, func: FunctionInfo) -> bool:

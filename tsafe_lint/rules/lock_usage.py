@@ -293,7 +293,9 @@ class AcquireWithoutTryFinally(Rule):
     release the lock, one of them catching everything (and re-raising), where ``work``
     (the module's own function, a closure too) releases it in the ``finally`` of a
     ``try`` in its own block: a slot that caps concurrent workers, handed to the worker.
-    A target that releases it outside a ``finally`` is reported.
+    So is a pool's ``submit(work)`` in that ``try`` (``future = executor.submit(work)``):
+    the pool's worker runs ``work``, which gives the lock back however it ends. A target
+    that releases it outside a ``finally`` is reported.
 
     **Functions that hand the lock to their caller**
 
@@ -582,8 +584,10 @@ class AcquireWithoutRelease(Rule):
     A return right after starting a thread that took the lock over is a hand-off too:
     ``thread = Thread(target=run); thread.start(); return thread``, where ``run`` (a
     function of the module or a closure of this one) releases the lock in a
-    ``finally`` (one operation at a time; a failed start releases it in a handler).
-    Another return that leaves with the lock, or a thread function that releases it
+    ``finally`` (one operation at a time; a failed start releases it in a handler), or
+    after a pool's ``submit(run)`` of such a function (``future = executor.submit(run)``,
+    then ``return future.result(timeout=t)``: the pool's worker keeps the lock until
+    ``run`` really ends). Another return that leaves with the lock, or a thread function that releases it
     without a ``finally``, is reported. A return of a call that releases the lock hands
     it over too: ``return self.wait_for_reply(n, _locked=True)``, where the module's
     ``wait_for_reply`` releases it (whether on every path is that function's finding).
