@@ -62,38 +62,53 @@ def _build(hint: object, refined: Refinements) -> Check:
     if hint is str:
         return lambda value: isinstance(value, str)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
-
-    def inner(position: int) -> Check:
-        return _check(args[position], refined)
+    checks = [_later(arg, refined) for arg in args]
 
     if origin in _UNION_TYPES:
-        return lambda value: any(_check(option, refined)(value) for option in args)
+        return lambda value: any(check(value) for check in checks)
     if origin is list or (origin is tuple and len(args) == 2 and args[1] is Ellipsis):
-        return lambda value: isinstance(value, list) and all(map(inner(0), value))
+        element = checks[0]
+        return lambda value: isinstance(value, list) and all(map(element, value))
     if origin is tuple:
         return lambda value: (
             isinstance(value, list)
-            and len(value) == len(args)
-            and all(_check(a, refined)(v) for v, a in zip(value, args))
+            and len(value) == len(checks)
+            and all(check(v) for v, check in zip(value, checks))
         )
     if origin is dict:
+        item = checks[1]
         return lambda value: (
             isinstance(value, dict)
-            and all(isinstance(k, str) and inner(1)(v) for k, v in value.items())
+            and all(isinstance(k, str) and item(v) for k, v in value.items())
         )
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         fields = {**_field_types(hint), **refined.get(hint, {})}
         names = set(fields)
+        field_checks = [(name, _later(field_hint, refined)) for name, field_hint in fields.items()]
         return lambda value: (
             isinstance(value, dict)
             and value.keys() == names
-            and all(_check(fields[name], refined)(value[name]) for name in fields)
+            and all(check(value[name]) for name, check in field_checks)
         )
 
     def unknown(value: object) -> bool:
         raise TypeError(f"no JSON shape for {hint!r}")
 
     return unknown
+
+
+def _later(hint: object, refined: Refinements) -> Check:
+    """The check of ``hint``, looked up when a value first reaches it and kept from then
+    on: looking it up for every element (hashing the type each time) cost a one-file-
+    changed run as much as parsing the cache's JSON."""
+    found: list[Check] = []
+
+    def check(value: object) -> bool:
+        if not found:
+            found.append(_check(hint, refined))
+        return found[0](value)
+
+    return check
 
 
 @functools.cache
