@@ -587,10 +587,11 @@ class AcquireWithoutRelease(Rule):
     ``finally`` (one operation at a time; a failed start releases it in a handler), or
     after a pool's ``submit(run)`` of such a function (``future = executor.submit(run)``,
     then ``return future.result(timeout=t)``: the pool's worker keeps the lock until
-    ``run`` really ends). Another return that leaves with the lock, or a thread function that releases it
-    without a ``finally``, is reported. A return of a call that releases the lock hands
-    it over too: ``return self.wait_for_reply(n, _locked=True)``, where the module's
-    ``wait_for_reply`` releases it (whether on every path is that function's finding).
+    ``run`` really ends). Another return that leaves with the lock, or a thread function
+    that releases it without a ``finally``, is reported. A return of a call that
+    releases the lock hands it over too: ``return self.wait_for_reply(n,
+    _locked=True)``, where the module's ``wait_for_reply`` releases it (whether on
+    every path is that function's finding).
 
     A return on the path where a timed or non-blocking acquire failed holds nothing:
     ``if not lock.acquire(blocking=False): return``, and the same through a local,
