@@ -235,6 +235,9 @@ class Conflicts:
             if func in evidence.users_side(owner) and other.func in evidence.users_side(owner):
                 cls = evidence.structure.classes.get(owner)
                 family = evidence.family(cls) if cls is not None else {owner}
+                why = evidence.contract_covering(family, func, other.func)
+                if why is not None:
+                    return f"{why}; {_callers(func, other.func)}"
                 for qualname in sorted(family):
                     why = evidence.contract.get(qualname)
                     if why is None:
