@@ -24,39 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the seventy-first set, pinned while the seventieth was reviewed; current since it was retired
+# the seventy-second set, pinned while the seventy-first was reviewed; current since it was retired
 PINS = {
-    "prowlrbot": "1.0.0",
-    "soliloquy-tts": "1.1.3",
-    "yascheduler": "1.5.0",
-    "lseg-data": "2.1.1",
-    "tinker": "0.38.0",
-    "xbbg": "1.6.0",
-    "civis": "2.10.1",
-    "vastdb": "2.1.0",
-    "opensandbox": "1.1.1",
-    "borneo": "5.5.0",
-    "fleet-python": "0.2.133",
-    "raindrop-ai": "0.0.75",
-    "memkraft": "4.5.0",
-    "tala-ai": "3.0.2",
-    "multiclaw": "2.6.0",
-    "sentinella-monitor": "1.1.0",
-    "cardstock": "1.0.2",
-    "lion-os-desktop": "2.0.7",
-    "griip-sdk": "0.11.2",
-    "scry-connect": "1.3.0",
-    "crawlo": "1.7.3",
-    "holypipe": "1.1.0",
-    "onecdc": "1.1.0",
-    "aiomql": "4.0.14",
-    "algotradekit": "1.2.0",
-    "aetherion-ai": "2.4.1",
-}
-# the seventy-second set, pinned while the seventy-first is reviewed and held in reserve until the
-# seventy-first is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "atst": "1.6.0",
     "secploy": "1.5.0",
     "interlock-escrow": "1.0.4",
@@ -154,6 +123,7 @@ SEEN = (
     BENCH / "validation_seen_68.toml",
     BENCH / "validation_seen_69.toml",
     BENCH / "validation_seen_70.toml",
+    BENCH / "validation_seen_71.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -231,20 +201,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the seventy-first is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
