@@ -474,6 +474,8 @@ class SymbolTable:
         instance_of = underlying = None
         if value is not None:
             kind, instance_of, underlying = self._value_info(value, func)
+            if kind is Kind.CONDITION and cls_body is not None:
+                underlying = self._class_body_name(value, cls_body) or underlying
         if kind is None and instance_of is None and annotation is not None:
             kind = kind_of_factory(self.structure.qualified_name(annotation, func))
             if kind is None and isinstance(node, cst.Param) and node.name.value == "self":
@@ -512,6 +514,17 @@ class SymbolTable:
             element_kind=element_kind,
             value_kind=value_kind,
         )
+
+    def _class_body_name(self, made: cst.BaseExpression, cls: ClassInfo) -> SymbolKey | None:
+        """The class attribute a Condition made in a class body is built on, when its lock
+        argument is a name the body bound before (``_lock = RLock()`` then ``_condition =
+        Condition(lock=_lock)``: in a class body the name is the class's, not a global;
+        grpcio's channel cache, seventy-second set: four findings judged false)."""
+        lock_arg = argument(made, 0, "lock") if isinstance(made, cst.Call) else None
+        if not isinstance(lock_arg, cst.Name):
+            return None
+        key: SymbolKey = ("attr", cls.qualname, lock_arg.value)
+        return key if key in self.symbols else None
 
     @staticmethod
     def _shadows_class_body(

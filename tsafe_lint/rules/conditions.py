@@ -63,7 +63,8 @@ class ConditionWaitNotInLoop(Rule):
     wait in the ``with`` nor after the ``with`` in the loop (through ``if``/``else`` and
     ``with`` only, not a ``try``), a loop test that calls nothing, and a next pass that
     takes the condition again and tests the predicate's state under it (in an ``if`` or
-    ``while`` test, with no call before it) before anything else names that state, or
+    ``while`` test, with no call before it but an Event's ``set()`` or ``clear()``)
+    before anything else names that state, or
     the wait's test reads only locals each pass binds anew before reading them
     (``next_wakeup = None`` at the top of the pass, then ``if next_wakeup is None:
     cv.wait()``). It is still flagged when code after the wait acts on the state, when the loop body
@@ -250,7 +251,8 @@ class ConditionNotHeld(Rule):
     the module calls with it held. A lock is held through the module's own wrappers
     too: a ``@contextmanager`` that takes it (``with self._locked():``), and a class
     whose ``__enter__`` takes it and whose ``__exit__`` gives it back (``with self:``,
-    ``with store:``).
+    ``with store:``). A class body's ``_condition = Condition(lock=_lock)`` is built on
+    the class's ``_lock`` bound just before, so ``with Cls._lock:`` holds it.
 
     A method that takes the condition itself unless a parameter says its caller already
     holds it (``def push(self, work, lock=True): lock and self.cv.acquire()``, or ``if
@@ -1352,7 +1354,7 @@ def _loop_in_disguise(call: MethodCall, analysis: ModuleAnalysis) -> bool:
         return True  # a local each pass computes anew: ``if next_wakeup is None:``
     for statement in _suite(loop.body):
         if isinstance(statement, cst.With) and _takes(statement, lock, call.func, analysis):
-            return _tests_before_use(statement, names, analysis)
+            return _tests_before_use(statement, names, analysis, call.func)
         if any(isinstance(part, cst.Call) or _names(part, names) for part in walk(statement)):
             return False
     return False
@@ -1388,11 +1390,15 @@ def _names(node: cst.CSTNode, names: frozenset[str]) -> bool:
     return isinstance(node, cst.Name) and node.value in names
 
 
-def _tests_before_use(statement: cst.With, names: frozenset[str], analysis: ModuleAnalysis) -> bool:
+def _tests_before_use(
+    statement: cst.With, names: frozenset[str], analysis: ModuleAnalysis, func: FunctionInfo
+) -> bool:
     """Is the first use of ``names`` in the ``with`` body a read in the test of an
-    ``if``/``while``, with no call before it?"""
+    ``if``/``while``, with no call before it but an Event's ``set()``/``clear()``, which
+    cannot touch the state (grpcio's eviction loop, ``_eviction_ready.set()`` first:
+    seventy-second set)?"""
     for part in walk(statement.body):
-        if isinstance(part, cst.Call):
+        if isinstance(part, cst.Call) and not _signals_an_event(part, analysis, func):
             return False
         if _names(part, names):
             holder = analysis.parent_of(part)
@@ -1403,6 +1409,16 @@ def _tests_before_use(statement: cst.With, names: frozenset[str], analysis: Modu
                 holder = parent
             return False
     return False
+
+
+def _signals_an_event(call: cst.Call, analysis: ModuleAnalysis, func: FunctionInfo) -> bool:
+    callee = call.func
+    return (
+        isinstance(callee, cst.Attribute)
+        and callee.attr.value in ("set", "clear")
+        and not call.args
+        and analysis.symbols.kind_of(callee.value, func) is Kind.EVENT
+    )
 
 
 def _suite(suite: cst.BaseSuite) -> list[cst.BaseStatement]:
