@@ -24,7 +24,12 @@ from tsafe_lint.analysis.acquisitions import LockFacts
 from tsafe_lint.analysis.entry_points import keeps_its_object_alive
 from tsafe_lint.analysis.events import Regions
 from tsafe_lint.analysis.kinds import Kind
-from tsafe_lint.analysis.reachability import Resolver, passed_for, target_functions
+from tsafe_lint.analysis.reachability import (
+    Resolver,
+    makes_coroutine,
+    passed_for,
+    target_functions,
+)
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, dotted_name
 from tsafe_lint.analysis.symbols import SymbolKey, argument
 
@@ -130,13 +135,17 @@ def _handed_in(
 
 
 def finalizer_code(
-    finalizers: list[Finalizer], regions: Regions, wrappers: set[FunctionInfo]
+    finalizers: list[Finalizer],
+    regions: Regions,
+    wrappers: set[FunctionInfo],
+    parent_of: Callable[[cst.CSTNode], cst.CSTNode | None],
 ) -> dict[FunctionInfo, tuple[Finalizer, list[FunctionInfo]]]:
     """Each function a finalizer runs (through calls in the module, not into lock
-    wrappers), with the first finalizer that reaches it and the call path from it."""
+    wrappers, nor into a coroutine it only makes: the event loop runs that later),
+    with the first finalizer that reaches it and the call path from it."""
     callees: dict[FunctionInfo, list[FunctionInfo]] = {}
     for site in regions.call_sites:
-        if site.callee not in wrappers:
+        if site.callee not in wrappers and not makes_coroutine(site, parent_of):
             callees.setdefault(site.func, []).append(site.callee)
     reached: dict[FunctionInfo, tuple[Finalizer, list[FunctionInfo]]] = {}
     for finalizer in finalizers:

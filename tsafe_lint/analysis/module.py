@@ -285,7 +285,9 @@ class ModuleAnalysis:
         """Every function a finalizer runs: the finalizer and the call path from it."""
         if not self.finalizers:
             return {}
-        return finalizer_code(self.finalizers, self.regions, self.lock_wrapper_methods)
+        return finalizer_code(
+            self.finalizers, self.regions, self.lock_wrapper_methods, self.parent_of
+        )
 
     @cached_property
     def lock_sites(self) -> list[LockSite]:

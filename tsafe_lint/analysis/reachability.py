@@ -24,7 +24,7 @@ from tsafe_lint.analysis.entry_points import (
     verbs,
     web_entry_points,
 )
-from tsafe_lint.analysis.events import Regions
+from tsafe_lint.analysis.events import CallSite, Regions
 from tsafe_lint.analysis.names import is_fork_hook
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, final_name
 from tsafe_lint.analysis.set_up_first import SetUpFirst
@@ -271,6 +271,25 @@ def target_functions(
 
 #: calls that run the coroutine they are given to its end, on the calling thread
 RUNS_COROUTINE = frozenset({"run", "run_until_complete"})
+
+
+def makes_coroutine(site: CallSite, parent_of: Callable[[cst.CSTNode], cst.CSTNode | None]) -> bool:
+    """Does the call only create a coroutine (an ``async def`` called and not awaited,
+    nor run at once by ``asyncio.run(...)`` or ``loop.run_until_complete(...)``)? Its
+    body runs later, on whichever thread runs the event loop (pylutron's ``send()``
+    hands ``self._send_coro(cmd)`` to ``asyncio.run_coroutine_threadsafe`` while it
+    holds the lock the coroutine takes; nebius' finalizer hands ``cleanup()`` to its
+    runtime's loop)."""
+    if site.implicit or not site.callee.is_async or not isinstance(site.call, cst.Call):
+        return False
+    parent = parent_of(site.call)
+    if isinstance(parent, cst.Await):
+        return False
+    if isinstance(parent, cst.Arg):
+        outer = parent_of(parent)
+        if isinstance(outer, cst.Call) and final_name(outer.func) in RUNS_COROUTINE:
+            return False
+    return True
 
 
 def _runs_now(func: FunctionInfo, call: cst.CSTNode, cache: dict[FunctionInfo, set[int]]) -> bool:

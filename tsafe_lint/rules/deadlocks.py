@@ -26,7 +26,6 @@ from tsafe_lint.analysis import (
     carried_facts,
     constant_flags,
     display_name,
-    final_name,
     is_lock,
     self_facts,
     switched_off,
@@ -34,7 +33,7 @@ from tsafe_lint.analysis import (
 )
 from tsafe_lint.analysis.constructions import built_here, constructs
 from tsafe_lint.analysis.finalizers import MAIN_THREAD
-from tsafe_lint.analysis.reachability import RUNS_COROUTINE
+from tsafe_lint.analysis.reachability import makes_coroutine
 from tsafe_lint.analysis.scopes import ClassInfo
 from tsafe_lint.analysis.threads import own_attribute
 from tsafe_lint.analysis.tree import NOT_RUN
@@ -217,7 +216,7 @@ class ReentrantLockAcquire(Rule):
             )
         for site in analysis.regions.call_sites:
             held = facts.held_locks(site.state)
-            if not held or _makes_coroutine(site, analysis):
+            if not held or makes_coroutine(site, analysis.parent_of):
                 continue
             if constructs(site):
                 held -= facts.new_object_locks(site.callee)
@@ -249,24 +248,6 @@ class ReentrantLockAcquire(Rule):
 #: (function, constant flags) -> what walking it found: an acquisition on a live path, and
 #: whether a constant switched a way to the lock off
 _Walked = dict[tuple[FunctionInfo, frozenset[tuple[str, str]]], tuple["Acquisition | None", bool]]
-
-
-def _makes_coroutine(site: CallSite, analysis: ModuleAnalysis) -> bool:
-    """Does the call only create a coroutine (an ``async def`` called and not awaited,
-    nor run at once by ``asyncio.run(...)`` or ``loop.run_until_complete(...)``)? Its
-    body runs later, on whichever thread runs the event loop (pylutron's ``send()``
-    hands ``self._send_coro(cmd)`` to ``asyncio.run_coroutine_threadsafe`` while it
-    holds the lock the coroutine takes)."""
-    if site.implicit or not site.callee.is_async or not isinstance(site.call, cst.Call):
-        return False
-    parent = analysis.parent_of(site.call)
-    if isinstance(parent, cst.Await):
-        return False
-    if isinstance(parent, cst.Arg):
-        outer = analysis.parent_of(parent)
-        if isinstance(outer, cst.Call) and final_name(outer.func) in RUNS_COROUTINE:
-            return False
-    return True
 
 
 def _taken_on_live_path(
@@ -666,9 +647,11 @@ class LockInFinalizer(Rule):
     methods when the finalizer's code calls them only on objects it builds
     (``parser = ConfigParser(); parser.read(path)`` in a reload a ``SIGHUP`` handler
     runs: the interrupted code never saw that object); a finalizer that only sets a flag
-    or puts the work on a ``queue``; for a signal handler, a lock held elsewhere only on
-    threads the project starts (in any module), which the interrupted main thread
-    merely waits for.
+    or puts the work on a ``queue``; a coroutine the finalizer only makes and hands to
+    an event loop (``run_coroutine_threadsafe(cleanup(), loop)``: the loop runs its body
+    later; ``asyncio.run(cleanup())`` runs it there and counts); for a signal handler,
+    a lock held elsewhere only on threads the project starts (in any module), which the
+    interrupted main thread merely waits for.
 
     **Why is this bad**
 
