@@ -37,7 +37,13 @@ from tsafe_lint.analysis.events import Access, CallSite, Held, Regions
 from tsafe_lint.analysis.kinds import MUTEXES, Kind
 from tsafe_lint.analysis.qt_workers import connected_names, is_slot
 from tsafe_lint.analysis.reachability import QTHREAD_VERB, Entry, ThreadReach
-from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block
+from tsafe_lint.analysis.scopes import (
+    ClassInfo,
+    FunctionInfo,
+    ModuleStructure,
+    block,
+    reached_from,
+)
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import NOT_RUN, walk
@@ -562,14 +568,7 @@ class Evidence:
     def _reached_from(self, root: FunctionInfo) -> frozenset[FunctionInfo]:
         known = self._reach_cache.get(root)
         if known is None:
-            seen = {root}
-            stack = [root]
-            while stack:
-                for callee in self._callees.get(stack.pop(), ()):
-                    if callee not in seen:
-                        seen.add(callee)
-                        stack.append(callee)
-            known = self._reach_cache[root] = frozenset(seen)
+            known = self._reach_cache[root] = frozenset(reached_from(self._callees, [root]))
         return known
 
     def users_side(self, owner: str, alongside: bool = False) -> frozenset[FunctionInfo]:

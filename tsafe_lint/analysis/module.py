@@ -31,7 +31,12 @@ from tsafe_lint.analysis.log_aliases import LOG_METHODS, log_aliases, log_attrib
 from tsafe_lint.analysis.per_thread_args import PerThread, per_thread_params
 from tsafe_lint.analysis.reachability import Entry, ThreadReach, compute_reach, verb_of
 from tsafe_lint.analysis.regions import RegionWalker
-from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, collect_structure
+from tsafe_lint.analysis.scopes import (
+    FunctionInfo,
+    ModuleStructure,
+    collect_structure,
+    reached_from,
+)
 from tsafe_lint.analysis.shared_args import SharedCall, shared_calls
 from tsafe_lint.analysis.sharing import Sharing, is_setup_name
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, SymbolTable
@@ -409,14 +414,7 @@ class ModuleAnalysis:
 
     def reached_from(self, roots: Iterable[FunctionInfo]) -> set[FunctionInfo]:
         """``roots`` and every module function they call, directly or not."""
-        reached: set[FunctionInfo] = set()
-        stack = list(roots)
-        while stack:
-            func = stack.pop()
-            if func not in reached:
-                reached.add(func)
-                stack.extend(self.callees.get(func, ()))
-        return reached
+        return reached_from(self.callees, roots)
 
     @cached_property
     def setup_functions(self) -> frozenset[FunctionInfo]:

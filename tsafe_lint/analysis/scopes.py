@@ -9,7 +9,7 @@ linter run on every save cannot afford; what rules need is "does this name mean
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -631,3 +631,18 @@ def parameter_annotation(name: str, func: FunctionInfo) -> cst.BaseExpression | 
         if param.name.value == name and param.annotation is not None:
             return param.annotation.annotation
     return None
+
+
+def reached_from(
+    callees: Mapping[FunctionInfo, Iterable[FunctionInfo]], roots: Iterable[FunctionInfo]
+) -> set[FunctionInfo]:
+    """``roots`` and every function they call through ``callees`` (a module's call
+    graph), directly or not."""
+    reached: set[FunctionInfo] = set()
+    stack = list(roots)
+    while stack:
+        func = stack.pop()
+        if func not in reached:
+            reached.add(func)
+            stack.extend(callees.get(func, ()))
+    return reached
