@@ -52,6 +52,37 @@ PINS = {
     "pymoveit2": "5.0.0",
     "guile": "1.1.1",
 }
+# the seventy-third set, pinned while the seventy-second is reviewed and held in reserve until the
+# seventy-second is retired; unseen
+NEXT = BENCH / "validation_next.toml"
+NEXT_PINS = {
+    "iqair": "1.0.0",
+    "choreographer": "1.4.0",
+    "lintrunner-adapters": "0.14.1",
+    "agent-actions": "2.0.0",
+    "acceldata-aio-tracer": "1.0.0",
+    "ao-kernel": "4.3.1",
+    "aurora-actr": "0.13.2",
+    "bioimageflow": "0.9.6",
+    "agentsec-agentwatch": "0.3.0",
+    "nexustrader": "0.3.38",
+    "apflow": "0.24.0",
+    "bloq": "0.4.0",
+    "aws-opentelemetry-distro": "0.21.0",
+    "alphaforged": "0.3.12",
+    "pathlight-mcp": "0.3.7",
+    "bulletjournal-editor": "2.3.4",
+    "pyincucyte": "0.4.0",
+    "agent-builder-sdk-aws-transform": "1.0.2",
+    "lrvx": "0.11.0",
+    "agenticore": "1.9.0",
+    "aqm": "1.3.2",
+    "bridgic-core": "0.3.0",
+    "advantech-edge": "2.0.6",
+    "agi-node": "2026.7.4",
+    "agentglow": "0.4.9",
+    "deepin-mcp": "0.3.0",
+}
 SEEN = (
     BENCH / "validation_seen.toml",
     BENCH / "validation_seen_2.toml",
@@ -201,6 +232,20 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
+
+
+def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
+    assert_pinned(NEXT, NEXT_PINS)
+    upcoming = {dists.canonical(name) for name in NEXT_PINS}
+    assert len(upcoming) == len(NEXT_PINS)
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    current = {dists.canonical(name) for name in PINS}
+    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
+    assert not upcoming & tuned
+    assert not upcoming & bugs
+    assert not upcoming & current  # the seventy-second is under review; this set stays unseen
+    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
