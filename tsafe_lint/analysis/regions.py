@@ -248,6 +248,8 @@ class RegionWalker:
         self._caught: list[frozenset[str]] = []
         self.acquire_wrappers: dict[FunctionInfo, SymbolKey] = {}
         self.release_wrappers: dict[FunctionInfo, SymbolKey] = {}
+        #: functions that return what one lock's ``acquire(...)`` returns
+        self.try_acquire_wrappers: dict[FunctionInfo, SymbolKey] = {}
         #: ``@contextmanager`` functions and the locks held at their ``yield``
         self.locking_managers: dict[FunctionInfo, Held] = {}
         self._held_at_yield: dict[FunctionInfo, list[Held]] = {}
@@ -295,12 +297,23 @@ class RegionWalker:
             out = self._walk_block(func.body(), State(), func)
             if out is not None:
                 self._manual_at_exit.setdefault(func, []).append(out.manual)
+        self.try_acquire_wrappers = self._try_acquire_wrappers()
         acquire_only, release_only = self._lock_wrappers()
         self.locking_managers = self._locking_managers()
-        if not acquire_only and not release_only and not self.locking_managers:
+        if (
+            not acquire_only
+            and not release_only
+            and not self.locking_managers
+            and not self.try_acquire_wrappers
+        ):
             return self.regions
         self.acquire_wrappers, self.release_wrappers = acquire_only, release_only
-        wrappers = {*acquire_only, *release_only, *self.locking_managers}
+        wrappers = {
+            *acquire_only,
+            *release_only,
+            *self.locking_managers,
+            *self.try_acquire_wrappers,
+        }
         again = {site.func for site in self.regions.call_sites if site.callee in wrappers}
         again |= set(release_only)
         self.regions.forget(again)
@@ -331,6 +344,25 @@ class RegionWalker:
         group = self.group(key)
         return State(held=group, manual=frozenset({key}), entered=group)
 
+    def _try_acquire_wrappers(self) -> dict[FunctionInfo, SymbolKey]:
+        """Functions whose every ``return`` gives what one shared lock's ``acquire(...)``
+        returns: ``def _acquire(self, deadline): return self._lock.acquire(timeout=...)``.
+        ``if not self._acquire(d): return False`` then holds the lock, as the acquire
+        itself would (genai-otel-instrument's evaluation queue, seventy-second set)."""
+        acquires: dict[FunctionInfo, dict[int, SymbolKey]] = {}
+        for call in self.regions.method_calls:
+            if call.kind in LOCKLIKE and call.method == "acquire" and call.target[0] != "local":
+                acquires.setdefault(call.func, {})[id(call.call)] = call.target
+        wrappers: dict[FunctionInfo, SymbolKey] = {}
+        for func, calls in acquires.items():
+            if func.is_module or func.is_generator or func.is_async:
+                continue
+            returns = [node for node in walk(func.node, NOT_RUN) if isinstance(node, cst.Return)]
+            keys = {calls.get(id(r.value), ("none",)) for r in returns}
+            if len(keys) == 1 and ("none",) not in keys:
+                wrappers[func] = next(iter(keys))
+        return wrappers
+
     def _lock_wrappers(
         self,
     ) -> tuple[dict[FunctionInfo, SymbolKey], dict[FunctionInfo, SymbolKey]]:
@@ -338,6 +370,9 @@ class RegionWalker:
         takes: dict[FunctionInfo, set[SymbolKey]] = {}  # acquire() as a statement
         holds: dict[FunctionInfo, set[SymbolKey]] = {}  # any acquire() or ``with``
         releases: dict[FunctionInfo, set[SymbolKey]] = {}
+        for site in self.regions.call_sites:
+            if site.callee in self.try_acquire_wrappers:
+                holds.setdefault(site.func, set()).add(self.try_acquire_wrappers[site.callee])
         for call in self.regions.method_calls:
             if call.kind not in LOCKLIKE or call.target[0] == "local":
                 continue
@@ -961,6 +996,16 @@ class RegionWalker:
                     else_state = taken
                 else:
                     body_state = taken
+        for candidate in (inner, *(conjuncts(inner) if not negated else ())):
+            wrapped = self._try_acquire_call(candidate, func)
+            if wrapped is None:
+                continue
+            taken = self._acquire(state, wrapped)
+            taken = replace(taken, tried=taken.tried | self.group(wrapped))
+            if negated:
+                else_state = taken
+            else:
+                body_state = taken
         tested = _tested_name(test)
         if tested is not None and tested[0] in self._acquire_results:
             # ``if not acquired: return``: on the path where the acquire failed, nothing
@@ -979,6 +1024,13 @@ class RegionWalker:
         else:
             else_out = else_state
         return _merge(body_out, else_out)
+
+    def _try_acquire_call(self, expr: cst.BaseExpression, func: FunctionInfo) -> SymbolKey | None:
+        """The lock ``expr`` tries to take, if it calls a try-acquire wrapper."""
+        if not isinstance(expr, cst.Call) or not self.try_acquire_wrappers:
+            return None
+        target = self.resolve_function(expr.func, func)
+        return self.try_acquire_wrappers.get(target) if target is not None else None
 
     def _walk_with(
         self, statement: cst.With, place: StatementPlace, state: State, func: FunctionInfo

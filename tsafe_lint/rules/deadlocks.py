@@ -140,6 +140,10 @@ class ReentrantLockAcquire(Rule):
     function that only releases a lock of an object it got itself (``worker =
     idle.pop(); worker._lock.release()``) is not taken to run with that lock held, as a
     function that only releases its own object's lock is (a ``begin()``/``end()`` pair).
+    Nor is one that takes the lock through a helper returning what ``acquire()``
+    returns (``if not self._acquire(deadline): return False``, then ``try: ...
+    finally: self._lock.release()``): the helper's call is the acquire, made with the
+    lock free.
     Nor is a call on ``self`` made after the holder stored a new object (a class built,
     ``dict()``, a literal) in ``self.x``, into code that takes the lock only under ``if
     self.x is None:``: a
