@@ -43,6 +43,8 @@ _BUILTINS = frozenset(dir(builtins))
 #: How many calls deep the module's own functions are followed; deeper means "may fail".
 _DEPTH = 3
 #: Statements that leave the lock held or hand control away: they always count.
+#: ``asyncio.gather``, which with ``return_exceptions=True`` hands errors back as results.
+_GATHERS = frozenset({"asyncio.gather", "asyncio.tasks.gather"})
 _LEAVING = (cst.Raise, cst.Assert, cst.Yield, cst.Await, cst.Import, cst.ImportFrom)
 #: Builtins that fail on ordinary input: files, parsing, dynamic code, exhausted iterators.
 _FAILING_BUILTINS = frozenset(
@@ -343,6 +345,8 @@ class _Walk:
             if _suppressed(node) is not None:
                 return False
             return not all(self._is_lock(item.item, func) for item in node.items)
+        if isinstance(node, cst.Await) and self._gathers_errors(node.expression, func):
+            return False  # the awaitables' errors come back as results
         if isinstance(node, _LEAVING):
             return True
         if isinstance(node, (cst.Break, cst.Continue)):
@@ -421,9 +425,32 @@ class _Walk:
             parent = self.analysis.parent_of(parent)
         return False
 
+    def _gathers_errors(self, value: cst.BaseExpression, func: FunctionInfo) -> bool:
+        """``asyncio.gather(..., return_exceptions=True)``: what the awaitables raise
+        comes back as results, so awaiting it does not fail (a2a-sdk's dispatcher,
+        seventy-second set: judged false)."""
+        return (
+            isinstance(value, cst.Call)
+            and self.analysis.structure.qualified_name(value.func, func) in _GATHERS
+            and any(
+                arg.keyword is not None
+                and arg.keyword.value == "return_exceptions"
+                and isinstance(arg.value, cst.Name)
+                and arg.value.value == "True"
+                for arg in value.args
+            )
+        )
+
+    def _makes_coroutine(self, call: cst.Call, own: FunctionInfo) -> bool:
+        """Does calling the module's own ``async def`` only make a coroutine here? Its
+        body runs where the coroutine is awaited, not at a call that is not awaited."""
+        return own.is_async and not isinstance(self.analysis.parent_of(call), cst.Await)
+
     def _call_fails(self, call: cst.Call, func: FunctionInfo, depth: int) -> bool:
         callee = call.func
         analysis = self.analysis
+        if self._gathers_errors(call, func):
+            return False
         if analysis.structure.qualified_name(callee, func) == "contextlib.suppress":
             return False  # makes the context manager: nothing runs yet
         if is_log_call(call) or analysis.is_log_attribute(callee, func):
@@ -435,7 +462,7 @@ class _Walk:
                 return any(arg.keyword is not None or arg.star for arg in call.args)
             own = analysis.resolve_function(callee, func)
             if own is not None:
-                return self._function_fails(own, depth)
+                return not self._makes_coroutine(call, own) and self._function_fails(own, depth)
             if name in _BUILTINS and _builtin(name, analysis, func):
                 if name == "print" and (self._in_handler(call) or self._print_suppressed(call)):
                     return False  # ``except Exception as e: print(e)``: a log line
@@ -486,7 +513,7 @@ class _Walk:
                 return True  # ``KeyError`` for a caller's key that is not there
             own = analysis.resolve_function(callee, func)
             if own is not None:
-                return self._function_fails(own, depth)
+                return not self._makes_coroutine(call, own) and self._function_fails(own, depth)
             stored = _functions_stored_in(callee, analysis, func)
             if stored:
                 return any(self._function_fails(target, depth) for target in stored)

@@ -39,7 +39,9 @@ class TaskDoneSkipped(Rule):
     ``task_done()`` is a queue's method. A ``task_done()`` in a ``finally:``, handling
     that cannot fail (stores, arithmetic, a log line, ``if item is None: break``, which
     leaves without an exception, the item put into another queue without a timeout,
-    ``await inbox.put(item)``, which waits for room), a queue nobody joins, and a join
+    ``await inbox.put(item)``, which waits for room; ``await asyncio.gather(...,
+    return_exceptions=True)``, which hands the errors back as results), a queue nobody
+    joins, and a join
     after ``asyncio.gather(...)`` of the workers (which raises a dead worker's error
     before the join) are not reported. The message names the handling that can fail,
     from its first statement that can to the ``task_done()``.
