@@ -21,6 +21,7 @@ from tsafe_lint.analysis import (
 )
 from tsafe_lint.analysis.constructions import passed_lock
 from tsafe_lint.analysis.finalizers import MAIN_THREAD, REGISTRATIONS
+from tsafe_lint.analysis.reachability import passed_for
 from tsafe_lint.analysis.regions import in_try_catching
 from tsafe_lint.analysis.scopes import block, ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolInfo, argument, counts_signals
@@ -380,7 +381,9 @@ class SemaphoreReleaseUnbalanced(Rule):
     elsewhere (it has no limit to exceed), so its release without an acquire in the
     module is not reported. Nor is the release of a semaphore that arrives as a
     parameter (``def run_then_release(permit, job): ... permit.release()``): the caller
-    acquired it before handing the work over, often in another module.
+    acquired it before handing the work over, often in another module. A semaphore
+    handed to one of the module's own functions that acquires its parameter
+    (``self._take(self._free_slots, timeout)``) is acquired there.
 
     **Why is this bad**
 
@@ -433,6 +436,7 @@ class SemaphoreReleaseUnbalanced(Rule):
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         acquired = {c.target for c in analysis.regions.method_calls if c.method == "acquire"}
         acquired |= {w.target for w in analysis.regions.with_entries if w.target is not None}
+        acquired |= _acquired_by_helpers(analysis)
         for call in analysis.regions.method_calls:
             if call.kind is not Kind.SEMAPHORE or call.method != "release":
                 continue
@@ -452,6 +456,33 @@ class SemaphoreReleaseUnbalanced(Rule):
                     f"'{name}.release()' has no matching acquire() in this module: it raises "
                     "the count past its limit; use BoundedSemaphore to catch it",
                 )
+
+
+def _acquired_by_helpers(analysis: ModuleAnalysis) -> set[SymbolKey]:
+    """What the module hands to its own functions that acquire their parameter:
+    ``self._acquire(self._free_slots, timeout)`` with ``def _acquire(self, semaphore,
+    timeout): semaphore.acquire(timeout=timeout)`` acquires ``self._free_slots`` (unilab's
+    inference ring, seventy-second set: judged false)."""
+    keys: set[SymbolKey] = set()
+    for func in analysis.structure.functions:
+        if func.is_module or not func.params:
+            continue
+        taken = {
+            node.func.value.value
+            for node in walk(func.node, NOT_RUN)
+            if isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "acquire"
+            and isinstance(node.func.value, cst.Name)
+            and node.func.value.value in func.params
+            and node.func.value.value != func.self_name
+        }
+        for param in taken:
+            for passed, caller in passed_for(func, param, analysis.regions):
+                key = analysis.symbols.key_of(passed, caller) if passed is not None else None
+                if key is not None:
+                    keys.add(key)
+    return keys
 
 
 def _released_for_others(info: SymbolInfo | None) -> bool:
