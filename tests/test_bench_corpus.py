@@ -24,38 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the seventy-second set, pinned while the seventy-first was reviewed; current since it was retired
+# the seventy-third set, pinned while the seventy-second was reviewed; current since it was retired
 PINS = {
-    "atst": "1.6.0",
-    "secploy": "1.5.0",
-    "interlock-escrow": "1.0.4",
-    "mindsdb": "26.1.0",
-    "unilab": "1.5.2",
-    "racinglines": "1.0.3",
-    "polyalpha": "2.4.0",
-    "genai-otel-instrument": "1.42.0",
-    "sol-trade-sdk": "10.0.0",
-    "pycram-robotics": "1.0.4",
-    "safari-sdk": "2.156.0",
-    "nebius": "0.6.29",
-    "google-auth": "2.63.0",
-    "quorai": "2.2.1",
-    "a2a-sdk": "1.3.0",
-    "agentflow-runtime": "2.0.0",
-    "gepa": "0.1.4",
-    "ssi-sdk": "3.3.2",
-    "grpcio": "1.85.3",
-    "openenv-core": "0.3.0",
-    "pytradingviewlib": "1.0.2",
-    "smtm": "1.8.0",
-    "litegrip-python": "1.1.3",
-    "pymoveit2": "5.0.0",
-    "guile": "1.1.1",
-}
-# the seventy-third set, pinned while the seventy-second is reviewed and held in reserve until the
-# seventy-second is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "iqair": "1.0.0",
     "choreographer": "1.4.0",
     "lintrunner-adapters": "0.14.1",
@@ -155,6 +125,7 @@ SEEN = (
     BENCH / "validation_seen_69.toml",
     BENCH / "validation_seen_70.toml",
     BENCH / "validation_seen_71.toml",
+    BENCH / "validation_seen_72.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -232,20 +203,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the seventy-second is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
