@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from tsafe_lint.analysis import (
+    CallSite,
     Kind,
     MethodCall,
     ModuleAnalysis,
@@ -46,13 +47,22 @@ def _released_by_finally(
 ) -> bool:
     """Is ``statement`` a ``try`` whose ``finally`` releases ``key``, itself or through a
     function of the module it calls (``finally: self.Stop()``)?"""
+    return _finally_gives_back(statement, key, call.func, analysis)
+
+
+def _finally_gives_back(
+    statement: cst.CSTNode | None, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """``_released_by_finally`` for a ``try`` of ``func``, whoever acquired."""
     if not isinstance(statement, (cst.Try, cst.TryStar)) or statement.finalbody is None:
         return False
-    if _releases(statement.finalbody.body, key, analysis, call):
-        return True
+    for release in releases_in(statement.finalbody.body):
+        assert isinstance(release.func, cst.Attribute)
+        if analysis.symbols.key_of(release.func.value, func) == key:
+            return True
     inside = set(walk_nodes(statement.finalbody, NOT_RUN))
     return any(
-        site.func is call.func
+        site.func is func
         and site.call in inside
         and site.through is None
         and gives_back(site.callee, key, analysis)
@@ -724,7 +734,8 @@ def enter_fails_holding(call: MethodCall, analysis: ModuleAnalysis) -> str | Non
     ``SafeFile``, whose file lock times out after the thread lock is taken:
     fifty-eighth set's misses). None when nothing after it can fail, or every
     exception releases it."""
-    if call.func.name != "__enter__":
+    checkout = call.func.name != "__enter__"
+    if checkout and not checked_out_by_callers(call, analysis):
         return None
     first, _ = _held_path(call, analysis)
     if first is None or _returns_safely(first, analysis, call):
@@ -736,12 +747,48 @@ def enter_fails_holding(call: MethodCall, analysis: ModuleAnalysis) -> str | Non
     if not any(
         isinstance(node, cst.Call) and _fails_in_use(node, call.func, analysis)
         for node in walk_nodes(first, NOT_RUN)
-    ):
+    ) and not (checkout and _runs_code(first)):
         return None  # only bookkeeping (``self._counts[ident()] += 1``): misuse at most
     if isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1:
         return f"'{snippet(first.body[0])}'"
     keyword = _BLOCK_KEYWORDS.get(type(first), "block")
     return f"the '{keyword}' at line {analysis.line_of(first)}"
+
+
+def checked_out_by_callers(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """Is the function a check-out whose callers release what it took: every call of it
+    in the module is ``conn = self._acquire()`` followed at once by a ``try`` whose
+    ``finally`` gives the lock back (itself or through a function of the module)? The
+    callers' ``finally`` covers only what runs after the call returned: an exception in
+    the check-out after its acquire leaves the lock (a pool's permit) held for good
+    (sol-trade-sdk's connection pool, whose factory raises on a failed connect:
+    seventy-second set's misses)."""
+    sites = [
+        site
+        for site in analysis.regions.call_sites
+        if site.callee is call.func and not site.implicit
+    ]
+    return bool(sites) and all(_released_after_call(site, call.target, analysis) for site in sites)
+
+
+def _released_after_call(site: CallSite, key: SymbolKey, analysis: ModuleAnalysis) -> bool:
+    """``x = f()`` (or ``f()``) directly followed by ``try: ... finally:`` that releases
+    ``key`` in the caller."""
+    statement: cst.CSTNode | None = site.call
+    while statement is not None and not isinstance(statement, cst.SimpleStatementLine):
+        statement = analysis.parent_of(statement)
+    suite = analysis.parent_of(statement) if statement is not None else None
+    if statement is None or not isinstance(suite, (cst.IndentedBlock, cst.Module)):
+        return False
+    body = list(suite.body)
+    index = next(i for i, s in enumerate(body) if s is statement)
+    following = body[index + 1] if index + 1 < len(body) else None
+    return _finally_gives_back(following, key, site.func, analysis)
+
+
+def _runs_code(statement: cst.CSTNode) -> bool:
+    """Does ``statement`` call something or raise (not only store and index)?"""
+    return any(isinstance(node, (cst.Call, cst.Raise)) for node in walk_nodes(statement, NOT_RUN))
 
 
 def _cleans_up_on_any_error(statement: cst.Try, call: MethodCall, analysis: ModuleAnalysis) -> bool:

@@ -93,6 +93,12 @@ class AcquireWithoutTryFinally(Rule):
     lock, which waits), a ``wait()`` or ``result()``, and opening a file or a
     connection (``open``, ``connect``, ``create_connection``, ``urlopen``,
     ``request``); bookkeeping such as ``self._counts[ident()] += 1`` does not.
+    A check-out is the same: a function that keeps what it acquired for its callers, each
+    of which calls it as ``conn = self._acquire()`` right before a ``try`` whose
+    ``finally`` gives the lock back. That ``finally`` covers only what runs once the
+    check-out returned, so code after its acquire that fails in use (any call or
+    ``raise``: a pool's factory whose connect fails) leaves the lock or permit held for
+    good (sol-trade-sdk's connection pool: seventy-second set's misses).
 
     Nor is ``begun = False``, ``if cond: begun = True; x.acquire()`` followed by
     ``try: ... finally: if begun: x.release()``: a local flag set true only next to the
@@ -396,12 +402,17 @@ class AcquireWithoutTryFinally(Rule):
                 # when it is ``__enter__``, unless it raises after taking it
                 failing = enter_fails_holding(call, analysis)
                 if failing is not None:
+                    why = "'__exit__' does not run when '__enter__' raises"
+                    if call.func.name != "__enter__":
+                        why = (
+                            f"the callers' 'finally' runs only once '{call.func.name}' has returned"
+                        )
                     yield Finding(
                         call.call,
                         f"'{display_name(call.target)}' stays held when {failing} raises: "
-                        "'__exit__' does not run when '__enter__' raises, so nothing "
-                        "releases it; release it in an 'except BaseException:' that "
-                        f"raises again{analysis.evidence(call.target)}",
+                        f"{why}, so nothing releases it; release it in an "
+                        "'except BaseException:' that raises again"
+                        f"{analysis.evidence(call.target)}",
                     )
                 continue
             if is_lock_wrapper_name(call.func.name):
