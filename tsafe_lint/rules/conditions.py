@@ -505,7 +505,8 @@ class BusyWaitOnEvent(Rule):
     thread's answer, fifty-first set). ``while not event.wait(0.1): pass`` is a wait,
     not a spin, and so is any test that calls a wait with an argument (``while not
     stop.is_set() and not job.wait_until_resolved(0.05): pass``: a method named for
-    waiting, given its timeout).
+    waiting, given its timeout), or that reads a socket or a stream (``while not
+    stop.is_set() and conn.recv(65536): pass`` drains a connection).
 
     It also finds ``while`` loops whose test polls ``event.is_set()`` (or a module-global
     flag that another function rebinds) and that have a pass doing nothing but sleep: the statements
@@ -695,12 +696,24 @@ def _only_spins(loop: cst.While) -> bool:
     )
 
 
+#: Methods that read from a socket or a stream: they block until data (or a timeout) comes.
+_BLOCKING_READS = frozenset({"recv", "recv_into", "recvfrom", "read", "readline", "accept"})
+
+
 def _test_waits(test: cst.BaseExpression) -> bool:
     """``while not stop.is_set() and not job.wait_until_resolved(0.05): pass``: the test
     calls a wait with a timeout (a method named for waiting, given an argument), so each
     pass blocks there instead of spinning (speech-to-speech's prefetch gate, seventieth
-    set: judged false)."""
+    set: judged false). So does a test that reads a socket or a stream (``while not
+    stop.is_set() and conn.recv(65536): pass`` drains a connection: agentsec-agentwatch's
+    hook server, seventy-third set: judged false)."""
     for node in walk(test):
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in _BLOCKING_READS
+        ):
+            return True
         if not isinstance(node, cst.Call) or not node.args:
             continue
         callee = node.func
