@@ -17,6 +17,7 @@ from tsafe_lint.analysis import (
     display_name,
     is_fork_hook,
 )
+from tsafe_lint.analysis.acquisitions import is_blocking_acquire
 from tsafe_lint.rules.base import Finding, Rule, snippet
 
 FAMILY = "locks"
@@ -101,7 +102,11 @@ class ReleaseIfLocked(Rule):
     blocking ``acquire()`` (``if x.locked(): x.acquire(); x.release()`` waits for the
     holder and gives back its own hold), nor one in a function that runs on one thread
     the module starts and is the only code that takes the lock (other code at most
-    releases it): whoever holds it at the test is that thread.
+    releases it): whoever holds it at the test is that thread. Nor is a Lock used as an
+    atomic flag: every ``acquire()`` of it is a non-blocking try whose result its
+    function returns at once (``return not self._open_lock.acquire(blocking=False)``,
+    a test-and-set) and no ``with`` holds it; no code runs under it, so a release by
+    any thread only clears the flag.
 
     **Fix**
 
@@ -145,6 +150,8 @@ class ReleaseIfLocked(Rule):
                 release, analysis
             ):
                 continue
+            if _used_as_flag(release.target, analysis):
+                continue
             guard = _locked_guard(release, analysis, helpers)
             if guard is None:
                 continue
@@ -155,6 +162,34 @@ class ReleaseIfLocked(Rule):
                 "another thread's lock; record ownership when acquiring (a flag set after "
                 f"acquire()) and release only that{analysis.evidence(release.target)}",
             )
+
+
+def _used_as_flag(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
+    """Is the lock an atomic flag rather than a lock around code: every ``acquire()`` of
+    it in the module is a non-blocking try whose result its function returns at once
+    (``def _is_open(self): return not self._open_lock.acquire(blocking=False)``: a
+    test-and-set), and no ``with`` holds it? No thread waits for it and no code runs
+    under it, so a release by another thread breaks no critical section; it only clears
+    the flag (choreographer's browser, seventy-third set: judged false)."""
+    if any(entry.target == key for entry in analysis.regions.with_entries):
+        return False
+    acquires = [
+        call
+        for call in analysis.regions.method_calls
+        if call.target == key and call.method == "acquire"
+    ]
+    return bool(acquires) and all(
+        not is_blocking_acquire(call.call) and _returned(call.call, analysis) for call in acquires
+    )
+
+
+def _returned(call: cst.Call, analysis: ModuleAnalysis) -> bool:
+    """``return x.acquire(False)`` or ``return not x.acquire(False)``: the function only
+    answers whether it took the flag."""
+    parent = analysis.parent_of(call)
+    if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
+        parent = analysis.parent_of(parent)
+    return isinstance(parent, cst.Return)
 
 
 def _owned_by_every_caller(release: MethodCall, analysis: ModuleAnalysis) -> bool:
