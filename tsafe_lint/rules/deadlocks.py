@@ -33,9 +33,9 @@ from tsafe_lint.analysis import (
 )
 from tsafe_lint.analysis.constructions import built_here, constructs
 from tsafe_lint.analysis.finalizers import MAIN_THREAD
+from tsafe_lint.analysis.none_tests import none_subject
 from tsafe_lint.analysis.reachability import makes_coroutine
 from tsafe_lint.analysis.scopes import ClassInfo
-from tsafe_lint.analysis.threads import own_attribute
 from tsafe_lint.analysis.tree import NOT_RUN
 from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.join import Node, ProjectIndex, run_outside_started_threads
@@ -115,7 +115,11 @@ class ReentrantLockAcquire(Rule):
     the lock, it counts. A gate on ``self`` the holder stores right before the call is
     its decision too: ``self._debug = event.debug`` then ``self.on_detail()``, whose
     ``if not self._debug: with self._lock:`` the holder has just set up to skip (a
-    constant stored there is read as above; a gate nobody stores counts).
+    constant stored there is read as above; a gate nobody stores counts). The gate may be
+    a path through an attribute, tested for presence or None (``if not
+    hasattr(self._local, "conn") or self._local.conn is None:``, stored by
+    ``self._local.conn = conn``), and the callee may lead back into the holder's own
+    function, whose acquire sits behind the gate the holder has just stored.
 
     Nor is a call that only creates a coroutine: an ``async def`` called and not awaited
     (``asyncio.run_coroutine_threadsafe(self._send(cmd), loop)`` under the lock) runs
@@ -281,8 +285,8 @@ def _gated_by_holder(site: CallSite, witness: Acquisition, analysis: ModuleAnaly
     lock it holds (tdhelper's spider pools, whose debug events come only in debug mode:
     sixtieth set). A constant or a made object stored there says which way it goes, and
     is left to the flag walk; a gate the holder does not store stays reported."""
-    if witness.func is not site.callee or not isinstance(site.call, cst.Call):
-        return False
+    if witness.func not in (site.callee, site.func) or not isinstance(site.call, cst.Call):
+        return False  # the callee's own acquire, or the holder's, re-entered through it
     gates = _self_gates(witness.node, site.callee, analysis)
     if not gates:
         return False
@@ -299,7 +303,7 @@ def _gated_by_holder(site: CallSite, witness: Acquisition, analysis: ModuleAnaly
                     if (
                         isinstance(small, cst.Assign)
                         and _read_gate(small.value)
-                        and any(own_attribute(t.target, "self") in gates for t in small.targets)
+                        and any(_self_path(t.target) in gates for t in small.targets)
                     ):
                         return True
         node = parent
@@ -307,20 +311,56 @@ def _gated_by_holder(site: CallSite, witness: Acquisition, analysis: ModuleAnaly
 
 
 def _self_gates(node: cst.CSTNode, func: FunctionInfo, analysis: ModuleAnalysis) -> set[str]:
-    """The attributes of ``self`` that the ``if`` statements around ``node`` in ``func``
-    test (``if not self._debug:``, ``if self.locking:``)."""
+    """The attributes of ``self`` (or paths through them) that the ``if`` statements
+    around ``node`` in ``func`` test (``if not self._debug:``, ``if self.locking:``, ``if
+    not hasattr(self._local, "conn") or self._local.conn is None:``: ``_local.conn``)."""
     gates: set[str] = set()
     current: cst.CSTNode | None = analysis.parent_of(node)
     while current is not None and current is not func.node:
         if isinstance(current, cst.If):
-            test = current.test
-            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-                test = test.expression
-            name = own_attribute(test, "self")
-            if name is not None:
-                gates.add(name)
+            paths = [_tested_path(test) for test in _alternatives(current.test)]
+            if paths[0] is not None and all(path == paths[0] for path in paths):
+                gates.add(paths[0])
         current = analysis.parent_of(current)
     return gates
+
+
+def _alternatives(test: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The operands of ``a or b or c`` (``test`` itself when it is no ``or``)."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        return [*_alternatives(test.left), *_alternatives(test.right)]
+    return [test]
+
+
+def _tested_path(test: cst.BaseExpression) -> str | None:
+    """The path of ``self`` a test reads: ``self.a`` (also negated, or compared with
+    ``None``), ``hasattr(self.a, "b")`` (``a.b``)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test = test.expression
+    compared = none_subject(test)
+    if compared is not None:
+        test = compared[0]
+    if (
+        isinstance(test, cst.Call)
+        and isinstance(test.func, cst.Name)
+        and test.func.value == "hasattr"
+        and len(test.args) == 2
+        and isinstance(test.args[1].value, cst.SimpleString)
+    ):
+        owner = _self_path(test.args[0].value)
+        attr = test.args[1].value.evaluated_value
+        return f"{owner}.{attr}" if owner is not None and isinstance(attr, str) else None
+    return _self_path(test)
+
+
+def _self_path(expr: cst.BaseExpression) -> str | None:
+    """``a`` for ``self.a``, ``a.b`` for ``self.a.b``; None for anything else."""
+    if isinstance(expr, cst.Attribute):
+        if isinstance(expr.value, cst.Name) and expr.value.value == "self":
+            return expr.attr.value
+        owner = _self_path(expr.value)
+        return f"{owner}.{expr.attr.value}" if owner is not None else None
+    return None
 
 
 def _read_gate(value: cst.BaseExpression) -> bool:
