@@ -107,7 +107,9 @@ class AcquireWithoutTryFinally(Rule):
     Nor is a ``try`` whose every handler releases the lock and raises again, one of them
     catching everything (``except Exception: x.release(); raise``), followed by the
     release (past lines that cannot raise; under the same test when the acquire was
-    under one, ``if not have_lock:``): every ordinary exception releases it.
+    under one, ``if not have_lock:``): every ordinary exception releases it. A branch that
+    gives the lock back and leaves (``if self._stopping: x.release(); return``) does not
+    count as code that fails, also inside a ``with`` of another lock.
 
     A semaphore made with nothing to take (``Semaphore(0)``) is a completion signal,
     not a lock: its ``acquire()`` waits for another thread's (a callback's)

@@ -631,7 +631,19 @@ class _Walk:
         """``fails`` for a statement run with the lock held, where an ``if`` (without
         ``else``) may end its branch by giving the lock back and leaving (``if done:
         x.release(); return`` or ``break``, or a release followed by more code and a ``return`` or
-        ``raise``): the path goes on past the ``if`` with the lock held."""
+        ``raise``): the path goes on past the ``if`` with the lock held. The body of a
+        ``with`` of another lock is read the same way (``with self._cond: if
+        self._stopping: x.release(); return``: causentra's request slots, seventy-fourth
+        set)."""
+        if (
+            isinstance(statement, cst.With)
+            and statement.asynchronous is None
+            and all(
+                self._is_lock(item.item, func) and not self._holds(item.item, func)
+                for item in statement.items
+            )
+        ):
+            return any(self.statement_fails(inner, func) for inner in block(statement.body))
         if not isinstance(statement, cst.If) or statement.orelse is not None:
             return self.fails(statement, func, 0)
         body = list(block(statement.body))
