@@ -727,7 +727,8 @@ def released_only_for(call: MethodCall, analysis: ModuleAnalysis) -> str | None:
 
 
 def enter_fails_holding(call: MethodCall, analysis: ModuleAnalysis) -> str | None:
-    """In ``__enter__``, which keeps the lock for ``__exit__`` to release: the code after
+    """In ``__enter__``, which keeps the lock for ``__exit__`` to release, or in a check-out
+    whose callers release it (``checked_out_by_callers``): the code after
     the acquire that can fail in use, named for a message (``'self.file_lock.acquire()'``),
     when no handler gives the lock back. ``with`` calls ``__exit__`` only once
     ``__enter__`` returned, so a raise there leaves the lock held for good (atomicio's

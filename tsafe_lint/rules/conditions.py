@@ -466,7 +466,8 @@ class SemaphoreReleaseUnbalanced(Rule):
 
 
 def _acquired_by_helpers(analysis: ModuleAnalysis) -> set[SymbolKey]:
-    """What the module hands to its own functions that acquire their parameter:
+    """What the module acquires through a getter that returns it (``_returned_symbol``),
+    and what it hands to its own functions that acquire their parameter:
     ``self._acquire(self._free_slots, timeout)`` with ``def _acquire(self, semaphore,
     timeout): semaphore.acquire(timeout=timeout)`` acquires ``self._free_slots`` (unilab's
     inference ring, seventy-second set: judged false)."""
@@ -540,8 +541,9 @@ class BusyWaitOnEvent(Rule):
     thread's answer, fifty-first set). ``while not event.wait(0.1): pass`` is a wait,
     not a spin, and so is any test that calls a wait with an argument (``while not
     stop.is_set() and not job.wait_until_resolved(0.05): pass``: a method named for
-    waiting, given its timeout), or that reads a socket or a stream (``while not
-    stop.is_set() and conn.recv(65536): pass`` drains a connection).
+    waiting, given its timeout), or that reads a socket (``while not stop.is_set() and
+    conn.recv(65536): pass`` drains a connection; a file's ``read()`` returns at once at
+    its end, so a loop on it still spins).
 
     It also finds ``while`` loops whose test polls ``event.is_set()`` (or a module-global
     flag that another function rebinds) and that have a pass doing nothing but sleep: the statements
@@ -731,15 +733,17 @@ def _only_spins(loop: cst.While) -> bool:
     )
 
 
-#: Methods that read from a socket or a stream: they block until data (or a timeout) comes.
-_BLOCKING_READS = frozenset({"recv", "recv_into", "recvfrom", "read", "readline", "accept"})
+#: Socket methods that block until data, a connection or the socket's timeout comes. Not a
+#: file's ``read()``/``readline()``, which return at once at the end of the file: a loop on
+#: them polls (``tail -f``).
+_BLOCKING_READS = frozenset({"recv", "recv_into", "recvfrom", "recvfrom_into", "accept"})
 
 
 def _test_waits(test: cst.BaseExpression) -> bool:
     """``while not stop.is_set() and not job.wait_until_resolved(0.05): pass``: the test
     calls a wait with a timeout (a method named for waiting, given an argument), so each
     pass blocks there instead of spinning (speech-to-speech's prefetch gate, seventieth
-    set: judged false). So does a test that reads a socket or a stream (``while not
+    set: judged false). So does a test that reads a socket (``while not
     stop.is_set() and conn.recv(65536): pass`` drains a connection: agentsec-agentwatch's
     hook server, seventy-third set: judged false)."""
     for node in walk(test):
