@@ -287,7 +287,7 @@ def _gated_by_holder(site: CallSite, witness: Acquisition, analysis: ModuleAnaly
     is left to the flag walk; a gate the holder does not store stays reported."""
     if witness.func not in (site.callee, site.func) or not isinstance(site.call, cst.Call):
         return False  # the callee's own acquire, or the holder's, re-entered through it
-    gates = _self_gates(witness.node, site.callee, analysis)
+    gates = _self_gates(witness.node, witness.func, analysis)
     if not gates:
         return False
     node: cst.CSTNode | None = site.call
