@@ -280,9 +280,18 @@ def makes_coroutine(site: CallSite, parent_of: Callable[[cst.CSTNode], cst.CSTNo
     hands ``self._send_coro(cmd)`` to ``asyncio.run_coroutine_threadsafe`` while it
     holds the lock the coroutine takes; nebius' finalizer hands ``cleanup()`` to its
     runtime's loop)."""
-    if site.implicit or not site.callee.is_async or not isinstance(site.call, cst.Call):
+    if site.implicit or not isinstance(site.call, cst.Call):
         return False
-    parent = parent_of(site.call)
+    return call_makes_coroutine(site.call, site.callee, parent_of)
+
+
+def call_makes_coroutine(
+    call: cst.Call, callee: FunctionInfo, parent_of: Callable[[cst.CSTNode], cst.CSTNode | None]
+) -> bool:
+    """``makes_coroutine`` for a call of the module's ``callee`` made anywhere."""
+    if not callee.is_async:
+        return False
+    parent = parent_of(call)
     if isinstance(parent, cst.Await):
         return False
     if isinstance(parent, cst.Arg):

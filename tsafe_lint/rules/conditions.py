@@ -473,28 +473,26 @@ def _acquired_by_helpers(analysis: ModuleAnalysis) -> set[SymbolKey]:
     inference ring, seventy-second set: judged false)."""
     keys: set[SymbolKey] = set()
     for func in analysis.structure.functions:
+        taken: set[str] = set()  # parameters ``func`` acquires
         for node in walk(func.node, NOT_RUN):
-            if (
+            if not (
                 isinstance(node, cst.Call)
                 and isinstance(node.func, cst.Attribute)
                 and node.func.attr.value == "acquire"
-                and isinstance(node.func.value, cst.Call)
             ):
-                key = _returned_symbol(node.func.value, func, analysis)
+                continue
+            receiver = node.func.value
+            if isinstance(receiver, cst.Call):
+                key = _returned_symbol(receiver, func, analysis)
                 if key is not None:
                     keys.add(key)  # ``_get_semaphore().acquire()``: the getter's symbol
-        if func.is_module or not func.params:
-            continue
-        taken = {
-            node.func.value.value
-            for node in walk(func.node, NOT_RUN)
-            if isinstance(node, cst.Call)
-            and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value == "acquire"
-            and isinstance(node.func.value, cst.Name)
-            and node.func.value.value in func.params
-            and node.func.value.value != func.self_name
-        }
+            elif (
+                isinstance(receiver, cst.Name)
+                and not func.is_module
+                and receiver.value in func.params
+                and receiver.value != func.self_name
+            ):
+                taken.add(receiver.value)
         for param in taken:
             for passed, caller in passed_for(func, param, analysis.regions):
                 key = analysis.symbols.key_of(passed, caller) if passed is not None else None

@@ -20,6 +20,7 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, block
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import looks_like_lock
+from tsafe_lint.analysis.reachability import call_makes_coroutine
 from tsafe_lint.analysis.scopes import ClassInfo, final_name, parameter_annotation
 from tsafe_lint.analysis.settings import is_setting
 from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
@@ -441,11 +442,6 @@ class _Walk:
             )
         )
 
-    def _makes_coroutine(self, call: cst.Call, own: FunctionInfo) -> bool:
-        """Does calling the module's own ``async def`` only make a coroutine here? Its
-        body runs where the coroutine is awaited, not at a call that is not awaited."""
-        return own.is_async and not isinstance(self.analysis.parent_of(call), cst.Await)
-
     def _call_fails(self, call: cst.Call, func: FunctionInfo, depth: int) -> bool:
         callee = call.func
         analysis = self.analysis
@@ -462,7 +458,10 @@ class _Walk:
                 return any(arg.keyword is not None or arg.star for arg in call.args)
             own = analysis.resolve_function(callee, func)
             if own is not None:
-                return not self._makes_coroutine(call, own) and self._function_fails(own, depth)
+                # an ``async def`` called and not awaited only makes a coroutine
+                return not call_makes_coroutine(
+                    call, own, analysis.parent_of
+                ) and self._function_fails(own, depth)
             if name in _BUILTINS and _builtin(name, analysis, func):
                 if name == "print" and (self._in_handler(call) or self._print_suppressed(call)):
                     return False  # ``except Exception as e: print(e)``: a log line
@@ -513,7 +512,10 @@ class _Walk:
                 return True  # ``KeyError`` for a caller's key that is not there
             own = analysis.resolve_function(callee, func)
             if own is not None:
-                return not self._makes_coroutine(call, own) and self._function_fails(own, depth)
+                # an ``async def`` called and not awaited only makes a coroutine
+                return not call_makes_coroutine(
+                    call, own, analysis.parent_of
+                ) and self._function_fails(own, depth)
             stored = _functions_stored_in(callee, analysis, func)
             if stored:
                 return any(self._function_fails(target, depth) for target in stored)
