@@ -7,7 +7,7 @@ repository. Run:
     python bench/corpus.py [--corpus FILE] [--results FILE] [--cache-dir DIR]
                            [--only NAME ...] [--jobs N] [--blind]
 
-Missing sdists are downloaded with ``pip download --no-deps --no-binary :all:`` and
+Missing sdists are downloaded with ``pip download --no-deps --no-binary NAME`` and
 unpacked; each package is then linted by the ``tsafe-lint`` console script next to
 ``sys.executable`` with ``--select TS --format json --no-cache`` (working directory: the
 package's root, so every reported path is relative to it). The summary is printed and

@@ -4,7 +4,7 @@ Shared by bench/corpus.py and bench/bugs.py so both read the same cache director
 lint a package the same way. The cache directory is, in order: the ``--cache-dir`` the
 script was given, ``$TSAFE_LINT_CORPUS_CACHE``, ``$XDG_CACHE_HOME/tsafe-lint-corpus``,
 ``~/.cache/tsafe-lint-corpus``; it must lie outside the repository. Archives go to
-``sdists/`` (``pip download --no-binary :all:``) or ``wheels/`` (``--only-binary :all:``)
+``sdists/`` (``pip download --no-binary NAME``) or ``wheels/`` (``--only-binary :all:``)
 and are unpacked once under ``src/``.
 """
 
@@ -81,7 +81,10 @@ def download(
     if existing is not None:
         return existing, ""
     directory.mkdir(parents=True, exist_ok=True)
-    only = ["--only-binary", ":all:"] if wheel else ["--no-binary", ":all:"]
+    # ``--no-binary NAME``, not ``:all:``: the package's own sdist, while its build
+    # backend (uv_build, maturin, hatchling) may come as a wheel; built from source, a
+    # Rust backend needs a toolchain and the crates index just to read the metadata
+    only = ["--only-binary", ":all:"] if wheel else ["--no-binary", canonical(name)]
     command = [sys.executable, "-m", "pip", "download", "--no-deps", *only]
     command += [f"{name}=={version}", "-d", str(directory)]
     print(f"  downloading {name}=={version}{' (wheel)' if wheel else ''}", file=sys.stderr)
