@@ -24,39 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the seventy-fourth set, pinned while the seventy-third was reviewed; current since it was retired
+# the seventy-fifth set, pinned while the seventy-fourth was reviewed; current since it was retired
 PINS = {
-    "causentra": "1.0.0",
-    "celestialflow": "3.2.2",
-    "armada-ai": "0.3.5",
-    "autoclaude-cli": "2.8.5",
-    "autotel": "0.8.1",
-    "beacon-profiling": "1.2.1",
-    "bioflowkit": "0.3.1",
-    "burnless": "0.9.7",
-    "cairn-pipelines": "0.5.0",
-    "cardstream": "0.5.2",
-    "chainweaver": "0.14.1",
-    "ciphyrs": "8.4.0",
-    "ciris-verify": "20.2.0",
-    "codefleet": "0.3.26",
-    "cohort": "0.4.47",
-    "costkey": "0.7.9",
-    "crupier": "0.6.1",
-    "device-fingerprinting-pro": "2.3.0",
-    "duckstring": "0.7.0",
-    "eden-sdk": "0.4.2",
-    "el-gringo": "1.1.0",
-    "eniyan": "0.11.1",
-    "envio-ai": "0.3.4",
-    "estorides": "1.3.3",
-    "flowa-core": "0.4.0",
-    "flowforge-io": "1.3.0",
-}
-# the seventy-fifth set, pinned while the seventy-fourth is reviewed and held in reserve until the
-# seventy-fourth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "dexter-controller": "0.3.0",
     "driftcast": "1.1.0",
     "fastapi-injectable": "1.6.1",
@@ -157,6 +126,7 @@ SEEN = (
     BENCH / "validation_seen_71.toml",
     BENCH / "validation_seen_72.toml",
     BENCH / "validation_seen_73.toml",
+    BENCH / "validation_seen_74.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -234,20 +204,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the seventy-fourth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
