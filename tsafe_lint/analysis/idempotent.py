@@ -12,7 +12,8 @@ local it compared (``if new != self.x: self.x = new``) races no more than the st
 alone. A computed or fetched value (any other call) may be a new object with identity,
 so it stays reported, except in a memo cache keyed by the function's arguments whose
 value is plain data, or one stored together with the stamp it is re-validated by
-(``memo.py``).
+(``memo.py``), and in a lazy index built from state fixed since set-up
+(``lazy_index.py``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,14 @@ from collections.abc import Sequence
 import libcst as cst
 
 from tsafe_lint.analysis.accesses import writes_of
+from tsafe_lint.analysis.lazy_index import is_lazy_index_act
 from tsafe_lint.analysis.log_aliases import is_log_method
-from tsafe_lint.analysis.memo import is_memo_act, is_stamped_memo_act, read_outside
+from tsafe_lint.analysis.memo import (
+    is_fetched_memo_act,
+    is_memo_act,
+    is_stamped_memo_act,
+    read_outside,
+)
 from tsafe_lint.analysis.scopes import FunctionInfo, block
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.thread_keyed import membership_test
@@ -59,8 +66,12 @@ def is_idempotent_act(
     check's outcome out of it)."""
     if is_memo_act(act, test, func, symbols) or is_stamped_memo_act(act, test, func, symbols):
         return True
+    if is_fetched_memo_act(act, test, func, symbols):
+        return True  # a lookup whose answer is text or a number: ``memo.py``
     if is_throttle_act(act, test, tested, func, symbols):
         return True  # a repeat of the throttled action, once: ``throttles.py``
+    if is_lazy_index_act(act, test, func, symbols):
+        return True  # an equal index built twice: ``lazy_index.py``
     checker = _ActChecker(test, tested, func, symbols)
     if not checker.statements(act) or not checker.stored:
         return False

@@ -58,23 +58,15 @@ def is_memo_act(
     if entry is None:
         return False
     receiver, key = entry
-    stores = [
-        small
-        for statement in act
-        for node in walk(statement)
-        if isinstance(node, cst.SimpleStatementLine)
-        for small in node.body
-        if writes_of(small, func, symbols)
-    ]
-    if len(stores) != 1 or not isinstance(stores[0], cst.Assign):
+    store = only_shared_store(act, func, symbols)
+    if store is None:
         return False
-    store = stores[0]
     if len(store.targets) != 1 or not _is_entry(store.targets[0].target, receiver, key):
         return False
     ingredients = _key_ingredients(key, func)
     if not ingredients:
         return False
-    made_here = _bound_names(act)
+    made_here = bound_names(act)
     if not all(_plain_step(statement, made_here) for statement in act):
         return False
     if not _reads_only(act, store, ingredients, func):
@@ -88,6 +80,158 @@ def is_memo_act(
     if _guarded(act) and not _filled_display(store.value, act):
         return False  # ``try: client = boto3.client(...)``: a made object, not data
     return _plain_value(store.value, act, func)
+
+
+def is_fetched_memo_act(
+    act: Sequence[cst.BaseStatement],
+    test: cst.BaseExpression,
+    func: FunctionInfo,
+    symbols: SymbolTable,
+) -> bool:
+    """Is ``act`` the miss branch of a lookup memo whose value is immutable text or
+    numbers, fetched any way at all? ``if name in _cache: return _cache[name]``, then
+    ask a service (any calls), ``value = reply.strip().lower()``, ``_cache[name] =
+    value``, ``return value``: the function returns the entry on a hit and what it
+    stores on a miss, keyed by its arguments, and the one shared write stores a string
+    or a number (a literal, an f-string, ``str``/``int``/``float``/``bool``/``len``, a
+    string method, arithmetic of those). Threads that miss together both fetch, and
+    each returns and stores an answer with no identity: reviewers judge that harmless
+    (envio-ai's package-name lookups, seventy-fourth set: false). Still reported: a value
+    that is an object (a client, a session, a list filled later), a cache other code
+    also stores into or whose contents the value is computed from (``d[k] = len(d)``),
+    a function that does not return the entry on a hit (a dedup guard whose act is the
+    point: ``if cmd in done: return`` then run it), and a local that carries the miss
+    out of the act."""
+    entry = _entry_read(test, func)
+    if entry is None:
+        return False
+    receiver, key = entry
+    store = only_shared_store(act, func, symbols)
+    if store is None or len(store.targets) != 1:
+        return False
+    if not _is_entry(store.targets[0].target, receiver, key) or not _key_ingredients(key, func):
+        return False
+    if not _immutable(store.value, act, 0) or _reads_cache(act, store, receiver):
+        return False
+    if _leaves(act) and not _returns(act, store.value):
+        return False  # ``if k not in c: c[k] = v`` then ``return c[k]``: no return inside
+    if not _returns_entry(receiver, key, test, act, func):
+        return False
+    made_here = bound_names(act) - func.declared_global
+    if read_outside(made_here - _names_of(store.value) - set(func.params), act, func):
+        return False
+    return not _stored_elsewhere(receiver, store, func)
+
+
+#: Builtins whose result is a number, a string or a bool.
+_IMMUTABLE_MAKERS = frozenset(
+    {"str", "int", "float", "bool", "len", "round", "abs", "repr", "hash"}
+)
+#: String methods, whose result is a string.
+_STRING_METHODS = frozenset(
+    {"lower", "upper", "strip", "lstrip", "rstrip", "casefold", "replace", "format", "join",
+     "title", "capitalize", "removeprefix", "removesuffix"}
+)  # fmt: skip
+
+
+def _immutable(value: cst.BaseExpression, act: Sequence[cst.BaseStatement], depth: int) -> bool:
+    """Is ``value`` a string, a number, a bool or None (see ``is_fetched_memo_act``)?
+    A local counts when every binding of it in the act is one."""
+    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        return True
+    if isinstance(value, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(value, cst.Name):
+        if value.value in ("None", "True", "False"):
+            return True
+        if depth > 2:
+            return False
+        bound = [
+            node.value
+            for statement in act
+            for node in walk(statement)
+            if isinstance(node, cst.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+            and node.targets[0].target.value == value.value
+        ]
+        return bool(bound) and all(_immutable(each, act, depth + 1) for each in bound)
+    if isinstance(value, cst.Call):
+        callee = value.func
+        if isinstance(callee, cst.Name):
+            return callee.value in _IMMUTABLE_MAKERS
+        return isinstance(callee, cst.Attribute) and callee.attr.value in _STRING_METHODS
+    if isinstance(value, cst.BinaryOperation):
+        return _immutable(value.left, act, depth) and _immutable(value.right, act, depth)
+    if isinstance(value, cst.UnaryOperation):
+        return _immutable(value.expression, act, depth)
+    return isinstance(value, cst.Comparison)  # a bool
+
+
+def _returns(act: Sequence[cst.BaseStatement], value: cst.BaseExpression) -> bool:
+    """Does a ``return`` in the act give back ``value`` (spelled alike)?"""
+    return any(
+        isinstance(node, cst.Return) and node.value is not None and node.value.deep_equals(value)
+        for statement in act
+        for node in walk(statement)
+    )
+
+
+def _reads_cache(
+    act: Sequence[cst.BaseStatement], store: cst.Assign, receiver: cst.BaseExpression
+) -> bool:
+    """Does the act read the cache besides storing into it (``d[k] = len(d)``: a number
+    handed out from its contents, which two threads can both get)?"""
+    target = {id(node) for node in walk(store.targets[0].target)}
+    return any(
+        id(node) not in target and isinstance(node, type(receiver)) and node.deep_equals(receiver)
+        for statement in act
+        for node in walk(statement)
+    )
+
+
+def _leaves(act: Sequence[cst.BaseStatement]) -> bool:
+    return any(isinstance(node, cst.Return) for statement in act for node in walk(statement))
+
+
+def _returns_entry(
+    receiver: cst.BaseExpression,
+    key: cst.BaseExpression,
+    test: cst.BaseExpression,
+    act: Sequence[cst.BaseStatement],
+    func: FunctionInfo,
+) -> bool:
+    """Does the function, outside the act, return the entry the test read: ``return
+    cache[key]``, ``return cache.get(key)``, or the local the test read it into?"""
+    inside = {id(node) for statement in act for node in walk(statement)}
+    tested = _tested_local(test)
+    for node in walk(func.node):
+        if not isinstance(node, cst.Return) or node.value is None or id(node) in inside:
+            continue
+        returned = node.value
+        if isinstance(returned, cst.Name) and returned.value == tested:
+            return True
+        found = _entry_of(returned)
+        if found is not None and found[0].deep_equals(receiver) and found[1].deep_equals(key):
+            return True
+    return False
+
+
+def only_shared_store(
+    act: Sequence[cst.BaseStatement], func: FunctionInfo, symbols: SymbolTable
+) -> cst.Assign | None:
+    """The act's one write of shared state, when it is an assignment and the only one."""
+    stores = [
+        small
+        for statement in act
+        for node in walk(statement)
+        if isinstance(node, cst.SimpleStatementLine)
+        for small in node.body
+        if writes_of(small, func, symbols)
+    ]
+    if len(stores) != 1 or not isinstance(stores[0], cst.Assign):
+        return None
+    return stores[0]
 
 
 def is_stamped_memo_act(
@@ -124,7 +268,7 @@ def is_stamped_memo_act(
     if stored is None:
         return False
     store_node, values = stored
-    made_here = _bound_names(act) - func.declared_global  # a rebound global is no local
+    made_here = bound_names(act) - func.declared_global  # a rebound global is no local
     for statement in act:
         if not (_is_only(statement, store_node) or _plain_step(statement, made_here)):
             return False
@@ -489,7 +633,7 @@ def _reads_only(
     reads (outside the store's target, its ``return`` and logging calls) is one of them,
     a name the act binds (its locals, loop variables, imports), a module's constant
     (``_AA_SS``, ``MAX``), an imported name or a builtin; and it reads at least one?"""
-    bound = _bound_names(act)
+    bound = bound_names(act)
     module = func
     while module.parent is not None:
         module = module.parent
@@ -552,8 +696,9 @@ def _assignments(
     return values, counts
 
 
-def _bound_names(act: Sequence[cst.BaseStatement]) -> set[str]:
-    """The names the act binds (its locals, the loop variables of its ``for``)."""
+def bound_names(act: Sequence[cst.BaseStatement]) -> set[str]:
+    """The names the act binds (its locals, annotated ones too, the loop variables of its
+    ``for`` and comprehensions, imports, exception names)."""
     names: set[str] = set()
 
     def bind(target: cst.BaseExpression) -> None:
@@ -565,7 +710,7 @@ def _bound_names(act: Sequence[cst.BaseStatement]) -> set[str]:
 
     for statement in act:
         for node in walk(statement):
-            if isinstance(node, (cst.AssignTarget, cst.For, cst.CompFor)):
+            if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.For, cst.CompFor)):
                 bind(node.target)
             elif isinstance(node, cst.ImportAlias):
                 alias = node.asname.name if node.asname is not None else node.name

@@ -608,6 +608,27 @@ class UnlockedCheckThenAct(Rule):
     a value changed in place after the store (``state["next"] += 1``); a local that
     carries the miss out of the act.
 
+    Nor is a lookup memo whose answer is text or a number, however it is fetched: the
+    function returns the entry on a hit (``if name in _cache: return _cache[name]``),
+    and its miss branch, whatever it calls (a service, a subprocess), stores into that
+    entry, keyed by the arguments, a string or a number (a literal, an f-string,
+    ``str``/``int``/``float``/``bool``/``len``, a string method, arithmetic of those)
+    and returns it. Threads that miss together both ask, and each stores an answer with
+    no identity. Still reported: an object or a list stored, a dedup guard whose hit
+    path does not return the entry (``if cmd in done: return``, then run it: the act is
+    the point), a cache another function also fills, a local that carries the miss out.
+
+    Nor is a lazy index built from state fixed since set-up: ``if self._gates is None:``
+    then a local container (a display filled by the act's own loops, methods and nested
+    functions, or a comprehension) built by pure builtins and read-only methods from
+    attributes that only ``__init__`` (or a dataclass field) binds and nothing changes in
+    place, and from module constants, stored once into the tested attribute (or a
+    global the function declares), which nothing else fills, empties or resets. Threads
+    that miss together build equal indexes; readers see None or a complete one. Still
+    reported: an index built from state a method rebinds or changes (an older index can
+    land last), one whose build calls a helper or makes objects (a lock per key), and one
+    other code fills or resets to None.
+
     Nor is a throttle: a test that measures the time since a stored moment (``now -
     self._last_log > 60``, ``now - probed.get(name, 0) < 10``) guarding an act that stores
     a clock reading there (``time.monotonic()``, ``datetime.now().timestamp()``, a local
