@@ -28,7 +28,9 @@ class PublishedBeforeReady(Rule):
     and initialises: when, under the lock, it stores ``self.x`` before storing another
     attribute ``self.y`` that the class reads in its other methods, the store of
     ``self.x`` is reported. Storing ``self.x`` last, a fast path that tests the last
-    attribute stored, and an initialiser with no unlocked fast path are not reported.
+    attribute stored, and an initialiser with no unlocked fast path are not reported;
+    nor is ``self.y`` read elsewhere only in a ``with`` of the initialiser's own lock,
+    which waits until both stores are done.
 
     **Why is this bad**
 
@@ -100,10 +102,11 @@ class PublishedBeforeReady(Rule):
                 if tested is None:
                     continue
                 for later in statements[index + 1 :]:
-                    body = _locked_body(later, func, analysis)
-                    if body is None:
+                    locked = _locked_body(later, func, analysis)
+                    if locked is None:
                         continue
-                    found = _early_store(body, tested, func, analysis)
+                    lock, body = locked
+                    found = _early_store(body, tested, lock, func, analysis)
                     if found is not None:
                         store, other = found
                         yield Finding(
@@ -144,21 +147,25 @@ def _fast_path(statement: cst.BaseStatement) -> str | None:
 
 def _locked_body(
     statement: cst.BaseStatement, func: FunctionInfo, analysis: ModuleAnalysis
-) -> list[cst.BaseStatement] | None:
-    """The statements of ``with <lock>:``."""
+) -> tuple[cst.BaseExpression, list[cst.BaseStatement]] | None:
+    """The lock and the statements of ``with <lock>:``."""
     if not isinstance(statement, cst.With):
         return None
     for item in statement.items:
         if analysis.symbols.kind_of(item.item, func) in LOCKLIKE:
-            return list(block(statement.body))
+            return item.item, list(block(statement.body))
     return None
 
 
 def _early_store(
-    body: list[cst.BaseStatement], tested: str, func: FunctionInfo, analysis: ModuleAnalysis
+    body: list[cst.BaseStatement],
+    tested: str,
+    lock: cst.BaseExpression,
+    func: FunctionInfo,
+    analysis: ModuleAnalysis,
 ) -> tuple[cst.CSTNode, tuple[str, cst.CSTNode]] | None:
     """Under the lock, after the re-check: the store of ``self.<tested>`` and the first
-    later store of another attribute the class reads elsewhere."""
+    later store of another attribute the class reads elsewhere without that lock."""
     statements = body
     for index, statement in enumerate(body):
         if _fast_path(statement) == tested:
@@ -181,7 +188,9 @@ def _early_store(
                 if isinstance(node.value, cst.Name) and node.value.value == "None":
                     return None
                 store = node
-            elif store is not None and attr != tested and _read_elsewhere(attr, func, analysis):
+            elif (
+                store is not None and attr != tested and _read_elsewhere(attr, lock, func, analysis)
+            ):
                 return store, (attr, node)
     return None
 
@@ -194,8 +203,13 @@ def _tests_unset(test: cst.BaseExpression, tested: str) -> bool:
     return subject is not None and not subject[1] and _own_attribute(subject[0]) == tested
 
 
-def _read_elsewhere(attr: str, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
-    """Does another method of the class (not ``__init__``) read ``self.<attr>``?"""
+def _read_elsewhere(
+    attr: str, lock: cst.BaseExpression, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Does another method of the class (not ``__init__``) read ``self.<attr>`` outside a
+    ``with`` of the initialiser's lock? A reader holding that lock waits until both stores
+    are done (fastapi-injectable's shutdown reads the loop's thread under the lock that
+    built it: seventy-fifth validation set, judged false)."""
     for other in analysis.structure.functions:
         if other is func or other.cls is not func.cls or other.name == "__init__":
             continue
@@ -204,7 +218,23 @@ def _read_elsewhere(attr: str, func: FunctionInfo, analysis: ModuleAnalysis) -> 
                 parent = analysis.parent_of(node)
                 if isinstance(parent, cst.AssignTarget):
                     continue
+                if _inside_with_of(node, lock, other, analysis):
+                    continue
                 return True
+    return False
+
+
+def _inside_with_of(
+    node: cst.CSTNode, lock: cst.BaseExpression, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Is ``node`` in the body of a ``with`` of ``lock`` (spelled alike) in ``func``?"""
+    current = analysis.parent_of(node)
+    while current is not None and current is not func.node:
+        if isinstance(current, cst.With) and any(
+            item.item.deep_equals(lock) for item in current.items
+        ):
+            return True
+        current = analysis.parent_of(current)
     return False
 
 
