@@ -47,6 +47,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS411": ("end-marker-skipped", True),
     "TS412": ("published-before-ready", True),
     "TS413": ("restart-revives-old-thread", False),
+    "TS414": ("signal-handler-set-in-thread", True),
 }
 
 ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})

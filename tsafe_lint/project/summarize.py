@@ -52,11 +52,14 @@ def plan_summary(
         if node is not None and not func.is_module:
             threads.append((func.qualname, entries[0].verb, node, analysis.reach.many(func)))
     starts: list[tuple[str, str, cst.CSTNode, bool, str]] = []
+    instances = ImportedInstances(structure)
     for start in analysis.thread_starts:
         if start.in_process or start.target is None or _resolves_locally(analysis, start):
             continue
-        qualified = structure.qualified_name(start.target, start.func) or _inherited_method(
-            structure, start.func, start.target
+        qualified = (
+            structure.qualified_name(start.target, start.func)
+            or _inherited_method(structure, start.func, start.target)
+            or _method_of_object(analysis, instances, start.func, start.target)
         )
         if qualified is not None and "." in qualified:
             starts.append((qualified, verb_of(start), start.call, start.many, start.sequence or ""))
@@ -81,7 +84,6 @@ def plan_summary(
         resolved.add(site.call)
         held = _canonical_all(analysis, facts.held_locks(site.state))
         calls.append((site.func.qualname, f"local:{site.callee.qualname}", held, site.call))
-    instances = ImportedInstances(structure)
     for any_call in analysis.regions.calls:
         if any_call.call in resolved:
             continue
@@ -177,6 +179,28 @@ def _inherited_method(
             if qualified is not None:
                 return f"{qualified}.{method}"
     return None
+
+
+def _method_of_object(
+    analysis: ModuleAnalysis,
+    instances: ImportedInstances,
+    func: FunctionInfo,
+    target: cst.BaseExpression,
+) -> str | None:
+    """A thread's target ``watch.run`` or ``self.watch.run``, where ``watch`` (or the
+    attribute ``watch``) holds an object of an imported class: that method's qualified
+    name, ``pkg.watch.WatchMode.run`` (claude-cortex's terminal UI starts its watch mode
+    so: seventy-fifth validation set's misses)."""
+    if not isinstance(target, cst.Attribute):
+        return None
+    receiver = target.value
+    cls: str | None = None
+    if isinstance(receiver, cst.Name):
+        cls = instances.class_of(receiver.value, func)
+    elif isinstance(receiver, cst.Attribute):
+        key = analysis.symbols.key_of(receiver, func)
+        cls = analysis.symbols.imported_classes.get(key) if key is not None else None
+    return f"{cls}.{target.attr.value}" if cls is not None else None
 
 
 def _method_of_instance(instances: ImportedInstances, any_call: AnyCall) -> str | None:

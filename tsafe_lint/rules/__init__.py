@@ -12,6 +12,7 @@ from tsafe_lint.rules import (
     enumerated_joins,
     imported_flags,
     lock_usage,
+    main_thread_only,
     ownership,
     process_state,
     raised_flags,
@@ -45,6 +46,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *end_marker.RULES,
         *early_publication.RULES,
         *restarts.RULES,
+        *main_thread_only.RULES,
     ],
     key=lambda rule: rule.code,
 )

@@ -774,6 +774,25 @@ def catches_all(caught: cst.BaseExpression | None) -> bool:
     return caught is None or catches_one_of(caught, _CATCH_ALL)
 
 
+def in_try_taking(node: cst.CSTNode, names: frozenset[str], analysis: ModuleAnalysis) -> bool:
+    """Is ``node`` in the body of a ``try`` (within its function) that has a bare handler
+    or one for one of ``names``?"""
+    current: cst.CSTNode | None = node
+    while current is not None and not isinstance(current, cst.FunctionDef):
+        parent = analysis.parent_of(current)
+        if (
+            isinstance(parent, cst.Try)
+            and current is parent.body
+            and any(
+                handler.type is None or catches_one_of(handler.type, names)
+                for handler in parent.handlers
+            )
+        ):
+            return True
+        current = parent
+    return False
+
+
 def catches_one_of(caught: cst.BaseExpression | None, names: frozenset[str]) -> bool:
     """Does the handler's type name one of ``names`` (``except OSError:``,
     ``except (ValueError, socket.error):``, alone or in a tuple)?"""

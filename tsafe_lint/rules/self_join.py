@@ -10,7 +10,7 @@ from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, awaited_code
 from tsafe_lint.analysis.scopes import final_name
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
-from tsafe_lint.rules.cannot_raise import catches_one_of
+from tsafe_lint.rules.cannot_raise import in_try_taking
 
 FAMILY = "threads"
 
@@ -109,7 +109,7 @@ class ThreadJoinsItself(Rule):
             callee = call.call.func
             assert isinstance(callee, cst.Attribute)
             awaited = awaited_code(callee.value, Kind.THREAD, call.func, analysis)
-            if awaited is None or _takes_runtime_error(call.call, analysis):
+            if awaited is None or in_try_taking(call.call, _TAKES_RUNTIME_ERROR, analysis):
                 continue
             for entry in awaited.entries:
                 chain = analysis.call_chain(entry, call.func)
@@ -161,24 +161,6 @@ def _in_keyboard_interrupt_handler(node: cst.CSTNode, analysis: ModuleAnalysis) 
             values = [e.value for e in names] if names is not None else [caught]
             return all(final_name(value) == "KeyboardInterrupt" for value in values)
         current = analysis.parent_of(current)
-    return False
-
-
-def _takes_runtime_error(call: cst.Call, analysis: ModuleAnalysis) -> bool:
-    """Is ``call`` in the body of a ``try`` with a handler for ``RuntimeError``?"""
-    current: cst.CSTNode | None = call
-    while current is not None and not isinstance(current, cst.FunctionDef):
-        parent = analysis.parent_of(current)
-        if (
-            isinstance(parent, cst.Try)
-            and current is parent.body
-            and any(
-                handler.type is None or catches_one_of(handler.type, _TAKES_RUNTIME_ERROR)
-                for handler in parent.handlers
-            )
-        ):
-            return True
-        current = parent
     return False
 
 
