@@ -24,38 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the seventy-fifth set, pinned while the seventy-fourth was reviewed; current since it was retired
+# the seventy-sixth set, pinned while the seventy-fifth was reviewed; current since it was retired
 PINS = {
-    "dexter-controller": "0.3.0",
-    "driftcast": "1.1.0",
-    "fastapi-injectable": "1.6.1",
-    "agent-tracker": "0.5.0",
-    "ai-orchestrator-kernel": "1.0.1",
-    "aio-rfcomm": "1.1.0",
-    "annotations-orchestration": "0.3.0",
-    "apex-core": "0.15.14",
-    "async-batch-llm": "0.28.0",
-    "asyncmd": "0.5.1",
-    "bike-router": "0.3.0",
-    "brandly-cli": "0.14.2",
-    "ccflow": "0.9.4",
-    "claude-cortex": "4.7.0",
-    "clinicsentry": "0.4.0",
-    "clustertrace": "0.14.3",
-    "cupli": "0.8.1",
-    "deskd": "0.4.3",
-    "dispatchio": "0.4.1",
-    "ebus-sdk": "0.27.0",
-    "echohub": "2.3.0",
-    "expflow-pde": "0.7.0",
-    "felix-agent-sdk": "0.3.0",
-    "flash-sandbox": "0.4.0",
-    "meshlite": "0.3.0",
-}
-# the seventy-sixth set, pinned while the seventy-fifth is reviewed and held in reserve until the
-# seventy-fifth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "barricador-client": "0.3.0",
     "birdword": "0.3.2",
     "devctl": "1.2.3",
@@ -162,6 +132,7 @@ SEEN = (
     BENCH / "validation_seen_72.toml",
     BENCH / "validation_seen_73.toml",
     BENCH / "validation_seen_74.toml",
+    BENCH / "validation_seen_75.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -239,20 +210,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the seventy-fifth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
