@@ -28,6 +28,7 @@ import libcst as cst
 from tsafe_lint.analysis.log_aliases import is_log_method
 from tsafe_lint.analysis.memo import bound_names, only_shared_store
 from tsafe_lint.analysis.names import looks_like_constant
+from tsafe_lint.analysis.none_tests import none_subject
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolTable
 from tsafe_lint.analysis.tree import walk
@@ -67,13 +68,14 @@ def is_lazy_index_act(
         return False
     if not _built_here(store.value, act):
         return False
-    local_functions = {
-        node.name.value for s in act for node in walk(s) if isinstance(node, cst.FunctionDef)
-    }
+    defined = {id(node) for s in act for node in walk(s) if isinstance(node, cst.FunctionDef)}
+    nested = [f for f in symbols.structure.functions if id(f.node) in defined]
+    local_functions = {f.name for f in nested}
     made_here = bound_names(act) | local_functions
     if not all(_plain_call(call, made_here, local_functions) for call in _calls(act)):
         return False
-    if not _reads_fixed_state(act, store, made_here, func, target):
+    parameters = {name for f in nested for name in f.params}
+    if not _reads_fixed_state(act, store, made_here | parameters, func, target):
         return False
     return not _changed_elsewhere(target, store, func, symbols)
 
@@ -83,14 +85,9 @@ def _unset_test(test: cst.BaseExpression) -> cst.Attribute | cst.Name | None:
     attribute or a name."""
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         test = test.expression
-    if (
-        isinstance(test, cst.Comparison)
-        and len(test.comparisons) == 1
-        and isinstance(test.comparisons[0].operator, (cst.Is, cst.IsNot))
-        and isinstance(test.comparisons[0].comparator, cst.Name)
-        and test.comparisons[0].comparator.value == "None"
-    ):
-        test = test.left
+    subject = none_subject(test)
+    if subject is not None:
+        test = subject[0]
     return test if isinstance(test, (cst.Attribute, cst.Name)) else None
 
 
@@ -175,8 +172,9 @@ def _reads_fixed_state(
     func: FunctionInfo,
     target: cst.Attribute | cst.Name,
 ) -> bool:
-    """Does the act read only its own names, imports, builtins, constants and attributes
-    of ``self`` that only set-up binds and nothing changes in place (besides the index
+    """Does the act read only its own names (``made_here``: its locals, the functions it
+    defines and their parameters), imports, builtins, constants and attributes of
+    ``self`` that only set-up binds and nothing changes in place (besides the index
     itself, read back after the store)?"""
     skipped = {id(node) for node in walk(store.targets[0].target)}
     for statement in act:
@@ -189,13 +187,6 @@ def _reads_fixed_state(
                 skipped.add(id(node.name))
             if isinstance(node, type(target)) and node.deep_equals(target):
                 skipped.update(id(inner) for inner in walk(node))
-    nested = {
-        name
-        for statement in act
-        for node in walk(statement)
-        if isinstance(node, cst.FunctionDef)
-        for name in _params(node)
-    }
     module = func
     while module.parent is not None:
         module = module.parent
@@ -217,22 +208,12 @@ def _reads_fixed_state(
             name = node.value
             if not (
                 name in made_here
-                or name in nested
                 or name in imported
                 or name in _BUILTINS
                 or looks_like_constant(name)
             ):
                 return False
     return all(_fixed_after_set_up(attr, func) for attr in attrs)
-
-
-def _params(node: cst.FunctionDef) -> list[str]:
-    params = node.params
-    every = [*params.posonly_params, *params.params, *params.kwonly_params]
-    for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
-            every.append(star)
-    return [param.name.value for param in every]
 
 
 def _fixed_after_set_up(attr: str, func: FunctionInfo) -> bool:

@@ -8,10 +8,10 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis
 from tsafe_lint.analysis.reachability import QTHREAD_VERB
-from tsafe_lint.analysis.scopes import final_name
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.cannot_raise import in_try_taking
+from tsafe_lint.rules.self_join import asks_which_thread
 
 FAMILY = "threads"
 
@@ -126,11 +126,7 @@ class SignalHandlerInThread(Rule):
 def _asks_which_thread(func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
     """Does ``func``, or a function on the path from its thread's entry, ask which thread
     runs it?"""
-    for step in analysis.reach.path(func):
-        for node in walk(step.node, NOT_RUN):
-            if isinstance(node, cst.Call) and final_name(node.func) in _IDENTITY:
-                return True
-    return False
+    return any(asks_which_thread(step, _IDENTITY) for step in analysis.reach.path(func))
 
 
 RULES: list[type[Rule]] = [SignalHandlerInThread]

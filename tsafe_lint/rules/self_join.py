@@ -113,7 +113,7 @@ class ThreadJoinsItself(Rule):
                 continue
             for entry in awaited.entries:
                 chain = analysis.call_chain(entry, call.func)
-                if not chain or any(_asks_which_thread(step) for step in chain):
+                if not chain or any(asks_which_thread(step) for step in chain):
                     continue
                 if _through_keyboard_interrupt(chain, analysis):
                     continue
@@ -128,10 +128,11 @@ class ThreadJoinsItself(Rule):
                 break
 
 
-def _asks_which_thread(func: FunctionInfo) -> bool:
-    """Does ``func`` ask which thread runs it (a guard against joining oneself)?"""
+def asks_which_thread(func: FunctionInfo, identity: frozenset[str] = _IDENTITY) -> bool:
+    """Does ``func``'s own code call one of ``identity``, asking which thread runs it (a
+    guard against joining oneself; TS414 passes its own names)?"""
     return any(
-        isinstance(node, cst.Call) and final_name(node.func) in _IDENTITY
+        isinstance(node, cst.Call) and final_name(node.func) in identity
         for node in walk(func.node, NOT_RUN)
     )
 
