@@ -21,6 +21,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS104": ("inconsistent-locking", False),
     "TS105": ("iteration-during-mutation", True),
     "TS106": ("process-state-changed-in-thread", False),
+    "TS107": ("process-state-swapped-on-thread", True),
     "TS201": ("acquire-without-try-finally", True),
     "TS202": ("acquire-without-release", True),
     "TS203": ("reentrant-lock-acquire", True),
