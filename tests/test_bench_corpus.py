@@ -24,43 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the seventy-sixth set, pinned while the seventy-fifth was reviewed; current since it was retired
+# the seventy-seventh set, pinned while the seventy-sixth was reviewed; current since it was retired
 PINS = {
-    "barricador-client": "0.3.0",
-    "birdword": "0.3.2",
-    "devctl": "1.2.3",
-    "abxbus": "2.5.79",
-    "adktelemetry": "1.0.0",
-    "ai-producer": "0.3.5",
-    "aihf": "2.6.1",
-    "aios-kiro": "1.4.0",
-    "aircore": "0.1.0",
-    "ansys-saf-desktop-orchestrator": "1.14.0",
-    "astrobridge": "0.4.0",
-    "cadence-orchestration": "0.7.2",
-    "cobweb-launcher": "3.2.33",
-    "codeflash": "0.20.6",
-    "cpz-ai": "4.37.0",
-    "crowe-deepparallel": "0.3.0",
-    "earth-extractor": "0.4.0",
-    "flowpilot-ai": "2.0.0",
-    "genai-telemetry": "1.2.0",
-    "heddle-ai": "0.9.2",
-    "hunt-framework": "0.4.36",
-    "hydros-agent-sdk": "0.1.6",
-    "hypershell": "2.8.2",
-    "infuse-iot": "0.10.4",
-    "limioryn": "0.39.0",
-    "liutang": "0.1.0",
-    "morphcloud": "0.1.116",
-    "smplkit-sdk": "3.2.206",
-    "stampla-desktop": "0.3.0",
-    "supertokens-python": "0.31.4",
-}
-# the seventy-seventh set, pinned while the seventy-sixth is reviewed and held in reserve until the
-# seventy-sixth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "fluxly": "0.3.2",
     "apilenss": "0.3.0",
     "cyber-shell-wrapper": "1.1.0",
@@ -168,6 +133,7 @@ SEEN = (
     BENCH / "validation_seen_73.toml",
     BENCH / "validation_seen_74.toml",
     BENCH / "validation_seen_75.toml",
+    BENCH / "validation_seen_76.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -245,20 +211,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the seventy-sixth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
