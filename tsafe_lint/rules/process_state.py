@@ -232,7 +232,8 @@ class ProcessStateSwappedOnThread(Rule):
             if change.what not in what.setdefault(change.func, []):
                 what[change.func].append(change.what)
         for func, change in first.items():
-            swapped = " and ".join(what[func])
+            *rest, last = what[func]
+            swapped = f"{', '.join(rest)} and {last}" if rest else last
             several = len(what[func]) > 1
             it, they = ("them", "they are") if several else ("it", "it is")
             value = "values" if several else "value"
