@@ -49,6 +49,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS412": ("published-before-ready", True),
     "TS413": ("restart-revives-old-thread", False),
     "TS414": ("signal-handler-set-in-thread", True),
+    "TS415": ("timeout-inside-pool-with", True),
 }
 
 ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})

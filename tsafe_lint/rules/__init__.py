@@ -14,6 +14,7 @@ from tsafe_lint.rules import (
     lock_usage,
     main_thread_only,
     ownership,
+    pool_exit,
     process_state,
     raised_flags,
     ready_events,
@@ -47,6 +48,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *early_publication.RULES,
         *restarts.RULES,
         *main_thread_only.RULES,
+        *pool_exit.RULES,
     ],
     key=lambda rule: rule.code,
 )
