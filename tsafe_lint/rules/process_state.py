@@ -272,27 +272,20 @@ def _changes(analysis: ModuleAnalysis) -> Iterator[_Change]:
     for func in analysis.reach.entries:
         restores, restored = _restores(func, analysis)
         for node in walk(func.node, skip=NOT_RUN):
-            if isinstance(node, cst.Call):
-                if id(node) in held:
-                    continue
-                qualified = _qualified(node.func, analysis, func)
-                what = _changed_by_call(node, qualified, analysis, func)
-                changed = [] if what is None else [what]
-                temporary = qualified in _TEMPORARY_CALLS and isinstance(
-                    analysis.parent_of(node), cst.WithItem
-                )
-            elif isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del)):
-                changed = _stored_by(node, analysis, func)
-                temporary = False
-            else:
-                continue
+            changed = _changed_by(node, analysis, func)
             if (
                 not changed
+                or id(node) in held
                 or id(node) in restores
                 or _under_lock(node, func, analysis)
                 or _in_forked_child(node, func, analysis)
             ):
                 continue
+            temporary = (
+                isinstance(node, cst.Call)
+                and _qualified(node.func, analysis, func) in _TEMPORARY_CALLS
+                and isinstance(analysis.parent_of(node), cst.WithItem)
+            )
             for what in changed:
                 yield _Change(func, node, what, temporary or what in restored)
 
@@ -306,23 +299,22 @@ def _restores(func: FunctionInfo, analysis: ModuleAnalysis) -> tuple[set[int], s
         if not isinstance(node, cst.Try) or node.finalbody is None:
             continue
         for inner in walk(node.finalbody, skip=NOT_RUN):
-            if isinstance(inner, cst.Call):
-                callee = inner.func
-                qualified = (
-                    analysis.structure.qualified_name(callee, func)
-                    if isinstance(callee, (cst.Name, cst.Attribute))
-                    else None
-                )
-                what = _changed_by_call(inner, qualified, analysis, func)
-                changed = [] if what is None else [what]
-            elif isinstance(inner, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del)):
-                changed = _stored_by(inner, analysis, func)
-            else:
-                continue
+            changed = _changed_by(inner, analysis, func)
             if changed:
                 restores.add(id(inner))
                 restored.update(changed)
     return restores, restored
+
+
+def _changed_by(node: cst.CSTNode, analysis: ModuleAnalysis, func: FunctionInfo) -> list[str]:
+    """What process-wide state the call or statement ``node`` changes (none, one, or
+    several for ``sys.stdout = sys.stderr = buffer``)."""
+    if isinstance(node, cst.Call):
+        what = _changed_by_call(node, _qualified(node.func, analysis, func), analysis, func)
+        return [] if what is None else [what]
+    if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del)):
+        return _stored_by(node, analysis, func)
+    return []
 
 
 def _changed_by_call(
