@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis
+from tsafe_lint.analysis.scopes import ends_by_leaving
 from tsafe_lint.analysis.symbols import argument
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
@@ -215,7 +216,8 @@ def _timeout_leaves(
         if isinstance(parent, cst.Try) and child is parent.body:
             for handler in parent.handlers:
                 if _catches_timeout(handler, func, analysis):
-                    return _ends_leaving(handler.body) and not _stops_the_task(handler.body)
+                    leaves = ends_by_leaving(handler.body, (cst.Return, cst.Raise))
+                    return leaves and not _stops_the_task(handler.body)
         child, parent = parent, analysis.parent_of(parent)
     return True
 
@@ -252,19 +254,6 @@ def _stops_the_task(body: cst.BaseSuite) -> bool:
         and node.func.attr.value in _STOPPING_METHODS
         for node in walk(body, skip=NOT_RUN)
     )
-
-
-def _ends_leaving(body: cst.BaseSuite) -> bool:
-    """Does the handler's block end in ``raise`` or ``return``?"""
-    if isinstance(body, cst.SimpleStatementSuite):
-        last_small = body.body[-1] if body.body else None
-    else:
-        statements = body.body
-        last = statements[-1] if statements else None
-        if not isinstance(last, cst.SimpleStatementLine):
-            return False
-        last_small = last.body[-1] if last.body else None
-    return isinstance(last_small, (cst.Raise, cst.Return))
 
 
 RULES: list[type[Rule]] = [TimeoutInsidePoolWith]
