@@ -74,7 +74,8 @@ class ConditionWaitNotInLoop(Rule):
 
     A wait whose following code tests the predicate's state again before acting on it
     is left alone: after the wait, the first statement that does anything (not
-    ``pass``, a docstring or a logging call) tests the state the wait's ``if`` tests
+    ``pass``, a docstring, a logging call, or an ``if`` of other state whose branch only
+    returns or raises, ``if self._stopped: return``) tests the state the wait's ``if`` tests
     (``if``/``while``) or iterates over it (``for``), or takes it into locals whose first
     use is such a test (``cmd, self._cmd = self._cmd, None`` then ``if cmd is not
     None:``; ``items = list(self._items)`` then ``for item in items:``), or calls one of

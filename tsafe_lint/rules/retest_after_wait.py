@@ -20,6 +20,8 @@ that does anything (not ``pass``, a docstring or a logging call):
   does nothing);
 - or is ``if <test of the object's state>: continue``: whatever the wait was for, the
   pass goes back to the loop's head (and waits again) when there is nothing to do;
+  an ``if`` of other state whose branch only leaves (``if self._stopped: return``, or a
+  ``raise``) is passed over: it does not act on the state, and what follows it is judged;
 - or takes it into locals (``cmd = self._cmd``, ``cmd, self._cmd = self._cmd, None``,
   ``items = list(self._items)``, ``n = len(self._queue)``, ``x = self._map.get(k)``,
   nothing else called) whose first use is such a test or loop;
@@ -160,6 +162,8 @@ class _Walker:
             return self.sequence(list(statement.body.body))
         if isinstance(statement, cst.If) and _skips_the_pass(statement):
             return True  # ``if not self._queue: continue``: nothing to do, wait again
+        if isinstance(statement, cst.If) and self._only_leaves(statement):
+            return None  # ``if self._stopped: return``: leaves without touching the state
         if isinstance(statement, (cst.If, cst.While)):
             return self._names_state(statement.test)
         if isinstance(statement, cst.For):
@@ -191,6 +195,29 @@ class _Walker:
             return self.sequence(list(callee.node.body.body))
         finally:
             self.func, self.depth = outer, self.depth - 1
+
+    def _only_leaves(self, statement: cst.If) -> bool:
+        """``if self._stopped: return`` (no ``else``): a test of other state whose branch
+        only returns (nothing, or a constant) or raises. It does not act on the predicate's
+        state, and the code after it runs only when it did not leave, so the walk goes on
+        past it (fact0-sdk's audit flusher, seventy-seventh set: judged false)."""
+        if statement.orelse is not None or self._names_state(statement.test):
+            return False
+        body = statement.body
+        if not isinstance(body, cst.IndentedBlock) or len(body.body) != 1:
+            return False
+        line = body.body[0]
+        if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+            return False
+        small = line.body[0]
+        if isinstance(small, cst.Return):
+            return small.value is None or (
+                isinstance(small.value, (cst.Name, cst.Integer, cst.SimpleString))
+                and not self._names_state(small.value)
+            )
+        return isinstance(small, cst.Raise) and (
+            small.exc is None or not self._names_state(small.exc)
+        )
 
     def _takes(self, assign: cst.Assign) -> bool:
         """``cmd, self._cmd = self._cmd, None`` or ``items = list(self._items)``: the
