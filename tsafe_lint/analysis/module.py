@@ -340,25 +340,37 @@ class ModuleAnalysis:
         them is explicit and comes, in a function that starts threads, before its first
         start (``connect()`` calls ``self._init()``, then starts the reader). What they
         write happens before any thread started there can see it, like the writes before
-        the start in the caller itself. Not a helper a thread runs, nor one handed
-        around as a value."""
+        the start in the caller itself. So do the helpers that only such helpers call
+        (``connect()`` calls ``self._connect_pipeline()`` before the start, which calls
+        ``self._build_pipeline()``: syncfield's camera, seventy-seventh set: judged
+        false). Not a helper a thread runs, nor one handed around as a value."""
         first = self.first_thread_start
         if not first:
             return frozenset()
         orders = {id(any_call.call): any_call.order for any_call in self.regions.calls}
-        sites: dict[FunctionInfo, list[bool]] = {}
+        sites: dict[FunctionInfo, list[tuple[FunctionInfo, bool, bool]]] = {}
         for site in self.regions.call_sites:
             start = first.get(site.func)
             order = orders.get(id(site.call))
             early = not site.implicit and start is not None and order is not None and order < start
-            sites.setdefault(site.callee, []).append(early)
-        return frozenset(
-            func
-            for func, early in sites.items()
-            if all(early)
-            and func not in self.regions.referenced
-            and not self.reach.entries.get(func)
-        )
+            sites.setdefault(site.callee, []).append((site.func, early, site.implicit))
+        candidates = {
+            func: callers
+            for func, callers in sites.items()
+            if func not in self.regions.referenced and not self.reach.entries.get(func)
+        }
+        found: set[FunctionInfo] = set()
+        grew = True
+        while grew:
+            grew = False
+            for func, callers in candidates.items():
+                if func not in found and all(
+                    early or (not implicit and caller in found and caller is not func)
+                    for caller, early, implicit in callers
+                ):
+                    found.add(func)
+                    grew = True
+        return frozenset(found)
 
     def thread_reason(self, func: FunctionInfo) -> str:
         """Why ``func`` runs on a thread, for messages: ``'book_seat' runs on ...``."""
