@@ -24,43 +24,8 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the seventy-seventh set, pinned while the seventy-sixth was reviewed; current since it was retired
+# the seventy-eighth set, pinned while the seventy-seventh was reviewed; current since it was retired
 PINS = {
-    "fluxly": "0.3.2",
-    "apilenss": "0.3.0",
-    "cyber-shell-wrapper": "1.1.0",
-    "agenteval-sdk": "0.3.8",
-    "aiothreading": "0.3.0",
-    "airprompter-agent-telemetry": "0.5.0",
-    "backports-interpreters": "0.3.0",
-    "batonsh": "0.3.9",
-    "bussdcc-hardware": "0.31.0",
-    "cosmotech-run-orchestrator": "2.1.0",
-    "courier-pigeon": "1.0.0a38",
-    "fact0-sdk": "1.0.6",
-    "fraisier": "0.84.2",
-    "gwenflow": "1.4.2",
-    "healthchain": "0.16.1",
-    "iops-benchmark": "3.5.10",
-    "kailash-nexus": "1.4.2",
-    "levers9": "0.15.1",
-    "lumenova-beacon": "2.24.0",
-    "luxai-magpie": "0.9.7",
-    "netra-sdk": "1.2.2",
-    "nodus-lang": "5.15.0",
-    "nvhive": "0.42.0",
-    "plexus-core": "0.81.1",
-    "provide-telemetry": "0.11.0",
-    "robotrace-sdk": "2.1.0",
-    "solace-ai-connector": "3.3.13",
-    "syncfield": "0.6.0",
-    "trent": "0.4.8",
-    "zoo-framework": "0.14.0",
-}
-# the seventy-eighth set, pinned while the seventy-seventh is reviewed and held in reserve until the
-# seventy-seventh is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "quartermaster-sdk": "0.9.1",
     "rpa-bot-sdk-core": "1.8.0",
     "threatvision-ai": "2.4.1",
@@ -168,6 +133,7 @@ SEEN = (
     BENCH / "validation_seen_74.toml",
     BENCH / "validation_seen_75.toml",
     BENCH / "validation_seen_76.toml",
+    BENCH / "validation_seen_77.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -245,20 +211,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the seventy-seventh is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
