@@ -93,7 +93,9 @@ class GlobalWriteInThread(Rule):
     on several threads at once, or other code writes ``x`` as well) and code reads ``x``
     back after the write, expecting its own value: later in the function, in a loop
     around the write, or in a caller after its call (``if TOKEN is None: renew();
-    use(TOKEN)``). A store that nothing reads back is last-writer-wins, the point of a
+    use(TOKEN)``). A store followed in its block only by simple statements and a
+    ``return`` or ``raise`` (``_engine = False; return []``) is read back only by those
+    statements. A store that nothing reads back is last-writer-wins, the point of a
     status or a setting, and is left alone (every true finding of this rule judged on
     the retired validation sets read its own write back). A single worker that
     sets a result the main thread reads after ``join()`` is fine, and so is lazy set-up of a
@@ -206,8 +208,11 @@ def _read_after(
         return True
     own = {id(node) for node in walk(point, skip=NOT_RUN)}
     scope: list[cst.CSTNode] = nodes[index + len(own) :]
+    leaving = _leaves_after(point, analysis)
+    if leaving is not None:
+        scope = [node for statement in leaving for node in walk(statement, skip=NOT_RUN)]
     parent = analysis.parent_of(point)
-    while parent is not None and parent is not func.node:
+    while leaving is None and parent is not None and parent is not func.node:
         if isinstance(parent, (cst.For, cst.While)):
             scope = [node for node in walk(parent, skip=NOT_RUN) if id(node) not in own]
             break
@@ -226,6 +231,40 @@ def _read_after(
         isinstance(node, cst.Name) and node.value == name and id(node) not in not_loads
         for node in scope
     )
+
+
+def _leaves_after(point: cst.CSTNode, analysis: ModuleAnalysis) -> list[cst.BaseStatement] | None:
+    """The rest of the write's block when it is only simple statements that end in a
+    ``return`` or ``raise`` (``_engine = False``, ``status.update(...)``, ``return []``):
+    nothing else of the function (nor a loop around it) runs after the write, only
+    these. None when control can go on past the block. A ``try`` with a ``finally``
+    around it runs more, so it does not count (foxy-audit's failed load latched as
+    ``False``, seventy-eighth set: judged false)."""
+    statement: cst.CSTNode | None = point
+    while statement is not None and not isinstance(statement, cst.SimpleStatementLine):
+        statement = analysis.parent_of(statement)
+    block = analysis.parent_of(statement) if statement is not None else None
+    if not isinstance(block, cst.IndentedBlock):
+        return None
+    body = list(block.body)
+    rest = body[next(i for i, item in enumerate(body) if item is statement) :]
+    end = next(
+        (
+            index
+            for index, item in enumerate(rest)
+            if not isinstance(item, cst.SimpleStatementLine)
+            or any(isinstance(small, (cst.Return, cst.Raise)) for small in item.body)
+        ),
+        None,
+    )
+    if end is None or not isinstance(rest[end], cst.SimpleStatementLine):
+        return None
+    node = analysis.parent_of(block)
+    while node is not None and not isinstance(node, cst.FunctionDef):
+        if isinstance(node, cst.Try) and node.finalbody is not None:
+            return None
+        node = analysis.parent_of(node)
+    return rest[: end + 1]
 
 
 def _only_settled_writes(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
