@@ -188,7 +188,7 @@ def _decisions(node: cst.With, func: FunctionInfo, analysis: ModuleAnalysis) -> 
             if isinstance(part, cst.Call) and isinstance(part.func, cst.Attribute):
                 key = analysis.symbols.key_of(part.func.value, func)
                 if key is not None:
-                    written.add(key)  # ``self._items.pop()``: the body acts on it
+                    written.add(key)  # ``self._items.pop()``: the body may act on it itself
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
