@@ -301,12 +301,15 @@ class _ActChecker:
         )
 
     def _log_line(self, small: cst.BaseSmallStatement) -> bool:
-        """A logger's call whose arguments have no effect: a warn-once guard that two
-        threads pass together logs twice and loses nothing (pyrtcao, thirty-fourth set)."""
+        """A logger's call (or ``warnings.warn``) whose arguments have no effect: a
+        warn-once guard that two threads pass together logs twice and loses nothing
+        (pyrtcao, thirty-fourth set; darkhunt-telemetry's ``warnings.warn`` once per key,
+        seventy-eighth set: judged false)."""
         if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
             return False
         call = small.value
-        return is_log_method(call.func) and all(
+        warns = self.symbols.structure.qualified_name(call.func, self.func) == "warnings.warn"
+        return (is_log_method(call.func) or warns) and all(
             self.expression(arg.value) or _attribute_lookup(arg.value) for arg in call.args
         )
 

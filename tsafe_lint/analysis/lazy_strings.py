@@ -9,6 +9,8 @@ same text, so nothing is lost (work done twice). Reviewers judge such a race har
 (``re.compile``, ``frozenset``, ``sorted``, ``str`` methods) build from literals and module
 constants no function rebinds: every thread builds an equal one, and each reads back a
 complete value (toolrecall's compiled patterns, sixty-eighth set: judged false twice).
+So is any value of a global the module declares with an immutable scalar type
+(``_user_sid: str | None = None``): a string, number or flag whatever call computes it.
 Only when every write of the global in the module is such a store: a setter that stores
 another value may be overwritten by a thread that missed before it.
 """
@@ -25,7 +27,7 @@ from tsafe_lint.analysis.accesses import (
     rebound_globals,
 )
 from tsafe_lint.analysis.events import Access
-from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, final_name
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.tree import NOT_RUN, walk
 
@@ -39,9 +41,14 @@ def only_lazy_strings(
     ``lazy_string_store`` of a string or of a value built from constants (the module's
     own ``_agent = None`` aside)?"""
     rebound = rebound_globals(writes)
+    scalar = _declared_scalar(structure, key[-1])
 
     def equal_everywhere(value: cst.BaseExpression, func: FunctionInfo) -> bool:
-        return is_string(value) or _built_from_constants(value, func, structure, rebound)
+        return (
+            (scalar and not _draws_chance(func, structure))
+            or is_string(value)
+            or _built_from_constants(value, func, structure, rebound)
+        )
 
     return every_write_in_functions(
         key, writes, lambda write: lazy_string_store(write, parent_of, equal_everywhere)
@@ -106,6 +113,72 @@ _STRING_METHODS = frozenset(
      "casefold", "title", "capitalize", "swapcase", "replace", "zfill", "ljust", "rjust",
      "center", "expandtabs", "removeprefix", "removesuffix", "translate"}
 )  # fmt: skip
+
+
+#: Immutable scalar types: a value of one has no identity callers rely on.
+_SCALARS = frozenset({"str", "bytes", "int", "float", "bool"})
+
+
+def _declared_scalar(structure: ModuleStructure, name: str) -> bool:
+    """Is the global declared at module level with an immutable scalar type, optional
+    or not (``_user_sid: str | None = None``, ``_elevated: Optional[bool] = None``)? Its
+    lazy value is then a string, a number or a flag like the strings above, whatever
+    call computes it (foxy-audit's cached SID, elevation and ruleset hash, seventy-eighth
+    set: judged false)."""
+    module = structure.module_scope.node
+    if not isinstance(module, cst.Module):
+        return False
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if (
+                isinstance(small, cst.AnnAssign)
+                and isinstance(small.target, cst.Name)
+                and small.target.value == name
+            ):
+                return _scalar_type(small.annotation.annotation)
+    return False
+
+
+#: Modules whose calls give another value on each call: a key drawn from them differs
+#: between the threads that miss together.
+_CHANCE_MODULES = ("random.", "secrets.", "uuid.", "time.", "datetime.")
+_CHANCE_CALLS = frozenset({"os.urandom", "os.getrandom"})
+
+
+def _draws_chance(func: FunctionInfo, structure: ModuleStructure) -> bool:
+    """Does ``func`` call a source of chance or of the time (``secrets.token_bytes``,
+    ``uuid.uuid4``, ``time.time_ns``, ``os.urandom``)? Two threads that miss together
+    then store different values, and one caller keeps a value nobody else sees
+    (device-fingerprinting-pro's random obfuscation key, seventy-fourth set: judged
+    true)."""
+    for node in walk(func.node, skip=NOT_RUN):
+        if isinstance(node, cst.Call):
+            name = structure.qualified_name(node.func, func)
+            if name is not None and (name in _CHANCE_CALLS or name.startswith(_CHANCE_MODULES)):
+                return True
+    return False
+
+
+def _scalar_type(annotation: cst.BaseExpression) -> bool:
+    """``str``, ``str | None``, ``Optional[str]`` (and ``bytes``, ``int``, ``float``,
+    ``bool``)."""
+    if isinstance(annotation, cst.Name):
+        return annotation.value in _SCALARS
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        sides = (annotation.left, annotation.right)
+        none = [s for s in sides if isinstance(s, cst.Name) and s.value == "None"]
+        return len(none) == 1 and all(_scalar_type(side) for side in sides if side is not none[0])
+    if (
+        isinstance(annotation, cst.Subscript)
+        and isinstance(annotation.value, (cst.Name, cst.Attribute))
+        and final_name(annotation.value) == "Optional"
+        and len(annotation.slice) == 1
+        and isinstance(annotation.slice[0].slice, cst.Index)
+    ):
+        return _scalar_type(annotation.slice[0].slice.value)
+    return False
 
 
 def _tests_unset(test: cst.BaseExpression, name: str) -> bool | None:

@@ -99,7 +99,8 @@ class GlobalWriteInThread(Rule):
     status or a setting, and is left alone (every true finding of this rule judged on
     the retired validation sets read its own write back). A single worker that
     sets a result the main thread reads after ``join()`` is fine, and so is lazy set-up of a
-    string (``if _agent is None: _agent = "lib/" + v``, every write of the global alike: see
+    string or a global declared with a scalar type (``if _agent is None: _agent = "lib/" +
+    v``, every write of the global alike: see
     TS103), or a global whose every write is the act of a check TS103 finds harmless to
     repeat (``if not _warned: _warned = True``, a refresh stored with its stamp: ``_cached =
     (time.monotonic(), lookup())``). Code that only threads started one per target (a
@@ -624,7 +625,12 @@ class UnlockedCheckThenAct(Rule):
     in the branch that runs while it is unset (also the ``else`` of ``if _agent is not
     None:``, or after ``if _agent is not None: return _agent``). Threads that miss
     together build the same text, and a string has no identity to lose (TS101 leaves
-    the same stores alone). The same holds for a value that pure calls (``re.compile``,
+    the same stores alone). So is any value stored into a global the module declares
+    with an immutable scalar type (``_user_sid: str | None = None``, also ``bytes``,
+    ``int``, ``float``, ``bool``, ``Optional[...]``), whatever call computes it, unless
+    the function draws on chance or the clock (``secrets``, ``random``, ``uuid``,
+    ``time``, ``datetime``, ``os.urandom``: each thread that missed keeps its own). The
+    same holds for a value that pure calls (``re.compile``,
     ``frozenset``, ``sorted``, ``str`` methods) build from literals and module constants
     no function rebinds: ``_patterns = [re.compile(p) for p in PATTERNS]``. A setter
     storing another value, or a global the value is built from that a function rebinds,
@@ -687,7 +693,8 @@ class UnlockedCheckThenAct(Rule):
     each load again and store a consistent pair. A warn-once guard is left alone too:
     ``if not _warned: _warned = True; log.warning(...)`` logs twice at worst, and so
     does one kept as a set, ``if name not in self._logged: log.warning(...);
-    self._logged.add(name)`` (the set holds the name once). So is a
+    self._logged.add(name)`` (the set holds the name once), also with
+    ``warnings.warn(...)`` for the log line. So is a
     size cap that empties the container it measured (``if len(cache) > 64:
     cache.clear()``): two clears end as one. And a change test whose act stores the
     local it compared (``if new != self.blocklist: self.blocklist = new``, also into
