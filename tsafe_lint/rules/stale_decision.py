@@ -28,11 +28,6 @@ if TYPE_CHECKING:
 
 FAMILY = "shared_state"
 _DEPTH = 3
-#: container methods that change it without looking at what is there (``pop()`` and
-#: ``remove()`` take what is there now: they act on fresh state)
-_BLIND_METHODS = frozenset(
-    {"clear", "update", "append", "appendleft", "extend", "insert", "add", "setdefault"}
-)
 
 
 @dataclass(frozen=True)
@@ -289,8 +284,8 @@ def _writer(
     analysis: ModuleAnalysis,
     depth: int,
 ) -> set[FunctionInfo] | None:
-    """The functions down to a write of ``key`` under ``lock`` that no test of ``key``
-    in them precedes, or None."""
+    """The functions down to a blind write of ``key`` under ``lock``, none of which
+    reads ``key`` again, or None."""
     if _looks_again(callee.node, callee, key, analysis):
         return None
     for write in writes.get(key, []):
@@ -307,20 +302,19 @@ def _writer(
 
 
 def _blind(write: Access, lock: SymbolKey, root: cst.CSTNode, analysis: ModuleAnalysis) -> bool:
-    """Does ``write`` change the state under ``lock`` on the stale decision alone? Not
-    when it reads the state it writes (``batch, self._queue = self._queue, []``, ``n +=
-    1``, ``pop()``: it works on what is there now), nor when a test of shared state
-    between ``root`` (the branch or the called function) and it decides again."""
+    """Does ``write`` change the state under ``lock`` on the stale decision alone: a
+    store (``self._open_minute = None``, ``del``)? Not when it reads the state it writes
+    (``batch, self._queue = self._queue, []``, ``n += 1``, a method of the container:
+    it works on what is there now), nor when a test of shared state between ``root``
+    (the branch or the called function) and it decides again."""
     if lock not in analysis.held_at(write.func, write.state):
         return False
     if write.kind is WriteKind.READ_MODIFY_WRITE:
         return False
     node = write.node
     if isinstance(node, cst.Call):
-        callee = node.func
-        if not isinstance(callee, cst.Attribute) or callee.attr.value not in _BLIND_METHODS:
-            return False
-    elif (
+        return False  # ``self._items.append(x)``: a method of what is there now
+    if (
         isinstance(node, (cst.Assign, cst.AnnAssign))
         and node.value is not None
         and _reads(node.value, write.key, write.func, analysis)
