@@ -153,10 +153,21 @@ def _draws_chance(func: FunctionInfo, structure: ModuleStructure) -> bool:
     then store different values, and one caller keeps a value nobody else sees
     (device-fingerprinting-pro's random obfuscation key, seventy-fourth set: judged
     true)."""
+    return _calls_chance(func, structure, follow=True)
+
+
+def _calls_chance(func: FunctionInfo, structure: ModuleStructure, follow: bool) -> bool:
+    """``_draws_chance`` for ``func``'s own calls and, when ``follow``, for the module
+    functions it calls by name (``_key = _make_key()``, whose body draws the salt)."""
     for node in walk(func.node, skip=NOT_RUN):
-        if isinstance(node, cst.Call):
-            name = structure.qualified_name(node.func, func)
-            if name is not None and (name in _CHANCE_CALLS or name.startswith(_CHANCE_MODULES)):
+        if not isinstance(node, cst.Call):
+            continue
+        name = structure.qualified_name(node.func, func)
+        if name is not None and (name in _CHANCE_CALLS or name.startswith(_CHANCE_MODULES)):
+            return True
+        if follow and isinstance(node.func, cst.Name):
+            callee = structure.by_qualname.get(node.func.value)
+            if callee is not None and _calls_chance(callee, structure, follow=False):
                 return True
     return False
 

@@ -628,8 +628,9 @@ class UnlockedCheckThenAct(Rule):
     the same stores alone). So is any value stored into a global the module declares
     with an immutable scalar type (``_user_sid: str | None = None``, also ``bytes``,
     ``int``, ``float``, ``bool``, ``Optional[...]``), whatever call computes it, unless
-    the function draws on chance or the clock (``secrets``, ``random``, ``uuid``,
-    ``time``, ``datetime``, ``os.urandom``: each thread that missed keeps its own). The
+    the function (or a function of the module it calls by name) draws on chance or the
+    clock (``secrets``, ``random``, ``uuid``, ``time``, ``datetime``, ``os.urandom``:
+    each thread that missed keeps its own). The
     same holds for a value that pure calls (``re.compile``,
     ``frozenset``, ``sorted``, ``str`` methods) build from literals and module constants
     no function rebinds: ``_patterns = [re.compile(p) for p in PATTERNS]``. A setter
