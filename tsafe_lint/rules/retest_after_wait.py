@@ -120,18 +120,24 @@ def _skips_the_pass(statement: cst.If) -> bool:
     only answer is to go back to the loop's head, where the thread waits again; what
     follows runs only when there is something to do (supysonic's scanner queue,
     seventeenth set: judged false)."""
-    body = statement.body
-    if statement.orelse is not None or not isinstance(body, cst.IndentedBlock):
-        return False
-    if len(body.body) != 1 or not isinstance(body.body[0], cst.SimpleStatementLine):
-        return False
-    line = body.body[0].body
-    if len(line) != 1 or not isinstance(line[0], cst.Continue):
+    if not isinstance(_lone_statement(statement), cst.Continue):
         return False
     return any(
         isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
         for node in walk(statement.test)
     )
+
+
+def _lone_statement(statement: cst.If) -> cst.BaseSmallStatement | None:
+    """The one small statement an ``if`` without ``else`` runs (``continue`` in ``if
+    not self._queue: continue``), or None when it runs more or has an ``else``."""
+    body = statement.body
+    if statement.orelse is not None or not isinstance(body, cst.IndentedBlock):
+        return None
+    if len(body.body) != 1 or not isinstance(body.body[0], cst.SimpleStatementLine):
+        return None
+    line = body.body[0].body
+    return line[0] if len(line) == 1 else None
 
 
 class _Walker:
@@ -201,15 +207,9 @@ class _Walker:
         only returns (nothing, or a constant) or raises. It does not act on the predicate's
         state, and the code after it runs only when it did not leave, so the walk goes on
         past it (fact0-sdk's audit flusher, seventy-seventh set: judged false)."""
-        if statement.orelse is not None or self._names_state(statement.test):
+        if self._names_state(statement.test):
             return False
-        body = statement.body
-        if not isinstance(body, cst.IndentedBlock) or len(body.body) != 1:
-            return False
-        line = body.body[0]
-        if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
-            return False
-        small = line.body[0]
+        small = _lone_statement(statement)
         if isinstance(small, cst.Return):
             return small.value is None or (
                 isinstance(small.value, (cst.Name, cst.Integer, cst.SimpleString))

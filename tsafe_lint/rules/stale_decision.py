@@ -317,7 +317,7 @@ def _blind(write: Access, lock: SymbolKey, root: cst.CSTNode, analysis: ModuleAn
     if (
         isinstance(node, (cst.Assign, cst.AnnAssign))
         and node.value is not None
-        and _reads(node.value, write.key, write.func, analysis)
+        and _looks_again(node.value, write.func, write.key, analysis)
     ):
         return False
     parent = analysis.parent_of(node)
@@ -328,15 +328,6 @@ def _blind(write: Access, lock: SymbolKey, root: cst.CSTNode, analysis: ModuleAn
             return False
         parent = analysis.parent_of(parent)
     return True
-
-
-def _reads(
-    value: cst.BaseExpression, key: SymbolKey, func: FunctionInfo, analysis: ModuleAnalysis
-) -> bool:
-    return any(
-        isinstance(part, (cst.Attribute, cst.Name)) and analysis.symbols.key_of(part, func) == key
-        for part in walk(value)
-    )
 
 
 def _looks_again(
