@@ -23,6 +23,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS106": ("process-state-changed-in-thread", False),
     "TS107": ("process-state-swapped-on-thread", True),
     "TS108": ("decision-outlives-lock", False),
+    "TS109": ("singleton-init-race", False),
     "TS201": ("acquire-without-try-finally", True),
     "TS202": ("acquire-without-release", True),
     "TS203": ("reentrant-lock-acquire", True),
