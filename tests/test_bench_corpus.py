@@ -24,43 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the seventy-eighth set, pinned while the seventy-seventh was reviewed; current since the
-# seventy-seventh was retired
+# the seventy-ninth set, pinned while the seventy-eighth was reviewed; current since the
+# seventy-eighth was retired
 PINS = {
-    "quartermaster-sdk": "0.9.1",
-    "rpa-bot-sdk-core": "1.8.0",
-    "threatvision-ai": "2.4.1",
-    "aaiclick": "0.0.29",
-    "agent-company-core": "0.2.0",
-    "agenttel": "0.4.0a1",
-    "beegait-engine": "0.2.173",
-    "bitfrost": "0.2.0",
-    "claude-task-master": "0.1.4",
-    "connpool": "1.0.14",
-    "dao-ai": "0.2.9",
-    "darkhunt-telemetry": "1.0.68",
-    "defstream": "0.1.17",
-    "deployangel": "0.1.20",
-    "devicectl-core": "0.1.0",
-    "dhp-protocol": "1.3.0",
-    "discord-os": "0.6.0",
-    "dreamscale-transport": "0.1.1a74",
-    "durable-worker": "0.26.1",
-    "esaa-core": "0.5.0b22",
-    "failproofai-sdk": "0.0.1b6",
-    "fibaro-flua": "0.1.90",
-    "forge-orchestrator": "0.1.0b19",
-    "foxy-audit": "1.18.0",
-    "framework-shells": "0.2.65",
-    "hypeman-social": "0.4.0",
-    "rw-sysstable": "0.2.2",
-    "unitport": "0.0.125",
-    "webcompanion": "1.0.0",
-}
-# the seventy-ninth set, pinned while the seventy-eighth is reviewed and held in reserve until the
-# seventy-eighth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "background-job-tracker": "0.1.4",
     "gpscheduler": "0.2.0",
     "microio": "0.1.4",
@@ -168,6 +134,7 @@ SEEN = (
     BENCH / "validation_seen_75.toml",
     BENCH / "validation_seen_76.toml",
     BENCH / "validation_seen_77.toml",
+    BENCH / "validation_seen_78.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -245,20 +212,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the seventy-eighth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
