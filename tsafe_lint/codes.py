@@ -37,6 +37,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS302": ("condition-not-held", True),
     "TS303": ("semaphore-release-unbalanced", True),
     "TS304": ("busy-wait-on-event", True),
+    "TS305": ("close-leaves-waiter-asleep", False),
     "TS401": ("future-discarded", True),
     "TS402": ("thread-target-called", True),
     "TS403": ("thread-args-not-tuple", True),

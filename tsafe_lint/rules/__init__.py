@@ -5,6 +5,7 @@ from __future__ import annotations
 from tsafe_lint.codes import ENGINE_CODES
 from tsafe_lint.rules import (
     blocking,
+    close_wake_up,
     conditions,
     deadlocks,
     early_publication,
@@ -40,6 +41,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *deadlocks.RULES,
         *blocking.RULES,
         *conditions.RULES,
+        *close_wake_up.RULES,
         *threads.RULES,
         *thread_stop.RULES,
         *ready_events.RULES,
