@@ -206,6 +206,16 @@ def on_error_paths(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
                 yield from walk(part, NOT_RUN)
 
 
+def assignment_targets(node: cst.CSTNode) -> list[cst.BaseExpression]:
+    """What an ``=``, ``+=`` or annotated assignment stores into (each ``a`` and ``b`` of
+    ``a = b = v``); nothing for any other node."""
+    if isinstance(node, cst.Assign):
+        return [target.target for target in node.targets]
+    if isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+        return [node.target]
+    return []
+
+
 def names_bound_by(node: cst.CSTNode) -> set[str]:
     """The names ``node`` itself binds, not its nested statements' (over-approximated:
     every ``Name`` in an assignment, loop, ``with`` or ``except`` target, an import,

@@ -8,7 +8,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, MethodCall, ModuleAnalysis
 from tsafe_lint.analysis.symbols import argument
-from tsafe_lint.analysis.tree import NOT_RUN, walk
+from tsafe_lint.analysis.tree import NOT_RUN, assignment_targets, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 
 FAMILY = "conditions"
@@ -219,14 +219,8 @@ def _set_by(closer: FunctionInfo, analysis: ModuleAnalysis) -> set[str]:
     names: set[str] = set()
     for func in analysis.reached_from([closer]):
         for node in walk(func.node, NOT_RUN):
-            if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
-                targets = (
-                    [target.target for target in node.targets]
-                    if isinstance(node, cst.Assign)
-                    else [node.target]
-                )
-                for target in targets:
-                    names |= _self_attributes(target, func)
+            for target in assignment_targets(node):
+                names |= _self_attributes(target, func)
     return names
 
 

@@ -9,7 +9,7 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.scopes import ClassInfo, final_name
-from tsafe_lint.analysis.tree import NOT_RUN, walk
+from tsafe_lint.analysis.tree import NOT_RUN, assignment_targets, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 
 FAMILY = "shared_state"
@@ -225,12 +225,7 @@ def _set_up(init: FunctionInfo, cls: ClassInfo) -> set[str]:
     """The attributes ``__init__`` stores on the instance or the class (its own code)."""
     stored: set[str] = set()
     for node in walk(init.node, NOT_RUN):
-        targets: list[cst.BaseExpression] = []
-        if isinstance(node, cst.Assign):
-            targets = [target.target for target in node.targets]
-        elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
-            targets = [node.target]
-        for target in targets:
+        for target in assignment_targets(node):
             if isinstance(target, cst.Attribute) and _holder(target.value, init, cls):
                 stored.add(target.attr.value)
     return stored

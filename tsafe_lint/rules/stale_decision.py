@@ -20,7 +20,7 @@ from tsafe_lint.analysis.events import Access, WriteKind
 from tsafe_lint.analysis.kinds import MUTEXES
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolKey, display_name
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import assignment_targets, walk
 from tsafe_lint.rules.base import Finding, Rule
 
 if TYPE_CHECKING:
@@ -166,20 +166,14 @@ def _decisions(node: cst.With, func: FunctionInfo, analysis: ModuleAnalysis) -> 
     written: set[SymbolKey] = set()
     for statement in node.body.body:
         for part in walk(statement):
-            if isinstance(part, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
-                targets = (
-                    [t.target for t in part.targets]
-                    if isinstance(part, cst.Assign)
-                    else [part.target]
+            for target in assignment_targets(part):
+                key = (
+                    analysis.symbols.key_of(target, func)
+                    if not isinstance(target, cst.Name)
+                    else None
                 )
-                for target in targets:
-                    key = (
-                        analysis.symbols.key_of(target, func)
-                        if not isinstance(target, cst.Name)
-                        else None
-                    )
-                    if key is not None:
-                        written.add(key)
+                if key is not None:
+                    written.add(key)
             if isinstance(part, cst.Call) and isinstance(part.func, cst.Attribute):
                 key = analysis.symbols.key_of(part.func.value, func)
                 if key is not None:
