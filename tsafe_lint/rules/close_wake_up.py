@@ -195,8 +195,8 @@ def _polls(wait: MethodCall, closer: FunctionInfo, analysis: ModuleAnalysis) -> 
     with a loop that reads an attribute the closing method sets, in its test or its body
     (``if not self._open: return b""``: esplink's socket, sixty-third set)?"""
     timeout = argument(wait.call, 0, "timeout")
-    if timeout is None:
-        return False
+    if timeout is None or (isinstance(timeout, cst.Name) and timeout.value == "None"):
+        return False  # waits until notified
     if isinstance(timeout, (cst.Integer, cst.Float)):
         return float(timeout.evaluated_value) <= _POLL_SECONDS
     loop = wait.state.loop
@@ -205,6 +205,7 @@ def _polls(wait: MethodCall, closer: FunctionInfo, analysis: ModuleAnalysis) -> 
 
 
 def _self_attributes(node: cst.CSTNode, func: FunctionInfo) -> set[str]:
+    """The attributes of ``func``'s own object that ``node`` names (``self._open``)."""
     return {
         sub.attr.value
         for sub in walk(node, NOT_RUN)
