@@ -94,6 +94,13 @@ class MethodCall:
     place: StatementPlace
     form: str  # "statement", "assign", "if", "if-not", "expression"
 
+    @property
+    def receiver(self) -> cst.BaseExpression:
+        """The object the method is called on: ``self._lock`` of ``self._lock.acquire()``."""
+        callee = self.call.func
+        assert isinstance(callee, cst.Attribute)
+        return callee.value
+
 
 @dataclass(eq=False)
 class WithEntry:

@@ -144,7 +144,7 @@ class CloseLeavesWaiterAsleep(Rule):
             yield Finding(
                 wait.call,
                 f"'{snippet(wait.call)}' in '{wait.func.name}' waits for a notify, but "
-                f"'{cls.qualname}.{closer.name}' never notifies '{snippet(_receiver(wait))}': "
+                f"'{cls.qualname}.{closer.name}' never notifies '{snippet(wait.receiver)}': "
                 f"a thread waiting here when {closer.name}() runs keeps sleeping after "
                 "nothing is left to wake it; set the state the loop tests and notify_all() "
                 f"under the condition in {closer.name}()",
@@ -153,18 +153,12 @@ class CloseLeavesWaiterAsleep(Rule):
 
 def _on_self(wait: MethodCall) -> bool:
     """Is the Condition an attribute of the waiting method's own object?"""
-    receiver = _receiver(wait)
+    receiver = wait.receiver
     return (
         isinstance(receiver, cst.Attribute)
         and isinstance(receiver.value, cst.Name)
         and receiver.value.value == wait.func.self_name
     )
-
-
-def _receiver(wait: MethodCall) -> cst.BaseExpression:
-    callee = wait.call.func
-    assert isinstance(callee, cst.Attribute)
-    return callee.value
 
 
 def _closers(func: FunctionInfo) -> list[FunctionInfo]:

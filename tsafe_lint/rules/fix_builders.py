@@ -72,10 +72,8 @@ def with_block_fix(call: MethodCall, analysis: ModuleAnalysis) -> Fix | None:
         return None
     release_line = statements[end]
     assert isinstance(release_line, cst.SimpleStatementLine)
-    callee = call.call.func
-    assert isinstance(callee, cst.Attribute)
     with_block = cst.With(
-        items=[cst.WithItem(item=callee.value)],
+        items=[cst.WithItem(item=call.receiver)],
         body=cst.IndentedBlock(
             body=between,
             header=acquire_line.trailing_whitespace,

@@ -106,9 +106,7 @@ class ThreadJoinsItself(Rule):
         for call in analysis.regions.method_calls:
             if call.method != "join" or call.kind is not Kind.THREAD:
                 continue
-            callee = call.call.func
-            assert isinstance(callee, cst.Attribute)
-            awaited = awaited_code(callee.value, Kind.THREAD, call.func, analysis)
+            awaited = awaited_code(call.receiver, Kind.THREAD, call.func, analysis)
             if awaited is None or in_try_taking(call.call, _TAKES_RUNTIME_ERROR, analysis):
                 continue
             for entry in awaited.entries:

@@ -9,7 +9,7 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.scopes import ClassInfo, final_name
-from tsafe_lint.analysis.tree import NOT_RUN, assignment_targets, walk
+from tsafe_lint.analysis.tree import NOT_RUN, assignment_targets, contains, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 
 FAMILY = "shared_state"
@@ -140,9 +140,7 @@ def _lock_taken(func: FunctionInfo, analysis: ModuleAnalysis) -> str | None:
             return snippet(entry.item.item)
     for call in analysis.regions.method_calls:
         if call.func is func and call.method == "acquire" and call.kind in LOCKLIKE:
-            callee = call.call.func
-            assert isinstance(callee, cst.Attribute)
-            return snippet(callee.value)
+            return snippet(call.receiver)
     return None
 
 
@@ -240,7 +238,7 @@ def _unlocked_guard(init: FunctionInfo, cls: ClassInfo, analysis: ModuleAnalysis
         if not isinstance(node, cst.If):
             continue
         tested = _tested_attributes(node.test, init, cls) & stored
-        if not tested or _inside_any(node, locked, analysis):
+        if not tested or any(contains(with_node, node) for with_node in locked):
             continue
         if _tested_again_under_lock(tested, locked, init, cls):
             continue
@@ -255,15 +253,6 @@ def _locked_withs(func: FunctionInfo, analysis: ModuleAnalysis) -> list[cst.With
         for entry in analysis.regions.with_entries
         if entry.func is func and entry.kind in LOCKLIKE
     ]
-
-
-def _inside_any(node: cst.CSTNode, withs: list[cst.With], analysis: ModuleAnalysis) -> bool:
-    current = analysis.parent_of(node)
-    while current is not None and not isinstance(current, cst.FunctionDef):
-        if any(current is with_node for with_node in withs):
-            return True
-        current = analysis.parent_of(current)
-    return False
 
 
 def _tested_again_under_lock(
