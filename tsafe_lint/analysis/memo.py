@@ -39,7 +39,7 @@ from tsafe_lint.analysis.names import looks_like_class, looks_like_constant
 from tsafe_lint.analysis.scopes import FunctionInfo, block
 from tsafe_lint.analysis.symbols import SymbolTable
 from tsafe_lint.analysis.thread_keyed import membership_test
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -242,11 +242,13 @@ def is_stamped_memo_act(
 ) -> bool:
     """Is ``act`` the miss branch of a cache re-validated by a stamp? The test compares
     something read from the cache with a stamp: a local or parameter (``cached[0] ==
-    mtime``, ``cache.get("mtime") != mtime``, ``now - cached[0] < TTL``) or a clock
+    mtime``, ``cache.get("mtime") != mtime``, ``now - cached[0] < TTL``), an attribute
+    of one (``st.st_mtime``) or a clock
     (``time.monotonic() - _cached[0] < 300``); the act's one shared write stores that
     stamp together with plain values into the same cache (``cache[key] = (mtime,
     value)``, ``cache.update(mtime=mtime, cfg=load())``, or a global tuple rebound whole:
-    ``_cached = (time.monotonic(), lookup())``), with no other effect. Two threads that
+    ``_cached = (time.monotonic(), lookup())``), with no other effect (but filling the
+    function's own result list: ``_result_lists``). Two threads that
     miss together both load again and each stores a consistent pair: the value is
     checked against the stamp stored with it, so the later store loses nothing. A stamp
     kept in a separate store can be paired with another thread's value, and stays
@@ -269,8 +271,9 @@ def is_stamped_memo_act(
         return False
     store_node, values = stored
     made_here = bound_names(act) - func.declared_global  # a rebound global is no local
+    results = made_here | _result_lists(func)
     for statement in act:
-        if not (_is_only(statement, store_node) or _plain_step(statement, made_here)):
+        if not (_is_only(statement, store_node) or _plain_step(statement, results)):
             return False
     read_by_store = {name for value in values for name in _names_of(value)}
     if read_outside(made_here - read_by_store - set(func.params), act, func):
@@ -283,6 +286,31 @@ def is_stamped_memo_act(
     if _guarded(act) and not all(_filled_display(value, act) for value in values):
         return False
     return all(_plain_value(value, act, func) for value in values)
+
+
+def _result_lists(func: FunctionInfo) -> set[str]:
+    """The function's own result lists: locals bound once, to an empty list
+    (``out: list[dict] = []``), never stored elsewhere or passed on (only returned), which
+    the act may fill (``out.extend(rows)``) without touching shared state."""
+    counts: dict[str, int] = {}
+    empty: set[str] = set()
+    shared: set[str] = set()
+    for node in walk(func.node, NOT_RUN):
+        if isinstance(node, (cst.Assign, cst.AnnAssign, cst.Arg)) and isinstance(
+            node.value, cst.Name
+        ):
+            shared.add(node.value.value)  # ``self.rows = out``, ``keep(out)``
+        target: cst.BaseExpression | None = None
+        value: cst.BaseExpression | None = None
+        if isinstance(node, cst.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0].target, node.value
+        elif isinstance(node, cst.AnnAssign):
+            target, value = node.target, node.value
+        for name in names_bound_by(node):
+            counts[name] = counts.get(name, 0) + 1
+        if isinstance(target, cst.Name) and isinstance(value, cst.List) and not value.elements:
+            empty.add(target.value)
+    return {name for name in empty - shared if counts.get(name) == 1 and name not in func.params}
 
 
 def _is_only(statement: cst.BaseStatement, store: cst.CSTNode) -> bool:
@@ -303,7 +331,9 @@ def _stamp_test(
     """``(cache, stamps, whole)`` for a test comparing a read of ``cache`` with stamps:
     locals or parameters not themselves read from the cache, or clock calls. ``whole``:
     the cache is a tuple read directly (``_cached[0]`` of a global or attribute), which
-    a refresh rebinds whole."""
+    a refresh rebinds whole. Every comparison of the test with a read of that cache adds
+    its stamps (``cached[0] == st.st_mtime and cached[1] == st.st_size``)."""
+    found: tuple[cst.BaseExpression, list[cst.BaseExpression], bool] | None = None
     for node in walk(test):
         if not isinstance(node, cst.Comparison) or len(node.comparisons) != 1:
             continue
@@ -312,6 +342,8 @@ def _stamp_test(
             if read is None:
                 continue
             receiver, whole = read
+            if found is not None and not receiver.deep_equals(found[0]):
+                continue
             inside = {id(inner) for inner in walk(part)}
             bound = _assignments(func)[0]
             stamps = [
@@ -326,12 +358,19 @@ def _stamp_test(
                     for piece in walk(value)
                 )  # the "stamp" is the cache's own
             ]
-            if stamps:
-                return receiver, stamps, whole
-    return None
+            if stamps and found is None:
+                found = receiver, stamps, whole
+            elif stamps and found is not None:
+                found[1].extend(stamps)
+            break
+    return found
 
 
 def _local_stamp(node: cst.CSTNode, func: FunctionInfo) -> bool:
+    """A local or parameter (``mtime``), or an attribute of one (``st.st_mtime`` of a
+    local ``os.stat`` result)."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        return _local_stamp(node.value, func)
     return (
         isinstance(node, cst.Name)
         and node.value not in ("None", "True", "False")
@@ -736,12 +775,13 @@ def _filled_display(value: cst.BaseExpression, act: Sequence[cst.BaseStatement])
         return False
     for statement in act:
         for node in walk(statement):
-            if (
-                isinstance(node, cst.Assign)
-                and len(node.targets) == 1
-                and isinstance(node.targets[0].target, cst.Name)
-                and node.targets[0].target.value == value.value
-            ):
+            target: cst.BaseExpression | None = None
+            if isinstance(node, cst.Assign) and len(node.targets) == 1:
+                target = node.targets[0].target
+            elif isinstance(node, cst.AnnAssign) and node.value is not None:
+                target = node.target  # ``rows: list[dict] = []``
+            if isinstance(target, cst.Name) and target.value == value.value:
+                assert isinstance(node, (cst.Assign, cst.AnnAssign))
                 return isinstance(
                     node.value,
                     (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp),
@@ -778,6 +818,7 @@ def _plain_step(statement: cst.BaseStatement, made_here: set[str]) -> bool:
                 small,
                 (
                     cst.Assign,
+                    cst.AnnAssign,
                     cst.AugAssign,
                     cst.Return,
                     cst.Pass,
@@ -833,22 +874,33 @@ def _plain_value(
     """Is the stored value plain data built in the act (see the module docstring)?"""
     made = value
     if isinstance(value, cst.Name):
-        bound = [
-            small.value
-            for statement in act
-            for node in walk(statement)
-            if isinstance(node, cst.SimpleStatementLine)
-            for small in node.body
-            if isinstance(small, cst.Assign)
-            and any(
-                isinstance(target.target, cst.Name) and target.target.value == value.value
-                for target in small.targets
-            )
-        ]
+        bound = _values_bound(value.value, act)
         if not bound or any(not _plain_maker(each, func) for each in bound):
             return False
         return not _empty(bound[-1]) or _filled(value.value, act)
     return _plain_maker(made, func) and not _empty(made)
+
+
+def _values_bound(name: str, act: Sequence[cst.BaseStatement]) -> list[cst.BaseExpression]:
+    """The values the act's plain and annotated assignments (``rows: list[dict] = []``)
+    bind ``name`` to, in order."""
+    values: list[cst.BaseExpression] = []
+    for statement in act:
+        for node in walk(statement):
+            if not isinstance(node, cst.SimpleStatementLine):
+                continue
+            for small in node.body:
+                targets: list[cst.BaseExpression] = []
+                if isinstance(small, cst.Assign):
+                    targets = [target.target for target in small.targets]
+                elif isinstance(small, cst.AnnAssign):
+                    targets = [small.target]
+                value = getattr(small, "value", None)
+                if value is not None and any(
+                    isinstance(target, cst.Name) and target.value == name for target in targets
+                ):
+                    values.append(value)
+    return values
 
 
 def _plain_maker(value: cst.BaseExpression, func: FunctionInfo, depth: int = 0) -> bool:

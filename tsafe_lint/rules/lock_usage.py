@@ -199,7 +199,9 @@ class AcquireWithoutTryFinally(Rule):
     ``release()`` without arguments of anything but the held lock (it gives back what the
     code took; a ``RuntimeError`` there is a program error, not a failure in use), and a
     call of the module's own function or method whose body (followed three calls deep) does
-    no more.
+    no more, or catches everything it does (``try: task() except Exception as e:
+    self._on_error(e)``, with no ``raise`` in the handler), also through ``ctx.run(fn,
+    ...)`` on a context copied for it (``contextvars.copy_context()``).
     ``if``, ``for`` and ``while`` statements count when their parts do. An
     ``acquire()`` followed by such statements and ``if test: return value`` blocks (test and
     value that cannot fail) before its ``release()`` leaks the lock through the return

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, block
+from tsafe_lint.analysis.contexts import fresh_context
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import looks_like_lock
 from tsafe_lint.analysis.reachability import call_makes_coroutine
@@ -37,7 +38,7 @@ from tsafe_lint.rules.cannot_raise import (
     catches_one_of,
     value_cannot_raise,
 )
-from tsafe_lint.rules.self_logging import is_log_call
+from tsafe_lint.rules.self_logging import is_log_call, swallows
 
 #: The builtins' names (``len``, ``open``...).
 _BUILTINS = frozenset(dir(builtins))
@@ -478,6 +479,9 @@ class _Walk:
                 return name == "getattr" and len(call.args) < 3
         if isinstance(callee, cst.Attribute):
             method = callee.attr.value
+            ran = self._run_in_fresh_context(call, func)
+            if ran is not None:
+                return self._function_fails(ran, depth)  # ``ctx.run(self._write, ...)``
             kind = analysis.symbols.kind_of(callee.value, func)
             if method in _LOCK_METHODS:
                 # another lock's ``acquire()`` waits and a ``release()`` gives back what
@@ -553,6 +557,22 @@ class _Walk:
             and callee.value in _BUILTINS
             and _builtin(callee.value, analysis, func)
         )
+
+    def _run_in_fresh_context(self, call: cst.Call, func: FunctionInfo) -> FunctionInfo | None:
+        """The module's function ``fn`` of ``ctx.run(fn, ...)`` on a copied context
+        (``contextvars``), which only calls it (agent-engine-runner-shared's memory
+        writer, seventy-ninth set: judged false)."""
+        callee = call.func
+        if not (
+            isinstance(callee, cst.Attribute)
+            and callee.attr.value == "run"
+            and call.args
+            and call.args[0].keyword is None
+            and not call.args[0].star
+            and fresh_context(callee.value, func, self.analysis.structure)
+        ):
+            return None
+        return self.analysis.resolve_function(call.args[0].value, func)
 
     def _may_be_none(
         self, receiver: cst.BaseExpression, call: cst.Call, func: FunctionInfo
@@ -690,6 +710,11 @@ class _Walk:
             return self.judged[target]
         self.judged[target] = False
         verdict = any(self.fails(statement, target, depth + 1) for statement in target.body())
+        if verdict and swallows(target, lambda s: not self.fails(s, target, depth + 1)):
+            # ``try: task() except Exception as e: self._on_error(e)``: what the body
+            # raises is caught, and the handler only reports it (mtpx's session saver,
+            # seventy-ninth set: judged false)
+            verdict = False
         self.judged[target] = verdict
         return verdict
 

@@ -684,13 +684,16 @@ class UnlockedCheckThenAct(Rule):
     s.discard(k)`` (a bare ``d.pop(k)`` raises for the second thread: reported).
 
     Nor is a cache re-validated by a stamp: the test compares what the cache holds with
-    a local or parameter (``cached[0] == mtime``, ``cache.get("mtime") != mtime``) or
+    a local or parameter (``cached[0] == mtime``, ``cache.get("mtime") != mtime``), an
+    attribute of one (``cached[0] == st.st_mtime`` of a local ``os.stat`` result) or
     checks its age against a clock (``now - cached[0] < TTL``, ``time.monotonic() -
     _cached[0] < 300``), and the miss branch's one shared write stores that stamp
     together with plain values into the same cache (``cache[key] = (mtime, summary)``,
     ``cache.update(mtime=mtime, cfg=load())``, a global tuple rebound whole: ``_cached =
     (time.monotonic(), lookup())``, when no other function rebinds it), with no other
-    effect (reading a file in ``with open(...)`` is none). Threads that miss together
+    effect (reading a file in ``with open(...)`` is none, nor is adding rows to the
+    function's own result list, a local bound once to ``[]`` and never passed on:
+    ``out.extend(rows)``). Threads that miss together
     each load again and store a consistent pair. A warn-once guard is left alone too:
     ``if not _warned: _warned = True; log.warning(...)`` logs twice at worst, and so
     does one kept as a set, ``if name not in self._logged: log.warning(...);

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, argument
+from tsafe_lint.analysis.contexts import makes_context
 from tsafe_lint.analysis.reachability import passed_for
 from tsafe_lint.analysis.scopes import block, is_declaration, is_docstring
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
@@ -329,7 +330,12 @@ class FutureDiscarded(Rule):
     real work inside a ``try`` whose handler catches everything and does not raise, and
     around it only stores, a ``put()`` on a Queue, a ``with`` over a lock, the module's
     own functions that do no more. A call of another object's method outside the
-    ``try`` can fail, and is reported.
+    ``try`` can fail, and is reported. Among the module's own functions, one that
+    catches everything itself as above counts as doing no more, whatever its handler
+    does with the error (``except Exception as e: self._on_error(e)``), and so does
+    ``ctx.run(fn, ...)`` on a context the function copied for it (``ctx =
+    contextvars.copy_context()``), which only calls ``fn``; a context the module keeps
+    is not fresh (its ``run`` fails while another thread is in it).
 
     **Why is this bad**
 
@@ -418,10 +424,7 @@ def _run_in_context(
         and not submit.args[1].star
     ):
         return task
-    made = task.value.func
-    fresh = (
-        isinstance(made, cst.Attribute) and made.attr.value == "copy" and not task.value.args
-    ) or analysis.structure.qualified_name(made, func) == "contextvars.copy_context"
+    fresh = makes_context(task.value, func, analysis.structure)
     return submit.args[1].value if fresh else task
 
 
