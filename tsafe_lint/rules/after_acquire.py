@@ -450,9 +450,18 @@ def _assigned_to(name: str, made: cst.Call, func: FunctionInfo) -> bool:
 
 def _finally_releases(target: FunctionInfo, call: MethodCall, analysis: ModuleAnalysis) -> bool:
     """Does a ``try`` in ``target``'s own block release the lock ``call`` takes in its
-    ``finally``?"""
+    ``finally``? The block of a ``with`` there counts as the function's own (``with
+    Heartbeat(...): try: ... finally: sem.release()``: heimdex-worker-sdk's message
+    worker, eightieth set: judged false)."""
     identity = analysis.locks.identity(call.target)
-    for statement in target.body():
+    statements = list(target.body())
+    while any(isinstance(statement, cst.With) for statement in statements):
+        statements = [
+            inner
+            for statement in statements
+            for inner in (block(statement.body) if isinstance(statement, cst.With) else [statement])
+        ]
+    for statement in statements:
         if not isinstance(statement, cst.Try) or statement.finalbody is None:
             continue
         for release in releases_in(statement.finalbody.body):

@@ -302,7 +302,9 @@ class AcquireWithoutTryFinally(Rule):
     threading.Thread(target=work)``), then ``try: thread.start()`` whose handlers all
     release the lock, one of them catching everything (and re-raising), where ``work``
     (the module's own function, a closure too) releases it in the ``finally`` of a
-    ``try`` in its own block: a slot that caps concurrent workers, handed to the worker.
+    ``try`` in its own block (or in the block of a ``with`` there: ``with
+    Heartbeat(...): try: ... finally: sem.release()``): a slot that caps concurrent
+    workers, handed to the worker.
     So is a pool's ``submit(work)`` in that ``try`` (``future = executor.submit(work)``):
     the pool's worker runs ``work``, which gives the lock back however it ends. A target
     that releases it outside a ``finally`` is reported.
