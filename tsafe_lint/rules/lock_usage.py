@@ -884,6 +884,11 @@ class UselessLock(Rule):
     callback the pool's threads run), nor its bound method (``on_event(lock.release)``
     hands the lock to the thread that calls it).
 
+    A local lock whose every use is a ``with`` over stores into the function's own
+    locals only (``with lock: results[idx] = result``, where the pool's workers return
+    their results), with no call, no attribute and no name a nested function reads, is
+    dead code rather than a guard that misleads, and is not reported.
+
     A name bound to a fresh lock on one path and to another object on another (``if
     daemon: context = DaemonContext() else: context = threading.Lock()`` then ``with
     context:``) is a stand-in context manager, not a guard, and is not reported;
@@ -1012,8 +1017,48 @@ def unshared_local_locks(analysis: ModuleAnalysis) -> dict[SymbolKey, SymbolInfo
             continue
         if _stands_in(key[-1], info.created_at, info.created_in):
             continue  # ``else: context = Lock()`` for ``with context:``: a null context
+        if _guards_frame_locals_only(key, analysis):
+            continue
         found[key] = info
     return found
+
+
+def _guards_frame_locals_only(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
+    """Is every use of the local lock a ``with`` whose block only stores into the
+    function's own locals (``results[idx] = result``) that no nested function reads,
+    with no call and no attribute? Such a lock is dead code, not a guard that misleads:
+    nothing another thread can reach stands under it (pyaccelerate's GPU dispatch, where
+    the pool's workers return their results and the caller stores them: eightieth set,
+    judged false)."""
+    if any(call.target == key for call in analysis.regions.method_calls):
+        return False
+    entries = [entry for entry in analysis.regions.with_entries if entry.target == key]
+    if not entries:
+        return False
+    for entry in entries:
+        func = entry.func
+        captured = {
+            node.value
+            for nested in analysis.structure.functions
+            if nested.qualname.startswith(func.qualname + ".")
+            for node in walk(nested.node)
+            if isinstance(node, cst.Name) and not nested.is_local(node.value)
+        }  # the nested functions' free names: the closure cells they read
+        for statement in block(entry.node.body):
+            if not isinstance(statement, cst.SimpleStatementLine) or not all(
+                isinstance(small, (cst.Assign, cst.AugAssign)) for small in statement.body
+            ):
+                return False
+            for node in walk(statement):
+                if isinstance(node, (cst.Call, cst.Attribute, cst.Await, cst.Lambda)):
+                    return False
+                if isinstance(node, cst.Name) and (
+                    not func.is_local(node.value)
+                    or node.value in func.params
+                    or node.value in captured
+                ):
+                    return False
+    return True
 
 
 def _stands_in(name: str, created_at: cst.CSTNode | None, func: FunctionInfo | None) -> bool:
