@@ -32,10 +32,8 @@ def fresh_context(
     copies?"""
     if not isinstance(receiver, cst.Name):
         return makes_context(receiver, func, structure)
-    scope: FunctionInfo | None = func
-    while scope is not None and not scope.is_local(receiver.value):
-        scope = scope.parent
-    if scope is None or scope.is_module:
+    scope = func.binding_function(receiver.value)
+    if scope is None:
         return False
     values = local_values(receiver.value, scope)
     if not values:

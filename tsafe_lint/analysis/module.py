@@ -590,9 +590,7 @@ class ModuleAnalysis:
     def is_log_alias(self, name: str, func: FunctionInfo) -> bool:
         """Does ``name``, read in ``func``, stand for a logger's method (``debug =
         log.debug``, in the function, an enclosing one or the module)?"""
-        scope: FunctionInfo | None = func
-        while scope is not None and not scope.is_module and not scope.is_local(name):
-            scope = scope.parent
+        scope = func.binding_function(name)
         node = scope.node if scope is not None else self.module
         known = self._log_aliases.get(node)
         if known is None:

@@ -124,6 +124,16 @@ class FunctionInfo:
             return False
         return name in self.assigned or name in self.params
 
+    def binding_function(self, name: str) -> FunctionInfo | None:
+        """The function whose local ``name`` is, read here: this one, or the nearest
+        enclosing one that binds it (a closure's cell); None for a global."""
+        scope: FunctionInfo | None = self
+        while scope is not None and not scope.is_module:
+            if scope.is_local(name):
+                return scope
+            scope = scope.parent
+        return None
+
     def body(self) -> Sequence[cst.BaseStatement]:
         if isinstance(self.node, cst.Module):
             return self.node.body

@@ -219,12 +219,8 @@ class SymbolTable:
             and (method is func or not func.is_local(root))
         ):
             return ("use", method.cls.qualname, "self." + rest if rest else "self")
-        current: FunctionInfo | None = func
-        while current is not None and not current.is_module:
-            if current.is_local(root):
-                return ("use", current.qualname, text)
-            current = current.parent
-        return ("use", "<module>", text)
+        scope = func.binding_function(root)
+        return ("use", scope.qualname if scope is not None else "<module>", text)
 
     def add_inferred(self, info: SymbolInfo) -> None:
         """Record a symbol typed by its use (``usage.py``)."""
@@ -233,14 +229,8 @@ class SymbolTable:
             self._used = True
 
     def _name_key(self, name: str, func: FunctionInfo) -> SymbolKey:
-        if func.is_local(name):
-            return ("local", func.qualname, name)
-        current = func.parent
-        while current is not None and not current.is_module:
-            if current.is_local(name):
-                return ("local", current.qualname, name)
-            current = current.parent
-        return ("global", name)
+        scope = func.binding_function(name)
+        return ("local", scope.qualname, name) if scope is not None else ("global", name)
 
     def _attr_key(self, cls: ClassInfo, attr: str) -> SymbolKey:
         for current in self.structure.class_bases(cls):
