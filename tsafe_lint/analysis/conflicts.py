@@ -97,7 +97,7 @@ class Conflicts:
         )
         if any(entry.many for entry in entries):
             return reason
-        found = sharing.racing_writer(access.key, access.func, access.per_instance)
+        found = sharing.racing_writer(access.key, access.func, access.per_instance, access.order)
         if found is None:
             return reason
         other, entry = found
@@ -327,6 +327,8 @@ class Conflicts:
                 continue  # made before its function starts the thread: nothing races yet
             if write.func in self.analysis.before_thread_starts:
                 continue  # made by a helper its caller runs before starting the thread
+            if order is not None and self.analysis.starts_later(func, order, write.func):
+                continue  # ``func`` is here before it starts the thread that writes
             if mine & guards(self.analysis, write.func, write.state):
                 continue
             why = self.concurrent(key, func, write, per_instance, order, any_pair, own_thread)

@@ -16,7 +16,7 @@ from tsafe_lint.analysis.conflicts import Conflicts
 from tsafe_lint.analysis.decorators import WRAPPER_VERB, expects_threads
 from tsafe_lint.analysis.decorators import wrappers as decorator_wrappers
 from tsafe_lint.analysis.events import EMPTY, Held, Regions, State
-from tsafe_lint.analysis.evidence import LISTED_VERB, Evidence, is_listed, listed
+from tsafe_lint.analysis.evidence import LISTED_VERB, Evidence, is_listed, is_public, listed
 from tsafe_lint.analysis.finalizers import (
     Finalizer,
     LockSite,
@@ -245,7 +245,14 @@ class ModuleAnalysis:
     @cached_property
     def sharing(self) -> Sharing:
         """Whether a write of shared state can race with another thread."""
-        return Sharing(self.structure, self.symbols, self.regions, self.reach, self.setup_functions)
+        return Sharing(
+            self.structure,
+            self.symbols,
+            self.regions,
+            self.reach,
+            self.setup_functions,
+            self.starts_later,
+        )
 
     @cached_property
     def thread_evidence(self) -> Evidence:
@@ -333,6 +340,38 @@ class ModuleAnalysis:
                 if known is None or any_call.order < known:
                     first[any_call.func] = any_call.order
         return first
+
+    @cached_property
+    def single_start_orders(self) -> dict[cst.CSTNode, tuple[FunctionInfo, int]]:
+        """For each thread start made once per call of its function (not in a loop), that
+        function and the walk order of the start: what the function does before that
+        order, in the same call, happens before the thread exists."""
+        orders = {id(any_call.call): any_call.order for any_call in self.regions.calls}
+        found: dict[cst.CSTNode, tuple[FunctionInfo, int]] = {}
+        for start in self.thread_starts:
+            order = orders.get(id(start.call))
+            if order is not None and not start.repeated:
+                found[start.call] = (start.func, order)
+        return found
+
+    def starts_later(self, func: FunctionInfo, order: int, other: FunctionInfo) -> bool:
+        """Is ``func``, at ``order``, before the start of every thread that runs the
+        private function ``other``, all started once by ``func`` itself? Then, in this
+        call, that thread does not exist yet (``connect()`` tests ``self._device``, then
+        starts the worker whose code sets it to None: bearpaw-daemon's USB transport,
+        eightieth set, judged false). A worker left running by an earlier call is not
+        considered, as for the writes made before a start."""
+        if is_public(other):
+            return False
+        entries = self.reach.entries.get(other)
+        if not entries:
+            return False
+        starts = self.single_start_orders
+        for entry in entries:
+            where = starts.get(entry.node) if entry.node is not None else None
+            if where is None or where[0] is not func or where[1] < order:
+                return False
+        return True
 
     @cached_property
     def before_thread_starts(self) -> frozenset[FunctionInfo]:

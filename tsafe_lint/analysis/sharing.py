@@ -12,6 +12,7 @@ as many instances (a Thread starts once): to that instance's own attributes they
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
@@ -62,8 +63,12 @@ class Sharing:
         regions: Regions,
         reach: ThreadReach,
         setup: frozenset[FunctionInfo],
+        starts_later: Callable[[FunctionInfo, int, FunctionInfo], bool] | None = None,
     ) -> None:
         self.structure = structure
+        #: ``ModuleAnalysis.starts_later``: is a function, at a point, before it starts
+        #: every thread that runs another
+        self._starts_later = starts_later
         self.symbols = symbols
         self.reach = reach
         self.setup = setup
@@ -92,8 +97,15 @@ class Sharing:
         info = self.symbols.symbols.get(key)
         return info is None or info.kind is None
 
-    def races(self, key: SymbolKey, func: FunctionInfo, per_instance: bool = False) -> bool:
-        """Can another thread write ``key`` while ``func`` (thread code) runs?
+    def races(
+        self,
+        key: SymbolKey,
+        func: FunctionInfo,
+        per_instance: bool = False,
+        order: int | None = None,
+    ) -> bool:
+        """Can another thread write ``key`` while ``func`` (thread code) runs (at
+        ``order`` in its walk, when known: before it starts the writer's thread, no)?
 
         For one object's attribute (``self.x``), only threads that were handed that kind
         of object count: a bound method as the target (``Thread(target=self.work)``), or
@@ -105,10 +117,14 @@ class Sharing:
             return False
         if any(entry.many for entry in entries):
             return True
-        return self.racing_writer(key, func, per_instance) is not None
+        return self.racing_writer(key, func, per_instance, order) is not None
 
     def racing_writer(
-        self, key: SymbolKey, func: FunctionInfo, per_instance: bool = False
+        self,
+        key: SymbolKey,
+        func: FunctionInfo,
+        per_instance: bool = False,
+        order: int | None = None,
     ) -> tuple[Access, Entry] | None:
         """A write of ``key`` that code on another thread than ``func``'s makes, with the
         entry of that thread: what a message names so that a reader can check it."""
@@ -116,6 +132,12 @@ class Sharing:
         if not entries or not self.is_tracked(key):
             return None
         for access in self.writers.get(key, ()):
+            if (
+                order is not None
+                and self._starts_later is not None
+                and self._starts_later(func, order, access.func)
+            ):
+                continue  # its thread is not started yet at that point of ``func``
             other = self.relevant(self.reach.entries.get(access.func, []), key, per_instance)
             if other_thread(other, entries):
                 mine = {thread_of(entry) for entry in entries}

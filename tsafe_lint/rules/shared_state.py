@@ -62,7 +62,7 @@ def _unlocked_racing_writes(analysis: ModuleAnalysis, kind: WriteKind) -> Iterat
     for access in analysis.regions.writes:
         if access.kind is not kind or analysis.held_at(access.func, access.state):
             continue
-        if analysis.sharing.races(access.key, access.func, access.per_instance):
+        if analysis.sharing.races(access.key, access.func, access.per_instance, access.order):
             yield access
 
 
@@ -399,7 +399,7 @@ class UnlockedReadModifyWrite(Rule):
                 continue  # ``__init__`` of an object no other thread holds yet
             if _started_threads_only(analysis, access.func):
                 continue  # opt-in: the ``started-threads`` evidence
-            if analysis.sharing.races(access.key, access.func, access.per_instance):
+            if analysis.sharing.races(access.key, access.func, access.per_instance, access.order):
                 why: str | None = _why(analysis, access)
             else:
                 why = analysis.conflicts.first(
@@ -872,7 +872,7 @@ class UnlockedCheckThenAct(Rule):
             # other removers (below) race with it
             lone_remover = _removes(item.write) and not analysis.reach.many(item.func)
             if not lone_remover and analysis.sharing.races(
-                item.key, item.func, item.write.per_instance
+                item.key, item.func, item.write.per_instance, item.write.order
             ):
                 why: str | None = _why(analysis, item.write)
             else:
