@@ -27,6 +27,7 @@ from tsafe_lint.analysis import (
 from tsafe_lint.analysis.accesses import every_write_in_functions, shared_key
 from tsafe_lint.analysis.conflicts import stored_constant
 from tsafe_lint.analysis.fresh_object import constructing
+from tsafe_lint.analysis.handle_clears import cleared_as_stopped
 from tsafe_lint.analysis.in_place import extends_in_place
 from tsafe_lint.analysis.lazy_strings import only_lazy_strings
 from tsafe_lint.analysis.none_stores import may_store_none
@@ -557,6 +558,12 @@ class UnlockedCheckThenAct(Rule):
     ``remove``, ``clear``, ``del x[i]``, a store of an empty list), even a thread that
     runs the reading code too: the index raises ``IndexError`` when the last item went
     in between. Appends alone keep a tested list non-empty and are not reported.
+    A thread that clears its own handle as it ends (``self._thread = None`` in the
+    ``finally`` around the ``while self.running:`` loop that ``self._thread =
+    Thread(target=self._loop)`` runs) is another thread even where a class's own thread
+    is not evidence by default, for a method that lowers that flag and then tests and
+    uses the handle: its ``if self._thread: self._thread.join()`` can find it None, since
+    lowering the flag makes the thread end (pyserial's rfc2217 ``close()``, fixed in 3.5).
     The early-return form (``if x is None: return`` followed by the use or the write)
     counts as well (but not a flag the function tests that way at two places or more:
     ``if cancelled: return`` between the steps of a long task is a cancellation flag
@@ -1242,6 +1249,12 @@ def _check_then_use(
         why = analysis.conflicts.first(
             use.key, use.func, held, per_instance, clears, use.order, any_pair=use.by_position
         )
+        stopped = [w for w in clears if cleared_as_stopped(analysis, w, use.func, use.order)]
+        if not why and stopped:
+            # the class's own thread clearing its handle as the user stops it: on by default
+            why = analysis.conflicts.first(
+                use.key, use.func, held, per_instance, stopped, use.order, own_thread=True
+            )
         if not why:
             continue
         reported.add(slot)
