@@ -24,43 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the eightieth set, pinned while the seventy-ninth was reviewed; current since the
-# seventy-ninth was retired
+# the eighty-first set, pinned while the eightieth was reviewed; current since the
+# eightieth was retired
 PINS = {
-    "heimdex-worker-sdk": "0.5.3",
-    "moss-agent-sdk": "0.3.0",
-    "procd": "1.1.4",
-    "quii-helper": "0.3.0",
-    "4top": "0.2.0a9",
-    "a2a-agent": "0.2.26",
-    "atgent": "0.5.3",
-    "automa-ai": "0.9.1",
-    "autosentry": "0.15.1",
-    "autoweave": "0.1.4",
-    "bearpaw-daemon": "1.4.0",
-    "claw-forge": "1.53.5",
-    "cli-agent-runner": "0.3.14",
-    "cody-ai": "3.0.1",
-    "colonyos": "0.4.6",
-    "devops-agent-harness": "0.4.0",
-    "dictare": "0.6.2",
-    "dostuff": "0.2.0",
-    "fusion-runtime": "0.1.3",
-    "gpt3discord": "13.2.6",
-    "herdr-wecom-bot-bridge": "0.1.3",
-    "hoglah": "0.11.0",
-    "jetstan-agent": "0.2.22",
-    "lohra": "0.0.27",
-    "pyaccelerate": "0.11.0",
-    "shellwire": "0.1.4",
-    "stado": "0.4.369",
-    "tts-daemon": "0.3.0",
-    "whilly-orchestrator": "3.3.0",
-}
-# the eighty-first set, pinned while the eightieth is reviewed and held in reserve until the
-# eightieth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "queue-max": "0.2.0",
     "schlange-queue": "0.2.0",
     "vrex-flow-engine": "0.3.5",
@@ -171,6 +137,7 @@ SEEN = (
     BENCH / "validation_seen_77.toml",
     BENCH / "validation_seen_78.toml",
     BENCH / "validation_seen_79.toml",
+    BENCH / "validation_seen_80.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -248,20 +215,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the eightieth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
