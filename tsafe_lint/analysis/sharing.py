@@ -80,7 +80,7 @@ class Sharing:
         self._per_instance: dict[int, Entry] = {}
         self._per_object: dict[int, Entry] = {}
         self._referenced = regions.referenced
-        self._frame_confined: dict[str, bool] = {}
+        self._frame_confined: dict[tuple[str, str], bool] = {}
         #: (class, holding attribute) -> ``_held_once``: asked for each key a rule checks
         self._held: dict[tuple[str, str], bool] = {}
 
@@ -148,7 +148,7 @@ class Sharing:
         return None
 
     def relevant(self, entries: list[Entry], key: SymbolKey, per_instance: bool) -> list[Entry]:
-        if key[0] == "local" and self._confined_to_frame(key[1]):
+        if key[0] == "local" and self._confined_to_frame(key[1], key[-1]):
             return []  # each thread that runs the function has closure cells of its own
         if not per_instance or key[0] != "attr":
             return entries
@@ -216,32 +216,53 @@ class Sharing:
         stores = self.symbols.attribute_values.get(("attr", owner, name), {})
         return bool(stores) and all(func.is_module for _, func in stores.values())
 
-    def _confined_to_frame(self, owner: str) -> bool:
-        """Are the closure variables of function ``owner`` used only by the thread that
-        runs it? Each call has cells of its own, so they are, unless a nested function
-        leaves the frame: handed to a thread, a pool or a callback, returned, stored,
-        or decorated (a decorator may register it), at any depth. Then the thread that
-        runs it later shares the cells with the frame's own."""
-        if owner not in self._frame_confined:
-            nested = [
-                func
-                for func in self.structure.functions
-                if func.qualname.startswith(owner + ".") and not func.is_module
-            ]
-            outer = next((f for f in self.structure.functions if f.qualname == owner), None)
-            self._frame_confined[owner] = (
-                outer is not None
-                and bool(nested)
-                and not any(
-                    func in self._referenced
-                    or func.cls is not None  # a method of a class made in the frame
-                    or (isinstance(func.node, cst.FunctionDef) and func.node.decorators)
-                    for func in nested
-                )
-                # a lambda may carry a nested function away: ``Thread(target=lambda: g())``
-                and not any(isinstance(node, cst.Lambda) for node in walk(outer.node))
-            )
-        return self._frame_confined[owner]
+    def _confined_to_frame(self, owner: str, name: str) -> bool:
+        """Is the closure variable ``name`` of function ``owner`` used only by the thread
+        that runs it? Each call has cells of its own, so it is, unless a nested function
+        that reaches it leaves the frame: handed to a thread, a pool or a callback,
+        returned, stored, or decorated (a decorator may register it), at any depth, or
+        called from a lambda (``Thread(target=lambda: g())``). Then the thread that runs
+        it later shares the cell with the frame's own. A nested function that leaves but
+        never names the variable, nor calls one of the frame's functions that does, shares
+        other cells only (dulus' Telegram poll loop hands its command runners to threads;
+        its authorization cache stays with the loop: eighty-first set, judged false)."""
+        if (owner, name) not in self._frame_confined:
+            self._frame_confined[owner, name] = self._no_escape_reaches(owner, name)
+        return self._frame_confined[owner, name]
+
+    def _no_escape_reaches(self, owner: str, name: str) -> bool:
+        nested = [
+            func
+            for func in self.structure.functions
+            if func.qualname.startswith(owner + ".") and not func.is_module
+        ]
+        outer = next((f for f in self.structure.functions if f.qualname == owner), None)
+        if outer is None or not nested:
+            return False
+        by_name = {func.name: func for func in nested}
+        pending: list[cst.CSTNode] = [
+            func.node
+            for func in nested
+            if func in self._referenced
+            or func.cls is not None  # a method of a class made in the frame
+            or (isinstance(func.node, cst.FunctionDef) and func.node.decorators)
+        ]
+        pending += [node for node in walk(outer.node) if isinstance(node, cst.Lambda)]
+        visited: set[int] = set()
+        while pending:
+            node = pending.pop()
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            for inner in walk(node):
+                if not isinstance(inner, cst.Name):
+                    continue
+                if inner.value == name:
+                    return False
+                called = by_name.get(inner.value)
+                if called is not None:
+                    pending.append(called.node)
+        return True
 
     def _one_per_instance(self, entry: Entry) -> Entry:
         """A Thread subclass's run() as seen by its own instance's attributes: one thread
