@@ -35,6 +35,7 @@ from tsafe_lint.analysis.own_classes import module_level_values, own_class_insta
 from tsafe_lint.analysis.per_thread_args import per_thread_entry, per_thread_slots
 from tsafe_lint.analysis.reachability import lone_or_per_request
 from tsafe_lint.analysis.regions import in_try_catching
+from tsafe_lint.analysis.scopes import block as statements_of
 from tsafe_lint.analysis.scopes import parameter_annotation
 from tsafe_lint.analysis.symbols import argument
 from tsafe_lint.analysis.thread_keyed import membership_test
@@ -547,7 +548,10 @@ class UnlockedCheckThenAct(Rule):
     on threads, when other threads can write the same state (as for TS102). The
     double-checked form, whose write is under a lock and tests again, is not reported;
     a test made outside the lock that the write takes, without a second test under it,
-    is, when the ``check-outside-lock`` evidence is on. Nor is a loop that tests a flag
+    is, when the ``check-outside-lock`` evidence is on, and by default in one shape, even
+    in code no thread start reaches: ``if _client is None:`` whose whole body is ``with
+    _lock: _client = make()`` (the lock taken for the creation says several threads get
+    there; two that pass the test make two objects). Nor is a loop that tests a flag
     every pass and sets it when every writer of the flag stores the same constant
     (``while not self._stop: ... self._stop = True``, and ``shutdown()`` sets it True
     too): nothing is lost, and the loop reads it again before its next pass.
@@ -858,7 +862,9 @@ class UnlockedCheckThenAct(Rule):
             keyword = "if" if item.test_node.__class__.__name__ == "If" else "while"
             line = analysis.line_of(item.write.node)
             if guards(analysis, item.write.func, item.write.state):
-                if "check-outside-lock" not in analysis.extra_evidence:
+                if "check-outside-lock" not in analysis.extra_evidence and not (
+                    _creates_under_lock_untested(item)
+                ):
                     continue  # opt-in: below 80% precision on the tuning corpus
                 if item.rechecked or item.write.func is not item.func:
                     continue
@@ -1109,6 +1115,30 @@ _ADDING = frozenset({"append", "appendleft", "extend", "extendleft", "insert", "
 _REMOVING = frozenset({"pop", "popleft", "popitem", "remove", "discard", "get"})
 
 
+def _creates_under_lock_untested(item: CheckThenAct) -> bool:
+    """``if _client is None:`` whose whole body is ``with _lock: _client = make()``, with no
+    second test under the lock: the lock taken for the creation says the author expects
+    several threads, and two that both pass the test each make an object, the second
+    replacing the first (huggingface-hub's ``get_session()``, fixed in 1.32.0). On by
+    default, unlike the other tests outside the lock of the act (a local decided under
+    the lock, a shortcut whose locked step recomputes, a constant written twice)."""
+    test = item.test_node
+    write = item.write.node
+    if not isinstance(test, cst.If) or item.early or item.rechecked or test.orelse is not None:
+        return False
+    if item.write.func is not item.func or not _acts_only_on_none(item):
+        return False
+    body = statements_of(test.body)
+    if len(body) != 1 or not isinstance(body[0], cst.With):
+        return False
+    if not isinstance(write, cst.Assign) or not isinstance(write.value, cst.Call):
+        return False
+    return any(
+        isinstance(statement, cst.SimpleStatementLine) and write in statement.body
+        for statement in statements_of(body[0].body)
+    )
+
+
 def _new_thread_handle(analysis: ModuleAnalysis, item: CheckThenAct) -> cst.Call | None:
     """The thread start whose handle the act stores (``self._thread = Thread(...)``),
     when the test lets the act run only while the handle is None."""
@@ -1147,6 +1177,8 @@ def _tests_key(test: cst.BaseExpression, item: CheckThenAct, is_none: bool) -> b
 
 
 def _names_key(node: cst.BaseExpression, item: CheckThenAct) -> bool:
+    if isinstance(node, cst.Name):  # a global or a closure's variable
+        return item.key[0] != "attr" and node.value == item.key[-1]
     return isinstance(node, cst.Attribute) and node.attr.value == item.key[-1]
 
 
