@@ -8,7 +8,9 @@ busy-wait is a pass of the loop that does nothing but re-test the flag and sleep
 (``while not landed.is_set(): time.sleep(0.5)``, or a branch ``if not connected:
 time.sleep(t); continue``): that pass is what ``Event.wait(timeout)`` replaces.
 An ``if`` whose test is a feature flag the module sets when it is imported (``if HAS_CV2
-and HAS_NUMPY:``) takes the same branch on every pass: its body is taken to run.
+and HAS_NUMPY:``), or a parameter of the function (or of one it is nested in) that
+nothing rebinds (``if tick: tick()``), takes the same branch on every pass: its body is
+taken to run.
 
 A pass is idle when every statement it runs on the way to the sleep and after it (until
 the loop test runs again) calls nothing but cheap reads: polls of state (``is_set()``,
@@ -128,7 +130,9 @@ class IdlePass:
         if self._fixed_at_import(statement.test, func):
             # ``if HAS_CV2 and HAS_NUMPY: <work>``: a feature flag set when the module was
             # imported takes the same branch on every pass; the code is written for the
-            # body to run (rosclient's mock frame generators, sixty-eighth set: judged false)
+            # body to run (rosclient's mock frame generators, sixty-eighth set: judged false);
+            # so does ``if tick: tick()`` on a parameter nothing rebinds (dot-mcp's spinner,
+            # eighty-first set: judged false)
             return self._idle([statement.body], func)
         if statement.orelse is None:
             return True
@@ -136,7 +140,8 @@ class IdlePass:
 
     def _fixed_at_import(self, test: cst.BaseExpression, func: FunctionInfo) -> bool:
         """Is ``test`` made of names (with ``and``, ``or``, ``not``) of module globals
-        that only the module's top level binds?"""
+        that only the module's top level binds, or of parameters of the function (or of
+        one it is nested in) that nothing rebinds: fixed for every pass of a loop?"""
         names = []
         for node in walk(test):
             if isinstance(node, cst.Name):
@@ -147,7 +152,9 @@ class IdlePass:
                 return False
         structure = self._analysis.structure
         return bool(names) and all(
-            import_time_constant(name, func, structure, self._rebound) for name in names
+            import_time_constant(name, func, structure, self._rebound)
+            or _unrebound_parameter(name, func)
+            for name in names
         )
 
     def _idle(self, nodes: Iterable[cst.CSTNode], func: FunctionInfo) -> bool:
@@ -176,6 +183,18 @@ class IdlePass:
                 and func.is_local(receiver.value)
             )
         return False
+
+
+def _unrebound_parameter(name: str, func: FunctionInfo) -> bool:
+    """Is ``name``, read in ``func``, a parameter of ``func`` or of a function it is
+    nested in, which neither that function nor its nested ones bind again?"""
+    owner = func.binding_function(name)
+    if owner is None or name not in owner.params or name in owner.assigned:
+        return False
+    return not any(
+        isinstance(node, cst.Nonlocal) and any(item.name.value == name for item in node.names)
+        for node in walk(owner.node)
+    )
 
 
 def _one_branch_runs(
