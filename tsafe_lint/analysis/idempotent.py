@@ -7,9 +7,10 @@ seen by some callers and not others. It is not when the act has no effect but th
 and the value is pure: a constant (both threads store the same one) or a class built
 right there (``type(name, bases, ns)``, a ``class`` statement), whose copies are
 equivalent: the last store wins and nothing observes the difference. A logging call may
-go with the store (a warn-once guard logs twice at worst). A change test that stores the
-local it compared (``if new != self.x: self.x = new``) races no more than the store
-alone. A computed or fetched value (any other call) may be a new object with identity,
+go with the store (a warn-once guard logs twice at worst), and so may a loop that logs
+each item of a local. A change test that stores the local it compared (``if new !=
+self.x: self.x = new``), an attribute of a local, or a copy of either (``_reported =
+dict(snapshot.unreadable)``) races no more than the store alone. A computed or fetched value (any other call) may be a new object with identity,
 so it stays reported, except in a memo cache keyed by the function's arguments whose
 value is plain data, or one stored together with the stamp it is re-validated by
 (``memo.py``), and in a lazy index built from state fixed since set-up
@@ -111,7 +112,37 @@ class _ActChecker:
             return self.class_def(statement)
         if isinstance(statement, cst.Try):
             return self.close_and_clear(statement)
+        if isinstance(statement, cst.For):
+            return self.log_loop(statement)
         return False
+
+    def log_loop(self, node: cst.For) -> bool:
+        """``for name, problem in found.items(): log.warning(...)``: a log line for each
+        item of a local (or of an attribute of one), which two threads past the test
+        log twice at worst (runrail's report of unreadable secrets, eighty-first set:
+        judged false)."""
+        if node.orelse is not None or node.asynchronous is not None:
+            return False
+        view = node.iter
+        if (
+            isinstance(view, cst.Call)
+            and not view.args
+            and isinstance(view.func, cst.Attribute)
+            and view.func.attr.value in ("items", "keys", "values")
+        ):
+            view = view.func.value
+        if not _rooted_at_local(view, self.func):
+            return False
+        for name in walk(node.target):
+            if isinstance(name, cst.Name):
+                self.locals.add(name.value)
+        return all(
+            isinstance(statement, cst.SimpleStatementLine)
+            and all(
+                isinstance(small, cst.Pass) or self._log_line(small) for small in statement.body
+            )
+            for statement in block(node.body)
+        )
 
     def close_and_clear(self, node: cst.Try) -> bool:
         """``try: self._sock.close() except Exception: pass finally: self._sock = None``:
@@ -217,10 +248,10 @@ class _ActChecker:
         their value, as two unguarded stores would; the test adds no harm (ftagent's
         blocklist and subnets refreshed from the server, sixty-fourth set: judged
         false). A call, a counter or any other effect in the act stays reported."""
-        if not isinstance(small, cst.Assign) or not isinstance(small.value, cst.Name):
+        if not isinstance(small, cst.Assign):
             return False
-        local = small.value.value
-        if not self.func.is_local(local):
+        value = _copied(small.value)  # ``self.x = dict(new.items)`` stores a copy of it
+        if not _rooted_at_local(value, self.func):
             return False
         compared = [
             other
@@ -232,7 +263,7 @@ class _ActChecker:
                 (node.left, node.comparisons[0].comparator),
                 (node.comparisons[0].comparator, node.left),
             )
-            if isinstance(mine, cst.Name) and mine.value == local
+            if mine.deep_equals(value)
         ]
         if not compared:
             return False
@@ -397,6 +428,32 @@ class _ActChecker:
             ):  # fmt: skip
                 return False
         return True
+
+
+#: Builtins that copy a container: the copy equals what it copied.
+_COPIERS = frozenset({"dict", "list", "set", "tuple", "frozenset"})
+
+
+def _copied(value: cst.BaseExpression) -> cst.BaseExpression:
+    """``E`` for ``dict(E)`` (or ``list``, ``set``, ``tuple``, ``frozenset`` of one
+    positional argument), else ``value`` itself."""
+    if (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Name)
+        and value.func.value in _COPIERS
+        and len(value.args) == 1
+        and value.args[0].keyword is None
+        and not value.args[0].star
+    ):
+        return value.args[0].value
+    return value
+
+
+def _rooted_at_local(expr: cst.BaseExpression, func: FunctionInfo) -> bool:
+    """A local of ``func`` (``new``) or an attribute chain on one (``snapshot.unreadable``)."""
+    while isinstance(expr, cst.Attribute):
+        expr = expr.value
+    return isinstance(expr, cst.Name) and func.is_local(expr.value)
 
 
 def _swallows_everything(handler: cst.ExceptHandler) -> bool:

@@ -713,8 +713,9 @@ class UnlockedCheckThenAct(Rule):
     size cap that empties the container it measured (``if len(cache) > 64:
     cache.clear()``): two clears end as one. And a change test whose act stores the
     local it compared (``if new != self.blocklist: self.blocklist = new``, also into
-    other attributes, with log lines): two threads past it store their values as two
-    unguarded stores would.
+    other attributes, with log lines, a loop logging each of its items, an attribute of
+    a local or a copy: ``_reported = dict(snapshot.unreadable)``): two threads past it
+    store their values as two unguarded stores would.
     Still reported: a stamp kept in a store of its own (a reader can pair one thread's
     stamp with another's value), a value made by calling a class, a cache other code
     also fills, a branch with other effects.
