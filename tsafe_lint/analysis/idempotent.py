@@ -10,11 +10,11 @@ equivalent: the last store wins and nothing observes the difference. A logging c
 go with the store (a warn-once guard logs twice at worst), and so may a loop that logs
 each item of a local. A change test that stores the local it compared (``if new !=
 self.x: self.x = new``), an attribute of a local, or a copy of either (``_reported =
-dict(snapshot.unreadable)``) races no more than the store alone. A computed or fetched value (any other call) may be a new object with identity,
-so it stays reported, except in a memo cache keyed by the function's arguments whose
-value is plain data, or one stored together with the stamp it is re-validated by
-(``memo.py``), and in a lazy index built from state fixed since set-up
-(``lazy_index.py``).
+dict(snapshot.unreadable)``) races no more than the store alone. A computed or fetched
+value (any other call) may be a new object with identity, so it stays reported, except
+in a memo cache keyed by the function's arguments whose value is plain data, or one
+stored together with the stamp it is re-validated by (``memo.py``), and in a lazy index
+built from state fixed since set-up (``lazy_index.py``).
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ class _ActChecker:
         false). A call, a counter or any other effect in the act stays reported."""
         if not isinstance(small, cst.Assign):
             return False
-        value = _copied(small.value)  # ``self.x = dict(new.items)`` stores a copy of it
+        value = _copied(small.value)  # ``self.x = dict(new.items)``: a copy of ``new.items``
         if not _rooted_at_local(value, self.func):
             return False
         compared = [
