@@ -35,8 +35,6 @@ def constructs(site: CallSite) -> bool:
     )
 
 
-
-
 def built_here(
     name: str,
     func: FunctionInfo,

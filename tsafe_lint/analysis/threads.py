@@ -64,12 +64,7 @@ class ThreadStart:
     @property
     def many(self) -> bool:
         """Does this start run its target on several threads at once?"""
-        return (
-            self.repeated
-            or self.per_call
-            or self.how in _FAN_OUT
-            or self.how in _MANY_CALLBACKS
-        )
+        return self.repeated or self.per_call or self.how in _FAN_OUT or self.how in _MANY_CALLBACKS
 
 
 #: qualified constructor/function -> (how, target position, target keyword, args position)
@@ -535,7 +530,11 @@ def _future_callbacks(regions: Regions, starts: list[ThreadStart]) -> list[Threa
             target = argument(any_call.call, callback.position, callback.keyword)
             found.append(
                 ThreadStart(
-                    any_call.func, any_call.call, callback.how, target, None,
+                    any_call.func,
+                    any_call.call,
+                    callback.how,
+                    target,
+                    None,
                     repeated=any_call.repeated,
                 )
             )

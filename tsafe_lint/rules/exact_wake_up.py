@@ -370,8 +370,10 @@ class _Protocol:
         node: cst.CSTNode | None = statement
         top = func.node
         while node is not None and node is not top:
-            if isinstance(node, cst.With) and node is not statement and any(
-                self._takes(item.item, func) for item in node.items
+            if (
+                isinstance(node, cst.With)
+                and node is not statement
+                and any(self._takes(item.item, func) for item in node.items)
             ):
                 return True
             node = self.analysis.parent_of(node)
@@ -472,8 +474,7 @@ def _stored_unseen(analysis: ModuleAnalysis, name: str) -> bool:
         )
         for target in targets:
             reaches = any(
-                isinstance(part, cst.Attribute) and part.attr.value == name
-                for part in walk(target)
+                isinstance(part, cst.Attribute) and part.attr.value == name for part in walk(target)
             )
             if reaches and in_running_code(analysis, node):
                 return True
