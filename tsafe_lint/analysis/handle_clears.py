@@ -39,9 +39,9 @@ def cleared_as_stopped(
     if key[0] != "attr" or len(key) != 3 or stored_constant(write) != "None":
         return False
     handle = f"{key[1]}.{key[2]}"
-    roots = {start.call: start.func for start in analysis.thread_starts if start.handle == handle}
+    starts = {start.call for start in analysis.thread_starts if start.handle == handle}
     if not any(
-        entry.node in roots and entry.root is write.func
+        entry.node in starts and entry.root is write.func
         for entry in analysis.reach.entries.get(write.func, ())
     ):
         return False

@@ -342,11 +342,16 @@ class ModuleAnalysis:
         return first
 
     @cached_property
+    def call_orders(self) -> dict[int, int]:
+        """The walk order of each call (by ``id`` of its node) in its function."""
+        return {id(any_call.call): any_call.order for any_call in self.regions.calls}
+
+    @cached_property
     def single_start_orders(self) -> dict[cst.CSTNode, tuple[FunctionInfo, int]]:
         """For each thread start made once per call of its function (not in a loop), that
         function and the walk order of the start: what the function does before that
         order, in the same call, happens before the thread exists."""
-        orders = {id(any_call.call): any_call.order for any_call in self.regions.calls}
+        orders = self.call_orders
         found: dict[cst.CSTNode, tuple[FunctionInfo, int]] = {}
         for start in self.thread_starts:
             order = orders.get(id(start.call))
@@ -386,7 +391,7 @@ class ModuleAnalysis:
         first = self.first_thread_start
         if not first:
             return frozenset()
-        orders = {id(any_call.call): any_call.order for any_call in self.regions.calls}
+        orders = self.call_orders
         sites: dict[FunctionInfo, list[tuple[FunctionInfo, bool, bool]]] = {}
         for site in self.regions.call_sites:
             start = first.get(site.func)

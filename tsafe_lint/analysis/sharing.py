@@ -80,7 +80,7 @@ class Sharing:
         self._per_instance: dict[int, Entry] = {}
         self._per_object: dict[int, Entry] = {}
         self._referenced = regions.referenced
-        self._frame_confined: dict[tuple[str, str], bool] = {}
+        self._escaping_names: dict[str, frozenset[str] | None] = {}
         #: (class, holding attribute) -> ``_held_once``: asked for each key a rule checks
         self._held: dict[tuple[str, str], bool] = {}
 
@@ -226,11 +226,15 @@ class Sharing:
         never names the variable, nor calls one of the frame's functions that does, shares
         other cells only (dulus' Telegram poll loop hands its command runners to threads;
         its authorization cache stays with the loop: eighty-first set, judged false)."""
-        if (owner, name) not in self._frame_confined:
-            self._frame_confined[owner, name] = self._no_escape_reaches(owner, name)
-        return self._frame_confined[owner, name]
+        if owner not in self._escaping_names:
+            self._escaping_names[owner] = self._names_escaping(owner)
+        escaping = self._escaping_names[owner]
+        return escaping is not None and name not in escaping
 
-    def _no_escape_reaches(self, owner: str, name: str) -> bool:
+    def _names_escaping(self, owner: str) -> frozenset[str] | None:
+        """The names the nested functions of ``owner`` that leave its frame read or bind
+        (through the frame's functions they call, too); None when ``owner`` has no nested
+        function (no closure variables to confine)."""
         nested = [
             func
             for func in self.structure.functions
@@ -238,7 +242,7 @@ class Sharing:
         ]
         outer = next((f for f in self.structure.functions if f.qualname == owner), None)
         if outer is None or not nested:
-            return False
+            return None
         by_name = {func.name: func for func in nested}
         pending: list[cst.CSTNode] = [
             func.node
@@ -248,6 +252,7 @@ class Sharing:
             or (isinstance(func.node, cst.FunctionDef) and func.node.decorators)
         ]
         pending += [node for node in walk(outer.node) if isinstance(node, cst.Lambda)]
+        names: set[str] = set()
         visited: set[int] = set()
         while pending:
             node = pending.pop()
@@ -257,12 +262,11 @@ class Sharing:
             for inner in walk(node):
                 if not isinstance(inner, cst.Name):
                     continue
-                if inner.value == name:
-                    return False
+                names.add(inner.value)
                 called = by_name.get(inner.value)
                 if called is not None:
                     pending.append(called.node)
-        return True
+        return frozenset(names)
 
     def _one_per_instance(self, entry: Entry) -> Entry:
         """A Thread subclass's run() as seen by its own instance's attributes: one thread

@@ -1035,15 +1035,18 @@ def _guards_frame_locals_only(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
     entries = [entry for entry in analysis.regions.with_entries if entry.target == key]
     if not entries:
         return False
+    captured_in: dict[str, set[str]] = {}
     for entry in entries:
         func = entry.func
-        captured = {
-            node.value
-            for nested in analysis.structure.functions
-            if nested.qualname.startswith(func.qualname + ".")
-            for node in walk(nested.node)
-            if isinstance(node, cst.Name) and not nested.is_local(node.value)
-        }  # the nested functions' free names: the closure cells they read
+        if func.qualname not in captured_in:
+            captured_in[func.qualname] = {
+                node.value
+                for nested in analysis.structure.functions
+                if nested.qualname.startswith(func.qualname + ".")
+                for node in walk(nested.node)
+                if isinstance(node, cst.Name) and not nested.is_local(node.value)
+            }  # the nested functions' free names: the closure cells they read
+        captured = captured_in[func.qualname]
         for statement in block(entry.node.body):
             if not isinstance(statement, cst.SimpleStatementLine) or not all(
                 isinstance(small, (cst.Assign, cst.AugAssign)) for small in statement.body
