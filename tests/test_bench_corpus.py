@@ -24,43 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the eighty-first set, pinned while the eightieth was reviewed; current since the
-# eightieth was retired
+# the eighty-second set, pinned while the eighty-first was reviewed; current since the
+# eighty-first was retired
 PINS = {
-    "queue-max": "0.2.0",
-    "schlange-queue": "0.2.0",
-    "vrex-flow-engine": "0.3.5",
-    "dulus": "3.14.17",
-    "fastpipe": "0.0.1",
-    "linkmind-task-queue": "0.5.0",
-    "mqtty": "0.1.13",
-    "praetor-cli": "1.1.0",
-    "syunity-core": "0.1.5",
-    "ao-orchestrator": "0.6.0",
-    "atlas-ai-orchestrator": "1.0.0",
-    "axiom-all": "0.3.0b6",
-    "clawie": "0.1.20",
-    "dot-mcp": "0.2.3",
-    "ensemble-launcher": "0.1.0",
-    "fast-job": "0.3.0",
-    "galangal-orchestrate": "0.58.0",
-    "gitpilot-ai": "0.2.0",
-    "joe-orchestrator": "1.4.2",
-    "kusudaemon": "2.0.0",
-    "misterdev": "0.6.0",
-    "ml-agent-orchestrator": "0.6.1",
-    "mulder-dfir": "1.5.8",
-    "runrail": "0.8.2",
-    "rutherford-mcp-server": "3.2.0",
-    "socrates-ai": "0.2.3",
-    "stackhelx": "1.1.3",
-    "stackpilot": "0.1.0",
-    "titan-cli": "0.11.0",
-}
-# the eighty-second set, pinned while the eighty-first is reviewed and held in reserve until the
-# eighty-first is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "pactown": "0.1.173",
     "pulse-scheduler": "1.1.5",
     "ors-daemon": "0.2.0",
@@ -169,6 +135,7 @@ SEEN = (
     BENCH / "validation_seen_78.toml",
     BENCH / "validation_seen_79.toml",
     BENCH / "validation_seen_80.toml",
+    BENCH / "validation_seen_81.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -246,20 +213,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the eighty-first is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
