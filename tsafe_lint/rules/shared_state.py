@@ -27,7 +27,7 @@ from tsafe_lint.analysis import (
 from tsafe_lint.analysis.accesses import every_write_in_functions, shared_key
 from tsafe_lint.analysis.conflicts import stored_constant
 from tsafe_lint.analysis.fresh_object import constructing
-from tsafe_lint.analysis.handle_clears import cleared_as_stopped
+from tsafe_lint.analysis.handle_clears import cleared_as_stopped, stopped_loop
 from tsafe_lint.analysis.in_place import extends_in_place
 from tsafe_lint.analysis.lazy_strings import only_lazy_strings
 from tsafe_lint.analysis.none_stores import may_store_none
@@ -568,6 +568,12 @@ class UnlockedCheckThenAct(Rule):
     is not evidence by default, for a method that lowers that flag and then tests and
     uses the handle: its ``if self._thread: self._thread.join()`` can find it None, since
     lowering the flag makes the thread end (pyserial's rfc2217 ``close()``, fixed in 3.5).
+    So is the thread of a public method that loops ``while self.keep_running:`` and
+    clears a handle in the ``finally`` around that loop (directly, or in a teardown
+    helper it calls there): the loop blocks its caller, so the method that lowers the
+    flag and then runs ``if self.sock: self.sock.close()`` runs on another thread, and
+    its store makes the loop end and clear ``sock`` in that window (websocket-client's
+    ``WebSocketApp.close()``, fixed in 1.9.2 by copying ``self.sock`` to a local first).
     The early-return form (``if x is None: return`` followed by the use or the write)
     counts as well (but not a flag the function tests that way at two places or more:
     ``if cancelled: return`` between the steps of a long task is a cancellation flag
@@ -1287,6 +1293,19 @@ def _check_then_use(
             # the class's own thread clearing its handle as the user stops it: on by default
             why = analysis.conflicts.first(
                 use.key, use.func, held, per_instance, stopped, use.order, own_thread=True
+            )
+        if not why:
+            # a public loop its caller's thread runs, which the user's flag store stops
+            mine = guards(analysis, use.func, held)
+            why = next(
+                (
+                    reason
+                    for w in clears
+                    if not mine & guards(analysis, w.func, w.state)
+                    for reason in (stopped_loop(analysis, w, use.func, use.order),)
+                    if reason
+                ),
+                "",
             )
         if not why:
             continue
