@@ -645,6 +645,10 @@ def _run_after(
     left_branch = False
     while True:
         suite = analysis.parent_of(statement)
+        while isinstance(suite, cst.If) and suite.orelse is statement:
+            # an ``elif`` test (``elif not x.acquire(timeout=t): return``) that falls
+            # through: the chain's first ``if`` is what completes
+            statement, suite, left_branch = suite, analysis.parent_of(suite), True
         if not isinstance(suite, (cst.Module, cst.IndentedBlock)):
             return None, left_branch
         statements: Sequence[cst.BaseStatement] = suite.body
