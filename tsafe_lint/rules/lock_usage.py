@@ -886,8 +886,9 @@ class UselessLock(Rule):
 
     A local lock whose every use is a ``with`` over stores into the function's own
     locals only (``with lock: results[idx] = result``, where the pool's workers return
-    their results), with no call, no attribute and no name a nested function reads, is
-    dead code rather than a guard that misleads, and is not reported.
+    their results), with no attribute, no name a nested function reads and no call but
+    a conversion builtin (``errors[name] = str(exc)``), is dead code rather than a guard
+    that misleads, and is not reported.
 
     A name bound to a fresh lock on one path and to another object on another (``if
     daemon: context = DaemonContext() else: context = threading.Lock()`` then ``with
@@ -1026,10 +1027,11 @@ def unshared_local_locks(analysis: ModuleAnalysis) -> dict[SymbolKey, SymbolInfo
 def _guards_frame_locals_only(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
     """Is every use of the local lock a ``with`` whose block only stores into the
     function's own locals (``results[idx] = result``) that no nested function reads,
-    with no call and no attribute? Such a lock is dead code, not a guard that misleads:
-    nothing another thread can reach stands under it (pyaccelerate's GPU dispatch, where
-    the pool's workers return their results and the caller stores them: eightieth set,
-    judged false)."""
+    with no attribute and no call but a conversion builtin? Such a lock is dead code,
+    not a guard that misleads: nothing another thread can reach stands under it
+    (pyaccelerate's GPU dispatch, where the pool's workers return their results and the
+    caller stores them: eightieth set; pactown's parallel sandbox creation, which also
+    keeps ``str(exc)`` of a failed task: eighty-second set; all judged false)."""
     if any(call.target == key for call in analysis.regions.method_calls):
         return False
     entries = [entry for entry in analysis.regions.with_entries if entry.target == key]
@@ -1040,11 +1042,11 @@ def _guards_frame_locals_only(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
         func = entry.func
         if func.qualname not in captured_in:
             captured_in[func.qualname] = {
-                node.value
+                name
                 for nested in analysis.structure.functions
                 if nested.qualname.startswith(func.qualname + ".")
-                for node in walk(nested.node)
-                if isinstance(node, cst.Name) and not nested.is_local(node.value)
+                for name in _names_read(nested.node)
+                if not nested.is_local(name)
             }  # the nested functions' free names: the closure cells they read
         captured = captured_in[func.qualname]
         for statement in block(entry.node.body):
@@ -1052,9 +1054,14 @@ def _guards_frame_locals_only(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
                 isinstance(small, (cst.Assign, cst.AugAssign)) for small in statement.body
             ):
                 return False
+            builtins = _builtin_calls(statement, func)
             for node in walk(statement):
+                if isinstance(node, cst.Call) and node in builtins:
+                    continue  # ``errors[name] = str(exc)``: a conversion of a local
                 if isinstance(node, (cst.Call, cst.Attribute, cst.Await, cst.Lambda)):
                     return False
+                if isinstance(node, cst.Name) and any(node is call.func for call in builtins):
+                    continue
                 if isinstance(node, cst.Name) and (
                     not func.is_local(node.value)
                     or node.value in func.params
@@ -1062,6 +1069,39 @@ def _guards_frame_locals_only(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
                 ):
                     return False
     return True
+
+
+def _names_read(node: cst.CSTNode) -> set[str]:
+    """The names ``node`` reads, not the attribute names after a dot (``service.name``
+    reads ``service``, not ``name``)."""
+    attributes = {id(n.attr) for n in walk(node) if isinstance(n, cst.Attribute)}
+    return {n.value for n in walk(node) if isinstance(n, cst.Name) and id(n) not in attributes}
+
+
+#: builtins that only convert or measure their arguments (``str(exc)``, ``len(batch)``)
+_CONVERSIONS = frozenset(
+    {"str", "repr", "len", "int", "float", "bool", "tuple", "list", "dict", "set", "sorted"}
+)
+
+
+def _builtin_calls(statement: cst.CSTNode, func: FunctionInfo) -> list[cst.Call]:
+    """The calls of a conversion builtin that no enclosing scope rebinds, in ``statement``."""
+    found = []
+    for node in walk(statement):
+        if not (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+            and node.func.value in _CONVERSIONS
+        ):
+            continue
+        scope: FunctionInfo | None = func
+        while scope is not None and node.func.value not in (
+            scope.assigned | set(scope.params) | set(scope.imports)
+        ):
+            scope = scope.parent
+        if scope is None:
+            found.append(node)
+    return found
 
 
 def _stands_in(name: str, created_at: cst.CSTNode | None, func: FunctionInfo | None) -> bool:
