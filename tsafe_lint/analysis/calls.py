@@ -24,6 +24,10 @@ class CallScanner(FastVisitor):
         #: not a query that cannot take or give back anything: ``guard=lock.is_held``)
         #: and names a lambda captures
         self.escapes: list[cst.Name] = []
+        #: names that name no variable: the ``attr`` of ``x.attr``, the keyword of
+        #: ``f(key=value)`` (``run.decide(day)`` and ``update(advance=1)`` refer to no
+        #: function ``decide`` or ``advance`` of the module)
+        self.labels: set[cst.Name] = set()
         self.in_comprehension: set[cst.Call] = set()
         self.subscripts: list[cst.Subscript] = []
         self.membership: list[tuple[cst.Comparison, cst.BaseExpression]] = []  # x in <this>
@@ -95,8 +99,12 @@ class CallScanner(FastVisitor):
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
         self.receivers.add(node.target)
 
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.labels.add(node.keyword)
+
     def visit_Name(self, node: cst.Name) -> None:
-        if node not in self.called:
+        if node not in self.called and node not in self.labels:
             self.references.append(node)
         if node not in self.receivers:
             self.escapes.append(node)
@@ -105,6 +113,7 @@ class CallScanner(FastVisitor):
         self.dotted.add(node.value)
         self.receivers.add(node.value)
         self.receivers.add(node.attr)
+        self.labels.add(node.attr)
         if node not in self.called:
             self.references.append(node)
             if (

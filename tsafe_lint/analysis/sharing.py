@@ -24,7 +24,7 @@ from tsafe_lint.analysis.names import looks_like_setup
 from tsafe_lint.analysis.reachability import Entry, ThreadReach, other_thread, thread_of
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, script_blocks
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
-from tsafe_lint.analysis.tree import contains, walk
+from tsafe_lint.analysis.tree import contains, variable_names, walk
 
 SETUP_FUNCTIONS = frozenset(
     {
@@ -259,9 +259,7 @@ class Sharing:
             if id(node) in visited:
                 continue
             visited.add(id(node))
-            for inner in walk(node):
-                if not isinstance(inner, cst.Name):
-                    continue
+            for inner in variable_names(node):
                 names.add(inner.value)
                 called = by_name.get(inner.value)
                 if called is not None:

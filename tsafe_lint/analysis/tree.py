@@ -232,6 +232,20 @@ def names_bound_by(node: cst.CSTNode) -> set[str]:
     return {n.value for target in targets for n in walk(target) if isinstance(n, cst.Name)}
 
 
+def variable_names(node: cst.CSTNode) -> Iterator[cst.Name]:
+    """The ``Name`` nodes under ``node`` that name a variable: not the ``attr`` of
+    ``x.attr`` nor the keyword of ``f(key=value)`` (``service.name`` reads ``service``,
+    not a variable ``name``)."""
+    labels: set[int] = set()
+    for inner in walk(node):
+        if isinstance(inner, cst.Attribute):
+            labels.add(id(inner.attr))
+        elif isinstance(inner, cst.Arg) and inner.keyword is not None:
+            labels.add(id(inner.keyword))
+        elif isinstance(inner, cst.Name) and id(inner) not in labels:
+            yield inner
+
+
 def single_bindings(function: cst.FunctionDef) -> dict[str, cst.CSTNode]:
     """The names ``function``'s own code binds exactly once, each with the node that
     binds it (an ``AssignTarget``, a ``For``...); its parameters and the names nested

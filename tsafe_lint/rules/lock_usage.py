@@ -24,7 +24,7 @@ from tsafe_lint.analysis.names import looks_like_class, looks_like_constant
 from tsafe_lint.analysis.reachability import passed_for
 from tsafe_lint.analysis.scopes import FunctionInfo, final_name, local_values
 from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
-from tsafe_lint.analysis.tree import NOT_RUN, walk
+from tsafe_lint.analysis.tree import NOT_RUN, variable_names, walk
 from tsafe_lint.rules.after_acquire import (
     acquired_flag_test,
     checks_out,
@@ -1045,7 +1045,7 @@ def _guards_frame_locals_only(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
                 name
                 for nested in analysis.structure.functions
                 if nested.qualname.startswith(func.qualname + ".")
-                for name in _names_read(nested.node)
+                for name in {n.value for n in variable_names(nested.node)}
                 if not nested.is_local(name)
             }  # the nested functions' free names: the closure cells they read
         captured = captured_in[func.qualname]
@@ -1069,13 +1069,6 @@ def _guards_frame_locals_only(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
                 ):
                     return False
     return True
-
-
-def _names_read(node: cst.CSTNode) -> set[str]:
-    """The names ``node`` reads, not the attribute names after a dot (``service.name``
-    reads ``service``, not ``name``)."""
-    attributes = {id(n.attr) for n in walk(node) if isinstance(n, cst.Attribute)}
-    return {n.value for n in walk(node) if isinstance(n, cst.Name) and id(n) not in attributes}
 
 
 #: builtins that only convert or measure their arguments (``str(exc)``, ``len(batch)``)
