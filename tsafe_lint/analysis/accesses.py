@@ -94,6 +94,19 @@ def shared_key(
     return None
 
 
+def closure_cell(expr: cst.BaseExpression, func: FunctionInfo) -> SymbolKey | None:
+    """``("local", "fan_out", "done")`` for ``done`` in ``done[0] += 1`` inside a function
+    nested in ``fan_out``, which binds it: a container of the enclosing frame (the
+    mutable-box counter, ``done = [0]``), the same object for every call of the nested
+    function and every thread that runs it."""
+    if not isinstance(expr, cst.Name) or func.is_module:
+        return None
+    scope = func.binding_function(expr.value)
+    if scope is None or scope is func:
+        return None
+    return ("local", scope.qualname, expr.value)
+
+
 def _mentions(expr: cst.CSTNode, target: cst.BaseExpression) -> bool:
     """Does ``expr`` contain an expression equal to ``target`` (``x`` in ``x + 1``)? An
     attribute's or a keyword's name is no read of a variable: ``robot = worker.robot``
@@ -131,6 +144,8 @@ def writes_of(
                 if kind is WriteKind.READ_MODIFY_WRITE
                 else (WriteKind.MUTATE)
             )
+            if key is None and sub_kind is WriteKind.READ_MODIFY_WRITE:
+                key = closure_cell(node.value, func)
             if key is not None:
                 writes.append(Write(key, sub_kind, small, per_instance(node, func, symbols)))
             return

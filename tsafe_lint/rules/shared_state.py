@@ -287,7 +287,9 @@ class UnlockedReadModifyWrite(Rule):
     **What it does**
 
     Finds ``x += 1``, ``x = x + 1``, ``d[k] += 1``, ``self.n -= 1``, ``Cls.count += 1`` on
-    a global or attribute, in code that runs on threads, with no lock held (neither here
+    a global or attribute (or on a variable of an enclosing function: ``nonlocal n; n +=
+    1``, and ``done[0] += 1`` on the mutable box ``done = [0]`` that a nested worker bumps),
+    in code that runs on threads, with no lock held (neither here
     nor at every call of the enclosing helper), when another thread can write the same
     state at the same time: several threads run this code (a pool, a loop of starts,
     ``map``), or other code writes it too. A lone worker whose result the main thread
