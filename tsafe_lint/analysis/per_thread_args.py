@@ -238,12 +238,15 @@ def per_thread_entry(analysis: ModuleAnalysis, update: Access, writes: list[Acce
 
 def _one_per_key(start: ThreadStart, analysis: ModuleAnalysis) -> bool:
     """Is ``start`` made only for a value not yet registered: inside ``if cam not in
-    self._threads:`` where ``cam`` is one of the values it hands the thread? A loop over
-    ``("home", "about", "home")`` hands two threads the same value; a registry of one
-    thread per value does not."""
+    self._threads:`` where ``cam`` is one of the values it hands the thread, or in a loop
+    over a literal sequence of distinct constants? A loop over ``("home", "about",
+    "home")`` hands two threads the same value; a registry of one thread per value does
+    not."""
     handed = {value.value for value in _handed_values(start) or [] if isinstance(value, cst.Name)}
     node = analysis.parent_of(start.call)
     while node is not None and node is not start.func.node:
+        if isinstance(node, cst.For) and _distinct_constants(node, handed):
+            return True
         if isinstance(node, cst.If):
             for part in walk(node.test):
                 tested = membership_test(part)
@@ -255,6 +258,44 @@ def _one_per_key(start: ThreadStart, analysis: ModuleAnalysis) -> bool:
                 ):
                     return True
         node = analysis.parent_of(node)
+    return False
+
+
+def _distinct_constants(loop: cst.For, handed: set[str]) -> bool:
+    """Does ``loop`` bind one of the ``handed`` names to a different constant on each
+    pass of a literal sequence: ``for key, pipe in (("stdout", p.stdout), ("stderr",
+    p.stderr)):`` (esaa-core's pipe drainers, seventy-eighth set), ``for name in ("a",
+    "b"):``? Then each thread started in it gets a key no other one gets."""
+    if not isinstance(loop.iter, (cst.Tuple, cst.List)):
+        return False
+    target = loop.target
+    positions: dict[str, int | None]
+    if isinstance(target, cst.Name):
+        positions = {target.value: None}
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        positions = {
+            element.value.value: index
+            for index, element in enumerate(target.elements)
+            if isinstance(element.value, cst.Name)
+        }
+    else:
+        return False
+    for name, index in positions.items():
+        if name not in handed:
+            continue
+        values = []
+        for element in loop.iter.elements:
+            item = element.value
+            if index is not None:
+                if not isinstance(item, (cst.Tuple, cst.List)) or index >= len(item.elements):
+                    break
+                item = item.elements[index].value
+            if not isinstance(item, (cst.SimpleString, cst.Integer)):
+                break
+            values.append(item.value)
+        else:
+            if len(values) == len(set(values)):
+                return True
     return False
 
 
