@@ -1374,4 +1374,12 @@ def _first_statement_held(call: MethodCall, analysis: ModuleAnalysis) -> cst.Bas
     ):
         orelse = block(statement.orelse.body)
         return orelse[0] if orelse else None
+    if (
+        call.form == "if-not"
+        and isinstance(statement, cst.If)
+        and isinstance(statement.orelse, cst.If)
+    ):
+        # ``elif not x.acquire(timeout=t): return`` followed by another ``elif``: its
+        # test (and its body, when taken) runs next, with the lock held
+        return statement.orelse
     return call.place.following()
