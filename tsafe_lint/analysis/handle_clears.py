@@ -63,21 +63,25 @@ def cleared_as_stopped(
 
 
 def stopped_loop(analysis: ModuleAnalysis, write: Access, user: FunctionInfo, order: int) -> str:
-    """The public method of ``user``'s class that ends its loop ``while self.<flag>:``
-    with ``write`` (a store of ``None``, in the ``finally`` around the loop, or in a
-    nested function or method of the class that ``finally`` calls), when ``user``, another
-    method, lowers that flag before ``order`` (its use); "" when there is none."""
+    """Why ``write`` (a store of ``None``, in the ``finally`` around a public method's
+    loop ``while self.<flag>:``, or in a nested function or method of the class that
+    ``finally`` calls) can come between ``user``'s test and its use at ``order``: ``user``,
+    another public method of the class that the loop does not call, lowers that flag
+    before its use; "" when it cannot."""
     key = write.key
     if key[0] != "attr" or len(key) != 3 or stored_constant(write) != "None":
         return ""
+    if not is_public(user):
+        return ""  # a helper: it may be the loop's own way out, on the loop's thread
     for looping, flag in _loops_ended_by(write):
         if (
             looping is user
             or looping.cls is None
             or looping.cls is not user.cls
             or not is_public(looping)
+            or analysis.call_chain(looping, user)
         ):
-            continue
+            continue  # the loop calls it: it may run on the loop's own thread
         if _lowers_before(analysis, user, flag, order):
             return (
                 f"'{looping.name}' loops while '{flag}' is set, blocking its caller, and sets "
@@ -89,9 +93,13 @@ def stopped_loop(analysis: ModuleAnalysis, write: Access, user: FunctionInfo, or
 
 
 def _lowers_before(analysis: ModuleAnalysis, user: FunctionInfo, flag: str, order: int) -> bool:
+    """Does ``user`` store ``self.<flag> = False`` before ``order``?"""
     return any(
         lowered.func is user
         and lowered.order < order
+        and lowered.key[0] == "attr"
+        and user.cls is not None
+        and lowered.key[1] == user.cls.qualname
         and lowered.key[-1] == flag
         and stored_constant(lowered) == "False"
         for lowered in analysis.regions.writes

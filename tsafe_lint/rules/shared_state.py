@@ -574,10 +574,11 @@ class UnlockedCheckThenAct(Rule):
     lowering the flag makes the thread end (pyserial's rfc2217 ``close()``, fixed in 3.5).
     So is the thread of a public method that loops ``while self.keep_running:`` and
     clears a handle in the ``finally`` around that loop (directly, or in a teardown
-    helper it calls there): the loop blocks its caller, so the method that lowers the
-    flag and then runs ``if self.sock: self.sock.close()`` runs on another thread, and
-    its store makes the loop end and clear ``sock`` in that window (websocket-client's
-    ``WebSocketApp.close()``, fixed in 1.9.2 by copying ``self.sock`` to a local first).
+    helper it calls there): the loop blocks its caller, so the public method that lowers
+    the flag and then runs ``if self.sock: self.sock.close()`` runs on another thread
+    (unless the loop calls it itself), and its store makes the loop end and clear
+    ``sock`` in that window (websocket-client's ``WebSocketApp.close()``, fixed in 1.9.2
+    by copying ``self.sock`` to a local first).
     The early-return form (``if x is None: return`` followed by the use or the write)
     counts as well (but not a flag the function tests that way at two places or more:
     ``if cancelled: return`` between the steps of a long task is a cancellation flag
