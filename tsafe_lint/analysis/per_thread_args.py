@@ -151,6 +151,10 @@ def bound_each_pass(call: cst.Call, analysis: ModuleAnalysis) -> set[str]:
     not a value made once before the loop and handed to every thread."""
     node: cst.CSTNode | None = analysis.parent_of(call)
     while node is not None and not isinstance(node, (cst.FunctionDef, cst.Module)):
+        if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp, cst.DictComp)):
+            # ``[Thread(args=(i,)) for i in range(n)]``: the element is no child of the
+            # ``for`` clause, its sibling
+            node = node.for_in
         if isinstance(node, (cst.For, cst.While, cst.CompFor)):
             inner: cst.CSTNode = node if isinstance(node, cst.CompFor) else node.body
             names = set(names_bound_by(node)) if isinstance(node, cst.For) else set()
@@ -233,20 +237,24 @@ def per_thread_entry(analysis: ModuleAnalysis, update: Access, writes: list[Acce
         if start.target is not None
         and analysis.resolve_function(start.target, start.func) is update.func
     ]
-    return bool(starts) and all(_one_per_key(start, analysis) for start in starts)
+    # a container of the starting call's own frame: each call starts its threads over
+    # a container of its own, so distinct keys within one call are enough
+    frame = update.key[1] if update.key[0] == "local" else None
+    return bool(starts) and all(
+        _one_per_key(start, analysis)
+        or (start.func.qualname == frame and _distinct_keys(start, analysis))
+        for start in starts
+    )
 
 
 def _one_per_key(start: ThreadStart, analysis: ModuleAnalysis) -> bool:
     """Is ``start`` made only for a value not yet registered: inside ``if cam not in
-    self._threads:`` where ``cam`` is one of the values it hands the thread, or in a loop
-    over a literal sequence of distinct constants? A loop over ``("home", "about",
-    "home")`` hands two threads the same value; a registry of one thread per value does
-    not."""
+    self._threads:`` where ``cam`` is one of the values it hands the thread? A loop over
+    ``("home", "about", "home")`` hands two threads the same value; a registry of one
+    thread per value does not."""
     handed = {value.value for value in _handed_values(start) or [] if isinstance(value, cst.Name)}
     node = analysis.parent_of(start.call)
     while node is not None and node is not start.func.node:
-        if isinstance(node, cst.For) and _distinct_constants(node, handed):
-            return True
         if isinstance(node, cst.If):
             for part in walk(node.test):
                 tested = membership_test(part)
@@ -261,18 +269,64 @@ def _one_per_key(start: ThreadStart, analysis: ModuleAnalysis) -> bool:
     return False
 
 
-def _distinct_constants(loop: cst.For, handed: set[str]) -> bool:
-    """Does ``loop`` bind one of the ``handed`` names to a different constant on each
-    pass of a literal sequence: ``for key, pipe in (("stdout", p.stdout), ("stderr",
-    p.stderr)):`` (esaa-core's pipe drainers, seventy-eighth set), ``for name in ("a",
-    "b"):``? Then each thread started in it gets a key no other one gets."""
+def _distinct_keys(start: ThreadStart, analysis: ModuleAnalysis) -> bool:
+    """Does each thread of ``start`` get a key no other thread of this call gets: from a
+    loop (or comprehension) over ``range(...)``, the index of ``enumerate(...)``, or a
+    literal sequence of distinct constants, handed in ``args``; or the item of
+    ``pool.map(f, range(n))``?"""
+    if start.how in _ONE_ITEM_EACH:
+        iterables = [arg.value for arg in start.call.args[1:2]]
+        return bool(iterables) and _counts_up(iterables[0])
+    handed = {value.value for value in _handed_values(start) or [] if isinstance(value, cst.Name)}
+    node = analysis.parent_of(start.call)
+    while node is not None and node is not start.func.node:
+        loops: list[cst.For | cst.CompFor] = []
+        if isinstance(node, cst.For):
+            loops = [node]
+        elif isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            loops = [node.for_in]
+        for loop in loops:
+            if _distinct_constants(loop, handed):
+                return True
+        node = analysis.parent_of(node)
+    return False
+
+
+def _counts_up(items: cst.BaseExpression) -> bool:
+    """``range(...)``: each item once."""
+    return (
+        isinstance(items, cst.Call)
+        and isinstance(items.func, cst.Name)
+        and (items.func.value == "range")
+    )
+
+
+def _distinct_constants(loop: cst.For | cst.CompFor, handed: set[str]) -> bool:
+    """Does ``loop`` bind one of the ``handed`` names to a different value on each pass:
+    a literal sequence of distinct constants (``for key, pipe in (("stdout",
+    p.stdout), ("stderr", p.stderr)):``, esaa-core's pipe drainers, seventy-eighth set),
+    ``range(...)``, or the index of ``enumerate(...)`` (``for i, item in
+    enumerate(items):``)? Then each thread started in it gets a key no other one gets."""
+    target = loop.target
+    if _counts_up(loop.iter):
+        return isinstance(target, cst.Name) and target.value in handed
+    if (
+        isinstance(loop.iter, cst.Call)
+        and isinstance(loop.iter.func, cst.Name)
+        and loop.iter.func.value == "enumerate"
+        and isinstance(target, (cst.Tuple, cst.List))
+        and target.elements
+        and isinstance(target.elements[0].value, cst.Name)
+    ):
+        return target.elements[0].value.value in handed
     if not isinstance(loop.iter, (cst.Tuple, cst.List)):
         return False
-    target = loop.target
     positions: dict[str, int | None]
     if isinstance(target, cst.Name):
         positions = {target.value: None}
-    elif isinstance(target, (cst.Tuple, cst.List)):
+    elif isinstance(target, (cst.Tuple, cst.List)) and not any(
+        isinstance(element, cst.StarredElement) for element in target.elements
+    ):
         positions = {
             element.value.value: index
             for index, element in enumerate(target.elements)
@@ -283,7 +337,7 @@ def _distinct_constants(loop: cst.For, handed: set[str]) -> bool:
     for name, index in positions.items():
         if name not in handed:
             continue
-        values = []
+        values: list[object] = []
         for element in loop.iter.elements:
             item = element.value
             if index is not None:
@@ -292,7 +346,7 @@ def _distinct_constants(loop: cst.For, handed: set[str]) -> bool:
                 item = item.elements[index].value
             if not isinstance(item, (cst.SimpleString, cst.Integer)):
                 break
-            values.append(item.value)
+            values.append(item.evaluated_value)
         else:
             if len(values) == len(set(values)):
                 return True

@@ -300,9 +300,11 @@ class UnlockedReadModifyWrite(Rule):
     object keeps for good (made in set-up, never replaced): it extends that one object
     in place. Nor is ``self.counts[cam] += 1`` where ``cam`` is a value of the thread's
     own (handed by a start in a loop that binds it anew each pass, ``args=(cam,)``, made
-    only under ``if cam not in self._threads:``, or in a loop over a literal sequence of
-    distinct constants, ``for key, pipe in (("stdout", ...), ("stderr", ...)):``: one
-    thread per value) and every write of
+    only under ``if cam not in self._threads:``: one thread per value; or, for a
+    container of the starting call's own frame, in a loop over a literal sequence of
+    distinct constants, ``for key, pipe in (("stdout", ...), ("stderr", ...)):``, over
+    ``range(...)`` or the index of ``enumerate(...)``, or ``pool.map(work,
+    range(n))``: one thread per value in that call) and every write of
     the dict outside ``__init__`` is keyed by such a value: each thread updates only its
     own entry. A loop over items that may repeat, with no such registry, stays reported.
     Take-and-reset (``items = self._buf`` then
