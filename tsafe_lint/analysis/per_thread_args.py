@@ -283,7 +283,7 @@ def _distinct_keys(start: ThreadStart, analysis: ModuleAnalysis) -> bool:
         loops: list[cst.For | cst.CompFor] = []
         if isinstance(node, cst.For):
             loops = [node]
-        elif isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+        elif isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp, cst.DictComp)):
             loops = [node.for_in]
         for loop in loops:
             if _distinct_constants(loop, handed):
@@ -294,11 +294,8 @@ def _distinct_keys(start: ThreadStart, analysis: ModuleAnalysis) -> bool:
 
 def _counts_up(items: cst.BaseExpression) -> bool:
     """``range(...)``: each item once."""
-    return (
-        isinstance(items, cst.Call)
-        and isinstance(items.func, cst.Name)
-        and (items.func.value == "range")
-    )
+    callee = items.func if isinstance(items, cst.Call) else None
+    return isinstance(callee, cst.Name) and callee.value == "range"
 
 
 def _distinct_constants(loop: cst.For | cst.CompFor, handed: set[str]) -> bool:
