@@ -510,11 +510,11 @@ def _makes_container(
         return made in makers
     if isinstance(value, cst.Call) and not value.args and isinstance(value.func, cst.Name):
         name = value.func.value
-        return name in makers and _builtin(name, analysis, func)
+        return name in makers and means_builtin(name, analysis, func)
     return False
 
 
-def _builtin(name: str, analysis: ModuleAnalysis, func: FunctionInfo) -> bool:
+def means_builtin(name: str, analysis: ModuleAnalysis, func: FunctionInfo) -> bool:
     """Does ``name`` mean the builtin here (not rebound locally, imported or assigned at
     module level)?"""
     scope: FunctionInfo | None = func
@@ -685,7 +685,7 @@ def _call_cannot_raise(
     if not all(value_cannot_raise(arg, analysis, func, keys) for arg in args):
         return False
     callee = value.func
-    if isinstance(callee, cst.Name) and _builtin(callee.value, analysis, func):
+    if isinstance(callee, cst.Name) and means_builtin(callee.value, analysis, func):
         if callee.value == "len":
             return len(args) == 1 and is_own_container(args[0], analysis, func)
         if callee.value in _CONTAINER_MAKERS:

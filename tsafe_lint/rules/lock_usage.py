@@ -38,6 +38,7 @@ from tsafe_lint.rules.after_acquire import (
     restored_inside_with,
 )
 from tsafe_lint.rules.base import Finding, Rule, snippet
+from tsafe_lint.rules.cannot_raise import means_builtin
 from tsafe_lint.rules.fix_builders import is_release_of, with_block_fix
 from tsafe_lint.rules.realistic_raise import (
     realistically_cannot_raise,
@@ -1054,7 +1055,7 @@ def _guards_frame_locals_only(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
                 isinstance(small, (cst.Assign, cst.AugAssign)) for small in statement.body
             ):
                 return False
-            builtins = _builtin_calls(statement, func)
+            builtins = _builtin_calls(statement, func, analysis)
             for node in walk(statement):
                 if isinstance(node, cst.Call) and node in builtins:
                     continue  # ``errors[name] = str(exc)``: a conversion of a local
@@ -1077,24 +1078,18 @@ _CONVERSIONS = frozenset(
 )
 
 
-def _builtin_calls(statement: cst.CSTNode, func: FunctionInfo) -> list[cst.Call]:
+def _builtin_calls(
+    statement: cst.CSTNode, func: FunctionInfo, analysis: ModuleAnalysis
+) -> list[cst.Call]:
     """The calls of a conversion builtin that no enclosing scope rebinds, in ``statement``."""
-    found = []
-    for node in walk(statement):
-        if not (
-            isinstance(node, cst.Call)
-            and isinstance(node.func, cst.Name)
-            and node.func.value in _CONVERSIONS
-        ):
-            continue
-        scope: FunctionInfo | None = func
-        while scope is not None and node.func.value not in (
-            scope.assigned | set(scope.params) | set(scope.imports)
-        ):
-            scope = scope.parent
-        if scope is None:
-            found.append(node)
-    return found
+    return [
+        node
+        for node in walk(statement)
+        if isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value in _CONVERSIONS
+        and means_builtin(node.func.value, analysis, func)
+    ]
 
 
 def _stands_in(name: str, created_at: cst.CSTNode | None, func: FunctionInfo | None) -> bool:

@@ -29,13 +29,13 @@ from tsafe_lint.analysis.toolkits import literal_arguments, own_widget
 from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call, walk
 from tsafe_lint.rules.cannot_raise import (
     _DIVISIONS,
-    _builtin,
     _changed_only_under,
     _nonzero_constant,
     _slot_names,
     cannot_raise,
     catches_all,
     catches_one_of,
+    means_builtin,
     value_cannot_raise,
 )
 from tsafe_lint.rules.self_logging import is_log_call, swallows
@@ -463,7 +463,7 @@ class _Walk:
                 return not call_makes_coroutine(
                     call, own, analysis.parent_of
                 ) and self._function_fails(own, depth)
-            if name in _BUILTINS and _builtin(name, analysis, func):
+            if name in _BUILTINS and means_builtin(name, analysis, func):
                 if name == "print" and (self._in_handler(call) or self._print_suppressed(call)):
                     return False  # ``except Exception as e: print(e)``: a log line
                 if name in _NUMBER_CONVERSIONS and _converts_arithmetic(call):
@@ -555,7 +555,7 @@ class _Walk:
         return not (
             isinstance(callee, cst.Name)
             and callee.value in _BUILTINS
-            and _builtin(callee.value, analysis, func)
+            and means_builtin(callee.value, analysis, func)
         )
 
     def _run_in_fresh_context(self, call: cst.Call, func: FunctionInfo) -> FunctionInfo | None:
