@@ -26,6 +26,7 @@ from tsafe_lint.analysis import (
 )
 from tsafe_lint.analysis.accesses import every_write_in_functions, shared_key
 from tsafe_lint.analysis.conflicts import stored_constant
+from tsafe_lint.analysis.events import CheckThenUse
 from tsafe_lint.analysis.fresh_object import constructing
 from tsafe_lint.analysis.handle_clears import cleared_as_stopped, stopped_loop
 from tsafe_lint.analysis.in_place import extends_in_place
@@ -1295,25 +1296,8 @@ def _check_then_use(
         why = analysis.conflicts.first(
             use.key, use.func, held, per_instance, clears, use.order, any_pair=use.by_position
         )
-        stopped = [w for w in clears if cleared_as_stopped(analysis, w, use.func, use.order)]
-        if not why and stopped:
-            # the class's own thread clearing its handle as the user stops it: on by default
-            why = analysis.conflicts.first(
-                use.key, use.func, held, per_instance, stopped, use.order, own_thread=True
-            )
         if not why:
-            # a public loop its caller's thread runs, which the user's flag store stops
-            mine = guards(analysis, use.func, held)
-            why = next(
-                (
-                    reason
-                    for w in clears
-                    if not mine & guards(analysis, w.func, w.state)
-                    for reason in (stopped_loop(analysis, w, use.func, use.order),)
-                    if reason
-                ),
-                "",
-            )
+            why = _stopped_by_user(analysis, use, held, per_instance, clears)
         if not why:
             continue
         reported.add(slot)
@@ -1328,6 +1312,32 @@ def _check_then_use(
             f"{analysis.line_of(use.test_node)} and used here, but another thread can "
             f"{change} in between; {why}",
         )
+
+
+def _stopped_by_user(
+    analysis: ModuleAnalysis,
+    use: CheckThenUse,
+    held: State,
+    per_instance: bool,
+    clears: list[Access],
+) -> str | None:
+    """Why a store of None that ``use``'s own function sets off can come in its window:
+    the class's own thread clearing its handle as the user stops it, or a public loop
+    its caller's thread runs, which the user's flag store stops (both on by default)."""
+    stopped = [w for w in clears if cleared_as_stopped(analysis, w, use.func, use.order)]
+    if stopped:
+        why = analysis.conflicts.first(
+            use.key, use.func, held, per_instance, stopped, use.order, own_thread=True
+        )
+        if why:
+            return why
+    mine = guards(analysis, use.func, held)
+    for write in clears:
+        if not mine & guards(analysis, write.func, write.state):
+            why = stopped_loop(analysis, write, use.func, use.order)
+            if why:
+                return why
+    return None
 
 
 class InconsistentLocking(Rule):
