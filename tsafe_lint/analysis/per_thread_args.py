@@ -286,7 +286,7 @@ def _distinct_keys(start: ThreadStart, analysis: ModuleAnalysis) -> bool:
         elif isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp, cst.DictComp)):
             loops = [node.for_in]
         for loop in loops:
-            if _distinct_constants(loop, handed):
+            if _distinct_per_pass(loop, handed):
                 return True
         node = analysis.parent_of(node)
     return False
@@ -298,7 +298,7 @@ def _counts_up(items: cst.BaseExpression) -> bool:
     return isinstance(callee, cst.Name) and callee.value == "range"
 
 
-def _distinct_constants(loop: cst.For | cst.CompFor, handed: set[str]) -> bool:
+def _distinct_per_pass(loop: cst.For | cst.CompFor, handed: set[str]) -> bool:
     """Does ``loop`` bind one of the ``handed`` names to a different value on each pass:
     a literal sequence of distinct constants (``for key, pipe in (("stdout",
     p.stdout), ("stderr", p.stderr)):``, esaa-core's pipe drainers, seventy-eighth set),
