@@ -24,40 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the eighty-second set, pinned while the eighty-first was reviewed; current since the
-# eighty-first was retired
+# the eighty-third set, pinned while the eighty-second was reviewed; current since the
+# eighty-second was retired
 PINS = {
-    "pactown": "0.1.173",
-    "pulse-scheduler": "1.1.5",
-    "ors-daemon": "0.2.0",
-    "maestro-ai-cli": "2.5.4",
-    "vdisplay": "0.1.58",
-    "pptmstr": "0.1.0",
-    "pyflowx": "0.4.12",
-    "quorum-orchestrator": "0.2.0",
-    "rimokond": "0.1.1",
-    "orchestrator-mcp-server": "0.12.0",
-    "pycastle": "0.7.28",
-    "pcvs": "1.1.1",
-    "rapier-runtime": "0.6.1",
-    "tommy-orchestrator": "0.1.9",
-    "local-dark-factory": "0.1.0",
-    "agentic-sidecar": "0.9.0",
-    "agenttelemetry-app": "2.1.0",
-    "aixon": "0.1.27",
-    "atfield": "0.4.4",
-    "avlite": "0.6.6",
-    "binnacle": "0.8.0",
-    "bladekit": "4.18.6",
-    "bounded-embodiment-kit": "0.1.1",
-    "caucus-mcp": "5.1.0",
-    "cdms": "0.1.0",
-    "coffee-roaster-mcp": "0.2.4",
-}
-# the eighty-third set, pinned while the eighty-second is reviewed and held in reserve until the
-# eighty-second is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "basamento-synapsys": "0.2.0",
     "ninja-kafka-sdk": "0.7.3",
     "keepalive-club": "0.2.2",
@@ -166,6 +135,7 @@ SEEN = (
     BENCH / "validation_seen_79.toml",
     BENCH / "validation_seen_80.toml",
     BENCH / "validation_seen_81.toml",
+    BENCH / "validation_seen_82.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -243,20 +213,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the eighty-second is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
