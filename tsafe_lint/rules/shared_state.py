@@ -691,7 +691,8 @@ class UnlockedCheckThenAct(Rule):
 
     Nor is a lazy index built from state fixed since set-up: ``if self._gates is None:``
     then a local container (a display filled by the act's own loops, methods and nested
-    functions, or a comprehension) built by pure builtins and read-only methods from
+    functions, or a comprehension) built by pure builtins and read-only methods (a
+    read of the module's own names: ``globals().get(name)``) from
     attributes that only ``__init__`` (or a dataclass field) binds and nothing changes in
     place, and from module constants, stored once into the tested attribute (or a
     global the function declares), which nothing else fills, empties or resets. Threads
