@@ -20,8 +20,13 @@ The elements of a container attribute have a class too when the container starts
 and is only filled with objects of one module class: ``self.readers[sock] = reader``,
 ``self.items.append(Item())``, so that ``self.readers[s].handle_read()`` resolves.
 A local stored there counts when the function assigns it once (``future =
-Future(...)``, then ``self.pending[key] = future``); a loop over
-``self.readers.values()`` gives its variable that class. A container copied into
+Future(...)``, then ``self.pending[key] = future``), or when it is a get-or-create
+whose only other value is an element of that container (``reader =
+self.readers.get(sock)``, then ``if reader is None: reader = Reader(sock)``); a loop
+over ``self.readers.values()`` gives its variable that class, and so does a local bound
+once to one element (``reader = self.readers.pop(sock, None)``, ``.get(sock)``,
+``self.readers[sock]``): camera-stream's client closes a stream it pops under its own
+lock (eighty-third set's misses, B1: a lock-order inversion, TS205). A container copied into
 another name, handed to a call (``len``, ``list``... aside) or filled in bulk
 (``update``, ``extend``) gets none: what else it holds is not seen; so does one a
 subclass also fills (its ``self.readers`` is keyed as the subclass's). A local assigned
@@ -52,8 +57,10 @@ from tsafe_lint.analysis.symbols import (
     SymbolTable,
     argument,
     display_name,
+    element_read,
     method_scope,
 )
+from tsafe_lint.analysis.tree import names_bound_by, walk
 
 #: A module class, or an imported class's real name.
 ClassRef = ClassInfo | str
@@ -387,7 +394,7 @@ def _settle_elements(symbols: SymbolTable, calls: list[AnyCall], callers: _Calle
     for key, stored in values.items():
         if key in spoiled or not _starts_empty(symbols, key):
             continue
-        classes = {_element_class(callers, value, func) for value, func in stored}
+        classes = {_element_class(callers, value, func, key) for value, func in stored}
         one = classes.pop() if len(classes) == 1 else None
         if isinstance(one, ClassInfo):
             found[key] = one
@@ -421,17 +428,47 @@ def _element_class(
     callers: _Callers,
     value: cst.BaseExpression,
     func: FunctionInfo,
+    container: SymbolKey,
 ) -> ClassRef | None:
     if (
         isinstance(value, cst.Name)
         and value.value in func.assigned
         and not isinstance(callers.symbols.bound_once(value.value, func), cst.AssignTarget)
     ):
-        return None  # a local may be assigned objects of several classes
+        made = _made_if_missing(callers.symbols, value.value, func, container)
+        if made is None:
+            return None  # a local may be assigned objects of several classes
+        value = made
     ref = class_of_value(callers.symbols, value, func)
     if ref is _UNKNOWN:
         ref = _parameter_class(callers, value, func)
     return None if ref == _NONE else ref
+
+
+def _made_if_missing(
+    symbols: SymbolTable, name: str, func: FunctionInfo, container: SymbolKey
+) -> cst.BaseExpression | None:
+    """The one other value of a get-or-create local: ``stream = self.streams.get(topic)``,
+    then ``if stream is None: stream = Stream(topic)`` and ``self.streams[topic] =
+    stream``. The local holds an element of the container it is stored into, or the
+    object made in its place; that object's class is the element's. None when the local
+    is bound another way (a loop, a second made value) or reads another container."""
+    made: list[cst.BaseExpression] = []
+    for node in walk(func.node):
+        plain = isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name)
+        if not plain and name in names_bound_by(node):
+            return None  # a loop, a with, an unpacking, a global...
+        if not isinstance(node, cst.Assign):
+            continue
+        if not any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
+            continue
+        if len(node.targets) != 1:
+            return None
+        read = element_read(node.value)
+        if read is not None and symbols.key_of(read, func) == container:
+            continue
+        made.append(node.value)
+    return made[0] if len(made) == 1 else None
 
 
 def _starts_empty(symbols: SymbolTable, key: SymbolKey) -> bool:

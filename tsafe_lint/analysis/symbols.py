@@ -27,7 +27,7 @@ from tsafe_lint.analysis.kinds import (
     kind_of_final_name,
 )
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block, dotted_name
-from tsafe_lint.analysis.tree import single_bindings
+from tsafe_lint.analysis.tree import single_bindings, walk
 
 SymbolKey = tuple[str, ...]
 #: a value assigned to an attribute, and the function that assigns it
@@ -96,6 +96,33 @@ def display_name(key: SymbolKey) -> str:
     if key[0] == "attr":
         return f"{key[1].rsplit('.', 1)[-1]}.{key[2]}" if len(key) == 3 else key[1]
     return key[-1]
+
+
+#: Methods of a container that return one of its elements.
+_ELEMENT_READS = frozenset({"get", "pop"})
+
+
+def element_read(value: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    """The container when ``value`` reads one of its elements: ``c[k]``, ``c.get(k)``,
+    ``c.get(k, None)``, ``c.pop(k, None)``, ``c.pop()`` (a default other than ``None``
+    may be an object of another class)."""
+    if isinstance(value, cst.Subscript):
+        single = len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index)
+        return value.value if single else None
+    if not (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value in _ELEMENT_READS
+    ):
+        return None
+    args = value.args
+    if any(arg.keyword is not None or arg.star for arg in args) or len(args) > 2:
+        return None
+    if len(args) == 2 and not (
+        isinstance(args[1].value, cst.Name) and args[1].value.value == "None"
+    ):
+        return None
+    return value.func.value
 
 
 class SymbolTable:
@@ -291,12 +318,17 @@ class SymbolTable:
         return known.get(name)
 
     def _loop_element_class(self, name: str, func: FunctionInfo) -> ClassInfo | None:
-        """``for mbox in self.boxes.values(): mbox.m()``: the class of the elements of a
-        container attribute (``element_classes``), for a loop variable bound only there."""
-        loop = self.bound_once(name, func) if self.element_classes else None
-        if not isinstance(loop, cst.For) or not isinstance(loop.target, cst.Name):
+        """``for mbox in self.boxes.values(): mbox.m()``, or ``mbox = self.boxes.pop(key,
+        None); mbox.m()``: the class of the elements of a container attribute
+        (``element_classes``), for a local bound only there."""
+        bound = self.bound_once(name, func) if self.element_classes else None
+        if isinstance(bound, cst.AssignTarget):
+            container = element_read(self._assigned_value(bound, func))
+            key = self.key_of(container, func) if container is not None else None
+            return self.element_classes.get(key) if key is not None else None
+        if not isinstance(bound, cst.For) or not isinstance(bound.target, cst.Name):
             return None
-        values = loop.iter
+        values = bound.iter
         if not (
             isinstance(values, cst.Call)
             and not values.args
@@ -306,6 +338,14 @@ class SymbolTable:
             return None
         key = self.key_of(values.func.value, func)
         return self.element_classes.get(key) if key is not None else None
+
+    @staticmethod
+    def _assigned_value(target: cst.AssignTarget, func: FunctionInfo) -> cst.BaseExpression | None:
+        """The value of the ``name = value`` statement that ``target`` belongs to."""
+        for node in walk(func.node):
+            if isinstance(node, cst.Assign) and any(t is target for t in node.targets):
+                return node.value
+        return None
 
     def info(self, expr: cst.BaseExpression, func: FunctionInfo) -> SymbolInfo | None:
         key = self.key_of(expr, func)
