@@ -73,7 +73,7 @@ def is_lazy_index_act(
     nested = [f for f in symbols.structure.functions if id(f.node) in defined]
     local_functions = {f.name for f in nested}
     made_here = bound_names(act) | local_functions
-    namespace_reads = _namespace_reads(act)
+    namespace_reads = _namespace_reads(act, func, symbols, target)
     if not all(
         id(call) in namespace_reads or _plain_call(call, made_here, local_functions)
         for call in _calls(act)
@@ -157,23 +157,60 @@ def _calls(act: Sequence[cst.BaseStatement]) -> Iterator[cst.Call]:
                 yield node
 
 
-def _namespace_reads(act: Sequence[cst.BaseStatement]) -> set[int]:
-    """The ``globals()`` calls of the act that only a read-only method reads
-    (``globals().get(spec.function)``): a lookup of the module's own functions by name,
-    which set-up bound (usdq's verb dispatch table, eighty-third set: judged false)."""
-    found: set[int] = set()
+def _namespace_reads(
+    act: Sequence[cst.BaseStatement],
+    func: FunctionInfo,
+    symbols: SymbolTable,
+    target: cst.Attribute | cst.Name,
+) -> set[int]:
+    """The ``globals()`` calls of the act that only look one name up, whose value the act
+    stores as it is (``table[verb] = globals().get(spec.function)``): a lookup of the
+    module's functions by name, which only set-up binds (usdq's verb dispatch table,
+    eighty-third set: judged false). None when a function of the module rebinds one of
+    its functions or classes (``global handler; handler = h``: two builds could see
+    different values), when ``globals`` is not the builtin, or when the act reads into
+    the value looked up (``.get(name).get(key)``, ``.get(name)[key]``, a call of it)."""
+    structure = symbols.structure
+    rebound = {name for f in structure.functions for name in f.declared_global}
+    defined = {f.qualname for f in structure.functions} | set(structure.classes)
+    if rebound & defined or _shadowed("globals", func):
+        return set()
+    lookups: dict[int, cst.Call] = {}
     for call in _calls(act):
         callee = call.func
         if (
             isinstance(callee, cst.Attribute)
-            and callee.attr.value in _READ_METHODS
+            and callee.attr.value == "get"
+            and 1 <= len(call.args) <= 2
+            and not any(arg.star or arg.keyword is not None for arg in call.args)
             and isinstance(callee.value, cst.Call)
             and isinstance(callee.value.func, cst.Name)
             and callee.value.func.value == "globals"
             and not callee.value.args
         ):
-            found.add(id(callee.value))
-    return found
+            lookups[id(call)] = callee.value
+    for statement in act:
+        for node in walk(statement):
+            inner = (
+                getattr(node, "value", None)
+                if isinstance(node, (cst.Attribute, cst.Subscript))
+                else None
+            )
+            if isinstance(node, cst.Call):
+                inner = node.func
+            if inner is not None and id(inner) in lookups:
+                del lookups[id(inner)]  # the act reads into, or calls, what it looked up
+    return {id(namespace) for namespace in lookups.values()}
+
+
+def _shadowed(name: str, func: FunctionInfo) -> bool:
+    """Does ``func`` or a scope around it bind ``name`` (so it is not the builtin)?"""
+    current: FunctionInfo | None = func
+    while current is not None:
+        if name in current.assigned or name in current.imports or name in current.params:
+            return True
+        current = current.parent
+    return False
 
 
 def _plain_call(call: cst.Call, made_here: set[str], local_functions: set[str]) -> bool:
