@@ -60,7 +60,7 @@ from tsafe_lint.analysis.symbols import (
     element_read,
     method_scope,
 )
-from tsafe_lint.analysis.tree import names_bound_by, walk
+from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
 
 #: A module class, or an imported class's real name.
 ClassRef = ClassInfo | str
@@ -452,9 +452,12 @@ def _made_if_missing(
     then ``if stream is None: stream = Stream(topic)`` and ``self.streams[topic] =
     stream``. The local holds an element of the container it is stored into, or the
     object made in its place; that object's class is the element's. None when the local
-    is bound another way (a loop, a second made value) or reads another container."""
+    is a parameter, is bound another way (a loop, an unpacking, a second made value) or
+    reads another container. Nested functions bind their own locals: not looked at."""
+    if name in func.params or not isinstance(func.node, cst.FunctionDef):
+        return None  # a parameter holds whatever callers pass
     made: list[cst.BaseExpression] = []
-    for node in walk(func.node):
+    for node in walk(func.node.body, skip=NOT_RUN):
         plain = isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name)
         if not plain and name in names_bound_by(node):
             return None  # a loop, a with, an unpacking, a global...

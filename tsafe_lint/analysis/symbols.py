@@ -104,8 +104,8 @@ _ELEMENT_READS = frozenset({"get", "pop"})
 
 def element_read(value: cst.BaseExpression | None) -> cst.BaseExpression | None:
     """The container when ``value`` reads one of its elements: ``c[k]``, ``c.get(k)``,
-    ``c.get(k, None)``, ``c.pop(k, None)``, ``c.pop()`` (a default other than ``None``
-    may be an object of another class)."""
+    ``c.get(k, None)``, ``c.pop(k)``, ``c.pop(k, None)``, ``c.pop()`` (a default other
+    than ``None`` may be an object of another class; a slice is a container)."""
     if isinstance(value, cst.Subscript):
         single = len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index)
         return value.value if single else None
@@ -159,6 +159,8 @@ class SymbolTable:
         self.copied_attributes: set[SymbolKey] = set()
         #: the one module class of every element of a container attribute
         self.element_classes: dict[SymbolKey, ClassInfo] = {}
+        #: per function: each assignment target's value (``_assigned_value``)
+        self._assigned_values: dict[FunctionInfo, dict[int, cst.BaseExpression]] = {}
         self._single_bindings: dict[FunctionInfo, dict[str, cst.CSTNode]] = {}
         for qualified, kind in self.external.items():
             key: SymbolKey = ("ext", qualified)
@@ -285,7 +287,7 @@ class SymbolTable:
             info = self.symbols.get(self._name_key(receiver.value, func))
             if info is not None:
                 return info.instance_of
-            return self._loop_element_class(receiver.value, func)
+            return self._element_local_class(receiver.value, func)
         if (
             isinstance(receiver, cst.Call)
             and isinstance(receiver.func, cst.Name)
@@ -317,12 +319,14 @@ class SymbolTable:
             known = self._single_bindings[func] = single_bindings(node)
         return known.get(name)
 
-    def _loop_element_class(self, name: str, func: FunctionInfo) -> ClassInfo | None:
+    def _element_local_class(self, name: str, func: FunctionInfo) -> ClassInfo | None:
         """``for mbox in self.boxes.values(): mbox.m()``, or ``mbox = self.boxes.pop(key,
         None); mbox.m()``: the class of the elements of a container attribute
         (``element_classes``), for a local bound only there."""
         bound = self.bound_once(name, func) if self.element_classes else None
         if isinstance(bound, cst.AssignTarget):
+            if not isinstance(bound.target, cst.Name):
+                return None  # ``a, b = self.boxes[k]``, ``state.box = ...``: not the element
             container = element_read(self._assigned_value(bound, func))
             key = self.key_of(container, func) if container is not None else None
             return self.element_classes.get(key) if key is not None else None
@@ -339,13 +343,20 @@ class SymbolTable:
         key = self.key_of(values.func.value, func)
         return self.element_classes.get(key) if key is not None else None
 
-    @staticmethod
-    def _assigned_value(target: cst.AssignTarget, func: FunctionInfo) -> cst.BaseExpression | None:
-        """The value of the ``name = value`` statement that ``target`` belongs to."""
-        for node in walk(func.node):
-            if isinstance(node, cst.Assign) and any(t is target for t in node.targets):
-                return node.value
-        return None
+    def _assigned_value(
+        self, target: cst.AssignTarget, func: FunctionInfo
+    ) -> cst.BaseExpression | None:
+        """The value of the ``name = value`` statement that ``target`` belongs to (the
+        function's statements are indexed once)."""
+        known = self._assigned_values.get(func)
+        if known is None:
+            known = self._assigned_values[func] = {
+                id(each): node.value
+                for node in walk(func.node)
+                if isinstance(node, cst.Assign)
+                for each in node.targets
+            }
+        return known.get(id(target))
 
     def info(self, expr: cst.BaseExpression, func: FunctionInfo) -> SymbolInfo | None:
         key = self.key_of(expr, func)

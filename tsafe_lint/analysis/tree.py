@@ -218,15 +218,19 @@ def assignment_targets(node: cst.CSTNode) -> list[cst.BaseExpression]:
 
 def names_bound_by(node: cst.CSTNode) -> set[str]:
     """The names ``node`` itself binds, not its nested statements' (over-approximated:
-    every ``Name`` in an assignment, loop, ``with`` or ``except`` target, an import,
-    ``global``, ``nonlocal`` or ``del``)."""
+    every ``Name`` in an assignment, loop, ``with`` or ``except`` target, a ``case``
+    capture, an import, ``global``, ``nonlocal`` or ``del``)."""
     targets: list[cst.CSTNode] = []
     if isinstance(node, _TARGETED):
         targets = [node.target]
     elif isinstance(node, cst.WithItem) and node.asname is not None:
         targets = [node.asname.name]
-    elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+    elif isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)) and node.name is not None:
         targets = [node.name.name]
+    elif isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+        targets = [node.name]  # ``case Point() as p``, ``case [first, *rest]``
+    elif isinstance(node, cst.MatchMapping) and node.rest is not None:
+        targets = [node.rest]  # ``case {"k": v, **rest}``
     elif isinstance(node, (cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal)):
         targets = [node]
     return {n.value for target in targets for n in walk(target) if isinstance(n, cst.Name)}

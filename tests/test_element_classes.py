@@ -1,0 +1,127 @@
+"""Calls on the elements of a container attribute resolve to the elements' class
+(tsafe_lint/analysis/attribute_classes.py): what each form of reading an element, and of
+filling the container, gives the call graph that TS203, TS205 and the thread model read."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from tsafe_lint.analysis import ModuleAnalysis
+
+CLASSES = """
+class Stream:
+    def close(self):
+        pass
+
+class Other:
+    def close(self):
+        pass
+
+class Client:
+    def __init__(self):
+        self._streams = {}
+"""
+
+
+def _callees(body: str, method: str = "drop") -> set[str]:
+    """The callees of ``Client.<method>`` in CLASSES with ``body`` (Client's other
+    methods) appended."""
+    source = textwrap.dedent(CLASSES) + textwrap.indent(textwrap.dedent(body), "    ")
+    analysis = ModuleAnalysis(cst.parse_module(source), "client.py")
+    return {
+        site.callee.qualname
+        for site in analysis.regions.call_sites
+        if site.func.qualname == f"Client.{method}"
+    }
+
+
+FILLED_ONCE = """
+def add(self, key):
+    stream = Stream()
+    self._streams[key] = stream
+"""
+
+GET_OR_CREATE = """
+def add(self, key):
+    stream = self._streams.get(key)
+    if stream is None:
+        stream = Stream()
+        self._streams[key] = stream
+    return stream
+"""
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        "stream = self._streams.pop(key, None)",
+        "stream = self._streams.pop(key)",
+        "stream = self._streams.get(key)",
+        "stream = self._streams.get(key, None)",
+        "stream = self._streams[key]",
+    ],
+)
+@pytest.mark.parametrize("fill", [FILLED_ONCE, GET_OR_CREATE])
+def test_a_local_bound_once_to_an_element_has_its_class(read: str, fill: str) -> None:
+    drop = f"\ndef drop(self, key):\n    {read}\n    stream.close()\n"
+    assert _callees(fill + drop) == {"Stream.close"}
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        "stream = self._streams.pop(key, Other())",  # the default is another object
+        "stream = self._streams[1:]",  # a slice is a container, not an element
+        "stream, _ = self._streams[key]",  # an unpacking: a part of the element
+        "stream = self._streams.pop(key, None)\n    if key:\n        stream = Other()",
+    ],
+)
+def test_other_reads_of_the_container_give_no_class(read: str) -> None:
+    drop = f"\ndef drop(self, key):\n    {read}\n    stream.close()\n"
+    assert "Stream.close" not in _callees(FILLED_ONCE + drop)
+
+
+def test_a_match_capture_rebinds_the_local() -> None:
+    drop = """
+    def drop(self, key, value):
+        stream = self._streams.pop(key, None)
+        match value:
+            case Other() as stream:
+                pass
+        stream.close()
+    """
+    assert _callees(FILLED_ONCE + textwrap.dedent(drop)) == set()
+
+
+def test_a_get_or_create_of_a_parameter_holds_what_callers_pass() -> None:
+    fill = """
+    def add(self, key, stream=None):
+        if stream is None:
+            stream = Stream()
+        self._streams[key] = stream
+    """
+    use = "\ndef drop(self, key):\n    self._streams[key].close()\n"
+    assert _callees(textwrap.dedent(fill) + use) == set()
+
+
+def test_a_get_or_create_may_make_only_one_class() -> None:
+    fill = """
+    def add(self, key, fast):
+        stream = self._streams.get(key)
+        if stream is None:
+            stream = Stream() if fast else Other()
+            self._streams[key] = stream
+        if stream is None:
+            stream = Other()
+    """
+    use = "\ndef drop(self, key):\n    self._streams[key].close()\n"
+    assert _callees(textwrap.dedent(fill) + use) == set()
+
+
+def test_a_nested_function_binding_the_same_name_does_not_count() -> None:
+    fill = GET_OR_CREATE + "\n    def later():\n        stream = Other()\n        return stream\n"
+    use = "\ndef drop(self, key):\n    self._streams[key].close()\n"
+    assert _callees(fill + use) == {"Stream.close"}
