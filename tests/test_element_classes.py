@@ -125,3 +125,49 @@ def test_a_nested_function_binding_the_same_name_does_not_count() -> None:
     fill = GET_OR_CREATE + "\n    def later():\n        stream = Other()\n        return stream\n"
     use = "\ndef drop(self, key):\n    self._streams[key].close()\n"
     assert _callees(fill + use) == {"Stream.close"}
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        "for stream in self._streams.values():",
+        "for stream in list(self._streams.values()):",
+        "for stream in sorted(self._streams.values()):",
+    ],
+)
+def test_a_loop_over_the_values_or_a_copy_of_them_has_their_class(loop: str) -> None:
+    drop = f"\ndef drop(self):\n    {loop}\n        stream.close()\n"
+    assert _callees(FILLED_ONCE + drop) == {"Stream.close"}
+
+
+def test_a_loop_over_a_dict_itself_visits_its_keys() -> None:
+    drop = "\ndef drop(self):\n    for stream in self._streams:\n        stream.close()\n"
+    assert _callees(FILLED_ONCE + drop) == set()
+
+
+@pytest.mark.parametrize("empty", ["[]", "set()", "collections.deque()"])
+def test_a_loop_over_a_list_set_or_deque_visits_its_elements(empty: str) -> None:
+    body = f"""
+    def __init__(self):
+        self._items = {empty}
+
+    def add(self):
+        self._items.{"add" if empty == "set()" else "append"}(Stream())
+
+    def drop(self):
+        for item in list(self._items):
+            item.close()
+        for each in self._items:
+            each.close()
+    """
+    source = "import collections\n" + textwrap.dedent(CLASSES).replace(
+        "class Client:\n    def __init__(self):\n        self._streams = {}\n", "class Client:\n"
+    )
+    source += textwrap.indent(textwrap.dedent(body), "    ")
+    analysis = ModuleAnalysis(cst.parse_module(source), "client.py")
+    callees = [
+        site.callee.qualname
+        for site in analysis.regions.call_sites
+        if site.func.qualname == "Client.drop"
+    ]
+    assert callees == ["Stream.close", "Stream.close"]

@@ -100,6 +100,11 @@ def display_name(key: SymbolKey) -> str:
 
 #: Methods of a container that return one of its elements.
 _ELEMENT_READS = frozenset({"get", "pop"})
+#: Builtins that copy what they are handed into a new list or tuple, in the same order or
+#: sorted: a loop over the copy visits the same elements.
+_COPIES = frozenset({"list", "tuple", "sorted"})
+#: Empty containers whose loop visits their elements (a dict's visits its keys).
+_SEQUENCES = frozenset({"list", "set", "deque"})
 
 
 def element_read(value: cst.BaseExpression | None) -> cst.BaseExpression | None:
@@ -320,9 +325,10 @@ class SymbolTable:
         return known.get(name)
 
     def _element_local_class(self, name: str, func: FunctionInfo) -> ClassInfo | None:
-        """``for mbox in self.boxes.values(): mbox.m()``, or ``mbox = self.boxes.pop(key,
-        None); mbox.m()``: the class of the elements of a container attribute
-        (``element_classes``), for a local bound only there."""
+        """``for mbox in self.boxes.values(): mbox.m()`` (or over a copy of them, or over a
+        list or set attribute itself), or ``mbox = self.boxes.pop(key, None); mbox.m()``:
+        the class of the elements of a container attribute (``element_classes``), for a
+        local bound only there."""
         bound = self.bound_once(name, func) if self.element_classes else None
         if isinstance(bound, cst.AssignTarget):
             if not isinstance(bound.target, cst.Name):
@@ -333,15 +339,48 @@ class SymbolTable:
         if not isinstance(bound, cst.For) or not isinstance(bound.target, cst.Name):
             return None
         values = bound.iter
-        if not (
+        if (
+            isinstance(values, cst.Call)
+            and isinstance(values.func, cst.Name)
+            and values.func.value in _COPIES
+            and len(values.args) == 1
+            and not values.args[0].star
+            and not func.is_local(values.func.value)
+        ):
+            values = values.args[0].value  # a copy: ``list(self.boxes.values())``
+        if (
             isinstance(values, cst.Call)
             and not values.args
             and isinstance(values.func, cst.Attribute)
             and values.func.attr.value == "values"
         ):
+            key = self.key_of(values.func.value, func)
+        elif isinstance(values, cst.Attribute):
+            key = self.key_of(values, func)  # ``for item in self.items``: a list or a set
+            if key is None or not self._sequence(key):
+                return None
+        else:
             return None
-        key = self.key_of(values.func.value, func)
         return self.element_classes.get(key) if key is not None else None
+
+    def _sequence(self, key: SymbolKey) -> bool:
+        """Does every value assigned to the attribute make an empty list, set or deque (so
+        a loop over it gives its elements, not the keys of a dict)?"""
+        assigned = self.attribute_values.get(key)
+        if not assigned:
+            return False
+        for value, _ in assigned.values():
+            if isinstance(value, (cst.List, cst.Set)) and not value.elements:
+                continue
+            if isinstance(value, cst.Call) and not value.args:
+                callee = value.func
+                name = callee.attr.value if isinstance(callee, cst.Attribute) else None
+                if isinstance(callee, cst.Name):
+                    name = callee.value
+                if name in _SEQUENCES:
+                    continue
+            return False
+        return True
 
     def _assigned_value(
         self, target: cst.AssignTarget, func: FunctionInfo
