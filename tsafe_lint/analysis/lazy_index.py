@@ -32,7 +32,7 @@ from tsafe_lint.analysis.names import looks_like_constant
 from tsafe_lint.analysis.none_tests import none_subject
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolTable
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import variable_names, walk
 
 _BUILTINS = frozenset(dir(builtins))
 #: Builtins that only compute from their arguments.
@@ -73,7 +73,7 @@ def is_lazy_index_act(
     nested = [f for f in symbols.structure.functions if id(f.node) in defined]
     local_functions = {f.name for f in nested}
     made_here = bound_names(act) | local_functions
-    namespace_reads = _namespace_reads(act, func, symbols, target)
+    namespace_reads = _namespace_reads(act, func, symbols)
     if not all(
         id(call) in namespace_reads or _plain_call(call, made_here, local_functions)
         for call in _calls(act)
@@ -158,18 +158,17 @@ def _calls(act: Sequence[cst.BaseStatement]) -> Iterator[cst.Call]:
 
 
 def _namespace_reads(
-    act: Sequence[cst.BaseStatement],
-    func: FunctionInfo,
-    symbols: SymbolTable,
-    target: cst.Attribute | cst.Name,
+    act: Sequence[cst.BaseStatement], func: FunctionInfo, symbols: SymbolTable
 ) -> set[int]:
     """The ``globals()`` calls of the act that only look one name up, whose value the act
     stores as it is (``table[verb] = globals().get(spec.function)``): a lookup of the
     module's functions by name, which only set-up binds (usdq's verb dispatch table,
     eighty-third set: judged false). None when a function of the module rebinds one of
     its functions or classes (``global handler; handler = h``: two builds could see
-    different values), when ``globals`` is not the builtin, or when the act reads into
-    the value looked up (``.get(name).get(key)``, ``.get(name)[key]``, a call of it)."""
+    different values) or uses ``globals()`` but to look names up (``globals()[name] =
+    h``), when ``globals`` is not the builtin, or when the act does anything with the
+    value looked up but test it and store it as it is into a local container (a read into
+    it, ``.get(name).get(key)`` or ``dict(reg)``, a call of it, a loop over it)."""
     structure = symbols.structure
     rebound = {name for f in structure.functions for name in f.declared_global}
     defined = {f.qualname for f in structure.functions} | set(structure.classes)
@@ -189,18 +188,83 @@ def _namespace_reads(
             and not callee.value.args
         ):
             lookups[id(call)] = callee.value
+    if lookups and _namespace_written(structure.module_scope.node):
+        return set()
+    held: dict[str, list[int]] = {}  # a local that takes a lookup -> those lookups
     for statement in act:
         for node in walk(statement):
-            inner = (
-                getattr(node, "value", None)
-                if isinstance(node, (cst.Attribute, cst.Subscript))
-                else None
-            )
-            if isinstance(node, cst.Call):
-                inner = node.func
-            if inner is not None and id(inner) in lookups:
-                del lookups[id(inner)]  # the act reads into, or calls, what it looked up
-    return {id(namespace) for namespace in lookups.values()}
+            if not isinstance(node, cst.Assign) or id(node.value) not in lookups:
+                continue
+            into = node.targets[0].target if len(node.targets) == 1 else None
+            if isinstance(into, cst.Name):
+                held.setdefault(into.value, []).append(id(node.value))
+            elif not (isinstance(into, cst.Subscript) and isinstance(into.value, cst.Name)):
+                del lookups[id(node.value)]
+    stored = {id(node.value) for s in act for node in walk(s) if isinstance(node, cst.Assign)}
+    for name, taken in held.items():
+        if not _only_tested_and_stored(name, act):
+            for lookup in taken:
+                lookups.pop(lookup, None)
+    return {id(namespace) for key, namespace in lookups.items() if key in stored}
+
+
+def _namespace_written(module: cst.CSTNode) -> bool:
+    """Does the module use ``globals()`` other than to look a name up (``globals()[name] =
+    handler``, ``globals().update(...)``: a rebinding the ``global`` statements do not
+    show)?"""
+    namespaces = [
+        node
+        for node in walk(module)
+        if isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "globals"
+        and not node.args
+    ]
+    looked_up = {
+        id(node.func.value)
+        for node in walk(module)
+        if isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "get"
+    }
+    return any(id(namespace) not in looked_up for namespace in namespaces)
+
+
+def _only_tested_and_stored(name: str, act: Sequence[cst.BaseStatement]) -> bool:
+    """Is the local ``name`` only bound, tested (``if fn is None:``, ``if not fn:``) and
+    stored as it is into a local container (``table[verb] = fn``) in the act? Then what
+    it looked up is kept, not read into (``reg.get(key)``, ``dict(reg)``, a loop over
+    it), and two builds store the same objects."""
+    allowed: set[int] = set()
+    for statement in act:
+        for node in walk(statement):
+            if isinstance(node, cst.Assign):
+                allowed.update(id(t.target) for t in node.targets)
+                target = node.targets[0].target
+                if (
+                    isinstance(node.value, cst.Name)
+                    and isinstance(target, cst.Subscript)
+                    and isinstance(target.value, cst.Name)
+                ):
+                    allowed.add(id(node.value))
+            elif isinstance(node, cst.Comparison) and all(
+                isinstance(c.operator, (cst.Is, cst.IsNot))
+                and isinstance(c.comparator, cst.Name)
+                and c.comparator.value == "None"
+                for c in node.comparisons
+            ):
+                allowed.add(id(node.left))
+            elif isinstance(node, (cst.If, cst.While)):
+                test = node.test
+                if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                    test = test.expression
+                allowed.add(id(test))
+    return all(
+        id(node) in allowed
+        for statement in act
+        for node in variable_names(statement)
+        if node.value == name
+    )
 
 
 def _shadowed(name: str, func: FunctionInfo) -> bool:
