@@ -171,3 +171,63 @@ def test_a_loop_over_a_list_set_or_deque_visits_its_elements(empty: str) -> None
         if site.func.qualname == "Client.drop"
     ]
     assert callees == ["Stream.close", "Stream.close"]
+
+
+@pytest.mark.parametrize(
+    "shadow",
+    [
+        "def list(values):\n    return [Other()]\n",
+        "list = lambda values: [Other()]\n",
+        "from mylib import list\n",
+    ],
+)
+def test_a_shadowed_copy_builtin_is_no_copy(shadow: str) -> None:
+    drop = "\ndef drop(self):\n    for stream in list(self._streams.values()):\n"
+    drop += "        stream.close()\n"
+    source = textwrap.dedent(CLASSES) + textwrap.indent(FILLED_ONCE + drop, "    ") + shadow
+    analysis = ModuleAnalysis(cst.parse_module(source), "client.py")
+    assert not [s for s in analysis.regions.call_sites if s.callee.qualname == "Stream.close"]
+
+
+@pytest.mark.parametrize(
+    "rebinding",
+    [
+        "try:\n        pass\n    except* ValueError as stream:\n        pass",
+        "match key:\n        case [*stream]:\n            pass",
+        "match key:\n        case {'k': _, **stream}:\n            pass",
+    ],
+)
+def test_except_star_and_case_captures_rebind_the_local(rebinding: str) -> None:
+    drop = (
+        "\ndef drop(self, key):\n    stream = self._streams.pop(key, None)\n"
+        f"    {rebinding}\n    stream.close()\n"
+    )
+    assert _callees(FILLED_ONCE + drop) == set()
+
+
+@pytest.mark.parametrize(
+    "escape",
+    [
+        "def more(self):\n    self._items += [Other()]\n",
+        "def share(self):\n    return self._items\n",
+        "def share(self, fill):\n    fill(args=(self._items,))\n",
+    ],
+)
+def test_a_list_filled_in_bulk_or_handed_on_has_no_element_class(escape: str) -> None:
+    body = """
+    def __init__(self):
+        self._items = []
+
+    def add(self):
+        self._items.append(Stream())
+
+    def drop(self):
+        for item in self._items:
+            item.close()
+    """
+    source = textwrap.dedent(CLASSES).replace(
+        "class Client:\n    def __init__(self):\n        self._streams = {}\n", "class Client:\n"
+    )
+    source += textwrap.indent(textwrap.dedent(body) + escape, "    ")
+    analysis = ModuleAnalysis(cst.parse_module(source), "client.py")
+    assert not [s for s in analysis.regions.call_sites if s.callee.qualname == "Stream.close"]

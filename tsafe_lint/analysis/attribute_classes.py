@@ -60,7 +60,7 @@ from tsafe_lint.analysis.symbols import (
     element_read,
     method_scope,
 )
-from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
+from tsafe_lint.analysis.tree import NOT_RUN, walk
 
 #: A module class, or an imported class's real name.
 ClassRef = ClassInfo | str
@@ -369,7 +369,7 @@ def _settle_elements(symbols: SymbolTable, calls: list[AnyCall], callers: _Calle
     values: dict[SymbolKey, list[AssignedValue]] = {
         key: list(stored.values()) for key, stored in symbols.element_values.items()
     }
-    spoiled: set[SymbolKey] = set(symbols.copied_attributes)
+    spoiled: set[SymbolKey] = set(symbols.copied_attributes) | _escaped(symbols)
     for any_call in calls:
         callee = any_call.call.func
         if isinstance(callee, cst.Attribute):
@@ -403,6 +403,48 @@ def _settle_elements(symbols: SymbolTable, calls: list[AnyCall], callers: _Calle
     )
     symbols.element_classes = found
     return changed
+
+
+def _escaped(symbols: SymbolTable) -> set[SymbolKey]:
+    """The attributes filled in bulk by an augmented assignment (``self.items += more``,
+    ``self.seen |= other``), returned (``return self.items``: the caller may fill it), or
+    handed on inside a display (``Thread(target=fill, args=(self.items,))``): what else
+    they hold is not seen. Computed once per module."""
+    if symbols.escaped_containers is not None:
+        return symbols.escaped_containers
+    found: set[SymbolKey] = set()
+    for func in symbols.structure.functions:
+        if not isinstance(func.node, cst.FunctionDef):
+            continue
+        for node in walk(func.node.body, skip=NOT_RUN):
+            held: list[cst.BaseExpression] = []
+            if isinstance(node, cst.AugAssign):
+                held = [node.target]
+            elif isinstance(node, cst.Return) and node.value is not None:
+                held = [node.value, *_display_items(node.value)]
+            elif isinstance(node, cst.Arg):
+                held = _display_items(node.value)
+            for expr in held:
+                key = symbols.key_of(expr, func) if isinstance(expr, cst.Attribute) else None
+                if key is not None and key[0] == "attr":
+                    found.add(key)
+    symbols.escaped_containers = found
+    return found
+
+
+def _display_items(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The items of a tuple, list, set or dict display (keys and values)."""
+    if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+        return [e.value for e in expr.elements]
+    if isinstance(expr, cst.Dict):
+        items: list[cst.BaseExpression] = []
+        for element in expr.elements:
+            if isinstance(element, cst.DictElement):
+                items += [element.key, element.value]
+            else:
+                items.append(element.value)
+        return items
+    return []
 
 
 def _split_across_subclasses(symbols: SymbolTable, keys: set[SymbolKey]) -> set[SymbolKey]:
@@ -454,23 +496,17 @@ def _made_if_missing(
     object made in its place; that object's class is the element's. None when the local
     is a parameter, is bound another way (a loop, an unpacking, a second made value) or
     reads another container. Nested functions bind their own locals: not looked at."""
-    if name in func.params or not isinstance(func.node, cst.FunctionDef):
+    if name in func.params:
         return None  # a parameter holds whatever callers pass
+    values = symbols.plain_assignments(func).get(name)
+    if values is None:
+        return None  # a loop, a with, an unpacking, a global, several targets...
     made: list[cst.BaseExpression] = []
-    for node in walk(func.node.body, skip=NOT_RUN):
-        plain = isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name)
-        if not plain and name in names_bound_by(node):
-            return None  # a loop, a with, an unpacking, a global...
-        if not isinstance(node, cst.Assign):
-            continue
-        if not any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
-            continue
-        if len(node.targets) != 1:
-            return None
-        read = element_read(node.value)
+    for value in values:
+        read = element_read(value)
         if read is not None and symbols.key_of(read, func) == container:
             continue
-        made.append(node.value)
+        made.append(value)
     return made[0] if len(made) == 1 else None
 
 

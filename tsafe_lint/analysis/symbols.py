@@ -27,7 +27,7 @@ from tsafe_lint.analysis.kinds import (
     kind_of_final_name,
 )
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block, dotted_name
-from tsafe_lint.analysis.tree import single_bindings, walk
+from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, single_bindings, walk
 
 SymbolKey = tuple[str, ...]
 #: a value assigned to an attribute, and the function that assigns it
@@ -103,8 +103,9 @@ _ELEMENT_READS = frozenset({"get", "pop"})
 #: Builtins that copy what they are handed into a new list or tuple, in the same order or
 #: sorted: a loop over the copy visits the same elements.
 _COPIES = frozenset({"list", "tuple", "sorted"})
-#: Empty containers whose loop visits their elements (a dict's visits its keys).
-_SEQUENCES = frozenset({"list", "set", "deque"})
+#: Builtins that make empty containers whose loop visits their elements (a dict's
+#: visits its keys); ``collections.deque`` too.
+_SEQUENCES = frozenset({"list", "set"})
 
 
 def element_read(value: cst.BaseExpression | None) -> cst.BaseExpression | None:
@@ -128,6 +129,17 @@ def element_read(value: cst.BaseExpression | None) -> cst.BaseExpression | None:
     ):
         return None
     return value.func.value
+
+
+def means_builtin(name: str, func: FunctionInfo) -> bool:
+    """Does ``name`` in ``func`` mean the builtin: bound by no import, assignment,
+    definition or parameter of ``func``, the scopes around it or the module?"""
+    current: FunctionInfo | None = func
+    while current is not None:
+        if name in current.imports or name in current.assigned or name in current.params:
+            return False
+        current = current.parent
+    return True
 
 
 class SymbolTable:
@@ -162,10 +174,15 @@ class SymbolTable:
         #: alias can fill the container unseen (``attribute_classes.py``)
         self.element_values: dict[SymbolKey, dict[cst.CSTNode, AssignedValue]] = {}
         self.copied_attributes: set[SymbolKey] = set()
+        #: container attributes filled by ``+=``/``|=``, returned, or handed on inside a
+        #: tuple, list, set or dict display (``attribute_classes._escaped``)
+        self.escaped_containers: set[SymbolKey] | None = None
         #: the one module class of every element of a container attribute
         self.element_classes: dict[SymbolKey, ClassInfo] = {}
         #: per function: each assignment target's value (``_assigned_value``)
         self._assigned_values: dict[FunctionInfo, dict[int, cst.BaseExpression]] = {}
+        #: per function: ``plain_assignments``
+        self._plain_assignments: dict[FunctionInfo, dict[str, list[cst.BaseExpression] | None]] = {}
         self._single_bindings: dict[FunctionInfo, dict[str, cst.CSTNode]] = {}
         for qualified, kind in self.external.items():
             key: SymbolKey = ("ext", qualified)
@@ -345,7 +362,7 @@ class SymbolTable:
             and values.func.value in _COPIES
             and len(values.args) == 1
             and not values.args[0].star
-            and not func.is_local(values.func.value)
+            and means_builtin(values.func.value, func)
         ):
             values = values.args[0].value  # a copy: ``list(self.boxes.values())``
         if (
@@ -369,18 +386,47 @@ class SymbolTable:
         assigned = self.attribute_values.get(key)
         if not assigned:
             return False
-        for value, _ in assigned.values():
+        for value, func in assigned.values():
             if isinstance(value, (cst.List, cst.Set)) and not value.elements:
                 continue
             if isinstance(value, cst.Call) and not value.args:
                 callee = value.func
-                name = callee.attr.value if isinstance(callee, cst.Attribute) else None
-                if isinstance(callee, cst.Name):
-                    name = callee.value
-                if name in _SEQUENCES:
+                name = callee.value if isinstance(callee, cst.Name) else None
+                if name in _SEQUENCES and means_builtin(name, func):
+                    continue
+                if self.structure.qualified_name(callee, func) == "collections.deque":
                     continue
             return False
         return True
+
+    def plain_assignments(self, func: FunctionInfo) -> dict[str, list[cst.BaseExpression] | None]:
+        """Per local of ``func``'s own code: the values of its ``name = value`` statements,
+        or None when it is bound any other way too (a loop, a ``with``, an unpacking, an
+        augmented or annotated assignment, several targets, ``global``, a ``case``
+        capture). Parameters and nested functions' locals are not looked at. Computed
+        once per function."""
+        known = self._plain_assignments.get(func)
+        if known is not None:
+            return known
+        found: dict[str, list[cst.BaseExpression] | None] = {}
+        plain_targets: set[int] = set()
+        node = func.node
+        if isinstance(node, cst.FunctionDef):
+            for part in walk(node.body, skip=NOT_RUN):
+                if (
+                    isinstance(part, cst.Assign)
+                    and len(part.targets) == 1
+                    and isinstance(part.targets[0].target, cst.Name)
+                ):
+                    plain_targets.add(id(part.targets[0]))
+                    values = found.setdefault(part.targets[0].target.value, [])
+                    if values is not None:
+                        values.append(part.value)
+                elif id(part) not in plain_targets:
+                    for name in names_bound_by(part):
+                        found[name] = None
+        self._plain_assignments[func] = found
+        return found
 
     def _assigned_value(
         self, target: cst.AssignTarget, func: FunctionInfo
