@@ -31,7 +31,7 @@ from tsafe_lint.analysis.memo import bound_names, only_shared_store
 from tsafe_lint.analysis.names import looks_like_constant
 from tsafe_lint.analysis.none_tests import none_subject
 from tsafe_lint.analysis.scopes import FunctionInfo
-from tsafe_lint.analysis.symbols import SymbolTable
+from tsafe_lint.analysis.symbols import SymbolTable, means_builtin
 from tsafe_lint.analysis.tree import variable_names, walk
 
 _BUILTINS = frozenset(dir(builtins))
@@ -172,7 +172,7 @@ def _namespace_reads(
     structure = symbols.structure
     rebound = {name for f in structure.functions for name in f.declared_global}
     defined = {f.qualname for f in structure.functions} | set(structure.classes)
-    if rebound & defined or _shadowed("globals", func):
+    if rebound & defined or not means_builtin("globals", func):
         return set()
     lookups: dict[int, cst.Call] = {}
     for call in _calls(act):
@@ -265,16 +265,6 @@ def _only_tested_and_stored(name: str, act: Sequence[cst.BaseStatement]) -> bool
         for node in variable_names(statement)
         if node.value == name
     )
-
-
-def _shadowed(name: str, func: FunctionInfo) -> bool:
-    """Does ``func`` or a scope around it bind ``name`` (so it is not the builtin)?"""
-    current: FunctionInfo | None = func
-    while current is not None:
-        if name in current.assigned or name in current.imports or name in current.params:
-            return True
-        current = current.parent
-    return False
 
 
 def _plain_call(call: cst.Call, made_here: set[str], local_functions: set[str]) -> bool:
