@@ -343,7 +343,7 @@ class SymbolTable:
 
     def _element_local_class(self, name: str, func: FunctionInfo) -> ClassInfo | None:
         """``for mbox in self.boxes.values(): mbox.m()`` (or over a copy of them, or over a
-        list or set attribute itself), or ``mbox = self.boxes.pop(key, None); mbox.m()``:
+        list, set or deque attribute itself), or ``mbox = self.boxes.pop(key, None); mbox.m()``:
         the class of the elements of a container attribute (``element_classes``), for a
         local bound only there."""
         bound = self.bound_once(name, func) if self.element_classes else None
