@@ -20,17 +20,20 @@ The elements of a container attribute have a class too when the container starts
 and is only filled with objects of one module class: ``self.readers[sock] = reader``,
 ``self.items.append(Item())``, so that ``self.readers[s].handle_read()`` resolves.
 A local stored there counts when the function assigns it once (``future =
-Future(...)``, then ``self.pending[key] = future``), or when it is a get-or-create
-whose only other value is an element of that container (``reader =
-self.readers.get(sock)``, then ``if reader is None: reader = Reader(sock)``); a loop
-over ``self.readers.values()`` gives its variable that class, and so does a local bound
-once to one element (``reader = self.readers.pop(sock, None)``, ``.get(sock)``,
-``self.readers[sock]``): camera-stream's client closes a stream it pops under its own
-lock (eighty-third set's misses, B1: a lock-order inversion, TS205). A container copied into
-another name, handed to a call (``len``, ``list``... aside) or filled in bulk
-(``update``, ``extend``) gets none: what else it holds is not seen; so does one a
-subclass also fills (its ``self.readers`` is keyed as the subclass's). A local assigned
-more than once is not taken for an element's class (it may hold objects of several).
+Future(...)``, then ``self.pending[key] = future``), or when it is a get-or-create whose
+only other value is an element of that container (``reader = self.readers.get(sock)``,
+then ``if reader is None: reader = Reader(sock)``). A loop over
+``self.readers.values()`` (or a copy of them: ``list(...)``, ``tuple``, ``sorted``), or
+over a list, set or deque attribute itself, gives its variable that class, and so does a
+local bound once to one element (``reader = self.readers.pop(sock, None)``,
+``.get(sock)``, ``self.readers[sock]``): camera-stream's client closes a stream it pops
+under its own lock (eighty-third set's misses, B1: a lock-order inversion, TS205). A
+container copied into another name, handed to a call (``len``, ``list``... aside),
+handed on inside a tuple, list, set or dict display (``args=(self.items,)``), returned,
+or filled in bulk (``update``, ``extend``, ``+=``, ``|=``) gets none: what else it holds
+is not seen; so does one a subclass also fills (its ``self.readers`` is keyed as the
+subclass's). A local assigned more than once is not taken for an element's class (it may
+hold objects of several), but for the get-or-create above.
 
 Conservative: an attribute also assigned something of another class (``None`` aside)
 gets no class; one also assigned something unknown keeps only the class its own
