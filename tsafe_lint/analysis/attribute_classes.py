@@ -61,6 +61,7 @@ from tsafe_lint.analysis.symbols import (
     argument,
     display_name,
     element_read,
+    means_builtin,
     method_scope,
 )
 from tsafe_lint.analysis.tree import NOT_RUN, walk
@@ -385,7 +386,7 @@ def _settle_elements(symbols: SymbolTable, calls: list[AnyCall], callers: _Calle
                         spoiled.add(key)
                     else:
                         values.setdefault(key, []).append((put, any_call.func))
-        if _builtin(symbols.structure, callee, any_call.func) in _READERS:
+        if _builtin(callee, any_call.func) in _READERS:
             continue
         for arg in any_call.call.args:
             if isinstance(arg.value, cst.Attribute):
@@ -525,26 +526,17 @@ def _starts_empty(symbols: SymbolTable, key: SymbolKey) -> bool:
         if isinstance(value, cst.Call) and not value.args:
             structure = symbols.structure
             name = structure.qualified_name(value.func, func)
-            if (name or _builtin(structure, value.func, func)) in _EMPTY_FACTORIES:
+            if (name or _builtin(value.func, func)) in _EMPTY_FACTORIES:
                 continue
         return False
     return True
 
 
-def _builtin(
-    structure: ModuleStructure, expr: cst.BaseExpression, func: FunctionInfo
-) -> str | None:
+def _builtin(expr: cst.BaseExpression, func: FunctionInfo) -> str | None:
     """The name of the builtin ``expr`` names (``len``), unless the module rebinds it."""
-    if not isinstance(expr, cst.Name):
-        return None
-    current: FunctionInfo | None = func
-    while current is not None:
-        if expr.value in current.imports or expr.value in current.assigned:
-            return None
-        if current.is_local(expr.value):
-            return None
-        current = current.parent
-    return expr.value
+    if isinstance(expr, cst.Name) and means_builtin(expr.value, func):
+        return expr.value
+    return None
 
 
 def through_object(

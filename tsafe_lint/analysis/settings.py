@@ -70,7 +70,7 @@ def _parameter_count(
         return None if left is None or right is None else left + right
     if (
         isinstance(value, cst.Call)
-        and _builtin(structure, value.func, func) in _CONVERSIONS
+        and _builtin(value.func, func) in _CONVERSIONS
         and len(value.args) == 1
         and value.args[0].keyword is None
         and not value.args[0].star

@@ -7,6 +7,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, block
 from tsafe_lint.analysis.scopes import ClassInfo, local_values, parameter_annotation
+from tsafe_lint.analysis.symbols import means_builtin
 from tsafe_lint.analysis.tree import NOT_RUN
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.self_logging import plain_arguments, plain_log_call
@@ -510,20 +511,8 @@ def _makes_container(
         return made in makers
     if isinstance(value, cst.Call) and not value.args and isinstance(value.func, cst.Name):
         name = value.func.value
-        return name in makers and means_builtin(name, analysis, func)
+        return name in makers and means_builtin(name, func)
     return False
-
-
-def means_builtin(name: str, analysis: ModuleAnalysis, func: FunctionInfo) -> bool:
-    """Does ``name`` mean the builtin here (not rebound locally, imported or assigned at
-    module level)?"""
-    scope: FunctionInfo | None = func
-    while scope is not None:
-        if name in scope.assigned or name in scope.params or name in scope.imports:
-            return False
-        scope = scope.parent
-    module = analysis.structure.module_scope
-    return name not in module.assigned and name not in module.imports
 
 
 def _literal_default(cls: ClassInfo, attr: str) -> bool:
@@ -685,7 +674,7 @@ def _call_cannot_raise(
     if not all(value_cannot_raise(arg, analysis, func, keys) for arg in args):
         return False
     callee = value.func
-    if isinstance(callee, cst.Name) and means_builtin(callee.value, analysis, func):
+    if isinstance(callee, cst.Name) and means_builtin(callee.value, func):
         if callee.value == "len":
             return len(args) == 1 and is_own_container(args[0], analysis, func)
         if callee.value in _CONTAINER_MAKERS:

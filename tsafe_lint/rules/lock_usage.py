@@ -23,7 +23,7 @@ from tsafe_lint.analysis import (
 from tsafe_lint.analysis.names import looks_like_class, looks_like_constant
 from tsafe_lint.analysis.reachability import passed_for
 from tsafe_lint.analysis.scopes import FunctionInfo, final_name, local_values
-from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals
+from tsafe_lint.analysis.symbols import SymbolInfo, counts_signals, means_builtin
 from tsafe_lint.analysis.tree import NOT_RUN, variable_names, walk
 from tsafe_lint.rules.after_acquire import (
     acquired_flag_test,
@@ -38,7 +38,6 @@ from tsafe_lint.rules.after_acquire import (
     restored_inside_with,
 )
 from tsafe_lint.rules.base import Finding, Rule, snippet
-from tsafe_lint.rules.cannot_raise import means_builtin
 from tsafe_lint.rules.fix_builders import is_release_of, with_block_fix
 from tsafe_lint.rules.realistic_raise import (
     realistically_cannot_raise,
@@ -1088,7 +1087,7 @@ def _builtin_calls(
         if isinstance(node, cst.Call)
         and isinstance(node.func, cst.Name)
         and node.func.value in _CONVERSIONS
-        and means_builtin(node.func.value, analysis, func)
+        and means_builtin(node.func.value, func)
     ]
 
 

@@ -24,6 +24,7 @@ from tsafe_lint.analysis.names import looks_like_lock
 from tsafe_lint.analysis.reachability import call_makes_coroutine
 from tsafe_lint.analysis.scopes import ClassInfo, final_name, parameter_annotation
 from tsafe_lint.analysis.settings import is_setting
+from tsafe_lint.analysis.symbols import means_builtin
 from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
 from tsafe_lint.analysis.toolkits import literal_arguments, own_widget
 from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call, walk
@@ -35,7 +36,6 @@ from tsafe_lint.rules.cannot_raise import (
     cannot_raise,
     catches_all,
     catches_one_of,
-    means_builtin,
     value_cannot_raise,
 )
 from tsafe_lint.rules.self_logging import is_log_call, swallows
@@ -463,7 +463,7 @@ class _Walk:
                 return not call_makes_coroutine(
                     call, own, analysis.parent_of
                 ) and self._function_fails(own, depth)
-            if name in _BUILTINS and means_builtin(name, analysis, func):
+            if name in _BUILTINS and means_builtin(name, func):
                 if name == "print" and (self._in_handler(call) or self._print_suppressed(call)):
                     return False  # ``except Exception as e: print(e)``: a log line
                 if name in _NUMBER_CONVERSIONS and _converts_arithmetic(call):
@@ -555,7 +555,7 @@ class _Walk:
         return not (
             isinstance(callee, cst.Name)
             and callee.value in _BUILTINS
-            and means_builtin(callee.value, analysis, func)
+            and means_builtin(callee.value, func)
         )
 
     def _run_in_fresh_context(self, call: cst.Call, func: FunctionInfo) -> FunctionInfo | None:
