@@ -212,21 +212,15 @@ def _namespace_written(module: cst.CSTNode) -> bool:
     """Does the module use ``globals()`` other than to look a name up (``globals()[name] =
     handler``, ``globals().update(...)``: a rebinding the ``global`` statements do not
     show)?"""
-    namespaces = [
-        node
-        for node in walk(module)
-        if isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Name)
-        and node.func.value == "globals"
-        and not node.args
-    ]
-    looked_up = {
-        id(node.func.value)
-        for node in walk(module)
-        if isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
-        and node.func.attr.value == "get"
-    }
+    namespaces: list[cst.Call] = []
+    looked_up: set[int] = set()
+    for node in walk(module):
+        if not isinstance(node, cst.Call):
+            continue
+        if isinstance(node.func, cst.Name) and node.func.value == "globals" and not node.args:
+            namespaces.append(node)
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value == "get":
+            looked_up.add(id(node.func.value))
     return any(id(namespace) not in looked_up for namespace in namespaces)
 
 
