@@ -24,39 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the eighty-third set, pinned while the eighty-second was reviewed; current since the
-# eighty-second was retired
+# the eighty-fourth set, pinned while the eighty-third was reviewed; current since the
+# eighty-third was retired
 PINS = {
-    "basamento-synapsys": "0.2.0",
-    "ninja-kafka-sdk": "0.7.3",
-    "keepalive-club": "0.2.2",
-    "celery-manager": "0.1.0a4",
-    "bello": "0.8.0",
-    "chowkidar": "0.9.5",
-    "asiai-inference-server": "0.18.0",
-    "codex-deepseek-team": "0.8.0",
-    "ai-telemetry-agent": "0.1.4",
-    "claude-fleet-monitor": "0.9.1",
-    "brains-ai": "1.6.0",
-    "agentbc": "1.0.5a1",
-    "syne-voice": "0.1.0",
-    "gitdirector": "1.12.0",
-    "hive-agent": "0.6.0",
-    "dorf": "0.1.2",
-    "mcp-supervisor-workbench": "0.1.3",
-    "hugmunn": "0.0.0.13",
-    "snitchbot": "1.2.1",
-    "akande": "0.0.10",
-    "claude-usage-widget": "0.13.5",
-    "usdq": "0.1.2",
-    "camera-stream": "0.3.8",
-    "bianque": "0.0.3",
-    "homewatch": "0.2.1",
-}
-# the eighty-fourth set, pinned while the eighty-third is reviewed and held in reserve until the
-# eighty-third is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "pangpang": "0.9.0",
     "nava-agent": "0.3.3",
     "mavpilot": "0.3.0",
@@ -174,6 +144,7 @@ SEEN = (
     BENCH / "validation_seen_80.toml",
     BENCH / "validation_seen_81.toml",
     BENCH / "validation_seen_82.toml",
+    BENCH / "validation_seen_83.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -251,20 +222,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the eighty-third is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
