@@ -329,22 +329,31 @@ def _released_by_started_thread(
     return any(_starts_releasing_thread(line, call, analysis) for line in block(statement.body))
 
 
-def _started_handle(line: cst.BaseStatement) -> str | None:
-    """``thread.start()`` on a line of its own -> ``"thread"``."""
+def _started(line: cst.BaseStatement) -> cst.BaseExpression | None:
+    """``X.start()`` on a line of its own -> ``X``."""
     if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
         return None
     small = line.body[0]
     if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
         return None
     started = small.value.func
-    if (
-        isinstance(started, cst.Attribute)
-        and started.attr.value == "start"
-        and isinstance(started.value, cst.Name)
-        and not small.value.args
-    ):
-        return started.value.value
+    if isinstance(started, cst.Attribute) and started.attr.value == "start":
+        return None if small.value.args else started.value
     return None
+
+
+def _started_handle(line: cst.BaseStatement) -> str | None:
+    """``thread.start()`` on a line of its own -> ``"thread"``."""
+    started = _started(line)
+    return started.value if isinstance(started, cst.Name) else None
+
+
+def _started_inline(line: cst.BaseStatement) -> cst.Call | None:
+    """``threading.Thread(target=work).start()`` on a line of its own -> the ``Thread(...)``
+    call (shugocore's peer server, which starts one client thread per connection this
+    way: eighty-fourth set, judged false)."""
+    started = _started(line)
+    return started if isinstance(started, cst.Call) else None
 
 
 def handed_to_returned_call(exit_: cst.Return, call: MethodCall, analysis: ModuleAnalysis) -> bool:
@@ -394,8 +403,9 @@ def handed_to_started_thread(
 def _starts_releasing_thread(
     line: cst.BaseStatement, call: MethodCall, analysis: ModuleAnalysis
 ) -> bool:
-    """Is ``line`` ``thread.start()`` of a Thread made in the function whose target
-    releases the lock ``call`` took in a ``finally``, or a pool's ``submit(task)``
+    """Is ``line`` ``thread.start()`` of a Thread made in the function (or that Thread made
+    and started on the line: ``Thread(target=work).start()``) whose target releases the
+    lock ``call`` took in a ``finally``, or a pool's ``submit(task)``
     (``fut = executor.submit(task)``) of such a task (aetherion-ai's cycle gate, held by
     the cycle's worker until it really ends: seventy-first set, judged false)?"""
     submitted = _submitted_task(line, call.func, analysis)
@@ -403,12 +413,15 @@ def _starts_releasing_thread(
         target = analysis.resolve_function(submitted, call.func)
         return target is not None and _finally_releases(target, call, analysis)
     handle = _started_handle(line)
-    if handle is None:
+    made = _started_inline(line)
+    if handle is None and made is None:
         return False
     for start in analysis.thread_starts:
         if start.func is not call.func or start.how != "Thread" or start.target is None:
             continue
-        if not _assigned_to(handle, start.call, call.func):
+        if start.call is not made and (
+            handle is None or not _assigned_to(handle, start.call, call.func)
+        ):
             continue
         target = analysis.resolve_function(start.target, call.func)
         if target is not None and _finally_releases(target, call, analysis):

@@ -299,8 +299,9 @@ class AcquireWithoutTryFinally(Rule):
     **Release handed to the thread it starts**
 
     ``sem.acquire()``, then a Thread made in the function (``thread =
-    threading.Thread(target=work)``), then ``try: thread.start()`` whose handlers all
-    release the lock, one of them catching everything (and re-raising), where ``work``
+    threading.Thread(target=work)``), then ``try: thread.start()`` (or a Thread made and
+    started on one line there: ``threading.Thread(target=work).start()``) whose handlers
+    all release the lock, one of them catching everything, where ``work``
     (the module's own function, a closure too) releases it in the ``finally`` of a
     ``try`` in its own block (or in the block of a ``with`` there: ``with
     Heartbeat(...): try: ... finally: sem.release()``): a slot that caps concurrent
