@@ -33,7 +33,7 @@ from tsafe_lint.analysis.memo import (
     read_outside,
 )
 from tsafe_lint.analysis.scopes import FunctionInfo, block
-from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
+from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable, means_builtin
 from tsafe_lint.analysis.thread_keyed import membership_test
 from tsafe_lint.analysis.throttles import is_throttle_act
 from tsafe_lint.analysis.tree import walk
@@ -332,14 +332,20 @@ class _ActChecker:
         )
 
     def _log_line(self, small: cst.BaseSmallStatement) -> bool:
-        """A logger's call (or ``warnings.warn``) whose arguments have no effect: a
-        warn-once guard that two threads pass together logs twice and loses nothing
-        (pyrtcao, thirty-fourth set; darkhunt-telemetry's ``warnings.warn`` once per key,
-        seventy-eighth set: judged false)."""
+        """A logger's call (or ``warnings.warn``, a write to ``sys.stderr`` or
+        ``sys.stdout``, the builtin ``print``) whose arguments have no effect: a warn-once
+        guard that two threads pass together logs twice and loses nothing (pyrtcao,
+        thirty-fourth set; darkhunt-telemetry's ``warnings.warn`` once per key,
+        seventy-eighth set; oragent's deprecation notice on stderr, eighty-fourth set:
+        judged false)."""
         if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
             return False
         call = small.value
-        warns = self.symbols.structure.qualified_name(call.func, self.func) == "warnings.warn"
+        warns = self.symbols.structure.qualified_name(call.func, self.func) in _WARNERS or (
+            isinstance(call.func, cst.Name)
+            and call.func.value == "print"
+            and means_builtin("print", self.func)
+        )
         return (is_log_method(call.func) or warns) and all(
             self.expression(arg.value) or _attribute_lookup(arg.value) for arg in call.args
         )
@@ -429,6 +435,9 @@ class _ActChecker:
                 return False
         return True
 
+
+#: Calls that only tell the user something, as a logger's do.
+_WARNERS = frozenset({"warnings.warn", "sys.stderr.write", "sys.stdout.write"})
 
 #: Builtins that copy a container: the copy equals what it copied.
 _COPIERS = frozenset({"dict", "list", "set", "tuple", "frozenset"})
