@@ -345,10 +345,23 @@ class _ActChecker:
             isinstance(call.func, cst.Name)
             and call.func.value == "print"
             and means_builtin("print", self.func)
+            and self._prints_to_the_user(call)
         )
         return (is_log_method(call.func) or warns) and all(
             self.expression(arg.value) or _attribute_lookup(arg.value) for arg in call.args
         )
+
+    def _prints_to_the_user(self, call: cst.Call) -> bool:
+        """``print(...)`` to stdout, or with ``file=sys.stderr`` / ``sys.stdout``: not to a
+        socket or a file, where a second line is a second message sent."""
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == "file":
+                where = arg.value
+                if not isinstance(where, (cst.Name, cst.Attribute)):
+                    return False
+                qualified = self.symbols.structure.qualified_name(where, self.func)
+                return qualified in ("sys.stderr", "sys.stdout")
+        return True
 
     def _empties_tested(self, small: cst.BaseSmallStatement) -> bool:
         """``if len(cache) > 64: cache.clear()``: a size cap that empties the container

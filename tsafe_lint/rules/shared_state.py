@@ -724,7 +724,8 @@ class UnlockedCheckThenAct(Rule):
     ``if not _warned: _warned = True; log.warning(...)`` logs twice at worst, and so
     does one kept as a set, ``if name not in self._logged: log.warning(...);
     self._logged.add(name)`` (the set holds the name once), also with
-    ``warnings.warn(...)``, ``sys.stderr.write(...)`` or ``print(...)`` for the log line.
+    ``warnings.warn(...)``, ``sys.stderr.write(...)`` or ``print(...)`` (to stdout or stderr,
+    not to a file or socket) for the log line.
     So is a
     size cap that empties the container it measured (``if len(cache) > 64:
     cache.clear()``): two clears end as one. And a change test whose act stores the
