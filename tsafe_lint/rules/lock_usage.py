@@ -600,9 +600,10 @@ class AcquireWithoutRelease(Rule):
     lock, stays reported.
 
     A return right after starting a thread that took the lock over is a hand-off too:
-    ``thread = Thread(target=run); thread.start(); return thread``, where ``run`` (a
-    function of the module or a closure of this one) releases the lock in a
-    ``finally`` (one operation at a time; a failed start releases it in a handler), or
+    ``thread = Thread(target=run); thread.start(); return thread`` (or
+    ``Thread(target=run).start()`` on one line), where ``run`` (a function of the module
+    or a closure of this one) releases the lock in a ``finally`` (one operation at a
+    time; a failed start releases it in a handler), or
     after a pool's ``submit(run)`` of such a function (``future = executor.submit(run)``,
     then ``return future.result(timeout=t)``: the pool's worker keeps the lock until
     ``run`` really ends). Another return that leaves with the lock, or a thread function
