@@ -53,6 +53,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS413": ("restart-revives-old-thread", False),
     "TS414": ("signal-handler-set-in-thread", True),
     "TS415": ("timeout-inside-pool-with", True),
+    "TS416": ("loop-variable-read-late", True),
 }
 
 ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})

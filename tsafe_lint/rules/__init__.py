@@ -12,6 +12,7 @@ from tsafe_lint.rules import (
     end_marker,
     enumerated_joins,
     imported_flags,
+    late_binding,
     lock_usage,
     main_thread_only,
     ownership,
@@ -55,6 +56,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *restarts.RULES,
         *main_thread_only.RULES,
         *pool_exit.RULES,
+        *late_binding.RULES,
     ],
     key=lambda rule: rule.code,
 )
