@@ -31,6 +31,7 @@ KINDS = (
     "iteration-during-mutation",
     "check-then-use",
     "take-and-reset",
+    "late-binding",
     "other",
 )
 DISTS = ("sdist", "wheel")
