@@ -333,7 +333,7 @@ class _ActChecker:
 
     def _log_line(self, small: cst.BaseSmallStatement) -> bool:
         """A logger's call (or ``warnings.warn``, a write to ``sys.stderr`` or
-        ``sys.stdout``, the builtin ``print``) whose arguments have no effect: a warn-once
+        ``sys.stdout``, the builtin ``print`` to either) whose arguments have no effect: a warn-once
         guard that two threads pass together logs twice and loses nothing (pyrtcao,
         thirty-fourth set; darkhunt-telemetry's ``warnings.warn`` once per key,
         seventy-eighth set; oragent's deprecation notice on stderr, eighty-fourth set:

@@ -56,11 +56,11 @@ class _Loop:
 @dataclass(frozen=True)
 class _Pass:
     """Facts about one loop's body, computed once per loop (a loop may start thousands of
-    tasks): what it binds anew, and where in it (walk order) the calls that wait are."""
+    tasks): what it binds anew, and where in it (walk order) the last call that waits is."""
 
     varying: frozenset[str]
     order: dict[int, int]  # id(node) -> its index in a walk of the body
-    waits: tuple[int, ...]  # the indices of the calls that wait
+    last_wait: int  # the index of the last call that waits (-1: none)
 
 
 class LoopVariableReadLate(Rule):
@@ -282,7 +282,7 @@ def _loops_around(
         if isinstance(node, (cst.For, cst.While)) and child is node.body:
             facts = _pass_of(node, start.func, analysis, passes)
             index = facts.order.get(id(start.call), -1)
-            if any(wait > index for wait in facts.waits):
+            if facts.last_wait > index:
                 waited = True  # this pass waits for its tasks before the next one
             if not waited and not breaks:
                 found.append(_Loop(node, facts.varying))
@@ -316,12 +316,12 @@ def _pass_of(
     if known is not None:
         return known
     order: dict[int, int] = {}
-    waits: list[int] = []
+    last_wait = -1
     for index, node in enumerate(walk(loop.body, NOT_RUN)):
         order[id(node)] = index
         if isinstance(node, cst.Call) and _waits(node, func, analysis):
-            waits.append(index)
-    facts = _Pass(frozenset(_varying(loop, func, analysis)), order, tuple(waits))
+            last_wait = index
+    facts = _Pass(frozenset(_varying(loop, func, analysis)), order, last_wait)
     passes[id(loop)] = facts
     return facts
 
