@@ -237,14 +237,16 @@ def _decorator_names(node: cst.FunctionDef) -> set[str]:
     return names
 
 
-def _target_names(target: cst.BaseExpression) -> Iterator[str]:
+def target_names(target: cst.BaseExpression) -> Iterator[str]:
+    """The names an assignment target rebinds: ``x``, ``x, y``, ``[x, *rest]``; not
+    ``d[k]`` or ``obj.attr``, which store into an object."""
     if isinstance(target, cst.Name):
         yield target.value
     elif isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
-            yield from _target_names(element.value)
+            yield from target_names(element.value)
     elif isinstance(target, cst.StarredElement):
-        yield from _target_names(target.value)
+        yield from target_names(target.value)
 
 
 class _Collector(FastVisitor):
@@ -340,7 +342,7 @@ class _Collector(FastVisitor):
         self._function_stack[-1].declared_nonlocal.update(n.name.value for n in node.names)
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        for name in _target_names(node.target):
+        for name in target_names(node.target):
             self._bind(name)
         target, func = node.target, self._function_stack[-1]
         if (
@@ -362,15 +364,15 @@ class _Collector(FastVisitor):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
-            for name in _target_names(node.target):
+            for name in target_names(node.target):
                 self._bind(name)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        for name in _target_names(node.target):
+        for name in target_names(node.target):
             self._bind(name)
 
     def visit_For(self, node: cst.For) -> None:
-        for name in _target_names(node.target):
+        for name in target_names(node.target):
             self._bind(name)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
@@ -379,7 +381,7 @@ class _Collector(FastVisitor):
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
-            for name in _target_names(node.asname.name):
+            for name in target_names(node.asname.name):
                 self._bind(name)
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
@@ -387,7 +389,7 @@ class _Collector(FastVisitor):
             self._bind(node.name.name.value)
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        for name in _target_names(node.target):
+        for name in target_names(node.target):
             self._bind(name)
 
     def visit_Return(self, node: cst.Return) -> None:

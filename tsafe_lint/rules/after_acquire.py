@@ -30,7 +30,7 @@ from tsafe_lint.analysis.acquisitions import is_blocking_acquire
 from tsafe_lint.analysis.kinds import LOCKLIKE, kind_of_factory
 from tsafe_lint.analysis.scopes import FunctionInfo, ends_by_leaving, final_name
 from tsafe_lint.analysis.settings import is_setting
-from tsafe_lint.analysis.tree import NOT_RUN, children, names_bound_by
+from tsafe_lint.analysis.tree import NOT_RUN, bare_call, children, names_bound_by
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.base import snippet
 from tsafe_lint.rules.cannot_raise import catches_all
@@ -331,14 +331,12 @@ def _released_by_started_thread(
 
 def _started(line: cst.BaseStatement) -> cst.BaseExpression | None:
     """``X.start()`` on a line of its own -> ``X``."""
-    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+    call = bare_call(line)
+    if call is None or call.args:
         return None
-    small = line.body[0]
-    if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)):
-        return None
-    started = small.value.func
+    started = call.func
     if isinstance(started, cst.Attribute) and started.attr.value == "start":
-        return None if small.value.args else started.value
+        return started.value
     return None
 
 

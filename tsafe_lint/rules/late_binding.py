@@ -11,9 +11,10 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.log_aliases import is_log_method
+from tsafe_lint.analysis.scopes import target_names
 from tsafe_lint.analysis.symbols import argument, means_builtin
 from tsafe_lint.analysis.threads import ThreadStart
-from tsafe_lint.analysis.tree import NOT_RUN, assignment_targets, names_bound_by, walk
+from tsafe_lint.analysis.tree import NOT_RUN, assignment_targets, contains, names_bound_by, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 
 FAMILY = "threads"
@@ -289,20 +290,12 @@ def _loops_around(
             breaks = False
         elif isinstance(node, _COMPREHENSIONS) and not waited:
             fors = list(_comp_fors(node))
-            if not _inside(start.call, fors[0].iter, analysis):  # its first iterator runs once
-                targets = {n for f in fors for n in _bound_names(f.target)}
+            if not contains(fors[0].iter, start.call):  # its first iterator runs once
+                targets = {n for f in fors for n in target_names(f.target)}
                 found.append(_Loop(node, frozenset(targets)))
         child = node
         node = analysis.parent_of(node)
     return found
-
-
-def _inside(node: cst.CSTNode, container: cst.CSTNode, analysis: ModuleAnalysis) -> bool:
-    """Is ``node`` ``container`` or inside it?"""
-    current: cst.CSTNode | None = node
-    while current is not None and current is not container:
-        current = analysis.parent_of(current)
-    return current is container
 
 
 def _pass_of(
@@ -411,18 +404,18 @@ def _varying(loop: cst.For | cst.While, func: FunctionInfo, analysis: ModuleAnal
     ``stop = threading.Event()``) were the same value on every pass, or read before the
     pass moved on, in 7 of 7 findings. A store into an item or an attribute
     (``mapping[k] = v``, ``self.x = v``) binds no name."""
-    varying = _bound_names(loop.target) if isinstance(loop, cst.For) else set()
+    varying = set(target_names(loop.target)) if isinstance(loop, cst.For) else set()
     if isinstance(loop, cst.While):
         for node in walk(loop.test):
             if isinstance(node, cst.NamedExpr) and _takes_an_item(node.value, func, analysis):
-                varying |= _bound_names(node.target)
+                varying.update(target_names(node.target))
     for node in walk(loop.body, NOT_RUN):
         if isinstance(node, cst.For):
-            varying |= _bound_names(node.target)
+            varying.update(target_names(node.target))
             continue
         if not isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)) or node.value is None:
             continue
-        targets = {name for target in assignment_targets(node) for name in _bound_names(target)}
+        targets = {name for target in assignment_targets(node) for name in target_names(target)}
         read = {inner.value for inner in walk(node.value) if isinstance(inner, cst.Name)}
         if isinstance(node, cst.AugAssign) or _takes_an_item(node.value, func, analysis):
             varying |= targets
@@ -459,18 +452,6 @@ def _takes_an_item(value: cst.BaseExpression, func: FunctionInfo, analysis: Modu
     return method in ("get", "get_nowait") and (
         analysis.symbols.kind_of(callee.value, func) is Kind.QUEUE
     )
-
-
-def _bound_names(target: cst.BaseExpression) -> set[str]:
-    """The names an assignment target rebinds: ``x``, ``x, y``, ``[x, *rest]``; not
-    ``d[k]`` or ``obj.attr``, which store into an object."""
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return {name for element in target.elements for name in _bound_names(element.value)}
-    if isinstance(target, cst.StarredElement):
-        return _bound_names(target.value)
-    return set()
 
 
 def _comp_fors(node: cst.CSTNode) -> Iterator[cst.CompFor]:
