@@ -24,47 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the eighty-fourth set, pinned while the eighty-third was reviewed; current since the
-# eighty-third was retired
+# the eighty-fifth set, pinned while the eighty-fourth was reviewed; current since the
+# eighty-fourth was retired
 PINS = {
-    "pangpang": "0.9.0",
-    "nava-agent": "0.3.3",
-    "mavpilot": "0.3.0",
-    "agent-pbx": "2.2.0",
-    "kronos-agent-os": "0.3.0",
-    "pydaq": "0.0.7.1",
-    "logplane": "0.14.0",
-    "cameradeck": "0.1.0",
-    "cf-pipeline-manager": "0.1.0",
-    "executie": "0.1.1",
-    "grga": "0.4.0.post1",
-    "oragent": "0.3.11",
-    "safeloop": "0.2.0",
-    "hedger": "0.1.12",
-    "aiocamera": "0.1.2",
-    "em-health": "0.1a10",
-    "opscontrols": "0.1.2",
-    "portauthority": "0.2.2",
-    "cdvl-crawler": "0.8.0",
-    "stargate-cli": "1.1.0",
-    "pyinterviewbot-ai": "0.1.2",
-    "spectroscope": "0.1.0",
-    "duduclaw": "1.76.1",
-    "shugocore": "1.30.36",
-    "echo-agent": "0.3.7",
-    "mindweft": "0.1.0",
-    "voly": "0.1.0",
-    "little-sister": "0.3.22",
-    "opensaddle": "1.1.0",
-    "fairino-fws": "0.1.0a14",
-    "bastion-broker": "0.6.0",
-    "quarrybt": "0.1.1",
-    "olab-camera": "0.1.0",
-}
-# the eighty-fifth set, pinned while the eighty-fourth is reviewed and held in reserve until the
-# eighty-fourth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "homelab-guardian": "0.4.0",
     "mctrl": "0.1.0",
     "bosun-call": "0.1.0",
@@ -183,6 +145,7 @@ SEEN = (
     BENCH / "validation_seen_81.toml",
     BENCH / "validation_seen_82.toml",
     BENCH / "validation_seen_83.toml",
+    BENCH / "validation_seen_84.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -260,20 +223,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the eighty-fourth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
