@@ -36,7 +36,7 @@ from tsafe_lint.analysis.finalizers import MAIN_THREAD
 from tsafe_lint.analysis.none_tests import none_subject
 from tsafe_lint.analysis.reachability import makes_coroutine
 from tsafe_lint.analysis.scopes import ClassInfo
-from tsafe_lint.analysis.tree import NOT_RUN
+from tsafe_lint.analysis.tree import NOT_RUN, bare_call
 from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.join import Node, ProjectIndex, run_outside_started_threads
 from tsafe_lint.rules.base import Finding, ProjectFinding, Rule, snippet
@@ -695,7 +695,11 @@ class LockInFinalizer(Rule):
     an event loop (``run_coroutine_threadsafe(cleanup(), loop)``: the loop runs its body
     later; ``asyncio.run(cleanup())`` runs it there and counts); for a signal handler,
     a lock held elsewhere only on threads the project starts (in any module), which the
-    interrupted main thread merely waits for.
+    interrupted main thread merely waits for; a place every route of the finalizers'
+    code to it passes a function that takes the same lock first, at the top of its body
+    before the call that leads on (a thread holding the lock deadlocks at that first
+    place, which is the one reported; for a lock of an object, only when every take
+    and call on the way is on ``self``: another object has another lock).
 
     **Why is this bad**
 
@@ -797,6 +801,7 @@ class LockInFinalizer(Rule):
             when: _holders(analysis, _run_outside_finalizers(analysis, code, when))
             for when in {finalizer.when for finalizer, _ in code.values()}
         }
+        taken_first = _TakenFirst(analysis, code)
         for site in analysis.lock_sites:
             if site.func not in code or not is_lock(facts, site.lock):
                 continue
@@ -808,6 +813,8 @@ class LockInFinalizer(Rule):
             if _own_lock(analysis, finalizer, site):
                 continue
             if _lock_of_objects_it_builds(analysis, site, code):
+                continue
+            if taken_first.covers(site):
                 continue
             shown = display_name(site.shown if site.shown is not None else site.lock)
             where = f"line {analysis.line_of(holder.node)}"
@@ -851,6 +858,152 @@ class LockInFinalizer(Rule):
                         describe, when, [target[1]], _short(lock), held[lock]
                     )
                     yield ProjectFinding(summary.path, line, col, message)
+
+
+class _TakenFirst:
+    """Which lock sites of a finalizer's code only a thread that already took the same
+    lock can reach: every route from a finalizer to the site's function passes a
+    function that takes that lock first, in a statement of its own body that runs before
+    its call onwards. A thread holding the lock deadlocks at that earlier place and never
+    gets to the site: only the earlier place is the finding (qkvm's reaper lock, taken
+    by ``_reap_later`` before it calls ``_reap_in_place``, eighty-fifth set, and
+    cybervisor's signal handler, sixty-seventh set: both judged redundant at the later
+    place). A lock of an object (``self._lock``) counts only when every take and every
+    call on the way is on ``self``: another object's lock is another lock.
+
+    The calls and takes are indexed once per module, and each answer is kept."""
+
+    def __init__(
+        self,
+        analysis: ModuleAnalysis,
+        code: dict[FunctionInfo, tuple[Finalizer, list[FunctionInfo]]],
+    ) -> None:
+        self._roots = {finalizer.func for finalizer in analysis.finalizers}
+        wrappers = analysis.lock_wrapper_methods
+        #: callee -> caller -> the calls, for the calls ``finalizer_code`` follows
+        self._callers: dict[FunctionInfo, dict[FunctionInfo, list[CallSite]]] = {}
+        for call in analysis.regions.call_sites:
+            if (
+                call.func in code
+                and call.callee in code
+                and call.callee not in wrappers
+                and not makes_coroutine(call, analysis.parent_of)
+            ):
+                by_caller = self._callers.setdefault(call.callee, {})
+                by_caller.setdefault(call.func, []).append(call)
+        self._takes: dict[tuple[FunctionInfo, SymbolKey], list[LockSite]] = {}
+        for site in analysis.lock_sites:
+            self._takes.setdefault((site.func, site.lock), []).append(site)
+        self._answers: dict[tuple[FunctionInfo, SymbolKey], bool] = {}
+        self._positions: dict[FunctionInfo, dict[int, tuple[int, int]]] = {}
+
+    def covers(self, site: LockSite) -> bool:
+        """Is ``site`` reached only after an earlier take of its lock on every route?"""
+        if not _same_object(site.lock, site.node, site.func):
+            return False
+        return self._guarded(site.func, site.lock)
+
+    def _guarded(self, func: FunctionInfo, lock: SymbolKey) -> bool:
+        key = (func, lock)
+        if key in self._answers:
+            return self._answers[key]
+        self._answers[key] = False  # a cycle, while it is being decided: not guarded
+        callers = self._callers.get(func, {})
+        answer = (
+            func not in self._roots
+            and bool(callers)
+            and all(self._edge_guarded(caller, calls, lock) for caller, calls in callers.items())
+        )
+        self._answers[key] = answer
+        return answer
+
+    def _edge_guarded(self, caller: FunctionInfo, calls: list[CallSite], lock: SymbolKey) -> bool:
+        if lock[0] != "global" and not all(_self_call(call) for call in calls):
+            return False  # the callee may run on another object, with another lock
+        takes = [
+            take.node
+            for take in self._takes.get((caller, lock), ())
+            if _same_object(lock, take.node, caller)
+        ]
+        if takes:
+            if caller not in self._positions:
+                self._positions[caller] = _top_positions(caller)
+            positions = self._positions[caller]
+            first_call = min(positions.get(id(call.call), (-1, -1)) for call in calls)
+            if any(take < first_call for take in _top_takes(caller, takes)):
+                return True
+        return self._guarded(caller, lock)
+
+
+def _same_object(lock: SymbolKey, node: cst.CSTNode, func: FunctionInfo) -> bool:
+    """Is the lock taken at ``node`` the one object its key names wherever it is taken:
+    a module's lock, or the lock of ``self`` (``with self._lock:``, ``self._lock.acquire()``)?"""
+    if lock[0] == "global":
+        return True
+    expression: cst.CSTNode | None = None
+    if isinstance(node, cst.WithItem):
+        expression = node.item
+    elif (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "acquire"
+    ):
+        expression = node.func.value
+    return (
+        isinstance(expression, cst.Attribute)
+        and isinstance(expression.value, cst.Name)
+        and expression.value.value == func.self_name
+    )
+
+
+def _self_call(call: CallSite) -> bool:
+    """``self.method(...)``: the callee runs on the caller's own object."""
+    node = call.call
+    return (
+        call.through is None
+        and isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and isinstance(node.func.value, cst.Name)
+        and node.func.value.value == call.func.self_name
+    )
+
+
+def _top_positions(caller: FunctionInfo) -> dict[int, tuple[int, int]]:
+    """Where each node of ``caller``'s body runs, by the statement at the top of the body
+    that holds it and, in a ``with``, its item (the items run in order, then the body),
+    keyed by ``id``: one walk of the function."""
+    node = caller.node
+    if not isinstance(node, cst.FunctionDef) or not isinstance(node.body, cst.IndentedBlock):
+        return {}
+    positions: dict[int, tuple[int, int]] = {}
+    for index, statement in enumerate(node.body.body):
+        if isinstance(statement, cst.With):
+            parts: list[cst.CSTNode] = [*statement.items, statement.body]
+            for part_index, part in enumerate(parts):
+                for inner in walk(part):
+                    positions[id(inner)] = (index, part_index)
+        else:
+            for inner in walk(statement):
+                positions[id(inner)] = (index, 0)
+    return positions
+
+
+def _top_takes(caller: FunctionInfo, takes: list[cst.CSTNode]) -> list[tuple[int, int]]:
+    """Where ``caller`` takes the lock at the top of its body: an item of a ``with`` there,
+    or a ``lock.acquire()`` statement there (one in an ``if``, a loop or a ``try`` may not
+    run)."""
+    node = caller.node
+    if not isinstance(node, cst.FunctionDef) or not isinstance(node.body, cst.IndentedBlock):
+        return []
+    found: list[tuple[int, int]] = []
+    for index, statement in enumerate(node.body.body):
+        if isinstance(statement, cst.With):
+            for part_index, item in enumerate(statement.items):
+                if any(item is take or item.item is take for take in takes):
+                    found.append((index, part_index))
+        elif any(bare_call(statement) is take for take in takes):
+            found.append((index, 0))
+    return found
 
 
 def _project_holders(
