@@ -36,6 +36,7 @@ from tsafe_lint.analysis.finalizers import MAIN_THREAD
 from tsafe_lint.analysis.none_tests import none_subject
 from tsafe_lint.analysis.reachability import makes_coroutine
 from tsafe_lint.analysis.scopes import ClassInfo
+from tsafe_lint.analysis.threads import own_attribute
 from tsafe_lint.analysis.tree import NOT_RUN, bare_call
 from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.join import Node, ProjectIndex, run_outside_started_threads
@@ -951,8 +952,7 @@ def _same_object(lock: SymbolKey, node: cst.CSTNode, func: FunctionInfo) -> bool
         expression = node.func.value
     return (
         isinstance(expression, cst.Attribute)
-        and isinstance(expression.value, cst.Name)
-        and expression.value.value == func.self_name
+        and own_attribute(expression, func.self_name or "") is not None
     )
 
 
@@ -962,9 +962,7 @@ def _self_call(call: CallSite) -> bool:
     return (
         call.through is None
         and isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
-        and isinstance(node.func.value, cst.Name)
-        and node.func.value.value == call.func.self_name
+        and own_attribute(node.func, call.func.self_name or "") is not None
     )
 
 
