@@ -24,47 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the eighty-fifth set, pinned while the eighty-fourth was reviewed; current since the
-# eighty-fourth was retired
+# the eighty-sixth set, pinned while the eighty-fifth was reviewed; current since the
+# eighty-fifth was retired
 PINS = {
-    "homelab-guardian": "0.4.0",
-    "mctrl": "0.1.0",
-    "bosun-call": "0.1.0",
-    "effero": "0.1.11",
-    "ciscoyoke": "0.1.0a1",
-    "openspline-server": "0.1.1",
-    "rl-pricing": "0.5.0",
-    "myriapod": "0.2.0",
-    "cds-rigol-dg1022z": "0.5.0",
-    "irods-client-system-tray": "0.1.1",
-    "yrcom": "0.3.1",
-    "blob-viewer": "0.1.8",
-    "onsense": "0.3.20",
-    "tunly": "0.3.1",
-    "lode-kg": "0.1.3",
-    "task-harbor": "0.7.1",
-    "industriagents-mqtt-mcp": "0.3.0",
-    "banyan-ai": "0.1.0a1",
-    "shipit-agent": "2.2.1",
-    "cmdbsyncer": "4.4.0",
-    "spark-pulse": "1.35.2",
-    "peaky-peek-server": "0.6.0",
-    "skopos-fleet": "0.2.1",
-    "homesec": "1.12.0",
-    "amcp-agent": "0.13.0",
-    "qkvm": "0.2.0",
-    "splay-router": "0.17.4",
-    "comfylab": "0.7.0",
-    "instrmcp": "2.5.0",
-    "mindsync-ai": "1.9.0",
-    "superbot2": "0.1.5",
-    "agentic-metric-x": "0.8.21",
-    "inferhost": "0.14.2",
-}
-# the eighty-sixth set, pinned while the eighty-fifth is reviewed and held in reserve until the
-# eighty-fifth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "packetpulse": "2.0.0",
     "poly-hammer-worker": "0.3.27",
     "runboard": "0.3.0",
@@ -179,6 +141,7 @@ SEEN = (
     BENCH / "validation_seen_82.toml",
     BENCH / "validation_seen_83.toml",
     BENCH / "validation_seen_84.toml",
+    BENCH / "validation_seen_85.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -256,20 +219,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the eighty-fifth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
