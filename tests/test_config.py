@@ -405,7 +405,7 @@ def test_shared_and_single_thread_lists_are_read_and_validated(tmp_path: Path) -
         "shared=app.cache.Cache",
         "single-thread=app.loop",
     )
-    for bad in ('shared = "Cache"', 'shared = ["not a name"]', 'single-thread = [1]'):
+    for bad in ('shared = "Cache"', 'shared = ["not a name"]', "single-thread = [1]"):
         path = tmp_path / "bad.toml"
         path.write_text(bad + "\n")
         with pytest.raises(ConfigError, match="dotted names"):
