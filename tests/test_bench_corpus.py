@@ -24,42 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the eighty-sixth set, pinned while the eighty-fifth was reviewed; current since the
-# eighty-fifth was retired
+# the eighty-seventh set, pinned while the eighty-sixth was reviewed; current since the
+# eighty-sixth was retired
 PINS = {
-    "packetpulse": "2.0.0",
-    "poly-hammer-worker": "0.3.27",
-    "runboard": "0.3.0",
-    "telekinesis-medulla": "0.3.2",
-    "vllmops": "0.5.0",
-    "impsy": "1.2.1",
-    "agenticops-control-tower": "0.8.0",
-    "labwatch-lite": "1.1.0",
-    "legbar": "0.3.11",
-    "taskswarm-cli": "0.1.5",
-    "zidorouter": "1.0.1",
-    "trainctl": "0.1.0",
-    "atomsh": "2026.9.3",
-    "investigator-core": "0.2.0",
-    "megadetector": "10.0.28",
-    "clauster": "1.3.2",
-    "kestrel-app": "0.28.2",
-    "bugsink": "2.6.2",
-    "benethos-mailbox-service": "0.5.2",
-    "pyopenloop": "0.1.1",
-    "mashpy": "0.31.0",
-    "corparius": "0.5.1",
-    "epokio": "0.9.5",
-    "lakana-server": "0.20.0",
-    "hubrelay": "0.9.0",
-    "obsei": "1.1.1",
-    "spooly": "0.8.50",
-    "stealthwall": "5.0.0",
-}
-# the eighty-seventh set, pinned while the eighty-sixth is reviewed and held in reserve until the
-# eighty-sixth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "tokentray": "0.1.1",
     "olah": "0.5.4",
     "cc-cockpit": "0.5.2",
@@ -175,6 +142,7 @@ SEEN = (
     BENCH / "validation_seen_83.toml",
     BENCH / "validation_seen_84.toml",
     BENCH / "validation_seen_85.toml",
+    BENCH / "validation_seen_86.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -252,20 +220,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the eighty-sixth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
