@@ -57,6 +57,7 @@ from tsafe_lint.analysis.scopes import (
     final_name,
     is_docstring,
 )
+from tsafe_lint.analysis.single_pass import runs_once
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.thread_keyed import IDENTITY_CALLS, indexed_by, is_identity
 from tsafe_lint.analysis.tree import NOT_RUN, children, conjuncts, walk
@@ -477,7 +478,9 @@ class RegionWalker:
             if callee is not None:
                 site = CallSite(func, callee, statement.iter, state, True)
                 self.regions.call_sites.append(site)
-            self._walk_block(block(statement.body), replace(state, looping=True), func)
+            # ``for x in [one]`` runs once, unless a loop around it repeats it
+            looping = state.looping or not runs_once(statement.iter, func)
+            self._walk_block(block(statement.body), replace(state, looping=looping), func)
             if statement.orelse is not None:
                 self._walk_block(block(statement.orelse.body), state, func)
             return state
