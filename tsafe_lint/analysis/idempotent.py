@@ -6,7 +6,9 @@ reporting when the value they store has identity (a session, a thread, a lock, a
 seen by some callers and not others. It is not when the act has no effect but the store
 and the value is pure: a constant (both threads store the same one) or a class built
 right there (``type(name, bases, ns)``, a ``class`` statement), whose copies are
-equivalent: the last store wins and nothing observes the difference. A logging call may
+equivalent, or a name the act imports from another module (``from m import breaker``),
+the one object every thread gets: the last store wins and nothing observes the
+difference. A logging call may
 go with the store (a warn-once guard logs twice at worst), and so may a loop that logs
 each item of a local. A change test that stores the local it compared (``if new !=
 self.x: self.x = new``), an attribute of a local, or a copy of either (``_reported =
@@ -36,7 +38,7 @@ from tsafe_lint.analysis.scopes import FunctionInfo, block
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable, means_builtin
 from tsafe_lint.analysis.thread_keyed import membership_test
 from tsafe_lint.analysis.throttles import is_throttle_act
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
 
 #: Builtins that compute a value without side effects (and make no object with identity
 #: that could escape the act, except ``type``'s class, which is the pure value itself).
@@ -93,6 +95,7 @@ class _ActChecker:
         self.symbols = symbols
         self.classes: set[str] = set()  # classes the act defines (or binds from a builder)
         self.locals: set[str] = set()  # locals the act binds
+        self.imported: set[str] = set()  # names the act imports (``from m import x``)
         self.stored = False  # has it stored a pure value into the tested state?
 
     def statements(self, statements: Sequence[cst.BaseStatement]) -> bool:
@@ -201,6 +204,15 @@ class _ActChecker:
 
     def small(self, small: cst.BaseSmallStatement) -> bool:
         if isinstance(small, cst.Pass) or _is_docstring(small):
+            return True
+        if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+            # ``from m import default_breaker``: the module is imported once, under the
+            # import lock; every thread past the test gets the same objects
+            for alias in small.names:
+                bound = alias.asname.name if alias.asname is not None else alias.name
+                if isinstance(bound, cst.Name):
+                    self.imported.add(bound.value)
+                    self.locals.add(bound.value)
             return True
         if self._log_line(small):
             return True  # ``if not _warned: _warned = True; log.warning(...)``: twice at worst
@@ -420,12 +432,25 @@ class _ActChecker:
         return False
 
     def _pure_value(self, value: cst.BaseExpression) -> bool:
-        """A constant, or a class built in the act."""
+        """A constant, a class built in the act, or a name the act imports from another
+        module (``from m import default_breaker`` then ``_breaker = default_breaker``):
+        every thread stores that module's one object (havn's circuit breaker,
+        eighty-seventh set: judged false)."""
         if self._builds_class(value):
             return True
         if isinstance(value, cst.Name):
-            return value.value in _CONSTANT_NAMES or value.value in self.classes
+            return (
+                value.value in _CONSTANT_NAMES
+                or value.value in self.classes
+                or (value.value in self.imported and self._bound_only_by_import(value.value))
+            )
         return _is_constant(value)
+
+    def _bound_only_by_import(self, name: str) -> bool:
+        """Is ``name`` bound in the function by one import only (never assigned, nor
+        imported from two places on two paths)?"""
+        binders = [node for node in walk(self.func.node, NOT_RUN) if name in names_bound_by(node)]
+        return len(binders) == 1 and isinstance(binders[0], cst.ImportFrom)
 
     def _builds_class(self, value: cst.BaseExpression) -> bool:
         return isinstance(value, cst.Call) and _callee_name(value.func) in _CLASS_BUILDERS
