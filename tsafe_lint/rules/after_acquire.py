@@ -144,6 +144,7 @@ def released_after(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     return (
         _released_under_same_test(call, analysis)
         or _released_under_own_flag(call, analysis)
+        or _released_when_bound(call, analysis)
         or _released_around_the_loop(call, analysis)
     )
 
@@ -1100,6 +1101,85 @@ def _released_under_own_flag(call: MethodCall, analysis: ModuleAnalysis) -> bool
         and guard.test.value in flags
         and _releases(guard.body, call.target, analysis, call)
         for guard in block(following.finalbody.body)
+    )
+
+
+def _released_when_bound(call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``sem = None``, ``if limit: ...; sem = make(); sem.acquire()``, then ``try: ...
+    finally: if sem is not None: sem.release()`` (agentcrawl-ai's per-domain slot,
+    eighty-seventh set: judged false): the lock's own local is the flag. It is ``None``
+    on the path that skips the branch (bound to ``None`` last before the ``if``, whose
+    test binds nothing, and no closure's to clear), and not ``None`` once its blocking
+    ``acquire()`` has run, so the ``finally``, whose first statement is that release,
+    gives it back exactly when the branch took it."""
+    owner = _guarding_if(call, analysis)
+    assert isinstance(call.call.func, cst.Attribute)
+    lock = call.call.func.value
+    if owner is None or call.form != "statement" or not isinstance(lock, cst.Name):
+        return False
+    if call.call.args:
+        return False  # ``acquire(False)``: the branch may end without the lock
+    name = lock.value
+    if name in call.func.params or name in call.func.declared_global:
+        return False
+    if name in call.func.declared_nonlocal or name in _binds(owner.test):
+        return False
+    if any(
+        isinstance(node, cst.Nonlocal) and any(n.name.value == name for n in node.names)
+        for node in walk_nodes(call.func.node)
+    ):
+        return False  # a closure can set it to None behind the check's back
+    parent = analysis.parent_of(owner)
+    if not isinstance(parent, (cst.Module, cst.IndentedBlock)):
+        return False
+    before = parent.body[: next(i for i, s in enumerate(parent.body) if s is owner)]
+    last = next((s for s in reversed(before) if name in _binds(s)), None)
+    if last is None or not _binds_none(last, name):
+        return False
+    found = _next_after_guard(owner, {name}, call, analysis)
+    following = found[0] if found is not None else None
+    if not isinstance(following, cst.Try) or following.finalbody is None:
+        return False
+    final = block(following.finalbody.body)
+    guard = final[0] if final else None
+    return (  # first in the ``finally``: nothing before it can raise past the release
+        isinstance(guard, cst.If)
+        and guard.orelse is None
+        and _tests_bound(guard.test, name)
+        and _releases(guard.body, call.target, analysis, call)
+    )
+
+
+def _binds_none(statement: cst.BaseStatement, name: str) -> bool:
+    """Is ``statement`` just ``name = None`` (or ``name: T | None = None``)?"""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    if isinstance(small, cst.Assign):
+        targets = [target.target for target in small.targets]
+    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+        targets = [small.target]
+    else:
+        return False
+    return (
+        all(isinstance(target, cst.Name) and target.value == name for target in targets)
+        and isinstance(small.value, cst.Name)
+        and small.value.value == "None"
+    )
+
+
+def _tests_bound(test: cst.BaseExpression, name: str) -> bool:
+    """``name is not None`` or ``name``."""
+    if isinstance(test, cst.Name):
+        return test.value == name
+    return (
+        isinstance(test, cst.Comparison)
+        and isinstance(test.left, cst.Name)
+        and test.left.value == name
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.IsNot)
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
     )
 
 

@@ -103,6 +103,9 @@ class AcquireWithoutTryFinally(Rule):
     Nor is ``begun = False``, ``if cond: begun = True; x.acquire()`` followed by
     ``try: ... finally: if begun: x.release()``: a local flag set true only next to the
     acquire (false everywhere else, never a parameter) records that this call holds it.
+    Nor, the same way, is ``sem = None``, ``if limit: sem = make(); sem.acquire()``
+    followed by ``try: ... finally: if sem is not None: sem.release()``: the lock's own
+    local, bound to ``None`` last before the branch, is the flag.
 
     Nor is a ``try`` whose every handler releases the lock and raises again, one of them
     catching everything (``except Exception: x.release(); raise``), followed by the
