@@ -8,11 +8,11 @@ and the value is pure: a constant (both threads store the same one) or a class b
 right there (``type(name, bases, ns)``, a ``class`` statement), whose copies are
 equivalent, or a name the act imports from another module (``from m import breaker``),
 the one object every thread gets: the last store wins and nothing observes the
-difference. A logging call may
-go with the store (a warn-once guard logs twice at worst), and so may a loop that logs
-each item of a local. A change test that stores the local it compared (``if new !=
-self.x: self.x = new``), an attribute of a local, or a copy of either (``_reported =
-dict(snapshot.unreadable)``) races no more than the store alone. A computed or fetched
+difference. A logging call may go with the store (a warn-once guard logs twice at
+worst), and so may a loop that logs each item of a local. A change test that stores the
+local it compared (``if new != self.x: self.x = new``), an attribute of a local, or a
+copy of either (``_reported = dict(snapshot.unreadable)``) races no more than the store
+alone. A computed or fetched
 value (any other call) may be a new object with identity, so it stays reported, except
 in a memo cache keyed by the function's arguments whose value is plain data, or one
 stored together with the stamp it is re-validated by (``memo.py``), and in a lazy index

@@ -31,7 +31,9 @@ def runs_once(iterable: cst.BaseExpression, func: FunctionInfo) -> bool:
     return name in _one_item_locals(func)
 
 
-@functools.lru_cache(maxsize=64)
+#: a few entries: the region walk asks about one function's loops in a row, and each entry
+#: keeps its module's tree alive through ``FunctionInfo.parent``
+@functools.lru_cache(maxsize=4)
 def _name_counts(func: FunctionInfo) -> Counter[str]:
     """How often each name occurs in ``func`` (nested functions included), counted once
     per function: a long function has many loops."""
@@ -46,7 +48,7 @@ def _one_item(expr: cst.BaseExpression) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=4)
 def _one_item_locals(func: FunctionInfo) -> frozenset[str]:
     """The locals ``func`` binds once, by a plain ``name = [one]``, and in no other way
     (the test of ``local_values``, made for every name in one pass)."""
