@@ -24,42 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the eighty-seventh set, pinned while the eighty-sixth was reviewed; current since the
-# eighty-sixth was retired
+# the eighty-eighth set, pinned while the eighty-seventh was reviewed; current since the
+# eighty-seventh was retired
 PINS = {
-    "tokentray": "0.1.1",
-    "olah": "0.5.4",
-    "cc-cockpit": "0.5.2",
-    "openmoderate": "1.1.3",
-    "sessionpulse": "0.1.2",
-    "the-ment": "0.2.0",
-    "markitdown-ocr-parallel": "0.2.3",
-    "microfuse": "0.5.0",
-    "hold-warden": "0.1.1",
-    "pysaeco": "0.1.1",
-    "chuchote": "0.1.2",
-    "octop": "0.7.1",
-    "havn": "0.3.0",
-    "netaudio": "0.4.2",
-    "reproof-qa": "0.1.0",
-    "neurosurfer": "2.0.0",
-    "mnemory": "1.15.1",
-    "yumi-agent": "0.0.4",
-    "minder-cli": "0.7.6",
-    "alphadesk": "0.2.1",
-    "freeride-gateway": "0.4.0a28",
-    "agentcrawl-ai": "0.7.0",
-    "ka9q-python": "3.26.1",
-    "claudometer": "1.2.1",
-    "privaite": "0.7.3",
-    "osiris-bridge": "0.5.3",
-    "blackboardxray": "0.2.1",
-    "syspanel": "0.1.11",
-}
-# the eighty-eighth set, pinned while the eighty-seventh is reviewed and held in reserve until the
-# eighty-seventh is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "devin-office": "0.1.0",
     "facemash-ruben": "0.3.2",
     "earforge": "0.2.0",
@@ -176,6 +143,7 @@ SEEN = (
     BENCH / "validation_seen_84.toml",
     BENCH / "validation_seen_85.toml",
     BENCH / "validation_seen_86.toml",
+    BENCH / "validation_seen_87.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -253,20 +221,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the eighty-seventh is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
