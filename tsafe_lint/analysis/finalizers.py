@@ -22,7 +22,7 @@ import libcst as cst
 
 from tsafe_lint.analysis.acquisitions import LockFacts
 from tsafe_lint.analysis.entry_points import keeps_its_object_alive
-from tsafe_lint.analysis.events import Regions
+from tsafe_lint.analysis.events import CallSite, Regions
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.reachability import (
     Resolver,
@@ -134,6 +134,16 @@ def _handed_in(
     return passed_for(func, target.value, regions)
 
 
+def followed_into(
+    site: CallSite,
+    wrappers: set[FunctionInfo],
+    parent_of: Callable[[cst.CSTNode], cst.CSTNode | None],
+) -> bool:
+    """Does a finalizer's code run the callee of ``site`` (``finalizer_code``'s edges):
+    not a lock wrapper, nor a coroutine the call only makes?"""
+    return site.callee not in wrappers and not makes_coroutine(site, parent_of)
+
+
 def finalizer_code(
     finalizers: list[Finalizer],
     regions: Regions,
@@ -145,7 +155,7 @@ def finalizer_code(
     with the first finalizer that reaches it and the call path from it."""
     callees: dict[FunctionInfo, list[FunctionInfo]] = {}
     for site in regions.call_sites:
-        if site.callee not in wrappers and not makes_coroutine(site, parent_of):
+        if followed_into(site, wrappers, parent_of):
             callees.setdefault(site.func, []).append(site.callee)
     reached: dict[FunctionInfo, tuple[Finalizer, list[FunctionInfo]]] = {}
     for finalizer in finalizers:

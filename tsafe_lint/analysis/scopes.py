@@ -95,6 +95,31 @@ class FunctionInfo:
         return self.qualname.rsplit(".", 1)[-1]
 
     @cached_property
+    def plain_bindings(self) -> tuple[dict[str, list[cst.BaseExpression]], frozenset[str]]:
+        """The values each name is bound to by a plain ``name = value`` in the function's
+        own body, and the names bound some other way there (``local_values``): one pass
+        for every name, as a long function asks about many."""
+        nodes = list(walk(self.node, NOT_RUN))
+        values: dict[str, list[cst.BaseExpression]] = {}
+        plain: set[int] = set()
+        for node in nodes:
+            if isinstance(node, cst.Assign) and len(node.targets) == 1:
+                target = node.targets[0].target
+                if isinstance(target, cst.Name):
+                    values.setdefault(target.value, []).append(node.value)
+                    plain.add(id(node.targets[0]))
+        other: set[str] = set()
+        for node in nodes:
+            if id(node) in plain:
+                continue
+            if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.Del)) and isinstance(
+                node.target, (cst.Subscript, cst.Attribute)
+            ):
+                continue  # stores into the object, not to the name
+            other |= names_bound_by(node)
+        return values, frozenset(other)
+
+    @cached_property
     def is_property(self) -> bool:
         """A ``@property`` getter: reading the attribute calls it."""
         return isinstance(self.node, cst.FunctionDef) and "property" in _decorator_names(self.node)
@@ -614,24 +639,8 @@ def collect_structure(module: cst.Module, name: str = "", package: bool = False)
 def local_values(name: str, func: FunctionInfo) -> list[cst.BaseExpression] | None:
     """Every value ``name`` is bound to in ``func``; ``None`` when some binding is not a
     plain ``name = value`` (a loop target, an augmented store, an unpacking)."""
-    values: list[cst.BaseExpression] = []
-    plain: set[int] = set()
-    for node in walk(func.node, NOT_RUN):
-        if isinstance(node, cst.Assign) and len(node.targets) == 1:
-            target = node.targets[0].target
-            if isinstance(target, cst.Name) and target.value == name:
-                values.append(node.value)
-                plain.add(id(node.targets[0]))
-    for node in walk(func.node, NOT_RUN):
-        if id(node) in plain:
-            continue
-        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.Del)) and isinstance(
-            node.target, (cst.Subscript, cst.Attribute)
-        ):
-            continue  # stores into the object, not to the name
-        if name in names_bound_by(node):
-            return None
-    return values
+    values, other = func.plain_bindings
+    return None if name in other else list(values.get(name, ()))
 
 
 def parameter_annotation(name: str, func: FunctionInfo) -> cst.BaseExpression | None:

@@ -13,8 +13,8 @@ from collections import Counter
 
 import libcst as cst
 
-from tsafe_lint.analysis.scopes import FunctionInfo
-from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
+from tsafe_lint.analysis.scopes import FunctionInfo, local_values
+from tsafe_lint.analysis.tree import walk
 
 
 def runs_once(iterable: cst.BaseExpression, func: FunctionInfo) -> bool:
@@ -28,7 +28,8 @@ def runs_once(iterable: cst.BaseExpression, func: FunctionInfo) -> bool:
         return False
     if _name_counts(func)[name] != 2:
         return False  # the binding and the loop only: never handed on, added to or captured
-    return name in _one_item_locals(func)
+    values = local_values(name, func)
+    return values is not None and len(values) == 1 and _one_item(values[0])
 
 
 #: a few entries: the region walk asks about one function's loops in a row, and each entry
@@ -45,33 +46,4 @@ def _one_item(expr: cst.BaseExpression) -> bool:
         isinstance(expr, (cst.List, cst.Tuple))
         and len(expr.elements) == 1
         and not isinstance(expr.elements[0], cst.StarredElement)
-    )
-
-
-@functools.lru_cache(maxsize=4)
-def _one_item_locals(func: FunctionInfo) -> frozenset[str]:
-    """The locals ``func`` binds once, by a plain ``name = [one]``, and in no other way
-    (the test of ``local_values``, made for every name in one pass)."""
-    nodes = list(walk(func.node, NOT_RUN))
-    values: dict[str, list[cst.BaseExpression]] = {}
-    plain: set[int] = set()
-    for node in nodes:
-        if isinstance(node, cst.Assign) and len(node.targets) == 1:
-            target = node.targets[0].target
-            if isinstance(target, cst.Name):
-                values.setdefault(target.value, []).append(node.value)
-                plain.add(id(node.targets[0]))
-    other: set[str] = set()
-    for node in nodes:
-        if id(node) in plain:
-            continue
-        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.Del)) and isinstance(
-            node.target, (cst.Subscript, cst.Attribute)
-        ):
-            continue  # stores into the object, not to the name
-        other |= names_bound_by(node)
-    return frozenset(
-        name
-        for name, bound in values.items()
-        if name not in other and len(bound) == 1 and _one_item(bound[0])
     )

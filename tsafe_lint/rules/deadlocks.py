@@ -32,7 +32,7 @@ from tsafe_lint.analysis import (
     walk,
 )
 from tsafe_lint.analysis.constructions import built_here, constructs
-from tsafe_lint.analysis.finalizers import MAIN_THREAD
+from tsafe_lint.analysis.finalizers import MAIN_THREAD, followed_into
 from tsafe_lint.analysis.none_tests import none_subject
 from tsafe_lint.analysis.reachability import makes_coroutine
 from tsafe_lint.analysis.scopes import ClassInfo
@@ -887,8 +887,7 @@ class _TakenFirst:
             if (
                 call.func in code
                 and call.callee in code
-                and call.callee not in wrappers
-                and not makes_coroutine(call, analysis.parent_of)
+                and followed_into(call, wrappers, analysis.parent_of)
             ):
                 by_caller = self._callers.setdefault(call.callee, {})
                 by_caller.setdefault(call.func, []).append(call)
