@@ -56,6 +56,45 @@ PINS = {
     "costhelm": "0.1.0",
     "zotvault": "0.10.0",
 }
+# the eighty-ninth set, pinned while the eighty-eighth is reviewed and held in reserve until the
+# eighty-eighth is retired; unseen
+NEXT = BENCH / "validation_next.toml"
+NEXT_PINS = {
+    "corvustunnel": "1.1.3",
+    "custmatch-server": "0.1.2",
+    "cortxai": "0.5.0",
+    "kamakuraquantlab-qate": "0.5.0",
+    "benchwarmers": "0.3.3",
+    "screenwarden": "0.2.0",
+    "pulse-task": "0.1.0",
+    "pingstate": "0.0.3",
+    "runspace": "0.2.15",
+    "ragleap-rag": "0.14.0",
+    "mnemostack": "2.6.2",
+    "lighttrace": "0.1.1",
+    "pigeon-home-runner": "3.13.66",
+    "edward-guard": "0.5.1",
+    "painfree": "0.10.1",
+    "outreach-desk": "2.0.0",
+    "omnismart-rageval": "0.2.3",
+    "asher-cli": "1.6.0",
+    "nodemeet": "0.9.7",
+    "policyaware": "0.4.12",
+    "durallm": "0.2.1",
+    "job-sentinel": "1.4.4",
+    "memcord": "4.3.6",
+    "ultrastable": "0.4.4",
+    "weasley-assistant": "0.2.0",
+    "shelfie-py": "0.2.2",
+    "loopy-agent": "1.3.0",
+    "lanfence": "0.7.1",
+    "pypowerwall-server": "0.13.0",
+    "jobgpumonitor-server": "0.5.0",
+    "reqly": "0.7.1",
+    "missioncache-dashboard": "1.0.30",
+    "monitor-app": "2.4.0",
+    "machine-log-monitor": "0.3.0",
+}
 SEEN = (
     BENCH / "validation_seen.toml",
     BENCH / "validation_seen_2.toml",
@@ -221,6 +260,20 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
+
+
+def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
+    assert_pinned(NEXT, NEXT_PINS)
+    upcoming = {dists.canonical(name) for name in NEXT_PINS}
+    assert len(upcoming) == len(NEXT_PINS)
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    current = {dists.canonical(name) for name in PINS}
+    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
+    assert not upcoming & tuned
+    assert not upcoming & bugs
+    assert not upcoming & current  # the eighty-eighth is under review; this set stays unseen
+    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
