@@ -111,7 +111,9 @@ def is_fetched_memo_act(
         return False
     if not _is_entry(store.targets[0].target, receiver, key) or not _key_ingredients(key, func):
         return False
-    if not _immutable(store.value, act, 0) or _reads_cache(act, store, receiver):
+    if _reads_cache(act, store, receiver):
+        return False
+    if not (_immutable(store.value, act, 0) or _only_imported(store.value, act, func)):
         return False
     if _leaves(act) and not _returns(act, store.value):
         return False  # ``if k not in c: c[k] = v`` then ``return c[k]``: no return inside
@@ -166,6 +168,139 @@ def _immutable(value: cst.BaseExpression, act: Sequence[cst.BaseStatement], dept
     if isinstance(value, cst.UnaryOperation):
         return _immutable(value.expression, act, depth)
     return isinstance(value, cst.Comparison)  # a bool
+
+
+#: Calls an act that imports its value may make besides the import: reads of strings and
+#: of containers (``dotted.rpartition(".")``, ``_REGISTRY.get(name)``).
+_IMPORT_ACT_READS = _STRING_METHODS | frozenset(
+    {"get", "rpartition", "partition", "split", "rsplit", "startswith", "endswith"}
+)
+
+
+def _only_imported(
+    value: cst.BaseExpression, act: Sequence[cst.BaseStatement], func: FunctionInfo
+) -> bool:
+    """Is the stored value a local bound only to None or to a module the act imports
+    (``importlib.import_module(path)``) or an object read from one (``getattr(module,
+    name)``), used for nothing but the store and the ``return``, in an act that calls
+    nothing else but string and container reads and logging? The interpreter imports a
+    module once (``sys.modules``) and hands every thread the same module and the same
+    object: threads that miss together store the one object, as for a string
+    (nexusloom's parser backends, looked up by name and imported lazily, eighty-eighth
+    set: TS103 judged false). An act that sets up or registers what it imports
+    (``plugin.setup(app)``, ``handlers.append(mod.handle)``), reloads it or drops it
+    from ``sys.modules`` does that once per thread, and stays reported."""
+    if not isinstance(value, cst.Name):
+        return False
+    bound = _values_bound(value.value, act)
+    imports = [each for each in bound if isinstance(each, cst.Call) and _imports(each, func)]
+    if not imports or not all(each in imports or _is_none(each) for each in bound):
+        return False
+    uses = [
+        node
+        for statement in act
+        for node in walk(statement)
+        if isinstance(node, cst.Name) and node.value == value.value
+    ]
+    if any(not _store_or_return_use(use, act) for use in uses):
+        return False
+    for statement in act:
+        for node in walk(statement):
+            if isinstance(node, cst.Del):
+                return False  # ``del sys.modules[path]``: a fresh module per thread
+            if (
+                isinstance(node, (cst.AssignTarget, cst.AugAssign))
+                and isinstance(node.target, (cst.Attribute, cst.Subscript))
+                and not _is_entry_store(node, act)
+            ):
+                return False  # ``klass.instances = []``: set up once per thread
+    allowed = {id(each) for each in imports}
+    allowed |= {id(each.args[0].value) for each in imports if _names(each.func, "getattr")}
+    for statement in act:
+        for node in walk(statement):
+            if not isinstance(node, cst.Call) or id(node) in allowed:
+                continue
+            callee = node.func
+            if is_log_method(callee):
+                continue
+            if isinstance(callee, cst.Attribute) and callee.attr.value in _IMPORT_ACT_READS:
+                continue
+            return False
+    return True
+
+
+def _is_entry_store(node: cst.CSTNode, act: Sequence[cst.BaseStatement]) -> bool:
+    """Is ``node`` the target of the act's store into the cache (the one shared write,
+    found by ``only_shared_store``): an ``AssignTarget`` of an ``Assign`` in the act
+    whose value is a plain name?"""
+    for statement in act:
+        for inner in walk(statement):
+            if (
+                isinstance(inner, cst.Assign)
+                and isinstance(inner.value, cst.Name)
+                and any(target is node for target in inner.targets)
+                and isinstance(node, cst.AssignTarget)
+                and isinstance(node.target, cst.Subscript)
+            ):
+                return True
+    return False
+
+
+def _imports(value: cst.Call, func: FunctionInfo) -> bool:
+    """``importlib.import_module(path)`` or ``getattr(importlib.import_module(path),
+    name)`` (``import_module`` imported from ``importlib`` too)."""
+    if _names(value.func, "getattr") and len(value.args) == 2:
+        inner = value.args[0].value
+        if not isinstance(inner, cst.Call):
+            return False
+        value = inner
+    return _qualified(value.func, func) == "importlib.import_module"
+
+
+def _names(callee: cst.BaseExpression, name: str) -> bool:
+    return isinstance(callee, cst.Name) and callee.value == name
+
+
+def _qualified(callee: cst.BaseExpression, func: FunctionInfo) -> str | None:
+    """The imported name ``callee`` spells (``importlib.import_module``), through the
+    module's imports, when no local of ``func`` shadows it."""
+    module = func
+    while module.parent is not None:
+        module = module.parent
+    imports = {**module.imports, **func.imports}
+    if isinstance(callee, cst.Name):
+        if func.is_local(callee.value) and callee.value not in func.imports:
+            return None
+        return imports.get(callee.value)
+    if isinstance(callee, cst.Attribute) and isinstance(callee.value, cst.Name):
+        base = callee.value.value
+        if func.is_local(base) and base not in func.imports and base not in func.modules:
+            return None
+        if base in module.modules or base in func.modules:
+            return f"{base}.{callee.attr.value}"
+        found = imports.get(base)
+        return f"{found}.{callee.attr.value}" if found is not None else None
+    return None
+
+
+def _is_none(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value == "None"
+
+
+def _store_or_return_use(use: cst.Name, act: Sequence[cst.BaseStatement]) -> bool:
+    """Is ``use`` the target of an assignment, the whole value of one, or the whole
+    value of a ``return``?"""
+    for statement in act:
+        for node in walk(statement):
+            if isinstance(node, cst.Return) and node.value is use:
+                return True
+            if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is use:
+                return True
+            if isinstance(node, cst.AssignTarget) and node.target is use:
+                return True
+            if isinstance(node, cst.AnnAssign) and node.target is use:
+                return True
+    return False
 
 
 def _returns(act: Sequence[cst.BaseStatement], value: cst.BaseExpression) -> bool:

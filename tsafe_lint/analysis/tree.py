@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
-from typing import Any
+from typing import Any, TypeVar
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -497,3 +497,24 @@ def deeper_stack() -> Iterator[None]:
         yield
     finally:
         sys.setrecursionlimit(previous)
+
+
+_Value = TypeVar("_Value")
+
+
+def per_node(
+    cache: dict[int, tuple[cst.CSTNode, _Value]],
+    node: cst.CSTNode,
+    compute: Callable[[], _Value],
+    size: int = 8,
+) -> _Value:
+    """``compute()`` once per tree node (a module), kept in ``cache`` by the node's
+    identity (the node is kept too, so a recycled id is not mistaken for it); a few
+    entries only, since each keeps its tree alive."""
+    hit = cache.get(id(node))
+    if hit is None or hit[0] is not node:
+        if len(cache) >= size:
+            cache.clear()
+        hit = (node, compute())
+        cache[id(node)] = hit
+    return hit[1]

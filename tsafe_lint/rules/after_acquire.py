@@ -14,6 +14,7 @@ class (a two-phase protocol: ``get()`` then ``finishPut()``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import libcst as cst
 
@@ -30,13 +31,15 @@ from tsafe_lint.analysis.acquisitions import is_blocking_acquire
 from tsafe_lint.analysis.kinds import LOCKLIKE, kind_of_factory
 from tsafe_lint.analysis.scopes import FunctionInfo, ends_by_leaving, final_name
 from tsafe_lint.analysis.settings import is_setting
-from tsafe_lint.analysis.tree import NOT_RUN, bare_call, children, names_bound_by
+from tsafe_lint.analysis.symbols import means_builtin
+from tsafe_lint.analysis.tree import NOT_RUN, bare_call, children, names_bound_by, per_node
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.base import snippet
 from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.fix_builders import is_release_of, releases
 from tsafe_lint.rules.ownership import tests_locked
 from tsafe_lint.rules.realistic_raise import (
+    may_be_none,
     realistically_cannot_raise,
     value_realistically_cannot_raise,
 )
@@ -319,15 +322,252 @@ def _released_by_started_thread(
     (making the thread, ``self.thread = thread``, ``return thread``: mcdreforged's
     one-operation-at-a-time guard, sixteenth set): whatever in it fails, the handler
     gives the lock back. A pool's ``submit()`` of such a task hands it over the same way
-    (aetherion-ai's cycle gate, seventy-first set)."""
+    (aetherion-ai's cycle gate, seventy-first set).
+
+    When the ``try`` holds only the hand-off, a handler of ``RuntimeError`` is enough
+    (``_hands_off_only``)."""
     if not isinstance(statement, cst.Try) or statement.finalbody is not None:
         return False
     handlers = statement.handlers
     if not handlers or len(_releasing_handlers(statement, call, analysis)) != len(handlers):
         return False
-    if not any(catches_all(handler.type) for handler in handlers):
+    lines = block(statement.body)
+    if any(catches_all(handler.type) for handler in handlers):
+        return any(_starts_releasing_thread(line, call, analysis) for line in lines)
+    return _hands_off_only(statement, call, analysis)
+
+
+def _hands_off_only(statement: cst.Try, call: MethodCall, analysis: ModuleAnalysis) -> bool:
+    """``try: pool.submit(task, a, b) except RuntimeError: slots.release()``: a ``try``
+    that only hands the slot over, where ``RuntimeError`` is all that can fail. That is
+    what ``start()`` and ``submit()`` raise when they cannot hand the work over ("can't
+    start new thread", "cannot schedule new futures after shutdown"; a broken pool's
+    ``BrokenExecutor`` is one), and their plain arguments raise nothing (lapsecoin's
+    send and sync-serve slots, eighty-eighth set: judged false twice). Each handler
+    gives the slot back before anything that may raise; the pool or thread is not one
+    that may be None (``AttributeError``); a thread's name is bound once, to the
+    ``Thread`` it starts; and the task, a plain function, releases the slot first thing
+    in the ``finally`` of a ``try`` that only lines that cannot fail come before
+    (``_releases_however_it_ends``)."""
+    func = call.func
+    if not any(_takes_runtime_error(handler.type, func) for handler in statement.handlers):
         return False
-    return any(_starts_releasing_thread(line, call, analysis) for line in block(statement.body))
+    if not all(_releases_first(block(h.body), call, analysis) for h in statement.handlers):
+        return False
+    lines = block(statement.body)
+    if not all(_plain_hand_off(line, func, analysis) for line in lines):
+        return False
+    starts = [line for line in lines if _hands_to_releasing_task(line, call, analysis)]
+    return bool(starts) and all(
+        line in starts or _makes_started_thread(line, starts, func, analysis) for line in lines
+    )
+
+
+def _takes_runtime_error(caught: cst.BaseExpression | None, func: FunctionInfo) -> bool:
+    """``except RuntimeError:`` (the builtin, alone or in a tuple), not
+    ``except rpc.RuntimeError:``."""
+    if isinstance(caught, cst.Tuple):
+        return any(_takes_runtime_error(element.value, func) for element in caught.elements)
+    return (
+        isinstance(caught, cst.Name)
+        and caught.value == "RuntimeError"
+        and means_builtin(caught.value, func)
+    )
+
+
+def _plain_hand_off(line: cst.BaseStatement, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Is ``line`` one call (bare, or assigned to a name) on a plain receiver, such as
+    ``pool.submit(task, a, b)`` or ``thread = Thread(target=run, args=(a,))``, whose
+    receiver and arguments raise nothing in use?"""
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return False
+    small = line.body[0]
+    if isinstance(small, cst.Assign):
+        if not all(isinstance(target.target, cst.Name) for target in small.targets):
+            return False
+        value: cst.BaseExpression = small.value
+    elif isinstance(small, cst.Expr):
+        value = small.value
+    else:
+        return False
+    while True:
+        if not isinstance(value, cst.Call):
+            return False
+        if not all(
+            value_realistically_cannot_raise(arg.value, analysis, func) for arg in value.args
+        ):
+            return False
+        receiver = value.func
+        if isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Call):
+            value = receiver.value  # ``Thread(target=run).start()``
+            continue
+        return value_realistically_cannot_raise(
+            receiver.value if isinstance(receiver, cst.Attribute) else receiver, analysis, func
+        )
+
+
+def _hands_to_releasing_task(
+    line: cst.BaseStatement, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """Is ``line`` a pool's ``submit(task, ...)`` on a pool that is never None, or a
+    ``start()`` of a Thread made on the line or bound once to a name, whose task
+    releases the slot however it ends?"""
+    func = call.func
+    submitted = _submitted_task(line, func, analysis)
+    if submitted is not None:
+        small = cast(cst.SimpleStatementLine, line).body[0]
+        made = cast(cst.Call, cast(cst.Expr | cst.Assign, small).value)
+        pool = cast(cst.Attribute, made.func).value
+        if isinstance(pool, cst.Name) and func.is_local(pool.value):
+            values, other = func.plain_bindings  # ``pool = self._pool``: the attribute's
+            copied = values.get(pool.value, [])
+            if len(copied) != 1 or pool.value in other or pool.value in func.params:
+                return False
+            pool = copied[0]
+        target = analysis.resolve_function(submitted, func)
+        return (
+            target is not None
+            and not may_be_none(pool, made, func, analysis)
+            and not _global_set_to_none(pool, func, analysis)
+            and _releases_however_it_ends(target, call, analysis)
+        )
+    made_inline = _started_inline(line)
+    handle = _started_handle(line)
+    if handle is not None:
+        values, other = func.plain_bindings
+        bound = values.get(handle, [])
+        if len(bound) != 1 or handle in other or not isinstance(bound[0], cst.Call):
+            return False
+        if not _bound_beside(bound[0], line, analysis):
+            return False  # bound in one branch only: ``UnboundLocalError`` in the other
+        made_inline = bound[0]
+    for start in analysis.thread_starts:
+        if start.call is made_inline and start.how == "Thread" and start.target is not None:
+            target = analysis.resolve_function(start.target, func)
+            return target is not None and _releases_however_it_ends(target, call, analysis)
+    return False
+
+
+def _bound_beside(
+    value: cst.BaseExpression, line: cst.BaseStatement, analysis: ModuleAnalysis
+) -> bool:
+    """Is the assignment of ``value`` a statement of the block that holds the ``try`` of
+    ``line`` (or of that ``try``'s body), so that every path to ``line`` binds it?"""
+    assign = analysis.parent_of(value)
+    statement = analysis.parent_of(assign) if assign is not None else None
+    holder = analysis.parent_of(statement) if statement is not None else None
+    around = analysis.parent_of(line)  # the ``try``'s body
+    outer = analysis.parent_of(around) if around is not None else None
+    outer = analysis.parent_of(outer) if outer is not None else None  # the ``try``'s block
+    return holder is not None and (holder is around or holder is outer)
+
+
+#: The names each module binds to None (``_POOL = None``, ``a, b = None, None``) or
+#: deletes, by the module node's identity: every hand-off of a module asks again.
+_NONE_NAMES: dict[int, tuple[cst.CSTNode, frozenset[str]]] = {}
+
+
+def _global_set_to_none(
+    receiver: cst.BaseExpression, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Is ``receiver`` a module-level name that the module binds to None anywhere
+    (``_POOL = None`` until ``init()`` makes the pool) or deletes?"""
+    if not isinstance(receiver, cst.Name) or func.is_local(receiver.value):
+        return False
+    module = analysis.structure.module_scope.node
+    return receiver.value in per_node(_NONE_NAMES, module, lambda: _names_set_to_none(module))
+
+
+def _names_set_to_none(module: cst.CSTNode) -> frozenset[str]:
+    names: set[str] = set()
+
+    def bind(target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Name) and isinstance(value, cst.Name):
+            if value.value == "None":
+                names.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
+            for element, item in zip(target.elements, value.elements):
+                bind(element.value, item.value)
+
+    for node in walk_nodes(module):
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                bind(target.target, node.value)
+        elif isinstance(node, cst.AnnAssign):
+            bind(node.target, node.value)
+        elif isinstance(node, cst.Del):
+            names |= names_bound_by(node)
+    return frozenset(names)
+
+
+def _releases_however_it_ends(
+    target: FunctionInfo, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """Does the task ``target`` (a plain function, not a coroutine or a generator, whose
+    body runs when the worker calls it) release the lock ``call`` took first thing in
+    the ``finally`` of a ``try`` of its own body, with only lines that cannot fail
+    before that ``try``?"""
+    node = target.node
+    if not isinstance(node, cst.FunctionDef) or node.asynchronous is not None:
+        return False
+    if target.is_generator or _overridden_below(target, analysis):
+        return False
+    identity = analysis.locks.identity(call.target)
+    for statement in target.body():
+        if isinstance(statement, cst.Try) and statement.finalbody is not None:
+            for line in block(statement.finalbody.body):
+                released = bare_call(line)
+                if (
+                    released is not None
+                    and isinstance(released.func, cst.Attribute)
+                    and released.func.attr.value == "release"
+                    and not released.args
+                ):
+                    key = analysis.symbols.key_of(released.func.value, target)
+                    if key is not None and analysis.locks.identity(key) == identity:
+                        return True
+                if not realistically_cannot_raise(line, analysis, target):
+                    return False
+            return False
+        if not realistically_cannot_raise(statement, analysis, target):
+            return False
+    return False
+
+
+def _overridden_below(target: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Does a subclass in the module define the method ``target`` again (``self._send``
+    may run that one)?"""
+    cls = target.cls
+    if cls is None:
+        return False
+    structure = analysis.structure
+    return any(
+        other is not cls
+        and target.name in other.methods
+        and any(base is cls for base in structure.class_bases(other))
+        for other in structure.classes.values()
+    )
+
+
+def _makes_started_thread(
+    line: cst.BaseStatement,
+    starts: list[cst.BaseStatement],
+    func: FunctionInfo,
+    analysis: ModuleAnalysis,
+) -> bool:
+    """Is ``line`` ``name = Thread(...)`` for a ``name.start()`` among ``starts``?"""
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        return False
+    small = line.body[0]
+    if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+        return False
+    target = small.targets[0].target
+    if not isinstance(target, cst.Name):
+        return False
+    return any(_started_handle(start) == target.value for start in starts) and any(
+        start.call is small.value and start.how == "Thread" and start.func is func
+        for start in analysis.thread_starts
+    )
 
 
 def _started(line: cst.BaseStatement) -> cst.BaseExpression | None:

@@ -195,7 +195,9 @@ class AcquireWithoutTryFinally(Rule):
     builds for itself (``self._spinner = Gtk.Spinner()``) called with constants only
     (``self._button.set_sensitive(False)``; not Tk's, which raise off the main loop's
     thread), a socket's ``settimeout()`` or ``setblocking()`` with a constant (it stores the
-    number; only a socket already closed refuses), ``notify()``/``wait()`` of the Condition
+    number; only a socket already closed refuses) and its ``gettimeout()`` or
+    ``getblocking()`` (they read it back; not a method of the module's own class, nor on
+    an attribute that may be None), ``notify()``/``wait()`` of the Condition
     just acquired, ``acquire()`` of another lock built by a known constructor (it waits, it
     does not fail), a thread's ``join()`` (it waits; joining the current thread or one never
     started is a program error) on a handle never set to None, or tested around it, a
@@ -312,6 +314,13 @@ class AcquireWithoutTryFinally(Rule):
     So is a pool's ``submit(work)`` in that ``try`` (``future = executor.submit(work)``):
     the pool's worker runs ``work``, which gives the lock back however it ends. A target
     that releases it outside a ``finally`` is reported.
+    When the ``try`` holds nothing but the hand-off (``pool.submit(work, a, b)``, or
+    ``thread = Thread(...)`` and ``thread.start()``, on plain arguments), a handler of
+    ``RuntimeError`` that gives the lock back first is enough: that is what ``start()``
+    and ``submit()`` raise when they cannot hand the work over. Then the pool must not be
+    one the module sets to None, a thread's name must be bound once, and ``work`` (not a
+    coroutine or a generator) must release the lock first thing in the ``finally`` of a
+    ``try`` that only lines that cannot fail come before.
 
     **Functions that hand the lock to their caller**
 

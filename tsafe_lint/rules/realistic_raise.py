@@ -19,15 +19,16 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, SymbolKey, block
 from tsafe_lint.analysis.contexts import fresh_context
+from tsafe_lint.analysis.entry_points import THREADING_MIXINS
 from tsafe_lint.analysis.kinds import LOCKLIKE
 from tsafe_lint.analysis.names import looks_like_lock
 from tsafe_lint.analysis.reachability import call_makes_coroutine
-from tsafe_lint.analysis.scopes import ClassInfo, final_name, parameter_annotation
+from tsafe_lint.analysis.scopes import ClassInfo, ModuleStructure, final_name, parameter_annotation
 from tsafe_lint.analysis.settings import is_setting
 from tsafe_lint.analysis.symbols import means_builtin
 from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
 from tsafe_lint.analysis.toolkits import literal_arguments, own_widget
-from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call, walk
+from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call, per_node, walk
 from tsafe_lint.rules.cannot_raise import (
     _DIVISIONS,
     _changed_only_under,
@@ -208,6 +209,27 @@ _NO_ARGUMENT_METHODS = (
 #: blocking mode), which fails only on a socket already closed (omnipkg's client handler,
 #: sixtieth set: judged false).
 _TIMEOUT_SETTERS = frozenset({"settimeout", "setblocking"})
+#: Their getters read back the stored number, closed socket or not (atmem's dashboard
+#: handler saving ``self.connection.gettimeout()`` before its ``try``, eighty-eighth set:
+#: judged false).
+_TIMEOUT_GETTERS = frozenset({"gettimeout", "getblocking"})
+#: What a threading server's ``process_request_thread`` calls outside its ``except
+#: Exception`` (``handle_error`` is called in it), each standard one raising nothing.
+_SERVER_REPORTING = ("handle_error", "shutdown_request", "close_request")
+_SERVER_METHODS = ("process_request_thread", *_SERVER_REPORTING)
+#: The standard library's server classes, whose ``process_request_thread`` (the threading
+#: ones), ``handle_error``, ``shutdown_request`` and ``close_request`` raise nothing.
+_STANDARD_SERVER_BASES = frozenset(
+    {
+        *THREADING_MIXINS,
+        "socketserver.BaseServer",
+        "socketserver.TCPServer",
+        "socketserver.UDPServer",
+        "socketserver.UnixStreamServer",
+        "socketserver.UnixDatagramServer",
+        "http.server.HTTPServer",
+    }
+)
 #: A ``contextvars.ContextVar``'s methods: they read or set the current context's value
 #: (``reset`` of a token from another context is a program error, not a failure in use).
 _CONTEXT_VAR_METHODS = frozenset({"get", "set", "reset"})
@@ -228,7 +250,7 @@ _SYNC_METHODS = {
     Kind.EVENT: frozenset({"set", "clear", "is_set", "isSet", "wait"}),
     Kind.QUEUE: frozenset({"put", "get", "qsize", "empty", "full", "task_done"}),
     Kind.FUTURE: frozenset({"done", "cancel", "cancelled", "running"}),
-    # and ``join()``, unless the handle may still be None there (``_Walk._may_be_none``)
+    # and ``join()``, unless the handle may still be None there (``_Walk.may_be_none``)
     Kind.THREAD: frozenset({"is_alive", "isAlive", "getName"}),
 }
 _CONDITION_METHODS = frozenset({"notify", "notify_all", "notifyAll", "wait", "wait_for"})
@@ -250,6 +272,110 @@ def realistically_cannot_raise(
     if cannot_raise(statement, analysis, func, lock=lock):
         return True
     return not _Walk(analysis, lock).statement_fails(statement, func)
+
+
+#: Per module (by its tree's identity): for each class, the overrides of the server's
+#: reporting methods among the classes linked to it by inheritance in the module, or None
+#: when that family cannot be trusted (``_families``).
+_FAMILIES: dict[int, tuple[cst.CSTNode, dict[str, list[FunctionInfo] | None]]] = {}
+
+
+def _server_family(analysis: ModuleAnalysis, cls: ClassInfo) -> list[FunctionInfo] | None:
+    """The module's overrides of ``handle_error``, ``shutdown_request`` and
+    ``close_request`` that ``self`` may run in a method of ``cls``, or None when the
+    standard ``process_request_thread`` may not be what runs (``_families``)."""
+    structure = analysis.structure
+    families = per_node(_FAMILIES, structure.module_scope.node, lambda: _families(structure))
+    return families.get(cls.qualname)
+
+
+def _families(structure: ModuleStructure) -> dict[str, list[FunctionInfo] | None]:
+    """Per class: every class linked to it by inheritance in the module (a superset of
+    its bases, its subclasses and theirs) is judged together. The family gets None when
+    one of them derives from a class of another module that is not a standard server
+    (it may override the methods), sets a server method as an attribute (``handle_error
+    = reraise``, ``self.handle_error = f``) or defines ``process_request_thread``; every
+    family gets None when the module sets a server method from outside a class body
+    (``Server.handle_error = f``, ``setattr``) or decorates a class."""
+    for node in walk(structure.module_scope.node):
+        if isinstance(node, cst.ClassDef) and node.decorators:
+            return {}
+        if (
+            isinstance(node, cst.AssignTarget)
+            and isinstance(node.target, cst.Attribute)
+            and node.target.attr.value in _SERVER_METHODS
+            and not (isinstance(node.target.value, cst.Name) and node.target.value.value == "self")
+        ):
+            return {}
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+            and node.func.value == "setattr"
+        ):
+            return {}
+    parent = {name: name for name in structure.classes}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for name, info in structure.classes.items():
+        for base_name in info.base_names:
+            base = structure.classes.get(base_name)
+            if base is not None:
+                parent[root(base.qualname)] = root(name)
+    groups: dict[str, list[ClassInfo]] = {}
+    for name, info in structure.classes.items():
+        groups.setdefault(root(name), []).append(info)
+    verdicts: dict[str, list[FunctionInfo] | None] = {}
+    for members in groups.values():
+        trusted = all(
+            _standard_bases(member, structure)
+            and "process_request_thread" not in member.methods
+            and not any(
+                (name in member.body_names and name not in member.methods)
+                or name in member.instance_names
+                for name in _SERVER_METHODS
+            )
+            for member in members
+        )
+        overrides = [
+            member.methods[name]
+            for member in members
+            for name in _SERVER_REPORTING
+            if name in member.methods
+        ]
+        for member in members:
+            verdicts[member.qualname] = overrides if trusted else None
+    return verdicts
+
+
+def _standard_bases(cls: ClassInfo, structure: ModuleStructure) -> bool:
+    """Does ``cls`` name as bases only the module's own classes and the standard
+    library's servers (``ThreadingMixIn``, ``HTTPServer``, ``object``)?"""
+    scope = structure.module_scope
+    for base in cls.node.bases:
+        if base.keyword is not None:
+            continue
+        if structure.qualified_name(base.value, scope) in _STANDARD_SERVER_BASES:
+            continue
+        if isinstance(base.value, cst.Name) and (
+            base.value.value == "object" or structure.class_named(base.value.value, scope)
+        ):
+            continue
+        return False
+    return True
+
+
+def may_be_none(
+    receiver: cst.BaseExpression, call: cst.Call, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Is ``receiver`` of ``call`` bound to None somewhere in the module and not tested
+    around the call (``self._pool = None`` in ``close()``, then ``self._pool.submit``:
+    ``AttributeError``)?"""
+    return _Walk(analysis, None).may_be_none(receiver, call, func)
 
 
 def _returns(statement: cst.BaseStatement) -> bool:
@@ -443,6 +569,34 @@ class _Walk:
             )
         )
 
+    def _server_reports(self, callee: cst.Attribute, func: FunctionInfo, depth: int) -> bool:
+        """``self.process_request_thread(request, address)`` in a class deriving from a
+        socketserver threading server: the standard method runs the request inside
+        ``except Exception: self.handle_error(...)`` and shuts it down in a ``finally``
+        that takes ``OSError``, so it reports what fails and raises nothing (nexusloom's
+        admin API, which hands each request to its own pool, eighty-eighth set: TS401
+        judged false). ``self`` may be the class or one of its subclasses in the module:
+        every class linked to it by inheritance in the module must derive only from the
+        module's classes and the standard servers (another module's base may override
+        the methods), must not set those methods as attributes (``handle_error =
+        reraise``, ``self.handle_error = f``), and an override there is judged itself;
+        a module that sets them from outside a class, or decorates a class, gets no
+        exemption."""
+        cls = func.cls
+        if cls is None or not (
+            isinstance(callee.value, cst.Name)
+            and callee.value.value == func.self_name
+            and func.self_name not in func.assigned
+        ):
+            return False
+        structure = self.analysis.structure
+        if not any(structure.is_subclass_of(cls, mixin) for mixin in THREADING_MIXINS):
+            return False
+        overrides = _server_family(self.analysis, cls)
+        return overrides is not None and not any(
+            self._function_fails(own, depth) for own in overrides
+        )
+
     def _call_fails(self, call: cst.Call, func: FunctionInfo, depth: int) -> bool:
         callee = call.func
         analysis = self.analysis
@@ -503,7 +657,7 @@ class _Walk:
                 # or one never started), as ``release()`` of a lock not held does
                 # (reportportal-client's stop, forty-second set: judged false); a Timer's
                 # ``cancel()`` only sets its Event
-                return self._may_be_none(callee.value, call, func)
+                return self.may_be_none(callee.value, call, func)
             if kind is not None:
                 return not _sync_method_ok(kind, method)
             if own_widget(callee.value, func, analysis.symbols) and literal_arguments(call):
@@ -523,6 +677,8 @@ class _Walk:
             stored = _functions_stored_in(callee, analysis, func)
             if stored:
                 return any(self._function_fails(target, depth) for target in stored)
+            if method == "process_request_thread" and self._server_reports(callee, func, depth):
+                return False
             if (
                 method in _DATA_METHODS
                 and (method not in _NO_ARGUMENT_METHODS or not call.args)
@@ -541,6 +697,14 @@ class _Walk:
                 and _plain_timeout(call.args[0].value)
             ):
                 return False  # ``conn.settimeout(30.0)``: stores a number on the socket
+            if (
+                method in _TIMEOUT_GETTERS
+                and not call.args
+                and not isinstance(callee.value, cst.Call)
+                and not any(method in cls.methods for cls in analysis.structure.classes.values())
+                and not self.may_be_none(callee.value, call, func)
+            ):
+                return False  # ``previous = conn.gettimeout()``: reads that number back
             if method in _CONTEXT_VAR_METHODS and _context_var(callee.value, func, analysis):
                 return False  # ``token = _budget.set(budget)``: this context's own slot
         if isinstance(callee, cst.Name) and _plain_record_class(callee.value, func, analysis):
@@ -574,9 +738,7 @@ class _Walk:
             return None
         return self.analysis.resolve_function(call.args[0].value, func)
 
-    def _may_be_none(
-        self, receiver: cst.BaseExpression, call: cst.Call, func: FunctionInfo
-    ) -> bool:
+    def may_be_none(self, receiver: cst.BaseExpression, call: cst.Call, func: FunctionInfo) -> bool:
         """Is ``receiver`` (``self._thread``) bound to None somewhere in the module and
         not tested by an ``if`` around ``call``? ``self._thread.join()`` then raises
         ``AttributeError`` when the stop comes before the start (arizon-usb-apiserver's

@@ -688,6 +688,12 @@ class UnlockedCheckThenAct(Rule):
     no identity. Still reported: an object or a list stored, a dedup guard whose hit
     path does not return the entry (``if cmd in done: return``, then run it: the act is
     the point), a cache another function also fills, a local that carries the miss out.
+    The same memo may store a module it imports (``importlib.import_module(path)``) or
+    an object read from one (``getattr(module, name)``), or None when the import fails:
+    the interpreter imports a module once and hands every thread the same object. Then
+    the act may call nothing but string and container reads and logging, and use the
+    imported object only to store and return it; an act that sets up, registers or
+    reloads what it imports is reported.
 
     Nor is a lazy index built from state fixed since set-up: ``if self._gates is None:``
     then a local container (a display filled by the act's own loops, methods and nested

@@ -325,6 +325,15 @@ class FutureDiscarded(Rule):
     flagged: ``FileHandler`` and ``WatchedFileHandler`` (they open a delayed stream
     outside their ``try``), a mixin no class of the module completes.
 
+    A threading server that hands each request to a pool of its own
+    (``submit(self._process_pooled, request, address)``, whose body calls
+    ``self.process_request_thread(request, address)``) loses nothing either: the standard
+    ``process_request_thread`` runs the request inside ``except Exception:
+    self.handle_error(...)`` and shuts it down in a ``finally``. The class and the
+    module's subclasses of it must derive only from the module's classes and the
+    standard servers; a ``handle_error``, ``shutdown_request`` or ``close_request`` of
+    the module (defined or assigned) is judged itself, and one that raises is flagged.
+
     Nor is a task that cannot raise at all: every statement is ``pass``, a docstring, a
     ``global`` declaration or one that cannot raise (a store of a constant: TS201's list),
     as a no-op submitted to start a pool's threads early. More generally, a task none of
