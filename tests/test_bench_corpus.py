@@ -24,42 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the eighty-eighth set, pinned while the eighty-seventh was reviewed; current since the
-# eighty-seventh was retired
+# the eighty-ninth set, pinned while the eighty-eighth was reviewed; current since the
+# eighty-eighth was retired
 PINS = {
-    "devin-office": "0.1.0",
-    "facemash-ruben": "0.3.2",
-    "earforge": "0.2.0",
-    "pocketexpert-harness": "0.4.0",
-    "uc2canopen": "0.2.3",
-    "ownerwatch": "0.7.6",
-    "voxcaster": "0.3.0",
-    "xrandrw": "0.1.1",
-    "kyoo": "0.2.7",
-    "tensorsocket": "0.0.5",
-    "agentmesh-ai": "0.5.0",
-    "nexusloom": "3.14.0",
-    "atmem": "2.3.10",
-    "clew-trace": "1.1.2",
-    "clawrium": "26.8.1",
-    "ananke-plexus": "0.3.11",
-    "aidumei": "20.0",
-    "atjte": "0.1.0",
-    "cicerone-recommender": "0.8.5",
-    "air-blackbox": "1.17.0",
-    "lapsecoin": "1.1.8",
-    "caty-gateway": "0.1.6",
-    "ai-computer-brain": "0.1.3",
-    "kestrel-pi": "1.0.5",
-    "hillstar-orchestrator": "1.2.1",
-    "momcp-tui": "26.10.633",
-    "costhelm": "0.1.0",
-    "zotvault": "0.10.0",
-}
-# the eighty-ninth set, pinned while the eighty-eighth is reviewed and held in reserve until the
-# eighty-eighth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "corvustunnel": "1.1.3",
     "custmatch-server": "0.1.2",
     "cortxai": "0.5.0",
@@ -183,6 +150,7 @@ SEEN = (
     BENCH / "validation_seen_85.toml",
     BENCH / "validation_seen_86.toml",
     BENCH / "validation_seen_87.toml",
+    BENCH / "validation_seen_88.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -260,20 +228,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the eighty-eighth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
