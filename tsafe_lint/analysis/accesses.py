@@ -42,6 +42,26 @@ MUTATING_METHODS = frozenset(
     }
 )
 
+#: The mutators above that change nothing of a builtin container called bare (``update()``
+#: adds no key) or raise (``append()``, ``insert()``), and return None: one called bare
+#: whose result's attribute is taken (``table.update().where(...)``) is a query builder's.
+NEED_AN_ARGUMENT = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "update",
+        "add",
+        "discard",
+        "appendleft",
+        "extendleft",
+        "difference_update",
+        "intersection_update",
+        "symmetric_difference_update",
+    }
+)
+
 
 def per_instance(target: cst.BaseExpression, func: FunctionInfo, symbols: SymbolTable) -> bool:
     """Is ``target`` (``self.x``, ``ctx.x``, ``self.d[k]``) state of one object, rather than
@@ -193,8 +213,17 @@ def import_time_constant(
     )
 
 
-def mutation_of(call: cst.Call, func: FunctionInfo, symbols: SymbolTable) -> SymbolKey | None:
+def mutation_of(
+    call: cst.Call, func: FunctionInfo, symbols: SymbolTable, chained: bool = False
+) -> SymbolKey | None:
     """``S.append(x)`` and other in-place mutators of a shared container ``S``.
+
+    ``chained``: the call's result is the receiver of an attribute (``S.update().where``).
+    Called bare, a builtin container's ``update()`` changes nothing and ``insert()``
+    raises, and either returns None, which has no ``where``: that is a query builder's
+    method (a SQLAlchemy ``Table``, painfree, eighty-ninth set: one false TS103), not a
+    mutation. A fluent mutator called with arguments (rich's ``text.append(s).append(t)``)
+    still counts.
 
     A name bound by ``import m`` is a module, not a container: ``os.remove(path)``
     deletes a file, it does not mutate ``os``. Nor is an object of a class the project
@@ -204,6 +233,8 @@ def mutation_of(call: cst.Call, func: FunctionInfo, symbols: SymbolTable) -> Sym
     another distribution may be a mapping (``cachetools.LRUCache``): it stays one."""
     callee = call.func
     if isinstance(callee, cst.Attribute) and callee.attr.value in MUTATING_METHODS:
+        if chained and not call.args and callee.attr.value in NEED_AN_ARGUMENT:
+            return None
         key = shared_key(callee.value, func, symbols, for_write=False)
         if key is None or symbols.symbols.get(key) is not None:
             return None  # a typed symbol (Queue, Event, ...) is not a plain container

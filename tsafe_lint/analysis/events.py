@@ -249,6 +249,17 @@ class Take:
 
 
 @dataclass
+class Yielded:
+    """A ``yield VALUE`` statement and the locks held there: ``with self._lock: yield
+    self._open`` in a context manager lends ``_open`` to the ``with`` body under the lock
+    (``lent.py``)."""
+
+    func: FunctionInfo
+    value: cst.BaseExpression
+    held: Held
+
+
+@dataclass
 class Regions:
     """Everything the walk recorded for one module."""
 
@@ -265,6 +276,7 @@ class Regions:
     check_then_use: list[CheckThenUse] = field(default_factory=list)
     iterations: list[Iteration] = field(default_factory=list)
     takes: list[Take] = field(default_factory=list)
+    yields: list[Yielded] = field(default_factory=list)
     #: the nodes of ``except KeyboardInterrupt:`` handlers (by id): Python raises it in
     #: the main thread only, so no other thread runs what they call
     interrupt_only: set[int] = field(default_factory=set)
@@ -285,3 +297,4 @@ class Regions:
         self.check_then_use = [e for e in self.check_then_use if e.func not in functions]
         self.iterations = [e for e in self.iterations if e.func not in functions]
         self.takes = [e for e in self.takes if e.func not in functions]
+        self.yields = [e for e in self.yields if e.func not in functions]

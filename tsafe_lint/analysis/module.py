@@ -26,6 +26,7 @@ from tsafe_lint.analysis.finalizers import (
     wrapper_methods,
 )
 from tsafe_lint.analysis.kinds import Kind
+from tsafe_lint.analysis.lent import lent_sites
 from tsafe_lint.analysis.locking_decorators import decorator_held
 from tsafe_lint.analysis.log_aliases import LOG_METHODS, log_aliases, log_attributes
 from tsafe_lint.analysis.per_thread_args import PerThread, per_thread_params
@@ -538,7 +539,10 @@ class ModuleAnalysis:
         """Locks held whenever a function starts: those held at every call site in the module.
 
         A function that is referenced without being called (a callback, a thread target),
-        called implicitly (``__enter__``) or never called here starts with nothing held.
+        called implicitly (``__enter__``) or never called here starts with nothing held;
+        but for one only handed to the module's functions that call it
+        (``callbacks.py``) or lent by a context manager to its ``with`` blocks
+        (``lent.py``): those calls are its call sites.
         """
         return self._entry_held(frozenset())
 
@@ -552,6 +556,12 @@ class ModuleAnalysis:
         """Functions only handed to the module's functions that call them, with where
         they are called (``callbacks.py``)."""
         return callback_sites(self)
+
+    @cached_property
+    def lent_sites(self) -> dict[FunctionInfo, list[tuple[FunctionInfo, Held]]]:
+        """Functions a context manager yields while holding a lock, with where its
+        ``with`` blocks call them (``lent.py``)."""
+        return lent_sites(self)
 
     @cached_property
     def entry_held_shared(self) -> dict[FunctionInfo, Held]:
@@ -569,7 +579,9 @@ class ModuleAnalysis:
         for site in self.regions.call_sites:
             if site.func not in ignored_callers:
                 sites.setdefault(site.callee, []).append((site.func, site.state.held))
-        handed = self.callback_sites
+        handed = {**self.callback_sites}
+        for func, through in self.lent_sites.items():
+            handed[func] = handed.get(func, []) + through
         for func, through in handed.items():
             sites.setdefault(func, []).extend(through)
         result: dict[FunctionInfo, Held | None] = {}

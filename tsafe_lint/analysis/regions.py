@@ -42,6 +42,7 @@ from tsafe_lint.analysis.events import (
     Take,
     WithEntry,
     WriteKind,
+    Yielded,
 )
 from tsafe_lint.analysis.flag_paths import falsy_literal
 from tsafe_lint.analysis.idempotent import is_idempotent_act
@@ -541,6 +542,9 @@ class RegionWalker:
                 state = self._untyped_lock_call(callee, state, func)
             if isinstance(small, cst.Expr) and isinstance(small.value, cst.Yield):
                 self._held_at_yield.setdefault(func, []).append(state.held)
+                yielded = small.value.value
+                if isinstance(yielded, (cst.Name, cst.Attribute)):
+                    self.regions.yields.append(Yielded(func, yielded, state.held))
             if isinstance(small, cst.Return):
                 self._manual_at_exit.setdefault(func, []).append(state.manual)
                 for key in sorted(state.manual - state.protected):
@@ -1194,7 +1198,7 @@ class RegionWalker:
                     self._tick(),
                 )
             )
-            mutated = mutation_of(call, func, self.symbols)
+            mutated = mutation_of(call, func, self.symbols, call in scanner.dotted)
             if mutated is not None:
                 assert isinstance(call.func, cst.Attribute)
                 self._record_write(
