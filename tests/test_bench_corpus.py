@@ -24,48 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the eighty-ninth set, pinned while the eighty-eighth was reviewed; current since the
-# eighty-eighth was retired
+# the ninetieth set, pinned while the eighty-ninth was reviewed; current since the
+# eighty-ninth was retired
 PINS = {
-    "corvustunnel": "1.1.3",
-    "custmatch-server": "0.1.2",
-    "cortxai": "0.5.0",
-    "kamakuraquantlab-qate": "0.5.0",
-    "benchwarmers": "0.3.3",
-    "screenwarden": "0.2.0",
-    "pulse-task": "0.1.0",
-    "pingstate": "0.0.3",
-    "runspace": "0.2.15",
-    "ragleap-rag": "0.14.0",
-    "mnemostack": "2.6.2",
-    "lighttrace": "0.1.1",
-    "pigeon-home-runner": "3.13.66",
-    "edward-guard": "0.5.1",
-    "painfree": "0.10.1",
-    "outreach-desk": "2.0.0",
-    "omnismart-rageval": "0.2.3",
-    "asher-cli": "1.6.0",
-    "nodemeet": "0.9.7",
-    "policyaware": "0.4.12",
-    "durallm": "0.2.1",
-    "job-sentinel": "1.4.4",
-    "memcord": "4.3.6",
-    "ultrastable": "0.4.4",
-    "weasley-assistant": "0.2.0",
-    "shelfie-py": "0.2.2",
-    "loopy-agent": "1.3.0",
-    "lanfence": "0.7.1",
-    "pypowerwall-server": "0.13.0",
-    "jobgpumonitor-server": "0.5.0",
-    "reqly": "0.7.1",
-    "missioncache-dashboard": "1.0.30",
-    "monitor-app": "2.4.0",
-    "machine-log-monitor": "0.3.0",
-}
-# the ninetieth set, pinned while the eighty-ninth is reviewed and held in reserve until the
-# eighty-ninth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "paraphe": "0.3.0",
     "llmggfu": "0.3.0",
     "mcpspan": "0.8.1",
@@ -188,6 +149,7 @@ SEEN = (
     BENCH / "validation_seen_86.toml",
     BENCH / "validation_seen_87.toml",
     BENCH / "validation_seen_88.toml",
+    BENCH / "validation_seen_89.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -265,20 +227,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the eighty-ninth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
