@@ -13,13 +13,14 @@ not show may run anywhere, and keeps starting with nothing held.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from tsafe_lint.analysis.events import Held
 from tsafe_lint.analysis.scopes import FunctionInfo, final_name
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import OWN_SCOPE, walk
 
 if TYPE_CHECKING:
     from tsafe_lint.analysis.module import ModuleAnalysis
@@ -100,22 +101,32 @@ def _calls_of_parameter(
 
 def _references(candidates: set[FunctionInfo], analysis: ModuleAnalysis) -> dict[FunctionInfo, int]:
     """How many times the module names each of ``candidates`` (their ``def`` aside)."""
-    names = {func.name for func in candidates}
     counts: dict[FunctionInfo, int] = {}
-    for scope in analysis.structure.functions:
-        for node in walk(scope.node, _OWN_SCOPE):
-            if not isinstance(node, (cst.Name, cst.Attribute)) or final_name(node) not in names:
-                continue
-            parent = analysis.parent_of(node)
-            if isinstance(parent, cst.Attribute) and parent.attr is node:
-                continue  # the ``take`` of ``x.take``: counted at the attribute
-            if isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and parent.name is node:
-                continue  # its own ``def``
-            target = analysis.resolve_function(node, scope)
-            if target in candidates:
-                counts[target] = counts.get(target, 0) + 1
+    for _, target in named_in_functions({func.name for func in candidates}, analysis):
+        if target in candidates:
+            counts[target] = counts.get(target, 0) + 1
     return counts
 
 
-#: the nodes of a function's own scope: nested ``def``s and classes are scopes of their own
-_OWN_SCOPE: tuple[type[cst.CSTNode], ...] = (cst.FunctionDef, cst.ClassDef)
+def named_in_functions(
+    names: set[str], analysis: ModuleAnalysis
+) -> Iterator[tuple[cst.BaseExpression, FunctionInfo | None]]:
+    """Each reference in a function's own code to one of ``names``
+    (``names_one_of``), with the module's function it names from there (None:
+    unresolved)."""
+    for scope in analysis.structure.functions:
+        for node in walk(scope.node, OWN_SCOPE):
+            if names_one_of(node, names, analysis):
+                assert isinstance(node, (cst.Name, cst.Attribute))
+                yield node, analysis.resolve_function(node, scope)
+
+
+def names_one_of(node: cst.CSTNode, names: set[str], analysis: ModuleAnalysis) -> bool:
+    """Is ``node`` a ``Name`` or ``Attribute`` ending in one of ``names``: the ``f`` of
+    ``x.f`` counts at the attribute, a ``def``'s own name does not count."""
+    if not isinstance(node, (cst.Name, cst.Attribute)) or final_name(node) not in names:
+        return False
+    parent = analysis.parent_of(node)
+    if isinstance(parent, cst.Attribute) and parent.attr is node:
+        return False  # the ``take`` of ``x.take``: counted at the attribute
+    return not (isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and parent.name is node)

@@ -22,15 +22,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from tsafe_lint.analysis.callbacks import named_in_functions, names_one_of
 from tsafe_lint.analysis.events import Held
 from tsafe_lint.analysis.scopes import FunctionInfo, final_name
 from tsafe_lint.analysis.tree import walk
 
 if TYPE_CHECKING:
     from tsafe_lint.analysis.module import ModuleAnalysis
-
-#: the nodes of a function's own scope: nested ``def``s and classes are scopes of their own
-_OWN_SCOPE: tuple[type[cst.CSTNode], ...] = (cst.FunctionDef, cst.ClassDef)
 
 Sites = dict[FunctionInfo, list[tuple[FunctionInfo, Held]]]
 
@@ -84,24 +82,12 @@ def _names_ending_in(
     ``f`` of ``x.f`` counted at the attribute; a ``def``'s own name aside), with the
     function it resolves to from its scope; None when unresolved, or outside any
     function's own code (a class body, a decorator)."""
-    resolved: dict[int, FunctionInfo | None] = {}
-    for scope in analysis.structure.functions:
-        for node in walk(scope.node, _OWN_SCOPE):
-            if isinstance(node, (cst.Name, cst.Attribute)) and final_name(node) in names:
-                resolved[id(node)] = analysis.resolve_function(node, scope)
+    resolved = {id(node): target for node, target in named_in_functions(names, analysis)}
     found: dict[str, list[tuple[cst.BaseExpression, FunctionInfo | None]]] = {}
     for node in walk(analysis.module):
-        if not isinstance(node, (cst.Name, cst.Attribute)):
-            continue
-        name = final_name(node)
-        if name not in names:
-            continue
-        parent = analysis.parent_of(node)
-        if isinstance(parent, cst.Attribute) and parent.attr is node:
-            continue
-        if isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and parent.name is node:
-            continue
-        found.setdefault(name, []).append((node, resolved.get(id(node))))
+        if names_one_of(node, names, analysis):
+            assert isinstance(node, (cst.Name, cst.Attribute))
+            found.setdefault(final_name(node) or "", []).append((node, resolved.get(id(node))))
     return found
 
 

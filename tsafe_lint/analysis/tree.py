@@ -150,6 +150,8 @@ def children(node: cst.CSTNode) -> tuple[cst.CSTNode, ...]:
 #: Definitions: their code does not run where they stand (skip them to walk only what a
 #: function's own code runs).
 NOT_RUN: tuple[type[cst.CSTNode], ...] = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+#: the nodes of a function's own scope: nested ``def``s and classes are scopes of their own
+OWN_SCOPE: tuple[type[cst.CSTNode], ...] = (cst.FunctionDef, cst.ClassDef)
 
 
 def walk(node: cst.CSTNode, skip: tuple[type[cst.CSTNode], ...] = ()) -> Iterator[cst.CSTNode]:
