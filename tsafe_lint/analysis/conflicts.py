@@ -316,6 +316,8 @@ class Conflicts:
         (no common lock held; ``order``: where in ``func``, when known), explained.
         ``any_pair``: see ``reachability.other_thread`` (iteration during mutation);
         ``own_thread``: see ``concurrent``."""
+        if self.analysis.under_construction(key, func):
+            return None  # the object is still being built: nobody else holds it yet
         mine = guards(self.analysis, func, state)
         for write in writes:
             if write.func in self.analysis.setup_functions:

@@ -9,14 +9,22 @@ it passes ``self`` or one of its bound methods anywhere (``Thread(target=self.ru
 ``self``), itself or through a method of the class it calls; then its writes count as
 any other. A base class's set-up of the same object (``super().__init__(...)``,
 ``threading.Thread.__init__(self)``) does not hand it out.
+
+The private helpers ``__init__`` calls on ``self`` before it hands ``self`` out run on
+the same new object (``constructor_helpers``), when nothing else calls them and they do
+not hand ``self`` out themselves: their reads and writes of its attributes race with
+nothing either (pytrain-ogr's cache-sync sidecar, opened by the constructor that a
+factory runs on a thread, ninetieth set). A class attribute is every object's, and
+stays shared.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-from tsafe_lint.analysis.events import Access
-from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.events import Access, CallSite
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.tree import walk
 
 #: Methods of ``self`` that hand it to another thread or to the world.
@@ -36,6 +44,178 @@ def constructing(access: Access, structure: ModuleStructure) -> bool:
     if not access.per_instance or not _own_attribute(access.node, func.self_name):
         return False
     return _before_publication(list(node.body.body), access.node, func, structure) is True
+
+
+def constructor_helpers(
+    structure: ModuleStructure,
+    symbols: SymbolTable,
+    call_sites: list[CallSite],
+    excluded: set[FunctionInfo],
+    rebuilt: set[ClassInfo],
+) -> frozenset[FunctionInfo]:
+    """The private methods only ``__init__`` (``__post_init__``, or such a helper) calls,
+    on ``self``, before it hands ``self`` out, that hand it out nowhere themselves (nor
+    through the methods they call, however deep) and reach no other object of their
+    class. ``excluded``: functions other code runs (thread targets, callbacks,
+    references); ``rebuilt``: classes whose ``__init__`` runs again on a live object."""
+    callers: dict[FunctionInfo, list[CallSite]] = {}
+    for site in call_sites:
+        callers.setdefault(site.callee, []).append(site)
+    publication = _Publication(structure)
+    candidates = [
+        (helper, sites)
+        for helper, sites in callers.items()
+        if helper not in excluded
+        and _private_method(helper)
+        and not publication.method(helper)
+        and not _reaches_another(helper, symbols, structure)
+    ]
+    found: set[FunctionInfo] = set()
+    changed = True
+    while changed:
+        changed = False
+        for helper, sites in candidates:
+            if helper not in found and all(
+                _early_call_on_self(site, found, rebuilt, publication) for site in sites
+            ):
+                found.add(helper)
+                changed = True
+    return frozenset(found)
+
+
+def under_construction(
+    key: SymbolKey, func: FunctionInfo, helpers: frozenset[FunctionInfo], structure: ModuleStructure
+) -> bool:
+    """Is ``key`` an instance attribute of the object ``func``, one of the
+    ``constructor_helpers``, is still building?"""
+    if func not in helpers or func.cls is None or key[0] != "attr" or len(key) != 3:
+        return False
+    for cls in structure.class_bases(func.cls):
+        if cls.qualname == key[1]:
+            return key[2] not in cls.body_names  # a class attribute is every object's
+    return False
+
+
+class _Publication:
+    """Does code hand ``self`` out, itself or through the methods of its class it calls
+    on ``self``, at any depth (each method's answer computed once)?"""
+
+    def __init__(self, structure: ModuleStructure) -> None:
+        self.structure = structure
+        self._methods: dict[FunctionInfo, bool] = {}
+        self._early: dict[FunctionInfo, set[int]] = {}
+
+    def method(self, func: FunctionInfo) -> bool:
+        known = self._methods.get(func)
+        if known is None:
+            self._methods[func] = False  # recursion guard
+            known = self._methods[func] = self.node(func.node, func)
+        return known
+
+    def node(self, node: cst.CSTNode, func: FunctionInfo) -> bool:
+        if _publishes(node, func, self.structure, depth=1):
+            return True
+        if func.cls is None:
+            return False
+        for part in walk(node):
+            callee = _self_method(part, func)
+            if callee is not None:
+                method = self.structure.method(func.cls, callee)
+                if method is not None and method is not func and self.method(method):
+                    return True
+        return False
+
+    def early_calls(self, init: FunctionInfo) -> set[int]:
+        """The calls (by ``id``) ``init`` makes before it first hands ``self`` out."""
+        known = self._early.get(init)
+        if known is None:
+            known = self._early[init] = self._early_calls(init)
+        return known
+
+    def _early_calls(self, init: FunctionInfo) -> set[int]:
+        node = init.node
+        if not isinstance(node, cst.FunctionDef) or not isinstance(node.body, cst.IndentedBlock):
+            return set()
+        found: set[int] = set()
+        for statement in node.body.body:
+            calls = [part for part in walk(statement) if isinstance(part, cst.Call)]
+            if not self.node(statement, init):
+                found.update(id(call) for call in calls)
+                continue
+            # the statement that hands ``self`` out: the calls that come first in it
+            found.update(
+                id(call)
+                for call in calls
+                if _before_publication([statement], call, init, self.structure) is True
+            )
+            break
+        return found
+
+
+def _self_method(node: cst.CSTNode, func: FunctionInfo) -> str | None:
+    """``name`` for a call ``self.name(...)``."""
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and isinstance(node.func.value, cst.Name)
+        and node.func.value.value == func.self_name
+    ):
+        return node.func.attr.value
+    return None
+
+
+def _reaches_another(
+    helper: FunctionInfo, symbols: SymbolTable, structure: ModuleStructure
+) -> bool:
+    """Does ``helper`` reach an attribute of its class through something else than
+    ``self`` (``old = Conn._current; old._sock.close()``)? That object is shared."""
+    assert helper.cls is not None
+    family = structure.class_family(helper.cls)
+    for part in walk(helper.node):
+        if not isinstance(part, cst.Attribute):
+            continue
+        receiver = part.value
+        if isinstance(receiver, cst.Name) and receiver.value == helper.self_name:
+            continue
+        cls = symbols.class_of_receiver(receiver, helper)
+        if cls is not None and cls.qualname in family:
+            return True
+    return False
+
+
+def _private_method(func: FunctionInfo) -> bool:
+    name = func.name
+    return (
+        func.cls is not None
+        and func.self_name is not None
+        and name.startswith("_")
+        and not name.endswith("__")
+    )
+
+
+_CONSTRUCTORS = frozenset({"__init__", "__post_init__"})
+
+
+def _early_call_on_self(
+    site: CallSite,
+    helpers: set[FunctionInfo],
+    rebuilt: set[ClassInfo],
+    publication: _Publication,
+) -> bool:
+    """``self._helper(...)`` in ``__init__`` before it hands ``self`` out, or in a helper
+    found already (which never hands it out), of a class that has the helper."""
+    caller, call = site.func, site.call
+    if caller.cls is None or caller.cls in rebuilt:
+        return False
+    if site.callee.cls not in list(publication.structure.class_bases(caller.cls)):
+        return False
+    if not isinstance(call, cst.Call) or _self_method(call, caller) is None:
+        return False
+    if caller in helpers:
+        return True
+    if caller.name not in _CONSTRUCTORS:
+        return False
+    return id(call) in publication.early_calls(caller)
 
 
 def _before_publication(

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from tsafe_lint.analysis.accesses import mutation_of, writes_of
+from tsafe_lint.analysis.accesses import MUTATING_METHODS, mutation_of, writes_of
 from tsafe_lint.analysis.log_aliases import is_log_method
 from tsafe_lint.analysis.names import looks_like_class, looks_like_constant
 from tsafe_lint.analysis.scopes import FunctionInfo, block
@@ -754,7 +754,9 @@ def _is_entry(
 def _key_ingredients(key: cst.BaseExpression, func: FunctionInfo) -> frozenset[str]:
     """The parameters (``self`` excluded) and the locals bound once from them that the key
     is made of (``key = (int(w), int(h))`` gives ``key``, ``w``, ``h``); empty when it
-    reads anything else."""
+    reads anything else but a module's constant (``Path(path) if path else
+    DEFAULT_PATH``: harness-fleet's surface plan, ninetieth set), which gives every
+    thread the same key for the same arguments."""
     params = {name for name in func.params if name not in ("self", "cls")}
     bindings = _single_bindings(func)
     found: set[str] = set()
@@ -763,6 +765,10 @@ def _key_ingredients(key: cst.BaseExpression, func: FunctionInfo) -> frozenset[s
         for name in _names_read(expr):
             if name in ("None", "True", "False") or name in found:
                 continue
+            if looks_like_constant(name) and func.binding_function(name) is None:
+                if _fixed_constant(name, func):
+                    continue  # a module's constant, never rebound nor changed in place
+                return False
             if name in params:
                 found.add(name)
                 continue
@@ -777,6 +783,32 @@ def _key_ingredients(key: cst.BaseExpression, func: FunctionInfo) -> frozenset[s
     if not plain(key, 0) or not found & params:
         return frozenset()
     return frozenset(found)
+
+
+def _fixed_constant(name: str, func: FunctionInfo) -> bool:
+    """Does the module never rebind the global ``name`` (``global NAME`` anywhere) nor
+    change it in place (``NAME[k] = v``, ``NAME.attr = v``, ``del NAME[k]``,
+    ``NAME.update(...)``)? Then every thread reads the same value from it."""
+    module = func
+    while module.parent is not None:
+        module = module.parent
+    for node in walk(module.node):
+        if isinstance(node, cst.Global) and any(item.name.value == name for item in node.names):
+            return False
+        target: cst.BaseExpression | None = None
+        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del)):
+            target = node.target
+        elif (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in MUTATING_METHODS
+        ):
+            target = node.func
+        while isinstance(target, (cst.Subscript, cst.Attribute)):
+            target = target.value
+            if isinstance(target, cst.Name) and target.value == name:
+                return False
+    return True
 
 
 def _names_read(expr: cst.CSTNode, skipped: frozenset[int] = frozenset()) -> list[str]:

@@ -25,6 +25,7 @@ from tsafe_lint.analysis.finalizers import (
     lock_sites,
     wrapper_methods,
 )
+from tsafe_lint.analysis.fresh_object import constructor_helpers, under_construction
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.lent import lent_sites
 from tsafe_lint.analysis.locking_decorators import decorator_held
@@ -253,6 +254,7 @@ class ModuleAnalysis:
             self.reach,
             self.setup_functions,
             self.starts_later,
+            self.under_construction,
         )
 
     @cached_property
@@ -346,6 +348,25 @@ class ModuleAnalysis:
     def call_orders(self) -> dict[int, int]:
         """The walk order of each call (by ``id`` of its node) in its function."""
         return {id(any_call.call): any_call.order for any_call in self.regions.calls}
+
+    @cached_property
+    def constructor_helpers(self) -> frozenset[FunctionInfo]:
+        """Private helpers ``__init__`` calls on ``self`` before handing it out
+        (``fresh_object.py``); not those another thread or a callback runs."""
+        roots = {entry.root for entries in self.reach.entries.values() for entry in entries}
+        rebuilt = {func.cls for func in self._reinitialisers if func.cls is not None}
+        return constructor_helpers(
+            self.structure,
+            self.symbols,
+            self.regions.call_sites,
+            roots | self.regions.referenced,
+            rebuilt,
+        )
+
+    def under_construction(self, key: SymbolKey, func: FunctionInfo) -> bool:
+        """Is ``key`` an attribute of the object ``func`` is still building, which no
+        other thread can reach yet?"""
+        return under_construction(key, func, self.constructor_helpers, self.structure)
 
     @cached_property
     def single_start_orders(self) -> dict[cst.CSTNode, tuple[FunctionInfo, int]]:

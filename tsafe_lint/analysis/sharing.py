@@ -64,11 +64,15 @@ class Sharing:
         reach: ThreadReach,
         setup: frozenset[FunctionInfo],
         starts_later: Callable[[FunctionInfo, int, FunctionInfo], bool] | None = None,
+        under_construction: Callable[[SymbolKey, FunctionInfo], bool] | None = None,
     ) -> None:
         self.structure = structure
         #: ``ModuleAnalysis.starts_later``: is a function, at a point, before it starts
         #: every thread that runs another
         self._starts_later = starts_later
+        #: ``ModuleAnalysis.under_construction``: an attribute of an object still being
+        #: built, which no other thread can reach yet
+        self._under_construction = under_construction
         self.symbols = symbols
         self.reach = reach
         self.setup = setup
@@ -114,6 +118,8 @@ class Sharing:
         """
         entries = self.relevant(self.reach.entries.get(func, []), key, per_instance)
         if not entries or not self.is_tracked(key):
+            return False
+        if self._under_construction is not None and self._under_construction(key, func):
             return False
         if any(entry.many for entry in entries):
             return True

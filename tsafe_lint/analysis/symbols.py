@@ -22,11 +22,19 @@ import libcst as cst
 from tsafe_lint.analysis.kinds import (
     CONTEXT_LOCALS,
     FUTURE_METHODS,
+    LOCKLIKE,
     Kind,
     kind_of_factory,
     kind_of_final_name,
 )
-from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, block, dotted_name
+from tsafe_lint.analysis.scopes import (
+    ClassInfo,
+    FunctionInfo,
+    ModuleStructure,
+    block,
+    dotted_name,
+    is_docstring,
+)
 from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, single_bindings, walk
 
 SymbolKey = tuple[str, ...]
@@ -283,12 +291,54 @@ class SymbolTable:
         scope = func.binding_function(name)
         return ("local", scope.qualname, name) if scope is not None else ("global", name)
 
-    def _attr_key(self, cls: ClassInfo, attr: str) -> SymbolKey:
+    def _attr_key(self, cls: ClassInfo, attr: str, depth: int = 0) -> SymbolKey:
         for current in self.structure.class_bases(cls):
             key: SymbolKey = ("attr", current.qualname, attr)
             if key in self.symbols or attr in current.body_names:
+                if depth < 3 and attr in current.methods:
+                    return self._property_lock(cls, current, attr, depth) or key
                 return key
         return ("attr", cls.qualname, attr)
+
+    def _overridden(self, owner: ClassInfo, attr: str) -> bool:
+        """Does a subclass of ``owner`` in the module define ``attr`` again? Then the
+        owner's own methods may read another lock through it."""
+        return any(
+            cls is not owner
+            and attr in cls.body_names
+            and owner in list(self.structure.class_bases(cls))
+            for cls in self.structure.classes.values()
+        )
+
+    def _property_lock(
+        self, cls: ClassInfo, owner: ClassInfo, attr: str, depth: int
+    ) -> SymbolKey | None:
+        """A read-only property that only returns one of the object's locks is that lock
+        (``@property def synchronizer(self): return self._cv``): ``with
+        self.synchronizer:`` holds ``self._cv`` (pytrain-ogr, ninetieth set). Not one
+        with a setter or deleter, whose value can be replaced, one a subclass defines
+        again, nor a getter that does more than return."""
+        getter = owner.methods[attr]
+        if not getter.is_property or getter.self_name is None:
+            return None
+        if len(_definitions(owner, attr)) != 1 or self._overridden(owner, attr):
+            return None
+        assert isinstance(getter.node, cst.FunctionDef)
+        statements = [s for s in block(getter.node.body) if not is_docstring(s)]
+        if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+            return None
+        returned = statements[0].body[0]
+        value = returned.value if isinstance(returned, cst.Return) else None
+        if not (
+            isinstance(value, cst.Attribute)
+            and isinstance(value.value, cst.Name)
+            and value.value.value == getter.self_name
+            and value.attr.value != attr
+        ):
+            return None
+        key = self._attr_key(cls, value.attr.value, depth + 1)
+        info = self.symbols.get(key)
+        return key if info is not None and info.kind in LOCKLIKE else None
 
     def class_of_receiver(
         self, receiver: cst.BaseExpression, func: FunctionInfo
@@ -839,6 +889,16 @@ class SymbolTable:
         if func.is_module:
             return node.name.value
         return f"{func.qualname}.<locals>.{node.name.value}"
+
+
+def _definitions(cls: ClassInfo, name: str) -> list[cst.FunctionDef]:
+    """The functions of ``cls``'s body named ``name``: a property's getter, setter and
+    deleter are three."""
+    return [
+        statement
+        for statement in block(cls.node.body)
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name
+    ]
 
 
 def method_scope(func: FunctionInfo) -> FunctionInfo | None:
