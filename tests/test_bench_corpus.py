@@ -24,46 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the ninetieth set, pinned while the eighty-ninth was reviewed; current since the
-# eighty-ninth was retired
+# the ninety-first set, pinned while the ninetieth was reviewed; current since the
+# ninetieth was retired
 PINS = {
-    "paraphe": "0.3.0",
-    "llmggfu": "0.3.0",
-    "mcpspan": "0.8.1",
-    "chatsorter-local": "2.4.1",
-    "netguard-threat-monitor": "0.2.1",
-    "archon-hq": "0.1.1",
-    "buffalomq": "0.1.3",
-    "barkueue": "0.0.1",
-    "audio-splitter-vad": "0.1.2",
-    "pytrain-ogr": "2.14.4",
-    "wactorz": "0.7.2",
-    "grc-lake": "0.3.17",
-    "monkeybot": "3.10.0",
-    "citadel-archive": "0.5.2",
-    "opennosh": "0.103.1.0",
-    "opensmartroute": "1.10.0",
-    "wealth-dashboard": "0.79.1",
-    "harness-fleet": "5.0",
-    "oc-piloci": "0.3.137",
-    "pavedb": "0.9.7",
-    "greasewood": "0.8.0",
-    "jobradar-cv": "1.12.0",
-    "skdashboard": "0.1.105",
-    "positif-ai": "0.6.0",
-    "tagword-codeagent": "1.2.8",
-    "willows-grove": "0.27.0",
-    "ferret-agent": "0.1.22",
-    "purser": "0.3.0",
-    "prism-gateway": "0.2.2",
-    "sup-mem": "0.9.3",
-    "lidar-camera-calibrator": "0.1.1",
-    "open-agent-fleet": "1.3.0",
-}
-# the ninety-first set, pinned while the ninetieth is reviewed and held in reserve until the
-# ninetieth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "rcpilot": "1.10.5",
     "ei-media": "0.3.0",
     "run-farm": "0.4.0",
@@ -179,6 +142,7 @@ SEEN = (
     BENCH / "validation_seen_87.toml",
     BENCH / "validation_seen_88.toml",
     BENCH / "validation_seen_89.toml",
+    BENCH / "validation_seen_90.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -256,20 +220,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the ninetieth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
