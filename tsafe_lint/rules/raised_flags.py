@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
+from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.reachability import QTHREAD_VERB
-from tsafe_lint.analysis.tree import NOT_RUN, walk
+from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call, walk
 from tsafe_lint.rules.base import Finding, Rule
 
 FAMILY = "threads"
@@ -34,9 +35,16 @@ class StopFlagRaisedByThread(Rule):
     timeout), which widens the window: a store that is the thread's very first act was
     judged debatable or safe by a reviewer on the retired sets, and tests never hit it.
     A flag set to ``True`` before the thread starts (in ``__init__`` or in ``start()``
-    before ``super().start()``), a loop on an ``Event``, a loop whose test is more than
-    the flag and a flag only the thread itself lowers are not reported. On the retired
-    validation sets 44 to 52 it reports four (three judged true, one debatable).
+    before ``super().start()``), a loop whose test is more than the flag and a flag only
+    the thread itself lowers are not reported. On the retired validation sets 44 to 52 it
+    reports four (three judged true, one debatable).
+
+    The same with an ``Event``: the thread clears ``self.<event>`` among its own
+    top-level statements, after a call, where the class tests or waits on that Event
+    (``is_set()``, ``wait()``) and another method sets it: a ``stop()``, also a public
+    one the thread itself calls on failure (ltchiptool's ``BaseThread``, a miss of the
+    ninety-first validation set). An Event cleared before the thread starts, one only
+    the thread sets and one nothing reads are not reported.
 
     **Why is this bad**
 
@@ -111,6 +119,17 @@ class StopFlagRaisedByThread(Rule):
                     f"here is undone and the thread never stops: set it before starting the "
                     "thread, or stop it with a threading.Event",
                 )
+            for cleared, event in _cleared_after_a_call(func, analysis):
+                stoppers = _event_set_elsewhere(event, func, analysis)
+                if not stoppers or not _event_read(event, func, analysis):
+                    continue
+                names = " or ".join(f"'{name}()'" for name in stoppers)
+                yield Finding(
+                    cleared,
+                    f"the thread clears 'self.{event}' itself; a {names} that sets it before "
+                    f"the thread gets here is undone and the thread never stops: clear it "
+                    "before starting the thread",
+                )
 
 
 def _raised_then_polled(func: FunctionInfo) -> Iterator[tuple[cst.CSTNode, str]]:
@@ -134,6 +153,76 @@ def _raised_then_polled(func: FunctionInfo) -> Iterator[tuple[cst.CSTNode, str]]
             tested = _own_attribute(loop.test, func)
             if tested is not None and tested in raised:
                 yield raised.pop(tested), tested
+
+
+def _cleared_after_a_call(
+    func: FunctionInfo, analysis: ModuleAnalysis
+) -> Iterator[tuple[cst.CSTNode, str]]:
+    """The ``self.<event>.clear()`` statements among ``func``'s top-level statements, on
+    an ``Event`` of the object, after a statement that calls something (as for the flag:
+    a clear that is the thread's first act leaves a window of a few bytecodes)."""
+    assert isinstance(func.node, cst.FunctionDef)
+    called = False
+    for statement in block(func.node.body):
+        receiver = bare_method_call(statement, "clear")
+        event = _own_attribute(receiver, func) if receiver is not None else None
+        if (
+            event is not None
+            and receiver is not None
+            and analysis.symbols.kind_of(receiver, func) is Kind.EVENT
+        ):
+            if called:
+                yield statement, event
+            continue
+        called = called or any(isinstance(node, cst.Call) for node in walk(statement, NOT_RUN))
+
+
+def _event_calls(event: str, func: FunctionInfo, methods: frozenset[str]) -> bool:
+    """Does ``func`` call ``self.<event>.<one of methods>(...)``?"""
+    for node in walk(func.node, NOT_RUN):
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in methods
+            and _own_attribute(node.func.value, func) == event
+        ):
+            return True
+    return False
+
+
+def _event_set_elsewhere(event: str, thread: FunctionInfo, analysis: ModuleAnalysis) -> list[str]:
+    """The methods of the class family, besides set-up, that set ``self.<event>``: a
+    stop. Not a private one the thread itself runs; a public one users call as well,
+    even when the thread also calls it on failure (ltchiptool's ``stop()``)."""
+    assert thread.cls is not None
+    family = analysis.structure.class_family(thread.cls)
+    own = analysis.reached_from([thread])
+    found = [
+        func.name
+        for func in analysis.structure.functions
+        if func.cls is not None
+        and func.cls.qualname in family
+        and func.self_name is not None
+        and func.name not in _SET_UP
+        and func is not thread
+        and (func not in own or not func.name.startswith("_"))
+        and _event_calls(event, func, frozenset({"set"}))
+    ]
+    return sorted(set(found))
+
+
+def _event_read(event: str, thread: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Does a method of the class family test or wait on ``self.<event>``: the Event is
+    what the thread's work polls to end (``should_run()``, ``while not ...wait(t):``)?"""
+    assert thread.cls is not None
+    family = analysis.structure.class_family(thread.cls)
+    return any(
+        func.cls is not None
+        and func.cls.qualname in family
+        and func.self_name is not None
+        and _event_calls(event, func, frozenset({"is_set", "isSet", "wait"}))
+        for func in analysis.structure.functions
+    )
 
 
 def _loops(statement: cst.BaseStatement) -> Iterator[cst.While]:
