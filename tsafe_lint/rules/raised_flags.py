@@ -194,19 +194,10 @@ def _event_set_elsewhere(event: str, thread: FunctionInfo, analysis: ModuleAnaly
     """The methods of the class family, besides set-up, that set ``self.<event>``: a
     stop. Not a private one the thread itself runs; a public one users call as well,
     even when the thread also calls it on failure (ltchiptool's ``stop()``)."""
-    assert thread.cls is not None
-    family = analysis.structure.class_family(thread.cls)
-    own = analysis.reached_from([thread])
     found = [
         func.name
-        for func in analysis.structure.functions
-        if func.cls is not None
-        and func.cls.qualname in family
-        and func.self_name is not None
-        and func.name not in _SET_UP
-        and func is not thread
-        and (func not in own or not func.name.startswith("_"))
-        and _event_calls(event, func, frozenset({"set"}))
+        for func in other_methods(thread, analysis, public_too=True)
+        if _event_calls(event, func, frozenset({"set"}))
     ]
     return sorted(set(found))
 
@@ -272,9 +263,12 @@ def _lowered_elsewhere(flag: str, thread: FunctionInfo, analysis: ModuleAnalysis
     return sorted(set(found))
 
 
-def other_methods(thread: FunctionInfo, analysis: ModuleAnalysis) -> Iterator[FunctionInfo]:
+def other_methods(
+    thread: FunctionInfo, analysis: ModuleAnalysis, public_too: bool = False
+) -> Iterator[FunctionInfo]:
     """The methods of ``thread``'s class family (a method a thread runs) that are not
-    set-up and not run by that thread: where a stop can come from."""
+    set-up and not run by that thread: where a stop can come from. ``public_too``: also
+    the public ones the thread calls, which users may call as well (not ``thread``)."""
     assert thread.cls is not None
     family = analysis.structure.class_family(thread.cls)
     own = analysis.reached_from([thread])
@@ -282,7 +276,8 @@ def other_methods(thread: FunctionInfo, analysis: ModuleAnalysis) -> Iterator[Fu
         if (
             func.cls is not None
             and func.cls.qualname in family
-            and func not in own
+            and (func not in own or (public_too and not func.name.startswith("_")))
+            and func is not thread
             and func.name not in _SET_UP
             and func.self_name is not None
         ):
