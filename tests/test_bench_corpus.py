@@ -52,6 +52,43 @@ PINS = {
     "desireeia-server": "0.3.1",
     "insta360": "0.1.22",
 }
+# the ninety-second set, pinned while the ninety-first is reviewed and held in reserve until the
+# ninety-first is retired; unseen
+NEXT = BENCH / "validation_next.toml"
+NEXT_PINS = {
+    "pythonclaw": "0.7.2",
+    "totalsync-webinterface": "0.3.0",
+    "comfyui-open-manager": "0.6.19",
+    "finkrit": "0.3.1",
+    "microsdevtoolkit": "3.7.2",
+    "gguf-cpp": "0.0.7",
+    "theforge-core": "0.7.0",
+    "tapesmith": "0.4.4",
+    "link-project-to-chat": "9.4.1",
+    "zett-agent": "0.2.1",
+    "vel-ai": "0.6.0",
+    "judikt": "0.3.0",
+    "aicorkit": "0.1.15",
+    "spotifysaverdn": "0.7.5.post3",
+    "oumigo": "0.3.1",
+    "wolfpackai": "0.2.5",
+    "sentinelcore-ai": "0.4.0",
+    "nura-campfire": "0.1.0",
+    "fomo-the-arm": "0.1.0",
+    "lonoboard": "0.1.0",
+    "lanetrace": "0.3.0",
+    "mcgram": "0.5.1",
+    "zepygui": "0.1.0",
+    "novaui": "0.1.0",
+    "isa9000": "0.3.0",
+    "veract": "0.3.2",
+    "chartremotely": "0.2.2",
+    "sentinel-watch": "0.5.0",
+    "localdash": "0.1.0",
+    "llm-router-monitor": "0.0.1",
+    "agent-peer": "0.12.4",
+    "omega-code": "0.4.0",
+}
 SEEN = (
     BENCH / "validation_seen.toml",
     BENCH / "validation_seen_2.toml",
@@ -220,6 +257,20 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
+
+
+def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
+    assert_pinned(NEXT, NEXT_PINS)
+    upcoming = {dists.canonical(name) for name in NEXT_PINS}
+    assert len(upcoming) == len(NEXT_PINS)
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    current = {dists.canonical(name) for name in PINS}
+    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
+    assert not upcoming & tuned
+    assert not upcoming & bugs
+    assert not upcoming & current  # the ninety-first is under review; this set stays unseen
+    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
