@@ -80,3 +80,26 @@ def imported_from(node: ast.ImportFrom, module: str, package: bool) -> list[tupl
         for alias in node.names
         if alias.name != "*"
     ]
+
+
+def import_candidates(
+    level: int, source: str | None, names: list[str] | None, module: str, package: bool
+) -> list[str]:
+    """The modules an import statement in ``module`` may load, absolute: ``import a.b``
+    (``names`` None) gives ``a.b``; ``from a import b, c`` gives ``a``, ``a.b`` and
+    ``a.c`` (each name may be a submodule: the project join tells which are), relative
+    imports resolved against ``module``; ``*`` names nothing more. A relative import
+    past the top package (``from . import json`` in a module outside any package) loads
+    nothing: it always fails."""
+    if level:
+        depth = module.count(".") + 1 if package else module.count(".")
+        if level > depth:
+            return []
+    base = absolute_import("." * level + (source or ""), module, package) if level else source
+    if names is None:
+        return [base] if base else []
+    found = [base] if base and source else []
+    for name in names:
+        if name != "*":
+            found.append(f"{base}.{name}" if base else name)
+    return found

@@ -50,6 +50,10 @@ class ProjectContext:
     #: attributes the module's classes inherit from bases in other modules of the
     #: package, with the kinds those bases make: (class, attribute, Kind value)
     inherited_kinds: tuple[tuple[str, str, str], ...] = ()
+    #: what the module's deferred imports may load that loads nothing new: project
+    #: modules (and their names) whose eager imports need nothing outside the project
+    #: that the module's own did not load (``import_closure``)
+    safe_imports: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(
@@ -58,6 +62,7 @@ class ProjectContext:
             or self.copying_classes
             or self.made_kinds
             or self.inherited_kinds
+            or self.safe_imports
         )
 
     def as_json(self) -> dict[str, object]:
@@ -70,6 +75,7 @@ class ProjectContext:
             "copying_classes": list(self.copying_classes),
             "made_kinds": [list(pair) for pair in self.made_kinds],
             "inherited_kinds": [list(triple) for triple in self.inherited_kinds],
+            "safe_imports": list(self.safe_imports),
         }
 
 

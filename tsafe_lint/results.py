@@ -82,4 +82,5 @@ def context_from_json(data: dict[str, Any] | None) -> ProjectContext:
         tuple(data["copying_classes"]),
         tuple((name, kind) for name, kind in data["made_kinds"]),
         tuple((cls, attr, kind) for cls, attr, kind in data.get("inherited_kinds", ())),
+        tuple(data.get("safe_imports", ())),
     )

@@ -64,6 +64,13 @@ class FileSummary:
     rebound_imports: list[list[Any]] = field(default_factory=list)
     # the real names of the module globals its ``while`` tests read
     polled_globals: list[str] = field(default_factory=list)
+    # what the module's unconditional top-level imports may load, and what the imports
+    # inside its functions may (``import_candidates``): the join says which deferred
+    # imports load nothing the module has not loaded already (``import_closure``)
+    eager_imports: list[str] = field(default_factory=list)
+    deferred_imports: list[str] = field(default_factory=list)
+    # the names the module's top level binds ("*" for a star import's unknown ones)
+    top_names: list[str] = field(default_factory=list)
     analysed: bool = True  # False: only syntax-checked (no threading vocabulary)
 
     def as_json(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass
 
 from tsafe_lint.project.file_summary import FileSummary
+from tsafe_lint.project.import_closure import ImportClosure
 from tsafe_lint.project_context import ExternalEntry, ProjectContext, awaited_in_turn
 
 Node = tuple[str, str]  # (module, function qualified name)
@@ -168,6 +169,7 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
                         queue.append((nxt, path, many, through))
 
     result: dict[str, ProjectContext] = {}
+    closure = ImportClosure(index.modules)
     for summary in index.modules.values():
         kinds = _imported_kinds(index, summary)
         module_entries = tuple(sorted(entries.get(summary.path, {}).values(), key=repr))
@@ -175,7 +177,10 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
         made = {q: index.primitive_class(q) for q in summary.bound_calls}
         made_kinds = tuple(sorted((q, k) for q, k in made.items() if k is not None))
         inherited = index.inherited_kinds(summary)
-        context = ProjectContext(kinds, module_entries, copying, made_kinds, inherited)
+        safe_imports = closure.safe_deferred(summary)
+        context = ProjectContext(
+            kinds, module_entries, copying, made_kinds, inherited, safe_imports
+        )
         if context:
             result[summary.path] = context
     return result

@@ -19,9 +19,10 @@ from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, dotted_nam
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.threads import ThreadStart
 from tsafe_lint.analysis.tree import Span
-from tsafe_lint.module_names import imported_from
+from tsafe_lint.module_names import imported_from, is_package
 from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.flag_copies import flag_copies
+from tsafe_lint.project.import_statements import ast_imports, cst_imports
 
 
 def summarize(analysis: ModuleAnalysis) -> FileSummary:
@@ -40,6 +41,16 @@ def plan_summary(
     summary = FileSummary(analysis.path, analysis.name)
     summary.functions = [f.qualname for f in structure.functions if not f.is_module]
     summary.imports = dict(structure.module_scope.imports)
+    submits = any(
+        isinstance(call.call.func, cst.Attribute) and call.call.func.attr.value == "submit"
+        for call in analysis.regions.calls
+    )
+    functions = [
+        f.node for f in structure.functions if submits and isinstance(f.node, cst.FunctionDef)
+    ]
+    imports = cst_imports(analysis.module, analysis.name, is_package(analysis.path), functions)
+    summary.eager_imports, summary.deferred_imports = imports.eager, imports.deferred
+    summary.top_names = imports.top_names
     summary.lock_uses = _lock_uses(analysis)
     for key, info in analysis.symbols.symbols.items():
         if key[0] == "global" and info.kind is not None:
@@ -319,6 +330,9 @@ def summarize_syntax_only(path: str, module: str, package: bool, tree: ast.Modul
     enough for other modules to hand it a thread entry point."""
     summary = FileSummary(path, module, analysed=False)
     summary.rebound_imports, summary.polled_globals = flag_copies(tree, module, package)
+    imports = ast_imports(tree, module, package)
+    summary.eager_imports, summary.deferred_imports = imports.eager, imports.deferred
+    summary.top_names = imports.top_names
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             summary.functions.append(node.name)

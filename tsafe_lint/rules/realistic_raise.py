@@ -29,6 +29,7 @@ from tsafe_lint.analysis.symbols import means_builtin
 from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
 from tsafe_lint.analysis.toolkits import literal_arguments, own_widget
 from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call, per_node, walk
+from tsafe_lint.module_names import is_package
 from tsafe_lint.rules.cannot_raise import (
     _DIVISIONS,
     _changed_only_under,
@@ -39,7 +40,8 @@ from tsafe_lint.rules.cannot_raise import (
     catches_one_of,
     value_cannot_raise,
 )
-from tsafe_lint.rules.self_logging import is_log_call, swallows
+from tsafe_lint.rules.safe_imports import import_cannot_fail
+from tsafe_lint.rules.self_logging import bound_names, is_log_call, reads_unbound, swallows
 
 #: The builtins' names (``len``, ``open``...).
 _BUILTINS = frozenset(dir(builtins))
@@ -48,7 +50,7 @@ _DEPTH = 3
 #: Statements that leave the lock held or hand control away: they always count.
 #: ``asyncio.gather``, which with ``return_exceptions=True`` hands errors back as results.
 _GATHERS = frozenset({"asyncio.gather", "asyncio.tasks.gather"})
-_LEAVING = (cst.Raise, cst.Assert, cst.Yield, cst.Await, cst.Import, cst.ImportFrom)
+_LEAVING = (cst.Raise, cst.Assert, cst.Yield, cst.Await)
 #: Builtins that fail on ordinary input: files, parsing, dynamic code, exhausted iterators.
 _FAILING_BUILTINS = frozenset(
     {
@@ -141,8 +143,23 @@ _SAFE_QUALIFIED = frozenset(
         "datetime.datetime.today",
         "datetime.date.today",
         "datetime.timedelta",
+        # Django's housekeeping for a thread of its own: it closes the connections past
+        # their age or broken, which does not fail in use (iotsploit's
+        # campaign task, calling it before its ``try`` and in its ``finally``, ninety-first
+        # set: TS401 judged false)
+        "django.db.close_old_connections",
     }
 )
+#: Clock reads whose value the methods of ``_CLOCK_FORMATS`` turn into text or a number.
+_CLOCK_READS = frozenset(
+    {
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "datetime.datetime.today",
+        "datetime.date.today",
+    }
+)
+_CLOCK_FORMATS = frozenset({"isoformat", "strftime", "timestamp"})
 #: The state queries of an event, thread, lock or queue, and an event's ``set()``, taking
 #: no argument: they read or raise a flag (``server._shut_down.is_set()``,
 #: ``self.server.ready.set()``, where the object's kind is not known here).
@@ -416,7 +433,13 @@ def function_cannot_fail(func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
     does not raise covers its body; a ``return`` is fine here)? A task handed to a pool
     that cannot fail leaves nothing in its Future."""
     walk = _Walk(analysis, None)
-    return not any(walk.fails(statement, func, 1) for statement in func.body())
+    body = list(func.body())
+    bound = set(func.params)
+    for index, statement in enumerate(body):
+        if isinstance(statement, cst.Try) and reads_unbound(statement, body[index + 1 :], bound):
+            return False  # a name only the ``try`` binds, read after a handler that did not
+        bound |= bound_names(statement)
+    return not any(walk.fails(statement, func, 1) for statement in body)
 
 
 class _Walk:
@@ -477,6 +500,14 @@ class _Walk:
             return False  # the awaitables' errors come back as results
         if isinstance(node, _LEAVING):
             return True
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            analysis = self.analysis
+            return not import_cannot_fail(  # ``safe_imports``
+                node,
+                analysis.name,
+                is_package(analysis.path),
+                frozenset(analysis.context.safe_imports),
+            )
         if isinstance(node, (cst.Break, cst.Continue)):
             return True  # ``_nodes`` drops those that stay inside a loop of the statement
         if isinstance(node, cst.Call):
@@ -707,6 +738,8 @@ class _Walk:
                 return False  # ``previous = conn.gettimeout()``: reads that number back
             if method in _CONTEXT_VAR_METHODS and _context_var(callee.value, func, analysis):
                 return False  # ``token = _budget.set(budget)``: this context's own slot
+            if method in _CLOCK_FORMATS and self._formats_clock(call, func):
+                return False  # ``datetime.now(timezone.utc).isoformat()``
         if isinstance(callee, cst.Name) and _plain_record_class(callee.value, func, analysis):
             return False  # ``Budget(self, deadline)``: the generated ``__init__`` stores fields
         qualified = analysis.structure.qualified_name(callee, func)
@@ -721,6 +754,25 @@ class _Walk:
             and callee.value in _BUILTINS
             and means_builtin(callee.value, func)
         )
+
+    def _formats_clock(self, call: cst.Call, func: FunctionInfo) -> bool:
+        """``datetime.now(tz).isoformat()``, ``.timestamp()`` or ``.strftime("%Y-%m-%d")``
+        with a literal format: a clock read turned into text or a number, which cannot
+        fail (cognitivesystems' refresh task stamping its status after its ``try``,
+        ninety-first set: TS401 judged false)."""
+        assert isinstance(call.func, cst.Attribute)
+        reading = call.func.value
+        if not isinstance(reading, cst.Call):
+            return False
+        qualified = self.analysis.structure.qualified_name(reading.func, func)
+        if qualified not in _CLOCK_READS:
+            return False
+        method = call.func.attr.value
+        if method == "strftime":
+            return len(call.args) == 1 and isinstance(call.args[0].value, cst.SimpleString)
+        if method == "timestamp" and qualified == "datetime.date.today":
+            return False  # a ``date`` has no ``timestamp()``: it always fails
+        return not call.args
 
     def _run_in_fresh_context(self, call: cst.Call, func: FunctionInfo) -> FunctionInfo | None:
         """The module's function ``fn`` of ``ctx.run(fn, ...)`` on a copied context

@@ -61,21 +61,30 @@ def swallows(
     def calm(statement: cst.BaseStatement) -> bool:
         return quiet(statement) or (also_quiet is not None and also_quiet(statement))
 
-    return _catches_everything(body, calm)
+    return _catches_everything(body, calm, set(func.params))
 
 
 def _catches_everything(
-    body: list[cst.BaseStatement], calm: Callable[[cst.BaseStatement], bool] | None = None
+    body: list[cst.BaseStatement],
+    calm: Callable[[cst.BaseStatement], bool] | None = None,
+    bound: set[str] | None = None,
 ) -> bool:
     calm = calm or quiet
-    while body and calm(body[0]):
+    bound = set(bound or ())
+    # not past the ``try`` itself, which the caller's analysis may clear as a whole
+    while body and not isinstance(body[0], cst.Try) and calm(body[0]):
+        bound |= bound_names(body[0])
         body = body[1:]
     handed_back = False
+    after: list[cst.BaseStatement] = []
     while len(body) > 1 and (calm(body[-1]) or _hands_back(body[-1])):
         handed_back |= not calm(body[-1])
+        after.insert(0, body[-1])
         body = body[:-1]  # ``log.debug("done")`` after the ``try``
     if len(body) != 1 or not isinstance(body[0], cst.Try):
         return False
+    if reads_unbound(body[0], after, bound):
+        return False  # ``NameError`` after a handler that did not bind the name
     if handed_back and not all(
         ends_by_leaving(handler.body, (cst.Return,)) for handler in body[0].handlers
     ):
@@ -89,8 +98,10 @@ def _catches_everything(
         return (
             final is not None
             and all(calm(statement) for statement in _suite(final.body))
-            and _catches_everything(_suite(body[0].body), calm)
+            and _catches_everything(_suite(body[0].body), calm, bound)
         )
+    if final is not None and not all(calm(statement) for statement in _suite(final.body)):
+        return False  # ``finally: conn.close()`` runs outside the handlers
     broad = any(
         handler.type is None
         or any(isinstance(node, cst.Name) and node.value in _BROAD for node in walk(handler.type))
@@ -98,6 +109,65 @@ def _catches_everything(
     )
     raises = any(isinstance(node, cst.Raise) for handler in handlers for node in walk(handler))
     return broad and not raises
+
+
+def reads_unbound(
+    statement: cst.Try, after: list[cst.BaseStatement], bound: set[str] | None = None
+) -> bool:
+    """Do the statements ``after`` the ``try`` read a name that only its body binds
+    (``status = source.discover(name)``), when a handler neither binds it nor leaves,
+    or the name a handler caught the error as (``except Exception as e:``, unbound
+    once the handler ends)? That read raises ``NameError`` after the error was caught
+    (a review of the ninety-first set's tuning: ``_refresh`` with the handler's
+    assignment taken away)."""
+    if not after:
+        return False
+    read = {name for later in after for name in _names_read(later)}
+    caught = {
+        handler.name.name.value
+        for handler in statement.handlers
+        if handler.name is not None and isinstance(handler.name.name, cst.Name)
+    }
+    if read & caught:
+        return True
+    only_there = (bound_names(statement.body) - (bound or set())) & read
+    for handler in statement.handlers:
+        if ends_by_leaving(handler.body, (cst.Return,)):
+            continue
+        if only_there - bound_names(handler.body):
+            return True
+    return False
+
+
+def _names_read(node: cst.CSTNode) -> set[str]:
+    """The plain names ``node`` mentions (not an attribute's own name: ``self.status``)."""
+    attributes = {id(inner.attr) for inner in walk(node) if isinstance(inner, cst.Attribute)}
+    return {
+        inner.value
+        for inner in walk(node)
+        if isinstance(inner, cst.Name) and id(inner) not in attributes
+    }
+
+
+def bound_names(suite: cst.CSTNode) -> set[str]:
+    """The names a statement or suite binds by assignment, a loop or ``with ... as``."""
+    names: set[str] = set()
+    for node in walk(suite):
+        targets: list[cst.BaseExpression] = []
+        if isinstance(
+            node, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)
+        ):
+            targets.append(node.target)  # a comprehension's own names stay inside it
+        elif isinstance(node, cst.AsName):
+            targets.append(node.name)
+        for target in targets:
+            names.update(
+                inner.value
+                for inner in walk(target)
+                if isinstance(inner, cst.Name)
+                and not isinstance(target, (cst.Attribute, cst.Subscript))
+            )
+    return names
 
 
 def _hands_back(statement: cst.BaseStatement) -> bool:

@@ -303,7 +303,19 @@ class FutureDiscarded(Rule):
     them (``dirs = [d for d in [self.a, self.b] if d]``), or any statement TS201's test
     ("What may stand between") finds cannot fail in use (``started =
     time.perf_counter()``, ``conn.settimeout(30.0)``), as may the ``finally`` of a
-    ``try``/``finally`` around the catching ``try``. One call is followed: a closure or
+    ``try``/``finally`` around the catching ``try`` and the statements after it (a
+    status stored under a lock, stamped ``datetime.now(timezone.utc).isoformat()``).
+    That test takes a deferred import of a standard module every platform has (``import
+    logging``, not a name only some platforms have: ``from signal import SIGALRM``) as
+    one that cannot fail, and so a deferred import of the project's own module when
+    that module's top-level imports load nothing the importing module had not loaded
+    already (``from .segments import ensure``, deferred to break an import cycle), and
+    Django's ``close_old_connections()``; a deferred third-party import (``import
+    yaml``), or one of the project's modules that imports one of its own (``from
+    .exporters.parquet import write`` loading ``pyarrow``), is how code makes a
+    dependency optional, and still counts. So does a statement after the ``try`` that
+    reads a name only the ``try`` body binds when a handler leaves it unbound, and a
+    ``finally`` that can fail. One call is followed: a closure or
     lambda whose whole body is one call, with plain arguments (names, constants,
     attributes), of such a function of the module (``def _run():
     self.run_listeners(message)``) logs its errors too.
