@@ -24,38 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the ninety-first set, pinned while the ninetieth was reviewed; current since the
-# ninetieth was retired
+# the ninety-second set, pinned while the ninety-first was reviewed; current since the
+# ninety-first was retired
 PINS = {
-    "rcpilot": "1.10.5",
-    "ei-media": "0.3.0",
-    "run-farm": "0.4.0",
-    "arcana-agent": "1.2.0",
-    "nseg-runtime": "0.5.7",
-    "pocket-desk-agent": "3.7.0",
-    "inferrail": "0.4.16",
-    "vague-code": "0.1.22",
-    "virtual-plc": "0.3.0",
-    "livesynth": "0.1.0",
-    "pi-ai-python": "1.7.0",
-    "tinyleaf": "0.7.0",
-    "extra-desktop": "0.3.4",
-    "cognitivesystems": "0.1.5",
-    "iotsploit-django": "0.0.10",
-    "guarftrain": "0.3.0",
-    "dashbox": "0.1.8.post202610270517",
-    "ltchiptool": "4.15.0",
-    "codex-telegram": "0.6.0",
-    "halo-engine": "0.3.5",
-    "skill-control-plane": "1.0.1",
-    "dataray-bridge": "0.3.0",
-    "desireeia-server": "0.3.1",
-    "insta360": "0.1.22",
-}
-# the ninety-second set, pinned while the ninety-first is reviewed and held in reserve until the
-# ninety-first is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "pythonclaw": "0.7.2",
     "totalsync-webinterface": "0.3.0",
     "comfyui-open-manager": "0.6.19",
@@ -180,6 +151,7 @@ SEEN = (
     BENCH / "validation_seen_88.toml",
     BENCH / "validation_seen_89.toml",
     BENCH / "validation_seen_90.toml",
+    BENCH / "validation_seen_91.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -257,20 +229,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the ninety-first is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
