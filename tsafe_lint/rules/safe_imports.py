@@ -8,17 +8,17 @@ that reports its own errors even when a deferred import stands before the ``try`
 - a module of the standard library that every platform and every supported Python has
   (a fixed list: ``sys.stdlib_module_names`` would follow the interpreter running the
   linter, and names platform modules such as ``winreg`` and ``fcntl`` that fail elsewhere);
-- a module of the linted project whose own top-level imports load nothing that the
-  importing module had not loaded already (the project join's ``import_closure``: a
-  deferred ``from .exporters.parquet import write`` whose module imports ``pyarrow`` may
-  fail; one deferred to break an import cycle does not).
+- a module of the linted project whose import-time imports load nothing outside the
+  project that the importing module had not loaded already (the project join's
+  ``import_closure``: a deferred ``from .exporters.parquet import write`` whose module
+  imports ``pyarrow`` may fail; one deferred to break an import cycle does not).
 
 A name that a newer Python added (``from datetime import UTC``) fails on an older one for
 every call: a fault of the package's declared Python, not one of use. A name that only
 some platforms have does fail in use, so a ``from`` import of a module with such names
-(``PLATFORM_NAMES``) counts as one that may fail. Not ``from M import
-*``, and not a third-party module: deferring one is how code makes a
-dependency optional, and its ``ImportError`` is the failure the Future would hide.
+(``PLATFORM_NAMES``) counts as one that may fail. Not ``from M import *``, and not a
+third-party module: deferring one is how code makes a dependency optional, and its
+``ImportError`` is the failure the Future would hide.
 """
 
 from __future__ import annotations
