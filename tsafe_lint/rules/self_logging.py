@@ -20,6 +20,7 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, walk
 from tsafe_lint.analysis.log_aliases import is_log_method, is_logger
 from tsafe_lint.analysis.scopes import ClassInfo, ModuleStructure, ends_by_leaving, is_docstring
+from tsafe_lint.analysis.tree import variable_names
 
 #: handlers that catch every error a task normally raises
 _BROAD = frozenset({"Exception", "BaseException"})
@@ -122,7 +123,7 @@ def reads_unbound(
     assignment taken away)."""
     if not after:
         return False
-    read = {name for later in after for name in _names_read(later)}
+    read = {name.value for later in after for name in variable_names(later)}
     caught = {
         handler.name.name.value
         for handler in statement.handlers
@@ -137,16 +138,6 @@ def reads_unbound(
         if only_there - bound_names(handler.body):
             return True
     return False
-
-
-def _names_read(node: cst.CSTNode) -> set[str]:
-    """The plain names ``node`` mentions (not an attribute's own name: ``self.status``)."""
-    attributes = {id(inner.attr) for inner in walk(node) if isinstance(inner, cst.Attribute)}
-    return {
-        inner.value
-        for inner in walk(node)
-        if isinstance(inner, cst.Name) and id(inner) not in attributes
-    }
 
 
 def bound_names(suite: cst.CSTNode) -> set[str]:
