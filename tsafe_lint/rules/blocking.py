@@ -29,6 +29,7 @@ from tsafe_lint.rules.queue_feeders import (
     retires_own_item,
     taken_when_not_empty,
 )
+from tsafe_lint.rules.try_only_locks import TryOnlyLocks
 
 FAMILY = "locks"
 
@@ -152,7 +153,18 @@ class BlockingCallUnderLock(Rule):
     takes it first leaves when it is held (``if self._busy.locked(): raise
     RuntimeError(...)``, then ``self._busy.acquire()``), and it is never handed out. A
     second caller raises instead of waiting, so nobody stalls behind it; one ``with`` of
-    it, or an acquire without that test, keeps the wait reported.
+    it, or an acquire without that test, keeps the wait reported. The same holds for a
+    lock only one function takes, and only as ``if not self._consumer.acquire(
+    blocking=False): raise RuntimeError("one consumer at a time")`` (arguments literals,
+    nothing else in that branch), in no loop and no ``try`` of that function, which has
+    no decorator, puts, sets or notifies nothing, is named nowhere else in the module,
+    and whose refusal no ``except`` in a loop of the module catches around a ``next()``
+    of it; its private name used only for that ``acquire``, ``release`` and one plain
+    store of a new ``Lock()`` (``try_only_locks.py``). A ``with``, a waiting, timed or
+    polling (``locked()``) use, a spin or a retry, a refused caller that waits for the
+    holder's result, a second function or another receiver that tries it (one that feeds
+    the awaited queue would be refused), a Condition wait on it, a use in a lambda, a class
+    body or a string (``getattr``), or handing it out keeps the wait reported.
 
     A future's ``result()`` or ``exception()`` where the same future was just found
     done is not reported: a done future stays done, so the call returns (or raises) at
@@ -221,10 +233,11 @@ class BlockingCallUnderLock(Rule):
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         busy: dict[tuple[str, ...], bool] = {}
+        try_only = TryOnlyLocks(analysis)
         for call in analysis.regions.calls:
             held = analysis.locks.held_locks(call.state)
             for lock in held - busy.keys():
-                busy[lock] = _busy_flag(lock, analysis)
+                busy[lock] = _busy_flag(lock, analysis) or try_only.nobody_waits(lock)
             held = {lock for lock in held if not busy[lock]}
             if not held:
                 continue
