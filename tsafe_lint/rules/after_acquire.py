@@ -35,6 +35,7 @@ from tsafe_lint.analysis.symbols import means_builtin
 from tsafe_lint.analysis.tree import NOT_RUN, bare_call, children, names_bound_by, per_node
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.base import snippet
+from tsafe_lint.rules.callback_release import released_by_callback_in_try
 from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.fix_builders import is_release_of, releases
 from tsafe_lint.rules.ownership import tests_locked
@@ -133,6 +134,7 @@ def released_after(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     elif (
         _released_by_finally(first, call.target, analysis, call)
         or _released_by_callback(first, call, analysis)
+        or released_by_callback_in_try(first, call, analysis)
         or _released_by_started_thread(first, call, analysis)
         or _released_past_handlers(first, call, analysis)
     ):

@@ -299,7 +299,15 @@ class AcquireWithoutTryFinally(Rule):
     ``else`` first registers a callback that releases it (``future.add_done_callback(
     lambda f: sem.release())``): every exception path releases, and the success path
     hands the release to the callback. A handler that catches only some exceptions, or
-    a callback that releases anything else, is reported.
+    a callback that releases anything else, is reported. The registration may also come
+    right after ``submit`` inside the ``try``: ``future = None`` right before it, then
+    ``future = pool.submit(job)`` on a thread or process pool the analysis knows, with
+    arguments that run nothing, then ``future.add_done_callback(lambda f:
+    sem.release())``; every handler begins with ``if future is None:`` whose body begins
+    with the release, or catches only ``TimeoutError`` (which such a ``submit`` does not
+    raise), and one that releases catches everything; no ``else`` or ``finally``, the
+    lock taken once in the function, its local names bound once outside any loop. A task
+    that times out keeps its slot until it ends (``callback_release.py``).
 
     **Release handed to the thread it starts**
 
