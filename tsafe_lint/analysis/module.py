@@ -695,6 +695,18 @@ class ModuleAnalysis:
             and self.structure.method(cls, name) is None
         )
 
+    def within(
+        self, node: cst.CSTNode, func: FunctionInfo, kinds: tuple[type[cst.CSTNode], ...]
+    ) -> bool:
+        """Is ``node``, or a node around it in ``func``'s own code, one of ``kinds`` (a
+        loop, a ``try``)?"""
+        current: cst.CSTNode | None = node
+        while current is not None and current is not func.node:
+            if isinstance(current, kinds):
+                return True
+            current = self.parent_of(current)
+        return False
+
     def parent_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
         """The node containing ``node`` (built on first use: only fixes need it)."""
         if self._parents is None:

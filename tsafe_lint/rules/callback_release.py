@@ -42,10 +42,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from tsafe_lint.analysis import FunctionInfo, Kind, MethodCall, ModuleAnalysis, block
+from tsafe_lint.analysis import Kind, MethodCall, ModuleAnalysis, block
 from tsafe_lint.analysis.none_tests import none_subject
 from tsafe_lint.analysis.scopes import final_name
-from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
+from tsafe_lint.analysis.tree import NOT_RUN, bare_call, names_bound_by, walk
 from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.fix_builders import is_release_of, releases
 
@@ -104,19 +104,9 @@ def _taken_once_and_fixed(call: MethodCall, analysis: ModuleAnalysis) -> bool:
         bindings = [node for node in walk(func.node, skip=NOT_RUN) if root in names_bound_by(node)]
         if len(bindings) + (root in func.params) != 1:
             return False
-        if bindings and _in_loop(bindings[0], func, analysis):
+        if bindings and analysis.within(bindings[0], func, (cst.For, cst.While)):
             return False
     return True
-
-
-def _in_loop(node: cst.CSTNode, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
-    """Is ``node`` a loop (its variable) or inside one of the function's loops?"""
-    current: cst.CSTNode | None = node
-    while current is not None and current is not func.node:
-        if isinstance(current, (cst.For, cst.While)):
-            return True
-        current = analysis.parent_of(current)
-    return False
 
 
 def _binds(target: cst.AsName, name: str) -> bool:
@@ -163,12 +153,9 @@ def _registers_release(
     statement: cst.BaseStatement, name: str, call: MethodCall, analysis: ModuleAnalysis
 ) -> bool:
     """``future.add_done_callback(lambda f: lock.release())``."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+    register = bare_call(statement)
+    if register is None:
         return False
-    small = statement.body[0]
-    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
-        return False
-    register = small.value
     callee = register.func
     if not (
         isinstance(callee, cst.Attribute)

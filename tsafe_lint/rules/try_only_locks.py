@@ -238,7 +238,7 @@ def _refusal(seen: MethodCall, analysis: ModuleAnalysis) -> cst.Raise | None:
     test = statement.test
     if not isinstance(test, cst.UnaryOperation) or test.expression is not seen.call:
         return None
-    if _inside_loop_or_try(statement, seen.func, analysis):
+    if analysis.within(statement, seen.func, (cst.For, cst.While, cst.Try, cst.TryStar)):
         return None
     body = statement.body
     if not isinstance(body, cst.IndentedBlock) or len(body.body) != 1:
@@ -269,15 +269,6 @@ def _never_waits(call: cst.Call) -> bool:
             return (isinstance(value, cst.Name) and value.value == "False") or (
                 isinstance(value, cst.Integer) and int(value.value, 0) == 0
             )
-    return False
-
-
-def _inside_loop_or_try(node: cst.CSTNode, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
-    current = analysis.parent_of(node)
-    while current is not None and current is not func.node:
-        if isinstance(current, (cst.For, cst.While, cst.Try, cst.TryStar)):
-            return True
-        current = analysis.parent_of(current)
     return False
 
 
