@@ -188,17 +188,20 @@ class Conflicts:
         sharing = self.analysis.sharing
         reach = self.analysis.reach
         if sharing.is_tracked(key):
+            apart = sharing.exclusive(key) if per_instance else None
             mine_e = sharing.relevant(reach.entries.get(func, []), key, per_instance)
             theirs_e = sharing.relevant(reach.entries.get(other.func, []), key, per_instance)
             if mine_e and theirs_e:
                 if other.func is func and any(entry.many for entry in mine_e):
                     return self.analysis.thread_reason(func)
-                if any(entry.many for entry in mine_e) or other_thread(theirs_e, mine_e):
+                if any(entry.many for entry in mine_e) or other_thread(
+                    theirs_e, mine_e, apart=apart
+                ):
                     return (
                         f"{name} is also written by '{other.func.name}' on another thread; "
                         f"{self.analysis.thread_reason(func)}"
                     )
-                if any_pair and other_thread(theirs_e, mine_e, any_pair=True):
+                if any_pair and other_thread(theirs_e, mine_e, any_pair=True, apart=apart):
                     return (
                         f"{name} is also written by '{other.func.name}' on one of the threads "
                         f"that run '{func.name}', while another runs it; "

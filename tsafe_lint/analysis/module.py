@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 import libcst as cst
 
@@ -26,6 +26,7 @@ from tsafe_lint.analysis.finalizers import (
     wrapper_methods,
 )
 from tsafe_lint.analysis.fresh_object import constructor_helpers, under_construction
+from tsafe_lint.analysis.inline_without_thread import InlineWithoutThread
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.lent import lent_sites
 from tsafe_lint.analysis.locking_decorators import decorator_held
@@ -235,7 +236,14 @@ class ModuleAnalysis:
             self.resolve_function,
             external,
             through + wrappers + one_object,
+            self.inline_without_thread,
         )
+
+    @cached_property
+    def inline_without_thread(self) -> InlineWithoutThread:
+        """Calls made only while an object has no thread of its own, and the state such a
+        path never shares with that thread."""
+        return InlineWithoutThread(self.structure, self.thread_starts)
 
     @cached_property
     def shared_calls(self) -> list[SharedCall]:
@@ -255,6 +263,7 @@ class ModuleAnalysis:
             self.setup_functions,
             self.starts_later,
             self.under_construction,
+            partial(self.inline_without_thread.exclusive, reach=self.reach),
         )
 
     @cached_property

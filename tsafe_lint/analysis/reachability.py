@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import libcst as cst
 
@@ -25,11 +26,12 @@ from tsafe_lint.analysis.entry_points import (
     web_entry_points,
 )
 from tsafe_lint.analysis.events import CallSite, Regions
+from tsafe_lint.analysis.inline_without_thread import InlineWithoutThread
 from tsafe_lint.analysis.names import is_fork_hook
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, final_name
 from tsafe_lint.analysis.set_up_first import SetUpFirst
 from tsafe_lint.analysis.symbols import argument
-from tsafe_lint.analysis.threads import ThreadStart, fresh_receiver, stored_handle
+from tsafe_lint.analysis.threads import ThreadStart, family_handle, fresh_receiver, stored_handle
 from tsafe_lint.analysis.tree import NOT_RUN, FastVisitor, children, walk
 from tsafe_lint.project_context import awaited_in_turn
 
@@ -88,6 +90,18 @@ class Entry:
     #: seen by that object's own attributes, one thread at a time, even when sibling
     #: classes start the same target into it
     per_object: str = ""
+    #: on this path the object's own thread of that name (a ``per_object``) does not
+    #: exist: the path enters a call made only while its handle is unset
+    #: (``inline_without_thread.py``)
+    absent: str = ""
+    #: the ``id`` of the entry this one is a view of, whose thread it runs on; 0 for
+    #: itself
+    alias: int = 0
+
+
+def view_of(entry: Entry, **changes: object) -> Entry:
+    """``entry`` with ``changes``, on the same thread as far as ``thread_of`` tells."""
+    return replace(entry, alias=entry.alias or id(entry), **changes)  # type: ignore[arg-type]
 
 
 def lone_or_per_request(entry: Entry) -> bool:
@@ -114,19 +128,27 @@ def _response_object(view: FunctionInfo) -> bool:
 
 def thread_of(entry: Entry) -> object:
     """What tells two entries' threads apart."""
-    return entry.thread or id(entry)
+    return entry.thread or entry.alias or id(entry)
 
 
-def other_thread(theirs: list[Entry], mine: list[Entry], any_pair: bool = False) -> bool:
+def other_thread(
+    theirs: list[Entry],
+    mine: list[Entry],
+    any_pair: bool = False,
+    apart: Callable[[Entry, Entry], bool] | None = None,
+) -> bool:
     """Does one of ``theirs`` run on a thread none of ``mine`` runs on, on the same
     object as far as the analysis can tell? Two threads that reach objects of one class
     through different attributes (``Hub.stats``, ``Worker.stats``) may hold two objects:
     not evidence. With ``any_pair``, a writer's thread that also runs the reader's code
     counts against the reader's other threads (a thread that reads and writes still races
-    with another thread that reads)."""
+    with another thread that reads). ``apart``: two entries that never run on the object
+    whose state is looked at (``InlineWithoutThread.exclusive``)."""
     threads = {thread_of(entry) for entry in mine}
     for entry in theirs:
         others = [o for o in mine if thread_of(o) != thread_of(entry)] if any_pair else mine
+        if apart is not None:
+            others = [o for o in others if not apart(o, entry)]
         if not others or (not any_pair and thread_of(entry) in threads):
             continue
         if not entry.holders or any(
@@ -150,7 +172,18 @@ class ThreadReach:
     #: the attributes whose container's elements a path calls into (``self.readers[s]``):
     #: one attribute, many objects
     elements: set[str] = field(default_factory=set)
+    #: per view without an object's own thread (its entry's id, the thread), the classes
+    #: whose methods it reaches past the gate on another object, with the attributes
+    view_entered: dict[tuple[int, str], dict[str, set[str]]] = field(default_factory=dict)
     _one_thread: dict[tuple[int, frozenset[str], bool], Entry] = field(default_factory=dict)
+
+    def own_entered(self, entry: Entry) -> dict[str, set[str]]:
+        """The classes ``entry`` (or the entry it is a view of) reaches on another object,
+        with the attributes that hold it; for a view without an object's own thread, only
+        past the gate."""
+        if entry.absent:
+            return self.view_entered.get((entry.alias, entry.absent), {})
+        return self.entered.get(entry.alias or id(entry), {})
 
     def reached_through(
         self,
@@ -185,7 +218,7 @@ class ThreadReach:
         )
         seen = self._one_thread.get((id(entry), holders, many))
         if seen is None:
-            seen = replace(entry, many=many, holders=holders)
+            seen = view_of(entry, many=many, holders=holders)
             self._one_thread[(id(entry), holders, many)] = seen
         return seen
 
@@ -212,24 +245,6 @@ class ThreadReach:
             chain.append(self.caller[chain[-1]])
             seen.add(chain[-1])
         return list(reversed(chain))
-
-
-def family_handle(handle: str | None, structure: ModuleStructure) -> str | None:
-    """The handle a thread is stored in (``"RecordButton._thread"``), named by the
-    farthest base of its class in the module (``"AcquisitionButton._thread"``): sibling
-    subclasses that each start the base's loop into the same attribute run it, on any
-    one object, on one thread at a time, as one class that restarts it does
-    (glowtracker's live view and record buttons, twenty-ninth set: two TS102 judged
-    false). One object is of one class: it has one such attribute, whichever class set
-    it. Their threads still share the class's and the module's state."""
-    if handle is None:
-        return None
-    owner, _, attr = handle.rpartition(".")
-    cls = structure.classes.get(owner)
-    if cls is None:
-        return handle
-    *_, farthest = structure.class_bases(cls)
-    return f"{farthest.qualname}.{attr}"
 
 
 def verb_of(start: ThreadStart) -> str:
@@ -426,10 +441,12 @@ def compute_reach(
     resolve: Resolver,
     external: list[tuple[FunctionInfo, str, str, bool, str]] = (),  # type: ignore[assignment]
     more_roots: list[Entry] = (),  # type: ignore[assignment]
+    inline: InlineWithoutThread | None = None,
 ) -> ThreadReach:
     """Breadth-first over the call graph from every thread entry point (including those
     other modules start: ``(function, verb, origin, many, thread)``, ``thread`` "" for
-    a thread of its own)."""
+    a thread of its own); ``inline``: the calls made only while an object has no thread
+    of its own."""
     roots: list[Entry] = [
         Entry(func, None, verb, many, origin, thread=thread)
         for func, verb, origin, many, thread in external
@@ -495,32 +512,103 @@ def compute_reach(
         )
     reach = ThreadReach()
     run_now: dict[FunctionInfo, set[int]] = {}
+    gated = inline.calls if inline is not None else {}
     for entry in roots:
-        queue = deque([entry.root])
+        # what the entry reaches on every path; then, as a view of it that the object's
+        # own thread never meets, what it reaches only through a call made while that
+        # thread does not exist
         visited = {entry.root}
-        starter = started_by.get(id(entry))
-        while queue:
-            func = queue.popleft()
-            reach.entries.setdefault(func, []).append(entry)
-            for callee, through, holder, call in callees.get(func, ()):
-                if callee in main_thread or id(call) in regions.interrupt_only:
-                    continue  # the GUI's main thread runs it, or only the main thread gets there
-                if callee.is_async and not func.is_async and not _runs_now(func, call, run_now):
-                    continue  # only makes a coroutine: the event loop's thread runs it
-                if starter is not None and (
-                    set_up.skips(call, *starter) or set_up.primed(callee, *starter)
-                ):
-                    continue  # ``if not G: init()``, made by the starter before the start
-                if holder is not None and callee.cls is not None:
-                    entered = reach.entered.setdefault(id(entry), {})
-                    entered.setdefault(callee.cls.qualname, set()).add(holder)
-                    if through is not None and through.endswith("[...]"):
-                        reach.elements.add(holder)
-                if callee not in visited:
-                    visited.add(callee)
-                    if callee not in reach.caller:
-                        reach.caller[callee] = func
-                        if through is not None:
-                            reach.via[(func, callee)] = through
-                    queue.append(callee)
+        waiting: dict[str, list[_Edge]] = {}
+        walk_calls = partial(
+            _walk_calls,
+            gated,
+            callees,
+            main_thread,
+            regions,
+            run_now,
+            set_up,
+            started_by.get(id(entry)),
+            reach,
+        )
+        walk_calls(entry, deque([entry.root]), visited, waiting)
+        for absent, edges in waiting.items():
+            without = view_of(entry, absent=absent)
+            queue: deque[FunctionInfo] = deque()
+            seen = set(visited)
+            for edge in edges:
+                _take(reach, without, edge, seen, queue)
+            walk_calls(without, queue, seen, {})
+            # the objects it entered past the gate, then also those the entry entered on
+            # its way there
+            after = reach.entered.setdefault(id(without), {})
+            reach.view_entered[(id(entry), absent)] = {
+                name: set(holders) for name, holders in after.items()
+            }
+            for name, holders in reach.entered.get(id(entry), {}).items():
+                after.setdefault(name, set()).update(holders)
     return reach
+
+
+#: a call the walk follows: the caller, the callee, the receiver it goes through when it
+#: is another object (``self.zc.cache``), and the attribute that holds that object
+_Edge = tuple[FunctionInfo, FunctionInfo, "str | None", "str | None"]
+
+
+def _walk_calls(
+    gated: dict[int, str],
+    callees: dict[FunctionInfo, list[tuple[FunctionInfo, str | None, str | None, cst.CSTNode]]],
+    main_thread: set[FunctionInfo],
+    regions: Regions,
+    run_now: dict[FunctionInfo, set[int]],
+    set_up: SetUpFirst,
+    starter: tuple[FunctionInfo, cst.CSTNode] | None,
+    reach: ThreadReach,
+    entry: Entry,
+    queue: deque[FunctionInfo],
+    visited: set[FunctionInfo],
+    waiting: dict[str, list[_Edge]],
+) -> None:
+    """Breadth-first from ``queue`` for ``entry``. A call made only while the object has
+    no thread of its own (``gated``) waits in ``waiting``, under that thread's name,
+    unless ``entry`` is that thread or already a view without one."""
+    while queue:
+        func = queue.popleft()
+        reach.entries.setdefault(func, []).append(entry)
+        for callee, through, holder, call in callees.get(func, ()):
+            if callee in main_thread or id(call) in regions.interrupt_only:
+                continue  # the GUI's main thread runs it, or only the main thread gets there
+            if callee.is_async and not func.is_async and not _runs_now(func, call, run_now):
+                continue  # only makes a coroutine: the event loop's thread runs it
+            if starter is not None and (
+                set_up.skips(call, *starter) or set_up.primed(callee, *starter)
+            ):
+                continue  # ``if not G: init()``, made by the starter before the start
+            absent = gated.get(id(call))
+            if absent is not None and not entry.absent and entry.per_object != absent:
+                waiting.setdefault(absent, []).append((func, callee, through, holder))
+                continue
+            _take(reach, entry, (func, callee, through, holder), visited, queue)
+
+
+def _take(
+    reach: ThreadReach,
+    entry: Entry,
+    edge: _Edge,
+    visited: set[FunctionInfo],
+    queue: deque[FunctionInfo],
+) -> None:
+    """Follow ``edge`` for ``entry``: the object it enters, the call path, the callee
+    queued once."""
+    func, callee, through, holder = edge
+    if holder is not None and callee.cls is not None:
+        entered = reach.entered.setdefault(id(entry), {})
+        entered.setdefault(callee.cls.qualname, set()).add(holder)
+        if through is not None and through.endswith("[...]"):
+            reach.elements.add(holder)
+    if callee not in visited:
+        visited.add(callee)
+        if callee not in reach.caller:
+            reach.caller[callee] = func
+            if through is not None:
+                reach.via[(func, callee)] = through
+        queue.append(callee)

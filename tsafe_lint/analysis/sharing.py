@@ -13,15 +13,15 @@ as many instances (a Thread starts once): to that instance's own attributes they
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 
 import libcst as cst
 
 from tsafe_lint.analysis.events import Access, Regions
+from tsafe_lint.analysis.inline_without_thread import Pair
 from tsafe_lint.analysis.kinds import FACTORIES, Kind
 from tsafe_lint.analysis.names import looks_like_setup
-from tsafe_lint.analysis.reachability import Entry, ThreadReach, other_thread, thread_of
+from tsafe_lint.analysis.reachability import Entry, ThreadReach, other_thread, thread_of, view_of
 from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, script_blocks
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.tree import contains, variable_names, walk
@@ -65,6 +65,7 @@ class Sharing:
         setup: frozenset[FunctionInfo],
         starts_later: Callable[[FunctionInfo, int, FunctionInfo], bool] | None = None,
         under_construction: Callable[[SymbolKey, FunctionInfo], bool] | None = None,
+        exclusive: Callable[[SymbolKey], Pair | None] | None = None,
     ) -> None:
         self.structure = structure
         #: ``ModuleAnalysis.starts_later``: is a function, at a point, before it starts
@@ -73,6 +74,9 @@ class Sharing:
         #: ``ModuleAnalysis.under_construction``: an attribute of an object still being
         #: built, which no other thread can reach yet
         self._under_construction = under_construction
+        #: ``InlineWithoutThread.exclusive``: which two entries never run on the object
+        #: that owns a key
+        self.exclusive = exclusive or (lambda key: None)
         self.symbols = symbols
         self.reach = reach
         self.setup = setup
@@ -145,7 +149,7 @@ class Sharing:
             ):
                 continue  # its thread is not started yet at that point of ``func``
             other = self.relevant(self.reach.entries.get(access.func, []), key, per_instance)
-            if other_thread(other, entries):
+            if other_thread(other, entries, apart=self.exclusive(key) if per_instance else None):
                 mine = {thread_of(entry) for entry in entries}
                 theirs = [entry for entry in other if thread_of(entry) not in mine]
                 return access, (theirs or other)[0]  # written by another thread
@@ -279,7 +283,7 @@ class Sharing:
             return entry
         seen = self._per_instance.get(id(entry))
         if seen is None:
-            seen = self._per_instance[id(entry)] = replace(entry, many=False)
+            seen = self._per_instance[id(entry)] = view_of(entry, many=False)
         return seen
 
     def _one_per_object(self, entry: Entry) -> Entry:
@@ -288,7 +292,7 @@ class Sharing:
         the starts of sibling classes are that one thread too."""
         seen = self._per_object.get(id(entry))
         if seen is None:
-            seen = replace(entry, many=False, thread=entry.per_object)
+            seen = view_of(entry, many=False, thread=entry.per_object)
             self._per_object[id(entry)] = seen
         return seen
 

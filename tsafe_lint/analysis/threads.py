@@ -373,6 +373,24 @@ def stored_handle(statement: cst.BaseStatement, call: cst.Call, func: FunctionIn
     return f"{func.cls.qualname}.{attr}" if attr is not None else None
 
 
+def family_handle(handle: str | None, structure: ModuleStructure) -> str | None:
+    """The handle a thread is stored in (``"RecordButton._thread"``), named by the
+    farthest base of its class in the module (``"AcquisitionButton._thread"``): sibling
+    subclasses that each start the base's loop into the same attribute run it, on any
+    one object, on one thread at a time, as one class that restarts it does
+    (glowtracker's live view and record buttons, twenty-ninth set: two TS102 judged
+    false). One object is of one class: it has one such attribute, whichever class set
+    it. Their threads still share the class's and the module's state."""
+    if handle is None:
+        return None
+    owner, _, attr = handle.rpartition(".")
+    cls = structure.classes.get(owner)
+    if cls is None:
+        return handle
+    *_, farthest = structure.class_bases(cls)
+    return f"{farthest.qualname}.{attr}"
+
+
 def own_attribute(node: cst.BaseExpression, self_name: str) -> str | None:
     """``attr`` for ``self.attr`` (``self`` being ``self_name``), else ``None``."""
     if (
