@@ -24,46 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the ninety-third set, pinned while the ninety-second was reviewed; current since the
-# ninety-second was retired
+# the ninety-fourth set, pinned while the ninety-third was reviewed; current since the
+# ninety-third was retired
 PINS = {
-    "session-saloon": "0.1.3",
-    "scalarpulse": "0.1.1",
-    "cognira-robotics": "0.1.0",
-    "relayt": "0.3.0",
-    "anycoder": "0.3.0",
-    "pysaes-sip-power-tspspi": "0.0.2",
-    "tokdash": "2.7.1",
-    "stayawakebot": "0.15.0",
-    "trainnr": "0.1.0",
-    "a-token-monitor": "1.0.0",
-    "assay-server": "0.7.0",
-    "vmn-exp": "0.1.22",
-    "lirts": "0.7.3",
-    "personos": "0.1.3",
-    "cnkibug": "1.1.0",
-    "sbatchman": "2.0.3",
-    "metax-mxtop": "0.1.26",
-    "dhi-orbit": "0.3.17",
-    "openrtc": "0.20.1",
-    "tron2-env": "0.1.0",
-    "pyegclamui": "3.2.0",
-    "litearm-python": "1.2.5",
-    "vispek-hc": "0.1.1",
-    "git-juggler": "0.2.19",
-    "ollama-mtop": "0.16.2",
-    "deemon-redux": "2.30",
-    "rhinocv": "0.6.0",
-    "scaracom": "1.0.2",
-    "m5stick-wireless-viewer": "3.4.0",
-    "nanopredict": "0.10.0",
-    "atherdlp-server": "0.1.1",
-    "ezmsg-dashboard": "0.5.0",
-}
-# the ninety-fourth set, pinned while the ninety-third is reviewed and held in reserve until the
-# ninety-third is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "btcmonitor": "0.9.0",
     "silencewatch": "0.1.1",
     "clirey": "0.1.4",
@@ -188,6 +151,7 @@ SEEN = (
     BENCH / "validation_seen_90.toml",
     BENCH / "validation_seen_91.toml",
     BENCH / "validation_seen_92.toml",
+    BENCH / "validation_seen_93.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -265,20 +229,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the ninety-third is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
