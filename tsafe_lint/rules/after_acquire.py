@@ -32,7 +32,14 @@ from tsafe_lint.analysis.kinds import LOCKLIKE, kind_of_factory
 from tsafe_lint.analysis.scopes import FunctionInfo, ends_by_leaving, final_name
 from tsafe_lint.analysis.settings import is_setting
 from tsafe_lint.analysis.symbols import means_builtin
-from tsafe_lint.analysis.tree import NOT_RUN, bare_call, children, names_bound_by, per_node
+from tsafe_lint.analysis.tree import (
+    NOT_RUN,
+    bare_call,
+    children,
+    names_bound_by,
+    per_node,
+    single_bindings,
+)
 from tsafe_lint.analysis.tree import walk as walk_nodes
 from tsafe_lint.rules.base import snippet
 from tsafe_lint.rules.callback_release import released_by_callback_in_try
@@ -129,7 +136,9 @@ def released_after(call: MethodCall, analysis: ModuleAnalysis) -> bool:
     if left_branch:
         # other paths may reach this ``try`` without the lock: a release under a test
         # there is the conditional-acquire shape, checked below
-        if _releases_unconditionally(first, call.target, analysis, call):
+        if _releases_unconditionally(first, call.target, analysis, call) or (
+            _released_while_result_holds(first, call, analysis)
+        ):
             return True
     elif (
         _released_by_finally(first, call.target, analysis, call)
@@ -788,6 +797,48 @@ def _releases_unconditionally(
     return any(is_release_of(s, key, analysis, call) for s in block(statement.finalbody.body))
 
 
+def _released_while_result_holds(
+    statement: cst.BaseStatement | None, call: MethodCall, analysis: ModuleAnalysis
+) -> bool:
+    """``got = x.acquire(timeout=t)``, then (past lines that cannot raise, ``got`` being
+    true on the held path: ``if got:`` runs, ``if not got:`` does not) a ``try`` whose
+    ``finally`` reaches ``if got: x.release()`` through lines that cannot raise, in its
+    own block and in that branch; ``got`` bound once in the function, not a parameter,
+    global or a nested function's ``nonlocal``: every path into the ``try`` holding the
+    lock finds ``got`` true and gives it back (zoria's calibration wizard, ninety-fourth
+    set: judged false)."""
+    name = _result_name(call)
+    if name is None or acquired_flag_test(call) is None or name in call.func.params:
+        return False
+    if not isinstance(statement, (cst.Try, cst.TryStar)) or statement.finalbody is None:
+        return False
+    node = call.func.node
+    if not isinstance(node, cst.FunctionDef) or name not in single_bindings(node):
+        return False
+    if name in call.func.declared_global or any(
+        isinstance(inner, (cst.Nonlocal, cst.Global))
+        and any(declared.name.value == name for declared in inner.names)
+        for inner in walk_nodes(node.body)
+    ):
+        return False
+    for step in block(statement.finalbody.body):
+        if (
+            isinstance(step, cst.If)
+            and isinstance(step.test, cst.Name)
+            and step.test.value == name
+            and step.orelse is None
+        ):
+            for inner in block(step.body):
+                if is_release_of(inner, call.target, analysis, call):
+                    return True
+                if not realistically_cannot_raise(inner, analysis, call.func, lock=call.target):
+                    return False
+            continue
+        if not realistically_cannot_raise(step, analysis, call.func, lock=call.target):
+            return False
+    return False
+
+
 def _held_from(call: MethodCall, analysis: ModuleAnalysis) -> cst.BaseStatement | None:
     """The first statement run with the lock held, past the lines that cannot raise, in
     the acquire's own block (``None`` when the path leaves it)."""
@@ -811,7 +862,11 @@ def _held_path(call: MethodCall, analysis: ModuleAnalysis) -> tuple[cst.BaseStat
         first, left_branch = _run_after(call.place.statement, analysis)
         if first is None:
             first = _after_try_holding(call, analysis)
-    known: dict[str, bool] = {}
+    # ``got = x.acquire(timeout=t)``: on the path that holds the lock, ``got`` is true
+    # (zoria's calibration wizard, ninety-fourth set: ``if got: <owner store>`` then
+    # ``if not got: ... return`` before the ``try``)
+    result = _result_name(call) if acquired_flag_test(call) is not None else None
+    known: dict[str, bool] = {result: True} if result is not None else {}
     while first is not None:
         if isinstance(first, cst.If) and _known_test(first.test, known) is not None:
             taken = _known_test(first.test, known)
@@ -1619,10 +1674,8 @@ def _is_bare_break_if(statement: cst.BaseStatement | None) -> bool:
     )
 
 
-def acquired_flag_test(call: MethodCall) -> tuple[cst.If, bool] | None:
-    """``got = x.acquire(timeout=t)`` followed by ``if got:`` (True: the body runs with
-    it held) or ``if not got:`` (False: the ``else``, or the statement after an ``if``
-    whose body leaves): the ``if x.acquire(...):`` form spelled with a name."""
+def _result_name(call: MethodCall) -> str | None:
+    """``got`` of a line that is only ``got = x.acquire(...)``."""
     if call.form != "assign":
         return None
     line = call.place.statement
@@ -1636,7 +1689,16 @@ def acquired_flag_test(call: MethodCall) -> tuple[cst.If, bool] | None:
         and isinstance(assign.targets[0].target, cst.Name)
     ):
         return None
-    name = assign.targets[0].target.value
+    return assign.targets[0].target.value
+
+
+def acquired_flag_test(call: MethodCall) -> tuple[cst.If, bool] | None:
+    """``got = x.acquire(timeout=t)`` followed by ``if got:`` (True: the body runs with
+    it held) or ``if not got:`` (False: the ``else``, or the statement after an ``if``
+    whose body leaves): the ``if x.acquire(...):`` form spelled with a name."""
+    name = _result_name(call)
+    if name is None:
+        return None
     test = call.place.following()
     if not isinstance(test, cst.If):
         return None

@@ -81,8 +81,14 @@ class AcquireWithoutTryFinally(Rule):
     as ``if x.acquire(timeout=t):`` does (and ``if not got: return`` the code after it).
     A release at the end of that body that an exception skips leaks the lock
     (mpservice's tee fork, whose ``next()`` of the source may raise: fifty-seventh set's
-    misses). For an acquire that can give up (``blocking=False``, a timeout) the message
-    asks for a ``finally:``, since ``with`` cannot time out.
+    misses). On the path that holds the lock ``got`` is true, so ``if got:`` runs and
+    ``if not got:`` does not: past lines that cannot raise there (an owner store, ``if
+    not got: ... return``), a ``try`` whose ``finally`` reaches ``if got:
+    x.release()`` through lines that cannot raise is not reported, while ``got`` is bound
+    once and is not a parameter, a global or a nested function's ``nonlocal`` (zoria's
+    calibration wizard, ninety-fourth set). For an acquire
+    that can give up (``blocking=False``, a timeout) the message asks for a
+    ``finally:``, since ``with`` cannot time out.
 
     ``__enter__`` keeps the lock it takes for ``__exit__`` to release, so it is not
     asked to release it; but ``with`` calls ``__exit__`` only once ``__enter__`` has
