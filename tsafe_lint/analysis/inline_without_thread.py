@@ -94,7 +94,7 @@ class InlineWithoutThread:
         #: id of each call made only while ``self.<handle>`` is unset -> its thread's label
         self.calls: dict[int, str] = dict(self._gated_calls()) if self._families else {}
         self._fresh: dict[tuple[str, str], bool] = {}
-        self._peers: dict[frozenset[str], set[str]] = {}
+        self._member_names: dict[frozenset[str], set[str]] = {}
         self._crossing: dict[tuple[int, frozenset[str]], bool] = {}
         self._by_entry: dict[tuple[int, str], set[FunctionInfo]] | None = None
 
@@ -273,7 +273,7 @@ class InlineWithoutThread:
     def _members(self, family: frozenset[str]) -> set[str]:
         """The names of ``family``'s methods and of the attributes its methods bind on
         ``self``."""
-        if family not in self._peers:
+        if family not in self._member_names:
             classes = [self.structure.classes[n] for n in family if n in self.structure.classes]
             names = {method for cls in classes for method in cls.methods}
             names |= {
@@ -281,8 +281,8 @@ class InlineWithoutThread:
                 for attr, stores in self._stores.on_self.items()
                 if any(f.cls is not None and f.cls.qualname in family for f, _ in stores)
             }
-            self._peers[family] = names
-        return self._peers[family]
+            self._member_names[family] = names
+        return self._member_names[family]
 
     def _reached(self, entry: Entry, reach: ThreadReach) -> set[FunctionInfo]:
         """The functions ``entry`` (a view: past its gate) runs, by entry identity."""
