@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure
+from tsafe_lint.analysis.scopes import ClassInfo, FunctionInfo, ModuleStructure, final_name
 from tsafe_lint.analysis.symbols import SymbolKey
 from tsafe_lint.analysis.threads import ThreadStart, family_handle, own_attribute
 from tsafe_lint.analysis.tree import walk
@@ -251,24 +251,9 @@ class InlineWithoutThread:
 
     @cached_property
     def _imported(self) -> set[str]:
-        """The names the module's imports bind (modules and what they export)."""
-        names: set[str] = set()
-        for func in self.structure.functions:
-            if not func.is_module:
-                continue
-            for node in walk(func.node):
-                if isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(
-                    node.names, cst.ImportStar
-                ):
-                    for alias in node.names:
-                        bound: cst.BaseExpression = (
-                            alias.asname.name if alias.asname is not None else alias.name
-                        )
-                        while isinstance(bound, cst.Attribute):
-                            bound = bound.value
-                        if isinstance(bound, cst.Name):
-                            names.add(bound.value)
-        return names
+        """The names the module's imports bind, in any of its scopes (modules and what
+        they export)."""
+        return {name for func in self.structure.functions for name in func.imports}
 
     def _members(self, family: frozenset[str]) -> set[str]:
         """The names of ``family``'s methods and of the attributes its methods bind on
@@ -396,14 +381,7 @@ class _Stores:
 
     def _note_dynamic(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.Call):
-            name = node.func
-            called = (
-                name.value
-                if isinstance(name, cst.Name)
-                else name.attr.value
-                if isinstance(name, cst.Attribute)
-                else ""
-            )
+            called = final_name(node.func)
             if called in ("setattr", "delattr"):
                 literal = node.args[1].value if len(node.args) > 1 else None
                 if isinstance(literal, cst.SimpleString) and isinstance(
@@ -465,10 +443,8 @@ def _made_here(value: cst.BaseExpression, structure: ModuleStructure) -> bool:
     if not isinstance(value, cst.Call):
         return False
     func = value.func
-    if isinstance(func, cst.Attribute) and func.attr.value in _BUILDERS:
-        return True  # ``collections.defaultdict(list)``
-    if isinstance(func, cst.Name) and func.value in _BUILDERS:
-        return True
+    if final_name(func) in _BUILDERS:
+        return True  # ``dict()``, ``collections.defaultdict(list)``
     cls = structure.classes.get(func.value) if isinstance(func, cst.Name) else None
     return cls is not None and all(_plain_class(base) for base in structure.class_bases(cls))
 

@@ -291,6 +291,17 @@ def bare_call(statement: cst.CSTNode | None) -> cst.Call | None:
     return None
 
 
+def lone_assign(statement: cst.CSTNode | None) -> cst.Assign | None:
+    """The assignment when ``statement`` is one ``target = value`` with a single target
+    on a line of its own."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        return small
+    return None
+
+
 def bare_method_call(statement: cst.CSTNode | None, method: str) -> cst.BaseExpression | None:
     """The receiver when ``statement`` is exactly ``receiver.method()`` on a line of its
     own, with no arguments (``lock.release()``, ``ready.set()``); else ``None``."""

@@ -36,6 +36,7 @@ from tsafe_lint.analysis.tree import (
     NOT_RUN,
     bare_call,
     children,
+    lone_assign,
     names_bound_by,
     per_node,
     single_bindings,
@@ -567,10 +568,8 @@ def _makes_started_thread(
     analysis: ModuleAnalysis,
 ) -> bool:
     """Is ``line`` ``name = Thread(...)`` for a ``name.start()`` among ``starts``?"""
-    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
-        return False
-    small = line.body[0]
-    if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+    small = lone_assign(line)
+    if small is None:
         return False
     target = small.targets[0].target
     if not isinstance(target, cst.Name):
@@ -1678,18 +1677,11 @@ def _result_name(call: MethodCall) -> str | None:
     """``got`` of a line that is only ``got = x.acquire(...)``."""
     if call.form != "assign":
         return None
-    line = call.place.statement
-    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+    assign = lone_assign(call.place.statement)
+    if assign is None or assign.value is not call.call:
         return None
-    assign = line.body[0]
-    if not (
-        isinstance(assign, cst.Assign)
-        and assign.value is call.call
-        and len(assign.targets) == 1
-        and isinstance(assign.targets[0].target, cst.Name)
-    ):
-        return None
-    return assign.targets[0].target.value
+    target = assign.targets[0].target
+    return target.value if isinstance(target, cst.Name) else None
 
 
 def acquired_flag_test(call: MethodCall) -> tuple[cst.If, bool] | None:

@@ -45,7 +45,7 @@ import libcst as cst
 from tsafe_lint.analysis import Kind, MethodCall, ModuleAnalysis, block
 from tsafe_lint.analysis.none_tests import none_subject
 from tsafe_lint.analysis.scopes import final_name
-from tsafe_lint.analysis.tree import NOT_RUN, bare_call, names_bound_by, walk
+from tsafe_lint.analysis.tree import NOT_RUN, bare_call, lone_assign, names_bound_by, walk
 from tsafe_lint.rules.cannot_raise import catches_all
 from tsafe_lint.rules.fix_builders import is_release_of, releases
 
@@ -124,10 +124,8 @@ def _submitted_into(
     ``ProcessPoolExecutor`` the analysis knows, with arguments that run nothing (names,
     attributes, literals): the name. Such a ``submit`` raises only ``RuntimeError`` (the
     pool is shut down) or a broken-pool error, never ``TimeoutError``."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return None
-    small = statement.body[0]
-    if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+    small = lone_assign(statement)
+    if small is None:
         return None
     target = small.targets[0].target
     value = small.value

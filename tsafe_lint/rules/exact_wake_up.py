@@ -31,6 +31,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, MethodCall, ModuleAnalysis, SymbolKey, contains, walk
 from tsafe_lint.analysis.events import Access
+from tsafe_lint.analysis.tree import lone_assign
 
 _NOTIFY = frozenset({"notify", "notify_all", "notifyAll"})
 _LEAVES_THE_LOCK = frozenset({"wait", "wait_for", "release"})
@@ -266,10 +267,8 @@ class _Protocol:
 
     def _own_store(self, statement: cst.BaseStatement, func: FunctionInfo) -> SymbolKey | None:
         """``self.owner = current_thread()``: the owner's key."""
-        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-            return None
-        small = statement.body[0]
-        if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+        small = lone_assign(statement)
+        if small is None:
             return None
         target = small.targets[0].target
         if not isinstance(target, cst.Attribute) or not _current_thread(small.value):
