@@ -363,7 +363,7 @@ class ModuleAnalysis:
         """Private helpers ``__init__`` calls on ``self`` before handing it out
         (``fresh_object.py``); not those another thread or a callback runs."""
         roots = {entry.root for entries in self.reach.entries.values() for entry in entries}
-        rebuilt = {func.cls for func in self._reinitialisers if func.cls is not None}
+        rebuilt = {func.cls for func in self.reinitialisers if func.cls is not None}
         return constructor_helpers(
             self.structure,
             self.symbols,
@@ -507,7 +507,7 @@ class ModuleAnalysis:
     def setup_functions(self) -> frozenset[FunctionInfo]:
         """Set-up code: module top level, ``__init__`` & co, and helpers called only by them."""
         setup = {func for func in self.structure.functions if is_setup_name(func)}
-        setup |= self._reinitialisers
+        setup |= self.reinitialisers
         callers: dict[FunctionInfo, set[FunctionInfo]] = {}
         for site in self.regions.call_sites:
             caller = site.func
@@ -530,7 +530,7 @@ class ModuleAnalysis:
         return frozenset(setup)
 
     @cached_property
-    def _reinitialisers(self) -> set[FunctionInfo]:
+    def reinitialisers(self) -> set[FunctionInfo]:
         """Methods that run ``self.__init__(...)`` again (paho-mqtt's ``reinitialise``):
         they rebuild the object, as ``__init__`` does, so no other thread may use it
         meanwhile; what they write is set-up."""

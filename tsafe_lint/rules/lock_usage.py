@@ -203,20 +203,24 @@ class AcquireWithoutTryFinally(Rule):
     thread), a socket's ``settimeout()`` or ``setblocking()`` with a constant (it stores the
     number; only a socket already closed refuses) and its ``gettimeout()`` or
     ``getblocking()`` (they read it back; not a method of the module's own class, nor on
-    an attribute that may be None), ``notify()``/``wait()`` of the Condition
-    just acquired, ``acquire()`` of another lock built by a known constructor (it waits, it
-    does not fail), a thread's ``join()`` (it waits; joining the current thread or one never
-    started is a program error) on a handle never set to None, or tested around it, a
-    ``release()`` without arguments of anything but the held lock (it gives back what the
-    code took; a ``RuntimeError`` there is a program error, not a failure in use), and a
-    call of the module's own function or method whose body (followed three calls deep) does
-    no more, or catches everything it does (``try: task() except Exception as e:
-    self._on_error(e)``, with no ``raise`` in the handler), also through ``ctx.run(fn,
-    ...)`` on a context copied for it (``contextvars.copy_context()``).
-    ``if``, ``for`` and ``while`` statements count when their parts do. An
-    ``acquire()`` followed by such statements and ``if test: return value`` blocks (test and
-    value that cannot fail) before its ``release()`` leaks the lock through the return
-    alone: TS202 reports that, and TS201 stays quiet.
+    an attribute that may be None), ``notify()``/``wait()`` of the Condition just acquired, or
+    of one a ``with`` of the same function takes (spelled the same, or the lock every
+    construction of it was built on, on the same object) when only the code building the object
+    binds it and nothing in the block, nor a module function it calls, gives a lock back or
+    rebinds it (``with self._cond: self._n -= 1; self._cond.notify_all()``; not in a lambda or a
+    generator expression; not ``wait_for()``, which runs a predicate), ``acquire()`` of another
+    lock built by a known constructor (it waits, it does not fail), a thread's ``join()`` (it
+    waits; joining the current thread or one never started is a program error) on a handle never
+    set to None, or tested around it, a ``release()`` without arguments of anything but the held
+    lock (it gives back what the code took; a ``RuntimeError`` there is a program error, not a
+    failure in use), and a call of the module's own function or method whose body (followed
+    three calls deep) does no more, or catches everything it does (``try: task() except
+    Exception as e: self._on_error(e)``, with no ``raise`` in the handler), also through
+    ``ctx.run(fn, ...)`` on a context copied for it (``contextvars.copy_context()``). ``if``,
+    ``for`` and ``while`` statements count when their parts do. An ``acquire()`` followed by
+    such statements and ``if test: return value`` blocks (test and value that cannot fail)
+    before its ``release()`` leaks the lock through the return alone: TS202 reports that, and
+    TS201 stays quiet.
 
     Code that fails in use, and is reported: ``raise`` and ``assert``; a method of another
     object or a function of another module (it may do I/O, call back into user code, or

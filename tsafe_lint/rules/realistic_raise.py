@@ -40,6 +40,7 @@ from tsafe_lint.rules.cannot_raise import (
     catches_one_of,
     value_cannot_raise,
 )
+from tsafe_lint.rules.held_condition import held_by_own_with
 from tsafe_lint.rules.safe_imports import import_cannot_fail
 from tsafe_lint.rules.self_logging import bound_names, is_log_call, reads_unbound, swallows
 
@@ -679,7 +680,9 @@ class _Walk:
                     return kind is not None and kind not in LOCKLIKE
                 return not (kind in _BUILT_LOCKS and method == "acquire")
             if kind is Kind.CONDITION and method in _CONDITION_METHODS:
-                return not self._holds(callee.value, func)  # else ``RuntimeError``
+                # ``RuntimeError`` unless held: the lock in question, or a ``with`` over it
+                held = self._holds(callee.value, func) or held_by_own_with(call, func, analysis)
+                return not held
             if kind is Kind.THREAD and (
                 method == "join"
                 or (method == "cancel" and not call.args and self._timer(callee.value, func))

@@ -351,8 +351,11 @@ class FutureDiscarded(Rule):
     as a no-op submitted to start a pool's threads early. More generally, a task none of
     whose statements can fail in use, by TS201's test ("What may stand between"): its
     real work inside a ``try`` whose handler catches everything and does not raise, and
-    around it only stores, a ``put()`` on a Queue, a ``with`` over a lock, the module's
-    own functions that do no more. A call of another object's method outside the
+    around it only stores, a ``put()`` on a Queue, a ``with`` over a lock, a Condition's
+    ``notify()``, ``notify_all()`` or ``wait()`` inside a ``with`` over it (``with
+    self._cond: self._n -= 1; self._cond.notify_all()``: held, by TS201's test, so no
+    ``RuntimeError`` of an unheld Condition), the module's own
+    functions that do no more. A call of another object's method outside the
     ``try`` can fail, and is reported. Among the module's own functions, one that
     catches everything itself as above counts as doing no more, whatever its handler
     does with the error (``except Exception as e: self._on_error(e)``), and so does
