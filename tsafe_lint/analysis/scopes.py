@@ -250,6 +250,31 @@ def is_docstring(statement: cst.BaseStatement) -> bool:
     )
 
 
+def is_stub_statement(statement: cst.BaseStatement) -> bool:
+    """A line of a stub body that subclasses fill in: ``pass``, ``...``, a docstring or
+    ``raise NotImplementedError``."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.Pass):
+            continue
+        if isinstance(small, cst.Expr) and isinstance(
+            small.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)
+        ):
+            continue
+        if isinstance(small, cst.Raise) and "NotImplementedError" in _raised_name(small):
+            continue
+        return False
+    return True
+
+
+def _raised_name(statement: cst.Raise) -> str:
+    exc = statement.exc
+    if isinstance(exc, cst.Call):
+        exc = exc.func
+    return exc.value if isinstance(exc, cst.Name) else ""
+
+
 def _decorator_names(node: cst.FunctionDef) -> set[str]:
     names = set()
     for decorator in node.decorators:

@@ -32,7 +32,12 @@ from tsafe_lint.analysis.handle_clears import cleared_as_stopped, stopped_loop
 from tsafe_lint.analysis.in_place import extends_in_place
 from tsafe_lint.analysis.lazy_strings import only_lazy_strings
 from tsafe_lint.analysis.none_stores import may_store_none
-from tsafe_lint.analysis.own_classes import module_level_values, own_class_instance
+from tsafe_lint.analysis.own_classes import (
+    alternatives,
+    module_level_values,
+    own_class_annotation,
+    own_class_instance,
+)
 from tsafe_lint.analysis.per_thread_args import per_thread_entry, per_thread_slots
 from tsafe_lint.analysis.reachability import lone_or_per_request
 from tsafe_lint.analysis.regions import in_try_catching
@@ -1645,6 +1650,8 @@ def _container(writes: list[Access], analysis: ModuleAnalysis) -> str | None:
                 return "mapping"
             if name in _SEQUENCE_FACTORIES:
                 return "sequence"
+    if _annotated_copying(writes, analysis):
+        return "object"  # ``self._state: StateBackend = state or MemoryState()``
     for access in writes:
         node = access.node
         if isinstance(node, cst.AnnAssign) and not isinstance(node.target, cst.Subscript):
@@ -1658,6 +1665,39 @@ def _container(writes: list[Access], analysis: ModuleAnalysis) -> str | None:
     if any(_sequence_only(access.node) for access in writes):
         return "sequence"  # ``x.insert(0, v)``, ``del x[5:]``: no dict or set does that
     return None
+
+
+def _annotated_copying(writes: list[Access], analysis: ModuleAnalysis) -> bool:
+    """Is the state annotated, in a binding of a function, with one of the project's own
+    classes whose iteration hands out copies (``self._state: StateBackend = ...``), while
+    no value it is bound to (either branch of ``a if c else b``, each operand of ``a or
+    b``) is a call other than a construction of such a class (``DictState()``,
+    ``make_state()``) or a display (``{}``): what the code builds beats what the
+    annotation promises for every subclass."""
+    copying = analysis.context.copying_classes
+    structure, name = analysis.structure, analysis.name
+    if not any(
+        isinstance(access.node, cst.AnnAssign)
+        and not isinstance(access.node.target, cst.Subscript)
+        and own_class_annotation(
+            access.node.annotation.annotation, access.func, structure, name, copying
+        )
+        for access in writes
+    ):
+        return False
+    for value, func in _values_and_scopes(writes, analysis):
+        for built in alternatives(value):
+            if isinstance(built, _DISPLAYS):
+                return False
+            if isinstance(built, cst.Call) and not own_class_instance(
+                built, func, structure, name, copying
+            ):
+                return False
+    return True
+
+
+#: Displays and comprehensions: a container the code builds itself.
+_DISPLAYS = (cst.Dict, cst.Set, cst.DictComp, cst.SetComp, cst.List, cst.ListComp, cst.Tuple)
 
 
 #: Annotations that say a list or tuple, or a dict or set (``List[bool]``, ``dict[str,
@@ -1870,10 +1910,17 @@ class IterationDuringMutation(Rule):
     ``keys``, ``values``, ``items``, those it defines) all return a copy (``rooms =
     ThreadSafeDict()`` whose ``items()`` returns ``list(self._dict.items())`` taken under
     its lock), in the module or in another module of the package (the project join
-    says); a wrapper whose ``__iter__`` returns its dict's iterator, or a ``dict``
-    subclass, still walks a live dict. A copy
-    taken under the lock (``for k in list(self._d)`` inside ``with self._lock:``) is the
-    fix.
+    says); a stub that subclasses fill in counts when its annotation promises a list or a
+    tuple (``def keys(self) -> list[str]: ...``), and so does ``iter(self.keys())`` of
+    such a ``keys``, in a class whose bases are the module's own or mark an interface
+    (``ABC``, ``Protocol``). The object is known by its construction or by the annotation of a
+    binding in a function (``self._state: StateBackend = state or MemoryState()``,
+    ``Optional`` or ``| None`` aside) when every value bound to it is a name, an attribute or
+    a construction of such a class (not ``DictState()``, ``make_state()`` or ``{}``, in any
+    branch): the annotation's promise is then taken on trust for whatever object a caller
+    passes. A wrapper whose ``__iter__`` returns its dict's
+    iterator, or a ``dict`` subclass, still walks a live dict. A copy taken under the lock
+    (``for k in list(self._d)`` inside ``with self._lock:``) is the fix.
 
     A thread that both iterates and adds keys still races with a second thread that
     iterates: when the iterating code runs on two threads and one of them also runs the

@@ -9,7 +9,13 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, argument
 from tsafe_lint.analysis.contexts import makes_context
 from tsafe_lint.analysis.reachability import passed_for
-from tsafe_lint.analysis.scopes import block, is_declaration, is_docstring, local_values
+from tsafe_lint.analysis.scopes import (
+    block,
+    is_declaration,
+    is_docstring,
+    is_stub_statement,
+    local_values,
+)
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 from tsafe_lint.rules.cannot_raise import cannot_raise
 from tsafe_lint.rules.realistic_raise import function_cannot_fail, realistically_cannot_raise
@@ -123,30 +129,7 @@ def _declares_a_value(func: FunctionInfo) -> bool:
         isinstance(returns.annotation, cst.Name) and returns.annotation.value == "None"
     ):
         return True
-    return all(_stub_statement(statement) for statement in block(node.body))
-
-
-def _stub_statement(statement: cst.BaseStatement) -> bool:
-    if not isinstance(statement, cst.SimpleStatementLine):
-        return False
-    for small in statement.body:
-        if isinstance(small, cst.Pass):
-            continue
-        if isinstance(small, cst.Expr) and isinstance(
-            small.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)
-        ):
-            continue
-        if isinstance(small, cst.Raise) and "NotImplementedError" in _raised_name(small):
-            continue
-        return False
-    return True
-
-
-def _raised_name(statement: cst.Raise) -> str:
-    exc = statement.exc
-    if isinstance(exc, cst.Call):
-        exc = exc.func
-    return exc.value if isinstance(exc, cst.Name) else ""
+    return all(is_stub_statement(statement) for statement in block(node.body))
 
 
 #: displays that make a sequence of arguments, with or without parentheses around them
