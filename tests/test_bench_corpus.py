@@ -24,44 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the ninety-fourth set, pinned while the ninety-third was reviewed; current since the
-# ninety-third was retired
+# the ninety-fifth set, pinned while the ninety-fourth was reviewed; current since the
+# ninety-fourth was retired
 PINS = {
-    "btcmonitor": "0.9.0",
-    "silencewatch": "0.1.1",
-    "clirey": "0.1.4",
-    "robot-md": "1.10.6",
-    "qorix-ui": "0.1.45",
-    "kutop": "0.6.0",
-    "mondash": "1.0.0",
-    "hayabusa-lens": "0.9.0",
-    "sgtop": "0.1.7",
-    "ccdock": "0.4.0",
-    "pydebug-studio": "0.1.2",
-    "mpf-monitor": "1.0.1",
-    "zoria": "1.0.0",
-    "qualien-pulse-worker": "0.1.0",
-    "sfmon": "3.16.3",
-    "egma": "0.4.0",
-    "devboard": "0.7.0",
-    "navig-agentctl": "0.4.2",
-    "rtsm": "0.3.1",
-    "fluksio": "0.1.0",
-    "orchestral-client": "0.1.6",
-    "thepihub": "0.1.0",
-    "robo-watson": "0.1.0",
-    "strata-mem": "1.18.3",
-    "microvm-ctl": "0.5.0",
-    "diagit": "0.12.5",
-    "tracefox": "0.1.3",
-    "rdstudio": "0.4.0",
-    "kalopa": "0.2.3",
-    "monitorify": "1.1.0",
-}
-# the ninety-fifth set, pinned while the ninety-fourth is reviewed and held in reserve until the
-# ninety-fourth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "ephor": "0.3.0",
     "wisense": "0.1.4",
     "aiusage-dashboard": "0.1.2",
@@ -190,6 +155,7 @@ SEEN = (
     BENCH / "validation_seen_91.toml",
     BENCH / "validation_seen_92.toml",
     BENCH / "validation_seen_93.toml",
+    BENCH / "validation_seen_94.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -267,20 +233,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the ninety-fourth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
