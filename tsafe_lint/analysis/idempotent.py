@@ -2,21 +2,21 @@
 
 Two threads that both pass ``if k not in cache:`` both run the act. That is a race worth
 reporting when the value they store has identity (a session, a thread, a lock, a socket,
-``cls()``, a dict later filled in place): one of the two objects is lost, leaked, or
-seen by some callers and not others. It is not when the act has no effect but the store
-and the value is pure: a constant (both threads store the same one) or a class built
-right there (``type(name, bases, ns)``, a ``class`` statement), whose copies are
-equivalent, or a name the act imports from another module (``from m import breaker``),
-the one object every thread gets: the last store wins and nothing observes the
-difference. A logging call may go with the store (a warn-once guard logs twice at
-worst), and so may a loop that logs each item of a local. A change test that stores the
-local it compared (``if new != self.x: self.x = new``), an attribute of a local, or a
-copy of either (``_reported = dict(snapshot.unreadable)``) races no more than the store
-alone. A computed or fetched
-value (any other call) may be a new object with identity, so it stays reported, except
-in a memo cache keyed by the function's arguments whose value is plain data, or one
-stored together with the stamp it is re-validated by (``memo.py``), and in a lazy index
-built from state fixed since set-up (``lazy_index.py``).
+``cls()``, a dict later filled in place): one of the two objects is lost, leaked, or seen by
+some callers and not others. It is not when the act has no effect but the store and the
+value is pure: a constant (both threads store the same one), a setting read from the
+environment and made a bool, number or string, or a class built right there (``type(name,
+bases, ns)``, a ``class`` statement), whose copies are equivalent, or a name the act imports
+from another module (``from m import breaker``), the one object every thread gets: the last
+store wins and nothing observes the difference. A logging call may go with the store (a
+warn-once guard logs twice at worst), and so may a loop that logs each item of a local. A
+change test that stores the local it compared (``if new != self.x: self.x = new``), an
+attribute of a local, or a copy of either (``_reported = dict(snapshot.unreadable)``) races
+no more than the store alone. A computed or fetched value (any other call) may be a new
+object with identity, so it stays reported, except in a memo cache keyed by the function's
+arguments whose value is plain data, or one stored together with the stamp it is
+re-validated by (``memo.py``), and in a lazy index built from state fixed since set-up
+(``lazy_index.py``).
 """
 
 from __future__ import annotations
@@ -50,6 +50,49 @@ _PURE_BUILTINS = frozenset(
 #: ``types.ClassType`` (often aliased to ``type``).
 _CLASS_BUILDERS = frozenset({"type", "new_class", "ClassType"})
 _CONSTANT_NAMES = frozenset({"True", "False", "None"})
+#: Reads of the process environment: no effect, and one answer for every thread.
+_ENVIRONMENT_READS = frozenset({"os.getenv", "os.environ.get"})
+#: String methods that only make a new string (of an environment read).
+_TEXT_METHODS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "casefold"})
+#: Builtins that turn such a string into an immutable value.
+_CONVERSIONS = frozenset({"bool", "int", "float", "str"})
+#: The nodes a setting read from the environment may be made of (with calls and names
+#: checked apart).
+_SETTING_PARTS = (
+    cst.Comparison,
+    cst.ComparisonTarget,
+    cst.BaseCompOp,
+    cst.BooleanOperation,
+    cst.BaseBooleanOp,
+    cst.UnaryOperation,
+    cst.BaseUnaryOp,
+    cst.IfExp,
+    cst.Tuple,
+    cst.List,
+    cst.Set,
+    cst.Element,
+    cst.Arg,
+    cst.Attribute,
+    cst.Integer,
+    cst.Float,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.LeftSquareBracket,
+    cst.RightSquareBracket,
+    cst.LeftCurlyBrace,
+    cst.RightCurlyBrace,
+    cst.Comma,
+    cst.Dot,
+    cst.MaybeSentinel,
+    cst.ParenthesizedWhitespace,
+    cst.SimpleWhitespace,
+    cst.Newline,
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.Comment,
+)
 #: Teardown methods that do nothing when called a second time on the same object.
 _CLOSERS = frozenset({"close", "shutdown", "cancel", "stop", "terminate", "kill"})
 
@@ -62,11 +105,11 @@ def is_idempotent_act(
     symbols: SymbolTable,
 ) -> bool:
     """Is ``act`` (the body of ``if <test>:``, or what follows ``if <test>: return``) made
-    only of stores of a constant or a class built in it into the state the test read
-    (for an entry, the entry the test read: ``if k not in d: d[k] = ...``, not
-    ``if len(d) < 10: d[k] = 0``, where two threads store two entries), with no other
-    effect? Locals it binds must not be read after it (``created = True`` would carry the
-    check's outcome out of it)."""
+    only of stores of a constant, an environment setting or a class built in it into the
+    state the test read (for an entry, the entry the test read: ``if k not in d: d[k] =
+    ...``, not ``if len(d) < 10: d[k] = 0``, where two threads store two entries), with no
+    other effect? Locals it binds must not be read after it (``created = True`` would carry
+    the check's outcome out of it)."""
     if is_memo_act(act, test, func, symbols) or is_stamped_memo_act(act, test, func, symbols):
         return True
     if is_fetched_memo_act(act, test, func, symbols):
@@ -432,11 +475,13 @@ class _ActChecker:
         return False
 
     def _pure_value(self, value: cst.BaseExpression) -> bool:
-        """A constant, a class built in the act, or a name the act imports from another
-        module (``from m import default_breaker`` then ``_breaker = default_breaker``):
-        every thread stores that module's one object (havn's circuit breaker,
-        eighty-seventh set: judged false)."""
+        """A constant, a setting read from the environment, a class built in the act, or a
+        name the act imports from another module (``from m import default_breaker`` then
+        ``_breaker = default_breaker``): every thread stores that module's one object
+        (havn's circuit breaker, eighty-seventh set: judged false)."""
         if self._builds_class(value):
+            return True
+        if self._environment_setting(value):
             return True
         if isinstance(value, cst.Name):
             return (
@@ -445,6 +490,81 @@ class _ActChecker:
                 or (value.value in self.imported and self._bound_only_by_import(value.value))
             )
         return _is_constant(value)
+
+    def _environment_setting(self, value: cst.BaseExpression) -> bool:
+        """A setting read from the process environment and turned into an immutable value
+        (``os.environ.get("EVI_DEBUG", "").strip() not in ("", "0")``, ``int(os.getenv("N",
+        "4"))``): every thread computes the same bool, number or string, so the last store
+        wins and nothing observes the difference (evi-assistant's debug flag, ninety-fifth
+        set: a TS103 and a TS101 judged false). Only environment reads, string methods of
+        them, conversions, constants, comparisons (a list or set only as what ``in``
+        tests) and boolean operators. A thread that changes the environment meanwhile may
+        leave either value cached, as a locked cache would keep the first."""
+        reads = 0
+        names = {id(node.attr) for node in walk(value) if isinstance(node, cst.Attribute)}
+        # a list or set only as what ``in`` tests against (``not in ("", "0")``): a value
+        # with identity of its own (``or []``) would be one object per thread
+        members = {
+            id(target.comparator)
+            for node in walk(value)
+            if isinstance(node, cst.Comparison)
+            for target in node.comparisons
+            if isinstance(target.operator, (cst.In, cst.NotIn))
+        }
+        names |= {
+            id(node.func)
+            for node in walk(value)
+            if isinstance(node, cst.Call) and self._converts(node)
+        }
+        for node in walk(value):
+            if id(node) in names:
+                continue  # ``get`` of ``os.environ.get``, ``int`` of ``int(...)``: no read
+            if isinstance(node, cst.Call):
+                if self._reads_environment(node):
+                    reads += 1
+                elif not (self._text_of_environment(node) or self._converts(node)):
+                    return False
+            elif isinstance(node, cst.Name):
+                if node.value not in _CONSTANT_NAMES and not self._names_os(node):
+                    return False
+            elif not isinstance(node, _SETTING_PARTS) or (
+                isinstance(node, (cst.List, cst.Set)) and id(node) not in members
+            ):
+                return False
+        return reads > 0
+
+    def _reads_environment(self, call: cst.Call) -> bool:
+        qualified = self.symbols.structure.qualified_name(call.func, self.func)
+        return qualified in _ENVIRONMENT_READS and all(
+            _is_constant(arg.value) and arg.keyword is None and not arg.star for arg in call.args
+        )
+
+    def _text_of_environment(self, call: cst.Call) -> bool:
+        """``<environment read>.strip()``, ``.lower()`` and the like, with constant
+        arguments (``.strip("/")``)."""
+        callee = call.func
+        if not isinstance(callee, cst.Attribute) or callee.attr.value not in _TEXT_METHODS:
+            return False
+        receiver = callee.value
+        if not isinstance(receiver, cst.Call):
+            return False
+        if not (self._reads_environment(receiver) or self._text_of_environment(receiver)):
+            return False
+        return all(_is_constant(arg.value) and not arg.star for arg in call.args)
+
+    def _converts(self, call: cst.Call) -> bool:
+        return (
+            isinstance(call.func, cst.Name)
+            and call.func.value in _CONVERSIONS
+            and means_builtin(call.func.value, self.func)
+            and len(call.args) == 1
+        )
+
+    def _names_os(self, name: cst.Name) -> bool:
+        """Is ``name`` the ``os`` module (or ``environ`` of it), as part of an environment
+        read?"""
+        qualified = self.symbols.structure.qualified_name(name, self.func) or ""
+        return qualified in ("os", "os.environ", "os.getenv")
 
     def _bound_only_by_import(self, name: str) -> bool:
         """Is ``name`` bound in the function by one import only (never assigned, nor
@@ -460,6 +580,8 @@ class _ActChecker:
         of the pure builtins and the class builders only."""
         for node in walk(expr):
             if isinstance(node, cst.Call):
+                if self._reads_environment(node) or self._text_of_environment(node):
+                    continue  # ``os.environ.get("X", "").strip()``: no effect
                 name = _callee_name(node.func)
                 if name not in _PURE_BUILTINS and name not in _CLASS_BUILDERS:
                     return False

@@ -636,18 +636,21 @@ class UnlockedCheckThenAct(Rule):
     handed out as a callback keep the finding: some caller may make the test pass.
 
     Lazy initialisation or a memo whose value is pure: the act (the ``if`` body, or what
-    follows ``if <test>: return``) only stores into the tested state (for a dict, the
-    entry the test read: ``if k not in d: d[k] = ...``) a constant or a class built right
-    there (``type(name, bases, ns)``, ``types.new_class``, a
-    ``class`` statement), with no other effect (no call but side-effect-free builtins
-    such as ``isinstance``, no local read after it). Both threads store the same
-    constant or equivalent classes; the last store wins and nothing observes the
-    difference. The line is identity: a value with identity (``cls()``, a constructor
-    or factory call making a session, thread, lock or socket, a ``{}`` filled in place
-    later) is still reported, since one of the two objects is lost, leaked or seen by
-    some callers only; so is a fetched or computed value (any other call: nothing in
-    the source says whether it returns a new object), and an act with another effect
-    (a loader call, registering the value, a local that carries the outcome out).
+    follows ``if <test>: return``) only stores into the tested state (for a dict, the entry
+    the test read: ``if k not in d: d[k] = ...``) a constant, a class built right there
+    (``type(name, bases, ns)``, ``types.new_class``, a ``class`` statement), or a setting
+    read from the process environment and made a bool, number or string (``_debug =
+    os.environ.get("APP_DEBUG", "").strip() not in ("", "0")``, ``int(os.getenv("N",
+    "4"))``), with no other effect (no call but side-effect-free builtins such as
+    ``isinstance``, no local read after it). Both threads store the same constant, setting
+    or equivalent classes; the last store wins and nothing observes the difference (a thread
+    that changes the environment meanwhile may make the cached setting change once). The
+    line is identity: a value with identity (``cls()``, a constructor or factory call making
+    a session, thread, lock or socket, a ``{}`` filled in place later) is still reported,
+    since one of the two objects is lost, leaked or seen by some callers only; so is a
+    fetched or computed value (any other call: nothing in the source says whether it returns
+    a new object), and an act with another effect (a loader call, registering the value, a
+    local that carries the outcome out).
 
     Nor is lazy set-up of a global to a string, when every write of the global in the
     module's functions is one: ``if _agent is None: _agent = "lib/" + read_version()``
