@@ -32,7 +32,7 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, argument
 from tsafe_lint.analysis.events import WriteKind
 from tsafe_lint.analysis.own_classes import module_level_values
-from tsafe_lint.analysis.scopes import final_name, local_values
+from tsafe_lint.analysis.scopes import dotted_name, final_name, local_values
 from tsafe_lint.analysis.tree import walk
 
 #: The Condition methods answered here (``wait_for`` runs a predicate this does not judge).
@@ -57,7 +57,7 @@ def held_by_own_with(call: cst.Call, func: FunctionInfo, analysis: ModuleAnalysi
     callee = call.func
     if not isinstance(callee, cst.Attribute) or callee.attr.value not in SIGNALS:
         return False
-    receiver = _spelling(callee.value)
+    receiver = dotted_name(callee.value)
     if receiver is None or not _settled(callee.value, func, analysis, _CONDITIONS):
         return False
     node: cst.CSTNode = call
@@ -77,16 +77,6 @@ def held_by_own_with(call: cst.Call, func: FunctionInfo, analysis: ModuleAnalysi
         node = parent
 
 
-def _spelling(expr: cst.BaseExpression) -> str | None:
-    """``self._cond`` for a name or a chain of attributes on a name; else None."""
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute):
-        base = _spelling(expr.value)
-        return f"{base}.{expr.attr.value}" if base is not None else None
-    return None
-
-
 def _takes(
     item: cst.BaseExpression,
     condition: cst.BaseExpression,
@@ -96,7 +86,7 @@ def _takes(
 ) -> bool:
     """Does ``with item:`` take the Condition spelled ``receiver``: the same spelling, or
     the lock every construction of the Condition was built on, on the same ``self``?"""
-    spelled = _spelling(item)
+    spelled = dotted_name(item)
     if spelled is None:
         return False
     if spelled == receiver:
@@ -243,7 +233,7 @@ def _gives_back(
 ) -> bool:
     for node in walk(code):
         for stored in _stored(node):
-            if _spelling(stored) in prefixes:
+            if dotted_name(stored) in prefixes:
                 return True
             if isinstance(stored, cst.Attribute) and stored.attr.value in attributes:
                 return True  # ``me = self; me._cond = ...``: the same attribute by an alias
