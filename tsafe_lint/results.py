@@ -17,7 +17,8 @@ from tsafe_lint.shapes import Refinements, conforms
 #: FileSummary fields annotated loosely (lists of mixed items): their exact JSON shape.
 _SUMMARY_JSON: Refinements = {
     FileSummary: {
-        "thread_functions": dict[str, tuple[str, int, bool]],  # name -> [verb, line, many]
+        # name -> [verb, line, many, the coroutine that awaits it in turn or ""]
+        "thread_functions": dict[str, tuple[str, int, bool, str]],
         # [target, verb, line, many, the coroutine that awaits it in turn or ""]
         "external_starts": list[tuple[str, str, int, bool, str]],
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Container
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tsafe_lint.project.file_summary import FileSummary
 from tsafe_lint.project.import_closure import ImportClosure
@@ -142,6 +142,8 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
     edges = _edges(index)
 
     entries: dict[str, dict[str, ExternalEntry]] = {}
+    # the roots that arrive at each function of another module
+    arrivals: dict[tuple[str, str], set[_Root]] = {}
     for root in roots:
         origin_path = root.origin.rsplit(":", 1)[0]
         # (function, module path it was called from, several threads, through)
@@ -156,6 +158,7 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
                 # The first function of another module a thread arrives at: that
                 # module's own call graph carries the entry further.
                 arrived = entries.setdefault(path, {})
+                arrivals.setdefault((path, node[1]), set()).add(root)
                 if node[1] not in arrived:
                     arrived[node[1]] = ExternalEntry(
                         node[1], root.verb, root.origin, many, *through, thread=root.thread
@@ -167,6 +170,14 @@ def contexts(index: ProjectIndex) -> dict[str, ProjectContext]:
                         queue.append((nxt, path, False, into_object))
                     else:
                         queue.append((nxt, path, many, through))
+
+    for (path, function), arrived_from in arrivals.items():
+        kept = entries[path][function]
+        if kept.thread and any(root.thread != kept.thread for root in arrived_from):
+            # only the first root's entry is kept (its verb and its count of threads, a
+            # known limit): its identity would hide the other roots' threads, on which
+            # the function runs too
+            entries[path][function] = replace(kept, thread="")
 
     result: dict[str, ProjectContext] = {}
     closure = ImportClosure(index.modules)
@@ -190,8 +201,13 @@ def _thread_roots(index: ProjectIndex) -> list[_Root]:
     """Every function the project runs on a thread it starts, in any module."""
     roots: list[_Root] = []
     for summary in index.modules.values():
-        for name, (verb, line, many) in summary.thread_functions.items():
-            roots.append(_Root((summary.module, name), verb, f"{summary.path}:{line}", many))
+        for name, (verb, line, many, sequence) in summary.thread_functions.items():
+            # a function a coroutine of the module awaits through ``to_thread`` runs in
+            # turn with the other calls it awaits, wherever they lead (alpi-agent's
+            # sweep, which calls two reconcilers of another module: ninety-fifth set)
+            thread = awaited_in_turn(f"{summary.path}:{sequence}") if sequence else ""
+            own = (summary.module, name)
+            roots.append(_Root(own, verb, f"{summary.path}:{line}", many, thread))
         for qualified, verb, line, many, sequence in summary.external_starts:
             node = index.resolve(qualified)
             if node is not None:

@@ -57,11 +57,18 @@ def plan_summary(
             summary.typed_globals[key[1]] = info.kind.value
 
     # Collected with their nodes first: lines cost one code generation, done once below.
-    threads: list[tuple[str, str, cst.CSTNode, bool]] = []
+    threads: list[tuple[str, str, cst.CSTNode, bool, str]] = []
+    # the coroutine that awaits each start in turn (``await asyncio.to_thread(f)``)
+    awaiting = {id(start.call): start.sequence for start in analysis.thread_starts}
     for func, entries in analysis.reach.entries.items():
         node = entries[0].node
         if node is not None and not func.is_module:
-            threads.append((func.qualname, entries[0].verb, node, analysis.reach.many(func)))
+            # one coroutine's awaited calls run one at a time: say which, when that is
+            # the only way the function runs on a thread
+            sequences = {awaiting.get(id(entry.node)) or "" for entry in entries}
+            sequence = sequences.pop() if len(sequences) == 1 else ""
+            many = analysis.reach.many(func)
+            threads.append((func.qualname, entries[0].verb, node, many, sequence))
     starts: list[tuple[str, str, cst.CSTNode, bool, str]] = []
     instances = ImportedInstances(structure)
     for start in analysis.thread_starts:
@@ -147,8 +154,8 @@ def plan_summary(
             span = spans.get(node)
             return span.col if span is not None else 0
 
-        for name, verb, node, many in threads:
-            summary.thread_functions[name] = [verb, line(node), many]
+        for name, verb, node, many, sequence in threads:
+            summary.thread_functions[name] = [verb, line(node), many, "" if many else sequence]
         summary.external_starts = [
             [q, verb, line(node), many, sequence] for q, verb, node, many, sequence in starts
         ]

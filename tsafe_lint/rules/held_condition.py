@@ -232,7 +232,7 @@ def _gives_back(
     seen: set[FunctionInfo],
 ) -> bool:
     for node in walk(code):
-        for stored in _stored(node):
+        for stored in stored_targets(node):
             if dotted_name(stored) in prefixes:
                 return True
             if isinstance(stored, cst.Attribute) and stored.attr.value in attributes:
@@ -258,14 +258,14 @@ def _gives_back(
     return False
 
 
-def _stored(node: cst.CSTNode) -> list[cst.BaseExpression]:
-    """What ``node`` binds: assignment, augmented and annotated targets, loop and
-    ``with ... as`` targets, walrus targets, deletions (unpacked as well) and ``match``
-    captures."""
+def stored_targets(node: cst.CSTNode) -> list[cst.BaseExpression]:
+    """What ``node`` binds: assignment, augmented and annotated targets, loop (also a
+    comprehension's) and ``with ... as`` targets, walrus targets, deletions (unpacked as
+    well) and ``match`` captures."""
     targets: list[cst.BaseExpression]
     if isinstance(node, cst.Assign):
         targets = [target.target for target in node.targets]
-    elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)):
+    elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
         targets = [node.target]
     elif isinstance(node, cst.AsName):
         targets = [node.name]

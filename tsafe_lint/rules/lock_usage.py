@@ -222,7 +222,14 @@ class AcquireWithoutTryFinally(Rule):
     before its ``release()`` leaks the lock through the return alone: TS202 reports that, and
     TS201 stays quiet.
 
-    Code that fails in use, and is reported: ``raise`` and ``assert``; a method of another
+    Code that fails in use, and is reported: ``raise`` and ``assert`` (but not an ``assert
+    self.x is not None`` written for the type checker in a private, undecorated method
+    every reference to which in the module is ``self.<method>`` standing under ``if self.x
+    is not None:`` or after ``if self.x is None: return``, itself or through private
+    callers three levels up, when nothing in the module but ``__init__`` binds an ``x``
+    attribute of this class's objects (no setter, no ``close()`` or callback that clears
+    it, no ``setattr``) and no method runs ``__init__`` again; a public method, a global,
+    a local, a parameter, ``isinstance`` or any other test are still reported); a method of another
     object or a function of another module (it may do I/O, call back into user code, or
     raise by design); a caller's object (``ledger.append(x)`` on a parameter, a ``for`` over
     a caller's iterable, ``d[key]`` or ``del d[key]`` or ``d.pop(key)`` with a caller's key,

@@ -41,6 +41,7 @@ from tsafe_lint.rules.cannot_raise import (
     value_cannot_raise,
 )
 from tsafe_lint.rules.held_condition import held_by_own_with
+from tsafe_lint.rules.narrowing_assert import narrows_ensured_state
 from tsafe_lint.rules.safe_imports import import_cannot_fail
 from tsafe_lint.rules.self_logging import bound_names, is_log_call, reads_unbound, swallows
 
@@ -499,6 +500,8 @@ class _Walk:
             return not all(self._is_lock(item.item, func) for item in node.items)
         if isinstance(node, cst.Await) and self._gathers_errors(node.expression, func):
             return False  # the awaitables' errors come back as results
+        if isinstance(node, cst.Assert) and narrows_ensured_state(node, func, self.analysis):
+            return False  # ``assert self.handler is not None`` the module ensures
         if isinstance(node, _LEAVING):
             return True
         if isinstance(node, (cst.Import, cst.ImportFrom)):

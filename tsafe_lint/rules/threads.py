@@ -337,7 +337,9 @@ class FutureDiscarded(Rule):
     around it only stores, a ``put()`` on a Queue, a ``with`` over a lock, a Condition's
     ``notify()``, ``notify_all()`` or ``wait()`` inside a ``with`` over it (``with
     self._cond: self._n -= 1; self._cond.notify_all()``: held, by TS201's test, so no
-    ``RuntimeError`` of an unheld Condition), the module's own
+    ``RuntimeError`` of an unheld Condition), an ``assert self.handler is not None`` on
+    a path the class guards (every way into the private task tests the handler first and
+    only ``__init__`` binds it: TS201's test), the module's own
     functions that do no more. A call of another object's method outside the
     ``try`` can fail, and is reported. Among the module's own functions, one that
     catches everything itself as above counts as doing no more, whatever its handler
