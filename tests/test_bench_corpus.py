@@ -61,6 +61,36 @@ PINS = {
     "iot-devices": "0.34.0",
     "fluxmedia": "1.18.0",
 }
+# the ninety-sixth set, pinned while the ninety-fifth is reviewed and held in reserve until the
+# ninety-fifth is retired; unseen
+NEXT = BENCH / "validation_next.toml"
+NEXT_PINS = {
+    "ghostos-ai": "2.0.1",
+    "hcam-devices": "1.7.4",
+    "alisa-assistant": "1.0.0",
+    "freellmpool": "0.13.0",
+    "boba-pet": "1.1.3",
+    "mazinger": "2.3.3",
+    "docker-app-launcher": "0.28.0",
+    "liteasr": "2.2.0",
+    "amrita-sense": "1.1.3",
+    "altasr": "2.1.1",
+    "lino": "26.10.8",
+    "agk": "0.54.0",
+    "llamastudio": "1.7.1",
+    "fixos": "2.2.57",
+    "docharvest": "11.3.2",
+    "digsim-logic-simulator": "1.8.0",
+    "claire-speech-engine": "1.0.5",
+    "flode": "0.64.1",
+    "tottag": "1.3.0",
+    "montaj": "5.35.2",
+    "spritepro": "3.13.1",
+    "siglab-py": "0.11.30",
+    "mini-eq": "0.8.9",
+    "deskwright": "0.1.1",
+    "robodiag-harness": "0.2.0",
+}
 SEEN = (
     BENCH / "validation_seen.toml",
     BENCH / "validation_seen_2.toml",
@@ -233,6 +263,20 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
+
+
+def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
+    assert_pinned(NEXT, NEXT_PINS)
+    upcoming = {dists.canonical(name) for name in NEXT_PINS}
+    assert len(upcoming) == len(NEXT_PINS)
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    current = {dists.canonical(name) for name in PINS}
+    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
+    assert not upcoming & tuned
+    assert not upcoming & bugs
+    assert not upcoming & current  # the ninety-fifth is under review; this set stays unseen
+    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
