@@ -126,6 +126,11 @@ def _response_object(view: FunctionInfo) -> bool:
     )
 
 
+#: The identity of the threads coroutines start and join at once: the event loop's thread
+#: waits for each, so they run one at a time (``ThreadStart.loop_blocked``).
+LOOP_BLOCKED = "a thread the event loop waits for"
+
+
 def thread_of(entry: Entry) -> object:
     """What tells two entries' threads apart."""
     return entry.thread or entry.alias or id(entry)
@@ -466,18 +471,32 @@ def compute_reach(
         for func, by_loop in target_functions(start.target, start.func, resolve, structure):
             found.append((func, start, by_loop))
             if not is_fork_hook(start.func):  # restarts the worker in a forked child only
+                # a start the event loop waits for is one at a time with every other
+                # such start, of any target, whatever flag it also stands behind (a
+                # start of the target elsewhere behind the same flag is then another
+                # thread: one more finding, none fewer)
+                blocked = LOOP_BLOCKED if start.loop_blocked else None
                 thread = (
-                    start.worker or start.sequence or start.handle or start.guard or id(start.call)
+                    blocked
+                    or start.worker
+                    or start.sequence
+                    or start.handle
+                    or start.guard
+                    or id(start.call)
                 )
                 per_target.setdefault(func, set()).add(thread)
                 handle = family_handle(start.handle, structure) or start.guard or id(start.call)
-                per_object.setdefault(func, set()).add(start.worker or start.sequence or handle)
+                per_object.setdefault(func, set()).add(
+                    blocked or start.worker or start.sequence or handle
+                )
     for func, start, by_loop in found:
         verb = verb_of(start)
         many = (start.many and not by_loop) or len(per_target.get(func, ())) > 1
         thread = f"the one worker of {'.'.join(start.worker)}" if start.worker else ""
         if not thread and start.sequence:
             thread = awaited_in_turn(start.sequence)
+        if not thread and start.loop_blocked:
+            thread = LOOP_BLOCKED
         if not thread and start.handle and len(per_target.get(func, ())) == 1:
             thread = f"the thread in {start.handle} running {func.qualname}"
         own = fresh_receiver(start, structure)

@@ -60,6 +60,12 @@ class ThreadStart:
     #: it on one thread at a time, as starts into one handle do (and so does a start in
     #: a loop, when the flag is tested inside the loop: ``_once_per_loop``)
     guard: str | None = None
+    #: started and at once joined (no timeout) by a coroutine (``t = Thread(target=f)``,
+    #: ``t.start()``, ``t.join()`` one after the other in an ``async def``): the join
+    #: blocks the event loop's thread until ``f`` ends, so no other coroutine of the loop
+    #: runs meanwhile, and no other such start, of any target: they are one thread at a
+    #: time (one event loop assumed)
+    loop_blocked: bool = False
 
     @property
     def many(self) -> bool:
@@ -162,6 +168,7 @@ def thread_starts(
                 handle=stored_handle(any_call.place.statement, any_call.call, any_call.func),
                 sequence=_awaiting(any_call),
                 guard=guarding[0] if guarding is not None else None,
+                loop_blocked=_joined_at_once(any_call),
             )
         )
     repeated = {c.call for c in regions.calls if c.repeated}
@@ -345,6 +352,55 @@ def _joined_in_its_pass(any_call: AnyCall) -> bool:
         if name in names_bound_by(statement):
             return False  # the name now holds another thread
     return False
+
+
+def _joined_at_once(any_call: AnyCall) -> bool:
+    """``t = Thread(target=f)``, then (past stores into ``t``'s attributes: ``t.daemon =
+    True``) ``t.start()`` and, as the very next statement, ``t.join()`` with no timeout,
+    in a coroutine: the event loop's thread waits in ``join()`` from the moment the
+    thread starts until it ends, so no other coroutine of the loop runs meanwhile, nor
+    does this one start anything else (``ThreadStart.loop_blocked``)."""
+    if not any_call.func.is_async:
+        return False
+    name = _bound_name(any_call.place.statement, any_call.call)
+    if name is None:
+        return False
+    rest = any_call.place.block[any_call.place.index + 1 :]
+    while rest and _sets_attribute_of(rest[0], name):
+        rest = rest[1:]
+    if len(rest) < 2:
+        return False
+    started = bare_method_call(rest[0], "start")
+    joined = bare_method_call(rest[1], "join")
+    return (
+        isinstance(started, cst.Name)
+        and started.value == name
+        and isinstance(joined, cst.Name)
+        and joined.value == name
+    )
+
+
+def _sets_attribute_of(statement: cst.BaseStatement, name: str) -> bool:
+    """``t.daemon = True``: one store into an attribute of ``name``, of a constant (``True``,
+    ``False``, ``None``, a number or a string; not ``t.run = f``)."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+        return False
+    target = small.targets[0].target
+    return (
+        isinstance(target, cst.Attribute)
+        and isinstance(target.value, cst.Name)
+        and target.value.value == name
+        and (
+            isinstance(small.value, (cst.Integer, cst.SimpleString))
+            or (isinstance(small.value, cst.Name) and small.value.value in _CONSTANTS)
+        )
+    )
+
+
+_CONSTANTS = frozenset({"True", "False", "None"})
 
 
 def _awaiting(any_call: AnyCall) -> str | None:
