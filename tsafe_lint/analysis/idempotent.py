@@ -15,8 +15,9 @@ attribute of a local, or a copy of either (``_reported = dict(snapshot.unreadabl
 no more than the store alone. A computed or fetched value (any other call) may be a new
 object with identity, so it stays reported, except in a memo cache keyed by the function's
 arguments whose value is plain data, or one stored together with the stamp it is
-re-validated by (``memo.py``), and in a lazy index built from state fixed since set-up
-(``lazy_index.py``).
+re-validated by (``memo.py``), in a lazy index built from state fixed since set-up
+(``lazy_index.py``), and in a once-only value every reader takes at ``[0]`` of a module
+list (``first_wins.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from tsafe_lint.analysis.accesses import writes_of
+from tsafe_lint.analysis.first_wins import is_first_wins_act
 from tsafe_lint.analysis.lazy_index import is_lazy_index_act
 from tsafe_lint.analysis.log_aliases import is_log_method
 from tsafe_lint.analysis.memo import (
@@ -118,6 +120,8 @@ def is_idempotent_act(
         return True  # a repeat of the throttled action, once: ``throttles.py``
     if is_lazy_index_act(act, test, func, symbols):
         return True  # an equal index built twice: ``lazy_index.py``
+    if is_first_wins_act(act, test, func, symbols):
+        return True  # every reader takes the first append: ``first_wins.py``
     checker = _ActChecker(test, tested, func, symbols)
     if not checker.statements(act) or not checker.stored:
         return False

@@ -531,3 +531,34 @@ def per_node(
         hit = (node, compute())
         cache[id(node)] = hit
     return hit[1]
+
+
+def stored_targets(node: cst.CSTNode) -> list[cst.BaseExpression]:
+    """What ``node`` binds: assignment, augmented and annotated targets, loop (also a
+    comprehension's) and ``with ... as`` targets, walrus targets, deletions (unpacked as
+    well) and ``match`` captures."""
+    targets: list[cst.BaseExpression]
+    if isinstance(node, cst.Assign):
+        targets = [target.target for target in node.targets]
+    elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
+        targets = [node.target]
+    elif isinstance(node, cst.AsName):
+        targets = [node.name]
+    elif isinstance(node, cst.Del):
+        targets = [node.target]
+    elif isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+        targets = [node.name]
+    elif isinstance(node, cst.MatchMapping) and node.rest is not None:
+        targets = [node.rest]
+    else:
+        return []
+    found: list[cst.BaseExpression] = []
+    while targets:
+        target = targets.pop()
+        if isinstance(target, (cst.Tuple, cst.List)):
+            targets.extend(element.value for element in target.elements)
+        elif isinstance(target, cst.StarredElement):
+            targets.append(target.value)
+        else:
+            found.append(target)
+    return found

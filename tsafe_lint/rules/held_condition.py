@@ -33,7 +33,7 @@ from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, argument
 from tsafe_lint.analysis.events import WriteKind
 from tsafe_lint.analysis.own_classes import module_level_values
 from tsafe_lint.analysis.scopes import dotted_name, final_name, local_values
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.tree import stored_targets, walk
 
 #: The Condition methods answered here (``wait_for`` runs a predicate this does not judge).
 SIGNALS = frozenset({"notify", "notify_all", "notifyAll", "wait"})
@@ -256,34 +256,3 @@ def _gives_back(
         if _gives_back(called.node, called, analysis, frozenset(), attributes, depth - 1, seen):
             return True
     return False
-
-
-def stored_targets(node: cst.CSTNode) -> list[cst.BaseExpression]:
-    """What ``node`` binds: assignment, augmented and annotated targets, loop (also a
-    comprehension's) and ``with ... as`` targets, walrus targets, deletions (unpacked as
-    well) and ``match`` captures."""
-    targets: list[cst.BaseExpression]
-    if isinstance(node, cst.Assign):
-        targets = [target.target for target in node.targets]
-    elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr)):
-        targets = [node.target]
-    elif isinstance(node, cst.AsName):
-        targets = [node.name]
-    elif isinstance(node, cst.Del):
-        targets = [node.target]
-    elif isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
-        targets = [node.name]
-    elif isinstance(node, cst.MatchMapping) and node.rest is not None:
-        targets = [node.rest]
-    else:
-        return []
-    found: list[cst.BaseExpression] = []
-    while targets:
-        target = targets.pop()
-        if isinstance(target, (cst.Tuple, cst.List)):
-            targets.extend(element.value for element in target.elements)
-        elif isinstance(target, cst.StarredElement):
-            targets.append(target.value)
-        else:
-            found.append(target)
-    return found

@@ -36,8 +36,7 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis
 from tsafe_lint.analysis.none_tests import none_subject
 from tsafe_lint.analysis.scopes import ClassInfo, dotted_name, ends_by_leaving
-from tsafe_lint.analysis.tree import OWN_SCOPE, walk
-from tsafe_lint.rules.held_condition import stored_targets
+from tsafe_lint.analysis.tree import OWN_SCOPE, stored_targets, walk
 
 #: How many callers up a guard is looked for.
 _DEPTH = 3

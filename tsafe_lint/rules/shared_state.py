@@ -740,7 +740,16 @@ class UnlockedCheckThenAct(Rule):
     self._logged.add(name)`` (the set holds the name once), also with
     ``warnings.warn(...)``, ``sys.stderr.write(...)`` or ``print(...)`` (to stdout or stderr,
     not to a file or socket) for the log line.
-    So is a
+    So is a once-only value kept in a module list that is only ever read at ``[0]``
+    (``if not _FN: fn = ctypes.CDLL(None).clonefile; _FN.append(fn)``, then ``return
+    _FN[0]``): every reader takes the first append, and a second built by a racing thread
+    is dropped, when every call of the act is a lookup (``ctypes.CDLL``,
+    ``shutil.which``, an environment read) or a pure builtin, it binds only its own locals
+    with a plain ``=``, stores only into attributes of a local holding what a lookup
+    returned, appends such a local, and nothing after it reads its locals; not a list the
+    module reads otherwise (``[-1]``, a loop, handed on) or changes elsewhere, nor a value
+    built with any other call (a connection made twice leaks, a module imported) or handed
+    in (``conf.client``). A list another module imports and changes is not seen. So is a
     size cap that empties the container it measured (``if len(cache) > 64:
     cache.clear()``): two clears end as one. And a change test whose act stores the
     local it compared (``if new != self.blocklist: self.blocklist = new``, also into
