@@ -666,3 +666,56 @@ def test_ignored_ts002_does_not_change_the_exit_status(
     result = run("--no-cache", "--ignore", "TS002", "a.py")
     assert result.exit_code == 1
     assert [row[3] for row in parse(result.output)] == ["TS201"]
+
+
+TWO_DECISIONS = """\
+import threading
+
+
+class Starter:
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._reply = None
+        self._command = None
+
+    def on_message(self, reply):
+        with self._cond:
+            self._reply = reply
+            self._cond.notify_all()
+
+    def reset(self):
+        with self._cond:
+            self._command = None
+            self._reply = None
+
+    def wait_for_reply(self, command):
+        with self._cond:
+            replied = self._cond.wait_for(
+                lambda: self._command != command or self._reply is not None, timeout=5
+            )
+            reply = dict(self._reply) if self._reply is not None else None
+        if not replied or reply is None:
+            self.reset()
+"""
+
+
+def test_output_does_not_change_with_the_hash_seed(tmp_path: Path, console_script: Path) -> None:
+    """A finding that could name either of two decisions names the one its test reads
+    first, whatever order a set of names has in this process (watcherobot's TS108 named
+    'reply' or 'replied' depending on PYTHONHASHSEED)."""
+    write(tmp_path / "starter.py", TWO_DECISIONS)
+    outputs = set()
+    for seed in ("1", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run(
+            [str(console_script), "--no-cache", "--select", "TS108", "starter.py"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert proc.returncode == 1, proc.stderr
+        outputs.add(proc.stdout)
+    assert len(outputs) == 1
+    assert "'replied' was decided" in outputs.pop()

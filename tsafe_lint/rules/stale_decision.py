@@ -221,8 +221,10 @@ def _tests_after(
     live = {d.name: d for d in decisions}
     for statement in body[index + 1 :]:
         if isinstance(statement, cst.If):
-            names = {p.value for p in walk(statement.test) if isinstance(p, cst.Name)}
-            for name in names & live.keys():
+            # in the order the test reads them: a set's order would change with the
+            # hash seed, and so would the decision the finding names
+            names = [p.value for p in walk(statement.test) if isinstance(p, cst.Name)]
+            for name in dict.fromkeys(name for name in names if name in live):
                 yield statement, live[name]
         for part in walk(statement):
             if isinstance(part, cst.Name) and isinstance(
