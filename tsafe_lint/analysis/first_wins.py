@@ -34,7 +34,7 @@ from tsafe_lint.analysis.accesses import writes_of
 from tsafe_lint.analysis.memo import _plain_step, bound_names, read_outside
 from tsafe_lint.analysis.scopes import FunctionInfo
 from tsafe_lint.analysis.symbols import SymbolTable, means_builtin
-from tsafe_lint.analysis.tree import stored_targets, walk
+from tsafe_lint.analysis.tree import CONSTANT_NAMES, stored_targets, walk
 
 
 def is_first_wins_act(
@@ -130,7 +130,7 @@ def _built(
                 return False  # ``for name in ...``, ``with ... as name``, an import
             found = True
             value = node.value
-            if isinstance(value, cst.Name) and value.value in _CONSTANT_NAMES:
+            if isinstance(value, cst.Name) and value.value in CONSTANT_NAMES:
                 continue
             while isinstance(value, cst.Attribute):
                 value = value.value
@@ -146,9 +146,6 @@ def _built(
 def _bound_here(node: cst.CSTNode) -> list[cst.Name]:
     """The plain names ``node`` itself binds (assignment, loop and ``as`` targets)."""
     return [stored for stored in stored_targets(node) if isinstance(stored, cst.Name)]
-
-
-_CONSTANT_NAMES = frozenset({"True", "False", "None"})
 
 
 #: Calls that only look something up: made twice, the second result is just dropped.
@@ -245,11 +242,15 @@ def _read_only_at_zero(
     if len(top_level) != 1:
         return False
     allowed.add(id(top_level[0].target))
-    for node in walk(module.node):
+    nodes = list(walk(module.node))
+    # ``CELL[0] = x``, ``del CELL[0]``, unpacked too (``CELL[0], y = pair``, ``for CELL[0]
+    # in items``): collected once for the whole module
+    stored = {id(target) for node in nodes for target in stored_targets(node)}
+    for node in nodes:
         if isinstance(node, cst.Global):
             allowed |= {id(item.name) for item in node.names}
         elif isinstance(node, cst.Subscript) and _names_cell(node.value, cell):
-            if _index_zero(node) and not _stored_into(node, module):
+            if _index_zero(node) and id(node) not in stored:
                 allowed.add(id(node.value))
         elif (
             isinstance(node, cst.UnaryOperation)
@@ -258,16 +259,8 @@ def _read_only_at_zero(
         ):
             allowed.add(id(node.expression))
     return all(
-        id(node) in allowed
-        for node in walk(module.node)
-        if isinstance(node, cst.Name) and node.value == cell
+        id(node) in allowed for node in nodes if isinstance(node, cst.Name) and node.value == cell
     )
-
-
-def _stored_into(subscript: cst.Subscript, module: FunctionInfo) -> bool:
-    """Is ``CELL[0]`` a target (``CELL[0] = x``, ``del CELL[0]``, unpacked too: ``CELL[0],
-    y = pair``, ``for CELL[0] in items``)?"""
-    return any(stored is subscript for node in walk(module.node) for stored in stored_targets(node))
 
 
 def _names_cell(expr: cst.BaseExpression, cell: str) -> bool:

@@ -40,7 +40,7 @@ from tsafe_lint.analysis.scopes import FunctionInfo, block
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable, means_builtin
 from tsafe_lint.analysis.thread_keyed import membership_test
 from tsafe_lint.analysis.throttles import is_throttle_act
-from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
+from tsafe_lint.analysis.tree import CONSTANT_NAMES, NOT_RUN, names_bound_by, walk
 
 #: Builtins that compute a value without side effects (and make no object with identity
 #: that could escape the act, except ``type``'s class, which is the pure value itself).
@@ -51,7 +51,6 @@ _PURE_BUILTINS = frozenset(
 #: Calls that build a class: ``type(name, bases, ns)``, ``types.new_class``, Python 2's
 #: ``types.ClassType`` (often aliased to ``type``).
 _CLASS_BUILDERS = frozenset({"type", "new_class", "ClassType"})
-_CONSTANT_NAMES = frozenset({"True", "False", "None"})
 #: Reads of the process environment: no effect, and one answer for every thread.
 _ENVIRONMENT_READS = frozenset({"os.getenv", "os.environ.get"})
 #: String methods that only make a new string (of an environment read).
@@ -489,7 +488,7 @@ class _ActChecker:
             return True
         if isinstance(value, cst.Name):
             return (
-                value.value in _CONSTANT_NAMES
+                value.value in CONSTANT_NAMES
                 or value.value in self.classes
                 or (value.value in self.imported and self._bound_only_by_import(value.value))
             )
@@ -529,7 +528,7 @@ class _ActChecker:
                 elif not (self._text_of_environment(node) or self._converts(node)):
                     return False
             elif isinstance(node, cst.Name):
-                if node.value not in _CONSTANT_NAMES and not self._names_os(node):
+                if node.value not in CONSTANT_NAMES and not self._names_os(node):
                     return False
             elif not isinstance(node, _SETTING_PARTS) or (
                 isinstance(node, (cst.List, cst.Set)) and id(node) not in members
@@ -666,7 +665,7 @@ def _is_constant(value: cst.BaseExpression) -> bool:
     if isinstance(value, cst.ConcatenatedString):
         return _is_constant(value.left) and _is_constant(value.right)
     if isinstance(value, cst.Name):
-        return value.value in _CONSTANT_NAMES
+        return value.value in CONSTANT_NAMES
     if isinstance(value, cst.UnaryOperation):
         return _is_constant(value.expression)
     if isinstance(value, cst.Tuple):

@@ -21,6 +21,7 @@ from tsafe_lint.analysis.qt_workers import worker_starts
 from tsafe_lint.analysis.scopes import FunctionInfo, ModuleStructure, ends_by_leaving
 from tsafe_lint.analysis.symbols import SymbolInfo, SymbolKey, argument
 from tsafe_lint.analysis.tree import (
+    CONSTANT_NAMES,
     NOT_RUN,
     bare_method_call,
     conjuncts,
@@ -395,12 +396,9 @@ def _sets_attribute_of(statement: cst.BaseStatement, name: str) -> bool:
         and target.value.value == name
         and (
             isinstance(small.value, (cst.Integer, cst.SimpleString))
-            or (isinstance(small.value, cst.Name) and small.value.value in _CONSTANTS)
+            or (isinstance(small.value, cst.Name) and small.value.value in CONSTANT_NAMES)
         )
     )
-
-
-_CONSTANTS = frozenset({"True", "False", "None"})
 
 
 def _awaiting(any_call: AnyCall) -> str | None:

@@ -147,6 +147,9 @@ def children(node: cst.CSTNode) -> tuple[cst.CSTNode, ...]:
     return result
 
 
+#: The names that are constants, not variables.
+CONSTANT_NAMES = frozenset({"True", "False", "None"})
+
 #: Definitions: their code does not run where they stand (skip them to walk only what a
 #: function's own code runs).
 NOT_RUN: tuple[type[cst.CSTNode], ...] = (cst.FunctionDef, cst.ClassDef, cst.Lambda)

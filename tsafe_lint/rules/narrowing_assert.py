@@ -31,6 +31,8 @@ by another module.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis
@@ -127,14 +129,22 @@ class _Guard:
     def _related(self, cls: ClassInfo) -> bool:
         """Is ``cls`` X's class, a base or a subclass of it, or a class combined with it
         in a subclass of the module (a mixin)?"""
+        return self.cls is None or cls.qualname in self._related_classes
+
+    @cached_property
+    def _related_classes(self) -> frozenset[str]:
+        """The qualified names of X's class, its bases, its subclasses and the classes
+        a subclass of the module combines with it: found once, asked per function."""
         own = self.cls
         if own is None:
-            return True
+            return frozenset()
         structure = self.analysis.structure
-        if cls is own or own in structure.class_bases(cls) or cls in structure.class_bases(own):
-            return True
-        families = (list(structure.class_bases(other)) for other in structure.classes.values())
-        return any(own in bases and cls in bases for bases in families)
+        related = {base.qualname for base in structure.class_bases(own)}
+        for other in structure.classes.values():
+            bases = list(structure.class_bases(other))
+            if own in bases:
+                related |= {base.qualname for base in bases}
+        return frozenset(related)
 
     def entered_guarded(self, func: FunctionInfo, depth: int) -> bool:
         """Is every reference to ``func`` in the module guarded by a test of X (itself,
@@ -175,6 +185,7 @@ class _Guard:
             ):
                 return []  # ``HANDLERS = {"data": _on_data}`` in the class body
         for other in self.analysis.structure.functions:
+            foreign = self._foreign_self(other)
             for node in walk(other.node, OWN_SCOPE):
                 if (
                     isinstance(node, cst.Call)
@@ -186,7 +197,7 @@ class _Guard:
                     return []  # ``getattr(self, "_on_" + kind)``: any method may be handed on
                 if isinstance(node, cst.Attribute) and node.attr.value == func.name:
                     named = node.value.value if isinstance(node.value, cst.Name) else None
-                    if named is not None and named == self._foreign_self(other):
+                    if named is not None and named == foreign:
                         continue  # another class's method of the same name
                     if not (other.cls is func.cls and named == other.self_name):
                         return []
