@@ -53,6 +53,39 @@ PINS = {
     "litefs": "0.13.0",
     "ros-trviz": "0.1.1",
 }
+# the ninety-eighth set, pinned while the ninety-seventh is reviewed and held in reserve until the
+# ninety-seventh is retired; unseen
+NEXT = BENCH / "validation_next.toml"
+NEXT_PINS = {
+    "ordine": "0.3.1",
+    "ec2patcher": "1.0.1",
+    "jm-view-server": "0.3.9",
+    "pyautoassist": "0.1.3",
+    "company-os": "1.12.10",
+    "agentomatic": "1.16.0",
+    "duckframework": "2.3.2",
+    "protolink": "0.8.3",
+    "btrfs-backup-ng": "0.10.0",
+    "basecradle-harness": "0.157.0",
+    "autoharness": "1.6.0",
+    "aida-workbench": "1.0.0",
+    "pynenc": "0.1.1",
+    "arshai": "1.15.0",
+    "codepilot-ai": "0.9.41",
+    "angel-claw": "0.15.2",
+    "fastclaw-ai": "1.1.26",
+    "agentlib": "0.9.0",
+    "qworker": "2.0.7",
+    "pipeline-eds": "0.5.13",
+    "blobfile": "3.3.0",
+    "gpmq": "0.6.0",
+    "helm-torrent": "0.10.0",
+    "commandertui": "1.4.3",
+    "easy-rtsp": "0.1.6",
+    "videoflow": "0.2.10",
+    "pywaybackup": "5.1.0",
+    "stopover-server": "3.2610.2",
+}
 SEEN = (
     BENCH / "validation_seen.toml",
     BENCH / "validation_seen_2.toml",
@@ -227,6 +260,20 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
+
+
+def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
+    assert_pinned(NEXT, NEXT_PINS)
+    upcoming = {dists.canonical(name) for name in NEXT_PINS}
+    assert len(upcoming) == len(NEXT_PINS)
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    current = {dists.canonical(name) for name in PINS}
+    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
+    assert not upcoming & tuned
+    assert not upcoming & bugs
+    assert not upcoming & current  # the ninety-seventh is under review; this set stays unseen
+    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
