@@ -34,6 +34,7 @@ from tsafe_lint.analysis.log_aliases import LOG_METHODS, log_aliases, log_attrib
 from tsafe_lint.analysis.per_thread_args import PerThread, per_thread_params
 from tsafe_lint.analysis.reachability import Entry, ThreadReach, compute_reach, verb_of
 from tsafe_lint.analysis.regions import RegionWalker
+from tsafe_lint.analysis.registrations import registration_decorators
 from tsafe_lint.analysis.scopes import (
     FunctionInfo,
     ModuleStructure,
@@ -505,9 +506,11 @@ class ModuleAnalysis:
 
     @cached_property
     def setup_functions(self) -> frozenset[FunctionInfo]:
-        """Set-up code: module top level, ``__init__`` & co, and helpers called only by them."""
+        """Set-up code: module top level, ``__init__`` & co, registration decorators, and
+        helpers called only by them."""
         setup = {func for func in self.structure.functions if is_setup_name(func)}
         setup |= self.reinitialisers
+        setup |= registration_decorators(self.structure, self.thread_starts)
         callers: dict[FunctionInfo, set[FunctionInfo]] = {}
         for site in self.regions.call_sites:
             caller = site.func

@@ -45,7 +45,7 @@ from tsafe_lint.analysis.scopes import block as statements_of
 from tsafe_lint.analysis.scopes import parameter_annotation
 from tsafe_lint.analysis.symbols import argument
 from tsafe_lint.analysis.thread_keyed import membership_test
-from tsafe_lint.analysis.tree import NOT_RUN
+from tsafe_lint.analysis.tree import CONSTANT_NAMES, NOT_RUN, names_bound_by
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.cap_eviction import evicts_over_cap
 
@@ -111,7 +111,15 @@ class GlobalWriteInThread(Rule):
     v``, every write of the global alike: see
     TS103), or a global whose every write is the act of a check TS103 finds harmless to
     repeat (``if not _warned: _warned = True``, a refresh stored with its stamp: ``_cached =
-    (time.monotonic(), lookup())``). Code that only threads started one per target (a
+    (time.monotonic(), lookup())``), or a one-way flag: a global that every binding
+    stores as the same constant, ``True``, ``False`` or ``None`` (``HAS_TESS = True``
+    wherever a lookup finds the tool; only the module's plain top-level statements are
+    set aside, not ``main()`` nor a store under ``if __name__ == "__main__":``, and any
+    other binding, ``for FLAG in``, ``:=``, ``del``, ``+=``, counts as a lowering): a
+    thread reads back the value it stored, whoever stored last (writes from other
+    modules or through ``globals()`` are not seen, and a plain top-level store after the
+    module's own top level started its threads is taken for the initial binding). Code
+    that only threads started one per target (a
     ``Thread`` target, a ``Thread`` subclass's ``run()``, a ``Timer``, started once) or a
     server's request entry points reach is reported only with the ``started-threads``
     evidence (``extend-evidence``, docs/evidence.md).
@@ -180,6 +188,8 @@ class GlobalWriteInThread(Rule):
                 continue  # lazy set-up of a string: threads that miss together store equal text
             if _only_settled_writes(access.key, analysis):
                 continue  # every write is the act of a check that is harmless to repeat
+            if _one_way_flag(access.key, analysis):
+                continue  # every function stores the same constant: no other value to get
             if not _used_after(access, analysis):
                 continue  # last writer wins, and no code of this function reads its value
             yield Finding(
@@ -274,6 +284,79 @@ def _leaves_after(point: cst.CSTNode, analysis: ModuleAnalysis) -> list[cst.Base
             return None
         node = analysis.parent_of(node)
     return rest[: end + 1]
+
+
+def _one_way_flag(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
+    """Does every binding of the global store one and the same constant, ``True``,
+    ``False`` or ``None`` (``HAS_TESS = True`` wherever a lookup succeeds)? Only the
+    module's own plain top-level statements are set aside (``HAS_TESS = False`` at
+    import); a store under ``if __name__ == "__main__":`` or in ``main()`` counts, and
+    so does any other binding of the name (``for FLAG in``, ``:=``, ``with ... as``,
+    ``del``, ``+=``), which is not a constant store. A thread that reads it back then
+    gets the value it stored, whoever stored last: a one-way flag, never lowered again
+    (myra-linux's tesseract lookup, ninety-seventh set: TS101 judged false). A write
+    from another module or through ``globals()`` is not seen."""
+    if key[0] != "global":
+        return False
+    name = key[-1]
+    module = analysis.structure.module_scope.node
+    assert isinstance(module, cst.Module)
+    top = {
+        id(node)
+        for statement in module.body
+        if isinstance(statement, cst.SimpleStatementLine)
+        for node in walk(statement)
+    }  # the module's plain top-level statements (``HAS_TESS = False``, its import)
+    stored: set[str] = set()
+    for func in analysis.structure.functions:
+        if not func.is_module and name not in func.declared_global:
+            continue
+        node_of = func.node
+        body: cst.CSTNode = node_of.body if isinstance(node_of, cst.FunctionDef) else node_of
+        for node in walk(body, NOT_RUN):
+            if id(node) in top:
+                continue
+            value = _constant_store(node, name)
+            if value == "?":
+                return False
+            if value is not None:
+                stored.add(value)
+            elif not isinstance(node, (cst.Global, cst.AssignTarget)) and (
+                name in names_bound_by(node) or _walrus_binds(node, name)
+            ):
+                return False
+    return len(stored) == 1
+
+
+def _constant_store(node: cst.CSTNode, name: str) -> str | None:
+    """``"True"`` for ``name = True`` (or ``name: bool = True``): the constant a plain
+    store of ``name`` alone binds; ``"?"`` for another store of it; else None."""
+    if isinstance(node, cst.Assign):
+        targets = [target.target for target in node.targets]
+    elif isinstance(node, cst.AnnAssign) and node.value is not None:
+        targets = [node.target]
+    else:
+        return None
+    value = node.value
+    if (
+        len(targets) == 1
+        and isinstance(targets[0], cst.Name)
+        and targets[0].value == name
+        and isinstance(value, cst.Name)
+        and value.value in CONSTANT_NAMES
+    ):
+        return value.value
+    if any(isinstance(n, cst.Name) and n.value == name for t in targets for n in walk(t)):
+        return "?"  # ``name, other = True, x``: not one constant
+    return None
+
+
+def _walrus_binds(node: cst.CSTNode, name: str) -> bool:
+    return (
+        isinstance(node, cst.NamedExpr)
+        and isinstance(node.target, cst.Name)
+        and node.target.value == name
+    )
 
 
 def _only_settled_writes(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
