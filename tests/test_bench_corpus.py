@@ -24,39 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the ninety-seventh set, pinned while the ninety-sixth was reviewed; current since the
-# ninety-sixth was retired
+# the ninety-eighth set, pinned while the ninety-seventh was reviewed; current since the
+# ninety-seventh was retired
 PINS = {
-    "kayden": "0.1.0",
-    "pastie-hon": "0.3.0",
-    "matrixbox-simulator": "0.2.1",
-    "myra-linux": "0.1.5",
-    "hedgetech": "0.4.0",
-    "nn-htop": "0.1.2",
-    "gsfetch": "0.3.0",
-    "xefm": "1.10.1",
-    "kurocode": "0.2.1",
-    "brok": "0.3.0",
-    "desktidy": "1.4.1",
-    "pcg-console-engine": "2.0.0",
-    "qirabot": "3.4.6",
-    "ragdesk": "0.1.5",
-    "runspool": "0.3.0",
-    "doc-redaction": "2.8.1",
-    "phantom-audio": "1.6.1",
-    "hfmodem": "0.1.0",
-    "photosync-tool": "0.2.1",
-    "operonx": "1.35.0",
-    "nuiitivet": "0.27.0",
-    "ihub-phoenix": "4.4.0",
-    "nexusserver": "26.2.0",
-    "litefs": "0.13.0",
-    "ros-trviz": "0.1.1",
-}
-# the ninety-eighth set, pinned while the ninety-seventh is reviewed and held in reserve until the
-# ninety-seventh is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "ordine": "0.3.1",
     "ec2patcher": "1.0.1",
     "jm-view-server": "0.3.9",
@@ -183,6 +153,7 @@ SEEN = (
     BENCH / "validation_seen_94.toml",
     BENCH / "validation_seen_95.toml",
     BENCH / "validation_seen_96.toml",
+    BENCH / "validation_seen_97.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -260,20 +231,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the ninety-seventh is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
