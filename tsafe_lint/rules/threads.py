@@ -16,6 +16,7 @@ from tsafe_lint.analysis.scopes import (
     is_stub_statement,
     local_values,
 )
+from tsafe_lint.analysis.tree import CONSTANT_NAMES, walk
 from tsafe_lint.rules.base import Finding, Fix, Rule, snippet
 from tsafe_lint.rules.cannot_raise import cannot_raise
 from tsafe_lint.rules.realistic_raise import function_cannot_fail, realistically_cannot_raise
@@ -275,7 +276,12 @@ class FutureDiscarded(Rule):
     and an event loop run over a coroutine (``submit(asyncio.run, self.main())``) is the
     coroutine function (``main``). A task picked by a conditional expression, in the call
     or in a local bound only to such picks (``submit = self._with_media if media else
-    self._plain``), is left alone when every choice logs its own errors.
+    self._plain``), is left alone when every choice logs its own errors. So is a lambda
+    with no parameters and a constant body submitted with no arguments
+    (``submit(lambda: None)``, also through a local bound only to such lambdas, or to
+    lambdas that only call a function that logs its own errors), a probe that the pool
+    still takes work: it cannot raise (on a process pool its pickling fails, which the
+    discarded Future keeps, harmlessly: the probe only asks whether ``submit`` raises).
 
     Before the ``try`` the function may have statements that cannot raise: logging
     calls (``self.logger.debug(...)`` on a name that says it logs), an ``if`` on the
@@ -396,7 +402,8 @@ class FutureDiscarded(Rule):
             if call.kind not in (Kind.THREAD_POOL, Kind.PROCESS_POOL):
                 continue
             task = _run_in_context(argument(call.call, 0, "fn"), call.call, call.func, analysis)
-            if task is not None and _task_swallows_its_errors(task, call.func, analysis):
+            bare = len(call.call.args) == 1  # ``submit(lambda: None, 1)`` raises TypeError
+            if task is not None and _task_swallows_its_errors(task, call.func, analysis, bare):
                 continue
             what = snippet(task) if task is not None else "the task"
             yield Finding(
@@ -440,15 +447,22 @@ def _run_in_context(
 
 
 def _task_swallows_its_errors(
-    task: cst.BaseExpression, func: FunctionInfo, analysis: ModuleAnalysis
+    task: cst.BaseExpression, func: FunctionInfo, analysis: ModuleAnalysis, bare: bool = True
 ) -> bool:
     """Is the submitted callable one of the module's functions that catches and logs its
     own exceptions, so that its Future never holds one? Also a parameter of a private
     function (a leading ``_``, never passed around as a value) whose every caller in the
-    module passes such a function for it. (A callable bound in another module is not
-    followed: the project join records no parameter bindings.)"""
+    module passes such a function for it, a lambda that only calls such a function or
+    (submitted with no arguments: ``bare``) has a constant body, and a local bound only
+    to such lambdas. (A callable bound in another module is not followed: the project
+    join records no parameter bindings.)"""
     if isinstance(task, cst.Lambda):
+        if bare and _constant_lambda(task):
+            return True  # ``lambda: None``: a probe that the pool still takes work
         return delegates_to_swallower(task, func, analysis.resolve_function)
+    lambdas = _bound_lambdas(task, func)
+    if lambdas:
+        return all(_task_swallows_its_errors(value, func, analysis, bare) for value in lambdas)
     choices = _chosen_callables(task, func)
     if choices:
         return all(_task_swallows_its_errors(choice, func, analysis) for choice in choices)
@@ -465,6 +479,45 @@ def _task_swallows_its_errors(
         if bound is None or not _logs_own_errors(bound, analysis):
             return False
     return bool(passed)
+
+
+def _constant_lambda(task: cst.Lambda) -> bool:
+    """``lambda: None`` (a constant body, no parameters): running it cannot raise, so
+    its Future never holds an exception (duckframework's pool probe, ``submit(lambda:
+    None)`` in a ``try`` that catches the ``RuntimeError`` of a shut-down pool,
+    ninety-eighth set: TS401 judged false)."""
+    params = task.params
+    if params.params or params.posonly_params or params.kwonly_params:
+        return False
+    if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
+        return False
+    body = task.body
+    return (isinstance(body, cst.Name) and body.value in CONSTANT_NAMES) or isinstance(
+        body, (cst.Integer, cst.Float, cst.SimpleString)
+    )
+
+
+def _bound_lambdas(task: cst.BaseExpression, func: FunctionInfo) -> list[cst.Lambda]:
+    """The lambdas a local is bound to, when plain stores of lambdas are its only
+    bindings (``dummy_task = lambda: None`` then ``pool.submit(dummy_task)``)."""
+    if not isinstance(task, cst.Name) or not func.is_local(task.value):
+        return []
+    values, other = func.plain_bindings
+    bound = values.get(task.value, [])
+    if task.value in other or task.value in func.params:
+        return []
+    for node in walk(func.node):  # ``def task``, ``class task``, ``nonlocal task``
+        if node is func.node:
+            continue
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node.name.value == task.value:
+            return []
+        if isinstance(node, cst.Nonlocal) and any(
+            item.name.value == task.value for item in node.names
+        ):
+            return []
+    if not all(isinstance(value, cst.Lambda) for value in bound):
+        return []
+    return [value for value in bound if isinstance(value, cst.Lambda)]
 
 
 def _chosen_callables(
