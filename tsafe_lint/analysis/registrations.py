@@ -8,20 +8,19 @@ none in set-up code (litefs' WebSocket route table, ninety-seventh validation se
 judged false). Such a nested function is set-up code, as ``__init__`` is.
 
 Known by shape, not by name: a function nested in a function (the factory), with one
-parameter, whose every ``return`` gives that parameter back unchanged and which the
-factory returns by name. A decorator that wraps (returns a new function) does not have
-that shape and is not one. Nor is one the module applies
-or calls at run time: any call of the factory's name inside a function (``@self.on(
-"evt")`` on a nested ``def``, ``fut.add_done_callback(self.keep(k))``) makes it code
-that can run on a thread. Nor are any in a module whose set-up code (its top level,
-``__init__`` & co) starts a thread or calls, by name, a ``start`` or a function that
-reaches one (``__init__`` starting a scheduler's loop before ``@sched.every(5)`` adds
-jobs to the table the loop walks), or whose decorator or factory itself reaches a start
-(a lazy start on the first registration): the reader may already run. Nor is a factory
-that also calls its nested function (pyee's ``on(event, f)`` ending in ``return
-_on(f)``): it registers at run time as well. Not seen: a factory reached through an alias
-(``sub = self.on``) or applied at run time by another module, and a thread another
-module starts before the decorators run.
+parameter, whose every ``return`` gives that parameter back unchanged and which the factory
+returns by name. A decorator that wraps (returns a new function) does not have that shape
+and is not one. Nor is one the module applies or calls at run time: any call of the
+factory's name inside a function (``@self.on("evt")`` on a nested ``def``,
+``fut.add_done_callback(self.keep(k))``) makes it code that can run on a thread. Nor are any
+in a module whose set-up code (its top level, ``__init__`` & co) starts a thread or calls,
+by name, a ``start`` or a function that reaches one (``__init__`` starting a scheduler's
+loop before ``@sched.every(5)`` adds jobs to the table the loop walks), or whose decorator
+or factory itself reaches a start (a lazy start on the first registration): the reader may
+already run. Nor is a factory that also calls its nested function (pyee's ``on(event, f)``
+ending in ``return _on(f)``): it registers at run time as well. Not seen: a factory reached
+through an alias (``sub = self.on``) or applied at run time by another module, and a thread
+another module starts before the decorators run.
 """
 
 from __future__ import annotations
