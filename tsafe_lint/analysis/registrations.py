@@ -42,78 +42,49 @@ def registration_decorators(
     found = [func for func in structure.functions if _registers(func)]
     if not found:
         return frozenset()
-    starting = _starting_names(structure, starts)
+    calls = {func: _names_called(func) for func in structure.functions}
+    starting = _starting_names(calls, starts)
     if any(func.name in starting or func.parent.name in starting for func in found if func.parent):
         return frozenset()  # a decorator that starts the reader itself (a lazy start)
-    if _may_start_in_set_up(structure, starts, starting):
-        return frozenset()
-    factories = {func.parent.name for func in found if func.parent is not None}
-    called = _called_names(structure, factories)
+    if any(is_setup_name(start.func) for start in starts) or any(
+        is_setup_name(func) and names & starting for func, names in calls.items()
+    ):
+        return frozenset()  # set-up code starts a thread: the reader may already run
+    # a factory some function calls at run time (``@self.on("x")`` on a nested ``def``)
+    called = {name for func, names in calls.items() if not func.is_module for name in names}
     return frozenset(
         func for func in found if func.parent is not None and func.parent.name not in called
     )
 
 
-def _starting_names(structure: ModuleStructure, starts: list[ThreadStart]) -> set[str]:
+def _starting_names(calls: dict[FunctionInfo, set[str]], starts: list[ThreadStart]) -> set[str]:
     """``start`` and the names of the functions that start a thread or (through calls
     by name) call one that does."""
     starting = {"start"} | {start.func.name for start in starts if not start.func.is_module}
     changed = True
     while changed:
         changed = False
-        for func in structure.functions:
-            if func.is_module or func.name in starting:
-                continue
-            if _calls_any(func, _body(func), starting):
+        for func, names in calls.items():
+            if not func.is_module and func.name not in starting and names & starting:
                 starting.add(func.name)
                 changed = True
     return starting
 
 
-def _may_start_in_set_up(
-    structure: ModuleStructure, starts: list[ThreadStart], starting: set[str]
-) -> bool:
-    """Can a thread already run while the decorators register: does set-up code (the
-    module's top level, ``__init__`` & co) start one, or call, by name, any ``start``
-    or a function that (through calls by name) reaches a start?"""
-    if any(is_setup_name(start.func) for start in starts):
-        return True
-    return any(
-        is_setup_name(func) and _calls_any(func, _body(func), starting)
-        for func in structure.functions
-    )
-
-
-def _body(func: FunctionInfo) -> cst.CSTNode:
-    """What runs when ``func`` runs: a function's body (its decorators ran when it was
-    defined), the module's top level without its functions' bodies."""
+def _names_called(func: FunctionInfo) -> set[str]:
+    """The names ``func`` calls when it runs, by name or as a method: a function's body
+    (its own decorators ran when it was defined, a nested ``def``'s run now); the
+    module's top level and class bodies with the decorators they apply, not the bodies
+    of its functions."""
     node = func.node
-    return node.body if isinstance(node, cst.FunctionDef) else node
-
-
-def _calls_any(func: FunctionInfo, body: cst.CSTNode, names: set[str]) -> bool:
-    if func.is_module:  # the top level and class bodies, with the decorators they apply
-        nodes: list[cst.CSTNode] = [body]
-        for node in walk(body, (cst.FunctionDef, cst.Lambda)):
-            if isinstance(node, cst.FunctionDef):
-                nodes.extend(decorator.decorator for decorator in node.decorators)
-        return any(
-            name in names
-            for part in nodes
-            for name in _call_names(func, part, (cst.FunctionDef, cst.Lambda))
-        )
-    return any(name in names for name in _call_names(func, body, ()))
-
-
-def _called_names(structure: ModuleStructure, names: set[str]) -> set[str]:
-    """Which of ``names`` some function of the module calls at run time: in its body,
-    also as the decorator of a nested ``def`` (``@self.on("x")``), by name or as a
-    method; not the decorators of the function itself, which ran when it was defined."""
-    found: set[str] = set()
-    for func in structure.functions:
-        if not func.is_module:
-            found |= names & set(_call_names(func, _body(func), ()))
-    return found
+    if isinstance(node, cst.FunctionDef):
+        return set(_call_names(func, node.body, ()))
+    skip = (cst.FunctionDef, cst.Lambda)
+    parts: list[cst.CSTNode] = [node]
+    for inner in walk(node, skip):
+        if isinstance(inner, cst.FunctionDef):
+            parts.extend(decorator.decorator for decorator in inner.decorators)
+    return {name for part in parts for name in _call_names(func, part, skip)}
 
 
 def _call_names(

@@ -45,7 +45,7 @@ from tsafe_lint.analysis.scopes import block as statements_of
 from tsafe_lint.analysis.scopes import parameter_annotation
 from tsafe_lint.analysis.symbols import argument
 from tsafe_lint.analysis.thread_keyed import membership_test
-from tsafe_lint.analysis.tree import CONSTANT_NAMES, NOT_RUN, names_bound_by
+from tsafe_lint.analysis.tree import CONSTANT_NAMES, NOT_RUN, assignment_targets, names_bound_by
 from tsafe_lint.rules.base import Finding, Rule
 from tsafe_lint.rules.cap_eviction import evicts_over_cap
 
@@ -321,42 +321,29 @@ def _one_way_flag(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
                 return False
             if value is not None:
                 stored.add(value)
-            elif not isinstance(node, (cst.Global, cst.AssignTarget)) and (
-                name in names_bound_by(node) or _walrus_binds(node, name)
+            elif not isinstance(node, (cst.Global, cst.AssignTarget)) and name in names_bound_by(
+                node
             ):
-                return False
+                return False  # ``for FLAG in``, ``FLAG := ...``, ``del FLAG``, ...
     return len(stored) == 1
 
 
 def _constant_store(node: cst.CSTNode, name: str) -> str | None:
     """``"True"`` for ``name = True`` (or ``name: bool = True``): the constant a plain
-    store of ``name`` alone binds; ``"?"`` for another store of it; else None."""
-    if isinstance(node, cst.Assign):
-        targets = [target.target for target in node.targets]
-    elif isinstance(node, cst.AnnAssign) and node.value is not None:
-        targets = [node.target]
-    else:
+    store of ``name`` alone binds; ``"?"`` for another assignment to it (``+=``, ``name,
+    other = True, x``); else None."""
+    targets = assignment_targets(node)
+    if not any(isinstance(n, cst.Name) and n.value == name for t in targets for n in walk(t)):
         return None
-    value = node.value
+    value = node.value if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
     if (
         len(targets) == 1
         and isinstance(targets[0], cst.Name)
-        and targets[0].value == name
         and isinstance(value, cst.Name)
         and value.value in CONSTANT_NAMES
     ):
         return value.value
-    if any(isinstance(n, cst.Name) and n.value == name for t in targets for n in walk(t)):
-        return "?"  # ``name, other = True, x``: not one constant
-    return None
-
-
-def _walrus_binds(node: cst.CSTNode, name: str) -> bool:
-    return (
-        isinstance(node, cst.NamedExpr)
-        and isinstance(node.target, cst.Name)
-        and node.target.value == name
-    )
+    return "?"
 
 
 def _only_settled_writes(key: SymbolKey, analysis: ModuleAnalysis) -> bool:
