@@ -465,7 +465,7 @@ def _task_swallows_its_errors(
         return all(_task_swallows_its_errors(value, func, analysis, bare) for value in lambdas)
     choices = _chosen_callables(task, func)
     if choices:
-        return all(_task_swallows_its_errors(choice, func, analysis) for choice in choices)
+        return all(_task_swallows_its_errors(choice, func, analysis, bare) for choice in choices)
     target = analysis.resolve_function(task, func)
     if target is not None:
         return _logs_own_errors(target, analysis)
