@@ -285,12 +285,16 @@ def realistically_cannot_raise(
     analysis: ModuleAnalysis,
     func: FunctionInfo,
     lock: SymbolKey | None = None,
+    returning_fails: bool = True,
 ) -> bool:
     """Can ``statement``, run with the lock held, not fail in use? Proven by
-    ``cannot_raise``, or free of every realistic failure (``_Walk``)."""
+    ``cannot_raise``, or free of every realistic failure (``_Walk``). A ``return`` of
+    the function leaves the lock held, a failure for TS201; ``returning_fails=False``
+    asks only about exceptions (TS401: a task's guard clause ``if job is None:
+    return`` leaves nothing in its Future)."""
     if cannot_raise(statement, analysis, func, lock=lock):
         return True
-    return not _Walk(analysis, lock).statement_fails(statement, func)
+    return not _Walk(analysis, lock, returning_fails).statement_fails(statement, func)
 
 
 #: Per module (by its tree's identity): for each class, the overrides of the server's
@@ -447,9 +451,12 @@ def function_cannot_fail(func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
 class _Walk:
     """One question's walk, with the module's functions already judged."""
 
-    def __init__(self, analysis: ModuleAnalysis, lock: SymbolKey | None) -> None:
+    def __init__(
+        self, analysis: ModuleAnalysis, lock: SymbolKey | None, returning_fails: bool = True
+    ) -> None:
         self.analysis = analysis
         self.lock = lock
+        self.returning_fails = returning_fails
         self.judged: dict[FunctionInfo, bool] = {}
 
     def fails(self, node: cst.CSTNode, func: FunctionInfo, depth: int) -> bool:
@@ -490,7 +497,8 @@ class _Walk:
 
     def _fails_here(self, node: cst.CSTNode, func: FunctionInfo, depth: int) -> bool:
         if isinstance(node, cst.Return):
-            return depth == 0  # a callee's return goes back to the locked code
+            # a callee's return goes back to the locked code
+            return depth == 0 and self.returning_fails
         if isinstance(node, cst.With):
             # ``with self._lock:`` waits for the lock, which is no failure, nor does
             # ``contextlib.suppress``; another context manager's ``__enter__`` and

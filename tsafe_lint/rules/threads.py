@@ -291,7 +291,9 @@ class FutureDiscarded(Rule):
     names, constants, attributes, a ``d.get("key")`` lookup or a filter of a list of
     them (``dirs = [d for d in [self.a, self.b] if d]``), or any statement TS201's test
     ("What may stand between") finds cannot fail in use (``started =
-    time.perf_counter()``, ``conn.settimeout(30.0)``), as may the ``finally`` of a
+    time.perf_counter()``, ``conn.settimeout(30.0)``), where, unlike for TS201, a
+    ``return`` is no failure (guard clauses under a lock, ``if job is None: return``,
+    end the task normally), as may the ``finally`` of a
     ``try``/``finally`` around the catching ``try`` and the statements after it (a
     status stored under a lock, stamped ``datetime.now(timezone.utc).isoformat()``).
     That test takes a deferred import of a standard module every platform has (``import
@@ -553,7 +555,10 @@ def _logs_own_errors(target: FunctionInfo, analysis: ModuleAnalysis) -> bool:
         _cannot_fail(target, analysis)
         or function_cannot_fail(target, analysis)
         or swallows(
-            target, lambda statement: realistically_cannot_raise(statement, analysis, target)
+            target,
+            lambda statement: realistically_cannot_raise(
+                statement, analysis, target, returning_fails=False
+            ),
         )
         or delegates_to_swallower(target, target, resolve)
         or decorated_by_swallower(target, analysis.structure.functions, resolve)
