@@ -238,11 +238,16 @@ def per_thread_entry(analysis: ModuleAnalysis, update: Access, writes: list[Acce
         and analysis.resolve_function(start.target, start.func) is update.func
     ]
     # a container of the starting call's own frame: each call starts its threads over
-    # a container of its own, so distinct keys within one call are enough
+    # a container of its own, so distinct keys within one call are enough, while no
+    # other function's threads write it (two readers started per key share the entry)
     frame = update.key[1] if update.key[0] == "local" else None
     return bool(starts) and all(
         _one_per_key(start, analysis)
-        or (start.func.qualname == frame and _distinct_keys(start, analysis))
+        or (
+            start.func.qualname == frame
+            and all(write.func in (update.func, start.func) for write in writes)
+            and _distinct_keys(start, analysis, _key_handed_as(update, start))
+        )
         for start in starts
     )
 
@@ -269,15 +274,40 @@ def _one_per_key(start: ThreadStart, analysis: ModuleAnalysis) -> bool:
     return False
 
 
-def _distinct_keys(start: ThreadStart, analysis: ModuleAnalysis) -> bool:
+def _key_handed_as(update: Access, start: ThreadStart) -> str | None:
+    """The name ``start`` hands its target for the parameter that keys ``update``
+    (``sizes[label] += n`` in ``read(name, label)`` started with ``args=(name, label)``:
+    ``label``), or None when that cannot be told."""
+    target = update.node.target if isinstance(update.node, cst.AugAssign) else None
+    if not isinstance(target, cst.Subscript) or len(target.slice) != 1:
+        return None
+    index = target.slice[0].slice
+    if not isinstance(index, cst.Index) or not isinstance(index.value, cst.Name):
+        return None
+    params = list(update.func.params)
+    if update.func.self_name is not None and params and params[0] == update.func.self_name:
+        params = params[1:]  # a bound method: the values fill the parameters after ``self``
+    handed = _handed_values(start)
+    if handed is None or index.value.value not in params:
+        return None
+    position = params.index(index.value.value)
+    value = handed[position] if position < len(handed) else None
+    return value.value if isinstance(value, cst.Name) else None
+
+
+def _distinct_keys(start: ThreadStart, analysis: ModuleAnalysis, key: str | None = None) -> bool:
     """Does each thread of ``start`` get a key no other thread of this call gets: from a
     loop (or comprehension) over ``range(...)``, the index of ``enumerate(...)``, or a
     literal sequence of distinct constants, handed in ``args``; or the item of
-    ``pool.map(f, range(n))``?"""
+    ``pool.map(f, range(n))``? ``key``: the handed name that keys the update, when
+    known; then only it counts (a thread handed a distinct name and a shared key shares
+    the entry)."""
     if start.how in _ONE_ITEM_EACH:
         iterables = [arg.value for arg in start.call.args[1:2]]
         return bool(iterables) and _counts_up(iterables[0])
     handed = {value.value for value in _handed_values(start) or [] if isinstance(value, cst.Name)}
+    if key is not None:
+        handed &= {key}
     node = analysis.parent_of(start.call)
     while node is not None and node is not start.func.node:
         loops: list[cst.For | cst.CompFor] = []
@@ -286,7 +316,7 @@ def _distinct_keys(start: ThreadStart, analysis: ModuleAnalysis) -> bool:
         elif isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp, cst.DictComp)):
             loops = [node.for_in]
         for loop in loops:
-            if _distinct_per_pass(loop, handed):
+            if _distinct_per_pass(loop, handed) or _over_own_mapping(loop, handed, start, analysis):
                 return True
         node = analysis.parent_of(node)
     return False
@@ -348,6 +378,64 @@ def _distinct_per_pass(loop: cst.For | cst.CompFor, handed: set[str]) -> bool:
             if len(values) == len(set(values)):
                 return True
     return False
+
+
+def _over_own_mapping(
+    loop: cst.For | cst.CompFor, handed: set[str], start: ThreadStart, analysis: ModuleAnalysis
+) -> bool:
+    """Does ``loop`` walk the keys of a dict or set the starting function binds once to a
+    display (``buffers = {"stdout": ..., "stderr": ...}``, then ``for name in buffers``,
+    ``.keys()`` or ``for name, buf in buffers.items()``) and hand the key to each thread? A
+    dict's keys are distinct: each thread gets one no other thread of the call gets
+    (willman's pipe readers, ninety-ninth set: a TS102 judged false)."""
+    iterable = loop.iter
+    method = None
+    if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute):
+        if iterable.args:
+            return False
+        method = iterable.func.attr.value
+        iterable = iterable.func.value
+    if not isinstance(iterable, cst.Name) or method not in (None, "keys", "items"):
+        return False
+    target: cst.BaseExpression = loop.target
+    if method == "items":
+        if not isinstance(target, (cst.Tuple, cst.List)) or len(target.elements) != 2:
+            return False
+        target = target.elements[0].value
+    if not isinstance(target, cst.Name) or target.value not in handed:
+        return False
+    values = analysis.symbols.plain_assignments(start.func).get(iterable.value)
+    if not values or len(values) != 1:
+        return False
+    if not isinstance(values[0], (cst.Dict, cst.DictComp)) and (
+        method == "items" or not isinstance(values[0], (cst.Set, cst.SetComp))
+    ):
+        return False
+    return _only_pass(loop, start, analysis)
+
+
+def _only_pass(loop: cst.For | cst.CompFor, start: ThreadStart, analysis: ModuleAnalysis) -> bool:
+    """Is ``loop`` the only loop around ``start`` in the starting function (none around it,
+    none inside it: ``for name in pipes for _ in range(n)``), and ``start`` the only start
+    of its target there? A loop around it (a ``while`` that restarts the readers), one
+    inside it, or a second start, hands each key to more than one thread."""
+    if isinstance(loop, cst.CompFor) and loop.inner_for_in is not None:
+        return False
+    node = analysis.parent_of(start.call)
+    while node is not None and node is not start.func.node:
+        if isinstance(node, (cst.For, cst.While, cst.CompFor)) and node is not loop:
+            return False
+        node = analysis.parent_of(node)
+    target = analysis.resolve_function(start.target, start.func) if start.target else None
+    if target is None:
+        return False
+    return [
+        other
+        for other in analysis.thread_starts
+        if other.func is start.func
+        and other.target is not None
+        and analysis.resolve_function(other.target, other.func) is target
+    ] == [start]
 
 
 def _all_keyed(writes: list[Access], analysis: ModuleAnalysis) -> bool:

@@ -380,7 +380,11 @@ class UnlockedReadModifyWrite(Rule):
     container of the starting call's own frame, in a loop over a literal sequence of
     distinct constants, ``for key, pipe in (("stdout", ...), ("stderr", ...)):``, over
     ``range(...)`` or the index of ``enumerate(...)``, or ``pool.map(work,
-    range(n))``: one thread per value in that call) and every write of
+    range(n))``, or over the keys of a dict or set the call binds once to a display,
+    ``for name in buffers`` with ``buffers = {"stdout": ..., "stderr": ...}``, in no
+    other loop and the target's only start there: one thread per value in that call;
+    the value handed for the parameter that keys the update must be the distinct one,
+    not one handed beside it) and every write of
     the dict outside ``__init__`` is keyed by such a value: each thread updates only its
     own entry. A loop over items that may repeat, with no such registry, stays reported.
     Take-and-reset (``items = self._buf`` then
