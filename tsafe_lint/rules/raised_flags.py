@@ -44,7 +44,12 @@ class StopFlagRaisedByThread(Rule):
     (``is_set()``, ``wait()``) and another method sets it: a ``stop()``, also a public
     one the thread itself calls on failure (ltchiptool's ``BaseThread``, a miss of the
     ninety-first validation set). An Event cleared before the thread starts, one only
-    the thread sets and one nothing reads are not reported.
+    the thread sets and one nothing reads are not reported, nor is a clear in a method
+    that some thread runs (a ``start()`` a reconnect thread calls) when that method
+    itself, after the clear, in plain statements only (no ``if``, loop, ``try`` or
+    ``return`` from there to its end), makes every start of the class's threads that
+    test or wait on the Event (and the class starts no other callable): the Event is
+    cleared before its reader exists.
 
     **Why is this bad**
 
@@ -123,6 +128,8 @@ class StopFlagRaisedByThread(Rule):
                 stoppers = _event_set_elsewhere(event, func, analysis)
                 if not stoppers or not _event_read(event, func, analysis):
                     continue
+                if _cleared_before_starting_reader(cleared, event, func, analysis):
+                    continue
                 names = " or ".join(f"'{name}()'" for name in stoppers)
                 yield Finding(
                     cleared,
@@ -175,6 +182,61 @@ def _cleared_after_a_call(
                 yield statement, event
             continue
         called = called or any(isinstance(node, cst.Call) for node in walk(statement, NOT_RUN))
+
+
+def _cleared_before_starting_reader(
+    cleared: cst.CSTNode, event: str, func: FunctionInfo, analysis: ModuleAnalysis
+) -> bool:
+    """Does ``func`` itself, after the clear, start the thread that tests or waits on
+    ``self.<event>`` (``self._stop.clear()``, then ``Thread(target=self._monitor).start()``
+    in a ``start()`` that some other thread may also run), where every statement of its
+    body from the clear to its end is a plain one that runs (none under an ``if``: ``if
+    not self._thread.is_alive():`` may start none, while the old reader, its stop
+    undone, runs on), and is that every start of a reader of the Event in the module?
+    The Event is then cleared before its reader exists, as it should be (rsipi's
+    reconnect monitor, ninety-ninth set: a TS407 judged false). Readers are methods of
+    the class family, by the code their threads reach; a lambda, closure or function a
+    method of the class starts may be one."""
+    assert isinstance(func.node, cst.FunctionDef) and func.cls is not None
+    statements: list[cst.CSTNode] = list(block(func.node.body))
+    if cleared not in statements:
+        return False
+    rest = statements[statements.index(cleared) + 1 :]
+    if not all(_plain(statement) for statement in rest):
+        return False  # ``if self._thread.is_alive(): return`` may leave before the start
+    after = {id(node) for statement in rest for node in walk(statement, NOT_RUN)}
+    family = analysis.structure.class_family(func.cls)
+    readers = []
+    for start in analysis.thread_starts:
+        target = (
+            analysis.resolve_function(start.target, start.func)
+            if start.target is not None
+            else None
+        )
+        own = target is not None and target.cls is not None and target.cls.qualname in family
+        if not own and start.func.cls is not None and start.func.cls.qualname in family:
+            return False  # the class starts a lambda, closure or function: it may read it
+        if not own:
+            continue
+        assert target is not None
+        if any(
+            reached.cls is not None
+            and reached.cls.qualname in family
+            and _event_calls(event, reached, frozenset({"is_set", "isSet", "wait"}))
+            for reached in analysis.reached_from([target])
+        ):
+            readers.append(start)
+    return bool(readers) and all(
+        start.func is func and id(start.call) in after for start in readers
+    )
+
+
+def _plain(statement: cst.CSTNode) -> bool:
+    """A simple statement line that does not leave the function (no ``return`` or
+    ``raise``): it runs, and so does what follows it."""
+    return isinstance(statement, cst.SimpleStatementLine) and not any(
+        isinstance(small, (cst.Return, cst.Raise)) for small in statement.body
+    )
 
 
 def _event_calls(event: str, func: FunctionInfo, methods: frozenset[str]) -> bool:
