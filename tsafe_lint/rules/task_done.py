@@ -9,6 +9,7 @@ import libcst as cst
 
 from tsafe_lint.analysis import FunctionInfo, Kind, ModuleAnalysis, block
 from tsafe_lint.analysis.scopes import ends_by_leaving, final_name, parameter_annotation
+from tsafe_lint.analysis.symbols import argument
 from tsafe_lint.analysis.tree import NOT_RUN, bare_call, bare_method_call, walk
 from tsafe_lint.rules.base import Finding, Rule, snippet
 from tsafe_lint.rules.cannot_raise import catches_all
@@ -41,10 +42,13 @@ class TaskDoneSkipped(Rule):
     leaves without an exception, the item put into another queue without a timeout,
     ``await inbox.put(item)``, which waits for room; ``await asyncio.gather(...,
     return_exceptions=True)``, which hands the errors back as results), a queue nobody
-    joins, and a join
-    after ``asyncio.gather(...)`` of the workers (which raises a dead worker's error
-    before the join) are not reported. The message names the handling that can fail,
-    from its first statement that can to the ``task_done()``.
+    joins, a join after ``asyncio.gather(...)`` of the workers (which raises a dead
+    worker's error before the join) and an awaited join bounded by a timeout that is not
+    ``None`` (``async with asyncio.timeout(t): await q.join()``,
+    ``asyncio.wait_for(q.join(), t)``, async-timeout's ``timeout``, anyio's and trio's
+    ``fail_after`` and ``move_on_after``: it gives up instead of waiting for good) are not
+    reported. The message names the handling that can fail, from its first statement
+    that can to the ``task_done()``.
 
     **Why is this bad**
 
@@ -187,12 +191,64 @@ def _queue_joins(analysis: ModuleAnalysis) -> list[tuple[cst.Call, FunctionInfo]
     found = []
     for call, func in joins:
         assert isinstance(call.func, cst.Attribute)
+        if _bounded(call, func, analysis):
+            continue  # it gives up after a timeout: no wait for good
         receiver = call.func.value
         if analysis.symbols.kind_of(receiver, func) is Kind.QUEUE or (
             final_name(receiver) in done_receivers - {""}
         ):
             found.append((call, func))
     return found
+
+
+#: ``wait_for(aw, timeout)``, which cancels what it awaits after the timeout, and the
+#: context managers that cancel the awaits of their block after a time (asyncio's,
+#: async-timeout's, anyio's, trio's): the position and keyword of the time each takes.
+_BOUNDING_CALLS = {"asyncio.wait_for": (1, "timeout")}
+_BOUNDING_BLOCKS = {
+    "asyncio.timeout": (0, "delay"),
+    "asyncio.timeout_at": (0, "when"),
+    "async_timeout.timeout": (0, "delay"),
+    "async_timeout.timeout_at": (0, "deadline"),
+    "anyio.fail_after": (0, "delay"),
+    "anyio.move_on_after": (0, "delay"),
+    "trio.fail_after": (0, "seconds"),
+    "trio.move_on_after": (0, "seconds"),
+}
+
+
+def _bounded(join: cst.Call, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Is ``join`` handed to ``asyncio.wait_for(...)``, or awaited inside a ``with`` /
+    ``async with`` of a timeout (``asyncio.timeout(t)``), within ``func``, with a time
+    that is not ``None``? A blocking ``queue.Queue.join()`` is not awaited: no timeout of
+    the event loop can stop it."""
+    structure = analysis.structure
+    child: cst.CSTNode = join
+    node = analysis.parent_of(join)
+    while node is not None and node is not func.node:
+        if isinstance(node, cst.Arg) and child is join:
+            call = analysis.parent_of(node)
+            if isinstance(call, cst.Call):
+                bound = _BOUNDING_CALLS.get(structure.qualified_name(call.func, func) or "")
+                if bound is not None and _limits(call, *bound):
+                    return True
+        awaited = isinstance(analysis.parent_of(join), cst.Await)
+        if isinstance(node, cst.With) and child is node.body and awaited:
+            for item in node.items:
+                made = item.item
+                if not isinstance(made, cst.Call):
+                    continue
+                bound = _BOUNDING_BLOCKS.get(structure.qualified_name(made.func, func) or "")
+                if bound is not None and _limits(made, *bound):
+                    return True
+        child, node = node, analysis.parent_of(node)
+    return False
+
+
+def _limits(call: cst.Call, position: int, keyword: str) -> bool:
+    """Does ``call`` pass a time at ``position`` (or ``keyword``) that is not ``None``?"""
+    value = argument(call, position, keyword)
+    return value is not None and not (isinstance(value, cst.Name) and value.value == "None")
 
 
 def _skipped(
