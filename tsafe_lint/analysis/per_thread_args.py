@@ -284,9 +284,7 @@ def _key_handed_as(update: Access, start: ThreadStart) -> str | None:
     index = target.slice[0].slice
     if not isinstance(index, cst.Index) or not isinstance(index.value, cst.Name):
         return None
-    params = list(update.func.params)
-    if update.func.self_name is not None and params and params[0] == update.func.self_name:
-        params = params[1:]  # a bound method: the values fill the parameters after ``self``
+    params = _positional(update.func)
     handed = _handed_values(start)
     if handed is None or index.value.value not in params:
         return None

@@ -223,6 +223,7 @@ def _bounded(join: cst.Call, func: FunctionInfo, analysis: ModuleAnalysis) -> bo
     that is not ``None``? A blocking ``queue.Queue.join()`` is not awaited: no timeout of
     the event loop can stop it."""
     structure = analysis.structure
+    awaited = isinstance(analysis.parent_of(join), cst.Await)
     child: cst.CSTNode = join
     node = analysis.parent_of(join)
     while node is not None and node is not func.node:
@@ -232,7 +233,6 @@ def _bounded(join: cst.Call, func: FunctionInfo, analysis: ModuleAnalysis) -> bo
                 bound = _BOUNDING_CALLS.get(structure.qualified_name(call.func, func) or "")
                 if bound is not None and _limits(call, *bound):
                     return True
-        awaited = isinstance(analysis.parent_of(join), cst.Await)
         if isinstance(node, cst.With) and child is node.body and awaited:
             for item in node.items:
                 made = item.item
