@@ -24,46 +24,9 @@ dists = _bench("dists")
 
 BENCH = corpus.HERE
 VALIDATION = BENCH / "validation.toml"
-# the ninety-ninth set, pinned while the ninety-eighth was reviewed; current since the
-# ninety-eighth was retired
+# the hundredth set, pinned while the ninety-ninth was reviewed; current since the
+# ninety-ninth was retired
 PINS = {
-    "parallelazy": "0.0.7",
-    "remote-fs-browser": "0.4.0",
-    "projectdropit": "1.0.5",
-    "verda-io": "0.4.4",
-    "py-ftpchat": "0.2.0",
-    "graphcore-studio": "0.2.3",
-    "hgitaly": "18.8.3",
-    "cheetahclaws": "3.5.89",
-    "diffusers-workflow": "0.15.0",
-    "astrbot": "4.14.6",
-    "scalim": "0.20.1",
-    "hassette": "0.60.0",
-    "antcrew": "0.36.0",
-    "tradeflow-engine": "2.3.0",
-    "specula": "1.1.0",
-    "zanii-blackbox": "0.23.1",
-    "rp2040py": "0.3.6",
-    "spacepilot": "2.9.0",
-    "asyncmq": "0.10.1",
-    "willman": "0.3.5",
-    "asmr-tg-backup": "0.6.9",
-    "besser-agentic-framework": "4.5.3",
-    "ycb": "4.8.0",
-    "ctk-theme-builder": "6.0.0",
-    "onestep": "1.15.0",
-    "tako-vm": "0.3.0",
-    "api-dock": "0.11.0",
-    "wpipe": "2.5.13",
-    "rsipi": "0.3.0",
-    "rosbag-resurrector": "0.8.7",
-    "pylage": "1.0.8",
-    "arrakis-server": "0.17.2",
-}
-# the hundredth set, pinned while the ninety-ninth is reviewed and held in reserve until the
-# ninety-ninth is retired; unseen
-NEXT = BENCH / "validation_next.toml"
-NEXT_PINS = {
     "s3ui": "1.2.1",
     "yt-stash": "1.0.1",
     "decoui": "1.1.0",
@@ -191,6 +154,7 @@ SEEN = (
     BENCH / "validation_seen_96.toml",
     BENCH / "validation_seen_97.toml",
     BENCH / "validation_seen_98.toml",
+    BENCH / "validation_seen_99.toml",
 )
 NOTIFY = "import threading\nc = threading.Condition()\ndef t():\n    c.notify()\n"
 MINI_TOML = """\
@@ -268,20 +232,6 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
-
-
-def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
-    assert_pinned(NEXT, NEXT_PINS)
-    upcoming = {dists.canonical(name) for name in NEXT_PINS}
-    assert len(upcoming) == len(NEXT_PINS)
-    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
-    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
-    current = {dists.canonical(name) for name in PINS}
-    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
-    assert not upcoming & tuned
-    assert not upcoming & bugs
-    assert not upcoming & current  # the ninety-ninth is under review; this set stays unseen
-    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
