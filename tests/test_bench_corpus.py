@@ -55,6 +55,36 @@ PINS = {
     "veeam-aiops": "0.19.0",
     "astrapi-backup": "26.9.7",
 }
+# the hundred-and-first set, pinned while the hundredth is reviewed and held in reserve until
+# the hundredth is retired; unseen
+NEXT = BENCH / "validation_next.toml"
+NEXT_PINS = {
+    "handoffkit": "1.20.0",
+    "hyphlow": "1.1.0",
+    "infogrep": "1.1.0",
+    "secret-rotator": "1.3.1",
+    "ros2-http-gateway": "0.2.0",
+    "inert-transfer": "0.3.2",
+    "vesma": "6.5.0",
+    "norpagent": "2.3.1",
+    "bitra": "0.10.2",
+    "changedetection-io": "0.60.10",
+    "tradedangerous": "12.19.0",
+    "machboost": "0.16.27",
+    "codecortex": "0.29.0",
+    "ghc-api": "1.0.31",
+    "verel": "1.13.0",
+    "mindvest-atlas": "0.103.3",
+    "ai-marketplace-monitor": "0.10.16",
+    "telegram-slskd-local-bot": "0.25.0",
+    "argo-proxy": "3.3.3",
+    "kawapythonserver": "0.37.10",
+    "padrelay": "3.0.0",
+    "footprint-osint": "1.0.0",
+    "autoforge-trainer": "1.4.1",
+    "buckaroo": "0.15.11",
+    "tabpy": "2.16.0",
+}
 SEEN = (
     BENCH / "validation_seen.toml",
     BENCH / "validation_seen_2.toml",
@@ -232,6 +262,20 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
+
+
+def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
+    assert_pinned(NEXT, NEXT_PINS)
+    upcoming = {dists.canonical(name) for name in NEXT_PINS}
+    assert len(upcoming) == len(NEXT_PINS)
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    current = {dists.canonical(name) for name in PINS}
+    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
+    assert not upcoming & tuned
+    assert not upcoming & bugs
+    assert not upcoming & current  # the hundredth is under review; this set stays unseen
+    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
