@@ -7,7 +7,7 @@ some callers and not others. It is not when the act has no effect but the store 
 value is pure: a constant (both threads store the same one), a setting read from the
 environment and made a bool, number or string, or a class built right there (``type(name,
 bases, ns)``, a ``class`` statement), whose copies are equivalent, or a name the act imports
-from another module (``from m import breaker``), the one object every thread gets: the last
+(``from m import breaker``, ``import requests``), the one object every thread gets: the last
 store wins and nothing observes the difference. A logging call may go with the store (a
 warn-once guard logs twice at worst), and so may a loop that logs each item of a local. A
 change test that stores the local it compared (``if new != self.x: self.x = new``), an
@@ -259,6 +259,19 @@ class _ActChecker:
                 if isinstance(bound, cst.Name):
                     self.imported.add(bound.value)
                     self.locals.add(bound.value)
+            return True
+        if isinstance(small, cst.Import):
+            # ``import requests``: the one module object ``sys.modules`` holds (memplex's
+            # HTTP library kept in an attribute, hundredth set: judged false)
+            for module in small.names:
+                name: cst.BaseExpression = (
+                    module.asname.name if module.asname is not None else module.name
+                )
+                while isinstance(name, cst.Attribute):  # ``import a.b`` binds ``a``
+                    name = name.value
+                if isinstance(name, cst.Name):
+                    self.imported.add(name.value)
+                    self.locals.add(name.value)
             return True
         if self._log_line(small):
             return True  # ``if not _warned: _warned = True; log.warning(...)``: twice at worst
@@ -573,7 +586,7 @@ class _ActChecker:
         """Is ``name`` bound in the function by one import only (never assigned, nor
         imported from two places on two paths)?"""
         binders = [node for node in walk(self.func.node, NOT_RUN) if name in names_bound_by(node)]
-        return len(binders) == 1 and isinstance(binders[0], cst.ImportFrom)
+        return len(binders) == 1 and isinstance(binders[0], (cst.Import, cst.ImportFrom))
 
     def _builds_class(self, value: cst.BaseExpression) -> bool:
         return isinstance(value, cst.Call) and _callee_name(value.func) in _CLASS_BUILDERS

@@ -8,7 +8,9 @@ such a value in that place), they name entries no other thread touches. A dict t
 every write keys by such a value, or by its identifier (``account.key``, ``dev.label``),
 and whose test reads only that entry, is per-thread slots: one thread's check and act on
 its entry cannot interleave with another's on the same entry (python-snap7's per-client
-upload contexts, poppee's client per mail account).
+upload contexts, poppee's client per mail account). A thread's test and delete of its
+entry may also share the dict with the starter's store of the new thread under that key
+(``self._handlers[conn] = thread``): a store cannot remove what the thread tests.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from tsafe_lint.analysis.events import Access, CheckThenAct
 from tsafe_lint.analysis.scopes import FunctionInfo, final_name
 from tsafe_lint.analysis.thread_keyed import indexed_by, membership_test
 from tsafe_lint.analysis.threads import ThreadStart
-from tsafe_lint.analysis.tree import NOT_RUN, names_bound_by, walk
+from tsafe_lint.analysis.tree import NOT_RUN, contains, names_bound_by, walk
 
 if TYPE_CHECKING:
     from tsafe_lint.analysis.module import ModuleAnalysis
@@ -208,8 +210,15 @@ def _passes(
 def per_thread_slots(analysis: ModuleAnalysis, item: CheckThenAct, writes: list[Access]) -> bool:
     """Is ``item`` a check and act on a thread's own entry of a dict whose every write
     (outside ``__init__``) is keyed by a per-thread value?"""
-    if not analysis.per_thread_params or not _all_keyed([item.write, *writes], analysis):
+    # a check-then-delete cannot be undone by a store (the starter filing its new thread
+    # under the thread's key); a check-then-store can: the two stores race
+    filed = _deletes(item.write)
+    if not analysis.per_thread_params or not _all_keyed([item.write, *writes], analysis, filed):
         return False
+    if filed and any(
+        _deletes(write) and not analysis.reach.runs_on_thread(write.func) for write in writes
+    ):
+        return False  # an admin's ``kick(conn)`` can delete the entry between test and act
     own = own_values(analysis, item.func)
     found = False
     for read in _reads_of(item.test_node.test, item, analysis):
@@ -436,9 +445,24 @@ def _only_pass(loop: cst.For | cst.CompFor, start: ThreadStart, analysis: Module
     ] == [start]
 
 
-def _all_keyed(writes: list[Access], analysis: ModuleAnalysis) -> bool:
-    """Is every write (outside ``__init__``) keyed by a per-thread value of its function?"""
-    return all(write.func.name == "__init__" or _keyed_write(write, analysis) for write in writes)
+def _all_keyed(writes: list[Access], analysis: ModuleAnalysis, filed: bool = False) -> bool:
+    """Is every write (outside ``__init__``) keyed by a per-thread value of its function
+    (``filed``: or by the key of the thread its starter has just started)?"""
+    return all(
+        write.func.name == "__init__" or _keyed_write(write, analysis, filed) for write in writes
+    )
+
+
+def _deletes(write: Access) -> bool:
+    """Is ``write`` ``del d[key]`` or ``d.pop(key, ...)``?"""
+    node = write.node
+    if isinstance(node, cst.Del):
+        return True
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "pop"
+    )
 
 
 def own_values(analysis: ModuleAnalysis, func: FunctionInfo) -> frozenset[str]:
@@ -454,7 +478,7 @@ def own_values(analysis: ModuleAnalysis, func: FunctionInfo) -> frozenset[str]:
     return frozenset(names)
 
 
-def _keyed_write(write: Access, analysis: ModuleAnalysis) -> bool:
+def _keyed_write(write: Access, analysis: ModuleAnalysis, filed: bool = False) -> bool:
     """``d[key] = v``, ``del d[key]``, ``d.pop(key, ...)``, ``d.setdefault(key, v)``
     with ``key`` a per-thread value of the writing function; in a function no thread
     runs (``__delitem__`` called by ``terminate()``), one entry named by a parameter:
@@ -463,6 +487,10 @@ def _keyed_write(write: Access, analysis: ModuleAnalysis) -> bool:
     own = own_values(analysis, write.func)
     if not analysis.reach.runs_on_thread(write.func):
         own = frozenset(_positional(write.func))
+    if filed:
+        if _made_before_starting(write, analysis):
+            return True
+        own |= _filed_keys(write, analysis)
     is_own = _is_one_of(own)
     if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del)):
         targets = (
@@ -474,6 +502,85 @@ def _keyed_write(write: Access, analysis: ModuleAnalysis) -> bool:
             return False
         node = stores[0]
     return indexed_by(node, is_own, methods=("pop", "setdefault"), membership=False) is not None
+
+
+def _filed_keys(write: Access, analysis: ModuleAnalysis) -> frozenset[str]:
+    """The names a store may key by because, in this pass of the loop, they hold the value
+    the thread started in the same pass was handed: ``conn, address = server.accept()``,
+    a thread started with ``args=(conn, address)``, then ``self._handlers[conn] =
+    thread`` files the new thread under its own key (ctk-theme-builder's preview
+    listener, ninety-ninth set: TS103 x2 judged false). Only stores: a delete there could
+    remove the entry while its thread tests it."""
+    if not isinstance(write.node, (cst.Assign, cst.AnnAssign)):
+        return frozenset()
+    loop = _nearest_loop(write.node, analysis)
+    if loop is None:
+        return frozenset()
+    names: set[str] = set()
+    for start in analysis.thread_starts:
+        if start.func is not write.func or _nearest_loop(start.call, analysis) is not loop:
+            continue
+        handed = {
+            value.value for value in _handed_values(start) or [] if isinstance(value, cst.Name)
+        }
+        names |= handed & bound_each_pass(start.call, analysis)
+    return frozenset(names)
+
+
+def _made_before_starting(write: Access, analysis: ModuleAnalysis) -> bool:
+    """Is ``write`` the starter's ``self._handlers = {}``, a statement of its own at the top
+    of the function, before the loop that starts a thread per key and files it there
+    (ctk-theme-builder's listener)? It happens before any of those threads runs; a
+    starter that several threads run, or that a loop of the module calls again, could
+    replace the dict under a running thread (a listener restarted by its users is not
+    seen)."""
+    func = write.func
+    if not isinstance(write.node, cst.Assign) or analysis.reach.many(func):
+        return False
+    if _called_again(func, analysis):
+        return False  # the dict replaced under running threads
+    if not isinstance(func.node, cst.FunctionDef) or not isinstance(
+        func.node.body, cst.IndentedBlock
+    ):
+        return False
+    top = func.node.body.body
+    place = next((i for i, s in enumerate(top) if contains(s, write.node)), None)
+    if place is None or not isinstance(top[place], cst.SimpleStatementLine):
+        return False
+    return any(
+        start.func is func
+        and start.repeated
+        and any(contains(statement, start.call) for statement in top[place + 1 :])
+        for start in analysis.thread_starts
+    )
+
+
+def _called_again(func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Is ``func`` called from a loop of the module, directly or through the functions
+    that call it (``while True: self._once()`` where ``_once`` calls it)?"""
+    callers: dict[FunctionInfo, list[tuple[FunctionInfo, bool]]] = {}
+    for site in analysis.regions.call_sites:
+        callers.setdefault(site.callee, []).append((site.func, site.state.looping))
+    seen = {func}
+    todo = [func]
+    while todo:
+        for caller, looping in callers.get(todo.pop(), ()):
+            if looping:
+                return True
+            if caller not in seen:
+                seen.add(caller)
+                todo.append(caller)
+    return False
+
+
+def _nearest_loop(node: cst.CSTNode, analysis: ModuleAnalysis) -> cst.For | cst.While | None:
+    """The ``for`` or ``while`` statement nearest around ``node`` in its function."""
+    parent = analysis.parent_of(node)
+    while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.Module)):
+        if isinstance(parent, (cst.For, cst.While)):
+            return parent
+        parent = analysis.parent_of(parent)
+    return None
 
 
 def _is_one_of(names: frozenset[str]) -> Callable[[cst.BaseExpression], bool]:

@@ -58,7 +58,7 @@ from tsafe_lint.analysis.scopes import (
     final_name,
     is_docstring,
 )
-from tsafe_lint.analysis.single_pass import runs_once
+from tsafe_lint.analysis.single_pass import leaves_on_first_pass, runs_once
 from tsafe_lint.analysis.symbols import SymbolKey, SymbolTable
 from tsafe_lint.analysis.thread_keyed import IDENTITY_CALLS, indexed_by, is_identity
 from tsafe_lint.analysis.tree import NOT_RUN, children, conjuncts, walk
@@ -233,6 +233,10 @@ class RegionWalker:
         self._groups: dict[SymbolKey, Held] = self._lock_groups()
         self._tests: list[_Test] = []
         self._derived: dict[str, frozenset[SymbolKey]] = {}  # local -> shared keys it holds
+        #: local -> the shared keys it holds other than through a new container or copy
+        #: a call was handed (``decision = self._run_hooks({"params": self.params})``:
+        #: not ``params``)
+        self._decided: dict[str, frozenset[SymbolKey]] = {}
         self._identities: set[str] = set()  # locals holding the current thread's identity
         #: locals holding the current thread's own entry of a shared dict -> that dict
         self._own_entries: dict[str, frozenset[SymbolKey]] = {}
@@ -473,7 +477,8 @@ class RegionWalker:
             return after
         if isinstance(statement, cst.For):
             self._scan_expression(statement.iter, place, state, func, "expression")
-            self._record_iteration(statement.iter, statement, state, func)
+            if not leaves_on_first_pass(statement):
+                self._record_iteration(statement.iter, statement, state, func)
             iterated = self.symbols.class_of_receiver(statement.iter, func)
             callee = self.structure.method(iterated, "__iter__") if iterated else None
             if callee is not None:
@@ -556,6 +561,7 @@ class RegionWalker:
 
     def _start_function(self) -> None:
         self._derived = {}
+        self._decided = {}
         self._identities = set()
         self._own_entries = {}
         self._seen_tests = []
@@ -619,7 +625,10 @@ class RegionWalker:
     def _test_of(
         self, node: cst.If | cst.While, state: State, func: FunctionInfo, early: bool = False
     ) -> _Test:
-        keys = set(self._reads(node.test, func))
+        # a local bound to what a call returned when handed the state (a hook's
+        # decision, a server's reply to a request made with the cursor) is another value,
+        # not a read of the state: testing it checks nothing another thread can change
+        keys = set(self._reads(node.test, func, decided=True))
         checked: set[SymbolKey] = set()
         for operand in _checked_operands(node.test):
             key = shared_key(operand, func, self.symbols, for_write=False)
@@ -744,21 +753,31 @@ class RegionWalker:
     def _is_identity(self, expr: cst.BaseExpression) -> bool:
         return is_identity(expr, self._identities)
 
-    def _reads(self, expr: cst.CSTNode, func: FunctionInfo) -> set[SymbolKey]:
+    def _reads(
+        self,
+        expr: cst.CSTNode,
+        func: FunctionInfo,
+        decided: bool = False,
+        opaque_calls: bool = False,
+    ) -> set[SymbolKey]:
         """Shared keys ``expr`` reads: directly (``reads_in``), through a local that holds
         one (``inst = self._d.get(k)``), or through a property of the class
         (``self._span``). One walk for all three: every node but those inside lambdas
         and implicit concatenations is looked at for locals and properties, and the
-        nodes ``reads_in`` would visit (``direct``) for direct reads."""
+        nodes ``reads_in`` would visit (``direct``) for direct reads. ``decided``: the
+        locals' keys other than through what a call was handed (``_decided``);
+        ``opaque_calls``: not through a new container or a copy handed to a call other
+        than a builtin's or a copy (``_new_value``) either."""
         if not self._derived and not self._properties:
             return set(reads_in(expr, func, self.symbols))
+        derived = self._decided if decided else self._derived
         found: set[SymbolKey] = set()
         stack: list[tuple[cst.CSTNode, bool]] = [(expr, True)]
         while stack:
             node, direct = stack.pop()
             follow: cst.CSTNode | None = None  # the one child reads_in follows, if any
             if isinstance(node, cst.Name):
-                found |= self._derived.get(node.value, frozenset())
+                found |= derived.get(node.value, frozenset())
                 if direct and (key := shared_key(node, func, self.symbols, for_write=False)):
                     found.add(key)
                 direct = False
@@ -779,6 +798,21 @@ class RegionWalker:
             elif isinstance(node, _NOT_READ_INTO):
                 direct = False
             if node is not expr and isinstance(node, _NOT_WALKED_INTO):
+                continue
+            if opaque_calls and isinstance(node, cst.Call) and not _passes_values_on(node):
+                # what a call returns when handed a new container or a copy made of the
+                # state is the call's own value; handed the state itself (``lookup(
+                # self.cache, key)``), it may return a part of it
+                kept = [
+                    arg
+                    for arg in node.args
+                    if not _new_value(
+                        arg.value,
+                        lambda e: shared_key(e, func, self.symbols, for_write=False) is not None,
+                    )
+                ]
+                stack.append((node.func, direct or node.func is follow))
+                stack.extend((arg, direct or arg is follow) for arg in kept)
                 continue
             stack.extend((child, direct or child is follow) for child in children(node))
         return found
@@ -1322,8 +1356,12 @@ class RegionWalker:
                 if _takes_out(node.value):
                     # ``conn = self._keep.popleft()``: an item taken out, not the state
                     self._derived.pop(target.value, None)
+                    self._decided.pop(target.value, None)
                 else:
                     self._derived[target.value] = frozenset(self._reads(node.value, func))
+                    self._decided[target.value] = frozenset(
+                        self._reads(node.value, func, decided=True, opaque_calls=True)
+                    )
         checked = {key for test in self._tests for key in test.checked}
         if not checked:
             return
@@ -1520,3 +1558,56 @@ def _by_position(subscript: cst.Subscript) -> bool:
     if isinstance(index, cst.UnaryOperation) and isinstance(index.operator, cst.Minus):
         index = index.expression
     return isinstance(index, cst.Integer)
+
+
+#: Calls whose result is the value they were handed, or a plain function of it: a local
+#: bound to one still holds the state (``n = len(self._items)``, ``snapshot =
+#: list(self._d)``).
+_PASSING_ON = frozenset(
+    {"len", "list", "tuple", "dict", "set", "frozenset", "sorted", "reversed", "min", "max",
+     "sum", "any", "all", "bool", "int", "float", "str", "repr", "abs", "round", "iter",
+     "next", "enumerate", "zip", "getattr", "copy", "deepcopy"}
+)  # fmt: skip
+
+
+def _new_value(value: cst.BaseExpression, is_state: Callable[[cst.BaseExpression], bool]) -> bool:
+    """Is ``value`` a new object made of the state, not the state: a display none of whose
+    elements is the state itself (``{"params": deepcopy(self.params)}``, ``params={"since":
+    cursor}``; not ``[self.primary, self.fallback]``), a comprehension, a copy
+    (``deepcopy(x)``, ``x.copy()``), or a choice between such values (``{...} if cursor
+    else {}``)?"""
+    if isinstance(value, cst.IfExp):
+        return _new_value(value.body, is_state) and _new_value(value.orelse, is_state)
+    if isinstance(value, (cst.DictComp, cst.ListComp, cst.SetComp)):
+        return True
+    if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+        return all(
+            not is_state(element.value)
+            and (not _is_display(element.value) or _new_value(element.value, is_state))
+            for element in value.elements
+        )
+    if isinstance(value, cst.Dict):
+        return all(
+            isinstance(element, cst.DictElement)
+            and not is_state(element.value)
+            and (not _is_display(element.value) or _new_value(element.value, is_state))
+            for element in value.elements
+        )
+    if isinstance(value, cst.Call):
+        callee = value.func
+        name = callee.attr.value if isinstance(callee, cst.Attribute) else final_name(callee)
+        return name in ("copy", "deepcopy")
+    return False
+
+
+def _is_display(value: cst.BaseExpression) -> bool:
+    return isinstance(value, (cst.List, cst.Tuple, cst.Set, cst.Dict))
+
+
+def _passes_values_on(call: cst.Call) -> bool:
+    """Is ``call`` a builtin or a copy (``_PASSING_ON``, ``copy.deepcopy(x)``) whose
+    result is its argument's value?"""
+    callee = call.func
+    if isinstance(callee, cst.Name):
+        return callee.value in _PASSING_ON
+    return isinstance(callee, cst.Attribute) and callee.attr.value in ("copy", "deepcopy")

@@ -3,7 +3,8 @@
 A thread started in such a loop is one thread, not several (netaudio's multicast worker,
 started for each entry of a one-entry list of configurations, eighty-seventh set: three
 findings judged false that counted it as several threads). The list may be a local bound
-once to the display, used nowhere but in the loop: nothing can add an entry to it.
+once to the display, used nowhere but in the loop: nothing can add an entry to it. A loop
+whose body always leaves on its first pass reads one item of what it walks, not a walk.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from collections import Counter
 
 import libcst as cst
 
-from tsafe_lint.analysis.scopes import FunctionInfo, local_values
-from tsafe_lint.analysis.tree import walk
+from tsafe_lint.analysis.scopes import FunctionInfo, ends_by_leaving, local_values
+from tsafe_lint.analysis.tree import NOT_RUN, walk
 
 
 def runs_once(iterable: cst.BaseExpression, func: FunctionInfo) -> bool:
@@ -47,3 +48,14 @@ def _one_item(expr: cst.BaseExpression) -> bool:
         and len(expr.elements) == 1
         and not isinstance(expr.elements[0], cst.StarredElement)
     )
+
+
+def leaves_on_first_pass(loop: cst.For) -> bool:
+    """Does the body of ``loop`` always leave on its first pass: its last statement a
+    ``return``, ``break`` or ``raise``, and no ``continue`` in it (``for s, _ in
+    d.values(): return s``)? Then the loop takes only the first item, one step of the
+    iterator: no other thread can change the container in the middle of a walk of it
+    (huddle-cluster's last-resort pick, hundredth set: a TS105 judged false)."""
+    if not ends_by_leaving(loop.body, (cst.Return, cst.Break, cst.Raise)):
+        return False
+    return not any(isinstance(node, cst.Continue) for node in walk(loop.body, skip=NOT_RUN))

@@ -693,8 +693,25 @@ class UnlockedCheckThenAct(Rule):
     A dict (or list) whose every write outside ``__init__`` is ``d[address] = v``, ``del
     d[address]``, ``d.pop(address, ...)`` or ``d.setdefault(address, v)`` with such a
     value, tested only as ``address in d``, ``d[address]`` or ``d.get(address)`` (or
-    through a local bound to one of those), holds one entry per thread. Still reported:
-    a write that empties or replaces the whole dict, or is keyed by anything else.
+    through a local bound to one of those), holds one entry per thread. When the thread's
+    act deletes its entry, the starter may also file the new thread under its key in the
+    pass that starts it (``self._handlers[conn] = thread``) and make the dict before
+    that loop (``self._handlers = {}``, a statement of its own at the top of a function
+    that one thread runs and no loop of the module calls again, directly or through its
+    callers): a store cannot remove what the thread tests. Still reported: a write that
+    empties or replaces the whole dict, or is keyed by anything else, a delete by code no
+    thread runs (an admin's ``kick(conn)``), and a starter's store racing a thread's
+    check-then-store. Not seen: a listener its users restart while the old handlers run.
+
+    A test of a local bound to what a call returned when it was handed a new container
+    or a copy made of the state (``decision = self._run_hooks({"params":
+    deepcopy(self.params)})``, a server's reply to ``get(url, params={"since":
+    cursor})``): it tests the call's own value, not the state, and nothing another thread
+    does changes it. Handed the state itself, alone or in a display (``found =
+    lookup(self.cache, key)``, ``first_hit([self.primary, self.fallback], key)``, ``ok =
+    is_alive(self.conn)``), a call may return a part of it, and a builtin that
+    passes the value on (``n = len(self.items)``, ``list``, ``sorted``, ``min``, ...)
+    does: both stay tests of the state, as does a call in the test itself.
 
     A size cap kept by eviction: ``if len(cache) > MAX: cache.popitem(last=False)``, a
     body that only takes single items out (``popitem``, ``pop``, ``popleft``, ``del
@@ -712,19 +729,21 @@ class UnlockedCheckThenAct(Rule):
     Lazy initialisation or a memo whose value is pure: the act (the ``if`` body, or what
     follows ``if <test>: return``) only stores into the tested state (for a dict, the entry
     the test read: ``if k not in d: d[k] = ...``) a constant, a class built right there
-    (``type(name, bases, ns)``, ``types.new_class``, a ``class`` statement), or a setting
-    read from the process environment and made a bool, number or string (``_debug =
-    os.environ.get("APP_DEBUG", "").strip() not in ("", "0")``, ``int(os.getenv("N",
-    "4"))``), with no other effect (no call but side-effect-free builtins such as
-    ``isinstance``, no local read after it). Both threads store the same constant, setting
-    or equivalent classes; the last store wins and nothing observes the difference (a thread
-    that changes the environment meanwhile may make the cached setting change once). The
-    line is identity: a value with identity (``cls()``, a constructor or factory call making
-    a session, thread, lock or socket, a ``{}`` filled in place later) is still reported,
-    since one of the two objects is lost, leaked or seen by some callers only; so is a
-    fetched or computed value (any other call: nothing in the source says whether it returns
-    a new object), and an act with another effect (a loader call, registering the value, a
-    local that carries the outcome out).
+    (``type(name, bases, ns)``, ``types.new_class``, a ``class`` statement), a name the
+    act imports by one import alone (``import requests`` then ``self._http = requests``,
+    ``from m import breaker``: the one object the interpreter hands every thread), or a
+    setting read from the process environment and made a bool, number or string
+    (``_debug = os.environ.get("APP_DEBUG", "").strip() not in ("", "0")``,
+    ``int(os.getenv("N", "4"))``), with no other effect (no call but side-effect-free
+    builtins such as ``isinstance``, no local read after it). Both threads store the same
+    constant, module, setting or equivalent classes; the last store wins and nothing
+    observes the difference (a thread that changes the environment meanwhile may make the
+    cached setting change once). The line is identity: a value with identity (``cls()``, a
+    constructor or factory call making a session, thread, lock or socket, a ``{}`` filled
+    in place later) is still reported, since one of the two objects is lost, leaked or
+    seen by some callers only; so is a fetched or computed value (any other call: nothing
+    in the source says whether it returns a new object), and an act with another effect
+    (a loader call, registering the value, a local that carries the outcome out).
 
     Nor is lazy set-up of a global to a string, when every write of the global in the
     module's functions is one: ``if _agent is None: _agent = "lib/" + read_version()``
@@ -2086,6 +2105,10 @@ class IterationDuringMutation(Rule):
     (``if threading.current_thread() in _workers``) works on any collection, such as
     a list of a pool's threads that one set-up thread fills and empties, and proves
     nothing about who changes it.
+
+    A loop whose body always leaves on its first pass (its last statement a ``return``,
+    ``break`` or ``raise``, no ``continue`` in it: ``for s in d.values(): return s``)
+    takes one item, one step of the iterator, and walks nothing: it is not reported.
 
     **Fix**
 
