@@ -1873,6 +1873,39 @@ def _repeated_sequence(value: cst.BaseExpression) -> bool:
     )
 
 
+#: What makes a deque's iterator raise: any call that adds, removes or rotates items
+#: (CPython counts them in the deque's ``state``); replacing one in place (``d[i] = v``)
+#: or ``reverse()`` does not.
+_DEQUE_RESIZING = frozenset(
+    {"append", "appendleft", "extend", "extendleft", "pop", "popleft", "clear", "remove",
+     "insert", "rotate"}
+)  # fmt: skip
+
+
+def _bound_to_deque(writes: list[Access], analysis: ModuleAnalysis) -> bool:
+    """Is the state bound to ``deque(...)`` (``collections.deque``), in a function or, for
+    a global, at the module's top level, and to nothing else?"""
+    bound = list(_values_and_scopes(writes, analysis))
+    return bool(bound) and all(
+        isinstance(value, cst.Call)
+        and analysis.structure.qualified_name(value.func, scope) == "collections.deque"
+        for value, scope in bound
+    )
+
+
+def _resizes_deque(access: Access) -> bool:
+    """Would this write make an iterator of a deque raise (``d.append(x)``, ``del
+    d[0]``)?"""
+    node = access.node
+    if isinstance(node, cst.AugAssign):  # ``d += items``, ``d *= 2``: extended in place
+        return isinstance(node.operator, (cst.AddAssign, cst.MultiplyAssign))
+    if access.kind is not WriteKind.MUTATE:
+        return False
+    if isinstance(node, cst.Call):
+        return isinstance(node.func, cst.Attribute) and node.func.attr.value in _DEQUE_RESIZING
+    return isinstance(node, cst.Del)
+
+
 def _changes_keys(access: Access, analysis: ModuleAnalysis) -> bool:
     """Does this write add or remove keys (``d[k] = v``, ``del d[k]``, ``s.add(x)``)?"""
     node = access.node
@@ -1986,7 +2019,8 @@ def _reads_item_small(small: cst.BaseSmallStatement, store: cst.Subscript) -> bo
 
 
 class IterationDuringMutation(Rule):
-    """Flags iterating a shared dict or set while another thread can add or remove keys.
+    """Flags iterating a shared dict, set or deque while another thread can add or remove
+    keys or items.
 
     **What it does**
 
@@ -2001,7 +2035,7 @@ class IterationDuringMutation(Rule):
     ``# tsafe: shared`` marker by default; the opt-in kinds of ``docs/evidence.md``
     with ``extend-evidence``); the evidence is named in the message. A list that is only appended
     to is not reported: its iteration does not raise; nor is one known as a list by a
-    write only a list (or deque) takes (``insert``, ``append``, ``extend``, ``sort``,
+    write only a list or a deque takes (``insert``, ``append``, ``extend``, ``sort``,
     ``del x[5:]``), whatever else changes it, or by an annotation (``self.x: list[int] =
     ...``, or a parameter annotated ``List[bool]`` that it is bound from and that the
     function does not rebind). Nor is an iteration in the body of a
@@ -2106,6 +2140,16 @@ class IterationDuringMutation(Rule):
     a list of a pool's threads that one set-up thread fills and empties, and proves
     nothing about who changes it.
 
+    A deque raises too (``RuntimeError: deque mutated during iteration``), on any add,
+    removal or rotation (``append``, ``popleft``, ``extend``, ``+=``, ``clear``,
+    ``rotate``, ``del d[i]``, ...), not only of keys: a latency window that request
+    threads append to and another walks in Python (``for v in self._window``, ``max(v for
+    v in self._window)``) is reported when the state is bound to ``collections.deque(...)``
+    and to nothing else. Replacing an item in place (``d[i] = v``) does not make it
+    raise, and a copy by ``list(d)`` is one C call. Not seen: a library function that
+    walks it in Python (``statistics.mean(d)``), and a deque made by a dataclass field's
+    ``default_factory``.
+
     A loop whose body always leaves on its first pass (its last statement a ``return``,
     ``break`` or ``raise``, no ``continue`` in it: ``for s in d.values(): return s``)
     takes one item, one step of the iterator, and walks nothing: it is not reported.
@@ -2123,23 +2167,28 @@ class IterationDuringMutation(Rule):
 
     code = "TS105"
     name = "iteration-during-mutation"
-    summary = "iteration of a shared dict or set while another thread adds or removes keys"
+    summary = "iteration of a shared dict, set or deque while another thread adds or removes keys"
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         writes = _writes_by_key(analysis)
         for item in analysis.regions.iterations:
             key_writes = writes.get(item.key, [])
             changes = [w for w in key_writes if _changes_keys(w, analysis)]
-            if not changes:
+            resizes = [w for w in key_writes if _resizes_deque(w)]
+            if not changes and not resizes:
                 continue
             bindings = key_writes + _inherited_writes(item.key, writes, analysis)
             weak = _weak(bindings)
             if item.copy and weak is None:
-                continue  # a builtin's copy of a dict or set is atomic
+                continue  # a builtin's copy of a dict, set or deque is atomic
             if in_try_catching(item.node, "RuntimeError", analysis.parent_of):
                 continue  # ``try: ... except RuntimeError:``: the race is anticipated
-            container = _container(bindings, analysis)
-            if container in ("sequence", "object"):
+            container = "deque" if _bound_to_deque(bindings, analysis) else None
+            container = container or _container(bindings, analysis)
+            if container == "deque":
+                # any add or removal, ``append`` too, makes a deque's iterator raise
+                changes = resizes
+            if container in ("sequence", "object") or not changes:
                 continue
             if (
                 container is None
@@ -2170,6 +2219,14 @@ class IterationDuringMutation(Rule):
                 if item.copy
                 else f"iteration over {describe(item.key)}"
             )
+            if container == "deque":
+                yield Finding(
+                    item.node,
+                    f"{what}, a deque, while another thread can add or remove items raises "
+                    f"'RuntimeError: deque mutated during iteration'; {why}; "
+                    "iterate over a copy (list(...)) taken under a lock",
+                )
+                continue
             yield Finding(
                 item.node,
                 f"{what} while another thread can add or remove keys raises "
