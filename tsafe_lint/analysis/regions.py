@@ -625,9 +625,10 @@ class RegionWalker:
     def _test_of(
         self, node: cst.If | cst.While, state: State, func: FunctionInfo, early: bool = False
     ) -> _Test:
-        # a local bound to what a call returned when handed the state (a hook's
-        # decision, a server's reply to a request made with the cursor) is another value,
-        # not a read of the state: testing it checks nothing another thread can change
+        # a local bound to what a call returned when handed a new container or a copy
+        # made of the state (a hook's decision on a copy of the parameters, a server's
+        # reply to a request made with the cursor) is another value, not a read of the
+        # state: testing it checks nothing another thread can change
         keys = set(self._reads(node.test, func, decided=True))
         checked: set[SymbolKey] = set()
         for operand in _checked_operands(node.test):
