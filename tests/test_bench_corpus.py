@@ -53,6 +53,36 @@ PINS = {
     "buckaroo": "0.15.11",
     "tabpy": "2.16.0",
 }
+# the hundred-and-second set, pinned while the hundred-and-first is reviewed and held in reserve
+# until the hundred-and-first is retired; unseen
+NEXT = BENCH / "validation_next.toml"
+NEXT_PINS = {
+    "jsonyter": "2.1.1",
+    "phas": "0.99.7",
+    "kognios": "1.6.0",
+    "neural-context-protocol": "1.6.1",
+    "maltego-transforms": "1.4.0",
+    "zimi": "1.14.1",
+    "actingweb": "3.15.1",
+    "spotiflac": "5.0.6",
+    "kindex": "0.49.0",
+    "llm-redact-proxy": "1.12.1",
+    "scistack-gui": "0.1.58",
+    "acme2certifier": "0.46.3",
+    "automation-file": "0.0.55",
+    "llms-py": "4.0.26",
+    "fusion-tools": "3.6.97",
+    "qcfractal": "0.71",
+    "gingugu": "0.28.0",
+    "openosint": "2.36.1",
+    "salim": "3.0.4",
+    "turbo-quant-memory": "0.34.0",
+    "jobd": "0.5.52",
+    "overc-clips": "0.6.70",
+    "lagun": "0.1.103",
+    "jardesigner": "1.4.0",
+    "cloxy": "5.1",
+}
 SEEN = (
     BENCH / "validation_seen.toml",
     BENCH / "validation_seen_2.toml",
@@ -231,6 +261,20 @@ def test_the_validation_set_shares_no_package_with_the_tuning_data() -> None:
     assert not validation & tuned
     assert not validation & bugs
     assert not validation & seen  # the retired sets were triaged and tuned on
+
+
+def test_the_next_validation_set_is_pinned_and_shares_nothing_with_the_rest() -> None:
+    assert_pinned(NEXT, NEXT_PINS)
+    upcoming = {dists.canonical(name) for name in NEXT_PINS}
+    assert len(upcoming) == len(NEXT_PINS)
+    tuned = {dists.canonical(e["name"]) for e in corpus.load_corpus()[0]}
+    bugs = {dists.canonical(bug.package) for bug in bugs_data.load_bugs()}
+    current = {dists.canonical(name) for name in PINS}
+    seen = {dists.canonical(e["name"]) for s in retired_sets() for e in corpus.load_corpus(s)[0]}
+    assert not upcoming & tuned
+    assert not upcoming & bugs
+    assert not upcoming & current  # the hundred-and-first is under review; this set stays unseen
+    assert not upcoming & seen  # the retired sets were triaged and tuned on
 
 
 def test_the_default_corpus_still_starts_with_the_stdlib() -> None:
