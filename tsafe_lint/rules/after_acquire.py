@@ -1552,8 +1552,9 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
     owner = _guarding_if(call, analysis)
     if owner is None:
         return False
+    test = _test_of_holding(owner, call, analysis)
     assert isinstance(call.call.func, cst.Attribute)
-    names = _stable_test_names(owner.test, call.func, call.call.func.value, analysis)
+    names = _stable_test_names(test, call.func, call.call.func.value, analysis)
     found = _next_after_guard(owner, names, call, analysis) if names else None
     if found is None:
         return False
@@ -1567,24 +1568,53 @@ def _released_under_same_test(call: MethodCall, analysis: ModuleAnalysis) -> boo
         ):
             index += 1
         guard = statements[index] if index < len(statements) else None
-        return guard is not None and _releases_under(guard, owner, call, analysis)
-    if _releases_under(following, owner, call, analysis):
+        return guard is not None and _releases_under(guard, test, call, analysis)
+    if _releases_under(following, test, call, analysis):
         # ``if lock: x.acquire()``, a lookup that cannot fail, ``if lock: x.release()``
         return True
     if not isinstance(following, cst.Try) or following.finalbody is None:
         return False
     return any(
-        _releases_under(guard, owner, call, analysis) for guard in block(following.finalbody.body)
+        _releases_under(guard, test, call, analysis) for guard in block(following.finalbody.body)
     )
 
 
+def _test_of_holding(
+    owner: cst.If, call: MethodCall, analysis: ModuleAnalysis
+) -> cst.BaseExpression:
+    """The test that says the path after ``owner`` holds the lock. Mostly ``owner``'s
+    own; for ``if counted and not x.acquire(blocking=False): ...; x.acquire()`` it is
+    ``counted``: the probe that succeeded holds it as the wait does, and neither runs
+    unless ``counted`` is true (mindvest-atlas's job slots, hundred-and-first set)."""
+    test = owner.test
+    if not (
+        isinstance(test, cst.BooleanOperation)
+        and isinstance(test.operator, cst.And)
+        and isinstance(test.right, cst.UnaryOperation)
+        and isinstance(test.right.operator, cst.Not)
+    ):
+        return test
+    probe = test.right.expression
+    if not (
+        isinstance(probe, cst.Call)
+        and isinstance(probe.func, cst.Attribute)
+        and probe.func.attr.value == "acquire"
+        and analysis.symbols.key_of(probe.func.value, call.func) == call.target
+    ):
+        return test
+    return test.left
+
+
 def _releases_under(
-    statement: cst.BaseStatement, owner: cst.If, call: MethodCall, analysis: ModuleAnalysis
+    statement: cst.BaseStatement,
+    test: cst.BaseExpression,
+    call: MethodCall,
+    analysis: ModuleAnalysis,
 ) -> bool:
-    """``if <the acquire's own test>: x.release()``."""
+    """``if <the test that says the path holds the lock>: x.release()``."""
     return (
         isinstance(statement, cst.If)
-        and statement.test.deep_equals(owner.test)
+        and statement.test.deep_equals(test)
         and _releases(statement.body, call.target, analysis, call)
     )
 
@@ -1605,7 +1635,9 @@ def _stable_test_names(
     if isinstance(test, cst.Name):
         if test.value in ("True", "False", "None"):
             return set()
-        return {test.value} if func.is_local(test.value) else None
+        if func.is_local(test.value):
+            return {test.value}
+        return {test.value} if _fixed_in_closure(test.value, func, analysis) else None
     names: set[str] = set()
     for child in children(test):
         inner = _stable_test_names(child, func, lock, analysis)
@@ -1613,6 +1645,35 @@ def _stable_test_names(
             return None
         names |= inner
     return names
+
+
+def _fixed_in_closure(name: str, func: FunctionInfo, analysis: ModuleAnalysis) -> bool:
+    """Is ``name``, read in the nested ``func``, a parameter of an enclosing function
+    or a local bound there once by a plain ``name = value``, and never rebound or
+    declared ``nonlocal``: nothing changes it while ``func`` runs (mindvest-atlas's
+    ``counted``, computed once before the job's worker is defined, hundred-and-first
+    set)."""
+    binder = func.binding_function(name)
+    if binder is None or binder is func:
+        return False
+    values, other = binder.plain_bindings
+    bindings = len(values.get(name, ())) + (name in binder.params)
+    if bindings != 1 or name in other:
+        return False
+    return not any(
+        name in inner.declared_nonlocal
+        for inner in analysis.structure.functions
+        if inner is not binder and _encloses(binder, inner)
+    )
+
+
+def _encloses(outer: FunctionInfo, inner: FunctionInfo) -> bool:
+    scope = inner.parent
+    while scope is not None:
+        if scope is outer:
+            return True
+        scope = scope.parent
+    return False
 
 
 #: Stands for the lock's own expression among a test's names (``self._lock is not None``)
