@@ -284,6 +284,22 @@ def contains(tree: cst.CSTNode, target: cst.CSTNode) -> bool:
     return any(node is target for node in walk(tree))
 
 
+def stored_constant(statement: cst.CSTNode, value: str) -> cst.BaseExpression | None:
+    """The target when ``statement`` is exactly ``<target> = <value>`` on a line of its
+    own, ``value`` a name such as ``True``, ``False`` or ``None`` (``self.busy = True``)."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if not (
+        isinstance(small, cst.Assign)
+        and len(small.targets) == 1
+        and isinstance(small.value, cst.Name)
+        and small.value.value == value
+    ):
+        return None
+    return small.targets[0].target
+
+
 def bare_call(statement: cst.CSTNode | None) -> cst.Call | None:
     """The call when ``statement`` is a call on a line of its own (``f()``, ``x.m(a)``)."""
     if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
@@ -322,6 +338,15 @@ def conjuncts(test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         yield from conjuncts(test.left)
         yield from conjuncts(test.right)
+    else:
+        yield test
+
+
+def disjuncts(test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """The operands of an ``or`` chain (``a or b or c``); the test itself otherwise."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        yield from disjuncts(test.left)
+        yield from disjuncts(test.right)
     else:
         yield test
 

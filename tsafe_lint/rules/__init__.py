@@ -5,6 +5,7 @@ from __future__ import annotations
 from tsafe_lint.codes import ENGINE_CODES
 from tsafe_lint.rules import (
     blocking,
+    busy_flags,
     close_wake_up,
     conditions,
     deadlocks,
@@ -57,6 +58,7 @@ ALL_RULES: list[type[Rule]] = sorted(
         *main_thread_only.RULES,
         *pool_exit.RULES,
         *late_binding.RULES,
+        *busy_flags.RULES,
     ],
     key=lambda rule: rule.code,
 )

@@ -9,7 +9,7 @@ import libcst as cst
 from tsafe_lint.analysis import FunctionInfo, ModuleAnalysis, block
 from tsafe_lint.analysis.kinds import Kind
 from tsafe_lint.analysis.reachability import QTHREAD_VERB
-from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call, walk
+from tsafe_lint.analysis.tree import NOT_RUN, bare_method_call, stored_constant, walk
 from tsafe_lint.rules.base import Finding, Rule
 
 FAMILY = "threads"
@@ -288,17 +288,8 @@ def _loops(statement: cst.BaseStatement) -> Iterator[cst.While]:
 def _stores(statement: cst.CSTNode, func: FunctionInfo, value: str) -> str | None:
     """The attribute when ``statement`` is ``self.<attribute> = <value>`` (``True`` or
     ``False``)."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return None
-    small = statement.body[0]
-    if not (
-        isinstance(small, cst.Assign)
-        and len(small.targets) == 1
-        and isinstance(small.value, cst.Name)
-        and small.value.value == value
-    ):
-        return None
-    return _own_attribute(small.targets[0].target, func)
+    target = stored_constant(statement, value)
+    return _own_attribute(target, func) if target is not None else None
 
 
 def _own_attribute(expr: cst.BaseExpression, func: FunctionInfo) -> str | None:
