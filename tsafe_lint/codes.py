@@ -54,7 +54,7 @@ RULE_CODES: dict[str, tuple[str, bool]] = {
     "TS414": ("signal-handler-set-in-thread", True),
     "TS415": ("timeout-inside-pool-with", True),
     "TS416": ("loop-variable-read-late", True),
-    "TS417": ("busy-flag-set-by-thread", True),
+    "TS417": ("busy-flag-set-by-thread", False),
 }
 
 ALL_CODES = sorted({*ENGINE_CODES, *RULE_CODES})

@@ -83,14 +83,27 @@ class BusyFlagSetByThread(Rule):
     process, an ``async def`` target; module code and set-up methods (``__init__``,
     ``__new__``, ``__post_init__``, ``setUp``), which run once per object.
 
+    **Opt-in**
+
+    Off by default: select it with ``--select TS417``. Whether a second call can come
+    before the thread raises the flag depends on who calls the starter, which the module
+    seldom shows: ``start()`` waits until the new thread runs, and it usually runs its
+    first lines before it hands back, so a starter called by one thread, one call at a
+    time (a hotkey listener, a GUI loop, a start-up call) is in practice safe. On the
+    retired validation sets 44 to 93 and 95 to 101 it reports 10 findings, which a
+    reviewer who wrote no rule judged 3 true (cheetahclaws', the code it was written
+    for), 6 false and 1 debatable; on the code nobody tuned it on, none true
+    (bench/ts417_triage.md).
+
     **Why is this bad**
 
-    ``thread.start()`` returns, possibly before the thread's function has run its first
-    line. Until it raises the flag, a second call (another request, the next message of
-    the same poll batch) sees the flag down, passes the test and starts a second thread:
-    two runs at once on state meant for one, which the flag was there to prevent
-    (cheetahclaws' chat session and its Telegram and Slack bridges, found in a review
-    of the ninety-ninth validation set's misses).
+    ``thread.start()`` returns, possibly before the thread's function has raised the
+    flag. Until it does, a second call from another thread (another request, another
+    connection), or one that comes while the flag is down between two runs, sees it
+    down, passes the test and starts a second thread: two runs at once on state meant
+    for one, which the flag was there to prevent (cheetahclaws' chat session and its
+    Telegram and Slack bridges, found in a review of the ninety-ninth validation set's
+    misses).
 
     **Example**
 
@@ -155,6 +168,7 @@ class BusyFlagSetByThread(Rule):
     code = "TS417"
     name = "busy-flag-set-by-thread"
     summary = "a busy flag tested before starting a thread is raised only by that thread"
+    default_enabled = False
 
     def check(self, analysis: ModuleAnalysis) -> Iterator[Finding]:
         reported: set[int] = set()
@@ -203,9 +217,9 @@ def _message(
     return (
         f"'{snippet(_flag_in(test.test, claim.key, func, analysis))}' is tested here, but "
         f"only the {started} raises it ('{claim.target.name}', line "
-        f"{analysis.line_of(claim.raised)}): a second call that comes before that {what} "
-        f"runs passes this test too and starts another; raise the flag here, before the "
-        f"{what} starts"
+        f"{analysis.line_of(claim.raised)}): a call from another thread that comes before "
+        f"that {what} raises it passes this test too and starts another; raise the flag "
+        f"here, before the {what} starts"
     )
 
 
