@@ -335,18 +335,20 @@ def bare_method_call(statement: cst.CSTNode | None, method: str) -> cst.BaseExpr
 
 def conjuncts(test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
     """The operands of an ``and`` chain (``a and b and c``); the test itself otherwise."""
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-        yield from conjuncts(test.left)
-        yield from conjuncts(test.right)
-    else:
-        yield test
+    return _operands(test, cst.And)
 
 
 def disjuncts(test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
     """The operands of an ``or`` chain (``a or b or c``); the test itself otherwise."""
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
-        yield from disjuncts(test.left)
-        yield from disjuncts(test.right)
+    return _operands(test, cst.Or)
+
+
+def _operands(
+    test: cst.BaseExpression, operator: type[cst.BaseBooleanOp]
+) -> Iterator[cst.BaseExpression]:
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, operator):
+        yield from _operands(test.left, operator)
+        yield from _operands(test.right, operator)
     else:
         yield test
 

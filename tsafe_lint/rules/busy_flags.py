@@ -185,14 +185,16 @@ class BusyFlagSetByThread(Rule):
                 if func.is_module or func.name in _SET_UP:
                     continue  # code that runs once: there is no second call
                 for claim in claims:
-                    if _raises_anywhere(start.func, claim.key, target, analysis) or (
-                        _raises_anywhere(func, claim.key, target, analysis)
+                    if any(
+                        _raises_anywhere(place, claim.key, target, analysis)
+                        for place in {start.func, func}
                     ):
                         continue  # the starter raises it itself, before or after the start
                     if _handle_checked(start, func, anchor, analysis):
                         continue
-                    if _waits_after(start.func, start.call, start, claim, analysis) or (
-                        _waits_after(func, anchor, start, claim, analysis)
+                    if any(
+                        _waits_after(place, at, start, claim, analysis)
+                        for place, at in _places(start, func, anchor)
                     ):
                         continue
                     test = _test_guarding(func, anchor, claim.key, analysis)
@@ -202,6 +204,17 @@ class BusyFlagSetByThread(Rule):
                         continue
                     reported.add(id(test))
                     yield Finding(test, _message(test, claim, start, func, analysis))
+
+
+def _places(
+    start: ThreadStart, func: FunctionInfo, anchor: cst.CSTNode
+) -> list[tuple[FunctionInfo, cst.CSTNode]]:
+    """The start in its function, and the call into that function from the one that
+    tests the flag, when it is another."""
+    places: list[tuple[FunctionInfo, cst.CSTNode]] = [(start.func, start.call)]
+    if func is not start.func:
+        places.append((func, anchor))
+    return places
 
 
 def _message(
@@ -369,12 +382,19 @@ def _raised(
     statement: cst.CSTNode, func: FunctionInfo, analysis: ModuleAnalysis
 ) -> SymbolKey | None:
     """The flag ``statement`` raises: ``flag.set()`` on an Event, or ``flag = True``."""
-    receiver = bare_method_call(statement, "set")
-    if receiver is not None:
-        if analysis.symbols.kind_of(receiver, func) is not Kind.EVENT:
-            return None
-        return analysis.symbols.key_of(receiver, func)
+    if bare_method_call(statement, "set") is not None:
+        return _event_set(statement, func, analysis)
     return _stored(statement, func, analysis, "True")
+
+
+def _event_set(
+    statement: cst.CSTNode, func: FunctionInfo, analysis: ModuleAnalysis
+) -> SymbolKey | None:
+    """The Event ``statement`` sets (``self._ready.set()`` on a line of its own)."""
+    receiver = bare_method_call(statement, "set")
+    if receiver is None or analysis.symbols.kind_of(receiver, func) is not Kind.EVENT:
+        return None
+    return analysis.symbols.key_of(receiver, func)
 
 
 def _stored(
@@ -477,16 +497,12 @@ def _stored_in(start: ThreadStart, analysis: ModuleAnalysis) -> cst.BaseExpressi
 
 def _events_set(func: FunctionInfo, analysis: ModuleAnalysis) -> set[SymbolKey]:
     """The Events ``func`` sets anywhere (its "started" signals)."""
-    found: set[SymbolKey] = set()
-    for node in walk(func.node, NOT_RUN):
-        receiver = (
-            bare_method_call(node, "set") if isinstance(node, cst.SimpleStatementLine) else None
-        )
-        if receiver is not None and analysis.symbols.kind_of(receiver, func) is Kind.EVENT:
-            key = analysis.symbols.key_of(receiver, func)
-            if key is not None:
-                found.add(key)
-    return found
+    found = {
+        _event_set(node, func, analysis)
+        for node in walk(func.node, NOT_RUN)
+        if isinstance(node, cst.SimpleStatementLine)
+    }
+    return {key for key in found if key is not None}
 
 
 def _statements_after(
@@ -494,12 +510,21 @@ def _statements_after(
 ) -> Iterator[cst.CSTNode]:
     """The statements that run after the one holding ``node``, in its block and in each
     enclosing block of ``func`` up to the function itself."""
+    return _beside(node, func, analysis, later=True)
+
+
+def _beside(
+    node: cst.CSTNode, func: FunctionInfo, analysis: ModuleAnalysis, later: bool
+) -> Iterator[cst.CSTNode]:
+    """The statements after (``later``) or before the one holding ``node`` in its block,
+    then in each enclosing block of ``func``, nearest first."""
     current: cst.CSTNode | None = node
     while current is not None and current is not func.node:
         parent = analysis.parent_of(current)
         if isinstance(parent, (cst.IndentedBlock, cst.Module)) and current in parent.body:
             statements = list(parent.body)
-            yield from statements[statements.index(current) + 1 :]  # type: ignore[arg-type]
+            index = statements.index(current)  # type: ignore[arg-type]
+            yield from statements[index + 1 :] if later else statements[:index]
         current = parent
 
 
@@ -632,10 +657,7 @@ def _handle_checked(
     if start.handle is None:
         return False
     attr = start.handle.rsplit(".", 1)[-1]
-    places: list[tuple[FunctionInfo, cst.CSTNode]] = [(start.func, start.call)]
-    if func is not start.func:
-        places.append((func, anchor))
-    for owner, until in places:
+    for owner, until in _places(start, func, anchor):
         self_name = owner.self_name
         if self_name is None:
             continue
@@ -754,14 +776,8 @@ def _statements_before(
 ) -> Iterator[cst.CSTNode]:
     """The statements that run before the one holding ``node`` on the way to it: those
     before it in its block and in each enclosing block of ``func``."""
-    current: cst.CSTNode | None = node
-    while current is not None and current is not func.node:
-        parent = analysis.parent_of(current)
-        if isinstance(parent, (cst.IndentedBlock, cst.Module)) and current in parent.body:
-            statements = list(parent.body)
-            for statement in statements[: statements.index(current)]:  # type: ignore[arg-type]
-                yield from _straight(statement)
-        current = parent
+    for statement in _beside(node, func, analysis, later=False):
+        yield from _straight(statement)
 
 
 def _straight(statement: cst.CSTNode) -> Iterator[cst.CSTNode]:
